@@ -1,0 +1,110 @@
+//! Extractors: the authenticated caller, and JSON/path/query extractors whose rejections
+//! are the JSON errors of DESIGN §10 rather than axum's plain-text ones.
+
+use std::sync::Arc;
+
+use ajet_shared::auth::{Identity, bearer};
+use ajet_shared::config::Config;
+use ajet_shared::db::{self, PgPool};
+use ajet_shared::domain::ids::UserId;
+use axum::extract::{FromRef, FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
+
+use crate::error::ApiError;
+
+/// The caller, established from `Authorization: Bearer <session or API token>`. The api
+/// validates the token itself (through `shared`), whether the call came through the
+/// gateway or from a session manager.
+#[derive(Clone, Copy, Debug)]
+pub struct AuthUser(pub Identity);
+
+impl AuthUser {
+    pub fn id(&self) -> UserId {
+        self.0.user_id
+    }
+
+    /// Refuses tokens without the `write` scope.
+    pub fn require_write(&self) -> Result<(), ApiError> {
+        if self.0.scopes.write {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden("insufficient_scope", "this token may not write; it needs the `write` scope"))
+        }
+    }
+
+    /// Refuses tokens without the `read` scope.
+    pub fn require_read(&self) -> Result<(), ApiError> {
+        if self.0.scopes.read {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden("insufficient_scope", "this token may not read; it needs the `read` scope"))
+        }
+    }
+}
+
+impl<S> FromRequestParts<S> for AuthUser
+where
+    S: Send + Sync,
+    PgPool: FromRef<S>,
+    Arc<Config>: FromRef<S>,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let token = parts
+            .headers
+            .get(http::header::AUTHORIZATION)
+            .and_then(|value| value.to_str().ok())
+            .and_then(bearer)
+            .ok_or_else(|| ApiError::unauthorized("sign in first: send `Authorization: Bearer <token>`"))?;
+        let pool = PgPool::from_ref(state);
+        let config = Arc::<Config>::from_ref(state);
+        let identity = db::auth::authenticate(&pool, token, config.session_ttl())
+            .await?
+            .ok_or_else(|| ApiError::unauthorized("this token is unknown, expired or revoked; sign in again"))?;
+        Ok(Self(identity))
+    }
+}
+
+/// A JSON body.
+pub struct Body<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(request, state).await {
+            Ok(axum::Json(value)) => Ok(Self(value)),
+            Err(rejection) => Err(ApiError::new(rejection.status(), "invalid_body", rejection.body_text())),
+        }
+    }
+}
+
+/// Path parameters.
+pub struct Path<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for Path<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(value)) => Ok(Self(value)),
+            Err(rejection) => Err(ApiError::bad_request("invalid_path", rejection.body_text())),
+        }
+    }
+}
+
+/// Query parameters.
+pub struct Query<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(value)) => Ok(Self(value)),
+            Err(rejection) => Err(ApiError::bad_request("invalid_query", rejection.body_text())),
+        }
+    }
+}

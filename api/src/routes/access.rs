@@ -1,0 +1,43 @@
+//! Who may see and write what: the permission checks every channel route starts with.
+
+use ajet_shared::api::wire::{Channel, ChannelKind, Role};
+use ajet_shared::db::{self, PgPool};
+use ajet_shared::domain::ids::{ChannelId, CommunityId, UserId};
+
+use crate::error::ApiError;
+
+/// The caller's standing in a channel they may see.
+#[derive(Debug)]
+pub struct ChannelAccess {
+    pub channel: Channel,
+    pub is_member: bool,
+}
+
+/// `user`'s role in `community`: 404 if it does not exist, 403 if the user is not in it.
+pub async fn community_role(pool: &PgPool, community: CommunityId, user: UserId) -> Result<Role, ApiError> {
+    if let Some(role) = db::communities::role_of(pool, community, user).await? {
+        return Ok(role);
+    }
+    if db::communities::exists(pool, community).await? {
+        Err(ApiError::forbidden("not_a_community_member", "you are not a member of this community"))
+    } else {
+        Err(ApiError::not_found("community_not_found", "there is no such community"))
+    }
+}
+
+/// Loads `channel` if `user` may see it: a public channel is visible to its community's
+/// members; a private channel or DM only to its own members, and to everyone else it does
+/// not exist (404), so its existence does not leak.
+pub async fn channel_access(pool: &PgPool, channel_id: ChannelId, user: UserId) -> Result<ChannelAccess, ApiError> {
+    let not_found = || ApiError::not_found("channel_not_found", "there is no such channel, or you cannot see it");
+    let channel = db::channels::get(pool, channel_id).await?.ok_or_else(not_found)?;
+    let is_member = db::channels::is_member(pool, channel_id, user).await?;
+    match (channel.kind, channel.community_id) {
+        (ChannelKind::Public, Some(community)) if !is_member => {
+            community_role(pool, community, user).await?;
+        }
+        _ if !is_member => return Err(not_found()),
+        _ => {}
+    }
+    Ok(ChannelAccess { channel, is_member })
+}

@@ -1,0 +1,19 @@
+//! The api's shared state; handlers extract only the parts they need.
+
+use std::sync::Arc;
+
+use ajet_shared::config::Config;
+use ajet_shared::db::PgPool;
+use ajet_shared::events::bus::NatsBus;
+use ajet_shared::outbox::OutboxRelay;
+use axum::extract::FromRef;
+
+use crate::storage::Storage;
+
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub pool: PgPool,
+    pub relay: OutboxRelay<NatsBus>,
+    pub config: Arc<Config>,
+    pub storage: Storage,
+}

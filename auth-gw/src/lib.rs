@@ -1,0 +1,44 @@
+//! auth-gw: the only public listener. It logs people in, turns a session cookie or bearer
+//! token into an identity, and streams every other request to the service behind it:
+//! `/api/*` → api, `/tui/*` → tui-sm, everything else → web-sm.
+
+mod proxy;
+mod routes;
+mod state;
+
+use std::sync::Arc;
+
+use ajet_shared::config::Config;
+use ajet_shared::db;
+use ajet_shared::server::{self, Readiness};
+use axum::Router;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+pub use state::GatewayState;
+
+pub fn router(state: GatewayState) -> Router {
+    routes::router().with_state(state)
+}
+
+/// Serves the gateway on `listener` until `shutdown`.
+pub async fn serve(config: Config, listener: TcpListener, shutdown: CancellationToken) -> anyhow::Result<()> {
+    let pool = db::connect_lazy(config.database_url.expose(), config.database_max_connections)?;
+    let state = GatewayState::new(pool.clone(), Arc::new(config));
+    let readiness = Readiness::new()
+        .check("database", move || {
+            let pool = pool.clone();
+            async move { db::is_ready(&pool).await }
+        })
+        .check("api", {
+            let state = state.clone();
+            move || {
+                let state = state.clone();
+                async move { state.upstream_healthy(&state.config.api_url).await }
+            }
+        });
+    let app = server::instrument(router(state).merge(server::ops_router(readiness)), "auth-gw");
+    tracing::info!(address = %listener.local_addr()?, "auth-gw listening");
+    server::serve(listener, app, shutdown).await?;
+    Ok(())
+}

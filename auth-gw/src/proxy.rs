@@ -1,0 +1,215 @@
+//! The streaming reverse proxy. Bodies stream both ways without buffering, so an SSE event
+//! reaches the client when the upstream writes it, and a client that goes away closes the
+//! upstream connection (dropping the response body drops it). The gateway authenticates
+//! the caller, strips identity headers arriving from outside and adds its own, forwards or
+//! creates `X-Trace-Id`, removes hop-by-hop headers, and answers JSON 502/504 when a
+//! service is down or slow to answer. Only the wait for response headers is bounded, never
+//! a streaming body.
+
+use std::time::Duration;
+
+use ajet_shared::api::ApiError;
+use ajet_shared::auth::{
+    IDENTITY_HEADERS, Identity, SCOPES_HEADER, SESSION_COOKIE, TRACE_ID_HEADER, USER_ID_HEADER, bearer,
+};
+use ajet_shared::db;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+
+use crate::state::GatewayState;
+
+/// How long an upstream may take to start answering.
+const RESPONSE_HEADERS_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Headers that describe one hop, not the message (RFC 9110 §7.6.1).
+const HOP_BY_HOP: [HeaderName; 7] = [
+    header::CONNECTION,
+    HeaderName::from_static("keep-alive"),
+    header::PROXY_AUTHENTICATE,
+    header::PROXY_AUTHORIZATION,
+    header::TE,
+    header::TRAILER,
+    header::UPGRADE,
+];
+
+fn strip_hop_by_hop(headers: &mut HeaderMap) {
+    let listed: Vec<HeaderName> = headers
+        .get_all(header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|name| HeaderName::try_from(name.trim()).ok())
+        .collect();
+    for name in listed.iter().chain(HOP_BY_HOP.iter()) {
+        headers.remove(name);
+    }
+    headers.remove(header::TRANSFER_ENCODING);
+}
+
+/// The session cookie's value, if the request carries one.
+fn session_cookie(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|pair| pair.trim().strip_prefix(SESSION_COOKIE)?.strip_prefix('='))
+}
+
+/// The presented token and whether it came from the cookie (which needs CSRF checks).
+fn presented_token(headers: &HeaderMap) -> Option<(String, bool)> {
+    if let Some(token) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(bearer) {
+        return Some((token.to_owned(), false));
+    }
+    session_cookie(headers).map(|token| (token.to_owned(), true))
+}
+
+/// Which service serves `path`.
+fn upstream_for<'a>(state: &'a GatewayState, path: &str) -> &'a str {
+    if path == "/api" || path.starts_with("/api/") {
+        &state.config.api_url
+    } else if path == "/tui" || path.starts_with("/tui/") {
+        &state.config.tui_url
+    } else {
+        &state.config.web_url
+    }
+}
+
+/// A cookie-authenticated unsafe request must come from our own pages: browsers say where a
+/// request comes from in `Sec-Fetch-Site`.
+fn cross_site(method: &Method, headers: &HeaderMap) -> bool {
+    let unsafe_method = !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS);
+    let site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
+    unsafe_method && site.is_some_and(|site| site != "same-origin" && site != "none")
+}
+
+async fn authenticate(
+    state: &GatewayState,
+    headers: &HeaderMap,
+    method: &Method,
+) -> Result<(Identity, String), ApiError> {
+    let (token, from_cookie) = presented_token(headers)
+        .ok_or_else(|| ApiError::unauthorized("sign in first: send `Authorization: Bearer <token>` or log in"))?;
+    if from_cookie && cross_site(method, headers) {
+        return Err(ApiError::forbidden("cross_site_request", "cross-site requests with a session cookie are refused"));
+    }
+    let identity = db::auth::authenticate(&state.pool, &token, state.config.session_ttl())
+        .await?
+        .ok_or_else(|| ApiError::unauthorized("this token is unknown, expired or revoked; sign in again"))?;
+    Ok((identity, token))
+}
+
+fn scopes_header(identity: &Identity) -> HeaderValue {
+    let scopes = [("read", identity.scopes.read), ("write", identity.scopes.write), ("admin", identity.scopes.admin)];
+    let names: Vec<&str> = scopes.iter().filter(|(_, has)| *has).map(|(name, _)| *name).collect();
+    HeaderValue::from_str(&names.join(",")).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+/// Forwards any request the gateway does not answer itself.
+pub async fn forward(State(state): State<GatewayState>, request: Request) -> Response {
+    match forward_inner(&state, request).await {
+        Ok(response) => response,
+        Err(err) => err.into_response(),
+    }
+}
+
+async fn forward_inner(state: &GatewayState, request: Request) -> Result<Response, ApiError> {
+    let (mut parts, body) = request.into_parts();
+    let (identity, token) = authenticate(state, &parts.headers, &parts.method).await?;
+
+    let base = upstream_for(state, parts.uri.path());
+    let path_and_query = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+    parts.uri = format!("{base}{path_and_query}")
+        .parse::<Uri>()
+        .map_err(|err| ApiError::bad_request("invalid_uri", format!("the request URI cannot be forwarded: {err}")))?;
+
+    let headers = &mut parts.headers;
+    let client_host = headers.remove(header::HOST);
+    strip_hop_by_hop(headers);
+    for name in IDENTITY_HEADERS {
+        headers.remove(name);
+    }
+    headers.insert(USER_ID_HEADER, HeaderValue::from_str(&identity.user_id.to_string()).map_err(ApiError::internal)?);
+    headers.insert(SCOPES_HEADER, scopes_header(&identity));
+    // Upstream services validate the token themselves; a cookie becomes a bearer token.
+    headers
+        .insert(header::AUTHORIZATION, HeaderValue::from_str(&format!("Bearer {token}")).map_err(ApiError::internal)?);
+    if !headers.contains_key(TRACE_ID_HEADER) {
+        headers.insert(
+            TRACE_ID_HEADER,
+            HeaderValue::from_str(&uuid::Uuid::now_v7().simple().to_string()).map_err(ApiError::internal)?,
+        );
+    }
+    if let Some(host) = client_host {
+        headers.insert("x-forwarded-host", host);
+    }
+    let trace_id = headers.get(TRACE_ID_HEADER).cloned();
+
+    let upstream_request = Request::from_parts(parts, body);
+    let response = match tokio::time::timeout(RESPONSE_HEADERS_TIMEOUT, state.upstream.request(upstream_request)).await
+    {
+        Ok(Ok(response)) => response,
+        Ok(Err(err)) => {
+            tracing::warn!(error = %err, upstream = base, "upstream unreachable");
+            return Err(ApiError::new(
+                StatusCode::BAD_GATEWAY,
+                "upstream_unavailable",
+                "the service behind this path is unavailable; retry shortly",
+            )
+            .with_retry_after(1));
+        }
+        Err(_) => {
+            return Err(ApiError::new(
+                StatusCode::GATEWAY_TIMEOUT,
+                "upstream_timeout",
+                "the service behind this path did not answer in time",
+            ));
+        }
+    };
+    let (mut parts, body) = response.into_parts();
+    strip_hop_by_hop(&mut parts.headers);
+    if let Some(trace_id) = trace_id {
+        parts.headers.insert(TRACE_ID_HEADER, trace_id);
+    }
+    Ok(Response::from_parts(parts, Body::new(body)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hop_by_hop_headers_and_those_named_in_connection_are_removed() {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::CONNECTION, HeaderValue::from_static("keep-alive, x-private"));
+        headers.insert("x-private", HeaderValue::from_static("1"));
+        headers.insert("keep-alive", HeaderValue::from_static("timeout=5"));
+        headers.insert(header::TRANSFER_ENCODING, HeaderValue::from_static("chunked"));
+        headers.insert("last-event-id", HeaderValue::from_static("1.2"));
+        strip_hop_by_hop(&mut headers);
+        assert_eq!(headers.len(), 1);
+        assert!(headers.contains_key("last-event-id"));
+    }
+
+    #[test]
+    fn the_session_cookie_is_found_among_others() {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::COOKIE, HeaderValue::from_static("theme=dark; ajet_session=ajs_abc; other=1"));
+        assert_eq!(session_cookie(&headers), Some("ajs_abc"));
+        headers.insert(header::COOKIE, HeaderValue::from_static("ajet_sessionx=nope"));
+        assert_eq!(session_cookie(&headers), None);
+    }
+
+    #[test]
+    fn only_unsafe_cross_site_requests_count_as_cross_site() {
+        let mut headers = HeaderMap::new();
+        headers.insert("sec-fetch-site", HeaderValue::from_static("cross-site"));
+        assert!(cross_site(&Method::POST, &headers));
+        assert!(!cross_site(&Method::GET, &headers));
+        headers.insert("sec-fetch-site", HeaderValue::from_static("same-origin"));
+        assert!(!cross_site(&Method::POST, &headers));
+        assert!(!cross_site(&Method::POST, &HeaderMap::new()));
+    }
+}

@@ -1,0 +1,205 @@
+//! Request and response bodies of the API, shared by the servers, the typed client and tests.
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::domain::ids::{ChannelId, CommunityId, MessageId, UserId};
+
+/// A list answer: `{"data": [...], "page": {...}}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Page<T> {
+    pub data: Vec<T>,
+    pub page: PageInfo,
+}
+
+/// Cursors of a page. `before` fetches older items, `after` newer ones; each is null when
+/// that end of the list has been reached.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PageInfo {
+    pub before: Option<String>,
+    pub after: Option<String>,
+    pub has_more: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    pub id: UserId,
+    pub username: String,
+    pub display_name: String,
+    pub avatar_url: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct DevLoginRequest {
+    pub username: String,
+}
+
+/// A successful login: the session token for `Authorization: Bearer` use.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct LoginResponse {
+    pub token: String,
+    pub user: User,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Owner,
+    Admin,
+    Member,
+}
+
+impl Role {
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Owner => "owner",
+            Self::Admin => "admin",
+            Self::Member => "member",
+        }
+    }
+
+    #[must_use]
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "owner" => Some(Self::Owner),
+            "admin" => Some(Self::Admin),
+            "member" => Some(Self::Member),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct CreateCommunityRequest {
+    pub name: String,
+    pub slug: String,
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Community {
+    pub id: CommunityId,
+    pub name: String,
+    pub slug: String,
+    pub description: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    /// The caller's role in it.
+    pub role: Role,
+}
+
+/// The caller and the communities they belong to.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Me {
+    pub user: User,
+    pub communities: Vec<Community>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChannelKind {
+    Public,
+    Private,
+    Dm,
+    GroupDm,
+}
+
+impl ChannelKind {
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Public => "public",
+            Self::Private => "private",
+            Self::Dm => "dm",
+            Self::GroupDm => "group_dm",
+        }
+    }
+
+    #[must_use]
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "public" => Some(Self::Public),
+            "private" => Some(Self::Private),
+            "dm" => Some(Self::Dm),
+            "group_dm" => Some(Self::GroupDm),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct CreateChannelRequest {
+    pub name: String,
+    #[serde(default)]
+    pub topic: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Channel {
+    pub id: ChannelId,
+    pub community_id: Option<CommunityId>,
+    pub kind: ChannelKind,
+    pub name: Option<String>,
+    pub topic: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub archived_at: Option<OffsetDateTime>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct CreateMessageRequest {
+    pub body_md: String,
+    #[serde(default)]
+    pub parent_id: Option<MessageId>,
+    #[serde(default)]
+    pub client_msg_id: Option<String>,
+}
+
+/// Who a message is shown as: a user, or a webhook under its display overrides.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Author {
+    pub user_id: Option<UserId>,
+    pub username: Option<String>,
+    pub display_name: String,
+    pub avatar_url: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Message {
+    pub id: MessageId,
+    pub channel_id: ChannelId,
+    /// Position in the channel: 1, 2, 3… with no gaps, so order and loss are checkable.
+    pub channel_seq: i64,
+    pub author: Author,
+    /// Empty once deleted.
+    pub body_md: String,
+    pub parent_id: Option<MessageId>,
+    pub client_msg_id: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub edited_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub deleted_at: Option<OffsetDateTime>,
+    pub reply_count: i32,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub last_reply_at: Option<OffsetDateTime>,
+}
+
+/// `GET /api/channels/{id}/messages` query.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct HistoryQuery {
+    pub before: Option<MessageId>,
+    pub after: Option<MessageId>,
+    pub limit: Option<u32>,
+}
+
+/// A member of a community or channel, for `member.*` events.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Member {
+    pub user: User,
+    pub channel_id: Option<ChannelId>,
+}

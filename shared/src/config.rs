@@ -1,0 +1,250 @@
+//! Layered configuration shared by every service: built-in defaults, then the TOML file named
+//! by `AJET_CONFIG` (if any), then `AJET_*` environment variables (`AJET_DATABASE_URL` sets
+//! `database_url`). Validation errors name the key that is wrong.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+/// Where the deployment runs; `dev` unlocks the dev login and nothing else.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Environment {
+    Dev,
+    Test,
+    Prod,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+/// A value that must never reach a log: `Debug` and `Display` print `[redacted]`.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    #[must_use]
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    #[must_use]
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+/// Every setting of every service; each service reads the keys it needs.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Config {
+    pub env: Environment,
+    /// Postgres URL (may hold a password, hence secret).
+    pub database_url: Secret,
+    pub database_max_connections: u32,
+    /// The api applies pending migrations at start (they take an advisory lock, so several
+    /// instances may start together).
+    pub migrate_on_start: bool,
+    pub nats_url: String,
+    /// The JetStream stream holding every persisted event.
+    pub stream_name: String,
+    pub s3_endpoint: String,
+    /// The browser-facing S3 endpoint for presigned URLs, when it differs.
+    pub s3_public_endpoint: Option<String>,
+    pub s3_region: String,
+    pub s3_bucket: String,
+    pub s3_access_key: String,
+    pub s3_secret_key: Secret,
+    pub gateway_listen: SocketAddr,
+    pub api_listen: SocketAddr,
+    pub web_listen: SocketAddr,
+    pub tui_listen: SocketAddr,
+    /// Where the gateway and the session managers reach the api.
+    pub api_url: String,
+    pub web_url: String,
+    pub tui_url: String,
+    /// The URL people open.
+    pub public_url: String,
+    /// `Secure` on the session cookie; only plain-http development turns it off.
+    pub cookie_secure: bool,
+    pub session_ttl_days: u32,
+    pub message_max_chars: usize,
+    pub sse_keepalive_secs: u64,
+    /// Persistent events queued per SSE connection before it is closed for replay.
+    pub sse_queue_len: usize,
+    pub log: String,
+    pub log_format: LogFormat,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            env: Environment::Prod,
+            database_url: Secret::new("postgres://ajet@127.0.0.1:15432/ajet"),
+            database_max_connections: 20,
+            migrate_on_start: true,
+            nats_url: "nats://127.0.0.1:14222".into(),
+            stream_name: "CHAT".into(),
+            s3_endpoint: "http://127.0.0.1:18333".into(),
+            s3_public_endpoint: None,
+            s3_region: "us-east-1".into(),
+            s3_bucket: "ajet".into(),
+            s3_access_key: "ajetdev".into(),
+            s3_secret_key: Secret::new("ajetdevsecret"),
+            gateway_listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            api_listen: SocketAddr::from(([127, 0, 0, 1], 8081)),
+            web_listen: SocketAddr::from(([127, 0, 0, 1], 8082)),
+            tui_listen: SocketAddr::from(([127, 0, 0, 1], 8083)),
+            api_url: "http://127.0.0.1:8081".into(),
+            web_url: "http://127.0.0.1:8082".into(),
+            tui_url: "http://127.0.0.1:8083".into(),
+            public_url: "http://localhost:8080".into(),
+            cookie_secure: true,
+            session_ttl_days: 30,
+            message_max_chars: 4000,
+            sse_keepalive_secs: 15,
+            sse_queue_len: 1024,
+            log: "info".into(),
+            log_format: LogFormat::Pretty,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration could not be read: {0}")]
+    Load(String),
+    #[error("configuration key `{key}` is invalid: {message}")]
+    Invalid { key: &'static str, message: String },
+}
+
+impl Config {
+    /// Defaults → `$AJET_CONFIG` (TOML) → `AJET_*` environment.
+    pub fn load() -> Result<Self, ConfigError> {
+        let file = std::env::var_os("AJET_CONFIG").map(PathBuf::from);
+        Self::figment(file).extract().map_err(|e| ConfigError::Load(e.to_string())).and_then(Self::validated)
+    }
+
+    fn figment(file: Option<PathBuf>) -> Figment {
+        let mut figment = Figment::from(Serialized::defaults(Self::default()));
+        if let Some(path) = file {
+            figment = figment.merge(Toml::file_exact(path));
+        }
+        figment.merge(Env::prefixed("AJET_").ignore(&["config"]).filter(|key| !key.as_str().starts_with("test_")))
+    }
+
+    /// Checks what types alone cannot.
+    pub fn validated(self) -> Result<Self, ConfigError> {
+        let url = |key: &'static str, value: &str, schemes: &[&str]| {
+            if schemes.iter().any(|scheme| value.starts_with(&format!("{scheme}://"))) {
+                Ok(())
+            } else {
+                Err(ConfigError::Invalid {
+                    key,
+                    message: format!("`{value}` must start with {}://", schemes.join(":// or ")),
+                })
+            }
+        };
+        url("database_url", self.database_url.expose(), &["postgres", "postgresql"]).map_err(|_| {
+            ConfigError::Invalid { key: "database_url", message: "must start with postgres:// or postgresql://".into() }
+        })?;
+        url("nats_url", &self.nats_url, &["nats", "tls"])?;
+        url("s3_endpoint", &self.s3_endpoint, &["http", "https"])?;
+        if let Some(public) = &self.s3_public_endpoint {
+            url("s3_public_endpoint", public, &["http", "https"])?;
+        }
+        url("api_url", &self.api_url, &["http", "https"])?;
+        url("web_url", &self.web_url, &["http", "https"])?;
+        url("tui_url", &self.tui_url, &["http", "https"])?;
+        url("public_url", &self.public_url, &["http", "https"])?;
+        let positive = |key: &'static str, value: u64| {
+            if value == 0 {
+                Err(ConfigError::Invalid { key, message: "must be greater than 0".into() })
+            } else {
+                Ok(())
+            }
+        };
+        positive("database_max_connections", self.database_max_connections.into())?;
+        positive("session_ttl_days", self.session_ttl_days.into())?;
+        positive("message_max_chars", self.message_max_chars as u64)?;
+        positive("sse_keepalive_secs", self.sse_keepalive_secs)?;
+        positive("sse_queue_len", self.sse_queue_len as u64)?;
+        if self.stream_name.is_empty()
+            || !self.stream_name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        {
+            return Err(ConfigError::Invalid {
+                key: "stream_name",
+                message: "must be letters, digits, '-' or '_'".into(),
+            });
+        }
+        if self.env == Environment::Prod && !self.cookie_secure && self.public_url.starts_with("https://") {
+            return Err(ConfigError::Invalid {
+                key: "cookie_secure",
+                message: "may be false only for plain-http deployments".into(),
+            });
+        }
+        Ok(self)
+    }
+
+    #[must_use]
+    pub fn session_ttl(&self) -> Duration {
+        Duration::from_secs(u64::from(self.session_ttl_days) * 24 * 3600)
+    }
+
+    #[must_use]
+    pub fn sse_keepalive(&self) -> Duration {
+        Duration::from_secs(self.sse_keepalive_secs)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load_with(toml: &str) -> Result<Config, ConfigError> {
+        Figment::from(Serialized::defaults(Config::default()))
+            .merge(Toml::string(toml))
+            .extract::<Config>()
+            .map_err(|e| ConfigError::Load(e.to_string()))
+            .and_then(Config::validated)
+    }
+
+    #[test]
+    fn defaults_are_valid_and_toml_overrides_them() {
+        let config = load_with("env = \"dev\"\nmessage_max_chars = 10").expect("valid");
+        assert_eq!(config.env, Environment::Dev);
+        assert_eq!(config.message_max_chars, 10);
+        assert_eq!(config.api_listen.port(), 8081);
+    }
+
+    #[test]
+    fn invalid_values_name_their_key() {
+        let err = load_with("nats_url = \"http://x\"").expect_err("bad scheme").to_string();
+        assert!(err.contains("`nats_url`"), "{err}");
+        let err = load_with("api_listen = \"nope\"").expect_err("bad address").to_string();
+        assert!(err.contains("api_listen"), "{err}");
+        let err = load_with("message_max_chars = 0").expect_err("zero").to_string();
+        assert!(err.contains("`message_max_chars`"), "{err}");
+    }
+
+    #[test]
+    fn secrets_are_not_printed() {
+        let config = Config::default();
+        assert!(!format!("{config:?}").contains("ajetdevsecret"));
+    }
+}

@@ -1,0 +1,40 @@
+//! Postgres access: the pool, the embedded migrations and one module of plain functions per
+//! table. Handlers never build SQL; fixed queries are plain statements here, and queries
+//! whose shape varies (history cursors, later search filters) are built with sea-query.
+
+pub mod auth;
+pub mod channels;
+pub mod communities;
+pub mod messages;
+pub mod outbox;
+pub mod users;
+
+use std::time::Duration;
+
+use sqlx::migrate::Migrator;
+use sqlx::postgres::PgPoolOptions;
+
+pub use sqlx::PgPool;
+
+/// Every migration under `migrations/`, embedded at build time.
+pub static MIGRATOR: Migrator = sqlx::migrate!("../migrations");
+
+/// A pool that connects lazily, so a service starts (and reports itself unready) while the
+/// database is away, and recovers when it is back.
+pub fn connect_lazy(url: &str, max_connections: u32) -> Result<PgPool, sqlx::Error> {
+    PgPoolOptions::new().max_connections(max_connections).acquire_timeout(Duration::from_secs(3)).connect_lazy(url)
+}
+
+/// True when the database answers a trivial query.
+pub async fn is_ready(pool: &PgPool) -> bool {
+    sqlx::query("SELECT 1").execute(pool).await.is_ok()
+}
+
+/// The name of the constraint a statement violated, if that is why it failed.
+#[must_use]
+pub fn violated_constraint(err: &sqlx::Error) -> Option<&str> {
+    match err {
+        sqlx::Error::Database(db) => db.constraint(),
+        _ => None,
+    }
+}

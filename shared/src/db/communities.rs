@@ -1,0 +1,91 @@
+//! The `communities` and `community_members` tables.
+
+use sqlx::{PgConnection, PgExecutor};
+use time::OffsetDateTime;
+
+use crate::api::wire::{Community, Role};
+use crate::domain::ids::{CommunityId, UserId};
+use crate::domain::names::{CommunityName, Slug};
+
+#[derive(sqlx::FromRow)]
+struct CommunityRow {
+    id: CommunityId,
+    name: String,
+    slug: String,
+    description: Option<String>,
+    created_at: OffsetDateTime,
+    role: String,
+}
+
+impl From<CommunityRow> for Community {
+    fn from(row: CommunityRow) -> Self {
+        Self {
+            id: row.id,
+            name: row.name,
+            slug: row.slug,
+            description: row.description,
+            created_at: row.created_at,
+            role: Role::parse(&row.role).unwrap_or(Role::Member),
+        }
+    }
+}
+
+/// Inserts a community and makes `owner` its owner. Fails on `communities_slug_unique`.
+pub async fn create(
+    tx: &mut PgConnection,
+    owner: UserId,
+    name: &CommunityName,
+    slug: &Slug,
+    description: Option<&str>,
+) -> Result<Community, sqlx::Error> {
+    let id = CommunityId::generate();
+    let row: CommunityRow = sqlx::query_as(
+        "INSERT INTO communities (id, name, slug, description, created_by) VALUES ($1, $2, $3, $4, $5)
+         RETURNING id, name, slug, description, created_at, 'owner' AS role",
+    )
+    .bind(id)
+    .bind(name.as_str())
+    .bind(slug.as_str())
+    .bind(description)
+    .bind(owner)
+    .fetch_one(&mut *tx)
+    .await?;
+    sqlx::query("INSERT INTO community_members (community_id, user_id, role) VALUES ($1, $2, 'owner')")
+        .bind(id)
+        .bind(owner)
+        .execute(&mut *tx)
+        .await?;
+    Ok(row.into())
+}
+
+/// The communities `user` belongs to, oldest first, with the user's role in each.
+pub async fn list_for_user(db: impl PgExecutor<'_>, user: UserId) -> Result<Vec<Community>, sqlx::Error> {
+    let rows: Vec<CommunityRow> = sqlx::query_as(
+        "SELECT c.id, c.name, c.slug, c.description, c.created_at, m.role
+         FROM community_members m JOIN communities c ON c.id = m.community_id
+         WHERE m.user_id = $1 ORDER BY c.id",
+    )
+    .bind(user)
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(Community::from).collect())
+}
+
+/// `user`'s role in `community`, or `None` if not a member.
+pub async fn role_of(
+    db: impl PgExecutor<'_>,
+    community: CommunityId,
+    user: UserId,
+) -> Result<Option<Role>, sqlx::Error> {
+    let role: Option<String> =
+        sqlx::query_scalar("SELECT role FROM community_members WHERE community_id = $1 AND user_id = $2")
+            .bind(community)
+            .bind(user)
+            .fetch_optional(db)
+            .await?;
+    Ok(role.as_deref().and_then(Role::parse))
+}
+
+pub async fn exists(db: impl PgExecutor<'_>, community: CommunityId) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM communities WHERE id = $1)").bind(community).fetch_one(db).await
+}

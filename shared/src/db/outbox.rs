@@ -1,0 +1,47 @@
+//! The `outbox` table: events committed with the write that caused them, published after.
+
+use sqlx::{PgConnection, types::Json};
+
+use crate::domain::ids::EventId;
+use crate::events::Event;
+
+/// Records `event` for publication on `subject`, inside the caller's transaction.
+pub async fn enqueue(tx: &mut PgConnection, subject: &str, event: &Event) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO outbox (event_id, subject, payload) VALUES ($1, $2, $3)")
+        .bind(event.id)
+        .bind(subject)
+        .bind(Json(event))
+        .execute(tx)
+        .await?;
+    Ok(())
+}
+
+/// An event waiting to be published.
+#[derive(Debug, sqlx::FromRow)]
+pub struct Pending {
+    pub id: i64,
+    pub event_id: EventId,
+    pub subject: String,
+    pub payload: Json<serde_json::Value>,
+}
+
+/// The oldest unpublished events, in commit order.
+pub async fn oldest_unpublished(tx: &mut PgConnection, limit: i64) -> Result<Vec<Pending>, sqlx::Error> {
+    sqlx::query_as("SELECT id, event_id, subject, payload FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT $1")
+        .bind(limit)
+        .fetch_all(tx)
+        .await
+}
+
+pub async fn mark_published(tx: &mut PgConnection, ids: &[i64]) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE outbox SET published_at = now() WHERE id = ANY($1)").bind(ids).execute(tx).await?;
+    Ok(())
+}
+
+/// Takes the relay lock for this transaction: one publisher at a time keeps the stream in
+/// commit order even with several api instances. False if another holds it.
+pub async fn try_lock_relay(tx: &mut PgConnection) -> Result<bool, sqlx::Error> {
+    // An arbitrary constant naming the outbox relay's advisory lock.
+    const RELAY_LOCK: i64 = 0x616a_6574_6f75_7462;
+    sqlx::query_scalar("SELECT pg_try_advisory_xact_lock($1)").bind(RELAY_LOCK).fetch_one(tx).await
+}

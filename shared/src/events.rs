@@ -1,0 +1,141 @@
+//! Events: the envelope of DESIGN §4, the subjects they travel on, stream positions, and the
+//! bus that carries them.
+
+#[cfg(feature = "bus")]
+pub mod bus;
+pub mod subject;
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::api::wire::{Channel, Member, Message};
+use crate::domain::ids::{ChannelId, CommunityId, EventId, UserId};
+
+/// The envelope every persisted event travels in. Evolves additively only.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    pub id: EventId,
+    #[serde(flatten)]
+    pub payload: EventPayload,
+    pub community_id: Option<CommunityId>,
+    pub channel_id: Option<ChannelId>,
+    pub actor_id: Option<UserId>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub timestamp: OffsetDateTime,
+}
+
+/// `type` and `data` of an event; `data` is enough to render the common case.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "data")]
+pub enum EventPayload {
+    #[serde(rename = "message.created")]
+    MessageCreated(Message),
+    #[serde(rename = "channel.created")]
+    ChannelCreated(Channel),
+    #[serde(rename = "member.joined")]
+    MemberJoined(Member),
+}
+
+impl EventPayload {
+    /// The `type` string, e.g. `message.created`.
+    #[must_use]
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Self::MessageCreated(_) => "message.created",
+            Self::ChannelCreated(_) => "channel.created",
+            Self::MemberJoined(_) => "member.joined",
+        }
+    }
+}
+
+impl Event {
+    /// A new event happening now.
+    #[must_use]
+    pub fn new(
+        payload: EventPayload,
+        community_id: Option<CommunityId>,
+        channel_id: Option<ChannelId>,
+        actor_id: Option<UserId>,
+    ) -> Self {
+        Self {
+            id: EventId::generate(),
+            payload,
+            community_id,
+            channel_id,
+            actor_id,
+            timestamp: OffsetDateTime::now_utc(),
+        }
+    }
+}
+
+/// A point in the event stream: `<epoch>.<sequence>`, the SSE event id. The epoch identifies
+/// the stream (its creation time), so a position in a recreated stream is recognisably stale.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct StreamPosition {
+    pub epoch: u64,
+    pub seq: u64,
+}
+
+impl fmt::Display for StreamPosition {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.epoch, self.seq)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("a stream position looks like `<epoch>.<sequence>`")]
+pub struct BadPosition;
+
+impl FromStr for StreamPosition {
+    type Err = BadPosition;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (epoch, seq) = s.trim().split_once('.').ok_or(BadPosition)?;
+        Ok(Self { epoch: epoch.parse().map_err(|_| BadPosition)?, seq: seq.parse().map_err(|_| BadPosition)? })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::wire::{ChannelKind, User};
+
+    #[test]
+    fn the_envelope_has_the_documented_flat_shape() {
+        let channel = Channel {
+            id: ChannelId::generate(),
+            community_id: Some(CommunityId::generate()),
+            kind: ChannelKind::Public,
+            name: Some("general".into()),
+            topic: None,
+            created_at: OffsetDateTime::UNIX_EPOCH,
+            archived_at: None,
+        };
+        let event =
+            Event::new(EventPayload::ChannelCreated(channel.clone()), channel.community_id, Some(channel.id), None);
+        let json = serde_json::to_value(&event).expect("serializes");
+        assert_eq!(json["type"], "channel.created");
+        assert_eq!(json["data"]["name"], "general");
+        assert_eq!(json["id"], event.id.to_string());
+        for key in ["community_id", "channel_id", "actor_id", "timestamp"] {
+            assert!(json.get(key).is_some(), "{key} missing");
+        }
+        let back: Event = serde_json::from_value(json).expect("deserializes");
+        assert_eq!(back, event);
+        let user = User { id: UserId::generate(), username: "a".into(), display_name: "A".into(), avatar_url: None };
+        let joined = EventPayload::MemberJoined(Member { user, channel_id: None });
+        assert_eq!(serde_json::to_value(&joined).expect("json")["type"], joined.type_name());
+    }
+
+    #[test]
+    fn stream_positions_round_trip_and_reject_garbage() {
+        let position: StreamPosition = "1700000000.42".parse().expect("parses");
+        assert_eq!(position, StreamPosition { epoch: 1_700_000_000, seq: 42 });
+        assert_eq!(position.to_string(), "1700000000.42");
+        for bad in ["", "42", "a.b", "1.", ".1", "1.2.3"] {
+            assert!(bad.parse::<StreamPosition>().is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,22 @@
+//! What more than one ajet-chat crate needs: domain types and ids, configuration, the
+//! HTTP error contract and wire types, tokens, events and the bus, database access, the
+//! transactional outbox, the typed API client and the pieces every HTTP service shares.
+
+pub mod api;
+pub mod auth;
+pub mod config;
+pub mod domain;
+pub mod events;
+
+#[cfg(feature = "client")]
+pub mod client;
+#[cfg(feature = "db")]
+pub mod db;
+#[cfg(all(feature = "db", feature = "bus"))]
+pub mod outbox;
+#[cfg(feature = "server")]
+pub mod server;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use domain::ids::{ApiTokenId, ChannelId, CommunityId, EventId, InviteId, MessageId, SessionId, UserId, WebhookId};

@@ -1,0 +1,172 @@
+//! What every HTTP service shares: logging and metrics set-up, the `/healthz`, `/readyz` and
+//! `/metrics` routes, request tracing carrying the trace id, and serving with graceful
+//! shutdown.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, OnceLock};
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::StatusCode;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tower_http::trace::TraceLayer;
+
+use crate::auth::TRACE_ID_HEADER;
+use crate::config::{Config, LogFormat};
+
+/// Sets up `tracing` from `log` / `log_format`. Safe to call more than once.
+pub fn init_tracing(config: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_new(&config.log)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    // A second initialisation (tests start several services in one process) is harmless.
+    drop(match config.log_format {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Pretty => builder.try_init(),
+    });
+}
+
+/// The process-wide Prometheus recorder (installed on first use).
+pub fn metrics_handle() -> PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let recorder = PrometheusBuilder::new().build_recorder();
+            let handle = recorder.handle();
+            // Fails only if another recorder was installed first; then ours merely stays empty.
+            drop(metrics::set_global_recorder(recorder));
+            handle
+        })
+        .clone()
+}
+
+type CheckFn = dyn Fn() -> Pin<Box<dyn Future<Output = bool> + Send>> + Send + Sync;
+
+/// The dependency checks behind `/readyz`.
+#[derive(Clone, Default)]
+pub struct Readiness {
+    checks: Vec<(&'static str, Arc<CheckFn>)>,
+}
+
+impl Readiness {
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a named check; it must answer quickly (each is bounded to 2 s anyway).
+    #[must_use]
+    pub fn check<F, Fut>(mut self, name: &'static str, check: F) -> Self
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = bool> + Send + 'static,
+    {
+        self.checks.push((name, Arc::new(move || Box::pin(check()))));
+        self
+    }
+
+    async fn run(&self) -> (bool, serde_json::Map<String, serde_json::Value>) {
+        let results = futures::future::join_all(self.checks.iter().map(|(name, check)| async move {
+            let ok = tokio::time::timeout(std::time::Duration::from_secs(2), check()).await.unwrap_or(false);
+            (*name, ok)
+        }))
+        .await;
+        let all_ok = results.iter().all(|(_, ok)| *ok);
+        let map = results.into_iter().map(|(name, ok)| (name.to_owned(), serde_json::Value::Bool(ok))).collect();
+        (all_ok, map)
+    }
+}
+
+async fn healthz() -> impl IntoResponse {
+    Json(serde_json::json!({"status": "alive"}))
+}
+
+async fn readyz(State(readiness): State<Readiness>) -> Response {
+    let (ok, checks) = readiness.run().await;
+    let status = if ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    (status, Json(serde_json::json!({"status": if ok { "ready" } else { "unready" }, "checks": checks})))
+        .into_response()
+}
+
+async fn metrics_text() -> impl IntoResponse {
+    ([(http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], metrics_handle().render())
+}
+
+/// `/healthz`, `/readyz` and `/metrics`, merged into every service's router.
+pub fn ops_router<S: Clone + Send + Sync + 'static>(readiness: Readiness) -> Router<S> {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz).with_state(readiness))
+        .route("/metrics", get(metrics_text))
+}
+
+async fn record_metrics(service: &'static str, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().to_string();
+    let route =
+        request.extensions().get::<MatchedPath>().map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let response = next.run(request).await;
+    let labels = [
+        ("service", service.to_owned()),
+        ("method", method),
+        ("route", route),
+        ("status", response.status().as_u16().to_string()),
+    ];
+    metrics::counter!("http_requests_total", &labels).increment(1);
+    metrics::histogram!("http_request_duration_seconds", &labels).record(started.elapsed().as_secs_f64());
+    response
+}
+
+/// Wraps a service's router with request metrics and a tracing span carrying the trace id.
+pub fn instrument(router: Router, service: &'static str) -> Router {
+    metrics_handle();
+    router.layer(middleware::from_fn(move |request, next| record_metrics(service, request, next))).layer(
+        TraceLayer::new_for_http().make_span_with(move |request: &Request| {
+            let trace_id = request.headers().get(TRACE_ID_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("-");
+            tracing::info_span!("request", service, method = %request.method(), path = %request.uri().path(), trace_id)
+        }),
+    )
+}
+
+/// Serves `router` on `listener` until `shutdown` fires, then finishes in-flight requests.
+/// Long-lived streams watch the same token and end themselves.
+pub async fn serve(listener: TcpListener, router: Router, shutdown: CancellationToken) -> std::io::Result<()> {
+    axum::serve(listener, router).with_graceful_shutdown(async move { shutdown.cancelled().await }).await
+}
+
+/// A token cancelled by Ctrl-C or SIGTERM.
+pub fn shutdown_on_signal() -> CancellationToken {
+    let token = CancellationToken::new();
+    let trigger = token.clone();
+    tokio::spawn(async move {
+        let ctrl_c = tokio::signal::ctrl_c();
+        #[cfg(unix)]
+        {
+            let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(err) => {
+                    tracing::warn!(error = %err, "cannot listen for SIGTERM; only Ctrl-C stops the service");
+                    drop(ctrl_c.await);
+                    trigger.cancel();
+                    return;
+                }
+            };
+            tokio::select! {
+                _ = ctrl_c => {}
+                _ = term.recv() => {}
+            }
+        }
+        #[cfg(not(unix))]
+        drop(ctrl_c.await);
+        tracing::info!("shutting down");
+        trigger.cancel();
+    });
+    token
+}

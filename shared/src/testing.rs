@@ -1,0 +1,169 @@
+//! Test harness over the real infrastructure `cargo xtask test` starts: a fresh database per
+//! test (cloned from a migrated template), private nats-server processes that a test may
+//! stop and restart, the S3 settings, and a ready-made `Config` on ephemeral ports.
+
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use sqlx::Connection as _;
+use sqlx::postgres::PgConnection;
+
+use crate::config::{Config, Environment, Secret};
+use crate::db::{MIGRATOR, PgPool};
+
+fn var(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| panic!("{name} is not set: run the tests through `cargo xtask test`"))
+}
+
+/// A database of its own for one test.
+pub struct TestDb {
+    pub pool: PgPool,
+    pub url: String,
+}
+
+/// Creates a fresh, migrated database. The first caller in a test run builds a template
+/// (named after the migrations' checksums, so a schema change gets a new one); every test
+/// then clones it, which is much faster than migrating.
+pub async fn fresh_database() -> TestDb {
+    let admin_url = var("AJET_TEST_DATABASE_URL");
+    let mut admin = PgConnection::connect(&admin_url).await.expect("connect to the test Postgres");
+    let fingerprint: u64 = MIGRATOR
+        .iter()
+        .flat_map(|m| m.checksum.iter().copied())
+        .fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+    let template = format!("ajet_template_{fingerprint:016x}");
+    sqlx::query("SELECT pg_advisory_lock(7001)").execute(&mut admin).await.expect("template lock");
+    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+        .bind(&template)
+        .fetch_one(&mut admin)
+        .await
+        .expect("look up the template");
+    if !exists {
+        sqlx::query(&format!("CREATE DATABASE \"{template}\"")).execute(&mut admin).await.expect("create the template");
+        let mut conn =
+            PgConnection::connect(&with_database(&admin_url, &template)).await.expect("connect to the template");
+        MIGRATOR.run(&mut conn).await.expect("migrations apply to an empty database");
+        conn.close().await.expect("close the template connection");
+    }
+    sqlx::query("SELECT pg_advisory_unlock(7001)").execute(&mut admin).await.expect("template unlock");
+    let name = format!("test_{}", uuid::Uuid::now_v7().simple());
+    sqlx::query(&format!("CREATE DATABASE \"{name}\" TEMPLATE \"{template}\""))
+        .execute(&mut admin)
+        .await
+        .expect("clone the template");
+    let url = with_database(&admin_url, &name);
+    let pool = crate::db::connect_lazy(&url, 10).expect("pool options are valid");
+    TestDb { pool, url }
+}
+
+fn with_database(url: &str, database: &str) -> String {
+    let (base, _) = url.rsplit_once('/').expect("a database URL ends in /<database>");
+    format!("{base}/{database}")
+}
+
+/// A nats-server with JetStream owned by one test, on its own port and store directory.
+/// `stop` and `start` keep both, so a restart finds the stream and its messages again.
+pub struct NatsServer {
+    port: u16,
+    store: PathBuf,
+    child: Option<Child>,
+}
+
+impl NatsServer {
+    pub fn start() -> Self {
+        let root = PathBuf::from(var("AJET_TEST_TMPDIR"));
+        let store = root.join(format!("nats-{}", uuid::Uuid::now_v7().simple()));
+        std::fs::create_dir_all(&store).expect("create the nats store dir");
+        let mut server = Self { port: free_port(), store, child: None };
+        server.resume();
+        server
+    }
+
+    #[must_use]
+    pub fn url(&self) -> String {
+        format!("nats://127.0.0.1:{}", self.port)
+    }
+
+    /// Starts the server again after `stop`.
+    pub fn resume(&mut self) {
+        assert!(self.child.is_none(), "nats-server is already running");
+        let child = Command::new(var("AJET_TEST_NATS_SERVER_BIN"))
+            .args(["-js", "-a", "127.0.0.1", "-p", &self.port.to_string(), "-sd"])
+            .arg(&self.store)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start nats-server");
+        self.child = Some(child);
+        wait_for_port(self.port, Duration::from_secs(10));
+    }
+
+    /// Stops the server (as an outage would) and waits until it is gone.
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            drop(child.kill());
+            drop(child.wait());
+        }
+    }
+}
+
+impl Drop for NatsServer {
+    fn drop(&mut self) {
+        self.stop();
+        drop(std::fs::remove_dir_all(&self.store));
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
+}
+
+fn wait_for_port(port: u16, timeout: Duration) {
+    let deadline = Instant::now() + timeout;
+    while TcpStream::connect(SocketAddr::from(([127, 0, 0, 1], port))).is_err() {
+        assert!(Instant::now() < deadline, "nothing listens on port {port} after {timeout:?}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The S3 settings of the test infrastructure.
+#[derive(Clone, Debug)]
+pub struct S3Env {
+    pub endpoint: String,
+    pub access_key: String,
+    pub secret_key: String,
+    pub region: String,
+}
+
+#[must_use]
+pub fn s3_env() -> S3Env {
+    S3Env {
+        endpoint: var("AJET_TEST_S3_ENDPOINT"),
+        access_key: var("AJET_TEST_S3_ACCESS_KEY"),
+        secret_key: var("AJET_TEST_S3_SECRET_KEY"),
+        region: var("AJET_TEST_S3_REGION"),
+    }
+}
+
+/// A test configuration for `database_url` and `nats_url`: dev mode (so the dev login
+/// exists), a bucket of its own, and listen addresses that tests replace with bound
+/// listeners.
+#[must_use]
+pub fn config(database_url: &str, nats_url: &str) -> Config {
+    let s3 = s3_env();
+    Config {
+        env: Environment::Dev,
+        database_url: Secret::new(database_url),
+        nats_url: nats_url.to_owned(),
+        s3_endpoint: s3.endpoint,
+        s3_region: s3.region,
+        s3_bucket: format!("test-{}", uuid::Uuid::now_v7().simple()),
+        s3_access_key: s3.access_key,
+        s3_secret_key: Secret::new(s3.secret_key),
+        cookie_secure: false,
+        log: "warn".into(),
+        ..Config::default()
+    }
+}

@@ -1,0 +1,67 @@
+//! tui-sm: the terminal clients' session manager. It serves `GET /tui/events`, an SSE
+//! stream of JSON event envelopes for what the user may see, with exact resume by
+//! `Last-Event-ID`. It reads data only through the api (with the user's own token) and
+//! live events only from NATS; it never touches Postgres.
+
+mod hub;
+mod routes;
+
+use std::sync::Arc;
+
+use ajet_shared::client::ApiClient;
+use ajet_shared::config::Config;
+use ajet_shared::events::bus::NatsBus;
+use ajet_shared::server::{self, Readiness};
+use axum::Router;
+use axum::extract::FromRef;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+pub use hub::Hub;
+
+#[derive(Clone, FromRef)]
+pub struct TuiState {
+    pub api: ApiClient,
+    pub bus: Arc<NatsBus>,
+    pub hub: Hub,
+    pub config: Arc<Config>,
+    pub shutdown: CancellationToken,
+}
+
+pub fn router(state: TuiState) -> Router {
+    routes::router().with_state(state)
+}
+
+/// Connects to NATS, starts the process's event feed and serves on `listener` until
+/// `shutdown`, which also ends every open stream.
+pub async fn serve(config: Config, listener: TcpListener, shutdown: CancellationToken) -> anyhow::Result<()> {
+    let bus = Arc::new(NatsBus::connect(&config.nats_url, &config.stream_name).await?);
+    let api = ApiClient::new(config.api_url.clone())?;
+    let hub = Hub::default();
+    let tasks = tokio_util::task::TaskTracker::new();
+    tasks.spawn(hub.clone().run(Arc::clone(&bus), shutdown.clone()));
+    let readiness = Readiness::new()
+        .check("nats", {
+            let bus = Arc::clone(&bus);
+            move || {
+                let bus = Arc::clone(&bus);
+                async move { bus.is_ready().await }
+            }
+        })
+        .check("api", {
+            let api = api.clone();
+            move || {
+                let api = api.clone();
+                async move {
+                    api.request(reqwest::Method::GET, "/healthz").send().await.is_ok_and(|r| r.status().is_success())
+                }
+            }
+        });
+    let state = TuiState { api, bus, hub, config: Arc::new(config), shutdown: shutdown.clone() };
+    let app = server::instrument(router(state).merge(server::ops_router(readiness)), "tui-sm");
+    tracing::info!(address = %listener.local_addr()?, "tui-sm listening");
+    server::serve(listener, app, shutdown).await?;
+    tasks.close();
+    tasks.wait().await;
+    Ok(())
+}

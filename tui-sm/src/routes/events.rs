@@ -1,0 +1,128 @@
+//! `GET /tui/events`: the SSE stream of JSON envelopes. Each event's id is
+//! `<epoch>.<stream sequence>`. Resuming with `Last-Event-ID`: (1) register with the hub,
+//! so live events queue up; (2) replay from the stream after that sequence, filtered to
+//! what the connection may see; (3) go live, skipping every event not above the last one
+//! sent. A position the stream no longer holds gets an explicit `resync` event.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use ajet_shared::api::ApiError;
+use ajet_shared::auth::bearer;
+use ajet_shared::client::{ApiClient, ClientError};
+use ajet_shared::config::Config;
+use ajet_shared::events::bus::{EventBus as _, NatsBus, Replay};
+use ajet_shared::events::{StreamPosition, subject};
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use futures::StreamExt as _;
+use tokio_util::sync::CancellationToken;
+
+use crate::hub::{Hub, HubEvent};
+
+fn sse_event(event: &HubEvent, epoch: u64) -> Event {
+    Event::default().id(StreamPosition { epoch, seq: event.seq }.to_string()).event(&event.event_type).data(&event.data)
+}
+
+fn resync(reason: &str) -> Event {
+    Event::default().event("resync").data(serde_json::json!({"reason": reason}).to_string())
+}
+
+fn upstream_error(err: &ClientError) -> ApiError {
+    if err.status() == Some(StatusCode::UNAUTHORIZED) {
+        ApiError::unauthorized("this token is unknown, expired or revoked; sign in again")
+    } else {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "upstream_unavailable",
+            "the api cannot be reached; retry shortly",
+        )
+        .with_retry_after(1)
+    }
+}
+
+pub async fn stream_events(
+    State(api): State<ApiClient>,
+    State(bus): State<Arc<NatsBus>>,
+    State(hub): State<Hub>,
+    State(config): State<Arc<Config>>,
+    State(shutdown): State<CancellationToken>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let token = headers
+        .get(http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(bearer)
+        .ok_or_else(|| ApiError::unauthorized("sign in first: send `Authorization: Bearer <token>`"))?;
+    let me = api.with_token(token).me().await.map_err(|err| upstream_error(&err))?;
+    let mut subjects: Vec<String> = me.communities.iter().map(|c| subject::community(c.id)).collect();
+    subjects.push(subject::notifications(me.user.id));
+
+    // (1) Live events queue up from here on.
+    let mut registration = hub.register(subjects.clone(), config.sse_queue_len);
+    let unavailable = |err: ajet_shared::events::bus::BusError| {
+        ApiError::unavailable("events_unavailable", "the event stream is unavailable; retry shortly", err)
+    };
+    let state = bus.stream_state().await.map_err(unavailable)?;
+    let resume = headers.get("last-event-id").and_then(|v| v.to_str().ok()).filter(|v| !v.trim().is_empty());
+    let (replay, mut last_sent) = match resume.map(str::parse::<StreamPosition>) {
+        None => (None, 0),
+        Some(Err(_)) => (Some(Replay::Gone), 0),
+        Some(Ok(position)) => {
+            (Some(bus.replay(position.epoch, position.seq, subjects).await.map_err(unavailable)?), position.seq)
+        }
+    };
+    let epoch = state.epoch;
+    let body = async_stream::stream! {
+        // (2) Replay what was missed.
+        match replay {
+            Some(Replay::Gone) => {
+                last_sent = 0;
+                yield Ok::<_, Infallible>(resync("the stream no longer holds that position; refetch and continue"));
+            }
+            Some(Replay::Events(mut events)) => {
+                while let Some(item) = events.next().await {
+                    match item {
+                        Ok(delivered) => {
+                            if let Some(event) = HubEvent::from_delivered(&delivered) {
+                                last_sent = event.seq;
+                                yield Ok(sse_event(&event, epoch));
+                            }
+                        }
+                        Err(err) => {
+                            // End the stream: the client resumes from the last id it got.
+                            tracing::warn!(error = %err, "replay failed");
+                            return;
+                        }
+                    }
+                }
+            }
+            None => {}
+        }
+        // (3) Live, with the monotonic check as the whole dedupe rule.
+        loop {
+            tokio::select! {
+                () = shutdown.cancelled() => {
+                    yield Ok(Event::default().retry(Duration::from_secs(1)).comment("server restarting"));
+                    return;
+                }
+                next = registration.events.recv() => match next {
+                    Some(event) if event.seq > last_sent => {
+                        last_sent = event.seq;
+                        yield Ok(sse_event(&event, epoch));
+                    }
+                    Some(_) => {}
+                    // Dropped by the hub for falling behind: end, the client resumes.
+                    None => return,
+                }
+            }
+        }
+    };
+    let mut response = Sse::new(body).keep_alive(KeepAlive::new().interval(config.sse_keepalive())).into_response();
+    // Tell any buffering proxy (nginx) to pass events through as they come.
+    response.headers_mut().insert("x-accel-buffering", HeaderValue::from_static("no"));
+    Ok(response)
+}

