@@ -3,6 +3,7 @@
 mod access;
 mod channels;
 mod communities;
+mod invites;
 mod me;
 mod messages;
 
@@ -16,6 +17,8 @@ pub fn router() -> Router<AppState> {
         .route("/api/me", get(me::get_me))
         .route("/api/communities", get(communities::list_communities).post(communities::create_community))
         .route("/api/communities/{id}/channels", post(channels::create_channel))
+        .route("/api/communities/{id}/invites", post(invites::create_invite))
+        .route("/api/invites/{code}/accept", post(invites::accept_invite))
         .route("/api/channels/{id}/join", post(channels::join_channel))
         .route("/api/channels/{id}/messages", get(messages::list_messages).post(messages::create_message))
 }

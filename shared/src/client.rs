@@ -10,9 +10,10 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::api::wire::{
-    Channel, Community, CreateChannelRequest, CreateCommunityRequest, CreateMessageRequest, DevLoginRequest,
-    HistoryQuery, LoginResponse, Me, Message, Page,
+    Channel, Community, CreateChannelRequest, CreateCommunityRequest, CreateInviteRequest, CreateMessageRequest,
+    DevLoginRequest, HistoryQuery, LoginResponse, Me, Message, Page,
 };
+use crate::api::wire::{Invite, Member};
 use crate::api::{ErrorBody, ErrorDetail};
 use crate::domain::ids::{ChannelId, CommunityId};
 
@@ -53,7 +54,8 @@ pub struct SseEvent {
     pub data: String,
 }
 
-fn install_crypto_provider() {
+/// Installs ring as the process's rustls provider (reqwest is built without one); idempotent.
+pub fn install_crypto_provider() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         // Fails only if a provider is installed already, which is what we want anyway.
@@ -130,6 +132,18 @@ impl ApiClient {
 
     pub async fn create_community(&self, request: &CreateCommunityRequest) -> Result<Community, ClientError> {
         self.post("/api/communities", request).await
+    }
+
+    pub async fn create_invite(
+        &self,
+        community: CommunityId,
+        request: &CreateInviteRequest,
+    ) -> Result<Invite, ClientError> {
+        self.post(&format!("/api/communities/{community}/invites"), request).await
+    }
+
+    pub async fn accept_invite(&self, code: &str) -> Result<Member, ClientError> {
+        self.post(&format!("/api/invites/{code}/accept"), &serde_json::json!({})).await
     }
 
     pub async fn create_channel(

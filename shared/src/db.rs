@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod channels;
 pub mod communities;
+pub mod invites;
 pub mod messages;
 pub mod outbox;
 pub mod users;

@@ -27,6 +27,8 @@ pub struct TestDb {
 /// (named after the migrations' checksums, so a schema change gets a new one); every test
 /// then clones it, which is much faster than migrating.
 pub async fn fresh_database() -> TestDb {
+    // Every test starts here or at `config`: make plain `reqwest` clients usable too.
+    crate::client::install_crypto_provider();
     let admin_url = var("AJET_TEST_DATABASE_URL");
     let mut admin = PgConnection::connect(&admin_url).await.expect("connect to the test Postgres");
     let fingerprint: u64 = MIGRATOR
@@ -152,6 +154,7 @@ pub fn s3_env() -> S3Env {
 /// listeners.
 #[must_use]
 pub fn config(database_url: &str, nats_url: &str) -> Config {
+    crate::client::install_crypto_provider();
     let s3 = s3_env();
     Config {
         env: Environment::Dev,

@@ -49,6 +49,8 @@ pub fn run() -> Result<u8> {
         ("AJET_S3_BUCKET", "ajet".to_owned()),
         ("AJET_COOKIE_SECURE", "false".to_owned()),
         ("AJET_LOG", "info".to_owned()),
+        // Plain text in the log files (tracing-subscriber honours it).
+        ("NO_COLOR", "1".to_owned()),
     ];
     let bin_dir = target_dir(&root).join("debug");
     let logs = dev_dir.join("logs");

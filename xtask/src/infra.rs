@@ -22,8 +22,8 @@ pub const S3_REGION: &str = "us-east-1";
 const READY_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// SeaweedFS's listeners. Each gRPC port is implicitly its HTTP port + 10000.
-pub struct WeedPorts {
-    pub s3: u16,
+struct WeedPorts {
+    s3: u16,
     master: u16,
     volume: u16,
     filer: u16,
@@ -36,9 +36,9 @@ pub struct WeedPorts {
 }
 
 pub struct Ports {
-    pub postgres: u16,
-    pub nats: u16,
-    pub weed: WeedPorts,
+    postgres: u16,
+    nats: u16,
+    weed: WeedPorts,
 }
 
 impl Ports {
@@ -62,7 +62,7 @@ impl Ports {
         }
     }
 
-    /// Free loopback ports; SeaweedFS's below 45000 with their +10000 gRPC twin free too.
+    /// Free loopback ports; SeaweedFS's in 20000..32000 with their +10000 gRPC twin free too.
     fn free() -> Result<Self> {
         let mut taken = Vec::new();
         let postgres = free_port(&mut taken)?;
@@ -143,9 +143,9 @@ pub struct Infra {
     postgres: Server,
     nats: Server,
     s3: Server,
-    pub ports: Ports,
-    pub root: PathBuf,
-    pub s3_secret: String,
+    ports: Ports,
+    root: PathBuf,
+    s3_secret: String,
     pg_bin: PathBuf,
     nats_server: PathBuf,
     // Last: removed only once the servers above are stopped.
@@ -192,7 +192,10 @@ impl Infra {
             "TERM",
             Duration::from_secs(10),
         )?;
-        let mut s3 = start_seaweedfs(tools, &root.join("seaweedfs"), &logs, &ports.weed, &s3_secret)?;
+        // `weed mini` idles ~10 s in its admin shutdown once its maintenance worker has started
+        // (about a minute in): wait that out for dev data; throwaway data needs no clean stop.
+        let weed_grace = Duration::from_secs(if throwaway { 3 } else { 15 });
+        let mut s3 = start_seaweedfs(tools, &root.join("seaweedfs"), &logs, &ports.weed, &s3_secret, weed_grace)?;
 
         let pg_isready = tools.pg_bin.join("pg_isready");
         let pg_port = ports.postgres.to_string();
@@ -240,7 +243,7 @@ impl Infra {
         )
     }
 
-    /// What the test suites read (documented in DESIGN.md §9 and the README).
+    /// What the test suites read (`ajet_shared::testing`).
     pub fn test_env(&self) -> Vec<(&'static str, String)> {
         vec![
             ("AJET_TEST_DATABASE_URL", self.database_url("postgres")),
@@ -390,7 +393,14 @@ fn ensure_reachable(dir: &Path, user: &OsUser) -> Result<()> {
 /// `weed mini` with every port pinned (its defaults include ports we use), no telemetry,
 /// loopback only — `-ip` too, or the volume server advertises the external address and
 /// uploads fail — and a credentials file so SigV4 is really checked.
-fn start_seaweedfs(tools: &Tools, dir: &Path, logs: &Path, ports: &WeedPorts, secret: &str) -> Result<Server> {
+fn start_seaweedfs(
+    tools: &Tools,
+    dir: &Path,
+    logs: &Path,
+    ports: &WeedPorts,
+    secret: &str,
+    grace: Duration,
+) -> Result<Server> {
     let data = dir.join("data");
     fs::create_dir_all(&data).with_context(|| format!("creating {}", data.display()))?;
     let config = dir.join("s3.json");
@@ -442,7 +452,7 @@ fn start_seaweedfs(tools: &Tools, dir: &Path, logs: &Path, ports: &WeedPorts, se
         Command::new(&tools.weed).args(&args).current_dir(dir),
         &logs.join("seaweedfs.log"),
         "TERM",
-        Duration::from_secs(10),
+        grace,
     )
 }
 

@@ -94,7 +94,7 @@ impl Server {
             return;
         }
         if matches!(self.child.try_wait(), Ok(None)) {
-            send_signal(self.child.id(), self.stop_signal);
+            send_signal(&self.child.id().to_string(), self.stop_signal);
             self.stop_sent = Some(Instant::now());
         } else {
             self.done = true;
@@ -107,13 +107,13 @@ impl Server {
             match self.child.try_wait() {
                 Ok(None) if self.stop_sent.is_some_and(|sent| sent.elapsed() > self.grace) => {
                     eprintln!(
-                        "{} ignored SIG{} for {}s; killing it",
+                        "xtask: {} still running {}s after SIG{}; killing it",
                         self.name,
-                        self.stop_signal,
-                        self.grace.as_secs()
+                        self.grace.as_secs(),
+                        self.stop_signal
                     );
-                    // An error here means it is already gone; wait() reaps it either way.
-                    let _ = self.child.kill();
+                    // The whole group, so no helper outlives it; wait() reaps it either way.
+                    send_signal(&format!("-{}", self.child.id()), "KILL");
                     let _ = self.child.wait();
                     self.done = true;
                 }
@@ -141,30 +141,33 @@ pub fn stop_all<'a>(servers: impl IntoIterator<Item = &'a mut Server>) {
     }
 }
 
-/// Sends `SIG<name>` through the `kill` utility (the workspace forbids `unsafe`, so no libc).
-fn send_signal(pid: u32, name: &str) {
-    let sent = Command::new("kill").args(["-s", name, &pid.to_string()]).stderr(Stdio::null()).status();
+/// Sends `SIG<name>` to a pid, or to a process group as `-<pgid>`, through the `kill`
+/// utility (the workspace forbids `unsafe`, so no libc).
+fn send_signal(target: &str, name: &str) {
+    let sent = Command::new("kill").args(["-s", name, "--", target]).stderr(Stdio::null()).status();
     if let Err(err) = sent {
-        eprintln!("xtask: could not run `kill -s {name} {pid}`: {err}");
+        eprintln!("xtask: could not run `kill -s {name} -- {target}`: {err}");
     }
 }
 
-/// Runs a command in the foreground (inheriting the terminal). On Ctrl-C/SIGTERM it is sent
-/// SIGTERM and given 30 s to finish; the caller checks `interrupted()` afterwards.
+/// Runs a command with our stdio in a process group of its own. On Ctrl-C/SIGTERM the whole
+/// group gets SIGINT — as from a terminal, so nextest's cargo and test processes stop too — and
+/// SIGKILL 30 s later; the caller checks `interrupted()` afterwards.
 pub fn run_interruptible(cmd: &mut Command) -> Result<ExitStatus> {
     let program = cmd.get_program().display().to_string();
-    let mut child = cmd.spawn().with_context(|| format!("running {program}"))?;
+    let mut child = cmd.process_group(0).spawn().with_context(|| format!("running {program}"))?;
+    let group = format!("-{}", child.id());
     let mut signalled: Option<Instant> = None;
     loop {
         if let Some(status) = child.try_wait().with_context(|| format!("waiting for {program}"))? {
             return Ok(status);
         }
         if interrupted() && signalled.is_none() {
-            send_signal(child.id(), "TERM");
+            send_signal(&group, "INT");
             signalled = Some(Instant::now());
         }
         if signalled.is_some_and(|at| at.elapsed() > Duration::from_secs(30)) {
-            let _ = child.kill();
+            send_signal(&group, "KILL");
             return child.wait().with_context(|| format!("waiting for {program}"));
         }
         sleep(POLL);

@@ -133,12 +133,8 @@ impl From<sqlx::Error> for ApiError {
 impl axum::response::IntoResponse for ApiError {
     fn into_response(self) -> axum::response::Response {
         if self.status.is_server_error() {
-            match &self.source {
-                Some(source) => {
-                    tracing::error!(status = self.status.as_u16(), code = %self.code, error = %source, "request failed")
-                }
-                None => tracing::error!(status = self.status.as_u16(), code = %self.code, "request failed"),
-            }
+            let cause = self.source.as_ref().map_or_else(String::new, ToString::to_string);
+            tracing::error!(status = self.status.as_u16(), code = %self.code, error = %cause, "request failed");
         }
         let mut response = (self.status, axum::Json(self.body())).into_response();
         if let Some(seconds) = self.retry_after {

@@ -203,3 +203,25 @@ pub struct Member {
     pub user: User,
     pub channel_id: Option<ChannelId>,
 }
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct CreateInviteRequest {
+    /// Seconds until the invite stops working; none means it does not expire.
+    #[serde(default)]
+    pub expires_in_secs: Option<u32>,
+    /// How many people may use it; none means unlimited.
+    #[serde(default)]
+    pub max_uses: Option<i32>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Invite {
+    pub code: String,
+    pub community_id: CommunityId,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub expires_at: Option<OffsetDateTime>,
+    pub max_uses: Option<i32>,
+    pub uses: i32,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}

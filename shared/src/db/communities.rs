@@ -89,3 +89,25 @@ pub async fn role_of(
 pub async fn exists(db: impl PgExecutor<'_>, community: CommunityId) -> Result<bool, sqlx::Error> {
     sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM communities WHERE id = $1)").bind(community).fetch_one(db).await
 }
+
+/// Adds `user` as a plain member. Returns false if they already were one.
+pub async fn add_member(tx: &mut PgConnection, community: CommunityId, user: UserId) -> Result<bool, sqlx::Error> {
+    let inserted =
+        sqlx::query("INSERT INTO community_members (community_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+            .bind(community)
+            .bind(user)
+            .execute(tx)
+            .await?;
+    Ok(inserted.rows_affected() == 1)
+}
+
+/// True if `user` is banned from `community` now.
+pub async fn is_banned(db: impl PgExecutor<'_>, community: CommunityId, user: UserId) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM bans WHERE community_id = $1 AND user_id = $2 AND (expires_at IS NULL OR expires_at > now()))",
+    )
+    .bind(community)
+    .bind(user)
+    .fetch_one(db)
+    .await
+}

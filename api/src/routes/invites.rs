@@ -1,0 +1,79 @@
+//! Invites: members create codes; accepting one joins its community.
+
+use std::time::Duration;
+
+use ajet_shared::api::wire::{CreateInviteRequest, Invite, Member};
+use ajet_shared::db::{self, PgPool};
+use ajet_shared::domain::ids::CommunityId;
+use ajet_shared::events::bus::NatsBus;
+use ajet_shared::events::{Event, EventPayload, subject};
+use ajet_shared::outbox::OutboxRelay;
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use base64::Engine as _;
+use rand::RngCore as _;
+use time::OffsetDateTime;
+
+use super::access::community_role;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{AuthUser, Body, Path};
+
+/// A fresh unguessable code: 16 random bytes, base64url.
+fn new_code() -> String {
+    let mut bytes = [0u8; 16];
+    rand::rng().fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+pub async fn create_invite(
+    State(pool): State<PgPool>,
+    auth: AuthUser,
+    Path(community_id): Path<CommunityId>,
+    Body(request): Body<CreateInviteRequest>,
+) -> ApiResult<(StatusCode, Json<Invite>)> {
+    auth.require_write()?;
+    community_role(&pool, community_id, auth.id()).await?;
+    if request.max_uses.is_some_and(|uses| uses < 1) {
+        return Err(ApiError::bad_request("invalid_max_uses", "max_uses: must be at least 1"));
+    }
+    if request.expires_in_secs == Some(0) {
+        return Err(ApiError::bad_request("invalid_expiry", "expires_in_secs: must be at least 1"));
+    }
+    let expires_at = request.expires_in_secs.map(|secs| OffsetDateTime::now_utc() + Duration::from_secs(secs.into()));
+    let invite = db::invites::create(&pool, community_id, auth.id(), &new_code(), expires_at, request.max_uses).await?;
+    Ok((StatusCode::CREATED, Json(invite)))
+}
+
+/// Joins the invite's community. Already being a member is fine and uses nothing up.
+pub async fn accept_invite(
+    State(pool): State<PgPool>,
+    State(relay): State<OutboxRelay<NatsBus>>,
+    auth: AuthUser,
+    Path(code): Path<String>,
+) -> ApiResult<Json<Member>> {
+    auth.require_write()?;
+    let invalid = || ApiError::not_found("invite_invalid", "this invite does not exist, has expired or is used up");
+    let community_id = db::invites::usable(&pool, &code).await?.ok_or_else(invalid)?;
+    let user = db::users::get(&pool, auth.id())
+        .await?
+        .ok_or_else(|| ApiError::unauthorized("this account no longer exists"))?;
+    let member = Member { user, channel_id: None };
+    if db::communities::role_of(&pool, community_id, auth.id()).await?.is_some() {
+        return Ok(Json(member));
+    }
+    if db::communities::is_banned(&pool, community_id, auth.id()).await? {
+        return Err(ApiError::forbidden("banned", "you are banned from this community"));
+    }
+    let mut tx = pool.begin().await?;
+    if !db::invites::consume(&mut tx, &code).await? {
+        return Err(invalid());
+    }
+    if db::communities::add_member(&mut tx, community_id, auth.id()).await? {
+        let event = Event::new(EventPayload::MemberJoined(member.clone()), Some(community_id), None, Some(auth.id()));
+        db::outbox::enqueue(&mut tx, &subject::community(community_id), &event).await?;
+    }
+    tx.commit().await?;
+    relay.notify();
+    Ok(Json(member))
+}

@@ -1,0 +1,6 @@
+//! End-to-end tests through the real gateway: every service in-process on ephemeral
+//! ports, against real Postgres and NATS (and S3 for the api).
+
+mod gateway;
+mod skeleton;
+mod stack;

@@ -1,0 +1,94 @@
+//! Starts the whole stack in-process: gateway, api, tui-sm and web-sm on `127.0.0.1:0`,
+//! each with its own fresh database and private nats-server.
+
+use std::time::{Duration, Instant};
+
+use ajet_shared::client::ApiClient;
+use ajet_shared::config::Config;
+use ajet_shared::testing::{NatsServer, TestDb, config, fresh_database};
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+pub struct Stack {
+    /// A client of the gateway, not logged in.
+    pub gateway: ApiClient,
+    pub config: Config,
+    pub db: TestDb,
+    pub nats: NatsServer,
+    shutdown: CancellationToken,
+    services: Vec<JoinHandle<anyhow::Result<()>>>,
+}
+
+async fn bind() -> (TcpListener, String) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("address"));
+    (listener, url)
+}
+
+/// Polls `url` until it answers 200.
+pub async fn wait_ready(url: &str) {
+    let http = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if http.get(url).send().await.is_ok_and(|r| r.status().is_success()) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{url} not ready after 30 s");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+impl Stack {
+    pub async fn start() -> Self {
+        Self::start_with(|_| {}).await
+    }
+
+    /// Starts the stack with `adjust` applied to the configuration.
+    pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> Self {
+        let db = fresh_database().await;
+        let nats = NatsServer::start();
+        let mut config = config(&db.url, &nats.url());
+        config.migrate_on_start = false;
+        let (api, api_url) = bind().await;
+        let (tui, tui_url) = bind().await;
+        let (web, web_url) = bind().await;
+        let (gateway, gateway_url) = bind().await;
+        config.api_url = api_url;
+        config.tui_url = tui_url;
+        config.web_url = web_url;
+        config.public_url.clone_from(&gateway_url);
+        adjust(&mut config);
+        let shutdown = CancellationToken::new();
+        let services = vec![
+            tokio::spawn(ajet_api::serve(config.clone(), api, shutdown.clone())),
+            tokio::spawn(ajet_tui_sm::serve(config.clone(), tui, shutdown.clone())),
+            tokio::spawn(ajet_web_sm::serve(config.clone(), web, shutdown.clone())),
+            tokio::spawn(ajet_auth_gw::serve(config.clone(), gateway, shutdown.clone())),
+        ];
+        for url in [&config.api_url, &config.tui_url, &config.web_url, &gateway_url] {
+            wait_ready(&format!("{url}/readyz")).await;
+        }
+        let gateway = ApiClient::new(gateway_url).expect("client");
+        Self { gateway, config, db, nats, shutdown, services }
+    }
+
+    /// A logged-in client of the gateway.
+    pub async fn login(&self, username: &str) -> ApiClient {
+        let login = self.gateway.dev_login(username).await.expect("dev login");
+        assert_eq!(login.user.username, username);
+        self.gateway.with_token(login.token)
+    }
+
+    /// Shuts every service down and checks they all stop in time and cleanly.
+    pub async fn stop(self) {
+        self.shutdown.cancel();
+        for service in self.services {
+            tokio::time::timeout(Duration::from_secs(10), service)
+                .await
+                .expect("a service stops within 10 s")
+                .expect("no panic")
+                .expect("clean exit");
+        }
+    }
+}

@@ -1,0 +1,77 @@
+//! The `invites` table: invitation codes into a community.
+
+use sqlx::{PgConnection, PgExecutor};
+use time::OffsetDateTime;
+
+use crate::api::wire::Invite;
+use crate::domain::ids::{CommunityId, InviteId, UserId};
+
+#[derive(sqlx::FromRow)]
+struct InviteRow {
+    code: String,
+    community_id: CommunityId,
+    expires_at: Option<OffsetDateTime>,
+    max_uses: Option<i32>,
+    uses: i32,
+    created_at: OffsetDateTime,
+}
+
+impl From<InviteRow> for Invite {
+    fn from(row: InviteRow) -> Self {
+        Self {
+            code: row.code,
+            community_id: row.community_id,
+            expires_at: row.expires_at,
+            max_uses: row.max_uses,
+            uses: row.uses,
+            created_at: row.created_at,
+        }
+    }
+}
+
+pub async fn create(
+    db: impl PgExecutor<'_>,
+    community: CommunityId,
+    created_by: UserId,
+    code: &str,
+    expires_at: Option<OffsetDateTime>,
+    max_uses: Option<i32>,
+) -> Result<Invite, sqlx::Error> {
+    let row: InviteRow = sqlx::query_as(
+        "INSERT INTO invites (id, code, community_id, created_by, expires_at, max_uses) VALUES ($1, $2, $3, $4, $5, $6)
+         RETURNING code, community_id, expires_at, max_uses, uses, created_at",
+    )
+    .bind(InviteId::generate())
+    .bind(code)
+    .bind(community)
+    .bind(created_by)
+    .bind(expires_at)
+    .bind(max_uses)
+    .fetch_one(db)
+    .await?;
+    Ok(row.into())
+}
+
+/// The community a usable invite leads to (not revoked, not expired, not used up).
+pub async fn usable(db: impl PgExecutor<'_>, code: &str) -> Result<Option<CommunityId>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT community_id FROM invites WHERE code = $1 AND revoked_at IS NULL
+         AND (expires_at IS NULL OR expires_at > now()) AND (max_uses IS NULL OR uses < max_uses)",
+    )
+    .bind(code)
+    .fetch_optional(db)
+    .await
+}
+
+/// Counts one use, if the invite is still usable at this instant (the row lock makes
+/// concurrent acceptances respect `max_uses`).
+pub async fn consume(tx: &mut PgConnection, code: &str) -> Result<bool, sqlx::Error> {
+    let updated = sqlx::query(
+        "UPDATE invites SET uses = uses + 1 WHERE code = $1 AND revoked_at IS NULL
+         AND (expires_at IS NULL OR expires_at > now()) AND (max_uses IS NULL OR uses < max_uses)",
+    )
+    .bind(code)
+    .execute(tx)
+    .await?;
+    Ok(updated.rows_affected() == 1)
+}

@@ -1,0 +1,6 @@
+//! Integration tests of `shared` against the real Postgres and NATS that `cargo xtask test`
+//! starts: the schema's constraints, the JetStream bus and the transactional outbox.
+
+mod bus;
+mod outbox;
+mod schema;
