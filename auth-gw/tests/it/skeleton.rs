@@ -155,3 +155,23 @@ async fn posts_made_while_nats_is_down_reach_the_stream_once_it_is_back() {
     crate::stack::wait_ready(&api_ready).await;
     stack.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_position_the_stream_does_not_hold_gets_an_explicit_resync() {
+    let stack = Stack::start().await;
+    let (alice, bob, channel) = two_users(&stack).await;
+    for last_event_id in ["1.5", "not-a-position"] {
+        let mut stream = bob.sse("/tui/events", Some(last_event_id)).await.expect("stream opens");
+        let first = tokio::time::timeout(Duration::from_secs(10), stream.next())
+            .await
+            .expect("in time")
+            .expect("open")
+            .expect("well-formed");
+        assert_eq!(first.event, "resync", "for Last-Event-ID {last_event_id}");
+        let sent = send(&alice, &channel, &format!("after resync from {last_event_id}")).await;
+        let (got, id) = next_message(&mut stream).await;
+        assert_eq!(got.id, sent.id, "the stream continues live after the resync");
+        assert!(id.parse::<ajet_shared::events::StreamPosition>().is_ok(), "event ids are <epoch>.<seq>: {id}");
+    }
+    stack.stop().await;
+}
