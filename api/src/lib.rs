@@ -75,7 +75,7 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Cancellation
                 async move { storage.is_ready().await }
             }
         });
-    let state = AppState { pool, relay, config: Arc::new(config), storage };
+    let state = AppState { pool, bus, relay, config: Arc::new(config), storage };
     let app = server::instrument(router(state).merge(server::ops_router(readiness)), "api");
     tracing::info!(address = %listener.local_addr()?, "api listening");
     server::serve(listener, app, shutdown).await?;

@@ -13,6 +13,7 @@ use crate::storage::Storage;
 #[derive(Clone, FromRef)]
 pub struct AppState {
     pub pool: PgPool,
+    pub bus: Arc<NatsBus>,
     pub relay: OutboxRelay<NatsBus>,
     pub config: Arc<Config>,
     pub storage: Storage,

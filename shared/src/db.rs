@@ -6,6 +6,7 @@ pub mod auth;
 pub mod channels;
 pub mod communities;
 pub mod invites;
+pub mod mentions;
 pub mod messages;
 pub mod outbox;
 pub mod users;

@@ -3,4 +3,4 @@
 pub mod ids;
 pub mod names;
 
-pub use names::{ChannelName, ClientMsgId, CommunityName, MessageBody, Slug, Username};
+pub use names::{ChannelName, ClientMsgId, CommunityName, DisplayName, Emoji, MessageBody, Slug, Username};

@@ -11,7 +11,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::api::wire::{Channel, Member, Message};
+use crate::api::wire::{Channel, Community, Member, Message, MessageDeleted, PinChange, ReactionChange, ReadCursor};
 use crate::domain::ids::{ChannelId, CommunityId, EventId, UserId};
 
 /// The envelope every persisted event travels in. Evolves additively only.
@@ -33,10 +33,34 @@ pub struct Event {
 pub enum EventPayload {
     #[serde(rename = "message.created")]
     MessageCreated(Message),
+    #[serde(rename = "message.updated")]
+    MessageUpdated(Message),
+    #[serde(rename = "message.deleted")]
+    MessageDeleted(MessageDeleted),
+    #[serde(rename = "reaction.added")]
+    ReactionAdded(ReactionChange),
+    #[serde(rename = "reaction.removed")]
+    ReactionRemoved(ReactionChange),
+    #[serde(rename = "pin.added")]
+    PinAdded(PinChange),
+    #[serde(rename = "pin.removed")]
+    PinRemoved(PinChange),
     #[serde(rename = "channel.created")]
     ChannelCreated(Channel),
+    #[serde(rename = "channel.updated")]
+    ChannelUpdated(Channel),
+    #[serde(rename = "channel.archived")]
+    ChannelArchived(Channel),
     #[serde(rename = "member.joined")]
     MemberJoined(Member),
+    #[serde(rename = "member.left")]
+    MemberLeft(Member),
+    #[serde(rename = "member.removed")]
+    MemberRemoved(Member),
+    #[serde(rename = "community.updated")]
+    CommunityUpdated(Community),
+    #[serde(rename = "read.updated")]
+    ReadUpdated(ReadCursor),
 }
 
 impl EventPayload {
@@ -45,8 +69,20 @@ impl EventPayload {
     pub fn type_name(&self) -> &'static str {
         match self {
             Self::MessageCreated(_) => "message.created",
+            Self::MessageUpdated(_) => "message.updated",
+            Self::MessageDeleted(_) => "message.deleted",
+            Self::ReactionAdded(_) => "reaction.added",
+            Self::ReactionRemoved(_) => "reaction.removed",
+            Self::PinAdded(_) => "pin.added",
+            Self::PinRemoved(_) => "pin.removed",
             Self::ChannelCreated(_) => "channel.created",
+            Self::ChannelUpdated(_) => "channel.updated",
+            Self::ChannelArchived(_) => "channel.archived",
             Self::MemberJoined(_) => "member.joined",
+            Self::MemberLeft(_) => "member.left",
+            Self::MemberRemoved(_) => "member.removed",
+            Self::CommunityUpdated(_) => "community.updated",
+            Self::ReadUpdated(_) => "read.updated",
         }
     }
 }

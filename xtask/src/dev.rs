@@ -58,6 +58,10 @@ pub fn run() -> Result<u8> {
     for (name, _) in SERVICES {
         let mut cmd = Command::new(bin_dir.join(name));
         cmd.current_dir(&root).envs(env.clone());
+        if std::env::var_os("RUST_LIB_BACKTRACE").is_none() {
+            // Startup errors as one anyhow chain, not a backtrace filling the log tail we print.
+            cmd.env("RUST_LIB_BACKTRACE", "0");
+        }
         services.push(Server::spawn(
             name,
             &mut cmd,

@@ -114,6 +114,8 @@ impl Server {
                     );
                     // The whole group, so no helper outlives it; wait() reaps it either way.
                     send_signal(&format!("-{}", self.child.id()), "KILL");
+                    // In case the shell could not: std's kill needs no helper.
+                    let _ = self.child.kill();
                     let _ = self.child.wait();
                     self.done = true;
                 }
@@ -141,10 +143,10 @@ pub fn stop_all<'a>(servers: impl IntoIterator<Item = &'a mut Server>) {
     }
 }
 
-/// Sends `SIG<name>` to a pid, or to a process group as `-<pgid>`, through the `kill`
-/// utility (the workspace forbids `unsafe`, so no libc).
+/// Sends `SIG<name>` to a pid, or to a process group as `-<pgid>`, with the shell's `kill`
+/// builtin (the workspace forbids `unsafe`, so no libc; minimal Debian lacks procps' `kill`).
 fn send_signal(target: &str, name: &str) {
-    let sent = Command::new("kill").args(["-s", name, "--", target]).stderr(Stdio::null()).status();
+    let sent = Command::new("sh").args(["-c", r#"kill -s "$0" -- "$1" 2>/dev/null"#, name, target]).status();
     if let Err(err) = sent {
         eprintln!("xtask: could not run `kill -s {name} -- {target}`: {err}");
     }
@@ -168,6 +170,7 @@ pub fn run_interruptible(cmd: &mut Command) -> Result<ExitStatus> {
         }
         if signalled.is_some_and(|at| at.elapsed() > Duration::from_secs(30)) {
             send_signal(&group, "KILL");
+            let _ = child.kill();
             return child.wait().with_context(|| format!("waiting for {program}"));
         }
         sleep(POLL);

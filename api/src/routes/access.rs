@@ -1,8 +1,8 @@
 //! Who may see and write what: the permission checks every channel route starts with.
 
-use ajet_shared::api::wire::{Channel, ChannelKind, Role};
+use ajet_shared::api::wire::{Channel, ChannelKind, Message, Role};
 use ajet_shared::db::{self, PgPool};
-use ajet_shared::domain::ids::{ChannelId, CommunityId, UserId};
+use ajet_shared::domain::ids::{ChannelId, CommunityId, MessageId, UserId};
 
 use crate::error::ApiError;
 
@@ -40,4 +40,39 @@ pub async fn channel_access(pool: &PgPool, channel_id: ChannelId, user: UserId) 
         _ => {}
     }
     Ok(ChannelAccess { channel, is_member })
+}
+
+/// Refuses anyone below admin.
+pub fn require_admin(role: Role) -> Result<(), ApiError> {
+    match role {
+        Role::Owner | Role::Admin => Ok(()),
+        Role::Member => Err(ApiError::forbidden("admin_only", "only the community's admins and owner may do this")),
+    }
+}
+
+/// The message `id` and the caller's access to its channel (404 for both a missing
+/// message and one in a channel the caller cannot see).
+pub async fn message_access(pool: &PgPool, id: MessageId, user: UserId) -> Result<(Message, ChannelAccess), ApiError> {
+    let not_found = || ApiError::not_found("message_not_found", "there is no such message, or you cannot see it");
+    let message = db::messages::get(pool, id).await?.ok_or_else(not_found)?;
+    let access = channel_access(pool, message.channel_id, user).await.map_err(|err| {
+        if err.status == http::StatusCode::INTERNAL_SERVER_ERROR || err.status == http::StatusCode::SERVICE_UNAVAILABLE
+        {
+            err
+        } else {
+            not_found()
+        }
+    })?;
+    Ok((message, access))
+}
+
+/// Refuses writes by non-members and writes into archived channels.
+pub fn require_member(access: &ChannelAccess) -> Result<(), ApiError> {
+    if !access.is_member {
+        return Err(ApiError::forbidden("not_a_channel_member", "join the channel first"));
+    }
+    if access.channel.archived_at.is_some() {
+        return Err(ApiError::conflict("channel_archived", "this channel is archived; nothing can change in it"));
+    }
+    Ok(())
 }

@@ -1,34 +1,32 @@
-//! Channels: create a public channel in a community, and join one.
+//! Channels: create public or private ones, list a community's with the caller's unread
+//! state, read, rename/topic/archive, join and leave, add and remove members, and move
+//! the read cursor.
 
-use ajet_shared::api::wire::{Channel, ChannelKind, CreateChannelRequest, Member};
+use ajet_shared::api::wire::{
+    AddMemberRequest, Channel, ChannelKind, ChannelListItem, CreateChannelRequest, Member, Page, PageInfo, ReadCursor,
+    ReadRequest, Role, UpdateChannelRequest,
+};
 use ajet_shared::db::{self, PgPool};
 use ajet_shared::domain::ChannelName;
-use ajet_shared::domain::ids::{ChannelId, CommunityId};
+use ajet_shared::domain::ids::{ChannelId, UserId};
+use ajet_shared::events::EventPayload;
 use ajet_shared::events::bus::NatsBus;
-use ajet_shared::events::{Event, EventPayload, subject};
 use ajet_shared::outbox::OutboxRelay;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 
-use super::access::{channel_access, community_role};
+use super::access::{channel_access, community_role, require_admin};
+use super::communities::resolve;
+use super::events;
 use crate::error::{ApiError, ApiResult, on_constraint};
 use crate::extract::{AuthUser, Body, Path};
 
 /// Longest accepted topic, in characters (the schema's limit).
 const TOPIC_MAX_CHARS: usize = 250;
 
-pub async fn create_channel(
-    State(pool): State<PgPool>,
-    State(relay): State<OutboxRelay<NatsBus>>,
-    auth: AuthUser,
-    Path(community_id): Path<CommunityId>,
-    Body(request): Body<CreateChannelRequest>,
-) -> ApiResult<(StatusCode, Json<Channel>)> {
-    auth.require_write()?;
-    community_role(&pool, community_id, auth.id()).await?;
-    let name = ChannelName::parse("name", &request.name)?;
-    let topic = request.topic.as_deref().map(str::trim).filter(|t| !t.is_empty());
+fn topic(raw: Option<&str>) -> Result<Option<&str>, ApiError> {
+    let topic = raw.map(str::trim).filter(|t| !t.is_empty());
     if topic.is_some_and(|t| t.chars().count() > TOPIC_MAX_CHARS) {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -36,25 +34,122 @@ pub async fn create_channel(
             format!("topic: the limit is {TOPIC_MAX_CHARS} characters"),
         ));
     }
+    Ok(topic)
+}
+
+fn name_taken(name: &ChannelName) -> impl FnOnce() -> ApiError + '_ {
+    move || ApiError::conflict("channel_name_taken", format!("name: #{name} already exists in this community"))
+}
+
+pub async fn create_channel(
+    State(pool): State<PgPool>,
+    State(relay): State<OutboxRelay<NatsBus>>,
+    auth: AuthUser,
+    Path(community): Path<String>,
+    Body(request): Body<CreateChannelRequest>,
+) -> ApiResult<(StatusCode, Json<Channel>)> {
+    auth.require_write()?;
+    let community_id = resolve(&pool, &community).await?;
+    community_role(&pool, community_id, auth.id()).await?;
+    let name = ChannelName::parse("name", &request.name)?;
+    let topic = topic(request.topic.as_deref())?;
+    let kind = match request.kind.unwrap_or(ChannelKind::Public) {
+        kind @ (ChannelKind::Public | ChannelKind::Private) => kind,
+        ChannelKind::Dm | ChannelKind::GroupDm => {
+            return Err(ApiError::bad_request(
+                "invalid_kind",
+                "kind: must be public or private; DMs are made with POST /api/dms",
+            ));
+        }
+    };
     let mut tx = pool.begin().await?;
-    let channel = db::channels::create(&mut tx, community_id, ChannelKind::Public, &name, topic, auth.id())
+    let channel = db::channels::create(&mut tx, community_id, kind, &name, topic, auth.id())
         .await
-        .map_err(|err| {
-            on_constraint(err, "channels_name_unique", || {
-                ApiError::conflict("channel_name_taken", format!("name: #{name} already exists in this community"))
-            })
-        })?;
+        .map_err(|err| on_constraint(err, "channels_name_unique", name_taken(&name)))?;
     db::channels::add_member(&mut tx, channel.id, auth.id()).await?;
-    let event = Event::new(
-        EventPayload::ChannelCreated(channel.clone()),
-        Some(community_id),
-        Some(channel.id),
-        Some(auth.id()),
-    );
-    db::outbox::enqueue(&mut tx, &subject::for_channel(&channel), &event).await?;
+    events::in_channel(&mut tx, &channel, auth.id(), EventPayload::ChannelCreated(channel.clone())).await?;
     tx.commit().await?;
     relay.notify();
     Ok((StatusCode::CREATED, Json(channel)))
+}
+
+pub async fn list_channels(
+    State(pool): State<PgPool>,
+    auth: AuthUser,
+    Path(community): Path<String>,
+) -> ApiResult<Json<Page<ChannelListItem>>> {
+    auth.require_read()?;
+    let community_id = resolve(&pool, &community).await?;
+    community_role(&pool, community_id, auth.id()).await?;
+    let data = db::channels::list_for_community(&pool, community_id, auth.id()).await?;
+    Ok(Json(Page { data, page: PageInfo::default() }))
+}
+
+pub async fn get_channel(
+    State(pool): State<PgPool>,
+    auth: AuthUser,
+    Path(id): Path<ChannelId>,
+) -> ApiResult<Json<Channel>> {
+    auth.require_read()?;
+    Ok(Json(channel_access(&pool, id, auth.id()).await?.channel))
+}
+
+/// Any member may set the topic; renaming and (un)archiving are for community admins.
+pub async fn update_channel(
+    State(pool): State<PgPool>,
+    State(relay): State<OutboxRelay<NatsBus>>,
+    auth: AuthUser,
+    Path(id): Path<ChannelId>,
+    Body(request): Body<UpdateChannelRequest>,
+) -> ApiResult<Json<Channel>> {
+    auth.require_write()?;
+    let access = channel_access(&pool, id, auth.id()).await?;
+    let community = access
+        .channel
+        .community_id
+        .ok_or_else(|| ApiError::bad_request("not_a_community_channel", "DMs have no name, topic or archive"))?;
+    if !access.is_member {
+        return Err(ApiError::forbidden("not_a_channel_member", "join the channel first"));
+    }
+    if request.name.is_some() || request.archived.is_some() {
+        require_admin(community_role(&pool, community, auth.id()).await?)?;
+    } else if access.channel.archived_at.is_some() {
+        return Err(ApiError::conflict("channel_archived", "this channel is archived; unarchive it first"));
+    }
+    let name = request.name.as_deref().map(|n| ChannelName::parse("name", n)).transpose()?;
+    let topic = match request.topic.as_deref() {
+        None => None,
+        Some(raw) => Some(topic(Some(raw))?),
+    };
+    let mut tx = pool.begin().await?;
+    let channel = match db::channels::update(&mut tx, id, name.as_ref(), topic, request.archived).await {
+        Ok(channel) => channel,
+        Err(err) => {
+            return Err(on_constraint(err, "channels_name_unique", || {
+                ApiError::conflict("channel_name_taken", "name: a channel of that name already exists")
+            }));
+        }
+    };
+    let payload = if channel.archived_at.is_some() && access.channel.archived_at.is_none() {
+        EventPayload::ChannelArchived(channel.clone())
+    } else {
+        EventPayload::ChannelUpdated(channel.clone())
+    };
+    events::in_channel(&mut tx, &channel, auth.id(), payload).await?;
+    tx.commit().await?;
+    relay.notify();
+    Ok(Json(channel))
+}
+
+/// `DELETE /api/channels/{id}` archives: history stays readable, nothing can be posted.
+pub async fn archive_channel(
+    pool: State<PgPool>,
+    relay: State<OutboxRelay<NatsBus>>,
+    auth: AuthUser,
+    id: Path<ChannelId>,
+) -> ApiResult<Json<Channel>> {
+    let request = UpdateChannelRequest { archived: Some(true), ..UpdateChannelRequest::default() };
+    update_channel(pool, relay, auth, id, Body(request)).await
 }
 
 /// Joins a public channel of one of the caller's communities. Joining again changes nothing.
@@ -81,15 +176,129 @@ pub async fn join_channel(
     let mut tx = pool.begin().await?;
     if db::channels::add_member(&mut tx, channel_id, auth.id()).await? {
         let member = Member { user, channel_id: Some(channel_id) };
-        let event = Event::new(
-            EventPayload::MemberJoined(member),
-            access.channel.community_id,
-            Some(channel_id),
-            Some(auth.id()),
-        );
-        db::outbox::enqueue(&mut tx, &subject::for_channel(&access.channel), &event).await?;
+        events::in_channel(&mut tx, &access.channel, auth.id(), EventPayload::MemberJoined(member)).await?;
     }
     tx.commit().await?;
     relay.notify();
     Ok(Json(access.channel))
+}
+
+pub async fn leave_channel(
+    State(pool): State<PgPool>,
+    State(relay): State<OutboxRelay<NatsBus>>,
+    auth: AuthUser,
+    Path(channel_id): Path<ChannelId>,
+) -> ApiResult<StatusCode> {
+    auth.require_write()?;
+    let access = channel_access(&pool, channel_id, auth.id()).await?;
+    if matches!(access.channel.kind, ChannelKind::Dm | ChannelKind::GroupDm) {
+        return Err(ApiError::conflict("cannot_leave_dm", "DMs cannot be left"));
+    }
+    let user = db::users::get(&pool, auth.id())
+        .await?
+        .ok_or_else(|| ApiError::unauthorized("this account no longer exists"))?;
+    let mut tx = pool.begin().await?;
+    if db::channels::remove_member(&mut tx, channel_id, auth.id()).await? {
+        let member = Member { user, channel_id: Some(channel_id) };
+        events::in_channel(&mut tx, &access.channel, auth.id(), EventPayload::MemberLeft(member)).await?;
+    }
+    tx.commit().await?;
+    relay.notify();
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Adds a community member to a private channel: any channel member may (public channels
+/// are joined, DMs are fixed).
+pub async fn add_member(
+    State(pool): State<PgPool>,
+    State(relay): State<OutboxRelay<NatsBus>>,
+    auth: AuthUser,
+    Path(channel_id): Path<ChannelId>,
+    Body(request): Body<AddMemberRequest>,
+) -> ApiResult<(StatusCode, Json<Member>)> {
+    auth.require_write()?;
+    let access = channel_access(&pool, channel_id, auth.id()).await?;
+    if access.channel.kind != ChannelKind::Private {
+        return Err(ApiError::bad_request(
+            "not_private",
+            "only private channels take members this way; public ones are joined",
+        ));
+    }
+    super::access::require_member(&access)?;
+    let community =
+        access.channel.community_id.ok_or_else(|| ApiError::internal("a private channel without community"))?;
+    if db::communities::role_of(&pool, community, request.user_id).await?.is_none() {
+        return Err(ApiError::bad_request(
+            "not_a_community_member",
+            "user_id: that user is not a member of this community",
+        ));
+    }
+    let user = db::users::get(&pool, request.user_id)
+        .await?
+        .ok_or_else(|| ApiError::bad_request("unknown_user", "user_id: no such user"))?;
+    let mut tx = pool.begin().await?;
+    let added = db::channels::add_member(&mut tx, channel_id, request.user_id).await?;
+    let member = Member { user, channel_id: Some(channel_id) };
+    if added {
+        events::in_channel(&mut tx, &access.channel, auth.id(), EventPayload::MemberJoined(member.clone())).await?;
+    }
+    tx.commit().await?;
+    relay.notify();
+    Ok((if added { StatusCode::CREATED } else { StatusCode::OK }, Json(member)))
+}
+
+/// Removes someone from a channel: community admins only (leaving is `/leave`).
+pub async fn remove_member(
+    State(pool): State<PgPool>,
+    State(relay): State<OutboxRelay<NatsBus>>,
+    auth: AuthUser,
+    Path((channel_id, user_id)): Path<(ChannelId, UserId)>,
+) -> ApiResult<StatusCode> {
+    auth.require_write()?;
+    let access = channel_access(&pool, channel_id, auth.id()).await?;
+    let community =
+        access.channel.community_id.ok_or_else(|| ApiError::conflict("cannot_leave_dm", "DM membership is fixed"))?;
+    let role = community_role(&pool, community, auth.id()).await?;
+    require_admin(role)?;
+    if db::communities::role_of(&pool, community, user_id).await? == Some(Role::Owner) && role != Role::Owner {
+        return Err(ApiError::forbidden("owner_protected", "the owner cannot be removed by an admin"));
+    }
+    let user =
+        db::users::get(&pool, user_id).await?.ok_or_else(|| ApiError::not_found("unknown_user", "no such user"))?;
+    let mut tx = pool.begin().await?;
+    if !db::channels::remove_member(&mut tx, channel_id, user_id).await? {
+        return Err(ApiError::not_found("not_a_channel_member", "that user is not in this channel"));
+    }
+    let member = Member { user, channel_id: Some(channel_id) };
+    events::in_channel(&mut tx, &access.channel, auth.id(), EventPayload::MemberRemoved(member)).await?;
+    tx.commit().await?;
+    relay.notify();
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Moves the caller's read cursor (backwards too: mark unread) and tells their other
+/// sessions.
+pub async fn mark_read(
+    State(pool): State<PgPool>,
+    State(relay): State<OutboxRelay<NatsBus>>,
+    auth: AuthUser,
+    Path(channel_id): Path<ChannelId>,
+    Body(request): Body<ReadRequest>,
+) -> ApiResult<Json<ReadCursor>> {
+    auth.require_write()?;
+    let access = channel_access(&pool, channel_id, auth.id()).await?;
+    if !access.is_member {
+        return Err(ApiError::forbidden("not_a_channel_member", "join the channel first"));
+    }
+    match db::messages::get(&pool, request.message_id).await? {
+        Some(message) if message.channel_id == channel_id => {}
+        _ => return Err(ApiError::bad_request("invalid_message", "message_id: not a message of this channel")),
+    }
+    let cursor = ReadCursor { channel_id, message_id: request.message_id };
+    let mut tx = pool.begin().await?;
+    db::channels::set_read_cursor(&mut *tx, channel_id, auth.id(), request.message_id).await?;
+    events::for_user(&mut tx, auth.id(), EventPayload::ReadUpdated(cursor.clone())).await?;
+    tx.commit().await?;
+    relay.notify();
+    Ok(Json(cursor))
 }

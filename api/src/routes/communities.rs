@@ -1,17 +1,48 @@
-//! Communities: create (the creator becomes owner, with a `#general` channel) and list mine.
+//! Communities: create (the creator becomes owner, with a `#general` channel), list mine,
+//! get (by id or slug), update (admins), and list members.
 
-use ajet_shared::api::wire::{ChannelKind, Community, CreateCommunityRequest, Page, PageInfo};
+use ajet_shared::api::wire::{
+    ChannelKind, Community, CommunityMember, CreateCommunityRequest, Page, PageInfo, Role, UpdateCommunityRequest,
+};
 use ajet_shared::db::{self, PgPool};
+use ajet_shared::domain::ids::CommunityId;
 use ajet_shared::domain::{ChannelName, CommunityName, Slug};
+use ajet_shared::events::EventPayload;
 use ajet_shared::events::bus::NatsBus;
-use ajet_shared::events::{Event, EventPayload, subject};
 use ajet_shared::outbox::OutboxRelay;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 
+use super::access::{community_role, require_admin};
+use super::events;
 use crate::error::{ApiError, ApiResult, on_constraint};
-use crate::extract::{AuthUser, Body};
+use crate::extract::{AuthUser, Body, Path};
+
+/// Longest description, in characters (the schema's limit).
+const DESCRIPTION_MAX_CHARS: usize = 1024;
+
+fn description(raw: Option<&str>) -> Result<Option<&str>, ApiError> {
+    let description = raw.map(str::trim).filter(|d| !d.is_empty());
+    if description.is_some_and(|d| d.chars().count() > DESCRIPTION_MAX_CHARS) {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "description_too_long",
+            format!("description: the limit is {DESCRIPTION_MAX_CHARS} characters"),
+        ));
+    }
+    Ok(description)
+}
+
+/// A community path segment: its id, or its slug.
+pub async fn resolve(pool: &PgPool, id_or_slug: &str) -> Result<CommunityId, ApiError> {
+    if let Ok(id) = id_or_slug.parse::<CommunityId>() {
+        return Ok(id);
+    }
+    db::communities::id_by_slug(pool, id_or_slug)
+        .await?
+        .ok_or_else(|| ApiError::not_found("community_not_found", "there is no such community"))
+}
 
 pub async fn list_communities(State(pool): State<PgPool>, auth: AuthUser) -> ApiResult<Json<Page<Community>>> {
     auth.require_read()?;
@@ -28,7 +59,7 @@ pub async fn create_community(
     auth.require_write()?;
     let name = CommunityName::parse("name", &request.name)?;
     let slug = Slug::parse("slug", &request.slug)?;
-    let description = request.description.as_deref().map(str::trim).filter(|d| !d.is_empty());
+    let description = description(request.description.as_deref())?;
     let mut tx = pool.begin().await?;
     let community = db::communities::create(&mut tx, auth.id(), &name, &slug, description).await.map_err(|err| {
         on_constraint(err, "communities_slug_unique", || {
@@ -38,14 +69,62 @@ pub async fn create_community(
     let general = ChannelName::parse("name", "general")?;
     let channel = db::channels::create(&mut tx, community.id, ChannelKind::Public, &general, None, auth.id()).await?;
     db::channels::add_member(&mut tx, channel.id, auth.id()).await?;
-    let event = Event::new(
-        EventPayload::ChannelCreated(channel.clone()),
-        Some(community.id),
-        Some(channel.id),
-        Some(auth.id()),
-    );
-    db::outbox::enqueue(&mut tx, &subject::for_channel(&channel), &event).await?;
+    events::in_channel(&mut tx, &channel, auth.id(), EventPayload::ChannelCreated(channel.clone())).await?;
     tx.commit().await?;
     relay.notify();
     Ok((StatusCode::CREATED, Json(community)))
+}
+
+pub async fn get_community(
+    State(pool): State<PgPool>,
+    auth: AuthUser,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Community>> {
+    auth.require_read()?;
+    let id = resolve(&pool, &id).await?;
+    community_role(&pool, id, auth.id()).await?;
+    let community = db::communities::get_for_member(&pool, id, auth.id())
+        .await?
+        .ok_or_else(|| ApiError::not_found("community_not_found", "there is no such community"))?;
+    Ok(Json(community))
+}
+
+pub async fn update_community(
+    State(pool): State<PgPool>,
+    State(relay): State<OutboxRelay<NatsBus>>,
+    auth: AuthUser,
+    Path(id): Path<String>,
+    Body(request): Body<UpdateCommunityRequest>,
+) -> ApiResult<Json<Community>> {
+    auth.require_write()?;
+    let id = resolve(&pool, &id).await?;
+    require_admin(community_role(&pool, id, auth.id()).await?)?;
+    let name = request.name.as_deref().map(|n| CommunityName::parse("name", n)).transpose()?;
+    let description = match request.description.as_deref() {
+        None => None,
+        Some(raw) => Some(description(Some(raw))?),
+    };
+    let mut tx = pool.begin().await?;
+    db::communities::update(&mut tx, id, name.as_ref(), description).await?;
+    let community = db::communities::get_for_member(&mut *tx, id, auth.id())
+        .await?
+        .ok_or_else(|| ApiError::internal("an updated community vanished"))?;
+    // Others see the community without the caller's role.
+    let public = Community { role: Role::Member, ..community.clone() };
+    events::in_community(&mut tx, id, auth.id(), EventPayload::CommunityUpdated(public)).await?;
+    tx.commit().await?;
+    relay.notify();
+    Ok(Json(community))
+}
+
+pub async fn list_members(
+    State(pool): State<PgPool>,
+    auth: AuthUser,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Page<CommunityMember>>> {
+    auth.require_read()?;
+    let id = resolve(&pool, &id).await?;
+    community_role(&pool, id, auth.id()).await?;
+    let data = db::communities::members(&pool, id).await?;
+    Ok(Json(Page { data, page: PageInfo::default() }))
 }

@@ -5,8 +5,8 @@ use std::time::Duration;
 use ajet_shared::api::wire::{CreateInviteRequest, Invite, Member};
 use ajet_shared::db::{self, PgPool};
 use ajet_shared::domain::ids::CommunityId;
+use ajet_shared::events::EventPayload;
 use ajet_shared::events::bus::NatsBus;
-use ajet_shared::events::{Event, EventPayload, subject};
 use ajet_shared::outbox::OutboxRelay;
 use axum::Json;
 use axum::extract::State;
@@ -16,6 +16,7 @@ use rand::RngCore as _;
 use time::OffsetDateTime;
 
 use super::access::community_role;
+use super::events;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{AuthUser, Body, Path};
 
@@ -70,8 +71,7 @@ pub async fn accept_invite(
         return Err(invalid());
     }
     if db::communities::add_member(&mut tx, community_id, auth.id()).await? {
-        let event = Event::new(EventPayload::MemberJoined(member.clone()), Some(community_id), None, Some(auth.id()));
-        db::outbox::enqueue(&mut tx, &subject::community(community_id), &event).await?;
+        events::in_community(&mut tx, community_id, auth.id(), EventPayload::MemberJoined(member.clone())).await?;
     }
     tx.commit().await?;
     relay.notify();

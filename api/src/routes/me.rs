@@ -1,12 +1,13 @@
-//! `GET /api/me`: the caller and their communities.
+//! `GET|PATCH /api/me`: the caller, their communities and private channels / DMs.
 
-use ajet_shared::api::wire::Me;
+use ajet_shared::api::wire::{Me, UpdateMeRequest, User};
 use ajet_shared::db::{self, PgPool};
+use ajet_shared::domain::DisplayName;
 use axum::Json;
 use axum::extract::State;
 
 use crate::error::{ApiError, ApiResult};
-use crate::extract::AuthUser;
+use crate::extract::{AuthUser, Body};
 
 pub async fn get_me(State(pool): State<PgPool>, auth: AuthUser) -> ApiResult<Json<Me>> {
     auth.require_read()?;
@@ -14,5 +15,25 @@ pub async fn get_me(State(pool): State<PgPool>, auth: AuthUser) -> ApiResult<Jso
         .await?
         .ok_or_else(|| ApiError::unauthorized("this account no longer exists"))?;
     let communities = db::communities::list_for_user(&pool, auth.id()).await?;
-    Ok(Json(Me { user, communities }))
+    let private_channels = db::channels::private_memberships(&pool, auth.id()).await?;
+    Ok(Json(Me { user, communities, private_channels }))
+}
+
+pub async fn update_me(
+    State(pool): State<PgPool>,
+    auth: AuthUser,
+    Body(request): Body<UpdateMeRequest>,
+) -> ApiResult<Json<User>> {
+    auth.require_write()?;
+    let Some(raw) = request.display_name.as_deref() else {
+        let user = db::users::get(&pool, auth.id())
+            .await?
+            .ok_or_else(|| ApiError::unauthorized("this account no longer exists"))?;
+        return Ok(Json(user));
+    };
+    let display_name = DisplayName::parse("display_name", raw)?;
+    let user = db::users::set_display_name(&pool, auth.id(), &display_name)
+        .await?
+        .ok_or_else(|| ApiError::unauthorized("this account no longer exists"))?;
+    Ok(Json(user))
 }

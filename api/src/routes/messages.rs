@@ -1,21 +1,28 @@
-//! Messages: send (idempotent by `client_msg_id`) and read history by cursor.
+//! Messages: send (idempotent by `client_msg_id`, threads one level deep, mentions
+//! recorded), read history by cursor, get, edit (author), soft delete (author or admin),
+//! thread replies, reactions and pins.
 
 use std::sync::Arc;
 
-use ajet_shared::api::wire::{CreateMessageRequest, HistoryQuery, Message, Page};
+use ajet_shared::api::wire::{
+    CreateMessageRequest, HistoryQuery, Message, MessageDeleted, Page, PageInfo, PinChange, ReactionChange, Role,
+    UpdateMessageRequest,
+};
 use ajet_shared::config::Config;
-use ajet_shared::db::messages::{Cursor, NewMessage};
+use ajet_shared::db::messages::{Cursor, NewMessage, Scope};
 use ajet_shared::db::{self, PgPool};
-use ajet_shared::domain::ids::ChannelId;
-use ajet_shared::domain::{ClientMsgId, MessageBody};
+use ajet_shared::domain::ids::{ChannelId, MessageId};
+use ajet_shared::domain::{ClientMsgId, Emoji, MessageBody};
+use ajet_shared::events::EventPayload;
 use ajet_shared::events::bus::NatsBus;
-use ajet_shared::events::{Event, EventPayload, subject};
+use ajet_shared::mentions;
 use ajet_shared::outbox::OutboxRelay;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 
-use super::access::channel_access;
+use super::access::{channel_access, message_access, require_member};
+use super::events;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{AuthUser, Body, Path, Query};
 
@@ -51,25 +58,23 @@ pub async fn create_message(
     if !access.is_member {
         return Err(ApiError::forbidden("not_a_channel_member", "join the channel before posting in it"));
     }
-    if access.channel.archived_at.is_some() {
-        return Err(ApiError::conflict("channel_archived", "this channel is archived; nothing can be posted in it"));
-    }
+    require_member(&access)?;
     if let Some(key) = &client_msg_id
         && let Some(original) = db::messages::find_by_client_msg_id(&pool, auth.id(), key).await?
     {
         return replayed(original, &body);
     }
     if let Some(parent_id) = request.parent_id {
-        let parent = db::messages::get(&pool, parent_id).await?;
-        match parent {
-            Some(parent) if parent.channel_id == channel_id && parent.parent_id.is_none() => {}
-            Some(_) => {
+        match db::messages::get(&pool, parent_id).await? {
+            Some(parent)
+                if parent.channel_id == channel_id && parent.parent_id.is_none() && parent.deleted_at.is_none() => {}
+            Some(parent) if parent.channel_id == channel_id && parent.deleted_at.is_none() => {
                 return Err(ApiError::bad_request(
-                    "invalid_parent",
-                    "parent_id: replies go to a top-level message of the same channel",
+                    "nested_thread",
+                    "parent_id: threads are one level deep; reply to the thread's root",
                 ));
             }
-            None => return Err(ApiError::not_found("parent_not_found", "parent_id: there is no such message")),
+            _ => return Err(ApiError::bad_request("invalid_parent", "parent_id: not a message of this channel")),
         }
     }
     let new = NewMessage {
@@ -93,16 +98,29 @@ pub async fn create_message(
         }
         Err(err) => return Err(err.into()),
     };
-    let event = Event::new(
-        EventPayload::MessageCreated(message.clone()),
-        access.channel.community_id,
-        Some(channel_id),
-        Some(auth.id()),
-    );
-    db::outbox::enqueue(&mut tx, &subject::for_channel(&access.channel), &event).await?;
+    db::mentions::record(&mut tx, message.id, channel_id, &mentions::parse(body.as_str())).await?;
+    events::in_channel(&mut tx, &access.channel, auth.id(), EventPayload::MessageCreated(message.clone())).await?;
     tx.commit().await?;
     relay.notify();
     Ok((StatusCode::CREATED, Json(message)))
+}
+
+fn page_args(query: &HistoryQuery) -> Result<(Cursor, u16), ApiError> {
+    let limit = match query.limit {
+        None => DEFAULT_PAGE,
+        Some(limit @ 1..=MAX_PAGE) => u16::try_from(limit).unwrap_or(DEFAULT_PAGE),
+        Some(_) => {
+            return Err(ApiError::bad_request("invalid_limit", format!("limit: must be between 1 and {MAX_PAGE}")));
+        }
+    };
+    let cursor = match (query.before, query.after, query.around) {
+        (None, None, None) => Cursor::Latest,
+        (Some(before), None, None) => Cursor::Before(before),
+        (None, Some(after), None) => Cursor::After(after),
+        (None, None, Some(around)) => Cursor::Around(around),
+        _ => return Err(ApiError::bad_request("invalid_cursor", "use at most one of before, after and around")),
+    };
+    Ok((cursor, limit))
 }
 
 pub async fn list_messages(
@@ -112,22 +130,216 @@ pub async fn list_messages(
     Query(query): Query<HistoryQuery>,
 ) -> ApiResult<Json<Page<Message>>> {
     auth.require_read()?;
-    let limit = match query.limit {
-        None => DEFAULT_PAGE,
-        Some(limit @ 1..=MAX_PAGE) => u16::try_from(limit).unwrap_or(DEFAULT_PAGE),
-        Some(_) => {
-            return Err(ApiError::bad_request("invalid_limit", format!("limit: must be between 1 and {MAX_PAGE}")));
-        }
-    };
-    let cursor = match (query.before, query.after) {
-        (None, None) => Cursor::Latest,
-        (Some(before), None) => Cursor::Before(before),
-        (None, Some(after)) => Cursor::After(after),
-        (Some(_), Some(_)) => {
-            return Err(ApiError::bad_request("invalid_cursor", "before and after cannot be combined"));
-        }
-    };
+    let (mut cursor, limit) = page_args(&query)?;
     channel_access(&pool, channel_id, auth.id()).await?;
-    let (data, page) = db::messages::history(&pool, channel_id, cursor, limit).await?;
+    if let Cursor::Around(id) = cursor {
+        // Around a thread reply means around its root, which is what the channel lists.
+        match db::messages::get(&pool, id).await? {
+            Some(message) if message.channel_id == channel_id => {
+                cursor = Cursor::Around(message.parent_id.unwrap_or(id))
+            }
+            _ => return Err(ApiError::bad_request("invalid_cursor", "around: not a message of this channel")),
+        }
+    }
+    let (mut data, page) = db::messages::history(&pool, Scope::Channel(channel_id), cursor, limit).await?;
+    db::messages::attach_reactions(&pool, &mut data, auth.id()).await?;
     Ok(Json(Page { data, page }))
+}
+
+pub async fn get_message(
+    State(pool): State<PgPool>,
+    auth: AuthUser,
+    Path(id): Path<MessageId>,
+) -> ApiResult<Json<Message>> {
+    auth.require_read()?;
+    let (mut message, _) = message_access(&pool, id, auth.id()).await?;
+    db::messages::attach_reactions(&pool, std::slice::from_mut(&mut message), auth.id()).await?;
+    Ok(Json(message))
+}
+
+pub async fn list_replies(
+    State(pool): State<PgPool>,
+    auth: AuthUser,
+    Path(id): Path<MessageId>,
+    Query(query): Query<HistoryQuery>,
+) -> ApiResult<Json<Page<Message>>> {
+    auth.require_read()?;
+    let (root, _) = message_access(&pool, id, auth.id()).await?;
+    if root.parent_id.is_some() {
+        return Err(ApiError::bad_request("not_a_thread_root", "replies are listed under the thread's root message"));
+    }
+    let (cursor, limit) = page_args(&query)?;
+    let (mut data, page) = db::messages::history(&pool, Scope::Thread(id), cursor, limit).await?;
+    db::messages::attach_reactions(&pool, &mut data, auth.id()).await?;
+    Ok(Json(Page { data, page }))
+}
+
+pub async fn update_message(
+    State(pool): State<PgPool>,
+    State(relay): State<OutboxRelay<NatsBus>>,
+    State(config): State<Arc<Config>>,
+    auth: AuthUser,
+    Path(id): Path<MessageId>,
+    Body(request): Body<UpdateMessageRequest>,
+) -> ApiResult<Json<Message>> {
+    auth.require_write()?;
+    let body = MessageBody::parse("body_md", &request.body_md, config.message_max_chars)?;
+    let (message, access) = message_access(&pool, id, auth.id()).await?;
+    if message.author.user_id != Some(auth.id()) {
+        return Err(ApiError::forbidden("not_author", "only the author may edit a message"));
+    }
+    if message.deleted_at.is_some() {
+        return Err(ApiError::conflict("message_deleted", "a deleted message cannot be edited"));
+    }
+    require_member(&access)?;
+    let mut tx = pool.begin().await?;
+    let mut updated = db::messages::update_body(&mut tx, id, &body).await?;
+    sqlx::query("DELETE FROM mentions WHERE message_id = $1").bind(id).execute(&mut *tx).await?;
+    db::mentions::record(&mut tx, id, message.channel_id, &mentions::parse(body.as_str())).await?;
+    db::messages::attach_reactions(&mut *tx, std::slice::from_mut(&mut updated), auth.id()).await?;
+    events::in_channel(&mut tx, &access.channel, auth.id(), EventPayload::MessageUpdated(updated.clone())).await?;
+    tx.commit().await?;
+    relay.notify();
+    Ok(Json(updated))
+}
+
+/// Soft delete by the author, or by a community admin in a community channel.
+pub async fn delete_message(
+    State(pool): State<PgPool>,
+    State(relay): State<OutboxRelay<NatsBus>>,
+    auth: AuthUser,
+    Path(id): Path<MessageId>,
+) -> ApiResult<StatusCode> {
+    auth.require_write()?;
+    let (message, access) = message_access(&pool, id, auth.id()).await?;
+    let is_author = message.author.user_id == Some(auth.id());
+    let is_admin = match access.channel.community_id {
+        Some(community) => {
+            matches!(db::communities::role_of(&pool, community, auth.id()).await?, Some(Role::Owner | Role::Admin))
+        }
+        None => false,
+    };
+    if !is_author && !is_admin {
+        return Err(ApiError::forbidden("not_author", "only the author or an admin may delete a message"));
+    }
+    if message.deleted_at.is_some() {
+        return Ok(StatusCode::NO_CONTENT);
+    }
+    let mut tx = pool.begin().await?;
+    db::messages::soft_delete(&mut tx, &message).await?;
+    let deleted = MessageDeleted { id, channel_id: message.channel_id, parent_id: message.parent_id };
+    events::in_channel(&mut tx, &access.channel, auth.id(), EventPayload::MessageDeleted(deleted)).await?;
+    tx.commit().await?;
+    relay.notify();
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `PUT` (`add`) or `DELETE` a reaction; both idempotent.
+async fn react(
+    pool: &PgPool,
+    relay: &OutboxRelay<NatsBus>,
+    auth: AuthUser,
+    id: MessageId,
+    emoji: &str,
+    add: bool,
+) -> ApiResult<StatusCode> {
+    auth.require_write()?;
+    let emoji = Emoji::parse("emoji", emoji)?;
+    let (message, access) = message_access(pool, id, auth.id()).await?;
+    require_member(&access)?;
+    if message.deleted_at.is_some() {
+        return Err(ApiError::conflict("message_deleted", "a deleted message takes no reactions"));
+    }
+    let mut tx = pool.begin().await?;
+    let changed = if add {
+        db::messages::add_reaction(&mut tx, id, auth.id(), &emoji).await?
+    } else {
+        db::messages::remove_reaction(&mut tx, id, auth.id(), &emoji).await?
+    };
+    if changed {
+        let change = ReactionChange {
+            message_id: id,
+            channel_id: message.channel_id,
+            user_id: auth.id(),
+            emoji: emoji.into_inner(),
+        };
+        let payload = if add { EventPayload::ReactionAdded(change) } else { EventPayload::ReactionRemoved(change) };
+        events::in_channel(&mut tx, &access.channel, auth.id(), payload).await?;
+    }
+    tx.commit().await?;
+    relay.notify();
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn add_reaction(
+    State(pool): State<PgPool>,
+    State(relay): State<OutboxRelay<NatsBus>>,
+    auth: AuthUser,
+    Path((id, emoji)): Path<(MessageId, String)>,
+) -> ApiResult<StatusCode> {
+    react(&pool, &relay, auth, id, &emoji, true).await
+}
+
+pub async fn remove_reaction(
+    State(pool): State<PgPool>,
+    State(relay): State<OutboxRelay<NatsBus>>,
+    auth: AuthUser,
+    Path((id, emoji)): Path<(MessageId, String)>,
+) -> ApiResult<StatusCode> {
+    react(&pool, &relay, auth, id, &emoji, false).await
+}
+
+/// `PUT` (`pin`) or `DELETE` a pin; both idempotent; any channel member may.
+async fn pin(
+    pool: &PgPool,
+    relay: &OutboxRelay<NatsBus>,
+    auth: AuthUser,
+    id: MessageId,
+    pin: bool,
+) -> ApiResult<StatusCode> {
+    auth.require_write()?;
+    let (message, access) = message_access(pool, id, auth.id()).await?;
+    require_member(&access)?;
+    if message.deleted_at.is_some() {
+        return Err(ApiError::conflict("message_deleted", "a deleted message cannot be pinned"));
+    }
+    let mut tx = pool.begin().await?;
+    if db::messages::set_pin(&mut tx, id, pin.then(|| auth.id())).await? {
+        let change = PinChange { message_id: id, channel_id: message.channel_id, by: auth.id() };
+        let payload = if pin { EventPayload::PinAdded(change) } else { EventPayload::PinRemoved(change) };
+        events::in_channel(&mut tx, &access.channel, auth.id(), payload).await?;
+    }
+    tx.commit().await?;
+    relay.notify();
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn pin_message(
+    State(pool): State<PgPool>,
+    State(relay): State<OutboxRelay<NatsBus>>,
+    auth: AuthUser,
+    Path(id): Path<MessageId>,
+) -> ApiResult<StatusCode> {
+    pin(&pool, &relay, auth, id, true).await
+}
+
+pub async fn unpin_message(
+    State(pool): State<PgPool>,
+    State(relay): State<OutboxRelay<NatsBus>>,
+    auth: AuthUser,
+    Path(id): Path<MessageId>,
+) -> ApiResult<StatusCode> {
+    pin(&pool, &relay, auth, id, false).await
+}
+
+pub async fn list_pins(
+    State(pool): State<PgPool>,
+    auth: AuthUser,
+    Path(channel_id): Path<ChannelId>,
+) -> ApiResult<Json<Page<Message>>> {
+    auth.require_read()?;
+    channel_access(&pool, channel_id, auth.id()).await?;
+    let mut data = db::messages::pinned(&pool, channel_id).await?;
+    db::messages::attach_reactions(&pool, &mut data, auth.id()).await?;
+    Ok(Json(Page { data, page: PageInfo::default() }))
 }

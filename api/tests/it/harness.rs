@@ -13,8 +13,7 @@ use tokio_util::sync::CancellationToken;
 pub struct Api {
     pub client: ApiClient,
     pub db: TestDb,
-    /// Kept so the server lives as long as the api.
-    _nats: NatsServer,
+    pub nats: NatsServer,
     shutdown: CancellationToken,
 }
 
@@ -35,7 +34,7 @@ impl Api {
             assert!(Instant::now() < deadline, "api not ready after 30 s");
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        Self { client: ApiClient::new(url).expect("client"), db, _nats: nats, shutdown }
+        Self { client: ApiClient::new(url).expect("client"), db, nats, shutdown }
     }
 
     /// A client signed in as `username` (created on first use).

@@ -21,7 +21,10 @@ async fn community_with_channel(owner: &ApiClient, slug: &str) -> Channel {
         .await
         .expect("community");
     owner
-        .create_channel(community.id, &CreateChannelRequest { name: "dev".into(), topic: Some("Building".into()) })
+        .create_channel(
+            community.id,
+            &CreateChannelRequest { name: "dev".into(), topic: Some("Building".into()), kind: None },
+        )
         .await
         .expect("channel")
 }
@@ -56,12 +59,12 @@ async fn a_community_starts_with_general_and_names_are_checked() {
     assert!(bad.to_string().contains("slug"), "the error names the field: {bad}");
 
     let general = alice
-        .create_channel(community.id, &CreateChannelRequest { name: "general".into(), topic: None })
+        .create_channel(community.id, &CreateChannelRequest { name: "general".into(), topic: None, kind: None })
         .await
         .expect_err("general exists");
     assert_eq!(status_and_code(&general), (Some(StatusCode::CONFLICT), Some("channel_name_taken")));
     let bad_name = alice
-        .create_channel(community.id, &CreateChannelRequest { name: "Has Spaces".into(), topic: None })
+        .create_channel(community.id, &CreateChannelRequest { name: "Has Spaces".into(), topic: None, kind: None })
         .await
         .expect_err("bad name");
     assert_eq!(bad_name.status(), Some(StatusCode::BAD_REQUEST));

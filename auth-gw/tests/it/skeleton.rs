@@ -28,7 +28,7 @@ async fn two_users(stack: &Stack) -> (ApiClient, ApiClient, Channel) {
     let invite = alice.create_invite(community.id, &CreateInviteRequest::default()).await.expect("invite");
     bob.accept_invite(&invite.code).await.expect("bob joins the community");
     let channel = alice
-        .create_channel(community.id, &CreateChannelRequest { name: "dev".into(), topic: None })
+        .create_channel(community.id, &CreateChannelRequest { name: "dev".into(), topic: None, kind: None })
         .await
         .expect("channel");
     bob.join_channel(channel.id).await.expect("bob joins the channel");

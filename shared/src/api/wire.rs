@@ -90,11 +90,28 @@ pub struct Community {
     pub role: Role,
 }
 
-/// The caller and the communities they belong to.
+/// The caller, the communities they belong to, and the private channels and DMs they
+/// are in (session managers subscribe to those channels' own subjects).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Me {
     pub user: User,
     pub communities: Vec<Community>,
+    #[serde(default)]
+    pub private_channels: Vec<ChannelRef>,
+}
+
+/// Enough of a channel to know its event subject.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChannelRef {
+    pub id: ChannelId,
+    pub kind: ChannelKind,
+    pub community_id: Option<CommunityId>,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct UpdateMeRequest {
+    #[serde(default)]
+    pub display_name: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -134,6 +151,63 @@ pub struct CreateChannelRequest {
     pub name: String,
     #[serde(default)]
     pub topic: Option<String>,
+    /// `public` (default) or `private`.
+    #[serde(default)]
+    pub kind: Option<ChannelKind>,
+}
+
+/// `PATCH /api/channels/{id}`: each present field changes; an empty topic clears it.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct UpdateChannelRequest {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub topic: Option<String>,
+    #[serde(default)]
+    pub archived: Option<bool>,
+}
+
+/// A channel as listed for the caller, with their unread state.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChannelListItem {
+    #[serde(flatten)]
+    pub channel: Channel,
+    pub is_member: bool,
+    /// Unread top-level messages by others, capped at `UNREAD_CAP` (show "99+" then).
+    pub unread_count: i64,
+    /// Unread messages mentioning the caller (directly, or `@channel`/`@here`/`@everyone`).
+    pub mention_count: i64,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub last_message_at: Option<OffsetDateTime>,
+    /// For DMs and group DMs: the other members.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub members: Vec<User>,
+}
+
+/// Unread counts stop here: "99+" needs no exact figure, and counting stays cheap.
+pub const UNREAD_CAP: i64 = 100;
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct AddMemberRequest {
+    pub user_id: UserId,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ReadRequest {
+    pub message_id: MessageId,
+}
+
+/// The caller's read cursor in a channel.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReadCursor {
+    pub channel_id: ChannelId,
+    pub message_id: MessageId,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct CreateDmRequest {
+    /// The other participants (the caller is added).
+    pub user_ids: Vec<UserId>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -187,6 +261,23 @@ pub struct Message {
     pub reply_count: i32,
     #[serde(with = "time::serde::rfc3339::option")]
     pub last_reply_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub pinned_at: Option<OffsetDateTime>,
+    pub pinned_by: Option<UserId>,
+    /// Aggregated per emoji, in order of first use.
+    pub reactions: Vec<ReactionSummary>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReactionSummary {
+    pub emoji: String,
+    pub count: i64,
+    pub reacted_by_me: bool,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct UpdateMessageRequest {
+    pub body_md: String,
 }
 
 /// `GET /api/channels/{id}/messages` query.
@@ -194,6 +285,8 @@ pub struct Message {
 pub struct HistoryQuery {
     pub before: Option<MessageId>,
     pub after: Option<MessageId>,
+    /// A page centred on this message (jump to unread, a pin, a search hit).
+    pub around: Option<MessageId>,
     pub limit: Option<u32>,
 }
 
@@ -224,4 +317,56 @@ pub struct Invite {
     pub uses: i32,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
+}
+
+/// A reaction added or removed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReactionChange {
+    pub message_id: MessageId,
+    pub channel_id: ChannelId,
+    pub user_id: UserId,
+    pub emoji: String,
+}
+
+/// A message pinned or unpinned.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PinChange {
+    pub message_id: MessageId,
+    pub channel_id: ChannelId,
+    pub by: UserId,
+}
+
+/// A message deleted: clients replace it with a tombstone.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageDeleted {
+    pub id: MessageId,
+    pub channel_id: ChannelId,
+    pub parent_id: Option<MessageId>,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct UpdateCommunityRequest {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+/// A community member as listed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommunityMember {
+    pub user: User,
+    pub role: Role,
+    pub nickname: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub joined_at: OffsetDateTime,
+}
+
+/// Online if seen within the last two minutes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Presence {
+    pub user_id: UserId,
+    pub online: bool,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub last_seen_at: Option<OffsetDateTime>,
 }

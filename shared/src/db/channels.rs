@@ -3,12 +3,14 @@
 use sqlx::{PgConnection, PgExecutor};
 use time::OffsetDateTime;
 
-use crate::api::wire::{Channel, ChannelKind};
-use crate::domain::ids::{ChannelId, CommunityId, UserId};
+use std::collections::HashMap;
+
+use crate::api::wire::{Channel, ChannelKind, ChannelListItem, ChannelRef, UNREAD_CAP, User};
+use crate::domain::ids::{ChannelId, CommunityId, MessageId, UserId};
 use crate::domain::names::ChannelName;
 
 #[derive(sqlx::FromRow)]
-struct ChannelRow {
+pub(crate) struct ChannelRow {
     id: ChannelId,
     community_id: Option<CommunityId>,
     kind: String,
@@ -95,4 +97,203 @@ pub async fn next_seq(tx: &mut PgConnection, channel: ChannelId) -> Result<i64, 
     .bind(channel)
     .fetch_one(tx)
     .await
+}
+
+/// Removes `user` from `channel`. False if they were not a member.
+pub async fn remove_member(tx: &mut PgConnection, channel: ChannelId, user: UserId) -> Result<bool, sqlx::Error> {
+    let deleted = sqlx::query("DELETE FROM channel_members WHERE channel_id = $1 AND user_id = $2")
+        .bind(channel)
+        .bind(user)
+        .execute(tx)
+        .await?;
+    Ok(deleted.rows_affected() == 1)
+}
+
+/// Applies the present fields. Fails on `channels_name_unique`.
+pub async fn update(
+    tx: &mut PgConnection,
+    id: ChannelId,
+    name: Option<&ChannelName>,
+    topic: Option<Option<&str>>,
+    archived: Option<bool>,
+) -> Result<Channel, sqlx::Error> {
+    let row: ChannelRow = sqlx::query_as(&format!(
+        "UPDATE channels SET
+             name = COALESCE($2, name),
+             topic = CASE WHEN $3 THEN $4 ELSE topic END,
+             archived_at = CASE WHEN $5 IS NULL THEN archived_at WHEN $5 THEN COALESCE(archived_at, now()) ELSE NULL END
+         WHERE id = $1 RETURNING {COLUMNS}"
+    ))
+    .bind(id)
+    .bind(name.map(ChannelName::as_str))
+    .bind(topic.is_some())
+    .bind(topic.flatten())
+    .bind(archived)
+    .fetch_one(tx)
+    .await?;
+    Ok(row.into())
+}
+
+/// The private channels and DMs `user` is in (each has its own event subject).
+pub async fn private_memberships(db: impl PgExecutor<'_>, user: UserId) -> Result<Vec<ChannelRef>, sqlx::Error> {
+    let rows: Vec<(ChannelId, String, Option<CommunityId>)> = sqlx::query_as(
+        "SELECT c.id, c.kind, c.community_id FROM channel_members m JOIN channels c ON c.id = m.channel_id
+         WHERE m.user_id = $1 AND c.kind <> 'public' ORDER BY c.id",
+    )
+    .bind(user)
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, kind, community_id)| Some(ChannelRef { id, kind: ChannelKind::parse(&kind)?, community_id }))
+        .collect())
+}
+
+#[derive(sqlx::FromRow)]
+struct ListRow {
+    #[sqlx(flatten)]
+    channel: ChannelRow,
+    last_message_at: Option<OffsetDateTime>,
+    is_member: bool,
+    unread_count: i64,
+    mention_count: i64,
+}
+
+/// The channel columns plus the caller's unread state, computed from the read cursor in
+/// one statement for all listed channels (no per-channel queries, no stored counters).
+const LIST_SELECT: &str = "SELECT c.id, c.community_id, c.kind, c.name, c.topic, c.created_at, c.archived_at,
+        c.last_message_at, (cm.user_id IS NOT NULL) AS is_member,
+        COALESCE(unread.n, 0) AS unread_count, COALESCE(mentioned.n, 0) AS mention_count
+    FROM channels c
+    LEFT JOIN channel_members cm ON cm.channel_id = c.id AND cm.user_id = $1
+    LEFT JOIN LATERAL (
+        SELECT count(*) AS n FROM (
+            SELECT 1 FROM messages m
+            WHERE cm.user_id IS NOT NULL AND m.channel_id = c.id AND m.parent_id IS NULL AND m.deleted_at IS NULL
+              AND m.author_id IS DISTINCT FROM $1
+              AND (cm.last_read_message_id IS NULL OR m.id > cm.last_read_message_id)
+            LIMIT $2) capped
+    ) unread ON true
+    LEFT JOIN LATERAL (
+        SELECT count(DISTINCT m.id) AS n FROM messages m JOIN mentions t ON t.message_id = m.id
+        WHERE cm.user_id IS NOT NULL AND m.channel_id = c.id AND m.deleted_at IS NULL
+          AND m.author_id IS DISTINCT FROM $1
+          AND (cm.last_read_message_id IS NULL OR m.id > cm.last_read_message_id)
+          AND (t.user_id = $1 OR t.kind IN ('channel', 'here', 'everyone'))
+    ) mentioned ON true";
+
+impl From<ListRow> for ChannelListItem {
+    fn from(row: ListRow) -> Self {
+        Self {
+            channel: row.channel.into(),
+            is_member: row.is_member,
+            unread_count: row.unread_count,
+            mention_count: row.mention_count,
+            last_message_at: row.last_message_at,
+            members: Vec::new(),
+        }
+    }
+}
+
+/// The channels of `community` that `user` can see (public ones, and private ones they
+/// are in), by name, with their unread state.
+pub async fn list_for_community(
+    db: impl PgExecutor<'_>,
+    community: CommunityId,
+    user: UserId,
+) -> Result<Vec<ChannelListItem>, sqlx::Error> {
+    let rows: Vec<ListRow> = sqlx::query_as(&format!(
+        "{LIST_SELECT} WHERE c.community_id = $3 AND (c.kind = 'public' OR cm.user_id IS NOT NULL) ORDER BY c.name"
+    ))
+    .bind(user)
+    .bind(UNREAD_CAP)
+    .bind(community)
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(ChannelListItem::from).collect())
+}
+
+/// `user`'s DMs and group DMs, most recently active first, with their other members.
+pub async fn list_dms(db: impl PgExecutor<'_> + Copy, user: UserId) -> Result<Vec<ChannelListItem>, sqlx::Error> {
+    let rows: Vec<ListRow> = sqlx::query_as(&format!(
+        "{LIST_SELECT} WHERE c.kind IN ('dm', 'group_dm') AND cm.user_id IS NOT NULL
+         ORDER BY COALESCE(c.last_message_at, c.created_at) DESC"
+    ))
+    .bind(user)
+    .bind(UNREAD_CAP)
+    .fetch_all(db)
+    .await?;
+    let mut items: Vec<ChannelListItem> = rows.into_iter().map(ChannelListItem::from).collect();
+    let ids: Vec<uuid::Uuid> = items.iter().map(|i| i.channel.id.as_uuid()).collect();
+    let members: Vec<(ChannelId, UserId, String, String, Option<String>)> = sqlx::query_as(
+        "SELECT m.channel_id, u.id, u.username, u.display_name, u.avatar_url FROM channel_members m JOIN users u ON u.id = m.user_id
+         WHERE m.channel_id = ANY($1) AND m.user_id <> $2 ORDER BY u.username",
+    )
+    .bind(&ids)
+    .bind(user)
+    .fetch_all(db)
+    .await?;
+    let mut by_channel: HashMap<ChannelId, Vec<User>> = HashMap::new();
+    for (channel, id, username, display_name, avatar_url) in members {
+        by_channel.entry(channel).or_default().push(User { id, username, display_name, avatar_url });
+    }
+    for item in &mut items {
+        item.members = by_channel.remove(&item.channel.id).unwrap_or_default();
+    }
+    Ok(items)
+}
+
+/// The DM or group DM of exactly `members` (sorted, deduplicated, including the caller),
+/// created with its memberships if it does not exist. Race-free through the unique
+/// `dm_key`. Returns the channel and whether it was created.
+pub async fn get_or_create_dm(
+    tx: &mut PgConnection,
+    members: &[UserId],
+    created_by: UserId,
+) -> Result<(Channel, bool), sqlx::Error> {
+    let key = members.iter().map(ToString::to_string).collect::<Vec<_>>().join(",");
+    let kind = if members.len() <= 2 { ChannelKind::Dm } else { ChannelKind::GroupDm };
+    let inserted: Option<ChannelRow> = sqlx::query_as(&format!(
+        "INSERT INTO channels (id, kind, dm_key, created_by) VALUES ($1, $2, $3, $4)
+         ON CONFLICT ON CONSTRAINT channels_dm_key_unique DO NOTHING RETURNING {COLUMNS}"
+    ))
+    .bind(ChannelId::generate())
+    .bind(kind.as_str())
+    .bind(&key)
+    .bind(created_by)
+    .fetch_optional(&mut *tx)
+    .await?;
+    if let Some(row) = inserted {
+        let channel = Channel::from(row);
+        let ids: Vec<uuid::Uuid> = members.iter().map(|m| m.as_uuid()).collect();
+        sqlx::query("INSERT INTO channel_members (channel_id, user_id) SELECT $1, unnest($2::uuid[])")
+            .bind(channel.id)
+            .bind(&ids)
+            .execute(&mut *tx)
+            .await?;
+        return Ok((channel, true));
+    }
+    let row: ChannelRow = sqlx::query_as(&format!("SELECT {COLUMNS} FROM channels WHERE dm_key = $1"))
+        .bind(&key)
+        .fetch_one(&mut *tx)
+        .await?;
+    Ok((row.into(), false))
+}
+
+/// Moves `user`'s read cursor in `channel` to `message` (backwards too: mark unread).
+/// False if the user is not a member.
+pub async fn set_read_cursor(
+    db: impl PgExecutor<'_>,
+    channel: ChannelId,
+    user: UserId,
+    message: MessageId,
+) -> Result<bool, sqlx::Error> {
+    let updated =
+        sqlx::query("UPDATE channel_members SET last_read_message_id = $3 WHERE channel_id = $1 AND user_id = $2")
+            .bind(channel)
+            .bind(user)
+            .bind(message)
+            .execute(db)
+            .await?;
+    Ok(updated.rows_affected() == 1)
 }

@@ -3,7 +3,7 @@
 use sqlx::{PgConnection, PgExecutor};
 use time::OffsetDateTime;
 
-use crate::api::wire::{Community, Role};
+use crate::api::wire::{Community, CommunityMember, Role, User};
 use crate::domain::ids::{CommunityId, UserId};
 use crate::domain::names::{CommunityName, Slug};
 
@@ -110,4 +110,81 @@ pub async fn is_banned(db: impl PgExecutor<'_>, community: CommunityId, user: Us
     .bind(user)
     .fetch_one(db)
     .await
+}
+
+/// `community` as `user` sees it (with their role), if they are a member.
+pub async fn get_for_member(
+    db: impl PgExecutor<'_>,
+    community: CommunityId,
+    user: UserId,
+) -> Result<Option<Community>, sqlx::Error> {
+    let row: Option<CommunityRow> = sqlx::query_as(
+        "SELECT c.id, c.name, c.slug, c.description, c.created_at, m.role
+         FROM communities c JOIN community_members m ON m.community_id = c.id AND m.user_id = $2 WHERE c.id = $1",
+    )
+    .bind(community)
+    .bind(user)
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(Community::from))
+}
+
+/// The id of the community with `slug`.
+pub async fn id_by_slug(db: impl PgExecutor<'_>, slug: &str) -> Result<Option<CommunityId>, sqlx::Error> {
+    sqlx::query_scalar("SELECT id FROM communities WHERE slug = $1").bind(slug).fetch_optional(db).await
+}
+
+/// Applies the present fields; an empty description clears it.
+pub async fn update(
+    tx: &mut PgConnection,
+    community: CommunityId,
+    name: Option<&CommunityName>,
+    description: Option<Option<&str>>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE communities SET name = COALESCE($2, name), description = CASE WHEN $3 THEN $4 ELSE description END WHERE id = $1",
+    )
+    .bind(community)
+    .bind(name.map(CommunityName::as_str))
+    .bind(description.is_some())
+    .bind(description.flatten())
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+#[derive(sqlx::FromRow)]
+struct MemberRow {
+    id: UserId,
+    username: String,
+    display_name: String,
+    avatar_url: Option<String>,
+    role: String,
+    nickname: Option<String>,
+    joined_at: OffsetDateTime,
+}
+
+/// The members of `community`, by username.
+pub async fn members(db: impl PgExecutor<'_>, community: CommunityId) -> Result<Vec<CommunityMember>, sqlx::Error> {
+    let rows: Vec<MemberRow> = sqlx::query_as(
+        "SELECT u.id, u.username, u.display_name, u.avatar_url, m.role, m.nickname, m.joined_at
+         FROM community_members m JOIN users u ON u.id = m.user_id WHERE m.community_id = $1 ORDER BY u.username",
+    )
+    .bind(community)
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| CommunityMember {
+            user: User {
+                id: row.id,
+                username: row.username,
+                display_name: row.display_name,
+                avatar_url: row.avatar_url,
+            },
+            role: Role::parse(&row.role).unwrap_or(Role::Member),
+            nickname: row.nickname,
+            joined_at: row.joined_at,
+        })
+        .collect())
 }

@@ -5,10 +5,12 @@ use sea_query_sqlx::SqlxBinder as _;
 use sqlx::{PgConnection, PgExecutor};
 use time::OffsetDateTime;
 
-use crate::api::wire::{Author, Message, PageInfo};
+use std::collections::HashMap;
+
+use crate::api::wire::{Author, Message, PageInfo, ReactionSummary};
 use crate::db::channels;
 use crate::domain::ids::{ChannelId, MessageId, UserId};
-use crate::domain::names::{ClientMsgId, MessageBody};
+use crate::domain::names::{ClientMsgId, Emoji, MessageBody};
 
 #[derive(sqlx::FromRow)]
 struct MessageRow {
@@ -27,6 +29,8 @@ struct MessageRow {
     deleted_at: Option<OffsetDateTime>,
     reply_count: i32,
     last_reply_at: Option<OffsetDateTime>,
+    pinned_at: Option<OffsetDateTime>,
+    pinned_by: Option<UserId>,
 }
 
 impl From<MessageRow> for Message {
@@ -49,6 +53,9 @@ impl From<MessageRow> for Message {
             deleted_at: row.deleted_at,
             reply_count: row.reply_count,
             last_reply_at: row.last_reply_at,
+            pinned_at: row.pinned_at,
+            pinned_by: row.pinned_by,
+            reactions: Vec::new(),
         }
     }
 }
@@ -59,7 +66,8 @@ const SELECT: &str = "m.id, m.channel_id, m.channel_seq, m.author_id, u.username
     COALESCE(m.display_name, u.display_name, 'unknown') AS display_name,
     COALESCE(m.avatar_url, u.avatar_url) AS avatar_url,
     CASE WHEN m.deleted_at IS NULL THEN m.body_md ELSE '' END AS body_md,
-    m.parent_id, m.client_msg_id, m.created_at, m.edited_at, m.deleted_at, m.reply_count, m.last_reply_at";
+    m.parent_id, m.client_msg_id, m.created_at, m.edited_at, m.deleted_at, m.reply_count, m.last_reply_at,
+    m.pinned_at, m.pinned_by";
 
 /// A message to insert.
 #[derive(Debug)]
@@ -89,7 +97,154 @@ pub async fn insert(tx: &mut PgConnection, new: &NewMessage<'_>) -> Result<Messa
     .bind(new.client_msg_id.map(ClientMsgId::as_str))
     .execute(&mut *tx)
     .await?;
+    if let Some(parent) = new.parent {
+        // The thread summary is written with the reply, never computed per read.
+        sqlx::query("UPDATE messages SET reply_count = reply_count + 1, last_reply_at = now() WHERE id = $1")
+            .bind(parent)
+            .execute(&mut *tx)
+            .await?;
+    }
     get(&mut *tx, id).await?.ok_or(sqlx::Error::RowNotFound)
+}
+
+/// Replaces a message's body and marks it edited.
+pub async fn update_body(tx: &mut PgConnection, id: MessageId, body: &MessageBody) -> Result<Message, sqlx::Error> {
+    sqlx::query("UPDATE messages SET body_md = $2, edited_at = now() WHERE id = $1")
+        .bind(id)
+        .bind(body.as_str())
+        .execute(&mut *tx)
+        .await?;
+    get(&mut *tx, id).await?.ok_or(sqlx::Error::RowNotFound)
+}
+
+/// Soft-deletes a message: its row stays as a tombstone (history order, thread shape),
+/// its body is never read again, its reactions and pin go. A deleted reply no longer
+/// counts in its thread's summary.
+pub async fn soft_delete(tx: &mut PgConnection, message: &Message) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE messages SET deleted_at = now(), pinned_at = NULL, pinned_by = NULL WHERE id = $1")
+        .bind(message.id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("DELETE FROM reactions WHERE message_id = $1").bind(message.id).execute(&mut *tx).await?;
+    if let Some(parent) = message.parent_id {
+        sqlx::query(
+            "UPDATE messages SET reply_count = GREATEST(reply_count - 1, 0),
+                 last_reply_at = CASE WHEN reply_count > 1 THEN last_reply_at END
+             WHERE id = $1",
+        )
+        .bind(parent)
+        .execute(&mut *tx)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Sets (`by` given) or clears a message's pin. False if nothing changed.
+pub async fn set_pin(tx: &mut PgConnection, id: MessageId, by: Option<UserId>) -> Result<bool, sqlx::Error> {
+    let changed = match by {
+        Some(user) => {
+            sqlx::query("UPDATE messages SET pinned_at = now(), pinned_by = $2 WHERE id = $1 AND pinned_at IS NULL")
+                .bind(id)
+                .bind(user)
+                .execute(tx)
+                .await?
+        }
+        None => {
+            sqlx::query(
+                "UPDATE messages SET pinned_at = NULL, pinned_by = NULL WHERE id = $1 AND pinned_at IS NOT NULL",
+            )
+            .bind(id)
+            .execute(tx)
+            .await?
+        }
+    };
+    Ok(changed.rows_affected() == 1)
+}
+
+/// The pinned messages of a channel, most recently pinned first.
+pub async fn pinned(db: impl PgExecutor<'_>, channel: ChannelId) -> Result<Vec<Message>, sqlx::Error> {
+    let rows: Vec<MessageRow> = sqlx::query_as(&format!(
+        "SELECT {SELECT} FROM messages m LEFT JOIN users u ON u.id = m.author_id
+         WHERE m.channel_id = $1 AND m.pinned_at IS NOT NULL AND m.deleted_at IS NULL ORDER BY m.pinned_at DESC LIMIT 200"
+    ))
+    .bind(channel)
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(Message::from).collect())
+}
+
+/// Adds a reaction; false if the user had already reacted so.
+pub async fn add_reaction(
+    tx: &mut PgConnection,
+    message: MessageId,
+    user: UserId,
+    emoji: &Emoji,
+) -> Result<bool, sqlx::Error> {
+    let inserted =
+        sqlx::query("INSERT INTO reactions (message_id, user_id, emoji) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+            .bind(message)
+            .bind(user)
+            .bind(emoji.as_str())
+            .execute(tx)
+            .await?;
+    Ok(inserted.rows_affected() == 1)
+}
+
+/// Removes a reaction; false if there was none.
+pub async fn remove_reaction(
+    tx: &mut PgConnection,
+    message: MessageId,
+    user: UserId,
+    emoji: &Emoji,
+) -> Result<bool, sqlx::Error> {
+    let deleted = sqlx::query("DELETE FROM reactions WHERE message_id = $1 AND user_id = $2 AND emoji = $3")
+        .bind(message)
+        .bind(user)
+        .bind(emoji.as_str())
+        .execute(tx)
+        .await?;
+    Ok(deleted.rows_affected() == 1)
+}
+
+#[derive(sqlx::FromRow)]
+struct ReactionRow {
+    message_id: MessageId,
+    emoji: String,
+    count: i64,
+    reacted_by_me: bool,
+}
+
+/// Fills in the aggregated reactions of `messages` as `viewer` sees them, with one query
+/// for the whole page.
+pub async fn attach_reactions(
+    db: impl PgExecutor<'_>,
+    messages: &mut [Message],
+    viewer: UserId,
+) -> Result<(), sqlx::Error> {
+    if messages.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<uuid::Uuid> = messages.iter().map(|m| m.id.as_uuid()).collect();
+    let rows: Vec<ReactionRow> = sqlx::query_as(
+        "SELECT message_id, emoji, count(*) AS count, bool_or(user_id = $2) AS reacted_by_me
+         FROM reactions WHERE message_id = ANY($1) GROUP BY message_id, emoji ORDER BY message_id, min(created_at)",
+    )
+    .bind(&ids)
+    .bind(viewer)
+    .fetch_all(db)
+    .await?;
+    let mut by_message: HashMap<MessageId, Vec<ReactionSummary>> = HashMap::new();
+    for row in rows {
+        by_message.entry(row.message_id).or_default().push(ReactionSummary {
+            emoji: row.emoji,
+            count: row.count,
+            reacted_by_me: row.reacted_by_me,
+        });
+    }
+    for message in messages {
+        message.reactions = by_message.remove(&message.id).unwrap_or_default();
+    }
+    Ok(())
 }
 
 pub async fn get(db: impl PgExecutor<'_>, id: MessageId) -> Result<Option<Message>, sqlx::Error> {
@@ -118,7 +273,16 @@ pub async fn find_by_client_msg_id(
     Ok(row.map(Message::from))
 }
 
-/// Where a history page starts.
+/// Which messages a page lists.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    /// A channel's top-level messages (replies are listed under their root).
+    Channel(ChannelId),
+    /// The replies of one thread root.
+    Thread(MessageId),
+}
+
+/// Where a page starts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Cursor {
     /// The newest messages.
@@ -127,16 +291,19 @@ pub enum Cursor {
     Before(MessageId),
     /// Messages newer than this one.
     After(MessageId),
+    /// This message with older ones before it and newer ones after it.
+    Around(MessageId),
 }
 
-/// One page of a channel's top-level messages (thread replies are listed under their
-/// root), oldest first, using the `(channel_id, id)` index.
-pub async fn history(
+/// Up to `limit` messages of `scope` on one side of `cursor`, oldest first, plus whether
+/// more lie beyond. Uses the `(channel_id, id)` / `(parent_id, id)` indexes.
+async fn side(
     db: impl PgExecutor<'_>,
-    channel: ChannelId,
-    cursor: Cursor,
+    scope: Scope,
+    newer_than: Option<(MessageId, bool)>,
+    older_than: Option<(MessageId, bool)>,
     limit: u16,
-) -> Result<(Vec<Message>, PageInfo), sqlx::Error> {
+) -> Result<(Vec<Message>, bool), sqlx::Error> {
     let m = Alias::new("m");
     let column = |name: &str| Expr::col((m.clone(), Alias::new(name)));
     let mut query = Query::select();
@@ -144,35 +311,65 @@ pub async fn history(
         .expr(Expr::cust(SELECT))
         .from_as(Alias::new("messages"), m.clone())
         .join_as(JoinType::LeftJoin, Alias::new("users"), Alias::new("u"), Expr::cust("u.id = m.author_id"))
-        .and_where(column("channel_id").eq(channel.as_uuid()))
-        .and_where(column("parent_id").is_null())
         .limit(u64::from(limit) + 1);
-    match cursor {
-        Cursor::Latest => query.order_by((m.clone(), Alias::new("id")), Order::Desc),
-        Cursor::Before(id) => {
-            query.and_where(column("id").lt(id.as_uuid())).order_by((m.clone(), Alias::new("id")), Order::Desc)
+    match scope {
+        Scope::Channel(channel) => {
+            query.and_where(column("channel_id").eq(channel.as_uuid())).and_where(column("parent_id").is_null())
         }
-        Cursor::After(id) => {
-            query.and_where(column("id").gt(id.as_uuid())).order_by((m.clone(), Alias::new("id")), Order::Asc)
-        }
+        Scope::Thread(root) => query.and_where(column("parent_id").eq(root.as_uuid())),
     };
+    let ascending = newer_than.is_some();
+    if let Some((id, inclusive)) = newer_than {
+        query.and_where(if inclusive { column("id").gte(id.as_uuid()) } else { column("id").gt(id.as_uuid()) });
+    }
+    if let Some((id, inclusive)) = older_than {
+        query.and_where(if inclusive { column("id").lte(id.as_uuid()) } else { column("id").lt(id.as_uuid()) });
+    }
+    query.order_by((m.clone(), Alias::new("id")), if ascending { Order::Asc } else { Order::Desc });
     let (sql, values) = query.build_sqlx(PostgresQueryBuilder);
     let rows: Vec<MessageRow> = sqlx::query_as_with(&sql, values).fetch_all(db).await?;
     let has_more = rows.len() > usize::from(limit);
     let mut messages: Vec<Message> = rows.into_iter().take(usize::from(limit)).map(Message::from).collect();
-    if !matches!(cursor, Cursor::After(_)) {
+    if !ascending {
         messages.reverse();
     }
-    let first = messages.first().map(|m| m.id.to_string());
-    let last = messages.last().map(|m| m.id.to_string());
-    let page = match cursor {
-        Cursor::Latest => PageInfo { before: if has_more { first } else { None }, after: None, has_more },
+    Ok((messages, has_more))
+}
+
+/// One page of `scope`, oldest first. `page.before` / `page.after` are the cursors for
+/// the next older / newer page, null where that end has been reached.
+pub async fn history(
+    db: impl PgExecutor<'_> + Copy,
+    scope: Scope,
+    cursor: Cursor,
+    limit: u16,
+) -> Result<(Vec<Message>, PageInfo), sqlx::Error> {
+    let (messages, older_more, newer_more) = match cursor {
+        Cursor::Latest => {
+            let (messages, more) = side(db, scope, None, None, limit).await?;
+            (messages, more, false)
+        }
         Cursor::Before(id) => {
-            PageInfo { before: if has_more { first } else { None }, after: last.or(Some(id.to_string())), has_more }
+            let (messages, more) = side(db, scope, None, Some((id, false)), limit).await?;
+            (messages, more, true)
         }
         Cursor::After(id) => {
-            PageInfo { before: first.or(Some(id.to_string())), after: if has_more { last } else { None }, has_more }
+            let (messages, more) = side(db, scope, Some((id, false)), None, limit).await?;
+            (messages, true, more)
+        }
+        Cursor::Around(id) => {
+            let older_limit = limit.div_ceil(2);
+            let (mut messages, older_more) = side(db, scope, None, Some((id, true)), older_limit).await?;
+            let (newer, newer_more) = side(db, scope, Some((id, false)), None, limit - older_limit).await?;
+            messages.extend(newer);
+            (messages, older_more, newer_more)
         }
     };
-    Ok((messages, page))
+    let first = messages.first().map(|m| m.id.to_string());
+    let last = messages.last().map(|m| m.id.to_string());
+    let (has_more, before, after) = match cursor {
+        Cursor::After(_) => (newer_more, first.filter(|_| older_more), last.filter(|_| newer_more)),
+        _ => (older_more, first.filter(|_| older_more), last.filter(|_| newer_more)),
+    };
+    Ok((messages, PageInfo { before, after, has_more }))
 }

@@ -4,7 +4,9 @@ use sqlx::PgExecutor;
 
 use crate::api::wire::User;
 use crate::domain::ids::UserId;
-use crate::domain::names::Username;
+use time::OffsetDateTime;
+
+use crate::domain::names::{DisplayName, Username};
 
 #[derive(sqlx::FromRow)]
 struct UserRow {
@@ -40,4 +42,41 @@ pub async fn get(db: impl PgExecutor<'_>, id: UserId) -> Result<Option<User>, sq
         .fetch_optional(db)
         .await?;
     Ok(row.map(User::from))
+}
+
+/// Sets `display_name`.
+pub async fn set_display_name(
+    db: impl PgExecutor<'_>,
+    id: UserId,
+    display_name: &DisplayName,
+) -> Result<Option<User>, sqlx::Error> {
+    let row: Option<UserRow> = sqlx::query_as(
+        "UPDATE users SET display_name = $2 WHERE id = $1 RETURNING id, username, display_name, avatar_url",
+    )
+    .bind(id)
+    .bind(display_name.as_str())
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(User::from))
+}
+
+/// How many of `ids` exist.
+pub async fn count_existing(db: impl PgExecutor<'_>, ids: &[UserId]) -> Result<i64, sqlx::Error> {
+    let ids: Vec<uuid::Uuid> = ids.iter().map(|id| id.as_uuid()).collect();
+    sqlx::query_scalar("SELECT count(*) FROM users WHERE id = ANY($1)").bind(&ids).fetch_one(db).await
+}
+
+/// Records a heartbeat of `id`.
+pub async fn touch_presence(db: impl PgExecutor<'_>, id: UserId) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO presence (user_id, last_seen_at) VALUES ($1, now()) ON CONFLICT (user_id) DO UPDATE SET last_seen_at = now()")
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// When each of `ids` was last seen (absent if never).
+pub async fn last_seen(db: impl PgExecutor<'_>, ids: &[UserId]) -> Result<Vec<(UserId, OffsetDateTime)>, sqlx::Error> {
+    let ids: Vec<uuid::Uuid> = ids.iter().map(|id| id.as_uuid()).collect();
+    sqlx::query_as("SELECT user_id, last_seen_at FROM presence WHERE user_id = ANY($1)").bind(&ids).fetch_all(db).await
 }

@@ -81,6 +81,8 @@ string_newtype!(ChannelName);
 string_newtype!(CommunityName);
 string_newtype!(MessageBody);
 string_newtype!(ClientMsgId);
+string_newtype!(Emoji);
+string_newtype!(DisplayName);
 
 impl Username {
     /// A login handle: lowercased, `[a-z0-9][a-z0-9_.-]{0,31}`.
@@ -156,8 +158,50 @@ impl ClientMsgId {
     }
 }
 
+impl Emoji {
+    /// A reaction: a `:shortcode:` (`[a-z0-9_+-]`) or Unicode emoji text (up to 64
+    /// characters, no spaces or control characters, not plain ASCII).
+    pub fn parse(field: &'static str, raw: &str) -> Result<Self, ValidationError> {
+        let shortcode = raw.len() > 2
+            && raw.len() <= 64
+            && raw.starts_with(':')
+            && raw.ends_with(':')
+            && raw[1..raw.len() - 1].chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "_+-".contains(c));
+        let unicode = !raw.is_empty()
+            && raw.chars().count() <= 64
+            && !raw.is_ascii()
+            && !raw.chars().any(|c| c.is_whitespace() || c.is_control());
+        if shortcode || unicode {
+            Ok(Self(raw.to_owned()))
+        } else {
+            Err(ValidationError::invalid(field, "invalid_emoji", "must be an emoji or a :shortcode:"))
+        }
+    }
+}
+
+impl DisplayName {
+    /// A person's shown name: 1 to 64 printable characters after trimming.
+    pub fn parse(field: &'static str, raw: &str) -> Result<Self, ValidationError> {
+        let value = raw.trim();
+        if value.is_empty() || value.chars().count() > 64 || value.chars().any(char::is_control) {
+            return Err(ValidationError::invalid(field, "invalid_name", "must be 1 to 64 printable characters"));
+        }
+        Ok(Self(value.to_owned()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn emoji_are_unicode_or_shortcodes() {
+        for good in ["👍", "👨‍👩‍👧", ":thumbsup:", ":+1:", "❤️"] {
+            assert!(Emoji::parse("emoji", good).is_ok(), "{good}");
+        }
+        for bad in ["", "abc", ":Bad:", "::", "👍 👍", ":a b:"] {
+            assert!(Emoji::parse("emoji", bad).is_err(), "{bad}");
+        }
+    }
+
     use super::*;
 
     #[test]

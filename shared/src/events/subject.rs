@@ -50,11 +50,17 @@ pub fn presence(community: CommunityId) -> String {
 /// subject; private channels and DMs each have their own.
 #[must_use]
 pub fn for_channel(channel: &Channel) -> String {
-    match (channel.kind, channel.community_id) {
+    of_channel(channel.id, channel.kind, channel.community_id)
+}
+
+/// `for_channel` from the channel's id, kind and community.
+#[must_use]
+pub fn of_channel(id: ChannelId, kind: ChannelKind, community_id: Option<CommunityId>) -> String {
+    match (kind, community_id) {
         (ChannelKind::Public, Some(community_id)) => community(community_id),
-        (ChannelKind::Dm | ChannelKind::GroupDm, _) => dm(channel.id),
+        (ChannelKind::Dm | ChannelKind::GroupDm, _) => dm(id),
         // A public channel always has a community; the private subject is the safe answer.
-        (ChannelKind::Private | ChannelKind::Public, _) => private_channel(channel.id),
+        (ChannelKind::Private | ChannelKind::Public, _) => private_channel(id),
     }
 }
 

@@ -58,7 +58,10 @@ pub async fn stream_events(
         .and_then(bearer)
         .ok_or_else(|| ApiError::unauthorized("sign in first: send `Authorization: Bearer <token>`"))?;
     let me = api.with_token(token).me().await.map_err(|err| upstream_error(&err))?;
+    // Exactly what this user may see: their communities' public events, their own private
+    // channels and DMs, and their own notifications.
     let mut subjects: Vec<String> = me.communities.iter().map(|c| subject::community(c.id)).collect();
+    subjects.extend(me.private_channels.iter().map(|c| subject::of_channel(c.id, c.kind, c.community_id)));
     subjects.push(subject::notifications(me.user.id));
 
     // (1) Live events queue up from here on.

@@ -1,0 +1,62 @@
+//! Direct messages: get-or-create by the exact set of participants, and the caller's list.
+
+use std::collections::BTreeSet;
+
+use ajet_shared::api::wire::{Channel, ChannelListItem, CreateDmRequest, Member, Page, PageInfo};
+use ajet_shared::db::{self, PgPool};
+use ajet_shared::domain::ids::UserId;
+use ajet_shared::events::EventPayload;
+use ajet_shared::events::bus::NatsBus;
+use ajet_shared::outbox::OutboxRelay;
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+
+use super::events;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{AuthUser, Body};
+
+/// Most participants a group DM may have.
+const MAX_DM_MEMBERS: usize = 9;
+
+pub async fn list_dms(State(pool): State<PgPool>, auth: AuthUser) -> ApiResult<Json<Page<ChannelListItem>>> {
+    auth.require_read()?;
+    let data = db::channels::list_dms(&pool, auth.id()).await?;
+    Ok(Json(Page { data, page: PageInfo::default() }))
+}
+
+/// The same set of people always gets the same channel (201 when it is new, 200 after).
+pub async fn open_dm(
+    State(pool): State<PgPool>,
+    State(relay): State<OutboxRelay<NatsBus>>,
+    auth: AuthUser,
+    Body(request): Body<CreateDmRequest>,
+) -> ApiResult<(StatusCode, Json<Channel>)> {
+    auth.require_write()?;
+    let mut members: BTreeSet<UserId> = request.user_ids.iter().copied().collect();
+    members.insert(auth.id());
+    if members.len() > MAX_DM_MEMBERS {
+        return Err(ApiError::bad_request(
+            "too_many_members",
+            format!("user_ids: a group DM has at most {MAX_DM_MEMBERS} people"),
+        ));
+    }
+    let members: Vec<UserId> = members.into_iter().collect();
+    if db::users::count_existing(&pool, &members).await? != i64::try_from(members.len()).unwrap_or(i64::MAX) {
+        return Err(ApiError::bad_request("unknown_user", "user_ids: some of these users do not exist"));
+    }
+    let mut tx = pool.begin().await?;
+    let (channel, created) = db::channels::get_or_create_dm(&mut tx, &members, auth.id()).await?;
+    if created {
+        events::in_channel(&mut tx, &channel, auth.id(), EventPayload::ChannelCreated(channel.clone())).await?;
+        for id in &members {
+            if let Some(user) = db::users::get(&mut *tx, *id).await? {
+                let member = Member { user, channel_id: Some(channel.id) };
+                events::in_channel(&mut tx, &channel, auth.id(), EventPayload::MemberJoined(member)).await?;
+            }
+        }
+    }
+    tx.commit().await?;
+    relay.notify();
+    Ok((if created { StatusCode::CREATED } else { StatusCode::OK }, Json(channel)))
+}

@@ -1,0 +1,72 @@
+//! Presence: heartbeats (answered at once, announced on core NATS) and who is online
+//! (seen within the last two minutes).
+
+use std::sync::Arc;
+
+use ajet_shared::api::wire::{Page, PageInfo, Presence};
+use ajet_shared::db::{self, PgPool};
+use ajet_shared::domain::ids::UserId;
+use ajet_shared::events::bus::NatsBus;
+use ajet_shared::events::subject;
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::Deserialize;
+use time::{Duration, OffsetDateTime};
+
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{AuthUser, Query};
+
+const ONLINE_WITHIN: Duration = Duration::minutes(2);
+const MAX_QUERY: usize = 200;
+
+pub async fn heartbeat(
+    State(pool): State<PgPool>,
+    State(bus): State<Arc<NatsBus>>,
+    auth: AuthUser,
+) -> ApiResult<StatusCode> {
+    db::users::touch_presence(&pool, auth.id()).await?;
+    let communities = db::communities::list_for_user(&pool, auth.id()).await?;
+    let payload =
+        serde_json::json!({"user_id": auth.id(), "at": OffsetDateTime::now_utc().unix_timestamp()}).to_string();
+    for community in communities {
+        // Ephemeral: a lost heartbeat is repaired by the next one.
+        if let Err(err) = bus.client().publish(subject::presence(community.id), payload.clone().into()).await {
+            tracing::debug!(error = %err, "presence not announced");
+        }
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+pub struct PresenceQuery {
+    user_ids: String,
+}
+
+pub async fn get_presence(
+    State(pool): State<PgPool>,
+    auth: AuthUser,
+    Query(query): Query<PresenceQuery>,
+) -> ApiResult<Json<Page<Presence>>> {
+    auth.require_read()?;
+    let ids = query
+        .user_ids
+        .split(',')
+        .filter(|s| !s.is_empty())
+        .map(str::parse::<UserId>)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|_| ApiError::bad_request("invalid_user_ids", "user_ids: a comma-separated list of user ids"))?;
+    if ids.len() > MAX_QUERY {
+        return Err(ApiError::bad_request("too_many_user_ids", format!("user_ids: at most {MAX_QUERY} at a time")));
+    }
+    let seen = db::users::last_seen(&pool, &ids).await?;
+    let now = OffsetDateTime::now_utc();
+    let data = ids
+        .iter()
+        .map(|id| {
+            let last_seen_at = seen.iter().find(|(user, _)| user == id).map(|(_, at)| *at);
+            Presence { user_id: *id, online: last_seen_at.is_some_and(|at| now - at < ONLINE_WITHIN), last_seen_at }
+        })
+        .collect();
+    Ok(Json(Page { data, page: PageInfo::default() }))
+}

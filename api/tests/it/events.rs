@@ -1,0 +1,163 @@
+//! Every write emits its event, on the subject its audience listens to, with data enough
+//! to render: public-channel events on the community subject, private-channel and DM
+//! events only on their own subjects, read updates only on the reader's.
+
+use std::time::Duration;
+
+use ajet_shared::api::wire::{
+    ChannelKind, CreateChannelRequest, CreateCommunityRequest, CreateInviteRequest, CreateMessageRequest,
+};
+use ajet_shared::events::{Event, EventPayload, subject};
+use futures::StreamExt as _;
+use reqwest::Method;
+
+use crate::harness::Api;
+
+/// The next event on the bus, with its subject.
+async fn next(subscriber: &mut async_nats::Subscriber) -> (String, Event) {
+    let message = tokio::time::timeout(Duration::from_secs(10), subscriber.next())
+        .await
+        .expect("an event in time")
+        .expect("open");
+    let event: Event = serde_json::from_slice(&message.payload).expect("an envelope");
+    (message.subject.to_string(), event)
+}
+
+#[tokio::test]
+async fn each_write_publishes_its_event_on_the_right_subject() {
+    let api = Api::start().await;
+    let nats = async_nats::connect(api.nats.url()).await.expect("connect");
+    let mut bus = nats.subscribe("chat.>").await.expect("subscribe");
+    nats.flush().await.expect("flush");
+
+    let alice = api.user("alice").await;
+    let bob = api.user("bob").await;
+    let community = alice
+        .create_community(&CreateCommunityRequest { name: "Acme".into(), slug: "acme".into(), description: None })
+        .await
+        .expect("community");
+    let public_subject = subject::community(community.id);
+    let (subject, event) = next(&mut bus).await;
+    assert_eq!(subject, public_subject);
+    assert!(matches!(&event.payload, EventPayload::ChannelCreated(c) if c.name.as_deref() == Some("general")));
+
+    let invite = alice.create_invite(community.id, &CreateInviteRequest::default()).await.expect("invite");
+    bob.accept_invite(&invite.code).await.expect("accepted");
+    let (subject, event) = next(&mut bus).await;
+    assert_eq!((subject.as_str(), event.payload.type_name()), (public_subject.as_str(), "member.joined"));
+
+    let secret = alice
+        .create_channel(
+            community.id,
+            &CreateChannelRequest { name: "secret".into(), topic: None, kind: Some(ChannelKind::Private) },
+        )
+        .await
+        .expect("private channel");
+    let private_subject = subject::private_channel(secret.id);
+    let (subject, event) = next(&mut bus).await;
+    assert_eq!((subject.as_str(), event.payload.type_name()), (private_subject.as_str(), "channel.created"));
+    assert_eq!(event.channel_id, Some(secret.id));
+
+    let sent = alice
+        .send_message(
+            secret.id,
+            &CreateMessageRequest { body_md: "hush @bob".into(), parent_id: None, client_msg_id: None },
+        )
+        .await
+        .expect("sent");
+    let (subject, event) = next(&mut bus).await;
+    assert_eq!(subject, private_subject, "private content never travels on the community subject");
+    let EventPayload::MessageCreated(message) = event.payload else { panic!("expected message.created") };
+    assert_eq!(message.body_md, "hush @bob");
+    assert_eq!(message.author.username.as_deref(), Some("alice"));
+    assert_eq!(event.actor_id, message.author.user_id);
+
+    let writes: Vec<(Method, String, serde_json::Value, &str)> = vec![
+        (
+            Method::PUT,
+            format!("/api/messages/{}/reactions/%F0%9F%8E%89", sent.id),
+            serde_json::Value::Null,
+            "reaction.added",
+        ),
+        (
+            Method::DELETE,
+            format!("/api/messages/{}/reactions/%F0%9F%8E%89", sent.id),
+            serde_json::Value::Null,
+            "reaction.removed",
+        ),
+        (Method::PUT, format!("/api/messages/{}/pin", sent.id), serde_json::Value::Null, "pin.added"),
+        (Method::DELETE, format!("/api/messages/{}/pin", sent.id), serde_json::Value::Null, "pin.removed"),
+        (
+            Method::PATCH,
+            format!("/api/messages/{}", sent.id),
+            serde_json::json!({"body_md": "edited"}),
+            "message.updated",
+        ),
+        (
+            Method::PATCH,
+            format!("/api/channels/{}", secret.id),
+            serde_json::json!({"topic": "quiet"}),
+            "channel.updated",
+        ),
+        (Method::DELETE, format!("/api/messages/{}", sent.id), serde_json::Value::Null, "message.deleted"),
+        (Method::DELETE, format!("/api/channels/{}", secret.id), serde_json::Value::Null, "channel.archived"),
+    ];
+    for (method, path, body, expected) in writes {
+        let mut request = alice.request(method.clone(), &path);
+        if !body.is_null() {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("answers");
+        assert!(response.status().is_success(), "{method} {path}: {}", response.status());
+        let (subject, event) = next(&mut bus).await;
+        assert_eq!(
+            (subject.as_str(), event.payload.type_name()),
+            (private_subject.as_str(), expected),
+            "{method} {path}"
+        );
+    }
+
+    let general = alice.me().await.expect("me");
+    assert_eq!(general.private_channels.len(), 1, "me lists the private channel for the session managers");
+    let channels: serde_json::Value = alice
+        .request(Method::GET, &format!("/api/communities/{}/channels", community.id))
+        .send()
+        .await
+        .expect("list")
+        .json()
+        .await
+        .expect("json");
+    let general_id: ajet_shared::ChannelId = channels["data"]
+        .as_array()
+        .expect("a list")
+        .iter()
+        .find(|c| c["name"] == "general")
+        .and_then(|c| c["id"].as_str())
+        .expect("general")
+        .parse()
+        .expect("id");
+    let hello = alice
+        .send_message(
+            general_id,
+            &CreateMessageRequest { body_md: "hello".into(), parent_id: None, client_msg_id: None },
+        )
+        .await
+        .expect("sent");
+    let (subject, _) = next(&mut bus).await;
+    assert_eq!(subject, public_subject);
+    alice
+        .request(Method::POST, &format!("/api/channels/{general_id}/read"))
+        .json(&serde_json::json!({"message_id": hello.id}))
+        .send()
+        .await
+        .expect("read")
+        .error_for_status()
+        .expect("ok");
+    let (subject, event) = next(&mut bus).await;
+    assert_eq!(
+        subject,
+        subject::notifications(alice.me().await.expect("me").user.id),
+        "read state goes to the reader only"
+    );
+    assert_eq!(event.payload.type_name(), "read.updated");
+}

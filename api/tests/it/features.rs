@@ -1,0 +1,244 @@
+//! Threads, reactions, pins, DMs, read state and unread/mention counts, as a user sees
+//! them through the api.
+
+use ajet_shared::api::wire::{
+    Channel, ChannelListItem, CreateChannelRequest, CreateCommunityRequest, CreateInviteRequest, CreateMessageRequest,
+    HistoryQuery, Message, Page,
+};
+use ajet_shared::client::ApiClient;
+use ajet_shared::domain::ids::MessageId;
+use reqwest::{Method, StatusCode};
+
+use crate::harness::Api;
+
+async fn send(client: &ApiClient, channel: &Channel, body: &str, parent: Option<MessageId>) -> Message {
+    client
+        .send_message(
+            channel.id,
+            &CreateMessageRequest { body_md: body.into(), parent_id: parent, client_msg_id: None },
+        )
+        .await
+        .expect("sent")
+}
+
+async fn call(client: &ApiClient, method: Method, path: &str, body: Option<serde_json::Value>) -> reqwest::Response {
+    let mut request = client.request(method, path);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    request.send().await.expect("answers")
+}
+
+/// Alice owns community `acme` with `#dev`; Bob is in both.
+async fn setup(api: &Api) -> (ApiClient, ApiClient, Channel) {
+    let alice = api.user("alice").await;
+    let bob = api.user("bob").await;
+    let community = alice
+        .create_community(&CreateCommunityRequest { name: "Acme".into(), slug: "acme".into(), description: None })
+        .await
+        .expect("community");
+    let invite = alice.create_invite(community.id, &CreateInviteRequest::default()).await.expect("invite");
+    bob.accept_invite(&invite.code).await.expect("accepted");
+    let channel = alice
+        .create_channel(community.id, &CreateChannelRequest { name: "dev".into(), topic: None, kind: None })
+        .await
+        .expect("channel");
+    bob.join_channel(channel.id).await.expect("joined");
+    (alice, bob, channel)
+}
+
+#[tokio::test]
+async fn threads_are_one_level_deep_with_a_maintained_summary() {
+    let api = Api::start().await;
+    let (alice, bob, channel) = setup(&api).await;
+    let root = send(&alice, &channel, "root", None).await;
+    let reply = send(&bob, &channel, "reply", Some(root.id)).await;
+    send(&alice, &channel, "second reply", Some(root.id)).await;
+    let nested = alice
+        .send_message(
+            channel.id,
+            &CreateMessageRequest { body_md: "deeper".into(), parent_id: Some(reply.id), client_msg_id: None },
+        )
+        .await
+        .expect_err("threads are one level deep");
+    assert_eq!(nested.code(), Some("nested_thread"));
+
+    let root_now: Message =
+        call(&bob, Method::GET, &format!("/api/messages/{}", root.id), None).await.json().await.expect("json");
+    assert_eq!(root_now.reply_count, 2);
+    assert!(root_now.last_reply_at.is_some());
+    let replies: Page<Message> =
+        call(&bob, Method::GET, &format!("/api/messages/{}/replies", root.id), None).await.json().await.expect("json");
+    assert_eq!(replies.data.iter().map(|m| m.body_md.as_str()).collect::<Vec<_>>(), ["reply", "second reply"]);
+
+    let history = bob.history(channel.id, &HistoryQuery::default()).await.expect("history");
+    assert_eq!(history.data.len(), 1, "replies are not in the channel's history");
+    let around = bob
+        .history(channel.id, &HistoryQuery { around: Some(reply.id), ..HistoryQuery::default() })
+        .await
+        .expect("around a reply");
+    assert_eq!(around.data.iter().map(|m| m.id).collect::<Vec<_>>(), [root.id], "around a reply centres on its root");
+
+    let deleted = call(&bob, Method::DELETE, &format!("/api/messages/{}", reply.id), None).await;
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+    let root_now: Message =
+        call(&bob, Method::GET, &format!("/api/messages/{}", root.id), None).await.json().await.expect("json");
+    assert_eq!(root_now.reply_count, 1, "a deleted reply leaves the summary");
+    let tombstone: Message =
+        call(&alice, Method::GET, &format!("/api/messages/{}", reply.id), None).await.json().await.expect("json");
+    assert_eq!(tombstone.body_md, "", "a deleted message's body is gone");
+    assert!(tombstone.deleted_at.is_some());
+    let edit = call(
+        &alice,
+        Method::PATCH,
+        &format!("/api/messages/{}", root_now.id),
+        Some(serde_json::json!({"body_md": "mine"})),
+    )
+    .await;
+    assert_eq!(edit.status(), StatusCode::OK, "the author edits");
+    let edited: Message = edit.json().await.expect("json");
+    assert!(edited.edited_at.is_some());
+    let edit = call(
+        &bob,
+        Method::PATCH,
+        &format!("/api/messages/{}", root.id),
+        Some(serde_json::json!({"body_md": "not mine"})),
+    )
+    .await;
+    assert_eq!(edit.status(), StatusCode::FORBIDDEN, "others do not");
+}
+
+#[tokio::test]
+async fn reactions_aggregate_per_emoji_and_pins_list() {
+    let api = Api::start().await;
+    let (alice, bob, channel) = setup(&api).await;
+    let message = send(&alice, &channel, "react to me", None).await;
+    let thumbs = format!("/api/messages/{}/reactions/%F0%9F%91%8D", message.id);
+    let tada = format!("/api/messages/{}/reactions/:tada:", message.id);
+    for (client, path) in [(&alice, &thumbs), (&alice, &thumbs), (&bob, &thumbs), (&alice, &tada)] {
+        assert_eq!(call(client, Method::PUT, path, None).await.status(), StatusCode::NO_CONTENT);
+    }
+    let bad = call(&alice, Method::PUT, &format!("/api/messages/{}/reactions/notanemoji", message.id), None).await;
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+
+    let seen_by_bob: Message =
+        call(&bob, Method::GET, &format!("/api/messages/{}", message.id), None).await.json().await.expect("json");
+    let summary: Vec<(&str, i64, bool)> =
+        seen_by_bob.reactions.iter().map(|r| (r.emoji.as_str(), r.count, r.reacted_by_me)).collect();
+    assert_eq!(summary, [("👍", 2, true), (":tada:", 1, false)]);
+    assert_eq!(call(&alice, Method::DELETE, &thumbs, None).await.status(), StatusCode::NO_CONTENT);
+    assert_eq!(call(&alice, Method::DELETE, &thumbs, None).await.status(), StatusCode::NO_CONTENT, "idempotent");
+    let history = alice.history(channel.id, &HistoryQuery::default()).await.expect("history");
+    let summary: Vec<(&str, i64, bool)> =
+        history.data[0].reactions.iter().map(|r| (r.emoji.as_str(), r.count, r.reacted_by_me)).collect();
+    assert_eq!(summary, [("👍", 1, false), (":tada:", 1, true)], "history carries the same aggregate");
+
+    assert_eq!(
+        call(&bob, Method::PUT, &format!("/api/messages/{}/pin", message.id), None).await.status(),
+        StatusCode::NO_CONTENT
+    );
+    let pins: Page<Message> = call(&alice, Method::GET, &format!("/api/channels/{}/pins", channel.id), None)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(pins.data.len(), 1);
+    assert_eq!(pins.data[0].pinned_by, bob.me().await.expect("me").user.id.into());
+}
+
+#[tokio::test]
+async fn dms_are_found_by_their_exact_member_set() {
+    let api = Api::start().await;
+    let alice = api.user("alice").await;
+    let bob = api.user("bob").await;
+    let carol = api.user("carol").await;
+    let bob_id = bob.me().await.expect("me").user.id;
+    let alice_id = alice.me().await.expect("me").user.id;
+    let carol_id = carol.me().await.expect("me").user.id;
+
+    let first = call(&alice, Method::POST, "/api/dms", Some(serde_json::json!({"user_ids": [bob_id]}))).await;
+    assert_eq!(first.status(), StatusCode::CREATED);
+    let first: Channel = first.json().await.expect("json");
+    assert_eq!(first.community_id, None);
+    let again = call(&bob, Method::POST, "/api/dms", Some(serde_json::json!({"user_ids": [alice_id, bob_id]}))).await;
+    assert_eq!(again.status(), StatusCode::OK, "the same set is the same DM");
+    assert_eq!(again.json::<Channel>().await.expect("json").id, first.id);
+    let group: Channel =
+        call(&alice, Method::POST, "/api/dms", Some(serde_json::json!({"user_ids": [bob_id, carol_id]})))
+            .await
+            .json()
+            .await
+            .expect("json");
+    assert_ne!(group.id, first.id);
+    let unknown = call(
+        &alice,
+        Method::POST,
+        "/api/dms",
+        Some(serde_json::json!({"user_ids": [ajet_shared::UserId::generate()]})),
+    )
+    .await;
+    assert_eq!(unknown.status(), StatusCode::BAD_REQUEST);
+
+    send(&alice, &first, "psst", None).await;
+    let listed: Page<ChannelListItem> = call(&bob, Method::GET, "/api/dms", None).await.json().await.expect("json");
+    assert_eq!(listed.data.len(), 2);
+    let dm = listed.data.iter().find(|d| d.channel.id == first.id).expect("listed");
+    assert_eq!(dm.unread_count, 1);
+    assert_eq!(dm.members.iter().map(|u| u.username.as_str()).collect::<Vec<_>>(), ["alice"]);
+    let carols: Page<ChannelListItem> = call(&carol, Method::GET, "/api/dms", None).await.json().await.expect("json");
+    assert_eq!(carols.data.len(), 1, "carol sees only the group DM");
+}
+
+#[tokio::test]
+async fn unread_and_mention_counts_follow_the_read_cursor() {
+    let api = Api::start().await;
+    let (alice, bob, channel) = setup(&api).await;
+    let community = channel.community_id.expect("community");
+    let first = send(&alice, &channel, "one", None).await;
+    send(&alice, &channel, "two @bob", None).await;
+    let last = send(&alice, &channel, "three @here", None).await;
+    send(&bob, &channel, "my own message does not count", None).await;
+
+    let counts = |client: ApiClient| async move {
+        let list: Page<ChannelListItem> =
+            call(&client, Method::GET, &format!("/api/communities/{community}/channels"), None)
+                .await
+                .json()
+                .await
+                .expect("json");
+        let dev = list.data.into_iter().find(|c| c.channel.name.as_deref() == Some("dev")).expect("dev listed");
+        (dev.unread_count, dev.mention_count)
+    };
+    assert_eq!(counts(bob.clone()).await, (3, 2));
+    let read = call(
+        &bob,
+        Method::POST,
+        &format!("/api/channels/{}/read", channel.id),
+        Some(serde_json::json!({"message_id": last.id})),
+    )
+    .await;
+    assert_eq!(read.status(), StatusCode::OK);
+    assert_eq!(counts(bob.clone()).await, (0, 0));
+    call(
+        &bob,
+        Method::POST,
+        &format!("/api/channels/{}/read", channel.id),
+        Some(serde_json::json!({"message_id": first.id})),
+    )
+    .await;
+    assert_eq!(counts(bob.clone()).await, (2, 2), "marking unread moves the cursor back");
+    let foreign = call(
+        &bob,
+        Method::POST,
+        &format!("/api/channels/{}/read", channel.id),
+        Some(serde_json::json!({"message_id": MessageId::generate()})),
+    )
+    .await;
+    assert_eq!(foreign.status(), StatusCode::BAD_REQUEST);
+
+    let carol = api.user("carol").await;
+    let invite = alice.create_invite(community, &CreateInviteRequest::default()).await.expect("invite");
+    carol.accept_invite(&invite.code).await.expect("accepted");
+    carol.join_channel(channel.id).await.expect("joined");
+    assert_eq!(counts(carol.clone()).await, (0, 0), "joining starts at the latest message");
+}

@@ -1,0 +1,58 @@
+//! The `mentions` table: who and what a message mentions, resolved from names.
+
+use sqlx::PgConnection;
+
+use crate::domain::ids::{ChannelId, MessageId};
+use crate::mentions::Mentions;
+
+/// Records `mentions` of `message` in `channel`. Usernames resolve among the channel's
+/// members and its community's members; channel names among the community's channels.
+/// Unknown names are plain text and record nothing.
+pub async fn record(
+    tx: &mut PgConnection,
+    message: MessageId,
+    channel: ChannelId,
+    mentions: &Mentions,
+) -> Result<(), sqlx::Error> {
+    if !mentions.users.is_empty() {
+        sqlx::query(
+            "INSERT INTO mentions (id, message_id, kind, user_id)
+             SELECT gen_random_uuid(), $1, 'user', u.id FROM users u
+             WHERE u.username = ANY($3) AND (
+                 EXISTS (SELECT 1 FROM channel_members cm WHERE cm.channel_id = $2 AND cm.user_id = u.id)
+                 OR EXISTS (SELECT 1 FROM community_members m JOIN channels c ON c.community_id = m.community_id
+                            WHERE c.id = $2 AND m.user_id = u.id))
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(message)
+        .bind(channel)
+        .bind(&mentions.users)
+        .execute(&mut *tx)
+        .await?;
+    }
+    if !mentions.channels.is_empty() {
+        sqlx::query(
+            "INSERT INTO mentions (id, message_id, kind, channel_id)
+             SELECT gen_random_uuid(), $1, 'channel_ref', target.id FROM channels target JOIN channels here ON here.id = $2
+             WHERE target.community_id = here.community_id AND target.name = ANY($3) AND target.kind = 'public'
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(message)
+        .bind(channel)
+        .bind(&mentions.channels)
+        .execute(&mut *tx)
+        .await?;
+    }
+    for (present, kind) in [(mentions.channel, "channel"), (mentions.here, "here"), (mentions.everyone, "everyone")] {
+        if present {
+            sqlx::query(
+                "INSERT INTO mentions (id, message_id, kind) VALUES (gen_random_uuid(), $1, $2) ON CONFLICT DO NOTHING",
+            )
+            .bind(message)
+            .bind(kind)
+            .execute(&mut *tx)
+            .await?;
+        }
+    }
+    Ok(())
+}
