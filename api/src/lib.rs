@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use ajet_shared::config::Config;
 use ajet_shared::db;
-use ajet_shared::events::bus::NatsBus;
+use ajet_shared::events::bus::{EventBus as _, NatsBus};
 use ajet_shared::outbox::OutboxRelay;
 use ajet_shared::server::{self, Readiness};
 use axum::Router;
@@ -52,7 +52,10 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Cancellation
             async move { storage.ensure_bucket().await.map_err(|e| e.to_string()) }
         }
     }));
-    tasks.spawn(relay.clone().run(shutdown.clone()));
+    // The relay outlives the server: its final drain runs after the last request has
+    // committed, so nothing committed during shutdown waits for the next start.
+    let relay_stop = CancellationToken::new();
+    tasks.spawn(relay.clone().run(relay_stop.clone()));
     let readiness = Readiness::new()
         .check("database", {
             let pool = pool.clone();
@@ -78,10 +81,11 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Cancellation
     let state = AppState { pool, bus, relay, config: Arc::new(config), storage };
     let app = server::instrument(router(state).merge(server::ops_router(readiness)), "api");
     tracing::info!(address = %listener.local_addr()?, "api listening");
-    server::serve(listener, app, shutdown).await?;
+    let served = server::serve(listener, app, shutdown).await;
+    relay_stop.cancel();
     tasks.close();
     tasks.wait().await;
-    Ok(())
+    Ok(served?)
 }
 
 /// Retries a start-up step in the background until it succeeds (the dependency may come

@@ -76,6 +76,7 @@ impl<B: EventBus + 'static> OutboxRelay<B> {
                 .map_err(|_| RelayError::Timeout)??;
             let ids: Vec<i64> = pending.iter().map(|row| row.id).collect();
             outbox::mark_published(&mut tx, &ids).await?;
+            outbox::prune_published(&mut tx).await?;
             tx.commit().await?;
             total += ids.len();
         }
@@ -87,6 +88,10 @@ impl<B: EventBus + 'static> OutboxRelay<B> {
         loop {
             if let Err(err) = self.drain().await {
                 tracing::warn!(error = %err, "outbox relay could not publish; will retry");
+                // The stream may be gone (a NATS store wiped while we ran): recreate it.
+                if let Err(err) = self.bus.ensure_stream().await {
+                    tracing::debug!(error = %err, "stream not ensured");
+                }
             }
             tokio::select! {
                 () = shutdown.cancelled() => break,

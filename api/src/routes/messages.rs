@@ -31,8 +31,11 @@ const MAX_PAGE: u32 = 100;
 
 /// The answer to a send whose `client_msg_id` was seen before: the original message if the
 /// body matches (a retry), a conflict if it does not (a reused key).
-fn replayed(original: Message, body: &MessageBody) -> ApiResult<(StatusCode, Json<Message>)> {
-    if original.body_md == body.as_str() {
+fn replayed(original: Message, request: &NewMessage<'_>) -> ApiResult<(StatusCode, Json<Message>)> {
+    let same = original.body_md == request.body.as_str()
+        && original.channel_id == request.channel
+        && original.parent_id == request.parent;
+    if same {
         Ok((StatusCode::OK, Json(original)))
     } else {
         Err(ApiError::conflict(
@@ -59,11 +62,6 @@ pub async fn create_message(
         return Err(ApiError::forbidden("not_a_channel_member", "join the channel before posting in it"));
     }
     require_member(&access)?;
-    if let Some(key) = &client_msg_id
-        && let Some(original) = db::messages::find_by_client_msg_id(&pool, auth.id(), key).await?
-    {
-        return replayed(original, &body);
-    }
     if let Some(parent_id) = request.parent_id {
         match db::messages::get(&pool, parent_id).await? {
             Some(parent)
@@ -84,6 +82,11 @@ pub async fn create_message(
         parent: request.parent_id,
         client_msg_id: client_msg_id.as_ref(),
     };
+    if let Some(key) = &client_msg_id
+        && let Some(original) = db::messages::find_by_client_msg_id(&pool, auth.id(), key).await?
+    {
+        return replayed(original, &new);
+    }
     let mut tx = pool.begin().await?;
     let message = match db::messages::insert(&mut tx, &new).await {
         Ok(message) => message,
@@ -94,7 +97,7 @@ pub async fn create_message(
             let original = db::messages::find_by_client_msg_id(&pool, auth.id(), key)
                 .await?
                 .ok_or_else(|| ApiError::internal("a client_msg_id conflict without the original message"))?;
-            return replayed(original, &body);
+            return replayed(original, &new);
         }
         Err(err) => return Err(err.into()),
     };

@@ -45,3 +45,15 @@ pub async fn try_lock_relay(tx: &mut PgConnection) -> Result<bool, sqlx::Error> 
     const RELAY_LOCK: i64 = 0x616a_6574_6f75_7462;
     sqlx::query_scalar("SELECT pg_try_advisory_xact_lock($1)").bind(RELAY_LOCK).fetch_one(tx).await
 }
+
+/// Deletes a batch of rows published longer ago than JetStream's duplicate window (after
+/// that a republish would no longer be recognised anyway), so the table stays small.
+pub async fn prune_published(tx: &mut PgConnection) -> Result<u64, sqlx::Error> {
+    let deleted = sqlx::query(
+        "DELETE FROM outbox WHERE id IN (
+             SELECT id FROM outbox WHERE published_at < now() - interval '10 minutes' ORDER BY id LIMIT 1000)",
+    )
+    .execute(tx)
+    .await?;
+    Ok(deleted.rows_affected())
+}

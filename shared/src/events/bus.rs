@@ -75,6 +75,9 @@ pub trait EventBus: Send + Sync {
     /// Publishes in order, pipelined, and waits for every acknowledgement.
     fn publish_all(&self, batch: &[Outgoing]) -> impl Future<Output = Result<Vec<Published>, BusError>> + Send;
 
+    /// Creates the stream if it is missing (idempotent) and returns its state.
+    fn ensure_stream(&self) -> impl Future<Output = Result<StreamState, BusError>> + Send;
+
     /// The stream's identity and extent now.
     fn stream_state(&self) -> impl Future<Output = Result<StreamState, BusError>> + Send;
 
@@ -122,23 +125,6 @@ impl NatsBus {
         &self.client
     }
 
-    /// Creates the stream if missing. File storage, a 2-minute duplicate window (the outbox
-    /// relay's republish window), and a week of history for replay.
-    pub async fn ensure_stream(&self) -> Result<StreamState, BusError> {
-        let config = stream::Config {
-            name: self.stream_name.clone(),
-            subjects: subject::PERSISTED.iter().map(|s| (*s).to_owned()).collect(),
-            storage: stream::StorageType::File,
-            duplicate_window: Duration::from_secs(120),
-            max_age: Duration::from_secs(7 * 24 * 3600),
-            ..Default::default()
-        };
-        let mut stream =
-            self.jetstream.get_or_create_stream(config).await.map_err(|e| BusError::Stream(e.to_string()))?;
-        let info = stream.info().await.map_err(|e| BusError::Stream(e.to_string()))?;
-        Ok(state_of(info))
-    }
-
     /// True when the server answers a JetStream request for our stream.
     pub async fn is_ready(&self) -> bool {
         self.jetstream.get_stream(&self.stream_name).await.is_ok()
@@ -169,6 +155,23 @@ fn delivered(message: &jetstream::Message) -> Result<Delivered, BusError> {
 }
 
 impl EventBus for NatsBus {
+    /// Creates the stream if missing. File storage, a 2-minute duplicate window (the outbox
+    /// relay's republish window), and a week of history for replay.
+    async fn ensure_stream(&self) -> Result<StreamState, BusError> {
+        let config = stream::Config {
+            name: self.stream_name.clone(),
+            subjects: subject::PERSISTED.iter().map(|s| (*s).to_owned()).collect(),
+            storage: stream::StorageType::File,
+            duplicate_window: Duration::from_secs(120),
+            max_age: Duration::from_secs(7 * 24 * 3600),
+            ..Default::default()
+        };
+        let mut stream =
+            self.jetstream.get_or_create_stream(config).await.map_err(|e| BusError::Stream(e.to_string()))?;
+        let info = stream.info().await.map_err(|e| BusError::Stream(e.to_string()))?;
+        Ok(state_of(info))
+    }
+
     async fn publish_all(&self, batch: &[Outgoing]) -> Result<Vec<Published>, BusError> {
         let mut pending = Vec::with_capacity(batch.len());
         for outgoing in batch {

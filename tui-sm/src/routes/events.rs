@@ -23,6 +23,9 @@ use tokio_util::sync::CancellationToken;
 
 use crate::hub::{Hub, HubEvent};
 
+/// How long a replay may wait for its next event before giving up.
+const REPLAY_STALL: Duration = Duration::from_secs(5);
+
 fn sse_event(event: &HubEvent, epoch: u64) -> Event {
     Event::default().id(StreamPosition { epoch, seq: event.seq }.to_string()).event(&event.event_type).data(&event.data)
 }
@@ -34,6 +37,8 @@ fn resync(reason: &str) -> Event {
 fn upstream_error(err: &ClientError) -> ApiError {
     if err.status() == Some(StatusCode::UNAUTHORIZED) {
         ApiError::unauthorized("this token is unknown, expired or revoked; sign in again")
+    } else if err.status() == Some(StatusCode::FORBIDDEN) {
+        ApiError::forbidden("insufficient_scope", "this token may not read events; it needs the `read` scope")
     } else {
         ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -87,7 +92,17 @@ pub async fn stream_events(
                 yield Ok::<_, Infallible>(resync("the stream no longer holds that position; refetch and continue"));
             }
             Some(Replay::Events(mut events)) => {
-                while let Some(item) = events.next().await {
+                loop {
+                    // A replay that stalls (e.g. messages expiring under it) or outlasts
+                    // shutdown ends the stream; the client resumes from the last id.
+                    let item = tokio::select! {
+                        () = shutdown.cancelled() => return,
+                        next = tokio::time::timeout(REPLAY_STALL, events.next()) => match next {
+                            Ok(Some(item)) => item,
+                            Ok(None) => break,
+                            Err(_) => return,
+                        },
+                    };
                     match item {
                         Ok(delivered) => {
                             if let Some(event) = HubEvent::from_delivered(&delivered) {
