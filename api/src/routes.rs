@@ -10,10 +10,53 @@ mod me;
 mod messages;
 mod presence;
 
-use axum::Router;
 use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
 
 use crate::state::AppState;
+
+/// The OpenAPI description, generated from the handlers' annotations.
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "ajet-chat API", description = "The REST API behind the gateway. Errors are `{\"error\": {\"code\", \"message\"}}`."),
+    paths(
+        me::get_me, me::update_me,
+        communities::list_communities, communities::create_community, communities::get_community,
+        communities::update_community, communities::list_members,
+        channels::create_channel, channels::list_channels, channels::get_channel, channels::update_channel,
+        channels::archive_channel, channels::join_channel, channels::leave_channel, channels::add_member,
+        channels::remove_member, channels::mark_read,
+        messages::create_message, messages::list_messages, messages::get_message, messages::list_replies,
+        messages::update_message, messages::delete_message, messages::add_reaction, messages::remove_reaction,
+        messages::pin_message, messages::unpin_message, messages::list_pins,
+        invites::create_invite, invites::accept_invite,
+        dms::list_dms, dms::open_dm,
+        presence::heartbeat, presence::get_presence,
+        openapi_json,
+    ),
+    modifiers(&BearerAuth)
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// This description.
+#[utoipa::path(get, path = "/api/openapi.json", tag = "api", responses((status = 200, description = "OpenAPI 3.1 JSON")))]
+async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -45,4 +88,5 @@ pub fn router() -> Router<AppState> {
         .route("/api/dms", get(dms::list_dms).post(dms::open_dm))
         .route("/api/heartbeat", post(presence::heartbeat))
         .route("/api/presence", get(presence::get_presence))
+        .route("/api/openapi.json", get(openapi_json))
 }

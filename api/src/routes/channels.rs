@@ -21,6 +21,7 @@ use super::communities::resolve;
 use super::events;
 use crate::error::{ApiError, ApiResult, on_constraint};
 use crate::extract::{AuthUser, Body, Path};
+use ajet_shared::api::ErrorBody;
 
 /// Longest accepted topic, in characters (the schema's limit).
 const TOPIC_MAX_CHARS: usize = 250;
@@ -41,6 +42,7 @@ fn name_taken(name: &ChannelName) -> impl FnOnce() -> ApiError + '_ {
     move || ApiError::conflict("channel_name_taken", format!("name: #{name} already exists in this community"))
 }
 
+#[utoipa::path(post, path = "/api/communities/{id}/channels", tag = "api", summary = "Create a public or private channel", params(("id" = String, Path, description = "the resource id (communities also take their slug)")), request_body = CreateChannelRequest, responses((status = 201, description = "created; I am in it", body = Channel), (status = 400, description = "invalid input (the message names the field)", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed", body = ErrorBody), (status = 404, description = "not found or not visible", body = ErrorBody), (status = 409, description = "conflict", body = ErrorBody), (status = 422, description = "too long", body = ErrorBody)), security(("bearer" = [])))]
 pub async fn create_channel(
     State(pool): State<PgPool>,
     State(relay): State<OutboxRelay<NatsBus>>,
@@ -73,6 +75,7 @@ pub async fn create_channel(
     Ok((StatusCode::CREATED, Json(channel)))
 }
 
+#[utoipa::path(get, path = "/api/communities/{id}/channels", tag = "api", summary = "Channels I can see, with my unread and mention counts", params(("id" = String, Path, description = "the resource id (communities also take their slug)")), responses((status = 200, description = "ok", body = Page<ChannelListItem>), (status = 400, description = "invalid input", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed", body = ErrorBody), (status = 404, description = "not found or not visible", body = ErrorBody)), security(("bearer" = [])))]
 pub async fn list_channels(
     State(pool): State<PgPool>,
     auth: AuthUser,
@@ -85,6 +88,7 @@ pub async fn list_channels(
     Ok(Json(Page { data, page: PageInfo::default() }))
 }
 
+#[utoipa::path(get, path = "/api/channels/{id}", tag = "api", summary = "A channel", params(("id" = String, Path, description = "the resource id (communities also take their slug)")), responses((status = 200, description = "ok", body = Channel), (status = 400, description = "invalid input", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed", body = ErrorBody), (status = 404, description = "not found or not visible", body = ErrorBody)), security(("bearer" = [])))]
 pub async fn get_channel(
     State(pool): State<PgPool>,
     auth: AuthUser,
@@ -94,6 +98,7 @@ pub async fn get_channel(
     Ok(Json(channel_access(&pool, id, auth.id()).await?.channel))
 }
 
+#[utoipa::path(patch, path = "/api/channels/{id}", tag = "api", summary = "Set the topic (members), rename or (un)archive (admins)", params(("id" = String, Path, description = "the resource id (communities also take their slug)")), request_body = UpdateChannelRequest, responses((status = 200, description = "ok", body = Channel), (status = 400, description = "invalid input (the message names the field)", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed", body = ErrorBody), (status = 404, description = "not found or not visible", body = ErrorBody), (status = 409, description = "conflict", body = ErrorBody), (status = 422, description = "too long", body = ErrorBody)), security(("bearer" = [])))]
 /// Any member may set the topic; renaming and (un)archiving are for community admins.
 pub async fn update_channel(
     State(pool): State<PgPool>,
@@ -141,6 +146,7 @@ pub async fn update_channel(
     Ok(Json(channel))
 }
 
+#[utoipa::path(delete, path = "/api/channels/{id}", tag = "api", summary = "Archive a channel (admins)", params(("id" = String, Path, description = "the resource id (communities also take their slug)")), responses((status = 200, description = "archived", body = Channel), (status = 400, description = "invalid input (the message names the field)", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed", body = ErrorBody), (status = 404, description = "not found or not visible", body = ErrorBody), (status = 409, description = "conflict", body = ErrorBody), (status = 422, description = "too long", body = ErrorBody)), security(("bearer" = [])))]
 /// `DELETE /api/channels/{id}` archives: history stays readable, nothing can be posted.
 pub async fn archive_channel(
     pool: State<PgPool>,
@@ -152,6 +158,7 @@ pub async fn archive_channel(
     update_channel(pool, relay, auth, id, Body(request)).await
 }
 
+#[utoipa::path(post, path = "/api/channels/{id}/join", tag = "api", summary = "Join a public channel", params(("id" = String, Path, description = "the resource id (communities also take their slug)")), responses((status = 200, description = "joined (or already in)", body = Channel), (status = 400, description = "invalid input (the message names the field)", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed", body = ErrorBody), (status = 404, description = "not found or not visible", body = ErrorBody), (status = 409, description = "conflict", body = ErrorBody), (status = 422, description = "too long", body = ErrorBody)), security(("bearer" = [])))]
 /// Joins a public channel of one of the caller's communities. Joining again changes nothing.
 pub async fn join_channel(
     State(pool): State<PgPool>,
@@ -183,6 +190,7 @@ pub async fn join_channel(
     Ok(Json(access.channel))
 }
 
+#[utoipa::path(post, path = "/api/channels/{id}/leave", tag = "api", summary = "Leave a channel", params(("id" = String, Path, description = "the resource id (communities also take their slug)")), responses((status = 204, description = "left"), (status = 400, description = "invalid input (the message names the field)", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed", body = ErrorBody), (status = 404, description = "not found or not visible", body = ErrorBody), (status = 409, description = "conflict", body = ErrorBody), (status = 422, description = "too long", body = ErrorBody)), security(("bearer" = [])))]
 pub async fn leave_channel(
     State(pool): State<PgPool>,
     State(relay): State<OutboxRelay<NatsBus>>,
@@ -207,6 +215,7 @@ pub async fn leave_channel(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(post, path = "/api/channels/{id}/members", tag = "api", summary = "Add someone to a private channel", params(("id" = String, Path, description = "the resource id (communities also take their slug)")), request_body = AddMemberRequest, responses((status = 201, description = "added", body = Member), (status = 200, description = "already a member", body = Member), (status = 400, description = "invalid input (the message names the field)", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed", body = ErrorBody), (status = 404, description = "not found or not visible", body = ErrorBody), (status = 409, description = "conflict", body = ErrorBody), (status = 422, description = "too long", body = ErrorBody)), security(("bearer" = [])))]
 /// Adds a community member to a private channel: any channel member may (public channels
 /// are joined, DMs are fixed).
 pub async fn add_member(
@@ -247,6 +256,7 @@ pub async fn add_member(
     Ok((if added { StatusCode::CREATED } else { StatusCode::OK }, Json(member)))
 }
 
+#[utoipa::path(delete, path = "/api/channels/{id}/members/{user_id}", tag = "api", summary = "Remove someone from a channel (admins)", params(("id" = String, Path, description = "the resource id (communities also take their slug)"), ("user_id" = String, Path, description = "a user id")), responses((status = 204, description = "removed"), (status = 400, description = "invalid input (the message names the field)", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed", body = ErrorBody), (status = 404, description = "not found or not visible", body = ErrorBody), (status = 409, description = "conflict", body = ErrorBody), (status = 422, description = "too long", body = ErrorBody)), security(("bearer" = [])))]
 /// Removes someone from a channel: community admins only (leaving is `/leave`).
 pub async fn remove_member(
     State(pool): State<PgPool>,
@@ -276,6 +286,7 @@ pub async fn remove_member(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(post, path = "/api/channels/{id}/read", tag = "api", summary = "Move my read cursor (backwards marks unread)", params(("id" = String, Path, description = "the resource id (communities also take their slug)")), request_body = ReadRequest, responses((status = 200, description = "ok", body = ReadCursor), (status = 400, description = "invalid input (the message names the field)", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed", body = ErrorBody), (status = 404, description = "not found or not visible", body = ErrorBody), (status = 409, description = "conflict", body = ErrorBody), (status = 422, description = "too long", body = ErrorBody)), security(("bearer" = [])))]
 /// Moves the caller's read cursor (backwards too: mark unread) and tells their other
 /// sessions.
 pub async fn mark_read(

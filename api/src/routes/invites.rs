@@ -19,6 +19,7 @@ use super::access::community_role;
 use super::events;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{AuthUser, Body, Path};
+use ajet_shared::api::ErrorBody;
 
 /// A fresh unguessable code: 16 random bytes, base64url.
 fn new_code() -> String {
@@ -27,6 +28,7 @@ fn new_code() -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
+#[utoipa::path(post, path = "/api/communities/{id}/invites", tag = "api", summary = "Create an invite code", params(("id" = String, Path, description = "the resource id (communities also take their slug)")), request_body = CreateInviteRequest, responses((status = 201, description = "ok", body = Invite), (status = 400, description = "invalid input (the message names the field)", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed", body = ErrorBody), (status = 404, description = "not found or not visible", body = ErrorBody), (status = 409, description = "conflict", body = ErrorBody), (status = 422, description = "too long", body = ErrorBody)), security(("bearer" = [])))]
 pub async fn create_invite(
     State(pool): State<PgPool>,
     auth: AuthUser,
@@ -46,6 +48,7 @@ pub async fn create_invite(
     Ok((StatusCode::CREATED, Json(invite)))
 }
 
+#[utoipa::path(post, path = "/api/invites/{code}/accept", tag = "api", summary = "Join a community by invite", params(("code" = String, Path, description = "the invite code")), responses((status = 200, description = "joined (or already a member)", body = Member), (status = 400, description = "invalid input (the message names the field)", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed", body = ErrorBody), (status = 404, description = "not found or not visible", body = ErrorBody), (status = 409, description = "conflict", body = ErrorBody), (status = 422, description = "too long", body = ErrorBody)), security(("bearer" = [])))]
 /// Joins the invite's community. Already being a member is fine and uses nothing up.
 pub async fn accept_invite(
     State(pool): State<PgPool>,

@@ -6,4 +6,5 @@ mod features;
 mod harness;
 mod matrix;
 mod messages;
+mod openapi;
 mod storage;

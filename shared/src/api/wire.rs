@@ -7,6 +7,7 @@ use crate::domain::ids::{ChannelId, CommunityId, MessageId, UserId};
 
 /// A list answer: `{"data": [...], "page": {...}}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Page<T> {
     pub data: Vec<T>,
     pub page: PageInfo,
@@ -15,6 +16,7 @@ pub struct Page<T> {
 /// Cursors of a page. `before` fetches older items, `after` newer ones; each is null when
 /// that end of the list has been reached.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PageInfo {
     pub before: Option<String>,
     pub after: Option<String>,
@@ -22,6 +24,7 @@ pub struct PageInfo {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct User {
     pub id: UserId,
     pub username: String,
@@ -30,18 +33,21 @@ pub struct User {
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DevLoginRequest {
     pub username: String,
 }
 
 /// A successful login: the session token for `Authorization: Bearer` use.
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LoginResponse {
     pub token: String,
     pub user: User,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     Owner,
@@ -71,6 +77,7 @@ impl Role {
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateCommunityRequest {
     pub name: String,
     pub slug: String,
@@ -79,6 +86,7 @@ pub struct CreateCommunityRequest {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Community {
     pub id: CommunityId,
     pub name: String,
@@ -93,6 +101,7 @@ pub struct Community {
 /// The caller, the communities they belong to, and the private channels and DMs they
 /// are in (session managers subscribe to those channels' own subjects).
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Me {
     pub user: User,
     pub communities: Vec<Community>,
@@ -102,6 +111,7 @@ pub struct Me {
 
 /// Enough of a channel to know its event subject.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChannelRef {
     pub id: ChannelId,
     pub kind: ChannelKind,
@@ -109,12 +119,14 @@ pub struct ChannelRef {
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UpdateMeRequest {
     #[serde(default)]
     pub display_name: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ChannelKind {
     Public,
@@ -147,6 +159,7 @@ impl ChannelKind {
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateChannelRequest {
     pub name: String,
     #[serde(default)]
@@ -158,6 +171,7 @@ pub struct CreateChannelRequest {
 
 /// `PATCH /api/channels/{id}`: each present field changes; an empty topic clears it.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UpdateChannelRequest {
     #[serde(default)]
     pub name: Option<String>,
@@ -169,6 +183,7 @@ pub struct UpdateChannelRequest {
 
 /// A channel as listed for the caller, with their unread state.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChannelListItem {
     #[serde(flatten)]
     pub channel: Channel,
@@ -188,29 +203,34 @@ pub struct ChannelListItem {
 pub const UNREAD_CAP: i64 = 100;
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AddMemberRequest {
     pub user_id: UserId,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReadRequest {
     pub message_id: MessageId,
 }
 
 /// The caller's read cursor in a channel.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReadCursor {
     pub channel_id: ChannelId,
     pub message_id: MessageId,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateDmRequest {
     /// The other participants (the caller is added).
     pub user_ids: Vec<UserId>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Channel {
     pub id: ChannelId,
     pub community_id: Option<CommunityId>,
@@ -224,6 +244,7 @@ pub struct Channel {
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateMessageRequest {
     pub body_md: String,
     #[serde(default)]
@@ -234,6 +255,7 @@ pub struct CreateMessageRequest {
 
 /// Who a message is shown as: a user, or a webhook under its display overrides.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Author {
     pub user_id: Option<UserId>,
     pub username: Option<String>,
@@ -242,6 +264,7 @@ pub struct Author {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Message {
     pub id: MessageId,
     pub channel_id: ChannelId,
@@ -269,6 +292,7 @@ pub struct Message {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReactionSummary {
     pub emoji: String,
     pub count: i64,
@@ -276,12 +300,14 @@ pub struct ReactionSummary {
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UpdateMessageRequest {
     pub body_md: String,
 }
 
 /// `GET /api/channels/{id}/messages` query.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema, utoipa::IntoParams), into_params(parameter_in = Query))]
 pub struct HistoryQuery {
     pub before: Option<MessageId>,
     pub after: Option<MessageId>,
@@ -292,12 +318,14 @@ pub struct HistoryQuery {
 
 /// A member of a community or channel, for `member.*` events.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Member {
     pub user: User,
     pub channel_id: Option<ChannelId>,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateInviteRequest {
     /// Seconds until the invite stops working; none means it does not expire.
     #[serde(default)]
@@ -308,6 +336,7 @@ pub struct CreateInviteRequest {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Invite {
     pub code: String,
     pub community_id: CommunityId,
@@ -321,6 +350,7 @@ pub struct Invite {
 
 /// A reaction added or removed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReactionChange {
     pub message_id: MessageId,
     pub channel_id: ChannelId,
@@ -330,6 +360,7 @@ pub struct ReactionChange {
 
 /// A message pinned or unpinned.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PinChange {
     pub message_id: MessageId,
     pub channel_id: ChannelId,
@@ -338,6 +369,7 @@ pub struct PinChange {
 
 /// A message deleted: clients replace it with a tombstone.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MessageDeleted {
     pub id: MessageId,
     pub channel_id: ChannelId,
@@ -345,6 +377,7 @@ pub struct MessageDeleted {
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UpdateCommunityRequest {
     #[serde(default)]
     pub name: Option<String>,
@@ -354,6 +387,7 @@ pub struct UpdateCommunityRequest {
 
 /// A community member as listed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CommunityMember {
     pub user: User,
     pub role: Role,
@@ -364,6 +398,7 @@ pub struct CommunityMember {
 
 /// Online if seen within the last two minutes.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Presence {
     pub user_id: UserId,
     pub online: bool,

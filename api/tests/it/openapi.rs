@@ -1,0 +1,88 @@
+//! The route list is data: every route the api serves is in `ROUTES`, answers 401 without
+//! credentials (so it exists and is protected), and is described in `/api/openapi.json`
+//! with its error responses — and the description has nothing else.
+
+use std::collections::BTreeSet;
+
+use reqwest::Method;
+
+use crate::harness::Api;
+
+/// Every api route: method and path template.
+const ROUTES: &[(&str, &str)] = &[
+    ("GET", "/api/me"),
+    ("PATCH", "/api/me"),
+    ("GET", "/api/communities"),
+    ("POST", "/api/communities"),
+    ("GET", "/api/communities/{id}"),
+    ("PATCH", "/api/communities/{id}"),
+    ("GET", "/api/communities/{id}/members"),
+    ("GET", "/api/communities/{id}/channels"),
+    ("POST", "/api/communities/{id}/channels"),
+    ("POST", "/api/communities/{id}/invites"),
+    ("POST", "/api/invites/{code}/accept"),
+    ("GET", "/api/channels/{id}"),
+    ("PATCH", "/api/channels/{id}"),
+    ("DELETE", "/api/channels/{id}"),
+    ("POST", "/api/channels/{id}/join"),
+    ("POST", "/api/channels/{id}/leave"),
+    ("POST", "/api/channels/{id}/members"),
+    ("DELETE", "/api/channels/{id}/members/{user_id}"),
+    ("POST", "/api/channels/{id}/read"),
+    ("GET", "/api/channels/{id}/messages"),
+    ("POST", "/api/channels/{id}/messages"),
+    ("GET", "/api/channels/{id}/pins"),
+    ("GET", "/api/messages/{id}"),
+    ("PATCH", "/api/messages/{id}"),
+    ("DELETE", "/api/messages/{id}"),
+    ("GET", "/api/messages/{id}/replies"),
+    ("PUT", "/api/messages/{id}/reactions/{emoji}"),
+    ("DELETE", "/api/messages/{id}/reactions/{emoji}"),
+    ("PUT", "/api/messages/{id}/pin"),
+    ("DELETE", "/api/messages/{id}/pin"),
+    ("GET", "/api/dms"),
+    ("POST", "/api/dms"),
+    ("POST", "/api/heartbeat"),
+    ("GET", "/api/presence"),
+    ("GET", "/api/openapi.json"),
+];
+
+/// Routes anyone may call.
+const PUBLIC: &[(&str, &str)] = &[("GET", "/api/openapi.json")];
+
+fn concrete(path: &str) -> String {
+    let id = uuid::Uuid::now_v7().to_string();
+    path.replace("{id}", &id).replace("{user_id}", &id).replace("{code}", "abcdefgh").replace("{emoji}", ":tada:")
+}
+
+#[tokio::test]
+async fn every_route_is_protected_listed_and_described() {
+    let api = Api::start().await;
+    for (method, path) in ROUTES {
+        let response = api
+            .client
+            .request(Method::from_bytes(method.as_bytes()).expect("method"), &concrete(path))
+            .header("content-type", "application/json")
+            .body("{}")
+            .send()
+            .await
+            .expect("answers");
+        let expected = if PUBLIC.contains(&(*method, *path)) { 200 } else { 401 };
+        assert_eq!(response.status().as_u16(), expected, "{method} {path} without credentials");
+    }
+
+    let doc: serde_json::Value =
+        api.client.request(Method::GET, "/api/openapi.json").send().await.expect("doc").json().await.expect("json");
+    let mut documented = BTreeSet::new();
+    for (path, operations) in doc["paths"].as_object().expect("paths") {
+        for (method, operation) in operations.as_object().expect("operations") {
+            let responses = operation["responses"].as_object().expect("responses");
+            let is_public = PUBLIC.contains(&(method.to_uppercase().as_str(), path.as_str()));
+            assert!(is_public || responses.contains_key("401"), "{method} {path} documents its 401");
+            documented.insert((method.to_uppercase(), path.clone()));
+        }
+    }
+    let listed: BTreeSet<(String, String)> = ROUTES.iter().map(|(m, p)| ((*m).to_owned(), (*p).to_owned())).collect();
+    assert_eq!(documented, listed, "the description covers exactly the route list");
+    assert!(doc["components"]["schemas"]["Message"].is_object(), "schemas are included");
+}
