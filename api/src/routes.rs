@@ -31,7 +31,7 @@ use crate::state::AppState;
         messages::create_message, messages::list_messages, messages::get_message, messages::list_replies,
         messages::update_message, messages::delete_message, messages::add_reaction, messages::remove_reaction,
         messages::pin_message, messages::unpin_message, messages::list_pins,
-        invites::create_invite, invites::accept_invite,
+        invites::create_invite, invites::accept_invite, invites::list_invites, invites::revoke_invite,
         dms::list_dms, dms::open_dm,
         presence::heartbeat, presence::get_presence,
         openapi_json,
@@ -65,7 +65,8 @@ pub fn router() -> Router<AppState> {
         .route("/api/communities/{id}", get(communities::get_community).patch(communities::update_community))
         .route("/api/communities/{id}/members", get(communities::list_members))
         .route("/api/communities/{id}/channels", get(channels::list_channels).post(channels::create_channel))
-        .route("/api/communities/{id}/invites", post(invites::create_invite))
+        .route("/api/communities/{id}/invites", get(invites::list_invites).post(invites::create_invite))
+        .route("/api/communities/{id}/invites/{code}", axum::routing::delete(invites::revoke_invite))
         .route("/api/invites/{code}/accept", post(invites::accept_invite))
         .route(
             "/api/channels/{id}",

@@ -47,6 +47,11 @@ pub async fn fresh_database() -> TestDb {
         let mut conn =
             PgConnection::connect(&with_database(&admin_url, &template)).await.expect("connect to the template");
         MIGRATOR.run(&mut conn).await.expect("migrations apply to an empty database");
+        // Lets tests count the statements an endpoint issues (the server preloads it).
+        sqlx::query("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+            .execute(&mut conn)
+            .await
+            .expect("pg_stat_statements");
         conn.close().await.expect("close the template connection");
     }
     sqlx::query("SELECT pg_advisory_unlock(7001)").execute(&mut admin).await.expect("template unlock");

@@ -345,7 +345,15 @@ fn start_postgres(tools: &Tools, dir: &Path, logs: &Path, port: u16, throwaway: 
     postgres.args(["-c", "listen_addresses=127.0.0.1"]);
     if throwaway {
         // Many test processes with their own pools run at once; durability is irrelevant.
-        for setting in ["fsync=off", "synchronous_commit=off", "full_page_writes=off", "max_connections=300"] {
+        // pg_stat_statements lets tests count the statements an endpoint issues (no N+1).
+        for setting in [
+            "fsync=off",
+            "synchronous_commit=off",
+            "full_page_writes=off",
+            "max_connections=300",
+            "shared_preload_libraries=pg_stat_statements",
+            "pg_stat_statements.track=all",
+        ] {
             postgres.args(["-c", setting]);
         }
     }

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use ajet_shared::api::wire::{CreateInviteRequest, Invite, Member};
+use ajet_shared::api::wire::{CreateInviteRequest, Invite, Member, Page, PageInfo};
 use ajet_shared::db::{self, PgPool};
 use ajet_shared::domain::ids::CommunityId;
 use ajet_shared::events::EventPayload;
@@ -15,7 +15,7 @@ use base64::Engine as _;
 use rand::RngCore as _;
 use time::OffsetDateTime;
 
-use super::access::community_role;
+use super::access::{community_role, require_admin};
 use super::events;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{AuthUser, Body, Path};
@@ -78,4 +78,31 @@ pub async fn accept_invite(
     tx.commit().await?;
     relay.notify();
     Ok(Json(member))
+}
+
+#[utoipa::path(get, path = "/api/communities/{id}/invites", tag = "api", summary = "Open invites (admins)", params(("id" = String, Path, description = "the community id")), responses((status = 200, description = "newest first", body = Page<Invite>), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not an admin", body = ErrorBody), (status = 404, description = "no such community", body = ErrorBody)), security(("bearer" = [])))]
+pub async fn list_invites(
+    State(pool): State<PgPool>,
+    auth: AuthUser,
+    Path(community_id): Path<CommunityId>,
+) -> ApiResult<Json<Page<Invite>>> {
+    auth.require_read()?;
+    require_admin(community_role(&pool, community_id, auth.id()).await?)?;
+    let data = db::invites::list(&pool, community_id).await?;
+    Ok(Json(Page { data, page: PageInfo::default() }))
+}
+
+#[utoipa::path(delete, path = "/api/communities/{id}/invites/{code}", tag = "api", summary = "Revoke an invite (admins)", params(("id" = String, Path, description = "the community id"), ("code" = String, Path, description = "the invite code")), responses((status = 204, description = "revoked"), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not an admin", body = ErrorBody), (status = 404, description = "no such open invite", body = ErrorBody)), security(("bearer" = [])))]
+pub async fn revoke_invite(
+    State(pool): State<PgPool>,
+    auth: AuthUser,
+    Path((community_id, code)): Path<(CommunityId, String)>,
+) -> ApiResult<StatusCode> {
+    auth.require_write()?;
+    require_admin(community_role(&pool, community_id, auth.id()).await?)?;
+    if db::invites::revoke(&pool, community_id, &code).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::not_found("invite_not_found", "there is no such open invite"))
+    }
 }

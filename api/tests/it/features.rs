@@ -242,3 +242,89 @@ async fn unread_and_mention_counts_follow_the_read_cursor() {
     carol.join_channel(channel.id).await.expect("joined");
     assert_eq!(counts(carol.clone()).await, (0, 0), "joining starts at the latest message");
 }
+
+/// Statements this database has run that touch `messages` or `reactions` (the relay's
+/// outbox sweeps do not), from `pg_stat_statements`.
+async fn message_statements(api: &Api) -> i64 {
+    sqlx::query_scalar(
+        "SELECT COALESCE(sum(calls), 0)::bigint FROM pg_stat_statements
+         WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+           AND (query ILIKE '%messages%' OR query ILIKE '%reactions%') AND query NOT ILIKE '%pg_stat_statements%'",
+    )
+    .fetch_one(&api.db.pool)
+    .await
+    .expect("pg_stat_statements is loaded by the test infrastructure")
+}
+
+#[tokio::test]
+async fn a_history_page_costs_the_same_statements_whatever_its_size() {
+    let api = Api::start().await;
+    let (alice, bob, channel) = setup(&api).await;
+    for n in 0..60 {
+        let message = send(&alice, &channel, &format!("m{n} @bob"), None).await;
+        call(&bob, Method::PUT, &format!("/api/messages/{}/reactions/:eyes:", message.id), None).await;
+    }
+    let mut costs = Vec::new();
+    for limit in [5, 50] {
+        let before = message_statements(&api).await;
+        let page = bob
+            .history(channel.id, &HistoryQuery { limit: Some(limit), ..HistoryQuery::default() })
+            .await
+            .expect("page");
+        assert_eq!(page.data.len(), limit as usize);
+        assert!(page.data.iter().all(|m| m.reactions.len() == 1 && m.reactions[0].reacted_by_me));
+        costs.push(message_statements(&api).await - before);
+        let before = message_statements(&api).await;
+        let list: Page<ChannelListItem> = call(
+            &bob,
+            Method::GET,
+            &format!("/api/communities/{}/channels", channel.community_id.expect("community")),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+        assert!(!list.data.is_empty());
+        costs.push(message_statements(&api).await - before);
+    }
+    println!(
+        "statements touching messages/reactions: page of 5 {}, list {}, page of 50 {}, list {}",
+        costs[0], costs[1], costs[2], costs[3]
+    );
+    assert_eq!(costs[0], costs[2], "no statement per message in a history page");
+    assert_eq!(costs[1], costs[3], "no statement per channel in the channel list");
+    assert!(costs[0] <= 3, "a page is a handful of statements, got {}", costs[0]);
+}
+
+#[tokio::test]
+async fn deleted_messages_at_page_borders_keep_their_place() {
+    let api = Api::start().await;
+    let (alice, _bob, channel) = setup(&api).await;
+    let mut ids = Vec::new();
+    for n in 0..4 {
+        ids.push(send(&alice, &channel, &format!("m{n}"), None).await.id);
+    }
+    for id in [ids[1], ids[2]] {
+        assert_eq!(
+            call(&alice, Method::DELETE, &format!("/api/messages/{id}"), None).await.status(),
+            StatusCode::NO_CONTENT
+        );
+    }
+    let newest =
+        alice.history(channel.id, &HistoryQuery { limit: Some(2), ..HistoryQuery::default() }).await.expect("page");
+    assert_eq!(newest.data.iter().map(|m| m.id).collect::<Vec<_>>(), ids[2..]);
+    assert_eq!(
+        (newest.data[0].body_md.as_str(), newest.data[1].body_md.as_str()),
+        ("", "m3"),
+        "a tombstone holds its place"
+    );
+    let before = newest.page.before.expect("older").parse().expect("id");
+    let older = alice
+        .history(channel.id, &HistoryQuery { before: Some(before), limit: Some(2), ..HistoryQuery::default() })
+        .await
+        .expect("page");
+    assert_eq!(older.data.iter().map(|m| m.id).collect::<Vec<_>>(), ids[..2]);
+    assert!(older.data[1].deleted_at.is_some());
+    assert!(!older.page.has_more);
+}

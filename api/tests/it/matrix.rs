@@ -28,6 +28,8 @@ const MATRIX: &[(&str, &str, &str, [u16; 7])] = &[
     ("GET", "/api/communities/{C}/channels", "", [401, 403, 200, 200, 200, 200, 403]),
     ("POST", "/api/communities/{C}/channels", r#"{"name":"by-{actor}"}"#, [401, 403, 201, 201, 201, 201, 403]),
     ("POST", "/api/communities/{C}/invites", "{}", [401, 403, 201, 201, 201, 201, 403]),
+    ("GET", "/api/communities/{C}/invites", "", [401, 403, 403, 403, 200, 200, 403]),
+    ("DELETE", "/api/communities/{C}/invites/nosuchcode", "", [401, 403, 403, 403, 404, 404, 403]),
     ("GET", "/api/channels/{P}", "", [401, 403, 200, 200, 200, 200, 403]),
     ("GET", "/api/channels/{S}", "", [401, 404, 404, 200, 404, 200, 404]),
     ("GET", "/api/channels/{D}", "", [401, 404, 404, 200, 404, 200, 404]),

@@ -200,3 +200,41 @@ async fn history_pages_by_cursor_in_both_directions() {
         assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{bad}");
     }
 }
+
+#[tokio::test]
+async fn revoked_and_expired_invites_stop_working() {
+    let api = Api::start().await;
+    let alice = api.user("alice").await;
+    let bob = api.user("bob").await;
+    let community = alice
+        .create_community(&CreateCommunityRequest { name: "Acme".into(), slug: "acme".into(), description: None })
+        .await
+        .expect("community");
+    let revoked = alice.create_invite(community.id, &CreateInviteRequest::default()).await.expect("invite");
+    let listed: serde_json::Value = alice
+        .request(reqwest::Method::GET, &format!("/api/communities/{}/invites", community.id))
+        .send()
+        .await
+        .expect("list")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(listed["data"][0]["code"], revoked.code.as_str());
+    let response = alice
+        .request(reqwest::Method::DELETE, &format!("/api/communities/{}/invites/{}", community.id, revoked.code))
+        .send()
+        .await
+        .expect("revoke");
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    let err = bob.accept_invite(&revoked.code).await.expect_err("revoked");
+    assert_eq!(status_and_code(&err), (Some(StatusCode::NOT_FOUND), Some("invite_invalid")));
+
+    let expiring = alice
+        .create_invite(community.id, &CreateInviteRequest { expires_in_secs: Some(1), max_uses: None })
+        .await
+        .expect("invite");
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let err = bob.accept_invite(&expiring.code).await.expect_err("expired");
+    assert_eq!(err.code(), Some("invite_invalid"));
+    assert!(bob.me().await.expect("me").communities.is_empty(), "nothing was joined");
+}

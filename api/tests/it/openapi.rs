@@ -20,6 +20,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/communities/{id}/channels"),
     ("POST", "/api/communities/{id}/channels"),
     ("POST", "/api/communities/{id}/invites"),
+    ("GET", "/api/communities/{id}/invites"),
+    ("DELETE", "/api/communities/{id}/invites/{code}"),
     ("POST", "/api/invites/{code}/accept"),
     ("GET", "/api/channels/{id}"),
     ("PATCH", "/api/channels/{id}"),

@@ -75,3 +75,27 @@ pub async fn consume(tx: &mut PgConnection, code: &str) -> Result<bool, sqlx::Er
     .await?;
     Ok(updated.rows_affected() == 1)
 }
+
+/// The unrevoked invites of `community`, newest first.
+pub async fn list(db: impl PgExecutor<'_>, community: CommunityId) -> Result<Vec<Invite>, sqlx::Error> {
+    let rows: Vec<InviteRow> = sqlx::query_as(
+        "SELECT code, community_id, expires_at, max_uses, uses, created_at FROM invites
+         WHERE community_id = $1 AND revoked_at IS NULL ORDER BY id DESC",
+    )
+    .bind(community)
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(Invite::from).collect())
+}
+
+/// Revokes an invite of `community`. False if there is no such unrevoked invite.
+pub async fn revoke(db: impl PgExecutor<'_>, community: CommunityId, code: &str) -> Result<bool, sqlx::Error> {
+    let updated = sqlx::query(
+        "UPDATE invites SET revoked_at = now() WHERE community_id = $1 AND code = $2 AND revoked_at IS NULL",
+    )
+    .bind(community)
+    .bind(code)
+    .execute(db)
+    .await?;
+    Ok(updated.rows_affected() == 1)
+}
