@@ -4,6 +4,7 @@ mod dev;
 mod infra;
 mod process;
 mod test;
+mod tidy;
 mod tools;
 
 use std::path::{Path, PathBuf};
