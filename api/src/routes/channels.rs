@@ -113,11 +113,11 @@ pub async fn update_channel(
         .channel
         .community_id
         .ok_or_else(|| ApiError::bad_request("not_a_community_channel", "DMs have no name, topic or archive"))?;
-    if !access.is_member {
-        return Err(ApiError::forbidden("not_a_channel_member", "join the channel first"));
-    }
     if request.name.is_some() || request.archived.is_some() {
+        // Admins manage any channel they can see, joined or not.
         require_admin(community_role(&pool, community, auth.id()).await?)?;
+    } else if !access.is_member {
+        return Err(ApiError::forbidden("not_a_channel_member", "join the channel first"));
     } else if access.channel.archived_at.is_some() {
         return Err(ApiError::conflict("channel_archived", "this channel is archived; unarchive it first"));
     }

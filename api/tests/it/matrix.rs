@@ -15,12 +15,16 @@ use crate::harness::Api;
 const ACTORS: [&str; 7] = ["anonymous", "outsider", "member", "channel_member", "admin", "owner", "other_community"];
 
 /// `{P}` public channel, `{S}` private channel, `{C}` community, `{M}` a message in P by
-/// channel_member, `{MS}` one in S, `{D}` a DM between owner and channel_member, `{actor}`
+/// channel_member, `{MS}` one in S, `{D}` a DM between owner and channel_member, `{I}` an
+/// invite into C, `{actor}`
 /// the caller's name (for unique names). Rows run in order; later rows may depend on
 /// earlier writes only where noted.
 const MATRIX: &[(&str, &str, &str, [u16; 7])] = &[
     // method, path, JSON body, statuses for ACTORS
+    ("GET", "/api/openapi.json", "", [200, 200, 200, 200, 200, 200, 200]),
     ("GET", "/api/me", "", [401, 200, 200, 200, 200, 200, 200]),
+    ("PATCH", "/api/me", r#"{"display_name":"{actor}"}"#, [401, 200, 200, 200, 200, 200, 200]),
+    ("POST", "/api/communities", r#"{"name":"Own","slug":"own-{actor}"}"#, [401, 201, 201, 201, 201, 201, 201]),
     ("GET", "/api/communities", "", [401, 200, 200, 200, 200, 200, 200]),
     ("GET", "/api/communities/{C}", "", [401, 403, 200, 200, 200, 200, 403]),
     ("PATCH", "/api/communities/{C}", r#"{"description":"by {actor}"}"#, [401, 403, 403, 403, 200, 200, 403]),
@@ -54,6 +58,7 @@ const MATRIX: &[(&str, &str, &str, [u16; 7])] = &[
     ("POST", "/api/channels/{S}/members", r#"{"user_id":"{member_id}"}"#, [401, 404, 404, 201, 404, 200, 404]),
     ("DELETE", "/api/channels/{S}/members/{member_id}", "", [401, 404, 403, 403, 404, 204, 404]),
     ("GET", "/api/dms", "", [401, 200, 200, 200, 200, 200, 200]),
+    ("POST", "/api/dms", r#"{"user_ids":["{member_id}"]}"#, [401, 201, 201, 201, 201, 201, 201]),
     ("GET", "/api/presence?user_ids={member_id}", "", [401, 200, 200, 200, 200, 200, 200]),
     ("POST", "/api/heartbeat", "", [401, 204, 204, 204, 204, 204, 204]),
     // Deleting: only the author (channel_member) or an admin; then it stays deleted.
@@ -62,6 +67,9 @@ const MATRIX: &[(&str, &str, &str, [u16; 7])] = &[
     ("POST", "/api/channels/{P}/join", "", [401, 403, 200, 200, 200, 200, 403]),
     ("POST", "/api/channels/{S}/join", "", [401, 404, 404, 200, 404, 200, 404]),
     ("POST", "/api/channels/{P}/leave", "", [401, 403, 204, 204, 204, 204, 403]),
+    // Archiving (admins) and accepting an invite (anyone signed in) change state: last.
+    ("DELETE", "/api/channels/{P}", "", [401, 403, 403, 403, 200, 200, 403]),
+    ("POST", "/api/invites/{I}/accept", "", [401, 200, 200, 200, 200, 200, 200]),
 ];
 
 #[tokio::test]
@@ -128,6 +136,7 @@ async fn every_endpoint_answers_each_kind_of_caller_exactly() {
         let request = CreateMessageRequest { body_md: body.into(), parent_id: None, client_msg_id: None };
         async move { client.send_message(channel, &request).await.expect("sent") }
     };
+    let invite = owner.create_invite(community.id, &CreateInviteRequest::default()).await.expect("invite");
     let message = send(&channel_member, public.id, "in public").await;
     let secret = send(&channel_member, private.id, "in private").await;
 
@@ -139,6 +148,7 @@ async fn every_endpoint_answers_each_kind_of_caller_exactly() {
         ("{M}", message.id.to_string()),
         ("{MS}", secret.id.to_string()),
         ("{member_id}", member_id.to_string()),
+        ("{I}", invite.code.clone()),
     ]);
     let actors = [api.client.clone(), outsider, member, channel_member, admin, owner, other];
     let mut failures = Vec::new();
