@@ -83,6 +83,24 @@ pub struct Config {
     /// `Secure` on the session cookie; only plain-http development turns it off.
     pub cookie_secure: bool,
     pub session_ttl_days: u32,
+    /// How long the gateway may trust a token it validated, in seconds (0 disables the
+    /// cache). This bounds how long a token revoked through another instance keeps working
+    /// there, so it is at most 4.
+    pub auth_cache_secs: u64,
+    /// Validated tokens the gateway remembers at most.
+    pub auth_cache_capacity: usize,
+    /// How often a session manager re-checks the token behind an open stream, in seconds
+    /// (at most 4, so a revoked session's stream ends within 5 s).
+    pub sse_auth_recheck_secs: u64,
+    /// Requests per minute per token (and per IP for requests without a valid token), with
+    /// bursts of the same size.
+    pub rate_limit_per_minute: u32,
+    /// Requests per minute per IP to `/auth/*` (logins, logouts, callbacks).
+    pub login_rate_limit_per_minute: u32,
+    /// The header a trusted reverse proxy puts the client's address in (`x-real-ip` behind
+    /// our nginx). Unset: the peer address of the connection, which is right only when
+    /// nothing sits in front of the gateway.
+    pub client_ip_header: Option<String>,
     pub message_max_chars: usize,
     pub sse_keepalive_secs: u64,
     /// Persistent events queued per SSE connection before it is closed for replay.
@@ -116,6 +134,12 @@ impl Default for Config {
             public_url: "http://localhost:8080".into(),
             cookie_secure: true,
             session_ttl_days: 30,
+            auth_cache_secs: 2,
+            auth_cache_capacity: 10_000,
+            sse_auth_recheck_secs: 3,
+            rate_limit_per_minute: 600,
+            login_rate_limit_per_minute: 30,
+            client_ip_header: None,
             message_max_chars: 4000,
             sse_keepalive_secs: 15,
             sse_queue_len: 1024,
@@ -182,6 +206,25 @@ impl Config {
         positive("database_max_connections", self.database_max_connections.into())?;
         positive("session_ttl_days", self.session_ttl_days.into())?;
         positive("message_max_chars", self.message_max_chars as u64)?;
+        positive("sse_auth_recheck_secs", self.sse_auth_recheck_secs)?;
+        positive("rate_limit_per_minute", self.rate_limit_per_minute.into())?;
+        positive("login_rate_limit_per_minute", self.login_rate_limit_per_minute.into())?;
+        // A revoked token must stop working within 5 s everywhere.
+        for (key, value) in
+            [("auth_cache_secs", self.auth_cache_secs), ("sse_auth_recheck_secs", self.sse_auth_recheck_secs)]
+        {
+            if value > 4 {
+                return Err(ConfigError::Invalid { key, message: "must be at most 4 (seconds)".into() });
+            }
+        }
+        if let Some(name) = &self.client_ip_header
+            && http::HeaderName::try_from(name.as_str()).is_err()
+        {
+            return Err(ConfigError::Invalid {
+                key: "client_ip_header",
+                message: format!("`{name}` is not a header name"),
+            });
+        }
         positive("sse_keepalive_secs", self.sse_keepalive_secs)?;
         positive("sse_queue_len", self.sse_queue_len as u64)?;
         if self.stream_name.is_empty()
@@ -204,6 +247,16 @@ impl Config {
     #[must_use]
     pub fn session_ttl(&self) -> Duration {
         Duration::from_secs(u64::from(self.session_ttl_days) * 24 * 3600)
+    }
+
+    #[must_use]
+    pub fn auth_cache_ttl(&self) -> Duration {
+        Duration::from_secs(self.auth_cache_secs)
+    }
+
+    #[must_use]
+    pub fn sse_auth_recheck(&self) -> Duration {
+        Duration::from_secs(self.sse_auth_recheck_secs)
     }
 
     #[must_use]
@@ -238,6 +291,8 @@ mod tests {
         assert!(err.contains("`nats_url`"), "{err}");
         let err = load_with("api_listen = \"nope\"").expect_err("bad address").to_string();
         assert!(err.contains("api_listen"), "{err}");
+        let err = load_with("auth_cache_secs = 10").expect_err("too stale").to_string();
+        assert!(err.contains("`auth_cache_secs`"), "{err}");
         let err = load_with("message_max_chars = 0").expect_err("zero").to_string();
         assert!(err.contains("`message_max_chars`"), "{err}");
     }
