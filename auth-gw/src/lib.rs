@@ -2,7 +2,9 @@
 //! token into an identity, and streams every other request to the service behind it:
 //! `/api/*` → api, `/tui/*` → tui-sm, everything else → web-sm.
 
+mod extract;
 mod proxy;
+mod rate_limit;
 mod routes;
 mod state;
 
@@ -18,7 +20,7 @@ use tokio_util::sync::CancellationToken;
 pub use state::GatewayState;
 
 pub fn router(state: GatewayState) -> Router {
-    routes::router().with_state(state)
+    routes::router(&state).with_state(state)
 }
 
 /// Serves the gateway on `listener` until `shutdown`.

@@ -13,7 +13,7 @@ use reqwest::StatusCode;
 use crate::stack::Stack;
 
 /// An upstream that answers every request with the headers it received.
-async fn echo_server() -> String {
+pub async fn echo_server() -> String {
     let app = axum::Router::new().fallback(any(|headers: HeaderMap| async move {
         let map: HashMap<String, String> =
             headers.iter().map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or("").to_owned())).collect();
@@ -25,7 +25,7 @@ async fn echo_server() -> String {
     url
 }
 
-async fn error_code(response: reqwest::Response) -> String {
+pub async fn error_code(response: reqwest::Response) -> String {
     let body: serde_json::Value = response.json().await.expect("a JSON error body");
     body["error"]["code"].as_str().expect("an error code").to_owned()
 }

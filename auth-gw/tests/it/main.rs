@@ -2,5 +2,7 @@
 //! ports, against real Postgres and NATS (and S3 for the api).
 
 mod gateway;
+mod limits;
+mod sessions;
 mod skeleton;
 mod stack;
