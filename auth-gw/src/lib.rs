@@ -3,6 +3,7 @@
 //! `/api/*` → api, `/tui/*` → tui-sm, everything else → web-sm.
 
 mod extract;
+mod protect;
 mod proxy;
 mod rate_limit;
 mod routes;
@@ -19,8 +20,15 @@ use tokio_util::sync::CancellationToken;
 
 pub use state::GatewayState;
 
+/// The gateway's routes over `state` (its own and the proxy), with CORS and security
+/// headers, without the ops routes.
 pub fn router(state: GatewayState) -> Router {
-    routes::router(&state).with_state(state)
+    let cors = protect::cors(&state.config);
+    let router = routes::router(&state).with_state(state).layer(axum::middleware::from_fn(protect::security_headers));
+    match cors {
+        Some(cors) => router.layer(cors),
+        None => router,
+    }
 }
 
 /// Serves the gateway on `listener` until `shutdown`.

@@ -127,6 +127,26 @@ fn scopes_header(identity: &Identity) -> HeaderValue {
     HeaderValue::from_str(&names.join(",")).unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
+fn too_large(max_body: u64) -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+        format!("the request body is larger than the {max_body} bytes accepted"),
+    )
+}
+
+/// Whether sending upstream failed because the request body crossed the size limit.
+fn body_over_limit(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(err);
+    while let Some(current) = cause {
+        if current.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        cause = current.source();
+    }
+    false
+}
+
 /// Forwards any request the gateway does not answer itself.
 pub async fn forward(State(state): State<GatewayState>, request: Request) -> Response {
     match forward_inner(&state, request).await {
@@ -186,10 +206,19 @@ async fn forward_inner(state: &GatewayState, request: Request) -> Result<Respons
     }
     let trace_id = headers.get(TRACE_ID_HEADER).cloned();
 
+    // The body streams through, but no further than `max_body_bytes`: a declared length
+    // is refused up front, an undeclared one when it crosses the limit.
+    let max_body = state.config.max_body_bytes;
+    let declared = parts.headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > max_body) {
+        return Err(too_large(max_body));
+    }
+    let body = Body::new(http_body_util::Limited::new(body, usize::try_from(max_body).unwrap_or(usize::MAX)));
     let upstream_request = Request::from_parts(parts, body);
     let response = match tokio::time::timeout(RESPONSE_HEADERS_TIMEOUT, state.upstream.request(upstream_request)).await
     {
         Ok(Ok(response)) => response,
+        Ok(Err(err)) if body_over_limit(&err) => return Err(too_large(max_body)),
         Ok(Err(err)) => {
             tracing::warn!(error = %err, upstream = base, "upstream unreachable");
             return Err(ApiError::new(

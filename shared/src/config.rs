@@ -101,6 +101,11 @@ pub struct Config {
     /// our nginx). Unset: the peer address of the connection, which is right only when
     /// nothing sits in front of the gateway.
     pub client_ip_header: Option<String>,
+    /// Origins (`https://app.example.com`) allowed to call the gateway from other sites'
+    /// pages (CORS). Empty: none.
+    pub cors_allowed_origins: Vec<String>,
+    /// The largest request body the gateway accepts, in bytes (413 beyond).
+    pub max_body_bytes: u64,
     pub message_max_chars: usize,
     pub sse_keepalive_secs: u64,
     /// Persistent events queued per SSE connection before it is closed for replay.
@@ -140,6 +145,8 @@ impl Default for Config {
             rate_limit_per_minute: 600,
             login_rate_limit_per_minute: 30,
             client_ip_header: None,
+            cors_allowed_origins: Vec::new(),
+            max_body_bytes: 25 * 1024 * 1024,
             message_max_chars: 4000,
             sse_keepalive_secs: 15,
             sse_queue_len: 1024,
@@ -209,6 +216,7 @@ impl Config {
         positive("sse_auth_recheck_secs", self.sse_auth_recheck_secs)?;
         positive("rate_limit_per_minute", self.rate_limit_per_minute.into())?;
         positive("login_rate_limit_per_minute", self.login_rate_limit_per_minute.into())?;
+        positive("max_body_bytes", self.max_body_bytes)?;
         // A revoked token must stop working within 5 s everywhere.
         for (key, value) in
             [("auth_cache_secs", self.auth_cache_secs), ("sse_auth_recheck_secs", self.sse_auth_recheck_secs)]
@@ -224,6 +232,16 @@ impl Config {
                 key: "client_ip_header",
                 message: format!("`{name}` is not a header name"),
             });
+        }
+        for origin in &self.cors_allowed_origins {
+            url("cors_allowed_origins", origin, &["http", "https"])?;
+            let rest = origin.split_once("://").map_or("", |(_, rest)| rest);
+            if rest.is_empty() || rest.contains('/') {
+                return Err(ConfigError::Invalid {
+                    key: "cors_allowed_origins",
+                    message: format!("`{origin}` must be an origin: scheme://host[:port], no path or trailing slash"),
+                });
+            }
         }
         positive("sse_keepalive_secs", self.sse_keepalive_secs)?;
         positive("sse_queue_len", self.sse_queue_len as u64)?;
@@ -293,6 +311,8 @@ mod tests {
         assert!(err.contains("api_listen"), "{err}");
         let err = load_with("auth_cache_secs = 10").expect_err("too stale").to_string();
         assert!(err.contains("`auth_cache_secs`"), "{err}");
+        let err = load_with("cors_allowed_origins = [\"https://a.example/\"]").expect_err("not an origin").to_string();
+        assert!(err.contains("`cors_allowed_origins`"), "{err}");
         let err = load_with("message_max_chars = 0").expect_err("zero").to_string();
         assert!(err.contains("`message_max_chars`"), "{err}");
     }

@@ -12,11 +12,13 @@ use reqwest::StatusCode;
 
 use crate::stack::Stack;
 
-/// An upstream that answers every request with the headers it received.
+/// An upstream that answers every request with the headers it received, plus the length
+/// of the body it read as `x-body-length`.
 pub async fn echo_server() -> String {
-    let app = axum::Router::new().fallback(any(|headers: HeaderMap| async move {
-        let map: HashMap<String, String> =
+    let app = axum::Router::new().fallback(any(|headers: HeaderMap, body: axum::body::Bytes| async move {
+        let mut map: HashMap<String, String> =
             headers.iter().map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or("").to_owned())).collect();
+        map.insert("x-body-length".into(), body.len().to_string());
         Json(map)
     }));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");

@@ -3,6 +3,7 @@
 
 mod gateway;
 mod limits;
+mod protection;
 mod sessions;
 mod skeleton;
 mod stack;
