@@ -4,6 +4,7 @@
 mod gateway;
 mod limits;
 mod protection;
+mod routes;
 mod sessions;
 mod skeleton;
 mod stack;
