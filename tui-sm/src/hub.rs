@@ -5,7 +5,7 @@
 //! silently and a slow client cannot hold up the others.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -53,6 +53,9 @@ pub struct Hub {
     next_id: Arc<AtomicU64>,
     /// The highest sequence the feed has delivered (for gapless feed restarts).
     last_seq: Arc<AtomicU64>,
+    /// Whether the feed is open. The first feed delivers only what is published after it
+    /// opens, so the process reports itself unready until then (readiness `event_feed`).
+    live: Arc<AtomicBool>,
 }
 
 /// A connection's registration; dropping it unregisters the connection.
@@ -120,26 +123,35 @@ impl Hub {
                 seq => Some(seq),
             };
             match bus.live(filters.clone(), after).await {
-                Ok(mut feed) => loop {
-                    tokio::select! {
-                        () = shutdown.cancelled() => return,
-                        item = feed.next() => match item {
-                            Some(Ok(delivered)) => self.accept(&delivered),
-                            Some(Err(err)) => {
-                                tracing::warn!(error = %err, "event feed failed; restarting it");
-                                break;
+                Ok(mut feed) => {
+                    self.live.store(true, Ordering::Release);
+                    loop {
+                        tokio::select! {
+                            () = shutdown.cancelled() => return,
+                            item = feed.next() => match item {
+                                Some(Ok(delivered)) => self.accept(&delivered),
+                                Some(Err(err)) => {
+                                    tracing::warn!(error = %err, "event feed failed; restarting it");
+                                    break;
+                                }
+                                None => break,
                             }
-                            None => break,
                         }
                     }
-                },
+                }
                 Err(err) => tracing::warn!(error = %err, "cannot open the event feed; retrying"),
             }
+            self.live.store(false, Ordering::Release);
             tokio::select! {
                 () = shutdown.cancelled() => return,
                 () = tokio::time::sleep(Duration::from_millis(250)) => {}
             }
         }
+    }
+
+    /// True while the process's feed is open.
+    pub fn is_live(&self) -> bool {
+        self.live.load(Ordering::Acquire)
     }
 
     fn accept(&self, delivered: &Delivered) {

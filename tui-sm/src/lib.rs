@@ -41,6 +41,13 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Cancellation
     let tasks = tokio_util::task::TaskTracker::new();
     tasks.spawn(hub.clone().run(Arc::clone(&bus), shutdown.clone()));
     let readiness = Readiness::new()
+        .check("event_feed", {
+            let hub = hub.clone();
+            move || {
+                let live = hub.is_live();
+                async move { live }
+            }
+        })
         .check("nats", {
             let bus = Arc::clone(&bus);
             move || {
