@@ -2,12 +2,13 @@
 //! on the stricter per-IP login allowance.
 
 mod login;
+mod oauth;
 
 use axum::Router;
 use axum::extract::{Request, State};
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use axum::routing::post;
+use axum::routing::{get, post};
 
 use crate::extract::ClientIp;
 use crate::proxy;
@@ -18,6 +19,9 @@ pub fn router(state: &GatewayState) -> Router<GatewayState> {
     Router::new()
         .route("/auth/dev-login", post(login::dev_login))
         .route("/auth/logout", post(login::logout))
+        .route("/auth/login", get(oauth::login_options))
+        .route("/auth/{provider}/start", get(oauth::start))
+        .route("/auth/{provider}/callback", get(oauth::callback))
         .route_layer(middleware::from_fn_with_state(state.clone(), limit_logins))
         .fallback(proxy::forward)
 }

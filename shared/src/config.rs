@@ -27,6 +27,54 @@ pub enum LogFormat {
     Json,
 }
 
+/// How an OAuth provider speaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProviderKind {
+    /// GitHub (or GitHub Enterprise: set `url` and `api_url`).
+    Github,
+    /// Gitea or Forgejo at `url`.
+    Gitea,
+    /// Any OpenID Connect provider; `url` is its issuer (discovery, ID-token checks).
+    Oidc,
+}
+
+impl ProviderKind {
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Github => "github",
+            Self::Gitea => "gitea",
+            Self::Oidc => "oidc",
+        }
+    }
+}
+
+/// One login provider (`[[oauth_providers]]` in the TOML file).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct OAuthProvider {
+    /// The URL segment (`/auth/{id}/start`) and the `oauth_accounts.provider` key; keep it
+    /// stable once people have logged in with it.
+    pub id: String,
+    pub kind: ProviderKind,
+    /// Shown on the login page; defaults to the id.
+    #[serde(default)]
+    pub name: Option<String>,
+    pub client_id: String,
+    pub client_secret: Secret,
+    /// Scopes to request; empty: the kind's defaults (`read:user user:email`,
+    /// `read:user`, `openid profile email`).
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    /// GitHub: the web base (default `https://github.com`); Gitea: its base URL; OIDC: the
+    /// issuer, exactly as the provider states it.
+    #[serde(default)]
+    pub url: Option<String>,
+    /// GitHub: the API base (default `https://api.github.com`).
+    #[serde(default)]
+    pub api_url: Option<String>,
+}
+
 /// A value that must never reach a log: `Debug` and `Display` print `[redacted]`.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -106,6 +154,12 @@ pub struct Config {
     pub cors_allowed_origins: Vec<String>,
     /// The largest request body the gateway accepts, in bytes (413 beyond).
     pub max_body_bytes: u64,
+    /// Login providers; see `OAuthProvider`.
+    pub oauth_providers: Vec<OAuthProvider>,
+    /// Base64 of at least 64 random bytes encrypting the short-lived login cookie (OAuth
+    /// state, PKCE verifier, nonce). Unset: a random key per process, so a login started
+    /// before a restart (or on another instance) must start again.
+    pub cookie_key: Option<Secret>,
     pub message_max_chars: usize,
     pub sse_keepalive_secs: u64,
     /// Persistent events queued per SSE connection before it is closed for replay.
@@ -147,6 +201,8 @@ impl Default for Config {
             client_ip_header: None,
             cors_allowed_origins: Vec::new(),
             max_body_bytes: 25 * 1024 * 1024,
+            oauth_providers: Vec::new(),
+            cookie_key: None,
             message_max_chars: 4000,
             sse_keepalive_secs: 15,
             sse_queue_len: 1024,
@@ -243,6 +299,17 @@ impl Config {
                 });
             }
         }
+        self.validate_providers()?;
+        if let Some(key) = &self.cookie_key {
+            use base64::Engine as _;
+            let bytes = base64::engine::general_purpose::STANDARD.decode(key.expose().trim()).unwrap_or_default();
+            if bytes.len() < 64 {
+                return Err(ConfigError::Invalid {
+                    key: "cookie_key",
+                    message: "must be base64 of at least 64 random bytes (head -c 64 /dev/urandom | base64 -w0)".into(),
+                });
+            }
+        }
         positive("sse_keepalive_secs", self.sse_keepalive_secs)?;
         positive("sse_queue_len", self.sse_queue_len as u64)?;
         if self.stream_name.is_empty()
@@ -260,6 +327,31 @@ impl Config {
             });
         }
         Ok(self)
+    }
+
+    fn validate_providers(&self) -> Result<(), ConfigError> {
+        let invalid = |message: String| Err(ConfigError::Invalid { key: "oauth_providers", message });
+        for (n, provider) in self.oauth_providers.iter().enumerate() {
+            let id = &provider.id;
+            let well_formed = id.len() <= 32
+                && id.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+                && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
+            if !well_formed || id == "dev" || id == "logout" || id == "login" || id == "cli" {
+                return invalid(format!("id `{id}` must match [a-z0-9][a-z0-9_-]{{0,31}} and not be a reserved name"));
+            }
+            if self.oauth_providers[..n].iter().any(|other| other.id == *id) {
+                return invalid(format!("id `{id}` is configured twice"));
+            }
+            if provider.kind != ProviderKind::Github && provider.url.is_none() {
+                return invalid(format!("provider `{id}` needs `url`"));
+            }
+            for url in provider.url.iter().chain(provider.api_url.iter()) {
+                if !(url.starts_with("https://") || url.starts_with("http://")) {
+                    return invalid(format!("provider `{id}`: `{url}` must start with http:// or https://"));
+                }
+            }
+        }
+        Ok(())
     }
 
     #[must_use]
@@ -315,6 +407,18 @@ mod tests {
         assert!(err.contains("`cors_allowed_origins`"), "{err}");
         let err = load_with("message_max_chars = 0").expect_err("zero").to_string();
         assert!(err.contains("`message_max_chars`"), "{err}");
+    }
+
+    #[test]
+    fn providers_and_the_cookie_key_are_checked() {
+        let provider =
+            "[[oauth_providers]]\nid = \"corp\"\nkind = \"oidc\"\nclient_id = \"a\"\nclient_secret = \"b\"\n";
+        let err = load_with(provider).expect_err("oidc needs its issuer").to_string();
+        assert!(err.contains("`oauth_providers`"), "{err}");
+        let config = load_with(&format!("{provider}url = \"https://id.example\"")).expect("valid");
+        assert_eq!(config.oauth_providers[0].kind, ProviderKind::Oidc);
+        let err = load_with("cookie_key = \"c2hvcnQ=\"").expect_err("too short").to_string();
+        assert!(err.contains("`cookie_key`"), "{err}");
     }
 
     #[test]

@@ -8,6 +8,7 @@ pub mod channels;
 pub mod communities;
 pub mod invites;
 pub mod messages;
+pub mod oauth;
 pub mod outbox;
 pub mod users;
 

@@ -108,7 +108,7 @@ async fn a_service_that_is_down_gets_a_json_502() {
     assert_eq!(response.status(), StatusCode::OK);
     let mut config = stack.config.clone();
     config.web_url = closed;
-    let state = ajet_auth_gw::GatewayState::new(stack.db.pool.clone(), std::sync::Arc::new(config));
+    let state = ajet_auth_gw::GatewayState::new(stack.db.pool.clone(), std::sync::Arc::new(config)).expect("state");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let url = format!("http://{}", listener.local_addr().expect("address"));
     tokio::spawn(async move { axum::serve(listener, ajet_auth_gw::router(state)).await });

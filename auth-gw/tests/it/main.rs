@@ -3,7 +3,9 @@
 
 mod gateway;
 mod limits;
+mod oauth;
 mod protection;
+mod provider;
 mod routes;
 mod sessions;
 mod skeleton;

@@ -37,6 +37,9 @@ const ROUTES: &[(Service, &str, &str, Access)] = &[
     (Gateway, "GET", "/metrics", Public),
     (Gateway, "POST", "/auth/dev-login", Public),
     (Gateway, "POST", "/auth/logout", SignedIn),
+    (Gateway, "GET", "/auth/login", Public),
+    (Gateway, "GET", "/auth/{provider}/start", Public),
+    (Gateway, "GET", "/auth/{provider}/callback", Public),
     // api (api/src/routes.rs).
     (Api, "GET", "/api/me", SignedIn),
     (Api, "GET", "/api/communities", SignedIn),
