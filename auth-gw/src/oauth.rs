@@ -96,8 +96,12 @@ fn exchange_failed<E: std::error::Error + 'static>(
 struct ForgeUser {
     id: u64,
     login: String,
-    #[serde(default, alias = "full_name")]
+    /// GitHub's display name.
+    #[serde(default)]
     name: Option<String>,
+    /// Gitea's.
+    #[serde(default)]
+    full_name: Option<String>,
     #[serde(default)]
     avatar_url: Option<String>,
     #[serde(default)]
@@ -283,7 +287,7 @@ impl Providers {
                 Ok(ExternalProfile {
                     provider: provider.id.clone(),
                     subject: user.id.to_string(),
-                    display_name: user.name.filter(|name| !name.trim().is_empty()),
+                    display_name: user.name.or(user.full_name).filter(|name| !name.trim().is_empty()),
                     login: Some(user.login),
                     avatar_url: user.avatar_url,
                     email: user.email,

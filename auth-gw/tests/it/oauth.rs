@@ -1,4 +1,4 @@
-//! OAuth login through the real gateway against the stand-in provider: GitHub-style and
+//! OAuth login through the real gateway against the stand-in provider: GitHub, Gitea and
 //! OpenID Connect logins create (then reuse) the user and start a session; every failure
 //! — missing or wrong state, a provider error page, a PKCE mismatch, a replayed code, an ID
 //! token with the wrong nonce or signature — is refused with a JSON error and no session.
@@ -27,8 +27,11 @@ fn provider(id: &str, kind: ProviderKind, url: &str) -> OAuthProvider {
 async fn stack_with(stand_in: &StandIn) -> Stack {
     let url = stand_in.url.clone();
     Stack::start_with(move |config| {
-        config.oauth_providers =
-            vec![provider("github", ProviderKind::Github, &url), provider("corp", ProviderKind::Oidc, &url)];
+        config.oauth_providers = vec![
+            provider("github", ProviderKind::Github, &url),
+            provider("corp", ProviderKind::Oidc, &url),
+            provider("forge", ProviderKind::Gitea, &url),
+        ];
         config.login_rate_limit_per_minute = 1000;
     })
     .await
@@ -103,7 +106,7 @@ async fn github_login_creates_the_user_once_and_starts_a_session() {
         .expect("json");
     let ids: Vec<&str> =
         options["providers"].as_array().expect("list").iter().filter_map(|p| p["id"].as_str()).collect();
-    assert_eq!(ids, ["github", "corp"]);
+    assert_eq!(ids, ["github", "corp", "forge"]);
 
     let first = log_in(&stack, "github").await;
     assert_eq!(first.user.username, "octocat");
@@ -140,6 +143,20 @@ async fn github_login_creates_the_user_once_and_starts_a_session() {
     assert_eq!(logins[0]["provider"], "github");
     assert_eq!(logins[0]["new_user"], true);
     assert_eq!(logins[1]["new_user"], false);
+    stack.stop().await;
+}
+
+#[tokio::test]
+async fn gitea_login_links_its_accounts_apart_from_githubs() {
+    let stand_in = StandIn::start().await;
+    let stack = stack_with(&stand_in).await;
+    let github = log_in(&stack, "github").await;
+    // The same numeric id at another provider is another person.
+    let gitea = log_in(&stack, "forge").await;
+    assert_ne!(gitea.user.id, github.user.id);
+    assert_eq!(gitea.user.username, "octocat-2");
+    assert_eq!(gitea.user.display_name, "The Octocat", "from Gitea's full_name");
+    assert_eq!(log_in(&stack, "forge").await.user.id, gitea.user.id);
     stack.stop().await;
 }
 
@@ -223,5 +240,46 @@ async fn failed_logins_are_refused_without_a_session() {
 
     let sessions: i64 = sqlx::query_scalar("SELECT count(*) FROM sessions").fetch_one(&stack.db.pool).await.expect("n");
     assert_eq!(sessions, 1, "only the one successful login made a session");
+    stack.stop().await;
+}
+
+/// An attempt cookie encrypted with `key`, as the gateway would have set it.
+fn sealed_attempt(key: &[u8], attempt: &serde_json::Value) -> String {
+    use axum::response::IntoResponse as _;
+    use axum_extra::extract::cookie::{Cookie, Key, PrivateCookieJar};
+    let jar = PrivateCookieJar::new(Key::from(key)).add(Cookie::new("ajet_oauth", attempt.to_string()));
+    let response = (jar, ()).into_response();
+    let set_cookie = response.headers()["set-cookie"].to_str().expect("ascii");
+    set_cookie.split(';').next().expect("a cookie").to_owned()
+}
+
+#[tokio::test]
+async fn an_expired_attempt_or_one_for_another_provider_is_refused() {
+    use base64::Engine as _;
+    let stand_in = StandIn::start().await;
+    let key = [7u8; 64];
+    let url = stand_in.url.clone();
+    let stack = Stack::start_with(move |config| {
+        config.oauth_providers =
+            vec![provider("github", ProviderKind::Github, &url), provider("corp", ProviderKind::Oidc, &url)];
+        config.cookie_key = Some(Secret::new(base64::engine::general_purpose::STANDARD.encode(key)));
+    })
+    .await;
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let callback_url = format!("{}/auth/github/callback?code=abc&state=s1", stack.gateway.base_url());
+    let cases = [
+        ("github", now - 1, "oauth_state_expired"),
+        ("corp", now + 600, "oauth_state_mismatch"),
+        // A well-formed, live attempt gets as far as the provider, which does not know the code.
+        ("github", now + 600, "oauth_code_rejected"),
+    ];
+    for (provider, expires_at, code) in cases {
+        let attempt = serde_json::json!({
+            "provider": provider, "state": "s1", "verifier": "v".repeat(43), "nonce": null,
+            "redirect": "/", "expires_at": expires_at,
+        });
+        let response = callback(&callback_url, Some(&sealed_attempt(&key, &attempt))).await;
+        assert_eq!(error_code(response).await, code, "{provider} expiring at {expires_at}");
+    }
     stack.stop().await;
 }

@@ -1,6 +1,6 @@
 //! A stand-in login provider that speaks the real protocols over HTTP, for the OAuth
-//! tests: GitHub's (authorize redirect, `/login/oauth/access_token` with errors as HTTP
-//! 200, the `/user` API) and OpenID Connect's (discovery, `/authorize`, `/token` returning
+//! tests: GitHub's and Gitea's (authorize redirect, `/login/oauth/access_token` with
+//! errors as HTTP 200, the `/user` and `/api/v1/user` APIs) and OpenID Connect's (discovery, `/authorize`, `/token` returning
 //! an RS256-signed ID token, JWKS). It approves every authorization at once as the person
 //! set with `approve_as`, checks client credentials, redirect URI and the PKCE verifier,
 //! and accepts each code once. Its ID tokens are built and signed here by hand, not with
@@ -83,6 +83,7 @@ impl StandIn {
             .route("/login/oauth/access_token", post(github_token))
             .route("/token", post(oidc_token))
             .route("/user", get(github_user))
+            .route("/api/v1/user", get(gitea_user))
             .route("/.well-known/openid-configuration", get(discovery))
             .route("/jwks", get(jwks))
             .with_state(Arc::clone(&inner));
@@ -269,6 +270,21 @@ async fn github_user(State(inner): State<Shared>, headers: HeaderMap) -> Respons
         }))
         .into_response(),
         None => (StatusCode::UNAUTHORIZED, Json(serde_json::json!({"message": "Bad credentials"}))).into_response(),
+    }
+}
+
+/// Gitea's user API: `full_name` instead of GitHub's `name`.
+async fn gitea_user(State(inner): State<Shared>, headers: HeaderMap) -> Response {
+    let inner = inner.lock().expect("lock");
+    let token = headers.get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
+    match token.and_then(|token| inner.tokens.get(token)) {
+        Some(person) => Json(serde_json::json!({
+            "id": person.id, "login": person.login, "login_name": "", "full_name": person.name,
+            "email": format!("{}@forge.example", person.login),
+            "avatar_url": format!("https://avatars.example/{}.png", person.id),
+        }))
+        .into_response(),
+        None => (StatusCode::UNAUTHORIZED, Json(serde_json::json!({"message": "token is required"}))).into_response(),
     }
 }
 
