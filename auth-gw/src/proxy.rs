@@ -127,6 +127,26 @@ fn scopes_header(identity: &Identity) -> HeaderValue {
     HeaderValue::from_str(&names.join(",")).unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
+/// Audits a client that ran out of its allowance with failed authentications (token
+/// guessing, a script with a dead token). Failing to write the row does not change the 429.
+async fn record_burst(state: &GatewayState, client: ClientIp, path: &str, last_error: &ApiError) {
+    let entry = db::audit::AuditEntry {
+        community_id: None,
+        actor_id: None,
+        action: "auth.failed_burst",
+        target: None,
+        details: serde_json::json!({
+            "path": path,
+            "last_error": last_error.code,
+            "limit_per_minute": state.config.rate_limit_per_minute,
+        }),
+        ip: Some(client.0),
+    };
+    if let Err(err) = db::audit::record(&state.pool, &entry).await {
+        tracing::warn!(error = %err, "could not audit a failed-authentication burst");
+    }
+}
+
 fn too_large(max_body: u64) -> ApiError {
     ApiError::new(
         StatusCode::PAYLOAD_TOO_LARGE,
@@ -165,6 +185,9 @@ async fn forward_inner(state: &GatewayState, request: Request) -> Result<Respons
             let client = ClientIp::of(&state.config, &parts.headers, &parts.extensions);
             let decision = state.limits.requests.check(BucketKey::Ip(client.bucket()));
             if !decision.allowed {
+                if state.limits.bursts.should_record(client.bucket()) {
+                    record_burst(state, client, parts.uri.path(), &err).await;
+                }
                 return Ok(decision.refusal());
             }
             let mut response = err.into_response();

@@ -124,6 +124,37 @@ impl RateLimiter {
     }
 }
 
+/// Remembers when a client's burst of failed authentications was last written to the
+/// audit log, so a flood makes one row a minute per address, not one per request.
+#[derive(Default)]
+pub struct BurstLog {
+    last: Mutex<HashMap<IpAddr, Instant>>,
+}
+
+impl BurstLog {
+    const EVERY: Duration = Duration::from_secs(60);
+
+    /// Whether a burst from `ip` should be recorded now (and note that it is).
+    pub fn should_record(&self, ip: IpAddr) -> bool {
+        self.should_record_at(ip, Instant::now())
+    }
+
+    fn should_record_at(&self, ip: IpAddr, now: Instant) -> bool {
+        let mut last = self.last.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if last.get(&ip).is_some_and(|at| now.duration_since(*at) < Self::EVERY) {
+            return false;
+        }
+        if last.len() >= MAX_KEYS {
+            last.retain(|_, at| now.duration_since(*at) < Self::EVERY);
+            if last.len() >= MAX_KEYS {
+                last.clear();
+            }
+        }
+        last.insert(ip, now);
+        true
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -156,6 +187,17 @@ mod tests {
         assert!(limiter.decide(KEY, start).allowed);
         assert!(!limiter.decide(KEY, start).allowed);
         assert!(limiter.decide(BucketKey::Token([7; 32]), start).allowed);
+    }
+
+    #[test]
+    fn a_burst_is_recorded_once_a_minute_per_address() {
+        let log = BurstLog::default();
+        let start = Instant::now();
+        let ip = IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
+        assert!(log.should_record_at(ip, start));
+        assert!(!log.should_record_at(ip, start + Duration::from_secs(59)));
+        assert!(log.should_record_at(IpAddr::V4(std::net::Ipv4Addr::BROADCAST), start));
+        assert!(log.should_record_at(ip, start + Duration::from_secs(60)));
     }
 
     #[test]

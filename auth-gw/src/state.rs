@@ -16,7 +16,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 
 use crate::oauth::Providers;
-use crate::rate_limit::RateLimiter;
+use crate::rate_limit::{BurstLog, RateLimiter};
 
 /// The configured cookie key, or a random one for this process (validated config holds at
 /// least 64 bytes; anything shorter is not used).
@@ -39,6 +39,8 @@ pub type UpstreamClient = Client<HttpConnector, Body>;
 pub struct Limits {
     pub requests: RateLimiter,
     pub logins: RateLimiter,
+    /// When each address's failed-authentication burst was last audited.
+    pub bursts: BurstLog,
 }
 
 #[derive(Clone, FromRef)]
@@ -64,6 +66,7 @@ impl GatewayState {
         let limits = Arc::new(Limits {
             requests: RateLimiter::per_minute(config.rate_limit_per_minute),
             logins: RateLimiter::per_minute(config.login_rate_limit_per_minute),
+            bursts: BurstLog::default(),
         });
         let providers = Arc::new(Providers::new(config.oauth_providers.clone(), &config.public_url)?);
         let cookie_key = cookie_key(config.cookie_key.as_ref());

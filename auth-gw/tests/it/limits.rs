@@ -1,6 +1,7 @@
 //! Rate limits at the gateway: per token, per IP for requests without a valid token, and a
 //! stricter per-IP allowance for `/auth/*`. A refusal is a JSON 429 with `Retry-After`
-//! and the `X-RateLimit-*` headers; other callers are unaffected.
+//! and the `X-RateLimit-*` headers; other callers are unaffected. A burst of failed
+//! authentications is audited once.
 
 use reqwest::StatusCode;
 
@@ -56,7 +57,21 @@ async fn requests_without_a_valid_token_draw_on_their_ips_allowance() {
     }
     let refused = http.get(format!("{}/api/me", stack.gateway.base_url())).send().await.expect("answers");
     assert_limited(refused, 3).await;
+    for _ in 0..5 {
+        let refused = http.get(format!("{}/api/me", stack.gateway.base_url())).bearer_auth(&guess).send().await;
+        assert_eq!(refused.expect("answers").status(), StatusCode::TOO_MANY_REQUESTS);
+    }
     alice.me().await.expect("a valid token is counted on its own, not by address");
+
+    let bursts: Vec<(String, serde_json::Value)> = sqlx::query_as(
+        "SELECT host(ip), details FROM audit_log WHERE action = 'auth.failed_burst' AND actor_id IS NULL",
+    )
+    .fetch_all(&stack.db.pool)
+    .await
+    .expect("audit rows");
+    assert_eq!(bursts.len(), 1, "one row for the burst, not one per refused request");
+    assert_eq!(bursts[0].0, "127.0.0.1");
+    assert_eq!(bursts[0].1["path"], "/api/me");
     stack.stop().await;
 }
 
