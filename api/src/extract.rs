@@ -60,10 +60,9 @@ where
             .ok_or_else(|| ApiError::unauthorized("sign in first: send `Authorization: Bearer <token>`"))?;
         let pool = PgPool::from_ref(state);
         let config = Arc::<Config>::from_ref(state);
-        let identity = db::auth::authenticate(&pool, token, config.session_ttl())
-            .await?
-            .ok_or_else(|| ApiError::unauthorized("this token is unknown, expired or revoked; sign in again"))?;
-        Ok(Self(identity))
+        // A refusal says why (`token_revoked`, `token_expired`), so a session manager can end
+        // a revoked session's stream for good.
+        Ok(Self(db::auth::require(&pool, token, config.session_ttl()).await?))
     }
 }
 

@@ -2,7 +2,11 @@
 //! token into an identity, and streams every other request to the service behind it:
 //! `/api/*` → api, `/tui/*` → tui-sm, everything else → web-sm.
 
+mod extract;
+mod oauth;
+mod protect;
 mod proxy;
+mod rate_limit;
 mod routes;
 mod state;
 
@@ -17,14 +21,21 @@ use tokio_util::sync::CancellationToken;
 
 pub use state::GatewayState;
 
+/// The gateway's routes over `state` (its own and the proxy), with CORS and security
+/// headers, without the ops routes.
 pub fn router(state: GatewayState) -> Router {
-    routes::router().with_state(state)
+    let cors = protect::cors(&state.config);
+    let router = routes::router(&state).with_state(state).layer(axum::middleware::from_fn(protect::security_headers));
+    match cors {
+        Some(cors) => router.layer(cors),
+        None => router,
+    }
 }
 
 /// Serves the gateway on `listener` until `shutdown`.
 pub async fn serve(config: Config, listener: TcpListener, shutdown: CancellationToken) -> anyhow::Result<()> {
     let pool = db::connect_lazy(config.database_url.expose(), config.database_max_connections)?;
-    let state = GatewayState::new(pool.clone(), Arc::new(config));
+    let state = GatewayState::new(pool.clone(), Arc::new(config))?;
     let readiness = Readiness::new()
         .check("database", move || {
             let pool = pool.clone();

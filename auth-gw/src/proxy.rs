@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use ajet_shared::api::ApiError;
 use ajet_shared::auth::{
-    IDENTITY_HEADERS, Identity, SCOPES_HEADER, SESSION_COOKIE, TRACE_ID_HEADER, USER_ID_HEADER, bearer,
+    IDENTITY_HEADERS, Identity, SCOPES_HEADER, SESSION_COOKIE, TRACE_ID_HEADER, USER_ID_HEADER, bearer, hash_token,
 };
 use ajet_shared::db;
 use axum::body::Body;
@@ -18,6 +18,8 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 
+use crate::extract::ClientIp;
+use crate::rate_limit::BucketKey;
 use crate::state::GatewayState;
 
 /// How long an upstream may take to start answering.
@@ -59,7 +61,7 @@ fn session_cookie(headers: &HeaderMap) -> Option<&str> {
 }
 
 /// The presented token and whether it came from the cookie (which needs CSRF checks).
-fn presented_token(headers: &HeaderMap) -> Option<(String, bool)> {
+pub(crate) fn presented_token(headers: &HeaderMap) -> Option<(String, bool)> {
     if let Some(token) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(bearer) {
         return Some((token.to_owned(), false));
     }
@@ -77,14 +79,29 @@ fn upstream_for<'a>(state: &'a GatewayState, path: &str) -> &'a str {
     }
 }
 
-/// A cookie-authenticated unsafe request must come from our own pages: browsers say where a
-/// request comes from in `Sec-Fetch-Site`.
-fn cross_site(method: &Method, headers: &HeaderMap) -> bool {
-    let unsafe_method = !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS);
-    let site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
-    unsafe_method && site.is_some_and(|site| site != "same-origin" && site != "none")
+/// A cookie-authenticated unsafe request must come from our own pages. Browsers say where
+/// a request comes from in `Sec-Fetch-Site`; older ones only in `Origin`, which must then
+/// be ours (`public_origin`). A request with neither is not from a browser that would
+/// attach the cookie on another site's behalf (and SameSite=Strict stands behind this).
+pub(crate) fn cross_site(method: &Method, headers: &HeaderMap, public_origin: &str) -> bool {
+    if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
+        return false;
+    }
+    if let Some(site) = headers.get("sec-fetch-site") {
+        return site.to_str().map_or(true, |site| site != "same-origin" && site != "none");
+    }
+    headers.get(header::ORIGIN).is_some_and(|origin| origin.to_str().map_or(true, |origin| origin != public_origin))
 }
 
+/// The origin (`scheme://host[:port]`) of a URL such as `public_url`.
+pub(crate) fn origin_of(url: &str) -> &str {
+    let Some((scheme, rest)) = url.split_once("://") else { return url };
+    let host_len = rest.find('/').unwrap_or(rest.len());
+    &url[..scheme.len() + 3 + host_len]
+}
+
+/// The caller's identity, from the token cache or the database. Refusals say why
+/// (`unauthenticated`, `token_revoked`, `token_expired`, `cross_site_request`).
 async fn authenticate(
     state: &GatewayState,
     headers: &HeaderMap,
@@ -92,12 +109,15 @@ async fn authenticate(
 ) -> Result<(Identity, String), ApiError> {
     let (token, from_cookie) = presented_token(headers)
         .ok_or_else(|| ApiError::unauthorized("sign in first: send `Authorization: Bearer <token>` or log in"))?;
-    if from_cookie && cross_site(method, headers) {
+    if from_cookie && cross_site(method, headers, origin_of(&state.config.public_url)) {
         return Err(ApiError::forbidden("cross_site_request", "cross-site requests with a session cookie are refused"));
     }
-    let identity = db::auth::authenticate(&state.pool, &token, state.config.session_ttl())
-        .await?
-        .ok_or_else(|| ApiError::unauthorized("this token is unknown, expired or revoked; sign in again"))?;
+    let hash = hash_token(&token);
+    if let Some(identity) = state.auth_cache.get(&hash) {
+        return Ok((identity, token));
+    }
+    let identity = db::auth::require(&state.pool, &token, state.config.session_ttl()).await?;
+    state.auth_cache.insert(hash, identity);
     Ok((identity, token))
 }
 
@@ -105,6 +125,46 @@ fn scopes_header(identity: &Identity) -> HeaderValue {
     let scopes = [("read", identity.scopes.read), ("write", identity.scopes.write), ("admin", identity.scopes.admin)];
     let names: Vec<&str> = scopes.iter().filter(|(_, has)| *has).map(|(name, _)| *name).collect();
     HeaderValue::from_str(&names.join(",")).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+/// Audits a client that ran out of its allowance with failed authentications (token
+/// guessing, a script with a dead token). Failing to write the row does not change the 429.
+async fn record_burst(state: &GatewayState, client: ClientIp, path: &str, last_error: &ApiError) {
+    let entry = db::audit::AuditEntry {
+        community_id: None,
+        actor_id: None,
+        action: "auth.failed_burst",
+        target: None,
+        details: serde_json::json!({
+            "path": path,
+            "last_error": last_error.code,
+            "limit_per_minute": state.config.rate_limit_per_minute,
+        }),
+        ip: Some(client.0),
+    };
+    if let Err(err) = db::audit::record(&state.pool, &entry).await {
+        tracing::warn!(error = %err, "could not audit a failed-authentication burst");
+    }
+}
+
+fn too_large(max_body: u64) -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+        format!("the request body is larger than the {max_body} bytes accepted"),
+    )
+}
+
+/// Whether sending upstream failed because the request body crossed the size limit.
+fn body_over_limit(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(err);
+    while let Some(current) = cause {
+        if current.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        cause = current.source();
+    }
+    false
 }
 
 /// Forwards any request the gateway does not answer itself.
@@ -117,7 +177,29 @@ pub async fn forward(State(state): State<GatewayState>, request: Request) -> Res
 
 async fn forward_inner(state: &GatewayState, request: Request) -> Result<Response, ApiError> {
     let (mut parts, body) = request.into_parts();
-    let (identity, token) = authenticate(state, &parts.headers, &parts.method).await?;
+    let (identity, token) = match authenticate(state, &parts.headers, &parts.method).await {
+        Ok(authenticated) => authenticated,
+        Err(err) if err.status.is_client_error() => {
+            // Requests without a valid token draw on their IP's allowance, so guessing
+            // tokens runs into 429s.
+            let client = ClientIp::of(&state.config, &parts.headers, &parts.extensions);
+            let decision = state.limits.requests.check(BucketKey::Ip(client.bucket()));
+            if !decision.allowed {
+                if state.limits.bursts.should_record(client.bucket()) {
+                    record_burst(state, client, parts.uri.path(), &err).await;
+                }
+                return Ok(decision.refusal());
+            }
+            let mut response = err.into_response();
+            decision.annotate(response.headers_mut());
+            return Ok(response);
+        }
+        Err(err) => return Err(err),
+    };
+    let decision = state.limits.requests.check(BucketKey::Token(hash_token(&token)));
+    if !decision.allowed {
+        return Ok(decision.refusal());
+    }
 
     let base = upstream_for(state, parts.uri.path());
     let path_and_query = parts.uri.path_and_query().map_or("/", |p| p.as_str());
@@ -147,10 +229,19 @@ async fn forward_inner(state: &GatewayState, request: Request) -> Result<Respons
     }
     let trace_id = headers.get(TRACE_ID_HEADER).cloned();
 
+    // The body streams through, but no further than `max_body_bytes`: a declared length
+    // is refused up front, an undeclared one when it crosses the limit.
+    let max_body = state.config.max_body_bytes;
+    let declared = parts.headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > max_body) {
+        return Err(too_large(max_body));
+    }
+    let body = Body::new(http_body_util::Limited::new(body, usize::try_from(max_body).unwrap_or(usize::MAX)));
     let upstream_request = Request::from_parts(parts, body);
     let response = match tokio::time::timeout(RESPONSE_HEADERS_TIMEOUT, state.upstream.request(upstream_request)).await
     {
         Ok(Ok(response)) => response,
+        Ok(Err(err)) if body_over_limit(&err) => return Err(too_large(max_body)),
         Ok(Err(err)) => {
             tracing::warn!(error = %err, upstream = base, "upstream unreachable");
             return Err(ApiError::new(
@@ -173,6 +264,7 @@ async fn forward_inner(state: &GatewayState, request: Request) -> Result<Respons
     if let Some(trace_id) = trace_id {
         parts.headers.insert(TRACE_ID_HEADER, trace_id);
     }
+    decision.annotate(&mut parts.headers);
     Ok(Response::from_parts(parts, Body::new(body)))
 }
 
@@ -202,14 +294,39 @@ mod tests {
         assert_eq!(session_cookie(&headers), None);
     }
 
+    const OURS: &str = "https://chat.example";
+
     #[test]
     fn only_unsafe_cross_site_requests_count_as_cross_site() {
         let mut headers = HeaderMap::new();
         headers.insert("sec-fetch-site", HeaderValue::from_static("cross-site"));
-        assert!(cross_site(&Method::POST, &headers));
-        assert!(!cross_site(&Method::GET, &headers));
+        assert!(cross_site(&Method::POST, &headers, OURS));
+        assert!(!cross_site(&Method::GET, &headers, OURS));
         headers.insert("sec-fetch-site", HeaderValue::from_static("same-origin"));
-        assert!(!cross_site(&Method::POST, &headers));
-        assert!(!cross_site(&Method::POST, &HeaderMap::new()));
+        assert!(!cross_site(&Method::POST, &headers, OURS));
+        assert!(!cross_site(&Method::POST, &HeaderMap::new(), OURS));
+    }
+
+    #[test]
+    fn without_sec_fetch_site_the_origin_must_be_ours() {
+        let cases = [
+            ("https://chat.example", false),
+            ("https://evil.example", true),
+            ("http://chat.example", true),
+            ("https://chat.example:8443", true),
+            ("null", true),
+        ];
+        for (origin, refused) in cases {
+            let mut headers = HeaderMap::new();
+            headers.insert(header::ORIGIN, HeaderValue::from_static(origin));
+            assert_eq!(cross_site(&Method::DELETE, &headers, OURS), refused, "{origin}");
+        }
+    }
+
+    #[test]
+    fn the_origin_of_a_url_is_scheme_host_and_port() {
+        assert_eq!(origin_of("https://chat.example/"), "https://chat.example");
+        assert_eq!(origin_of("http://127.0.0.1:8080"), "http://127.0.0.1:8080");
+        assert_eq!(origin_of("https://chat.example:8443/base/path"), "https://chat.example:8443");
     }
 }

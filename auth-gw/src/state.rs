@@ -1,34 +1,76 @@
-//! The gateway's state: the database (sessions and tokens live there), the config and the
-//! HTTP client that carries proxied requests.
+//! The gateway's state: the database (sessions and tokens live there), the config, the
+//! cache of validated tokens, the rate limiters and the HTTP client that carries proxied
+//! requests.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use ajet_shared::config::Config;
+use ajet_shared::auth::cache::AuthCache;
+use ajet_shared::config::{Config, Secret};
 use ajet_shared::db::PgPool;
 use axum::body::Body;
 use axum::extract::FromRef;
+use axum_extra::extract::cookie::Key;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 
+use crate::oauth::Providers;
+use crate::rate_limit::{BurstLog, RateLimiter};
+
+/// The configured cookie key, or a random one for this process (validated config holds at
+/// least 64 bytes; anything shorter is not used).
+fn cookie_key(configured: Option<&Secret>) -> Key {
+    use base64::Engine as _;
+    let decoded = configured
+        .and_then(|key| base64::engine::general_purpose::STANDARD.decode(key.expose().trim()).ok())
+        .filter(|bytes| bytes.len() >= 64);
+    let bytes = decoded.unwrap_or_else(|| {
+        let mut random = vec![0u8; 64];
+        rand::RngCore::fill_bytes(&mut rand::rng(), &mut random);
+        random
+    });
+    Key::from(&bytes)
+}
+
 pub type UpstreamClient = Client<HttpConnector, Body>;
+
+/// The gateway's allowances: per token or client IP, and the stricter one for `/auth/*`.
+pub struct Limits {
+    pub requests: RateLimiter,
+    pub logins: RateLimiter,
+    /// When each address's failed-authentication burst was last audited.
+    pub bursts: BurstLog,
+}
 
 #[derive(Clone, FromRef)]
 pub struct GatewayState {
     pub pool: PgPool,
     pub config: Arc<Config>,
     pub upstream: UpstreamClient,
+    pub auth_cache: Arc<AuthCache>,
+    pub limits: Arc<Limits>,
+    pub providers: Arc<Providers>,
+    /// Encrypts the login-attempt cookie.
+    pub cookie_key: Key,
 }
 
 impl GatewayState {
-    pub fn new(pool: PgPool, config: Arc<Config>) -> Self {
+    pub fn new(pool: PgPool, config: Arc<Config>) -> Result<Self, reqwest::Error> {
         let mut connector = HttpConnector::new();
         connector.set_nodelay(true);
         connector.set_connect_timeout(Some(Duration::from_secs(2)));
         let upstream =
             Client::builder(TokioExecutor::new()).pool_idle_timeout(Duration::from_secs(30)).build(connector);
-        Self { pool, config, upstream }
+        let auth_cache = Arc::new(AuthCache::new(config.auth_cache_ttl(), config.auth_cache_capacity));
+        let limits = Arc::new(Limits {
+            requests: RateLimiter::per_minute(config.rate_limit_per_minute),
+            logins: RateLimiter::per_minute(config.login_rate_limit_per_minute),
+            bursts: BurstLog::default(),
+        });
+        let providers = Arc::new(Providers::new(config.oauth_providers.clone(), &config.public_url)?);
+        let cookie_key = cookie_key(config.cookie_key.as_ref());
+        Ok(Self { pool, config, upstream, auth_cache, limits, providers, cookie_key })
     }
 
     /// True when `base_url/healthz` answers 200.

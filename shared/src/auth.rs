@@ -2,6 +2,8 @@
 //! random token needs no slow hash, and an unsalted digest can be looked up) and the identity
 //! a valid token stands for. Every service validates tokens through `db::auth`, the same way.
 
+pub mod cache;
+
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::RngCore as _;

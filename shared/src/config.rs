@@ -27,6 +27,54 @@ pub enum LogFormat {
     Json,
 }
 
+/// How an OAuth provider speaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProviderKind {
+    /// GitHub (or GitHub Enterprise: set `url` and `api_url`).
+    Github,
+    /// Gitea or Forgejo at `url`.
+    Gitea,
+    /// Any OpenID Connect provider; `url` is its issuer (discovery, ID-token checks).
+    Oidc,
+}
+
+impl ProviderKind {
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Github => "github",
+            Self::Gitea => "gitea",
+            Self::Oidc => "oidc",
+        }
+    }
+}
+
+/// One login provider (`[[oauth_providers]]` in the TOML file).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct OAuthProvider {
+    /// The URL segment (`/auth/{id}/start`) and the `oauth_accounts.provider` key; keep it
+    /// stable once people have logged in with it.
+    pub id: String,
+    pub kind: ProviderKind,
+    /// Shown on the login page; defaults to the id.
+    #[serde(default)]
+    pub name: Option<String>,
+    pub client_id: String,
+    pub client_secret: Secret,
+    /// Scopes to request; empty: the kind's defaults (`read:user user:email`,
+    /// `read:user`, `openid profile email`).
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    /// GitHub: the web base (default `https://github.com`); Gitea: its base URL; OIDC: the
+    /// issuer, exactly as the provider states it.
+    #[serde(default)]
+    pub url: Option<String>,
+    /// GitHub: the API base (default `https://api.github.com`).
+    #[serde(default)]
+    pub api_url: Option<String>,
+}
+
 /// A value that must never reach a log: `Debug` and `Display` print `[redacted]`.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -83,6 +131,35 @@ pub struct Config {
     /// `Secure` on the session cookie; only plain-http development turns it off.
     pub cookie_secure: bool,
     pub session_ttl_days: u32,
+    /// How long the gateway may trust a token it validated, in seconds (0 disables the
+    /// cache). This bounds how long a token revoked through another instance keeps working
+    /// there, so it is at most 4.
+    pub auth_cache_secs: u64,
+    /// Validated tokens the gateway remembers at most.
+    pub auth_cache_capacity: usize,
+    /// How often a session manager re-checks the token behind an open stream, in seconds
+    /// (at most 4, so a revoked session's stream ends within 5 s).
+    pub sse_auth_recheck_secs: u64,
+    /// Requests per minute per token (and per IP for requests without a valid token), with
+    /// bursts of the same size.
+    pub rate_limit_per_minute: u32,
+    /// Requests per minute per IP to `/auth/*` (logins, logouts, callbacks).
+    pub login_rate_limit_per_minute: u32,
+    /// The header a trusted reverse proxy puts the client's address in (`x-real-ip` behind
+    /// our nginx). Unset: the peer address of the connection, which is right only when
+    /// nothing sits in front of the gateway.
+    pub client_ip_header: Option<String>,
+    /// Origins (`https://app.example.com`) allowed to call the gateway from other sites'
+    /// pages (CORS). Empty: none.
+    pub cors_allowed_origins: Vec<String>,
+    /// The largest request body the gateway accepts, in bytes (413 beyond).
+    pub max_body_bytes: u64,
+    /// Login providers; see `OAuthProvider`.
+    pub oauth_providers: Vec<OAuthProvider>,
+    /// Base64 of at least 64 random bytes encrypting the short-lived login cookie (OAuth
+    /// state, PKCE verifier, nonce). Unset: a random key per process, so a login started
+    /// before a restart (or on another instance) must start again.
+    pub cookie_key: Option<Secret>,
     pub message_max_chars: usize,
     pub sse_keepalive_secs: u64,
     /// Persistent events queued per SSE connection before it is closed for replay.
@@ -116,6 +193,16 @@ impl Default for Config {
             public_url: "http://localhost:8080".into(),
             cookie_secure: true,
             session_ttl_days: 30,
+            auth_cache_secs: 2,
+            auth_cache_capacity: 10_000,
+            sse_auth_recheck_secs: 3,
+            rate_limit_per_minute: 600,
+            login_rate_limit_per_minute: 30,
+            client_ip_header: None,
+            cors_allowed_origins: Vec::new(),
+            max_body_bytes: 25 * 1024 * 1024,
+            oauth_providers: Vec::new(),
+            cookie_key: None,
             message_max_chars: 4000,
             sse_keepalive_secs: 15,
             sse_queue_len: 1024,
@@ -182,6 +269,47 @@ impl Config {
         positive("database_max_connections", self.database_max_connections.into())?;
         positive("session_ttl_days", self.session_ttl_days.into())?;
         positive("message_max_chars", self.message_max_chars as u64)?;
+        positive("sse_auth_recheck_secs", self.sse_auth_recheck_secs)?;
+        positive("rate_limit_per_minute", self.rate_limit_per_minute.into())?;
+        positive("login_rate_limit_per_minute", self.login_rate_limit_per_minute.into())?;
+        positive("max_body_bytes", self.max_body_bytes)?;
+        // A revoked token must stop working within 5 s everywhere.
+        for (key, value) in
+            [("auth_cache_secs", self.auth_cache_secs), ("sse_auth_recheck_secs", self.sse_auth_recheck_secs)]
+        {
+            if value > 4 {
+                return Err(ConfigError::Invalid { key, message: "must be at most 4 (seconds)".into() });
+            }
+        }
+        if let Some(name) = &self.client_ip_header
+            && http::HeaderName::try_from(name.as_str()).is_err()
+        {
+            return Err(ConfigError::Invalid {
+                key: "client_ip_header",
+                message: format!("`{name}` is not a header name"),
+            });
+        }
+        for origin in &self.cors_allowed_origins {
+            url("cors_allowed_origins", origin, &["http", "https"])?;
+            let rest = origin.split_once("://").map_or("", |(_, rest)| rest);
+            if rest.is_empty() || rest.contains('/') {
+                return Err(ConfigError::Invalid {
+                    key: "cors_allowed_origins",
+                    message: format!("`{origin}` must be an origin: scheme://host[:port], no path or trailing slash"),
+                });
+            }
+        }
+        self.validate_providers()?;
+        if let Some(key) = &self.cookie_key {
+            use base64::Engine as _;
+            let bytes = base64::engine::general_purpose::STANDARD.decode(key.expose().trim()).unwrap_or_default();
+            if bytes.len() < 64 {
+                return Err(ConfigError::Invalid {
+                    key: "cookie_key",
+                    message: "must be base64 of at least 64 random bytes (head -c 64 /dev/urandom | base64 -w0)".into(),
+                });
+            }
+        }
         positive("sse_keepalive_secs", self.sse_keepalive_secs)?;
         positive("sse_queue_len", self.sse_queue_len as u64)?;
         if self.stream_name.is_empty()
@@ -201,9 +329,44 @@ impl Config {
         Ok(self)
     }
 
+    fn validate_providers(&self) -> Result<(), ConfigError> {
+        let invalid = |message: String| Err(ConfigError::Invalid { key: "oauth_providers", message });
+        for (n, provider) in self.oauth_providers.iter().enumerate() {
+            let id = &provider.id;
+            let well_formed = id.len() <= 32
+                && id.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+                && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
+            if !well_formed || id == "dev" || id == "logout" || id == "login" || id == "cli" {
+                return invalid(format!("id `{id}` must match [a-z0-9][a-z0-9_-]{{0,31}} and not be a reserved name"));
+            }
+            if self.oauth_providers[..n].iter().any(|other| other.id == *id) {
+                return invalid(format!("id `{id}` is configured twice"));
+            }
+            if provider.kind != ProviderKind::Github && provider.url.is_none() {
+                return invalid(format!("provider `{id}` needs `url`"));
+            }
+            for url in provider.url.iter().chain(provider.api_url.iter()) {
+                if !(url.starts_with("https://") || url.starts_with("http://")) {
+                    return invalid(format!("provider `{id}`: `{url}` must start with http:// or https://"));
+                }
+            }
+        }
+        Ok(())
+    }
+
     #[must_use]
     pub fn session_ttl(&self) -> Duration {
         Duration::from_secs(u64::from(self.session_ttl_days) * 24 * 3600)
+    }
+
+    #[must_use]
+    pub fn auth_cache_ttl(&self) -> Duration {
+        Duration::from_secs(self.auth_cache_secs)
+    }
+
+    #[must_use]
+    pub fn sse_auth_recheck(&self) -> Duration {
+        Duration::from_secs(self.sse_auth_recheck_secs)
     }
 
     #[must_use]
@@ -238,8 +401,24 @@ mod tests {
         assert!(err.contains("`nats_url`"), "{err}");
         let err = load_with("api_listen = \"nope\"").expect_err("bad address").to_string();
         assert!(err.contains("api_listen"), "{err}");
+        let err = load_with("auth_cache_secs = 10").expect_err("too stale").to_string();
+        assert!(err.contains("`auth_cache_secs`"), "{err}");
+        let err = load_with("cors_allowed_origins = [\"https://a.example/\"]").expect_err("not an origin").to_string();
+        assert!(err.contains("`cors_allowed_origins`"), "{err}");
         let err = load_with("message_max_chars = 0").expect_err("zero").to_string();
         assert!(err.contains("`message_max_chars`"), "{err}");
+    }
+
+    #[test]
+    fn providers_and_the_cookie_key_are_checked() {
+        let provider =
+            "[[oauth_providers]]\nid = \"corp\"\nkind = \"oidc\"\nclient_id = \"a\"\nclient_secret = \"b\"\n";
+        let err = load_with(provider).expect_err("oidc needs its issuer").to_string();
+        assert!(err.contains("`oauth_providers`"), "{err}");
+        let config = load_with(&format!("{provider}url = \"https://id.example\"")).expect("valid");
+        assert_eq!(config.oauth_providers[0].kind, ProviderKind::Oidc);
+        let err = load_with("cookie_key = \"c2hvcnQ=\"").expect_err("too short").to_string();
+        assert!(err.contains("`cookie_key`"), "{err}");
     }
 
     #[test]

@@ -2,12 +2,14 @@
 //! table. Handlers never build SQL; fixed queries are plain statements here, and queries
 //! whose shape varies (history cursors, later search filters) are built with sea-query.
 
+pub mod audit;
 pub mod auth;
 pub mod channels;
 pub mod communities;
 pub mod invites;
 pub mod mentions;
 pub mod messages;
+pub mod oauth;
 pub mod outbox;
 pub mod users;
 

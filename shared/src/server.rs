@@ -136,9 +136,12 @@ pub fn instrument(router: Router, service: &'static str) -> Router {
 }
 
 /// Serves `router` on `listener` until `shutdown` fires, then finishes in-flight requests.
-/// Long-lived streams watch the same token and end themselves.
+/// Long-lived streams watch the same token and end themselves. Handlers can see the peer
+/// address (`ConnectInfo<SocketAddr>`).
 pub async fn serve(listener: TcpListener, router: Router, shutdown: CancellationToken) -> std::io::Result<()> {
-    axum::serve(listener, router).with_graceful_shutdown(async move { shutdown.cancelled().await }).await
+    axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
+        .with_graceful_shutdown(async move { shutdown.cancelled().await })
+        .await
 }
 
 /// A token cancelled by Ctrl-C or SIGTERM.

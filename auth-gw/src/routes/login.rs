@@ -1,19 +1,25 @@
-//! Logging in. `POST /auth/dev-login` exists only when `AJET_ENV=dev`: it creates the user
-//! on first use and starts a session (token in the body for Bearer use, and the
-//! `ajet_session` cookie for browsers).
+//! Logging in and out. `POST /auth/dev-login` exists only when `AJET_ENV=dev`: it creates
+//! the user on first use and starts a session (token in the body for Bearer use, and the
+//! `ajet_session` cookie for browsers). `POST /auth/logout` revokes the session it is
+//! called with and clears the cookie. Both are audited.
 
 use std::sync::Arc;
 
 use ajet_shared::api::ApiError;
 use ajet_shared::api::wire::{DevLoginRequest, LoginResponse};
-use ajet_shared::auth::{NewToken, SESSION_COOKIE, TokenKind};
+use ajet_shared::auth::{NewToken, SESSION_COOKIE, TokenKind, hash_token, token_kind};
 use ajet_shared::config::{Config, Environment};
+use ajet_shared::db::audit::AuditEntry;
 use ajet_shared::db::{self, PgPool};
 use ajet_shared::domain::Username;
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+
+use crate::extract::ClientIp;
+use crate::proxy::{cross_site, origin_of, presented_token};
+use crate::state::GatewayState;
 
 /// `Set-Cookie` for a new session: HttpOnly, SameSite=Strict, Secure unless configured off
 /// for plain-http development.
@@ -26,9 +32,17 @@ pub fn session_cookie(config: &Config, token: &str) -> Result<HeaderValue, ApiEr
     .map_err(ApiError::internal)
 }
 
+/// `Set-Cookie` that removes the session cookie.
+fn cleared_session_cookie(config: &Config) -> HeaderValue {
+    let secure = if config.cookie_secure { "; Secure" } else { "" };
+    HeaderValue::from_str(&format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{secure}"))
+        .unwrap_or_else(|_| HeaderValue::from_static("ajet_session=; Path=/; Max-Age=0"))
+}
+
 pub async fn dev_login(
     State(pool): State<PgPool>,
     State(config): State<Arc<Config>>,
+    client: ClientIp,
     body: Result<Json<DevLoginRequest>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response, ApiError> {
     if config.env != Environment::Dev {
@@ -39,10 +53,68 @@ pub async fn dev_login(
     let username = Username::parse("username", &request.username)?;
     let user = db::users::get_or_create_by_username(&pool, &username).await?;
     let token = NewToken::generate(TokenKind::Session);
-    db::auth::create_session(&pool, user.id, &token.hash, config.session_ttl()).await?;
+    let mut tx = pool.begin().await?;
+    let session = db::auth::create_session(&mut *tx, user.id, &token.hash, config.session_ttl()).await?;
+    db::audit::record(
+        &mut *tx,
+        &AuditEntry {
+            community_id: None,
+            actor_id: Some(user.id),
+            action: "auth.login",
+            target: Some(("session", session.0)),
+            details: serde_json::json!({"provider": "dev"}),
+            ip: Some(client.0),
+        },
+    )
+    .await?;
+    tx.commit().await?;
     tracing::info!(user_id = %user.id, "dev login");
     let cookie = session_cookie(&config, &token.plaintext)?;
     let mut response = Json(LoginResponse { token: token.plaintext, user }).into_response();
     response.headers_mut().insert(header::SET_COOKIE, cookie);
+    Ok(response)
+}
+
+/// `POST /auth/logout`: revokes the session presented (cookie or bearer) and clears the
+/// cookie. Idempotent: a session already ended answers 204 too. The revocation is
+/// immediate here; other gateway instances stop accepting the token within their cache
+/// lifetime (`auth_cache_secs`), and open streams end at their next re-check.
+pub async fn logout(
+    State(state): State<GatewayState>,
+    client: ClientIp,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let (token, from_cookie) =
+        presented_token(&headers).ok_or_else(|| ApiError::unauthorized("there is no session to log out of"))?;
+    if from_cookie && cross_site(&Method::POST, &headers, origin_of(&state.config.public_url)) {
+        return Err(ApiError::forbidden("cross_site_request", "cross-site requests with a session cookie are refused"));
+    }
+    if token_kind(&token) == Some(TokenKind::Api) {
+        return Err(ApiError::bad_request(
+            "not_a_session",
+            "an API token is not a login session; revoke it with DELETE /api/tokens/{id}",
+        ));
+    }
+    let mut tx = state.pool.begin().await?;
+    if let Some((session, user_id)) = db::auth::revoke_session(&mut *tx, &token).await? {
+        db::audit::record(
+            &mut *tx,
+            &AuditEntry {
+                community_id: None,
+                actor_id: Some(user_id),
+                action: "auth.logout",
+                target: Some(("session", session.0)),
+                details: serde_json::json!({}),
+                ip: Some(client.0),
+            },
+        )
+        .await?;
+        tracing::info!(user_id = %user_id, "logout");
+    }
+    tx.commit().await?;
+    // After the commit, so a concurrent request cannot re-cache the session as valid.
+    state.auth_cache.remove(&hash_token(&token));
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    response.headers_mut().insert(header::SET_COOKIE, cleared_session_cookie(&state.config));
     Ok(response)
 }

@@ -12,11 +12,13 @@ use reqwest::StatusCode;
 
 use crate::stack::Stack;
 
-/// An upstream that answers every request with the headers it received.
-async fn echo_server() -> String {
-    let app = axum::Router::new().fallback(any(|headers: HeaderMap| async move {
-        let map: HashMap<String, String> =
+/// An upstream that answers every request with the headers it received, plus the length
+/// of the body it read as `x-body-length`.
+pub async fn echo_server() -> String {
+    let app = axum::Router::new().fallback(any(|headers: HeaderMap, body: axum::body::Bytes| async move {
+        let mut map: HashMap<String, String> =
             headers.iter().map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or("").to_owned())).collect();
+        map.insert("x-body-length".into(), body.len().to_string());
         Json(map)
     }));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
@@ -25,7 +27,7 @@ async fn echo_server() -> String {
     url
 }
 
-async fn error_code(response: reqwest::Response) -> String {
+pub async fn error_code(response: reqwest::Response) -> String {
     let body: serde_json::Value = response.json().await.expect("a JSON error body");
     body["error"]["code"].as_str().expect("an error code").to_owned()
 }
@@ -106,7 +108,7 @@ async fn a_service_that_is_down_gets_a_json_502() {
     assert_eq!(response.status(), StatusCode::OK);
     let mut config = stack.config.clone();
     config.web_url = closed;
-    let state = ajet_auth_gw::GatewayState::new(stack.db.pool.clone(), std::sync::Arc::new(config));
+    let state = ajet_auth_gw::GatewayState::new(stack.db.pool.clone(), std::sync::Arc::new(config)).expect("state");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let url = format!("http://{}", listener.local_addr().expect("address"));
     tokio::spawn(async move { axum::serve(listener, ajet_auth_gw::router(state)).await });

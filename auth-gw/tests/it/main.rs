@@ -2,5 +2,11 @@
 //! ports, against real Postgres and NATS (and S3 for the api).
 
 mod gateway;
+mod limits;
+mod oauth;
+mod protection;
+mod provider;
+mod routes;
+mod sessions;
 mod skeleton;
 mod stack;

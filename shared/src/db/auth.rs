@@ -1,9 +1,11 @@
 //! Sessions and API tokens: issuing, and resolving a presented token to an identity. The
 //! gateway and the api both call `authenticate`, so a token is judged the same everywhere.
 
+use http::StatusCode;
 use sqlx::PgExecutor;
 use time::OffsetDateTime;
 
+use crate::api::ApiError;
 use crate::auth::{Credential, Identity, Scopes, TokenKind, hash_token, token_kind};
 use crate::domain::ids::{ApiTokenId, SessionId, UserId};
 
@@ -91,4 +93,83 @@ pub async fn authenticate(
             }))
         }
     }
+}
+
+/// Why a token was refused, for an answer that lets clients tell "sign in again" from
+/// "this session was ended on purpose" (a revoked session's stream ends with 204).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// Malformed, or never issued here.
+    Unknown,
+    Expired,
+    Revoked,
+}
+
+impl Refusal {
+    /// The 401 answered for this refusal.
+    #[must_use]
+    pub fn error(self) -> ApiError {
+        match self {
+            Self::Unknown => ApiError::unauthorized("this token is unknown, expired or revoked; sign in again"),
+            Self::Expired => {
+                ApiError::new(StatusCode::UNAUTHORIZED, "token_expired", "this token has expired; sign in again")
+            }
+            Self::Revoked => ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "token_revoked",
+                "this token was revoked (logged out); sign in again",
+            ),
+        }
+    }
+}
+
+/// Why `authenticate` refused `token` (called only on that failure path).
+pub async fn refusal(db: impl PgExecutor<'_>, token: &str) -> Result<Refusal, sqlx::Error> {
+    let Some(kind) = token_kind(token) else {
+        return Ok(Refusal::Unknown);
+    };
+    let table_query = match kind {
+        TokenKind::Session => "SELECT revoked_at IS NOT NULL, expires_at <= now() FROM sessions WHERE token_hash = $1",
+        TokenKind::Api => {
+            "SELECT revoked_at IS NOT NULL, coalesce(expires_at <= now(), false) FROM api_tokens WHERE token_hash = $1"
+        }
+    };
+    let row: Option<(bool, bool)> =
+        sqlx::query_as(table_query).bind(hash_token(token).as_slice()).fetch_optional(db).await?;
+    Ok(match row {
+        Some((true, _)) => Refusal::Revoked,
+        Some((false, true)) => Refusal::Expired,
+        // A row that is neither is valid again (a race with `authenticate`): treat as unknown.
+        Some((false, false)) | None => Refusal::Unknown,
+    })
+}
+
+/// The identity `token` stands for, or the 401 saying why not. What the api's extractor
+/// and the gateway answer.
+pub async fn require(
+    db: impl PgExecutor<'_> + Copy,
+    token: &str,
+    session_ttl: std::time::Duration,
+) -> Result<Identity, ApiError> {
+    match authenticate(db, token, session_ttl).await? {
+        Some(identity) => Ok(identity),
+        None => Err(refusal(db, token).await?.error()),
+    }
+}
+
+/// Revokes the session whose token is `token`; returns it and its user, or `None` if there
+/// was no live session with that token (already revoked, expired or unknown).
+pub async fn revoke_session(db: impl PgExecutor<'_>, token: &str) -> Result<Option<(SessionId, UserId)>, sqlx::Error> {
+    if token_kind(token) != Some(TokenKind::Session) {
+        return Ok(None);
+    }
+    let row: Option<(uuid::Uuid, UserId)> = sqlx::query_as(
+        "UPDATE sessions SET revoked_at = now()
+         WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > now()
+         RETURNING id, user_id",
+    )
+    .bind(hash_token(token).as_slice())
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(|(id, user_id)| (SessionId(id), user_id)))
 }

@@ -3,6 +3,10 @@
 //! so live events queue up; (2) replay from the stream after that sequence, filtered to
 //! what the connection may see; (3) go live, skipping every event not above the last one
 //! sent. A position the stream no longer holds gets an explicit `resync` event.
+//!
+//! The token behind an open stream is re-checked with the api every
+//! `sse_auth_recheck_secs`: once it is refused the stream ends, and a revoked session's
+//! (re)connect is answered 204 so clients stop retrying (DESIGN §5).
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -49,6 +53,15 @@ fn upstream_error(err: &ClientError) -> ApiError {
     }
 }
 
+/// True when the api refuses the stream's token (revoked, expired, its user gone). An api
+/// that is unreachable or slow does not end streams: the next check decides.
+async fn token_refused(api: &ApiClient, within: Duration) -> bool {
+    match tokio::time::timeout(within, api.me()).await {
+        Ok(Err(err)) => err.status() == Some(StatusCode::UNAUTHORIZED),
+        Ok(Ok(_)) | Err(_) => false,
+    }
+}
+
 pub async fn stream_events(
     State(api): State<ApiClient>,
     State(bus): State<Arc<NatsBus>>,
@@ -62,7 +75,12 @@ pub async fn stream_events(
         .and_then(|v| v.to_str().ok())
         .and_then(bearer)
         .ok_or_else(|| ApiError::unauthorized("sign in first: send `Authorization: Bearer <token>`"))?;
-    let me = api.with_token(token).me().await.map_err(|err| upstream_error(&err))?;
+    let api = api.with_token(token);
+    let me = match api.me().await {
+        Ok(me) => me,
+        Err(err) if err.code() == Some("token_revoked") => return Ok(StatusCode::NO_CONTENT.into_response()),
+        Err(err) => return Err(upstream_error(&err)),
+    };
     // Exactly what this user may see: their communities' public events, their own private
     // channels and DMs, and their own notifications.
     let mut subjects: Vec<String> = me.communities.iter().map(|c| subject::community(c.id)).collect();
@@ -84,6 +102,7 @@ pub async fn stream_events(
         }
     };
     let epoch = state.epoch;
+    let recheck_every = config.sse_auth_recheck();
     let body = async_stream::stream! {
         // (2) Replay what was missed.
         match replay {
@@ -121,11 +140,18 @@ pub async fn stream_events(
             None => {}
         }
         // (3) Live, with the monotonic check as the whole dedupe rule.
+        let mut recheck = tokio::time::interval_at(tokio::time::Instant::now() + recheck_every, recheck_every);
+        recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
                 () = shutdown.cancelled() => {
                     yield Ok(Event::default().retry(Duration::from_secs(1)).comment("server restarting"));
                     return;
+                }
+                _ = recheck.tick() => {
+                    if token_refused(&api, recheck_every).await {
+                        return;
+                    }
                 }
                 next = registration.events.recv() => match next {
                     Some(event) if event.seq > last_sent => {

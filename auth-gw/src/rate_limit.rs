@@ -1,0 +1,216 @@
+//! Rate limits, kept in process: one GCRA (generic cell rate algorithm, a token bucket
+//! stored as a single "theoretical arrival time" per key) per token, per client IP, and per
+//! IP for `/auth/*`. `limit` requests per minute are allowed, in bursts of up to `limit`.
+//! Every limited response carries `X-RateLimit-Limit`, `X-RateLimit-Remaining` and
+//! `X-RateLimit-Reset` (seconds until the allowance is whole again); a refusal is a 429
+//! with `Retry-After`. Several gateway instances each enforce their own allowance.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use ajet_shared::api::ApiError;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+/// Keys remembered at most per limiter; beyond, fully replenished keys are forgotten (they
+/// carry no information), and if every key is still busy the limiter starts over.
+const MAX_KEYS: usize = 100_000;
+
+/// Whose allowance a request draws on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum BucketKey {
+    /// A credential, by its token's SHA-256.
+    Token([u8; 32]),
+    Ip(IpAddr),
+}
+
+/// The outcome of one check, with what the headers report.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Decision {
+    pub allowed: bool,
+    pub limit: u32,
+    pub remaining: u32,
+    /// Until the allowance is whole again.
+    pub reset: Duration,
+    /// Until the next request would be allowed (zero when allowed).
+    pub retry_after: Duration,
+}
+
+fn ceil_secs(duration: Duration) -> u64 {
+    duration.as_secs() + u64::from(duration.subsec_nanos() > 0)
+}
+
+impl Decision {
+    /// Adds the `X-RateLimit-*` headers.
+    pub fn annotate(&self, headers: &mut HeaderMap) {
+        headers.insert("x-ratelimit-limit", HeaderValue::from(self.limit));
+        headers.insert("x-ratelimit-remaining", HeaderValue::from(self.remaining));
+        headers.insert("x-ratelimit-reset", HeaderValue::from(ceil_secs(self.reset)));
+    }
+
+    /// The 429 answered for a refused request.
+    pub fn refusal(&self) -> Response {
+        let retry_after = ceil_secs(self.retry_after).max(1);
+        let mut response = ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            format!("too many requests; retry in {retry_after} s"),
+        )
+        .with_retry_after(retry_after)
+        .into_response();
+        self.annotate(response.headers_mut());
+        response
+    }
+}
+
+pub struct RateLimiter {
+    limit: u32,
+    /// The time one request "costs": a minute divided by the limit.
+    interval: Duration,
+    /// Theoretical arrival time per key: when its allowance will be whole again.
+    buckets: Mutex<HashMap<BucketKey, Instant>>,
+}
+
+impl RateLimiter {
+    /// `limit` requests per minute; a zero limit is treated as one.
+    pub fn per_minute(limit: u32) -> Self {
+        let limit = limit.max(1);
+        Self { limit, interval: Duration::from_secs(60) / limit, buckets: Mutex::new(HashMap::new()) }
+    }
+
+    /// The whole allowance, as time.
+    fn window(&self) -> Duration {
+        self.interval * self.limit
+    }
+
+    /// Counts a request against `key`'s allowance, if it has room.
+    pub fn check(&self, key: BucketKey) -> Decision {
+        self.decide(key, Instant::now())
+    }
+
+    fn decide(&self, key: BucketKey, now: Instant) -> Decision {
+        // Every operation on the map is a single get or insert, so a poisoned lock holds
+        // consistent data.
+        let mut buckets = self.buckets.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let backlog = buckets.get(&key).map_or(Duration::ZERO, |tat| tat.saturating_duration_since(now));
+        let after = backlog + self.interval;
+        let window = self.window();
+        if after > window {
+            return Decision {
+                allowed: false,
+                limit: self.limit,
+                remaining: 0,
+                reset: backlog,
+                retry_after: after - window,
+            };
+        }
+        if buckets.len() >= MAX_KEYS && !buckets.contains_key(&key) {
+            buckets.retain(|_, tat| *tat > now);
+            if buckets.len() >= MAX_KEYS {
+                buckets.clear();
+            }
+        }
+        buckets.insert(key, now + after);
+        let remaining = (window - after).as_nanos() / self.interval.as_nanos().max(1);
+        Decision {
+            allowed: true,
+            limit: self.limit,
+            remaining: u32::try_from(remaining).unwrap_or(u32::MAX),
+            reset: after,
+            retry_after: Duration::ZERO,
+        }
+    }
+}
+
+/// Remembers when a client's burst of failed authentications was last written to the
+/// audit log, so a flood makes one row a minute per address, not one per request.
+#[derive(Default)]
+pub struct BurstLog {
+    last: Mutex<HashMap<IpAddr, Instant>>,
+}
+
+impl BurstLog {
+    const EVERY: Duration = Duration::from_secs(60);
+
+    /// Whether a burst from `ip` should be recorded now (and note that it is).
+    pub fn should_record(&self, ip: IpAddr) -> bool {
+        self.should_record_at(ip, Instant::now())
+    }
+
+    fn should_record_at(&self, ip: IpAddr, now: Instant) -> bool {
+        let mut last = self.last.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if last.get(&ip).is_some_and(|at| now.duration_since(*at) < Self::EVERY) {
+            return false;
+        }
+        if last.len() >= MAX_KEYS {
+            last.retain(|_, at| now.duration_since(*at) < Self::EVERY);
+            if last.len() >= MAX_KEYS {
+                last.clear();
+            }
+        }
+        last.insert(ip, now);
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KEY: BucketKey = BucketKey::Ip(IpAddr::V4(std::net::Ipv4Addr::LOCALHOST));
+
+    #[test]
+    fn a_burst_of_the_limit_passes_then_one_more_is_refused_until_time_passes() {
+        let limiter = RateLimiter::per_minute(6);
+        let start = Instant::now();
+        for expected_remaining in (0..6).rev() {
+            let decision = limiter.decide(KEY, start);
+            assert!(decision.allowed);
+            assert_eq!(decision.remaining, expected_remaining);
+        }
+        let refused = limiter.decide(KEY, start);
+        assert!(!refused.allowed);
+        assert_eq!(refused.retry_after, Duration::from_secs(10), "one request costs 60 s / 6");
+        assert_eq!(refused.reset, Duration::from_secs(60));
+        assert!(!limiter.decide(KEY, start + Duration::from_secs(9)).allowed);
+        let later = limiter.decide(KEY, start + Duration::from_secs(10));
+        assert!(later.allowed);
+        assert_eq!(later.remaining, 0);
+    }
+
+    #[test]
+    fn keys_have_separate_allowances() {
+        let limiter = RateLimiter::per_minute(1);
+        let start = Instant::now();
+        assert!(limiter.decide(KEY, start).allowed);
+        assert!(!limiter.decide(KEY, start).allowed);
+        assert!(limiter.decide(BucketKey::Token([7; 32]), start).allowed);
+    }
+
+    #[test]
+    fn a_burst_is_recorded_once_a_minute_per_address() {
+        let log = BurstLog::default();
+        let start = Instant::now();
+        let ip = IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
+        assert!(log.should_record_at(ip, start));
+        assert!(!log.should_record_at(ip, start + Duration::from_secs(59)));
+        assert!(log.should_record_at(IpAddr::V4(std::net::Ipv4Addr::BROADCAST), start));
+        assert!(log.should_record_at(ip, start + Duration::from_secs(60)));
+    }
+
+    #[test]
+    fn refusals_round_retry_after_up_to_whole_seconds() {
+        let limiter = RateLimiter::per_minute(7);
+        let start = Instant::now();
+        for _ in 0..7 {
+            limiter.decide(KEY, start);
+        }
+        let refused = limiter.decide(KEY, start).refusal();
+        assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(refused.headers()["retry-after"], "9", "60/7 s = 8.57 s, rounded up");
+        assert_eq!(refused.headers()["x-ratelimit-remaining"], "0");
+        assert_eq!(refused.headers()["x-ratelimit-limit"], "7");
+    }
+}

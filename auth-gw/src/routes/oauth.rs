@@ -1,0 +1,244 @@
+//! OAuth login routes: `GET /auth/login` lists the providers, `GET /auth/{provider}/start`
+//! sends the browser to the provider with a fresh state, PKCE challenge (and OIDC nonce)
+//! remembered in an encrypted cookie, and `GET /auth/{provider}/callback` checks that
+//! state, exchanges the code, finds or creates the user and starts a session.
+
+use ajet_shared::api::ApiError;
+use ajet_shared::api::wire::LoginResponse;
+use ajet_shared::auth::NewToken;
+use ajet_shared::auth::TokenKind;
+use ajet_shared::db::{self, audit::AuditEntry};
+use axum::Json;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum_extra::extract::cookie::{Cookie, PrivateCookieJar, SameSite};
+use serde::{Deserialize, Serialize};
+use subtle::ConstantTimeEq as _;
+
+use super::login::session_cookie;
+use crate::extract::ClientIp;
+use crate::oauth::{ATTEMPT_TTL, Attempt};
+use crate::state::GatewayState;
+
+/// The encrypted cookie holding a login in progress. SameSite=Lax: the provider's redirect
+/// back is a cross-site top-level navigation, which a Strict cookie would miss.
+const ATTEMPT_COOKIE: &str = "ajet_oauth";
+
+#[derive(Serialize)]
+pub struct ProviderEntry {
+    id: String,
+    name: String,
+    kind: String,
+    start_url: String,
+}
+
+#[derive(Serialize)]
+pub struct LoginOptions {
+    providers: Vec<ProviderEntry>,
+    dev_login: bool,
+}
+
+/// `GET /auth/login`: the configured providers.
+pub async fn login_options(State(state): State<GatewayState>) -> Json<LoginOptions> {
+    let providers = state
+        .providers
+        .all()
+        .iter()
+        .map(|provider| ProviderEntry {
+            id: provider.id.clone(),
+            name: provider.name.clone().unwrap_or_else(|| provider.id.clone()),
+            kind: provider.kind.as_str().to_owned(),
+            start_url: format!("/auth/{}/start", provider.id),
+        })
+        .collect();
+    Json(LoginOptions { providers, dev_login: state.config.env == ajet_shared::config::Environment::Dev })
+}
+
+#[derive(Deserialize)]
+pub struct StartQuery {
+    redirect: Option<String>,
+}
+
+/// Only local paths: never another site (`//evil.example`, `/\evil.example`).
+fn local_path(raw: Option<&str>) -> String {
+    match raw {
+        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') && path.len() <= 512 => {
+            path.to_owned()
+        }
+        _ => "/".to_owned(),
+    }
+}
+
+fn unknown_provider() -> ApiError {
+    ApiError::not_found("unknown_provider", "there is no login provider by that name")
+}
+
+fn query_error(rejection: &QueryRejection) -> ApiError {
+    ApiError::bad_request("invalid_query", rejection.body_text())
+}
+
+fn attempt_cookie(state: &GatewayState, value: String) -> Cookie<'static> {
+    Cookie::build((ATTEMPT_COOKIE, value))
+        .path("/auth")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(state.config.cookie_secure)
+        .max_age(time::Duration::seconds(i64::try_from(ATTEMPT_TTL.as_secs()).unwrap_or(600)))
+        .build()
+}
+
+/// `GET /auth/{provider}/start`.
+pub async fn start(
+    State(state): State<GatewayState>,
+    Path(provider_id): Path<String>,
+    query: Result<Query<StartQuery>, QueryRejection>,
+    jar: PrivateCookieJar,
+) -> Result<(PrivateCookieJar, Redirect), ApiError> {
+    let Query(query) = query.map_err(|rejection| query_error(&rejection))?;
+    let provider = state.providers.get(&provider_id).ok_or_else(unknown_provider)?;
+    let (url, attempt) = state.providers.authorize(provider, local_path(query.redirect.as_deref())).await?;
+    let value = serde_json::to_string(&attempt).map_err(ApiError::internal)?;
+    Ok((jar.add(attempt_cookie(&state, value)), Redirect::to(&url)))
+}
+
+#[derive(Deserialize)]
+pub struct CallbackQuery {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+    error_description: Option<String>,
+}
+
+/// `GET /auth/{provider}/callback`. The attempt cookie is single-use: it is removed
+/// whatever the outcome.
+pub async fn callback(
+    State(state): State<GatewayState>,
+    Path(provider_id): Path<String>,
+    query: Result<Query<CallbackQuery>, QueryRejection>,
+    client: ClientIp,
+    headers: HeaderMap,
+    jar: PrivateCookieJar,
+) -> (PrivateCookieJar, Response) {
+    let attempt = jar.get(ATTEMPT_COOKIE).and_then(|cookie| serde_json::from_str::<Attempt>(cookie.value()).ok());
+    let jar = jar.remove(Cookie::build(ATTEMPT_COOKIE).path("/auth").build());
+    let response = match complete(&state, &provider_id, query, attempt, client, &headers).await {
+        Ok(response) => response,
+        Err(err) => err.into_response(),
+    };
+    (jar, response)
+}
+
+fn bad_state(code: &'static str, message: &str) -> ApiError {
+    ApiError::bad_request(code, format!("{message}; start the login again"))
+}
+
+async fn complete(
+    state: &GatewayState,
+    provider_id: &str,
+    query: Result<Query<CallbackQuery>, QueryRejection>,
+    attempt: Option<Attempt>,
+    client: ClientIp,
+    headers: &HeaderMap,
+) -> Result<Response, ApiError> {
+    let Query(query) = query.map_err(|rejection| query_error(&rejection))?;
+    let provider = state.providers.get(provider_id).ok_or_else(unknown_provider)?;
+    let attempt = attempt.ok_or_else(|| {
+        bad_state("oauth_state_missing", "this login was not started in this browser, or it took too long")
+    })?;
+    if let Some(error) = &query.error {
+        let description = query.error_description.as_deref().unwrap_or("no reason given");
+        let detail: String = format!("{error}: {description}").chars().take(200).collect();
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "oauth_denied",
+            format!("the login provider did not log you in ({detail})"),
+        ));
+    }
+    if attempt.provider != provider.id {
+        return Err(bad_state("oauth_state_mismatch", "this login was started with another provider"));
+    }
+    if attempt.expires_at < time::OffsetDateTime::now_utc().unix_timestamp() {
+        return Err(bad_state("oauth_state_expired", "this login took too long"));
+    }
+    let state_matches =
+        query.state.as_deref().is_some_and(|got| bool::from(got.as_bytes().ct_eq(attempt.state.as_bytes())));
+    if !state_matches {
+        return Err(bad_state("oauth_state_mismatch", "the login's state does not match the one this browser started"));
+    }
+    let code = query.code.ok_or_else(|| bad_state("oauth_code_missing", "the provider sent no code"))?;
+    let profile = state.providers.complete(provider, &attempt, code).await?;
+
+    let token = NewToken::generate(TokenKind::Session);
+    let mut tx = state.pool.begin().await?;
+    let (user, created) = db::oauth::login_user(&mut tx, &profile).await?;
+    let session = db::auth::create_session(&mut *tx, user.id, &token.hash, state.config.session_ttl()).await?;
+    db::audit::record(
+        &mut *tx,
+        &AuditEntry {
+            community_id: None,
+            actor_id: Some(user.id),
+            action: "auth.login",
+            target: Some(("session", session.0)),
+            details: serde_json::json!({"provider": provider.id, "new_user": created}),
+            ip: Some(client.0),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    tracing::info!(user_id = %user.id, provider = %provider.id, created, "oauth login");
+
+    let cookie = session_cookie(&state.config, &token.plaintext)?;
+    let wants_json = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("application/json"));
+    let mut response = if wants_json {
+        Json(LoginResponse { token: token.plaintext, user }).into_response()
+    } else {
+        // A page, not a redirect: the session cookie is SameSite=Strict, and a redirect
+        // that ends a cross-site chain (from the provider) would arrive without it.
+        let target = escape_attribute(&attempt.redirect);
+        Html(format!(
+            "<!doctype html><meta charset=\"utf-8\"><meta http-equiv=\"refresh\" content=\"0;url={target}\">\
+             <title>Signed in</title><p>Signed in. <a href=\"{target}\">Continue</a></p>"
+        ))
+        .into_response()
+    };
+    response.headers_mut().insert(header::SET_COOKIE, cookie);
+    Ok(response)
+}
+
+/// HTML-attribute escaping for the (already local) redirect path.
+fn escape_attribute(raw: &str) -> String {
+    raw.chars()
+        .map(|c| match c {
+            '&' => "&amp;".to_owned(),
+            '"' => "&quot;".to_owned(),
+            '<' => "&lt;".to_owned(),
+            '>' => "&gt;".to_owned(),
+            '\'' => "&#39;".to_owned(),
+            other => other.to_string(),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_local_paths_are_redirect_targets() {
+        assert_eq!(local_path(Some("/c/acme?x=1")), "/c/acme?x=1");
+        for bad in ["//evil.example", "/\\evil.example", "https://evil.example", "c/acme", ""] {
+            assert_eq!(local_path(Some(bad)), "/", "{bad}");
+        }
+        assert_eq!(local_path(None), "/");
+    }
+
+    #[test]
+    fn redirect_targets_are_escaped_for_html() {
+        assert_eq!(escape_attribute("/a?b=\"<x>\"&c='d'"), "/a?b=&quot;&lt;x&gt;&quot;&amp;c=&#39;d&#39;");
+    }
+}

@@ -1,0 +1,128 @@
+//! Sessions end when asked: logout revokes at once through this gateway, a session revoked
+//! elsewhere stops working within 5 s (the gateway's token cache is bounded), an open
+//! terminal stream of a revoked session ends, and its reconnect is told 204.
+
+use std::time::{Duration, Instant};
+
+use ajet_shared::db;
+use futures::StreamExt as _;
+use reqwest::StatusCode;
+
+use crate::gateway::{echo_server, error_code};
+use crate::stack::Stack;
+
+/// Polls `GET path` through the gateway with `token` until it answers `wanted`; returns
+/// how long that took, or panics after `limit`.
+async fn until_status(stack: &Stack, path: &str, token: &str, wanted: StatusCode, limit: Duration) -> Duration {
+    let http = reqwest::Client::new();
+    let started = Instant::now();
+    loop {
+        let response =
+            http.get(format!("{}{path}", stack.gateway.base_url())).bearer_auth(token).send().await.expect("answers");
+        if response.status() == wanted {
+            return started.elapsed();
+        }
+        assert!(started.elapsed() < limit, "{path} still answers {} after {limit:?}", response.status());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn audit_actions(stack: &Stack) -> Vec<String> {
+    sqlx::query_scalar("SELECT action FROM audit_log ORDER BY id").fetch_all(&stack.db.pool).await.expect("audit rows")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logout_revokes_the_session_everywhere_and_ends_its_open_stream() {
+    let stack = Stack::start().await;
+    let alice = stack.login("alice").await;
+    let token = alice.token().expect("token").to_owned();
+    alice.me().await.expect("the session works");
+    let mut stream = alice.sse("/tui/events", None).await.expect("stream opens");
+
+    let logout = alice.request(reqwest::Method::POST, "/auth/logout").send().await.expect("answers");
+    assert_eq!(logout.status(), StatusCode::NO_CONTENT);
+    let cookie = logout.headers()["set-cookie"].to_str().expect("ascii");
+    assert!(cookie.starts_with("ajet_session=;") && cookie.contains("Max-Age=0"), "the cookie is cleared: {cookie}");
+    let logged_out = Instant::now();
+
+    let err = alice.me().await.expect_err("refused right after logout");
+    assert_eq!(err.status(), Some(StatusCode::UNAUTHORIZED));
+    assert_eq!(err.code(), Some("token_revoked"));
+    let err = alice.sse("/tui/events", None).await.err().expect("a new stream is refused");
+    assert_eq!(err.status(), Some(StatusCode::UNAUTHORIZED));
+
+    // The stream that was open ends, with no further events.
+    let end = tokio::time::timeout(Duration::from_secs(5), stream.next()).await;
+    match end {
+        Ok(None | Some(Err(_))) => {}
+        Ok(Some(Ok(event))) => panic!("no event after logout, got {event:?}"),
+        Err(_) => panic!("the stream of a revoked session is still open 5 s after logout"),
+    }
+    assert!(logged_out.elapsed() < Duration::from_secs(5));
+
+    // Logging out again is harmless; a revoked token straight at tui-sm gets 204 (stop
+    // retrying), a token that never existed 401.
+    let again = alice.request(reqwest::Method::POST, "/auth/logout").send().await.expect("answers");
+    assert_eq!(again.status(), StatusCode::NO_CONTENT);
+    let http = reqwest::Client::new();
+    let direct =
+        http.get(format!("{}/tui/events", stack.config.tui_url)).bearer_auth(&token).send().await.expect("answers");
+    assert_eq!(direct.status(), StatusCode::NO_CONTENT);
+    let bogus = format!("ajs_{}", "A".repeat(43));
+    let direct =
+        http.get(format!("{}/tui/events", stack.config.tui_url)).bearer_auth(&bogus).send().await.expect("answers");
+    assert_eq!(direct.status(), StatusCode::UNAUTHORIZED);
+
+    assert_eq!(audit_actions(&stack).await, ["auth.login", "auth.logout"], "one row each, the repeat logs nothing");
+    stack.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_revoked_elsewhere_stops_working_through_the_gateway_within_5_s() {
+    let echo = echo_server().await;
+    let stack = Stack::start_with(|config| config.web_url = echo).await;
+    let alice = stack.login("alice").await;
+    let token = alice.token().expect("token").to_owned();
+    // The gateway validates and caches the token; the echo upstream checks nothing itself.
+    until_status(&stack, "/anything", &token, StatusCode::OK, Duration::ZERO).await;
+    let mut stream = alice.sse("/tui/events", None).await.expect("stream opens");
+
+    // As another gateway instance (or an admin) would.
+    db::auth::revoke_session(&stack.db.pool, &token).await.expect("revoke").expect("a live session");
+    let took = until_status(&stack, "/anything", &token, StatusCode::UNAUTHORIZED, Duration::from_secs(5)).await;
+    println!("a session revoked elsewhere was refused by the gateway after {took:?}");
+    until_status(&stack, "/api/me", &token, StatusCode::UNAUTHORIZED, Duration::ZERO).await;
+    let response = alice.request(reqwest::Method::GET, "/tui/events").send().await.expect("answers");
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(error_code(response).await, "token_revoked");
+    let end = tokio::time::timeout(Duration::from_secs(5), stream.next()).await;
+    assert!(matches!(end, Ok(None | Some(Err(_)))), "the open stream ended within 5 s: {end:?}");
+    stack.stop().await;
+}
+
+#[tokio::test]
+async fn cookie_logout_clears_the_cookie_and_refuses_other_sites() {
+    let stack = Stack::start().await;
+    let login = stack.gateway.dev_login("alice").await.expect("login");
+    let http = reqwest::Client::new();
+    let logout = |origin: &'static str| {
+        http.post(format!("{}/auth/logout", stack.gateway.base_url()))
+            .header("cookie", format!("ajet_session={}", login.token))
+            .header("origin", origin)
+            .send()
+    };
+    let refused = logout("https://evil.example").await.expect("answers");
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    assert_eq!(error_code(refused).await, "cross_site_request");
+    stack.gateway.with_token(&login.token).me().await.expect("still logged in");
+
+    let ours: &'static str = String::leak(stack.config.public_url.clone());
+    let done = logout(ours).await.expect("answers");
+    assert_eq!(done.status(), StatusCode::NO_CONTENT);
+    let err = stack.gateway.with_token(&login.token).me().await.expect_err("logged out");
+    assert_eq!(err.status(), Some(StatusCode::UNAUTHORIZED));
+
+    let nothing = http.post(format!("{}/auth/logout", stack.gateway.base_url())).send().await.expect("answers");
+    assert_eq!(nothing.status(), StatusCode::UNAUTHORIZED);
+    stack.stop().await;
+}
