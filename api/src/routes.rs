@@ -9,6 +9,7 @@ mod invites;
 mod me;
 mod messages;
 mod presence;
+mod tokens;
 
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
@@ -34,6 +35,7 @@ use crate::state::AppState;
         invites::create_invite, invites::accept_invite, invites::list_invites, invites::revoke_invite,
         dms::list_dms, dms::open_dm,
         presence::heartbeat, presence::get_presence,
+        tokens::create_token, tokens::list_tokens, tokens::revoke_token,
         openapi_json,
     ),
     modifiers(&BearerAuth)
@@ -89,5 +91,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/dms", get(dms::list_dms).post(dms::open_dm))
         .route("/api/heartbeat", post(presence::heartbeat))
         .route("/api/presence", get(presence::get_presence))
+        .route("/api/tokens", get(tokens::list_tokens).post(tokens::create_token))
+        .route("/api/tokens/{id}", axum::routing::delete(tokens::revoke_token))
         .route("/api/openapi.json", get(openapi_json))
 }

@@ -11,6 +11,7 @@ pub mod mentions;
 pub mod messages;
 pub mod oauth;
 pub mod outbox;
+pub mod tokens;
 pub mod users;
 
 use std::time::Duration;

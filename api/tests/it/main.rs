@@ -8,3 +8,4 @@ mod matrix;
 mod messages;
 mod openapi;
 mod storage;
+mod tokens;

@@ -61,6 +61,9 @@ const MATRIX: &[(&str, &str, &str, [u16; 7])] = &[
     ("POST", "/api/dms", r#"{"user_ids":["{member_id}"]}"#, [401, 201, 201, 201, 201, 201, 201]),
     ("GET", "/api/presence?user_ids={member_id}", "", [401, 200, 200, 200, 200, 200, 200]),
     ("POST", "/api/heartbeat", "", [401, 204, 204, 204, 204, 204, 204]),
+    ("POST", "/api/tokens", r#"{"name":"bot","scopes":["read"]}"#, [401, 201, 201, 201, 201, 201, 201]),
+    ("GET", "/api/tokens", "", [401, 200, 200, 200, 200, 200, 200]),
+    ("DELETE", "/api/tokens/{member_id}", "", [401, 404, 404, 404, 404, 404, 404]),
     // Deleting: only the author (channel_member) or an admin; then it stays deleted.
     ("DELETE", "/api/messages/{M}", "", [401, 404, 403, 204, 204, 204, 404]),
     // Joining changes membership, so it comes last.

@@ -46,6 +46,9 @@ const ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/dms"),
     ("POST", "/api/heartbeat"),
     ("GET", "/api/presence"),
+    ("GET", "/api/tokens"),
+    ("POST", "/api/tokens"),
+    ("DELETE", "/api/tokens/{id}"),
     ("GET", "/api/openapi.json"),
 ];
 

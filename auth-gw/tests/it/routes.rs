@@ -77,7 +77,13 @@ const ROUTES: &[(Service, &str, &str, Access)] = &[
     (Api, "POST", "/api/dms", SignedIn),
     (Api, "POST", "/api/heartbeat", SignedIn),
     (Api, "GET", "/api/presence", SignedIn),
+    (Api, "GET", "/api/tokens", SignedIn),
+    (Api, "POST", "/api/tokens", SignedIn),
+    (Api, "DELETE", "/api/tokens/{id}", SignedIn),
     (Api, "GET", "/api/openapi.json", SignedIn),
+    (Api, "GET", "/api/tokens", SignedIn),
+    (Api, "POST", "/api/tokens", SignedIn),
+    (Api, "DELETE", "/api/tokens/{id}", SignedIn),
     (Api, "GET", "/api/openapi.json", SignedIn),
     // tui-sm (tui-sm/src/routes.rs).
     (Tui, "GET", "/tui/events", SignedIn),

@@ -1,0 +1,124 @@
+//! API tokens: created (secret shown once), listed and revoked by their owner. A token can
+//! only mint tokens within its own scopes, and only with `admin` (sessions have all).
+
+use std::time::Duration;
+
+use ajet_shared::api::ErrorBody;
+use ajet_shared::api::wire::{ApiToken, CreateTokenRequest, CreatedToken, Page, PageInfo};
+use ajet_shared::auth::{NewToken, TokenKind};
+use ajet_shared::db::audit::AuditEntry;
+use ajet_shared::db::{self, PgPool};
+use ajet_shared::domain::ids::ApiTokenId;
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use time::OffsetDateTime;
+
+use crate::error::{ApiError, ApiResult, on_constraint};
+use crate::extract::{AuthUser, Body, Path};
+
+const SCOPES: [&str; 3] = ["read", "write", "admin"];
+const MAX_NAME_CHARS: usize = 64;
+
+fn require_admin_scope(auth: &AuthUser) -> Result<(), ApiError> {
+    if auth.0.scopes.admin {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(
+            "insufficient_scope",
+            "managing tokens needs a session or a token with the `admin` scope",
+        ))
+    }
+}
+
+#[utoipa::path(post, path = "/api/tokens", tag = "api", summary = "Create an API token (its secret is shown once)", request_body = CreateTokenRequest, responses((status = 201, description = "created", body = CreatedToken), (status = 400, description = "invalid name or scopes", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "scopes beyond the caller's", body = ErrorBody), (status = 409, description = "name in use", body = ErrorBody)), security(("bearer" = [])))]
+pub async fn create_token(
+    State(pool): State<PgPool>,
+    auth: AuthUser,
+    Body(request): Body<CreateTokenRequest>,
+) -> ApiResult<(StatusCode, Json<CreatedToken>)> {
+    require_admin_scope(&auth)?;
+    let name = request.name.trim();
+    if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
+        return Err(ApiError::bad_request("invalid_name", format!("name: must be 1 to {MAX_NAME_CHARS} characters")));
+    }
+    let mut scopes: Vec<String> = Vec::new();
+    for scope in &request.scopes {
+        if !SCOPES.contains(&scope.as_str()) {
+            return Err(ApiError::bad_request(
+                "invalid_scope",
+                format!("scopes: `{scope}` is not one of read, write, admin"),
+            ));
+        }
+        if !scopes.contains(scope) {
+            scopes.push(scope.clone());
+        }
+    }
+    if scopes.is_empty() {
+        return Err(ApiError::bad_request("invalid_scope", "scopes: give at least one of read, write, admin"));
+    }
+    let held = auth.0.scopes;
+    let exceeds = scopes.iter().any(|s| match s.as_str() {
+        "read" => !held.read,
+        "write" => !held.write,
+        _ => !held.admin,
+    });
+    if exceeds {
+        return Err(ApiError::forbidden("insufficient_scope", "a token cannot grant more than its creator holds"));
+    }
+    if request.expires_in_days == Some(0) {
+        return Err(ApiError::bad_request("invalid_expiry", "expires_in_days: must be at least 1"));
+    }
+    let expires_at =
+        request.expires_in_days.map(|days| OffsetDateTime::now_utc() + Duration::from_secs(u64::from(days) * 86_400));
+    let token = NewToken::generate(TokenKind::Api);
+    let mut tx = pool.begin().await?;
+    let info =
+        db::tokens::create(&mut *tx, auth.id(), name, &token.hash, &scopes, expires_at).await.map_err(|err| {
+            on_constraint(err, "api_tokens_name_unique", || {
+                ApiError::conflict("token_name_taken", "name: you already have a token with this name")
+            })
+        })?;
+    let entry = AuditEntry {
+        community_id: None,
+        actor_id: Some(auth.id()),
+        action: "token.create",
+        target: Some(("api_token", info.id.as_uuid())),
+        details: serde_json::json!({"name": info.name, "scopes": info.scopes}),
+        ip: None,
+    };
+    db::audit::record(&mut *tx, &entry).await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(CreatedToken { token: token.plaintext, info })))
+}
+
+#[utoipa::path(get, path = "/api/tokens", tag = "api", summary = "My API tokens (without secrets)", responses((status = 200, description = "newest first", body = Page<ApiToken>), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "needs the admin scope", body = ErrorBody)), security(("bearer" = [])))]
+pub async fn list_tokens(State(pool): State<PgPool>, auth: AuthUser) -> ApiResult<Json<Page<ApiToken>>> {
+    require_admin_scope(&auth)?;
+    let data = db::tokens::list(&pool, auth.id()).await?;
+    Ok(Json(Page { data, page: PageInfo::default() }))
+}
+
+#[utoipa::path(delete, path = "/api/tokens/{id}", tag = "api", summary = "Revoke one of my API tokens", params(("id" = String, Path, description = "the token id")), responses((status = 204, description = "revoked"), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "needs the admin scope", body = ErrorBody), (status = 404, description = "no such token of mine", body = ErrorBody)), security(("bearer" = [])))]
+pub async fn revoke_token(
+    State(pool): State<PgPool>,
+    auth: AuthUser,
+    Path(id): Path<ApiTokenId>,
+) -> ApiResult<StatusCode> {
+    require_admin_scope(&auth)?;
+    let mut tx = pool.begin().await?;
+    if !db::tokens::revoke(&mut *tx, auth.id(), id).await? {
+        return Err(ApiError::not_found("token_not_found", "you have no such token"));
+    }
+    let entry = AuditEntry {
+        community_id: None,
+        actor_id: Some(auth.id()),
+        action: "token.revoke",
+        target: Some(("api_token", id.as_uuid())),
+        details: serde_json::json!({}),
+        ip: None,
+    };
+    db::audit::record(&mut *tx, &entry).await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
