@@ -1,0 +1,66 @@
+//! API tokens through the gateway: a scoped token is judged the same by the gateway, the
+//! api and tui-sm; a wrong scope, an expired or a revoked token is refused with its reason.
+
+use std::time::{Duration, Instant};
+
+use ajet_shared::api::wire::{CreateCommunityRequest, CreatedToken};
+use ajet_shared::client::ApiClient;
+use reqwest::{Method, StatusCode};
+
+use crate::stack::Stack;
+
+async fn create_token(client: &ApiClient, name: &str, scopes: &[&str]) -> CreatedToken {
+    let response = client
+        .request(Method::POST, "/api/tokens")
+        .json(&serde_json::json!({"name": name, "scopes": scopes}))
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(response.status(), StatusCode::CREATED);
+    response.json().await.expect("json")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_tokens_work_everywhere_within_their_scope_until_revoked_or_expired() {
+    let stack = Stack::start().await;
+    let alice = stack.login("alice").await;
+    let reader = create_token(&alice, "reader", &["read"]).await;
+    let bot = stack.gateway.with_token(&reader.token);
+    let direct = ApiClient::new(stack.config.api_url.clone()).expect("client").with_token(&reader.token);
+
+    assert_eq!(bot.me().await.expect("through the gateway").user.username, "alice");
+    assert_eq!(direct.me().await.expect("straight to the api").user.username, "alice");
+    bot.sse("/tui/events", None).await.expect("tui-sm accepts it too");
+    for client in [&bot, &direct] {
+        let err = client
+            .create_community(&CreateCommunityRequest { name: "X".into(), slug: "xx".into(), description: None })
+            .await
+            .expect_err("read-only");
+        assert_eq!((err.status(), err.code()), (Some(StatusCode::FORBIDDEN), Some("insufficient_scope")));
+    }
+
+    let expiring = create_token(&alice, "expiring", &["read", "write"]).await;
+    sqlx::query("UPDATE api_tokens SET created_at = now() - interval '2 days', expires_at = now() - interval '1 day' WHERE id = $1")
+        .bind(expiring.info.id)
+        .execute(&stack.db.pool)
+        .await
+        .expect("age it");
+    let err = stack.gateway.with_token(&expiring.token).me().await.expect_err("expired");
+    assert_eq!((err.status(), err.code()), (Some(StatusCode::UNAUTHORIZED), Some("token_expired")));
+
+    let revoked =
+        alice.request(Method::DELETE, &format!("/api/tokens/{}", reader.info.id)).send().await.expect("revoke");
+    assert_eq!(revoked.status(), StatusCode::NO_CONTENT);
+    let started = Instant::now();
+    loop {
+        match bot.me().await {
+            Err(err) if err.status() == Some(StatusCode::UNAUTHORIZED) => {
+                assert_eq!(err.code(), Some("token_revoked"));
+                break;
+            }
+            _ => assert!(started.elapsed() < Duration::from_secs(5), "a revoked token still works after 5 s"),
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    stack.stop().await;
+}
