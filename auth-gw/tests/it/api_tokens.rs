@@ -30,7 +30,8 @@ async fn api_tokens_work_everywhere_within_their_scope_until_revoked_or_expired(
 
     assert_eq!(bot.me().await.expect("through the gateway").user.username, "alice");
     assert_eq!(direct.me().await.expect("straight to the api").user.username, "alice");
-    bot.sse("/tui/events", None).await.expect("tui-sm accepts it too");
+    let stream = bot.sse("/tui/events", None).await.expect("tui-sm accepts it too");
+    drop(stream);
     for client in [&bot, &direct] {
         let err = client
             .create_community(&CreateCommunityRequest { name: "X".into(), slug: "xx".into(), description: None })
