@@ -90,6 +90,30 @@ pub struct Registration {
     pub events: mpsc::Receiver<Arc<HubEvent>>,
 }
 
+impl Registration {
+    /// Replaces the subjects this connection receives (access changed). Events of dropped
+    /// subjects stop at once; added subjects deliver from now on.
+    pub fn resubscribe(&self, subjects: Vec<String>) {
+        let mut routes = self.hub.routes.lock().unwrap_or_else(PoisonError::into_inner);
+        let Some(connection) = routes.connections.get_mut(&self.id) else { return };
+        if connection.subjects == subjects {
+            return;
+        }
+        let old = std::mem::replace(&mut connection.subjects, subjects.clone());
+        for subject in old.iter().filter(|s| !subjects.contains(s)) {
+            if let Some(ids) = routes.by_subject.get_mut(subject) {
+                ids.remove(&self.id);
+                if ids.is_empty() {
+                    routes.by_subject.remove(subject);
+                }
+            }
+        }
+        for subject in subjects {
+            routes.by_subject.entry(subject).or_default().insert(self.id);
+        }
+    }
+}
+
 impl Drop for Registration {
     fn drop(&mut self) {
         self.hub.routes.lock().unwrap_or_else(PoisonError::into_inner).remove(self.id);
@@ -230,6 +254,19 @@ mod tests {
         assert!(slow.events.recv().await.is_none(), "the overflowing connection is closed, not left half-subscribed");
         assert_eq!(other.events.recv().await.expect("delivered").seq, 1);
         assert_eq!(other.events.recv().await.expect("delivered").seq, 2);
+    }
+
+    #[tokio::test]
+    async fn resubscribing_moves_a_connection_between_subjects() {
+        let hub = Hub::default();
+        let mut registration = hub.register(vec!["a".into(), "b".into()], 8);
+        registration.resubscribe(vec!["b".into(), "c".into()]);
+        hub.dispatch("a", &event(1));
+        hub.dispatch("b", &event(2));
+        hub.dispatch("c", &event(3));
+        assert_eq!(registration.events.recv().await.expect("b").seq, 2);
+        assert_eq!(registration.events.recv().await.expect("c").seq, 3);
+        assert!(hub.routes.lock().expect("lock").by_subject.get("a").is_none(), "nobody is left on a");
     }
 
     #[tokio::test]

@@ -13,6 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ajet_shared::api::ApiError;
+use ajet_shared::api::wire::Me;
 use ajet_shared::auth::bearer;
 use ajet_shared::client::{ApiClient, ClientError};
 use ajet_shared::config::Config;
@@ -53,12 +54,30 @@ fn upstream_error(err: &ClientError) -> ApiError {
     }
 }
 
-/// True when the api refuses the stream's token (revoked, expired, its user gone). An api
-/// that is unreachable or slow does not end streams: the next check decides.
-async fn token_refused(api: &ApiClient, within: Duration) -> bool {
+/// What a periodic re-check of the stream's token found.
+enum Recheck {
+    /// The api refuses the token (revoked, expired, its user gone): end the stream.
+    Refused,
+    /// The subjects the user may see now.
+    Allowed(Vec<String>),
+    /// The api is unreachable or slow: keep going, the next check decides.
+    Unknown,
+}
+
+/// Exactly what a user may see: their communities' public events, their own private
+/// channels and DMs, and their own notifications.
+fn visible_subjects(me: &Me) -> Vec<String> {
+    let mut subjects: Vec<String> = me.communities.iter().map(|c| subject::community(c.id)).collect();
+    subjects.extend(me.private_channels.iter().map(|c| subject::of_channel(c.id, c.kind, c.community_id)));
+    subjects.push(subject::notifications(me.user.id));
+    subjects
+}
+
+async fn recheck(api: &ApiClient, within: Duration) -> Recheck {
     match tokio::time::timeout(within, api.me()).await {
-        Ok(Err(err)) => err.status() == Some(StatusCode::UNAUTHORIZED),
-        Ok(Ok(_)) | Err(_) => false,
+        Ok(Ok(me)) => Recheck::Allowed(visible_subjects(&me)),
+        Ok(Err(err)) if err.status() == Some(StatusCode::UNAUTHORIZED) => Recheck::Refused,
+        Ok(Err(_)) | Err(_) => Recheck::Unknown,
     }
 }
 
@@ -81,11 +100,7 @@ pub async fn stream_events(
         Err(err) if err.code() == Some("token_revoked") => return Ok(StatusCode::NO_CONTENT.into_response()),
         Err(err) => return Err(upstream_error(&err)),
     };
-    // Exactly what this user may see: their communities' public events, their own private
-    // channels and DMs, and their own notifications.
-    let mut subjects: Vec<String> = me.communities.iter().map(|c| subject::community(c.id)).collect();
-    subjects.extend(me.private_channels.iter().map(|c| subject::of_channel(c.id, c.kind, c.community_id)));
-    subjects.push(subject::notifications(me.user.id));
+    let subjects = visible_subjects(&me);
 
     // (1) Live events queue up from here on.
     let mut registration = hub.register(subjects.clone(), config.sse_queue_len);
@@ -140,19 +155,21 @@ pub async fn stream_events(
             None => {}
         }
         // (3) Live, with the monotonic check as the whole dedupe rule.
-        let mut recheck = tokio::time::interval_at(tokio::time::Instant::now() + recheck_every, recheck_every);
-        recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + recheck_every, recheck_every);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
                 () = shutdown.cancelled() => {
                     yield Ok(Event::default().retry(Duration::from_secs(1)).comment("server restarting"));
                     return;
                 }
-                _ = recheck.tick() => {
-                    if token_refused(&api, recheck_every).await {
-                        return;
-                    }
-                }
+                _ = ticks.tick() => match recheck(&api, recheck_every).await {
+                    Recheck::Refused => return,
+                    // Joined or left a community or private channel, kicked, removed: the
+                    // connection follows within one re-check.
+                    Recheck::Allowed(now) => registration.resubscribe(now),
+                    Recheck::Unknown => {}
+                },
                 next = registration.events.recv() => match next {
                     Some(event) if event.seq > last_sent => {
                         last_sent = event.seq;

@@ -1,0 +1,108 @@
+//! Live streams follow access changes: removed from a private channel, a user stops
+//! receiving its events within one re-check; invited into a community, they start.
+
+use std::time::Duration;
+
+use ajet_shared::api::wire::{
+    ChannelKind, CreateChannelRequest, CreateCommunityRequest, CreateInviteRequest, CreateMessageRequest,
+};
+use ajet_shared::client::{ClientError, SseEvent};
+use ajet_shared::events::{Event, EventPayload};
+use futures::StreamExt as _;
+use futures::stream::BoxStream;
+use reqwest::Method;
+
+use crate::stack::Stack;
+
+/// The bodies of the `message.created` events on `stream` until `marker` arrives.
+async fn bodies_until(stream: &mut BoxStream<'static, Result<SseEvent, ClientError>>, marker: &str) -> Vec<String> {
+    let mut bodies = Vec::new();
+    loop {
+        let event = tokio::time::timeout(Duration::from_secs(10), stream.next())
+            .await
+            .expect("an event within 10 s")
+            .expect("open")
+            .expect("well-formed");
+        if event.event != "message.created" {
+            continue;
+        }
+        let envelope: Event = serde_json::from_str(&event.data).expect("envelope");
+        let EventPayload::MessageCreated(message) = envelope.payload else { panic!("type and payload disagree") };
+        if message.body_md == marker {
+            return bodies;
+        }
+        bodies.push(message.body_md);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_follows_removal_from_a_private_channel_and_joining_a_community() {
+    let stack = Stack::start_with(|config| config.sse_auth_recheck_secs = 1).await;
+    let alice = stack.login("alice").await;
+    let bob = stack.login("bob").await;
+    let community = alice
+        .create_community(&CreateCommunityRequest { name: "Acme".into(), slug: "acme".into(), description: None })
+        .await
+        .expect("community");
+    let invite = alice.create_invite(community.id, &CreateInviteRequest::default()).await.expect("invite");
+    bob.accept_invite(&invite.code).await.expect("joined");
+    let public = alice
+        .create_channel(community.id, &CreateChannelRequest { name: "dev".into(), topic: None, kind: None })
+        .await
+        .expect("public");
+    let secret = alice
+        .create_channel(
+            community.id,
+            &CreateChannelRequest { name: "secret".into(), topic: None, kind: Some(ChannelKind::Private) },
+        )
+        .await
+        .expect("private");
+    let bob_id = bob.me().await.expect("me").user.id;
+    alice
+        .request(Method::POST, &format!("/api/channels/{}/members", secret.id))
+        .json(&serde_json::json!({"user_id": bob_id}))
+        .send()
+        .await
+        .expect("add")
+        .error_for_status()
+        .expect("added");
+    let say = |channel, body: &str| {
+        let alice = alice.clone();
+        let request = CreateMessageRequest { body_md: body.into(), parent_id: None, client_msg_id: None };
+        async move { alice.send_message(channel, &request).await.expect("sent") }
+    };
+
+    let mut stream = bob.sse("/tui/events", None).await.expect("stream");
+    say(secret.id, "for bob's eyes").await;
+    say(public.id, "marker 1").await;
+    assert_eq!(bodies_until(&mut stream, "marker 1").await, ["for bob's eyes"]);
+
+    let removed = alice
+        .request(Method::DELETE, &format!("/api/channels/{}/members/{bob_id}", secret.id))
+        .send()
+        .await
+        .expect("remove");
+    assert_eq!(removed.status(), 204);
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    say(secret.id, "not for bob any more").await;
+    say(public.id, "marker 2").await;
+    assert!(bodies_until(&mut stream, "marker 2").await.is_empty(), "a removed member receives nothing of the channel");
+
+    let other = alice
+        .create_community(&CreateCommunityRequest { name: "Other".into(), slug: "other".into(), description: None })
+        .await
+        .expect("second community");
+    let general =
+        alice.request(Method::GET, &format!("/api/communities/{}/channels", other.id)).send().await.expect("list");
+    let general: serde_json::Value = general.json().await.expect("json");
+    let general_id = general["data"][0]["id"].as_str().expect("general").parse().expect("id");
+    let invite = alice.create_invite(other.id, &CreateInviteRequest::default()).await.expect("invite");
+    bob.accept_invite(&invite.code).await.expect("joined");
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    say(general_id, "welcome").await;
+    say(public.id, "marker 3").await;
+    let mut seen = bodies_until(&mut stream, "marker 3").await;
+    seen.sort();
+    assert_eq!(seen, ["welcome"], "the new community's events arrive on the open stream");
+    stack.stop().await;
+}
