@@ -350,3 +350,29 @@ async fn a_heartbeat_makes_a_user_online() {
     let bad = call(&bob, Method::GET, "/api/presence?user_ids=nope", None).await;
     assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn a_private_channel_records_mentions_only_of_its_members() {
+    let api = Api::start().await;
+    let (alice, bob, _public) = setup(&api).await;
+    let community = alice.me().await.expect("me").communities[0].id;
+    let secret = alice
+        .create_channel(
+            community,
+            &CreateChannelRequest {
+                name: "secret".into(),
+                topic: None,
+                kind: Some(ajet_shared::api::wire::ChannelKind::Private),
+            },
+        )
+        .await
+        .expect("private");
+    send(&alice, &secret, "hey @bob and @alice", None).await;
+    drop(bob);
+    let mentioned: Vec<String> =
+        sqlx::query_scalar("SELECT u.username FROM mentions m JOIN users u ON u.id = m.user_id ORDER BY u.username")
+            .fetch_all(&api.db.pool)
+            .await
+            .expect("mentions");
+    assert_eq!(mentioned, ["alice"], "bob is not in the channel, so nothing about it reaches him");
+}

@@ -6,7 +6,9 @@ use crate::domain::ids::{ChannelId, MessageId};
 use crate::mentions::Mentions;
 
 /// Records `mentions` of `message` in `channel`. Usernames resolve among the channel's
-/// members and its community's members; channel names among the community's channels.
+/// members and, for a public channel, its community's members (who can read it); so a
+/// private channel never records a mention of someone outside it. Channel names resolve
+/// among the community's public channels.
 /// Unknown names are plain text and record nothing.
 pub async fn record(
     tx: &mut PgConnection,
@@ -21,7 +23,7 @@ pub async fn record(
              WHERE u.username = ANY($3) AND (
                  EXISTS (SELECT 1 FROM channel_members cm WHERE cm.channel_id = $2 AND cm.user_id = u.id)
                  OR EXISTS (SELECT 1 FROM community_members m JOIN channels c ON c.community_id = m.community_id
-                            WHERE c.id = $2 AND m.user_id = u.id))
+                            WHERE c.id = $2 AND c.kind = 'public' AND m.user_id = u.id))
              ON CONFLICT DO NOTHING",
         )
         .bind(message)
