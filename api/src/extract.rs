@@ -7,7 +7,9 @@ use ajet_shared::auth::{Identity, bearer};
 use ajet_shared::config::Config;
 use ajet_shared::db::{self, PgPool};
 use ajet_shared::domain::ids::UserId;
+use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRef, FromRequest, FromRequestParts, Request};
+use axum::http::StatusCode;
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
@@ -75,7 +77,15 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
         match axum::Json::<T>::from_request(request, state).await {
             Ok(axum::Json(value)) => Ok(Self(value)),
-            Err(rejection) => Err(ApiError::new(rejection.status(), "invalid_body", rejection.body_text())),
+            // Malformed or mistyped JSON is a validation error (400); a wrong content type
+            // or an unreadable body keeps axum's status (415, 413).
+            Err(rejection) => {
+                let status = match rejection {
+                    JsonRejection::JsonDataError(_) | JsonRejection::JsonSyntaxError(_) => StatusCode::BAD_REQUEST,
+                    _ => rejection.status(),
+                };
+                Err(ApiError::new(status, "invalid_body", rejection.body_text()))
+            }
         }
     }
 }

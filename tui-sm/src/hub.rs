@@ -24,6 +24,8 @@ use tokio_util::sync::CancellationToken;
 #[derive(Debug)]
 pub struct HubEvent {
     pub seq: u64,
+    /// The subject it travelled on (what a connection must be allowed to see).
+    pub subject: String,
     pub event_type: String,
     /// The JSON envelope.
     pub data: String,
@@ -38,7 +40,7 @@ impl HubEvent {
         }
         let data = std::str::from_utf8(&delivered.payload).ok()?.to_owned();
         let TypeOnly { event_type } = serde_json::from_str(&data).ok()?;
-        Some(Self { seq: delivered.seq, event_type, data })
+        Some(Self { seq: delivered.seq, subject: delivered.subject.clone(), event_type, data })
     }
 }
 
@@ -239,7 +241,7 @@ mod tests {
     use super::*;
 
     fn event(seq: u64) -> Arc<HubEvent> {
-        Arc::new(HubEvent { seq, event_type: "message.created".into(), data: "{}".into() })
+        Arc::new(HubEvent { seq, subject: "a".into(), event_type: "message.created".into(), data: "{}".into() })
     }
 
     #[tokio::test]

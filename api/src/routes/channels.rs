@@ -249,6 +249,9 @@ pub async fn add_member(
     let added = db::channels::add_member(&mut tx, channel_id, request.user_id).await?;
     let member = Member { user, channel_id: Some(channel_id) };
     if added {
+        // The added member's open streams learn at once (their own subject), subscribe to
+        // the channel and refetch; the channel's members see it on the channel's subject.
+        events::for_user(&mut tx, request.user_id, EventPayload::MemberJoined(member.clone())).await?;
         events::in_channel(&mut tx, &access.channel, auth.id(), EventPayload::MemberJoined(member.clone())).await?;
     }
     tx.commit().await?;
@@ -302,7 +305,13 @@ pub async fn mark_read(
         return Err(ApiError::forbidden("not_a_channel_member", "join the channel first"));
     }
     match db::messages::get(&pool, request.message_id).await? {
-        Some(message) if message.channel_id == channel_id => {}
+        Some(message) if message.channel_id == channel_id && message.parent_id.is_none() => {}
+        Some(message) if message.channel_id == channel_id => {
+            return Err(ApiError::bad_request(
+                "invalid_message",
+                "message_id: the read cursor follows the channel, not a thread reply",
+            ));
+        }
         _ => return Err(ApiError::bad_request("invalid_message", "message_id: not a message of this channel")),
     }
     let cursor = ReadCursor { channel_id, message_id: request.message_id };

@@ -36,6 +36,12 @@ pub async fn open_dm(
     Body(request): Body<CreateDmRequest>,
 ) -> ApiResult<(StatusCode, Json<Channel>)> {
     auth.require_write()?;
+    if request.user_ids.is_empty() {
+        return Err(ApiError::bad_request(
+            "invalid_user_ids",
+            "user_ids: name at least one person (yourself for notes)",
+        ));
+    }
     let mut members: BTreeSet<UserId> = request.user_ids.iter().copied().collect();
     members.insert(auth.id());
     if members.len() > MAX_DM_MEMBERS {
@@ -52,11 +58,12 @@ pub async fn open_dm(
     let (channel, created) = db::channels::get_or_create_dm(&mut tx, &members, auth.id()).await?;
     if created {
         events::in_channel(&mut tx, &channel, auth.id(), EventPayload::ChannelCreated(channel.clone())).await?;
-        for id in &members {
-            if let Some(user) = db::users::get(&mut *tx, *id).await? {
-                let member = Member { user, channel_id: Some(channel.id) };
-                events::in_channel(&mut tx, &channel, auth.id(), EventPayload::MemberJoined(member)).await?;
-            }
+        for user in db::users::get_many(&mut *tx, &members).await? {
+            let member = Member { user, channel_id: Some(channel.id) };
+            // Each member learns of the new DM on their own subject at once (their open
+            // streams subscribe to it and refetch), then everyone sees it on the DM's.
+            events::for_user(&mut tx, member.user.id, EventPayload::MemberJoined(member.clone())).await?;
+            events::in_channel(&mut tx, &channel, auth.id(), EventPayload::MemberJoined(member)).await?;
         }
     }
     tx.commit().await?;

@@ -16,6 +16,7 @@ use rand::RngCore as _;
 use time::OffsetDateTime;
 
 use super::access::{community_role, require_admin};
+use super::communities::resolve;
 use super::events;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{AuthUser, Body, Path};
@@ -32,10 +33,11 @@ fn new_code() -> String {
 pub async fn create_invite(
     State(pool): State<PgPool>,
     auth: AuthUser,
-    Path(community_id): Path<CommunityId>,
+    Path(community): Path<String>,
     Body(request): Body<CreateInviteRequest>,
 ) -> ApiResult<(StatusCode, Json<Invite>)> {
     auth.require_write()?;
+    let community_id = resolve(&pool, &community).await?;
     community_role(&pool, community_id, auth.id()).await?;
     if request.max_uses.is_some_and(|uses| uses < 1) {
         return Err(ApiError::bad_request("invalid_max_uses", "max_uses: must be at least 1"));
@@ -96,9 +98,10 @@ pub async fn list_invites(
 pub async fn revoke_invite(
     State(pool): State<PgPool>,
     auth: AuthUser,
-    Path((community_id, code)): Path<(CommunityId, String)>,
+    Path((community, code)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
     auth.require_write()?;
+    let community_id = resolve(&pool, &community).await?;
     require_admin(community_role(&pool, community_id, auth.id()).await?)?;
     if db::invites::revoke(&pool, community_id, &code).await? {
         Ok(StatusCode::NO_CONTENT)

@@ -206,7 +206,12 @@ pub async fn update_message(
     sqlx::query("DELETE FROM mentions WHERE message_id = $1").bind(id).execute(&mut *tx).await?;
     db::mentions::record(&mut tx, id, message.channel_id, &mentions::parse(body.as_str())).await?;
     db::messages::attach_reactions(&mut *tx, std::slice::from_mut(&mut updated), auth.id()).await?;
-    events::in_channel(&mut tx, &access.channel, auth.id(), EventPayload::MessageUpdated(updated.clone())).await?;
+    // Everyone receives the event: `reacted_by_me` is the editor's and means nothing to them.
+    let mut shared_view = updated.clone();
+    for reaction in &mut shared_view.reactions {
+        reaction.reacted_by_me = false;
+    }
+    events::in_channel(&mut tx, &access.channel, auth.id(), EventPayload::MessageUpdated(shared_view)).await?;
     tx.commit().await?;
     relay.notify();
     Ok(Json(updated))
@@ -235,8 +240,13 @@ pub async fn delete_message(
     if message.deleted_at.is_some() {
         return Ok(StatusCode::NO_CONTENT);
     }
+    if access.channel.archived_at.is_some() {
+        return Err(ApiError::conflict("channel_archived", "this channel is archived; nothing can change in it"));
+    }
     let mut tx = pool.begin().await?;
-    db::messages::soft_delete(&mut tx, &message).await?;
+    if !db::messages::soft_delete(&mut tx, &message).await? {
+        return Ok(StatusCode::NO_CONTENT);
+    }
     let deleted = MessageDeleted { id, channel_id: message.channel_id, parent_id: message.parent_id };
     events::in_channel(&mut tx, &access.channel, auth.id(), EventPayload::MessageDeleted(deleted)).await?;
     tx.commit().await?;

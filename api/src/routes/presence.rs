@@ -62,7 +62,10 @@ pub async fn get_presence(
     if ids.len() > MAX_QUERY {
         return Err(ApiError::bad_request("too_many_user_ids", format!("user_ids: at most {MAX_QUERY} at a time")));
     }
-    let seen = db::users::last_seen(&pool, &ids).await?;
+    // Only people the caller shares a community or channel with; others read as unknown
+    // (offline, never seen), so presence leaks nothing about strangers.
+    let visible = db::users::visible_to(&pool, auth.id(), &ids).await?;
+    let seen = db::users::last_seen(&pool, &visible).await?;
     let now = OffsetDateTime::now_utc();
     let data = ids
         .iter()

@@ -19,6 +19,8 @@ use crate::extract::{AuthUser, Body, Path};
 
 const SCOPES: [&str; 3] = ["read", "write", "admin"];
 const MAX_NAME_CHARS: usize = 64;
+/// Ten years; a token meant to outlive that should simply not expire.
+const MAX_EXPIRY_DAYS: u32 = 3650;
 
 fn require_admin_scope(auth: &AuthUser) -> Result<(), ApiError> {
     if auth.0.scopes.admin {
@@ -66,8 +68,11 @@ pub async fn create_token(
     if exceeds {
         return Err(ApiError::forbidden("insufficient_scope", "a token cannot grant more than its creator holds"));
     }
-    if request.expires_in_days == Some(0) {
-        return Err(ApiError::bad_request("invalid_expiry", "expires_in_days: must be at least 1"));
+    if request.expires_in_days.is_some_and(|days| days == 0 || days > MAX_EXPIRY_DAYS) {
+        return Err(ApiError::bad_request(
+            "invalid_expiry",
+            format!("expires_in_days: must be 1 to {MAX_EXPIRY_DAYS}"),
+        ));
     }
     let expires_at =
         request.expires_in_days.map(|days| OffsetDateTime::now_utc() + Duration::from_secs(u64::from(days) * 86_400));

@@ -332,11 +332,20 @@ async fn deleted_messages_at_page_borders_keep_their_place() {
 #[tokio::test]
 async fn a_heartbeat_makes_a_user_online() {
     let api = Api::start().await;
-    let alice = api.user("alice").await;
-    let bob = api.user("bob").await;
+    let (alice, bob, _channel) = setup(&api).await;
+    let carol = api.user("carol").await;
     let alice_id = alice.me().await.expect("me").user.id;
     let bob_id = bob.me().await.expect("me").user.id;
     assert_eq!(call(&alice, Method::POST, "/api/heartbeat", None).await.status(), StatusCode::NO_CONTENT);
+    let stranger: serde_json::Value = call(&carol, Method::GET, &format!("/api/presence?user_ids={alice_id}"), None)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        stranger["data"][0]["online"], false,
+        "presence is shared only with people who share a community or channel"
+    );
     let presence: serde_json::Value =
         call(&bob, Method::GET, &format!("/api/presence?user_ids={alice_id},{bob_id}"), None)
             .await
@@ -346,7 +355,7 @@ async fn a_heartbeat_makes_a_user_online() {
     assert_eq!(presence["data"][0]["user_id"], alice_id.to_string());
     assert_eq!(presence["data"][0]["online"], true);
     assert!(presence["data"][0]["last_seen_at"].is_string());
-    assert_eq!(presence["data"][1]["online"], false, "never seen is offline");
+    assert_eq!(presence["data"][1]["online"], false, "bob never sent a heartbeat");
     let bad = call(&bob, Method::GET, "/api/presence?user_ids=nope", None).await;
     assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
 }

@@ -127,7 +127,7 @@ async fn bodies_are_validated_and_client_msg_id_makes_sends_idempotent() {
         .send()
         .await
         .expect("answers");
-    assert_eq!(malformed.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(malformed.status(), StatusCode::BAD_REQUEST);
     let body: serde_json::Value = malformed.json().await.expect("json error");
     assert_eq!(body["error"]["code"], "invalid_body");
 

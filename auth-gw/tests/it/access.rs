@@ -106,3 +106,43 @@ async fn a_stream_follows_removal_from_a_private_channel_and_joining_a_community
     assert_eq!(seen, ["welcome"], "the new community's events arrive on the open stream");
     stack.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_dm_reaches_the_open_stream_at_once_with_a_resync() {
+    let stack = Stack::start().await;
+    let alice = stack.login("alice").await;
+    let bob = stack.login("bob").await;
+    let bob_id = bob.me().await.expect("me").user.id;
+    let mut stream = bob.sse("/tui/events", None).await.expect("stream");
+
+    let dm: serde_json::Value = alice
+        .request(Method::POST, "/api/dms")
+        .json(&serde_json::json!({"user_ids": [bob_id]}))
+        .send()
+        .await
+        .expect("dm")
+        .json()
+        .await
+        .expect("json");
+    // Bob's own subject announces it; his stream widens and says so, well before the
+    // periodic re-check (3 s).
+    let started = std::time::Instant::now();
+    loop {
+        let event = tokio::time::timeout(Duration::from_secs(10), stream.next())
+            .await
+            .expect("in time")
+            .expect("open")
+            .expect("ok");
+        if event.event == "resync" {
+            break;
+        }
+    }
+    assert!(started.elapsed() < Duration::from_secs(2), "the DM was noticed at once, not at the next re-check");
+    let channel = dm["id"].as_str().expect("id").parse().expect("channel id");
+    alice
+        .send_message(channel, &CreateMessageRequest { body_md: "psst".into(), parent_id: None, client_msg_id: None })
+        .await
+        .expect("sent");
+    assert!(bodies_until(&mut stream, "psst").await.is_empty(), "the DM's messages flow live");
+    stack.stop().await;
+}

@@ -175,11 +175,13 @@ const LIST_SELECT: &str = "SELECT c.id, c.community_id, c.kind, c.name, c.topic,
             LIMIT $2) capped
     ) unread ON true
     LEFT JOIN LATERAL (
-        SELECT count(DISTINCT m.id) AS n FROM messages m JOIN mentions t ON t.message_id = m.id
-        WHERE cm.user_id IS NOT NULL AND m.channel_id = c.id AND m.deleted_at IS NULL
-          AND m.author_id IS DISTINCT FROM $1
-          AND (cm.last_read_message_id IS NULL OR m.id > cm.last_read_message_id)
-          AND (t.user_id = $1 OR t.kind IN ('channel', 'here', 'everyone'))
+        SELECT count(*) AS n FROM (
+            SELECT DISTINCT m.id FROM messages m JOIN mentions t ON t.message_id = m.id
+            WHERE cm.user_id IS NOT NULL AND m.channel_id = c.id AND m.deleted_at IS NULL
+              AND m.author_id IS DISTINCT FROM $1
+              AND (cm.last_read_message_id IS NULL OR m.id > cm.last_read_message_id)
+              AND (t.user_id = $1 OR t.kind IN ('channel', 'here', 'everyone'))
+            LIMIT $2) capped
     ) mentioned ON true";
 
 impl From<ListRow> for ChannelListItem {

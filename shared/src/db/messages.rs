@@ -118,25 +118,30 @@ pub async fn update_body(tx: &mut PgConnection, id: MessageId, body: &MessageBod
 }
 
 /// Soft-deletes a message: its row stays as a tombstone (history order, thread shape),
-/// its body is never read again, its reactions and pin go. A deleted reply no longer
-/// counts in its thread's summary.
-pub async fn soft_delete(tx: &mut PgConnection, message: &Message) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE messages SET deleted_at = now(), pinned_at = NULL, pinned_by = NULL WHERE id = $1")
-        .bind(message.id)
-        .execute(&mut *tx)
-        .await?;
+/// its body is never read again, its reactions and pin go. A deleted reply leaves its
+/// thread's summary. False if it was already deleted (a concurrent delete won).
+pub async fn soft_delete(tx: &mut PgConnection, message: &Message) -> Result<bool, sqlx::Error> {
+    let deleted = sqlx::query(
+        "UPDATE messages SET deleted_at = now(), pinned_at = NULL, pinned_by = NULL WHERE id = $1 AND deleted_at IS NULL",
+    )
+    .bind(message.id)
+    .execute(&mut *tx)
+    .await?;
+    if deleted.rows_affected() == 0 {
+        return Ok(false);
+    }
     sqlx::query("DELETE FROM reactions WHERE message_id = $1").bind(message.id).execute(&mut *tx).await?;
     if let Some(parent) = message.parent_id {
         sqlx::query(
             "UPDATE messages SET reply_count = GREATEST(reply_count - 1, 0),
-                 last_reply_at = CASE WHEN reply_count > 1 THEN last_reply_at END
+                 last_reply_at = (SELECT max(r.created_at) FROM messages r WHERE r.parent_id = $1 AND r.deleted_at IS NULL)
              WHERE id = $1",
         )
         .bind(parent)
         .execute(&mut *tx)
         .await?;
     }
-    Ok(())
+    Ok(true)
 }
 
 /// Sets (`by` given) or clears a message's pin. False if nothing changed.

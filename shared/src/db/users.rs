@@ -80,3 +80,31 @@ pub async fn last_seen(db: impl PgExecutor<'_>, ids: &[UserId]) -> Result<Vec<(U
     let ids: Vec<uuid::Uuid> = ids.iter().map(|id| id.as_uuid()).collect();
     sqlx::query_as("SELECT user_id, last_seen_at FROM presence WHERE user_id = ANY($1)").bind(&ids).fetch_all(db).await
 }
+
+/// The users among `ids` that exist, in one query.
+pub async fn get_many(db: impl PgExecutor<'_>, ids: &[UserId]) -> Result<Vec<User>, sqlx::Error> {
+    let ids: Vec<uuid::Uuid> = ids.iter().map(|id| id.as_uuid()).collect();
+    let rows: Vec<UserRow> =
+        sqlx::query_as("SELECT id, username, display_name, avatar_url FROM users WHERE id = ANY($1) ORDER BY username")
+            .bind(&ids)
+            .fetch_all(db)
+            .await?;
+    Ok(rows.into_iter().map(User::from).collect())
+}
+
+/// Which of `ids` `viewer` may see the presence of: themselves, and anyone sharing a
+/// community or a channel (DMs included) with them.
+pub async fn visible_to(db: impl PgExecutor<'_>, viewer: UserId, ids: &[UserId]) -> Result<Vec<UserId>, sqlx::Error> {
+    let ids: Vec<uuid::Uuid> = ids.iter().map(|id| id.as_uuid()).collect();
+    sqlx::query_scalar(
+        "SELECT u.id FROM users u WHERE u.id = ANY($1) AND (u.id = $2
+            OR EXISTS (SELECT 1 FROM community_members a JOIN community_members b ON b.community_id = a.community_id
+                       WHERE a.user_id = $2 AND b.user_id = u.id)
+            OR EXISTS (SELECT 1 FROM channel_members a JOIN channel_members b ON b.channel_id = a.channel_id
+                       WHERE a.user_id = $2 AND b.user_id = u.id))",
+    )
+    .bind(&ids)
+    .bind(viewer)
+    .fetch_all(db)
+    .await
+}

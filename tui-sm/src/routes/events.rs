@@ -28,6 +28,9 @@ use tokio_util::sync::CancellationToken;
 
 use crate::hub::{Hub, HubEvent};
 
+/// How long a stream may go on without the api confirming the user's access.
+const ACCESS_UNCONFIRMED_LIMIT: Duration = Duration::from_secs(5);
+
 /// How long a replay may wait for its next event before giving up.
 const REPLAY_STALL: Duration = Duration::from_secs(5);
 
@@ -101,6 +104,8 @@ pub async fn stream_events(
         Err(err) => return Err(upstream_error(&err)),
     };
     let subjects = visible_subjects(&me);
+    let own_subject = subject::notifications(me.user.id);
+    let mut allowed = subjects.clone();
 
     // (1) Live events queue up from here on.
     let mut registration = hub.register(subjects.clone(), config.sse_queue_len);
@@ -154,30 +159,48 @@ pub async fn stream_events(
             }
             None => {}
         }
-        // (3) Live, with the monotonic check as the whole dedupe rule.
+        // (3) Live, with the monotonic check as the whole dedupe rule, and only subjects
+        // the user may still see (access is re-checked every few seconds, and at once when
+        // their own subject says they joined something).
         let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + recheck_every, recheck_every);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut last_confirmed = tokio::time::Instant::now();
         loop {
+            let mut recheck_now = false;
             tokio::select! {
                 () = shutdown.cancelled() => {
                     yield Ok(Event::default().retry(Duration::from_secs(1)).comment("server restarting"));
                     return;
                 }
-                _ = ticks.tick() => match recheck(&api, recheck_every).await {
-                    Recheck::Refused => return,
-                    // Joined or left a community or private channel, kicked, removed: the
-                    // connection follows within one re-check.
-                    Recheck::Allowed(now) => registration.resubscribe(now),
-                    Recheck::Unknown => {}
-                },
+                _ = ticks.tick() => recheck_now = true,
                 next = registration.events.recv() => match next {
-                    Some(event) if event.seq > last_sent => {
+                    Some(event) if event.seq > last_sent && allowed.contains(&event.subject) => {
                         last_sent = event.seq;
+                        recheck_now = event.subject == own_subject && event.event_type == "member.joined";
                         yield Ok(sse_event(&event, epoch));
                     }
                     Some(_) => {}
                     // Dropped by the hub for falling behind: end, the client resumes.
                     None => return,
+                }
+            }
+            if recheck_now {
+                match recheck(&api, recheck_every).await {
+                    Recheck::Refused => return,
+                    Recheck::Allowed(now) => {
+                        last_confirmed = tokio::time::Instant::now();
+                        let gained = now.iter().any(|s| !allowed.contains(s));
+                        registration.resubscribe(now.clone());
+                        allowed = now;
+                        if gained {
+                            // Events of the new channel or community from before this
+                            // moment are not on this connection: the client refetches.
+                            yield Ok(resync("you can see more than before; refetch and continue"));
+                        }
+                    }
+                    // Fail closed: access that cannot be confirmed for long ends the stream.
+                    Recheck::Unknown if last_confirmed.elapsed() > ACCESS_UNCONFIRMED_LIMIT => return,
+                    Recheck::Unknown => {}
                 }
             }
         }
