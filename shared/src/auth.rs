@@ -80,6 +80,11 @@ pub fn token_kind(plaintext: &str) -> Option<TokenKind> {
 }
 
 /// The token in an `Authorization: Bearer …` header value.
+///
+/// ```
+/// assert_eq!(ajet_shared::auth::bearer("Bearer ajs_abc"), Some("ajs_abc"));
+/// assert_eq!(ajet_shared::auth::bearer("Basic dXNlcg=="), None);
+/// ```
 #[must_use]
 pub fn bearer(header_value: &str) -> Option<&str> {
     let (scheme, token) = header_value.split_once(' ')?;

@@ -109,6 +109,15 @@ impl Event {
 
 /// A point in the event stream: `<epoch>.<sequence>`, the SSE event id. The epoch identifies
 /// the stream (its creation time), so a position in a recreated stream is recognisably stale.
+///
+/// ```
+/// use ajet_shared::events::StreamPosition;
+///
+/// let position: StreamPosition = "1763900000123456.42".parse().expect("an SSE event id");
+/// assert_eq!(position.seq, 42);
+/// assert_eq!(position.to_string(), "1763900000123456.42");
+/// assert!("42".parse::<StreamPosition>().is_err());
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct StreamPosition {
     pub epoch: u64,

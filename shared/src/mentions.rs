@@ -17,6 +17,13 @@ fn is_name_char(c: char) -> bool {
 }
 
 /// The mentions in `body`, each name once, in order of appearance.
+///
+/// ```
+/// let found = ajet_shared::mentions::parse("ping @Alice in #ops, @here (not `@code`)");
+/// assert_eq!(found.users, ["alice"]);
+/// assert_eq!(found.channels, ["ops"]);
+/// assert!(found.here);
+/// ```
 #[must_use]
 pub fn parse(body: &str) -> Mentions {
     let mut mentions = Mentions::default();
