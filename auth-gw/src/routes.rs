@@ -1,8 +1,9 @@
 //! The gateway's own routes; everything else falls through to the proxy. `/auth/*` draws
-//! on the stricter per-IP login allowance.
+//! on the stricter per-IP login allowance; `/hook/*` on its webhook's own.
 
 mod login;
 mod oauth;
+mod webhook;
 
 use axum::Router;
 use axum::extract::{Request, State};
@@ -23,6 +24,7 @@ pub fn router(state: &GatewayState) -> Router<GatewayState> {
         .route("/auth/{provider}/start", get(oauth::start))
         .route("/auth/{provider}/callback", get(oauth::callback))
         .route_layer(middleware::from_fn_with_state(state.clone(), limit_logins))
+        .route("/hook/{id}/{token}", post(webhook::receive_webhook))
         .fallback(proxy::forward)
 }
 

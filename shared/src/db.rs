@@ -13,6 +13,7 @@ pub mod oauth;
 pub mod outbox;
 pub mod tokens;
 pub mod users;
+pub mod webhooks;
 
 use std::time::Duration;
 

@@ -10,3 +10,4 @@ mod routes;
 mod sessions;
 mod skeleton;
 mod stack;
+mod webhooks;
