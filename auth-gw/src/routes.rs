@@ -23,6 +23,7 @@ pub fn router(state: &GatewayState) -> Router<GatewayState> {
         .route("/auth/login", get(oauth::login_options))
         .route("/auth/{provider}/start", get(oauth::start))
         .route("/auth/{provider}/callback", get(oauth::callback))
+        .route("/invite/{code}", get(oauth::open_invite))
         .route_layer(middleware::from_fn_with_state(state.clone(), limit_logins))
         .route("/hook/{id}/{token}", post(webhook::receive_webhook))
         .fallback(proxy::forward)
