@@ -1,6 +1,7 @@
 //! The gateway's own routes; everything else falls through to the proxy. `/auth/*` draws
 //! on the stricter per-IP login allowance; `/hook/*` on its webhook's own.
 
+mod cli;
 mod login;
 mod oauth;
 mod webhook;
@@ -24,6 +25,8 @@ pub fn router(state: &GatewayState) -> Router<GatewayState> {
         .route("/auth/{provider}/start", get(oauth::start))
         .route("/auth/{provider}/callback", get(oauth::callback))
         .route("/invite/{code}", get(oauth::open_invite))
+        .route("/auth/cli", get(cli::start_cli_login))
+        .route("/auth/cli/exchange", post(cli::exchange_cli_code))
         .route_layer(middleware::from_fn_with_state(state.clone(), limit_logins))
         .route("/hook/{id}/{token}", post(webhook::receive_webhook))
         .fallback(proxy::forward)

@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod auth;
 pub mod channels;
+pub mod cli_logins;
 pub mod communities;
 pub mod invites;
 pub mod mentions;

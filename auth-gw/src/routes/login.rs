@@ -55,11 +55,11 @@ pub async fn dev_login(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    let form: Vec<(String, String)> =
+        if from_form { oauth2::url::form_urlencoded::parse(&body).into_owned().collect() } else { Vec::new() };
+    let field = |wanted: &str| form.iter().find(|(name, _)| name == wanted).map(|(_, value)| value.clone());
     let raw_username = if from_form {
-        oauth2::url::form_urlencoded::parse(&body)
-            .find(|(name, _)| name == "username")
-            .map(|(_, value)| value.into_owned())
-            .ok_or_else(|| ApiError::bad_request("invalid_body", "username: missing"))?
+        field("username").ok_or_else(|| ApiError::bad_request("invalid_body", "username: missing"))?
     } else {
         let Json(request) = Json::<DevLoginRequest>::from_bytes(&body)
             .map_err(|rejection| ApiError::new(rejection.status(), "invalid_body", rejection.body_text()))?;
@@ -87,7 +87,7 @@ pub async fn dev_login(
     let cookie = session_cookie(&config, &token.plaintext)?;
     let mut response = if from_form {
         // Same-origin form post: the Strict cookie rides along on the redirect.
-        Redirect::to("/").into_response()
+        Redirect::to(&super::oauth::local_path(field("next").as_deref())).into_response()
     } else {
         Json(LoginResponse { token: token.plaintext, user }).into_response()
     };

@@ -44,12 +44,28 @@ pub struct LoginOptions {
     dev_login: bool,
     /// No community exists yet: whoever logs in first may create it.
     bootstrap: bool,
+    #[serde(skip)]
+    next: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct LoginQuery {
+    next: Option<String>,
 }
 
 /// `GET /auth/login`: the configured providers (and the dev-login form in dev), as a page
 /// or, for `Accept: application/json`, as JSON. With no community yet, the page says the
 /// first person to log in creates it.
-pub async fn login_options(State(state): State<GatewayState>, headers: HeaderMap) -> Result<Response, ApiError> {
+pub async fn login_options(
+    State(state): State<GatewayState>,
+    Query(query): Query<LoginQuery>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    // Where to go after logging in (`/auth/cli?…` for the CLI's loopback login).
+    let next = query.next.as_deref().map(|next| local_path(Some(next))).filter(|next| next != "/");
+    let redirect = next.as_deref().map_or_else(String::new, |next| {
+        format!("?redirect={}", oauth2::url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>())
+    });
     let providers: Vec<ProviderEntry> = state
         .providers
         .all()
@@ -58,12 +74,16 @@ pub async fn login_options(State(state): State<GatewayState>, headers: HeaderMap
             id: provider.id.clone(),
             name: provider.name.clone().unwrap_or_else(|| provider.id.clone()),
             kind: provider.kind.as_str().to_owned(),
-            start_url: format!("/auth/{}/start", provider.id),
+            start_url: format!("/auth/{}/start{redirect}", provider.id),
         })
         .collect();
     let bootstrap = !db::communities::any_exist(&state.pool).await?;
-    let options =
-        LoginOptions { providers, dev_login: state.config.env == ajet_shared::config::Environment::Dev, bootstrap };
+    let options = LoginOptions {
+        providers,
+        dev_login: state.config.env == ajet_shared::config::Environment::Dev,
+        bootstrap,
+        next,
+    };
     if wants_json(&headers) {
         return Ok(Json(options).into_response());
     }
@@ -101,9 +121,12 @@ fn login_page(options: &LoginOptions) -> String {
     if options.dev_login {
         page.push_str(
             "<form method=\"post\" action=\"/auth/dev-login\" class=\"dev-login\">\
-             <label>Username (dev only) <input name=\"username\" required pattern=\"[a-z0-9_-]+\"></label>\
-             <button type=\"submit\">Dev login</button></form>",
+             <label>Username (dev only) <input name=\"username\" required pattern=\"[a-z0-9_-]+\"></label>",
         );
+        if let Some(next) = &options.next {
+            page.push_str(&format!("<input type=\"hidden\" name=\"next\" value=\"{}\">", escape_attribute(next)));
+        }
+        page.push_str("<button type=\"submit\">Dev login</button></form>");
     }
     page.push_str("</main></html>");
     page
@@ -143,7 +166,7 @@ pub struct StartQuery {
 }
 
 /// Only local paths: never another site (`//evil.example`, `/\evil.example`).
-fn local_path(raw: Option<&str>) -> String {
+pub(crate) fn local_path(raw: Option<&str>) -> String {
     match raw {
         Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') && path.len() <= 512 => {
             path.to_owned()

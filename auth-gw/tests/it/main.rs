@@ -1,6 +1,7 @@
 //! End-to-end tests through the real gateway: every service in-process on ephemeral
 //! ports, against real Postgres and NATS (and S3 for the api).
 
+mod cli;
 mod gateway;
 mod limits;
 mod oauth;
