@@ -89,6 +89,9 @@ const ROUTES: &[(Service, &str, &str, Access)] = &[
     (Api, "POST", "/api/tokens", SignedIn),
     (Api, "DELETE", "/api/tokens/{id}", SignedIn),
     (Api, "GET", "/api/openapi.json", SignedIn),
+    (Api, "GET", "/api/webhooks", SignedIn),
+    (Api, "POST", "/api/webhooks", SignedIn),
+    (Api, "DELETE", "/api/webhooks/{id}", SignedIn),
     // tui-sm (tui-sm/src/routes.rs).
     (Tui, "GET", "/tui/events", SignedIn),
     // web-sm: every other path (pages arrive with the web UI).

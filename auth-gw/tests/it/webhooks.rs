@@ -175,3 +175,45 @@ async fn a_webhook_over_its_allowance_gets_429() {
     assert_eq!(error_code(refused).await, "rate_limited");
     stack.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admins_create_list_and_revoke_webhooks_and_a_revoked_one_stops_posting() {
+    let stack = Stack::start().await;
+    let (alice, channel, _) = channel_with_webhook(&stack).await;
+    let created: serde_json::Value = alice
+        .request(reqwest::Method::POST, "/api/webhooks")
+        .json(&serde_json::json!({"channel_id": channel.id, "name": "Alerts"}))
+        .send()
+        .await
+        .expect("answers")
+        .error_for_status()
+        .expect("created")
+        .json()
+        .await
+        .expect("json");
+    let url = created["url"].as_str().expect("a url");
+    let path = url.strip_prefix(stack.gateway.base_url()).expect("on the public URL").to_owned();
+    assert!(path.ends_with(created["token"].as_str().expect("token")));
+    let response = post(&stack, &path, r#"{"text":"disk full"}"#).send().await.expect("answers");
+    assert_eq!(response.json::<Message>().await.expect("message").author.display_name, "Alerts");
+
+    let community = channel.community_id.expect("a community channel");
+    let listed: serde_json::Value = alice
+        .request(reqwest::Method::GET, &format!("/api/webhooks?community_id={community}"))
+        .send()
+        .await
+        .expect("answers")
+        .json()
+        .await
+        .expect("json");
+    let names: Vec<&str> = listed["data"].as_array().expect("list").iter().filter_map(|w| w["name"].as_str()).collect();
+    assert_eq!(names, ["Alerts", "CI"]);
+    assert!(listed["data"][0].get("token").is_none(), "no secrets in lists");
+
+    let id = created["id"].as_str().expect("id");
+    let revoked = alice.request(reqwest::Method::DELETE, &format!("/api/webhooks/{id}")).send().await.expect("answers");
+    assert_eq!(revoked.status(), StatusCode::NO_CONTENT);
+    let refused = post(&stack, &path, r#"{"text":"disk full"}"#).send().await.expect("answers");
+    assert_eq!(refused.status(), StatusCode::NOT_FOUND);
+    stack.stop().await;
+}

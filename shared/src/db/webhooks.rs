@@ -5,7 +5,7 @@
 use sqlx::{PgConnection, PgExecutor, PgPool};
 use time::OffsetDateTime;
 
-use crate::api::wire::Message;
+use crate::api::wire::{Message, WebhookInfo};
 use crate::db::{channels, messages};
 use crate::domain::ids::{ChannelId, CommunityId, MessageId, UserId, WebhookId};
 use crate::domain::names::MessageBody;
@@ -21,8 +21,27 @@ pub struct Webhook {
     pub token_hash: Vec<u8>,
     pub created_by: Option<UserId>,
     pub created_at: OffsetDateTime,
+    pub last_used_at: Option<OffsetDateTime>,
     pub revoked_at: Option<OffsetDateTime>,
 }
+
+impl From<Webhook> for WebhookInfo {
+    fn from(webhook: Webhook) -> Self {
+        Self {
+            id: webhook.id,
+            community_id: webhook.community_id,
+            channel_id: webhook.channel_id,
+            name: webhook.name,
+            avatar_url: webhook.avatar_url,
+            created_by: webhook.created_by,
+            created_at: webhook.created_at,
+            last_used_at: webhook.last_used_at,
+        }
+    }
+}
+
+const COLUMNS: &str =
+    "id, community_id, channel_id, name, avatar_url, token_hash, created_by, created_at, last_used_at, revoked_at";
 
 /// A webhook to create; the caller generated the token and keeps only its SHA-256.
 #[derive(Debug)]
@@ -37,11 +56,10 @@ pub struct NewWebhook<'a> {
 
 /// Creates a webhook bound to `new.channel`.
 pub async fn insert(db: impl PgExecutor<'_>, new: &NewWebhook<'_>) -> Result<Webhook, sqlx::Error> {
-    sqlx::query_as(
+    sqlx::query_as(&format!(
         "INSERT INTO webhooks (id, community_id, channel_id, name, avatar_url, token_hash, created_by)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)
-         RETURNING id, community_id, channel_id, name, avatar_url, token_hash, created_by, created_at, revoked_at",
-    )
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {COLUMNS}"
+    ))
     .bind(WebhookId::generate())
     .bind(new.community)
     .bind(new.channel)
@@ -55,13 +73,26 @@ pub async fn insert(db: impl PgExecutor<'_>, new: &NewWebhook<'_>) -> Result<Web
 
 /// The webhook `id`, revoked or not.
 pub async fn get(db: impl PgExecutor<'_>, id: WebhookId) -> Result<Option<Webhook>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT id, community_id, channel_id, name, avatar_url, token_hash, created_by, created_at, revoked_at
-         FROM webhooks WHERE id = $1",
-    )
-    .bind(id)
-    .fetch_optional(db)
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM webhooks WHERE id = $1")).bind(id).fetch_optional(db).await
+}
+
+/// The live webhooks of `community`, newest first.
+pub async fn list(db: impl PgExecutor<'_>, community: CommunityId) -> Result<Vec<Webhook>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM webhooks WHERE community_id = $1 AND revoked_at IS NULL ORDER BY id DESC"
+    ))
+    .bind(community)
+    .fetch_all(db)
     .await
+}
+
+/// Revokes a webhook (its messages keep referring to it). False if it was not live.
+pub async fn revoke(db: impl PgExecutor<'_>, id: WebhookId) -> Result<bool, sqlx::Error> {
+    let updated = sqlx::query("UPDATE webhooks SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL")
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(updated.rows_affected() == 1)
 }
 
 /// A post to insert: the body and the name and avatar it appears under (the webhook's own
