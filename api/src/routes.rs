@@ -10,6 +10,7 @@ mod me;
 mod messages;
 mod presence;
 mod tokens;
+mod webhooks;
 
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
@@ -36,6 +37,7 @@ use crate::state::AppState;
         dms::list_dms, dms::open_dm,
         presence::heartbeat, presence::get_presence,
         tokens::create_token, tokens::list_tokens, tokens::revoke_token,
+        webhooks::create_webhook, webhooks::list_webhooks, webhooks::revoke_webhook,
         openapi_json,
     ),
     modifiers(&BearerAuth)
@@ -93,5 +95,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/presence", get(presence::get_presence))
         .route("/api/tokens", get(tokens::list_tokens).post(tokens::create_token))
         .route("/api/tokens/{id}", axum::routing::delete(tokens::revoke_token))
+        .route("/api/webhooks", get(webhooks::list_webhooks).post(webhooks::create_webhook))
+        .route("/api/webhooks/{id}", axum::routing::delete(webhooks::revoke_webhook))
         .route("/api/openapi.json", get(openapi_json))
 }

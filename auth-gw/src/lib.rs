@@ -8,6 +8,7 @@ mod protect;
 mod proxy;
 mod rate_limit;
 mod routes;
+mod slack;
 mod state;
 
 use std::sync::Arc;

@@ -33,6 +33,9 @@ pub struct Attempt {
     pub redirect: String,
     /// Unix seconds.
     pub expires_at: i64,
+    /// The invite code opened before logging in (`/invite/{code}`), applied after.
+    #[serde(default)]
+    pub invite: Option<String>,
 }
 
 /// How long a login may take between start and callback.
@@ -242,6 +245,7 @@ impl Providers {
             nonce,
             redirect,
             expires_at,
+            invite: None,
         };
         Ok((url.to_string(), attempt))
     }

@@ -11,6 +11,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use ajet_shared::api::ApiError;
+use ajet_shared::domain::ids::WebhookId;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
@@ -24,6 +25,8 @@ pub enum BucketKey {
     /// A credential, by its token's SHA-256.
     Token([u8; 32]),
     Ip(IpAddr),
+    /// An incoming webhook, whatever address posts to it.
+    Webhook(WebhookId),
 }
 
 /// The outcome of one check, with what the headers report.

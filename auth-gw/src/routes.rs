@@ -1,8 +1,10 @@
 //! The gateway's own routes; everything else falls through to the proxy. `/auth/*` draws
-//! on the stricter per-IP login allowance.
+//! on the stricter per-IP login allowance; `/hook/*` on its webhook's own.
 
+mod cli;
 mod login;
 mod oauth;
+mod webhook;
 
 use axum::Router;
 use axum::extract::{Request, State};
@@ -22,7 +24,11 @@ pub fn router(state: &GatewayState) -> Router<GatewayState> {
         .route("/auth/login", get(oauth::login_options))
         .route("/auth/{provider}/start", get(oauth::start))
         .route("/auth/{provider}/callback", get(oauth::callback))
+        .route("/invite/{code}", get(oauth::open_invite))
+        .route("/auth/cli", get(cli::start_cli_login))
+        .route("/auth/cli/exchange", post(cli::exchange_cli_code))
         .route_layer(middleware::from_fn_with_state(state.clone(), limit_logins))
+        .route("/hook/{id}/{token}", post(webhook::receive_webhook))
         .fallback(proxy::forward)
 }
 

@@ -35,10 +35,13 @@ fn cookie_key(configured: Option<&Secret>) -> Key {
 
 pub type UpstreamClient = Client<HttpConnector, Body>;
 
-/// The gateway's allowances: per token or client IP, and the stricter one for `/auth/*`.
+/// The gateway's allowances: per token or client IP, the stricter one for `/auth/*`, and
+/// one per incoming webhook.
 pub struct Limits {
     pub requests: RateLimiter,
     pub logins: RateLimiter,
+    /// Per incoming webhook.
+    pub webhooks: RateLimiter,
     /// When each address's failed-authentication burst was last audited.
     pub bursts: BurstLog,
 }
@@ -66,6 +69,7 @@ impl GatewayState {
         let limits = Arc::new(Limits {
             requests: RateLimiter::per_minute(config.rate_limit_per_minute),
             logins: RateLimiter::per_minute(config.login_rate_limit_per_minute),
+            webhooks: RateLimiter::per_minute(config.webhook_rate_limit_per_minute),
             bursts: BurstLog::default(),
         });
         let providers = Arc::new(Providers::new(config.oauth_providers.clone(), &config.public_url)?);

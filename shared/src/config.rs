@@ -154,6 +154,12 @@ pub struct Config {
     pub cors_allowed_origins: Vec<String>,
     /// The largest request body the gateway accepts, in bytes (413 beyond).
     pub max_body_bytes: u64,
+    /// The largest incoming-webhook payload, in bytes (413 beyond).
+    pub webhook_max_body_bytes: u64,
+    /// Posts per minute per incoming webhook, with bursts of the same size.
+    pub webhook_rate_limit_per_minute: u32,
+    /// How long a CLI loopback login's one-time code may wait for its exchange (1–60 s).
+    pub cli_login_code_secs: u64,
     /// Login providers; see `OAuthProvider`.
     pub oauth_providers: Vec<OAuthProvider>,
     /// Base64 of at least 64 random bytes encrypting the short-lived login cookie (OAuth
@@ -201,6 +207,9 @@ impl Default for Config {
             client_ip_header: None,
             cors_allowed_origins: Vec::new(),
             max_body_bytes: 25 * 1024 * 1024,
+            webhook_max_body_bytes: 64 * 1024,
+            webhook_rate_limit_per_minute: 60,
+            cli_login_code_secs: 60,
             oauth_providers: Vec::new(),
             cookie_key: None,
             message_max_chars: 4000,
@@ -273,6 +282,15 @@ impl Config {
         positive("rate_limit_per_minute", self.rate_limit_per_minute.into())?;
         positive("login_rate_limit_per_minute", self.login_rate_limit_per_minute.into())?;
         positive("max_body_bytes", self.max_body_bytes)?;
+        positive("webhook_max_body_bytes", self.webhook_max_body_bytes)?;
+        positive("webhook_rate_limit_per_minute", self.webhook_rate_limit_per_minute.into())?;
+        positive("cli_login_code_secs", self.cli_login_code_secs)?;
+        if self.cli_login_code_secs > 60 {
+            return Err(ConfigError::Invalid {
+                key: "cli_login_code_secs",
+                message: "must be at most 60 (seconds)".into(),
+            });
+        }
         // A revoked token must stop working within 5 s everywhere.
         for (key, value) in
             [("auth_cache_secs", self.auth_cache_secs), ("sse_auth_recheck_secs", self.sse_auth_recheck_secs)]
@@ -355,6 +373,10 @@ impl Config {
     }
 
     #[must_use]
+    pub fn cli_login_code_ttl(&self) -> Duration {
+        Duration::from_secs(self.cli_login_code_secs)
+    }
+
     pub fn session_ttl(&self) -> Duration {
         Duration::from_secs(u64::from(self.session_ttl_days) * 24 * 3600)
     }

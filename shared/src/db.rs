@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod auth;
 pub mod channels;
+pub mod cli_logins;
 pub mod communities;
 pub mod invites;
 pub mod mentions;
@@ -13,6 +14,7 @@ pub mod oauth;
 pub mod outbox;
 pub mod tokens;
 pub mod users;
+pub mod webhooks;
 
 use std::time::Duration;
 

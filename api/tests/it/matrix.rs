@@ -16,7 +16,7 @@ const ACTORS: [&str; 7] = ["anonymous", "outsider", "member", "channel_member", 
 
 /// `{P}` public channel, `{S}` private channel, `{C}` community, `{M}` a message in P by
 /// channel_member, `{MS}` one in S, `{D}` a DM between owner and channel_member, `{I}` an
-/// invite into C, `{actor}`
+/// invite into C, `{W}` a live webhook into P, `{actor}`
 /// the caller's name (for unique names). Rows run in order; later rows may depend on
 /// earlier writes only where noted.
 const MATRIX: &[(&str, &str, &str, [u16; 7])] = &[
@@ -64,6 +64,11 @@ const MATRIX: &[(&str, &str, &str, [u16; 7])] = &[
     ("POST", "/api/tokens", r#"{"name":"bot","scopes":["read"]}"#, [401, 201, 201, 201, 201, 201, 201]),
     ("GET", "/api/tokens", "", [401, 200, 200, 200, 200, 200, 200]),
     ("DELETE", "/api/tokens/{member_id}", "", [401, 404, 404, 404, 404, 404, 404]),
+    // Webhooks: a community's admins only. {W} is a live webhook into P; the admin's
+    // revocation comes first, so the owner then finds nothing live.
+    ("POST", "/api/webhooks", r#"{"channel_id":"{P}","name":"hook {actor}"}"#, [401, 403, 403, 403, 201, 201, 403]),
+    ("GET", "/api/webhooks?community_id={C}", "", [401, 403, 403, 403, 200, 200, 403]),
+    ("DELETE", "/api/webhooks/{W}", "", [401, 403, 403, 403, 204, 404, 403]),
     // Deleting: only the author (channel_member) or an admin; then it stays deleted.
     ("DELETE", "/api/messages/{M}", "", [401, 404, 403, 204, 204, 204, 404]),
     // Joining changes membership, so it comes last.
@@ -143,7 +148,21 @@ async fn every_endpoint_answers_each_kind_of_caller_exactly() {
     let message = send(&channel_member, public.id, "in public").await;
     let secret = send(&channel_member, private.id, "in private").await;
 
+    let webhook = ajet_shared::db::webhooks::insert(
+        &api.db.pool,
+        &ajet_shared::db::webhooks::NewWebhook {
+            community: community.id,
+            channel: public.id,
+            name: "CI",
+            avatar_url: None,
+            token_hash: &[7; 32],
+            created_by: None,
+        },
+    )
+    .await
+    .expect("webhook");
     let values: HashMap<&str, String> = HashMap::from([
+        ("{W}", webhook.id.to_string()),
         ("{C}", community.id.to_string()),
         ("{P}", public.id.to_string()),
         ("{S}", private.id.to_string()),

@@ -49,6 +49,9 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/tokens"),
     ("POST", "/api/tokens"),
     ("DELETE", "/api/tokens/{id}"),
+    ("GET", "/api/webhooks"),
+    ("POST", "/api/webhooks"),
+    ("DELETE", "/api/webhooks/{id}"),
     ("GET", "/api/openapi.json"),
 ];
 

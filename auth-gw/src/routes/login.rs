@@ -15,7 +15,8 @@ use ajet_shared::domain::Username;
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
+use bytes::Bytes;
 
 use crate::extract::ClientIp;
 use crate::proxy::{cross_site, origin_of, presented_token};
@@ -43,14 +44,28 @@ pub async fn dev_login(
     State(pool): State<PgPool>,
     State(config): State<Arc<Config>>,
     client: ClientIp,
-    body: Result<Json<DevLoginRequest>, axum::extract::rejection::JsonRejection>,
+    headers: HeaderMap,
+    body: Bytes,
 ) -> Result<Response, ApiError> {
     if config.env != Environment::Dev {
         return Err(ApiError::not_found("not_found", "there is nothing here"));
     }
-    let Json(request) =
-        body.map_err(|rejection| ApiError::new(rejection.status(), "invalid_body", rejection.body_text()))?;
-    let username = Username::parse("username", &request.username)?;
+    // The login page's form posts `username=`; scripts post JSON.
+    let from_form = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    let form: Vec<(String, String)> =
+        if from_form { oauth2::url::form_urlencoded::parse(&body).into_owned().collect() } else { Vec::new() };
+    let field = |wanted: &str| form.iter().find(|(name, _)| name == wanted).map(|(_, value)| value.clone());
+    let raw_username = if from_form {
+        field("username").ok_or_else(|| ApiError::bad_request("invalid_body", "username: missing"))?
+    } else {
+        let Json(request) = Json::<DevLoginRequest>::from_bytes(&body)
+            .map_err(|rejection| ApiError::new(rejection.status(), "invalid_body", rejection.body_text()))?;
+        request.username
+    };
+    let username = Username::parse("username", &raw_username)?;
     let user = db::users::get_or_create_by_username(&pool, &username).await?;
     let token = NewToken::generate(TokenKind::Session);
     let mut tx = pool.begin().await?;
@@ -70,7 +85,12 @@ pub async fn dev_login(
     tx.commit().await?;
     tracing::info!(user_id = %user.id, "dev login");
     let cookie = session_cookie(&config, &token.plaintext)?;
-    let mut response = Json(LoginResponse { token: token.plaintext, user }).into_response();
+    let mut response = if from_form {
+        // Same-origin form post: the Strict cookie rides along on the redirect.
+        Redirect::to(&super::oauth::local_path(field("next").as_deref())).into_response()
+    } else {
+        Json(LoginResponse { token: token.plaintext, user }).into_response()
+    };
     response.headers_mut().insert(header::SET_COOKIE, cookie);
     Ok(response)
 }

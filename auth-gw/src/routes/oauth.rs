@@ -1,13 +1,17 @@
 //! OAuth login routes: `GET /auth/login` lists the providers, `GET /auth/{provider}/start`
 //! sends the browser to the provider with a fresh state, PKCE challenge (and OIDC nonce)
 //! remembered in an encrypted cookie, and `GET /auth/{provider}/callback` checks that
-//! state, exchanges the code, finds or creates the user and starts a session.
+//! state, exchanges the code, finds or creates the user and starts a session. Sign-up is
+//! open only until the first community exists (the bootstrap); after that a new user needs
+//! the invite opened at `/invite/{code}`, which is applied at the callback.
 
 use ajet_shared::api::ApiError;
-use ajet_shared::api::wire::LoginResponse;
+use ajet_shared::api::wire::{LoginResponse, Member, User};
 use ajet_shared::auth::NewToken;
 use ajet_shared::auth::TokenKind;
 use ajet_shared::db::{self, audit::AuditEntry};
+use ajet_shared::domain::ids::CommunityId;
+use ajet_shared::events::{Event, EventPayload, subject};
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
@@ -38,11 +42,31 @@ pub struct ProviderEntry {
 pub struct LoginOptions {
     providers: Vec<ProviderEntry>,
     dev_login: bool,
+    /// No community exists yet: whoever logs in first may create it.
+    bootstrap: bool,
+    #[serde(skip)]
+    next: Option<String>,
 }
 
-/// `GET /auth/login`: the configured providers.
-pub async fn login_options(State(state): State<GatewayState>) -> Json<LoginOptions> {
-    let providers = state
+#[derive(Deserialize)]
+pub struct LoginQuery {
+    next: Option<String>,
+}
+
+/// `GET /auth/login`: the configured providers (and the dev-login form in dev), as a page
+/// or, for `Accept: application/json`, as JSON. With no community yet, the page says the
+/// first person to log in creates it.
+pub async fn login_options(
+    State(state): State<GatewayState>,
+    Query(query): Query<LoginQuery>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    // Where to go after logging in (`/auth/cli?…` for the CLI's loopback login).
+    let next = query.next.as_deref().map(|next| local_path(Some(next))).filter(|next| next != "/");
+    let redirect = next.as_deref().map_or_else(String::new, |next| {
+        format!("?redirect={}", oauth2::url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>())
+    });
+    let providers: Vec<ProviderEntry> = state
         .providers
         .all()
         .iter()
@@ -50,10 +74,90 @@ pub async fn login_options(State(state): State<GatewayState>) -> Json<LoginOptio
             id: provider.id.clone(),
             name: provider.name.clone().unwrap_or_else(|| provider.id.clone()),
             kind: provider.kind.as_str().to_owned(),
-            start_url: format!("/auth/{}/start", provider.id),
+            start_url: format!("/auth/{}/start{redirect}", provider.id),
         })
         .collect();
-    Json(LoginOptions { providers, dev_login: state.config.env == ajet_shared::config::Environment::Dev })
+    let bootstrap = !db::communities::any_exist(&state.pool).await?;
+    let options = LoginOptions {
+        providers,
+        dev_login: state.config.env == ajet_shared::config::Environment::Dev,
+        bootstrap,
+        next,
+    };
+    if wants_json(&headers) {
+        return Ok(Json(options).into_response());
+    }
+    Ok(Html(login_page(&options)).into_response())
+}
+
+fn wants_json(headers: &HeaderMap) -> bool {
+    headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|accept| accept.contains("application/json"))
+}
+
+/// The login page: hand-escaped HTML, no script (the CSP allows none inline).
+fn login_page(options: &LoginOptions) -> String {
+    let mut page = String::from(
+        "<!doctype html><html lang=\"en\"><meta charset=\"utf-8\"><title>Log in · ajet-chat</title>\
+         <main><h1>Log in to ajet-chat</h1>",
+    );
+    if options.bootstrap {
+        page.push_str(
+            "<p class=\"bootstrap\">There is no community yet: log in, then create the first community. \
+             You will be its owner; everyone after you joins by invite.</p>",
+        );
+    }
+    if options.providers.is_empty() && !options.dev_login {
+        page.push_str("<p>No login provider is configured.</p>");
+    }
+    page.push_str("<ul class=\"providers\">");
+    for provider in &options.providers {
+        page.push_str(&format!(
+            "<li><a href=\"{}\">Log in with {}</a></li>",
+            escape_attribute(&provider.start_url),
+            escape_attribute(&provider.name)
+        ));
+    }
+    page.push_str("</ul>");
+    if options.dev_login {
+        page.push_str(
+            "<form method=\"post\" action=\"/auth/dev-login\" class=\"dev-login\">\
+             <label>Username (dev only) <input name=\"username\" required pattern=\"[a-z0-9_-]+\"></label>",
+        );
+        if let Some(next) = &options.next {
+            page.push_str(&format!("<input type=\"hidden\" name=\"next\" value=\"{}\">", escape_attribute(next)));
+        }
+        page.push_str("<button type=\"submit\">Dev login</button></form>");
+    }
+    page.push_str("</main></html>");
+    page
+}
+
+/// The encrypted cookie holding an invite code between `/invite/{code}` and the login.
+const INVITE_COOKIE: &str = "ajet_invite";
+
+fn invite_invalid() -> ApiError {
+    ApiError::not_found("invite_invalid", "this invite does not exist, has expired or is used up")
+}
+
+/// `GET /invite/{code}`: remembers a usable invite for the login that follows (in an
+/// encrypted cookie), then shows the login page. After the callback the new or returning
+/// user is a member.
+pub async fn open_invite(
+    State(state): State<GatewayState>,
+    Path(code): Path<String>,
+    jar: PrivateCookieJar,
+) -> Result<(PrivateCookieJar, Redirect), ApiError> {
+    if code.len() > 100 || db::invites::usable(&state.pool, &code).await?.is_none() {
+        return Err(invite_invalid());
+    }
+    let cookie = Cookie::build((INVITE_COOKIE, code))
+        .path("/auth")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(state.config.cookie_secure)
+        .max_age(time::Duration::hours(1))
+        .build();
+    Ok((jar.add(cookie), Redirect::to("/auth/login")))
 }
 
 #[derive(Deserialize)]
@@ -62,7 +166,7 @@ pub struct StartQuery {
 }
 
 /// Only local paths: never another site (`//evil.example`, `/\evil.example`).
-fn local_path(raw: Option<&str>) -> String {
+pub(crate) fn local_path(raw: Option<&str>) -> String {
     match raw {
         Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') && path.len() <= 512 => {
             path.to_owned()
@@ -98,8 +202,10 @@ pub async fn start(
 ) -> Result<(PrivateCookieJar, Redirect), ApiError> {
     let Query(query) = query.map_err(|rejection| query_error(&rejection))?;
     let provider = state.providers.get(&provider_id).ok_or_else(unknown_provider)?;
-    let (url, attempt) = state.providers.authorize(provider, local_path(query.redirect.as_deref())).await?;
+    let (url, mut attempt) = state.providers.authorize(provider, local_path(query.redirect.as_deref())).await?;
+    attempt.invite = jar.get(INVITE_COOKIE).map(|cookie| cookie.value().to_owned());
     let value = serde_json::to_string(&attempt).map_err(ApiError::internal)?;
+    let jar = jar.remove(Cookie::build(INVITE_COOKIE).path("/auth").build());
     Ok((jar.add(attempt_cookie(&state, value)), Redirect::to(&url)))
 }
 
@@ -172,7 +278,23 @@ async fn complete(
 
     let token = NewToken::generate(TokenKind::Session);
     let mut tx = state.pool.begin().await?;
+    let invite = match &attempt.invite {
+        Some(code) => db::invites::usable(&mut *tx, code).await?.map(|community| (code.as_str(), community)),
+        None => None,
+    };
+    if !db::oauth::is_linked(&mut tx, &profile).await?
+        && invite.is_none()
+        && db::communities::any_exist(&mut *tx).await?
+    {
+        return Err(ApiError::forbidden(
+            "invite_required",
+            "sign-up is by invitation only: open the invite link you were given, then log in again",
+        ));
+    }
     let (user, created) = db::oauth::login_user(&mut tx, &profile).await?;
+    if let Some((code, community)) = invite {
+        join_by_invite(&mut tx, &user, code, community).await?;
+    }
     let session = db::auth::create_session(&mut *tx, user.id, &token.hash, state.config.session_ttl()).await?;
     db::audit::record(
         &mut *tx,
@@ -190,11 +312,7 @@ async fn complete(
     tracing::info!(user_id = %user.id, provider = %provider.id, created, "oauth login");
 
     let cookie = session_cookie(&state.config, &token.plaintext)?;
-    let wants_json = headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|accept| accept.contains("application/json"));
-    let mut response = if wants_json {
+    let mut response = if wants_json(headers) {
         Json(LoginResponse { token: token.plaintext, user }).into_response()
     } else {
         // A page, not a redirect: the session cookie is SameSite=Strict, and a redirect
@@ -208,6 +326,29 @@ async fn complete(
     };
     response.headers_mut().insert(header::SET_COOKIE, cookie);
     Ok(response)
+}
+
+/// The api's invite acceptance, applied at login: membership (unless banned or already a
+/// member, which uses nothing up), one use of the invite, and the `member.joined` event.
+async fn join_by_invite(
+    tx: &mut sqlx::PgConnection,
+    user: &User,
+    code: &str,
+    community: CommunityId,
+) -> Result<(), ApiError> {
+    if db::communities::is_banned(&mut *tx, community, user.id).await? {
+        return Err(ApiError::forbidden("banned", "you are banned from the community this invite leads to"));
+    }
+    if !db::communities::add_member(tx, community, user.id).await? {
+        return Ok(());
+    }
+    if !db::invites::consume(tx, code).await? {
+        return Err(invite_invalid());
+    }
+    let member = Member { user: user.clone(), channel_id: None };
+    let event = Event::new(EventPayload::MemberJoined(member), Some(community), None, Some(user.id));
+    db::outbox::enqueue(tx, &subject::community(community), &event).await?;
+    Ok(())
 }
 
 /// HTML-attribute escaping for the (already local) redirect path.

@@ -3,6 +3,7 @@
 
 mod access;
 mod api_tokens;
+mod cli;
 mod gateway;
 mod limits;
 mod oauth;
@@ -12,3 +13,4 @@ mod routes;
 mod sessions;
 mod skeleton;
 mod stack;
+mod webhooks;

@@ -2,8 +2,10 @@
 //! OpenID Connect logins create (then reuse) the user and start a session; every failure
 //! — missing or wrong state, a provider error page, a PKCE mismatch, a replayed code, an ID
 //! token with the wrong nonce or signature — is refused with a JSON error and no session.
+//! The login page offers the bootstrap until a community exists; after that, sign-up needs
+//! an invite opened at `/invite/{code}`.
 
-use ajet_shared::api::wire::LoginResponse;
+use ajet_shared::api::wire::{CreateCommunityRequest, CreateInviteRequest, LoginResponse};
 use ajet_shared::config::{OAuthProvider, ProviderKind, Secret};
 use reqwest::StatusCode;
 
@@ -52,10 +54,25 @@ struct Started {
 }
 
 async fn start(stack: &Stack, provider: &str) -> Started {
-    let response =
-        no_redirects().get(format!("{}/auth/{provider}/start", stack.gateway.base_url())).send().await.expect("start");
+    start_holding(stack, provider, None).await
+}
+
+/// Starts a login in a browser that already holds `cookie` (an opened invite).
+async fn start_holding(stack: &Stack, provider: &str, cookie: Option<&str>) -> Started {
+    let mut request = no_redirects().get(format!("{}/auth/{provider}/start", stack.gateway.base_url()));
+    if let Some(cookie) = cookie {
+        request = request.header("cookie", cookie);
+    }
+    let response = request.send().await.expect("start");
     assert_eq!(response.status(), StatusCode::SEE_OTHER, "start redirects to the provider");
-    let set_cookie = response.headers()["set-cookie"].to_str().expect("ascii").to_owned();
+    let set_cookie = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|value| value.to_str().expect("ascii"))
+        .find(|value| value.starts_with("ajet_oauth="))
+        .expect("the attempt cookie")
+        .to_owned();
     assert!(set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Lax"), "{set_cookie}");
     let cookie = set_cookie.split(';').next().expect("a cookie").to_owned();
     Started { cookie, authorize_url: location(&response) }
@@ -98,7 +115,10 @@ async fn github_login_creates_the_user_once_and_starts_a_session() {
     let stand_in = StandIn::start().await;
     let stack = stack_with(&stand_in).await;
 
-    let options: serde_json::Value = reqwest::get(format!("{}/auth/login", stack.gateway.base_url()))
+    let options: serde_json::Value = reqwest::Client::new()
+        .get(format!("{}/auth/login", stack.gateway.base_url()))
+        .header("accept", "application/json")
+        .send()
         .await
         .expect("answers")
         .json()
@@ -282,4 +302,122 @@ async fn an_expired_attempt_or_one_for_another_provider_is_refused() {
         assert_eq!(error_code(response).await, code, "{provider} expiring at {expires_at}");
     }
     stack.stop().await;
+}
+
+#[tokio::test]
+async fn the_login_page_lists_providers_the_dev_form_and_the_bootstrap_note_until_a_community_exists() {
+    let stand_in = StandIn::start().await;
+    let stack = stack_with(&stand_in).await;
+    let login_page = || async {
+        let response = reqwest::get(format!("{}/auth/login", stack.gateway.base_url())).await.expect("answers");
+        assert_eq!(response.status(), StatusCode::OK);
+        assert!(response.headers()["content-type"].to_str().expect("ascii").starts_with("text/html"));
+        response.text().await.expect("a page")
+    };
+    let page = login_page().await;
+    for expected in
+        ["href=\"/auth/github/start\"", "href=\"/auth/corp/start\"", "action=\"/auth/dev-login\"", "first community"]
+    {
+        assert!(page.contains(expected), "{expected} in {page}");
+    }
+
+    // The dev form logs in and moves on to the app with the session cookie.
+    let response = no_redirects()
+        .post(format!("{}/auth/dev-login", stack.gateway.base_url()))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("username=alice")
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert!(response.headers()["set-cookie"].to_str().expect("ascii").starts_with("ajet_session="));
+
+    let alice = stack.login("alice").await;
+    alice
+        .create_community(&CreateCommunityRequest { name: "Acme".into(), slug: "acme".into(), description: None })
+        .await
+        .expect("the first user creates the first community");
+    assert!(!login_page().await.contains("first community"), "no bootstrap once a community exists");
+    let options: serde_json::Value = reqwest::Client::new()
+        .get(format!("{}/auth/login", stack.gateway.base_url()))
+        .header("accept", "application/json")
+        .send()
+        .await
+        .expect("answers")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(options["bootstrap"], false);
+    assert_eq!(options["dev_login"], true);
+}
+
+#[tokio::test]
+async fn after_the_first_community_new_users_sign_up_only_with_an_invite() {
+    let stand_in = StandIn::start().await;
+    let stack = stack_with(&stand_in).await;
+    // Bootstrap: the first user signs up without an invite and creates the community.
+    let owner = log_in(&stack, "github").await;
+    let owner = stack.gateway.with_token(owner.token);
+    let community = owner
+        .create_community(&CreateCommunityRequest { name: "Acme".into(), slug: "acme".into(), description: None })
+        .await
+        .expect("community");
+
+    // A stranger without an invite is refused, with no user created.
+    stand_in.approve_as(Person { id: 77, login: "stranger".into(), name: "Stranger".into() });
+    let started = start(&stack, "github").await;
+    let refused = callback(&authorize(&started.authorize_url).await, Some(&started.cookie)).await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    assert_eq!(error_code(refused).await, "invite_required");
+    let users: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM users").fetch_one(&stack.db.pool).await.expect("count users");
+    assert_eq!(users, 1);
+
+    // The existing user can always log in again.
+    stand_in.approve_as(Person { id: 583_231, login: "octocat".into(), name: "The Octocat".into() });
+    log_in(&stack, "github").await;
+
+    // A bad invite link is refused; a good one is remembered and applied after the login.
+    let bad = no_redirects().get(format!("{}/invite/nope", stack.gateway.base_url())).send().await.expect("x");
+    assert_eq!(bad.status(), StatusCode::NOT_FOUND);
+    assert_eq!(error_code(bad).await, "invite_invalid");
+    let invite = owner
+        .create_invite(community.id, &CreateInviteRequest { max_uses: Some(1), ..Default::default() })
+        .await
+        .expect("invite");
+    let opened =
+        no_redirects().get(format!("{}/invite/{}", stack.gateway.base_url(), invite.code)).send().await.expect("opens");
+    assert_eq!(opened.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&opened), "/auth/login");
+    let invite_cookie =
+        opened.headers()["set-cookie"].to_str().expect("ascii").split(';').next().expect("c").to_owned();
+    assert!(!invite_cookie.contains(&invite.code), "the invite cookie is encrypted");
+
+    stand_in.approve_as(Person { id: 77, login: "stranger".into(), name: "Stranger".into() });
+    let started = start_holding(&stack, "github", Some(&invite_cookie)).await;
+    let response = callback(&authorize(&started.authorize_url).await, Some(&started.cookie)).await;
+    assert_eq!(response.status(), StatusCode::OK, "an invited sign-up");
+    let joined: LoginResponse = response.json().await.expect("a login");
+    let communities: Vec<serde_json::Value> = stack
+        .gateway
+        .with_token(joined.token)
+        .request(reqwest::Method::GET, "/api/communities")
+        .send()
+        .await
+        .expect("answers")
+        .json::<serde_json::Value>()
+        .await
+        .expect("json")["data"]
+        .as_array()
+        .expect("a list")
+        .clone();
+    assert_eq!(communities.len(), 1);
+    assert_eq!(communities[0]["slug"], "acme");
+
+    // The invite is used up: another stranger holding it is refused.
+    stand_in.approve_as(Person { id: 78, login: "late".into(), name: "Late".into() });
+    let started = start_holding(&stack, "github", Some(&invite_cookie)).await;
+    let refused = callback(&authorize(&started.authorize_url).await, Some(&started.cookie)).await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    assert_eq!(error_code(refused).await, "invite_required");
 }

@@ -40,6 +40,10 @@ const ROUTES: &[(Service, &str, &str, Access)] = &[
     (Gateway, "GET", "/auth/login", Public),
     (Gateway, "GET", "/auth/{provider}/start", Public),
     (Gateway, "GET", "/auth/{provider}/callback", Public),
+    (Gateway, "GET", "/invite/{code}", Public),
+    (Gateway, "GET", "/auth/cli", Public),
+    (Gateway, "POST", "/auth/cli/exchange", Public),
+    (Gateway, "POST", "/hook/{id}/{token}", Public),
     // api (api/src/routes.rs); through the gateway every one needs a session or token.
     (Api, "GET", "/api/me", SignedIn),
     (Api, "PATCH", "/api/me", SignedIn),
@@ -81,10 +85,9 @@ const ROUTES: &[(Service, &str, &str, Access)] = &[
     (Api, "POST", "/api/tokens", SignedIn),
     (Api, "DELETE", "/api/tokens/{id}", SignedIn),
     (Api, "GET", "/api/openapi.json", SignedIn),
-    (Api, "GET", "/api/tokens", SignedIn),
-    (Api, "POST", "/api/tokens", SignedIn),
-    (Api, "DELETE", "/api/tokens/{id}", SignedIn),
-    (Api, "GET", "/api/openapi.json", SignedIn),
+    (Api, "GET", "/api/webhooks", SignedIn),
+    (Api, "POST", "/api/webhooks", SignedIn),
+    (Api, "DELETE", "/api/webhooks/{id}", SignedIn),
     // tui-sm (tui-sm/src/routes.rs).
     (Tui, "GET", "/tui/events", SignedIn),
     // web-sm: every other path (pages arrive with the web UI).

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::domain::ids::{ApiTokenId, ChannelId, CommunityId, MessageId, UserId};
+use crate::domain::ids::{ApiTokenId, ChannelId, CommunityId, MessageId, UserId, WebhookId};
 
 /// A list answer: `{"data": [...], "page": {...}}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -439,4 +439,47 @@ pub struct CreatedToken {
     pub token: String,
     #[serde(flatten)]
     pub info: ApiToken,
+}
+
+/// An incoming webhook as listed (never with its token).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct WebhookInfo {
+    pub id: WebhookId,
+    pub community_id: CommunityId,
+    pub channel_id: ChannelId,
+    pub name: String,
+    pub avatar_url: Option<String>,
+    pub created_by: Option<UserId>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub last_used_at: Option<OffsetDateTime>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CreateWebhookRequest {
+    /// The channel it posts into (a community channel, not a DM).
+    pub channel_id: ChannelId,
+    pub name: String,
+    #[serde(default)]
+    pub avatar_url: Option<String>,
+}
+
+/// A new webhook: its URL (holding the token) is shown this once.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CreatedWebhook {
+    pub url: String,
+    pub token: String,
+    #[serde(flatten)]
+    pub info: WebhookInfo,
+}
+
+/// `GET /api/webhooks?community_id=`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
+pub struct WebhookQuery {
+    pub community_id: CommunityId,
 }

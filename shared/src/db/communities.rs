@@ -86,6 +86,12 @@ pub async fn role_of(
     Ok(role.as_deref().and_then(Role::parse))
 }
 
+/// True once any community exists: before that, the first user may sign up without an
+/// invite and create one (the bootstrap).
+pub async fn any_exist(db: impl PgExecutor<'_>) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM communities)").fetch_one(db).await
+}
+
 pub async fn exists(db: impl PgExecutor<'_>, community: CommunityId) -> Result<bool, sqlx::Error> {
     sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM communities WHERE id = $1)").bind(community).fetch_one(db).await
 }

@@ -73,6 +73,19 @@ fn email(raw: Option<&str>) -> Option<String> {
 
 /// The user `profile` logs in as: the linked one, or a new user linked now (then the
 /// boolean is true). Run it in a transaction.
+/// True when the provider account is linked to an active user (a returning user, who may
+/// always log in; anyone else is signing up).
+pub async fn is_linked(conn: &mut PgConnection, profile: &ExternalProfile) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM oauth_accounts a JOIN users u ON u.id = a.user_id
+         WHERE a.provider = $1 AND a.provider_user_id = $2 AND u.deactivated_at IS NULL)",
+    )
+    .bind(&profile.provider)
+    .bind(&profile.subject)
+    .fetch_one(conn)
+    .await
+}
+
 pub async fn login_user(conn: &mut PgConnection, profile: &ExternalProfile) -> Result<(User, bool), sqlx::Error> {
     let linked: Option<UserRow> = sqlx::query_as(
         "SELECT u.id, u.username, u.display_name, u.avatar_url

@@ -1,0 +1,164 @@
+//! Incoming webhooks, `POST /hook/{id}/{token}`: the one public write. The token is
+//! checked in constant time against the webhook's stored SHA-256, each webhook has its own
+//! allowance, and the post is written with its channel sequence, mentions and outbox event
+//! in one transaction (the api's outbox relay publishes it; see ARCHITECTURE.md for why the
+//! gateway writes it). An `Idempotency-Key` makes a retry answer the first post's message.
+
+use std::sync::Arc;
+
+use ajet_shared::api::ApiError;
+use ajet_shared::api::wire::Message;
+use ajet_shared::auth::hash_token;
+use ajet_shared::config::Config;
+use ajet_shared::db::webhooks::{Webhook, WebhookPost};
+use ajet_shared::db::{self, PgPool};
+use ajet_shared::domain::MessageBody;
+use ajet_shared::domain::ids::WebhookId;
+use ajet_shared::events::{Event, EventPayload, subject};
+use ajet_shared::mentions;
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use subtle::ConstantTimeEq as _;
+
+use crate::rate_limit::BucketKey;
+use crate::slack::{self, SlackPost};
+use crate::state::GatewayState;
+
+const NAME_MAX_CHARS: usize = 80;
+const ICON_URL_MAX_CHARS: usize = 2048;
+const IDEMPOTENCY_KEY_MAX: usize = 200;
+
+fn not_found() -> ApiError {
+    ApiError::not_found("webhook_not_found", "no such webhook (it may have been revoked)")
+}
+
+fn too_large(max: u64) -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+        format!("the webhook payload is larger than the {max} bytes accepted"),
+    )
+}
+
+/// The live webhook `id` whose token is `token`.
+async fn authenticate(pool: &PgPool, id: &str, token: &str) -> Result<Webhook, ApiError> {
+    let id = id.parse().map(WebhookId).map_err(|_| not_found())?;
+    let webhook =
+        db::webhooks::get(pool, id).await?.filter(|webhook| webhook.revoked_at.is_none()).ok_or_else(not_found)?;
+    let presented = hash_token(token);
+    if !bool::from(presented.as_slice().ct_eq(&webhook.token_hash)) {
+        return Err(ApiError::unauthorized("the webhook token is wrong"));
+    }
+    Ok(webhook)
+}
+
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    let Some(value) = headers.get("idempotency-key") else { return Ok(None) };
+    match value.to_str() {
+        Ok(key) if (1..=IDEMPOTENCY_KEY_MAX).contains(&key.len()) && key.chars().all(|c| c.is_ascii_graphic()) => {
+            Ok(Some(key.to_owned()))
+        }
+        _ => Err(ApiError::bad_request(
+            "invalid_idempotency_key",
+            format!("Idempotency-Key: 1 to {IDEMPOTENCY_KEY_MAX} visible ASCII characters"),
+        )),
+    }
+}
+
+async fn read_body(body: Body, headers: &HeaderMap, max: u64) -> Result<bytes::Bytes, ApiError> {
+    let declared =
+        headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > max) {
+        return Err(too_large(max));
+    }
+    axum::body::to_bytes(body, usize::try_from(max).unwrap_or(usize::MAX)).await.map_err(|err| {
+        let over = std::error::Error::source(&err)
+            .is_some_and(|source| source.downcast_ref::<http_body_util::LengthLimitError>().is_some());
+        if over {
+            too_large(max)
+        } else {
+            ApiError::bad_request("unreadable_body", "the request body could not be read")
+        }
+    })
+}
+
+/// The payload's overrides, checked against the limits the messages table holds.
+fn overrides(post: &SlackPost) -> Result<(), ApiError> {
+    if let Some(name) = &post.username
+        && name.chars().count() > NAME_MAX_CHARS
+    {
+        return Err(ApiError::bad_request(
+            "invalid_username",
+            format!("username: at most {NAME_MAX_CHARS} characters"),
+        ));
+    }
+    if let Some(url) = &post.icon_url
+        && (url.chars().count() > ICON_URL_MAX_CHARS || !(url.starts_with("https://") || url.starts_with("http://")))
+    {
+        return Err(ApiError::bad_request(
+            "invalid_icon_url",
+            format!("icon_url: an http(s) URL of at most {ICON_URL_MAX_CHARS} characters"),
+        ));
+    }
+    Ok(())
+}
+
+pub async fn receive_webhook(
+    State(state): State<GatewayState>,
+    Path((id, token)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let config: &Arc<Config> = &state.config;
+    let webhook = authenticate(&state.pool, &id, &token).await?;
+    let decision = state.limits.webhooks.check(BucketKey::Webhook(webhook.id));
+    if !decision.allowed {
+        return Ok(decision.refusal());
+    }
+    let key = idempotency_key(&headers)?;
+    let bytes = read_body(body, &headers, config.webhook_max_body_bytes).await?;
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
+    let post = slack::parse(content_type, &bytes)
+        .map_err(|malformed| ApiError::bad_request("malformed_payload", malformed.0))?;
+    overrides(&post)?;
+    let body_md = MessageBody::parse("text", &post.body_md, config.message_max_chars)?;
+    if let Some(key) = &key
+        && let Some(original) = db::webhooks::delivered(&state.pool, webhook.id, key).await?
+    {
+        return Ok(answer(&decision, original));
+    }
+    let channel = db::channels::get(&state.pool, webhook.channel_id).await?.ok_or_else(not_found)?;
+    let new = WebhookPost {
+        webhook: &webhook,
+        body: &body_md,
+        display_name: post.username.as_deref().unwrap_or(&webhook.name),
+        avatar_url: post.icon_url.as_deref().or(webhook.avatar_url.as_deref()),
+    };
+    let mut tx = state.pool.begin().await?;
+    let message = db::webhooks::insert_message(&mut tx, &new).await?;
+    if let Some(key) = &key
+        && !db::webhooks::record_delivery(&mut tx, webhook.id, key, message.id).await?
+    {
+        // A concurrent retry won the race: answer as for any retry.
+        drop(tx);
+        let original = db::webhooks::delivered(&state.pool, webhook.id, key)
+            .await?
+            .ok_or_else(|| ApiError::internal("an idempotency-key conflict without the original message"))?;
+        return Ok(answer(&decision, original));
+    }
+    db::mentions::record(&mut tx, message.id, channel.id, &mentions::parse(body_md.as_str())).await?;
+    let event = Event::new(EventPayload::MessageCreated(message.clone()), channel.community_id, Some(channel.id), None);
+    db::outbox::enqueue(&mut tx, &subject::for_channel(&channel), &event).await?;
+    tx.commit().await?;
+    Ok(answer(&decision, message))
+}
+
+/// 200 with the message (Slack integrations check for 200), with the allowance headers.
+fn answer(decision: &crate::rate_limit::Decision, message: Message) -> Response {
+    let mut response = Json(message).into_response();
+    decision.annotate(response.headers_mut());
+    response
+}

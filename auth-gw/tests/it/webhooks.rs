@@ -1,0 +1,219 @@
+//! Incoming webhooks through the gateway: a Slack-style post lands in the bound channel's
+//! history under the webhook's name (or the payload's overrides) and reaches a member's
+//! terminal stream; wrong ids, tokens, sizes and shapes get the documented errors; the
+//! per-webhook allowance answers 429; an `Idempotency-Key` retry creates nothing new.
+
+use std::time::Duration;
+
+use ajet_shared::api::wire::{Channel, CreateChannelRequest, CreateCommunityRequest, Message};
+use ajet_shared::auth::hash_token;
+use ajet_shared::client::ApiClient;
+use ajet_shared::db::webhooks::{self, NewWebhook};
+use ajet_shared::events::{Event, EventPayload};
+use futures::StreamExt as _;
+use reqwest::StatusCode;
+
+use crate::gateway::error_code;
+use crate::stack::Stack;
+
+const TOKEN: &str = "whk_test-token-0123456789";
+
+/// Alice owns a community with a channel that a webhook named "CI" posts into; returns
+/// the channel and the webhook's URL path.
+async fn channel_with_webhook(stack: &Stack) -> (ApiClient, Channel, String) {
+    let alice = stack.login("alice").await;
+    let community = alice
+        .create_community(&CreateCommunityRequest { name: "Acme".into(), slug: "acme".into(), description: None })
+        .await
+        .expect("community");
+    let channel = alice
+        .create_channel(community.id, &CreateChannelRequest { name: "builds".into(), topic: None, kind: None })
+        .await
+        .expect("channel");
+    let webhook = webhooks::insert(
+        &stack.db.pool,
+        &NewWebhook {
+            community: community.id,
+            channel: channel.id,
+            name: "CI",
+            avatar_url: Some("https://ci.example/logo.png"),
+            token_hash: &hash_token(TOKEN),
+            created_by: None,
+        },
+    )
+    .await
+    .expect("webhook row");
+    (alice, channel, format!("/hook/{}/{TOKEN}", webhook.id.as_uuid()))
+}
+
+fn post(stack: &Stack, path: &str, body: &str) -> reqwest::RequestBuilder {
+    stack.gateway.request(reqwest::Method::POST, path).header("content-type", "application/json").body(body.to_owned())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slack_post_reaches_history_and_streams_under_its_overrides() {
+    let stack = Stack::start().await;
+    let (alice, channel, path) = channel_with_webhook(&stack).await;
+    let mut stream = alice.sse("/tui/events", None).await.expect("stream opens");
+
+    let response = post(
+        &stack,
+        &path,
+        r#"{"text":"build <https://ci/7|#7> passed","username":"Deploy bot","icon_url":"https://ci.example/bot.png"}"#,
+    )
+    .send()
+    .await
+    .expect("answers");
+    assert_eq!(response.status(), StatusCode::OK);
+    let sent: Message = response.json().await.expect("the message");
+    assert_eq!(sent.body_md, "build [#7](https://ci/7) passed");
+    assert_eq!(sent.author.user_id, None);
+    assert_eq!(sent.author.display_name, "Deploy bot");
+    assert_eq!(sent.author.avatar_url.as_deref(), Some("https://ci.example/bot.png"));
+
+    let streamed = loop {
+        let event = tokio::time::timeout(Duration::from_secs(30), stream.next())
+            .await
+            .expect("an event within 30 s")
+            .expect("the stream stays open")
+            .expect("a well-formed event");
+        if event.event == "message.created" {
+            let envelope: Event = serde_json::from_str(&event.data).expect("an envelope");
+            let EventPayload::MessageCreated(message) = envelope.payload else { panic!("type and payload disagree") };
+            break message;
+        }
+    };
+    assert_eq!(streamed.id, sent.id);
+    assert_eq!(streamed.author.display_name, "Deploy bot");
+
+    // Without overrides, a form-encoded post appears under the webhook's own name and icon.
+    let response = stack
+        .gateway
+        .request(reqwest::Method::POST, &path)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("payload=%7B%22attachments%22%3A%5B%7B%22title%22%3A%22Run%208%22%2C%22text%22%3A%22failed%22%7D%5D%7D")
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(response.status(), StatusCode::OK);
+
+    let history = alice.history(channel.id, &Default::default()).await.expect("history");
+    let bodies: Vec<(&str, &str, Option<&str>)> = history
+        .data
+        .iter()
+        .map(|m| (m.body_md.as_str(), m.author.display_name.as_str(), m.author.avatar_url.as_deref()))
+        .collect();
+    assert_eq!(
+        bodies,
+        [
+            ("build [#7](https://ci/7) passed", "Deploy bot", Some("https://ci.example/bot.png")),
+            ("> **Run 8**\n> failed", "CI", Some("https://ci.example/logo.png")),
+        ]
+    );
+    stack.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_webhook_posts_get_the_documented_errors() {
+    let stack = Stack::start_with(|config| config.webhook_max_body_bytes = 1024).await;
+    let (_alice, _channel, path) = channel_with_webhook(&stack).await;
+    let id = path.split('/').nth(2).expect("id").to_owned();
+    let cases = [
+        (format!("/hook/{}/{TOKEN}", uuid::Uuid::now_v7()), r#"{"text":"x"}"#.to_owned(), 404, "webhook_not_found"),
+        (format!("/hook/not-a-uuid/{TOKEN}"), r#"{"text":"x"}"#.to_owned(), 404, "webhook_not_found"),
+        (format!("/hook/{id}/wrong-token"), r#"{"text":"x"}"#.to_owned(), 401, "unauthenticated"),
+        (path.clone(), format!(r#"{{"text":"{}"}}"#, "x".repeat(2000)), 413, "payload_too_large"),
+        (path.clone(), "{not json".to_owned(), 400, "malformed_payload"),
+        (path.clone(), r#"{"username":"only a name"}"#.to_owned(), 400, "malformed_payload"),
+        (path.clone(), r#"{"text":"x","icon_url":"javascript:alert(1)"}"#.to_owned(), 400, "invalid_icon_url"),
+    ];
+    for (url, body, status, code) in cases {
+        let response = post(&stack, &url, &body).send().await.expect("answers");
+        assert_eq!(response.status().as_u16(), status, "{url} {}", &body[..body.len().min(40)]);
+        assert_eq!(error_code(response).await, code, "{url}");
+    }
+    let response = post(&stack, &path, "{not json").send().await.expect("answers");
+    let body: serde_json::Value = response.json().await.expect("JSON");
+    let message = body["error"]["message"].as_str().expect("a message");
+    assert!(message.contains("Slack-style JSON"), "a helpful message: {message}");
+    stack.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idempotency_key_retry_returns_the_first_message_without_a_second() {
+    let stack = Stack::start().await;
+    let (alice, channel, path) = channel_with_webhook(&stack).await;
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        let response = post(&stack, &path, r#"{"text":"deploy 42"}"#)
+            .header("idempotency-key", "deploy-42")
+            .send()
+            .await
+            .expect("answers");
+        assert_eq!(response.status(), StatusCode::OK);
+        ids.push(response.json::<Message>().await.expect("message").id);
+    }
+    assert!(ids.iter().all(|id| *id == ids[0]), "every retry answers the first message");
+    let other = post(&stack, &path, r#"{"text":"deploy 42"}"#).header("idempotency-key", "deploy-43").send().await;
+    assert_eq!(other.expect("answers").status(), StatusCode::OK);
+    let history = alice.history(channel.id, &Default::default()).await.expect("history");
+    assert_eq!(history.data.len(), 2, "one message per key");
+    stack.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_webhook_over_its_allowance_gets_429() {
+    let stack = Stack::start_with(|config| config.webhook_rate_limit_per_minute = 3).await;
+    let (_alice, _channel, path) = channel_with_webhook(&stack).await;
+    for _ in 0..3 {
+        let response = post(&stack, &path, r#"{"text":"tick"}"#).send().await.expect("answers");
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+    let refused = post(&stack, &path, r#"{"text":"tick"}"#).send().await.expect("answers");
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(refused.headers().contains_key("retry-after"));
+    assert_eq!(error_code(refused).await, "rate_limited");
+    stack.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admins_create_list_and_revoke_webhooks_and_a_revoked_one_stops_posting() {
+    let stack = Stack::start().await;
+    let (alice, channel, _) = channel_with_webhook(&stack).await;
+    let created: serde_json::Value = alice
+        .request(reqwest::Method::POST, "/api/webhooks")
+        .json(&serde_json::json!({"channel_id": channel.id, "name": "Alerts"}))
+        .send()
+        .await
+        .expect("answers")
+        .error_for_status()
+        .expect("created")
+        .json()
+        .await
+        .expect("json");
+    let url = created["url"].as_str().expect("a url");
+    let path = url.strip_prefix(stack.gateway.base_url()).expect("on the public URL").to_owned();
+    assert!(path.ends_with(created["token"].as_str().expect("token")));
+    let response = post(&stack, &path, r#"{"text":"disk full"}"#).send().await.expect("answers");
+    assert_eq!(response.json::<Message>().await.expect("message").author.display_name, "Alerts");
+
+    let community = channel.community_id.expect("a community channel");
+    let listed: serde_json::Value = alice
+        .request(reqwest::Method::GET, &format!("/api/webhooks?community_id={community}"))
+        .send()
+        .await
+        .expect("answers")
+        .json()
+        .await
+        .expect("json");
+    let names: Vec<&str> = listed["data"].as_array().expect("list").iter().filter_map(|w| w["name"].as_str()).collect();
+    assert_eq!(names, ["Alerts", "CI"]);
+    assert!(listed["data"][0].get("token").is_none(), "no secrets in lists");
+
+    let id = created["id"].as_str().expect("id");
+    let revoked = alice.request(reqwest::Method::DELETE, &format!("/api/webhooks/{id}")).send().await.expect("answers");
+    assert_eq!(revoked.status(), StatusCode::NO_CONTENT);
+    let refused = post(&stack, &path, r#"{"text":"disk full"}"#).send().await.expect("answers");
+    assert_eq!(refused.status(), StatusCode::NOT_FOUND);
+    stack.stop().await;
+}

@@ -1,0 +1,164 @@
+//! The `webhooks` table (incoming webhooks bound to one channel) and their posts: a
+//! webhook message has `webhook_id` set, no author, and the display name and avatar it was
+//! posted under; `webhook_deliveries` remembers each `Idempotency-Key`.
+
+use sqlx::{PgConnection, PgExecutor, PgPool};
+use time::OffsetDateTime;
+
+use crate::api::wire::{Message, WebhookInfo};
+use crate::db::{channels, messages};
+use crate::domain::ids::{ChannelId, CommunityId, MessageId, UserId, WebhookId};
+use crate::domain::names::MessageBody;
+
+/// A webhook as stored.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct Webhook {
+    pub id: WebhookId,
+    pub community_id: CommunityId,
+    pub channel_id: ChannelId,
+    pub name: String,
+    pub avatar_url: Option<String>,
+    pub token_hash: Vec<u8>,
+    pub created_by: Option<UserId>,
+    pub created_at: OffsetDateTime,
+    pub last_used_at: Option<OffsetDateTime>,
+    pub revoked_at: Option<OffsetDateTime>,
+}
+
+impl From<Webhook> for WebhookInfo {
+    fn from(webhook: Webhook) -> Self {
+        Self {
+            id: webhook.id,
+            community_id: webhook.community_id,
+            channel_id: webhook.channel_id,
+            name: webhook.name,
+            avatar_url: webhook.avatar_url,
+            created_by: webhook.created_by,
+            created_at: webhook.created_at,
+            last_used_at: webhook.last_used_at,
+        }
+    }
+}
+
+const COLUMNS: &str =
+    "id, community_id, channel_id, name, avatar_url, token_hash, created_by, created_at, last_used_at, revoked_at";
+
+/// A webhook to create; the caller generated the token and keeps only its SHA-256.
+#[derive(Debug)]
+pub struct NewWebhook<'a> {
+    pub community: CommunityId,
+    pub channel: ChannelId,
+    pub name: &'a str,
+    pub avatar_url: Option<&'a str>,
+    pub token_hash: &'a [u8; 32],
+    pub created_by: Option<UserId>,
+}
+
+/// Creates a webhook bound to `new.channel`.
+pub async fn insert(db: impl PgExecutor<'_>, new: &NewWebhook<'_>) -> Result<Webhook, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "INSERT INTO webhooks (id, community_id, channel_id, name, avatar_url, token_hash, created_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {COLUMNS}"
+    ))
+    .bind(WebhookId::generate())
+    .bind(new.community)
+    .bind(new.channel)
+    .bind(new.name)
+    .bind(new.avatar_url)
+    .bind(new.token_hash.as_slice())
+    .bind(new.created_by)
+    .fetch_one(db)
+    .await
+}
+
+/// The webhook `id`, revoked or not.
+pub async fn get(db: impl PgExecutor<'_>, id: WebhookId) -> Result<Option<Webhook>, sqlx::Error> {
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM webhooks WHERE id = $1")).bind(id).fetch_optional(db).await
+}
+
+/// The live webhooks of `community`, newest first.
+pub async fn list(db: impl PgExecutor<'_>, community: CommunityId) -> Result<Vec<Webhook>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM webhooks WHERE community_id = $1 AND revoked_at IS NULL ORDER BY id DESC"
+    ))
+    .bind(community)
+    .fetch_all(db)
+    .await
+}
+
+/// Revokes a webhook (its messages keep referring to it). False if it was not live.
+pub async fn revoke(db: impl PgExecutor<'_>, id: WebhookId) -> Result<bool, sqlx::Error> {
+    let updated = sqlx::query("UPDATE webhooks SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL")
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(updated.rows_affected() == 1)
+}
+
+/// A post to insert: the body and the name and avatar it appears under (the webhook's own
+/// unless the payload overrode them).
+#[derive(Debug)]
+pub struct WebhookPost<'a> {
+    pub webhook: &'a Webhook,
+    pub body: &'a MessageBody,
+    pub display_name: &'a str,
+    pub avatar_url: Option<&'a str>,
+}
+
+/// Inserts a webhook's message with the channel's next sequence, and marks the webhook used.
+pub async fn insert_message(tx: &mut PgConnection, post: &WebhookPost<'_>) -> Result<Message, sqlx::Error> {
+    let seq = channels::next_seq(&mut *tx, post.webhook.channel_id).await?;
+    let id = MessageId::generate();
+    sqlx::query(
+        "INSERT INTO messages (id, channel_id, channel_seq, webhook_id, display_name, avatar_url, body_md)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(id)
+    .bind(post.webhook.channel_id)
+    .bind(seq)
+    .bind(post.webhook.id)
+    .bind(post.display_name)
+    .bind(post.avatar_url)
+    .bind(post.body.as_str())
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("UPDATE webhooks SET last_used_at = now() WHERE id = $1")
+        .bind(post.webhook.id)
+        .execute(&mut *tx)
+        .await?;
+    messages::get(&mut *tx, id).await?.ok_or(sqlx::Error::RowNotFound)
+}
+
+/// Remembers that `key` created `message`. False if the key was already taken (a
+/// concurrent retry won): the caller rolls back and answers with `delivered`.
+pub async fn record_delivery(
+    tx: &mut PgConnection,
+    webhook: WebhookId,
+    key: &str,
+    message: MessageId,
+) -> Result<bool, sqlx::Error> {
+    let inserted = sqlx::query(
+        "INSERT INTO webhook_deliveries (webhook_id, idempotency_key, message_id) VALUES ($1, $2, $3)
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(webhook)
+    .bind(key)
+    .bind(message)
+    .execute(tx)
+    .await?;
+    Ok(inserted.rows_affected() == 1)
+}
+
+/// The message an earlier post with `key` created, if any.
+pub async fn delivered(pool: &PgPool, webhook: WebhookId, key: &str) -> Result<Option<Message>, sqlx::Error> {
+    let message: Option<MessageId> =
+        sqlx::query_scalar("SELECT message_id FROM webhook_deliveries WHERE webhook_id = $1 AND idempotency_key = $2")
+            .bind(webhook)
+            .bind(key)
+            .fetch_optional(pool)
+            .await?;
+    match message {
+        Some(id) => messages::get(pool, id).await,
+        None => Ok(None),
+    }
+}
