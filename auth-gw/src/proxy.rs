@@ -102,6 +102,36 @@ pub(crate) fn origin_of(url: &str) -> &str {
 
 /// The caller's identity, from the token cache or the database. Refusals say why
 /// (`unauthenticated`, `token_revoked`, `token_expired`, `cross_site_request`).
+/// A browser navigating to a page (not the api or a stream): it is sent to the login page
+/// rather than shown a JSON 401.
+fn wants_page(method: &Method, uri: &Uri, headers: &HeaderMap) -> bool {
+    let path = uri.path();
+    let html =
+        headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|accept| accept.contains("text/html"));
+    *method == Method::GET && html && !path.starts_with("/api/") && !path.starts_with("/tui/")
+}
+
+/// `303` to `/auth/login`, coming back to `uri` afterwards.
+fn login_redirect(uri: &Uri) -> Response {
+    let back = uri.path_and_query().map_or("/", |p| p.as_str());
+    let encoded: String = back
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    let location = format!("/auth/login?next={encoded}");
+    let mut response = StatusCode::SEE_OTHER.into_response();
+    if let Ok(value) = HeaderValue::from_str(&location) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    response
+}
+
 async fn authenticate(
     state: &GatewayState,
     headers: &HeaderMap,
@@ -190,7 +220,12 @@ async fn forward_inner(state: &GatewayState, request: Request) -> Result<Respons
                 }
                 return Ok(decision.refusal());
             }
-            let mut response = err.into_response();
+            let mut response =
+                if wants_page(&parts.method, &parts.uri, &parts.headers) && err.status == StatusCode::UNAUTHORIZED {
+                    login_redirect(&parts.uri)
+                } else {
+                    err.into_response()
+                };
             decision.annotate(response.headers_mut());
             return Ok(response);
         }

@@ -119,3 +119,19 @@ async fn a_service_that_is_down_gets_a_json_502() {
     assert_eq!(error_code(response).await, "upstream_unavailable");
     stack.stop().await;
 }
+
+#[tokio::test]
+async fn a_browser_without_a_session_is_sent_to_the_login_page() {
+    let stack = Stack::start().await;
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+    let base = stack.gateway.base_url().to_owned();
+    let page = http.get(format!("{base}/c/acme?x=1")).header("accept", "text/html,*/*").send().await.expect("answers");
+    assert_eq!(page.status(), StatusCode::SEE_OTHER);
+    assert_eq!(page.headers()["location"], "/auth/login?next=/c/acme%3Fx%3D1");
+    let api = http.get(format!("{base}/api/me")).header("accept", "text/html").send().await.expect("answers");
+    assert_eq!(api.status(), StatusCode::UNAUTHORIZED, "the api answers JSON, never a redirect");
+    let login = http.get(format!("{base}/auth/login")).header("accept", "text/html").send().await.expect("answers");
+    assert_eq!(login.status(), StatusCode::OK);
+    assert!(login.text().await.expect("html").contains("<form"), "dev mode shows the dev-login form");
+    stack.stop().await;
+}
