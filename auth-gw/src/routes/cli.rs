@@ -7,8 +7,8 @@
 
 use ajet_shared::api::ApiError;
 use ajet_shared::api::wire::LoginResponse;
-use ajet_shared::auth::{NewToken, TokenKind, hash_token, token_kind};
-use ajet_shared::db::{self, audit::AuditEntry};
+use ajet_shared::auth::{TokenKind, hash_token, token_kind};
+use ajet_shared::db;
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Query, State};
@@ -20,6 +20,7 @@ use subtle::ConstantTimeEq as _;
 
 use crate::extract::ClientIp;
 use crate::proxy::presented_token;
+use crate::routes::login::start_session;
 use crate::state::GatewayState;
 
 const STATE_MAX: usize = 200;
@@ -104,21 +105,8 @@ pub async fn exchange_cli_code(
     let user = db::users::get(&state.pool, issued.user_id)
         .await?
         .ok_or_else(|| ApiError::unauthorized("this account no longer exists"))?;
-    let token = NewToken::generate(TokenKind::Session);
     let mut tx = state.pool.begin().await?;
-    let session = db::auth::create_session(&mut *tx, user.id, &token.hash, state.config.session_ttl()).await?;
-    db::audit::record(
-        &mut *tx,
-        &AuditEntry {
-            community_id: None,
-            actor_id: Some(user.id),
-            action: "auth.login",
-            target: Some(("session", session.0)),
-            details: serde_json::json!({"provider": "cli"}),
-            ip: Some(client.0),
-        },
-    )
-    .await?;
+    let token = start_session(&mut tx, &state.config, user.id, serde_json::json!({"provider": "cli"}), client).await?;
     tx.commit().await?;
     Ok(Json(LoginResponse { token: token.plaintext, user }))
 }

@@ -12,6 +12,7 @@ use ajet_shared::config::{Config, Environment};
 use ajet_shared::db::audit::AuditEntry;
 use ajet_shared::db::{self, PgPool};
 use ajet_shared::domain::Username;
+use ajet_shared::domain::ids::UserId;
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
@@ -21,6 +22,29 @@ use bytes::Bytes;
 use crate::extract::ClientIp;
 use crate::proxy::{cross_site, origin_of, presented_token};
 use crate::state::GatewayState;
+
+/// Starts a session for `user` inside `tx`, audited as an `auth.login` with `details`
+/// (at least the provider), and returns its token (shown once).
+pub async fn start_session(
+    tx: &mut sqlx::PgConnection,
+    config: &Config,
+    user: UserId,
+    details: serde_json::Value,
+    client: ClientIp,
+) -> Result<NewToken, ApiError> {
+    let token = NewToken::generate(TokenKind::Session);
+    let session = db::auth::create_session(&mut *tx, user, &token.hash, config.session_ttl()).await?;
+    let entry = AuditEntry {
+        community_id: None,
+        actor_id: Some(user),
+        action: "auth.login",
+        target: Some(("session", session.0)),
+        details,
+        ip: Some(client.0),
+    };
+    db::audit::record(&mut *tx, &entry).await?;
+    Ok(token)
+}
 
 /// `Set-Cookie` for a new session: HttpOnly, SameSite=Strict, Secure unless configured off
 /// for plain-http development.
@@ -67,21 +91,8 @@ pub async fn dev_login(
     };
     let username = Username::parse("username", &raw_username)?;
     let user = db::users::get_or_create_by_username(&pool, &username).await?;
-    let token = NewToken::generate(TokenKind::Session);
     let mut tx = pool.begin().await?;
-    let session = db::auth::create_session(&mut *tx, user.id, &token.hash, config.session_ttl()).await?;
-    db::audit::record(
-        &mut *tx,
-        &AuditEntry {
-            community_id: None,
-            actor_id: Some(user.id),
-            action: "auth.login",
-            target: Some(("session", session.0)),
-            details: serde_json::json!({"provider": "dev"}),
-            ip: Some(client.0),
-        },
-    )
-    .await?;
+    let token = start_session(&mut tx, &config, user.id, serde_json::json!({"provider": "dev"}), client).await?;
     tx.commit().await?;
     tracing::info!(user_id = %user.id, "dev login");
     let cookie = session_cookie(&config, &token.plaintext)?;

@@ -7,9 +7,7 @@
 
 use ajet_shared::api::ApiError;
 use ajet_shared::api::wire::{LoginResponse, Member, User};
-use ajet_shared::auth::NewToken;
-use ajet_shared::auth::TokenKind;
-use ajet_shared::db::{self, audit::AuditEntry};
+use ajet_shared::db;
 use ajet_shared::domain::ids::CommunityId;
 use ajet_shared::events::{Event, EventPayload, subject};
 use axum::Json;
@@ -24,6 +22,7 @@ use subtle::ConstantTimeEq as _;
 use super::login::session_cookie;
 use crate::extract::ClientIp;
 use crate::oauth::{ATTEMPT_TTL, Attempt};
+use crate::routes::login::start_session;
 use crate::state::GatewayState;
 
 /// The encrypted cookie holding a login in progress. SameSite=Lax: the provider's redirect
@@ -276,7 +275,6 @@ async fn complete(
     let code = query.code.ok_or_else(|| bad_state("oauth_code_missing", "the provider sent no code"))?;
     let profile = state.providers.complete(provider, &attempt, code).await?;
 
-    let token = NewToken::generate(TokenKind::Session);
     let mut tx = state.pool.begin().await?;
     let invite = match &attempt.invite {
         Some(code) => db::invites::usable(&mut *tx, code).await?.map(|community| (code.as_str(), community)),
@@ -295,19 +293,8 @@ async fn complete(
     if let Some((code, community)) = invite {
         join_by_invite(&mut tx, &user, code, community).await?;
     }
-    let session = db::auth::create_session(&mut *tx, user.id, &token.hash, state.config.session_ttl()).await?;
-    db::audit::record(
-        &mut *tx,
-        &AuditEntry {
-            community_id: None,
-            actor_id: Some(user.id),
-            action: "auth.login",
-            target: Some(("session", session.0)),
-            details: serde_json::json!({"provider": provider.id, "new_user": created}),
-            ip: Some(client.0),
-        },
-    )
-    .await?;
+    let details = serde_json::json!({"provider": provider.id, "new_user": created});
+    let token = start_session(&mut tx, &state.config, user.id, details, client).await?;
     tx.commit().await?;
     tracing::info!(user_id = %user.id, provider = %provider.id, created, "oauth login");
 
