@@ -9,6 +9,7 @@ use ajet_shared::api::wire::{
 use ajet_shared::db::{self, PgPool};
 use ajet_shared::domain::ChannelName;
 use ajet_shared::domain::ids::{ChannelId, UserId};
+use ajet_shared::domain::names::optional_text;
 use ajet_shared::events::EventPayload;
 use ajet_shared::events::bus::NatsBus;
 use ajet_shared::outbox::OutboxRelay;
@@ -27,15 +28,7 @@ use ajet_shared::api::ErrorBody;
 const TOPIC_MAX_CHARS: usize = 250;
 
 fn topic(raw: Option<&str>) -> Result<Option<&str>, ApiError> {
-    let topic = raw.map(str::trim).filter(|t| !t.is_empty());
-    if topic.is_some_and(|t| t.chars().count() > TOPIC_MAX_CHARS) {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "topic_too_long",
-            format!("topic: the limit is {TOPIC_MAX_CHARS} characters"),
-        ));
-    }
-    Ok(topic)
+    Ok(optional_text("topic", "topic_too_long", raw, TOPIC_MAX_CHARS)?)
 }
 
 fn name_taken(name: &ChannelName) -> impl FnOnce() -> ApiError + '_ {

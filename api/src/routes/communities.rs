@@ -6,6 +6,7 @@ use ajet_shared::api::wire::{
 };
 use ajet_shared::db::{self, PgPool};
 use ajet_shared::domain::ids::CommunityId;
+use ajet_shared::domain::names::optional_text;
 use ajet_shared::domain::{ChannelName, CommunityName, Slug};
 use ajet_shared::events::EventPayload;
 use ajet_shared::events::bus::NatsBus;
@@ -24,15 +25,7 @@ use ajet_shared::api::ErrorBody;
 const DESCRIPTION_MAX_CHARS: usize = 1024;
 
 fn description(raw: Option<&str>) -> Result<Option<&str>, ApiError> {
-    let description = raw.map(str::trim).filter(|d| !d.is_empty());
-    if description.is_some_and(|d| d.chars().count() > DESCRIPTION_MAX_CHARS) {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "description_too_long",
-            format!("description: the limit is {DESCRIPTION_MAX_CHARS} characters"),
-        ));
-    }
-    Ok(description)
+    Ok(optional_text("description", "description_too_long", raw, DESCRIPTION_MAX_CHARS)?)
 }
 
 /// A community path segment: its id, or its slug.

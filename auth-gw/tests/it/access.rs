@@ -12,6 +12,7 @@ use futures::StreamExt as _;
 use futures::stream::BoxStream;
 use reqwest::Method;
 
+use crate::skeleton::two_users;
 use crate::stack::Stack;
 
 /// The bodies of the `message.created` events on `stream` until `marker` arrives.
@@ -38,21 +39,11 @@ async fn bodies_until(stream: &mut BoxStream<'static, Result<SseEvent, ClientErr
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stream_follows_removal_from_a_private_channel_and_joining_a_community() {
     let stack = Stack::start_with(|config| config.sse_auth_recheck_secs = 1).await;
-    let alice = stack.login("alice").await;
-    let bob = stack.login("bob").await;
-    let community = alice
-        .create_community(&CreateCommunityRequest { name: "Acme".into(), slug: "acme".into(), description: None })
-        .await
-        .expect("community");
-    let invite = alice.create_invite(community.id, &CreateInviteRequest::default()).await.expect("invite");
-    bob.accept_invite(&invite.code).await.expect("joined");
-    let public = alice
-        .create_channel(community.id, &CreateChannelRequest { name: "dev".into(), topic: None, kind: None })
-        .await
-        .expect("public");
+    let (alice, bob, public) = two_users(&stack).await;
+    let community = public.community_id.expect("a community channel");
     let secret = alice
         .create_channel(
-            community.id,
+            community,
             &CreateChannelRequest { name: "secret".into(), topic: None, kind: Some(ChannelKind::Private) },
         )
         .await

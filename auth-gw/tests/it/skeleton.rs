@@ -18,7 +18,7 @@ use crate::stack::Stack;
 type Sse = BoxStream<'static, Result<SseEvent, ClientError>>;
 
 /// Alice owns a community with a channel; Bob is a member.
-async fn two_users(stack: &Stack) -> (ApiClient, ApiClient, Channel) {
+pub async fn two_users(stack: &Stack) -> (ApiClient, ApiClient, Channel) {
     let alice = stack.login("alice").await;
     let bob = stack.login("bob").await;
     let community = alice

@@ -5,6 +5,7 @@
 use sqlx::PgConnection;
 
 use crate::api::wire::User;
+use crate::db::users::UserRow;
 use crate::domain::ids::UserId;
 
 /// What a provider tells us about the person logging in.
@@ -19,20 +20,6 @@ pub struct ExternalProfile {
     pub display_name: Option<String>,
     pub avatar_url: Option<String>,
     pub email: Option<String>,
-}
-
-#[derive(sqlx::FromRow)]
-struct UserRow {
-    id: UserId,
-    username: String,
-    display_name: String,
-    avatar_url: Option<String>,
-}
-
-impl From<UserRow> for User {
-    fn from(row: UserRow) -> Self {
-        Self { id: row.id, username: row.username, display_name: row.display_name, avatar_url: row.avatar_url }
-    }
 }
 
 /// A username made from what the provider calls the person: lowercase, characters outside

@@ -8,12 +8,13 @@ use time::OffsetDateTime;
 
 use crate::domain::names::{DisplayName, Username};
 
+/// A `users` row as the API shows it; other table modules select into it too.
 #[derive(sqlx::FromRow)]
-struct UserRow {
-    id: UserId,
-    username: String,
-    display_name: String,
-    avatar_url: Option<String>,
+pub(crate) struct UserRow {
+    pub(crate) id: UserId,
+    pub(crate) username: String,
+    pub(crate) display_name: String,
+    pub(crate) avatar_url: Option<String>,
 }
 
 impl From<UserRow> for User {

@@ -190,6 +190,26 @@ impl DisplayName {
     }
 }
 
+/// Optional free text (a topic, a description): trimmed, blank meaning none, at most
+/// `max_chars` characters (longer is 422 with `code`).
+pub fn optional_text<'a>(
+    field: &'static str,
+    code: &'static str,
+    raw: Option<&'a str>,
+    max_chars: usize,
+) -> Result<Option<&'a str>, ValidationError> {
+    let text = raw.map(str::trim).filter(|t| !t.is_empty());
+    if text.is_some_and(|t| t.chars().count() > max_chars) {
+        return Err(ValidationError {
+            field,
+            code,
+            message: format!("the limit is {max_chars} characters"),
+            too_long: true,
+        });
+    }
+    Ok(text)
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
