@@ -1,15 +1,14 @@
 //! Extractors: the authenticated caller, and JSON/path/query extractors whose rejections
 //! are the JSON errors of DESIGN §10 rather than axum's plain-text ones.
 
+use ajet_shared::api::ErrorCode;
 use std::sync::Arc;
 
 use ajet_shared::auth::{Identity, bearer};
 use ajet_shared::config::Config;
 use ajet_shared::db::{self, PgPool};
 use ajet_shared::domain::ids::UserId;
-use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRef, FromRequest, FromRequestParts, Request};
-use axum::http::StatusCode;
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
@@ -31,7 +30,10 @@ impl AuthUser {
         if self.0.scopes.write {
             Ok(())
         } else {
-            Err(ApiError::forbidden("insufficient_scope", "this token may not write; it needs the `write` scope"))
+            Err(ApiError::forbidden(
+                ErrorCode::InsufficientScope,
+                "this token may not write; it needs the `write` scope",
+            ))
         }
     }
 
@@ -40,7 +42,7 @@ impl AuthUser {
         if self.0.scopes.read {
             Ok(())
         } else {
-            Err(ApiError::forbidden("insufficient_scope", "this token may not read; it needs the `read` scope"))
+            Err(ApiError::forbidden(ErrorCode::InsufficientScope, "this token may not read; it needs the `read` scope"))
         }
     }
 }
@@ -77,15 +79,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
         match axum::Json::<T>::from_request(request, state).await {
             Ok(axum::Json(value)) => Ok(Self(value)),
-            // Malformed or mistyped JSON is a validation error (400); a wrong content type
-            // or an unreadable body keeps axum's status (415, 413).
-            Err(rejection) => {
-                let status = match rejection {
-                    JsonRejection::JsonDataError(_) | JsonRejection::JsonSyntaxError(_) => StatusCode::BAD_REQUEST,
-                    _ => rejection.status(),
-                };
-                Err(ApiError::new(status, "invalid_body", rejection.body_text()))
-            }
+            Err(rejection) => Err(rejection.into()),
         }
     }
 }
@@ -99,7 +93,7 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for Path<T>
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         match axum::extract::Path::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Path(value)) => Ok(Self(value)),
-            Err(rejection) => Err(ApiError::bad_request("invalid_path", rejection.body_text())),
+            Err(rejection) => Err(ApiError::bad_request(ErrorCode::InvalidPath, rejection.body_text())),
         }
     }
 }
@@ -113,7 +107,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         match axum::extract::Query::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Query(value)) => Ok(Self(value)),
-            Err(rejection) => Err(ApiError::bad_request("invalid_query", rejection.body_text())),
+            Err(rejection) => Err(ApiError::bad_request(ErrorCode::InvalidQuery, rejection.body_text())),
         }
     }
 }

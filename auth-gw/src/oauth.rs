@@ -5,6 +5,7 @@
 //! the gateway keeps no login state of its own. Provider calls go through our one reqwest
 //! client (no redirects followed, bounded time).
 
+use ajet_shared::api::ErrorCode;
 use std::time::Duration;
 
 use ajet_shared::api::ApiError;
@@ -49,7 +50,7 @@ pub struct Providers {
 
 fn provider_unavailable(what: &str, err: impl std::fmt::Display) -> ApiError {
     tracing::warn!(error = %err, "{what}");
-    ApiError::new(StatusCode::BAD_GATEWAY, "provider_unavailable", format!("{what}; try again shortly"))
+    ApiError::new(StatusCode::BAD_GATEWAY, ErrorCode::ProviderUnavailable, format!("{what}; try again shortly"))
 }
 
 fn misconfigured(err: impl std::fmt::Display) -> ApiError {
@@ -77,7 +78,7 @@ fn exchange_failed<E: std::error::Error + 'static>(
     match err {
         RequestTokenError::ServerResponse(response) => ApiError::new(
             StatusCode::UNAUTHORIZED,
-            "oauth_code_rejected",
+            ErrorCode::OauthCodeRejected,
             format!("the provider refused the login code ({response}); start the login again"),
         ),
         // GitHub answers errors with HTTP 200 and an `error` field.
@@ -87,7 +88,7 @@ fn exchange_failed<E: std::error::Error + 'static>(
                 .unwrap_or_default();
             ApiError::new(
                 StatusCode::UNAUTHORIZED,
-                "oauth_code_rejected",
+                ErrorCode::OauthCodeRejected,
                 format!("the provider refused the login code ({error}); start the login again"),
             )
         }
@@ -307,7 +308,7 @@ impl Providers {
                     .await
                     .map_err(exchange_failed)?;
                 let invalid =
-                    |message: String| ApiError::new(StatusCode::UNAUTHORIZED, "oauth_id_token_invalid", message);
+                    |message: String| ApiError::new(StatusCode::UNAUTHORIZED, ErrorCode::OauthIdTokenInvalid, message);
                 let id_token = token
                     .id_token()
                     .ok_or_else(|| invalid("the provider sent no ID token; is `openid` allowed?".into()))?;

@@ -6,6 +6,7 @@
 //! service is down or slow to answer. Only the wait for response headers is bounded, never
 //! a streaming body.
 
+use ajet_shared::api::ErrorCode;
 use std::time::Duration;
 
 use ajet_shared::api::ApiError;
@@ -140,7 +141,10 @@ async fn authenticate(
     let (token, from_cookie) = presented_token(headers)
         .ok_or_else(|| ApiError::unauthorized("sign in first: send `Authorization: Bearer <token>` or log in"))?;
     if from_cookie && cross_site(method, headers, origin_of(&state.config.public_url)) {
-        return Err(ApiError::forbidden("cross_site_request", "cross-site requests with a session cookie are refused"));
+        return Err(ApiError::forbidden(
+            ErrorCode::CrossSiteRequest,
+            "cross-site requests with a session cookie are refused",
+        ));
     }
     let hash = hash_token(&token);
     if let Some(identity) = state.auth_cache.get(&hash) {
@@ -180,7 +184,7 @@ async fn record_burst(state: &GatewayState, client: ClientIp, path: &str, last_e
 fn too_large(max_body: u64) -> ApiError {
     ApiError::new(
         StatusCode::PAYLOAD_TOO_LARGE,
-        "payload_too_large",
+        ErrorCode::PayloadTooLarge,
         format!("the request body is larger than the {max_body} bytes accepted"),
     )
 }
@@ -238,9 +242,9 @@ async fn forward_inner(state: &GatewayState, request: Request) -> Result<Respons
 
     let base = upstream_for(state, parts.uri.path());
     let path_and_query = parts.uri.path_and_query().map_or("/", |p| p.as_str());
-    parts.uri = format!("{base}{path_and_query}")
-        .parse::<Uri>()
-        .map_err(|err| ApiError::bad_request("invalid_uri", format!("the request URI cannot be forwarded: {err}")))?;
+    parts.uri = format!("{base}{path_and_query}").parse::<Uri>().map_err(|err| {
+        ApiError::bad_request(ErrorCode::InvalidUri, format!("the request URI cannot be forwarded: {err}"))
+    })?;
 
     let headers = &mut parts.headers;
     let client_host = headers.remove(header::HOST);
@@ -281,7 +285,7 @@ async fn forward_inner(state: &GatewayState, request: Request) -> Result<Respons
             tracing::warn!(error = %err, upstream = base, "upstream unreachable");
             return Err(ApiError::new(
                 StatusCode::BAD_GATEWAY,
-                "upstream_unavailable",
+                ErrorCode::UpstreamUnavailable,
                 "the service behind this path is unavailable; retry shortly",
             )
             .with_retry_after(1));
@@ -289,7 +293,7 @@ async fn forward_inner(state: &GatewayState, request: Request) -> Result<Respons
         Err(_) => {
             return Err(ApiError::new(
                 StatusCode::GATEWAY_TIMEOUT,
-                "upstream_timeout",
+                ErrorCode::UpstreamTimeout,
                 "the service behind this path did not answer in time",
             ));
         }

@@ -5,6 +5,7 @@
 //! `X-RateLimit-Reset` (seconds until the allowance is whole again); a refusal is a 429
 //! with `Retry-After`. Several gateway instances each enforce their own allowance.
 
+use ajet_shared::api::ErrorCode;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Mutex;
@@ -58,7 +59,7 @@ impl Decision {
         let retry_after = ceil_secs(self.retry_after).max(1);
         let mut response = ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
+            ErrorCode::RateLimited,
             format!("too many requests; retry in {retry_after} s"),
         )
         .with_retry_after(retry_after)

@@ -1,6 +1,7 @@
 //! The typed API client: the one way our own programs (session managers, the CLI, tests)
 //! talk HTTP to ajet-chat, so the SDK is exercised by every integration test.
 
+use crate::api::ErrorCode;
 use std::sync::Once;
 
 use futures::StreamExt as _;
@@ -38,9 +39,9 @@ impl ClientError {
 
     /// The machine-readable error code, if the server answered with one.
     #[must_use]
-    pub fn code(&self) -> Option<&str> {
+    pub fn code(&self) -> Option<ErrorCode> {
         match self {
-            Self::Api { body, .. } => Some(&body.error.code),
+            Self::Api { body, .. } => Some(body.error.code),
             Self::Transport(_) => None,
         }
     }
@@ -112,7 +113,7 @@ impl ApiClient {
         }
         let text = response.text().await.unwrap_or_default();
         let body = serde_json::from_str(&text).unwrap_or_else(|_| ErrorBody {
-            error: ErrorDetail { code: "unexpected_response".into(), message: text.chars().take(200).collect() },
+            error: ErrorDetail { code: ErrorCode::UnexpectedResponse, message: text.chars().take(200).collect() },
         });
         Err(ClientError::Api { status, body })
     }
@@ -186,7 +187,7 @@ impl ApiClient {
         if !status.is_success() {
             let text = response.text().await.unwrap_or_default();
             let body = serde_json::from_str(&text).unwrap_or_else(|_| ErrorBody {
-                error: ErrorDetail { code: "unexpected_response".into(), message: text.chars().take(200).collect() },
+                error: ErrorDetail { code: ErrorCode::UnexpectedResponse, message: text.chars().take(200).collect() },
             });
             return Err(ClientError::Api { status, body });
         }
@@ -195,7 +196,7 @@ impl ApiClient {
             Err(eventsource_stream::EventStreamError::Transport(err)) => Err(ClientError::Transport(err)),
             Err(err) => Err(ClientError::Api {
                 status: StatusCode::BAD_GATEWAY,
-                body: ErrorBody { error: ErrorDetail { code: "bad_event_stream".into(), message: err.to_string() } },
+                body: ErrorBody { error: ErrorDetail { code: ErrorCode::BadEventStream, message: err.to_string() } },
             }),
         });
         Ok(events.boxed())

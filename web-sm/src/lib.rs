@@ -3,6 +3,7 @@
 //! its dependencies checked (`/readyz`), metrics and graceful shutdown, and answers every
 //! page path with a JSON 404 so nothing pretends to be a UI.
 
+use ajet_shared::api::ErrorCode;
 use std::sync::Arc;
 
 use ajet_shared::api::ApiError;
@@ -17,7 +18,7 @@ use tokio_util::sync::CancellationToken;
 pub fn router() -> Router {
     Router::new().fallback(|| async {
         ApiError::not_found(
-            "not_found",
+            ErrorCode::NotFound,
             "the web interface is not part of this build yet; use the API or the terminal stream",
         )
     })

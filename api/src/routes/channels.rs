@@ -2,6 +2,7 @@
 //! state, read, rename/topic/archive, join and leave, add and remove members, and move
 //! the read cursor.
 
+use ajet_shared::api::ErrorCode;
 use ajet_shared::api::wire::{
     AddMemberRequest, Channel, ChannelKind, ChannelListItem, CreateChannelRequest, Member, Page, PageInfo, ReadCursor,
     ReadRequest, Role, UpdateChannelRequest,
@@ -28,11 +29,11 @@ use ajet_shared::api::ErrorBody;
 const TOPIC_MAX_CHARS: usize = 250;
 
 fn topic(raw: Option<&str>) -> Result<Option<&str>, ApiError> {
-    Ok(optional_text("topic", "topic_too_long", raw, TOPIC_MAX_CHARS)?)
+    Ok(optional_text("topic", ErrorCode::TopicTooLong, raw, TOPIC_MAX_CHARS)?)
 }
 
 fn name_taken(name: &ChannelName) -> impl FnOnce() -> ApiError + '_ {
-    move || ApiError::conflict("channel_name_taken", format!("name: #{name} already exists in this community"))
+    move || ApiError::conflict(ErrorCode::ChannelNameTaken, format!("name: #{name} already exists in this community"))
 }
 
 #[utoipa::path(post, path = "/api/communities/{id}/channels", tag = "api", summary = "Create a public or private channel", params(("id" = String, Path, description = "the resource id (communities also take their slug)")), request_body = CreateChannelRequest, responses((status = 201, description = "created; I am in it", body = Channel), (status = 400, description = "invalid input (the message names the field)", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed", body = ErrorBody), (status = 404, description = "not found or not visible", body = ErrorBody), (status = 409, description = "conflict", body = ErrorBody), (status = 422, description = "too long", body = ErrorBody)), security(("bearer" = [])))]
@@ -52,7 +53,7 @@ pub async fn create_channel(
         kind @ (ChannelKind::Public | ChannelKind::Private) => kind,
         ChannelKind::Dm | ChannelKind::GroupDm => {
             return Err(ApiError::bad_request(
-                "invalid_kind",
+                ErrorCode::InvalidKind,
                 "kind: must be public or private; DMs are made with POST /api/dms",
             ));
         }
@@ -105,14 +106,14 @@ pub async fn update_channel(
     let community = access
         .channel
         .community_id
-        .ok_or_else(|| ApiError::bad_request("not_a_community_channel", "DMs have no name, topic or archive"))?;
+        .ok_or_else(|| ApiError::bad_request(ErrorCode::NotACommunityChannel, "DMs have no name, topic or archive"))?;
     if request.name.is_some() || request.archived.is_some() {
         // Admins manage any channel they can see, joined or not.
         require_admin(community_role(&pool, community, auth.id()).await?)?;
     } else if !access.is_member {
-        return Err(ApiError::forbidden("not_a_channel_member", "join the channel first"));
+        return Err(ApiError::forbidden(ErrorCode::NotAChannelMember, "join the channel first"));
     } else if access.channel.archived_at.is_some() {
-        return Err(ApiError::conflict("channel_archived", "this channel is archived; unarchive it first"));
+        return Err(ApiError::conflict(ErrorCode::ChannelArchived, "this channel is archived; unarchive it first"));
     }
     let name = request.name.as_deref().map(|n| ChannelName::parse("name", n)).transpose()?;
     let topic = match request.topic.as_deref() {
@@ -124,7 +125,7 @@ pub async fn update_channel(
         Ok(channel) => channel,
         Err(err) => {
             return Err(on_constraint(err, "channels_name_unique", || {
-                ApiError::conflict("channel_name_taken", "name: a channel of that name already exists")
+                ApiError::conflict(ErrorCode::ChannelNameTaken, "name: a channel of that name already exists")
             }));
         }
     };
@@ -165,10 +166,10 @@ pub async fn join_channel(
         return Ok(Json(access.channel));
     }
     if access.channel.kind != ChannelKind::Public {
-        return Err(ApiError::forbidden("invite_only", "this channel can only be joined by invitation"));
+        return Err(ApiError::forbidden(ErrorCode::InviteOnly, "this channel can only be joined by invitation"));
     }
     if access.channel.archived_at.is_some() {
-        return Err(ApiError::conflict("channel_archived", "this channel is archived"));
+        return Err(ApiError::conflict(ErrorCode::ChannelArchived, "this channel is archived"));
     }
     let user = db::users::get(&pool, auth.id())
         .await?
@@ -193,7 +194,7 @@ pub async fn leave_channel(
     auth.require_write()?;
     let access = channel_access(&pool, channel_id, auth.id()).await?;
     if matches!(access.channel.kind, ChannelKind::Dm | ChannelKind::GroupDm) {
-        return Err(ApiError::conflict("cannot_leave_dm", "DMs cannot be left"));
+        return Err(ApiError::conflict(ErrorCode::CannotLeaveDm, "DMs cannot be left"));
     }
     let user = db::users::get(&pool, auth.id())
         .await?
@@ -222,7 +223,7 @@ pub async fn add_member(
     let access = channel_access(&pool, channel_id, auth.id()).await?;
     if access.channel.kind != ChannelKind::Private {
         return Err(ApiError::bad_request(
-            "not_private",
+            ErrorCode::NotPrivate,
             "only private channels take members this way; public ones are joined",
         ));
     }
@@ -231,13 +232,13 @@ pub async fn add_member(
         access.channel.community_id.ok_or_else(|| ApiError::internal("a private channel without community"))?;
     if db::communities::role_of(&pool, community, request.user_id).await?.is_none() {
         return Err(ApiError::bad_request(
-            "not_a_community_member",
+            ErrorCode::NotACommunityMember,
             "user_id: that user is not a member of this community",
         ));
     }
     let user = db::users::get(&pool, request.user_id)
         .await?
-        .ok_or_else(|| ApiError::bad_request("unknown_user", "user_id: no such user"))?;
+        .ok_or_else(|| ApiError::bad_request(ErrorCode::UnknownUser, "user_id: no such user"))?;
     let mut tx = pool.begin().await?;
     let added = db::channels::add_member(&mut tx, channel_id, request.user_id).await?;
     let member = Member { user, channel_id: Some(channel_id) };
@@ -262,18 +263,21 @@ pub async fn remove_member(
 ) -> ApiResult<StatusCode> {
     auth.require_write()?;
     let access = channel_access(&pool, channel_id, auth.id()).await?;
-    let community =
-        access.channel.community_id.ok_or_else(|| ApiError::conflict("cannot_leave_dm", "DM membership is fixed"))?;
+    let community = access
+        .channel
+        .community_id
+        .ok_or_else(|| ApiError::conflict(ErrorCode::CannotLeaveDm, "DM membership is fixed"))?;
     let role = community_role(&pool, community, auth.id()).await?;
     require_admin(role)?;
     if db::communities::role_of(&pool, community, user_id).await? == Some(Role::Owner) && role != Role::Owner {
-        return Err(ApiError::forbidden("owner_protected", "the owner cannot be removed by an admin"));
+        return Err(ApiError::forbidden(ErrorCode::OwnerProtected, "the owner cannot be removed by an admin"));
     }
-    let user =
-        db::users::get(&pool, user_id).await?.ok_or_else(|| ApiError::not_found("unknown_user", "no such user"))?;
+    let user = db::users::get(&pool, user_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(ErrorCode::UnknownUser, "no such user"))?;
     let mut tx = pool.begin().await?;
     if !db::channels::remove_member(&mut tx, channel_id, user_id).await? {
-        return Err(ApiError::not_found("not_a_channel_member", "that user is not in this channel"));
+        return Err(ApiError::not_found(ErrorCode::NotAChannelMember, "that user is not in this channel"));
     }
     let member = Member { user, channel_id: Some(channel_id) };
     events::in_channel(&mut tx, &access.channel, auth.id(), EventPayload::MemberRemoved(member)).await?;
@@ -295,17 +299,17 @@ pub async fn mark_read(
     auth.require_write()?;
     let access = channel_access(&pool, channel_id, auth.id()).await?;
     if !access.is_member {
-        return Err(ApiError::forbidden("not_a_channel_member", "join the channel first"));
+        return Err(ApiError::forbidden(ErrorCode::NotAChannelMember, "join the channel first"));
     }
     match db::messages::get(&pool, request.message_id).await? {
         Some(message) if message.channel_id == channel_id && message.parent_id.is_none() => {}
         Some(message) if message.channel_id == channel_id => {
             return Err(ApiError::bad_request(
-                "invalid_message",
+                ErrorCode::InvalidMessage,
                 "message_id: the read cursor follows the channel, not a thread reply",
             ));
         }
-        _ => return Err(ApiError::bad_request("invalid_message", "message_id: not a message of this channel")),
+        _ => return Err(ApiError::bad_request(ErrorCode::InvalidMessage, "message_id: not a message of this channel")),
     }
     let cursor = ReadCursor { channel_id, message_id: request.message_id };
     let mut tx = pool.begin().await?;

@@ -1,6 +1,7 @@
 //! Communities: create (the creator becomes owner, with a `#general` channel), list mine,
 //! get (by id or slug), update (admins), and list members.
 
+use ajet_shared::api::ErrorCode;
 use ajet_shared::api::wire::{
     ChannelKind, Community, CommunityMember, CreateCommunityRequest, Page, PageInfo, Role, UpdateCommunityRequest,
 };
@@ -25,7 +26,7 @@ use ajet_shared::api::ErrorBody;
 const DESCRIPTION_MAX_CHARS: usize = 1024;
 
 fn description(raw: Option<&str>) -> Result<Option<&str>, ApiError> {
-    Ok(optional_text("description", "description_too_long", raw, DESCRIPTION_MAX_CHARS)?)
+    Ok(optional_text("description", ErrorCode::DescriptionTooLong, raw, DESCRIPTION_MAX_CHARS)?)
 }
 
 /// A community path segment: its id, or its slug.
@@ -35,7 +36,7 @@ pub async fn resolve(pool: &PgPool, id_or_slug: &str) -> Result<CommunityId, Api
     }
     db::communities::id_by_slug(pool, id_or_slug)
         .await?
-        .ok_or_else(|| ApiError::not_found("community_not_found", "there is no such community"))
+        .ok_or_else(|| ApiError::not_found(ErrorCode::CommunityNotFound, "there is no such community"))
 }
 
 #[utoipa::path(get, path = "/api/communities", tag = "api", summary = "The communities I belong to", responses((status = 200, description = "mine", body = Page<Community>), (status = 401, description = "not signed in", body = ErrorBody)), security(("bearer" = [])))]
@@ -59,7 +60,7 @@ pub async fn create_community(
     let mut tx = pool.begin().await?;
     let community = db::communities::create(&mut tx, auth.id(), &name, &slug, description).await.map_err(|err| {
         on_constraint(err, "communities_slug_unique", || {
-            ApiError::conflict("slug_taken", format!("slug: `{slug}` is already taken; choose another"))
+            ApiError::conflict(ErrorCode::SlugTaken, format!("slug: `{slug}` is already taken; choose another"))
         })
     })?;
     let general = ChannelName::parse("name", "general")?;
@@ -82,7 +83,7 @@ pub async fn get_community(
     community_role(&pool, id, auth.id()).await?;
     let community = db::communities::get_for_member(&pool, id, auth.id())
         .await?
-        .ok_or_else(|| ApiError::not_found("community_not_found", "there is no such community"))?;
+        .ok_or_else(|| ApiError::not_found(ErrorCode::CommunityNotFound, "there is no such community"))?;
     Ok(Json(community))
 }
 

@@ -1,5 +1,6 @@
 //! Direct messages: get-or-create by the exact set of participants, and the caller's list.
 
+use ajet_shared::api::ErrorCode;
 use std::collections::BTreeSet;
 
 use ajet_shared::api::wire::{Channel, ChannelListItem, CreateDmRequest, Member, Page, PageInfo};
@@ -38,7 +39,7 @@ pub async fn open_dm(
     auth.require_write()?;
     if request.user_ids.is_empty() {
         return Err(ApiError::bad_request(
-            "invalid_user_ids",
+            ErrorCode::InvalidUserIds,
             "user_ids: name at least one person (yourself for notes)",
         ));
     }
@@ -46,13 +47,13 @@ pub async fn open_dm(
     members.insert(auth.id());
     if members.len() > MAX_DM_MEMBERS {
         return Err(ApiError::bad_request(
-            "too_many_members",
+            ErrorCode::TooManyMembers,
             format!("user_ids: a group DM has at most {MAX_DM_MEMBERS} people"),
         ));
     }
     let members: Vec<UserId> = members.into_iter().collect();
     if db::users::count_existing(&pool, &members).await? != i64::try_from(members.len()).unwrap_or(i64::MAX) {
-        return Err(ApiError::bad_request("unknown_user", "user_ids: some of these users do not exist"));
+        return Err(ApiError::bad_request(ErrorCode::UnknownUser, "user_ids: some of these users do not exist"));
     }
     let mut tx = pool.begin().await?;
     let (channel, created) = db::channels::get_or_create_dm(&mut tx, &members, auth.id()).await?;

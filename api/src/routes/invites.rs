@@ -1,5 +1,6 @@
 //! Invites: members create codes; accepting one joins its community.
 
+use ajet_shared::api::ErrorCode;
 use std::time::Duration;
 
 use ajet_shared::api::wire::{CreateInviteRequest, Invite, Member, Page, PageInfo};
@@ -40,10 +41,10 @@ pub async fn create_invite(
     let community_id = resolve(&pool, &community).await?;
     community_role(&pool, community_id, auth.id()).await?;
     if request.max_uses.is_some_and(|uses| uses < 1) {
-        return Err(ApiError::bad_request("invalid_max_uses", "max_uses: must be at least 1"));
+        return Err(ApiError::bad_request(ErrorCode::InvalidMaxUses, "max_uses: must be at least 1"));
     }
     if request.expires_in_secs == Some(0) {
-        return Err(ApiError::bad_request("invalid_expiry", "expires_in_secs: must be at least 1"));
+        return Err(ApiError::bad_request(ErrorCode::InvalidExpiry, "expires_in_secs: must be at least 1"));
     }
     let expires_at = request.expires_in_secs.map(|secs| OffsetDateTime::now_utc() + Duration::from_secs(secs.into()));
     let invite = db::invites::create(&pool, community_id, auth.id(), &new_code(), expires_at, request.max_uses).await?;
@@ -59,7 +60,8 @@ pub async fn accept_invite(
     Path(code): Path<String>,
 ) -> ApiResult<Json<Member>> {
     auth.require_write()?;
-    let invalid = || ApiError::not_found("invite_invalid", "this invite does not exist, has expired or is used up");
+    let invalid =
+        || ApiError::not_found(ErrorCode::InviteInvalid, "this invite does not exist, has expired or is used up");
     let community_id = db::invites::usable(&pool, &code).await?.ok_or_else(invalid)?;
     let user = db::users::get(&pool, auth.id())
         .await?
@@ -67,7 +69,7 @@ pub async fn accept_invite(
     let member = Member { user, channel_id: None };
     let mut tx = pool.begin().await?;
     if db::communities::is_banned(&mut *tx, community_id, auth.id()).await? {
-        return Err(ApiError::forbidden("banned", "you are banned from this community"));
+        return Err(ApiError::forbidden(ErrorCode::Banned, "you are banned from this community"));
     }
     // Membership first: someone already in (or joining concurrently) uses nothing up.
     if !db::communities::add_member(&mut tx, community_id, auth.id()).await? {
@@ -106,6 +108,6 @@ pub async fn revoke_invite(
     if db::invites::revoke(&pool, community_id, &code).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
-        Err(ApiError::not_found("invite_not_found", "there is no such open invite"))
+        Err(ApiError::not_found(ErrorCode::InviteNotFound, "there is no such open invite"))
     }
 }

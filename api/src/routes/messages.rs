@@ -2,6 +2,7 @@
 //! recorded), read history by cursor, get, edit (author), soft delete (author or admin),
 //! thread replies, reactions and pins.
 
+use ajet_shared::api::ErrorCode;
 use std::sync::Arc;
 
 use ajet_shared::api::wire::{
@@ -40,7 +41,7 @@ fn replayed(original: Message, request: &NewMessage<'_>) -> ApiResult<(StatusCod
         Ok((StatusCode::OK, Json(original)))
     } else {
         Err(ApiError::conflict(
-            "client_msg_id_reused",
+            ErrorCode::ClientMsgIdReused,
             "client_msg_id: this id was already used for a different message",
         ))
     }
@@ -61,7 +62,7 @@ pub async fn create_message(
         request.client_msg_id.as_deref().map(|raw| ClientMsgId::parse("client_msg_id", raw)).transpose()?;
     let access = channel_access(&pool, channel_id, auth.id()).await?;
     if !access.is_member {
-        return Err(ApiError::forbidden("not_a_channel_member", "join the channel before posting in it"));
+        return Err(ApiError::forbidden(ErrorCode::NotAChannelMember, "join the channel before posting in it"));
     }
     require_member(&access)?;
     if let Some(parent_id) = request.parent_id {
@@ -70,11 +71,13 @@ pub async fn create_message(
                 if parent.channel_id == channel_id && parent.parent_id.is_none() && parent.deleted_at.is_none() => {}
             Some(parent) if parent.channel_id == channel_id && parent.deleted_at.is_none() => {
                 return Err(ApiError::bad_request(
-                    "nested_thread",
+                    ErrorCode::NestedThread,
                     "parent_id: threads are one level deep; reply to the thread's root",
                 ));
             }
-            _ => return Err(ApiError::bad_request("invalid_parent", "parent_id: not a message of this channel")),
+            _ => {
+                return Err(ApiError::bad_request(ErrorCode::InvalidParent, "parent_id: not a message of this channel"));
+            }
         }
     }
     let new = NewMessage {
@@ -115,7 +118,10 @@ fn page_args(query: &HistoryQuery) -> Result<(Cursor, u16), ApiError> {
         None => DEFAULT_PAGE,
         Some(limit @ 1..=MAX_PAGE) => u16::try_from(limit).unwrap_or(DEFAULT_PAGE),
         Some(_) => {
-            return Err(ApiError::bad_request("invalid_limit", format!("limit: must be between 1 and {MAX_PAGE}")));
+            return Err(ApiError::bad_request(
+                ErrorCode::InvalidLimit,
+                format!("limit: must be between 1 and {MAX_PAGE}"),
+            ));
         }
     };
     let cursor = match (query.before, query.after, query.around) {
@@ -123,7 +129,9 @@ fn page_args(query: &HistoryQuery) -> Result<(Cursor, u16), ApiError> {
         (Some(before), None, None) => Cursor::Before(before),
         (None, Some(after), None) => Cursor::After(after),
         (None, None, Some(around)) => Cursor::Around(around),
-        _ => return Err(ApiError::bad_request("invalid_cursor", "use at most one of before, after and around")),
+        _ => {
+            return Err(ApiError::bad_request(ErrorCode::InvalidCursor, "use at most one of before, after and around"));
+        }
     };
     Ok((cursor, limit))
 }
@@ -144,7 +152,7 @@ pub async fn list_messages(
             Some(message) if message.channel_id == channel_id => {
                 cursor = Cursor::Around(message.parent_id.unwrap_or(id))
             }
-            _ => return Err(ApiError::bad_request("invalid_cursor", "around: not a message of this channel")),
+            _ => return Err(ApiError::bad_request(ErrorCode::InvalidCursor, "around: not a message of this channel")),
         }
     }
     let (mut data, page) = db::messages::history(&pool, Scope::Channel(channel_id), cursor, limit).await?;
@@ -174,7 +182,10 @@ pub async fn list_replies(
     auth.require_read()?;
     let (root, _) = message_access(&pool, id, auth.id()).await?;
     if root.parent_id.is_some() {
-        return Err(ApiError::bad_request("not_a_thread_root", "replies are listed under the thread's root message"));
+        return Err(ApiError::bad_request(
+            ErrorCode::NotAThreadRoot,
+            "replies are listed under the thread's root message",
+        ));
     }
     let (cursor, limit) = page_args(&query)?;
     let (mut data, page) = db::messages::history(&pool, Scope::Thread(id), cursor, limit).await?;
@@ -195,10 +206,10 @@ pub async fn update_message(
     let body = MessageBody::parse("body_md", &request.body_md, config.message_max_chars)?;
     let (message, access) = message_access(&pool, id, auth.id()).await?;
     if message.author.user_id != Some(auth.id()) {
-        return Err(ApiError::forbidden("not_author", "only the author may edit a message"));
+        return Err(ApiError::forbidden(ErrorCode::NotAuthor, "only the author may edit a message"));
     }
     if message.deleted_at.is_some() {
-        return Err(ApiError::conflict("message_deleted", "a deleted message cannot be edited"));
+        return Err(ApiError::conflict(ErrorCode::MessageDeleted, "a deleted message cannot be edited"));
     }
     require_member(&access)?;
     let mut tx = pool.begin().await?;
@@ -235,13 +246,16 @@ pub async fn delete_message(
         None => false,
     };
     if !is_author && !is_admin {
-        return Err(ApiError::forbidden("not_author", "only the author or an admin may delete a message"));
+        return Err(ApiError::forbidden(ErrorCode::NotAuthor, "only the author or an admin may delete a message"));
     }
     if message.deleted_at.is_some() {
         return Ok(StatusCode::NO_CONTENT);
     }
     if access.channel.archived_at.is_some() {
-        return Err(ApiError::conflict("channel_archived", "this channel is archived; nothing can change in it"));
+        return Err(ApiError::conflict(
+            ErrorCode::ChannelArchived,
+            "this channel is archived; nothing can change in it",
+        ));
     }
     let mut tx = pool.begin().await?;
     if !db::messages::soft_delete(&mut tx, &message).await? {
@@ -268,7 +282,7 @@ async fn react(
     let (message, access) = message_access(pool, id, auth.id()).await?;
     require_member(&access)?;
     if message.deleted_at.is_some() {
-        return Err(ApiError::conflict("message_deleted", "a deleted message takes no reactions"));
+        return Err(ApiError::conflict(ErrorCode::MessageDeleted, "a deleted message takes no reactions"));
     }
     let mut tx = pool.begin().await?;
     let changed = if add {
@@ -323,7 +337,7 @@ async fn pin(
     let (message, access) = message_access(pool, id, auth.id()).await?;
     require_member(&access)?;
     if message.deleted_at.is_some() {
-        return Err(ApiError::conflict("message_deleted", "a deleted message cannot be pinned"));
+        return Err(ApiError::conflict(ErrorCode::MessageDeleted, "a deleted message cannot be pinned"));
     }
     let mut tx = pool.begin().await?;
     if db::messages::set_pin(&mut tx, id, pin.then(|| auth.id())).await? {

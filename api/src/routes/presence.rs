@@ -1,6 +1,7 @@
 //! Presence: heartbeats (answered at once, announced on core NATS) and who is online
 //! (seen within the last two minutes).
 
+use ajet_shared::api::ErrorCode;
 use std::sync::Arc;
 
 use ajet_shared::api::wire::{Page, PageInfo, Presence};
@@ -58,9 +59,14 @@ pub async fn get_presence(
         .filter(|s| !s.is_empty())
         .map(str::parse::<UserId>)
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|_| ApiError::bad_request("invalid_user_ids", "user_ids: a comma-separated list of user ids"))?;
+        .map_err(|_| {
+            ApiError::bad_request(ErrorCode::InvalidUserIds, "user_ids: a comma-separated list of user ids")
+        })?;
     if ids.len() > MAX_QUERY {
-        return Err(ApiError::bad_request("too_many_user_ids", format!("user_ids: at most {MAX_QUERY} at a time")));
+        return Err(ApiError::bad_request(
+            ErrorCode::TooManyUserIds,
+            format!("user_ids: at most {MAX_QUERY} at a time"),
+        ));
     }
     // Only people the caller shares a community or channel with; others read as unknown
     // (offline, never seen), so presence leaks nothing about strangers.

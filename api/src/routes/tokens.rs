@@ -1,6 +1,7 @@
 //! API tokens: created (secret shown once), listed and revoked by their owner. A token can
 //! only mint tokens within its own scopes, and only with `admin` (sessions have all).
 
+use ajet_shared::api::ErrorCode;
 use std::time::Duration;
 
 use ajet_shared::api::ErrorBody;
@@ -27,7 +28,7 @@ fn require_admin_scope(auth: &AuthUser) -> Result<(), ApiError> {
         Ok(())
     } else {
         Err(ApiError::forbidden(
-            "insufficient_scope",
+            ErrorCode::InsufficientScope,
             "managing tokens needs a session or a token with the `admin` scope",
         ))
     }
@@ -42,13 +43,16 @@ pub async fn create_token(
     require_admin_scope(&auth)?;
     let name = request.name.trim();
     if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
-        return Err(ApiError::bad_request("invalid_name", format!("name: must be 1 to {MAX_NAME_CHARS} characters")));
+        return Err(ApiError::bad_request(
+            ErrorCode::InvalidName,
+            format!("name: must be 1 to {MAX_NAME_CHARS} characters"),
+        ));
     }
     let mut scopes: Vec<String> = Vec::new();
     for scope in &request.scopes {
         if !SCOPES.contains(&scope.as_str()) {
             return Err(ApiError::bad_request(
-                "invalid_scope",
+                ErrorCode::InvalidScope,
                 format!("scopes: `{scope}` is not one of read, write, admin"),
             ));
         }
@@ -57,7 +61,7 @@ pub async fn create_token(
         }
     }
     if scopes.is_empty() {
-        return Err(ApiError::bad_request("invalid_scope", "scopes: give at least one of read, write, admin"));
+        return Err(ApiError::bad_request(ErrorCode::InvalidScope, "scopes: give at least one of read, write, admin"));
     }
     let held = auth.0.scopes;
     let exceeds = scopes.iter().any(|s| match s.as_str() {
@@ -66,11 +70,14 @@ pub async fn create_token(
         _ => !held.admin,
     });
     if exceeds {
-        return Err(ApiError::forbidden("insufficient_scope", "a token cannot grant more than its creator holds"));
+        return Err(ApiError::forbidden(
+            ErrorCode::InsufficientScope,
+            "a token cannot grant more than its creator holds",
+        ));
     }
     if request.expires_in_days.is_some_and(|days| days == 0 || days > MAX_EXPIRY_DAYS) {
         return Err(ApiError::bad_request(
-            "invalid_expiry",
+            ErrorCode::InvalidExpiry,
             format!("expires_in_days: must be 1 to {MAX_EXPIRY_DAYS}"),
         ));
     }
@@ -81,7 +88,7 @@ pub async fn create_token(
     let info =
         db::tokens::create(&mut *tx, auth.id(), name, &token.hash, &scopes, expires_at).await.map_err(|err| {
             on_constraint(err, "api_tokens_name_unique", || {
-                ApiError::conflict("token_name_taken", "name: you already have a token with this name")
+                ApiError::conflict(ErrorCode::TokenNameTaken, "name: you already have a token with this name")
             })
         })?;
     let entry = AuditEntry {
@@ -113,7 +120,7 @@ pub async fn revoke_token(
     require_admin_scope(&auth)?;
     let mut tx = pool.begin().await?;
     if !db::tokens::revoke(&mut *tx, auth.id(), id).await? {
-        return Err(ApiError::not_found("token_not_found", "you have no such token"));
+        return Err(ApiError::not_found(ErrorCode::TokenNotFound, "you have no such token"));
     }
     let entry = AuditEntry {
         community_id: None,

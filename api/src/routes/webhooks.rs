@@ -2,6 +2,7 @@
 //! channels (the URL with the secret token is shown once; only its SHA-256 is kept), listed
 //! and revoked. Posting to them is the gateway's (`POST /hook/{id}/{token}`).
 
+use ajet_shared::api::ErrorCode;
 use std::sync::Arc;
 
 use ajet_shared::api::ErrorBody;
@@ -25,7 +26,7 @@ const NAME_MAX_CHARS: usize = 80;
 const AVATAR_URL_MAX_CHARS: usize = 2048;
 
 fn webhook_not_found() -> ApiError {
-    ApiError::not_found("webhook_not_found", "there is no such webhook")
+    ApiError::not_found(ErrorCode::WebhookNotFound, "there is no such webhook")
 }
 
 #[utoipa::path(post, path = "/api/webhooks", tag = "api", summary = "Create an incoming webhook (admins; its URL is shown once)", request_body = CreateWebhookRequest, responses((status = 201, description = "created", body = CreatedWebhook), (status = 400, description = "invalid input (the message names the field)", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not an admin of the channel's community", body = ErrorBody), (status = 404, description = "no such channel", body = ErrorBody)), security(("bearer" = [])))]
@@ -38,22 +39,25 @@ pub async fn create_webhook(
     auth.require_write()?;
     let name = request.name.trim();
     if name.is_empty() || name.chars().count() > NAME_MAX_CHARS {
-        return Err(ApiError::bad_request("invalid_name", format!("name: must be 1 to {NAME_MAX_CHARS} characters")));
+        return Err(ApiError::bad_request(
+            ErrorCode::InvalidName,
+            format!("name: must be 1 to {NAME_MAX_CHARS} characters"),
+        ));
     }
     let avatar_url = request.avatar_url.as_deref().map(str::trim).filter(|url| !url.is_empty());
     if let Some(url) = avatar_url
         && (url.chars().count() > AVATAR_URL_MAX_CHARS || !(url.starts_with("https://") || url.starts_with("http://")))
     {
         return Err(ApiError::bad_request(
-            "invalid_avatar_url",
+            ErrorCode::InvalidAvatarUrl,
             format!("avatar_url: an http(s) URL of at most {AVATAR_URL_MAX_CHARS} characters"),
         ));
     }
     let channel = db::channels::get(&pool, request.channel_id)
         .await?
-        .ok_or_else(|| ApiError::not_found("channel_not_found", "there is no such channel"))?;
+        .ok_or_else(|| ApiError::not_found(ErrorCode::ChannelNotFound, "there is no such channel"))?;
     let community = channel.community_id.ok_or_else(|| {
-        ApiError::bad_request("not_a_community_channel", "channel_id: webhooks post into channels, not DMs")
+        ApiError::bad_request(ErrorCode::NotACommunityChannel, "channel_id: webhooks post into channels, not DMs")
     })?;
     require_admin(community_role(&pool, community, auth.id()).await?)?;
 

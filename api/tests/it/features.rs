@@ -1,6 +1,7 @@
 //! Threads, reactions, pins, DMs, read state and unread/mention counts, as a user sees
 //! them through the api.
 
+use ajet_shared::api::ErrorCode;
 use ajet_shared::api::wire::{
     Channel, ChannelListItem, CreateChannelRequest, CreateCommunityRequest, CreateInviteRequest, CreateMessageRequest,
     HistoryQuery, Message, Page,
@@ -61,7 +62,7 @@ async fn threads_are_one_level_deep_with_a_maintained_summary() {
         )
         .await
         .expect_err("threads are one level deep");
-    assert_eq!(nested.code(), Some("nested_thread"));
+    assert_eq!(nested.code(), Some(ErrorCode::NestedThread));
 
     let root_now: Message =
         call(&bob, Method::GET, &format!("/api/messages/{}", root.id), None).await.json().await.expect("json");

@@ -1,6 +1,7 @@
 //! Communities, channels and messages through the api: happy paths, bad input with named
 //! fields, permission checks, idempotent sends and history cursors.
 
+use ajet_shared::api::ErrorCode;
 use ajet_shared::api::wire::{
     Channel, CreateChannelRequest, CreateCommunityRequest, CreateInviteRequest, CreateMessageRequest, HistoryQuery,
     Message,
@@ -11,7 +12,7 @@ use reqwest::StatusCode;
 
 use crate::harness::Api;
 
-fn status_and_code(err: &ClientError) -> (Option<StatusCode>, Option<&str>) {
+fn status_and_code(err: &ClientError) -> (Option<StatusCode>, Option<ErrorCode>) {
     (err.status(), err.code())
 }
 
@@ -50,7 +51,7 @@ async fn a_community_starts_with_general_and_names_are_checked() {
         .create_community(&CreateCommunityRequest { name: "Other".into(), slug: "acme".into(), description: None })
         .await
         .expect_err("slug taken");
-    assert_eq!(status_and_code(&taken), (Some(StatusCode::CONFLICT), Some("slug_taken")));
+    assert_eq!(status_and_code(&taken), (Some(StatusCode::CONFLICT), Some(ErrorCode::SlugTaken)));
     let bad = alice
         .create_community(&CreateCommunityRequest { name: "X".into(), slug: "Not A Slug".into(), description: None })
         .await
@@ -62,7 +63,7 @@ async fn a_community_starts_with_general_and_names_are_checked() {
         .create_channel(community.id, &CreateChannelRequest { name: "general".into(), topic: None, kind: None })
         .await
         .expect_err("general exists");
-    assert_eq!(status_and_code(&general), (Some(StatusCode::CONFLICT), Some("channel_name_taken")));
+    assert_eq!(status_and_code(&general), (Some(StatusCode::CONFLICT), Some(ErrorCode::ChannelNameTaken)));
     let bad_name = alice
         .create_channel(community.id, &CreateChannelRequest { name: "Has Spaces".into(), topic: None, kind: None })
         .await
@@ -80,9 +81,9 @@ async fn only_members_read_and_only_channel_members_post() {
     let community = channel.community_id.expect("a community channel");
 
     let err = anonymous.history(channel.id, &HistoryQuery::default()).await.expect_err("anonymous");
-    assert_eq!(status_and_code(&err), (Some(StatusCode::UNAUTHORIZED), Some("unauthenticated")));
+    assert_eq!(status_and_code(&err), (Some(StatusCode::UNAUTHORIZED), Some(ErrorCode::Unauthenticated)));
     let err = bob.history(channel.id, &HistoryQuery::default()).await.expect_err("outsider");
-    assert_eq!(status_and_code(&err), (Some(StatusCode::FORBIDDEN), Some("not_a_community_member")));
+    assert_eq!(status_and_code(&err), (Some(StatusCode::FORBIDDEN), Some(ErrorCode::NotACommunityMember)));
     let err = bob.join_channel(channel.id).await.expect_err("outsider cannot join");
     assert_eq!(err.status(), Some(StatusCode::FORBIDDEN));
 
@@ -93,12 +94,12 @@ async fn only_members_read_and_only_channel_members_post() {
     bob.accept_invite(&invite.code).await.expect("accepted");
     let carol = api.user("carol").await;
     let used_up = carol.accept_invite(&invite.code).await.expect_err("max_uses reached");
-    assert_eq!(status_and_code(&used_up), (Some(StatusCode::NOT_FOUND), Some("invite_invalid")));
+    assert_eq!(status_and_code(&used_up), (Some(StatusCode::NOT_FOUND), Some(ErrorCode::InviteInvalid)));
 
     // A community member reads public history but must join to post.
     bob.history(channel.id, &HistoryQuery::default()).await.expect("member reads");
     let err = bob.send_message(channel.id, &message("hi", None)).await.expect_err("not joined");
-    assert_eq!(status_and_code(&err), (Some(StatusCode::FORBIDDEN), Some("not_a_channel_member")));
+    assert_eq!(status_and_code(&err), (Some(StatusCode::FORBIDDEN), Some(ErrorCode::NotAChannelMember)));
     bob.join_channel(channel.id).await.expect("joins");
     bob.join_channel(channel.id).await.expect("joining twice is fine");
     let sent = bob.send_message(channel.id, &message("hi", None)).await.expect("posts");
@@ -107,7 +108,7 @@ async fn only_members_read_and_only_channel_members_post() {
 
     let missing =
         bob.history(ajet_shared::ChannelId::generate(), &HistoryQuery::default()).await.expect_err("no such channel");
-    assert_eq!(status_and_code(&missing), (Some(StatusCode::NOT_FOUND), Some("channel_not_found")));
+    assert_eq!(status_and_code(&missing), (Some(StatusCode::NOT_FOUND), Some(ErrorCode::ChannelNotFound)));
 }
 
 #[tokio::test]
@@ -117,9 +118,9 @@ async fn bodies_are_validated_and_client_msg_id_makes_sends_idempotent() {
     let channel = community_with_channel(&alice, "acme").await;
 
     let empty = alice.send_message(channel.id, &message("   ", None)).await.expect_err("blank");
-    assert_eq!(status_and_code(&empty), (Some(StatusCode::BAD_REQUEST), Some("empty_body")));
+    assert_eq!(status_and_code(&empty), (Some(StatusCode::BAD_REQUEST), Some(ErrorCode::EmptyBody)));
     let long = alice.send_message(channel.id, &message(&"x".repeat(101), None)).await.expect_err("too long");
-    assert_eq!(status_and_code(&long), (Some(StatusCode::UNPROCESSABLE_ENTITY), Some("message_too_long")));
+    assert_eq!(status_and_code(&long), (Some(StatusCode::UNPROCESSABLE_ENTITY), Some(ErrorCode::MessageTooLong)));
     let malformed = alice
         .request(reqwest::Method::POST, &format!("/api/channels/{}/messages", channel.id))
         .header("content-type", "application/json")
@@ -129,13 +130,13 @@ async fn bodies_are_validated_and_client_msg_id_makes_sends_idempotent() {
         .expect("answers");
     assert_eq!(malformed.status(), StatusCode::BAD_REQUEST);
     let body: serde_json::Value = malformed.json().await.expect("json error");
-    assert_eq!(body["error"]["code"], "invalid_body");
+    assert_eq!(body["error"]["code"], ErrorCode::InvalidBody.as_str());
 
     let first = alice.send_message(channel.id, &message("once", Some("key-1"))).await.expect("sent");
     let retry = alice.send_message(channel.id, &message("once", Some("key-1"))).await.expect("retried");
     assert_eq!(retry.id, first.id, "a retry returns the original");
     let reused = alice.send_message(channel.id, &message("different", Some("key-1"))).await.expect_err("reused key");
-    assert_eq!(status_and_code(&reused), (Some(StatusCode::CONFLICT), Some("client_msg_id_reused")));
+    assert_eq!(status_and_code(&reused), (Some(StatusCode::CONFLICT), Some(ErrorCode::ClientMsgIdReused)));
     let page = alice.history(channel.id, &HistoryQuery::default()).await.expect("history");
     assert_eq!(page.data.len(), 1, "nothing was duplicated and failed sends left nothing behind");
     let outbox: i64 = sqlx::query_scalar("SELECT count(*) FROM outbox WHERE payload->>'type' = 'message.created'")
@@ -227,7 +228,7 @@ async fn revoked_and_expired_invites_stop_working() {
         .expect("revoke");
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
     let err = bob.accept_invite(&revoked.code).await.expect_err("revoked");
-    assert_eq!(status_and_code(&err), (Some(StatusCode::NOT_FOUND), Some("invite_invalid")));
+    assert_eq!(status_and_code(&err), (Some(StatusCode::NOT_FOUND), Some(ErrorCode::InviteInvalid)));
 
     let expiring = alice
         .create_invite(community.id, &CreateInviteRequest { expires_in_secs: Some(1), max_uses: None })
@@ -235,6 +236,6 @@ async fn revoked_and_expired_invites_stop_working() {
         .expect("invite");
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     let err = bob.accept_invite(&expiring.code).await.expect_err("expired");
-    assert_eq!(err.code(), Some("invite_invalid"));
+    assert_eq!(err.code(), Some(ErrorCode::InviteInvalid));
     assert!(bob.me().await.expect("me").communities.is_empty(), "nothing was joined");
 }

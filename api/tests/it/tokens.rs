@@ -1,6 +1,7 @@
 //! API tokens: scoped, shown once, listed without secrets, last use recorded, revocable,
 //! expiring, audited.
 
+use ajet_shared::api::ErrorCode;
 use ajet_shared::api::wire::{ApiToken, CreateCommunityRequest, CreatedToken, Page};
 use reqwest::{Method, StatusCode};
 
@@ -25,7 +26,7 @@ async fn tokens_are_scoped_listed_revocable_and_expire() {
         .create_community(&CreateCommunityRequest { name: "X".into(), slug: "xx".into(), description: None })
         .await
         .expect_err("cannot write");
-    assert_eq!((err.status(), err.code()), (Some(StatusCode::FORBIDDEN), Some("insufficient_scope")));
+    assert_eq!((err.status(), err.code()), (Some(StatusCode::FORBIDDEN), Some(ErrorCode::InsufficientScope)));
     let escalate = create(&reader_client, serde_json::json!({"name": "more", "scopes": ["write"]})).await;
     assert_eq!(escalate.status(), StatusCode::FORBIDDEN, "a token cannot mint tokens without admin");
 
@@ -51,7 +52,7 @@ async fn tokens_are_scoped_listed_revocable_and_expire() {
         alice.request(Method::DELETE, &format!("/api/tokens/{}", reader.info.id)).send().await.expect("revoke");
     assert_eq!(revoked.status(), StatusCode::NO_CONTENT);
     let err = reader_client.me().await.expect_err("revoked");
-    assert_eq!((err.status(), err.code()), (Some(StatusCode::UNAUTHORIZED), Some("token_revoked")));
+    assert_eq!((err.status(), err.code()), (Some(StatusCode::UNAUTHORIZED), Some(ErrorCode::TokenRevoked)));
     let again = alice.request(Method::DELETE, &format!("/api/tokens/{}", reader.info.id)).send().await.expect("revoke");
     assert_eq!(again.status(), StatusCode::NOT_FOUND);
 
@@ -67,7 +68,7 @@ async fn tokens_are_scoped_listed_revocable_and_expire() {
         .await
         .expect("age the token");
     let err = api.client.with_token(&expiring.token).me().await.expect_err("expired");
-    assert_eq!((err.status(), err.code()), (Some(StatusCode::UNAUTHORIZED), Some("token_expired")));
+    assert_eq!((err.status(), err.code()), (Some(StatusCode::UNAUTHORIZED), Some(ErrorCode::TokenExpired)));
 
     let audited: Vec<String> =
         sqlx::query_scalar("SELECT action FROM audit_log WHERE target_type = 'api_token' ORDER BY id")

@@ -6,6 +6,7 @@
 //! and are bound to the CLI's state.
 
 use ajet_shared::api::ApiError;
+use ajet_shared::api::ErrorCode;
 use ajet_shared::api::wire::LoginResponse;
 use ajet_shared::auth::{TokenKind, hash_token, token_kind};
 use ajet_shared::db;
@@ -42,15 +43,17 @@ pub async fn start_cli_login(
     query: Result<Query<CliQuery>, QueryRejection>,
     headers: HeaderMap,
 ) -> Result<Redirect, ApiError> {
-    let Query(query) = query.map_err(|rejection| ApiError::bad_request("invalid_query", rejection.body_text()))?;
-    let port = query
-        .port
-        .as_deref()
-        .and_then(|port| port.parse::<u16>().ok())
-        .filter(|port| *port >= 1024)
-        .ok_or_else(|| ApiError::bad_request("invalid_port", "port: the CLI's loopback port, 1024 to 65535"))?;
+    let Query(query) =
+        query.map_err(|rejection| ApiError::bad_request(ErrorCode::InvalidQuery, rejection.body_text()))?;
+    let port =
+        query.port.as_deref().and_then(|port| port.parse::<u16>().ok()).filter(|port| *port >= 1024).ok_or_else(
+            || ApiError::bad_request(ErrorCode::InvalidPort, "port: the CLI's loopback port, 1024 to 65535"),
+        )?;
     let cli_state = query.state.filter(|cli_state| valid_state(cli_state)).ok_or_else(|| {
-        ApiError::bad_request("invalid_state", format!("state: 1 to {STATE_MAX} URL-safe characters chosen by the CLI"))
+        ApiError::bad_request(
+            ErrorCode::InvalidState,
+            format!("state: 1 to {STATE_MAX} URL-safe characters chosen by the CLI"),
+        )
     })?;
     let session = presented_token(&headers).filter(|(token, _)| token_kind(token) == Some(TokenKind::Session));
     let identity = match session {
@@ -74,12 +77,13 @@ pub async fn start_cli_login(
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ExchangeRequest {
     code: String,
     state: String,
 }
 
-fn refused(code: &'static str, message: &str) -> ApiError {
+fn refused(code: ErrorCode, message: &str) -> ApiError {
     ApiError::bad_request(code, format!("{message}; run the login again"))
 }
 
@@ -89,18 +93,18 @@ pub async fn exchange_cli_code(
     client: ClientIp,
     body: Result<Json<ExchangeRequest>, JsonRejection>,
 ) -> Result<Json<LoginResponse>, ApiError> {
-    let Json(request) =
-        body.map_err(|rejection| ApiError::new(rejection.status(), "invalid_body", rejection.body_text()))?;
+    let Json(request) = body.map_err(ApiError::from)?;
     let mut tx = state.pool.begin().await?;
     let issued = db::cli_logins::take(&mut tx, &hash_token(&request.code)).await?;
     // The code is gone whatever happens next: commit its removal before judging it.
     tx.commit().await?;
-    let issued = issued.ok_or_else(|| refused("cli_code_invalid", "this code is unknown or was already used"))?;
+    let issued =
+        issued.ok_or_else(|| refused(ErrorCode::CliCodeInvalid, "this code is unknown or was already used"))?;
     if issued.expires_at < time::OffsetDateTime::now_utc() {
-        return Err(refused("cli_code_expired", "this code has expired"));
+        return Err(refused(ErrorCode::CliCodeExpired, "this code has expired"));
     }
     if !bool::from(issued.state.as_bytes().ct_eq(request.state.as_bytes())) {
-        return Err(refused("cli_state_mismatch", "the state does not match the one this login started with"));
+        return Err(refused(ErrorCode::CliStateMismatch, "the state does not match the one this login started with"));
     }
     let user = db::users::get(&state.pool, issued.user_id)
         .await?

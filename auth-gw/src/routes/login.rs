@@ -3,6 +3,7 @@
 //! `ajet_session` cookie for browsers). `POST /auth/logout` revokes the session it is
 //! called with and clears the cookie. Both are audited.
 
+use ajet_shared::api::ErrorCode;
 use std::sync::Arc;
 
 use ajet_shared::api::ApiError;
@@ -72,7 +73,7 @@ pub async fn dev_login(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     if config.env != Environment::Dev {
-        return Err(ApiError::not_found("not_found", "there is nothing here"));
+        return Err(ApiError::not_found(ErrorCode::NotFound, "there is nothing here"));
     }
     // The login page's form posts `username=`; scripts post JSON.
     let from_form = headers
@@ -83,10 +84,9 @@ pub async fn dev_login(
         if from_form { oauth2::url::form_urlencoded::parse(&body).into_owned().collect() } else { Vec::new() };
     let field = |wanted: &str| form.iter().find(|(name, _)| name == wanted).map(|(_, value)| value.clone());
     let raw_username = if from_form {
-        field("username").ok_or_else(|| ApiError::bad_request("invalid_body", "username: missing"))?
+        field("username").ok_or_else(|| ApiError::bad_request(ErrorCode::InvalidBody, "username: missing"))?
     } else {
-        let Json(request) = Json::<DevLoginRequest>::from_bytes(&body)
-            .map_err(|rejection| ApiError::new(rejection.status(), "invalid_body", rejection.body_text()))?;
+        let Json(request) = Json::<DevLoginRequest>::from_bytes(&body).map_err(ApiError::from)?;
         request.username
     };
     let username = Username::parse("username", &raw_username)?;
@@ -118,11 +118,14 @@ pub async fn logout(
     let (token, from_cookie) =
         presented_token(&headers).ok_or_else(|| ApiError::unauthorized("there is no session to log out of"))?;
     if from_cookie && cross_site(&Method::POST, &headers, origin_of(&state.config.public_url)) {
-        return Err(ApiError::forbidden("cross_site_request", "cross-site requests with a session cookie are refused"));
+        return Err(ApiError::forbidden(
+            ErrorCode::CrossSiteRequest,
+            "cross-site requests with a session cookie are refused",
+        ));
     }
     if token_kind(&token) == Some(TokenKind::Api) {
         return Err(ApiError::bad_request(
-            "not_a_session",
+            ErrorCode::NotASession,
             "an API token is not a login session; revoke it with DELETE /api/tokens/{id}",
         ));
     }

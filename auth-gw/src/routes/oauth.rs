@@ -6,6 +6,7 @@
 //! the invite opened at `/invite/{code}`, which is applied at the callback.
 
 use ajet_shared::api::ApiError;
+use ajet_shared::api::ErrorCode;
 use ajet_shared::api::wire::{LoginResponse, Member, User};
 use ajet_shared::db;
 use ajet_shared::domain::ids::CommunityId;
@@ -135,7 +136,7 @@ fn login_page(options: &LoginOptions) -> String {
 const INVITE_COOKIE: &str = "ajet_invite";
 
 fn invite_invalid() -> ApiError {
-    ApiError::not_found("invite_invalid", "this invite does not exist, has expired or is used up")
+    ApiError::not_found(ErrorCode::InviteInvalid, "this invite does not exist, has expired or is used up")
 }
 
 /// `GET /invite/{code}`: remembers a usable invite for the login that follows (in an
@@ -175,11 +176,11 @@ pub(crate) fn local_path(raw: Option<&str>) -> String {
 }
 
 fn unknown_provider() -> ApiError {
-    ApiError::not_found("unknown_provider", "there is no login provider by that name")
+    ApiError::not_found(ErrorCode::UnknownProvider, "there is no login provider by that name")
 }
 
 fn query_error(rejection: &QueryRejection) -> ApiError {
-    ApiError::bad_request("invalid_query", rejection.body_text())
+    ApiError::bad_request(ErrorCode::InvalidQuery, rejection.body_text())
 }
 
 fn attempt_cookie(state: &GatewayState, value: String) -> Cookie<'static> {
@@ -235,7 +236,7 @@ pub async fn callback(
     (jar, response)
 }
 
-fn bad_state(code: &'static str, message: &str) -> ApiError {
+fn bad_state(code: ErrorCode, message: &str) -> ApiError {
     ApiError::bad_request(code, format!("{message}; start the login again"))
 }
 
@@ -250,29 +251,32 @@ async fn complete(
     let Query(query) = query.map_err(|rejection| query_error(&rejection))?;
     let provider = state.providers.get(provider_id).ok_or_else(unknown_provider)?;
     let attempt = attempt.ok_or_else(|| {
-        bad_state("oauth_state_missing", "this login was not started in this browser, or it took too long")
+        bad_state(ErrorCode::OauthStateMissing, "this login was not started in this browser, or it took too long")
     })?;
     if let Some(error) = &query.error {
         let description = query.error_description.as_deref().unwrap_or("no reason given");
         let detail: String = format!("{error}: {description}").chars().take(200).collect();
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
-            "oauth_denied",
+            ErrorCode::OauthDenied,
             format!("the login provider did not log you in ({detail})"),
         ));
     }
     if attempt.provider != provider.id {
-        return Err(bad_state("oauth_state_mismatch", "this login was started with another provider"));
+        return Err(bad_state(ErrorCode::OauthStateMismatch, "this login was started with another provider"));
     }
     if attempt.expires_at < time::OffsetDateTime::now_utc().unix_timestamp() {
-        return Err(bad_state("oauth_state_expired", "this login took too long"));
+        return Err(bad_state(ErrorCode::OauthStateExpired, "this login took too long"));
     }
     let state_matches =
         query.state.as_deref().is_some_and(|got| bool::from(got.as_bytes().ct_eq(attempt.state.as_bytes())));
     if !state_matches {
-        return Err(bad_state("oauth_state_mismatch", "the login's state does not match the one this browser started"));
+        return Err(bad_state(
+            ErrorCode::OauthStateMismatch,
+            "the login's state does not match the one this browser started",
+        ));
     }
-    let code = query.code.ok_or_else(|| bad_state("oauth_code_missing", "the provider sent no code"))?;
+    let code = query.code.ok_or_else(|| bad_state(ErrorCode::OauthCodeMissing, "the provider sent no code"))?;
     let profile = state.providers.complete(provider, &attempt, code).await?;
 
     let mut tx = state.pool.begin().await?;
@@ -285,7 +289,7 @@ async fn complete(
         && db::communities::any_exist(&mut *tx).await?
     {
         return Err(ApiError::forbidden(
-            "invite_required",
+            ErrorCode::InviteRequired,
             "sign-up is by invitation only: open the invite link you were given, then log in again",
         ));
     }
@@ -324,7 +328,7 @@ async fn join_by_invite(
     community: CommunityId,
 ) -> Result<(), ApiError> {
     if db::communities::is_banned(&mut *tx, community, user.id).await? {
-        return Err(ApiError::forbidden("banned", "you are banned from the community this invite leads to"));
+        return Err(ApiError::forbidden(ErrorCode::Banned, "you are banned from the community this invite leads to"));
     }
     if !db::communities::add_member(tx, community, user.id).await? {
         return Ok(());

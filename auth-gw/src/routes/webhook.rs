@@ -4,6 +4,7 @@
 //! in one transaction (the api's outbox relay publishes it; see ARCHITECTURE.md for why the
 //! gateway writes it). An `Idempotency-Key` makes a retry answer the first post's message.
 
+use ajet_shared::api::ErrorCode;
 use std::sync::Arc;
 
 use ajet_shared::api::ApiError;
@@ -32,13 +33,13 @@ const ICON_URL_MAX_CHARS: usize = 2048;
 const IDEMPOTENCY_KEY_MAX: usize = 200;
 
 fn not_found() -> ApiError {
-    ApiError::not_found("webhook_not_found", "no such webhook (it may have been revoked)")
+    ApiError::not_found(ErrorCode::WebhookNotFound, "no such webhook (it may have been revoked)")
 }
 
 fn too_large(max: u64) -> ApiError {
     ApiError::new(
         StatusCode::PAYLOAD_TOO_LARGE,
-        "payload_too_large",
+        ErrorCode::PayloadTooLarge,
         format!("the webhook payload is larger than the {max} bytes accepted"),
     )
 }
@@ -62,7 +63,7 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
             Ok(Some(key.to_owned()))
         }
         _ => Err(ApiError::bad_request(
-            "invalid_idempotency_key",
+            ErrorCode::InvalidIdempotencyKey,
             format!("Idempotency-Key: 1 to {IDEMPOTENCY_KEY_MAX} visible ASCII characters"),
         )),
     }
@@ -80,7 +81,7 @@ async fn read_body(body: Body, headers: &HeaderMap, max: u64) -> Result<bytes::B
         if over {
             too_large(max)
         } else {
-            ApiError::bad_request("unreadable_body", "the request body could not be read")
+            ApiError::bad_request(ErrorCode::UnreadableBody, "the request body could not be read")
         }
     })
 }
@@ -91,7 +92,7 @@ fn overrides(post: &SlackPost) -> Result<(), ApiError> {
         && name.chars().count() > NAME_MAX_CHARS
     {
         return Err(ApiError::bad_request(
-            "invalid_username",
+            ErrorCode::InvalidUsername,
             format!("username: at most {NAME_MAX_CHARS} characters"),
         ));
     }
@@ -99,7 +100,7 @@ fn overrides(post: &SlackPost) -> Result<(), ApiError> {
         && (url.chars().count() > ICON_URL_MAX_CHARS || !(url.starts_with("https://") || url.starts_with("http://")))
     {
         return Err(ApiError::bad_request(
-            "invalid_icon_url",
+            ErrorCode::InvalidIconUrl,
             format!("icon_url: an http(s) URL of at most {ICON_URL_MAX_CHARS} characters"),
         ));
     }
@@ -122,7 +123,7 @@ pub async fn receive_webhook(
     let bytes = read_body(body, &headers, config.webhook_max_body_bytes).await?;
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
     let post = slack::parse(content_type, &bytes)
-        .map_err(|malformed| ApiError::bad_request("malformed_payload", malformed.0))?;
+        .map_err(|malformed| ApiError::bad_request(ErrorCode::MalformedPayload, malformed.0))?;
     overrides(&post)?;
     let body_md = MessageBody::parse("text", &post.body_md, config.message_max_chars)?;
     if let Some(key) = &key

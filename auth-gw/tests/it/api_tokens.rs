@@ -1,6 +1,7 @@
 //! API tokens through the gateway: a scoped token is judged the same by the gateway, the
 //! api and tui-sm; a wrong scope, an expired or a revoked token is refused with its reason.
 
+use ajet_shared::api::ErrorCode;
 use std::time::{Duration, Instant};
 
 use ajet_shared::api::wire::{CreateCommunityRequest, CreatedToken};
@@ -37,7 +38,7 @@ async fn api_tokens_work_everywhere_within_their_scope_until_revoked_or_expired(
             .create_community(&CreateCommunityRequest { name: "X".into(), slug: "xx".into(), description: None })
             .await
             .expect_err("read-only");
-        assert_eq!((err.status(), err.code()), (Some(StatusCode::FORBIDDEN), Some("insufficient_scope")));
+        assert_eq!((err.status(), err.code()), (Some(StatusCode::FORBIDDEN), Some(ErrorCode::InsufficientScope)));
     }
 
     let expiring = create_token(&alice, "expiring", &["read", "write"]).await;
@@ -47,7 +48,7 @@ async fn api_tokens_work_everywhere_within_their_scope_until_revoked_or_expired(
         .await
         .expect("age it");
     let err = stack.gateway.with_token(&expiring.token).me().await.expect_err("expired");
-    assert_eq!((err.status(), err.code()), (Some(StatusCode::UNAUTHORIZED), Some("token_expired")));
+    assert_eq!((err.status(), err.code()), (Some(StatusCode::UNAUTHORIZED), Some(ErrorCode::TokenExpired)));
 
     let revoked =
         alice.request(Method::DELETE, &format!("/api/tokens/{}", reader.info.id)).send().await.expect("revoke");
@@ -56,7 +57,7 @@ async fn api_tokens_work_everywhere_within_their_scope_until_revoked_or_expired(
     loop {
         match bot.me().await {
             Err(err) if err.status() == Some(StatusCode::UNAUTHORIZED) => {
-                assert_eq!(err.code(), Some("token_revoked"));
+                assert_eq!(err.code(), Some(ErrorCode::TokenRevoked));
                 break;
             }
             _ => assert!(started.elapsed() < Duration::from_secs(5), "a revoked token still works after 5 s"),

@@ -3,6 +3,7 @@
 //! in time and with its own state, for a session of its own. A browser without a session
 //! logs in first and comes back.
 
+use ajet_shared::api::ErrorCode;
 use std::time::Duration;
 
 use ajet_shared::api::wire::LoginResponse;
@@ -62,7 +63,7 @@ async fn the_cli_trades_a_one_time_code_for_its_own_session() {
 
     let replayed = exchange(&stack, &code, "cli-state-1").await;
     assert_eq!(replayed.status(), StatusCode::BAD_REQUEST);
-    assert_eq!(error_code(replayed).await, "cli_code_invalid", "a code works once");
+    assert_eq!(error_code(replayed).await, ErrorCode::CliCodeInvalid, "a code works once");
 }
 
 #[tokio::test]
@@ -72,9 +73,9 @@ async fn a_code_with_another_state_is_refused_and_burnt() {
     let code = browser_code(&stack, &browser.token, 50000, "right").await;
     let wrong = exchange(&stack, &code, "wrong").await;
     assert_eq!(wrong.status(), StatusCode::BAD_REQUEST);
-    assert_eq!(error_code(wrong).await, "cli_state_mismatch");
+    assert_eq!(error_code(wrong).await, ErrorCode::CliStateMismatch);
     let after = exchange(&stack, &code, "right").await;
-    assert_eq!(error_code(after).await, "cli_code_invalid", "a refused code is not kept for another try");
+    assert_eq!(error_code(after).await, ErrorCode::CliCodeInvalid, "a refused code is not kept for another try");
 }
 
 #[tokio::test]
@@ -85,7 +86,7 @@ async fn an_expired_code_is_refused() {
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let expired = exchange(&stack, &code, "s").await;
     assert_eq!(expired.status(), StatusCode::BAD_REQUEST);
-    assert_eq!(error_code(expired).await, "cli_code_expired");
+    assert_eq!(error_code(expired).await, ErrorCode::CliCodeExpired);
 }
 
 #[tokio::test]
@@ -93,12 +94,12 @@ async fn bad_ports_and_states_are_refused() {
     let stack = Stack::start().await;
     let browser = stack.gateway.dev_login("alice").await.expect("browser login");
     for (query, code) in [
-        ("port=80&state=s", "invalid_port"),
-        ("port=65536&state=s", "invalid_port"),
-        ("port=abc&state=s", "invalid_port"),
-        ("state=s", "invalid_port"),
-        ("port=4567", "invalid_state"),
-        ("port=4567&state=a%26b", "invalid_state"),
+        ("port=80&state=s", ErrorCode::InvalidPort),
+        ("port=65536&state=s", ErrorCode::InvalidPort),
+        ("port=abc&state=s", ErrorCode::InvalidPort),
+        ("state=s", ErrorCode::InvalidPort),
+        ("port=4567", ErrorCode::InvalidState),
+        ("port=4567&state=a%26b", ErrorCode::InvalidState),
     ] {
         let response = no_redirects()
             .get(format!("{}/auth/cli?{query}", stack.gateway.base_url()))

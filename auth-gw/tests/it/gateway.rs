@@ -2,6 +2,7 @@
 //! path, identity headers it sets (and strips when forged), CSRF refusal and JSON errors
 //! when a service is down.
 
+use ajet_shared::api::{ErrorBody, ErrorCode};
 use std::collections::HashMap;
 
 use ajet_shared::config::Environment;
@@ -27,9 +28,9 @@ pub async fn echo_server() -> String {
     url
 }
 
-pub async fn error_code(response: reqwest::Response) -> String {
-    let body: serde_json::Value = response.json().await.expect("a JSON error body");
-    body["error"]["code"].as_str().expect("an error code").to_owned()
+pub async fn error_code(response: reqwest::Response) -> ErrorCode {
+    let body: ErrorBody = response.json().await.expect("a JSON error body");
+    body.error.code
 }
 
 #[tokio::test]
@@ -37,7 +38,7 @@ async fn dev_login_does_not_exist_outside_dev() {
     let stack = Stack::start_with(|config| config.env = Environment::Prod).await;
     let err = stack.gateway.dev_login("mallory").await.expect_err("refused");
     assert_eq!(err.status(), Some(StatusCode::NOT_FOUND));
-    assert_eq!(err.code(), Some("not_found"));
+    assert_eq!(err.code(), Some(ErrorCode::NotFound));
     stack.stop().await;
 }
 
@@ -49,7 +50,7 @@ async fn every_proxied_path_needs_a_valid_token() {
     for path in ["/api/me", "/api/communities", "/tui/events", "/", "/c/acme"] {
         let response = http.get(format!("{base}{path}")).send().await.expect("answers");
         assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{path}");
-        assert_eq!(error_code(response).await, "unauthenticated", "{path}");
+        assert_eq!(error_code(response).await, ErrorCode::Unauthenticated, "{path}");
         let response =
             http.get(format!("{base}{path}")).bearer_auth("ajs_not-a-real-token").send().await.expect("answers");
         assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{path} with a bogus token");
@@ -90,7 +91,7 @@ async fn the_gateway_sets_identity_headers_and_strips_forged_ones() {
         .await
         .expect("answers");
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
-    assert_eq!(error_code(refused).await, "cross_site_request");
+    assert_eq!(error_code(refused).await, ErrorCode::CrossSiteRequest);
     stack.stop().await;
 }
 
@@ -116,7 +117,7 @@ async fn a_service_that_is_down_gets_a_json_502() {
     let response =
         http.get(format!("{url}/somewhere")).bearer_auth(alice.token().expect("token")).send().await.expect("answers");
     assert_eq!(response.status(), StatusCode::BAD_GATEWAY);
-    assert_eq!(error_code(response).await, "upstream_unavailable");
+    assert_eq!(error_code(response).await, ErrorCode::UpstreamUnavailable);
     stack.stop().await;
 }
 

@@ -3,6 +3,7 @@
 //! and the `X-RateLimit-*` headers; other callers are unaffected. A burst of failed
 //! authentications is audited once.
 
+use ajet_shared::api::ErrorCode;
 use reqwest::StatusCode;
 
 use crate::gateway::error_code;
@@ -18,7 +19,7 @@ async fn assert_limited(response: reqwest::Response, limit: u64) {
     assert_eq!(header(&response, "x-ratelimit-limit"), limit);
     assert_eq!(header(&response, "x-ratelimit-remaining"), 0);
     assert!(header(&response, "x-ratelimit-reset") >= header(&response, "retry-after"));
-    assert_eq!(error_code(response).await, "rate_limited");
+    assert_eq!(error_code(response).await, ErrorCode::RateLimited);
 }
 
 #[tokio::test]

@@ -5,6 +5,7 @@
 //! The login page offers the bootstrap until a community exists; after that, sign-up needs
 //! an invite opened at `/invite/{code}`.
 
+use ajet_shared::api::ErrorCode;
 use ajet_shared::api::wire::{CreateCommunityRequest, CreateInviteRequest, LoginResponse};
 use ajet_shared::config::{OAuthProvider, ProviderKind, Secret};
 use reqwest::StatusCode;
@@ -196,7 +197,7 @@ async fn oidc_login_checks_the_id_token_and_its_nonce() {
         let callback_url = authorize(&started.authorize_url).await;
         let refused = callback(&callback_url, Some(&started.cookie)).await;
         assert_eq!(refused.status(), StatusCode::UNAUTHORIZED, "{quirk:?}");
-        assert_eq!(error_code(refused).await, "oauth_id_token_invalid", "{quirk:?}");
+        assert_eq!(error_code(refused).await, ErrorCode::OauthIdTokenInvalid, "{quirk:?}");
     }
     stack.stop().await;
 }
@@ -211,20 +212,20 @@ async fn failed_logins_are_refused_without_a_session() {
     let callback_url = authorize(&started.authorize_url).await;
     let response = callback(&callback_url, None).await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
-    assert_eq!(error_code(response).await, "oauth_state_missing");
+    assert_eq!(error_code(response).await, ErrorCode::OauthStateMissing);
 
     // A state other than the one started.
     let started = start(&stack, "github").await;
     let callback_url = authorize(&started.authorize_url).await;
     let response = callback(&replace_param(&callback_url, "state", "forged"), Some(&started.cookie)).await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
-    assert_eq!(error_code(response).await, "oauth_state_mismatch");
+    assert_eq!(error_code(response).await, ErrorCode::OauthStateMismatch);
     let response = callback(&replace_param(&callback_url, "state", "forged"), None).await;
-    assert_eq!(error_code(response).await, "oauth_state_missing");
+    assert_eq!(error_code(response).await, ErrorCode::OauthStateMissing);
 
     // An attempt cookie that is not ours (not decryptable) counts as missing.
     let response = callback(&callback_url, Some("ajet_oauth=tampered")).await;
-    assert_eq!(error_code(response).await, "oauth_state_missing");
+    assert_eq!(error_code(response).await, ErrorCode::OauthStateMissing);
 
     // A PKCE mismatch: the provider saw another challenge than our verifier's.
     let started = start(&stack, "github").await;
@@ -233,7 +234,7 @@ async fn failed_logins_are_refused_without_a_session() {
     let callback_url = authorize(&tampered).await;
     let response = callback(&callback_url, Some(&started.cookie)).await;
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(error_code(response).await, "oauth_code_rejected");
+    assert_eq!(error_code(response).await, ErrorCode::OauthCodeRejected);
 
     // A replayed code (with the attempt cookie it came with) is refused by the provider.
     let started = start(&stack, "corp").await;
@@ -241,7 +242,7 @@ async fn failed_logins_are_refused_without_a_session() {
     assert_eq!(callback(&callback_url, Some(&started.cookie)).await.status(), StatusCode::OK);
     let replayed = callback(&callback_url, Some(&started.cookie)).await;
     assert_eq!(replayed.status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(error_code(replayed).await, "oauth_code_rejected");
+    assert_eq!(error_code(replayed).await, ErrorCode::OauthCodeRejected);
 
     // The provider's error page.
     stand_in.set_quirk(Quirk::Deny);
@@ -250,7 +251,7 @@ async fn failed_logins_are_refused_without_a_session() {
     let response = callback(&callback_url, Some(&started.cookie)).await;
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
     let body: serde_json::Value = response.json().await.expect("json");
-    assert_eq!(body["error"]["code"], "oauth_denied");
+    assert_eq!(body["error"]["code"], ErrorCode::OauthDenied.as_str());
     assert!(body["error"]["message"].as_str().is_some_and(|m| m.contains("access_denied")));
 
     // A provider nobody configured.
@@ -288,10 +289,10 @@ async fn an_expired_attempt_or_one_for_another_provider_is_refused() {
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     let callback_url = format!("{}/auth/github/callback?code=abc&state=s1", stack.gateway.base_url());
     let cases = [
-        ("github", now - 1, "oauth_state_expired"),
-        ("corp", now + 600, "oauth_state_mismatch"),
+        ("github", now - 1, ErrorCode::OauthStateExpired),
+        ("corp", now + 600, ErrorCode::OauthStateMismatch),
         // A well-formed, live attempt gets as far as the provider, which does not know the code.
-        ("github", now + 600, "oauth_code_rejected"),
+        ("github", now + 600, ErrorCode::OauthCodeRejected),
     ];
     for (provider, expires_at, code) in cases {
         let attempt = serde_json::json!({
@@ -368,7 +369,7 @@ async fn after_the_first_community_new_users_sign_up_only_with_an_invite() {
     let started = start(&stack, "github").await;
     let refused = callback(&authorize(&started.authorize_url).await, Some(&started.cookie)).await;
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
-    assert_eq!(error_code(refused).await, "invite_required");
+    assert_eq!(error_code(refused).await, ErrorCode::InviteRequired);
     let users: i64 =
         sqlx::query_scalar("SELECT count(*) FROM users").fetch_one(&stack.db.pool).await.expect("count users");
     assert_eq!(users, 1);
@@ -380,7 +381,7 @@ async fn after_the_first_community_new_users_sign_up_only_with_an_invite() {
     // A bad invite link is refused; a good one is remembered and applied after the login.
     let bad = no_redirects().get(format!("{}/invite/nope", stack.gateway.base_url())).send().await.expect("x");
     assert_eq!(bad.status(), StatusCode::NOT_FOUND);
-    assert_eq!(error_code(bad).await, "invite_invalid");
+    assert_eq!(error_code(bad).await, ErrorCode::InviteInvalid);
     let invite = owner
         .create_invite(community.id, &CreateInviteRequest { max_uses: Some(1), ..Default::default() })
         .await
@@ -419,5 +420,5 @@ async fn after_the_first_community_new_users_sign_up_only_with_an_invite() {
     let started = start_holding(&stack, "github", Some(&invite_cookie)).await;
     let refused = callback(&authorize(&started.authorize_url).await, Some(&started.cookie)).await;
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
-    assert_eq!(error_code(refused).await, "invite_required");
+    assert_eq!(error_code(refused).await, ErrorCode::InviteRequired);
 }

@@ -2,6 +2,7 @@
 //! configured origins, JSON 413 for oversized bodies (declared or streamed), and the CSRF
 //! check by `Origin` when `Sec-Fetch-Site` is absent.
 
+use ajet_shared::api::ErrorCode;
 use std::collections::HashMap;
 
 use axum::http::header;
@@ -106,7 +107,7 @@ async fn bodies_over_the_limit_get_a_json_413_whether_declared_or_streamed() {
 
     let declared = alice.request(Method::POST, "/upload").body(vec![b'x'; 2000]).send().await.expect("answers");
     assert_eq!(declared.status(), StatusCode::PAYLOAD_TOO_LARGE);
-    assert_eq!(error_code(declared).await, "payload_too_large");
+    assert_eq!(error_code(declared).await, ErrorCode::PayloadTooLarge);
 
     let chunks = |sizes: Vec<usize>| {
         reqwest::Body::wrap_stream(futures::stream::iter(
@@ -116,7 +117,7 @@ async fn bodies_over_the_limit_get_a_json_413_whether_declared_or_streamed() {
     let streamed =
         alice.request(Method::POST, "/upload").body(chunks(vec![600, 600, 600])).send().await.expect("answers");
     assert_eq!(streamed.status(), StatusCode::PAYLOAD_TOO_LARGE);
-    assert_eq!(error_code(streamed).await, "payload_too_large");
+    assert_eq!(error_code(streamed).await, ErrorCode::PayloadTooLarge);
 
     let fits = alice.request(Method::POST, "/upload").body(chunks(vec![500, 500])).send().await.expect("answers");
     assert_eq!(fits.status(), StatusCode::OK);
@@ -139,7 +140,7 @@ async fn without_sec_fetch_site_a_cookie_request_from_another_origin_is_refused(
     };
     let refused = create("https://evil.example".into(), "evil").await.expect("answers");
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
-    assert_eq!(error_code(refused).await, "cross_site_request");
+    assert_eq!(error_code(refused).await, ErrorCode::CrossSiteRequest);
     let ours = create(stack.config.public_url.clone(), "acme").await.expect("answers");
     assert_eq!(ours.status(), StatusCode::CREATED, "our own origin passes");
     stack.stop().await;

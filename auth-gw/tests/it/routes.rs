@@ -4,8 +4,13 @@
 //! token (every listed route exists). The table is checked against the route declarations
 //! in the services' source, so a new route without a row fails here.
 //!
+//! Every route marked `Json` refuses a body with a field it does not know (400
+//! `unknown_field` naming it), and the marks agree with the OpenAPI description's request
+//! bodies.
+//!
 //! To add a route: add a row below. `{param}` segments are filled with a fresh id.
 
+use ajet_shared::api::ErrorCode;
 use reqwest::{Method, StatusCode};
 
 use crate::stack::Stack;
@@ -26,74 +31,84 @@ enum Access {
     SignedIn,
 }
 
+/// What the route takes as its body.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Takes {
+    /// A JSON object of known fields: anything else is refused with `unknown_field`.
+    Json,
+    /// No JSON body (none, or a format of its own such as a Slack webhook payload).
+    NoJson,
+}
+
 use Access::{Public, SignedIn};
 use Service::{Api, Gateway, Tui, Web};
+use Takes::{Json, NoJson};
 
-/// (service, method, path, access)
-const ROUTES: &[(Service, &str, &str, Access)] = &[
+/// (service, method, path, access, body)
+const ROUTES: &[(Service, &str, &str, Access, Takes)] = &[
     // The gateway's own.
-    (Gateway, "GET", "/healthz", Public),
-    (Gateway, "GET", "/readyz", Public),
-    (Gateway, "GET", "/metrics", Public),
-    (Gateway, "POST", "/auth/dev-login", Public),
-    (Gateway, "POST", "/auth/logout", SignedIn),
-    (Gateway, "GET", "/auth/login", Public),
-    (Gateway, "GET", "/auth/{provider}/start", Public),
-    (Gateway, "GET", "/auth/{provider}/callback", Public),
-    (Gateway, "GET", "/invite/{code}", Public),
-    (Gateway, "GET", "/auth/cli", Public),
-    (Gateway, "POST", "/auth/cli/exchange", Public),
-    (Gateway, "POST", "/hook/{id}/{token}", Public),
+    (Gateway, "GET", "/healthz", Public, NoJson),
+    (Gateway, "GET", "/readyz", Public, NoJson),
+    (Gateway, "GET", "/metrics", Public, NoJson),
+    (Gateway, "POST", "/auth/dev-login", Public, Json),
+    (Gateway, "POST", "/auth/logout", SignedIn, NoJson),
+    (Gateway, "GET", "/auth/login", Public, NoJson),
+    (Gateway, "GET", "/auth/{provider}/start", Public, NoJson),
+    (Gateway, "GET", "/auth/{provider}/callback", Public, NoJson),
+    (Gateway, "GET", "/invite/{code}", Public, NoJson),
+    (Gateway, "GET", "/auth/cli", Public, NoJson),
+    (Gateway, "POST", "/auth/cli/exchange", Public, Json),
+    (Gateway, "POST", "/hook/{id}/{token}", Public, NoJson),
     // api (api/src/routes.rs); through the gateway every one needs a session or token.
-    (Api, "GET", "/api/me", SignedIn),
-    (Api, "PATCH", "/api/me", SignedIn),
-    (Api, "GET", "/api/communities", SignedIn),
-    (Api, "POST", "/api/communities", SignedIn),
-    (Api, "GET", "/api/communities/{id}", SignedIn),
-    (Api, "PATCH", "/api/communities/{id}", SignedIn),
-    (Api, "GET", "/api/communities/{id}/members", SignedIn),
-    (Api, "GET", "/api/communities/{id}/channels", SignedIn),
-    (Api, "POST", "/api/communities/{id}/channels", SignedIn),
-    (Api, "POST", "/api/communities/{id}/invites", SignedIn),
-    (Api, "GET", "/api/communities/{id}/invites", SignedIn),
-    (Api, "DELETE", "/api/communities/{id}/invites/{code}", SignedIn),
-    (Api, "POST", "/api/invites/{code}/accept", SignedIn),
-    (Api, "GET", "/api/channels/{id}", SignedIn),
-    (Api, "PATCH", "/api/channels/{id}", SignedIn),
-    (Api, "DELETE", "/api/channels/{id}", SignedIn),
-    (Api, "POST", "/api/channels/{id}/join", SignedIn),
-    (Api, "POST", "/api/channels/{id}/leave", SignedIn),
-    (Api, "POST", "/api/channels/{id}/members", SignedIn),
-    (Api, "DELETE", "/api/channels/{id}/members/{user_id}", SignedIn),
-    (Api, "POST", "/api/channels/{id}/read", SignedIn),
-    (Api, "GET", "/api/channels/{id}/messages", SignedIn),
-    (Api, "POST", "/api/channels/{id}/messages", SignedIn),
-    (Api, "GET", "/api/channels/{id}/pins", SignedIn),
-    (Api, "GET", "/api/messages/{id}", SignedIn),
-    (Api, "PATCH", "/api/messages/{id}", SignedIn),
-    (Api, "DELETE", "/api/messages/{id}", SignedIn),
-    (Api, "GET", "/api/messages/{id}/replies", SignedIn),
-    (Api, "PUT", "/api/messages/{id}/reactions/{emoji}", SignedIn),
-    (Api, "DELETE", "/api/messages/{id}/reactions/{emoji}", SignedIn),
-    (Api, "PUT", "/api/messages/{id}/pin", SignedIn),
-    (Api, "DELETE", "/api/messages/{id}/pin", SignedIn),
-    (Api, "GET", "/api/dms", SignedIn),
-    (Api, "POST", "/api/dms", SignedIn),
-    (Api, "POST", "/api/heartbeat", SignedIn),
-    (Api, "GET", "/api/presence", SignedIn),
-    (Api, "GET", "/api/tokens", SignedIn),
-    (Api, "POST", "/api/tokens", SignedIn),
-    (Api, "DELETE", "/api/tokens/{id}", SignedIn),
-    (Api, "GET", "/api/openapi.json", SignedIn),
-    (Api, "GET", "/api/webhooks", SignedIn),
-    (Api, "POST", "/api/webhooks", SignedIn),
-    (Api, "DELETE", "/api/webhooks/{id}", SignedIn),
+    (Api, "GET", "/api/me", SignedIn, NoJson),
+    (Api, "PATCH", "/api/me", SignedIn, Json),
+    (Api, "GET", "/api/communities", SignedIn, NoJson),
+    (Api, "POST", "/api/communities", SignedIn, Json),
+    (Api, "GET", "/api/communities/{id}", SignedIn, NoJson),
+    (Api, "PATCH", "/api/communities/{id}", SignedIn, Json),
+    (Api, "GET", "/api/communities/{id}/members", SignedIn, NoJson),
+    (Api, "GET", "/api/communities/{id}/channels", SignedIn, NoJson),
+    (Api, "POST", "/api/communities/{id}/channels", SignedIn, Json),
+    (Api, "POST", "/api/communities/{id}/invites", SignedIn, Json),
+    (Api, "GET", "/api/communities/{id}/invites", SignedIn, NoJson),
+    (Api, "DELETE", "/api/communities/{id}/invites/{code}", SignedIn, NoJson),
+    (Api, "POST", "/api/invites/{code}/accept", SignedIn, NoJson),
+    (Api, "GET", "/api/channels/{id}", SignedIn, NoJson),
+    (Api, "PATCH", "/api/channels/{id}", SignedIn, Json),
+    (Api, "DELETE", "/api/channels/{id}", SignedIn, NoJson),
+    (Api, "POST", "/api/channels/{id}/join", SignedIn, NoJson),
+    (Api, "POST", "/api/channels/{id}/leave", SignedIn, NoJson),
+    (Api, "POST", "/api/channels/{id}/members", SignedIn, Json),
+    (Api, "DELETE", "/api/channels/{id}/members/{user_id}", SignedIn, NoJson),
+    (Api, "POST", "/api/channels/{id}/read", SignedIn, Json),
+    (Api, "GET", "/api/channels/{id}/messages", SignedIn, NoJson),
+    (Api, "POST", "/api/channels/{id}/messages", SignedIn, Json),
+    (Api, "GET", "/api/channels/{id}/pins", SignedIn, NoJson),
+    (Api, "GET", "/api/messages/{id}", SignedIn, NoJson),
+    (Api, "PATCH", "/api/messages/{id}", SignedIn, Json),
+    (Api, "DELETE", "/api/messages/{id}", SignedIn, NoJson),
+    (Api, "GET", "/api/messages/{id}/replies", SignedIn, NoJson),
+    (Api, "PUT", "/api/messages/{id}/reactions/{emoji}", SignedIn, NoJson),
+    (Api, "DELETE", "/api/messages/{id}/reactions/{emoji}", SignedIn, NoJson),
+    (Api, "PUT", "/api/messages/{id}/pin", SignedIn, NoJson),
+    (Api, "DELETE", "/api/messages/{id}/pin", SignedIn, NoJson),
+    (Api, "GET", "/api/dms", SignedIn, NoJson),
+    (Api, "POST", "/api/dms", SignedIn, Json),
+    (Api, "POST", "/api/heartbeat", SignedIn, NoJson),
+    (Api, "GET", "/api/presence", SignedIn, NoJson),
+    (Api, "GET", "/api/tokens", SignedIn, NoJson),
+    (Api, "POST", "/api/tokens", SignedIn, Json),
+    (Api, "DELETE", "/api/tokens/{id}", SignedIn, NoJson),
+    (Api, "GET", "/api/openapi.json", SignedIn, NoJson),
+    (Api, "GET", "/api/webhooks", SignedIn, NoJson),
+    (Api, "POST", "/api/webhooks", SignedIn, Json),
+    (Api, "DELETE", "/api/webhooks/{id}", SignedIn, NoJson),
     // tui-sm (tui-sm/src/routes.rs).
-    (Tui, "GET", "/tui/events", SignedIn),
+    (Tui, "GET", "/tui/events", SignedIn, NoJson),
     // web-sm: every other path (pages arrive with the web UI).
-    (Web, "GET", "/", SignedIn),
-    (Web, "GET", "/c/{slug}", SignedIn),
-    (Web, "POST", "/c/{slug}", SignedIn),
+    (Web, "GET", "/", SignedIn, NoJson),
+    (Web, "GET", "/c/{slug}", SignedIn, NoJson),
+    (Web, "POST", "/c/{slug}", SignedIn, NoJson),
 ];
 
 /// The routes a service's source declares: `(METHOD, path)` for each
@@ -135,9 +150,9 @@ fn the_table_lists_exactly_the_routes_the_services_declare() {
         assert!(!declared.is_empty(), "no routes found for {service:?}: has the declaration style changed?");
         let listed: Vec<(String, String)> = ROUTES
             .iter()
-            .filter(|(s, _, _, _)| *s == service)
-            .filter(|(_, _, path, _)| !matches!(*path, "/healthz" | "/readyz" | "/metrics"))
-            .map(|(_, method, path, _)| ((*method).to_owned(), (*path).to_owned()))
+            .filter(|(s, ..)| *s == service)
+            .filter(|(_, _, path, ..)| !matches!(*path, "/healthz" | "/readyz" | "/metrics"))
+            .map(|(_, method, path, ..)| ((*method).to_owned(), (*path).to_owned()))
             .collect();
         for route in &declared {
             assert!(listed.contains(route), "{service:?} declares {route:?}: add a row to ROUTES");
@@ -171,7 +186,7 @@ async fn no_route_is_reachable_without_credentials_except_the_public_ones() {
     let stack = Stack::start().await;
     let alice = stack.login("alice").await;
     let anonymous = &stack.gateway;
-    for (service, method, path, access) in ROUTES {
+    for (service, method, path, access, _) in ROUTES {
         let method = Method::from_bytes(method.as_bytes()).expect("a method");
         let url = concrete(path);
         let response = anonymous
@@ -189,7 +204,7 @@ async fn no_route_is_reachable_without_credentials_except_the_public_ones() {
                     "{method} {path} ({service:?}) without credentials"
                 );
                 let body: serde_json::Value = response.json().await.expect("a JSON error");
-                assert_eq!(body["error"]["code"], "unauthenticated", "{method} {path}");
+                assert_eq!(body["error"]["code"], ErrorCode::Unauthenticated.as_str(), "{method} {path}");
             }
             Public => {
                 assert_ne!(response.status(), StatusCode::UNAUTHORIZED, "{method} {path} is public");
@@ -217,6 +232,49 @@ async fn no_route_is_reachable_without_credentials_except_the_public_ones() {
                 "{method} {path}: the route exists (a bare 404 means it does not)"
             );
         }
+    }
+    stack.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_json_body_with_an_unknown_field_is_refused_naming_it() {
+    let stack = Stack::start().await;
+    let alice = stack.login("alice").await;
+    for (service, method, path, _, takes) in ROUTES {
+        if *takes != Json {
+            continue;
+        }
+        let method = Method::from_bytes(method.as_bytes()).expect("a method");
+        // A misspelt field (`visibility`) must never be ignored.
+        let response = alice
+            .request(method.clone(), &concrete(path))
+            .header("content-type", "application/json")
+            .body(r#"{"visibilty": "private"}"#)
+            .send()
+            .await
+            .expect("answers");
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{method} {path} ({service:?})");
+        let body: ajet_shared::api::ErrorBody = response.json().await.expect("a JSON error");
+        assert_eq!(body.error.code, ErrorCode::UnknownField, "{method} {path}");
+        assert!(body.error.message.contains("visibilty"), "{method} {path}: {}", body.error.message);
+    }
+    stack.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_json_marks_agree_with_the_openapi_request_bodies() {
+    let stack = Stack::start().await;
+    let alice = stack.login("alice").await;
+    let description: serde_json::Value =
+        alice.request(Method::GET, "/api/openapi.json").send().await.expect("answers").json().await.expect("JSON");
+    for (service, method, path, _, takes) in ROUTES {
+        if *service != Api || *path == "/api/openapi.json" {
+            continue;
+        }
+        let operation = &description["paths"][path][method.to_ascii_lowercase()];
+        assert!(operation.is_object(), "{method} {path} is not described");
+        let has_body = operation.get("requestBody").is_some();
+        assert_eq!(has_body, *takes == Json, "{method} {path}: the table and the description disagree on its body");
     }
     stack.stop().await;
 }

@@ -2,6 +2,7 @@
 //! elsewhere stops working within 5 s (the gateway's token cache is bounded), an open
 //! terminal stream of a revoked session ends, and its reconnect is told 204.
 
+use ajet_shared::api::ErrorCode;
 use std::time::{Duration, Instant};
 
 use ajet_shared::db;
@@ -47,7 +48,7 @@ async fn logout_revokes_the_session_everywhere_and_ends_its_open_stream() {
 
     let err = alice.me().await.expect_err("refused right after logout");
     assert_eq!(err.status(), Some(StatusCode::UNAUTHORIZED));
-    assert_eq!(err.code(), Some("token_revoked"));
+    assert_eq!(err.code(), Some(ErrorCode::TokenRevoked));
     let err = alice.sse("/tui/events", None).await.err().expect("a new stream is refused");
     assert_eq!(err.status(), Some(StatusCode::UNAUTHORIZED));
 
@@ -94,7 +95,7 @@ async fn a_session_revoked_elsewhere_stops_working_through_the_gateway_within_5_
     until_status(&stack, "/api/me", &token, StatusCode::UNAUTHORIZED, Duration::ZERO).await;
     let response = alice.request(reqwest::Method::GET, "/tui/events").send().await.expect("answers");
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(error_code(response).await, "token_revoked");
+    assert_eq!(error_code(response).await, ErrorCode::TokenRevoked);
     let end = tokio::time::timeout(Duration::from_secs(5), stream.next()).await;
     assert!(matches!(end, Ok(None | Some(Err(_)))), "the open stream ended within 5 s: {end:?}");
     stack.stop().await;
@@ -113,7 +114,7 @@ async fn cookie_logout_clears_the_cookie_and_refuses_other_sites() {
     };
     let refused = logout("https://evil.example").await.expect("answers");
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
-    assert_eq!(error_code(refused).await, "cross_site_request");
+    assert_eq!(error_code(refused).await, ErrorCode::CrossSiteRequest);
     stack.gateway.with_token(&login.token).me().await.expect("still logged in");
 
     let ours: &'static str = String::leak(stack.config.public_url.clone());

@@ -3,6 +3,7 @@
 //! terminal stream; wrong ids, tokens, sizes and shapes get the documented errors; the
 //! per-webhook allowance answers 429; an `Idempotency-Key` retry creates nothing new.
 
+use ajet_shared::api::ErrorCode;
 use std::time::Duration;
 
 use ajet_shared::api::wire::{Channel, CreateChannelRequest, CreateCommunityRequest, Message};
@@ -119,13 +120,18 @@ async fn bad_webhook_posts_get_the_documented_errors() {
     let (_alice, _channel, path) = channel_with_webhook(&stack).await;
     let id = path.split('/').nth(2).expect("id").to_owned();
     let cases = [
-        (format!("/hook/{}/{TOKEN}", uuid::Uuid::now_v7()), r#"{"text":"x"}"#.to_owned(), 404, "webhook_not_found"),
-        (format!("/hook/not-a-uuid/{TOKEN}"), r#"{"text":"x"}"#.to_owned(), 404, "webhook_not_found"),
-        (format!("/hook/{id}/wrong-token"), r#"{"text":"x"}"#.to_owned(), 401, "unauthenticated"),
-        (path.clone(), format!(r#"{{"text":"{}"}}"#, "x".repeat(2000)), 413, "payload_too_large"),
-        (path.clone(), "{not json".to_owned(), 400, "malformed_payload"),
-        (path.clone(), r#"{"username":"only a name"}"#.to_owned(), 400, "malformed_payload"),
-        (path.clone(), r#"{"text":"x","icon_url":"javascript:alert(1)"}"#.to_owned(), 400, "invalid_icon_url"),
+        (
+            format!("/hook/{}/{TOKEN}", uuid::Uuid::now_v7()),
+            r#"{"text":"x"}"#.to_owned(),
+            404,
+            ErrorCode::WebhookNotFound,
+        ),
+        (format!("/hook/not-a-uuid/{TOKEN}"), r#"{"text":"x"}"#.to_owned(), 404, ErrorCode::WebhookNotFound),
+        (format!("/hook/{id}/wrong-token"), r#"{"text":"x"}"#.to_owned(), 401, ErrorCode::Unauthenticated),
+        (path.clone(), format!(r#"{{"text":"{}"}}"#, "x".repeat(2000)), 413, ErrorCode::PayloadTooLarge),
+        (path.clone(), "{not json".to_owned(), 400, ErrorCode::MalformedPayload),
+        (path.clone(), r#"{"username":"only a name"}"#.to_owned(), 400, ErrorCode::MalformedPayload),
+        (path.clone(), r#"{"text":"x","icon_url":"javascript:alert(1)"}"#.to_owned(), 400, ErrorCode::InvalidIconUrl),
     ];
     for (url, body, status, code) in cases {
         let response = post(&stack, &url, &body).send().await.expect("answers");
@@ -172,7 +178,7 @@ async fn a_webhook_over_its_allowance_gets_429() {
     let refused = post(&stack, &path, r#"{"text":"tick"}"#).send().await.expect("answers");
     assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!(refused.headers().contains_key("retry-after"));
-    assert_eq!(error_code(refused).await, "rate_limited");
+    assert_eq!(error_code(refused).await, ErrorCode::RateLimited);
     stack.stop().await;
 }
 

@@ -1,12 +1,12 @@
 //! The one error type of every HTTP service: `{"error": {"code", "message"}}` with the right
 //! status. Server errors are logged once, with their cause, and answered opaquely.
 
-use std::borrow::Cow;
 use std::fmt;
 
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
 
+use crate::api::code::ErrorCode;
 use crate::domain::names::ValidationError;
 
 /// The JSON body of every error response.
@@ -20,7 +20,7 @@ pub struct ErrorBody {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorDetail {
     /// Machine-readable, `snake_case`.
-    pub code: String,
+    pub code: ErrorCode,
     /// A human sentence.
     pub message: String,
 }
@@ -31,7 +31,7 @@ type Source = Box<dyn std::error::Error + Send + Sync>;
 #[derive(Debug)]
 pub struct ApiError {
     pub status: StatusCode,
-    pub code: Cow<'static, str>,
+    pub code: ErrorCode,
     pub message: String,
     /// Seconds, for 429 and 503.
     pub retry_after: Option<u64>,
@@ -39,27 +39,27 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: impl Into<Cow<'static, str>>, message: impl Into<String>) -> Self {
-        Self { status, code: code.into(), message: message.into(), retry_after: None, source: None }
+    pub fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> Self {
+        Self { status, code, message: message.into(), retry_after: None, source: None }
     }
 
-    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn bad_request(code: ErrorCode, message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, code, message)
     }
 
     pub fn unauthorized(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "unauthenticated", message)
+        Self::new(StatusCode::UNAUTHORIZED, ErrorCode::Unauthenticated, message)
     }
 
-    pub fn forbidden(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn forbidden(code: ErrorCode, message: impl Into<String>) -> Self {
         Self::new(StatusCode::FORBIDDEN, code, message)
     }
 
-    pub fn not_found(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn not_found(code: ErrorCode, message: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, code, message)
     }
 
-    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn conflict(code: ErrorCode, message: impl Into<String>) -> Self {
         Self::new(StatusCode::CONFLICT, code, message)
     }
 
@@ -69,14 +69,14 @@ impl ApiError {
             source: Some(source.into()),
             ..Self::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
-                "internal_error",
+                ErrorCode::InternalError,
                 "something went wrong on our side; it has been logged",
             )
         }
     }
 
     /// A dependency (database, bus, upstream service) is unreachable.
-    pub fn unavailable(code: &'static str, message: impl Into<String>, source: impl Into<Source>) -> Self {
+    pub fn unavailable(code: ErrorCode, message: impl Into<String>, source: impl Into<Source>) -> Self {
         Self {
             source: Some(source.into()),
             retry_after: Some(1),
@@ -92,7 +92,7 @@ impl ApiError {
 
     #[must_use]
     pub fn body(&self) -> ErrorBody {
-        ErrorBody { error: ErrorDetail { code: self.code.to_string(), message: self.message.clone() } }
+        ErrorBody { error: ErrorDetail { code: self.code, message: self.message.clone() } }
     }
 }
 
@@ -124,9 +124,44 @@ impl From<sqlx::Error> for ApiError {
     fn from(err: sqlx::Error) -> Self {
         match &err {
             sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => {
-                Self::unavailable("database_unavailable", "the database is unreachable; try again shortly", err)
+                Self::unavailable(ErrorCode::DatabaseUnavailable, "the database is unreachable; try again shortly", err)
             }
             _ => Self::internal(err),
+        }
+    }
+}
+
+/// The field a serde "unknown field `x`" message names.
+fn unknown_field(serde_message: &str) -> Option<&str> {
+    let rest = serde_message.split_once("unknown field `")?.1;
+    rest.split_once('`').map(|(field, _)| field)
+}
+
+#[cfg(feature = "server")]
+impl From<axum::extract::rejection::JsonRejection> for ApiError {
+    /// A JSON body that cannot be taken: an unknown field is `unknown_field` (400) naming it,
+    /// malformed or mistyped JSON `invalid_body` (400); a wrong content type or an unreadable
+    /// body keeps axum's status (415 `unsupported_media_type`, 413 `payload_too_large`).
+    fn from(rejection: axum::extract::rejection::JsonRejection) -> Self {
+        use axum::extract::rejection::JsonRejection;
+        let text = rejection.body_text();
+        match rejection {
+            JsonRejection::JsonDataError(_) | JsonRejection::JsonSyntaxError(_) => match unknown_field(&text) {
+                Some(field) => Self::bad_request(
+                    ErrorCode::UnknownField,
+                    format!("{field}: this endpoint takes no such field (check its spelling)"),
+                ),
+                None => Self::bad_request(ErrorCode::InvalidBody, text),
+            },
+            JsonRejection::MissingJsonContentType(_) => Self::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                ErrorCode::UnsupportedMediaType,
+                "send the body as JSON with `Content-Type: application/json`",
+            ),
+            other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                Self::new(StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::PayloadTooLarge, "the request body is too large")
+            }
+            other => Self::new(other.status(), ErrorCode::UnreadableBody, text),
         }
     }
 }
@@ -143,5 +178,15 @@ impl axum::response::IntoResponse for ApiError {
             response.headers_mut().insert(http::header::RETRY_AFTER, http::HeaderValue::from(seconds));
         }
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn unknown_field_is_read_from_serde_messages() {
+        let message = "Failed to deserialize: unknown field `visibility`, expected one of `name`, `kind` at line 1";
+        assert_eq!(super::unknown_field(message), Some("visibility"));
+        assert_eq!(super::unknown_field("missing field `name`"), None);
     }
 }

@@ -34,6 +34,7 @@ pub struct User {
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct DevLoginRequest {
     pub username: String,
 }
@@ -78,6 +79,7 @@ impl Role {
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct CreateCommunityRequest {
     pub name: String,
     pub slug: String,
@@ -120,6 +122,7 @@ pub struct ChannelRef {
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct UpdateMeRequest {
     #[serde(default)]
     pub display_name: Option<String>,
@@ -160,6 +163,7 @@ impl ChannelKind {
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct CreateChannelRequest {
     pub name: String,
     #[serde(default)]
@@ -172,6 +176,7 @@ pub struct CreateChannelRequest {
 /// `PATCH /api/channels/{id}`: each present field changes; an empty topic clears it.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct UpdateChannelRequest {
     #[serde(default)]
     pub name: Option<String>,
@@ -204,12 +209,14 @@ pub const UNREAD_CAP: i64 = 100;
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct AddMemberRequest {
     pub user_id: UserId,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct ReadRequest {
     pub message_id: MessageId,
 }
@@ -224,6 +231,7 @@ pub struct ReadCursor {
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct CreateDmRequest {
     /// The other participants (the caller is added).
     pub user_ids: Vec<UserId>,
@@ -245,6 +253,7 @@ pub struct Channel {
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct CreateMessageRequest {
     pub body_md: String,
     #[serde(default)]
@@ -301,6 +310,7 @@ pub struct ReactionSummary {
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct UpdateMessageRequest {
     pub body_md: String,
 }
@@ -326,6 +336,7 @@ pub struct Member {
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct CreateInviteRequest {
     /// Seconds until the invite stops working; none means it does not expire.
     #[serde(default)]
@@ -378,6 +389,7 @@ pub struct MessageDeleted {
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct UpdateCommunityRequest {
     #[serde(default)]
     pub name: Option<String>,
@@ -408,6 +420,7 @@ pub struct Presence {
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct CreateTokenRequest {
     pub name: String,
     /// Any of `read`, `write`, `admin`; at most the scopes of the caller's own credential.
@@ -459,6 +472,7 @@ pub struct WebhookInfo {
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct CreateWebhookRequest {
     /// The channel it posts into (a community channel, not a DM).
     pub channel_id: ChannelId,

@@ -1,6 +1,7 @@
 //! Sessions and API tokens: issuing, and resolving a presented token to an identity. The
 //! gateway and the api both call `authenticate`, so a token is judged the same everywhere.
 
+use crate::api::ErrorCode;
 use http::StatusCode;
 use sqlx::PgExecutor;
 use time::OffsetDateTime;
@@ -111,12 +112,14 @@ impl Refusal {
     pub fn error(self) -> ApiError {
         match self {
             Self::Unknown => ApiError::unauthorized("this token is unknown, expired or revoked; sign in again"),
-            Self::Expired => {
-                ApiError::new(StatusCode::UNAUTHORIZED, "token_expired", "this token has expired; sign in again")
-            }
+            Self::Expired => ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                ErrorCode::TokenExpired,
+                "this token has expired; sign in again",
+            ),
             Self::Revoked => ApiError::new(
                 StatusCode::UNAUTHORIZED,
-                "token_revoked",
+                ErrorCode::TokenRevoked,
                 "this token was revoked (logged out); sign in again",
             ),
         }

@@ -1,5 +1,6 @@
 //! Validated newtypes for user input: parse at the edge, trust inside.
 
+use crate::api::ErrorCode;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -9,14 +10,14 @@ use serde::{Deserialize, Serialize};
 #[error("{field}: {message}")]
 pub struct ValidationError {
     pub field: &'static str,
-    pub code: &'static str,
+    pub code: ErrorCode,
     pub message: String,
     /// Too long is "unprocessable" (422) rather than malformed (400).
     pub too_long: bool,
 }
 
 impl ValidationError {
-    fn invalid(field: &'static str, code: &'static str, message: impl Into<String>) -> Self {
+    fn invalid(field: &'static str, code: ErrorCode, message: impl Into<String>) -> Self {
         Self { field, code, message: message.into(), too_long: false }
     }
 }
@@ -34,7 +35,7 @@ fn check_handle(field: &'static str, value: &str, max: usize, extra: &[char]) ->
         let allowed: String = extra.iter().map(|c| format!(" '{c}'")).collect();
         return Err(ValidationError::invalid(
             field,
-            "invalid_name",
+            ErrorCode::InvalidName,
             format!(
                 "must be 1 to {max} characters: lowercase letters, digits and{allowed}, starting with a letter or digit"
             ),
@@ -99,7 +100,7 @@ impl Slug {
         let value = raw.trim().to_owned();
         check_handle(field, &value, 40, &['-'])?;
         if value.len() < 2 {
-            return Err(ValidationError::invalid(field, "invalid_name", "must be at least 2 characters"));
+            return Err(ValidationError::invalid(field, ErrorCode::InvalidName, "must be at least 2 characters"));
         }
         Ok(Self(value))
     }
@@ -119,7 +120,11 @@ impl CommunityName {
     pub fn parse(field: &'static str, raw: &str) -> Result<Self, ValidationError> {
         let value = raw.trim();
         if value.is_empty() || value.chars().count() > 100 || value.chars().any(char::is_control) {
-            return Err(ValidationError::invalid(field, "invalid_name", "must be 1 to 100 printable characters"));
+            return Err(ValidationError::invalid(
+                field,
+                ErrorCode::InvalidName,
+                "must be 1 to 100 printable characters",
+            ));
         }
         Ok(Self(value.to_owned()))
     }
@@ -129,13 +134,13 @@ impl MessageBody {
     /// A Markdown body: not blank, at most `max_chars` characters (Unicode scalar values).
     pub fn parse(field: &'static str, raw: &str, max_chars: usize) -> Result<Self, ValidationError> {
         if raw.trim().is_empty() {
-            return Err(ValidationError::invalid(field, "empty_body", "must not be empty"));
+            return Err(ValidationError::invalid(field, ErrorCode::EmptyBody, "must not be empty"));
         }
         let chars = raw.chars().count();
         if chars > max_chars {
             return Err(ValidationError {
                 field,
-                code: "message_too_long",
+                code: ErrorCode::MessageTooLong,
                 message: format!("is {chars} characters long; the limit is {max_chars}"),
                 too_long: true,
             });
@@ -150,7 +155,7 @@ impl ClientMsgId {
         if raw.is_empty() || raw.len() > 100 || !raw.chars().all(|c| c.is_ascii_graphic()) {
             return Err(ValidationError::invalid(
                 field,
-                "invalid_client_msg_id",
+                ErrorCode::InvalidClientMsgId,
                 "must be 1 to 100 visible ASCII characters",
             ));
         }
@@ -174,7 +179,7 @@ impl Emoji {
         if shortcode || unicode {
             Ok(Self(raw.to_owned()))
         } else {
-            Err(ValidationError::invalid(field, "invalid_emoji", "must be an emoji or a :shortcode:"))
+            Err(ValidationError::invalid(field, ErrorCode::InvalidEmoji, "must be an emoji or a :shortcode:"))
         }
     }
 }
@@ -184,7 +189,11 @@ impl DisplayName {
     pub fn parse(field: &'static str, raw: &str) -> Result<Self, ValidationError> {
         let value = raw.trim();
         if value.is_empty() || value.chars().count() > 64 || value.chars().any(char::is_control) {
-            return Err(ValidationError::invalid(field, "invalid_name", "must be 1 to 64 printable characters"));
+            return Err(ValidationError::invalid(
+                field,
+                ErrorCode::InvalidName,
+                "must be 1 to 64 printable characters",
+            ));
         }
         Ok(Self(value.to_owned()))
     }
@@ -194,7 +203,7 @@ impl DisplayName {
 /// `max_chars` characters (longer is 422 with `code`).
 pub fn optional_text<'a>(
     field: &'static str,
-    code: &'static str,
+    code: ErrorCode,
     raw: Option<&'a str>,
     max_chars: usize,
 ) -> Result<Option<&'a str>, ValidationError> {
@@ -241,7 +250,7 @@ mod tests {
 
     #[test]
     fn message_bodies_must_be_non_blank_and_within_the_limit() {
-        assert_eq!(MessageBody::parse("body_md", "  ", 10).expect_err("blank").code, "empty_body");
+        assert_eq!(MessageBody::parse("body_md", "  ", 10).expect_err("blank").code, ErrorCode::EmptyBody);
         let err = MessageBody::parse("body_md", "ééééé", 4).expect_err("too long");
         assert!(err.too_long);
         assert!(MessageBody::parse("body_md", "éééé", 4).is_ok());

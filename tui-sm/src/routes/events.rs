@@ -8,6 +8,7 @@
 //! `sse_auth_recheck_secs`: once it is refused the stream ends, and a revoked session's
 //! (re)connect is answered 204 so clients stop retrying (DESIGN §5).
 
+use ajet_shared::api::ErrorCode;
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
@@ -46,11 +47,11 @@ fn upstream_error(err: &ClientError) -> ApiError {
     if err.status() == Some(StatusCode::UNAUTHORIZED) {
         ApiError::unauthorized("this token is unknown, expired or revoked; sign in again")
     } else if err.status() == Some(StatusCode::FORBIDDEN) {
-        ApiError::forbidden("insufficient_scope", "this token may not read events; it needs the `read` scope")
+        ApiError::forbidden(ErrorCode::InsufficientScope, "this token may not read events; it needs the `read` scope")
     } else {
         ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
-            "upstream_unavailable",
+            ErrorCode::UpstreamUnavailable,
             "the api cannot be reached; retry shortly",
         )
         .with_retry_after(1)
@@ -100,7 +101,7 @@ pub async fn stream_events(
     let api = api.with_token(token);
     let me = match api.me().await {
         Ok(me) => me,
-        Err(err) if err.code() == Some("token_revoked") => return Ok(StatusCode::NO_CONTENT.into_response()),
+        Err(err) if err.code() == Some(ErrorCode::TokenRevoked) => return Ok(StatusCode::NO_CONTENT.into_response()),
         Err(err) => return Err(upstream_error(&err)),
     };
     let subjects = visible_subjects(&me);
@@ -110,7 +111,7 @@ pub async fn stream_events(
     // (1) Live events queue up from here on.
     let mut registration = hub.register(subjects.clone(), config.sse_queue_len);
     let unavailable = |err: ajet_shared::events::bus::BusError| {
-        ApiError::unavailable("events_unavailable", "the event stream is unavailable; retry shortly", err)
+        ApiError::unavailable(ErrorCode::EventsUnavailable, "the event stream is unavailable; retry shortly", err)
     };
     let state = bus.stream_state().await.map_err(unavailable)?;
     let resume = headers.get("last-event-id").and_then(|v| v.to_str().ok()).filter(|v| !v.trim().is_empty());
