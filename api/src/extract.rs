@@ -1,5 +1,5 @@
 //! Extractors: the authenticated caller, and JSON/path/query extractors whose rejections
-//! are the JSON errors of DESIGN §10 rather than axum's plain-text ones.
+//! are the JSON errors of docs/design.md §10 rather than axum's plain-text ones.
 
 use ajet_shared::api::ErrorCode;
 use std::sync::Arc;

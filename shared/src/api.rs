@@ -1,4 +1,4 @@
-//! The HTTP contract of DESIGN §10: the error body, list pages and the request/response types.
+//! The HTTP contract of docs/design.md §10: the error body, list pages and the request/response types.
 
 pub mod code;
 pub mod error;

@@ -1,4 +1,4 @@
-//! Events: the envelope of DESIGN §4, the subjects they travel on, stream positions, and the
+//! Events: the envelope of docs/design.md §4, the subjects they travel on, stream positions, and the
 //! bus that carries them.
 
 #[cfg(feature = "bus")]

@@ -15,7 +15,7 @@ use crate::{interrupted, repo_root, tools};
 
 const S3_SECRET: &str = "ajetdevsecret";
 const DATABASE: &str = "ajet";
-/// Binary and the port it listens on by default (DESIGN.md §1); auth-gw is the public one.
+/// Binary and the port it listens on by default (docs/design.md §1); auth-gw is the public one.
 const SERVICES: [(&str, u16); 4] =
     [("ajet-api", 8081), ("ajet-auth-gw", 8080), ("ajet-web-sm", 8082), ("ajet-tui-sm", 8083)];
 

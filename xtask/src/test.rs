@@ -1,5 +1,7 @@
-//! `cargo xtask test`: throwaway infra, then every test tier through nextest plus doc tests,
-//! tearing the infra down whatever happens and passing the tests' exit code on.
+//! `cargo xtask test`: the lints (`cargo fmt --check`, `cargo clippy -D warnings`), then
+//! throwaway infra and every test tier through nextest plus doc tests, tearing the infra down
+//! whatever happens and passing the first failure's exit code on. With nextest arguments (a
+//! filter while iterating) only the tests run.
 
 use std::ffi::OsString;
 use std::process::Command;
@@ -14,6 +16,10 @@ const INTERRUPTED_EXIT: u8 = 130;
 
 pub fn run(nextest_args: &[String]) -> Result<u8> {
     let root = repo_root();
+    let lint_code = if nextest_args.is_empty() { lint(&root)? } else { 0 };
+    if interrupted() {
+        return Ok(INTERRUPTED_EXIT);
+    }
     let tools = tools::ensure(&root)?;
     ensure_nextest()?;
     let infra = Infra::start_throwaway(&tools)?;
@@ -33,11 +39,27 @@ pub fn run(nextest_args: &[String]) -> Result<u8> {
     drop(infra);
     Ok(if interrupted() {
         INTERRUPTED_EXIT
-    } else if nextest_code != 0 {
-        nextest_code
     } else {
-        doc_code
+        [lint_code, nextest_code, doc_code].into_iter().find(|&code| code != 0).unwrap_or(0)
     })
+}
+
+/// Formatting and clippy, both as CI enforces them; the tests run whatever they say, so one
+/// run reports everything.
+fn lint(root: &std::path::Path) -> Result<u8> {
+    let mut fmt = cargo();
+    fmt.args(["fmt", "--all", "--check"]);
+    let fmt_code = exit_code(run_interruptible(fmt.current_dir(root))?);
+    if fmt_code != 0 {
+        println!("xtask: `cargo fmt --check` found unformatted code: run `cargo fmt`");
+    }
+    let mut clippy = cargo();
+    clippy.args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]);
+    let clippy_code = exit_code(run_interruptible(clippy.current_dir(root))?);
+    if clippy_code != 0 {
+        println!("xtask: clippy found warnings (denied)");
+    }
+    Ok(if fmt_code != 0 { fmt_code } else { clippy_code })
 }
 
 /// The cargo that runs us (`$CARGO`), with `CARGO_INCREMENTAL=0` in CI.

@@ -76,7 +76,10 @@ pub async fn create_message(
                 ));
             }
             _ => {
-                return Err(ApiError::bad_request(ErrorCode::InvalidParent, "parent_id: not a message of this channel"));
+                return Err(ApiError::bad_request(
+                    ErrorCode::InvalidParent,
+                    "parent_id: not a message of this channel",
+                ));
             }
         }
     }
@@ -214,7 +217,7 @@ pub async fn update_message(
     require_member(&access)?;
     let mut tx = pool.begin().await?;
     let mut updated = db::messages::update_body(&mut tx, id, &body).await?;
-    sqlx::query("DELETE FROM mentions WHERE message_id = $1").bind(id).execute(&mut *tx).await?;
+    db::mentions::clear(&mut tx, id).await?;
     db::mentions::record(&mut tx, id, message.channel_id, &mentions::parse(body.as_str())).await?;
     db::messages::attach_reactions(&mut *tx, std::slice::from_mut(&mut updated), auth.id()).await?;
     // Everyone receives the event: `reacted_by_me` is the editor's and means nothing to them.

@@ -5,6 +5,12 @@ use sqlx::PgConnection;
 use crate::domain::ids::{ChannelId, MessageId};
 use crate::mentions::Mentions;
 
+/// Forgets a message's mentions (before an edit records the new ones).
+pub async fn clear(tx: &mut PgConnection, message: MessageId) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM mentions WHERE message_id = $1").bind(message).execute(tx).await?;
+    Ok(())
+}
+
 /// Records `mentions` of `message` in `channel`. Usernames resolve among the channel's
 /// members and, for a public channel, its community's members (who can read it); so a
 /// private channel never records a mention of someone outside it. Channel names resolve

@@ -1,4 +1,4 @@
-//! NATS subject names (DESIGN §4). Subjects are built only here.
+//! NATS subject names (docs/design.md §4). Subjects are built only here.
 
 use crate::api::wire::{Channel, ChannelKind};
 use crate::domain::ids::{ChannelId, CommunityId, UserId};

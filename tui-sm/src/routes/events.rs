@@ -6,7 +6,7 @@
 //!
 //! The token behind an open stream is re-checked with the api every
 //! `sse_auth_recheck_secs`: once it is refused the stream ends, and a revoked session's
-//! (re)connect is answered 204 so clients stop retrying (DESIGN §5).
+//! (re)connect is answered 204 so clients stop retrying (docs/design.md §5).
 
 use ajet_shared::api::ErrorCode;
 use std::convert::Infallible;
