@@ -22,6 +22,8 @@ use tokio_util::sync::CancellationToken;
 pub use state::AppState;
 use storage::Storage;
 
+pub use routes::description as openapi;
+
 /// The api's routes over `state`, without the ops routes.
 pub fn router(state: AppState) -> Router {
     routes::router().with_state(state)

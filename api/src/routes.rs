@@ -12,37 +12,29 @@ mod presence;
 mod tokens;
 mod webhooks;
 
-use axum::routing::{get, post, put};
+use std::sync::LazyLock;
+
 use axum::{Json, Router};
+use utoipa::openapi::path::Operation;
+use utoipa::openapi::response::{Response, ResponseBuilder};
+use utoipa::openapi::schema::{ObjectBuilder, Ref, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, Header};
 use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::state::AppState;
 
-/// The OpenAPI description, generated from the handlers' annotations.
+/// The description's frame; the paths come from the handlers' annotations through `routes!`,
+/// so each route's method and path are written once, in its annotation.
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "ajet-chat API", description = "The REST API behind the gateway. Errors are `{\"error\": {\"code\", \"message\"}}`."),
-    paths(
-        me::get_me, me::update_me,
-        communities::list_communities, communities::create_community, communities::get_community,
-        communities::update_community, communities::list_members,
-        channels::create_channel, channels::list_channels, channels::get_channel, channels::update_channel,
-        channels::archive_channel, channels::join_channel, channels::leave_channel, channels::add_member,
-        channels::remove_member, channels::mark_read,
-        messages::create_message, messages::list_messages, messages::get_message, messages::list_replies,
-        messages::update_message, messages::delete_message, messages::add_reaction, messages::remove_reaction,
-        messages::pin_message, messages::unpin_message, messages::list_pins,
-        invites::create_invite, invites::accept_invite, invites::list_invites, invites::revoke_invite,
-        dms::list_dms, dms::open_dm,
-        presence::heartbeat, presence::get_presence,
-        tokens::create_token, tokens::list_tokens, tokens::revoke_token,
-        webhooks::create_webhook, webhooks::list_webhooks, webhooks::revoke_webhook,
-        openapi_json,
-    ),
+    info(title = "ajet-chat API", description = "The REST API behind the gateway. Errors are `{\"error\": {\"code\", \"message\"}}` with a code from `ErrorCode`; request bodies with unknown fields are refused (400 `unknown_field`)."),
+    components(schemas(ajet_shared::api::ErrorCode)),
     modifiers(&BearerAuth)
 )]
-pub struct ApiDoc;
+struct ApiDoc;
 
 struct BearerAuth;
 
@@ -56,46 +48,113 @@ impl Modify for BearerAuth {
     }
 }
 
+/// The routes and their description, built together.
+fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    let (router, mut description) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(me::get_me, me::update_me))
+        .routes(routes!(communities::list_communities, communities::create_community))
+        .routes(routes!(communities::get_community, communities::update_community))
+        .routes(routes!(communities::list_members))
+        .routes(routes!(channels::list_channels, channels::create_channel))
+        .routes(routes!(invites::list_invites, invites::create_invite))
+        .routes(routes!(invites::revoke_invite))
+        .routes(routes!(invites::accept_invite))
+        .routes(routes!(channels::get_channel, channels::update_channel, channels::archive_channel))
+        .routes(routes!(channels::join_channel))
+        .routes(routes!(channels::leave_channel))
+        .routes(routes!(channels::add_member))
+        .routes(routes!(channels::remove_member))
+        .routes(routes!(channels::mark_read))
+        .routes(routes!(messages::list_messages, messages::create_message))
+        .routes(routes!(messages::list_pins))
+        .routes(routes!(messages::get_message, messages::update_message, messages::delete_message))
+        .routes(routes!(messages::list_replies))
+        .routes(routes!(messages::add_reaction, messages::remove_reaction))
+        .routes(routes!(messages::pin_message, messages::unpin_message))
+        .routes(routes!(dms::list_dms, dms::open_dm))
+        .routes(routes!(presence::heartbeat))
+        .routes(routes!(presence::get_presence))
+        .routes(routes!(tokens::list_tokens, tokens::create_token))
+        .routes(routes!(tokens::revoke_token))
+        .routes(routes!(webhooks::list_webhooks, webhooks::create_webhook))
+        .routes(routes!(webhooks::revoke_webhook))
+        .routes(routes!(openapi_json))
+        .split_for_parts();
+    add_common_responses(&mut description);
+    (router, description)
+}
+
+/// An error answer with the `ErrorBody` schema.
+fn error_response(description: &str) -> Response {
+    ResponseBuilder::new()
+        .description(description)
+        .content("application/json", ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build())
+        .build()
+}
+
+/// Adds the answers that whole kinds of operation can give, where an annotation does not
+/// name them already, so the description holds every status the stack answers: the
+/// gateway's 429 and 502/504, the extractors' 400/413/415, the token checks' 401/403, and
+/// the 500/503 any operation can meet.
+fn add_common_responses(description: &mut utoipa::openapi::OpenApi) {
+    for item in description.paths.paths.values_mut() {
+        let operations = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
+        for operation in operations.into_iter().flatten() {
+            add_common_responses_to(operation);
+        }
+    }
+}
+
+fn add_common_responses_to(operation: &mut Operation) {
+    let signed_in = operation.security.is_some();
+    let has_body = operation.request_body.is_some();
+    let has_parameters = operation.parameters.as_ref().is_some_and(|parameters| !parameters.is_empty());
+    let mut common: Vec<(&str, Response)> = Vec::new();
+    if has_body || has_parameters {
+        common.push((
+            "400",
+            error_response(
+                "invalid input; the code says what (`unknown_field`, `invalid_body`, `invalid_path`, `invalid_query`, …) and the message names the field",
+            ),
+        ));
+    }
+    if signed_in {
+        common.push(("401", error_response("not signed in, or the token expired or was revoked")));
+        common.push(("403", error_response("not allowed (e.g. the token lacks the scope)")));
+    }
+    if has_body {
+        common.push(("413", error_response("the body is larger than the gateway accepts")));
+        common.push(("415", error_response("the body is not `application/json`")));
+    }
+    let retry_after = Header::new(ObjectBuilder::new().schema_type(Type::Integer));
+    let rate_limited = ResponseBuilder::from(error_response("rate limited: retry after `Retry-After` seconds"))
+        .header("Retry-After", retry_after)
+        .build();
+    common.push(("429", rate_limited));
+    common.push(("500", error_response("a failure of ours, logged; the body says only `internal_error`")));
+    common.push(("502", error_response("the gateway could not reach the api")));
+    common.push(("503", error_response("a dependency (the database) is unreachable; retry shortly")));
+    common.push(("504", error_response("the api did not answer the gateway in time")));
+    for (status, response) in common {
+        operation.responses.responses.entry(status.to_owned()).or_insert_with(|| response.into());
+    }
+}
+
+/// The description, built once.
+static DESCRIPTION: LazyLock<utoipa::openapi::OpenApi> = LazyLock::new(|| parts().1);
+
+/// The api's OpenAPI description.
+#[must_use]
+pub fn description() -> &'static utoipa::openapi::OpenApi {
+    &DESCRIPTION
+}
+
 /// This description.
 #[utoipa::path(get, path = "/api/openapi.json", tag = "api", responses((status = 200, description = "OpenAPI 3.1 JSON")))]
-async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+async fn openapi_json() -> Json<&'static utoipa::openapi::OpenApi> {
+    Json(description())
 }
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/me", get(me::get_me).patch(me::update_me))
-        .route("/api/communities", get(communities::list_communities).post(communities::create_community))
-        .route("/api/communities/{id}", get(communities::get_community).patch(communities::update_community))
-        .route("/api/communities/{id}/members", get(communities::list_members))
-        .route("/api/communities/{id}/channels", get(channels::list_channels).post(channels::create_channel))
-        .route("/api/communities/{id}/invites", get(invites::list_invites).post(invites::create_invite))
-        .route("/api/communities/{id}/invites/{code}", axum::routing::delete(invites::revoke_invite))
-        .route("/api/invites/{code}/accept", post(invites::accept_invite))
-        .route(
-            "/api/channels/{id}",
-            get(channels::get_channel).patch(channels::update_channel).delete(channels::archive_channel),
-        )
-        .route("/api/channels/{id}/join", post(channels::join_channel))
-        .route("/api/channels/{id}/leave", post(channels::leave_channel))
-        .route("/api/channels/{id}/members", post(channels::add_member))
-        .route("/api/channels/{id}/members/{user_id}", axum::routing::delete(channels::remove_member))
-        .route("/api/channels/{id}/read", post(channels::mark_read))
-        .route("/api/channels/{id}/messages", get(messages::list_messages).post(messages::create_message))
-        .route("/api/channels/{id}/pins", get(messages::list_pins))
-        .route(
-            "/api/messages/{id}",
-            get(messages::get_message).patch(messages::update_message).delete(messages::delete_message),
-        )
-        .route("/api/messages/{id}/replies", get(messages::list_replies))
-        .route("/api/messages/{id}/reactions/{emoji}", put(messages::add_reaction).delete(messages::remove_reaction))
-        .route("/api/messages/{id}/pin", put(messages::pin_message).delete(messages::unpin_message))
-        .route("/api/dms", get(dms::list_dms).post(dms::open_dm))
-        .route("/api/heartbeat", post(presence::heartbeat))
-        .route("/api/presence", get(presence::get_presence))
-        .route("/api/tokens", get(tokens::list_tokens).post(tokens::create_token))
-        .route("/api/tokens/{id}", axum::routing::delete(tokens::revoke_token))
-        .route("/api/webhooks", get(webhooks::list_webhooks).post(webhooks::create_webhook))
-        .route("/api/webhooks/{id}", axum::routing::delete(webhooks::revoke_webhook))
-        .route("/api/openapi.json", get(openapi_json))
+    parts().0
 }

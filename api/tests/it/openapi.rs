@@ -87,10 +87,27 @@ async fn every_route_is_protected_listed_and_described() {
             let responses = operation["responses"].as_object().expect("responses");
             let is_public = PUBLIC.contains(&(method.to_uppercase().as_str(), path.as_str()));
             assert!(is_public || responses.contains_key("401"), "{method} {path} documents its 401");
+            let mut expected = vec!["429", "500", "503"];
+            if operation.get("requestBody").is_some() {
+                expected.extend(["400", "413", "415"]);
+            }
+            for status in expected {
+                assert!(
+                    responses[status]["content"]["application/json"]["schema"]["$ref"]
+                        .as_str()
+                        .is_some_and(|schema| schema.ends_with("/ErrorBody")),
+                    "{method} {path} documents its {status} with the error body"
+                );
+            }
+            assert!(responses["429"]["headers"]["Retry-After"].is_object(), "{method} {path}: 429 has Retry-After");
             documented.insert((method.to_uppercase(), path.clone()));
         }
     }
     let listed: BTreeSet<(String, String)> = ROUTES.iter().map(|(m, p)| ((*m).to_owned(), (*p).to_owned())).collect();
     assert_eq!(documented, listed, "the description covers exactly the route list");
     assert!(doc["components"]["schemas"]["Message"].is_object(), "schemas are included");
+    let codes = doc["components"]["schemas"]["ErrorCode"]["enum"].as_array().expect("the error codes are published");
+    for code in ajet_shared::api::ErrorCode::ALL {
+        assert!(codes.iter().any(|listed| listed == code.as_str()), "{code} is published: {codes:?}");
+    }
 }

@@ -13,6 +13,9 @@ macro_rules! error_codes {
         /// A code this build does not know (from a newer server) reads as `Unknown`.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
         #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+        // The schema derive reads this, not the per-variant renames (the wire names are
+        // the variants' names in snake case; a test checks they agree).
+        #[serde(rename_all = "snake_case")]
         pub enum ErrorCode {
             $($(#[doc = $doc])* #[serde(rename = $wire)] $variant,)*
             /// A code this client does not know; never sent by a server.
@@ -173,6 +176,20 @@ mod tests {
             let json = serde_json::to_string(&code).expect("serialise");
             assert_eq!(json, format!("\"{wire}\""));
             assert_eq!(serde_json::from_str::<ErrorCode>(&json).expect("parse"), code);
+        }
+    }
+
+    #[test]
+    fn wire_names_are_the_variant_names_in_snake_case() {
+        for &code in ErrorCode::ALL {
+            let mut snake = String::new();
+            for (i, c) in format!("{code:?}").chars().enumerate() {
+                if c.is_ascii_uppercase() && i > 0 {
+                    snake.push('_');
+                }
+                snake.push(c.to_ascii_lowercase());
+            }
+            assert_eq!(snake, code.as_str());
         }
     }
 
