@@ -148,6 +148,7 @@ pub struct Infra {
     s3_secret: String,
     pg_bin: PathBuf,
     nats_server: PathBuf,
+    schemathesis: PathBuf,
     // Last: removed only once the servers above are stopped.
     _temp_root: Option<TempRoot>,
 }
@@ -216,6 +217,7 @@ impl Infra {
             s3_secret,
             pg_bin: tools.pg_bin.clone(),
             nats_server: tools.nats_server.clone(),
+            schemathesis: tools.schemathesis.clone(),
             _temp_root: None,
         })
     }
@@ -254,6 +256,7 @@ impl Infra {
             ("AJET_TEST_S3_SECRET_KEY", self.s3_secret.clone()),
             ("AJET_TEST_S3_REGION", S3_REGION.to_owned()),
             ("AJET_TEST_TMPDIR", self.root.join("tmp").display().to_string()),
+            ("AJET_TEST_SCHEMATHESIS", self.schemathesis.display().to_string()),
         ]
     }
 

