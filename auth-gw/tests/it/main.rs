@@ -9,6 +9,7 @@ mod limits;
 mod oauth;
 mod protection;
 mod provider;
+mod replay;
 mod routes;
 mod sessions;
 mod skeleton;
