@@ -3,6 +3,7 @@
 
 mod access;
 mod api_tokens;
+mod characters;
 mod cli;
 mod gateway;
 mod limits;
