@@ -3,7 +3,7 @@
 //! `Last-Event-ID` replay from before the first of them, through the gateway, holds no
 //! deleted body and no pre-edit text anywhere in its raw bytes, yet brings each message's
 //! current version and the deletions' tombstones; a member who joins afterwards gets the
-//! same.
+//! same, and the replay then goes on live.
 
 use std::time::{Duration, Instant};
 
@@ -191,5 +191,22 @@ async fn a_replay_yields_no_deleted_or_pre_edit_text_only_current_versions_and_t
     carol.join_channel(channel.id).await.expect("carol joins the channel");
     let raw = replay_bytes(&carol, &before_everything).await;
     assert_only_current(&raw, "carol", &current, &deleted);
+
+    // The replay ends where the stream ends, although events were removed under it, and
+    // the connection goes on live.
+    let mut resumed = carol.sse("/tui/events", Some(&before_everything)).await.expect("stream opens");
+    let after = send(&alice, &channel, "live-after-replay", None).await;
+    loop {
+        let event = tokio::time::timeout(Duration::from_secs(30), resumed.next())
+            .await
+            .expect("an event within 30 s")
+            .expect("the stream goes on live after the replay")
+            .expect("well-formed");
+        if event.data.contains("live-after-replay") {
+            let envelope: Event = serde_json::from_str(&event.data).expect("an envelope");
+            assert!(matches!(envelope.payload, EventPayload::MessageCreated(m) if m.id == after.id));
+            break;
+        }
+    }
     stack.stop().await;
 }

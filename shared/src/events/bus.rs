@@ -291,27 +291,26 @@ impl EventBus for NatsBus {
         // The replay ends with the message after which the consumer has nothing pending, not
         // after a count taken at the start: the outbox relay deletes superseded events from
         // the stream, so fewer may arrive than were pending then.
-        let events = messages
-            .scan(false, |done, item| {
-                if *done {
-                    return futures::future::ready(None);
-                }
-                let next = item.map_err(|e| BusError::Consumer(e.to_string())).and_then(|message| {
-                    let info = message.info().map_err(|e| BusError::Consumer(e.to_string()))?;
-                    Ok((delivered(&message)?, info.pending))
-                });
-                *done = next.as_ref().map_or(true, |(_, pending)| *pending == 0);
-                futures::future::ready(Some(next.map(|(delivered, _)| delivered)))
+        let events = futures::stream::unfold((Box::pin(messages), false), |(mut messages, done)| async move {
+            if done {
+                return None;
+            }
+            let next = messages.next().await?.map_err(|e| BusError::Consumer(e.to_string())).and_then(|message| {
+                let info = message.info().map_err(|e| BusError::Consumer(e.to_string()))?;
+                Ok((delivered(&message)?, info.pending))
+            });
+            let done = next.as_ref().map_or(true, |(_, pending)| *pending == 0);
+            Some((next.map(|(delivered, _)| delivered), (messages, done)))
+        })
+        .chain(
+            futures::stream::once(async move {
+                // The consumer would expire by itself; deleting it frees the server at once.
+                drop(stream.delete_consumer(&name).await);
+                None
             })
-            .chain(
-                futures::stream::once(async move {
-                    // The consumer would expire by itself; deleting it frees the server at once.
-                    drop(stream.delete_consumer(&name).await);
-                    None
-                })
-                .filter_map(futures::future::ready),
-            )
-            .boxed();
+            .filter_map(futures::future::ready),
+        )
+        .boxed();
         Ok(Replay::Events(events))
     }
 }
