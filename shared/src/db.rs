@@ -9,6 +9,7 @@ pub mod cli_logins;
 pub mod communities;
 pub mod invites;
 pub mod mentions;
+pub mod message_stream_events;
 pub mod messages;
 pub mod oauth;
 pub mod outbox;

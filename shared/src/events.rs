@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::api::wire::{Channel, Community, Member, Message, MessageDeleted, PinChange, ReactionChange, ReadCursor};
-use crate::domain::ids::{ChannelId, CommunityId, EventId, UserId};
+use crate::domain::ids::{ChannelId, CommunityId, EventId, MessageId, UserId};
 
 /// The envelope every persisted event travels in. Evolves additively only.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -83,6 +83,40 @@ impl EventPayload {
             Self::MemberRemoved(_) => "member.removed",
             Self::CommunityUpdated(_) => "community.updated",
             Self::ReadUpdated(_) => "read.updated",
+        }
+    }
+}
+
+/// What an event says about one message's text, for keeping old text out of the stream.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MessageRevision {
+    /// The event carries the message's full current body (`message.created`,
+    /// `message.updated`): it supersedes the message's earlier events and is itself
+    /// superseded by the next one.
+    Current(MessageId),
+    /// The message is deleted (`message.deleted`, a tombstone without text): it supersedes
+    /// every earlier event of the message.
+    Deleted(MessageId),
+}
+
+impl MessageRevision {
+    #[must_use]
+    pub fn message_id(self) -> MessageId {
+        match self {
+            Self::Current(id) | Self::Deleted(id) => id,
+        }
+    }
+}
+
+impl EventPayload {
+    /// The message whose text this event replaces, if any. Reactions and pins carry no text
+    /// and name the message only by id, so they stay in the stream.
+    #[must_use]
+    pub fn message_revision(&self) -> Option<MessageRevision> {
+        match self {
+            Self::MessageCreated(message) | Self::MessageUpdated(message) => Some(MessageRevision::Current(message.id)),
+            Self::MessageDeleted(deleted) => Some(MessageRevision::Deleted(deleted.id)),
+            _ => None,
         }
     }
 }

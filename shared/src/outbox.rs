@@ -3,17 +3,24 @@
 //! publishes everything unpublished in commit order with the event id as `Nats-Msg-Id` and
 //! marks it. The same loop runs on a timer, so events left behind by a crash or a NATS
 //! outage go out as soon as NATS is back; JetStream's duplicate window drops republishes.
+//! An event that edits or deletes a message also removes the message's earlier text from
+//! the stream (`OutboxRelay::supersede`), so a replay yields only its latest state.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use sqlx::PgPool;
+use serde::Deserialize as _;
+use sqlx::{PgConnection, PgPool};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
+use crate::db::message_stream_events::{self, StreamEvent};
 use crate::db::outbox;
-use crate::events::bus::{BusError, EventBus, Outgoing};
+use crate::domain::ids::MessageId;
+use crate::events::bus::{BusError, EventBus, Outgoing, Published};
+use crate::events::{Event, MessageRevision};
 
 #[derive(Debug, thiserror::Error)]
 pub enum RelayError {
@@ -31,6 +38,18 @@ const BATCH: i64 = 256;
 const SWEEP_EVERY: Duration = Duration::from_secs(1);
 /// A publish batch that takes longer than this is abandoned and retried.
 const PUBLISH_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// What an outbox row's event says about a message's text. A payload this build cannot
+/// read (written by a newer one) is published as is and revises nothing.
+fn revision_of(row: &outbox::Pending) -> Option<MessageRevision> {
+    match Event::deserialize(&row.payload.0) {
+        Ok(event) => event.payload.message_revision(),
+        Err(err) => {
+            tracing::warn!(error = %err, event_id = %row.event_id, "an outbox payload that is not an event");
+            None
+        }
+    }
+}
 
 /// Publishes committed events; cheap to clone, one running loop per process.
 #[derive(Clone)]
@@ -71,15 +90,70 @@ impl<B: EventBus + 'static> OutboxRelay<B> {
                     payload: Bytes::from(serde_json::to_vec(&row.payload.0).unwrap_or_default()),
                 })
                 .collect();
-            tokio::time::timeout(PUBLISH_TIMEOUT, self.bus.publish_all(&batch))
+            let published = tokio::time::timeout(PUBLISH_TIMEOUT, self.bus.publish_all(&batch))
                 .await
                 .map_err(|_| RelayError::Timeout)??;
+            self.supersede(&mut tx, &pending, &published).await?;
             let ids: Vec<i64> = pending.iter().map(|row| row.id).collect();
             outbox::mark_published(&mut tx, &ids).await?;
             outbox::prune_published(&mut tx).await?;
             tx.commit().await?;
             total += ids.len();
         }
+    }
+
+    /// Keeps old message text out of the stream: for every published event that revises a
+    /// message (created, edited, deleted), removes the message's earlier text-carrying event
+    /// from the stream (recorded by an earlier pass, or earlier in this batch) and records
+    /// the new one, in the batch's transaction. Runs after the publish and before the batch
+    /// is marked, so a failure anywhere redoes the whole pass: the republish is answered as
+    /// a duplicate with the original sequences, and removing what is gone is no error.
+    async fn supersede(
+        &self,
+        tx: &mut PgConnection,
+        pending: &[outbox::Pending],
+        published: &[Published],
+    ) -> Result<(), RelayError> {
+        let revisions: Vec<(MessageRevision, StreamEvent)> = pending
+            .iter()
+            .zip(published)
+            .filter_map(|(row, published)| {
+                let revision = revision_of(row)?;
+                Some((revision, StreamEvent { seq: published.seq, event_id: row.event_id }))
+            })
+            .collect();
+        if revisions.is_empty() {
+            return Ok(());
+        }
+        let mut messages: Vec<MessageId> = revisions.iter().map(|(revision, _)| revision.message_id()).collect();
+        messages.sort_unstable();
+        messages.dedup();
+        let mut latest: HashMap<MessageId, Option<StreamEvent>> =
+            message_stream_events::of(tx, &messages).await?.into_iter().map(|(id, event)| (id, Some(event))).collect();
+        let mut superseded = Vec::new();
+        for (revision, event) in revisions {
+            let slot = latest.entry(revision.message_id()).or_default();
+            if let Some(earlier) = slot.take()
+                && earlier.event_id != event.event_id
+            {
+                superseded.push(earlier);
+            }
+            *slot = matches!(revision, MessageRevision::Current(_)).then_some(event);
+        }
+        let removals = async {
+            for earlier in &superseded {
+                self.bus.remove(earlier.seq, earlier.event_id).await?;
+            }
+            Ok::<_, BusError>(())
+        };
+        tokio::time::timeout(PUBLISH_TIMEOUT, removals).await.map_err(|_| RelayError::Timeout)??;
+        for (message, event) in latest {
+            match event {
+                Some(event) => message_stream_events::record(tx, message, event).await?,
+                None => message_stream_events::forget(tx, message).await?,
+            }
+        }
+        Ok(())
     }
 
     /// Runs until `shutdown`, draining when woken and on every sweep; a final drain flushes

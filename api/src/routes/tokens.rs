@@ -10,6 +10,7 @@ use ajet_shared::auth::{NewToken, TokenKind};
 use ajet_shared::db::audit::AuditEntry;
 use ajet_shared::db::{self, PgPool};
 use ajet_shared::domain::ids::ApiTokenId;
+use ajet_shared::domain::names::check_label;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -48,6 +49,7 @@ pub async fn create_token(
             format!("name: must be 1 to {MAX_NAME_CHARS} characters"),
         ));
     }
+    check_label("name", name)?;
     let mut scopes: Vec<String> = Vec::new();
     for scope in &request.scopes {
         if !SCOPES.contains(&scope.as_str()) {

@@ -13,6 +13,7 @@ use ajet_shared::db::audit::AuditEntry;
 use ajet_shared::db::webhooks::NewWebhook;
 use ajet_shared::db::{self, PgPool};
 use ajet_shared::domain::ids::WebhookId;
+use ajet_shared::domain::names::check_label;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -44,6 +45,7 @@ pub async fn create_webhook(
             format!("name: must be 1 to {NAME_MAX_CHARS} characters"),
         ));
     }
+    check_label("name", name)?;
     let avatar_url = request.avatar_url.as_deref().map(str::trim).filter(|url| !url.is_empty());
     if let Some(url) = avatar_url
         && (url.chars().count() > AVATAR_URL_MAX_CHARS || !(url.starts_with("https://") || url.starts_with("http://")))
@@ -52,6 +54,9 @@ pub async fn create_webhook(
             ErrorCode::InvalidAvatarUrl,
             format!("avatar_url: an http(s) URL of at most {AVATAR_URL_MAX_CHARS} characters"),
         ));
+    }
+    if let Some(url) = avatar_url {
+        check_label("avatar_url", url)?;
     }
     let channel = db::channels::get(&pool, request.channel_id)
         .await?

@@ -1,13 +1,19 @@
 //! Every write emits its event, on the subject its audience listens to, with data enough
 //! to render: public-channel events on the community subject, private-channel and DM
-//! events only on their own subjects, read updates only on the reader's.
+//! events only on their own subjects, read updates only on the reader's. An edit or delete
+//! removes the message's earlier text from the stream, also after a relay crash, and
+//! removing is safe to retry.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use ajet_shared::api::wire::{
     ChannelKind, CreateChannelRequest, CreateCommunityRequest, CreateInviteRequest, CreateMessageRequest,
 };
+use ajet_shared::events::bus::{EventBus as _, NatsBus, Outgoing, Published, Replay};
 use ajet_shared::events::{Event, EventPayload, subject};
+use ajet_shared::testing::NatsServer;
+use ajet_shared::{CommunityId, EventId};
+use bytes::Bytes;
 use futures::StreamExt as _;
 use reqwest::Method;
 
@@ -160,4 +166,98 @@ async fn each_write_publishes_its_event_on_the_right_subject() {
         "read state goes to the reader only"
     );
     assert_eq!(event.payload.type_name(), "read.updated");
+}
+
+/// The payloads of every event in the stream, oldest first.
+async fn stream_payloads(bus: &NatsBus) -> Vec<String> {
+    let state = bus.stream_state().await.expect("stream state");
+    let after = state.first_seq.saturating_sub(1);
+    let Replay::Events(events) = bus.replay(state.epoch, after, vec!["chat.>".into()]).await.expect("replay") else {
+        panic!("the stream holds its own first sequence");
+    };
+    let events: Vec<_> =
+        tokio::time::timeout(Duration::from_secs(10), events.collect::<Vec<_>>()).await.expect("in time");
+    events.into_iter().map(|event| String::from_utf8_lossy(&event.expect("delivered").payload).into_owned()).collect()
+}
+
+#[tokio::test]
+async fn removing_a_superseded_event_is_safe_to_retry_and_spares_other_events() {
+    let nats = NatsServer::start();
+    let bus = NatsBus::connect(&nats.url(), "CHAT").await.expect("connect");
+    bus.ensure_stream().await.expect("stream");
+    let subject = subject::community(CommunityId::generate());
+    let outgoing = |text: &str| Outgoing {
+        subject: subject.clone(),
+        event_id: EventId::generate(),
+        payload: Bytes::from(text.to_owned()),
+    };
+    let (first, second) = (outgoing("first"), outgoing("second"));
+    let published = bus.publish_all(&[first.clone(), second.clone()]).await.expect("published");
+    // A republish (the relay redoing a pass after a crash) is answered with the original
+    // sequence, which is what the relay then records.
+    let again = bus.publish_all(std::slice::from_ref(&first)).await.expect("republished");
+    assert_eq!(again, [Published { seq: published[0].seq, duplicate: true }]);
+
+    bus.remove(published[0].seq, first.event_id).await.expect("removed");
+    bus.remove(published[0].seq, first.event_id).await.expect("removing it again is no error");
+    bus.remove(published[1].seq, first.event_id).await.expect("a sequence holding another event is left alone");
+    assert_eq!(stream_payloads(&bus).await, ["second"]);
+}
+
+#[tokio::test]
+async fn an_edit_after_a_relay_crash_between_publish_and_commit_still_removes_the_earlier_text() {
+    let api = Api::start().await;
+    let alice = api.user("alice").await;
+    let community = alice
+        .create_community(&CreateCommunityRequest { name: "Acme".into(), slug: "acme".into(), description: None })
+        .await
+        .expect("community");
+    let channel = alice
+        .create_channel(community.id, &CreateChannelRequest { name: "dev".into(), topic: None, kind: None })
+        .await
+        .expect("channel");
+    let sent = alice
+        .send_message(
+            channel.id,
+            &CreateMessageRequest { body_md: "draft-before-crash".into(), parent_id: None, client_msg_id: None },
+        )
+        .await
+        .expect("sent");
+    let published_created =
+        "SELECT count(*) FROM outbox WHERE payload->>'type' = 'message.created' AND published_at IS NOT NULL";
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while sqlx::query_scalar::<_, i64>(published_created).fetch_one(&api.db.pool).await.expect("count") == 0 {
+        assert!(Instant::now() < deadline, "the relay publishes the post within 10 s");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // As if the pass had published and then crashed before its commit: the event is in the
+    // stream, but neither marked published nor recorded.
+    sqlx::query("UPDATE outbox SET published_at = NULL WHERE payload->>'type' = 'message.created'")
+        .execute(&api.db.pool)
+        .await
+        .expect("unmark");
+    sqlx::query("DELETE FROM message_stream_events").execute(&api.db.pool).await.expect("unrecord");
+
+    let edited = alice
+        .request(Method::PATCH, &format!("/api/messages/{}", sent.id))
+        .json(&serde_json::json!({"body_md": "final-after-crash"}))
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(edited.status(), reqwest::StatusCode::OK);
+
+    let bus = NatsBus::connect(&api.nats.url(), "CHAT").await.expect("connect");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let payloads = stream_payloads(&bus).await;
+        let texts: Vec<bool> = ["draft-before-crash", "final-after-crash"]
+            .iter()
+            .map(|text| payloads.iter().any(|p| p.contains(text)))
+            .collect();
+        if texts == [false, true] {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the stream keeps only the edited text: {payloads:#?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }

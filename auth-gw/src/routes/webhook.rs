@@ -15,6 +15,7 @@ use ajet_shared::db::webhooks::{Webhook, WebhookPost};
 use ajet_shared::db::{self, PgPool};
 use ajet_shared::domain::MessageBody;
 use ajet_shared::domain::ids::WebhookId;
+use ajet_shared::domain::names::check_label;
 use ajet_shared::events::{Event, EventPayload, subject};
 use ajet_shared::mentions;
 use axum::Json;
@@ -86,15 +87,20 @@ async fn read_body(body: Body, headers: &HeaderMap, max: u64) -> Result<bytes::B
     })
 }
 
-/// The payload's overrides, checked against the limits the messages table holds.
+/// The payload's overrides, checked against the limits the messages table holds; like every
+/// name they hold no control or bidi characters (`check_label`).
 fn overrides(post: &SlackPost) -> Result<(), ApiError> {
-    if let Some(name) = &post.username
-        && name.chars().count() > NAME_MAX_CHARS
-    {
-        return Err(ApiError::bad_request(
-            ErrorCode::InvalidUsername,
-            format!("username: at most {NAME_MAX_CHARS} characters"),
-        ));
+    if let Some(name) = &post.username {
+        if name.chars().count() > NAME_MAX_CHARS {
+            return Err(ApiError::bad_request(
+                ErrorCode::InvalidUsername,
+                format!("username: at most {NAME_MAX_CHARS} characters"),
+            ));
+        }
+        check_label("username", name)?;
+    }
+    if let Some(url) = &post.icon_url {
+        check_label("icon_url", url)?;
     }
     if let Some(url) = &post.icon_url
         && (url.chars().count() > ICON_URL_MAX_CHARS || !(url.starts_with("https://") || url.starts_with("http://")))

@@ -3,6 +3,7 @@
 
 mod access;
 mod api_tokens;
+mod characters;
 mod cli;
 mod fuzz;
 mod gateway;
@@ -10,6 +11,7 @@ mod limits;
 mod oauth;
 mod protection;
 mod provider;
+mod replay;
 mod routes;
 mod sessions;
 mod skeleton;

@@ -7,6 +7,7 @@ use sqlx::PgConnection;
 use crate::api::wire::User;
 use crate::db::users::UserRow;
 use crate::domain::ids::UserId;
+use crate::domain::names::unfit_for_label;
 
 /// What a provider tells us about the person logging in.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -36,9 +37,10 @@ fn username_base(raw: &str, max: usize) -> String {
     if base.is_empty() { "user".chars().take(max).collect() } else { base }
 }
 
-/// A display name the schema accepts (1–64 printable characters), if `raw` gives one.
+/// A display name `DisplayName` accepts (1–64 characters, none `unfit_for_label`: a provider's
+/// control or bidi characters are dropped), if `raw` gives one.
 fn display_name(raw: Option<&str>) -> Option<String> {
-    let value: String = raw?.trim().chars().filter(|c| !c.is_control()).take(64).collect();
+    let value: String = raw?.trim().chars().filter(|c| !unfit_for_label(*c)).take(64).collect();
     let value = value.trim().to_owned();
     (!value.is_empty()).then_some(value)
 }

@@ -22,6 +22,48 @@ impl ValidationError {
     }
 }
 
+/// Bidirectional embedding, override and isolate controls (U+202A–U+202E, U+2066–U+2069).
+/// In a name they reorder what follows ("\u{202E}gnp.exe" shows as "exe.png"), so names
+/// refuse them; bodies keep them, as right-to-left writing uses them and they cannot move a
+/// terminal's cursor or send it commands.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// True for a character no one-line label (a name, topic, description, webhook name or
+/// username) may hold: every control character (C0 including tab and newline, DEL, C1 such
+/// as U+009B, a terminal's one-byte CSI), the bidi controls, and the line and paragraph
+/// separators.
+#[must_use]
+pub fn unfit_for_label(c: char) -> bool {
+    c.is_control() || is_bidi_control(c) || matches!(c, '\u{2028}' | '\u{2029}')
+}
+
+/// True for a character a message body may not hold: every control character except
+/// newline and tab (a carriage return is kept only as part of CR LF, which `MessageBody`
+/// stores as a newline).
+fn unfit_for_body(c: char) -> bool {
+    c.is_control() && c != '\n' && c != '\t'
+}
+
+fn invalid_characters(field: &'static str, found: char, allowed: &str) -> ValidationError {
+    ValidationError::invalid(
+        field,
+        ErrorCode::InvalidCharacters,
+        format!("must not contain control characters{allowed} (found U+{:04X})", u32::from(found)),
+    )
+}
+
+/// Refuses a one-line label holding a character `unfit_for_label`, naming `field` and the
+/// character. Every name parser below applies it; callers with a label of their own (a
+/// webhook's name or username override) call it directly.
+pub fn check_label(field: &'static str, value: &str) -> Result<(), ValidationError> {
+    match value.chars().find(|c| unfit_for_label(*c)) {
+        Some(found) => Err(invalid_characters(field, found, "")),
+        None => Ok(()),
+    }
+}
+
 fn is_slug_char(c: char) -> bool {
     c.is_ascii_lowercase() || c.is_ascii_digit()
 }
@@ -116,23 +158,33 @@ impl ChannelName {
 }
 
 impl CommunityName {
-    /// A display name: 1 to 100 characters after trimming, no control characters.
+    /// A community's shown name: 1 to 100 characters after trimming, none `unfit_for_label`.
     pub fn parse(field: &'static str, raw: &str) -> Result<Self, ValidationError> {
         let value = raw.trim();
-        if value.is_empty() || value.chars().count() > 100 || value.chars().any(char::is_control) {
-            return Err(ValidationError::invalid(
-                field,
-                ErrorCode::InvalidName,
-                "must be 1 to 100 printable characters",
-            ));
+        if value.is_empty() || value.chars().count() > 100 {
+            return Err(ValidationError::invalid(field, ErrorCode::InvalidName, "must be 1 to 100 characters"));
         }
+        check_label(field, value)?;
         Ok(Self(value.to_owned()))
     }
 }
 
 impl MessageBody {
-    /// A Markdown body: not blank, at most `max_chars` characters (Unicode scalar values).
+    /// A Markdown body: not blank, at most `max_chars` characters (Unicode scalar values),
+    /// no control characters but newline and tab. CR LF line ends (what browsers send from a
+    /// text area) are stored as `\n`; any other control character, a lone CR included, is
+    /// refused rather than stripped, so what is stored is what the sender sees.
     pub fn parse(field: &'static str, raw: &str, max_chars: usize) -> Result<Self, ValidationError> {
+        let normalized;
+        let raw = if raw.contains("\r\n") {
+            normalized = raw.replace("\r\n", "\n");
+            normalized.as_str()
+        } else {
+            raw
+        };
+        if let Some(found) = raw.chars().find(|c| unfit_for_body(*c)) {
+            return Err(invalid_characters(field, found, " other than newline and tab"));
+        }
         if raw.trim().is_empty() {
             return Err(ValidationError::invalid(field, ErrorCode::EmptyBody, "must not be empty"));
         }
@@ -185,22 +237,19 @@ impl Emoji {
 }
 
 impl DisplayName {
-    /// A person's shown name: 1 to 64 printable characters after trimming.
+    /// A person's shown name: 1 to 64 characters after trimming, none `unfit_for_label`.
     pub fn parse(field: &'static str, raw: &str) -> Result<Self, ValidationError> {
         let value = raw.trim();
-        if value.is_empty() || value.chars().count() > 64 || value.chars().any(char::is_control) {
-            return Err(ValidationError::invalid(
-                field,
-                ErrorCode::InvalidName,
-                "must be 1 to 64 printable characters",
-            ));
+        if value.is_empty() || value.chars().count() > 64 {
+            return Err(ValidationError::invalid(field, ErrorCode::InvalidName, "must be 1 to 64 characters"));
         }
+        check_label(field, value)?;
         Ok(Self(value.to_owned()))
     }
 }
 
 /// Optional free text (a topic, a description): trimmed, blank meaning none, at most
-/// `max_chars` characters (longer is 422 with `code`).
+/// `max_chars` characters (longer is 422 with `code`), one line: none `unfit_for_label`.
 pub fn optional_text<'a>(
     field: &'static str,
     code: ErrorCode,
@@ -215,6 +264,9 @@ pub fn optional_text<'a>(
             message: format!("the limit is {max_chars} characters"),
             too_long: true,
         });
+    }
+    if let Some(text) = text {
+        check_label(field, text)?;
     }
     Ok(text)
 }
@@ -246,6 +298,69 @@ mod tests {
     fn channel_names_drop_a_leading_hash() {
         assert_eq!(ChannelName::parse("name", "#general").expect("valid").as_str(), "general");
         assert!(ChannelName::parse("name", "General").is_err());
+    }
+
+    /// Characters a terminal would act on, or that disguise text, with what each text kind
+    /// does with them: (character, allowed in a label, allowed in a body).
+    const CHARACTERS: [(char, bool, bool); 16] = [
+        ('\u{1B}', false, false),  // ESC: starts CSI, OSC (52: clipboard writes) sequences
+        ('\u{07}', false, false),  // BEL: ends an OSC sequence
+        ('\u{00}', false, false),  // NUL
+        ('\u{08}', false, false),  // backspace: overwrites what was shown
+        ('\r', false, false),      // a lone carriage return: overwrites the line
+        ('\u{0C}', false, false),  // form feed
+        ('\u{7F}', false, false),  // DEL
+        ('\u{85}', false, false),  // NEL (C1)
+        ('\u{9B}', false, false),  // CSI as one C1 character
+        ('\u{9D}', false, false),  // OSC as one C1 character
+        ('\n', false, true),       // newline: bodies are multi-line
+        ('\t', false, true),       // tab
+        ('\u{202E}', false, true), // right-to-left override: spoofs names, is RTL writing in bodies
+        ('\u{2066}', false, true), // left-to-right isolate
+        ('\u{2028}', false, true), // line separator
+        ('é', true, true),         // ordinary text
+    ];
+
+    #[test]
+    fn labels_and_bodies_refuse_terminal_control_characters_and_name_the_field() {
+        for (c, in_label, in_body) in CHARACTERS {
+            let text = format!("a{c}b");
+            let code = u32::from(c);
+            let label_results = [
+                DisplayName::parse("display_name", &text).map(|_| ()),
+                CommunityName::parse("name", &text).map(|_| ()),
+                optional_text("topic", ErrorCode::TopicTooLong, Some(&text), 250).map(|_| ()),
+                check_label("username", &text),
+            ];
+            for result in label_results {
+                match result {
+                    Ok(()) => assert!(in_label, "U+{code:04X} accepted in a label"),
+                    Err(err) => {
+                        assert!(!in_label, "U+{code:04X} refused in a label: {err}");
+                        assert_eq!(err.code, ErrorCode::InvalidCharacters);
+                        assert!(err.message.contains(&format!("U+{code:04X}")), "{err}");
+                        assert!(!err.too_long);
+                    }
+                }
+            }
+            match MessageBody::parse("body_md", &text, 100) {
+                Ok(body) => {
+                    assert!(in_body, "U+{code:04X} accepted in a body");
+                    assert_eq!(body.as_str(), text, "kept as sent");
+                }
+                Err(err) => {
+                    assert!(!in_body, "U+{code:04X} refused in a body: {err}");
+                    assert_eq!((err.field, err.code), ("body_md", ErrorCode::InvalidCharacters));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_body_stores_crlf_line_ends_as_newlines() {
+        let body = MessageBody::parse("body_md", "one\r\ntwo\r\n", 100).expect("valid");
+        assert_eq!(body.as_str(), "one\ntwo\n");
+        assert!(MessageBody::parse("body_md", "one\rtwo", 100).is_err(), "a lone CR");
     }
 
     #[test]

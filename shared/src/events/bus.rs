@@ -5,6 +5,7 @@
 use std::future::Future;
 use std::time::Duration;
 
+use async_nats::jetstream::ErrorCode;
 use async_nats::jetstream::{self, consumer, message::PublishMessage, stream};
 use bytes::Bytes;
 use futures::StreamExt as _;
@@ -25,6 +26,8 @@ pub enum BusError {
     Consumer(String),
     #[error("subscribe failed: {0}")]
     Subscribe(String),
+    #[error("removing stream message {seq} failed: {message}")]
+    Remove { seq: u64, message: String },
 }
 
 /// One event ready to be published.
@@ -88,6 +91,11 @@ pub trait EventBus: Send + Sync {
         filters: Vec<String>,
         after_seq: Option<u64>,
     ) -> impl Future<Output = Result<BoxStream<'static, Result<Delivered, BusError>>, BusError>> + Send;
+
+    /// Removes the persisted event `event_id` at `seq` from the stream, so no replay yields
+    /// it again. Nothing happens if that sequence is already gone or holds another event (a
+    /// sequence of an earlier incarnation of the stream), so a retry is always safe.
+    fn remove(&self, seq: u64, event_id: EventId) -> impl Future<Output = Result<(), BusError>> + Send;
 
     /// Persisted events after `after_seq` matching `filters`, up to the end at the time of the call.
     fn replay(
@@ -225,6 +233,33 @@ impl EventBus for NatsBus {
             .boxed())
     }
 
+    async fn remove(&self, seq: u64, event_id: EventId) -> Result<(), BusError> {
+        let failed = |message: String| BusError::Remove { seq, message };
+        let stream = self.stream().await?;
+        let held = match stream.get_raw_message(seq).await {
+            Ok(held) => held,
+            Err(err) if err.kind() == stream::RawMessageErrorKind::NoMessageFound => return Ok(()),
+            Err(err) => return Err(failed(err.to_string())),
+        };
+        let held_id = held.headers.get(async_nats::header::NATS_MESSAGE_ID).map(|id| id.as_str().to_owned());
+        if held_id.as_deref() != Some(event_id.to_string().as_str()) {
+            tracing::debug!(seq, %event_id, "the sequence holds another event; not removing it");
+            return Ok(());
+        }
+        match stream.delete_message(seq).await {
+            Ok(_) => Ok(()),
+            // Deleted meanwhile (a concurrent retry, or max age): the outcome we wanted.
+            Err(err)
+                if matches!(err.kind(), stream::DeleteMessageErrorKind::JetStream(ref js)
+                    if js.error_code() == ErrorCode::NO_MESSAGE_FOUND
+                        || js.error_code() == ErrorCode::STREAM_MESSAGE_DELETE_FAILED) =>
+            {
+                Ok(())
+            }
+            Err(err) => Err(failed(err.to_string())),
+        }
+    }
+
     async fn replay(&self, epoch: u64, after_seq: u64, filters: Vec<String>) -> Result<Replay, BusError> {
         let stream = self.stream().await?;
         let state = state_of(stream.cached_info());
@@ -253,22 +288,29 @@ impl EventBus for NatsBus {
             return Ok(Replay::Events(futures::stream::empty().boxed()));
         }
         let messages = consumer.messages().await.map_err(|e| BusError::Consumer(e.to_string()))?;
-        let limit = usize::try_from(pending).unwrap_or(usize::MAX);
-        let events = messages
-            .take(limit)
-            .map(|item| match item {
-                Ok(message) => delivered(&message),
-                Err(e) => Err(BusError::Consumer(e.to_string())),
+        // The replay ends with the message after which the consumer has nothing pending, not
+        // after a count taken at the start: the outbox relay deletes superseded events from
+        // the stream, so fewer may arrive than were pending then.
+        let events = futures::stream::unfold((Box::pin(messages), false), |(mut messages, done)| async move {
+            if done {
+                return None;
+            }
+            let next = messages.next().await?.map_err(|e| BusError::Consumer(e.to_string())).and_then(|message| {
+                let info = message.info().map_err(|e| BusError::Consumer(e.to_string()))?;
+                Ok((delivered(&message)?, info.pending))
+            });
+            let done = next.as_ref().map_or(true, |(_, pending)| *pending == 0);
+            Some((next.map(|(delivered, _)| delivered), (messages, done)))
+        })
+        .chain(
+            futures::stream::once(async move {
+                // The consumer would expire by itself; deleting it frees the server at once.
+                drop(stream.delete_consumer(&name).await);
+                None
             })
-            .chain(
-                futures::stream::once(async move {
-                    // The consumer would expire by itself; deleting it frees the server at once.
-                    drop(stream.delete_consumer(&name).await);
-                    None
-                })
-                .filter_map(futures::future::ready),
-            )
-            .boxed();
+            .filter_map(futures::future::ready),
+        )
+        .boxed();
         Ok(Replay::Events(events))
     }
 }
