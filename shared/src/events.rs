@@ -3,6 +3,7 @@
 
 #[cfg(feature = "bus")]
 pub mod bus;
+pub mod message;
 pub mod subject;
 
 use std::fmt;
@@ -11,8 +12,10 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::api::wire::{Channel, Community, Member, Message, MessageDeleted, PinChange, ReactionChange, ReadCursor};
+use crate::api::wire::{Channel, Community, Member, MessageDeleted, PinChange, ReactionChange, ReadCursor};
 use crate::domain::ids::{ChannelId, CommunityId, EventId, UserId};
+
+pub use message::{EventMessage, ReactionCount};
 
 /// The envelope every persisted event travels in. Evolves additively only.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -27,14 +30,16 @@ pub struct Event {
     pub timestamp: OffsetDateTime,
 }
 
-/// `type` and `data` of an event; `data` is enough to render the common case.
+/// `type` and `data` of an event; `data` is enough to render the common case. Every
+/// receiver gets the same `data`, so it never holds a per-viewer field (`EventMessage`,
+/// not the API's `Message`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", content = "data")]
 pub enum EventPayload {
     #[serde(rename = "message.created")]
-    MessageCreated(Message),
+    MessageCreated(EventMessage),
     #[serde(rename = "message.updated")]
-    MessageUpdated(Message),
+    MessageUpdated(EventMessage),
     #[serde(rename = "message.deleted")]
     MessageDeleted(MessageDeleted),
     #[serde(rename = "reaction.added")]

@@ -1,12 +1,16 @@
 //! Incoming webhooks, managed by a community's admins: created bound to one of its
 //! channels (the URL with the secret token is shown once; only its SHA-256 is kept), listed
-//! and revoked. Posting to them is the gateway's (`POST /hook/{id}/{token}`).
+//! and revoked. A webhook is about its channel: a private channel's webhooks exist only
+//! for admins who can read that channel. Posting to them is the gateway's
+//! (`POST /hook/{id}/{token}`).
 
 use std::sync::Arc;
 
 use ajet_shared::api::ErrorBody;
 use ajet_shared::api::wire::{CreateWebhookRequest, CreatedWebhook, Page, PageInfo, WebhookInfo, WebhookQuery};
 use ajet_shared::auth::hash_token;
+use ajet_shared::chat::ChatError;
+use ajet_shared::chat::access::{channel_access, community_role, require_admin};
 use ajet_shared::config::Config;
 use ajet_shared::db::audit::AuditEntry;
 use ajet_shared::db::webhooks::NewWebhook;
@@ -17,7 +21,6 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use base64::Engine as _;
 
-use super::access::{community_role, require_admin};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{AuthUser, Body, Path, Query};
 
@@ -28,7 +31,7 @@ fn webhook_not_found() -> ApiError {
     ApiError::not_found("webhook_not_found", "there is no such webhook")
 }
 
-#[utoipa::path(post, path = "/api/webhooks", tag = "api", summary = "Create an incoming webhook (admins; its URL is shown once)", request_body = CreateWebhookRequest, responses((status = 201, description = "created", body = CreatedWebhook), (status = 400, description = "invalid input (the message names the field)", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not an admin of the channel's community", body = ErrorBody), (status = 404, description = "no such channel", body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/webhooks", tag = "api", summary = "Create an incoming webhook (admins; its URL is shown once)", request_body = CreateWebhookRequest, responses((status = 201, description = "created", body = CreatedWebhook), (status = 400, description = "invalid input (the message names the field)", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not an admin of the channel's community", body = ErrorBody), (status = 404, description = "no such channel, or one the caller cannot read", body = ErrorBody)), security(("bearer" = [])))]
 pub async fn create_webhook(
     State(pool): State<PgPool>,
     State(config): State<Arc<Config>>,
@@ -49,9 +52,9 @@ pub async fn create_webhook(
             format!("avatar_url: an http(s) URL of at most {AVATAR_URL_MAX_CHARS} characters"),
         ));
     }
-    let channel = db::channels::get(&pool, request.channel_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("channel_not_found", "there is no such channel"))?;
+    // The channel's own visibility first: a private channel the caller is not in does
+    // not exist for them, admin or not.
+    let channel = channel_access(&pool, request.channel_id, auth.id()).await?.channel;
     let community = channel.community_id.ok_or_else(|| {
         ApiError::bad_request("not_a_community_channel", "channel_id: webhooks post into channels, not DMs")
     })?;
@@ -95,11 +98,15 @@ pub async fn list_webhooks(
 ) -> ApiResult<Json<Page<WebhookInfo>>> {
     auth.require_read()?;
     require_admin(community_role(&pool, query.community_id, auth.id()).await?)?;
-    let data = db::webhooks::list(&pool, query.community_id).await?.into_iter().map(WebhookInfo::from).collect();
+    let data = db::webhooks::list_visible(&pool, query.community_id, auth.id())
+        .await?
+        .into_iter()
+        .map(WebhookInfo::from)
+        .collect();
     Ok(Json(Page { data, page: PageInfo::default() }))
 }
 
-#[utoipa::path(delete, path = "/api/webhooks/{id}", tag = "api", summary = "Revoke an incoming webhook (admins)", params(("id" = String, Path, description = "the webhook id")), responses((status = 204, description = "revoked"), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not an admin", body = ErrorBody), (status = 404, description = "no such live webhook", body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(delete, path = "/api/webhooks/{id}", tag = "api", summary = "Revoke an incoming webhook (admins)", params(("id" = String, Path, description = "the webhook id")), responses((status = 204, description = "revoked"), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not an admin", body = ErrorBody), (status = 404, description = "no such live webhook, or one of a channel the caller cannot read", body = ErrorBody)), security(("bearer" = [])))]
 pub async fn revoke_webhook(
     State(pool): State<PgPool>,
     auth: AuthUser,
@@ -107,6 +114,11 @@ pub async fn revoke_webhook(
 ) -> ApiResult<StatusCode> {
     auth.require_write()?;
     let webhook = db::webhooks::get(&pool, id).await?.ok_or_else(webhook_not_found)?;
+    // A webhook of a channel the caller cannot see does not exist for them.
+    channel_access(&pool, webhook.channel_id, auth.id()).await.map_err(|err| match err {
+        ChatError::ChannelNotFound => webhook_not_found(),
+        _ => ApiError::from(err),
+    })?;
     require_admin(community_role(&pool, webhook.community_id, auth.id()).await?)?;
     let mut tx = pool.begin().await?;
     if !db::webhooks::revoke(&mut *tx, id).await? {
