@@ -18,6 +18,7 @@ pub mod pins;
 pub mod reactions;
 pub mod read_cursor;
 pub mod rules;
+pub mod webhooks;
 
 pub use error::ChatError;
 

@@ -3,6 +3,7 @@
 
 #[cfg(feature = "bus")]
 pub mod bus;
+pub mod community;
 pub mod message;
 pub mod subject;
 
@@ -12,9 +13,10 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::api::wire::{Channel, Community, Member, MessageDeleted, PinChange, ReactionChange, ReadCursor};
+use crate::api::wire::{Channel, Member, MessageDeleted, PinChange, ReactionChange, ReadCursor};
 use crate::domain::ids::{ChannelId, CommunityId, EventId, UserId};
 
+pub use community::EventCommunity;
 pub use message::{EventMessage, ReactionCount};
 
 /// The envelope every persisted event travels in. Evolves additively only.
@@ -32,7 +34,7 @@ pub struct Event {
 
 /// `type` and `data` of an event; `data` is enough to render the common case. Every
 /// receiver gets the same `data`, so it never holds a per-viewer field (`EventMessage`,
-/// not the API's `Message`).
+/// not the API's `Message`; `EventCommunity`, not `Community` with its viewer's role).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", content = "data")]
 pub enum EventPayload {
@@ -63,7 +65,7 @@ pub enum EventPayload {
     #[serde(rename = "member.removed")]
     MemberRemoved(Member),
     #[serde(rename = "community.updated")]
-    CommunityUpdated(Community),
+    CommunityUpdated(EventCommunity),
     #[serde(rename = "read.updated")]
     ReadUpdated(ReadCursor),
 }

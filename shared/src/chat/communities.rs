@@ -6,11 +6,11 @@ use sqlx::{PgConnection, PgPool};
 
 use super::access::{community_role, require_admin};
 use super::{ChatError, Written, events};
-use crate::api::wire::{ChannelKind, Community, Member, Role, User};
+use crate::api::wire::{ChannelKind, Community, Member, User};
 use crate::db;
 use crate::domain::ids::{CommunityId, UserId};
 use crate::domain::{ChannelName, CommunityName, Slug};
-use crate::events::EventPayload;
+use crate::events::{EventCommunity, EventPayload};
 
 /// `user` creates a community, becoming its owner and the first member of its `#general`.
 pub async fn create_community(
@@ -51,7 +51,7 @@ pub async fn update_community(
     let updated = db::communities::get_for_member(&mut *tx, community, user)
         .await?
         .ok_or(ChatError::Inconsistent("an updated community vanished"))?;
-    let broadcast = Community { role: Role::Member, ..updated.clone() };
+    let broadcast = EventCommunity::from(updated.clone());
     events::in_community(&mut tx, community, user, EventPayload::CommunityUpdated(broadcast)).await?;
     tx.commit().await?;
     Ok(Written::with_events(updated))

@@ -67,6 +67,10 @@ pub enum ChatError {
     ReadCursorOnReply,
     #[error("message_id: not a message of this channel")]
     MessageNotInChannel,
+    #[error("there is no such webhook")]
+    WebhookNotFound,
+    #[error("channel_id: webhooks post into channels, not DMs")]
+    WebhookIntoDm,
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
     /// A state the schema should make impossible; logged, answered opaquely.
@@ -92,7 +96,7 @@ impl ChatError {
             Self::ClientMsgIdReused => (StatusCode::CONFLICT, "client_msg_id_reused"),
             Self::InviteOnly => (StatusCode::FORBIDDEN, "invite_only"),
             Self::DmMembershipFixed => (StatusCode::CONFLICT, "cannot_leave_dm"),
-            Self::NotCommunityChannel => (StatusCode::BAD_REQUEST, "not_a_community_channel"),
+            Self::NotCommunityChannel | Self::WebhookIntoDm => (StatusCode::BAD_REQUEST, "not_a_community_channel"),
             Self::NotPrivate => (StatusCode::BAD_REQUEST, "not_private"),
             Self::TargetNotCommunityMember => (StatusCode::BAD_REQUEST, "not_a_community_member"),
             Self::UnknownUser | Self::UnknownUsers => (StatusCode::BAD_REQUEST, "unknown_user"),
@@ -104,6 +108,7 @@ impl ChatError {
             Self::Banned => (StatusCode::FORBIDDEN, "banned"),
             Self::InviteInvalid => (StatusCode::NOT_FOUND, "invite_invalid"),
             Self::ReadCursorOnReply | Self::MessageNotInChannel => (StatusCode::BAD_REQUEST, "invalid_message"),
+            Self::WebhookNotFound => (StatusCode::NOT_FOUND, "webhook_not_found"),
             Self::Database(_) | Self::Inconsistent(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error"),
         }
     }
