@@ -78,6 +78,10 @@ pub async fn post_message(pool: &PgPool, poster: Poster<'_>, body: &MessageBody)
         },
     };
     let mut tx = pool.begin().await?;
+    // Checked again under the channel's row lock: an archive committed since the check
+    // above wins over this post.
+    let locked = db::channels::get_for_update(&mut tx, channel.id).await?.ok_or(ChatError::ChannelNotFound)?;
+    rules::channel_open(&locked)?;
     let message = match db::messages::insert(&mut tx, &new).await {
         Ok(message) => message,
         Err(err) if db::violated_constraint(&err) == Some("messages_client_msg_id_unique") => {
