@@ -52,7 +52,7 @@ pub async fn post_message(pool: &PgPool, poster: Poster<'_>, body: &MessageBody)
         }
         Poster::Webhook { webhook, .. } => {
             let channel = db::channels::get(pool, webhook.channel_id).await?.ok_or(ChatError::ChannelNotFound)?;
-            rules::may_post_by_webhook(&channel)?;
+            rules::may_post_by_webhook(webhook, &channel)?;
             (channel, None)
         }
     };
