@@ -59,24 +59,13 @@ pub async fn post_message(pool: &PgPool, poster: Poster<'_>, body: &MessageBody)
     if let Some(original) = original(pool, poster, body).await? {
         return Ok(Written::without_events(original));
     }
-    let new = NewMessage {
-        channel: channel.id,
-        writer: match poster {
-            Poster::User { id, .. } => Writer::User(id),
-            Poster::Webhook { webhook, username, icon_url, .. } => {
-                Writer::Webhook { id: webhook.id, display_name: username, avatar_url: icon_url }
-            }
-        },
-        body,
-        parent: match poster {
-            Poster::User { parent, .. } => parent,
-            Poster::Webhook { .. } => None,
-        },
-        client_msg_id: match poster {
-            Poster::User { client_msg_id, .. } => client_msg_id,
-            Poster::Webhook { .. } => None,
-        },
+    let (writer, parent, client_msg_id) = match poster {
+        Poster::User { id, parent, client_msg_id, .. } => (Writer::User(id), parent, client_msg_id),
+        Poster::Webhook { webhook, username, icon_url, .. } => {
+            (Writer::Webhook { id: webhook.id, display_name: username, avatar_url: icon_url }, None, None)
+        }
     };
+    let new = NewMessage { channel: channel.id, writer, body, parent, client_msg_id };
     let mut tx = pool.begin().await?;
     // Checked again under the channel's row lock: an archive committed since the check
     // above wins over this post.
