@@ -1,10 +1,8 @@
 //! The api's route table, one module per resource.
 
-mod access;
 mod channels;
 mod communities;
 mod dms;
-mod events;
 mod invites;
 mod me;
 mod messages;

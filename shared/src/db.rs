@@ -22,7 +22,7 @@ use std::time::Duration;
 use sqlx::migrate::Migrator;
 use sqlx::postgres::PgPoolOptions;
 
-pub use sqlx::PgPool;
+pub use sqlx::{PgConnection, PgPool};
 
 /// Every migration under `migrations/`, embedded at build time.
 pub static MIGRATOR: Migrator = sqlx::migrate!("../migrations");

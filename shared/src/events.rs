@@ -3,6 +3,8 @@
 
 #[cfg(feature = "bus")]
 pub mod bus;
+pub mod community;
+pub mod message;
 pub mod subject;
 
 use std::fmt;
@@ -11,8 +13,11 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::api::wire::{Channel, Community, Member, Message, MessageDeleted, PinChange, ReactionChange, ReadCursor};
+use crate::api::wire::{Channel, Member, MessageDeleted, PinChange, ReactionChange, ReadCursor};
 use crate::domain::ids::{ChannelId, CommunityId, EventId, MessageId, UserId};
+
+pub use community::EventCommunity;
+pub use message::{EventMessage, ReactionCount};
 
 /// The envelope every persisted event travels in. Evolves additively only.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -27,14 +32,16 @@ pub struct Event {
     pub timestamp: OffsetDateTime,
 }
 
-/// `type` and `data` of an event; `data` is enough to render the common case.
+/// `type` and `data` of an event; `data` is enough to render the common case. Every
+/// receiver gets the same `data`, so it never holds a per-viewer field (`EventMessage`,
+/// not the API's `Message`; `EventCommunity`, not `Community` with its viewer's role).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", content = "data")]
 pub enum EventPayload {
     #[serde(rename = "message.created")]
-    MessageCreated(Message),
+    MessageCreated(EventMessage),
     #[serde(rename = "message.updated")]
-    MessageUpdated(Message),
+    MessageUpdated(EventMessage),
     #[serde(rename = "message.deleted")]
     MessageDeleted(MessageDeleted),
     #[serde(rename = "reaction.added")]
@@ -58,7 +65,7 @@ pub enum EventPayload {
     #[serde(rename = "member.removed")]
     MemberRemoved(Member),
     #[serde(rename = "community.updated")]
-    CommunityUpdated(Community),
+    CommunityUpdated(EventCommunity),
     #[serde(rename = "read.updated")]
     ReadUpdated(ReadCursor),
 }

@@ -9,6 +9,8 @@ pub mod domain;
 pub mod events;
 pub mod mentions;
 
+#[cfg(feature = "db")]
+pub mod chat;
 #[cfg(feature = "client")]
 pub mod client;
 #[cfg(feature = "db")]

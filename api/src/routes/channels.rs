@@ -2,38 +2,34 @@
 //! state, read, rename/topic/archive, join and leave, add and remove members, and move
 //! the read cursor.
 
+use ajet_shared::api::ErrorBody;
 use ajet_shared::api::ErrorCode;
 use ajet_shared::api::wire::{
     AddMemberRequest, Channel, ChannelKind, ChannelListItem, CreateChannelRequest, Member, Page, PageInfo, ReadCursor,
-    ReadRequest, Role, UpdateChannelRequest,
+    ReadRequest, UpdateChannelRequest,
 };
+use ajet_shared::chat;
+use ajet_shared::chat::access::{channel_access, community_role};
+use ajet_shared::chat::channels::ChannelChange;
 use ajet_shared::db::{self, PgPool};
 use ajet_shared::domain::ChannelName;
 use ajet_shared::domain::ids::{ChannelId, UserId};
 use ajet_shared::domain::names::optional_text;
-use ajet_shared::events::EventPayload;
 use ajet_shared::events::bus::NatsBus;
 use ajet_shared::outbox::OutboxRelay;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 
-use super::access::{channel_access, community_role, require_admin};
 use super::communities::resolve;
-use super::events;
-use crate::error::{ApiError, ApiResult, on_constraint};
+use crate::error::{ApiError, ApiResult};
 use crate::extract::{AuthUser, Body, Path};
-use ajet_shared::api::ErrorBody;
 
 /// Longest accepted topic, in characters (the schema's limit).
 const TOPIC_MAX_CHARS: usize = 250;
 
 fn topic(raw: Option<&str>) -> Result<Option<&str>, ApiError> {
     Ok(optional_text("topic", ErrorCode::TopicTooLong, raw, TOPIC_MAX_CHARS)?)
-}
-
-fn name_taken(name: &ChannelName) -> impl FnOnce() -> ApiError + '_ {
-    move || ApiError::conflict(ErrorCode::ChannelNameTaken, format!("name: #{name} already exists in this community"))
 }
 
 #[utoipa::path(post, path = "/api/communities/{id}/channels", tag = "api", summary = "Create a public or private channel", params(("id" = String, Path, description = "the resource id (communities also take their slug)")), request_body = CreateChannelRequest, responses((status = 201, description = "created; I am in it", body = Channel), (status = 400, description = "invalid input (the message names the field)", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed", body = ErrorBody), (status = 404, description = "not found or not visible", body = ErrorBody), (status = 409, description = "conflict", body = ErrorBody), (status = 422, description = "too long", body = ErrorBody)), security(("bearer" = [])))]
@@ -58,15 +54,8 @@ pub async fn create_channel(
             ));
         }
     };
-    let mut tx = pool.begin().await?;
-    let channel = db::channels::create(&mut tx, community_id, kind, &name, topic, auth.id())
-        .await
-        .map_err(|err| on_constraint(err, "channels_name_unique", name_taken(&name)))?;
-    db::channels::add_member(&mut tx, channel.id, auth.id()).await?;
-    events::in_channel(&mut tx, &channel, auth.id(), EventPayload::ChannelCreated(channel.clone())).await?;
-    tx.commit().await?;
-    relay.notify();
-    Ok((StatusCode::CREATED, Json(channel)))
+    let channel = chat::channels::create_channel(&pool, auth.id(), community_id, kind, &name, topic).await?;
+    Ok((StatusCode::CREATED, Json(channel.wake(&relay))))
 }
 
 #[utoipa::path(get, path = "/api/communities/{id}/channels", tag = "api", summary = "Channels I can see, with my unread and mention counts", params(("id" = String, Path, description = "the resource id (communities also take their slug)")), responses((status = 200, description = "ok", body = Page<ChannelListItem>), (status = 400, description = "invalid input", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed", body = ErrorBody), (status = 404, description = "not found or not visible", body = ErrorBody)), security(("bearer" = [])))]
@@ -102,54 +91,25 @@ pub async fn update_channel(
     Body(request): Body<UpdateChannelRequest>,
 ) -> ApiResult<Json<Channel>> {
     auth.require_write()?;
-    let access = channel_access(&pool, id, auth.id()).await?;
-    let community = access
-        .channel
-        .community_id
-        .ok_or_else(|| ApiError::bad_request(ErrorCode::NotACommunityChannel, "DMs have no name, topic or archive"))?;
-    if request.name.is_some() || request.archived.is_some() {
-        // Admins manage any channel they can see, joined or not.
-        require_admin(community_role(&pool, community, auth.id()).await?)?;
-    } else if !access.is_member {
-        return Err(ApiError::forbidden(ErrorCode::NotAChannelMember, "join the channel first"));
-    } else if access.channel.archived_at.is_some() {
-        return Err(ApiError::conflict(ErrorCode::ChannelArchived, "this channel is archived; unarchive it first"));
-    }
     let name = request.name.as_deref().map(|n| ChannelName::parse("name", n)).transpose()?;
     let topic = match request.topic.as_deref() {
         None => None,
         Some(raw) => Some(topic(Some(raw))?),
     };
-    let mut tx = pool.begin().await?;
-    let channel = match db::channels::update(&mut tx, id, name.as_ref(), topic, request.archived).await {
-        Ok(channel) => channel,
-        Err(err) => {
-            return Err(on_constraint(err, "channels_name_unique", || {
-                ApiError::conflict(ErrorCode::ChannelNameTaken, "name: a channel of that name already exists")
-            }));
-        }
-    };
-    let payload = if channel.archived_at.is_some() && access.channel.archived_at.is_none() {
-        EventPayload::ChannelArchived(channel.clone())
-    } else {
-        EventPayload::ChannelUpdated(channel.clone())
-    };
-    events::in_channel(&mut tx, &channel, auth.id(), payload).await?;
-    tx.commit().await?;
-    relay.notify();
-    Ok(Json(channel))
+    let change = ChannelChange { name: name.as_ref(), topic, archived: request.archived };
+    Ok(Json(chat::channels::update_channel(&pool, auth.id(), id, change).await?.wake(&relay)))
 }
 
 #[utoipa::path(delete, path = "/api/channels/{id}", tag = "api", summary = "Archive a channel (admins)", params(("id" = String, Path, description = "the resource id (communities also take their slug)")), responses((status = 200, description = "archived", body = Channel), (status = 400, description = "invalid input (the message names the field)", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed", body = ErrorBody), (status = 404, description = "not found or not visible", body = ErrorBody), (status = 409, description = "conflict", body = ErrorBody), (status = 422, description = "too long", body = ErrorBody)), security(("bearer" = [])))]
 /// `DELETE /api/channels/{id}` archives: history stays readable, nothing can be posted.
 pub async fn archive_channel(
-    pool: State<PgPool>,
-    relay: State<OutboxRelay<NatsBus>>,
+    State(pool): State<PgPool>,
+    State(relay): State<OutboxRelay<NatsBus>>,
     auth: AuthUser,
-    id: Path<ChannelId>,
+    Path(id): Path<ChannelId>,
 ) -> ApiResult<Json<Channel>> {
-    let request = UpdateChannelRequest { archived: Some(true), ..UpdateChannelRequest::default() };
-    update_channel(pool, relay, auth, id, Body(request)).await
+    auth.require_write()?;
+    Ok(Json(chat::channels::archive_channel(&pool, auth.id(), id).await?.wake(&relay)))
 }
 
 #[utoipa::path(post, path = "/api/channels/{id}/join", tag = "api", summary = "Join a public channel", params(("id" = String, Path, description = "the resource id (communities also take their slug)")), responses((status = 200, description = "joined (or already in)", body = Channel), (status = 400, description = "invalid input (the message names the field)", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed", body = ErrorBody), (status = 404, description = "not found or not visible", body = ErrorBody), (status = 409, description = "conflict", body = ErrorBody), (status = 422, description = "too long", body = ErrorBody)), security(("bearer" = [])))]
@@ -161,27 +121,7 @@ pub async fn join_channel(
     Path(channel_id): Path<ChannelId>,
 ) -> ApiResult<Json<Channel>> {
     auth.require_write()?;
-    let access = channel_access(&pool, channel_id, auth.id()).await?;
-    if access.is_member {
-        return Ok(Json(access.channel));
-    }
-    if access.channel.kind != ChannelKind::Public {
-        return Err(ApiError::forbidden(ErrorCode::InviteOnly, "this channel can only be joined by invitation"));
-    }
-    if access.channel.archived_at.is_some() {
-        return Err(ApiError::conflict(ErrorCode::ChannelArchived, "this channel is archived"));
-    }
-    let user = db::users::get(&pool, auth.id())
-        .await?
-        .ok_or_else(|| ApiError::unauthorized("this account no longer exists"))?;
-    let mut tx = pool.begin().await?;
-    if db::channels::add_member(&mut tx, channel_id, auth.id()).await? {
-        let member = Member { user, channel_id: Some(channel_id) };
-        events::in_channel(&mut tx, &access.channel, auth.id(), EventPayload::MemberJoined(member)).await?;
-    }
-    tx.commit().await?;
-    relay.notify();
-    Ok(Json(access.channel))
+    Ok(Json(chat::membership::join_channel(&pool, auth.id(), channel_id).await?.wake(&relay)))
 }
 
 #[utoipa::path(post, path = "/api/channels/{id}/leave", tag = "api", summary = "Leave a channel", params(("id" = String, Path, description = "the resource id (communities also take their slug)")), responses((status = 204, description = "left"), (status = 400, description = "invalid input (the message names the field)", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed", body = ErrorBody), (status = 404, description = "not found or not visible", body = ErrorBody), (status = 409, description = "conflict", body = ErrorBody), (status = 422, description = "too long", body = ErrorBody)), security(("bearer" = [])))]
@@ -192,20 +132,7 @@ pub async fn leave_channel(
     Path(channel_id): Path<ChannelId>,
 ) -> ApiResult<StatusCode> {
     auth.require_write()?;
-    let access = channel_access(&pool, channel_id, auth.id()).await?;
-    if matches!(access.channel.kind, ChannelKind::Dm | ChannelKind::GroupDm) {
-        return Err(ApiError::conflict(ErrorCode::CannotLeaveDm, "DMs cannot be left"));
-    }
-    let user = db::users::get(&pool, auth.id())
-        .await?
-        .ok_or_else(|| ApiError::unauthorized("this account no longer exists"))?;
-    let mut tx = pool.begin().await?;
-    if db::channels::remove_member(&mut tx, channel_id, auth.id()).await? {
-        let member = Member { user, channel_id: Some(channel_id) };
-        events::in_channel(&mut tx, &access.channel, auth.id(), EventPayload::MemberLeft(member)).await?;
-    }
-    tx.commit().await?;
-    relay.notify();
+    chat::membership::leave_channel(&pool, auth.id(), channel_id).await?.wake(&relay);
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -220,37 +147,8 @@ pub async fn add_member(
     Body(request): Body<AddMemberRequest>,
 ) -> ApiResult<(StatusCode, Json<Member>)> {
     auth.require_write()?;
-    let access = channel_access(&pool, channel_id, auth.id()).await?;
-    if access.channel.kind != ChannelKind::Private {
-        return Err(ApiError::bad_request(
-            ErrorCode::NotPrivate,
-            "only private channels take members this way; public ones are joined",
-        ));
-    }
-    super::access::require_member(&access)?;
-    let community =
-        access.channel.community_id.ok_or_else(|| ApiError::internal("a private channel without community"))?;
-    if db::communities::role_of(&pool, community, request.user_id).await?.is_none() {
-        return Err(ApiError::bad_request(
-            ErrorCode::NotACommunityMember,
-            "user_id: that user is not a member of this community",
-        ));
-    }
-    let user = db::users::get(&pool, request.user_id)
-        .await?
-        .ok_or_else(|| ApiError::bad_request(ErrorCode::UnknownUser, "user_id: no such user"))?;
-    let mut tx = pool.begin().await?;
-    let added = db::channels::add_member(&mut tx, channel_id, request.user_id).await?;
-    let member = Member { user, channel_id: Some(channel_id) };
-    if added {
-        // The added member's open streams learn at once (their own subject), subscribe to
-        // the channel and refetch; the channel's members see it on the channel's subject.
-        events::for_user(&mut tx, request.user_id, EventPayload::MemberJoined(member.clone())).await?;
-        events::in_channel(&mut tx, &access.channel, auth.id(), EventPayload::MemberJoined(member.clone())).await?;
-    }
-    tx.commit().await?;
-    relay.notify();
-    Ok((if added { StatusCode::CREATED } else { StatusCode::OK }, Json(member)))
+    let added = chat::membership::add_member(&pool, auth.id(), channel_id, request.user_id).await?.wake(&relay);
+    Ok((if added.added { StatusCode::CREATED } else { StatusCode::OK }, Json(added.member)))
 }
 
 #[utoipa::path(delete, path = "/api/channels/{id}/members/{user_id}", tag = "api", summary = "Remove someone from a channel (admins)", params(("id" = String, Path, description = "the resource id (communities also take their slug)"), ("user_id" = String, Path, description = "a user id")), responses((status = 204, description = "removed"), (status = 400, description = "invalid input (the message names the field)", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed", body = ErrorBody), (status = 404, description = "not found or not visible", body = ErrorBody), (status = 409, description = "conflict", body = ErrorBody), (status = 422, description = "too long", body = ErrorBody)), security(("bearer" = [])))]
@@ -262,27 +160,7 @@ pub async fn remove_member(
     Path((channel_id, user_id)): Path<(ChannelId, UserId)>,
 ) -> ApiResult<StatusCode> {
     auth.require_write()?;
-    let access = channel_access(&pool, channel_id, auth.id()).await?;
-    let community = access
-        .channel
-        .community_id
-        .ok_or_else(|| ApiError::conflict(ErrorCode::CannotLeaveDm, "DM membership is fixed"))?;
-    let role = community_role(&pool, community, auth.id()).await?;
-    require_admin(role)?;
-    if db::communities::role_of(&pool, community, user_id).await? == Some(Role::Owner) && role != Role::Owner {
-        return Err(ApiError::forbidden(ErrorCode::OwnerProtected, "the owner cannot be removed by an admin"));
-    }
-    let user = db::users::get(&pool, user_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found(ErrorCode::UnknownUser, "no such user"))?;
-    let mut tx = pool.begin().await?;
-    if !db::channels::remove_member(&mut tx, channel_id, user_id).await? {
-        return Err(ApiError::not_found(ErrorCode::NotAChannelMember, "that user is not in this channel"));
-    }
-    let member = Member { user, channel_id: Some(channel_id) };
-    events::in_channel(&mut tx, &access.channel, auth.id(), EventPayload::MemberRemoved(member)).await?;
-    tx.commit().await?;
-    relay.notify();
+    chat::membership::remove_member(&pool, auth.id(), channel_id, user_id).await?.wake(&relay);
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -297,25 +175,5 @@ pub async fn mark_read(
     Body(request): Body<ReadRequest>,
 ) -> ApiResult<Json<ReadCursor>> {
     auth.require_write()?;
-    let access = channel_access(&pool, channel_id, auth.id()).await?;
-    if !access.is_member {
-        return Err(ApiError::forbidden(ErrorCode::NotAChannelMember, "join the channel first"));
-    }
-    match db::messages::get(&pool, request.message_id).await? {
-        Some(message) if message.channel_id == channel_id && message.parent_id.is_none() => {}
-        Some(message) if message.channel_id == channel_id => {
-            return Err(ApiError::bad_request(
-                ErrorCode::InvalidMessage,
-                "message_id: the read cursor follows the channel, not a thread reply",
-            ));
-        }
-        _ => return Err(ApiError::bad_request(ErrorCode::InvalidMessage, "message_id: not a message of this channel")),
-    }
-    let cursor = ReadCursor { channel_id, message_id: request.message_id };
-    let mut tx = pool.begin().await?;
-    db::channels::set_read_cursor(&mut *tx, channel_id, auth.id(), request.message_id).await?;
-    events::for_user(&mut tx, auth.id(), EventPayload::ReadUpdated(cursor.clone())).await?;
-    tx.commit().await?;
-    relay.notify();
-    Ok(Json(cursor))
+    Ok(Json(chat::read_cursor::mark_read(&pool, auth.id(), channel_id, request.message_id).await?.wake(&relay)))
 }

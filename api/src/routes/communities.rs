@@ -3,22 +3,21 @@
 
 use ajet_shared::api::ErrorCode;
 use ajet_shared::api::wire::{
-    ChannelKind, Community, CommunityMember, CreateCommunityRequest, Page, PageInfo, Role, UpdateCommunityRequest,
+    Community, CommunityMember, CreateCommunityRequest, Page, PageInfo, UpdateCommunityRequest,
 };
+use ajet_shared::chat;
+use ajet_shared::chat::access::community_role;
 use ajet_shared::db::{self, PgPool};
 use ajet_shared::domain::ids::CommunityId;
 use ajet_shared::domain::names::optional_text;
-use ajet_shared::domain::{ChannelName, CommunityName, Slug};
-use ajet_shared::events::EventPayload;
+use ajet_shared::domain::{CommunityName, Slug};
 use ajet_shared::events::bus::NatsBus;
 use ajet_shared::outbox::OutboxRelay;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 
-use super::access::{community_role, require_admin};
-use super::events;
-use crate::error::{ApiError, ApiResult, on_constraint};
+use crate::error::{ApiError, ApiResult};
 use crate::extract::{AuthUser, Body, Path};
 use ajet_shared::api::ErrorBody;
 
@@ -57,19 +56,8 @@ pub async fn create_community(
     let name = CommunityName::parse("name", &request.name)?;
     let slug = Slug::parse("slug", &request.slug)?;
     let description = description(request.description.as_deref())?;
-    let mut tx = pool.begin().await?;
-    let community = db::communities::create(&mut tx, auth.id(), &name, &slug, description).await.map_err(|err| {
-        on_constraint(err, "communities_slug_unique", || {
-            ApiError::conflict(ErrorCode::SlugTaken, format!("slug: `{slug}` is already taken; choose another"))
-        })
-    })?;
-    let general = ChannelName::parse("name", "general")?;
-    let channel = db::channels::create(&mut tx, community.id, ChannelKind::Public, &general, None, auth.id()).await?;
-    db::channels::add_member(&mut tx, channel.id, auth.id()).await?;
-    events::in_channel(&mut tx, &channel, auth.id(), EventPayload::ChannelCreated(channel.clone())).await?;
-    tx.commit().await?;
-    relay.notify();
-    Ok((StatusCode::CREATED, Json(community)))
+    let community = chat::communities::create_community(&pool, auth.id(), &name, &slug, description).await?;
+    Ok((StatusCode::CREATED, Json(community.wake(&relay))))
 }
 
 #[utoipa::path(get, path = "/api/communities/{id}", tag = "api", summary = "A community by id or slug", params(("id" = String, Path, description = "the resource id (communities also take their slug)")), responses((status = 200, description = "ok", body = Community), (status = 400, description = "invalid input", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed", body = ErrorBody), (status = 404, description = "not found or not visible", body = ErrorBody)), security(("bearer" = [])))]
@@ -97,23 +85,13 @@ pub async fn update_community(
 ) -> ApiResult<Json<Community>> {
     auth.require_write()?;
     let id = resolve(&pool, &id).await?;
-    require_admin(community_role(&pool, id, auth.id()).await?)?;
     let name = request.name.as_deref().map(|n| CommunityName::parse("name", n)).transpose()?;
     let description = match request.description.as_deref() {
         None => None,
         Some(raw) => Some(description(Some(raw))?),
     };
-    let mut tx = pool.begin().await?;
-    db::communities::update(&mut tx, id, name.as_ref(), description).await?;
-    let community = db::communities::get_for_member(&mut *tx, id, auth.id())
-        .await?
-        .ok_or_else(|| ApiError::internal("an updated community vanished"))?;
-    // Others see the community without the caller's role.
-    let public = Community { role: Role::Member, ..community.clone() };
-    events::in_community(&mut tx, id, auth.id(), EventPayload::CommunityUpdated(public)).await?;
-    tx.commit().await?;
-    relay.notify();
-    Ok(Json(community))
+    let community = chat::communities::update_community(&pool, auth.id(), id, name.as_ref(), description).await?;
+    Ok(Json(community.wake(&relay)))
 }
 
 #[utoipa::path(get, path = "/api/communities/{id}/members", tag = "api", summary = "Members with roles and nicknames", params(("id" = String, Path, description = "the resource id (communities also take their slug)")), responses((status = 200, description = "ok", body = Page<CommunityMember>), (status = 400, description = "invalid input", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed", body = ErrorBody), (status = 404, description = "not found or not visible", body = ErrorBody)), security(("bearer" = [])))]

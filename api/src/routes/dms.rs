@@ -3,17 +3,16 @@
 use ajet_shared::api::ErrorCode;
 use std::collections::BTreeSet;
 
-use ajet_shared::api::wire::{Channel, ChannelListItem, CreateDmRequest, Member, Page, PageInfo};
+use ajet_shared::api::wire::{Channel, ChannelListItem, CreateDmRequest, Page, PageInfo};
+use ajet_shared::chat;
 use ajet_shared::db::{self, PgPool};
 use ajet_shared::domain::ids::UserId;
-use ajet_shared::events::EventPayload;
 use ajet_shared::events::bus::NatsBus;
 use ajet_shared::outbox::OutboxRelay;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 
-use super::events;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{AuthUser, Body};
 use ajet_shared::api::ErrorBody;
@@ -52,22 +51,6 @@ pub async fn open_dm(
         ));
     }
     let members: Vec<UserId> = members.into_iter().collect();
-    if db::users::count_existing(&pool, &members).await? != i64::try_from(members.len()).unwrap_or(i64::MAX) {
-        return Err(ApiError::bad_request(ErrorCode::UnknownUser, "user_ids: some of these users do not exist"));
-    }
-    let mut tx = pool.begin().await?;
-    let (channel, created) = db::channels::get_or_create_dm(&mut tx, &members, auth.id()).await?;
-    if created {
-        events::in_channel(&mut tx, &channel, auth.id(), EventPayload::ChannelCreated(channel.clone())).await?;
-        for user in db::users::get_many(&mut *tx, &members).await? {
-            let member = Member { user, channel_id: Some(channel.id) };
-            // Each member learns of the new DM on their own subject at once (their open
-            // streams subscribe to it and refetch), then everyone sees it on the DM's.
-            events::for_user(&mut tx, member.user.id, EventPayload::MemberJoined(member.clone())).await?;
-            events::in_channel(&mut tx, &channel, auth.id(), EventPayload::MemberJoined(member)).await?;
-        }
-    }
-    tx.commit().await?;
-    relay.notify();
-    Ok((if created { StatusCode::CREATED } else { StatusCode::OK }, Json(channel)))
+    let opened = chat::dms::open_dm(&pool, auth.id(), &members).await?.wake(&relay);
+    Ok((if opened.created { StatusCode::CREATED } else { StatusCode::OK }, Json(opened.channel)))
 }

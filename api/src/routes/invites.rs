@@ -4,9 +4,10 @@ use ajet_shared::api::ErrorCode;
 use std::time::Duration;
 
 use ajet_shared::api::wire::{CreateInviteRequest, Invite, Member, Page, PageInfo};
+use ajet_shared::chat;
+use ajet_shared::chat::access::{community_role, require_admin};
 use ajet_shared::db::{self, PgPool};
 use ajet_shared::domain::ids::CommunityId;
-use ajet_shared::events::EventPayload;
 use ajet_shared::events::bus::NatsBus;
 use ajet_shared::outbox::OutboxRelay;
 use axum::Json;
@@ -16,9 +17,7 @@ use base64::Engine as _;
 use rand::RngCore as _;
 use time::OffsetDateTime;
 
-use super::access::{community_role, require_admin};
 use super::communities::resolve;
-use super::events;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{AuthUser, Body, Path};
 use ajet_shared::api::ErrorBody;
@@ -60,28 +59,7 @@ pub async fn accept_invite(
     Path(code): Path<String>,
 ) -> ApiResult<Json<Member>> {
     auth.require_write()?;
-    let invalid =
-        || ApiError::not_found(ErrorCode::InviteInvalid, "this invite does not exist, has expired or is used up");
-    let community_id = db::invites::usable(&pool, &code).await?.ok_or_else(invalid)?;
-    let user = db::users::get(&pool, auth.id())
-        .await?
-        .ok_or_else(|| ApiError::unauthorized("this account no longer exists"))?;
-    let member = Member { user, channel_id: None };
-    let mut tx = pool.begin().await?;
-    if db::communities::is_banned(&mut *tx, community_id, auth.id()).await? {
-        return Err(ApiError::forbidden(ErrorCode::Banned, "you are banned from this community"));
-    }
-    // Membership first: someone already in (or joining concurrently) uses nothing up.
-    if !db::communities::add_member(&mut tx, community_id, auth.id()).await? {
-        return Ok(Json(member));
-    }
-    if !db::invites::consume(&mut tx, &code).await? {
-        return Err(invalid());
-    }
-    events::in_community(&mut tx, community_id, auth.id(), EventPayload::MemberJoined(member.clone())).await?;
-    tx.commit().await?;
-    relay.notify();
-    Ok(Json(member))
+    Ok(Json(chat::communities::accept_invite(&pool, auth.id(), &code).await?.wake(&relay)))
 }
 
 #[utoipa::path(get, path = "/api/communities/{id}/invites", tag = "api", summary = "Open invites (admins)", params(("id" = String, Path, description = "the community id")), responses((status = 200, description = "newest first", body = Page<Invite>), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not an admin", body = ErrorBody), (status = 404, description = "no such community", body = ErrorBody)), security(("bearer" = [])))]

@@ -1,6 +1,8 @@
 //! Incoming webhooks, managed by a community's admins: created bound to one of its
 //! channels (the URL with the secret token is shown once; only its SHA-256 is kept), listed
-//! and revoked. Posting to them is the gateway's (`POST /hook/{id}/{token}`).
+//! and revoked. A webhook is about its channel: a private channel's webhooks exist only
+//! for admins who can read that channel. Posting to them is the gateway's
+//! (`POST /hook/{id}/{token}`).
 
 use ajet_shared::api::ErrorCode;
 use std::sync::Arc;
@@ -8,10 +10,10 @@ use std::sync::Arc;
 use ajet_shared::api::ErrorBody;
 use ajet_shared::api::wire::{CreateWebhookRequest, CreatedWebhook, Page, PageInfo, WebhookInfo, WebhookQuery};
 use ajet_shared::auth::hash_token;
+use ajet_shared::chat;
+use ajet_shared::chat::webhooks::WebhookSpec;
 use ajet_shared::config::Config;
-use ajet_shared::db::audit::AuditEntry;
-use ajet_shared::db::webhooks::NewWebhook;
-use ajet_shared::db::{self, PgPool};
+use ajet_shared::db::PgPool;
 use ajet_shared::domain::ids::WebhookId;
 use ajet_shared::domain::names::check_label;
 use axum::Json;
@@ -19,18 +21,13 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use base64::Engine as _;
 
-use super::access::{community_role, require_admin};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{AuthUser, Body, Path, Query};
 
 const NAME_MAX_CHARS: usize = 80;
 const AVATAR_URL_MAX_CHARS: usize = 2048;
 
-fn webhook_not_found() -> ApiError {
-    ApiError::not_found(ErrorCode::WebhookNotFound, "there is no such webhook")
-}
-
-#[utoipa::path(post, path = "/api/webhooks", tag = "api", summary = "Create an incoming webhook (admins; its URL is shown once)", request_body = CreateWebhookRequest, responses((status = 201, description = "created", body = CreatedWebhook), (status = 400, description = "invalid input (the message names the field)", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not an admin of the channel's community", body = ErrorBody), (status = 404, description = "no such channel", body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/webhooks", tag = "api", summary = "Create an incoming webhook (admins; its URL is shown once)", request_body = CreateWebhookRequest, responses((status = 201, description = "created", body = CreatedWebhook), (status = 400, description = "invalid input (the message names the field)", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not an admin of the channel's community", body = ErrorBody), (status = 404, description = "no such channel, or one the caller cannot read", body = ErrorBody), (status = 409, description = "the channel is archived", body = ErrorBody)), security(("bearer" = [])))]
 pub async fn create_webhook(
     State(pool): State<PgPool>,
     State(config): State<Arc<Config>>,
@@ -58,40 +55,11 @@ pub async fn create_webhook(
     if let Some(url) = avatar_url {
         check_label("avatar_url", url)?;
     }
-    let channel = db::channels::get(&pool, request.channel_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found(ErrorCode::ChannelNotFound, "there is no such channel"))?;
-    let community = channel.community_id.ok_or_else(|| {
-        ApiError::bad_request(ErrorCode::NotACommunityChannel, "channel_id: webhooks post into channels, not DMs")
-    })?;
-    require_admin(community_role(&pool, community, auth.id()).await?)?;
-
     let mut secret = [0u8; 32];
     rand::RngCore::fill_bytes(&mut rand::rng(), &mut secret);
     let token = format!("whk_{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret));
-    let mut tx = pool.begin().await?;
-    let webhook = db::webhooks::insert(
-        &mut *tx,
-        &NewWebhook {
-            community,
-            channel: channel.id,
-            name,
-            avatar_url,
-            token_hash: &hash_token(&token),
-            created_by: Some(auth.id()),
-        },
-    )
-    .await?;
-    let entry = AuditEntry {
-        community_id: Some(community),
-        actor_id: Some(auth.id()),
-        action: "webhook.create",
-        target: Some(("webhook", webhook.id.as_uuid())),
-        details: serde_json::json!({"name": webhook.name, "channel_id": channel.id}),
-        ip: None,
-    };
-    db::audit::record(&mut *tx, &entry).await?;
-    tx.commit().await?;
+    let spec = WebhookSpec { channel: request.channel_id, name, avatar_url, token_hash: &hash_token(&token) };
+    let webhook = chat::webhooks::create_webhook(&pool, auth.id(), &spec).await?;
     let url = format!("{}/hook/{}/{token}", config.public_url.trim_end_matches('/'), webhook.id.as_uuid());
     Ok((StatusCode::CREATED, Json(CreatedWebhook { url, token, info: webhook.into() })))
 }
@@ -103,33 +71,17 @@ pub async fn list_webhooks(
     Query(query): Query<WebhookQuery>,
 ) -> ApiResult<Json<Page<WebhookInfo>>> {
     auth.require_read()?;
-    require_admin(community_role(&pool, query.community_id, auth.id()).await?)?;
-    let data = db::webhooks::list(&pool, query.community_id).await?.into_iter().map(WebhookInfo::from).collect();
-    Ok(Json(Page { data, page: PageInfo::default() }))
+    let webhooks = chat::webhooks::list_webhooks(&pool, auth.id(), query.community_id).await?;
+    Ok(Json(Page { data: webhooks.into_iter().map(WebhookInfo::from).collect(), page: PageInfo::default() }))
 }
 
-#[utoipa::path(delete, path = "/api/webhooks/{id}", tag = "api", summary = "Revoke an incoming webhook (admins)", params(("id" = String, Path, description = "the webhook id")), responses((status = 204, description = "revoked"), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not an admin", body = ErrorBody), (status = 404, description = "no such live webhook", body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(delete, path = "/api/webhooks/{id}", tag = "api", summary = "Revoke an incoming webhook (admins)", params(("id" = String, Path, description = "the webhook id")), responses((status = 204, description = "revoked"), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not an admin", body = ErrorBody), (status = 404, description = "no such live webhook, or one of a channel the caller cannot read", body = ErrorBody)), security(("bearer" = [])))]
 pub async fn revoke_webhook(
     State(pool): State<PgPool>,
     auth: AuthUser,
     Path(id): Path<WebhookId>,
 ) -> ApiResult<StatusCode> {
     auth.require_write()?;
-    let webhook = db::webhooks::get(&pool, id).await?.ok_or_else(webhook_not_found)?;
-    require_admin(community_role(&pool, webhook.community_id, auth.id()).await?)?;
-    let mut tx = pool.begin().await?;
-    if !db::webhooks::revoke(&mut *tx, id).await? {
-        return Err(webhook_not_found());
-    }
-    let entry = AuditEntry {
-        community_id: Some(webhook.community_id),
-        actor_id: Some(auth.id()),
-        action: "webhook.revoke",
-        target: Some(("webhook", id.as_uuid())),
-        details: serde_json::json!({"name": webhook.name}),
-        ip: None,
-    };
-    db::audit::record(&mut *tx, &entry).await?;
-    tx.commit().await?;
+    chat::webhooks::revoke_webhook(&pool, auth.id(), id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -261,3 +261,56 @@ async fn an_edit_after_a_relay_crash_between_publish_and_commit_still_removes_th
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+#[tokio::test]
+async fn a_message_event_says_nothing_about_any_one_viewer() {
+    let api = Api::start().await;
+    let nats = async_nats::connect(api.nats.url()).await.expect("connect");
+    let alice = api.user("alice").await;
+    let community = alice
+        .create_community(&CreateCommunityRequest { name: "Acme".into(), slug: "acme".into(), description: None })
+        .await
+        .expect("community");
+    let channel = alice
+        .create_channel(community.id, &CreateChannelRequest { name: "dev".into(), topic: None, kind: None })
+        .await
+        .expect("channel");
+    let sent = alice
+        .send_message(
+            channel.id,
+            &CreateMessageRequest { body_md: "ship it".into(), parent_id: None, client_msg_id: None },
+        )
+        .await
+        .expect("sent");
+    alice
+        .request(Method::PUT, &format!("/api/messages/{}/reactions/%F0%9F%8E%89", sent.id))
+        .send()
+        .await
+        .expect("answers")
+        .error_for_status()
+        .expect("reacted");
+    let mut bus = nats.subscribe(subject::community(community.id)).await.expect("subscribe");
+    nats.flush().await.expect("flush");
+    let edited: serde_json::Value = alice
+        .request(Method::PATCH, &format!("/api/messages/{}", sent.id))
+        .json(&serde_json::json!({"body_md": "shipped"}))
+        .send()
+        .await
+        .expect("answers")
+        .json()
+        .await
+        .expect("the message");
+    assert_eq!(edited["reactions"][0]["reacted_by_me"], true, "the editor's answer is theirs");
+
+    let raw = loop {
+        let message =
+            tokio::time::timeout(Duration::from_secs(10), bus.next()).await.expect("an event in time").expect("open");
+        let raw: serde_json::Value = serde_json::from_slice(&message.payload).expect("an envelope");
+        if raw["type"] == "message.updated" {
+            break raw;
+        }
+    };
+    assert_eq!(raw["data"]["body_md"], "shipped");
+    assert_eq!(raw["data"]["reactions"], serde_json::json!([{"emoji": "🎉", "count": 1}]));
+    assert!(!raw.to_string().contains("reacted_by_me"), "no per-viewer field in a broadcast: {raw}");
+}

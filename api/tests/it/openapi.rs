@@ -111,3 +111,18 @@ async fn every_route_is_protected_listed_and_described() {
         assert!(codes.iter().any(|listed| listed == code.as_str()), "{code} is published: {codes:?}");
     }
 }
+
+#[tokio::test]
+async fn the_author_schema_describes_the_bot_marker() {
+    let api = Api::start().await;
+    let doc: serde_json::Value =
+        api.client.request(Method::GET, "/api/openapi.json").send().await.expect("doc").json().await.expect("json");
+    let schemas = &doc["components"]["schemas"];
+    let bot = &schemas["Author"]["properties"]["bot"];
+    assert!(bot.to_string().contains("#/components/schemas/Bot"), "Author.bot refers to Bot: {bot}");
+    assert!(!schemas["Author"]["required"].to_string().contains("\"bot\""), "null or absent for people");
+    let mut fields: Vec<&str> =
+        schemas["Bot"]["properties"].as_object().expect("Bot has properties").keys().map(String::as_str).collect();
+    fields.sort_unstable();
+    assert_eq!(fields, ["name", "webhook_id"]);
+}

@@ -7,10 +7,9 @@
 
 use ajet_shared::api::ApiError;
 use ajet_shared::api::ErrorCode;
-use ajet_shared::api::wire::{LoginResponse, Member, User};
+use ajet_shared::api::wire::LoginResponse;
+use ajet_shared::chat::communities::join_by_invite;
 use ajet_shared::db;
-use ajet_shared::domain::ids::CommunityId;
-use ajet_shared::events::{Event, EventPayload, subject};
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
@@ -295,6 +294,7 @@ async fn complete(
     }
     let (user, created) = db::oauth::login_user(&mut tx, &profile).await?;
     if let Some((code, community)) = invite {
+        // The api's invite acceptance, inside the login's transaction.
         join_by_invite(&mut tx, &user, code, community).await?;
     }
     let details = serde_json::json!({"provider": provider.id, "new_user": created});
@@ -317,29 +317,6 @@ async fn complete(
     };
     response.headers_mut().insert(header::SET_COOKIE, cookie);
     Ok(response)
-}
-
-/// The api's invite acceptance, applied at login: membership (unless banned or already a
-/// member, which uses nothing up), one use of the invite, and the `member.joined` event.
-async fn join_by_invite(
-    tx: &mut sqlx::PgConnection,
-    user: &User,
-    code: &str,
-    community: CommunityId,
-) -> Result<(), ApiError> {
-    if db::communities::is_banned(&mut *tx, community, user.id).await? {
-        return Err(ApiError::forbidden(ErrorCode::Banned, "you are banned from the community this invite leads to"));
-    }
-    if !db::communities::add_member(tx, community, user.id).await? {
-        return Ok(());
-    }
-    if !db::invites::consume(tx, code).await? {
-        return Err(invite_invalid());
-    }
-    let member = Member { user: user.clone(), channel_id: None };
-    let event = Event::new(EventPayload::MemberJoined(member), Some(community), None, Some(user.id));
-    db::outbox::enqueue(tx, &subject::community(community), &event).await?;
-    Ok(())
 }
 
 /// HTML-attribute escaping for the (already local) redirect path.

@@ -1,8 +1,9 @@
 //! Incoming webhooks, `POST /hook/{id}/{token}`: the one public write. The token is
 //! checked in constant time against the webhook's stored SHA-256, each webhook has its own
-//! allowance, and the post is written with its channel sequence, mentions and outbox event
-//! in one transaction (the api's outbox relay publishes it; see ARCHITECTURE.md for why the
-//! gateway writes it). An `Idempotency-Key` makes a retry answer the first post's message.
+//! allowance, and the Slack-style payload is parsed; the post itself is
+//! `ajet_shared::chat::messages::post_message`, the same use case as a user's post (the
+//! channel's rules, one transaction with the outbox event; see ARCHITECTURE.md for why
+//! the gateway calls it). An `Idempotency-Key` makes a retry answer the first post's message.
 
 use ajet_shared::api::ErrorCode;
 use std::sync::Arc;
@@ -10,14 +11,13 @@ use std::sync::Arc;
 use ajet_shared::api::ApiError;
 use ajet_shared::api::wire::Message;
 use ajet_shared::auth::hash_token;
+use ajet_shared::chat::messages::{Poster, post_message};
 use ajet_shared::config::Config;
-use ajet_shared::db::webhooks::{Webhook, WebhookPost};
+use ajet_shared::db::webhooks::Webhook;
 use ajet_shared::db::{self, PgPool};
 use ajet_shared::domain::MessageBody;
 use ajet_shared::domain::ids::WebhookId;
 use ajet_shared::domain::names::check_label;
-use ajet_shared::events::{Event, EventPayload, subject};
-use ajet_shared::mentions;
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path, State};
@@ -132,35 +132,15 @@ pub async fn receive_webhook(
         .map_err(|malformed| ApiError::bad_request(ErrorCode::MalformedPayload, malformed.0))?;
     overrides(&post)?;
     let body_md = MessageBody::parse("text", &post.body_md, config.message_max_chars)?;
-    if let Some(key) = &key
-        && let Some(original) = db::webhooks::delivered(&state.pool, webhook.id, key).await?
-    {
-        return Ok(answer(&decision, original));
-    }
-    let channel = db::channels::get(&state.pool, webhook.channel_id).await?.ok_or_else(not_found)?;
-    let new = WebhookPost {
+    let poster = Poster::Webhook {
         webhook: &webhook,
-        body: &body_md,
-        display_name: post.username.as_deref().unwrap_or(&webhook.name),
-        avatar_url: post.icon_url.as_deref().or(webhook.avatar_url.as_deref()),
+        username: post.username.as_deref(),
+        icon_url: post.icon_url.as_deref(),
+        idempotency_key: key.as_deref(),
     };
-    let mut tx = state.pool.begin().await?;
-    let message = db::webhooks::insert_message(&mut tx, &new).await?;
-    if let Some(key) = &key
-        && !db::webhooks::record_delivery(&mut tx, webhook.id, key, message.id).await?
-    {
-        // A concurrent retry won the race: answer as for any retry.
-        drop(tx);
-        let original = db::webhooks::delivered(&state.pool, webhook.id, key)
-            .await?
-            .ok_or_else(|| ApiError::internal("an idempotency-key conflict without the original message"))?;
-        return Ok(answer(&decision, original));
-    }
-    db::mentions::record(&mut tx, message.id, channel.id, &mentions::parse(body_md.as_str())).await?;
-    let event = Event::new(EventPayload::MessageCreated(message.clone()), channel.community_id, Some(channel.id), None);
-    db::outbox::enqueue(&mut tx, &subject::for_channel(&channel), &event).await?;
-    tx.commit().await?;
-    Ok(answer(&decision, message))
+    // No relay runs in this process: the api's publishes the event on its next sweep.
+    let posted = post_message(&state.pool, poster, &body_md).await?.unwoken();
+    Ok(answer(&decision, posted.message))
 }
 
 /// 200 with the message (Slack integrations check for 200), with the allowance headers.

@@ -9,7 +9,7 @@ use ajet_shared::api::wire::{
     Channel, CreateChannelRequest, CreateCommunityRequest, CreateInviteRequest, CreateMessageRequest, Message,
 };
 use ajet_shared::client::{ApiClient, ClientError, SseEvent};
-use ajet_shared::events::{Event, EventPayload};
+use ajet_shared::events::{Event, EventMessage, EventPayload};
 use futures::StreamExt as _;
 use futures::stream::BoxStream;
 
@@ -44,7 +44,7 @@ async fn send(client: &ApiClient, channel: &Channel, body: &str) -> Message {
 
 /// The next `message.created` event on `stream`, with its SSE id. Other event types are
 /// skipped; a message event is never skipped.
-async fn next_message(stream: &mut Sse) -> (Message, String) {
+async fn next_message(stream: &mut Sse) -> (EventMessage, String) {
     loop {
         let event = tokio::time::timeout(Duration::from_secs(30), stream.next())
             .await

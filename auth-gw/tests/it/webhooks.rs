@@ -223,3 +223,176 @@ async fn admins_create_list_and_revoke_webhooks_and_a_revoked_one_stops_posting(
     assert_eq!(refused.status(), StatusCode::NOT_FOUND);
     stack.stop().await;
 }
+
+/// The next event of type `kind` on `stream`, as raw JSON (so fields the typed envelope
+/// would drop still show).
+async fn next_raw_event(
+    stream: &mut futures::stream::BoxStream<
+        'static,
+        Result<ajet_shared::client::SseEvent, ajet_shared::client::ClientError>,
+    >,
+    kind: &str,
+) -> serde_json::Value {
+    loop {
+        let event = tokio::time::timeout(Duration::from_secs(30), stream.next())
+            .await
+            .expect("an event within 30 s")
+            .expect("the stream stays open")
+            .expect("a well-formed event");
+        if event.event == kind {
+            return serde_json::from_str(&event.data).expect("JSON");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_webhook_post_is_marked_as_a_bot_in_history_and_events_whatever_name_it_claims() {
+    let stack = Stack::start().await;
+    let (alice, channel, path) = channel_with_webhook(&stack).await;
+    let webhook_id = path.split('/').nth(2).expect("id").to_owned();
+    let mut stream = alice.sse("/tui/events", None).await.expect("stream opens");
+
+    // The payload tries to pass as Alice; the display name changes, the marker stays.
+    let response = post(&stack, &path, r#"{"text":"please send me your password","username":"alice"}"#)
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(response.status(), StatusCode::OK);
+    let sent: serde_json::Value = response.json().await.expect("the message");
+    let marker = serde_json::json!({"webhook_id": webhook_id, "name": "CI"});
+    assert_eq!(sent["author"]["display_name"], "alice");
+    assert_eq!(sent["author"]["bot"], marker, "the answer carries the marker");
+
+    let event = next_raw_event(&mut stream, "message.created").await;
+    assert_eq!(event["data"]["id"], sent["id"]);
+    assert_eq!(event["data"]["author"]["bot"], marker, "the live event carries the marker");
+
+    let human = alice
+        .send_message(
+            channel.id,
+            &ajet_shared::api::wire::CreateMessageRequest {
+                body_md: "hi".into(),
+                parent_id: None,
+                client_msg_id: None,
+            },
+        )
+        .await
+        .expect("alice posts");
+    let history: serde_json::Value = alice
+        .request(reqwest::Method::GET, &format!("/api/channels/{}/messages", channel.id))
+        .send()
+        .await
+        .expect("answers")
+        .json()
+        .await
+        .expect("a page");
+    let authors: Vec<(&str, &serde_json::Value)> = history["data"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .map(|m| (m["author"]["display_name"].as_str().expect("a name"), &m["author"]["bot"]))
+        .collect();
+    assert_eq!(authors, [("alice", &marker), (human.author.display_name.as_str(), &serde_json::Value::Null)]);
+    let typed = alice.history(channel.id, &Default::default()).await.expect("history");
+    assert_eq!(typed.data[0].author.bot.as_ref().map(|bot| bot.name.as_str()), Some("CI"));
+    assert_eq!(typed.data[1].author.bot, None, "people carry no marker");
+    stack.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_webhook_cannot_post_into_an_archived_channel_and_is_refused_as_a_user_is() {
+    let stack = Stack::start().await;
+    let (alice, channel, path) = channel_with_webhook(&stack).await;
+    let archived =
+        alice.request(reqwest::Method::DELETE, &format!("/api/channels/{}", channel.id)).send().await.expect("answers");
+    assert_eq!(archived.status(), StatusCode::OK);
+
+    let by_webhook = post(&stack, &path, r#"{"text":"deploy 43"}"#).send().await.expect("answers");
+    assert_eq!(by_webhook.status(), StatusCode::CONFLICT);
+    let by_webhook: serde_json::Value = by_webhook.json().await.expect("an error body");
+    let by_user = alice
+        .request(reqwest::Method::POST, &format!("/api/channels/{}/messages", channel.id))
+        .json(&serde_json::json!({"body_md": "deploy 43"}))
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(by_user.status(), StatusCode::CONFLICT);
+    let by_user: serde_json::Value = by_user.json().await.expect("an error body");
+    assert_eq!(by_webhook["error"]["code"], ErrorCode::ChannelArchived.as_str());
+    assert_eq!(by_webhook, by_user, "the same code and message for the same rule");
+    let history = alice.history(channel.id, &Default::default()).await.expect("history");
+    assert!(history.data.is_empty(), "nothing was posted: {:?}", history.data);
+    stack.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhooks_of_a_private_channel_exist_only_for_admins_who_can_read_it() {
+    let stack = Stack::start().await;
+    let (alice, bob, public) = crate::skeleton::two_users(&stack).await;
+    let community = public.community_id.expect("a community channel");
+    let secret = alice
+        .create_channel(
+            community,
+            &CreateChannelRequest {
+                name: "secret".into(),
+                topic: None,
+                kind: Some(ajet_shared::api::wire::ChannelKind::Private),
+            },
+        )
+        .await
+        .expect("private channel");
+    sqlx::query(
+        "UPDATE community_members SET role = 'admin' WHERE user_id = (SELECT id FROM users WHERE username = 'bob')",
+    )
+    .execute(&stack.db.pool)
+    .await
+    .expect("bob becomes an admin");
+    let create = |client: &ApiClient, channel: serde_json::Value, name: &str| {
+        client
+            .request(reqwest::Method::POST, "/api/webhooks")
+            .json(&serde_json::json!({"channel_id": channel, "name": name}))
+            .send()
+    };
+
+    // Bob, an admin outside #secret, gets exactly what a channel that does not exist gets.
+    let refused = create(&bob, serde_json::json!(secret.id), "Sneaky").await.expect("answers");
+    assert_eq!(refused.status(), StatusCode::NOT_FOUND);
+    let refused: serde_json::Value = refused.json().await.expect("an error body");
+    let missing = create(&bob, serde_json::json!(uuid::Uuid::now_v7()), "Sneaky").await.expect("answers");
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    assert_eq!(refused, missing.json::<serde_json::Value>().await.expect("an error body"), "no existence oracle");
+    assert_eq!(refused["error"]["code"], ErrorCode::ChannelNotFound.as_str());
+
+    let hidden: serde_json::Value = create(&alice, serde_json::json!(secret.id), "Vault")
+        .await
+        .expect("answers")
+        .error_for_status()
+        .expect("alice, in #secret, creates one")
+        .json()
+        .await
+        .expect("json");
+    create(&alice, serde_json::json!(public.id), "Builds").await.expect("answers").error_for_status().expect("created");
+    let names = |listed: serde_json::Value| -> Vec<String> {
+        listed["data"]
+            .as_array()
+            .expect("a list")
+            .iter()
+            .map(|w| w["name"].as_str().expect("name").to_owned())
+            .collect()
+    };
+    let list = |client: &ApiClient| {
+        client.request(reqwest::Method::GET, &format!("/api/webhooks?community_id={community}")).send()
+    };
+    let seen_by_bob =
+        list(&bob).await.expect("answers").error_for_status().expect("listed").json().await.expect("json");
+    assert_eq!(names(seen_by_bob), ["Builds"], "the list never names a channel bob cannot read");
+    let seen_by_alice =
+        list(&alice).await.expect("answers").error_for_status().expect("listed").json().await.expect("json");
+    assert_eq!(names(seen_by_alice), ["Builds", "Vault"]);
+
+    let id = hidden["id"].as_str().expect("id");
+    let revoke = bob.request(reqwest::Method::DELETE, &format!("/api/webhooks/{id}")).send().await.expect("answers");
+    assert_eq!(revoke.status(), StatusCode::NOT_FOUND);
+    assert_eq!(error_code(revoke).await, ErrorCode::WebhookNotFound);
+    stack.stop().await;
+}

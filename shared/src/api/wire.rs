@@ -270,6 +270,20 @@ pub struct Author {
     pub username: Option<String>,
     pub display_name: String,
     pub avatar_url: Option<String>,
+    /// Set when a bot wrote the message (today: an incoming webhook), null for people.
+    /// Clients show a BOT tag from it; a payload's `username` override changes
+    /// `display_name`, never this.
+    #[serde(default)]
+    pub bot: Option<Bot>,
+}
+
+/// The bot marker of an `Author`: which integration posted, under its configured name.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Bot {
+    pub webhook_id: WebhookId,
+    /// The webhook's own name, as its admins created it (not the post's override).
+    pub name: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -65,6 +65,16 @@ pub async fn get(db: impl PgExecutor<'_>, id: ChannelId) -> Result<Option<Channe
     Ok(row.map(Channel::from))
 }
 
+/// The channel `id`, its row locked until the transaction ends: a write that checks the
+/// channel's rules on it cannot interleave with a change of the channel (an archive).
+pub async fn get_for_update(tx: &mut PgConnection, id: ChannelId) -> Result<Option<Channel>, sqlx::Error> {
+    let row: Option<ChannelRow> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM channels WHERE id = $1 FOR UPDATE"))
+        .bind(id)
+        .fetch_optional(tx)
+        .await?;
+    Ok(row.map(Channel::from))
+}
+
 pub async fn is_member(db: impl PgExecutor<'_>, channel: ChannelId, user: UserId) -> Result<bool, sqlx::Error> {
     sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM channel_members WHERE channel_id = $1 AND user_id = $2)")
         .bind(channel)

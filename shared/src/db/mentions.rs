@@ -64,3 +64,15 @@ pub async fn record(
     }
     Ok(())
 }
+
+/// Replaces what `message` mentions (after an edit): the old mentions go, `mentions` are
+/// recorded as for a new message.
+pub async fn replace(
+    tx: &mut PgConnection,
+    message: MessageId,
+    channel: ChannelId,
+    mentions: &Mentions,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM mentions WHERE message_id = $1").bind(message).execute(&mut *tx).await?;
+    record(tx, message, channel, mentions).await
+}

@@ -1,4 +1,5 @@
-//! The `messages` table: sending (with its channel sequence) and history pages.
+//! The `messages` table: sending (with its channel sequence, by a user or a webhook),
+//! editing, soft deletion, reactions, pins and history pages.
 
 use sea_query::{Alias, Expr, ExprTrait as _, JoinType, Order, PostgresQueryBuilder, Query};
 use sea_query_sqlx::SqlxBinder as _;
@@ -7,9 +8,9 @@ use time::OffsetDateTime;
 
 use std::collections::HashMap;
 
-use crate::api::wire::{Author, Message, PageInfo, ReactionSummary};
+use crate::api::wire::{Author, Bot, Message, PageInfo, ReactionSummary};
 use crate::db::channels;
-use crate::domain::ids::{ChannelId, MessageId, UserId};
+use crate::domain::ids::{ChannelId, MessageId, UserId, WebhookId};
 use crate::domain::names::{ClientMsgId, Emoji, MessageBody};
 
 #[derive(sqlx::FromRow)]
@@ -19,6 +20,8 @@ struct MessageRow {
     channel_seq: i64,
     author_id: Option<UserId>,
     username: Option<String>,
+    webhook_id: Option<WebhookId>,
+    webhook_name: Option<String>,
     display_name: String,
     avatar_url: Option<String>,
     body_md: String,
@@ -44,6 +47,7 @@ impl From<MessageRow> for Message {
                 username: row.username,
                 display_name: row.display_name,
                 avatar_url: row.avatar_url,
+                bot: row.webhook_id.zip(row.webhook_name).map(|(webhook_id, name)| Bot { webhook_id, name }),
             },
             body_md: row.body_md,
             parent_id: row.parent_id,
@@ -61,37 +65,63 @@ impl From<MessageRow> for Message {
 }
 
 /// The message columns as clients see them: author display data resolved (a webhook's
-/// overrides win), and a deleted message's body gone.
+/// overrides win, its own name is the bot marker), and a deleted message's body gone.
+/// Every query selecting them joins `users u` and `webhooks w` (`FROM`).
 const SELECT: &str = "m.id, m.channel_id, m.channel_seq, m.author_id, u.username,
-    COALESCE(m.display_name, u.display_name, 'unknown') AS display_name,
-    COALESCE(m.avatar_url, u.avatar_url) AS avatar_url,
+    m.webhook_id, w.name AS webhook_name,
+    COALESCE(m.display_name, u.display_name, w.name, 'unknown') AS display_name,
+    COALESCE(m.avatar_url, u.avatar_url, w.avatar_url) AS avatar_url,
     CASE WHEN m.deleted_at IS NULL THEN m.body_md ELSE '' END AS body_md,
     m.parent_id, m.client_msg_id, m.created_at, m.edited_at, m.deleted_at, m.reply_count, m.last_reply_at,
     m.pinned_at, m.pinned_by";
+
+/// The tables the message columns come from.
+const FROM: &str =
+    "FROM messages m LEFT JOIN users u ON u.id = m.author_id LEFT JOIN webhooks w ON w.id = m.webhook_id";
+
+/// Who writes a message to insert.
+#[derive(Clone, Copy, Debug)]
+pub enum Writer<'a> {
+    User(UserId),
+    /// A webhook, shown under `display_name` and `avatar_url` (`None`: its own).
+    Webhook {
+        id: WebhookId,
+        display_name: Option<&'a str>,
+        avatar_url: Option<&'a str>,
+    },
+}
 
 /// A message to insert.
 #[derive(Debug)]
 pub struct NewMessage<'a> {
     pub channel: ChannelId,
-    pub author: UserId,
+    pub writer: Writer<'a>,
     pub body: &'a MessageBody,
     pub parent: Option<MessageId>,
     pub client_msg_id: Option<&'a ClientMsgId>,
 }
 
-/// Inserts a message with the channel's next sequence. Fails on
-/// `messages_client_msg_id_unique` when the author already sent that client id.
+/// Inserts a message with the channel's next sequence and keeps its thread's summary.
+/// Fails on `messages_client_msg_id_unique` when the author already sent that client id.
 pub async fn insert(tx: &mut PgConnection, new: &NewMessage<'_>) -> Result<Message, sqlx::Error> {
     let seq = channels::next_seq(&mut *tx, new.channel).await?;
     let id = MessageId::generate();
+    let (author, webhook, display_name, avatar_url) = match new.writer {
+        Writer::User(user) => (Some(user), None, None, None),
+        Writer::Webhook { id, display_name, avatar_url } => (None, Some(id), display_name, avatar_url),
+    };
     sqlx::query(
-        "INSERT INTO messages (id, channel_id, channel_seq, author_id, parent_id, body_md, client_msg_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO messages
+             (id, channel_id, channel_seq, author_id, webhook_id, display_name, avatar_url, parent_id, body_md, client_msg_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(id)
     .bind(new.channel)
     .bind(seq)
-    .bind(new.author)
+    .bind(author)
+    .bind(webhook)
+    .bind(display_name)
+    .bind(avatar_url)
     .bind(new.parent)
     .bind(new.body.as_str())
     .bind(new.client_msg_id.map(ClientMsgId::as_str))
@@ -169,7 +199,7 @@ pub async fn set_pin(tx: &mut PgConnection, id: MessageId, by: Option<UserId>) -
 /// The pinned messages of a channel, most recently pinned first.
 pub async fn pinned(db: impl PgExecutor<'_>, channel: ChannelId) -> Result<Vec<Message>, sqlx::Error> {
     let rows: Vec<MessageRow> = sqlx::query_as(&format!(
-        "SELECT {SELECT} FROM messages m LEFT JOIN users u ON u.id = m.author_id
+        "SELECT {SELECT} {FROM}
          WHERE m.channel_id = $1 AND m.pinned_at IS NOT NULL AND m.deleted_at IS NULL ORDER BY m.pinned_at DESC LIMIT 200"
     ))
     .bind(channel)
@@ -253,12 +283,8 @@ pub async fn attach_reactions(
 }
 
 pub async fn get(db: impl PgExecutor<'_>, id: MessageId) -> Result<Option<Message>, sqlx::Error> {
-    let row: Option<MessageRow> = sqlx::query_as(&format!(
-        "SELECT {SELECT} FROM messages m LEFT JOIN users u ON u.id = m.author_id WHERE m.id = $1"
-    ))
-    .bind(id)
-    .fetch_optional(db)
-    .await?;
+    let row: Option<MessageRow> =
+        sqlx::query_as(&format!("SELECT {SELECT} {FROM} WHERE m.id = $1")).bind(id).fetch_optional(db).await?;
     Ok(row.map(Message::from))
 }
 
@@ -268,13 +294,12 @@ pub async fn find_by_client_msg_id(
     author: UserId,
     client_msg_id: &ClientMsgId,
 ) -> Result<Option<Message>, sqlx::Error> {
-    let row: Option<MessageRow> = sqlx::query_as(&format!(
-        "SELECT {SELECT} FROM messages m LEFT JOIN users u ON u.id = m.author_id WHERE m.author_id = $1 AND m.client_msg_id = $2"
-    ))
-    .bind(author)
-    .bind(client_msg_id.as_str())
-    .fetch_optional(db)
-    .await?;
+    let row: Option<MessageRow> =
+        sqlx::query_as(&format!("SELECT {SELECT} {FROM} WHERE m.author_id = $1 AND m.client_msg_id = $2"))
+            .bind(author)
+            .bind(client_msg_id.as_str())
+            .fetch_optional(db)
+            .await?;
     Ok(row.map(Message::from))
 }
 
@@ -316,6 +341,7 @@ async fn side(
         .expr(Expr::cust(SELECT))
         .from_as(Alias::new("messages"), m.clone())
         .join_as(JoinType::LeftJoin, Alias::new("users"), Alias::new("u"), Expr::cust("u.id = m.author_id"))
+        .join_as(JoinType::LeftJoin, Alias::new("webhooks"), Alias::new("w"), Expr::cust("w.id = m.webhook_id"))
         .limit(u64::from(limit) + 1);
     match scope {
         Scope::Channel(channel) => {

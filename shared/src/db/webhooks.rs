@@ -1,14 +1,14 @@
-//! The `webhooks` table (incoming webhooks bound to one channel) and their posts: a
-//! webhook message has `webhook_id` set, no author, and the display name and avatar it was
-//! posted under; `webhook_deliveries` remembers each `Idempotency-Key`.
+//! The `webhooks` table (incoming webhooks bound to one channel) and their deliveries: a
+//! webhook message (inserted by `messages::insert`) has `webhook_id` set, no author, and
+//! the display overrides it was posted under; `webhook_deliveries` remembers each
+//! `Idempotency-Key`.
 
 use sqlx::{PgConnection, PgExecutor, PgPool};
 use time::OffsetDateTime;
 
 use crate::api::wire::{Message, WebhookInfo};
-use crate::db::{channels, messages};
+use crate::db::messages;
 use crate::domain::ids::{ChannelId, CommunityId, MessageId, UserId, WebhookId};
-use crate::domain::names::MessageBody;
 
 /// A webhook as stored.
 #[derive(Clone, Debug, sqlx::FromRow)]
@@ -76,12 +76,23 @@ pub async fn get(db: impl PgExecutor<'_>, id: WebhookId) -> Result<Option<Webhoo
     sqlx::query_as(&format!("SELECT {COLUMNS} FROM webhooks WHERE id = $1")).bind(id).fetch_optional(db).await
 }
 
-/// The live webhooks of `community`, newest first.
-pub async fn list(db: impl PgExecutor<'_>, community: CommunityId) -> Result<Vec<Webhook>, sqlx::Error> {
+/// The live webhooks of `community` that post into channels `viewer` can read (public
+/// ones, and private ones `viewer` is in), newest first: a list never names a channel its
+/// reader cannot see.
+pub async fn list_visible(
+    db: impl PgExecutor<'_>,
+    community: CommunityId,
+    viewer: UserId,
+) -> Result<Vec<Webhook>, sqlx::Error> {
     sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM webhooks WHERE community_id = $1 AND revoked_at IS NULL ORDER BY id DESC"
+        "SELECT {COLUMNS} FROM webhooks
+         WHERE community_id = $1 AND revoked_at IS NULL AND EXISTS (
+             SELECT 1 FROM channels c WHERE c.id = webhooks.channel_id AND (c.kind = 'public'
+                 OR EXISTS (SELECT 1 FROM channel_members cm WHERE cm.channel_id = c.id AND cm.user_id = $2)))
+         ORDER BY id DESC"
     ))
     .bind(community)
+    .bind(viewer)
     .fetch_all(db)
     .await
 }
@@ -95,38 +106,10 @@ pub async fn revoke(db: impl PgExecutor<'_>, id: WebhookId) -> Result<bool, sqlx
     Ok(updated.rows_affected() == 1)
 }
 
-/// A post to insert: the body and the name and avatar it appears under (the webhook's own
-/// unless the payload overrode them).
-#[derive(Debug)]
-pub struct WebhookPost<'a> {
-    pub webhook: &'a Webhook,
-    pub body: &'a MessageBody,
-    pub display_name: &'a str,
-    pub avatar_url: Option<&'a str>,
-}
-
-/// Inserts a webhook's message with the channel's next sequence, and marks the webhook used.
-pub async fn insert_message(tx: &mut PgConnection, post: &WebhookPost<'_>) -> Result<Message, sqlx::Error> {
-    let seq = channels::next_seq(&mut *tx, post.webhook.channel_id).await?;
-    let id = MessageId::generate();
-    sqlx::query(
-        "INSERT INTO messages (id, channel_id, channel_seq, webhook_id, display_name, avatar_url, body_md)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind(id)
-    .bind(post.webhook.channel_id)
-    .bind(seq)
-    .bind(post.webhook.id)
-    .bind(post.display_name)
-    .bind(post.avatar_url)
-    .bind(post.body.as_str())
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query("UPDATE webhooks SET last_used_at = now() WHERE id = $1")
-        .bind(post.webhook.id)
-        .execute(&mut *tx)
-        .await?;
-    messages::get(&mut *tx, id).await?.ok_or(sqlx::Error::RowNotFound)
+/// Marks a webhook used, in the transaction of its post.
+pub async fn touch(tx: &mut PgConnection, id: WebhookId) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE webhooks SET last_used_at = now() WHERE id = $1").bind(id).execute(tx).await?;
+    Ok(())
 }
 
 /// Remembers that `key` created `message`. False if the key was already taken (a

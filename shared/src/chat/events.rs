@@ -1,19 +1,21 @@
-//! Recording a write's event in the outbox, on the subject its audience listens to.
+//! Recording a write's event in the outbox, inside the write's transaction, on the subject
+//! its audience listens to.
 
-use ajet_shared::api::wire::Channel;
-use ajet_shared::db;
-use ajet_shared::domain::ids::{CommunityId, UserId};
-use ajet_shared::events::{Event, EventPayload, subject};
 use sqlx::PgConnection;
 
-/// Records `payload` about `channel` inside the caller's transaction.
+use crate::api::wire::Channel;
+use crate::db;
+use crate::domain::ids::{CommunityId, UserId};
+use crate::events::{Event, EventPayload, subject};
+
+/// Records `payload` about `channel`; `actor` is `None` for a webhook's write.
 pub async fn in_channel(
     tx: &mut PgConnection,
     channel: &Channel,
-    actor: UserId,
+    actor: Option<UserId>,
     payload: EventPayload,
 ) -> Result<(), sqlx::Error> {
-    let event = Event::new(payload, channel.community_id, Some(channel.id), Some(actor));
+    let event = Event::new(payload, channel.community_id, Some(channel.id), actor);
     db::outbox::enqueue(tx, &subject::for_channel(channel), &event).await
 }
 

@@ -1,0 +1,144 @@
+//! Why a write (or a permission check) was refused, as one enum, and the one place it
+//! becomes an HTTP error: the same condition answers the same status, code and message
+//! wherever it arises (api routes and the gateway's webhook ingress alike).
+
+use crate::api::ErrorCode;
+use http::StatusCode;
+
+use crate::api::ApiError;
+
+/// A refused or failed chat operation. The message is the human sentence clients see.
+#[derive(Debug, thiserror::Error)]
+pub enum ChatError {
+    #[error("there is no such community")]
+    CommunityNotFound,
+    #[error("you are not a member of this community")]
+    NotCommunityMember,
+    #[error("there is no such channel, or you cannot see it")]
+    ChannelNotFound,
+    #[error("there is no such message, or you cannot see it")]
+    MessageNotFound,
+    #[error("join the channel first")]
+    NotChannelMember,
+    #[error("this channel is archived; nothing can change in it")]
+    ChannelArchived,
+    #[error("only the community's admins and owner may do this")]
+    AdminOnly,
+    #[error("only the author may edit a message")]
+    NotAuthor,
+    #[error("only the author or an admin may delete a message")]
+    NotAuthorOrAdmin,
+    #[error("this message was deleted; it can no longer change")]
+    MessageDeleted,
+    #[error("parent_id: threads are one level deep; reply to the thread's root")]
+    NestedThread,
+    #[error("parent_id: not a message of this channel")]
+    InvalidParent,
+    #[error("client_msg_id: this id was already used for a different message")]
+    ClientMsgIdReused,
+    #[error("this channel can only be joined by invitation")]
+    InviteOnly,
+    #[error("DM membership is fixed: DMs cannot be left and take no members")]
+    DmMembershipFixed,
+    #[error("DMs have no name, topic or archive")]
+    NotCommunityChannel,
+    #[error("only private channels take members this way; public ones are joined")]
+    NotPrivate,
+    #[error("user_id: that user is not a member of this community")]
+    TargetNotCommunityMember,
+    #[error("user_id: no such user")]
+    UnknownUser,
+    #[error("user_ids: some of these users do not exist")]
+    UnknownUsers,
+    #[error("that user is not in this channel")]
+    TargetNotChannelMember,
+    #[error("the owner cannot be removed by an admin")]
+    OwnerProtected,
+    #[error("name: #{0} already exists in this community")]
+    ChannelNameTaken(String),
+    #[error("this account no longer exists")]
+    AccountGone,
+    #[error("slug: `{0}` is already taken; choose another")]
+    SlugTaken(String),
+    #[error("you are banned from this community")]
+    Banned,
+    #[error("this invite does not exist, has expired or is used up")]
+    InviteInvalid,
+    #[error("message_id: the read cursor follows the channel, not a thread reply")]
+    ReadCursorOnReply,
+    #[error("message_id: not a message of this channel")]
+    MessageNotInChannel,
+    #[error("there is no such webhook")]
+    WebhookNotFound,
+    #[error("channel_id: webhooks post into channels, not DMs")]
+    WebhookIntoDm,
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    /// A state the schema should make impossible; logged, answered opaquely.
+    #[error("inconsistent state: {0}")]
+    Inconsistent(&'static str),
+}
+
+impl ChatError {
+    /// The status and `snake_case` code answered for it (`Database` has its own mapping).
+    fn status_and_code(&self) -> (StatusCode, ErrorCode) {
+        match self {
+            Self::CommunityNotFound => (StatusCode::NOT_FOUND, ErrorCode::CommunityNotFound),
+            Self::NotCommunityMember => (StatusCode::FORBIDDEN, ErrorCode::NotACommunityMember),
+            Self::ChannelNotFound => (StatusCode::NOT_FOUND, ErrorCode::ChannelNotFound),
+            Self::MessageNotFound => (StatusCode::NOT_FOUND, ErrorCode::MessageNotFound),
+            Self::NotChannelMember => (StatusCode::FORBIDDEN, ErrorCode::NotAChannelMember),
+            Self::ChannelArchived => (StatusCode::CONFLICT, ErrorCode::ChannelArchived),
+            Self::AdminOnly => (StatusCode::FORBIDDEN, ErrorCode::AdminOnly),
+            Self::NotAuthor | Self::NotAuthorOrAdmin => (StatusCode::FORBIDDEN, ErrorCode::NotAuthor),
+            Self::MessageDeleted => (StatusCode::CONFLICT, ErrorCode::MessageDeleted),
+            Self::NestedThread => (StatusCode::BAD_REQUEST, ErrorCode::NestedThread),
+            Self::InvalidParent => (StatusCode::BAD_REQUEST, ErrorCode::InvalidParent),
+            Self::ClientMsgIdReused => (StatusCode::CONFLICT, ErrorCode::ClientMsgIdReused),
+            Self::InviteOnly => (StatusCode::FORBIDDEN, ErrorCode::InviteOnly),
+            Self::DmMembershipFixed => (StatusCode::CONFLICT, ErrorCode::CannotLeaveDm),
+            Self::NotCommunityChannel | Self::WebhookIntoDm => {
+                (StatusCode::BAD_REQUEST, ErrorCode::NotACommunityChannel)
+            }
+            Self::NotPrivate => (StatusCode::BAD_REQUEST, ErrorCode::NotPrivate),
+            Self::TargetNotCommunityMember => (StatusCode::BAD_REQUEST, ErrorCode::NotACommunityMember),
+            Self::UnknownUser | Self::UnknownUsers => (StatusCode::BAD_REQUEST, ErrorCode::UnknownUser),
+            Self::TargetNotChannelMember => (StatusCode::NOT_FOUND, ErrorCode::NotAChannelMember),
+            Self::OwnerProtected => (StatusCode::FORBIDDEN, ErrorCode::OwnerProtected),
+            Self::ChannelNameTaken(_) => (StatusCode::CONFLICT, ErrorCode::ChannelNameTaken),
+            Self::AccountGone => (StatusCode::UNAUTHORIZED, ErrorCode::Unauthenticated),
+            Self::SlugTaken(_) => (StatusCode::CONFLICT, ErrorCode::SlugTaken),
+            Self::Banned => (StatusCode::FORBIDDEN, ErrorCode::Banned),
+            Self::InviteInvalid => (StatusCode::NOT_FOUND, ErrorCode::InviteInvalid),
+            Self::ReadCursorOnReply | Self::MessageNotInChannel => (StatusCode::BAD_REQUEST, ErrorCode::InvalidMessage),
+            Self::WebhookNotFound => (StatusCode::NOT_FOUND, ErrorCode::WebhookNotFound),
+            Self::Database(_) | Self::Inconsistent(_) => (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::InternalError),
+        }
+    }
+}
+
+impl From<ChatError> for ApiError {
+    fn from(err: ChatError) -> Self {
+        match err {
+            ChatError::Database(source) => return source.into(),
+            ChatError::Inconsistent(_) => return Self::internal(err),
+            _ => {}
+        }
+        let (status, code) = err.status_and_code();
+        Self::new(status, code, err.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refusal_keeps_its_status_code_and_sentence_as_an_api_error() {
+        let err = ApiError::from(ChatError::ChannelArchived);
+        assert_eq!((err.status, err.code), (StatusCode::CONFLICT, ErrorCode::ChannelArchived));
+        assert_eq!(err.message, "this channel is archived; nothing can change in it");
+        let err = ApiError::from(ChatError::Database(sqlx::Error::PoolTimedOut));
+        assert_eq!(err.status, StatusCode::SERVICE_UNAVAILABLE, "database errors keep their own mapping");
+    }
+}

@@ -1,0 +1,202 @@
+//! Posting (by a user or a webhook), editing and deleting messages. A post is idempotent:
+//! a user's by `client_msg_id`, a webhook's by its `Idempotency-Key`; a retry answers the
+//! original message and writes nothing.
+
+use sqlx::PgPool;
+
+use super::access::{channel_access, message_access};
+use super::{ChatError, Written, events, rules};
+use crate::api::wire::{Channel, Message, MessageDeleted, Role};
+use crate::db;
+use crate::db::messages::{NewMessage, Writer};
+use crate::db::webhooks::Webhook;
+use crate::domain::ids::{ChannelId, MessageId, UserId};
+use crate::domain::{ClientMsgId, MessageBody};
+use crate::events::{EventMessage, EventPayload};
+use crate::mentions;
+
+/// Who posts, with what only that kind of poster has.
+#[derive(Clone, Copy, Debug)]
+pub enum Poster<'a> {
+    /// A user, into a channel they are a member of, perhaps as a thread reply.
+    User { id: UserId, channel: ChannelId, parent: Option<MessageId>, client_msg_id: Option<&'a ClientMsgId> },
+    /// A webhook (its token already checked), into its own channel, under the payload's
+    /// display overrides if any (the message's bot marker stays the webhook's).
+    Webhook {
+        webhook: &'a Webhook,
+        username: Option<&'a str>,
+        icon_url: Option<&'a str>,
+        idempotency_key: Option<&'a str>,
+    },
+}
+
+/// A posted message, and whether it is a retry's original (nothing new was written).
+#[derive(Debug)]
+pub struct Posted {
+    pub message: Message,
+    pub replayed: bool,
+}
+
+/// Posts `body` as `poster`: the channel's rules, then one transaction holding the message
+/// with its channel sequence and thread summary, its mentions, its `message.created` event
+/// and (for a webhook with a key) its delivery record.
+pub async fn post_message(pool: &PgPool, poster: Poster<'_>, body: &MessageBody) -> Result<Written<Posted>, ChatError> {
+    let (channel, actor) = match poster {
+        Poster::User { id, channel, parent, .. } => {
+            let access = channel_access(pool, channel, id).await?;
+            rules::may_post(&access)?;
+            if let Some(parent) = parent {
+                check_parent(pool, channel, parent).await?;
+            }
+            (access.channel, Some(id))
+        }
+        Poster::Webhook { webhook, .. } => {
+            let channel = db::channels::get(pool, webhook.channel_id).await?.ok_or(ChatError::ChannelNotFound)?;
+            rules::may_post_by_webhook(webhook, &channel)?;
+            (channel, None)
+        }
+    };
+    if let Some(original) = original(pool, poster, body).await? {
+        return Ok(Written::without_events(original));
+    }
+    let (writer, parent, client_msg_id) = match poster {
+        Poster::User { id, parent, client_msg_id, .. } => (Writer::User(id), parent, client_msg_id),
+        Poster::Webhook { webhook, username, icon_url, .. } => {
+            (Writer::Webhook { id: webhook.id, display_name: username, avatar_url: icon_url }, None, None)
+        }
+    };
+    let new = NewMessage { channel: channel.id, writer, body, parent, client_msg_id };
+    let mut tx = pool.begin().await?;
+    // Checked again under the channel's row lock: an archive committed since the check
+    // above wins over this post.
+    let locked = db::channels::get_for_update(&mut tx, channel.id).await?.ok_or(ChatError::ChannelNotFound)?;
+    rules::channel_open(&locked)?;
+    let message = match db::messages::insert(&mut tx, &new).await {
+        Ok(message) => message,
+        Err(err) if db::violated_constraint(&err) == Some("messages_client_msg_id_unique") => {
+            // A concurrent retry won the race: answer as for any retry.
+            drop(tx);
+            return raced(pool, poster, body).await;
+        }
+        Err(err) => return Err(err.into()),
+    };
+    if let Poster::Webhook { webhook, idempotency_key, .. } = poster {
+        db::webhooks::touch(&mut tx, webhook.id).await?;
+        if let Some(key) = idempotency_key
+            && !db::webhooks::record_delivery(&mut tx, webhook.id, key, message.id).await?
+        {
+            drop(tx);
+            return raced(pool, poster, body).await;
+        }
+    }
+    db::mentions::record(&mut tx, message.id, channel.id, &mentions::parse(body.as_str())).await?;
+    let payload = EventPayload::MessageCreated(EventMessage::from(message.clone()));
+    events::in_channel(&mut tx, &channel, actor, payload).await?;
+    tx.commit().await?;
+    Ok(Written::with_events(Posted { message, replayed: false }))
+}
+
+/// A reply's parent must be a live top-level message of the same channel.
+async fn check_parent(pool: &PgPool, channel: ChannelId, parent: MessageId) -> Result<(), ChatError> {
+    match db::messages::get(pool, parent).await? {
+        Some(parent) if parent.channel_id == channel && parent.deleted_at.is_none() => {
+            if parent.parent_id.is_some() {
+                Err(ChatError::NestedThread)
+            } else {
+                Ok(())
+            }
+        }
+        _ => Err(ChatError::InvalidParent),
+    }
+}
+
+/// The message an earlier post with the same idempotency key created, if any. A user's
+/// `client_msg_id` reused for a different message is refused.
+async fn original(pool: &PgPool, poster: Poster<'_>, body: &MessageBody) -> Result<Option<Posted>, ChatError> {
+    let original = match poster {
+        Poster::User { id, channel, parent, client_msg_id: Some(key) } => {
+            match db::messages::find_by_client_msg_id(pool, id, key).await? {
+                Some(original)
+                    if original.body_md == body.as_str()
+                        && original.channel_id == channel
+                        && original.parent_id == parent =>
+                {
+                    Some(original)
+                }
+                Some(_) => return Err(ChatError::ClientMsgIdReused),
+                None => None,
+            }
+        }
+        Poster::Webhook { webhook, idempotency_key: Some(key), .. } => {
+            db::webhooks::delivered(pool, webhook.id, key).await?
+        }
+        Poster::User { .. } | Poster::Webhook { .. } => None,
+    };
+    Ok(original.map(|message| Posted { message, replayed: true }))
+}
+
+/// The answer when a concurrent retry committed first.
+async fn raced(pool: &PgPool, poster: Poster<'_>, body: &MessageBody) -> Result<Written<Posted>, ChatError> {
+    let original = original(pool, poster, body)
+        .await?
+        .ok_or(ChatError::Inconsistent("an idempotency conflict without the original"))?;
+    Ok(Written::without_events(original))
+}
+
+/// Replaces the body of `user`'s own message `id` (a member, in an open channel), with
+/// its mentions, and broadcasts `message.updated`. Returns the message as `user` sees it.
+pub async fn edit_message(
+    pool: &PgPool,
+    user: UserId,
+    id: MessageId,
+    body: &MessageBody,
+) -> Result<Written<Message>, ChatError> {
+    let (message, access) = message_access(pool, id, user).await?;
+    if message.author.user_id != Some(user) {
+        return Err(ChatError::NotAuthor);
+    }
+    if message.deleted_at.is_some() {
+        return Err(ChatError::MessageDeleted);
+    }
+    rules::may_write(&access)?;
+    let mut tx = pool.begin().await?;
+    let mut updated = db::messages::update_body(&mut tx, id, body).await?;
+    db::mentions::replace(&mut tx, id, message.channel_id, &mentions::parse(body.as_str())).await?;
+    db::messages::attach_reactions(&mut *tx, std::slice::from_mut(&mut updated), user).await?;
+    let payload = EventPayload::MessageUpdated(EventMessage::from(updated.clone()));
+    events::in_channel(&mut tx, &access.channel, Some(user), payload).await?;
+    tx.commit().await?;
+    Ok(Written::with_events(updated))
+}
+
+/// Soft-deletes message `id`: by its author, or by an admin of its channel's community.
+/// Deleting a deleted message changes nothing.
+pub async fn delete_message(pool: &PgPool, user: UserId, id: MessageId) -> Result<Written<()>, ChatError> {
+    let (message, access) = message_access(pool, id, user).await?;
+    let is_author = message.author.user_id == Some(user);
+    if !is_author && !is_admin(pool, &access.channel, user).await? {
+        return Err(ChatError::NotAuthorOrAdmin);
+    }
+    if message.deleted_at.is_some() {
+        return Ok(Written::without_events(()));
+    }
+    rules::channel_open(&access.channel)?;
+    let mut tx = pool.begin().await?;
+    if !db::messages::soft_delete(&mut tx, &message).await? {
+        return Ok(Written::without_events(()));
+    }
+    let deleted = MessageDeleted { id, channel_id: message.channel_id, parent_id: message.parent_id };
+    events::in_channel(&mut tx, &access.channel, Some(user), EventPayload::MessageDeleted(deleted)).await?;
+    tx.commit().await?;
+    Ok(Written::with_events(()))
+}
+
+/// An owner or admin of the channel's community (DMs have none).
+async fn is_admin(pool: &PgPool, channel: &Channel, user: UserId) -> Result<bool, ChatError> {
+    Ok(match channel.community_id {
+        Some(community) => {
+            matches!(db::communities::role_of(pool, community, user).await?, Some(Role::Owner | Role::Admin))
+        }
+        None => false,
+    })
+}

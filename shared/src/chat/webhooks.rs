@@ -1,0 +1,88 @@
+//! Managing incoming webhooks under their channel's rules: a webhook is about its channel,
+//! so an admin who cannot read a private channel can neither create, see nor revoke its
+//! webhooks (it does not exist for them). Each change is audited in its transaction.
+//! Posting through a webhook is `messages::post_message` with `Poster::Webhook`.
+
+use sqlx::PgPool;
+
+use super::access::{channel_access, community_role, require_admin};
+use super::{ChatError, rules};
+use crate::db;
+use crate::db::audit::AuditEntry;
+use crate::db::webhooks::{NewWebhook, Webhook};
+use crate::domain::ids::{ChannelId, CommunityId, UserId, WebhookId};
+
+/// A webhook to create, with the SHA-256 of its token (the caller shows the token once).
+#[derive(Debug)]
+pub struct WebhookSpec<'a> {
+    pub channel: ChannelId,
+    pub name: &'a str,
+    pub avatar_url: Option<&'a str>,
+    pub token_hash: &'a [u8; 32],
+}
+
+/// `user`, an admin of the channel's community who can read the channel, creates a
+/// webhook posting into an open community channel.
+pub async fn create_webhook(pool: &PgPool, user: UserId, spec: &WebhookSpec<'_>) -> Result<Webhook, ChatError> {
+    // The channel's own visibility first: a private channel the caller is not in does
+    // not exist for them, admin or not.
+    let channel = channel_access(pool, spec.channel, user).await?.channel;
+    let community = channel.community_id.ok_or(ChatError::WebhookIntoDm)?;
+    require_admin(community_role(pool, community, user).await?)?;
+    rules::channel_open(&channel)?;
+    let mut tx = pool.begin().await?;
+    let new = NewWebhook {
+        community,
+        channel: channel.id,
+        name: spec.name,
+        avatar_url: spec.avatar_url,
+        token_hash: spec.token_hash,
+        created_by: Some(user),
+    };
+    let webhook = db::webhooks::insert(&mut *tx, &new).await?;
+    let entry = AuditEntry {
+        community_id: Some(community),
+        actor_id: Some(user),
+        action: "webhook.create",
+        target: Some(("webhook", webhook.id.as_uuid())),
+        details: serde_json::json!({"name": webhook.name, "channel_id": channel.id}),
+        ip: None,
+    };
+    db::audit::record(&mut *tx, &entry).await?;
+    tx.commit().await?;
+    Ok(webhook)
+}
+
+/// The live webhooks of `community` for `user`, an admin: only those of channels `user`
+/// can read, newest first.
+pub async fn list_webhooks(pool: &PgPool, user: UserId, community: CommunityId) -> Result<Vec<Webhook>, ChatError> {
+    require_admin(community_role(pool, community, user).await?)?;
+    Ok(db::webhooks::list_visible(pool, community, user).await?)
+}
+
+/// `user`, an admin who can read the webhook's channel, revokes webhook `id`; its
+/// messages stay, its token stops working.
+pub async fn revoke_webhook(pool: &PgPool, user: UserId, id: WebhookId) -> Result<(), ChatError> {
+    let webhook = db::webhooks::get(pool, id).await?.ok_or(ChatError::WebhookNotFound)?;
+    // A webhook of a channel the caller cannot see does not exist for them.
+    channel_access(pool, webhook.channel_id, user).await.map_err(|err| match err {
+        ChatError::ChannelNotFound => ChatError::WebhookNotFound,
+        _ => err,
+    })?;
+    require_admin(community_role(pool, webhook.community_id, user).await?)?;
+    let mut tx = pool.begin().await?;
+    if !db::webhooks::revoke(&mut *tx, id).await? {
+        return Err(ChatError::WebhookNotFound);
+    }
+    let entry = AuditEntry {
+        community_id: Some(webhook.community_id),
+        actor_id: Some(user),
+        action: "webhook.revoke",
+        target: Some(("webhook", id.as_uuid())),
+        details: serde_json::json!({"name": webhook.name}),
+        ip: None,
+    };
+    db::audit::record(&mut *tx, &entry).await?;
+    tx.commit().await?;
+    Ok(())
+}
