@@ -98,7 +98,7 @@ pub async fn dev_login(
     let cookie = session_cookie(&config, &token.plaintext)?;
     let mut response = if from_form {
         // Same-origin form post: the Strict cookie rides along on the redirect.
-        Redirect::to(&super::oauth::local_path(field("next").as_deref())).into_response()
+        Redirect::to(&super::oauth::local_path(field("next").as_deref(), &config.public_url)).into_response()
     } else {
         Json(LoginResponse { token: token.plaintext, user }).into_response()
     };

@@ -9,6 +9,7 @@ mod limits;
 mod oauth;
 mod protection;
 mod provider;
+mod redirects;
 mod routes;
 mod sessions;
 mod skeleton;
