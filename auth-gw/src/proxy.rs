@@ -10,8 +10,9 @@ use std::time::Duration;
 
 use ajet_shared::api::ApiError;
 use ajet_shared::auth::{
-    IDENTITY_HEADERS, Identity, SCOPES_HEADER, SESSION_COOKIE, TRACE_ID_HEADER, USER_ID_HEADER, bearer, hash_token,
+    IDENTITY_HEADERS, Identity, SCOPES_HEADER, TRACE_ID_HEADER, USER_ID_HEADER, bearer, hash_token, session_cookie_name,
 };
+use ajet_shared::config::Config;
 use ajet_shared::db;
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -50,22 +51,24 @@ fn strip_hop_by_hop(headers: &mut HeaderMap) {
     headers.remove(header::TRANSFER_ENCODING);
 }
 
-/// The session cookie's value, if the request carries one.
-fn session_cookie(headers: &HeaderMap) -> Option<&str> {
+/// The value of the session cookie named `name`, if the request carries one.
+fn session_cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
-        .find_map(|pair| pair.trim().strip_prefix(SESSION_COOKIE)?.strip_prefix('='))
+        .find_map(|pair| pair.trim().strip_prefix(name)?.strip_prefix('='))
 }
 
-/// The presented token and whether it came from the cookie (which needs CSRF checks).
-pub(crate) fn presented_token(headers: &HeaderMap) -> Option<(String, bool)> {
+/// The presented token and whether it came from the cookie (which needs CSRF checks). The
+/// cookie is read under this deployment's name (`__Host-ajet_session` with `cookie_secure`,
+/// else `ajet_session`).
+pub(crate) fn presented_token(config: &Config, headers: &HeaderMap) -> Option<(String, bool)> {
     if let Some(token) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(bearer) {
         return Some((token.to_owned(), false));
     }
-    session_cookie(headers).map(|token| (token.to_owned(), true))
+    session_cookie(headers, session_cookie_name(config.cookie_secure)).map(|token| (token.to_owned(), true))
 }
 
 /// Which service serves `path`.
@@ -137,7 +140,7 @@ async fn authenticate(
     headers: &HeaderMap,
     method: &Method,
 ) -> Result<(Identity, String), ApiError> {
-    let (token, from_cookie) = presented_token(headers)
+    let (token, from_cookie) = presented_token(&state.config, headers)
         .ok_or_else(|| ApiError::unauthorized("sign in first: send `Authorization: Bearer <token>` or log in"))?;
     if from_cookie && cross_site(method, headers, origin_of(&state.config.public_url)) {
         return Err(ApiError::forbidden("cross_site_request", "cross-site requests with a session cookie are refused"));
@@ -146,7 +149,7 @@ async fn authenticate(
     if let Some(identity) = state.auth_cache.get(&hash) {
         return Ok((identity, token));
     }
-    let identity = db::auth::require(&state.pool, &token, state.config.session_ttl()).await?;
+    let identity = db::auth::require(&state.pool, &token, state.config.session_lifetime()).await?;
     state.auth_cache.insert(hash, identity);
     Ok((identity, token))
 }
@@ -324,9 +327,11 @@ mod tests {
     fn the_session_cookie_is_found_among_others() {
         let mut headers = HeaderMap::new();
         headers.insert(header::COOKIE, HeaderValue::from_static("theme=dark; ajet_session=ajs_abc; other=1"));
-        assert_eq!(session_cookie(&headers), Some("ajs_abc"));
-        headers.insert(header::COOKIE, HeaderValue::from_static("ajet_sessionx=nope"));
-        assert_eq!(session_cookie(&headers), None);
+        assert_eq!(session_cookie(&headers, "ajet_session"), Some("ajs_abc"));
+        assert_eq!(session_cookie(&headers, "__Host-ajet_session"), None, "only the deployment's name counts");
+        headers.insert(header::COOKIE, HeaderValue::from_static("ajet_sessionx=nope; __Host-ajet_session=ajs_x"));
+        assert_eq!(session_cookie(&headers, "ajet_session"), None);
+        assert_eq!(session_cookie(&headers, "__Host-ajet_session"), Some("ajs_x"));
     }
 
     const OURS: &str = "https://chat.example";

@@ -398,7 +398,7 @@ async fn join_by_invite(
 }
 
 /// HTML-attribute escaping for the (already local) redirect path.
-fn escape_attribute(raw: &str) -> String {
+pub(crate) fn escape_attribute(raw: &str) -> String {
     raw.chars()
         .map(|c| match c {
             '&' => "&amp;".to_owned(),
