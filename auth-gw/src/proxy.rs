@@ -4,7 +4,8 @@
 //! the caller, strips identity headers arriving from outside and adds its own, forwards or
 //! creates `X-Trace-Id`, removes hop-by-hop headers, and answers JSON 502/504 when a
 //! service is down or slow to answer. Only the wait for response headers is bounded, never
-//! a streaming body.
+//! a streaming body. An event stream holds one of its user's `max_streams_per_user` slots
+//! until its body is dropped.
 
 use std::time::Duration;
 
@@ -22,6 +23,7 @@ use axum::response::{IntoResponse, Response};
 use crate::extract::ClientIp;
 use crate::rate_limit::BucketKey;
 use crate::state::GatewayState;
+use crate::streams::HeldBody;
 
 /// How long an upstream may take to start answering.
 const RESPONSE_HEADERS_TIMEOUT: Duration = Duration::from_secs(30);
@@ -69,6 +71,19 @@ pub(crate) fn presented_token(config: &Config, headers: &HeaderMap) -> Option<(S
         return Some((token.to_owned(), false));
     }
     session_cookie(headers, session_cookie_name(config.cookie_secure)).map(|token| (token.to_owned(), true))
+}
+
+/// Paths that answer an event stream whatever the `Accept` header says.
+const STREAM_PATHS: [&str; 1] = ["/tui/events"];
+
+/// Whether a request opens a long-lived event stream, which holds one of its user's
+/// stream slots: a known stream path, or any request asking for `text/event-stream`.
+fn opens_stream(path: &str, headers: &HeaderMap) -> bool {
+    STREAM_PATHS.contains(&path)
+        || headers
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|accept| accept.contains("text/event-stream"))
 }
 
 /// Which service serves `path`.
@@ -238,6 +253,18 @@ async fn forward_inner(state: &GatewayState, request: Request) -> Result<Respons
     if !decision.allowed {
         return Ok(decision.refusal());
     }
+    let stream_slot = if opens_stream(parts.uri.path(), &parts.headers) {
+        match state.streams.acquire(identity.user_id) {
+            Ok(slot) => Some(slot),
+            Err(err) => {
+                let mut response = err.into_response();
+                decision.annotate(response.headers_mut());
+                return Ok(response);
+            }
+        }
+    } else {
+        None
+    };
 
     let base = upstream_for(state, parts.uri.path());
     let path_and_query = parts.uri.path_and_query().map_or("/", |p| p.as_str());
@@ -303,7 +330,11 @@ async fn forward_inner(state: &GatewayState, request: Request) -> Result<Respons
         parts.headers.insert(TRACE_ID_HEADER, trace_id);
     }
     decision.annotate(&mut parts.headers);
-    Ok(Response::from_parts(parts, Body::new(body)))
+    let body = match stream_slot {
+        Some(slot) => Body::new(HeldBody::new(body, slot)),
+        None => Body::new(body),
+    };
+    Ok(Response::from_parts(parts, body))
 }
 
 #[cfg(test)]

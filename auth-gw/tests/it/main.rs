@@ -11,6 +11,7 @@ mod protection;
 mod provider;
 mod redirects;
 mod routes;
+mod secrets;
 mod sessions;
 mod skeleton;
 mod stack;
