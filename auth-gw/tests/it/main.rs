@@ -3,6 +3,7 @@
 
 mod access;
 mod api_tokens;
+mod caps;
 mod cli;
 mod gateway;
 mod limits;
