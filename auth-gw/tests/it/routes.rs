@@ -42,6 +42,7 @@ const ROUTES: &[(Service, &str, &str, Access)] = &[
     (Gateway, "GET", "/auth/{provider}/callback", Public),
     (Gateway, "GET", "/invite/{code}", Public),
     (Gateway, "GET", "/auth/cli", Public),
+    (Gateway, "POST", "/auth/cli", Public),
     (Gateway, "POST", "/auth/cli/exchange", Public),
     (Gateway, "POST", "/hook/{id}/{token}", Public),
     // api (api/src/routes.rs); through the gateway every one needs a session or token.
