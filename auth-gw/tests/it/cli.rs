@@ -91,6 +91,9 @@ async fn opening_the_cli_link_asks_first_and_issues_no_code() {
     stack.stop().await;
 }
 
+/// Extra request headers of a case.
+type Headers<'a> = Vec<(&'a str, &'a str)>;
+
 #[tokio::test]
 async fn a_confirmation_from_another_site_or_another_session_is_refused() {
     let stack = Stack::start().await;
@@ -98,7 +101,7 @@ async fn a_confirmation_from_another_site_or_another_session_is_refused() {
     let mallory = stack.gateway.dev_login("mallory").await.expect("mallory's browser");
     let token = confirm_token(&confirmation_page(&stack, &alice.token, 4567, "s1").await);
     let form = format!("port=4567&state=s1&confirm={token}");
-    let cases: [(&str, String, Vec<(&str, &str)>); 6] = [
+    let cases: [(&str, String, Headers); 6] = [
         ("cross-site", form.clone(), vec![("sec-fetch-site", "cross-site")]),
         ("another origin", form.clone(), vec![("sec-fetch-site", "same-site"), ("origin", "http://evil.example")]),
         ("no token", "port=4567&state=s1".to_owned(), vec![]),
