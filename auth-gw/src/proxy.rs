@@ -184,7 +184,7 @@ async fn record_burst(state: &GatewayState, client: ClientIp, path: &str, last_e
         action: "auth.failed_burst",
         target: None,
         details: serde_json::json!({
-            "path": path,
+            "path": ajet_shared::server::loggable_path(path),
             "last_error": last_error.code,
             "limit_per_minute": state.config.rate_limit_per_minute,
         }),
