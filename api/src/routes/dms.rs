@@ -6,7 +6,6 @@ use std::sync::Arc;
 use ajet_shared::api::wire::{Channel, ChannelKind, ChannelListItem, CreateDmRequest, Member, Page, PageInfo};
 use ajet_shared::config::Config;
 use ajet_shared::db::{self, PgPool};
-
 use ajet_shared::domain::ids::UserId;
 use ajet_shared::events::EventPayload;
 use ajet_shared::events::bus::NatsBus;
