@@ -66,7 +66,7 @@ where
         let config = Arc::<Config>::from_ref(state);
         // A refusal says why (`token_revoked`, `token_expired`), so a session manager can end
         // a revoked session's stream for good.
-        Ok(Self(db::auth::require(&pool, token, config.session_ttl()).await?))
+        Ok(Self(db::auth::require(&pool, token, config.session_lifetime()).await?))
     }
 }
 

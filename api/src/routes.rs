@@ -17,7 +17,7 @@ use utoipa::openapi::path::Operation;
 use utoipa::openapi::response::{Response, ResponseBuilder};
 use utoipa::openapi::schema::{ObjectBuilder, Ref, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::openapi::{ContentBuilder, Header};
+use utoipa::openapi::{ContentBuilder, Header, RefOr};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -135,6 +135,13 @@ fn add_common_responses_to(operation: &mut Operation) {
     common.push(("504", error_response("the api did not answer the gateway in time")));
     for (status, response) in common {
         operation.responses.responses.entry(status.to_owned()).or_insert_with(|| response.into());
+    }
+    // An annotation's own 429 (e.g. a per-user allowance) still says when to retry.
+    if let Some(RefOr::T(rate_limited)) = operation.responses.responses.get_mut("429") {
+        rate_limited
+            .headers
+            .entry("Retry-After".to_owned())
+            .or_insert_with(|| RefOr::T(Header::new(ObjectBuilder::new().schema_type(Type::Integer))));
     }
 }
 

@@ -10,6 +10,7 @@ mod rate_limit;
 mod routes;
 mod slack;
 mod state;
+mod streams;
 
 use std::sync::Arc;
 
@@ -48,7 +49,9 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Cancellation
                 let state = state.clone();
                 async move { state.upstream_healthy(&state.config.api_url).await }
             }
-        });
+        })
+        // The gateway's `/readyz` is public: at most one round of checks a second.
+        .cached_for(std::time::Duration::from_secs(1));
     let app = server::instrument(router(state).merge(server::ops_router(readiness)), "auth-gw");
     tracing::info!(address = %listener.local_addr()?, "auth-gw listening");
     server::serve(listener, app, shutdown).await?;

@@ -4,15 +4,17 @@
 //! the caller, strips identity headers arriving from outside and adds its own, forwards or
 //! creates `X-Trace-Id`, removes hop-by-hop headers, and answers JSON 502/504 when a
 //! service is down or slow to answer. Only the wait for response headers is bounded, never
-//! a streaming body.
+//! a streaming body. An event stream holds one of its user's `max_streams_per_user` slots
+//! until its body is dropped.
 
 use ajet_shared::api::ErrorCode;
 use std::time::Duration;
 
 use ajet_shared::api::ApiError;
 use ajet_shared::auth::{
-    IDENTITY_HEADERS, Identity, SCOPES_HEADER, SESSION_COOKIE, TRACE_ID_HEADER, USER_ID_HEADER, bearer, hash_token,
+    IDENTITY_HEADERS, Identity, SCOPES_HEADER, TRACE_ID_HEADER, USER_ID_HEADER, bearer, hash_token, session_cookie_name,
 };
+use ajet_shared::config::Config;
 use ajet_shared::db;
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -22,6 +24,7 @@ use axum::response::{IntoResponse, Response};
 use crate::extract::ClientIp;
 use crate::rate_limit::BucketKey;
 use crate::state::GatewayState;
+use crate::streams::HeldBody;
 
 /// How long an upstream may take to start answering.
 const RESPONSE_HEADERS_TIMEOUT: Duration = Duration::from_secs(30);
@@ -51,22 +54,37 @@ fn strip_hop_by_hop(headers: &mut HeaderMap) {
     headers.remove(header::TRANSFER_ENCODING);
 }
 
-/// The session cookie's value, if the request carries one.
-fn session_cookie(headers: &HeaderMap) -> Option<&str> {
+/// The value of the session cookie named `name`, if the request carries one.
+fn session_cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
-        .find_map(|pair| pair.trim().strip_prefix(SESSION_COOKIE)?.strip_prefix('='))
+        .find_map(|pair| pair.trim().strip_prefix(name)?.strip_prefix('='))
 }
 
-/// The presented token and whether it came from the cookie (which needs CSRF checks).
-pub(crate) fn presented_token(headers: &HeaderMap) -> Option<(String, bool)> {
+/// The presented token and whether it came from the cookie (which needs CSRF checks). The
+/// cookie is read under this deployment's name (`__Host-ajet_session` with `cookie_secure`,
+/// else `ajet_session`).
+pub(crate) fn presented_token(config: &Config, headers: &HeaderMap) -> Option<(String, bool)> {
     if let Some(token) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(bearer) {
         return Some((token.to_owned(), false));
     }
-    session_cookie(headers).map(|token| (token.to_owned(), true))
+    session_cookie(headers, session_cookie_name(config.cookie_secure)).map(|token| (token.to_owned(), true))
+}
+
+/// Paths that answer an event stream whatever the `Accept` header says.
+const STREAM_PATHS: [&str; 1] = ["/tui/events"];
+
+/// Whether a request opens a long-lived event stream, which holds one of its user's
+/// stream slots: a known stream path, or any request asking for `text/event-stream`.
+fn opens_stream(path: &str, headers: &HeaderMap) -> bool {
+    STREAM_PATHS.contains(&path)
+        || headers
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|accept| accept.contains("text/event-stream"))
 }
 
 /// Which service serves `path`.
@@ -138,7 +156,7 @@ async fn authenticate(
     headers: &HeaderMap,
     method: &Method,
 ) -> Result<(Identity, String), ApiError> {
-    let (token, from_cookie) = presented_token(headers)
+    let (token, from_cookie) = presented_token(&state.config, headers)
         .ok_or_else(|| ApiError::unauthorized("sign in first: send `Authorization: Bearer <token>` or log in"))?;
     if from_cookie && cross_site(method, headers, origin_of(&state.config.public_url)) {
         return Err(ApiError::forbidden(
@@ -150,7 +168,7 @@ async fn authenticate(
     if let Some(identity) = state.auth_cache.get(&hash) {
         return Ok((identity, token));
     }
-    let identity = db::auth::require(&state.pool, &token, state.config.session_ttl()).await?;
+    let identity = db::auth::require(&state.pool, &token, state.config.session_lifetime()).await?;
     state.auth_cache.insert(hash, identity);
     Ok((identity, token))
 }
@@ -170,7 +188,7 @@ async fn record_burst(state: &GatewayState, client: ClientIp, path: &str, last_e
         action: "auth.failed_burst",
         target: None,
         details: serde_json::json!({
-            "path": path,
+            "path": ajet_shared::server::loggable_path(path),
             "last_error": last_error.code,
             "limit_per_minute": state.config.rate_limit_per_minute,
         }),
@@ -239,6 +257,18 @@ async fn forward_inner(state: &GatewayState, request: Request) -> Result<Respons
     if !decision.allowed {
         return Ok(decision.refusal());
     }
+    let stream_slot = if opens_stream(parts.uri.path(), &parts.headers) {
+        match state.streams.acquire(identity.user_id) {
+            Ok(slot) => Some(slot),
+            Err(err) => {
+                let mut response = err.into_response();
+                decision.annotate(response.headers_mut());
+                return Ok(response);
+            }
+        }
+    } else {
+        None
+    };
 
     let base = upstream_for(state, parts.uri.path());
     let path_and_query = parts.uri.path_and_query().map_or("/", |p| p.as_str());
@@ -304,7 +334,11 @@ async fn forward_inner(state: &GatewayState, request: Request) -> Result<Respons
         parts.headers.insert(TRACE_ID_HEADER, trace_id);
     }
     decision.annotate(&mut parts.headers);
-    Ok(Response::from_parts(parts, Body::new(body)))
+    let body = match stream_slot {
+        Some(slot) => Body::new(HeldBody::new(body, slot)),
+        None => Body::new(body),
+    };
+    Ok(Response::from_parts(parts, body))
 }
 
 #[cfg(test)]
@@ -328,9 +362,11 @@ mod tests {
     fn the_session_cookie_is_found_among_others() {
         let mut headers = HeaderMap::new();
         headers.insert(header::COOKIE, HeaderValue::from_static("theme=dark; ajet_session=ajs_abc; other=1"));
-        assert_eq!(session_cookie(&headers), Some("ajs_abc"));
-        headers.insert(header::COOKIE, HeaderValue::from_static("ajet_sessionx=nope"));
-        assert_eq!(session_cookie(&headers), None);
+        assert_eq!(session_cookie(&headers, "ajet_session"), Some("ajs_abc"));
+        assert_eq!(session_cookie(&headers, "__Host-ajet_session"), None, "only the deployment's name counts");
+        headers.insert(header::COOKIE, HeaderValue::from_static("ajet_sessionx=nope; __Host-ajet_session=ajs_x"));
+        assert_eq!(session_cookie(&headers, "ajet_session"), None);
+        assert_eq!(session_cookie(&headers, "__Host-ajet_session"), Some("ajs_x"));
     }
 
     const OURS: &str = "https://chat.example";

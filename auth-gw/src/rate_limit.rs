@@ -16,8 +16,10 @@ use ajet_shared::domain::ids::WebhookId;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-/// Keys remembered at most per limiter; beyond, fully replenished keys are forgotten (they
-/// carry no information), and if every key is still busy the limiter starts over.
+/// Keys remembered at most per limiter. Beyond, fully replenished keys are forgotten (they
+/// carry no information); if that is not enough, the most idle tenth (the keys nearest to
+/// a whole allowance) goes too. The limiter never forgets every key at once, which would
+/// hand every busy client a fresh burst.
 const MAX_KEYS: usize = 100_000;
 
 /// Whose allowance a request draws on.
@@ -54,16 +56,20 @@ impl Decision {
         headers.insert("x-ratelimit-reset", HeaderValue::from(ceil_secs(self.reset)));
     }
 
-    /// The 429 answered for a refused request.
-    pub fn refusal(&self) -> Response {
+    /// The error of a refused request (429 `rate_limited` with `Retry-After`).
+    pub fn error(&self) -> ApiError {
         let retry_after = ceil_secs(self.retry_after).max(1);
-        let mut response = ApiError::new(
+        ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             ErrorCode::RateLimited,
             format!("too many requests; retry in {retry_after} s"),
         )
         .with_retry_after(retry_after)
-        .into_response();
+    }
+
+    /// The 429 answered for a refused request, with the allowance headers.
+    pub fn refusal(&self) -> Response {
+        let mut response = self.error().into_response();
         self.annotate(response.headers_mut());
         response
     }
@@ -75,13 +81,25 @@ pub struct RateLimiter {
     interval: Duration,
     /// Theoretical arrival time per key: when its allowance will be whole again.
     buckets: Mutex<HashMap<BucketKey, Instant>>,
+    max_keys: usize,
 }
 
 impl RateLimiter {
     /// `limit` requests per minute; a zero limit is treated as one.
     pub fn per_minute(limit: u32) -> Self {
         let limit = limit.max(1);
-        Self { limit, interval: Duration::from_secs(60) / limit, buckets: Mutex::new(HashMap::new()) }
+        Self {
+            limit,
+            interval: Duration::from_secs(60) / limit,
+            buckets: Mutex::new(HashMap::new()),
+            max_keys: MAX_KEYS,
+        }
+    }
+
+    #[cfg(test)]
+    fn with_max_keys(mut self, max_keys: usize) -> Self {
+        self.max_keys = max_keys;
+        self
     }
 
     /// The whole allowance, as time.
@@ -92,6 +110,27 @@ impl RateLimiter {
     /// Counts a request against `key`'s allowance, if it has room.
     pub fn check(&self, key: BucketKey) -> Decision {
         self.decide(key, Instant::now())
+    }
+
+    /// The refusal `key` would get now, or `None` if it has room, without counting a
+    /// request: for callers that charge only failures (a wrong webhook token) and must
+    /// refuse a spent client before doing any work.
+    pub fn spent(&self, key: BucketKey) -> Option<Decision> {
+        self.spent_at(key, Instant::now())
+    }
+
+    fn spent_at(&self, key: BucketKey, now: Instant) -> Option<Decision> {
+        let buckets = self.buckets.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let backlog = buckets.get(&key).map_or(Duration::ZERO, |tat| tat.saturating_duration_since(now));
+        let after = backlog + self.interval;
+        let window = self.window();
+        (after > window).then(|| Decision {
+            allowed: false,
+            limit: self.limit,
+            remaining: 0,
+            reset: backlog,
+            retry_after: after - window,
+        })
     }
 
     fn decide(&self, key: BucketKey, now: Instant) -> Decision {
@@ -110,11 +149,8 @@ impl RateLimiter {
                 retry_after: after - window,
             };
         }
-        if buckets.len() >= MAX_KEYS && !buckets.contains_key(&key) {
-            buckets.retain(|_, tat| *tat > now);
-            if buckets.len() >= MAX_KEYS {
-                buckets.clear();
-            }
+        if buckets.len() >= self.max_keys && !buckets.contains_key(&key) {
+            evict_idle(&mut buckets, now, self.max_keys);
         }
         buckets.insert(key, now + after);
         let remaining = (window - after).as_nanos() / self.interval.as_nanos().max(1);
@@ -126,6 +162,20 @@ impl RateLimiter {
             retry_after: Duration::ZERO,
         }
     }
+}
+
+/// Makes room in a full map: forgets replenished keys, then, if still full, the tenth (at
+/// least one) whose allowance will be whole soonest.
+fn evict_idle(buckets: &mut HashMap<BucketKey, Instant>, now: Instant, max_keys: usize) {
+    buckets.retain(|_, tat| *tat > now);
+    if buckets.len() < max_keys {
+        return;
+    }
+    let mut arrivals: Vec<Instant> = buckets.values().copied().collect();
+    let cut = (arrivals.len() / 10).max(1) - 1;
+    let (_, threshold, _) = arrivals.select_nth_unstable(cut);
+    let threshold = *threshold;
+    buckets.retain(|_, tat| *tat > threshold);
 }
 
 /// Remembers when a client's burst of failed authentications was last written to the
@@ -191,6 +241,38 @@ mod tests {
         assert!(limiter.decide(KEY, start).allowed);
         assert!(!limiter.decide(KEY, start).allowed);
         assert!(limiter.decide(BucketKey::Token([7; 32]), start).allowed);
+    }
+
+    fn ip(n: u8) -> BucketKey {
+        BucketKey::Ip(IpAddr::V4(std::net::Ipv4Addr::new(10, 0, 0, n)))
+    }
+
+    #[test]
+    fn a_full_limiter_forgets_its_most_idle_keys_not_every_busy_one() {
+        let limiter = RateLimiter::per_minute(1).with_max_keys(4);
+        let start = Instant::now();
+        for n in 0..4 {
+            assert!(limiter.decide(ip(n), start + Duration::from_secs(u64::from(n))).allowed);
+        }
+        let later = start + Duration::from_secs(5);
+        assert!(limiter.decide(ip(9), later).allowed, "a new key finds room");
+        for n in 1..4 {
+            assert!(!limiter.decide(ip(n), later).allowed, "busy key {n} keeps its spent allowance");
+        }
+        assert!(limiter.decide(ip(0), later).allowed, "the most idle key was forgotten");
+    }
+
+    #[test]
+    fn spent_peeks_without_counting() {
+        let limiter = RateLimiter::per_minute(2);
+        let start = Instant::now();
+        assert!(limiter.spent_at(KEY, start).is_none());
+        assert!(limiter.spent_at(KEY, start).is_none(), "peeking costs nothing");
+        limiter.decide(KEY, start);
+        limiter.decide(KEY, start);
+        let refused = limiter.spent_at(KEY, start).expect("spent");
+        assert!(!refused.allowed);
+        assert_eq!(refused.retry_after, Duration::from_secs(30));
     }
 
     #[test]

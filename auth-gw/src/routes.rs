@@ -25,7 +25,7 @@ pub fn router(state: &GatewayState) -> Router<GatewayState> {
         .route("/auth/{provider}/start", get(oauth::start))
         .route("/auth/{provider}/callback", get(oauth::callback))
         .route("/invite/{code}", get(oauth::open_invite))
-        .route("/auth/cli", get(cli::start_cli_login))
+        .route("/auth/cli", get(cli::start_cli_login).post(cli::confirm_cli_login))
         .route("/auth/cli/exchange", post(cli::exchange_cli_code))
         .route_layer(middleware::from_fn_with_state(state.clone(), limit_logins))
         .route("/hook/{id}/{token}", post(webhook::receive_webhook))

@@ -17,6 +17,7 @@ use hyper_util::rt::TokioExecutor;
 
 use crate::oauth::Providers;
 use crate::rate_limit::{BurstLog, RateLimiter};
+use crate::streams::StreamSlots;
 
 /// The configured cookie key, or a random one for this process (validated config holds at
 /// least 64 bytes; anything shorter is not used).
@@ -53,6 +54,8 @@ pub struct GatewayState {
     pub upstream: UpstreamClient,
     pub auth_cache: Arc<AuthCache>,
     pub limits: Arc<Limits>,
+    /// Open event streams per user.
+    pub streams: Arc<StreamSlots>,
     pub providers: Arc<Providers>,
     /// Encrypts the login-attempt cookie.
     pub cookie_key: Key,
@@ -74,7 +77,8 @@ impl GatewayState {
         });
         let providers = Arc::new(Providers::new(config.oauth_providers.clone(), &config.public_url)?);
         let cookie_key = cookie_key(config.cookie_key.as_ref());
-        Ok(Self { pool, config, upstream, auth_cache, limits, providers, cookie_key })
+        let streams = Arc::new(StreamSlots::new(config.max_streams_per_user));
+        Ok(Self { pool, config, upstream, auth_cache, limits, streams, providers, cookie_key })
     }
 
     /// True when `base_url/healthz` answers 200.

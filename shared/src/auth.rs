@@ -15,8 +15,21 @@ use crate::domain::ids::{ApiTokenId, SessionId, UserId};
 pub const SESSION_PREFIX: &str = "ajs_";
 /// Prefix of a long-lived API token.
 pub const API_TOKEN_PREFIX: &str = "ajt_";
-/// Name of the browser session cookie.
+/// Name of the browser session cookie over plain-http development (`cookie_secure` off).
 pub const SESSION_COOKIE: &str = "ajet_session";
+/// Name of the browser session cookie where `cookie_secure` is on: the `__Host-` prefix
+/// makes browsers accept it only with `Secure`, `Path=/` and no `Domain`, so a sibling
+/// subdomain cannot plant or shadow it.
+pub const SECURE_SESSION_COOKIE: &str = "__Host-ajet_session";
+
+/// The session cookie's name for a deployment: `__Host-ajet_session` where cookies are
+/// `Secure`, else `ajet_session` (browsers refuse `__Host-` cookies without `Secure`).
+/// Only this name is read: on https a prefix-less cookie may have been planted by another
+/// subdomain.
+#[must_use]
+pub fn session_cookie_name(cookie_secure: bool) -> &'static str {
+    if cookie_secure { SECURE_SESSION_COOKIE } else { SESSION_COOKIE }
+}
 
 /// The internal headers by which the gateway tells upstream services who is calling. Any
 /// copy arriving from outside is stripped by the gateway.

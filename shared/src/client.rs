@@ -65,12 +65,21 @@ pub fn install_crypto_provider() {
 }
 
 /// A client of one ajet-chat deployment (normally the gateway's URL), optionally
-/// authenticated with a session or API token.
-#[derive(Clone, Debug)]
+/// authenticated with a session or API token. Its `Debug` never shows the token.
+#[derive(Clone)]
 pub struct ApiClient {
     http: reqwest::Client,
     base_url: String,
     token: Option<String>,
+}
+
+impl std::fmt::Debug for ApiClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiClient")
+            .field("base_url", &self.base_url)
+            .field("token", &self.token.as_ref().map(|_| "[redacted]"))
+            .finish_non_exhaustive()
+    }
 }
 
 impl ApiClient {
@@ -200,5 +209,19 @@ impl ApiClient {
             }),
         });
         Ok(events.boxed())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_never_shows_the_token() {
+        let token = "ajs_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+        let client = ApiClient::new("http://chat.example").expect("client").with_token(token);
+        let shown = format!("{client:?} {client:#?}");
+        assert!(!shown.contains(token), "{shown}");
+        assert!(shown.contains("[redacted]") && shown.contains("http://chat.example"), "{shown}");
     }
 }

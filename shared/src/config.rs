@@ -130,7 +130,20 @@ pub struct Config {
     pub public_url: String,
     /// `Secure` on the session cookie; only plain-http development turns it off.
     pub cookie_secure: bool,
+    /// A session unused this long ends (each use moves the expiry forward).
     pub session_ttl_days: u32,
+    /// A session ends this long after its login however much it is used.
+    pub session_max_age_days: u32,
+    /// Active (unrevoked, unexpired) API tokens a user may hold at once (409 beyond).
+    pub max_api_tokens_per_user: u32,
+    /// Open (unrevoked, unexpired, not used up) invites a community may have at once (409
+    /// beyond).
+    pub max_open_invites_per_community: u32,
+    /// Event streams (`/tui/*` streams through the gateway) one user may hold open at once
+    /// (429 `too_many_streams` beyond).
+    pub max_streams_per_user: u32,
+    /// Group DMs (more than two people) one user may create per hour (429 beyond).
+    pub group_dms_per_hour: u32,
     /// How long the gateway may trust a token it validated, in seconds (0 disables the
     /// cache). This bounds how long a token revoked through another instance keeps working
     /// there, so it is at most 4.
@@ -199,6 +212,11 @@ impl Default for Config {
             public_url: "http://localhost:8080".into(),
             cookie_secure: true,
             session_ttl_days: 30,
+            session_max_age_days: 90,
+            max_api_tokens_per_user: 100,
+            max_open_invites_per_community: 100,
+            max_streams_per_user: 20,
+            group_dms_per_hour: 20,
             auth_cache_secs: 2,
             auth_cache_capacity: 10_000,
             sse_auth_recheck_secs: 3,
@@ -219,6 +237,14 @@ impl Default for Config {
             log_format: LogFormat::Pretty,
         }
     }
+}
+
+/// A session's two limits: it ends when unused for `rolling`, and `absolute` after its
+/// login whatever happens.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SessionLifetime {
+    pub rolling: Duration,
+    pub absolute: Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -277,6 +303,11 @@ impl Config {
         };
         positive("database_max_connections", self.database_max_connections.into())?;
         positive("session_ttl_days", self.session_ttl_days.into())?;
+        positive("session_max_age_days", self.session_max_age_days.into())?;
+        positive("max_api_tokens_per_user", self.max_api_tokens_per_user.into())?;
+        positive("max_open_invites_per_community", self.max_open_invites_per_community.into())?;
+        positive("max_streams_per_user", self.max_streams_per_user.into())?;
+        positive("group_dms_per_hour", self.group_dms_per_hour.into())?;
         positive("message_max_chars", self.message_max_chars as u64)?;
         positive("sse_auth_recheck_secs", self.sse_auth_recheck_secs)?;
         positive("rate_limit_per_minute", self.rate_limit_per_minute.into())?;
@@ -379,6 +410,15 @@ impl Config {
 
     pub fn session_ttl(&self) -> Duration {
         Duration::from_secs(u64::from(self.session_ttl_days) * 24 * 3600)
+    }
+
+    /// How long a session lives: rolling with use, and absolutely from its login.
+    #[must_use]
+    pub fn session_lifetime(&self) -> SessionLifetime {
+        SessionLifetime {
+            rolling: self.session_ttl(),
+            absolute: Duration::from_secs(u64::from(self.session_max_age_days) * 24 * 3600),
+        }
     }
 
     #[must_use]

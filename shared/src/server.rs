@@ -49,10 +49,20 @@ pub fn metrics_handle() -> PrometheusHandle {
 
 type CheckFn = dyn Fn() -> Pin<Box<dyn Future<Output = bool> + Send>> + Send + Sync;
 
+type Outcome = (bool, serde_json::Map<String, serde_json::Value>);
+
 /// The dependency checks behind `/readyz`.
 #[derive(Clone, Default)]
 pub struct Readiness {
     checks: Vec<(&'static str, Arc<CheckFn>)>,
+    cache: Option<Arc<ReadinessCache>>,
+}
+
+/// The last outcome and when it was taken. The lock is held while the checks run, so
+/// concurrent callers wait for one run instead of starting their own.
+struct ReadinessCache {
+    ttl: std::time::Duration,
+    last: tokio::sync::Mutex<Option<(Instant, Outcome)>>,
 }
 
 impl Readiness {
@@ -72,7 +82,28 @@ impl Readiness {
         self
     }
 
-    async fn run(&self) -> (bool, serde_json::Map<String, serde_json::Value>) {
+    /// Answers from the last outcome for `ttl` after taking it, so that a public `/readyz`
+    /// is not a way to make the service query its dependencies at will.
+    #[must_use]
+    pub fn cached_for(mut self, ttl: std::time::Duration) -> Self {
+        self.cache = Some(Arc::new(ReadinessCache { ttl, last: tokio::sync::Mutex::new(None) }));
+        self
+    }
+
+    async fn outcome(&self) -> Outcome {
+        let Some(cache) = &self.cache else { return self.run().await };
+        let mut last = cache.last.lock().await;
+        if let Some((at, outcome)) = last.as_ref()
+            && at.elapsed() < cache.ttl
+        {
+            return outcome.clone();
+        }
+        let outcome = self.run().await;
+        *last = Some((Instant::now(), outcome.clone()));
+        outcome
+    }
+
+    async fn run(&self) -> Outcome {
         let results = futures::future::join_all(self.checks.iter().map(|(name, check)| async move {
             let ok = tokio::time::timeout(std::time::Duration::from_secs(2), check()).await.unwrap_or(false);
             (*name, ok)
@@ -89,7 +120,7 @@ async fn healthz() -> impl IntoResponse {
 }
 
 async fn readyz(State(readiness): State<Readiness>) -> Response {
-    let (ok, checks) = readiness.run().await;
+    let (ok, checks) = readiness.outcome().await;
     let status = if ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     (status, Json(serde_json::json!({"status": if ok { "ready" } else { "unready" }, "checks": checks})))
         .into_response()
@@ -124,13 +155,25 @@ async fn record_metrics(service: &'static str, request: Request, next: Next) -> 
     response
 }
 
+/// `path` as it may be logged: an incoming webhook's token (`/hook/{id}/{token}`) is a
+/// secret in the URL, so everything after the id becomes `[redacted]`.
+#[must_use]
+pub fn loggable_path(path: &str) -> std::borrow::Cow<'_, str> {
+    let Some(rest) = path.strip_prefix("/hook/") else { return path.into() };
+    match rest.split_once('/') {
+        Some((id, _secret)) => format!("/hook/{id}/[redacted]").into(),
+        None => path.into(),
+    }
+}
+
 /// Wraps a service's router with request metrics and a tracing span carrying the trace id.
 pub fn instrument(router: Router, service: &'static str) -> Router {
     metrics_handle();
     router.layer(middleware::from_fn(move |request, next| record_metrics(service, request, next))).layer(
         TraceLayer::new_for_http().make_span_with(move |request: &Request| {
             let trace_id = request.headers().get(TRACE_ID_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("-");
-            tracing::info_span!("request", service, method = %request.method(), path = %request.uri().path(), trace_id)
+            let path = loggable_path(request.uri().path());
+            tracing::info_span!("request", service, method = %request.method(), path = %path, trace_id)
         }),
     )
 }
@@ -172,4 +215,17 @@ pub fn shutdown_on_signal() -> CancellationToken {
         trigger.cancel();
     });
     token
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn webhook_tokens_are_redacted_from_logged_paths() {
+        assert_eq!(loggable_path("/hook/0195-id/whk_secret"), "/hook/0195-id/[redacted]");
+        assert_eq!(loggable_path("/hook/0195-id/whk_secret/extra"), "/hook/0195-id/[redacted]");
+        assert_eq!(loggable_path("/hook/0195-id"), "/hook/0195-id");
+        assert_eq!(loggable_path("/api/me"), "/api/me");
+    }
 }

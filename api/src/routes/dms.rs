@@ -2,9 +2,11 @@
 
 use ajet_shared::api::ErrorCode;
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use ajet_shared::api::wire::{Channel, ChannelListItem, CreateDmRequest, Page, PageInfo};
 use ajet_shared::chat;
+use ajet_shared::config::Config;
 use ajet_shared::db::{self, PgPool};
 use ajet_shared::domain::ids::UserId;
 use ajet_shared::events::bus::NatsBus;
@@ -17,6 +19,9 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::{AuthUser, Body};
 use ajet_shared::api::ErrorBody;
 
+/// Refuses (429 `rate_limited`, with `Retry-After`) a group DM beyond `group_dms_per_hour`
+/// created by `user` in the last hour. Called in the creating transaction after the insert,
+/// so the new one counts, and the refusal rolls it back. Opening an existing DM is free.
 /// Most participants a group DM may have.
 const MAX_DM_MEMBERS: usize = 9;
 
@@ -27,10 +32,11 @@ pub async fn list_dms(State(pool): State<PgPool>, auth: AuthUser) -> ApiResult<J
     Ok(Json(Page { data, page: PageInfo::default() }))
 }
 
-#[utoipa::path(post, path = "/api/dms", tag = "api", summary = "Get or create the DM of exactly these people", request_body = CreateDmRequest, responses((status = 201, description = "created", body = Channel), (status = 200, description = "existing", body = Channel), (status = 400, description = "invalid input (the message names the field)", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed", body = ErrorBody), (status = 404, description = "not found or not visible", body = ErrorBody), (status = 409, description = "conflict", body = ErrorBody), (status = 422, description = "too long", body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/dms", tag = "api", summary = "Get or create the DM of exactly these people", request_body = CreateDmRequest, responses((status = 201, description = "created", body = Channel), (status = 200, description = "existing", body = Channel), (status = 400, description = "invalid input (the message names the field)", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed", body = ErrorBody), (status = 404, description = "not found or not visible", body = ErrorBody), (status = 409, description = "conflict", body = ErrorBody), (status = 422, description = "too long", body = ErrorBody), (status = 429, description = "more new group DMs this hour than allowed (`rate_limited`, with Retry-After)", body = ErrorBody)), security(("bearer" = [])))]
 /// The same set of people always gets the same channel (201 when it is new, 200 after).
 pub async fn open_dm(
     State(pool): State<PgPool>,
+    State(config): State<Arc<Config>>,
     State(relay): State<OutboxRelay<NatsBus>>,
     auth: AuthUser,
     Body(request): Body<CreateDmRequest>,
@@ -51,6 +57,6 @@ pub async fn open_dm(
         ));
     }
     let members: Vec<UserId> = members.into_iter().collect();
-    let opened = chat::dms::open_dm(&pool, auth.id(), &members).await?.wake(&relay);
+    let opened = chat::dms::open_dm(&pool, auth.id(), &members, config.group_dms_per_hour).await?.wake(&relay);
     Ok((if opened.created { StatusCode::CREATED } else { StatusCode::OK }, Json(opened.channel)))
 }

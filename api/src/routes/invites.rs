@@ -1,11 +1,13 @@
 //! Invites: members create codes; accepting one joins its community.
 
 use ajet_shared::api::ErrorCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 use ajet_shared::api::wire::{CreateInviteRequest, Invite, Member, Page, PageInfo};
 use ajet_shared::chat;
 use ajet_shared::chat::access::{community_role, require_admin};
+use ajet_shared::config::Config;
 use ajet_shared::db::{self, PgPool};
 use ajet_shared::domain::ids::CommunityId;
 use ajet_shared::events::bus::NatsBus;
@@ -29,9 +31,10 @@ fn new_code() -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
-#[utoipa::path(post, path = "/api/communities/{id}/invites", tag = "api", summary = "Create an invite code", params(("id" = String, Path, description = "the resource id (communities also take their slug)")), request_body = CreateInviteRequest, responses((status = 201, description = "ok", body = Invite), (status = 400, description = "invalid input (the message names the field)", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed", body = ErrorBody), (status = 404, description = "not found or not visible", body = ErrorBody), (status = 409, description = "conflict", body = ErrorBody), (status = 422, description = "too long", body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/communities/{id}/invites", tag = "api", summary = "Create an invite code", params(("id" = String, Path, description = "the resource id (communities also take their slug)")), request_body = CreateInviteRequest, responses((status = 201, description = "ok", body = Invite), (status = 400, description = "invalid input (the message names the field)", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed", body = ErrorBody), (status = 404, description = "not found or not visible", body = ErrorBody), (status = 409, description = "as many open invites as allowed (`too_many_invites`)", body = ErrorBody), (status = 422, description = "too long", body = ErrorBody)), security(("bearer" = [])))]
 pub async fn create_invite(
     State(pool): State<PgPool>,
+    State(config): State<Arc<Config>>,
     auth: AuthUser,
     Path(community): Path<String>,
     Body(request): Body<CreateInviteRequest>,
@@ -46,7 +49,20 @@ pub async fn create_invite(
         return Err(ApiError::bad_request(ErrorCode::InvalidExpiry, "expires_in_secs: must be at least 1"));
     }
     let expires_at = request.expires_in_secs.map(|secs| OffsetDateTime::now_utc() + Duration::from_secs(secs.into()));
-    let invite = db::invites::create(&pool, community_id, auth.id(), &new_code(), expires_at, request.max_uses).await?;
+    let mut tx = pool.begin().await?;
+    if db::invites::count_open_locked(&mut tx, community_id).await? >= i64::from(config.max_open_invites_per_community)
+    {
+        return Err(ApiError::conflict(
+            ErrorCode::TooManyInvites,
+            format!(
+                "this community already has {} open invites, the most allowed; revoke one first",
+                config.max_open_invites_per_community
+            ),
+        ));
+    }
+    let invite =
+        db::invites::create(&mut *tx, community_id, auth.id(), &new_code(), expires_at, request.max_uses).await?;
+    tx.commit().await?;
     Ok((StatusCode::CREATED, Json(invite)))
 }
 

@@ -22,12 +22,14 @@ use ajet_shared::api::ErrorBody;
 const ONLINE_WITHIN: Duration = Duration::minutes(2);
 const MAX_QUERY: usize = 200;
 
-#[utoipa::path(post, path = "/api/heartbeat", tag = "api", summary = "I am here (every 60 s)", responses((status = 204, description = "ok"), (status = 401, description = "not signed in", body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/heartbeat", tag = "api", summary = "I am here (every 60 s)", responses((status = 204, description = "ok"), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "the token lacks the `write` scope", body = ErrorBody)), security(("bearer" = [])))]
+/// Announcing oneself is a write: a read-only token must not make its user look online.
 pub async fn heartbeat(
     State(pool): State<PgPool>,
     State(bus): State<Arc<NatsBus>>,
     auth: AuthUser,
 ) -> ApiResult<StatusCode> {
+    auth.require_write()?;
     db::users::touch_presence(&pool, auth.id()).await?;
     let communities = db::communities::list_for_user(&pool, auth.id()).await?;
     let payload =

@@ -2,11 +2,13 @@
 //! only mint tokens within its own scopes, and only with `admin` (sessions have all).
 
 use ajet_shared::api::ErrorCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 use ajet_shared::api::ErrorBody;
 use ajet_shared::api::wire::{ApiToken, CreateTokenRequest, CreatedToken, Page, PageInfo};
 use ajet_shared::auth::{NewToken, TokenKind};
+use ajet_shared::config::Config;
 use ajet_shared::db::audit::AuditEntry;
 use ajet_shared::db::{self, PgPool};
 use ajet_shared::domain::ids::ApiTokenId;
@@ -35,9 +37,10 @@ fn require_admin_scope(auth: &AuthUser) -> Result<(), ApiError> {
     }
 }
 
-#[utoipa::path(post, path = "/api/tokens", tag = "api", summary = "Create an API token (its secret is shown once)", request_body = CreateTokenRequest, responses((status = 201, description = "created", body = CreatedToken), (status = 400, description = "invalid name or scopes", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "scopes beyond the caller's", body = ErrorBody), (status = 409, description = "name in use", body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/tokens", tag = "api", summary = "Create an API token (its secret is shown once)", request_body = CreateTokenRequest, responses((status = 201, description = "created", body = CreatedToken), (status = 400, description = "invalid name or scopes", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "scopes beyond the caller's", body = ErrorBody), (status = 409, description = "name in use (`token_name_taken`), or as many active tokens as allowed (`too_many_tokens`)", body = ErrorBody)), security(("bearer" = [])))]
 pub async fn create_token(
     State(pool): State<PgPool>,
+    State(config): State<Arc<Config>>,
     auth: AuthUser,
     Body(request): Body<CreateTokenRequest>,
 ) -> ApiResult<(StatusCode, Json<CreatedToken>)> {
@@ -87,6 +90,15 @@ pub async fn create_token(
         request.expires_in_days.map(|days| OffsetDateTime::now_utc() + Duration::from_secs(u64::from(days) * 86_400));
     let token = NewToken::generate(TokenKind::Api);
     let mut tx = pool.begin().await?;
+    if db::tokens::count_active_locked(&mut tx, auth.id()).await? >= i64::from(config.max_api_tokens_per_user) {
+        return Err(ApiError::conflict(
+            ErrorCode::TooManyTokens,
+            format!(
+                "you already hold {} active API tokens, the most allowed; revoke one first",
+                config.max_api_tokens_per_user
+            ),
+        ));
+    }
     let info =
         db::tokens::create(&mut *tx, auth.id(), name, &token.hash, &scopes, expires_at).await.map_err(|err| {
             on_constraint(err, "api_tokens_name_unique", || {

@@ -42,9 +42,14 @@ impl Api {
         let username = Username::parse("username", username).expect("valid username");
         let user = db::users::get_or_create_by_username(&self.db.pool, &username).await.expect("user");
         let token = NewToken::generate(TokenKind::Session);
-        db::auth::create_session(&self.db.pool, user.id, &token.hash, Duration::from_secs(3600))
-            .await
-            .expect("session");
+        db::auth::create_session(
+            &self.db.pool,
+            user.id,
+            &token.hash,
+            ajet_shared::config::Config::default().session_lifetime(),
+        )
+        .await
+        .expect("session");
         self.client.with_token(token.plaintext)
     }
 }

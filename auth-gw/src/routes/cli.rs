@@ -1,27 +1,34 @@
 //! The CLI loopback login (like `gh auth login`): the CLI listens on `127.0.0.1:{port}`,
-//! opens `GET /auth/cli?port=&state=` in the browser, and once the browser is logged in
-//! it is sent to `http://127.0.0.1:{port}/callback?code=…&state=…`. The CLI then trades
-//! the code at `POST /auth/cli/exchange {code, state}` for a session token of its own.
-//! Codes are random, stored hashed, single-use, live at most `cli_login_code_secs` (≤ 60)
-//! and are bound to the CLI's state.
+//! opens `GET /auth/cli?port=&state=` in the browser, which asks the logged-in person
+//! first ("Sign in the ajet-chat CLI on this computer as @alice?", showing the port and
+//! state). Only the confirmation, a same-origin `POST /auth/cli` carrying a token bound to
+//! the browser's session and to that port and state, issues a code and sends the browser to
+//! `http://127.0.0.1:{port}/callback?code=…&state=…`; a GET alone never does, so a link
+//! or an embedded image cannot sign someone's CLI (or an attacker's listener) in. The CLI
+//! then trades the code at `POST /auth/cli/exchange {code, state}` for a session token of
+//! its own. Codes are random, stored hashed, single-use, live at most
+//! `cli_login_code_secs` (≤ 60) and are bound to the CLI's state.
 
 use ajet_shared::api::ApiError;
 use ajet_shared::api::ErrorCode;
 use ajet_shared::api::wire::LoginResponse;
-use ajet_shared::auth::{TokenKind, hash_token, token_kind};
+use ajet_shared::auth::{Identity, TokenKind, hash_token, token_kind};
 use ajet_shared::db;
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Query, State};
-use axum::http::HeaderMap;
-use axum::response::Redirect;
+use axum::http::{HeaderMap, HeaderValue, Method, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
 use base64::Engine as _;
+use bytes::Bytes;
 use serde::Deserialize;
+use sha2::{Digest as _, Sha256};
 use subtle::ConstantTimeEq as _;
 
 use crate::extract::ClientIp;
-use crate::proxy::presented_token;
+use crate::proxy::{cross_site, origin_of, presented_token};
 use crate::routes::login::start_session;
+use crate::routes::oauth::escape_attribute;
 use crate::state::GatewayState;
 
 const STATE_MAX: usize = 200;
@@ -37,35 +44,116 @@ fn valid_state(state: &str) -> bool {
         && state.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~'))
 }
 
-/// `GET /auth/cli?port=&state=`: the browser half.
-pub async fn start_cli_login(
-    State(state): State<GatewayState>,
-    query: Result<Query<CliQuery>, QueryRejection>,
-    headers: HeaderMap,
-) -> Result<Redirect, ApiError> {
-    let Query(query) =
-        query.map_err(|rejection| ApiError::bad_request(ErrorCode::InvalidQuery, rejection.body_text()))?;
-    let port =
-        query.port.as_deref().and_then(|port| port.parse::<u16>().ok()).filter(|port| *port >= 1024).ok_or_else(
-            || ApiError::bad_request(ErrorCode::InvalidPort, "port: the CLI's loopback port, 1024 to 65535"),
-        )?;
-    let cli_state = query.state.filter(|cli_state| valid_state(cli_state)).ok_or_else(|| {
+/// The CLI's port and state, checked.
+fn cli_target(port: Option<&str>, cli_state: Option<String>) -> Result<(u16, String), ApiError> {
+    let port = port
+        .and_then(|port| port.parse::<u16>().ok())
+        .filter(|port| *port >= 1024)
+        .ok_or_else(|| ApiError::bad_request(ErrorCode::InvalidPort, "port: the CLI's loopback port, 1024 to 65535"))?;
+    let cli_state = cli_state.filter(|cli_state| valid_state(cli_state)).ok_or_else(|| {
         ApiError::bad_request(
             ErrorCode::InvalidState,
             format!("state: 1 to {STATE_MAX} URL-safe characters chosen by the CLI"),
         )
     })?;
-    let session = presented_token(&headers).filter(|(token, _)| token_kind(token) == Some(TokenKind::Session));
-    let identity = match session {
-        Some((token, _)) => db::auth::authenticate(&state.pool, &token, state.config.session_ttl()).await?,
-        None => None,
+    Ok((port, cli_state))
+}
+
+/// The browser's session (never an API token) and who it is, if it is live.
+async fn browser_session(state: &GatewayState, headers: &HeaderMap) -> Result<Option<(String, Identity)>, ApiError> {
+    let Some((token, _)) =
+        presented_token(&state.config, headers).filter(|(token, _)| token_kind(token) == Some(TokenKind::Session))
+    else {
+        return Ok(None);
     };
-    let Some(identity) = identity else {
+    let identity = db::auth::authenticate(&state.pool, &token, state.config.session_lifetime()).await?;
+    Ok(identity.map(|identity| (token, identity)))
+}
+
+/// The confirmation form's token: bound to the browser's session, the port and the state,
+/// keyed with the gateway's cookie key, so only a page we served to this session can
+/// confirm. The inputs have fixed lengths (the key, two SHA-256 digests).
+fn confirmation_token(state: &GatewayState, session: &str, port: u16, cli_state: &str) -> String {
+    let target = Sha256::digest(format!("{port}|{cli_state}").as_bytes());
+    let mut digest = Sha256::new();
+    digest.update(state.cookie_key.signing());
+    digest.update(hash_token(session));
+    digest.update(target);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest.finalize())
+}
+
+/// `GET /auth/cli?port=&state=`: asks the logged-in browser to confirm (or sends it to log
+/// in first and come back).
+pub async fn start_cli_login(
+    State(state): State<GatewayState>,
+    query: Result<Query<CliQuery>, QueryRejection>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let Query(query) =
+        query.map_err(|rejection| ApiError::bad_request(ErrorCode::InvalidQuery, rejection.body_text()))?;
+    let (port, cli_state) = cli_target(query.port.as_deref(), query.state)?;
+    let Some((session, identity)) = browser_session(&state, &headers).await? else {
         // Log in first, then come back here.
         let next = format!("/auth/cli?port={port}&state={cli_state}");
         let next: String = oauth2::url::form_urlencoded::byte_serialize(next.as_bytes()).collect();
-        return Ok(Redirect::to(&format!("/auth/login?next={next}")));
+        return Ok(Redirect::to(&format!("/auth/login?next={next}")).into_response());
     };
+    let user = db::users::get(&state.pool, identity.user_id)
+        .await?
+        .ok_or_else(|| ApiError::unauthorized("this account no longer exists"))?;
+    let token = confirmation_token(&state, &session, port, &cli_state);
+    let page = format!(
+        "<!doctype html><html lang=\"en\"><meta charset=\"utf-8\"><title>Sign in the CLI · ajet-chat</title>\
+         <main><h1>Sign in the ajet-chat CLI on this computer as @{username}?</h1>\
+         <p>A command-line client listening on this computer at <code>127.0.0.1:{port}</code> \
+         (login state <code>{cli_state}</code>) asks to act as you. Continue only if you just ran \
+         <code>ajet-chat login</code> and the state matches what it shows.</p>\
+         <form method=\"post\" action=\"/auth/cli\">\
+         <input type=\"hidden\" name=\"port\" value=\"{port}\">\
+         <input type=\"hidden\" name=\"state\" value=\"{cli_state}\">\
+         <input type=\"hidden\" name=\"confirm\" value=\"{token}\">\
+         <button type=\"submit\">Sign in the CLI</button> <a href=\"/\">Cancel</a></form></main></html>",
+        username = escape_attribute(&user.username),
+    );
+    let mut response = Html(page).into_response();
+    // The confirmation redirects to the loopback listener; browsers apply `form-action` to
+    // a form's redirects, so this page allows exactly that one.
+    let policy = crate::protect::CONTENT_SECURITY_POLICY
+        .replace("form-action 'self'", &format!("form-action 'self' http://127.0.0.1:{port}"));
+    response
+        .headers_mut()
+        .insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_str(&policy).map_err(ApiError::internal)?);
+    Ok(response)
+}
+
+fn confirmation_refused() -> ApiError {
+    ApiError::forbidden(
+        ErrorCode::CrossSiteRequest,
+        "this confirmation did not come from the page we showed this browser; open the CLI's login link again",
+    )
+}
+
+/// `POST /auth/cli` (the confirmation form: `port`, `state`, `confirm`): issues the
+/// one-time code and sends the browser to the CLI's loopback listener.
+pub async fn confirm_cli_login(
+    State(state): State<GatewayState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Redirect, ApiError> {
+    let form: Vec<(String, String)> = oauth2::url::form_urlencoded::parse(&body).into_owned().collect();
+    let field = |wanted: &str| form.iter().find(|(name, _)| name == wanted).map(|(_, value)| value.clone());
+    let (port, cli_state) = cli_target(field("port").as_deref(), field("state"))?;
+    if cross_site(&Method::POST, &headers, origin_of(&state.config.public_url)) {
+        return Err(confirmation_refused());
+    }
+    let (session, identity) = browser_session(&state, &headers)
+        .await?
+        .ok_or_else(|| ApiError::unauthorized("log in first, then open the CLI's login link again"))?;
+    let expected = confirmation_token(&state, &session, port, &cli_state);
+    let presented = field("confirm").unwrap_or_default();
+    if !bool::from(expected.as_bytes().ct_eq(presented.as_bytes())) {
+        return Err(confirmation_refused());
+    }
     let mut code_bytes = [0u8; 32];
     rand::RngCore::fill_bytes(&mut rand::rng(), &mut code_bytes);
     let code = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(code_bytes);

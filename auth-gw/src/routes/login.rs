@@ -1,14 +1,15 @@
 //! Logging in and out. `POST /auth/dev-login` exists only when `AJET_ENV=dev`: it creates
 //! the user on first use and starts a session (token in the body for Bearer use, and the
-//! `ajet_session` cookie for browsers). `POST /auth/logout` revokes the session it is
-//! called with and clears the cookie. Both are audited.
+//! session cookie for browsers: `__Host-ajet_session`, or `ajet_session` on plain http).
+//! `POST /auth/logout` revokes the session it is called with and clears the cookie. Both
+//! are audited.
 
 use ajet_shared::api::ErrorCode;
 use std::sync::Arc;
 
 use ajet_shared::api::ApiError;
 use ajet_shared::api::wire::{DevLoginRequest, LoginResponse};
-use ajet_shared::auth::{NewToken, SESSION_COOKIE, TokenKind, hash_token, token_kind};
+use ajet_shared::auth::{NewToken, TokenKind, hash_token, session_cookie_name, token_kind};
 use ajet_shared::config::{Config, Environment};
 use ajet_shared::db::audit::AuditEntry;
 use ajet_shared::db::{self, PgPool};
@@ -34,7 +35,7 @@ pub async fn start_session(
     client: ClientIp,
 ) -> Result<NewToken, ApiError> {
     let token = NewToken::generate(TokenKind::Session);
-    let session = db::auth::create_session(&mut *tx, user, &token.hash, config.session_ttl()).await?;
+    let session = db::auth::create_session(&mut *tx, user, &token.hash, config.session_lifetime()).await?;
     let entry = AuditEntry {
         community_id: None,
         actor_id: Some(user),
@@ -47,21 +48,23 @@ pub async fn start_session(
     Ok(token)
 }
 
-/// `Set-Cookie` for a new session: HttpOnly, SameSite=Strict, Secure unless configured off
-/// for plain-http development.
+/// `Set-Cookie` for a new session: HttpOnly, SameSite=Strict, Path=/ and no Domain;
+/// `Secure` and named `__Host-ajet_session` unless `cookie_secure` is off for plain-http
+/// development (then `ajet_session`).
 pub fn session_cookie(config: &Config, token: &str) -> Result<HeaderValue, ApiError> {
     let secure = if config.cookie_secure { "; Secure" } else { "" };
-    let max_age = config.session_ttl().as_secs();
-    HeaderValue::from_str(&format!(
-        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}"
-    ))
-    .map_err(ApiError::internal)
+    let name = session_cookie_name(config.cookie_secure);
+    let lifetime = config.session_lifetime();
+    let max_age = lifetime.rolling.min(lifetime.absolute).as_secs();
+    HeaderValue::from_str(&format!("{name}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}"))
+        .map_err(ApiError::internal)
 }
 
 /// `Set-Cookie` that removes the session cookie.
 fn cleared_session_cookie(config: &Config) -> HeaderValue {
     let secure = if config.cookie_secure { "; Secure" } else { "" };
-    HeaderValue::from_str(&format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{secure}"))
+    let name = session_cookie_name(config.cookie_secure);
+    HeaderValue::from_str(&format!("{name}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{secure}"))
         .unwrap_or_else(|_| HeaderValue::from_static("ajet_session=; Path=/; Max-Age=0"))
 }
 
@@ -98,7 +101,7 @@ pub async fn dev_login(
     let cookie = session_cookie(&config, &token.plaintext)?;
     let mut response = if from_form {
         // Same-origin form post: the Strict cookie rides along on the redirect.
-        Redirect::to(&super::oauth::local_path(field("next").as_deref())).into_response()
+        Redirect::to(&super::oauth::local_path(field("next").as_deref(), &config.public_url)).into_response()
     } else {
         Json(LoginResponse { token: token.plaintext, user }).into_response()
     };
@@ -115,8 +118,8 @@ pub async fn logout(
     client: ClientIp,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let (token, from_cookie) =
-        presented_token(&headers).ok_or_else(|| ApiError::unauthorized("there is no session to log out of"))?;
+    let (token, from_cookie) = presented_token(&state.config, &headers)
+        .ok_or_else(|| ApiError::unauthorized("there is no session to log out of"))?;
     if from_cookie && cross_site(&Method::POST, &headers, origin_of(&state.config.public_url)) {
         return Err(ApiError::forbidden(
             ErrorCode::CrossSiteRequest,

@@ -61,7 +61,8 @@ pub async fn login_options(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     // Where to go after logging in (`/auth/cli?…` for the CLI's loopback login).
-    let next = query.next.as_deref().map(|next| local_path(Some(next))).filter(|next| next != "/");
+    let next =
+        query.next.as_deref().map(|next| local_path(Some(next), &state.config.public_url)).filter(|next| next != "/");
     let redirect = next.as_deref().map_or_else(String::new, |next| {
         format!("?redirect={}", oauth2::url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>())
     });
@@ -164,14 +165,71 @@ pub struct StartQuery {
     redirect: Option<String>,
 }
 
-/// Only local paths: never another site (`//evil.example`, `/\evil.example`).
-pub(crate) fn local_path(raw: Option<&str>) -> String {
-    match raw {
-        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') && path.len() <= 512 => {
-            path.to_owned()
-        }
-        _ => "/".to_owned(),
+/// Where to send a browser after logging in: a path on our own origin, or `/`.
+///
+/// Browsers are lenient where an attacker wants them to be: they drop tabs and newlines
+/// anywhere in a URL, strip leading spaces and control characters, and read `\` as `/`, so
+/// `/<TAB>/evil.example` or `/\evil.example` lands on another site. A target is therefore
+/// kept only if it is a plain absolute path (no control characters, whitespace or
+/// backslashes, not `//`, no scheme), also after percent-decoding (in case a later hop
+/// decodes it), and if resolving it against `public_url` as a browser would stays on our
+/// origin. What is kept is the resolved path, query and fragment.
+pub(crate) fn local_path(raw: Option<&str>, public_url: &str) -> String {
+    raw.and_then(|raw| same_origin_path(raw, public_url)).unwrap_or_else(|| "/".to_owned())
+}
+
+const REDIRECT_MAX: usize = 512;
+
+fn same_origin_path(raw: &str, public_url: &str) -> Option<String> {
+    if raw.len() > REDIRECT_MAX {
+        return None;
     }
+    let mut decoded = raw.to_owned();
+    // A few rounds catch double encoding; a well-formed path does not change after one.
+    for _ in 0..3 {
+        if !plain_absolute_path(&decoded) {
+            return None;
+        }
+        let next = percent_decode(&decoded)?;
+        if next == decoded {
+            break;
+        }
+        decoded = next;
+    }
+    if !plain_absolute_path(&decoded) {
+        return None;
+    }
+    let base = oauth2::url::Url::parse(public_url).ok()?;
+    let resolved = base.join(raw).ok()?;
+    if resolved.origin() != base.origin() {
+        return None;
+    }
+    Some(resolved[oauth2::url::Position::BeforePath..].to_owned())
+}
+
+/// `/…`, not `//…`, with nothing a browser would drop, trim or reinterpret.
+fn plain_absolute_path(path: &str) -> bool {
+    path.starts_with('/')
+        && !path.starts_with("//")
+        && !path.chars().any(|c| c.is_control() || c.is_whitespace() || c == '\\')
+}
+
+/// `%XX` decoded (as UTF-8, lossily); `None` for a malformed escape.
+fn percent_decode(raw: &str) -> Option<String> {
+    let bytes = raw.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = raw.get(i + 1..i + 3)?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    Some(String::from_utf8_lossy(&out).into_owned())
 }
 
 fn unknown_provider() -> ApiError {
@@ -201,7 +259,8 @@ pub async fn start(
 ) -> Result<(PrivateCookieJar, Redirect), ApiError> {
     let Query(query) = query.map_err(|rejection| query_error(&rejection))?;
     let provider = state.providers.get(&provider_id).ok_or_else(unknown_provider)?;
-    let (url, mut attempt) = state.providers.authorize(provider, local_path(query.redirect.as_deref())).await?;
+    let (url, mut attempt) =
+        state.providers.authorize(provider, local_path(query.redirect.as_deref(), &state.config.public_url)).await?;
     attempt.invite = jar.get(INVITE_COOKIE).map(|cookie| cookie.value().to_owned());
     let value = serde_json::to_string(&attempt).map_err(ApiError::internal)?;
     let jar = jar.remove(Cookie::build(INVITE_COOKIE).path("/auth").build());
@@ -320,7 +379,7 @@ async fn complete(
 }
 
 /// HTML-attribute escaping for the (already local) redirect path.
-fn escape_attribute(raw: &str) -> String {
+pub(crate) fn escape_attribute(raw: &str) -> String {
     raw.chars()
         .map(|c| match c {
             '&' => "&amp;".to_owned(),
@@ -337,13 +396,37 @@ fn escape_attribute(raw: &str) -> String {
 mod tests {
     use super::*;
 
+    const PUBLIC: &str = "https://chat.example";
+
     #[test]
-    fn only_local_paths_are_redirect_targets() {
-        assert_eq!(local_path(Some("/c/acme?x=1")), "/c/acme?x=1");
-        for bad in ["//evil.example", "/\\evil.example", "https://evil.example", "c/acme", ""] {
-            assert_eq!(local_path(Some(bad)), "/", "{bad}");
+    fn only_paths_on_our_origin_are_redirect_targets() {
+        assert_eq!(local_path(Some("/c/acme?x=1#m"), PUBLIC), "/c/acme?x=1#m");
+        assert_eq!(local_path(Some("/auth/cli?port=4567&state=s1"), PUBLIC), "/auth/cli?port=4567&state=s1");
+        assert_eq!(local_path(Some("/c/a%20b"), PUBLIC), "/", "an encoded space is refused too");
+        for bad in [
+            "//evil.example",
+            "/\\evil.example",
+            "\\/evil.example",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\r\n/evil.example",
+            " //evil.example",
+            "https://evil.example",
+            "https:evil.example",
+            "javascript:alert(1)",
+            "/%09/evil.example",
+            "%2F%2Fevil.example",
+            "/%2F/evil.example",
+            "/%5Cevil.example",
+            "/%252F/evil.example",
+            "/%zz",
+            "c/acme",
+            "",
+        ] {
+            assert_eq!(local_path(Some(bad), PUBLIC), "/", "{bad:?}");
         }
-        assert_eq!(local_path(None), "/");
+        assert_eq!(local_path(None, PUBLIC), "/");
+        assert_eq!(local_path(Some(&format!("/{}", "a".repeat(600))), PUBLIC), "/");
     }
 
     #[test]

@@ -4,6 +4,8 @@
 //! `ajet_shared::chat::messages::post_message`, the same use case as a user's post (the
 //! channel's rules, one transaction with the outbox event; see ARCHITECTURE.md for why
 //! the gateway calls it). An `Idempotency-Key` makes a retry answer the first post's message.
+//! Wrong ids and tokens draw on the client address's allowance, and a spent address is
+//! refused (429) before any lookup.
 
 use ajet_shared::api::ErrorCode;
 use std::sync::Arc;
@@ -25,6 +27,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use subtle::ConstantTimeEq as _;
 
+use crate::extract::ClientIp;
 use crate::rate_limit::BucketKey;
 use crate::slack::{self, SlackPost};
 use crate::state::GatewayState;
@@ -55,6 +58,26 @@ async fn authenticate(pool: &PgPool, id: &str, token: &str) -> Result<Webhook, A
         return Err(ApiError::unauthorized("the webhook token is wrong"));
     }
     Ok(webhook)
+}
+
+/// `authenticate`, with wrong ids and tokens charged to the client's address (the same
+/// allowance as other requests without a valid credential): an address that has spent it
+/// is refused before any lookup, so guessing tokens costs the database nothing.
+async fn authenticate_limited(
+    state: &GatewayState,
+    client: ClientIp,
+    id: &str,
+    token: &str,
+) -> Result<Webhook, ApiError> {
+    let key = BucketKey::Ip(client.bucket());
+    if let Some(refusal) = state.limits.requests.spent(key) {
+        return Err(refusal.error());
+    }
+    authenticate(&state.pool, id, token).await.inspect_err(|err| {
+        if err.status.is_client_error() {
+            state.limits.requests.check(key);
+        }
+    })
 }
 
 fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
@@ -116,11 +139,12 @@ fn overrides(post: &SlackPost) -> Result<(), ApiError> {
 pub async fn receive_webhook(
     State(state): State<GatewayState>,
     Path((id, token)): Path<(String, String)>,
+    client: ClientIp,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
     let config: &Arc<Config> = &state.config;
-    let webhook = authenticate(&state.pool, &id, &token).await?;
+    let webhook = authenticate_limited(&state, client, &id, &token).await?;
     let decision = state.limits.webhooks.check(BucketKey::Webhook(webhook.id));
     if !decision.allowed {
         return Ok(decision.refusal());

@@ -1,7 +1,8 @@
-//! The CLI loopback login through the gateway: a logged-in browser at `/auth/cli` is sent
-//! to the CLI's `127.0.0.1` listener with a one-time code, which the CLI exchanges once,
-//! in time and with its own state, for a session of its own. A browser without a session
-//! logs in first and comes back.
+//! The CLI loopback login through the gateway: a logged-in browser at `/auth/cli` is asked
+//! to confirm; only its same-origin confirmation, carrying the page's token, sends it to the
+//! CLI's `127.0.0.1` listener with a one-time code, which the CLI exchanges once, in time
+//! and with its own state, for a session of its own. A GET alone issues nothing. A browser
+//! without a session logs in first and comes back.
 
 use ajet_shared::api::ErrorCode;
 use std::time::Duration;
@@ -20,15 +21,51 @@ fn location(response: &reqwest::Response) -> String {
     response.headers()["location"].to_str().expect("ascii").to_owned()
 }
 
-/// The browser, holding `session`, opens the CLI's login URL; returns the code it is sent
-/// to the loopback listener with.
-async fn browser_code(stack: &Stack, session: &str, port: u16, state: &str) -> String {
+/// The confirmation page `/auth/cli?port=&state=` shows the browser holding `session`.
+async fn confirmation_page(stack: &Stack, session: &str, port: u16, state: &str) -> String {
     let response = no_redirects()
         .get(format!("{}/auth/cli?port={port}&state={state}", stack.gateway.base_url()))
         .header("cookie", format!("ajet_session={session}"))
         .send()
         .await
         .expect("answers");
+    assert_eq!(response.status(), StatusCode::OK, "a page asking first, not a redirect");
+    let policy = response.headers()["content-security-policy"].to_str().expect("ascii").to_owned();
+    assert!(policy.contains(&format!("form-action 'self' http://127.0.0.1:{port}")), "{policy}");
+    response.text().await.expect("page")
+}
+
+/// The hidden `confirm` token of a confirmation page.
+fn confirm_token(page: &str) -> String {
+    let marker = "name=\"confirm\" value=\"";
+    let start = page.find(marker).expect("a confirm field") + marker.len();
+    let end = page[start..].find('"').expect("closing quote");
+    page[start..start + end].to_owned()
+}
+
+/// Posts the confirmation form as the browser holding `session` would (a same-origin
+/// request unless `extra` says otherwise), with `extra` headers.
+async fn confirm(stack: &Stack, session: &str, form: &str, extra: &[(&str, &str)]) -> reqwest::Response {
+    let mut request = no_redirects()
+        .post(format!("{}/auth/cli", stack.gateway.base_url()))
+        .header("cookie", format!("ajet_session={session}"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form.to_owned());
+    if !extra.iter().any(|(name, _)| *name == "sec-fetch-site") {
+        request = request.header("sec-fetch-site", "same-origin");
+    }
+    for (name, value) in extra {
+        request = request.header(*name, *value);
+    }
+    request.send().await.expect("answers")
+}
+
+/// The browser, holding `session`, opens the CLI's login URL and confirms; returns the code
+/// it is sent to the loopback listener with.
+async fn browser_code(stack: &Stack, session: &str, port: u16, state: &str) -> String {
+    let page = confirmation_page(stack, session, port, state).await;
+    let token = confirm_token(&page);
+    let response = confirm(stack, session, &format!("port={port}&state={state}&confirm={token}"), &[]).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     let target = location(&response);
     let prefix = format!("http://127.0.0.1:{port}/callback?code=");
@@ -36,6 +73,60 @@ async fn browser_code(stack: &Stack, session: &str, port: u16, state: &str) -> S
     let (code, returned_state) = rest.split_once("&state=").expect("code and state");
     assert_eq!(returned_state, state);
     code.to_owned()
+}
+
+async fn codes_issued(stack: &Stack) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM cli_login_codes").fetch_one(&stack.db.pool).await.expect("count")
+}
+
+#[tokio::test]
+async fn opening_the_cli_link_asks_first_and_issues_no_code() {
+    let stack = Stack::start().await;
+    let browser = stack.gateway.dev_login("alice").await.expect("browser login");
+    let page = confirmation_page(&stack, &browser.token, 4567, "cli-state-1").await;
+    assert!(page.contains("Sign in the ajet-chat CLI on this computer as @alice?"), "{page}");
+    assert!(page.contains("127.0.0.1:4567") && page.contains("cli-state-1"), "port and state are shown: {page}");
+    assert!(page.contains("<form method=\"post\" action=\"/auth/cli\">"), "{page}");
+    assert!(!page.contains("code="), "no code on the page: {page}");
+    assert_eq!(codes_issued(&stack).await, 0, "a GET alone issues no code");
+    stack.stop().await;
+}
+
+/// Extra request headers of a case.
+type Headers<'a> = Vec<(&'a str, &'a str)>;
+
+#[tokio::test]
+async fn a_confirmation_from_another_site_or_another_session_is_refused() {
+    let stack = Stack::start().await;
+    let alice = stack.gateway.dev_login("alice").await.expect("alice's browser");
+    let mallory = stack.gateway.dev_login("mallory").await.expect("mallory's browser");
+    let token = confirm_token(&confirmation_page(&stack, &alice.token, 4567, "s1").await);
+    let form = format!("port=4567&state=s1&confirm={token}");
+    let cases: [(&str, String, Headers); 6] = [
+        ("cross-site", form.clone(), vec![("sec-fetch-site", "cross-site")]),
+        ("another origin", form.clone(), vec![("sec-fetch-site", "same-site"), ("origin", "http://evil.example")]),
+        ("no token", "port=4567&state=s1".to_owned(), vec![]),
+        ("a forged token", "port=4567&state=s1&confirm=AAAA".to_owned(), vec![]),
+        ("another port", format!("port=4568&state=s1&confirm={token}"), vec![]),
+        ("another state", format!("port=4567&state=s2&confirm={token}"), vec![]),
+    ];
+    for (case, form, headers) in cases {
+        let response = confirm(&stack, &alice.token, &form, &headers).await;
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{case}");
+        assert_eq!(error_code(response).await, ErrorCode::CrossSiteRequest, "{case}");
+    }
+    let response = confirm(&stack, &mallory.token, &form, &[]).await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN, "a token shown to alice's session is useless to mallory's");
+    let anonymous = no_redirects()
+        .post(format!("{}/auth/cli", stack.gateway.base_url()))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form)
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(codes_issued(&stack).await, 0);
+    stack.stop().await;
 }
 
 async fn exchange(stack: &Stack, code: &str, state: &str) -> reqwest::Response {

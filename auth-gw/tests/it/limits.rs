@@ -1,7 +1,9 @@
 //! Rate limits at the gateway: per token, per IP for requests without a valid token, and a
 //! stricter per-IP allowance for `/auth/*`. A refusal is a JSON 429 with `Retry-After`
 //! and the `X-RateLimit-*` headers; other callers are unaffected. A burst of failed
-//! authentications is audited once.
+//! authentications is audited once. Wrong webhook tokens draw on the IP's allowance and a
+//! spent address is refused before any lookup; the public `/readyz` runs its checks at
+//! most once a second.
 
 use ajet_shared::api::ErrorCode;
 use reqwest::StatusCode;
@@ -91,5 +93,116 @@ async fn logins_have_a_stricter_per_ip_allowance() {
     assert_eq!(header(&refused, "retry-after"), 30);
     assert_limited(refused, 2).await;
     alice.me().await.expect("the api allowance is separate");
+    stack.stop().await;
+}
+
+async fn hook(stack: &Stack, path: &str, ip: &str) -> reqwest::Response {
+    reqwest::Client::new()
+        .post(format!("{}{path}", stack.gateway.base_url()))
+        .header("x-real-ip", ip)
+        .header("content-type", "application/json")
+        .body(r#"{"text":"build passed"}"#)
+        .send()
+        .await
+        .expect("answers")
+}
+
+#[tokio::test]
+async fn wrong_webhook_tokens_spend_the_addresss_allowance_and_then_nothing_is_looked_up() {
+    let stack = Stack::start_with(|config| {
+        config.rate_limit_per_minute = 3;
+        config.client_ip_header = Some("x-real-ip".into());
+    })
+    .await;
+    let alice = stack.login("alice").await;
+    let community = alice
+        .create_community(&ajet_shared::api::wire::CreateCommunityRequest {
+            name: "Acme".into(),
+            slug: "acme".into(),
+            description: None,
+        })
+        .await
+        .expect("community");
+    let channel = alice
+        .create_channel(
+            community.id,
+            &ajet_shared::api::wire::CreateChannelRequest { name: "builds".into(), topic: None, kind: None },
+        )
+        .await
+        .expect("channel");
+    let created = alice
+        .request(reqwest::Method::POST, "/api/webhooks")
+        .json(&serde_json::json!({"channel_id": channel.id, "name": "CI"}))
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let webhook: ajet_shared::api::wire::CreatedWebhook = created.json().await.expect("webhook");
+    let right = format!("/hook/{}/{}", webhook.info.id, webhook.token);
+    let wrong = format!("/hook/{}/whk_guess", webhook.info.id);
+    let unknown = format!("/hook/{}/whk_guess", uuid::Uuid::now_v7());
+
+    let guesser = "203.0.113.7";
+    for path in [&wrong, &unknown, &wrong] {
+        let status = hook(&stack, path, guesser).await.status();
+        assert!(matches!(status, StatusCode::UNAUTHORIZED | StatusCode::NOT_FOUND), "{path}: {status}");
+    }
+    let refused = hook(&stack, &wrong, guesser).await;
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(header(&refused, "retry-after") >= 1);
+    assert_eq!(error_code(refused).await, ErrorCode::RateLimited);
+    // Refused before the lookup: even the right token is not checked from this address.
+    let blocked = hook(&stack, &right, guesser).await;
+    assert_eq!(blocked.status(), StatusCode::TOO_MANY_REQUESTS, "a spent address gets no lookup at all");
+
+    let honest = hook(&stack, &right, "203.0.113.8").await;
+    assert_eq!(honest.status(), StatusCode::OK, "another address is unaffected");
+    for _ in 0..5 {
+        assert_eq!(
+            hook(&stack, &right, "203.0.113.8").await.status(),
+            StatusCode::OK,
+            "right tokens cost nothing here"
+        );
+    }
+    stack.stop().await;
+}
+
+/// The process-wide count of the api's `/healthz` answers, from the gateway's `/metrics`
+/// (every service of the stack shares this process's recorder).
+async fn api_health_checks(stack: &Stack) -> u64 {
+    let text = reqwest::get(format!("{}/metrics", stack.gateway.base_url()))
+        .await
+        .expect("answers")
+        .text()
+        .await
+        .expect("metrics");
+    text.lines()
+        .filter(|line| {
+            line.starts_with("http_requests_total{")
+                && line.contains("service=\"api\"")
+                && line.contains("route=\"/healthz\"")
+        })
+        .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
+        .map(|count| count as u64)
+        .sum()
+}
+
+#[tokio::test]
+async fn the_public_readyz_runs_its_checks_at_most_once_a_second() {
+    let stack = Stack::start().await;
+    let before = api_health_checks(&stack).await;
+    assert!(before >= 1, "the start-up's readiness checks are counted");
+    let started = std::time::Instant::now();
+    let http = reqwest::Client::new();
+    for _ in 0..30 {
+        let response = http.get(format!("{}/readyz", stack.gateway.base_url())).send().await.expect("answers");
+        assert_eq!(response.status(), StatusCode::OK);
+        let body: serde_json::Value = response.json().await.expect("json");
+        assert_eq!(body["checks"]["database"], true);
+        assert_eq!(body["checks"]["api"], true);
+    }
+    let elapsed = started.elapsed();
+    let runs = api_health_checks(&stack).await - before;
+    assert!(runs <= elapsed.as_secs() + 2, "30 calls in {elapsed:?} ran the checks {runs} times");
     stack.stop().await;
 }

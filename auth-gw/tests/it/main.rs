@@ -3,6 +3,7 @@
 
 mod access;
 mod api_tokens;
+mod caps;
 mod characters;
 mod cli;
 mod fuzz;
@@ -11,8 +12,10 @@ mod limits;
 mod oauth;
 mod protection;
 mod provider;
+mod redirects;
 mod replay;
 mod routes;
+mod secrets;
 mod sessions;
 mod skeleton;
 mod stack;

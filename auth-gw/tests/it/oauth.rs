@@ -27,7 +27,8 @@ fn provider(id: &str, kind: ProviderKind, url: &str) -> OAuthProvider {
     }
 }
 
-async fn stack_with(stand_in: &StandIn) -> Stack {
+/// A stack whose gateway logs in through `stand_in` as `github`, `corp` (OIDC) and `forge`.
+pub(crate) async fn provider_stack(stand_in: &StandIn) -> Stack {
     let url = stand_in.url.clone();
     Stack::start_with(move |config| {
         config.oauth_providers = vec![
@@ -40,7 +41,7 @@ async fn stack_with(stand_in: &StandIn) -> Stack {
     .await
 }
 
-fn no_redirects() -> reqwest::Client {
+pub(crate) fn no_redirects() -> reqwest::Client {
     reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client")
 }
 
@@ -80,7 +81,7 @@ async fn start_holding(stack: &Stack, provider: &str, cookie: Option<&str>) -> S
 }
 
 /// Follows the provider's authorize step; returns the callback URL it redirects to.
-async fn authorize(authorize_url: &str) -> String {
+pub(crate) async fn authorize(authorize_url: &str) -> String {
     let response = no_redirects().get(authorize_url).send().await.expect("authorize");
     assert_eq!(response.status(), StatusCode::SEE_OTHER, "the stand-in approves at once");
     location(&response)
@@ -114,7 +115,7 @@ fn replace_param(url: &str, name: &str, value: &str) -> String {
 #[tokio::test]
 async fn github_login_creates_the_user_once_and_starts_a_session() {
     let stand_in = StandIn::start().await;
-    let stack = stack_with(&stand_in).await;
+    let stack = provider_stack(&stand_in).await;
 
     let options: serde_json::Value = reqwest::Client::new()
         .get(format!("{}/auth/login", stack.gateway.base_url()))
@@ -170,7 +171,7 @@ async fn github_login_creates_the_user_once_and_starts_a_session() {
 #[tokio::test]
 async fn gitea_login_links_its_accounts_apart_from_githubs() {
     let stand_in = StandIn::start().await;
-    let stack = stack_with(&stand_in).await;
+    let stack = provider_stack(&stand_in).await;
     let github = log_in(&stack, "github").await;
     // The same numeric id at another provider is another person.
     let gitea = log_in(&stack, "forge").await;
@@ -184,7 +185,7 @@ async fn gitea_login_links_its_accounts_apart_from_githubs() {
 #[tokio::test]
 async fn oidc_login_checks_the_id_token_and_its_nonce() {
     let stand_in = StandIn::start().await;
-    let stack = stack_with(&stand_in).await;
+    let stack = provider_stack(&stand_in).await;
     stand_in.approve_as(Person { id: 42, login: "Grace.Hopper".into(), name: "Grace Hopper".into() });
     let login = log_in(&stack, "corp").await;
     assert_eq!(login.user.username, "grace.hopper");
@@ -205,7 +206,7 @@ async fn oidc_login_checks_the_id_token_and_its_nonce() {
 #[tokio::test]
 async fn failed_logins_are_refused_without_a_session() {
     let stand_in = StandIn::start().await;
-    let stack = stack_with(&stand_in).await;
+    let stack = provider_stack(&stand_in).await;
 
     // No attempt cookie: the login was not started in this browser.
     let started = start(&stack, "github").await;
@@ -308,7 +309,7 @@ async fn an_expired_attempt_or_one_for_another_provider_is_refused() {
 #[tokio::test]
 async fn the_login_page_lists_providers_the_dev_form_and_the_bootstrap_note_until_a_community_exists() {
     let stand_in = StandIn::start().await;
-    let stack = stack_with(&stand_in).await;
+    let stack = provider_stack(&stand_in).await;
     let login_page = || async {
         let response = reqwest::get(format!("{}/auth/login", stack.gateway.base_url())).await.expect("answers");
         assert_eq!(response.status(), StatusCode::OK);
@@ -355,7 +356,7 @@ async fn the_login_page_lists_providers_the_dev_form_and_the_bootstrap_note_unti
 #[tokio::test]
 async fn after_the_first_community_new_users_sign_up_only_with_an_invite() {
     let stand_in = StandIn::start().await;
-    let stack = stack_with(&stand_in).await;
+    let stack = provider_stack(&stand_in).await;
     // Bootstrap: the first user signs up without an invite and creates the community.
     let owner = log_in(&stack, "github").await;
     let owner = stack.gateway.with_token(owner.token);

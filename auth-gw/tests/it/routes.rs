@@ -57,6 +57,7 @@ const ROUTES: &[(Service, &str, &str, Access, Takes)] = &[
     (Gateway, "GET", "/auth/{provider}/callback", Public, NoJson),
     (Gateway, "GET", "/invite/{code}", Public, NoJson),
     (Gateway, "GET", "/auth/cli", Public, NoJson),
+    (Gateway, "POST", "/auth/cli", Public, NoJson),
     (Gateway, "POST", "/auth/cli/exchange", Public, Json),
     (Gateway, "POST", "/hook/{id}/{token}", Public, NoJson),
     // api (api/src/routes.rs); through the gateway every one needs a session or token.

@@ -127,3 +127,113 @@ async fn cookie_logout_clears_the_cookie_and_refuses_other_sites() {
     assert_eq!(nothing.status(), StatusCode::UNAUTHORIZED);
     stack.stop().await;
 }
+
+async fn me_status_with_cookie(stack: &Stack, cookie: &str) -> StatusCode {
+    reqwest::Client::new()
+        .get(format!("{}/api/me", stack.gateway.base_url()))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .expect("answers")
+        .status()
+}
+
+#[tokio::test]
+async fn a_session_ends_at_its_absolute_lifetime_however_recently_it_was_used() {
+    let stack = Stack::start().await;
+    let old = stack.gateway.dev_login("alice").await.expect("login");
+    let recent = stack.gateway.dev_login("bob").await.expect("login");
+    // Both were used a moment ago (so their rolling expiry is far away); alice logged in
+    // 91 days ago, bob 89 days ago, with the default 90-day absolute lifetime.
+    for (token, days) in [(&old.token, 91), (&recent.token, 89)] {
+        sqlx::query(
+            "UPDATE sessions SET created_at = now() - make_interval(days => $2),
+                 last_used_at = now() - interval '2 minutes', expires_at = now() + interval '30 days'
+             WHERE token_hash = $1",
+        )
+        .bind(ajet_shared::auth::hash_token(token).as_slice())
+        .bind(days)
+        .execute(&stack.db.pool)
+        .await
+        .expect("backdate the login");
+    }
+    let err = stack.gateway.with_token(&old.token).me().await.expect_err("past its absolute lifetime");
+    assert_eq!(err.status(), Some(StatusCode::UNAUTHORIZED));
+    assert_eq!(err.code(), Some(ErrorCode::TokenExpired));
+    let status = me_status_with_cookie(&stack, &format!("ajet_session={}", old.token)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "by cookie too");
+
+    stack.gateway.with_token(&recent.token).me().await.expect("within its absolute lifetime");
+    let (expires_at, limit): (time::OffsetDateTime, time::OffsetDateTime) =
+        sqlx::query_as("SELECT expires_at, created_at + interval '90 days' FROM sessions WHERE token_hash = $1")
+            .bind(ajet_shared::auth::hash_token(&recent.token).as_slice())
+            .fetch_one(&stack.db.pool)
+            .await
+            .expect("session row");
+    assert!(expires_at <= limit, "use rolls the expiry forward, but not past the absolute limit");
+    assert!(expires_at > time::OffsetDateTime::now_utc(), "and the session still works until then");
+    stack.stop().await;
+}
+
+fn set_cookie(response: &reqwest::Response) -> String {
+    response.headers()["set-cookie"].to_str().expect("ascii").to_owned()
+}
+
+#[tokio::test]
+async fn with_secure_cookies_the_session_cookie_is_host_prefixed_and_only_that_name_is_read() {
+    let stack = Stack::start_with(|config| config.cookie_secure = true).await;
+    let response = stack
+        .gateway
+        .request(reqwest::Method::POST, "/auth/dev-login")
+        .json(&serde_json::json!({"username": "alice"}))
+        .send()
+        .await
+        .expect("answers");
+    let cookie = set_cookie(&response);
+    let login: ajet_shared::api::wire::LoginResponse = response.json().await.expect("login");
+    let attributes: Vec<&str> = cookie.split("; ").collect();
+    assert_eq!(attributes[0], format!("__Host-ajet_session={}", login.token), "{cookie}");
+    for wanted in ["Path=/", "HttpOnly", "SameSite=Strict", "Secure"] {
+        assert!(attributes.contains(&wanted), "{wanted} in {cookie}");
+    }
+    assert!(!cookie.to_ascii_lowercase().contains("domain="), "no Domain: {cookie}");
+
+    let host_cookie = format!("__Host-ajet_session={}", login.token);
+    assert_eq!(me_status_with_cookie(&stack, &host_cookie).await, StatusCode::OK);
+    let plain = format!("ajet_session={}", login.token);
+    assert_eq!(
+        me_status_with_cookie(&stack, &plain).await,
+        StatusCode::UNAUTHORIZED,
+        "a prefix-less cookie may have been planted by another subdomain"
+    );
+
+    let logout = reqwest::Client::new()
+        .post(format!("{}/auth/logout", stack.gateway.base_url()))
+        .header("cookie", &host_cookie)
+        .header("sec-fetch-site", "same-origin")
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(logout.status(), StatusCode::NO_CONTENT);
+    let cleared = set_cookie(&logout);
+    assert!(cleared.starts_with("__Host-ajet_session=;") && cleared.contains("Max-Age=0"), "{cleared}");
+    assert!(cleared.contains("Path=/") && cleared.contains("Secure"), "{cleared}");
+    stack.stop().await;
+}
+
+#[tokio::test]
+async fn over_plain_http_the_session_cookie_keeps_its_plain_name() {
+    let stack = Stack::start().await;
+    let response = stack
+        .gateway
+        .request(reqwest::Method::POST, "/auth/dev-login")
+        .json(&serde_json::json!({"username": "alice"}))
+        .send()
+        .await
+        .expect("answers");
+    let cookie = set_cookie(&response);
+    assert!(cookie.starts_with("ajet_session=ajs_") && !cookie.contains("Secure"), "{cookie}");
+    let login: ajet_shared::api::wire::LoginResponse = response.json().await.expect("login");
+    assert_eq!(me_status_with_cookie(&stack, &format!("ajet_session={}", login.token)).await, StatusCode::OK);
+    stack.stop().await;
+}

@@ -72,6 +72,8 @@ pub enum ChatError {
     WebhookNotFound,
     #[error("channel_id: webhooks post into channels, not DMs")]
     WebhookIntoDm,
+    #[error("user_ids: you may create at most {limit} group DMs an hour; retry in {retry_after} s")]
+    GroupDmsPerHour { limit: u32, retry_after: u64 },
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
     /// A state the schema should make impossible; logged, answered opaquely.
@@ -112,6 +114,7 @@ impl ChatError {
             Self::InviteInvalid => (StatusCode::NOT_FOUND, ErrorCode::InviteInvalid),
             Self::ReadCursorOnReply | Self::MessageNotInChannel => (StatusCode::BAD_REQUEST, ErrorCode::InvalidMessage),
             Self::WebhookNotFound => (StatusCode::NOT_FOUND, ErrorCode::WebhookNotFound),
+            Self::GroupDmsPerHour { .. } => (StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited),
             Self::Database(_) | Self::Inconsistent(_) => (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::InternalError),
         }
     }
@@ -125,7 +128,15 @@ impl From<ChatError> for ApiError {
             _ => {}
         }
         let (status, code) = err.status_and_code();
-        Self::new(status, code, err.to_string())
+        let retry_after = match err {
+            ChatError::GroupDmsPerHour { retry_after, .. } => Some(retry_after),
+            _ => None,
+        };
+        let error = Self::new(status, code, err.to_string());
+        match retry_after {
+            Some(seconds) => error.with_retry_after(seconds),
+            None => error,
+        }
     }
 }
 

@@ -8,17 +8,18 @@ use time::OffsetDateTime;
 
 use crate::api::ApiError;
 use crate::auth::{Credential, Identity, Scopes, TokenKind, hash_token, token_kind};
+use crate::config::SessionLifetime;
 use crate::domain::ids::{ApiTokenId, SessionId, UserId};
 
-/// Stores a new session for `token_hash`, valid for `ttl`.
+/// Stores a new session for `token_hash`, valid for `lifetime`.
 pub async fn create_session(
     db: impl PgExecutor<'_>,
     user_id: UserId,
     token_hash: &[u8; 32],
-    ttl: std::time::Duration,
+    lifetime: SessionLifetime,
 ) -> Result<SessionId, sqlx::Error> {
     let id = SessionId::generate();
-    let expires_at = OffsetDateTime::now_utc() + ttl;
+    let expires_at = OffsetDateTime::now_utc() + lifetime.rolling.min(lifetime.absolute);
     sqlx::query("INSERT INTO sessions (id, user_id, token_hash, expires_at) VALUES ($1, $2, $3, $4)")
         .bind(id)
         .bind(user_id)
@@ -38,12 +39,13 @@ struct CredentialRow {
 
 /// The identity `token` stands for, or `None` if it is unknown, expired or revoked.
 ///
-/// A session's expiry rolls forward with use; the write happens at most once a minute
-/// (the `WHERE` clause makes the common case a read).
+/// A session's expiry rolls forward with use, but never past `lifetime.absolute` after its
+/// creation (checked here too, so shortening the setting ends older sessions at once); the
+/// write happens at most once a minute (the `WHERE` clause makes the common case a read).
 pub async fn authenticate(
     db: impl PgExecutor<'_> + Copy,
     token: &str,
-    session_ttl: std::time::Duration,
+    lifetime: SessionLifetime,
 ) -> Result<Option<Identity>, sqlx::Error> {
     let Some(kind) = token_kind(token) else {
         return Ok(None);
@@ -53,19 +55,22 @@ pub async fn authenticate(
         TokenKind::Session => {
             let row: Option<CredentialRow> = sqlx::query_as(
                 "SELECT id, user_id, ARRAY[]::text[] AS scopes FROM sessions
-                 WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > now()",
+                 WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > now() AND created_at > $2",
             )
             .bind(hash.as_slice())
+            .bind(OffsetDateTime::now_utc() - lifetime.absolute)
             .fetch_optional(db)
             .await?;
             let Some(row) = row else { return Ok(None) };
-            let expires_at = OffsetDateTime::now_utc() + session_ttl;
+            let expires_at = OffsetDateTime::now_utc() + lifetime.rolling;
             sqlx::query(
-                "UPDATE sessions SET last_used_at = now(), expires_at = $2
+                "UPDATE sessions SET last_used_at = now(),
+                     expires_at = LEAST($2, created_at + $3 * interval '1 second')
                  WHERE id = $1 AND last_used_at < now() - interval '1 minute'",
             )
             .bind(row.id)
             .bind(expires_at)
+            .bind(lifetime.absolute.as_secs_f64())
             .execute(db)
             .await?;
             Ok(Some(Identity {
@@ -127,18 +132,32 @@ impl Refusal {
 }
 
 /// Why `authenticate` refused `token` (called only on that failure path).
-pub async fn refusal(db: impl PgExecutor<'_>, token: &str) -> Result<Refusal, sqlx::Error> {
+pub async fn refusal(db: impl PgExecutor<'_>, token: &str, lifetime: SessionLifetime) -> Result<Refusal, sqlx::Error> {
     let Some(kind) = token_kind(token) else {
         return Ok(Refusal::Unknown);
     };
-    let table_query = match kind {
-        TokenKind::Session => "SELECT revoked_at IS NOT NULL, expires_at <= now() FROM sessions WHERE token_hash = $1",
+    let hash = hash_token(token);
+    let row: Option<(bool, bool)> = match kind {
+        TokenKind::Session => {
+            sqlx::query_as(
+                "SELECT revoked_at IS NOT NULL, expires_at <= now() OR created_at <= $2
+                 FROM sessions WHERE token_hash = $1",
+            )
+            .bind(hash.as_slice())
+            .bind(OffsetDateTime::now_utc() - lifetime.absolute)
+            .fetch_optional(db)
+            .await?
+        }
         TokenKind::Api => {
-            "SELECT revoked_at IS NOT NULL, coalesce(expires_at <= now(), false) FROM api_tokens WHERE token_hash = $1"
+            sqlx::query_as(
+                "SELECT revoked_at IS NOT NULL, coalesce(expires_at <= now(), false)
+                 FROM api_tokens WHERE token_hash = $1",
+            )
+            .bind(hash.as_slice())
+            .fetch_optional(db)
+            .await?
         }
     };
-    let row: Option<(bool, bool)> =
-        sqlx::query_as(table_query).bind(hash_token(token).as_slice()).fetch_optional(db).await?;
     Ok(match row {
         Some((true, _)) => Refusal::Revoked,
         Some((false, true)) => Refusal::Expired,
@@ -152,11 +171,11 @@ pub async fn refusal(db: impl PgExecutor<'_>, token: &str) -> Result<Refusal, sq
 pub async fn require(
     db: impl PgExecutor<'_> + Copy,
     token: &str,
-    session_ttl: std::time::Duration,
+    lifetime: SessionLifetime,
 ) -> Result<Identity, ApiError> {
-    match authenticate(db, token, session_ttl).await? {
+    match authenticate(db, token, lifetime).await? {
         Some(identity) => Ok(identity),
-        None => Err(refusal(db, token).await?.error()),
+        None => Err(refusal(db, token, lifetime).await?.error()),
     }
 }
 

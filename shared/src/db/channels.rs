@@ -292,6 +292,24 @@ pub async fn get_or_create_dm(
     Ok((row.into(), false))
 }
 
+/// The group DMs (more than two people) `user` created after `since`: how many, and when
+/// the oldest of them was created.
+pub async fn group_dms_created_since(
+    db: impl PgExecutor<'_>,
+    user: UserId,
+    since: OffsetDateTime,
+) -> Result<(i64, Option<OffsetDateTime>), sqlx::Error> {
+    sqlx::query_as(
+        "SELECT count(*), min(created_at) FROM channels
+         WHERE kind = $1 AND created_by = $2 AND created_at > $3",
+    )
+    .bind(ChannelKind::GroupDm.as_str())
+    .bind(user)
+    .bind(since)
+    .fetch_one(db)
+    .await
+}
+
 /// Moves `user`'s read cursor in `channel` to `message` (backwards too: mark unread).
 /// False if the user is not a member.
 pub async fn set_read_cursor(

@@ -55,6 +55,19 @@ pub async fn create(
     Ok(row.into())
 }
 
+/// How many active (unrevoked, unexpired) tokens `user` holds, counted under a lock on the
+/// user's row so that concurrent creations cannot both pass a cap.
+pub async fn count_active_locked(tx: &mut sqlx::PgConnection, user: UserId) -> Result<i64, sqlx::Error> {
+    sqlx::query("SELECT 1 FROM users WHERE id = $1 FOR NO KEY UPDATE").bind(user).execute(&mut *tx).await?;
+    sqlx::query_scalar(
+        "SELECT count(*) FROM api_tokens
+         WHERE user_id = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())",
+    )
+    .bind(user)
+    .fetch_one(&mut *tx)
+    .await
+}
+
 /// `user`'s tokens that are not revoked, newest first.
 pub async fn list(db: impl PgExecutor<'_>, user: UserId) -> Result<Vec<ApiToken>, sqlx::Error> {
     let rows: Vec<TokenRow> = sqlx::query_as(&format!(

@@ -1,0 +1,159 @@
+//! Caps on what one user or community may hold, through the gateway: active API tokens per
+//! user and open invites per community (409 beyond, free again after a revocation), open
+//! event streams per user (429 `too_many_streams`, free again when a stream ends), new group
+//! DMs per user and hour (429 `rate_limited` with `Retry-After`), and heartbeats need the
+//! `write` scope.
+
+use ajet_shared::api::ErrorCode;
+use std::time::{Duration, Instant};
+
+use ajet_shared::api::wire::{CreateCommunityRequest, CreateInviteRequest, CreatedToken, Invite};
+use ajet_shared::client::ApiClient;
+use reqwest::{Method, StatusCode};
+
+use crate::gateway::error_code;
+use crate::stack::Stack;
+
+async fn create_token(client: &ApiClient, name: &str, scopes: &[&str]) -> reqwest::Response {
+    client
+        .request(Method::POST, "/api/tokens")
+        .json(&serde_json::json!({"name": name, "scopes": scopes}))
+        .send()
+        .await
+        .expect("answers")
+}
+
+async fn error_of(response: reqwest::Response) -> (StatusCode, String, String) {
+    let status = response.status();
+    let body: serde_json::Value = response.json().await.expect("a JSON error");
+    let code = body["error"]["code"].as_str().expect("code").to_owned();
+    let message = body["error"]["message"].as_str().expect("message").to_owned();
+    (status, code, message)
+}
+
+#[tokio::test]
+async fn heartbeats_need_the_write_scope() {
+    let stack = Stack::start().await;
+    let alice = stack.login("alice").await;
+    let response = create_token(&alice, "reader", &["read"]).await;
+    let reader: CreatedToken = response.json().await.expect("token");
+    let refused =
+        stack.gateway.with_token(&reader.token).request(Method::POST, "/api/heartbeat").send().await.expect("answers");
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    assert_eq!(error_code(refused).await, ErrorCode::InsufficientScope);
+    let presence: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM presence").fetch_one(&stack.db.pool).await.expect("count");
+    assert_eq!(presence, 0, "a refused heartbeat does not make anyone look online");
+    let ok = alice.request(Method::POST, "/api/heartbeat").send().await.expect("answers");
+    assert_eq!(ok.status(), StatusCode::NO_CONTENT, "a session may");
+    stack.stop().await;
+}
+
+#[tokio::test]
+async fn a_user_holds_at_most_the_configured_number_of_active_api_tokens() {
+    let stack = Stack::start_with(|config| config.max_api_tokens_per_user = 2).await;
+    let alice = stack.login("alice").await;
+    let first: CreatedToken = create_token(&alice, "one", &["read"]).await.json().await.expect("token");
+    assert_eq!(create_token(&alice, "two", &["read"]).await.status(), StatusCode::CREATED);
+    let (status, code, message) = error_of(create_token(&alice, "three", &["read"]).await).await;
+    assert_eq!((status, code.as_str()), (StatusCode::CONFLICT, ErrorCode::TooManyTokens.as_str()));
+    assert!(message.contains('2') && message.contains("revoke"), "{message}");
+    let bob = stack.login("bob").await;
+    assert_eq!(create_token(&bob, "one", &["read"]).await.status(), StatusCode::CREATED, "the cap is per user");
+
+    let revoked = alice.request(Method::DELETE, &format!("/api/tokens/{}", first.info.id)).send().await;
+    assert_eq!(revoked.expect("answers").status(), StatusCode::NO_CONTENT);
+    assert_eq!(create_token(&alice, "three", &["read"]).await.status(), StatusCode::CREATED, "a revoked one is free");
+    stack.stop().await;
+}
+
+#[tokio::test]
+async fn a_community_has_at_most_the_configured_number_of_open_invites() {
+    let stack = Stack::start_with(|config| config.max_open_invites_per_community = 2).await;
+    let alice = stack.login("alice").await;
+    let community = alice
+        .create_community(&CreateCommunityRequest { name: "Acme".into(), slug: "acme".into(), description: None })
+        .await
+        .expect("community");
+    let request = CreateInviteRequest { expires_in_secs: None, max_uses: None };
+    let first: Invite = alice.create_invite(community.id, &request).await.expect("first");
+    alice.create_invite(community.id, &request).await.expect("second");
+    let err = alice.create_invite(community.id, &request).await.expect_err("third");
+    assert_eq!((err.status(), err.code()), (Some(StatusCode::CONFLICT), Some(ErrorCode::TooManyInvites)));
+
+    let revoked = alice
+        .request(Method::DELETE, &format!("/api/communities/{}/invites/{}", community.id, first.code))
+        .send()
+        .await;
+    assert_eq!(revoked.expect("answers").status(), StatusCode::NO_CONTENT);
+    alice.create_invite(community.id, &request).await.expect("a revoked invite is no longer open");
+    stack.stop().await;
+}
+
+async fn open_dm(client: &ApiClient, users: &[&ajet_shared::api::wire::User]) -> reqwest::Response {
+    let ids: Vec<_> = users.iter().map(|user| user.id).collect();
+    client.request(Method::POST, "/api/dms").json(&serde_json::json!({"user_ids": ids})).send().await.expect("answers")
+}
+
+#[tokio::test]
+async fn group_dm_creation_is_limited_per_user_and_hour() {
+    let stack = Stack::start_with(|config| config.group_dms_per_hour = 2).await;
+    let alice = stack.login("alice").await;
+    let mut users = Vec::new();
+    for name in ["bob", "carol", "dave", "erin"] {
+        users.push(stack.gateway.dev_login(name).await.expect("login").user);
+    }
+    let [bob, carol, dave, erin] = [&users[0], &users[1], &users[2], &users[3]];
+    assert_eq!(open_dm(&alice, &[bob, carol]).await.status(), StatusCode::CREATED);
+    assert_eq!(open_dm(&alice, &[bob, dave]).await.status(), StatusCode::CREATED);
+    let refused = open_dm(&alice, &[carol, dave]).await;
+    let retry_after: u64 = refused.headers()["retry-after"].to_str().expect("ascii").parse().expect("seconds");
+    assert!((3500..=3600).contains(&retry_after), "until the oldest of the hour's group DMs ages out: {retry_after}");
+    let (status, code, message) = error_of(refused).await;
+    assert_eq!((status, code.as_str()), (StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited.as_str()));
+    assert!(message.contains("group DMs"), "{message}");
+    let group_dms: i64 = sqlx::query_scalar("SELECT count(*) FROM channels WHERE kind = 'group_dm'")
+        .fetch_one(&stack.db.pool)
+        .await
+        .expect("count");
+    assert_eq!(group_dms, 2, "the refused one was not created");
+
+    assert_eq!(open_dm(&alice, &[carol, bob]).await.status(), StatusCode::OK, "opening an existing one is free");
+    assert_eq!(open_dm(&alice, &[erin]).await.status(), StatusCode::CREATED, "one-to-one DMs are not limited");
+    let carols = stack.gateway.dev_login("carol").await.expect("login").token;
+    let carol_client = stack.gateway.with_token(carols);
+    assert_eq!(open_dm(&carol_client, &[dave, erin]).await.status(), StatusCode::CREATED, "the limit is per user");
+    stack.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn open_streams_per_user_are_capped_and_a_closed_stream_frees_its_slot() {
+    let stack = Stack::start_with(|config| {
+        config.max_streams_per_user = 2;
+        config.sse_keepalive_secs = 1;
+    })
+    .await;
+    let alice = stack.login("alice").await;
+    let first = alice.sse("/tui/events", None).await.expect("first stream");
+    let _second = alice.sse("/tui/events", None).await.expect("second stream");
+    let err = alice.sse("/tui/events", None).await.err().expect("a third is refused");
+    assert_eq!((err.status(), err.code()), (Some(StatusCode::TOO_MANY_REQUESTS), Some(ErrorCode::TooManyStreams)));
+    let bob = stack.login("bob").await;
+    let _bobs = bob.sse("/tui/events", None).await.expect("the cap is per user");
+    alice.me().await.expect("other requests are not streams and are not capped");
+
+    drop(first);
+    // The gateway notices the closed connection at the stream's next keep-alive.
+    let started = Instant::now();
+    let _third = loop {
+        match alice.sse("/tui/events", None).await {
+            Ok(stream) => break stream,
+            Err(err) => {
+                assert_eq!(err.code(), Some(ErrorCode::TooManyStreams), "{err:?}");
+                assert!(started.elapsed() < Duration::from_secs(10), "the closed stream's slot is still held");
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    stack.stop().await;
+}
