@@ -60,7 +60,7 @@ pub async fn create_community(
     Ok((StatusCode::CREATED, Json(community.wake(&relay))))
 }
 
-#[utoipa::path(get, path = "/api/communities/{id}", tag = "api", summary = "A community by id or slug", params(("id" = String, Path, description = "the resource id (communities also take their slug)")), responses((status = 200, description = "ok", body = Community), (status = 400, description = "invalid input", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed", body = ErrorBody), (status = 404, description = "not found or not visible", body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/communities/{id}", tag = "api", summary = "A community by id or slug", responses((status = 200, description = "ok", body = Community), (status = 400, description = "invalid input", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed", body = ErrorBody), (status = 404, description = "not found or not visible", body = ErrorBody)), security(("bearer" = [])))]
 pub async fn get_community(
     State(pool): State<PgPool>,
     auth: AuthUser,
@@ -75,7 +75,7 @@ pub async fn get_community(
     Ok(Json(community))
 }
 
-#[utoipa::path(patch, path = "/api/communities/{id}", tag = "api", summary = "Rename or describe a community (admins)", params(("id" = String, Path, description = "the resource id (communities also take their slug)")), request_body = UpdateCommunityRequest, responses((status = 200, description = "ok", body = Community), (status = 400, description = "invalid input (the message names the field)", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed", body = ErrorBody), (status = 404, description = "not found or not visible", body = ErrorBody), (status = 409, description = "conflict", body = ErrorBody), (status = 422, description = "too long", body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(patch, path = "/api/communities/{id}", tag = "api", summary = "Rename or describe a community (admins)", request_body = UpdateCommunityRequest, responses((status = 200, description = "ok", body = Community), (status = 400, description = "invalid input (the message names the field)", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed", body = ErrorBody), (status = 404, description = "not found or not visible", body = ErrorBody), (status = 409, description = "conflict", body = ErrorBody), (status = 422, description = "too long", body = ErrorBody)), security(("bearer" = [])))]
 pub async fn update_community(
     State(pool): State<PgPool>,
     State(relay): State<OutboxRelay<NatsBus>>,
@@ -94,7 +94,7 @@ pub async fn update_community(
     Ok(Json(community.wake(&relay)))
 }
 
-#[utoipa::path(get, path = "/api/communities/{id}/members", tag = "api", summary = "Members with roles and nicknames", params(("id" = String, Path, description = "the resource id (communities also take their slug)")), responses((status = 200, description = "ok", body = Page<CommunityMember>), (status = 400, description = "invalid input", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed", body = ErrorBody), (status = 404, description = "not found or not visible", body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/communities/{id}/members", tag = "api", summary = "Members with roles and nicknames", responses((status = 200, description = "ok", body = Page<CommunityMember>), (status = 400, description = "invalid input", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed", body = ErrorBody), (status = 404, description = "not found or not visible", body = ErrorBody)), security(("bearer" = [])))]
 pub async fn list_members(
     State(pool): State<PgPool>,
     auth: AuthUser,

@@ -125,7 +125,7 @@ pub async fn list_tokens(State(pool): State<PgPool>, auth: AuthUser) -> ApiResul
     Ok(Json(Page { data, page: PageInfo::default() }))
 }
 
-#[utoipa::path(delete, path = "/api/tokens/{id}", tag = "api", summary = "Revoke one of my API tokens", params(("id" = String, Path, description = "the token id")), responses((status = 204, description = "revoked"), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "needs the admin scope", body = ErrorBody), (status = 404, description = "no such token of mine", body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(delete, path = "/api/tokens/{id}", tag = "api", summary = "Revoke one of my API tokens", responses((status = 204, description = "revoked"), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "needs the admin scope", body = ErrorBody), (status = 404, description = "no such token of mine", body = ErrorBody)), security(("bearer" = [])))]
 pub async fn revoke_token(
     State(pool): State<PgPool>,
     auth: AuthUser,

@@ -75,7 +75,7 @@ pub async fn list_webhooks(
     Ok(Json(Page { data: webhooks.into_iter().map(WebhookInfo::from).collect(), page: PageInfo::default() }))
 }
 
-#[utoipa::path(delete, path = "/api/webhooks/{id}", tag = "api", summary = "Revoke an incoming webhook (admins)", params(("id" = String, Path, description = "the webhook id")), responses((status = 204, description = "revoked"), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not an admin", body = ErrorBody), (status = 404, description = "no such live webhook, or one of a channel the caller cannot read", body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(delete, path = "/api/webhooks/{id}", tag = "api", summary = "Revoke an incoming webhook (admins)", responses((status = 204, description = "revoked"), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not an admin", body = ErrorBody), (status = 404, description = "no such live webhook, or one of a channel the caller cannot read", body = ErrorBody)), security(("bearer" = [])))]
 pub async fn revoke_webhook(
     State(pool): State<PgPool>,
     auth: AuthUser,

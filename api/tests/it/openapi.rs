@@ -100,6 +100,16 @@ async fn every_route_is_protected_listed_and_described() {
                 );
             }
             assert!(responses["429"]["headers"]["Retry-After"].is_object(), "{method} {path}: 429 has Retry-After");
+            let parameters = operation["parameters"].as_array().cloned().unwrap_or_default();
+            for name in path.split('/').filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}'))) {
+                let described: Vec<_> = parameters.iter().filter(|p| p["name"] == name && p["in"] == "path").collect();
+                assert_eq!(described.len(), 1, "{method} {path}: `{name}` is described once");
+                assert!(
+                    described[0]["description"].as_str().is_some_and(|d| !d.is_empty())
+                        && described[0]["required"] == true,
+                    "{method} {path}: `{name}` is required and says what it is"
+                );
+            }
             documented.insert((method.to_uppercase(), path.clone()));
         }
     }
