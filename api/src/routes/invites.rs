@@ -9,7 +9,6 @@ use ajet_shared::chat;
 use ajet_shared::chat::access::{community_role, require_admin};
 use ajet_shared::config::Config;
 use ajet_shared::db::{self, PgPool};
-use ajet_shared::domain::ids::CommunityId;
 use ajet_shared::events::bus::NatsBus;
 use ajet_shared::outbox::OutboxRelay;
 use axum::Json;
@@ -82,9 +81,10 @@ pub async fn accept_invite(
 pub async fn list_invites(
     State(pool): State<PgPool>,
     auth: AuthUser,
-    Path(community_id): Path<CommunityId>,
+    Path(community): Path<String>,
 ) -> ApiResult<Json<Page<Invite>>> {
     auth.require_read()?;
+    let community_id = resolve(&pool, &community).await?;
     require_admin(community_role(&pool, community_id, auth.id()).await?)?;
     let data = db::invites::list(&pool, community_id).await?;
     Ok(Json(Page { data, page: PageInfo::default() }))

@@ -68,7 +68,7 @@ const MATRIX: &[(&str, &str, &str, [u16; 7])] = &[
     // revocation comes first, so the owner then finds nothing live.
     ("POST", "/api/webhooks", r#"{"channel_id":"{P}","name":"hook {actor}"}"#, [401, 403, 403, 403, 201, 201, 403]),
     ("GET", "/api/webhooks?community_id={C}", "", [401, 403, 403, 403, 200, 200, 403]),
-    ("DELETE", "/api/webhooks/{W}", "", [401, 403, 403, 403, 204, 404, 403]),
+    ("DELETE", "/api/webhooks/{W}", "", [401, 404, 403, 403, 204, 404, 404]),
     // Deleting: only the author (channel_member) or an admin; then it stays deleted.
     ("DELETE", "/api/messages/{M}", "", [401, 404, 403, 204, 204, 204, 404]),
     // Joining changes membership, so it comes last.

@@ -55,7 +55,10 @@ pub fn session_cookie(config: &Config, token: &str) -> Result<HeaderValue, ApiEr
     let secure = if config.cookie_secure { "; Secure" } else { "" };
     let name = session_cookie_name(config.cookie_secure);
     let lifetime = config.session_lifetime();
-    let max_age = lifetime.rolling.min(lifetime.absolute).as_secs();
+    // The browser keeps the cookie for the session's absolute lifetime; the server's rolling
+    // expiry decides before that whether it still works (it moves with use, the cookie
+    // cannot without being re-sent on every request).
+    let max_age = lifetime.absolute.as_secs();
     HeaderValue::from_str(&format!("{name}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}"))
         .map_err(ApiError::internal)
 }

@@ -173,7 +173,8 @@ pub struct StartQuery {
 /// kept only if it is a plain absolute path (no control characters, whitespace or
 /// backslashes, not `//`, no scheme), also after percent-decoding (in case a later hop
 /// decodes it), and if resolving it against `public_url` as a browser would stays on our
-/// origin. What is kept is the resolved path, query and fragment.
+/// origin and is still such a path (dot segments cannot make it `//host`). What is kept is
+/// the resolved path, query and fragment.
 pub(crate) fn local_path(raw: Option<&str>, public_url: &str) -> String {
     raw.and_then(|raw| same_origin_path(raw, public_url)).unwrap_or_else(|| "/".to_owned())
 }
@@ -204,7 +205,10 @@ fn same_origin_path(raw: &str, public_url: &str) -> Option<String> {
     if resolved.origin() != base.origin() {
         return None;
     }
-    Some(resolved[oauth2::url::Position::BeforePath..].to_owned())
+    // Resolving removes dot segments: `/.//evil.example` becomes `//evil.example`, which a
+    // browser reads as another host. What we send must itself be a plain path.
+    let kept = &resolved[oauth2::url::Position::BeforePath..];
+    plain_absolute_path(kept).then(|| kept.to_owned())
 }
 
 /// `/…`, not `//…`, with nothing a browser would drop, trim or reinterpret.
@@ -420,6 +424,11 @@ mod tests {
             "/%5Cevil.example",
             "/%252F/evil.example",
             "/%zz",
+            "/.//evil.example",
+            "/..//evil.example",
+            "/a/..//evil.example",
+            "/%2e//evil.example",
+            "/%2E%2E//evil.example",
             "c/acme",
             "",
         ] {

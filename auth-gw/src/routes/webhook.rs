@@ -37,7 +37,7 @@ const ICON_URL_MAX_CHARS: usize = 2048;
 const IDEMPOTENCY_KEY_MAX: usize = 200;
 
 fn not_found() -> ApiError {
-    ApiError::not_found(ErrorCode::WebhookNotFound, "no such webhook (it may have been revoked)")
+    ApiError::not_found(ErrorCode::WebhookNotFound, "no such webhook, or a wrong token (it may have been revoked)")
 }
 
 fn too_large(max: u64) -> ApiError {
@@ -48,14 +48,15 @@ fn too_large(max: u64) -> ApiError {
     )
 }
 
-/// The live webhook `id` whose token is `token`.
+/// The live webhook `id` whose token is `token`. A wrong token is answered as an unknown or
+/// revoked id is (404), so the answer never tells whether an id is live.
 async fn authenticate(pool: &PgPool, id: &str, token: &str) -> Result<Webhook, ApiError> {
     let id = id.parse().map(WebhookId).map_err(|_| not_found())?;
     let webhook =
         db::webhooks::get(pool, id).await?.filter(|webhook| webhook.revoked_at.is_none()).ok_or_else(not_found)?;
     let presented = hash_token(token);
     if !bool::from(presented.as_slice().ct_eq(&webhook.token_hash)) {
-        return Err(ApiError::unauthorized("the webhook token is wrong"));
+        return Err(not_found());
     }
     Ok(webhook)
 }

@@ -11,7 +11,7 @@ use crate::oauth::{authorize, no_redirects, provider_stack};
 use crate::provider::StandIn;
 use crate::stack::Stack;
 
-const PAYLOADS: [&str; 17] = [
+const PAYLOADS: [&str; 20] = [
     "/\t/evil.example",
     "/\n/evil.example",
     "/\r\n/evil.example",
@@ -27,6 +27,10 @@ const PAYLOADS: [&str; 17] = [
     "%2F%2Fevil.example",
     "/%2F/evil.example",
     "/%5Cevil.example",
+    // Dot segments collapse to `//evil.example` once resolved.
+    "/.//evil.example",
+    "/a/..//evil.example",
+    "/%2e//evil.example",
     "/%5C%5Cevil.example",
     "\t//evil.example",
 ];

@@ -127,7 +127,7 @@ async fn bad_webhook_posts_get_the_documented_errors() {
             ErrorCode::WebhookNotFound,
         ),
         (format!("/hook/not-a-uuid/{TOKEN}"), r#"{"text":"x"}"#.to_owned(), 404, ErrorCode::WebhookNotFound),
-        (format!("/hook/{id}/wrong-token"), r#"{"text":"x"}"#.to_owned(), 401, ErrorCode::Unauthenticated),
+        (format!("/hook/{id}/wrong-token"), r#"{"text":"x"}"#.to_owned(), 404, ErrorCode::WebhookNotFound),
         (path.clone(), format!(r#"{{"text":"{}"}}"#, "x".repeat(2000)), 413, ErrorCode::PayloadTooLarge),
         (path.clone(), "{not json".to_owned(), 400, ErrorCode::MalformedPayload),
         (path.clone(), r#"{"username":"only a name"}"#.to_owned(), 400, ErrorCode::MalformedPayload),

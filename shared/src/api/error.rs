@@ -126,6 +126,11 @@ impl From<sqlx::Error> for ApiError {
             sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => {
                 Self::unavailable(ErrorCode::DatabaseUnavailable, "the database is unreachable; try again shortly", err)
             }
+            // A NUL (or an invalid sequence) in some text that no parser refused first.
+            sqlx::Error::Database(db) if matches!(db.code().as_deref(), Some("22021" | "22P05")) => Self::bad_request(
+                ErrorCode::InvalidCharacters,
+                "a value holds a character that cannot be stored (such as NUL)",
+            ),
             _ => Self::internal(err),
         }
     }

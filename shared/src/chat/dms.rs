@@ -39,7 +39,9 @@ pub async fn open_dm(
         return Ok(Written::without_events(OpenedDm { channel, created }));
     }
     if channel.kind == ChannelKind::GroupDm {
-        // Counted inside the creating transaction, so the refused DM is rolled back.
+        // Counted inside the creating transaction, so the refused DM is rolled back, and
+        // under a per-user lock, so concurrent creations count each other.
+        db::channels::lock_group_dm_creation(&mut tx, user).await?;
         let now = OffsetDateTime::now_utc();
         let (count, oldest) = db::channels::group_dms_created_since(&mut *tx, user, now - GROUP_DM_WINDOW).await?;
         if count > i64::from(group_dms_per_hour) {

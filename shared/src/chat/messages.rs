@@ -160,7 +160,9 @@ pub async fn edit_message(
     }
     rules::may_write(&access)?;
     let mut tx = pool.begin().await?;
-    let mut updated = db::messages::update_body(&mut tx, id, body).await?;
+    let Some(mut updated) = db::messages::update_body(&mut tx, id, body).await? else {
+        return Err(ChatError::MessageDeleted);
+    };
     db::mentions::replace(&mut tx, id, message.channel_id, &mentions::parse(body.as_str())).await?;
     db::messages::attach_reactions(&mut *tx, std::slice::from_mut(&mut updated), user).await?;
     let payload = EventPayload::MessageUpdated(EventMessage::from(updated.clone()));

@@ -65,8 +65,10 @@ pub async fn list_webhooks(pool: &PgPool, user: UserId, community: CommunityId) 
 pub async fn revoke_webhook(pool: &PgPool, user: UserId, id: WebhookId) -> Result<(), ChatError> {
     let webhook = db::webhooks::get(pool, id).await?.ok_or(ChatError::WebhookNotFound)?;
     // A webhook of a channel the caller cannot see does not exist for them.
+    // Nor does one of a community they are not in: 404, never 403, so an outsider learns
+    // nothing about which webhook ids exist.
     channel_access(pool, webhook.channel_id, user).await.map_err(|err| match err {
-        ChatError::ChannelNotFound => ChatError::WebhookNotFound,
+        ChatError::ChannelNotFound | ChatError::NotCommunityMember => ChatError::WebhookNotFound,
         _ => err,
     })?;
     require_admin(community_role(pool, webhook.community_id, user).await?)?;

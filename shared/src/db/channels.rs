@@ -294,6 +294,16 @@ pub async fn get_or_create_dm(
 
 /// The group DMs (more than two people) `user` created after `since`: how many, and when
 /// the oldest of them was created.
+/// Serialises `user`'s group-DM creations until the transaction ends, so concurrent ones
+/// count each other.
+pub async fn lock_group_dm_creation(tx: &mut PgConnection, user: UserId) -> Result<(), sqlx::Error> {
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('group_dm_creation:' || $1::text, 0))")
+        .bind(user)
+        .execute(tx)
+        .await?;
+    Ok(())
+}
+
 pub async fn group_dms_created_since(
     db: impl PgExecutor<'_>,
     user: UserId,

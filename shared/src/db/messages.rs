@@ -137,14 +137,23 @@ pub async fn insert(tx: &mut PgConnection, new: &NewMessage<'_>) -> Result<Messa
     get(&mut *tx, id).await?.ok_or(sqlx::Error::RowNotFound)
 }
 
-/// Replaces a message's body and marks it edited.
-pub async fn update_body(tx: &mut PgConnection, id: MessageId, body: &MessageBody) -> Result<Message, sqlx::Error> {
-    sqlx::query("UPDATE messages SET body_md = $2, edited_at = now() WHERE id = $1")
-        .bind(id)
-        .bind(body.as_str())
-        .execute(&mut *tx)
-        .await?;
-    get(&mut *tx, id).await?.ok_or(sqlx::Error::RowNotFound)
+/// Replaces a message's body and marks it edited; `None` if it is deleted (a delete that
+/// committed first wins: the row lock orders them, and the condition is re-checked).
+pub async fn update_body(
+    tx: &mut PgConnection,
+    id: MessageId,
+    body: &MessageBody,
+) -> Result<Option<Message>, sqlx::Error> {
+    let updated =
+        sqlx::query("UPDATE messages SET body_md = $2, edited_at = now() WHERE id = $1 AND deleted_at IS NULL")
+            .bind(id)
+            .bind(body.as_str())
+            .execute(&mut *tx)
+            .await?;
+    if updated.rows_affected() == 0 {
+        return Ok(None);
+    }
+    get(&mut *tx, id).await
 }
 
 /// Soft-deletes a message: its row stays as a tombstone (history order, thread shape),

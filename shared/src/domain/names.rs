@@ -64,6 +64,12 @@ pub fn check_label(field: &'static str, value: &str) -> Result<(), ValidationErr
     }
 }
 
+/// Zero-width and other invisible characters an emoji sequence never needs (it needs only
+/// U+200D ZWJ and the variation selectors, which stay allowed).
+fn is_invisible(c: char) -> bool {
+    matches!(c, '\u{200B}' | '\u{200C}' | '\u{200E}' | '\u{200F}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}' | '\u{00AD}')
+}
+
 fn is_slug_char(c: char) -> bool {
     c.is_ascii_lowercase() || c.is_ascii_digit()
 }
@@ -217,7 +223,8 @@ impl ClientMsgId {
 
 impl Emoji {
     /// A reaction: a `:shortcode:` (`[a-z0-9_+-]`) or Unicode emoji text (up to 64
-    /// characters, no spaces or control characters, not plain ASCII).
+    /// characters, not plain ASCII, no spaces, no control, bidi or invisible characters
+    /// but the zero-width joiner and variation selectors emoji sequences are made of).
     pub fn parse(field: &'static str, raw: &str) -> Result<Self, ValidationError> {
         let shortcode = raw.len() > 2
             && raw.len() <= 64
@@ -227,7 +234,7 @@ impl Emoji {
         let unicode = !raw.is_empty()
             && raw.chars().count() <= 64
             && !raw.is_ascii()
-            && !raw.chars().any(|c| c.is_whitespace() || c.is_control());
+            && !raw.chars().any(|c| c.is_whitespace() || unfit_for_label(c) || is_invisible(c));
         if shortcode || unicode {
             Ok(Self(raw.to_owned()))
         } else {
@@ -273,6 +280,16 @@ pub fn optional_text<'a>(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn emoji_refuse_bidi_and_invisible_characters_but_keep_emoji_sequences() {
+        for bad in ["\u{202E}kcuf", "\u{200B}👍", "👍\u{FEFF}", "\u{2066}👍"] {
+            assert!(Emoji::parse("emoji", bad).is_err(), "{bad:?}");
+        }
+        for good in ["👩\u{200D}💻", "❤\u{FE0F}", "🇫🇷"] {
+            assert!(Emoji::parse("emoji", good).is_ok(), "{good:?}");
+        }
+    }
+
     #[test]
     fn emoji_are_unicode_or_shortcodes() {
         for good in ["👍", "👨‍👩‍👧", ":thumbsup:", ":+1:", "❤️"] {

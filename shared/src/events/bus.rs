@@ -106,6 +106,10 @@ pub trait EventBus: Send + Sync {
     ) -> impl Future<Output = Result<Replay, BusError>> + Send;
 }
 
+/// How long a replay waits for its next event before asking the server whether any is
+/// still pending (superseded events may be deleted before they are delivered).
+const REPLAY_QUIET: Duration = Duration::from_secs(1);
+
 /// NATS with JetStream.
 #[derive(Clone, Debug)]
 pub struct NatsBus {
@@ -290,18 +294,34 @@ impl EventBus for NatsBus {
         let messages = consumer.messages().await.map_err(|e| BusError::Consumer(e.to_string()))?;
         // The replay ends with the message after which the consumer has nothing pending, not
         // after a count taken at the start: the outbox relay deletes superseded events from
-        // the stream, so fewer may arrive than were pending then.
-        let events = futures::stream::unfold((Box::pin(messages), false), |(mut messages, done)| async move {
-            if done {
-                return None;
-            }
-            let next = messages.next().await?.map_err(|e| BusError::Consumer(e.to_string())).and_then(|message| {
-                let info = message.info().map_err(|e| BusError::Consumer(e.to_string()))?;
-                Ok((delivered(&message)?, info.pending))
-            });
-            let done = next.as_ref().map_or(true, |(_, pending)| *pending == 0);
-            Some((next.map(|(delivered, _)| delivered), (messages, done)))
-        })
+        // the stream, so fewer may arrive than were pending then. If the last pending ones are
+        // deleted before they are delivered, no message says so: a quiet consumer is asked
+        // how much it still has.
+        let events = futures::stream::unfold(
+            (Box::pin(messages), consumer, false),
+            |(mut messages, mut consumer, done)| async move {
+                if done {
+                    return None;
+                }
+                let next = loop {
+                    match tokio::time::timeout(REPLAY_QUIET, messages.next()).await {
+                        Ok(Some(next)) => break next.map_err(|e| BusError::Consumer(e.to_string())),
+                        Ok(None) => return None,
+                        Err(_) => match consumer.info().await {
+                            Ok(info) if info.num_pending == 0 => return None,
+                            Ok(_) => {}
+                            Err(err) => break Err(BusError::Consumer(err.to_string())),
+                        },
+                    }
+                };
+                let next = next.and_then(|message| {
+                    let info = message.info().map_err(|e| BusError::Consumer(e.to_string()))?;
+                    Ok((delivered(&message)?, info.pending))
+                });
+                let done = next.as_ref().map_or(true, |(_, pending)| *pending == 0);
+                Some((next.map(|(delivered, _)| delivered), (messages, consumer, done)))
+            },
+        )
         .chain(
             futures::stream::once(async move {
                 // The consumer would expire by itself; deleting it frees the server at once.
