@@ -22,6 +22,8 @@ use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use ajet_shared::api::{ApiError, ErrorCode};
+
 use crate::state::AppState;
 
 /// The description's frame; the paths come from the handlers' annotations through `routes!`,
@@ -29,7 +31,7 @@ use crate::state::AppState;
 #[derive(OpenApi)]
 #[openapi(
     info(title = "ajet-chat API", description = "The REST API behind the gateway. Errors are `{\"error\": {\"code\", \"message\"}}` with a code from `ErrorCode`; request bodies with unknown fields are refused (400 `unknown_field`)."),
-    components(schemas(ajet_shared::api::ErrorCode)),
+    components(schemas(ErrorCode)),
     modifiers(&BearerAuth)
 )]
 struct ApiDoc;
@@ -98,19 +100,21 @@ fn error_response(description: &str) -> Response {
 /// the 500/503 any operation can meet.
 fn add_common_responses(description: &mut utoipa::openapi::OpenApi) {
     for item in description.paths.paths.values_mut() {
-        let operations = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
-        for operation in operations.into_iter().flatten() {
-            add_common_responses_to(operation);
+        add_common_responses_to(item.get.as_mut(), false);
+        for operation in [&mut item.put, &mut item.post, &mut item.delete, &mut item.patch] {
+            add_common_responses_to(operation.as_mut(), true);
         }
     }
 }
 
-fn add_common_responses_to(operation: &mut Operation) {
+/// `writes`: a write refuses a body with fields even where it takes none (400).
+fn add_common_responses_to(operation: Option<&mut Operation>, writes: bool) {
+    let Some(operation) = operation else { return };
     let signed_in = operation.security.is_some();
     let has_body = operation.request_body.is_some();
     let has_parameters = operation.parameters.as_ref().is_some_and(|parameters| !parameters.is_empty());
     let mut common: Vec<(&str, Response)> = Vec::new();
-    if has_body || has_parameters {
+    if has_body || has_parameters || writes {
         common.push((
             "400",
             error_response(
@@ -211,5 +215,48 @@ async fn openapi_json() -> Json<&'static utoipa::openapi::OpenApi> {
 }
 
 pub fn router() -> Router<AppState> {
-    parts().0
+    parts().0.route_layer(axum::middleware::from_fn(refuse_unwanted_bodies))
+}
+
+/// Largest body an operation without one may carry to be looked at (an empty object).
+const UNWANTED_BODY_MAX: usize = 1024;
+
+/// Operations whose description has no request body take none: a body with any field is
+/// refused (400 `unknown_field` naming it) as on every other endpoint, instead of being
+/// ignored; an empty body or `{}` passes.
+async fn refuse_unwanted_bodies(
+    matched: axum::extract::MatchedPath,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse as _;
+    let takes_body = description().paths.paths.get(matched.as_str()).is_some_and(|item| {
+        let operation = match *request.method() {
+            http::Method::POST => item.post.as_ref(),
+            http::Method::PUT => item.put.as_ref(),
+            http::Method::PATCH => item.patch.as_ref(),
+            http::Method::DELETE => item.delete.as_ref(),
+            _ => return true,
+        };
+        operation.is_none_or(|operation| operation.request_body.is_some())
+    });
+    if takes_body {
+        return next.run(request).await;
+    }
+    let (parts, body) = request.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, UNWANTED_BODY_MAX).await else {
+        return ApiError::bad_request(ErrorCode::UnknownField, "this endpoint takes no request body").into_response();
+    };
+    let trimmed = bytes.trim_ascii();
+    if !trimmed.is_empty() && trimmed != b"{}" {
+        let field = serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(trimmed)
+            .ok()
+            .and_then(|object| object.keys().next().cloned());
+        let message = match field {
+            Some(field) => format!("{field}: this endpoint takes no request body"),
+            None => "this endpoint takes no request body".to_owned(),
+        };
+        return ApiError::bad_request(ErrorCode::UnknownField, message).into_response();
+    }
+    next.run(axum::extract::Request::from_parts(parts, axum::body::Body::from(bytes))).await
 }

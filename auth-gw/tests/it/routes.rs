@@ -258,7 +258,9 @@ async fn every_json_body_with_an_unknown_field_is_refused_naming_it() {
     let stack = Stack::start().await;
     let alice = stack.login("alice").await;
     for (service, method, path, _, takes) in ROUTES {
-        if *takes != Json {
+        // The api's operations without a body refuse one with fields too (not ignore it).
+        let api_without_body = *service == Api && *method != "GET";
+        if *takes != Json && !api_without_body {
             continue;
         }
         let method = Method::from_bytes(method.as_bytes()).expect("a method");
