@@ -41,6 +41,15 @@ impl ClientError {
         }
     }
 
+    /// The error body's human message, if the server answered with one.
+    #[must_use]
+    pub fn message(&self) -> Option<&str> {
+        match self {
+            Self::Api { body, .. } => Some(&body.error.message),
+            Self::Transport(_) => None,
+        }
+    }
+
     /// The machine-readable error code, if the server answered with one.
     #[must_use]
     pub fn code(&self) -> Option<ErrorCode> {
