@@ -6,7 +6,6 @@ mod login;
 mod oauth;
 mod webhook;
 
-use ajet_shared::api::paths;
 use axum::Router;
 use axum::extract::{Request, State};
 use axum::middleware::{self, Next};
@@ -20,16 +19,16 @@ use crate::state::GatewayState;
 
 pub fn router(state: &GatewayState) -> Router<GatewayState> {
     Router::new()
-        .route(paths::DEV_LOGIN, post(login::dev_login))
-        .route(paths::LOGOUT, post(login::logout))
+        .route("/auth/dev-login", post(login::dev_login))
+        .route("/auth/logout", post(login::logout))
         .route("/auth/login", get(oauth::login_options))
         .route("/auth/{provider}/start", get(oauth::start))
         .route("/auth/{provider}/callback", get(oauth::callback))
         .route("/invite/{code}", get(oauth::open_invite))
-        .route(paths::CLI_LOGIN, get(cli::start_cli_login).post(cli::confirm_cli_login))
-        .route(paths::CLI_EXCHANGE, post(cli::exchange_cli_code))
+        .route("/auth/cli", get(cli::start_cli_login).post(cli::confirm_cli_login))
+        .route("/auth/cli/exchange", post(cli::exchange_cli_code))
         .route_layer(middleware::from_fn_with_state(state.clone(), limit_logins))
-        .route(paths::HOOK, post(webhook::receive_webhook))
+        .route("/hook/{id}/{token}", post(webhook::receive_webhook))
         .fallback(proxy::forward)
 }
 

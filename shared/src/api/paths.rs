@@ -3,7 +3,8 @@
 //! template that fills it from typed ids (used by the typed client and tests). `TEMPLATES`
 //! lists every api template; a test checks it equals the paths of the OpenAPI description.
 //! The gateway's own paths (login, the CLI exchange, webhooks) and the session managers'
-//! streams are here too, outside `TEMPLATES`, which holds only the api's.
+//! streams are here too, for clients, outside `TEMPLATES`, which holds only the api's (those
+//! routers declare their few paths as literals, which the gateway's route-table test reads).
 
 use crate::domain::ids::{ApiTokenId, ChannelId, CommunityId, MessageId, UserId, WebhookId};
 
