@@ -10,6 +10,7 @@ mod presence;
 mod tokens;
 mod webhooks;
 
+use ajet_shared::api::paths;
 use std::sync::LazyLock;
 
 use axum::{Json, Router};
@@ -209,7 +210,7 @@ pub fn description() -> &'static utoipa::openapi::OpenApi {
 }
 
 /// This description.
-#[utoipa::path(get, path = "/api/openapi.json", tag = "api", responses((status = 200, description = "OpenAPI 3.1 JSON")))]
+#[utoipa::path(get, path = paths::OPENAPI, tag = "api", responses((status = 200, description = "OpenAPI 3.1 JSON")))]
 async fn openapi_json() -> Json<&'static utoipa::openapi::OpenApi> {
     Json(description())
 }

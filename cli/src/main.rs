@@ -64,7 +64,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Command::Tail => {
-            let mut events = authed()?.sse("/tui/events", None).await?;
+            let mut events = authed()?.tui_events(None).await?;
             while let Some(event) = events.next().await {
                 println!("{}", event?.data);
             }

@@ -1,7 +1,14 @@
 //! The typed API client: the one way our own programs (session managers, the CLI, tests)
-//! talk HTTP to ajet-chat, so the SDK is exercised by every integration test.
+//! talk HTTP to ajet-chat, so the SDK is exercised by every integration test. It has a
+//! method per api endpoint (by resource in `client/`), built on the path builders of
+//! `api::paths` that the api's routes are declared with, plus the gateway's JSON endpoints
+//! (dev login, logout, the CLI code exchange, webhook posts) and the event streams.
 
-use crate::api::ErrorCode;
+mod account;
+mod channels;
+mod communities;
+mod messages;
+
 use std::sync::Once;
 
 use futures::StreamExt as _;
@@ -10,13 +17,10 @@ use reqwest::{Method, RequestBuilder, StatusCode};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::api::wire::{
-    Channel, Community, CreateChannelRequest, CreateCommunityRequest, CreateInviteRequest, CreateMessageRequest,
-    DevLoginRequest, HistoryQuery, LoginResponse, Me, Message, Page,
-};
-use crate::api::wire::{Invite, Member};
-use crate::api::{ErrorBody, ErrorDetail};
-use crate::domain::ids::{ChannelId, CommunityId};
+use crate::api::paths;
+use crate::api::wire::{CliExchangeRequest, DevLoginRequest, LoginResponse, Message};
+use crate::api::{ErrorBody, ErrorCode, ErrorDetail};
+use crate::domain::ids::WebhookId;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
@@ -34,6 +38,15 @@ impl ClientError {
         match self {
             Self::Api { status, .. } => Some(*status),
             Self::Transport(err) => err.status(),
+        }
+    }
+
+    /// The error body's human message, if the server answered with one.
+    #[must_use]
+    pub fn message(&self) -> Option<&str> {
+        match self {
+            Self::Api { body, .. } => Some(&body.error.message),
+            Self::Transport(_) => None,
         }
     }
 
@@ -114,70 +127,70 @@ impl ApiClient {
         }
     }
 
+    /// Sends `builder` and reads a JSON answer, or the error body of a refusal.
     async fn send<T: DeserializeOwned>(&self, builder: RequestBuilder) -> Result<T, ClientError> {
-        let response = builder.send().await?;
-        let status = response.status();
-        if status.is_success() {
-            return Ok(response.json().await?);
-        }
-        let text = response.text().await.unwrap_or_default();
-        let body = serde_json::from_str(&text).unwrap_or_else(|_| ErrorBody {
-            error: ErrorDetail { code: ErrorCode::UnexpectedResponse, message: text.chars().take(200).collect() },
-        });
-        Err(ClientError::Api { status, body })
+        let response = checked(builder.send().await?).await?;
+        Ok(response.json().await?)
+    }
+
+    /// Sends `builder` for an answer without a body (204), or the error body of a refusal.
+    async fn send_empty(&self, builder: RequestBuilder) -> Result<(), ClientError> {
+        checked(builder.send().await?).await.map(drop)
+    }
+
+    async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, ClientError> {
+        self.send(self.request(Method::GET, path)).await
     }
 
     async fn post<B: Serialize + ?Sized, T: DeserializeOwned>(&self, path: &str, body: &B) -> Result<T, ClientError> {
         self.send(self.request(Method::POST, path).json(body)).await
     }
 
-    /// `POST /auth/dev-login` (dev deployments only).
+    async fn patch<B: Serialize + ?Sized, T: DeserializeOwned>(&self, path: &str, body: &B) -> Result<T, ClientError> {
+        self.send(self.request(Method::PATCH, path).json(body)).await
+    }
+
+    /// `POST /auth/dev-login` at the gateway (dev deployments only): a new session.
     pub async fn dev_login(&self, username: &str) -> Result<LoginResponse, ClientError> {
-        self.post("/auth/dev-login", &DevLoginRequest { username: username.to_owned() }).await
+        self.post(paths::DEV_LOGIN, &DevLoginRequest { username: username.to_owned() }).await
     }
 
-    pub async fn me(&self) -> Result<Me, ClientError> {
-        self.send(self.request(Method::GET, "/api/me")).await
+    /// `POST /auth/logout` at the gateway: ends this client's session (an API token is
+    /// refused: revoke it with [`ApiClient::revoke_token`]). Ending one already ended is fine.
+    pub async fn logout(&self) -> Result<(), ClientError> {
+        self.send_empty(self.request(Method::POST, paths::LOGOUT)).await
     }
 
-    pub async fn create_community(&self, request: &CreateCommunityRequest) -> Result<Community, ClientError> {
-        self.post("/api/communities", request).await
+    /// `POST /auth/cli/exchange` at the gateway: trades the one-time code the CLI's loopback
+    /// received (with the state the login started with) for a session.
+    pub async fn exchange_cli_code(&self, request: &CliExchangeRequest) -> Result<LoginResponse, ClientError> {
+        self.post(paths::CLI_EXCHANGE, request).await
     }
 
-    pub async fn create_invite(
+    /// `POST /hook/{id}/{token}` at the gateway: posts through an incoming webhook as an
+    /// integration would (needs no token of this client). `payload` is Slack-shaped JSON
+    /// (`text`, and optionally `username`, `icon_url`, `attachments`, `blocks`).
+    pub async fn post_webhook<B: Serialize + ?Sized>(
         &self,
-        community: CommunityId,
-        request: &CreateInviteRequest,
-    ) -> Result<Invite, ClientError> {
-        self.post(&format!("/api/communities/{community}/invites"), request).await
-    }
-
-    pub async fn accept_invite(&self, code: &str) -> Result<Member, ClientError> {
-        self.post(&format!("/api/invites/{code}/accept"), &serde_json::json!({})).await
-    }
-
-    pub async fn create_channel(
-        &self,
-        community: CommunityId,
-        request: &CreateChannelRequest,
-    ) -> Result<Channel, ClientError> {
-        self.post(&format!("/api/communities/{community}/channels"), request).await
-    }
-
-    pub async fn join_channel(&self, channel: ChannelId) -> Result<Channel, ClientError> {
-        self.post(&format!("/api/channels/{channel}/join"), &serde_json::json!({})).await
-    }
-
-    pub async fn send_message(
-        &self,
-        channel: ChannelId,
-        request: &CreateMessageRequest,
+        webhook: WebhookId,
+        token: &str,
+        payload: &B,
     ) -> Result<Message, ClientError> {
-        self.post(&format!("/api/channels/{channel}/messages"), request).await
+        self.send(self.http.post(format!("{}{}", self.base_url, paths::hook(webhook, token))).json(payload)).await
     }
 
-    pub async fn history(&self, channel: ChannelId, query: &HistoryQuery) -> Result<Page<Message>, ClientError> {
-        self.send(self.request(Method::GET, &format!("/api/channels/{channel}/messages")).query(query)).await
+    /// `GET /api/openapi.json`: the api's OpenAPI description.
+    pub async fn openapi(&self) -> Result<serde_json::Value, ClientError> {
+        self.get(paths::OPENAPI).await
+    }
+
+    /// `GET /tui/events` (tui-sm, through the gateway): the terminal clients' live events,
+    /// resuming after `last_event_id`.
+    pub async fn tui_events(
+        &self,
+        last_event_id: Option<&str>,
+    ) -> Result<BoxStream<'static, Result<SseEvent, ClientError>>, ClientError> {
+        self.sse(paths::TUI_EVENTS, last_event_id).await
     }
 
     /// Opens an SSE stream at `path` (e.g. `/tui/events`), resuming after `last_event_id`.
@@ -191,15 +204,7 @@ impl ApiClient {
         if let Some(id) = last_event_id {
             builder = builder.header("last-event-id", id);
         }
-        let response = builder.send().await?;
-        let status = response.status();
-        if !status.is_success() {
-            let text = response.text().await.unwrap_or_default();
-            let body = serde_json::from_str(&text).unwrap_or_else(|_| ErrorBody {
-                error: ErrorDetail { code: ErrorCode::UnexpectedResponse, message: text.chars().take(200).collect() },
-            });
-            return Err(ClientError::Api { status, body });
-        }
+        let response = checked(builder.send().await?).await?;
         let events = eventsource_stream::EventStream::new(response.bytes_stream()).map(|item| match item {
             Ok(event) => Ok(SseEvent { id: event.id, event: event.event, data: event.data }),
             Err(eventsource_stream::EventStreamError::Transport(err)) => Err(ClientError::Transport(err)),
@@ -210,6 +215,20 @@ impl ApiClient {
         });
         Ok(events.boxed())
     }
+}
+
+/// `response` if it is a success, otherwise its error body as a `ClientError` (an answer
+/// that is not an error body, e.g. a proxy's HTML, becomes `unexpected_response`).
+async fn checked(response: reqwest::Response) -> Result<reqwest::Response, ClientError> {
+    let status = response.status();
+    if status.is_success() {
+        return Ok(response);
+    }
+    let text = response.text().await.unwrap_or_default();
+    let body = serde_json::from_str(&text).unwrap_or_else(|_| ErrorBody {
+        error: ErrorDetail { code: ErrorCode::UnexpectedResponse, message: text.chars().take(200).collect() },
+    });
+    Err(ClientError::Api { status, body })
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 
 use ajet_shared::api::ErrorBody;
 use ajet_shared::api::ErrorCode;
+use ajet_shared::api::paths;
 use ajet_shared::api::wire::{
     AddMemberRequest, Channel, ChannelKind, ChannelListItem, CreateChannelRequest, Member, Page, PageInfo, ReadCursor,
     ReadRequest, UpdateChannelRequest,
@@ -32,7 +33,7 @@ fn topic(raw: Option<&str>) -> Result<Option<&str>, ApiError> {
     Ok(optional_text("topic", ErrorCode::TopicTooLong, raw, TOPIC_MAX_CHARS)?)
 }
 
-#[utoipa::path(post, path = "/api/communities/{id}/channels", tag = "api", summary = "Create a public or private channel", request_body = CreateChannelRequest, responses((status = 201, description = "created; I am in it", body = Channel), (status = 400, description = "invalid input (the message names the field)", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed", body = ErrorBody), (status = 404, description = "not found or not visible", body = ErrorBody), (status = 409, description = "conflict", body = ErrorBody), (status = 422, description = "too long", body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(post, path = paths::COMMUNITY_CHANNELS, tag = "api", summary = "Create a public or private channel", request_body = CreateChannelRequest, responses((status = 201, description = "created; I am in it", body = Channel), (status = 400, description = "invalid input (the message names the field)", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed", body = ErrorBody), (status = 404, description = "not found or not visible", body = ErrorBody), (status = 409, description = "conflict", body = ErrorBody), (status = 422, description = "too long", body = ErrorBody)), security(("bearer" = [])))]
 pub async fn create_channel(
     State(pool): State<PgPool>,
     State(relay): State<OutboxRelay<NatsBus>>,
@@ -58,7 +59,7 @@ pub async fn create_channel(
     Ok((StatusCode::CREATED, Json(channel.wake(&relay))))
 }
 
-#[utoipa::path(get, path = "/api/communities/{id}/channels", tag = "api", summary = "Channels I can see, with my unread and mention counts", responses((status = 200, description = "ok", body = Page<ChannelListItem>), (status = 400, description = "invalid input", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed", body = ErrorBody), (status = 404, description = "not found or not visible", body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(get, path = paths::COMMUNITY_CHANNELS, tag = "api", summary = "Channels I can see, with my unread and mention counts", responses((status = 200, description = "ok", body = Page<ChannelListItem>), (status = 400, description = "invalid input", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed", body = ErrorBody), (status = 404, description = "not found or not visible", body = ErrorBody)), security(("bearer" = [])))]
 pub async fn list_channels(
     State(pool): State<PgPool>,
     auth: AuthUser,
@@ -71,7 +72,7 @@ pub async fn list_channels(
     Ok(Json(Page { data, page: PageInfo::default() }))
 }
 
-#[utoipa::path(get, path = "/api/channels/{id}", tag = "api", summary = "A channel", responses((status = 200, description = "ok", body = Channel), (status = 400, description = "invalid input", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed", body = ErrorBody), (status = 404, description = "not found or not visible", body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(get, path = paths::CHANNEL, tag = "api", summary = "A channel", responses((status = 200, description = "ok", body = Channel), (status = 400, description = "invalid input", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed", body = ErrorBody), (status = 404, description = "not found or not visible", body = ErrorBody)), security(("bearer" = [])))]
 pub async fn get_channel(
     State(pool): State<PgPool>,
     auth: AuthUser,
@@ -81,7 +82,7 @@ pub async fn get_channel(
     Ok(Json(channel_access(&pool, id, auth.id()).await?.channel))
 }
 
-#[utoipa::path(patch, path = "/api/channels/{id}", tag = "api", summary = "Set the topic (members), rename or (un)archive (admins)", request_body = UpdateChannelRequest, responses((status = 200, description = "ok", body = Channel), (status = 400, description = "invalid input (the message names the field)", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed", body = ErrorBody), (status = 404, description = "not found or not visible", body = ErrorBody), (status = 409, description = "conflict", body = ErrorBody), (status = 422, description = "too long", body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(patch, path = paths::CHANNEL, tag = "api", summary = "Set the topic (members), rename or (un)archive (admins)", request_body = UpdateChannelRequest, responses((status = 200, description = "ok", body = Channel), (status = 400, description = "invalid input (the message names the field)", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed", body = ErrorBody), (status = 404, description = "not found or not visible", body = ErrorBody), (status = 409, description = "conflict", body = ErrorBody), (status = 422, description = "too long", body = ErrorBody)), security(("bearer" = [])))]
 /// Any member may set the topic; renaming and (un)archiving are for community admins.
 pub async fn update_channel(
     State(pool): State<PgPool>,
@@ -100,7 +101,7 @@ pub async fn update_channel(
     Ok(Json(chat::channels::update_channel(&pool, auth.id(), id, change).await?.wake(&relay)))
 }
 
-#[utoipa::path(delete, path = "/api/channels/{id}", tag = "api", summary = "Archive a channel (admins)", responses((status = 200, description = "archived", body = Channel), (status = 400, description = "invalid input (the message names the field)", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed", body = ErrorBody), (status = 404, description = "not found or not visible", body = ErrorBody), (status = 409, description = "conflict", body = ErrorBody), (status = 422, description = "too long", body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(delete, path = paths::CHANNEL, tag = "api", summary = "Archive a channel (admins)", responses((status = 200, description = "archived", body = Channel), (status = 400, description = "invalid input (the message names the field)", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed", body = ErrorBody), (status = 404, description = "not found or not visible", body = ErrorBody), (status = 409, description = "conflict", body = ErrorBody), (status = 422, description = "too long", body = ErrorBody)), security(("bearer" = [])))]
 /// `DELETE /api/channels/{id}` archives: history stays readable, nothing can be posted.
 pub async fn archive_channel(
     State(pool): State<PgPool>,
@@ -112,7 +113,7 @@ pub async fn archive_channel(
     Ok(Json(chat::channels::archive_channel(&pool, auth.id(), id).await?.wake(&relay)))
 }
 
-#[utoipa::path(post, path = "/api/channels/{id}/join", tag = "api", summary = "Join a public channel", responses((status = 200, description = "joined (or already in)", body = Channel), (status = 400, description = "invalid input (the message names the field)", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed", body = ErrorBody), (status = 404, description = "not found or not visible", body = ErrorBody), (status = 409, description = "conflict", body = ErrorBody), (status = 422, description = "too long", body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(post, path = paths::CHANNEL_JOIN, tag = "api", summary = "Join a public channel", responses((status = 200, description = "joined (or already in)", body = Channel), (status = 400, description = "invalid input (the message names the field)", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed", body = ErrorBody), (status = 404, description = "not found or not visible", body = ErrorBody), (status = 409, description = "conflict", body = ErrorBody), (status = 422, description = "too long", body = ErrorBody)), security(("bearer" = [])))]
 /// Joins a public channel of one of the caller's communities. Joining again changes nothing.
 pub async fn join_channel(
     State(pool): State<PgPool>,
@@ -124,7 +125,7 @@ pub async fn join_channel(
     Ok(Json(chat::membership::join_channel(&pool, auth.id(), channel_id).await?.wake(&relay)))
 }
 
-#[utoipa::path(post, path = "/api/channels/{id}/leave", tag = "api", summary = "Leave a channel", responses((status = 204, description = "left"), (status = 400, description = "invalid input (the message names the field)", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed", body = ErrorBody), (status = 404, description = "not found or not visible", body = ErrorBody), (status = 409, description = "conflict", body = ErrorBody), (status = 422, description = "too long", body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(post, path = paths::CHANNEL_LEAVE, tag = "api", summary = "Leave a channel", responses((status = 204, description = "left"), (status = 400, description = "invalid input (the message names the field)", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed", body = ErrorBody), (status = 404, description = "not found or not visible", body = ErrorBody), (status = 409, description = "conflict", body = ErrorBody), (status = 422, description = "too long", body = ErrorBody)), security(("bearer" = [])))]
 pub async fn leave_channel(
     State(pool): State<PgPool>,
     State(relay): State<OutboxRelay<NatsBus>>,
@@ -136,7 +137,7 @@ pub async fn leave_channel(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(post, path = "/api/channels/{id}/members", tag = "api", summary = "Add someone to a private channel", request_body = AddMemberRequest, responses((status = 201, description = "added", body = Member), (status = 200, description = "already a member", body = Member), (status = 400, description = "invalid input (the message names the field)", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed", body = ErrorBody), (status = 404, description = "not found or not visible", body = ErrorBody), (status = 409, description = "conflict", body = ErrorBody), (status = 422, description = "too long", body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(post, path = paths::CHANNEL_MEMBERS, tag = "api", summary = "Add someone to a private channel", request_body = AddMemberRequest, responses((status = 201, description = "added", body = Member), (status = 200, description = "already a member", body = Member), (status = 400, description = "invalid input (the message names the field)", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed", body = ErrorBody), (status = 404, description = "not found or not visible", body = ErrorBody), (status = 409, description = "conflict", body = ErrorBody), (status = 422, description = "too long", body = ErrorBody)), security(("bearer" = [])))]
 /// Adds a community member to a private channel: any channel member may (public channels
 /// are joined, DMs are fixed).
 pub async fn add_member(
@@ -151,7 +152,7 @@ pub async fn add_member(
     Ok((if added.added { StatusCode::CREATED } else { StatusCode::OK }, Json(added.member)))
 }
 
-#[utoipa::path(delete, path = "/api/channels/{id}/members/{user_id}", tag = "api", summary = "Remove someone from a channel (admins)", responses((status = 204, description = "removed"), (status = 400, description = "invalid input (the message names the field)", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed", body = ErrorBody), (status = 404, description = "not found or not visible", body = ErrorBody), (status = 409, description = "conflict", body = ErrorBody), (status = 422, description = "too long", body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(delete, path = paths::CHANNEL_MEMBER, tag = "api", summary = "Remove someone from a channel (admins)", responses((status = 204, description = "removed"), (status = 400, description = "invalid input (the message names the field)", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed", body = ErrorBody), (status = 404, description = "not found or not visible", body = ErrorBody), (status = 409, description = "conflict", body = ErrorBody), (status = 422, description = "too long", body = ErrorBody)), security(("bearer" = [])))]
 /// Removes someone from a channel: community admins only (leaving is `/leave`).
 pub async fn remove_member(
     State(pool): State<PgPool>,
@@ -164,7 +165,7 @@ pub async fn remove_member(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(post, path = "/api/channels/{id}/read", tag = "api", summary = "Move my read cursor (backwards marks unread)", request_body = ReadRequest, responses((status = 200, description = "ok", body = ReadCursor), (status = 400, description = "invalid input (the message names the field)", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed", body = ErrorBody), (status = 404, description = "not found or not visible", body = ErrorBody), (status = 409, description = "conflict", body = ErrorBody), (status = 422, description = "too long", body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(post, path = paths::CHANNEL_READ, tag = "api", summary = "Move my read cursor (backwards marks unread)", request_body = ReadRequest, responses((status = 200, description = "ok", body = ReadCursor), (status = 400, description = "invalid input (the message names the field)", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed", body = ErrorBody), (status = 404, description = "not found or not visible", body = ErrorBody), (status = 409, description = "conflict", body = ErrorBody), (status = 422, description = "too long", body = ErrorBody)), security(("bearer" = [])))]
 /// Moves the caller's read cursor (backwards too: mark unread) and tells their other
 /// sessions.
 pub async fn mark_read(

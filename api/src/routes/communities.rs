@@ -2,6 +2,7 @@
 //! get (by id or slug), update (admins), and list members.
 
 use ajet_shared::api::ErrorCode;
+use ajet_shared::api::paths;
 use ajet_shared::api::wire::{
     Community, CommunityMember, CreateCommunityRequest, Page, PageInfo, UpdateCommunityRequest,
 };
@@ -38,14 +39,14 @@ pub async fn resolve(pool: &PgPool, id_or_slug: &str) -> Result<CommunityId, Api
         .ok_or_else(|| ApiError::not_found(ErrorCode::CommunityNotFound, "there is no such community"))
 }
 
-#[utoipa::path(get, path = "/api/communities", tag = "api", summary = "The communities I belong to", responses((status = 200, description = "mine", body = Page<Community>), (status = 401, description = "not signed in", body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(get, path = paths::COMMUNITIES, tag = "api", summary = "The communities I belong to", responses((status = 200, description = "mine", body = Page<Community>), (status = 401, description = "not signed in", body = ErrorBody)), security(("bearer" = [])))]
 pub async fn list_communities(State(pool): State<PgPool>, auth: AuthUser) -> ApiResult<Json<Page<Community>>> {
     auth.require_read()?;
     let data = db::communities::list_for_user(&pool, auth.id()).await?;
     Ok(Json(Page { data, page: PageInfo::default() }))
 }
 
-#[utoipa::path(post, path = "/api/communities", tag = "api", summary = "Create a community", request_body = CreateCommunityRequest, responses((status = 201, description = "created; I am its owner", body = Community), (status = 400, description = "invalid input (the message names the field)", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed", body = ErrorBody), (status = 404, description = "not found or not visible", body = ErrorBody), (status = 409, description = "conflict", body = ErrorBody), (status = 422, description = "too long", body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(post, path = paths::COMMUNITIES, tag = "api", summary = "Create a community", request_body = CreateCommunityRequest, responses((status = 201, description = "created; I am its owner", body = Community), (status = 400, description = "invalid input (the message names the field)", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed", body = ErrorBody), (status = 404, description = "not found or not visible", body = ErrorBody), (status = 409, description = "conflict", body = ErrorBody), (status = 422, description = "too long", body = ErrorBody)), security(("bearer" = [])))]
 pub async fn create_community(
     State(pool): State<PgPool>,
     State(relay): State<OutboxRelay<NatsBus>>,
@@ -60,7 +61,7 @@ pub async fn create_community(
     Ok((StatusCode::CREATED, Json(community.wake(&relay))))
 }
 
-#[utoipa::path(get, path = "/api/communities/{id}", tag = "api", summary = "A community by id or slug", responses((status = 200, description = "ok", body = Community), (status = 400, description = "invalid input", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed", body = ErrorBody), (status = 404, description = "not found or not visible", body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(get, path = paths::COMMUNITY, tag = "api", summary = "A community by id or slug", responses((status = 200, description = "ok", body = Community), (status = 400, description = "invalid input", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed", body = ErrorBody), (status = 404, description = "not found or not visible", body = ErrorBody)), security(("bearer" = [])))]
 pub async fn get_community(
     State(pool): State<PgPool>,
     auth: AuthUser,
@@ -75,7 +76,7 @@ pub async fn get_community(
     Ok(Json(community))
 }
 
-#[utoipa::path(patch, path = "/api/communities/{id}", tag = "api", summary = "Rename or describe a community (admins)", request_body = UpdateCommunityRequest, responses((status = 200, description = "ok", body = Community), (status = 400, description = "invalid input (the message names the field)", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed", body = ErrorBody), (status = 404, description = "not found or not visible", body = ErrorBody), (status = 409, description = "conflict", body = ErrorBody), (status = 422, description = "too long", body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(patch, path = paths::COMMUNITY, tag = "api", summary = "Rename or describe a community (admins)", request_body = UpdateCommunityRequest, responses((status = 200, description = "ok", body = Community), (status = 400, description = "invalid input (the message names the field)", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed", body = ErrorBody), (status = 404, description = "not found or not visible", body = ErrorBody), (status = 409, description = "conflict", body = ErrorBody), (status = 422, description = "too long", body = ErrorBody)), security(("bearer" = [])))]
 pub async fn update_community(
     State(pool): State<PgPool>,
     State(relay): State<OutboxRelay<NatsBus>>,
@@ -94,7 +95,7 @@ pub async fn update_community(
     Ok(Json(community.wake(&relay)))
 }
 
-#[utoipa::path(get, path = "/api/communities/{id}/members", tag = "api", summary = "Members with roles and nicknames", responses((status = 200, description = "ok", body = Page<CommunityMember>), (status = 400, description = "invalid input", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed", body = ErrorBody), (status = 404, description = "not found or not visible", body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(get, path = paths::COMMUNITY_MEMBERS, tag = "api", summary = "Members with roles and nicknames", responses((status = 200, description = "ok", body = Page<CommunityMember>), (status = 400, description = "invalid input", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed", body = ErrorBody), (status = 404, description = "not found or not visible", body = ErrorBody)), security(("bearer" = [])))]
 pub async fn list_members(
     State(pool): State<PgPool>,
     auth: AuthUser,

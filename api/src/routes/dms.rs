@@ -1,6 +1,7 @@
 //! Direct messages: get-or-create by the exact set of participants, and the caller's list.
 
 use ajet_shared::api::ErrorCode;
+use ajet_shared::api::paths;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
@@ -25,14 +26,14 @@ use ajet_shared::api::ErrorBody;
 /// Most participants a group DM may have.
 const MAX_DM_MEMBERS: usize = 9;
 
-#[utoipa::path(get, path = "/api/dms", tag = "api", summary = "My DMs and group DMs", responses((status = 200, description = "most recent first", body = Page<ChannelListItem>), (status = 401, description = "not signed in", body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(get, path = paths::DMS, tag = "api", summary = "My DMs and group DMs", responses((status = 200, description = "most recent first", body = Page<ChannelListItem>), (status = 401, description = "not signed in", body = ErrorBody)), security(("bearer" = [])))]
 pub async fn list_dms(State(pool): State<PgPool>, auth: AuthUser) -> ApiResult<Json<Page<ChannelListItem>>> {
     auth.require_read()?;
     let data = db::channels::list_dms(&pool, auth.id()).await?;
     Ok(Json(Page { data, page: PageInfo::default() }))
 }
 
-#[utoipa::path(post, path = "/api/dms", tag = "api", summary = "Get or create the DM of exactly these people", request_body = CreateDmRequest, responses((status = 201, description = "created", body = Channel), (status = 200, description = "existing", body = Channel), (status = 400, description = "invalid input (the message names the field)", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed", body = ErrorBody), (status = 404, description = "not found or not visible", body = ErrorBody), (status = 409, description = "conflict", body = ErrorBody), (status = 422, description = "too long", body = ErrorBody), (status = 429, description = "more new group DMs this hour than allowed (`rate_limited`, with Retry-After)", body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(post, path = paths::DMS, tag = "api", summary = "Get or create the DM of exactly these people", request_body = CreateDmRequest, responses((status = 201, description = "created", body = Channel), (status = 200, description = "existing", body = Channel), (status = 400, description = "invalid input (the message names the field)", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed", body = ErrorBody), (status = 404, description = "not found or not visible", body = ErrorBody), (status = 409, description = "conflict", body = ErrorBody), (status = 422, description = "too long", body = ErrorBody), (status = 429, description = "more new group DMs this hour than allowed (`rate_limited`, with Retry-After)", body = ErrorBody)), security(("bearer" = [])))]
 /// The same set of people always gets the same channel (201 when it is new, 200 after).
 pub async fn open_dm(
     State(pool): State<PgPool>,

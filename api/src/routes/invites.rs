@@ -1,6 +1,7 @@
 //! Invites: members create codes; accepting one joins its community.
 
 use ajet_shared::api::ErrorCode;
+use ajet_shared::api::paths;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -30,7 +31,7 @@ fn new_code() -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
-#[utoipa::path(post, path = "/api/communities/{id}/invites", tag = "api", summary = "Create an invite code", request_body = CreateInviteRequest, responses((status = 201, description = "ok", body = Invite), (status = 400, description = "invalid input (the message names the field)", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed", body = ErrorBody), (status = 404, description = "not found or not visible", body = ErrorBody), (status = 409, description = "as many open invites as allowed (`too_many_invites`)", body = ErrorBody), (status = 422, description = "too long", body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(post, path = paths::COMMUNITY_INVITES, tag = "api", summary = "Create an invite code", request_body = CreateInviteRequest, responses((status = 201, description = "ok", body = Invite), (status = 400, description = "invalid input (the message names the field)", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed", body = ErrorBody), (status = 404, description = "not found or not visible", body = ErrorBody), (status = 409, description = "as many open invites as allowed (`too_many_invites`)", body = ErrorBody), (status = 422, description = "too long", body = ErrorBody)), security(("bearer" = [])))]
 pub async fn create_invite(
     State(pool): State<PgPool>,
     State(config): State<Arc<Config>>,
@@ -65,7 +66,7 @@ pub async fn create_invite(
     Ok((StatusCode::CREATED, Json(invite)))
 }
 
-#[utoipa::path(post, path = "/api/invites/{code}/accept", tag = "api", summary = "Join a community by invite", responses((status = 200, description = "joined (or already a member)", body = Member), (status = 400, description = "invalid input (the message names the field)", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed", body = ErrorBody), (status = 404, description = "not found or not visible", body = ErrorBody), (status = 409, description = "conflict", body = ErrorBody), (status = 422, description = "too long", body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(post, path = paths::INVITE_ACCEPT, tag = "api", summary = "Join a community by invite", responses((status = 200, description = "joined (or already a member)", body = Member), (status = 400, description = "invalid input (the message names the field)", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed", body = ErrorBody), (status = 404, description = "not found or not visible", body = ErrorBody), (status = 409, description = "conflict", body = ErrorBody), (status = 422, description = "too long", body = ErrorBody)), security(("bearer" = [])))]
 /// Joins the invite's community. Already being a member is fine and uses nothing up.
 pub async fn accept_invite(
     State(pool): State<PgPool>,
@@ -77,7 +78,7 @@ pub async fn accept_invite(
     Ok(Json(chat::communities::accept_invite(&pool, auth.id(), &code).await?.wake(&relay)))
 }
 
-#[utoipa::path(get, path = "/api/communities/{id}/invites", tag = "api", summary = "Open invites (admins)", responses((status = 200, description = "newest first", body = Page<Invite>), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not an admin", body = ErrorBody), (status = 404, description = "no such community", body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(get, path = paths::COMMUNITY_INVITES, tag = "api", summary = "Open invites (admins)", responses((status = 200, description = "newest first", body = Page<Invite>), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not an admin", body = ErrorBody), (status = 404, description = "no such community", body = ErrorBody)), security(("bearer" = [])))]
 pub async fn list_invites(
     State(pool): State<PgPool>,
     auth: AuthUser,
@@ -90,7 +91,7 @@ pub async fn list_invites(
     Ok(Json(Page { data, page: PageInfo::default() }))
 }
 
-#[utoipa::path(delete, path = "/api/communities/{id}/invites/{code}", tag = "api", summary = "Revoke an invite (admins)", responses((status = 204, description = "revoked"), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not an admin", body = ErrorBody), (status = 404, description = "no such open invite", body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(delete, path = paths::COMMUNITY_INVITE, tag = "api", summary = "Revoke an invite (admins)", responses((status = 204, description = "revoked"), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not an admin", body = ErrorBody), (status = 404, description = "no such open invite", body = ErrorBody)), security(("bearer" = [])))]
 pub async fn revoke_invite(
     State(pool): State<PgPool>,
     auth: AuthUser,

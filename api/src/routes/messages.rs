@@ -3,6 +3,7 @@
 //! and pins. The writes are `ajet_shared::chat`'s; these handlers parse and answer.
 
 use ajet_shared::api::ErrorCode;
+use ajet_shared::api::paths;
 use std::sync::Arc;
 
 use ajet_shared::api::ErrorBody;
@@ -27,7 +28,7 @@ use crate::extract::{AuthUser, Body, Path, Query};
 const DEFAULT_PAGE: u16 = 50;
 const MAX_PAGE: u32 = 100;
 
-#[utoipa::path(post, path = "/api/channels/{id}/messages", tag = "api", summary = "Send a message or a thread reply", request_body = CreateMessageRequest, responses((status = 201, description = "sent", body = Message), (status = 200, description = "a retry with the same client_msg_id: the original", body = Message), (status = 400, description = "invalid input (the message names the field)", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed", body = ErrorBody), (status = 404, description = "not found or not visible", body = ErrorBody), (status = 409, description = "conflict", body = ErrorBody), (status = 422, description = "too long", body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(post, path = paths::CHANNEL_MESSAGES, tag = "api", summary = "Send a message or a thread reply", request_body = CreateMessageRequest, responses((status = 201, description = "sent", body = Message), (status = 200, description = "a retry with the same client_msg_id: the original", body = Message), (status = 400, description = "invalid input (the message names the field)", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed", body = ErrorBody), (status = 404, description = "not found or not visible", body = ErrorBody), (status = 409, description = "conflict", body = ErrorBody), (status = 422, description = "too long", body = ErrorBody)), security(("bearer" = [])))]
 pub async fn create_message(
     State(pool): State<PgPool>,
     State(relay): State<OutboxRelay<NatsBus>>,
@@ -74,7 +75,7 @@ fn page_args(query: &HistoryQuery) -> Result<(Cursor, u16), ApiError> {
     Ok((cursor, limit))
 }
 
-#[utoipa::path(get, path = "/api/channels/{id}/messages", tag = "api", summary = "History by cursor: before, after or around", params(HistoryQuery), responses((status = 200, description = "oldest first", body = Page<Message>), (status = 400, description = "invalid input", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed", body = ErrorBody), (status = 404, description = "not found or not visible", body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(get, path = paths::CHANNEL_MESSAGES, tag = "api", summary = "History by cursor: before, after or around", params(HistoryQuery), responses((status = 200, description = "oldest first", body = Page<Message>), (status = 400, description = "invalid input", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed", body = ErrorBody), (status = 404, description = "not found or not visible", body = ErrorBody)), security(("bearer" = [])))]
 pub async fn list_messages(
     State(pool): State<PgPool>,
     auth: AuthUser,
@@ -98,7 +99,7 @@ pub async fn list_messages(
     Ok(Json(Page { data, page }))
 }
 
-#[utoipa::path(get, path = "/api/messages/{id}", tag = "api", summary = "A message", responses((status = 200, description = "ok", body = Message), (status = 400, description = "invalid input", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed", body = ErrorBody), (status = 404, description = "not found or not visible", body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(get, path = paths::MESSAGE, tag = "api", summary = "A message", responses((status = 200, description = "ok", body = Message), (status = 400, description = "invalid input", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed", body = ErrorBody), (status = 404, description = "not found or not visible", body = ErrorBody)), security(("bearer" = [])))]
 pub async fn get_message(
     State(pool): State<PgPool>,
     auth: AuthUser,
@@ -110,7 +111,7 @@ pub async fn get_message(
     Ok(Json(message))
 }
 
-#[utoipa::path(get, path = "/api/messages/{id}/replies", tag = "api", summary = "A thread's replies", params(HistoryQuery), responses((status = 200, description = "oldest first", body = Page<Message>), (status = 400, description = "invalid input", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed", body = ErrorBody), (status = 404, description = "not found or not visible", body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(get, path = paths::MESSAGE_REPLIES, tag = "api", summary = "A thread's replies", params(HistoryQuery), responses((status = 200, description = "oldest first", body = Page<Message>), (status = 400, description = "invalid input", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed", body = ErrorBody), (status = 404, description = "not found or not visible", body = ErrorBody)), security(("bearer" = [])))]
 pub async fn list_replies(
     State(pool): State<PgPool>,
     auth: AuthUser,
@@ -131,7 +132,7 @@ pub async fn list_replies(
     Ok(Json(Page { data, page }))
 }
 
-#[utoipa::path(patch, path = "/api/messages/{id}", tag = "api", summary = "Edit my message", request_body = UpdateMessageRequest, responses((status = 200, description = "ok", body = Message), (status = 400, description = "invalid input (the message names the field)", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed", body = ErrorBody), (status = 404, description = "not found or not visible", body = ErrorBody), (status = 409, description = "conflict", body = ErrorBody), (status = 422, description = "too long", body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(patch, path = paths::MESSAGE, tag = "api", summary = "Edit my message", request_body = UpdateMessageRequest, responses((status = 200, description = "ok", body = Message), (status = 400, description = "invalid input (the message names the field)", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed", body = ErrorBody), (status = 404, description = "not found or not visible", body = ErrorBody), (status = 409, description = "conflict", body = ErrorBody), (status = 422, description = "too long", body = ErrorBody)), security(("bearer" = [])))]
 pub async fn update_message(
     State(pool): State<PgPool>,
     State(relay): State<OutboxRelay<NatsBus>>,
@@ -145,7 +146,7 @@ pub async fn update_message(
     Ok(Json(edit_message(&pool, auth.id(), id, &body).await?.wake(&relay)))
 }
 
-#[utoipa::path(delete, path = "/api/messages/{id}", tag = "api", summary = "Delete a message (author or admin)", responses((status = 204, description = "deleted (a tombstone stays)"), (status = 400, description = "invalid input (the message names the field)", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed", body = ErrorBody), (status = 404, description = "not found or not visible", body = ErrorBody), (status = 409, description = "conflict", body = ErrorBody), (status = 422, description = "too long", body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(delete, path = paths::MESSAGE, tag = "api", summary = "Delete a message (author or admin)", responses((status = 204, description = "deleted (a tombstone stays)"), (status = 400, description = "invalid input (the message names the field)", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed", body = ErrorBody), (status = 404, description = "not found or not visible", body = ErrorBody), (status = 409, description = "conflict", body = ErrorBody), (status = 422, description = "too long", body = ErrorBody)), security(("bearer" = [])))]
 /// Soft delete by the author, or by a community admin in a community channel.
 pub async fn delete_message(
     State(pool): State<PgPool>,
@@ -178,7 +179,7 @@ async fn react(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(put, path = "/api/messages/{id}/reactions/{emoji}", tag = "api", summary = "React (idempotent)", responses((status = 204, description = "ok"), (status = 400, description = "invalid input (the message names the field)", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed", body = ErrorBody), (status = 404, description = "not found or not visible", body = ErrorBody), (status = 409, description = "conflict", body = ErrorBody), (status = 422, description = "too long", body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(put, path = paths::MESSAGE_REACTION, tag = "api", summary = "React (idempotent)", responses((status = 204, description = "ok"), (status = 400, description = "invalid input (the message names the field)", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed", body = ErrorBody), (status = 404, description = "not found or not visible", body = ErrorBody), (status = 409, description = "conflict", body = ErrorBody), (status = 422, description = "too long", body = ErrorBody)), security(("bearer" = [])))]
 pub async fn add_reaction(
     State(pool): State<PgPool>,
     State(relay): State<OutboxRelay<NatsBus>>,
@@ -188,7 +189,7 @@ pub async fn add_reaction(
     react(&pool, &relay, auth, id, &emoji, true).await
 }
 
-#[utoipa::path(delete, path = "/api/messages/{id}/reactions/{emoji}", tag = "api", summary = "Remove my reaction (idempotent)", responses((status = 204, description = "ok"), (status = 400, description = "invalid input (the message names the field)", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed", body = ErrorBody), (status = 404, description = "not found or not visible", body = ErrorBody), (status = 409, description = "conflict", body = ErrorBody), (status = 422, description = "too long", body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(delete, path = paths::MESSAGE_REACTION, tag = "api", summary = "Remove my reaction (idempotent)", responses((status = 204, description = "ok"), (status = 400, description = "invalid input (the message names the field)", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed", body = ErrorBody), (status = 404, description = "not found or not visible", body = ErrorBody), (status = 409, description = "conflict", body = ErrorBody), (status = 422, description = "too long", body = ErrorBody)), security(("bearer" = [])))]
 pub async fn remove_reaction(
     State(pool): State<PgPool>,
     State(relay): State<OutboxRelay<NatsBus>>,
@@ -216,7 +217,7 @@ async fn pin(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(put, path = "/api/messages/{id}/pin", tag = "api", summary = "Pin (idempotent)", responses((status = 204, description = "ok"), (status = 400, description = "invalid input (the message names the field)", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed", body = ErrorBody), (status = 404, description = "not found or not visible", body = ErrorBody), (status = 409, description = "conflict", body = ErrorBody), (status = 422, description = "too long", body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(put, path = paths::MESSAGE_PIN, tag = "api", summary = "Pin (idempotent)", responses((status = 204, description = "ok"), (status = 400, description = "invalid input (the message names the field)", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed", body = ErrorBody), (status = 404, description = "not found or not visible", body = ErrorBody), (status = 409, description = "conflict", body = ErrorBody), (status = 422, description = "too long", body = ErrorBody)), security(("bearer" = [])))]
 pub async fn pin_message(
     State(pool): State<PgPool>,
     State(relay): State<OutboxRelay<NatsBus>>,
@@ -226,7 +227,7 @@ pub async fn pin_message(
     pin(&pool, &relay, auth, id, true).await
 }
 
-#[utoipa::path(delete, path = "/api/messages/{id}/pin", tag = "api", summary = "Unpin (idempotent)", responses((status = 204, description = "ok"), (status = 400, description = "invalid input (the message names the field)", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed", body = ErrorBody), (status = 404, description = "not found or not visible", body = ErrorBody), (status = 409, description = "conflict", body = ErrorBody), (status = 422, description = "too long", body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(delete, path = paths::MESSAGE_PIN, tag = "api", summary = "Unpin (idempotent)", responses((status = 204, description = "ok"), (status = 400, description = "invalid input (the message names the field)", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed", body = ErrorBody), (status = 404, description = "not found or not visible", body = ErrorBody), (status = 409, description = "conflict", body = ErrorBody), (status = 422, description = "too long", body = ErrorBody)), security(("bearer" = [])))]
 pub async fn unpin_message(
     State(pool): State<PgPool>,
     State(relay): State<OutboxRelay<NatsBus>>,
@@ -236,7 +237,7 @@ pub async fn unpin_message(
     pin(&pool, &relay, auth, id, false).await
 }
 
-#[utoipa::path(get, path = "/api/channels/{id}/pins", tag = "api", summary = "A channel's pins", responses((status = 200, description = "most recently pinned first", body = Page<Message>), (status = 400, description = "invalid input", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed", body = ErrorBody), (status = 404, description = "not found or not visible", body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(get, path = paths::CHANNEL_PINS, tag = "api", summary = "A channel's pins", responses((status = 200, description = "most recently pinned first", body = Page<Message>), (status = 400, description = "invalid input", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed", body = ErrorBody), (status = 404, description = "not found or not visible", body = ErrorBody)), security(("bearer" = [])))]
 pub async fn list_pins(
     State(pool): State<PgPool>,
     auth: AuthUser,

@@ -2,6 +2,7 @@
 //! (seen within the last two minutes).
 
 use ajet_shared::api::ErrorCode;
+use ajet_shared::api::paths;
 use std::sync::Arc;
 
 use ajet_shared::api::wire::{Page, PageInfo, Presence};
@@ -22,7 +23,7 @@ use ajet_shared::api::ErrorBody;
 const ONLINE_WITHIN: Duration = Duration::minutes(2);
 const MAX_QUERY: usize = 200;
 
-#[utoipa::path(post, path = "/api/heartbeat", tag = "api", summary = "I am here (every 60 s)", responses((status = 204, description = "ok"), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "the token lacks the `write` scope", body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(post, path = paths::HEARTBEAT, tag = "api", summary = "I am here (every 60 s)", responses((status = 204, description = "ok"), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "the token lacks the `write` scope", body = ErrorBody)), security(("bearer" = [])))]
 /// Announcing oneself is a write: a read-only token must not make its user look online.
 pub async fn heartbeat(
     State(pool): State<PgPool>,
@@ -48,7 +49,7 @@ pub struct PresenceQuery {
     user_ids: String,
 }
 
-#[utoipa::path(get, path = "/api/presence", tag = "api", summary = "Online (seen < 2 min) or offline", params(("user_ids" = String, Query, description = "comma-separated user ids")), responses((status = 200, description = "ok", body = Page<Presence>), (status = 400, description = "invalid input", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed", body = ErrorBody), (status = 404, description = "not found or not visible", body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(get, path = paths::PRESENCE, tag = "api", summary = "Online (seen < 2 min) or offline", params(("user_ids" = String, Query, description = "comma-separated user ids")), responses((status = 200, description = "ok", body = Page<Presence>), (status = 400, description = "invalid input", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed", body = ErrorBody), (status = 404, description = "not found or not visible", body = ErrorBody)), security(("bearer" = [])))]
 pub async fn get_presence(
     State(pool): State<PgPool>,
     auth: AuthUser,

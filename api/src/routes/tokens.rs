@@ -2,6 +2,7 @@
 //! only mint tokens within its own scopes, and only with `admin` (sessions have all).
 
 use ajet_shared::api::ErrorCode;
+use ajet_shared::api::paths;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -37,7 +38,7 @@ fn require_admin_scope(auth: &AuthUser) -> Result<(), ApiError> {
     }
 }
 
-#[utoipa::path(post, path = "/api/tokens", tag = "api", summary = "Create an API token (its secret is shown once)", request_body = CreateTokenRequest, responses((status = 201, description = "created", body = CreatedToken), (status = 400, description = "invalid name or scopes", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "scopes beyond the caller's", body = ErrorBody), (status = 409, description = "name in use (`token_name_taken`), or as many active tokens as allowed (`too_many_tokens`)", body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(post, path = paths::TOKENS, tag = "api", summary = "Create an API token (its secret is shown once)", request_body = CreateTokenRequest, responses((status = 201, description = "created", body = CreatedToken), (status = 400, description = "invalid name or scopes", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "scopes beyond the caller's", body = ErrorBody), (status = 409, description = "name in use (`token_name_taken`), or as many active tokens as allowed (`too_many_tokens`)", body = ErrorBody)), security(("bearer" = [])))]
 pub async fn create_token(
     State(pool): State<PgPool>,
     State(config): State<Arc<Config>>,
@@ -118,14 +119,14 @@ pub async fn create_token(
     Ok((StatusCode::CREATED, Json(CreatedToken { token: token.plaintext, info })))
 }
 
-#[utoipa::path(get, path = "/api/tokens", tag = "api", summary = "My API tokens (without secrets)", responses((status = 200, description = "newest first", body = Page<ApiToken>), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "needs the admin scope", body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(get, path = paths::TOKENS, tag = "api", summary = "My API tokens (without secrets)", responses((status = 200, description = "newest first", body = Page<ApiToken>), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "needs the admin scope", body = ErrorBody)), security(("bearer" = [])))]
 pub async fn list_tokens(State(pool): State<PgPool>, auth: AuthUser) -> ApiResult<Json<Page<ApiToken>>> {
     require_admin_scope(&auth)?;
     let data = db::tokens::list(&pool, auth.id()).await?;
     Ok(Json(Page { data, page: PageInfo::default() }))
 }
 
-#[utoipa::path(delete, path = "/api/tokens/{id}", tag = "api", summary = "Revoke one of my API tokens", responses((status = 204, description = "revoked"), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "needs the admin scope", body = ErrorBody), (status = 404, description = "no such token of mine", body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(delete, path = paths::TOKEN, tag = "api", summary = "Revoke one of my API tokens", responses((status = 204, description = "revoked"), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "needs the admin scope", body = ErrorBody), (status = 404, description = "no such token of mine", body = ErrorBody)), security(("bearer" = [])))]
 pub async fn revoke_token(
     State(pool): State<PgPool>,
     auth: AuthUser,

@@ -5,6 +5,7 @@
 //! (`POST /hook/{id}/{token}`).
 
 use ajet_shared::api::ErrorCode;
+use ajet_shared::api::paths;
 use std::sync::Arc;
 
 use ajet_shared::api::ErrorBody;
@@ -27,7 +28,7 @@ use crate::extract::{AuthUser, Body, Path, Query};
 const NAME_MAX_CHARS: usize = 80;
 const AVATAR_URL_MAX_CHARS: usize = 2048;
 
-#[utoipa::path(post, path = "/api/webhooks", tag = "api", summary = "Create an incoming webhook (admins; its URL is shown once)", request_body = CreateWebhookRequest, responses((status = 201, description = "created", body = CreatedWebhook), (status = 400, description = "invalid input (the message names the field)", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not an admin of the channel's community", body = ErrorBody), (status = 404, description = "no such channel, or one the caller cannot read", body = ErrorBody), (status = 409, description = "the channel is archived", body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(post, path = paths::WEBHOOKS, tag = "api", summary = "Create an incoming webhook (admins; its URL is shown once)", request_body = CreateWebhookRequest, responses((status = 201, description = "created", body = CreatedWebhook), (status = 400, description = "invalid input (the message names the field)", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not an admin of the channel's community", body = ErrorBody), (status = 404, description = "no such channel, or one the caller cannot read", body = ErrorBody), (status = 409, description = "the channel is archived", body = ErrorBody)), security(("bearer" = [])))]
 pub async fn create_webhook(
     State(pool): State<PgPool>,
     State(config): State<Arc<Config>>,
@@ -64,7 +65,7 @@ pub async fn create_webhook(
     Ok((StatusCode::CREATED, Json(CreatedWebhook { url, token, info: webhook.into() })))
 }
 
-#[utoipa::path(get, path = "/api/webhooks", tag = "api", summary = "A community's incoming webhooks (admins)", params(WebhookQuery), responses((status = 200, description = "newest first", body = Page<WebhookInfo>), (status = 400, description = "invalid input", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not an admin", body = ErrorBody), (status = 404, description = "no such community", body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(get, path = paths::WEBHOOKS, tag = "api", summary = "A community's incoming webhooks (admins)", params(WebhookQuery), responses((status = 200, description = "newest first", body = Page<WebhookInfo>), (status = 400, description = "invalid input", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not an admin", body = ErrorBody), (status = 404, description = "no such community", body = ErrorBody)), security(("bearer" = [])))]
 pub async fn list_webhooks(
     State(pool): State<PgPool>,
     auth: AuthUser,
@@ -75,7 +76,7 @@ pub async fn list_webhooks(
     Ok(Json(Page { data: webhooks.into_iter().map(WebhookInfo::from).collect(), page: PageInfo::default() }))
 }
 
-#[utoipa::path(delete, path = "/api/webhooks/{id}", tag = "api", summary = "Revoke an incoming webhook (admins)", responses((status = 204, description = "revoked"), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not an admin", body = ErrorBody), (status = 404, description = "no such live webhook, or one of a channel the caller cannot read", body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(delete, path = paths::WEBHOOK, tag = "api", summary = "Revoke an incoming webhook (admins)", responses((status = 204, description = "revoked"), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not an admin", body = ErrorBody), (status = 404, description = "no such live webhook, or one of a channel the caller cannot read", body = ErrorBody)), security(("bearer" = [])))]
 pub async fn revoke_webhook(
     State(pool): State<PgPool>,
     auth: AuthUser,

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use ajet_shared::api::wire::{
     ChannelKind, CreateChannelRequest, CreateCommunityRequest, CreateInviteRequest, CreateMessageRequest,
+    UpdateChannelRequest,
 };
 use ajet_shared::events::bus::{EventBus as _, NatsBus, Outgoing, Published, Replay};
 use ajet_shared::events::{Event, EventPayload, subject};
@@ -15,9 +16,14 @@ use ajet_shared::testing::NatsServer;
 use ajet_shared::{CommunityId, EventId};
 use bytes::Bytes;
 use futures::StreamExt as _;
-use reqwest::Method;
 
 use crate::harness::Api;
+
+/// Waits for the next event and checks its subject and type.
+async fn expect_event(subscriber: &mut async_nats::Subscriber, subject: &str, kind: &str) {
+    let (seen, event) = next(subscriber).await;
+    assert_eq!((seen.as_str(), event.payload.type_name()), (subject, kind));
+}
 
 /// The next event on the bus, with its subject.
 async fn next(subscriber: &mut async_nats::Subscriber) -> (String, Event) {
@@ -78,70 +84,30 @@ async fn each_write_publishes_its_event_on_the_right_subject() {
     assert_eq!(message.author.username.as_deref(), Some("alice"));
     assert_eq!(event.actor_id, message.author.user_id);
 
-    let writes: Vec<(Method, String, serde_json::Value, &str)> = vec![
-        (
-            Method::PUT,
-            format!("/api/messages/{}/reactions/%F0%9F%8E%89", sent.id),
-            serde_json::Value::Null,
-            "reaction.added",
-        ),
-        (
-            Method::DELETE,
-            format!("/api/messages/{}/reactions/%F0%9F%8E%89", sent.id),
-            serde_json::Value::Null,
-            "reaction.removed",
-        ),
-        (Method::PUT, format!("/api/messages/{}/pin", sent.id), serde_json::Value::Null, "pin.added"),
-        (Method::DELETE, format!("/api/messages/{}/pin", sent.id), serde_json::Value::Null, "pin.removed"),
-        (
-            Method::PATCH,
-            format!("/api/messages/{}", sent.id),
-            serde_json::json!({"body_md": "edited"}),
-            "message.updated",
-        ),
-        (
-            Method::PATCH,
-            format!("/api/channels/{}", secret.id),
-            serde_json::json!({"topic": "quiet"}),
-            "channel.updated",
-        ),
-        (Method::DELETE, format!("/api/messages/{}", sent.id), serde_json::Value::Null, "message.deleted"),
-        (Method::DELETE, format!("/api/channels/{}", secret.id), serde_json::Value::Null, "channel.archived"),
-    ];
-    for (method, path, body, expected) in writes {
-        let mut request = alice.request(method.clone(), &path);
-        if !body.is_null() {
-            request = request.json(&body);
-        }
-        let response = request.send().await.expect("answers");
-        assert!(response.status().is_success(), "{method} {path}: {}", response.status());
-        let (subject, event) = next(&mut bus).await;
-        assert_eq!(
-            (subject.as_str(), event.payload.type_name()),
-            (private_subject.as_str(), expected),
-            "{method} {path}"
-        );
-    }
+    // Each write, then the event it must publish on the private channel's subject.
+    alice.add_reaction(sent.id, "🎉").await.expect("reacted");
+    expect_event(&mut bus, &private_subject, "reaction.added").await;
+    alice.remove_reaction(sent.id, "🎉").await.expect("unreacted");
+    expect_event(&mut bus, &private_subject, "reaction.removed").await;
+    alice.pin_message(sent.id).await.expect("pinned");
+    expect_event(&mut bus, &private_subject, "pin.added").await;
+    alice.unpin_message(sent.id).await.expect("unpinned");
+    expect_event(&mut bus, &private_subject, "pin.removed").await;
+    alice.update_message(sent.id, "edited").await.expect("edited");
+    expect_event(&mut bus, &private_subject, "message.updated").await;
+    let topic = UpdateChannelRequest { topic: Some("quiet".into()), ..UpdateChannelRequest::default() };
+    alice.update_channel(secret.id, &topic).await.expect("topic set");
+    expect_event(&mut bus, &private_subject, "channel.updated").await;
+    alice.delete_message(sent.id).await.expect("deleted");
+    expect_event(&mut bus, &private_subject, "message.deleted").await;
+    alice.archive_channel(secret.id).await.expect("archived");
+    expect_event(&mut bus, &private_subject, "channel.archived").await;
 
     let general = alice.me().await.expect("me");
     assert_eq!(general.private_channels.len(), 1, "me lists the private channel for the session managers");
-    let channels: serde_json::Value = alice
-        .request(Method::GET, &format!("/api/communities/{}/channels", community.id))
-        .send()
-        .await
-        .expect("list")
-        .json()
-        .await
-        .expect("json");
-    let general_id: ajet_shared::ChannelId = channels["data"]
-        .as_array()
-        .expect("a list")
-        .iter()
-        .find(|c| c["name"] == "general")
-        .and_then(|c| c["id"].as_str())
-        .expect("general")
-        .parse()
-        .expect("id");
+    let channels = alice.list_channels(community.id).await.expect("list");
+    let general_id =
+        channels.data.iter().find(|c| c.channel.name.as_deref() == Some("general")).expect("general").channel.id;
     let hello = alice
         .send_message(
             general_id,
@@ -151,14 +117,8 @@ async fn each_write_publishes_its_event_on_the_right_subject() {
         .expect("sent");
     let (subject, _) = next(&mut bus).await;
     assert_eq!(subject, public_subject);
-    alice
-        .request(Method::POST, &format!("/api/channels/{general_id}/read"))
-        .json(&serde_json::json!({"message_id": hello.id}))
-        .send()
-        .await
-        .expect("read")
-        .error_for_status()
-        .expect("ok");
+    let cursor = alice.mark_read(general_id, hello.id).await.expect("read");
+    assert_eq!((cursor.channel_id, cursor.message_id), (general_id, hello.id));
     let (subject, event) = next(&mut bus).await;
     assert_eq!(
         subject,
@@ -238,13 +198,8 @@ async fn an_edit_after_a_relay_crash_between_publish_and_commit_still_removes_th
         .expect("unmark");
     sqlx::query("DELETE FROM message_stream_events").execute(&api.db.pool).await.expect("unrecord");
 
-    let edited = alice
-        .request(Method::PATCH, &format!("/api/messages/{}", sent.id))
-        .json(&serde_json::json!({"body_md": "final-after-crash"}))
-        .send()
-        .await
-        .expect("answers");
-    assert_eq!(edited.status(), reqwest::StatusCode::OK);
+    let edited = alice.update_message(sent.id, "final-after-crash").await.expect("edited");
+    assert_eq!(edited.body_md, "final-after-crash");
 
     let bus = NatsBus::connect(&api.nats.url(), "CHAT").await.expect("connect");
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -282,25 +237,11 @@ async fn a_message_event_says_nothing_about_any_one_viewer() {
         )
         .await
         .expect("sent");
-    alice
-        .request(Method::PUT, &format!("/api/messages/{}/reactions/%F0%9F%8E%89", sent.id))
-        .send()
-        .await
-        .expect("answers")
-        .error_for_status()
-        .expect("reacted");
+    alice.add_reaction(sent.id, "🎉").await.expect("reacted");
     let mut bus = nats.subscribe(subject::community(community.id)).await.expect("subscribe");
     nats.flush().await.expect("flush");
-    let edited: serde_json::Value = alice
-        .request(Method::PATCH, &format!("/api/messages/{}", sent.id))
-        .json(&serde_json::json!({"body_md": "shipped"}))
-        .send()
-        .await
-        .expect("answers")
-        .json()
-        .await
-        .expect("the message");
-    assert_eq!(edited["reactions"][0]["reacted_by_me"], true, "the editor's answer is theirs");
+    let edited = alice.update_message(sent.id, "shipped").await.expect("edited");
+    assert!(edited.reactions[0].reacted_by_me, "the editor's answer is theirs");
 
     let raw = loop {
         let message =

@@ -1,10 +1,19 @@
 //! The route list is data: every route the api serves is in `ROUTES`, answers 401 without
 //! credentials (so it exists and is protected), and is described in `/api/openapi.json`
-//! with its error responses — and the description has nothing else.
+//! with its error responses — and the description has nothing else. Its paths are exactly
+//! `shared::api::paths::TEMPLATES`, and the typed client calls every operation in it.
 
 use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
 
-use reqwest::Method;
+use ajet_shared::api::paths;
+use ajet_shared::api::wire::{
+    CreateChannelRequest, CreateCommunityRequest, CreateInviteRequest, CreateMessageRequest, CreateTokenRequest,
+    CreateWebhookRequest, HistoryQuery, UpdateChannelRequest, UpdateCommunityRequest, UpdateMeRequest,
+};
+use ajet_shared::client::ApiClient;
+use ajet_shared::{ApiTokenId, ChannelId, CommunityId, MessageId, UserId, WebhookId};
+use reqwest::{Method, StatusCode};
 
 use crate::harness::Api;
 
@@ -79,8 +88,7 @@ async fn every_route_is_protected_listed_and_described() {
         assert_eq!(response.status().as_u16(), expected, "{method} {path} without credentials");
     }
 
-    let doc: serde_json::Value =
-        api.client.request(Method::GET, "/api/openapi.json").send().await.expect("doc").json().await.expect("json");
+    let doc = api.client.openapi().await.expect("the description");
     let mut documented = BTreeSet::new();
     for (path, operations) in doc["paths"].as_object().expect("paths") {
         for (method, operation) in operations.as_object().expect("operations") {
@@ -125,8 +133,7 @@ async fn every_route_is_protected_listed_and_described() {
 #[tokio::test]
 async fn the_author_schema_describes_the_bot_marker() {
     let api = Api::start().await;
-    let doc: serde_json::Value =
-        api.client.request(Method::GET, "/api/openapi.json").send().await.expect("doc").json().await.expect("json");
+    let doc = api.client.openapi().await.expect("the description");
     let schemas = &doc["components"]["schemas"];
     let bot = &schemas["Author"]["properties"]["bot"];
     assert!(bot.to_string().contains("#/components/schemas/Bot"), "Author.bot refers to Bot: {bot}");
@@ -135,4 +142,125 @@ async fn the_author_schema_describes_the_bot_marker() {
         schemas["Bot"]["properties"].as_object().expect("Bot has properties").keys().map(String::as_str).collect();
     fields.sort_unstable();
     assert_eq!(fields, ["name", "webhook_id"]);
+}
+
+/// Every (method, path template) the api's description holds.
+fn described_operations() -> BTreeSet<(String, String)> {
+    let mut operations = BTreeSet::new();
+    for (path, item) in &ajet_api::openapi().paths.paths {
+        let methods = [
+            ("GET", &item.get),
+            ("PUT", &item.put),
+            ("POST", &item.post),
+            ("DELETE", &item.delete),
+            ("PATCH", &item.patch),
+            ("HEAD", &item.head),
+            ("OPTIONS", &item.options),
+            ("TRACE", &item.trace),
+        ];
+        for (method, operation) in methods {
+            if operation.is_some() {
+                operations.insert((method.to_owned(), path.clone()));
+            }
+        }
+    }
+    operations
+}
+
+#[test]
+fn the_path_templates_are_exactly_the_described_paths() {
+    let described: BTreeSet<&str> = ajet_api::openapi().paths.paths.keys().map(String::as_str).collect();
+    let templates: BTreeSet<&str> = paths::TEMPLATES.iter().copied().collect();
+    assert_eq!(templates, described, "shared::api::paths::TEMPLATES and the api's routes agree");
+}
+
+/// The template among `paths::TEMPLATES` that `path` fills.
+fn template_of(path: &str) -> Option<&'static str> {
+    let segments: Vec<&str> = path.split('/').collect();
+    paths::TEMPLATES.iter().copied().find(|template| {
+        let parts: Vec<&str> = template.split('/').collect();
+        parts.len() == segments.len()
+            && parts.iter().zip(&segments).all(|(part, segment)| part.starts_with('{') || part == segment)
+    })
+}
+
+/// Calls every api method of the typed client once (answers are not the point).
+async fn call_every_method(client: &ApiClient) {
+    let (community, channel, message) = (CommunityId::generate(), ChannelId::generate(), MessageId::generate());
+    let user = UserId::generate();
+    let community_request = CreateCommunityRequest { name: "Acme".into(), slug: "acme".into(), description: None };
+    let channel_request = CreateChannelRequest { name: "dev".into(), topic: None, kind: None };
+    let message_request = CreateMessageRequest { body_md: "hi".into(), parent_id: None, client_msg_id: None };
+    let token_request = CreateTokenRequest { name: "ci".into(), scopes: vec!["read".into()], expires_in_days: None };
+    let webhook_request = CreateWebhookRequest { channel_id: channel, name: "ci".into(), avatar_url: None };
+    drop(client.me().await);
+    drop(client.update_me(&UpdateMeRequest::default()).await);
+    drop(client.list_communities().await);
+    drop(client.create_community(&community_request).await);
+    drop(client.get_community(community).await);
+    drop(client.update_community(community, &UpdateCommunityRequest::default()).await);
+    drop(client.list_community_members(community).await);
+    drop(client.list_channels(community).await);
+    drop(client.create_channel(community, &channel_request).await);
+    drop(client.list_invites(community).await);
+    drop(client.create_invite(community, &CreateInviteRequest::default()).await);
+    drop(client.revoke_invite(community, "abcdefgh").await);
+    drop(client.accept_invite("abcdefgh").await);
+    drop(client.get_channel(channel).await);
+    drop(client.update_channel(channel, &UpdateChannelRequest::default()).await);
+    drop(client.archive_channel(channel).await);
+    drop(client.join_channel(channel).await);
+    drop(client.leave_channel(channel).await);
+    drop(client.add_channel_member(channel, user).await);
+    drop(client.remove_channel_member(channel, user).await);
+    drop(client.mark_read(channel, message).await);
+    drop(client.history(channel, &HistoryQuery::default()).await);
+    drop(client.send_message(channel, &message_request).await);
+    drop(client.list_pins(channel).await);
+    drop(client.get_message(message).await);
+    drop(client.update_message(message, "edited").await);
+    drop(client.delete_message(message).await);
+    drop(client.list_replies(message, &HistoryQuery::default()).await);
+    drop(client.add_reaction(message, "🎉").await);
+    drop(client.remove_reaction(message, ":tada:").await);
+    drop(client.pin_message(message).await);
+    drop(client.unpin_message(message).await);
+    drop(client.list_dms().await);
+    drop(client.open_dm(&[user]).await);
+    drop(client.heartbeat().await);
+    drop(client.get_presence(&[user]).await);
+    drop(client.list_tokens().await);
+    drop(client.create_token(&token_request).await);
+    drop(client.revoke_token(ApiTokenId::generate()).await);
+    drop(client.list_webhooks(community).await);
+    drop(client.create_webhook(&webhook_request).await);
+    drop(client.revoke_webhook(WebhookId::generate()).await);
+    drop(client.openapi().await);
+}
+
+#[tokio::test]
+async fn the_typed_client_calls_every_described_operation() {
+    // A server that only records what it is asked, so each call is seen exactly as sent.
+    let seen: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
+    let recorder = Arc::clone(&seen);
+    let app = axum::Router::new().fallback(move |request: axum::extract::Request| {
+        let recorder = Arc::clone(&recorder);
+        async move {
+            let call = (request.method().to_string(), request.uri().path().to_owned());
+            recorder.lock().expect("not poisoned").push(call);
+            StatusCode::NO_CONTENT
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("address"));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    call_every_method(&ApiClient::new(url).expect("client").with_token("ajs_test")).await;
+    let calls = seen.lock().expect("not poisoned").clone();
+    let mut called = BTreeSet::new();
+    for (method, path) in calls {
+        let template = template_of(&path).unwrap_or_else(|| panic!("{method} {path} fills no api template"));
+        called.insert((method, template.to_owned()));
+    }
+    assert_eq!(called, described_operations(), "the client has a method for each operation, and no other");
 }

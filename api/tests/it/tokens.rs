@@ -1,25 +1,24 @@
 //! API tokens: scoped, shown once, listed without secrets, last use recorded, revocable,
 //! expiring, audited.
 
-use ajet_shared::api::ErrorCode;
-use ajet_shared::api::wire::{ApiToken, CreateCommunityRequest, CreatedToken, Page};
+use ajet_shared::api::wire::{CreateCommunityRequest, CreateTokenRequest};
+use ajet_shared::api::{ErrorCode, paths};
 use reqwest::{Method, StatusCode};
 
 use crate::harness::Api;
+
+fn token_request(name: &str, scopes: &[&str], expires_in_days: Option<u32>) -> CreateTokenRequest {
+    CreateTokenRequest { name: name.into(), scopes: scopes.iter().map(|&s| s.into()).collect(), expires_in_days }
+}
 
 #[tokio::test]
 async fn tokens_are_scoped_listed_revocable_and_expire() {
     let api = Api::start().await;
     let alice = api.user("alice").await;
-    let create = |client: &ajet_shared::client::ApiClient, body: serde_json::Value| {
-        let request = client.request(Method::POST, "/api/tokens").json(&body);
-        async move { request.send().await.expect("answers") }
-    };
 
-    let response = create(&alice, serde_json::json!({"name": "reader", "scopes": ["read"]})).await;
-    assert_eq!(response.status(), StatusCode::CREATED);
-    let reader: CreatedToken = response.json().await.expect("json");
+    let reader = alice.create_token(&token_request("reader", &["read"], None)).await.expect("created");
     assert!(reader.token.starts_with("ajt_"));
+    assert_eq!((reader.info.name.as_str(), reader.info.scopes.as_slice()), ("reader", ["read".to_owned()].as_slice()));
     let reader_client = api.client.with_token(&reader.token);
     assert_eq!(reader_client.me().await.expect("reads").user.username, "alice");
     let err = reader_client
@@ -27,41 +26,37 @@ async fn tokens_are_scoped_listed_revocable_and_expire() {
         .await
         .expect_err("cannot write");
     assert_eq!((err.status(), err.code()), (Some(StatusCode::FORBIDDEN), Some(ErrorCode::InsufficientScope)));
-    let escalate = create(&reader_client, serde_json::json!({"name": "more", "scopes": ["write"]})).await;
-    assert_eq!(escalate.status(), StatusCode::FORBIDDEN, "a token cannot mint tokens without admin");
+    let escalate =
+        reader_client.create_token(&token_request("more", &["write"], None)).await.expect_err("no admin scope");
+    assert_eq!(escalate.status(), Some(StatusCode::FORBIDDEN), "a token cannot mint tokens without admin");
 
-    for (body, status) in [
-        (serde_json::json!({"name": "reader", "scopes": ["read"]}), StatusCode::CONFLICT),
-        (serde_json::json!({"name": "bad", "scopes": ["root"]}), StatusCode::BAD_REQUEST),
-        (serde_json::json!({"name": "none", "scopes": []}), StatusCode::BAD_REQUEST),
-        (serde_json::json!({"name": " ", "scopes": ["read"]}), StatusCode::BAD_REQUEST),
+    for (request, status) in [
+        (token_request("reader", &["read"], None), StatusCode::CONFLICT),
+        (token_request("bad", &["root"], None), StatusCode::BAD_REQUEST),
+        (token_request("none", &[], None), StatusCode::BAD_REQUEST),
+        (token_request(" ", &["read"], None), StatusCode::BAD_REQUEST),
     ] {
-        assert_eq!(create(&alice, body.clone()).await.status(), status, "{body}");
+        let err = alice.create_token(&request).await.expect_err("refused");
+        assert_eq!(err.status(), Some(status), "{request:?}");
     }
 
-    let listed: Page<ApiToken> =
-        alice.request(Method::GET, "/api/tokens").send().await.expect("list").json().await.expect("json");
+    let listed = alice.list_tokens().await.expect("list");
     assert_eq!(listed.data.len(), 1);
     assert_eq!(listed.data[0].id, reader.info.id);
     assert!(listed.data[0].last_used_at.is_some(), "the use was recorded");
+    // The raw answer, as any client would see it.
     let raw: serde_json::Value =
-        alice.request(Method::GET, "/api/tokens").send().await.expect("list").json().await.expect("json");
+        alice.request(Method::GET, paths::TOKENS).send().await.expect("list").json().await.expect("json");
     assert!(raw["data"][0].get("token").is_none(), "secrets are shown only once");
 
-    let revoked =
-        alice.request(Method::DELETE, &format!("/api/tokens/{}", reader.info.id)).send().await.expect("revoke");
-    assert_eq!(revoked.status(), StatusCode::NO_CONTENT);
+    alice.revoke_token(reader.info.id).await.expect("revoked");
     let err = reader_client.me().await.expect_err("revoked");
     assert_eq!((err.status(), err.code()), (Some(StatusCode::UNAUTHORIZED), Some(ErrorCode::TokenRevoked)));
-    let again = alice.request(Method::DELETE, &format!("/api/tokens/{}", reader.info.id)).send().await.expect("revoke");
-    assert_eq!(again.status(), StatusCode::NOT_FOUND);
+    let again = alice.revoke_token(reader.info.id).await.expect_err("already revoked");
+    assert_eq!(again.status(), Some(StatusCode::NOT_FOUND));
 
-    let expiring: CreatedToken =
-        create(&alice, serde_json::json!({"name": "short", "scopes": ["read"], "expires_in_days": 1}))
-            .await
-            .json()
-            .await
-            .expect("json");
+    let expiring = alice.create_token(&token_request("short", &["read"], Some(1))).await.expect("created");
+    assert!(expiring.info.expires_at.is_some(), "it expires");
     sqlx::query("UPDATE api_tokens SET created_at = now() - interval '2 days', expires_at = now() - interval '1 day' WHERE id = $1")
         .bind(expiring.info.id)
         .execute(&api.db.pool)

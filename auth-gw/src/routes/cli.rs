@@ -11,7 +11,7 @@
 
 use ajet_shared::api::ApiError;
 use ajet_shared::api::ErrorCode;
-use ajet_shared::api::wire::LoginResponse;
+use ajet_shared::api::wire::{CliExchangeRequest, LoginResponse};
 use ajet_shared::auth::{Identity, TokenKind, hash_token, token_kind};
 use ajet_shared::db;
 use axum::Json;
@@ -164,13 +164,6 @@ pub async fn confirm_cli_login(
     Ok(Redirect::to(&format!("http://127.0.0.1:{port}/callback?code={code}&state={cli_state}")))
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ExchangeRequest {
-    code: String,
-    state: String,
-}
-
 fn refused(code: ErrorCode, message: &str) -> ApiError {
     ApiError::bad_request(code, format!("{message}; run the login again"))
 }
@@ -179,7 +172,7 @@ fn refused(code: ErrorCode, message: &str) -> ApiError {
 pub async fn exchange_cli_code(
     State(state): State<GatewayState>,
     client: ClientIp,
-    body: Result<Json<ExchangeRequest>, JsonRejection>,
+    body: Result<Json<CliExchangeRequest>, JsonRejection>,
 ) -> Result<Json<LoginResponse>, ApiError> {
     let Json(request) = body.map_err(ApiError::from)?;
     let mut tx = state.pool.begin().await?;

@@ -4,21 +4,19 @@
 use ajet_shared::api::ErrorCode;
 use std::time::{Duration, Instant};
 
-use ajet_shared::api::wire::{CreateCommunityRequest, CreatedToken};
+use ajet_shared::api::wire::{CreateCommunityRequest, CreateTokenRequest, CreatedToken};
 use ajet_shared::client::ApiClient;
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 
 use crate::stack::Stack;
 
 async fn create_token(client: &ApiClient, name: &str, scopes: &[&str]) -> CreatedToken {
-    let response = client
-        .request(Method::POST, "/api/tokens")
-        .json(&serde_json::json!({"name": name, "scopes": scopes}))
-        .send()
-        .await
-        .expect("answers");
-    assert_eq!(response.status(), StatusCode::CREATED);
-    response.json().await.expect("json")
+    let request = CreateTokenRequest {
+        name: name.into(),
+        scopes: scopes.iter().map(|&s| s.into()).collect(),
+        expires_in_days: None,
+    };
+    client.create_token(&request).await.expect("created")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -31,7 +29,7 @@ async fn api_tokens_work_everywhere_within_their_scope_until_revoked_or_expired(
 
     assert_eq!(bot.me().await.expect("through the gateway").user.username, "alice");
     assert_eq!(direct.me().await.expect("straight to the api").user.username, "alice");
-    let stream = bot.sse("/tui/events", None).await.expect("tui-sm accepts it too");
+    let stream = bot.tui_events(None).await.expect("tui-sm accepts it too");
     drop(stream);
     for client in [&bot, &direct] {
         let err = client
@@ -50,9 +48,7 @@ async fn api_tokens_work_everywhere_within_their_scope_until_revoked_or_expired(
     let err = stack.gateway.with_token(&expiring.token).me().await.expect_err("expired");
     assert_eq!((err.status(), err.code()), (Some(StatusCode::UNAUTHORIZED), Some(ErrorCode::TokenExpired)));
 
-    let revoked =
-        alice.request(Method::DELETE, &format!("/api/tokens/{}", reader.info.id)).send().await.expect("revoke");
-    assert_eq!(revoked.status(), StatusCode::NO_CONTENT);
+    alice.revoke_token(reader.info.id).await.expect("revoked");
     let started = Instant::now();
     loop {
         match bot.me().await {

@@ -5,9 +5,8 @@
 //! without a session logs in first and comes back.
 
 use ajet_shared::api::ErrorCode;
-use std::time::Duration;
-
-use ajet_shared::api::wire::LoginResponse;
+use ajet_shared::api::wire::{CliExchangeRequest, LoginResponse};
+use ajet_shared::client::ClientError;
 use reqwest::StatusCode;
 
 use crate::gateway::error_code;
@@ -129,13 +128,15 @@ async fn a_confirmation_from_another_site_or_another_session_is_refused() {
     stack.stop().await;
 }
 
-async fn exchange(stack: &Stack, code: &str, state: &str) -> reqwest::Response {
-    reqwest::Client::new()
-        .post(format!("{}/auth/cli/exchange", stack.gateway.base_url()))
-        .json(&serde_json::json!({"code": code, "state": state}))
-        .send()
-        .await
-        .expect("answers")
+/// The CLI's side: `POST /auth/cli/exchange` through the typed client.
+async fn exchange(stack: &Stack, code: &str, state: &str) -> Result<LoginResponse, ClientError> {
+    stack.gateway.exchange_cli_code(&CliExchangeRequest { code: code.into(), state: state.into() }).await
+}
+
+/// A refused exchange's status and code.
+fn refusal(result: Result<LoginResponse, ClientError>) -> (Option<StatusCode>, Option<ErrorCode>) {
+    let err = result.expect_err("refused");
+    (err.status(), err.code())
 }
 
 #[tokio::test]
@@ -144,17 +145,18 @@ async fn the_cli_trades_a_one_time_code_for_its_own_session() {
     let browser = stack.gateway.dev_login("alice").await.expect("browser login");
     let code = browser_code(&stack, &browser.token, 4567, "cli-state-1").await;
 
-    let response = exchange(&stack, &code, "cli-state-1").await;
-    assert_eq!(response.status(), StatusCode::OK);
-    let login: LoginResponse = response.json().await.expect("token and user");
+    let login = exchange(&stack, &code, "cli-state-1").await.expect("token and user");
     assert_eq!(login.user.username, "alice");
     assert_ne!(login.token, browser.token, "the CLI gets a session of its own");
     let me = stack.gateway.with_token(&login.token).me().await.expect("the CLI's session works");
     assert_eq!(me.user.id, browser.user.id);
 
     let replayed = exchange(&stack, &code, "cli-state-1").await;
-    assert_eq!(replayed.status(), StatusCode::BAD_REQUEST);
-    assert_eq!(error_code(replayed).await, ErrorCode::CliCodeInvalid, "a code works once");
+    assert_eq!(
+        refusal(replayed),
+        (Some(StatusCode::BAD_REQUEST), Some(ErrorCode::CliCodeInvalid)),
+        "a code works once"
+    );
 }
 
 #[tokio::test]
@@ -163,21 +165,23 @@ async fn a_code_with_another_state_is_refused_and_burnt() {
     let browser = stack.gateway.dev_login("alice").await.expect("browser login");
     let code = browser_code(&stack, &browser.token, 50000, "right").await;
     let wrong = exchange(&stack, &code, "wrong").await;
-    assert_eq!(wrong.status(), StatusCode::BAD_REQUEST);
-    assert_eq!(error_code(wrong).await, ErrorCode::CliStateMismatch);
+    assert_eq!(refusal(wrong), (Some(StatusCode::BAD_REQUEST), Some(ErrorCode::CliStateMismatch)));
     let after = exchange(&stack, &code, "right").await;
-    assert_eq!(error_code(after).await, ErrorCode::CliCodeInvalid, "a refused code is not kept for another try");
+    assert_eq!(refusal(after).1, Some(ErrorCode::CliCodeInvalid), "a refused code is not kept for another try");
 }
 
 #[tokio::test]
 async fn an_expired_code_is_refused() {
-    let stack = Stack::start_with(|config| config.cli_login_code_secs = 1).await;
+    let stack = Stack::start().await;
     let browser = stack.gateway.dev_login("alice").await.expect("browser login");
     let code = browser_code(&stack, &browser.token, 4567, "s").await;
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // As if its lifetime had passed.
+    sqlx::query("UPDATE cli_login_codes SET expires_at = now() - interval '1 second'")
+        .execute(&stack.db.pool)
+        .await
+        .expect("age the code");
     let expired = exchange(&stack, &code, "s").await;
-    assert_eq!(expired.status(), StatusCode::BAD_REQUEST);
-    assert_eq!(error_code(expired).await, ErrorCode::CliCodeExpired);
+    assert_eq!(refusal(expired), (Some(StatusCode::BAD_REQUEST), Some(ErrorCode::CliCodeExpired)));
 }
 
 #[tokio::test]

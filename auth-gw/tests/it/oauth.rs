@@ -400,21 +400,9 @@ async fn after_the_first_community_new_users_sign_up_only_with_an_invite() {
     let response = callback(&authorize(&started.authorize_url).await, Some(&started.cookie)).await;
     assert_eq!(response.status(), StatusCode::OK, "an invited sign-up");
     let joined: LoginResponse = response.json().await.expect("a login");
-    let communities: Vec<serde_json::Value> = stack
-        .gateway
-        .with_token(joined.token)
-        .request(reqwest::Method::GET, "/api/communities")
-        .send()
-        .await
-        .expect("answers")
-        .json::<serde_json::Value>()
-        .await
-        .expect("json")["data"]
-        .as_array()
-        .expect("a list")
-        .clone();
+    let communities = stack.gateway.with_token(joined.token).list_communities().await.expect("listed").data;
     assert_eq!(communities.len(), 1);
-    assert_eq!(communities[0]["slug"], "acme");
+    assert_eq!(communities[0].slug, "acme");
 
     // The invite is used up: another stranger holding it is refused.
     stand_in.approve_as(Person { id: 78, login: "late".into(), name: "Late".into() });

@@ -8,13 +8,15 @@
 use std::time::{Duration, Instant};
 
 use ajet_shared::MessageId;
-use ajet_shared::api::wire::{Channel, CreateInviteRequest, CreateMessageRequest, Message, UpdateMessageRequest};
+use ajet_shared::api::paths;
+use ajet_shared::api::wire::{Channel, CreateInviteRequest, CreateMessageRequest, Message};
 use ajet_shared::auth::hash_token;
 use ajet_shared::client::ApiClient;
 use ajet_shared::db::webhooks::{self, NewWebhook};
 use ajet_shared::events::{Event, EventPayload, StreamPosition};
 use futures::StreamExt as _;
 use reqwest::{Method, StatusCode};
+use serde_json::json;
 
 use crate::skeleton::two_users;
 use crate::stack::Stack;
@@ -38,25 +40,19 @@ async fn send(client: &ApiClient, channel: &Channel, body: &str, parent: Option<
 }
 
 async fn edit(client: &ApiClient, message: &Message, body: &str) {
-    let response = client
-        .request(Method::PATCH, &format!("/api/messages/{}", message.id))
-        .json(&UpdateMessageRequest { body_md: body.into() })
-        .send()
-        .await
-        .expect("answers");
-    assert_eq!(response.status(), StatusCode::OK, "edit to {body}");
+    let edited = client.update_message(message.id, body).await.expect("edited");
+    assert_eq!(edited.body_md, body);
 }
 
 async fn delete(client: &ApiClient, message: &Message) {
-    let response =
-        client.request(Method::DELETE, &format!("/api/messages/{}", message.id)).send().await.expect("answers");
-    assert_eq!(response.status(), StatusCode::NO_CONTENT, "delete of {}", message.body_md);
+    client.delete_message(message.id).await.unwrap_or_else(|err| panic!("delete of {}: {err}", message.body_md));
 }
 
-/// The raw bytes of `/tui/events` replayed after `position`, read until `BARRIER` shows.
+/// The raw bytes of `/tui/events` replayed after `position`, read until `BARRIER` shows
+/// (read by hand: the test inspects every byte sent, not just parsed events).
 async fn replay_bytes(client: &ApiClient, position: &str) -> String {
     let response = client
-        .request(Method::GET, "/tui/events")
+        .request(Method::GET, paths::TUI_EVENTS)
         .header("accept", "text/event-stream")
         .header("last-event-id", position)
         .send()
@@ -133,7 +129,7 @@ fn assert_only_current(raw: &str, who: &str, current: &[(&Message, &str)], delet
 async fn a_replay_yields_no_deleted_or_pre_edit_text_only_current_versions_and_tombstones() {
     let stack = Stack::start().await;
     let (alice, bob, channel) = two_users(&stack).await;
-    let mut live = bob.sse("/tui/events", None).await.expect("stream opens");
+    let mut live = bob.tui_events(None).await.expect("stream opens");
     let webhook = webhooks::insert(
         &stack.db.pool,
         &NewWebhook {
@@ -164,16 +160,9 @@ async fn a_replay_yields_no_deleted_or_pre_edit_text_only_current_versions_and_t
     edit(&bob, &reply, "reply-final-RTY").await;
     let gone_reply = send(&bob, &channel, "reply-gone-QAZ", Some(root.id)).await;
     delete(&bob, &gone_reply).await;
-    let hook = stack
-        .gateway
-        .request(Method::POST, &format!("/hook/{}/{HOOK_TOKEN}", webhook.id.as_uuid()))
-        .header("content-type", "application/json")
-        .body(r#"{"text":"hook-gone-EDC"}"#)
-        .send()
-        .await
-        .expect("answers");
-    assert_eq!(hook.status(), StatusCode::OK);
-    let hook_post: Message = hook.json().await.expect("the message");
+    let hook_post =
+        stack.gateway.post_webhook(webhook.id, HOOK_TOKEN, &json!({"text": "hook-gone-EDC"})).await.expect("posted");
+    assert_eq!(hook_post.body_md, "hook-gone-EDC");
     delete(&alice, &hook_post).await;
     delete(&alice, &gone).await;
     let barrier = send(&alice, &channel, BARRIER, None).await;
@@ -194,7 +183,7 @@ async fn a_replay_yields_no_deleted_or_pre_edit_text_only_current_versions_and_t
 
     // The replay ends where the stream ends, although events were removed under it, and
     // the connection goes on live.
-    let mut resumed = carol.sse("/tui/events", Some(&before_everything)).await.expect("stream opens");
+    let mut resumed = carol.tui_events(Some(&before_everything)).await.expect("stream opens");
     let after = send(&alice, &channel, "live-after-replay", None).await;
     loop {
         let event = tokio::time::timeout(Duration::from_secs(30), resumed.next())

@@ -6,9 +6,8 @@
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use ajet_shared::api::wire::{
-    CreateChannelRequest, CreateCommunityRequest, CreateWebhookRequest, CreatedToken, CreatedWebhook,
-};
+use ajet_shared::api::paths;
+use ajet_shared::api::wire::{CreateChannelRequest, CreateCommunityRequest, CreateTokenRequest, CreateWebhookRequest};
 use reqwest::{Method, StatusCode};
 
 use crate::stack::Stack;
@@ -51,24 +50,20 @@ async fn no_token_a_run_creates_appears_in_its_logs() {
     let alice = stack.gateway.with_token(&login.token);
     alice.me().await.expect("bearer session");
     let by_cookie = reqwest::Client::new()
-        .get(format!("{}/api/me", stack.gateway.base_url()))
+        .get(format!("{}{}", stack.gateway.base_url(), paths::ME))
         .header("cookie", format!("ajet_session={}", login.token))
         .send()
         .await
         .expect("answers");
     assert_eq!(by_cookie.status(), StatusCode::OK);
 
-    let response = alice
-        .request(Method::POST, "/api/tokens")
-        .json(&serde_json::json!({"name": "bot", "scopes": ["read"]}))
-        .send()
+    let api_token = alice
+        .create_token(&CreateTokenRequest { name: "bot".into(), scopes: vec!["read".into()], expires_in_days: None })
         .await
-        .expect("answers");
-    assert_eq!(response.status(), StatusCode::CREATED);
-    let api_token: CreatedToken = response.json().await.expect("token");
+        .expect("token");
     stack.gateway.with_token(&api_token.token).me().await.expect("api token works");
-    let refused = stack.gateway.with_token(&api_token.token).request(Method::POST, "/api/heartbeat").send().await;
-    assert_eq!(refused.expect("answers").status(), StatusCode::FORBIDDEN, "a read-only token may not announce itself");
+    let refused = stack.gateway.with_token(&api_token.token).heartbeat().await.expect_err("read only");
+    assert_eq!(refused.status(), Some(StatusCode::FORBIDDEN), "a read-only token may not announce itself");
 
     let community = alice
         .create_community(&CreateCommunityRequest { name: "Acme".into(), slug: "acme".into(), description: None })
@@ -78,28 +73,27 @@ async fn no_token_a_run_creates_appears_in_its_logs() {
         .create_channel(community.id, &CreateChannelRequest { name: "builds".into(), topic: None, kind: None })
         .await
         .expect("channel");
-    let response = alice
-        .request(Method::POST, "/api/webhooks")
-        .json(&CreateWebhookRequest { channel_id: channel.id, name: "CI".into(), avatar_url: None })
+    let webhook = alice
+        .create_webhook(&CreateWebhookRequest { channel_id: channel.id, name: "CI".into(), avatar_url: None })
+        .await
+        .expect("webhook");
+    stack
+        .gateway
+        .post_webhook(webhook.info.id, &webhook.token, &serde_json::json!({"text": "build passed"}))
+        .await
+        .expect("posted");
+    // A malformed payload, sent by hand: refusals are logged too.
+    let malformed = stack
+        .gateway
+        .request(Method::POST, &paths::hook(webhook.info.id, &webhook.token))
+        .header("content-type", "application/json")
+        .body("not json")
         .send()
         .await
         .expect("answers");
-    assert_eq!(response.status(), StatusCode::CREATED);
-    let webhook: CreatedWebhook = response.json().await.expect("webhook");
-    let hook_path = format!("/hook/{}/{}", webhook.info.id, webhook.token);
-    for body in [r#"{"text":"build passed"}"#, "not json"] {
-        stack
-            .gateway
-            .request(Method::POST, &hook_path)
-            .header("content-type", "application/json")
-            .body(body)
-            .send()
-            .await
-            .expect("answers");
-    }
+    assert_eq!(malformed.status(), StatusCode::BAD_REQUEST);
 
-    let logout = alice.request(Method::POST, "/auth/logout").send().await.expect("answers");
-    assert_eq!(logout.status(), StatusCode::NO_CONTENT);
+    alice.logout().await.expect("logged out");
     stack.stop().await;
 
     let logs = captured.text();

@@ -69,7 +69,7 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 async fn messages_reach_another_users_stream_exactly_once_and_resume_after_a_cut() {
     let stack = Stack::start().await;
     let (alice, bob, channel) = two_users(&stack).await;
-    let mut stream = bob.sse("/tui/events", None).await.expect("stream opens");
+    let mut stream = bob.tui_events(None).await.expect("stream opens");
 
     let receiver = tokio::spawn(async move {
         let mut received = Vec::new();
@@ -110,7 +110,7 @@ async fn messages_reach_another_users_stream_exactly_once_and_resume_after_a_cut
     for n in 100..110 {
         missed.push(send(&alice, &channel, &format!("message {n}")).await);
     }
-    let mut resumed = bob.sse("/tui/events", Some(&last_id)).await.expect("stream resumes");
+    let mut resumed = bob.tui_events(Some(&last_id)).await.expect("stream resumes");
     let newer = send(&alice, &channel, "after the resume").await;
     for expected in &missed {
         let (got, _) = next_message(&mut resumed).await;
@@ -130,7 +130,7 @@ async fn messages_reach_another_users_stream_exactly_once_and_resume_after_a_cut
 async fn posts_made_while_nats_is_down_reach_the_stream_once_it_is_back() {
     let mut stack = Stack::start().await;
     let (alice, bob, channel) = two_users(&stack).await;
-    let mut stream = bob.sse("/tui/events", None).await.expect("stream opens");
+    let mut stream = bob.tui_events(None).await.expect("stream opens");
     let api_ready = format!("{}/readyz", stack.config.api_url);
 
     stack.nats.stop();
@@ -161,7 +161,7 @@ async fn a_position_the_stream_does_not_hold_gets_an_explicit_resync() {
     let stack = Stack::start().await;
     let (alice, bob, channel) = two_users(&stack).await;
     for last_event_id in ["1.5", "not-a-position"] {
-        let mut stream = bob.sse("/tui/events", Some(last_event_id)).await.expect("stream opens");
+        let mut stream = bob.tui_events(Some(last_event_id)).await.expect("stream opens");
         let first = tokio::time::timeout(Duration::from_secs(10), stream.next())
             .await
             .expect("in time")

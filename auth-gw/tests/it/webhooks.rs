@@ -3,25 +3,30 @@
 //! terminal stream; wrong ids, tokens, sizes and shapes get the documented errors; the
 //! per-webhook allowance answers 429; an `Idempotency-Key` retry creates nothing new.
 
-use ajet_shared::api::ErrorCode;
 use std::time::Duration;
 
-use ajet_shared::api::wire::{Channel, CreateChannelRequest, CreateCommunityRequest, Message};
+use ajet_shared::api::wire::{
+    Bot, Channel, CreateChannelRequest, CreateCommunityRequest, CreateMessageRequest, CreateWebhookRequest, Message,
+    Page, WebhookInfo,
+};
+use ajet_shared::api::{ErrorCode, paths};
 use ajet_shared::auth::hash_token;
-use ajet_shared::client::ApiClient;
+use ajet_shared::client::{ApiClient, ClientError};
 use ajet_shared::db::webhooks::{self, NewWebhook};
 use ajet_shared::events::{Event, EventPayload};
+use ajet_shared::{ChannelId, WebhookId};
 use futures::StreamExt as _;
 use reqwest::StatusCode;
+use serde_json::json;
 
 use crate::gateway::error_code;
 use crate::stack::Stack;
 
 const TOKEN: &str = "whk_test-token-0123456789";
 
-/// Alice owns a community with a channel that a webhook named "CI" posts into; returns
-/// the channel and the webhook's URL path.
-async fn channel_with_webhook(stack: &Stack) -> (ApiClient, Channel, String) {
+/// Alice owns a community with a channel that a webhook named "CI" (token `TOKEN`) posts
+/// into; returns the channel and the webhook.
+async fn channel_with_webhook(stack: &Stack) -> (ApiClient, Channel, WebhookId) {
     let alice = stack.login("alice").await;
     let community = alice
         .create_community(&CreateCommunityRequest { name: "Acme".into(), slug: "acme".into(), description: None })
@@ -44,9 +49,11 @@ async fn channel_with_webhook(stack: &Stack) -> (ApiClient, Channel, String) {
     )
     .await
     .expect("webhook row");
-    (alice, channel, format!("/hook/{}/{TOKEN}", webhook.id.as_uuid()))
+    (alice, channel, webhook.id)
 }
 
+/// A webhook post sent by hand, for what the typed client cannot send: bad payloads, other
+/// content types, headers such as `Idempotency-Key`, and answers judged by their headers.
 fn post(stack: &Stack, path: &str, body: &str) -> reqwest::RequestBuilder {
     stack.gateway.request(reqwest::Method::POST, path).header("content-type", "application/json").body(body.to_owned())
 }
@@ -54,19 +61,15 @@ fn post(stack: &Stack, path: &str, body: &str) -> reqwest::RequestBuilder {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_slack_post_reaches_history_and_streams_under_its_overrides() {
     let stack = Stack::start().await;
-    let (alice, channel, path) = channel_with_webhook(&stack).await;
-    let mut stream = alice.sse("/tui/events", None).await.expect("stream opens");
+    let (alice, channel, webhook) = channel_with_webhook(&stack).await;
+    let mut stream = alice.tui_events(None).await.expect("stream opens");
 
-    let response = post(
-        &stack,
-        &path,
-        r#"{"text":"build <https://ci/7|#7> passed","username":"Deploy bot","icon_url":"https://ci.example/bot.png"}"#,
-    )
-    .send()
-    .await
-    .expect("answers");
-    assert_eq!(response.status(), StatusCode::OK);
-    let sent: Message = response.json().await.expect("the message");
+    let payload = json!({
+        "text": "build <https://ci/7|#7> passed",
+        "username": "Deploy bot",
+        "icon_url": "https://ci.example/bot.png",
+    });
+    let sent = stack.gateway.post_webhook(webhook, TOKEN, &payload).await.expect("posted");
     assert_eq!(sent.body_md, "build [#7](https://ci/7) passed");
     assert_eq!(sent.author.user_id, None);
     assert_eq!(sent.author.display_name, "Deploy bot");
@@ -90,7 +93,7 @@ async fn a_slack_post_reaches_history_and_streams_under_its_overrides() {
     // Without overrides, a form-encoded post appears under the webhook's own name and icon.
     let response = stack
         .gateway
-        .request(reqwest::Method::POST, &path)
+        .request(reqwest::Method::POST, &paths::hook(webhook, TOKEN))
         .header("content-type", "application/x-www-form-urlencoded")
         .body("payload=%7B%22attachments%22%3A%5B%7B%22title%22%3A%22Run%208%22%2C%22text%22%3A%22failed%22%7D%5D%7D")
         .send()
@@ -117,17 +120,17 @@ async fn a_slack_post_reaches_history_and_streams_under_its_overrides() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_webhook_posts_get_the_documented_errors() {
     let stack = Stack::start_with(|config| config.webhook_max_body_bytes = 1024).await;
-    let (_alice, _channel, path) = channel_with_webhook(&stack).await;
-    let id = path.split('/').nth(2).expect("id").to_owned();
+    let (_alice, _channel, webhook) = channel_with_webhook(&stack).await;
+    let path = paths::hook(webhook, TOKEN);
     let cases = [
+        (paths::hook(WebhookId::generate(), TOKEN), r#"{"text":"x"}"#.to_owned(), 404, ErrorCode::WebhookNotFound),
         (
-            format!("/hook/{}/{TOKEN}", uuid::Uuid::now_v7()),
+            paths::HOOK.replace("{id}", "not-a-uuid").replace("{token}", TOKEN),
             r#"{"text":"x"}"#.to_owned(),
             404,
             ErrorCode::WebhookNotFound,
         ),
-        (format!("/hook/not-a-uuid/{TOKEN}"), r#"{"text":"x"}"#.to_owned(), 404, ErrorCode::WebhookNotFound),
-        (format!("/hook/{id}/wrong-token"), r#"{"text":"x"}"#.to_owned(), 404, ErrorCode::WebhookNotFound),
+        (paths::hook(webhook, "wrong-token"), r#"{"text":"x"}"#.to_owned(), 404, ErrorCode::WebhookNotFound),
         (path.clone(), format!(r#"{{"text":"{}"}}"#, "x".repeat(2000)), 413, ErrorCode::PayloadTooLarge),
         (path.clone(), "{not json".to_owned(), 400, ErrorCode::MalformedPayload),
         (path.clone(), r#"{"username":"only a name"}"#.to_owned(), 400, ErrorCode::MalformedPayload),
@@ -148,7 +151,8 @@ async fn bad_webhook_posts_get_the_documented_errors() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_idempotency_key_retry_returns_the_first_message_without_a_second() {
     let stack = Stack::start().await;
-    let (alice, channel, path) = channel_with_webhook(&stack).await;
+    let (alice, channel, webhook) = channel_with_webhook(&stack).await;
+    let path = paths::hook(webhook, TOKEN);
     let mut ids = Vec::new();
     for _ in 0..3 {
         let response = post(&stack, &path, r#"{"text":"deploy 42"}"#)
@@ -170,12 +174,11 @@ async fn an_idempotency_key_retry_returns_the_first_message_without_a_second() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_webhook_over_its_allowance_gets_429() {
     let stack = Stack::start_with(|config| config.webhook_rate_limit_per_minute = 3).await;
-    let (_alice, _channel, path) = channel_with_webhook(&stack).await;
+    let (_alice, _channel, webhook) = channel_with_webhook(&stack).await;
     for _ in 0..3 {
-        let response = post(&stack, &path, r#"{"text":"tick"}"#).send().await.expect("answers");
-        assert_eq!(response.status(), StatusCode::OK);
+        stack.gateway.post_webhook(webhook, TOKEN, &json!({"text": "tick"})).await.expect("within the allowance");
     }
-    let refused = post(&stack, &path, r#"{"text":"tick"}"#).send().await.expect("answers");
+    let refused = post(&stack, &paths::hook(webhook, TOKEN), r#"{"text":"tick"}"#).send().await.expect("answers");
     assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!(refused.headers().contains_key("retry-after"));
     assert_eq!(error_code(refused).await, ErrorCode::RateLimited);
@@ -186,51 +189,49 @@ async fn a_webhook_over_its_allowance_gets_429() {
 async fn admins_create_list_and_revoke_webhooks_and_a_revoked_one_stops_posting() {
     let stack = Stack::start().await;
     let (alice, channel, _) = channel_with_webhook(&stack).await;
-    let created: serde_json::Value = alice
-        .request(reqwest::Method::POST, "/api/webhooks")
-        .json(&serde_json::json!({"channel_id": channel.id, "name": "Alerts"}))
-        .send()
+    let created = alice
+        .create_webhook(&CreateWebhookRequest { channel_id: channel.id, name: "Alerts".into(), avatar_url: None })
         .await
-        .expect("answers")
-        .error_for_status()
-        .expect("created")
-        .json()
+        .expect("created");
+    let path = created.url.strip_prefix(stack.gateway.base_url()).expect("on the public URL");
+    assert_eq!(path, paths::hook(created.info.id, &created.token), "the URL holds the id and the token");
+    let message = stack
+        .gateway
+        .post_webhook(created.info.id, &created.token, &json!({"text": "disk full"}))
         .await
-        .expect("json");
-    let url = created["url"].as_str().expect("a url");
-    let path = url.strip_prefix(stack.gateway.base_url()).expect("on the public URL").to_owned();
-    assert!(path.ends_with(created["token"].as_str().expect("token")));
-    let response = post(&stack, &path, r#"{"text":"disk full"}"#).send().await.expect("answers");
-    assert_eq!(response.json::<Message>().await.expect("message").author.display_name, "Alerts");
+        .expect("posted");
+    assert_eq!(message.author.display_name, "Alerts");
 
     let community = channel.community_id.expect("a community channel");
-    let listed: serde_json::Value = alice
-        .request(reqwest::Method::GET, &format!("/api/webhooks?community_id={community}"))
+    let listed = alice.list_webhooks(community).await.expect("listed");
+    let names: Vec<&str> = listed.data.iter().map(|w| w.name.as_str()).collect();
+    assert_eq!(names, ["Alerts", "CI"]);
+    // The raw list, as any client would see it.
+    let raw: serde_json::Value = alice
+        .request(reqwest::Method::GET, paths::WEBHOOKS)
+        .query(&[("community_id", community)])
         .send()
         .await
         .expect("answers")
         .json()
         .await
         .expect("json");
-    let names: Vec<&str> = listed["data"].as_array().expect("list").iter().filter_map(|w| w["name"].as_str()).collect();
-    assert_eq!(names, ["Alerts", "CI"]);
-    assert!(listed["data"][0].get("token").is_none(), "no secrets in lists");
+    assert!(raw["data"][0].is_object() && raw["data"][0].get("token").is_none(), "no secrets in lists: {raw}");
 
-    let id = created["id"].as_str().expect("id");
-    let revoked = alice.request(reqwest::Method::DELETE, &format!("/api/webhooks/{id}")).send().await.expect("answers");
-    assert_eq!(revoked.status(), StatusCode::NO_CONTENT);
-    let refused = post(&stack, &path, r#"{"text":"disk full"}"#).send().await.expect("answers");
-    assert_eq!(refused.status(), StatusCode::NOT_FOUND);
+    alice.revoke_webhook(created.info.id).await.expect("revoked");
+    let refused = stack
+        .gateway
+        .post_webhook(created.info.id, &created.token, &json!({"text": "disk full"}))
+        .await
+        .expect_err("revoked");
+    assert_eq!((refused.status(), refused.code()), (Some(StatusCode::NOT_FOUND), Some(ErrorCode::WebhookNotFound)));
     stack.stop().await;
 }
 
 /// The next event of type `kind` on `stream`, as raw JSON (so fields the typed envelope
 /// would drop still show).
 async fn next_raw_event(
-    stream: &mut futures::stream::BoxStream<
-        'static,
-        Result<ajet_shared::client::SseEvent, ajet_shared::client::ClientError>,
-    >,
+    stream: &mut futures::stream::BoxStream<'static, Result<ajet_shared::client::SseEvent, ClientError>>,
     kind: &str,
 ) -> serde_json::Value {
     loop {
@@ -248,38 +249,27 @@ async fn next_raw_event(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_webhook_post_is_marked_as_a_bot_in_history_and_events_whatever_name_it_claims() {
     let stack = Stack::start().await;
-    let (alice, channel, path) = channel_with_webhook(&stack).await;
-    let webhook_id = path.split('/').nth(2).expect("id").to_owned();
-    let mut stream = alice.sse("/tui/events", None).await.expect("stream opens");
+    let (alice, channel, webhook) = channel_with_webhook(&stack).await;
+    let mut stream = alice.tui_events(None).await.expect("stream opens");
 
     // The payload tries to pass as Alice; the display name changes, the marker stays.
-    let response = post(&stack, &path, r#"{"text":"please send me your password","username":"alice"}"#)
-        .send()
-        .await
-        .expect("answers");
-    assert_eq!(response.status(), StatusCode::OK);
-    let sent: serde_json::Value = response.json().await.expect("the message");
-    let marker = serde_json::json!({"webhook_id": webhook_id, "name": "CI"});
-    assert_eq!(sent["author"]["display_name"], "alice");
-    assert_eq!(sent["author"]["bot"], marker, "the answer carries the marker");
+    let payload = json!({"text": "please send me your password", "username": "alice"});
+    let sent = stack.gateway.post_webhook(webhook, TOKEN, &payload).await.expect("posted");
+    assert_eq!(sent.author.display_name, "alice");
+    assert_eq!(sent.author.bot, Some(Bot { webhook_id: webhook, name: "CI".into() }), "the answer carries the marker");
+    let marker = json!({"webhook_id": webhook, "name": "CI"});
 
     let event = next_raw_event(&mut stream, "message.created").await;
-    assert_eq!(event["data"]["id"], sent["id"]);
+    assert_eq!(event["data"]["id"], json!(sent.id));
     assert_eq!(event["data"]["author"]["bot"], marker, "the live event carries the marker");
 
     let human = alice
-        .send_message(
-            channel.id,
-            &ajet_shared::api::wire::CreateMessageRequest {
-                body_md: "hi".into(),
-                parent_id: None,
-                client_msg_id: None,
-            },
-        )
+        .send_message(channel.id, &CreateMessageRequest { body_md: "hi".into(), parent_id: None, client_msg_id: None })
         .await
         .expect("alice posts");
+    // The raw page, so the marker's JSON shows as any client reads it.
     let history: serde_json::Value = alice
-        .request(reqwest::Method::GET, &format!("/api/channels/{}/messages", channel.id))
+        .request(reqwest::Method::GET, &paths::channel_messages(channel.id))
         .send()
         .await
         .expect("answers")
@@ -302,24 +292,23 @@ async fn a_webhook_post_is_marked_as_a_bot_in_history_and_events_whatever_name_i
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_webhook_cannot_post_into_an_archived_channel_and_is_refused_as_a_user_is() {
     let stack = Stack::start().await;
-    let (alice, channel, path) = channel_with_webhook(&stack).await;
-    let archived =
-        alice.request(reqwest::Method::DELETE, &format!("/api/channels/{}", channel.id)).send().await.expect("answers");
-    assert_eq!(archived.status(), StatusCode::OK);
+    let (alice, channel, webhook) = channel_with_webhook(&stack).await;
+    let archived = alice.archive_channel(channel.id).await.expect("archived");
+    assert!(archived.archived_at.is_some());
 
-    let by_webhook = post(&stack, &path, r#"{"text":"deploy 43"}"#).send().await.expect("answers");
-    assert_eq!(by_webhook.status(), StatusCode::CONFLICT);
-    let by_webhook: serde_json::Value = by_webhook.json().await.expect("an error body");
+    let by_webhook =
+        stack.gateway.post_webhook(webhook, TOKEN, &json!({"text": "deploy 43"})).await.expect_err("archived");
     let by_user = alice
-        .request(reqwest::Method::POST, &format!("/api/channels/{}/messages", channel.id))
-        .json(&serde_json::json!({"body_md": "deploy 43"}))
-        .send()
+        .send_message(
+            channel.id,
+            &CreateMessageRequest { body_md: "deploy 43".into(), parent_id: None, client_msg_id: None },
+        )
         .await
-        .expect("answers");
-    assert_eq!(by_user.status(), StatusCode::CONFLICT);
-    let by_user: serde_json::Value = by_user.json().await.expect("an error body");
-    assert_eq!(by_webhook["error"]["code"], ErrorCode::ChannelArchived.as_str());
-    assert_eq!(by_webhook, by_user, "the same code and message for the same rule");
+        .expect_err("archived");
+    let refusal = |err: &ClientError| (err.status(), err.code(), err.message().map(str::to_owned));
+    assert_eq!(refusal(&by_webhook).0, Some(StatusCode::CONFLICT));
+    assert_eq!(refusal(&by_webhook).1, Some(ErrorCode::ChannelArchived));
+    assert_eq!(refusal(&by_webhook), refusal(&by_user), "the same code and message for the same rule");
     let history = alice.history(channel.id, &Default::default()).await.expect("history");
     assert!(history.data.is_empty(), "nothing was posted: {:?}", history.data);
     stack.stop().await;
@@ -347,52 +336,28 @@ async fn webhooks_of_a_private_channel_exist_only_for_admins_who_can_read_it() {
     .execute(&stack.db.pool)
     .await
     .expect("bob becomes an admin");
-    let create = |client: &ApiClient, channel: serde_json::Value, name: &str| {
-        client
-            .request(reqwest::Method::POST, "/api/webhooks")
-            .json(&serde_json::json!({"channel_id": channel, "name": name}))
-            .send()
+    let create = |client: &ApiClient, channel: ChannelId, name: &str| {
+        let client = client.clone();
+        let request = CreateWebhookRequest { channel_id: channel, name: name.into(), avatar_url: None };
+        async move { client.create_webhook(&request).await }
     };
 
     // Bob, an admin outside #secret, gets exactly what a channel that does not exist gets.
-    let refused = create(&bob, serde_json::json!(secret.id), "Sneaky").await.expect("answers");
-    assert_eq!(refused.status(), StatusCode::NOT_FOUND);
-    let refused: serde_json::Value = refused.json().await.expect("an error body");
-    let missing = create(&bob, serde_json::json!(uuid::Uuid::now_v7()), "Sneaky").await.expect("answers");
-    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
-    assert_eq!(refused, missing.json::<serde_json::Value>().await.expect("an error body"), "no existence oracle");
-    assert_eq!(refused["error"]["code"], ErrorCode::ChannelNotFound.as_str());
+    let refused = create(&bob, secret.id, "Sneaky").await.expect_err("not readable");
+    let missing = create(&bob, ChannelId::generate(), "Sneaky").await.expect_err("no such channel");
+    let refusal = |err: &ClientError| (err.status(), err.code(), err.message().map(str::to_owned));
+    assert_eq!(refusal(&refused), refusal(&missing), "no existence oracle");
+    assert_eq!((refused.status(), refused.code()), (Some(StatusCode::NOT_FOUND), Some(ErrorCode::ChannelNotFound)));
 
-    let hidden: serde_json::Value = create(&alice, serde_json::json!(secret.id), "Vault")
-        .await
-        .expect("answers")
-        .error_for_status()
-        .expect("alice, in #secret, creates one")
-        .json()
-        .await
-        .expect("json");
-    create(&alice, serde_json::json!(public.id), "Builds").await.expect("answers").error_for_status().expect("created");
-    let names = |listed: serde_json::Value| -> Vec<String> {
-        listed["data"]
-            .as_array()
-            .expect("a list")
-            .iter()
-            .map(|w| w["name"].as_str().expect("name").to_owned())
-            .collect()
-    };
-    let list = |client: &ApiClient| {
-        client.request(reqwest::Method::GET, &format!("/api/webhooks?community_id={community}")).send()
-    };
-    let seen_by_bob =
-        list(&bob).await.expect("answers").error_for_status().expect("listed").json().await.expect("json");
+    let hidden = create(&alice, secret.id, "Vault").await.expect("alice, in #secret, creates one");
+    create(&alice, public.id, "Builds").await.expect("created");
+    let names = |listed: Page<WebhookInfo>| -> Vec<String> { listed.data.into_iter().map(|w| w.name).collect() };
+    let seen_by_bob = bob.list_webhooks(community).await.expect("listed");
     assert_eq!(names(seen_by_bob), ["Builds"], "the list never names a channel bob cannot read");
-    let seen_by_alice =
-        list(&alice).await.expect("answers").error_for_status().expect("listed").json().await.expect("json");
+    let seen_by_alice = alice.list_webhooks(community).await.expect("listed");
     assert_eq!(names(seen_by_alice), ["Builds", "Vault"]);
 
-    let id = hidden["id"].as_str().expect("id");
-    let revoke = bob.request(reqwest::Method::DELETE, &format!("/api/webhooks/{id}")).send().await.expect("answers");
-    assert_eq!(revoke.status(), StatusCode::NOT_FOUND);
-    assert_eq!(error_code(revoke).await, ErrorCode::WebhookNotFound);
+    let revoke = bob.revoke_webhook(hidden.info.id).await.expect_err("not bob's to see");
+    assert_eq!((revoke.status(), revoke.code()), (Some(StatusCode::NOT_FOUND), Some(ErrorCode::WebhookNotFound)));
     stack.stop().await;
 }

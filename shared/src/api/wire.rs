@@ -39,6 +39,16 @@ pub struct DevLoginRequest {
     pub username: String,
 }
 
+/// `POST /auth/cli/exchange`: the one-time code the CLI's loopback received, and the state
+/// it started the login with.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CliExchangeRequest {
+    pub code: String,
+    pub state: String,
+}
+
 /// A successful login: the session token for `Authorization: Bearer` use.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -1,0 +1,67 @@
+//! The typed client's calls about the caller and their integrations: me, presence, API
+//! tokens and incoming webhooks.
+
+use crate::api::paths;
+use crate::api::wire::{
+    ApiToken, CreateTokenRequest, CreateWebhookRequest, CreatedToken, CreatedWebhook, Me, Page, Presence,
+    UpdateMeRequest, User, WebhookInfo, WebhookQuery,
+};
+use crate::client::{ApiClient, ClientError};
+use crate::domain::ids::{ApiTokenId, CommunityId, UserId, WebhookId};
+use reqwest::Method;
+
+impl ApiClient {
+    /// `GET /api/me`: the caller, their communities, private channels and DMs.
+    pub async fn me(&self) -> Result<Me, ClientError> {
+        self.get(paths::ME).await
+    }
+
+    /// `PATCH /api/me`: change my display name.
+    pub async fn update_me(&self, request: &UpdateMeRequest) -> Result<User, ClientError> {
+        self.patch(paths::ME, request).await
+    }
+
+    /// `POST /api/heartbeat`: I am here (every 60 s; needs the `write` scope).
+    pub async fn heartbeat(&self) -> Result<(), ClientError> {
+        self.send_empty(self.request(Method::POST, paths::HEARTBEAT)).await
+    }
+
+    /// `GET /api/presence`: online (seen within two minutes) or offline, for each of `users`.
+    pub async fn get_presence(&self, users: &[UserId]) -> Result<Page<Presence>, ClientError> {
+        let user_ids = users.iter().map(ToString::to_string).collect::<Vec<_>>().join(",");
+        self.send(self.request(Method::GET, paths::PRESENCE).query(&[("user_ids", user_ids)])).await
+    }
+
+    /// `GET /api/tokens`: my API tokens, newest first, without their secrets.
+    pub async fn list_tokens(&self) -> Result<Page<ApiToken>, ClientError> {
+        self.get(paths::TOKENS).await
+    }
+
+    /// `POST /api/tokens`: a new API token; its secret is in this answer only.
+    pub async fn create_token(&self, request: &CreateTokenRequest) -> Result<CreatedToken, ClientError> {
+        self.post(paths::TOKENS, request).await
+    }
+
+    /// `DELETE /api/tokens/{id}`: revoke one of my API tokens.
+    pub async fn revoke_token(&self, token: ApiTokenId) -> Result<(), ClientError> {
+        self.send_empty(self.request(Method::DELETE, &paths::token(token))).await
+    }
+
+    /// `GET /api/webhooks?community_id=` (admins): the community's incoming webhooks of
+    /// channels I can read, newest first, without their tokens.
+    pub async fn list_webhooks(&self, community: CommunityId) -> Result<Page<WebhookInfo>, ClientError> {
+        let query = WebhookQuery { community_id: community };
+        self.send(self.request(Method::GET, paths::WEBHOOKS).query(&query)).await
+    }
+
+    /// `POST /api/webhooks` (admins): a new incoming webhook; its URL and token are in this
+    /// answer only.
+    pub async fn create_webhook(&self, request: &CreateWebhookRequest) -> Result<CreatedWebhook, ClientError> {
+        self.post(paths::WEBHOOKS, request).await
+    }
+
+    /// `DELETE /api/webhooks/{id}` (admins).
+    pub async fn revoke_webhook(&self, webhook: WebhookId) -> Result<(), ClientError> {
+        self.send_empty(self.request(Method::DELETE, &paths::webhook(webhook))).await
+    }
+}
