@@ -6,8 +6,8 @@
 use std::time::Duration;
 
 use ajet_shared::api::wire::{
-    Bot, Channel, CreateChannelRequest, CreateCommunityRequest, CreateMessageRequest, CreateWebhookRequest, Message,
-    Page, WebhookInfo,
+    Bot, Channel, CreateChannelRequest, CreateCommunityRequest, CreateMessageRequest, CreateWebhookRequest,
+    HistoryQuery, Message, Page, WebhookInfo,
 };
 use ajet_shared::api::{ErrorCode, paths};
 use ajet_shared::auth::hash_token;
@@ -359,5 +359,41 @@ async fn webhooks_of_a_private_channel_exist_only_for_admins_who_can_read_it() {
 
     let revoke = bob.revoke_webhook(hidden.info.id).await.expect_err("not bob's to see");
     assert_eq!((revoke.status(), revoke.code()), (Some(StatusCode::NOT_FOUND), Some(ErrorCode::WebhookNotFound)));
+    stack.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_private_channels_webhook_stops_when_its_creator_leaves_the_channel() {
+    let stack = Stack::start().await;
+    let (alice, bob, public) = crate::skeleton::two_users(&stack).await;
+    let community = public.community_id.expect("a community channel");
+    let private = Some(ajet_shared::api::wire::ChannelKind::Private);
+    let vault = alice
+        .create_channel(community, &CreateChannelRequest { name: "vault".into(), topic: None, kind: private })
+        .await
+        .expect("private channel");
+    let bob_id = bob.me().await.expect("me").user.id;
+    alice.add_channel_member(vault.id, bob_id).await.expect("bob joins #vault");
+    sqlx::query(
+        "UPDATE community_members SET role = 'admin' WHERE user_id = (SELECT id FROM users WHERE username = 'bob')",
+    )
+    .execute(&stack.db.pool)
+    .await
+    .expect("bob becomes an admin");
+    let request = CreateWebhookRequest { channel_id: vault.id, name: "Alarms".into(), avatar_url: None };
+    let webhook = bob.create_webhook(&request).await.expect("bob, in #vault, creates one");
+    let post = |text: &str| {
+        let (gateway, text) = (stack.gateway.clone(), text.to_owned());
+        let (id, token) = (webhook.info.id, webhook.token.clone());
+        async move { gateway.post_webhook(id, &token, &serde_json::json!({ "text": text })).await }
+    };
+    post("while bob is in").await.expect("posted");
+
+    alice.remove_channel_member(vault.id, bob_id).await.expect("bob is removed from #vault");
+    let refused = post("after bob left").await.expect_err("the creator can no longer read #vault");
+    assert_eq!((refused.status(), refused.code()), (Some(StatusCode::NOT_FOUND), Some(ErrorCode::WebhookNotFound)));
+    let history = alice.history(vault.id, &HistoryQuery::default()).await.expect("history");
+    let bodies: Vec<&str> = history.data.iter().map(|m| m.body_md.as_str()).collect();
+    assert_eq!(bodies, ["while bob is in"], "nothing written after the creator left");
     stack.stop().await;
 }

@@ -6,7 +6,7 @@ use sqlx::PgPool;
 
 use super::access::{channel_access, message_access};
 use super::{ChatError, Written, events, rules};
-use crate::api::wire::{Channel, Message, MessageDeleted, Role};
+use crate::api::wire::{Channel, ChannelKind, Message, MessageDeleted, Role};
 use crate::db;
 use crate::db::messages::{NewMessage, Writer};
 use crate::db::webhooks::Webhook;
@@ -53,6 +53,17 @@ pub async fn post_message(pool: &PgPool, poster: Poster<'_>, body: &MessageBody)
         Poster::Webhook { webhook, .. } => {
             let channel = db::channels::get(pool, webhook.channel_id).await?.ok_or(ChatError::ChannelNotFound)?;
             rules::may_post_by_webhook(webhook, &channel)?;
+            // Into a private channel a webhook writes on its creator's behalf: once they
+            // have left or been removed, it stops (as if revoked).
+            if channel.kind == ChannelKind::Private {
+                let creator_in = match webhook.created_by {
+                    Some(creator) => db::channels::is_member(pool, channel.id, creator).await?,
+                    None => false,
+                };
+                if !creator_in {
+                    return Err(ChatError::WebhookNotFound);
+                }
+            }
             (channel, None)
         }
     };
