@@ -6,6 +6,7 @@ mod api_tokens;
 mod caps;
 mod characters;
 mod cli;
+mod dm_events;
 mod fuzz;
 mod gateway;
 mod limits;
