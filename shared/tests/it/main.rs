@@ -2,5 +2,6 @@
 //! starts: the schema's constraints, the JetStream bus and the transactional outbox.
 
 mod bus;
+mod harness;
 mod outbox;
 mod schema;
