@@ -10,6 +10,7 @@ mod dm_events;
 mod fuzz;
 mod gateway;
 mod limits;
+mod metrics;
 mod oauth;
 mod protection;
 mod provider;
