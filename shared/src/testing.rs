@@ -157,6 +157,13 @@ impl Drop for NatsServer {
     }
 }
 
+/// A local address nothing listens on, to point a service at a dependency that is down
+/// (connections are refused at once) without stopping the shared one.
+#[must_use]
+pub fn dead_address() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], free_port()))
+}
+
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
 }
