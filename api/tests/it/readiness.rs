@@ -37,11 +37,15 @@ async fn readyz(adjust: impl FnOnce(&mut Config), up: &[&str]) -> (StatusCode, s
     (status, body)
 }
 
+/// A case: its name, the change to the configuration, the status, and whether the
+/// database, nats and s3 checks pass.
+type Case = (&'static str, Box<dyn FnOnce(&mut Config)>, StatusCode, [bool; 3]);
+
 #[tokio::test]
 async fn readyz_names_the_dependency_that_is_down() {
     let dead_postgres = format!("postgres://ajet@{}/ajet", dead_address());
     let dead_s3 = format!("http://{}", dead_address());
-    let cases: [(&str, Box<dyn FnOnce(&mut Config)>, StatusCode, [bool; 3]); 3] = [
+    let cases: [Case; 3] = [
         ("all up", Box::new(|_| {}), StatusCode::OK, [true, true, true]),
         (
             "Postgres down",
