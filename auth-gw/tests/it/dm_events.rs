@@ -91,14 +91,21 @@ async fn dm_events_reach_the_dm_subject_with_their_data_and_nobody_outside_on_re
     carol.accept_invite(&invite.code).await.expect("carol joins the community");
     carol.join_channel(public.id).await.expect("carol joins the channel");
 
-    // A position before the DM exists, from the first event of a live stream.
+    // A position before the DM exists, from a live stream. Once the last write before the
+    // DM has come through, the relay has published everything before it, so the bus is
+    // quiet when the subscription below starts.
     let mut live = carol.sse("/tui/events", None).await.expect("stream opens");
     send(&alice, &public, "before the dm").await;
-    let first = tokio::time::timeout(Duration::from_secs(30), live.next())
-        .await
-        .expect("an event within 30 s")
-        .expect("the stream stays open")
-        .expect("well-formed");
+    let first = loop {
+        let event = tokio::time::timeout(Duration::from_secs(30), live.next())
+            .await
+            .expect("an event within 30 s")
+            .expect("the stream stays open")
+            .expect("well-formed");
+        if event.data.contains("before the dm") {
+            break event;
+        }
+    };
     let epoch = first.id.parse::<StreamPosition>().expect("a stream position").epoch;
     let before_the_dm = StreamPosition { epoch, seq: 0 }.to_string();
 
