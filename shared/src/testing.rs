@@ -2,6 +2,7 @@
 //! test (cloned from a migrated template), private nats-server processes that a test may
 //! stop and restart, the S3 settings, and a ready-made `Config` on ephemeral ports.
 
+use std::io::{BufRead as _, BufReader};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -93,18 +94,50 @@ impl NatsServer {
         format!("nats://127.0.0.1:{}", self.port)
     }
 
-    /// Starts the server again after `stop`.
+    /// Starts the server again after `stop`, and returns once it answers as a NATS server
+    /// with JetStream on its port (panicking with its log if it exits or does not answer).
     pub fn resume(&mut self) {
         assert!(self.child.is_none(), "nats-server is already running");
+        let log = self.store.with_extension("log");
         let child = Command::new(var("AJET_TEST_NATS_SERVER_BIN"))
             .args(["-js", "-a", "127.0.0.1", "-p", &self.port.to_string(), "-sd"])
             .arg(&self.store)
+            .arg("-l")
+            .arg(&log)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .expect("start nats-server");
         self.child = Some(child);
-        wait_for_port(self.port, Duration::from_secs(10));
+        self.wait_alive(&log, Duration::from_secs(10));
+    }
+
+    /// Polls until the server greets a client with an `INFO` naming JetStream; panics if
+    /// the process exits first or `timeout` passes, with the server's log.
+    fn wait_alive(&mut self, log: &std::path::Path, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        let log_text = || std::fs::read_to_string(log).unwrap_or_else(|e| format!("(no log: {e})"));
+        loop {
+            if let Some(child) = &mut self.child
+                && let Ok(Some(status)) = child.try_wait()
+            {
+                self.child = None;
+                panic!("nats-server on port {} exited at start ({status}); its log:\n{}", self.port, log_text());
+            }
+            match nats_greeting(self.port) {
+                // Accepted but closed before greeting: not up yet.
+                Ok(info) if info.is_empty() => {}
+                Ok(info) if info.starts_with("INFO ") && info.contains("\"jetstream\":true") => return,
+                Ok(info) => panic!("port {} answers, but not as nats-server with JetStream: {info}", self.port),
+                Err(e) => assert!(
+                    Instant::now() < deadline,
+                    "nats-server on port {} does not answer after {timeout:?} ({e}); its log:\n{}",
+                    self.port,
+                    log_text()
+                ),
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     /// Stops the server (as an outage would) and waits until it is gone.
@@ -120,19 +153,28 @@ impl Drop for NatsServer {
     fn drop(&mut self) {
         self.stop();
         drop(std::fs::remove_dir_all(&self.store));
+        drop(std::fs::remove_file(self.store.with_extension("log")));
     }
+}
+
+/// A local address nothing listens on, to point a service at a dependency that is down
+/// (connections are refused at once) without stopping the shared one.
+#[must_use]
+pub fn dead_address() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], free_port()))
 }
 
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
 }
 
-fn wait_for_port(port: u16, timeout: Duration) {
-    let deadline = Instant::now() + timeout;
-    while TcpStream::connect(SocketAddr::from(([127, 0, 0, 1], port))).is_err() {
-        assert!(Instant::now() < deadline, "nothing listens on port {port} after {timeout:?}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+/// The first line a NATS server sends a new client (its `INFO`).
+fn nats_greeting(port: u16) -> std::io::Result<String> {
+    let stream = TcpStream::connect_timeout(&SocketAddr::from(([127, 0, 0, 1], port)), Duration::from_secs(1))?;
+    stream.set_read_timeout(Some(Duration::from_secs(2)))?;
+    let mut line = String::new();
+    BufReader::new(stream).read_line(&mut line)?;
+    Ok(line)
 }
 
 /// The S3 settings of the test infrastructure.

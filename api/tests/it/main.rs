@@ -7,5 +7,6 @@ mod harness;
 mod matrix;
 mod messages;
 mod openapi;
+mod readiness;
 mod storage;
 mod tokens;

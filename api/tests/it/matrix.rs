@@ -1,8 +1,10 @@
 //! The authorization matrix: every endpoint called as each kind of caller, with the exact
-//! status expected. The table is data; a new endpoint needs a row.
+//! status and error code expected, and every successful answer read for anything of a
+//! private channel or DM its caller is not in. The table is data; a new endpoint needs a row.
 
 use std::collections::HashMap;
 
+use ajet_shared::api::ErrorCode;
 use ajet_shared::api::wire::{
     ChannelKind, CreateChannelRequest, CreateCommunityRequest, CreateInviteRequest, CreateMessageRequest,
 };
@@ -14,70 +16,195 @@ use crate::harness::Api;
 /// The callers, in the order of each row's statuses.
 const ACTORS: [&str; 7] = ["anonymous", "outsider", "member", "channel_member", "admin", "owner", "other_community"];
 
+/// What a caller gets: a success status, or an error status with its code.
+type Outcome = (u16, Option<ErrorCode>);
+
+const OK: Outcome = (200, None);
+const CREATED: Outcome = (201, None);
+const DONE: Outcome = (204, None);
+const ANON: Outcome = (401, Some(ErrorCode::Unauthenticated));
+const ADMINS: Outcome = (403, Some(ErrorCode::AdminOnly));
+const NOT_IN_CH: Outcome = (403, Some(ErrorCode::NotAChannelMember));
+const NOT_IN_CO: Outcome = (403, Some(ErrorCode::NotACommunityMember));
+const NOT_AUTHOR: Outcome = (403, Some(ErrorCode::NotAuthor));
+const NO_CH: Outcome = (404, Some(ErrorCode::ChannelNotFound));
+const NO_INV: Outcome = (404, Some(ErrorCode::InviteNotFound));
+const NO_MSG: Outcome = (404, Some(ErrorCode::MessageNotFound));
+const NO_TOKEN: Outcome = (404, Some(ErrorCode::TokenNotFound));
+const NO_HOOK: Outcome = (404, Some(ErrorCode::WebhookNotFound));
+
 /// `{P}` public channel, `{S}` private channel, `{C}` community, `{M}` a message in P by
-/// channel_member, `{MS}` one in S, `{D}` a DM between owner and channel_member, `{I}` an
-/// invite into C, `{W}` a live webhook into P, `{actor}`
-/// the caller's name (for unique names). Rows run in order; later rows may depend on
+/// channel_member, `{MS}` one in S, `{D}` a DM between owner and channel_member, `{MD}` a
+/// message in D, `{I}` an invite into C, `{W}` a live webhook into P, `{actor}` the caller's
+/// name (for unique names). Rows run in order; later rows may depend on
 /// earlier writes only where noted.
-const MATRIX: &[(&str, &str, &str, [u16; 7])] = &[
-    // method, path, JSON body, statuses for ACTORS
-    ("GET", "/api/openapi.json", "", [200, 200, 200, 200, 200, 200, 200]),
-    ("GET", "/api/me", "", [401, 200, 200, 200, 200, 200, 200]),
-    ("PATCH", "/api/me", r#"{"display_name":"{actor}"}"#, [401, 200, 200, 200, 200, 200, 200]),
-    ("POST", "/api/communities", r#"{"name":"Own","slug":"own-{actor}"}"#, [401, 201, 201, 201, 201, 201, 201]),
-    ("GET", "/api/communities", "", [401, 200, 200, 200, 200, 200, 200]),
-    ("GET", "/api/communities/{C}", "", [401, 403, 200, 200, 200, 200, 403]),
-    ("PATCH", "/api/communities/{C}", r#"{"description":"by {actor}"}"#, [401, 403, 403, 403, 200, 200, 403]),
-    ("GET", "/api/communities/{C}/members", "", [401, 403, 200, 200, 200, 200, 403]),
-    ("GET", "/api/communities/{C}/channels", "", [401, 403, 200, 200, 200, 200, 403]),
-    ("POST", "/api/communities/{C}/channels", r#"{"name":"by-{actor}"}"#, [401, 403, 201, 201, 201, 201, 403]),
-    ("POST", "/api/communities/{C}/invites", "{}", [401, 403, 201, 201, 201, 201, 403]),
-    ("GET", "/api/communities/{C}/invites", "", [401, 403, 403, 403, 200, 200, 403]),
-    ("DELETE", "/api/communities/{C}/invites/nosuchcode", "", [401, 403, 403, 403, 404, 404, 403]),
-    ("GET", "/api/channels/{P}", "", [401, 403, 200, 200, 200, 200, 403]),
-    ("GET", "/api/channels/{S}", "", [401, 404, 404, 200, 404, 200, 404]),
-    ("GET", "/api/channels/{D}", "", [401, 404, 404, 200, 404, 200, 404]),
-    ("PATCH", "/api/channels/{P}", r#"{"topic":"by {actor}"}"#, [401, 403, 403, 200, 403, 200, 403]),
-    ("PATCH", "/api/channels/{S}", r#"{"name":"secret-{actor}"}"#, [401, 404, 404, 403, 404, 200, 404]),
-    ("GET", "/api/channels/{P}/messages", "", [401, 403, 200, 200, 200, 200, 403]),
-    ("GET", "/api/channels/{S}/messages", "", [401, 404, 404, 200, 404, 200, 404]),
-    ("GET", "/api/channels/{D}/messages", "", [401, 404, 404, 200, 404, 200, 404]),
-    ("POST", "/api/channels/{P}/messages", r#"{"body_md":"hi from {actor}"}"#, [401, 403, 403, 201, 403, 201, 403]),
-    ("POST", "/api/channels/{S}/messages", r#"{"body_md":"hi from {actor}"}"#, [401, 404, 404, 201, 404, 201, 404]),
-    ("POST", "/api/channels/{D}/messages", r#"{"body_md":"hi from {actor}"}"#, [401, 404, 404, 201, 404, 201, 404]),
-    ("GET", "/api/channels/{S}/pins", "", [401, 404, 404, 200, 404, 200, 404]),
-    ("POST", "/api/channels/{S}/read", r#"{"message_id":"{MS}"}"#, [401, 404, 404, 200, 404, 200, 404]),
-    ("GET", "/api/messages/{M}", "", [401, 404, 200, 200, 200, 200, 404]),
-    ("GET", "/api/messages/{MS}", "", [401, 404, 404, 200, 404, 200, 404]),
-    ("GET", "/api/messages/{M}/replies", "", [401, 404, 200, 200, 200, 200, 404]),
-    ("PATCH", "/api/messages/{M}", r#"{"body_md":"edited by {actor}"}"#, [401, 404, 403, 200, 403, 403, 404]),
-    ("PUT", "/api/messages/{M}/reactions/%F0%9F%91%8D", "", [401, 404, 403, 204, 403, 204, 404]),
-    ("DELETE", "/api/messages/{M}/reactions/%F0%9F%91%8D", "", [401, 404, 403, 204, 403, 204, 404]),
-    ("PUT", "/api/messages/{MS}/pin", "", [401, 404, 404, 204, 404, 204, 404]),
-    ("DELETE", "/api/messages/{MS}/pin", "", [401, 404, 404, 204, 404, 204, 404]),
-    ("POST", "/api/channels/{S}/members", r#"{"user_id":"{member_id}"}"#, [401, 404, 404, 201, 404, 200, 404]),
-    ("DELETE", "/api/channels/{S}/members/{member_id}", "", [401, 404, 403, 403, 404, 204, 404]),
-    ("GET", "/api/dms", "", [401, 200, 200, 200, 200, 200, 200]),
-    ("POST", "/api/dms", r#"{"user_ids":["{member_id}"]}"#, [401, 201, 201, 201, 201, 201, 201]),
-    ("GET", "/api/presence?user_ids={member_id}", "", [401, 200, 200, 200, 200, 200, 200]),
-    ("POST", "/api/heartbeat", "", [401, 204, 204, 204, 204, 204, 204]),
-    ("POST", "/api/tokens", r#"{"name":"bot","scopes":["read"]}"#, [401, 201, 201, 201, 201, 201, 201]),
-    ("GET", "/api/tokens", "", [401, 200, 200, 200, 200, 200, 200]),
-    ("DELETE", "/api/tokens/{member_id}", "", [401, 404, 404, 404, 404, 404, 404]),
+const MATRIX: &[(&str, &str, &str, [Outcome; 7])] = &[
+    // method, path, JSON body, outcomes for ACTORS
+    ("GET", "/api/openapi.json", "", [OK, OK, OK, OK, OK, OK, OK]),
+    ("GET", "/api/me", "", [ANON, OK, OK, OK, OK, OK, OK]),
+    ("PATCH", "/api/me", r#"{"display_name":"{actor}"}"#, [ANON, OK, OK, OK, OK, OK, OK]),
+    (
+        "POST",
+        "/api/communities",
+        r#"{"name":"Own","slug":"own-{actor}"}"#,
+        [ANON, CREATED, CREATED, CREATED, CREATED, CREATED, CREATED],
+    ),
+    ("GET", "/api/communities", "", [ANON, OK, OK, OK, OK, OK, OK]),
+    ("GET", "/api/communities/{C}", "", [ANON, NOT_IN_CO, OK, OK, OK, OK, NOT_IN_CO]),
+    (
+        "PATCH",
+        "/api/communities/{C}",
+        r#"{"description":"by {actor}"}"#,
+        [ANON, NOT_IN_CO, ADMINS, ADMINS, OK, OK, NOT_IN_CO],
+    ),
+    ("GET", "/api/communities/{C}/members", "", [ANON, NOT_IN_CO, OK, OK, OK, OK, NOT_IN_CO]),
+    ("GET", "/api/communities/{C}/channels", "", [ANON, NOT_IN_CO, OK, OK, OK, OK, NOT_IN_CO]),
+    (
+        "POST",
+        "/api/communities/{C}/channels",
+        r#"{"name":"by-{actor}"}"#,
+        [ANON, NOT_IN_CO, CREATED, CREATED, CREATED, CREATED, NOT_IN_CO],
+    ),
+    ("POST", "/api/communities/{C}/invites", "{}", [ANON, NOT_IN_CO, CREATED, CREATED, CREATED, CREATED, NOT_IN_CO]),
+    ("GET", "/api/communities/{C}/invites", "", [ANON, NOT_IN_CO, ADMINS, ADMINS, OK, OK, NOT_IN_CO]),
+    (
+        "DELETE",
+        "/api/communities/{C}/invites/nosuchcode",
+        "",
+        [ANON, NOT_IN_CO, ADMINS, ADMINS, NO_INV, NO_INV, NOT_IN_CO],
+    ),
+    ("GET", "/api/channels/{P}", "", [ANON, NOT_IN_CO, OK, OK, OK, OK, NOT_IN_CO]),
+    ("GET", "/api/channels/{S}", "", [ANON, NO_CH, NO_CH, OK, NO_CH, OK, NO_CH]),
+    ("GET", "/api/channels/{D}", "", [ANON, NO_CH, NO_CH, OK, NO_CH, OK, NO_CH]),
+    (
+        "PATCH",
+        "/api/channels/{P}",
+        r#"{"topic":"by {actor}"}"#,
+        [ANON, NOT_IN_CO, NOT_IN_CH, OK, NOT_IN_CH, OK, NOT_IN_CO],
+    ),
+    ("PATCH", "/api/channels/{S}", r#"{"name":"secret-{actor}"}"#, [ANON, NO_CH, NO_CH, ADMINS, NO_CH, OK, NO_CH]),
+    ("GET", "/api/channels/{P}/messages", "", [ANON, NOT_IN_CO, OK, OK, OK, OK, NOT_IN_CO]),
+    ("GET", "/api/channels/{S}/messages", "", [ANON, NO_CH, NO_CH, OK, NO_CH, OK, NO_CH]),
+    ("GET", "/api/channels/{D}/messages", "", [ANON, NO_CH, NO_CH, OK, NO_CH, OK, NO_CH]),
+    (
+        "POST",
+        "/api/channels/{P}/messages",
+        r#"{"body_md":"hi from {actor}"}"#,
+        [ANON, NOT_IN_CO, NOT_IN_CH, CREATED, NOT_IN_CH, CREATED, NOT_IN_CO],
+    ),
+    (
+        "POST",
+        "/api/channels/{S}/messages",
+        r#"{"body_md":"hi from {actor}"}"#,
+        [ANON, NO_CH, NO_CH, CREATED, NO_CH, CREATED, NO_CH],
+    ),
+    (
+        "POST",
+        "/api/channels/{D}/messages",
+        r#"{"body_md":"hi from {actor}"}"#,
+        [ANON, NO_CH, NO_CH, CREATED, NO_CH, CREATED, NO_CH],
+    ),
+    ("GET", "/api/channels/{S}/pins", "", [ANON, NO_CH, NO_CH, OK, NO_CH, OK, NO_CH]),
+    ("POST", "/api/channels/{S}/read", r#"{"message_id":"{MS}"}"#, [ANON, NO_CH, NO_CH, OK, NO_CH, OK, NO_CH]),
+    ("GET", "/api/messages/{M}", "", [ANON, NO_MSG, OK, OK, OK, OK, NO_MSG]),
+    ("GET", "/api/messages/{MS}", "", [ANON, NO_MSG, NO_MSG, OK, NO_MSG, OK, NO_MSG]),
+    ("GET", "/api/messages/{M}/replies", "", [ANON, NO_MSG, OK, OK, OK, OK, NO_MSG]),
+    (
+        "PATCH",
+        "/api/messages/{M}",
+        r#"{"body_md":"edited by {actor}"}"#,
+        [ANON, NO_MSG, NOT_AUTHOR, OK, NOT_AUTHOR, NOT_AUTHOR, NO_MSG],
+    ),
+    ("PUT", "/api/messages/{M}/reactions/%F0%9F%91%8D", "", [ANON, NO_MSG, NOT_IN_CH, DONE, NOT_IN_CH, DONE, NO_MSG]),
+    (
+        "DELETE",
+        "/api/messages/{M}/reactions/%F0%9F%91%8D",
+        "",
+        [ANON, NO_MSG, NOT_IN_CH, DONE, NOT_IN_CH, DONE, NO_MSG],
+    ),
+    ("PUT", "/api/messages/{MS}/pin", "", [ANON, NO_MSG, NO_MSG, DONE, NO_MSG, DONE, NO_MSG]),
+    ("DELETE", "/api/messages/{MS}/pin", "", [ANON, NO_MSG, NO_MSG, DONE, NO_MSG, DONE, NO_MSG]),
+    // Messages in the private channel ({MS}) and the DM ({MD}): the same rules as in
+    // public channels for members, and nothing at all (404) for everybody else.
+    ("GET", "/api/messages/{MD}", "", [ANON, NO_MSG, NO_MSG, OK, NO_MSG, OK, NO_MSG]),
+    ("GET", "/api/messages/{MS}/replies", "", [ANON, NO_MSG, NO_MSG, OK, NO_MSG, OK, NO_MSG]),
+    ("GET", "/api/messages/{MD}/replies", "", [ANON, NO_MSG, NO_MSG, OK, NO_MSG, OK, NO_MSG]),
+    (
+        "POST",
+        "/api/channels/{S}/messages",
+        r#"{"body_md":"reply by {actor}","parent_id":"{MS}"}"#,
+        [ANON, NO_CH, NO_CH, CREATED, NO_CH, CREATED, NO_CH],
+    ),
+    (
+        "POST",
+        "/api/channels/{D}/messages",
+        r#"{"body_md":"reply by {actor}","parent_id":"{MD}"}"#,
+        [ANON, NO_CH, NO_CH, CREATED, NO_CH, CREATED, NO_CH],
+    ),
+    (
+        "PATCH",
+        "/api/messages/{MS}",
+        r#"{"body_md":"edited by {actor}"}"#,
+        [ANON, NO_MSG, NO_MSG, OK, NO_MSG, NOT_AUTHOR, NO_MSG],
+    ),
+    (
+        "PATCH",
+        "/api/messages/{MD}",
+        r#"{"body_md":"edited by {actor}"}"#,
+        [ANON, NO_MSG, NO_MSG, OK, NO_MSG, NOT_AUTHOR, NO_MSG],
+    ),
+    ("PUT", "/api/messages/{MS}/reactions/%F0%9F%91%8D", "", [ANON, NO_MSG, NO_MSG, DONE, NO_MSG, DONE, NO_MSG]),
+    ("DELETE", "/api/messages/{MS}/reactions/%F0%9F%91%8D", "", [ANON, NO_MSG, NO_MSG, DONE, NO_MSG, DONE, NO_MSG]),
+    ("PUT", "/api/messages/{MD}/reactions/%F0%9F%91%8D", "", [ANON, NO_MSG, NO_MSG, DONE, NO_MSG, DONE, NO_MSG]),
+    ("DELETE", "/api/messages/{MD}/reactions/%F0%9F%91%8D", "", [ANON, NO_MSG, NO_MSG, DONE, NO_MSG, DONE, NO_MSG]),
+    ("PUT", "/api/messages/{MD}/pin", "", [ANON, NO_MSG, NO_MSG, DONE, NO_MSG, DONE, NO_MSG]),
+    ("GET", "/api/channels/{D}/pins", "", [ANON, NO_CH, NO_CH, OK, NO_CH, OK, NO_CH]),
+    ("DELETE", "/api/messages/{MD}/pin", "", [ANON, NO_MSG, NO_MSG, DONE, NO_MSG, DONE, NO_MSG]),
+    ("DELETE", "/api/messages/{MS}", "", [ANON, NO_MSG, NO_MSG, DONE, NO_MSG, DONE, NO_MSG]),
+    ("DELETE", "/api/messages/{MD}", "", [ANON, NO_MSG, NO_MSG, DONE, NO_MSG, NOT_AUTHOR, NO_MSG]),
+    (
+        "POST",
+        "/api/channels/{S}/members",
+        r#"{"user_id":"{member_id}"}"#,
+        [ANON, NO_CH, NO_CH, CREATED, NO_CH, OK, NO_CH],
+    ),
+    ("DELETE", "/api/channels/{S}/members/{member_id}", "", [ANON, NO_CH, ADMINS, ADMINS, NO_CH, DONE, NO_CH]),
+    ("GET", "/api/dms", "", [ANON, OK, OK, OK, OK, OK, OK]),
+    (
+        "POST",
+        "/api/dms",
+        r#"{"user_ids":["{member_id}"]}"#,
+        [ANON, CREATED, CREATED, CREATED, CREATED, CREATED, CREATED],
+    ),
+    ("GET", "/api/presence?user_ids={member_id}", "", [ANON, OK, OK, OK, OK, OK, OK]),
+    ("POST", "/api/heartbeat", "", [ANON, DONE, DONE, DONE, DONE, DONE, DONE]),
+    (
+        "POST",
+        "/api/tokens",
+        r#"{"name":"bot","scopes":["read"]}"#,
+        [ANON, CREATED, CREATED, CREATED, CREATED, CREATED, CREATED],
+    ),
+    ("GET", "/api/tokens", "", [ANON, OK, OK, OK, OK, OK, OK]),
+    ("DELETE", "/api/tokens/{member_id}", "", [ANON, NO_TOKEN, NO_TOKEN, NO_TOKEN, NO_TOKEN, NO_TOKEN, NO_TOKEN]),
     // Webhooks: a community's admins only. {W} is a live webhook into P; the admin's
     // revocation comes first, so the owner then finds nothing live.
-    ("POST", "/api/webhooks", r#"{"channel_id":"{P}","name":"hook {actor}"}"#, [401, 403, 403, 403, 201, 201, 403]),
-    ("GET", "/api/webhooks?community_id={C}", "", [401, 403, 403, 403, 200, 200, 403]),
-    ("DELETE", "/api/webhooks/{W}", "", [401, 404, 403, 403, 204, 404, 404]),
+    (
+        "POST",
+        "/api/webhooks",
+        r#"{"channel_id":"{P}","name":"hook {actor}"}"#,
+        [ANON, NOT_IN_CO, ADMINS, ADMINS, CREATED, CREATED, NOT_IN_CO],
+    ),
+    ("GET", "/api/webhooks?community_id={C}", "", [ANON, NOT_IN_CO, ADMINS, ADMINS, OK, OK, NOT_IN_CO]),
+    ("DELETE", "/api/webhooks/{W}", "", [ANON, NO_HOOK, ADMINS, ADMINS, DONE, NO_HOOK, NO_HOOK]),
     // Deleting: only the author (channel_member) or an admin; then it stays deleted.
-    ("DELETE", "/api/messages/{M}", "", [401, 404, 403, 204, 204, 204, 404]),
+    ("DELETE", "/api/messages/{M}", "", [ANON, NO_MSG, NOT_AUTHOR, DONE, DONE, DONE, NO_MSG]),
     // Joining changes membership, so it comes last.
-    ("POST", "/api/channels/{P}/join", "", [401, 403, 200, 200, 200, 200, 403]),
-    ("POST", "/api/channels/{S}/join", "", [401, 404, 404, 200, 404, 200, 404]),
-    ("POST", "/api/channels/{P}/leave", "", [401, 403, 204, 204, 204, 204, 403]),
+    ("POST", "/api/channels/{P}/join", "", [ANON, NOT_IN_CO, OK, OK, OK, OK, NOT_IN_CO]),
+    ("POST", "/api/channels/{S}/join", "", [ANON, NO_CH, NO_CH, OK, NO_CH, OK, NO_CH]),
+    ("POST", "/api/channels/{P}/leave", "", [ANON, NOT_IN_CO, DONE, DONE, DONE, DONE, NOT_IN_CO]),
     // Archiving (admins) and accepting an invite (anyone signed in) change state: last.
-    ("DELETE", "/api/channels/{P}", "", [401, 403, 403, 403, 200, 200, 403]),
-    ("POST", "/api/invites/{I}/accept", "", [401, 200, 200, 200, 200, 200, 200]),
+    ("DELETE", "/api/channels/{P}", "", [ANON, NOT_IN_CO, ADMINS, ADMINS, OK, OK, NOT_IN_CO]),
+    ("POST", "/api/invites/{I}/accept", "", [ANON, OK, OK, OK, OK, OK, OK]),
 ];
 
 #[tokio::test]
@@ -147,6 +274,8 @@ async fn every_endpoint_answers_each_kind_of_caller_exactly() {
     let invite = owner.create_invite(community.id, &CreateInviteRequest::default()).await.expect("invite");
     let message = send(&channel_member, public.id, "in public").await;
     let secret = send(&channel_member, private.id, "in private").await;
+    let dm_id: ajet_shared::domain::ids::ChannelId = dm["id"].as_str().expect("dm id").parse().expect("dm id");
+    let in_dm = send(&channel_member, dm_id, "in dm").await;
 
     let webhook = ajet_shared::db::webhooks::insert(
         &api.db.pool,
@@ -169,9 +298,29 @@ async fn every_endpoint_answers_each_kind_of_caller_exactly() {
         ("{D}", dm["id"].as_str().expect("dm id").to_owned()),
         ("{M}", message.id.to_string()),
         ("{MS}", secret.id.to_string()),
+        ("{MD}", in_dm.id.to_string()),
         ("{member_id}", member_id.to_string()),
         ("{I}", invite.code.clone()),
     ]);
+    // What only the members of S and D (channel_member and owner) may ever see.
+    let secrets = [
+        ("the private channel's id", values["{S}"].clone()),
+        ("the private channel's name", r#""name":"secret"#.to_owned()),
+        ("the DM's id", values["{D}"].clone()),
+        ("a private message's id", values["{MS}"].clone()),
+        ("a DM message's id", values["{MD}"].clone()),
+        ("a private message's body", "in private".to_owned()),
+        ("a DM message's body", "in dm".to_owned()),
+    ];
+    // Where the members do see them (so the inspection above looks at real lists).
+    let shown = [
+        ("GET", "/api/me", values["{S}"].clone()),
+        ("GET", "/api/me", values["{D}"].clone()),
+        ("GET", "/api/dms", values["{D}"].clone()),
+        ("GET", "/api/communities/{C}/channels", values["{S}"].clone()),
+        ("GET", "/api/channels/{S}/messages", values["{MS}"].clone()),
+        ("GET", "/api/channels/{D}/messages", values["{MD}"].clone()),
+    ];
     let actors = [api.client.clone(), outsider, member, channel_member, admin, owner, other];
     let mut failures = Vec::new();
     for (method, path, body, statuses) in MATRIX {
@@ -188,14 +337,52 @@ async fn every_endpoint_answers_each_kind_of_caller_exactly() {
             }
             let response = request.send().await.expect("answers");
             let status = response.status().as_u16();
-            if status >= 400 {
-                let error: serde_json::Value = response.json().await.expect("errors are JSON");
-                assert!(error["error"]["code"].is_string(), "{method} {path} as {name}: {error}");
+            let text = response.text().await.expect("a body");
+            let outcome = if status >= 400 {
+                let error: ajet_shared::api::ErrorBody = serde_json::from_str(&text)
+                    .unwrap_or_else(|e| panic!("{method} {path} as {name}: errors are JSON ({e}): {text}"));
+                (status, Some(error.error.code))
+            } else {
+                (status, None)
+            };
+            if outcome != *expected {
+                failures.push(format!("{method} {path} as {name}: expected {expected:?}, got {outcome:?}"));
             }
-            if status != *expected {
-                failures.push(format!("{method} {path} as {name}: expected {expected}, got {status}"));
+            if outcome.0 < 300 {
+                failures.extend(leaks(&secrets, name, &text).map(|leak| format!("{method} {path} as {name}: {leak}")));
+                failures.extend(
+                    missing(&shown, method.as_str(), path, name, &text)
+                        .map(|absent| format!("{method} {path} as {name}: {absent}")),
+                );
             }
         }
     }
     assert!(failures.is_empty(), "{} mismatches:\n{}", failures.len(), failures.join("\n"));
+}
+
+/// The actors in S and D.
+const INSIDERS: [&str; 2] = ["channel_member", "owner"];
+
+/// What of the private channel or the DM a successful answer shows an actor outside them.
+fn leaks<'a>(secrets: &'a [(&str, String)], actor: &str, body: &'a str) -> impl Iterator<Item = String> + 'a {
+    let outside = !INSIDERS.contains(&actor);
+    secrets
+        .iter()
+        .filter(move |(_, secret)| outside && body.contains(secret.as_str()))
+        .map(|(what, _)| format!("shows {what} to someone outside it"))
+}
+
+/// What a member should see in this answer but does not.
+fn missing<'a>(
+    shown: &'a [(&str, &str, String)],
+    method: &'a str,
+    path: &'a str,
+    actor: &str,
+    body: &'a str,
+) -> impl Iterator<Item = String> + 'a {
+    let inside = INSIDERS.contains(&actor);
+    shown
+        .iter()
+        .filter(move |(m, p, id)| inside && *m == method && *p == path && !body.contains(id.as_str()))
+        .map(|(_, _, id)| format!("does not show {id} to a member"))
 }

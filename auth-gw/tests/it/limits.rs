@@ -5,6 +5,8 @@
 //! spent address is refused before any lookup; the public `/readyz` runs its checks at
 //! most once a second.
 
+use std::time::Instant;
+
 use ajet_shared::api::ErrorCode;
 use reqwest::StatusCode;
 
@@ -13,6 +15,18 @@ use crate::stack::Stack;
 
 fn header(response: &reqwest::Response, name: &str) -> u64 {
     response.headers()[name].to_str().expect("ascii").parse().expect("a number")
+}
+
+/// `Retry-After` is `full` seconds (one request's worth of refill) less what has refilled
+/// since the bucket was spent from `since`: a slow run sees a smaller figure, never a larger.
+fn assert_retry_after(response: &reqwest::Response, full: u64, since: Instant) {
+    let retry_after = header(response, "retry-after");
+    // Whole seconds passed, rounded up (the server rounds its wait up too).
+    let refilled = since.elapsed().as_secs() + 1;
+    assert!(
+        retry_after <= full && retry_after + refilled >= full,
+        "Retry-After {retry_after}: expected {full} s, less at most the {refilled} s since the first request"
+    );
 }
 
 async fn assert_limited(response: reqwest::Response, limit: u64) {
@@ -29,6 +43,7 @@ async fn a_token_over_its_limit_gets_429_and_another_token_is_unaffected() {
     let stack = Stack::start_with(|config| config.rate_limit_per_minute = 5).await;
     let alice = stack.login("alice").await;
     let bob = stack.login("bob").await;
+    let since = Instant::now();
     for remaining in (0..5).rev() {
         let response = alice.request(reqwest::Method::GET, "/api/me").send().await.expect("answers");
         assert_eq!(response.status(), StatusCode::OK);
@@ -36,7 +51,7 @@ async fn a_token_over_its_limit_gets_429_and_another_token_is_unaffected() {
         assert_eq!(header(&response, "x-ratelimit-remaining"), remaining);
     }
     let refused = alice.request(reqwest::Method::GET, "/api/me").send().await.expect("answers");
-    assert_eq!(header(&refused, "retry-after"), 12, "one request's worth is 60 s / 5");
+    assert_retry_after(&refused, 12, since); // one request's worth is 60 s / 5
     assert_limited(refused, 5).await;
     let err = alice.sse("/tui/events", None).await.err().expect("streams are limited too");
     assert_eq!(err.status(), Some(StatusCode::TOO_MANY_REQUESTS));
@@ -81,6 +96,7 @@ async fn requests_without_a_valid_token_draw_on_their_ips_allowance() {
 #[tokio::test]
 async fn logins_have_a_stricter_per_ip_allowance() {
     let stack = Stack::start_with(|config| config.login_rate_limit_per_minute = 2).await;
+    let since = Instant::now();
     let alice = stack.login("alice").await;
     stack.gateway.dev_login("bob").await.expect("second login");
     let refused = stack
@@ -90,7 +106,7 @@ async fn logins_have_a_stricter_per_ip_allowance() {
         .send()
         .await
         .expect("answers");
-    assert_eq!(header(&refused, "retry-after"), 30);
+    assert_retry_after(&refused, 30, since);
     assert_limited(refused, 2).await;
     alice.me().await.expect("the api allowance is separate");
     stack.stop().await;
@@ -192,7 +208,7 @@ async fn the_public_readyz_runs_its_checks_at_most_once_a_second() {
     let stack = Stack::start().await;
     let before = api_health_checks(&stack).await;
     assert!(before >= 1, "the start-up's readiness checks are counted");
-    let started = std::time::Instant::now();
+    let started = Instant::now();
     let http = reqwest::Client::new();
     for _ in 0..30 {
         let response = http.get(format!("{}/readyz", stack.gateway.base_url())).send().await.expect("answers");

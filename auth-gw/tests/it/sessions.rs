@@ -1,6 +1,8 @@
 //! Sessions end when asked: logout revokes at once through this gateway, a session revoked
 //! elsewhere stops working within 5 s (the gateway's token cache is bounded), an open
-//! terminal stream of a revoked session ends, and its reconnect is told 204.
+//! terminal stream of a revoked session ends, and its reconnect is told 204. They end by
+//! themselves too: a used session's expiry rolls forward, an unused one expires, and none
+//! outlives its absolute lifetime. The session cookie's flags are checked over HTTP and HTTPS.
 
 use ajet_shared::api::ErrorCode;
 use std::time::{Duration, Instant};
@@ -175,6 +177,57 @@ async fn a_session_ends_at_its_absolute_lifetime_however_recently_it_was_used() 
     stack.stop().await;
 }
 
+/// `expires_at` of the session of `token`.
+async fn session_expiry(stack: &Stack, token: &str) -> time::OffsetDateTime {
+    sqlx::query_scalar("SELECT expires_at FROM sessions WHERE token_hash = $1")
+        .bind(ajet_shared::auth::hash_token(token).as_slice())
+        .fetch_one(&stack.db.pool)
+        .await
+        .expect("session row")
+}
+
+#[tokio::test]
+async fn a_used_session_rolls_its_expiry_forward_and_an_unused_one_expires() {
+    let stack = Stack::start().await;
+    let used = stack.gateway.dev_login("alice").await.expect("login");
+    let unused = stack.gateway.dev_login("bob").await.expect("login");
+    // Both logged in 40 days ago and were last used 28 days ago, with the default 30-day
+    // rolling lifetime: alice's session has two days left, bob's ran out a second ago.
+    for (token, expires_in) in [(&used.token, "2 days"), (&unused.token, "-1 second")] {
+        sqlx::query(
+            "UPDATE sessions SET created_at = now() - interval '40 days', last_used_at = now() - interval '28 days',
+                 expires_at = now() + $2::interval
+             WHERE token_hash = $1",
+        )
+        .bind(ajet_shared::auth::hash_token(token).as_slice())
+        .bind(expires_in)
+        .execute(&stack.db.pool)
+        .await
+        .expect("backdate the login");
+    }
+
+    let before = time::OffsetDateTime::now_utc();
+    stack.gateway.with_token(&used.token).me().await.expect("a session with time left works");
+    let rolled = session_expiry(&stack, &used.token).await;
+    let rolling = time::Duration::days(30);
+    assert!(
+        rolled >= before + rolling - time::Duration::minutes(1) && rolled <= time::OffsetDateTime::now_utc() + rolling,
+        "use moves the expiry to 30 days from now, got {rolled}"
+    );
+    stack.gateway.with_token(&used.token).me().await.expect("and it keeps working");
+
+    let err = stack.gateway.with_token(&unused.token).me().await.expect_err("an unused session expired");
+    assert_eq!(err.status(), Some(StatusCode::UNAUTHORIZED));
+    assert_eq!(err.code(), Some(ErrorCode::TokenExpired));
+    let status = me_status_with_cookie(&stack, &format!("ajet_session={}", unused.token)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "by cookie too");
+    assert!(
+        session_expiry(&stack, &unused.token).await < time::OffsetDateTime::now_utc(),
+        "a refusal does not revive it"
+    );
+    stack.stop().await;
+}
+
 fn set_cookie(response: &reqwest::Response) -> String {
     response.headers()["set-cookie"].to_str().expect("ascii").to_owned()
 }
@@ -233,6 +286,21 @@ async fn over_plain_http_the_session_cookie_keeps_its_plain_name() {
         .expect("answers");
     let cookie = set_cookie(&response);
     assert!(cookie.starts_with("ajet_session=ajs_") && !cookie.contains("Secure"), "{cookie}");
+    let attributes: Vec<&str> = cookie.split("; ").collect();
+    for wanted in ["Path=/", "HttpOnly", "SameSite=Strict"] {
+        assert!(attributes.contains(&wanted), "{wanted} in {cookie}");
+    }
+    let max_age: u64 = attributes
+        .iter()
+        .find_map(|attribute| attribute.strip_prefix("Max-Age="))
+        .and_then(|seconds| seconds.parse().ok())
+        .unwrap_or_else(|| panic!("a Max-Age in {cookie}"));
+    let day = 24 * 3600;
+    assert!(
+        (30 * day..=90 * day).contains(&max_age),
+        "the cookie lives at least the rolling lifetime and at most the absolute one: {cookie}"
+    );
+    assert!(!cookie.to_ascii_lowercase().contains("domain="), "no Domain: {cookie}");
     let login: ajet_shared::api::wire::LoginResponse = response.json().await.expect("login");
     assert_eq!(me_status_with_cookie(&stack, &format!("ajet_session={}", login.token)).await, StatusCode::OK);
     stack.stop().await;

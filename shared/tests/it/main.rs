@@ -2,5 +2,7 @@
 //! starts: the schema's constraints, the JetStream bus and the transactional outbox.
 
 mod bus;
+mod compose;
+mod harness;
 mod outbox;
 mod schema;
