@@ -27,6 +27,7 @@ const ADMINS: Outcome = (403, Some(ErrorCode::AdminOnly));
 const NOT_IN_CH: Outcome = (403, Some(ErrorCode::NotAChannelMember));
 const NOT_IN_CO: Outcome = (403, Some(ErrorCode::NotACommunityMember));
 const NOT_AUTHOR: Outcome = (403, Some(ErrorCode::NotAuthor));
+const NOT_AUTHOR_OR_ADMIN: Outcome = (403, Some(ErrorCode::NotAuthorOrAdmin));
 const NO_CH: Outcome = (404, Some(ErrorCode::ChannelNotFound));
 const NO_INV: Outcome = (404, Some(ErrorCode::InviteNotFound));
 const NO_MSG: Outcome = (404, Some(ErrorCode::MessageNotFound));
@@ -161,7 +162,7 @@ const MATRIX: &[(&str, &str, &str, [Outcome; 7])] = &[
     ("GET", "/api/channels/{D}/pins", "", [ANON, NO_CH, NO_CH, OK, NO_CH, OK, NO_CH]),
     ("DELETE", "/api/messages/{MD}/pin", "", [ANON, NO_MSG, NO_MSG, DONE, NO_MSG, DONE, NO_MSG]),
     ("DELETE", "/api/messages/{MS}", "", [ANON, NO_MSG, NO_MSG, DONE, NO_MSG, DONE, NO_MSG]),
-    ("DELETE", "/api/messages/{MD}", "", [ANON, NO_MSG, NO_MSG, DONE, NO_MSG, NOT_AUTHOR, NO_MSG]),
+    ("DELETE", "/api/messages/{MD}", "", [ANON, NO_MSG, NO_MSG, DONE, NO_MSG, NOT_AUTHOR_OR_ADMIN, NO_MSG]),
     (
         "POST",
         "/api/channels/{S}/members",
@@ -197,7 +198,7 @@ const MATRIX: &[(&str, &str, &str, [Outcome; 7])] = &[
     ("GET", "/api/webhooks?community_id={C}", "", [ANON, NOT_IN_CO, ADMINS, ADMINS, OK, OK, NOT_IN_CO]),
     ("DELETE", "/api/webhooks/{W}", "", [ANON, NO_HOOK, ADMINS, ADMINS, DONE, NO_HOOK, NO_HOOK]),
     // Deleting: only the author (channel_member) or an admin; then it stays deleted.
-    ("DELETE", "/api/messages/{M}", "", [ANON, NO_MSG, NOT_AUTHOR, DONE, DONE, DONE, NO_MSG]),
+    ("DELETE", "/api/messages/{M}", "", [ANON, NO_MSG, NOT_AUTHOR_OR_ADMIN, DONE, DONE, DONE, NO_MSG]),
     // Joining changes membership, so it comes last.
     ("POST", "/api/channels/{P}/join", "", [ANON, NOT_IN_CO, OK, OK, OK, OK, NOT_IN_CO]),
     ("POST", "/api/channels/{S}/join", "", [ANON, NO_CH, NO_CH, OK, NO_CH, OK, NO_CH]),

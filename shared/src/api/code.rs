@@ -77,6 +77,8 @@ error_codes! {
     InvalidMessage = "invalid_message",
     NotACommunityChannel = "not_a_community_channel",
     NotPrivate = "not_private",
+    /// The user named in the request is not in the channel's community (adding a member).
+    UserNotInCommunity = "user_not_in_community",
     CannotLeaveDm = "cannot_leave_dm",
     OauthStateMissing = "oauth_state_missing",
     OauthStateMismatch = "oauth_state_mismatch",
@@ -98,6 +100,8 @@ error_codes! {
     NotAChannelMember = "not_a_channel_member",
     NotACommunityMember = "not_a_community_member",
     NotAuthor = "not_author",
+    /// Only the author or an admin of the community may do this (delete a message).
+    NotAuthorOrAdmin = "not_author_or_admin",
     AdminOnly = "admin_only",
     OwnerProtected = "owner_protected",
     Banned = "banned",
@@ -114,6 +118,8 @@ error_codes! {
     TokenNotFound = "token_not_found",
     WebhookNotFound = "webhook_not_found",
     UnknownUser = "unknown_user",
+    /// The user named in the request is not in the channel (removing a member).
+    UserNotInChannel = "user_not_in_channel",
     UnknownProvider = "unknown_provider",
     // 409: the state forbids it.
     ChannelArchived = "channel_archived",

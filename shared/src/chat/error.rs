@@ -92,7 +92,8 @@ impl ChatError {
             Self::NotChannelMember => (StatusCode::FORBIDDEN, ErrorCode::NotAChannelMember),
             Self::ChannelArchived => (StatusCode::CONFLICT, ErrorCode::ChannelArchived),
             Self::AdminOnly => (StatusCode::FORBIDDEN, ErrorCode::AdminOnly),
-            Self::NotAuthor | Self::NotAuthorOrAdmin => (StatusCode::FORBIDDEN, ErrorCode::NotAuthor),
+            Self::NotAuthor => (StatusCode::FORBIDDEN, ErrorCode::NotAuthor),
+            Self::NotAuthorOrAdmin => (StatusCode::FORBIDDEN, ErrorCode::NotAuthorOrAdmin),
             Self::MessageDeleted => (StatusCode::CONFLICT, ErrorCode::MessageDeleted),
             Self::NestedThread => (StatusCode::BAD_REQUEST, ErrorCode::NestedThread),
             Self::InvalidParent => (StatusCode::BAD_REQUEST, ErrorCode::InvalidParent),
@@ -103,9 +104,9 @@ impl ChatError {
                 (StatusCode::BAD_REQUEST, ErrorCode::NotACommunityChannel)
             }
             Self::NotPrivate => (StatusCode::BAD_REQUEST, ErrorCode::NotPrivate),
-            Self::TargetNotCommunityMember => (StatusCode::BAD_REQUEST, ErrorCode::NotACommunityMember),
+            Self::TargetNotCommunityMember => (StatusCode::BAD_REQUEST, ErrorCode::UserNotInCommunity),
             Self::UnknownUser | Self::UnknownUsers => (StatusCode::BAD_REQUEST, ErrorCode::UnknownUser),
-            Self::TargetNotChannelMember => (StatusCode::NOT_FOUND, ErrorCode::NotAChannelMember),
+            Self::TargetNotChannelMember => (StatusCode::NOT_FOUND, ErrorCode::UserNotInChannel),
             Self::OwnerProtected => (StatusCode::FORBIDDEN, ErrorCode::OwnerProtected),
             Self::ChannelNameTaken(_) => (StatusCode::CONFLICT, ErrorCode::ChannelNameTaken),
             Self::AccountGone => (StatusCode::UNAUTHORIZED, ErrorCode::Unauthenticated),
