@@ -3,7 +3,6 @@
 //! `Last-Event-ID`. It reads data only through the api (with the user's own token) and
 //! live events only from NATS; it never touches Postgres.
 
-mod hub;
 mod routes;
 
 use std::sync::Arc;
@@ -12,12 +11,11 @@ use ajet_shared::client::ApiClient;
 use ajet_shared::config::Config;
 use ajet_shared::events::bus::NatsBus;
 use ajet_shared::server::{self, Readiness};
+use ajet_shared::stream::Hub;
 use axum::Router;
 use axum::extract::FromRef;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
-
-pub use hub::Hub;
 
 #[derive(Clone, FromRef)]
 pub struct TuiState {

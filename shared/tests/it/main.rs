@@ -1,6 +1,7 @@
 //! Integration tests of `shared` against the real Postgres and NATS that `cargo xtask test`
-//! starts: the schema's constraints, the JetStream bus and the transactional outbox.
+//! starts: the schema's constraints, the JetStream bus, the transactional outbox and the streaming core.
 
 mod bus;
 mod outbox;
 mod schema;
+mod stream;

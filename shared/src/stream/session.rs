@@ -1,0 +1,309 @@
+//! One connection's stream, independent of its transport: `StreamSession::next` yields
+//! `Event | Resync | Idle | End` items and the session manager maps them to its wire format
+//! (JSON SSE events in tui-sm, HTML fragments in web-sm).
+//!
+//! The algorithm: (1) register with the hub, so live events queue up; (2) replay from the
+//! stream after the client's position, filtered to what the connection may see; (3) go
+//! live, skipping every event not above the last one handed out (sequences only grow, so
+//! that check is the whole dedupe rule). A position the stream no longer holds gets an
+//! explicit `Resync` first. Access is re-checked every `recheck_every` and at once when the
+//! user's own subject says they joined something: a refusal ends the session, more access
+//! than before yields a `Resync`, less narrows it at once, and access that cannot be
+//! confirmed for `unconfirmed_limit` ends it (fail closed).
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt as _;
+use futures::stream::BoxStream;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use crate::api::wire::Me;
+use crate::config::Config;
+use crate::events::StreamPosition;
+use crate::events::bus::{BusError, Delivered, EventBus, Replay};
+use crate::events::subject;
+use crate::stream::hub::{Hub, HubEvent, Registration};
+
+/// What one connection may see.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Visible {
+    /// Every subject whose events it receives (its own notifications subject included).
+    pub subjects: Vec<String>,
+    /// The user's own notifications subject.
+    pub own: String,
+}
+
+impl Visible {
+    /// Exactly what a user may see: their communities' public events, their own private
+    /// channels and DMs, and their own notifications.
+    #[must_use]
+    pub fn of(me: &Me) -> Self {
+        let own = subject::notifications(me.user.id);
+        let mut subjects: Vec<String> = me.communities.iter().map(|c| subject::community(c.id)).collect();
+        subjects.extend(me.private_channels.iter().map(|c| subject::of_channel(c.id, c.kind, c.community_id)));
+        subjects.push(own.clone());
+        Self { subjects, own }
+    }
+
+    fn allows(&self, subject: &str) -> bool {
+        self.subjects.iter().any(|s| s == subject)
+    }
+}
+
+/// What a check of the connection's access found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// What the user may see now.
+    Allowed(Visible),
+    /// The token is refused (revoked, expired, its user gone): the session ends.
+    Refused,
+    /// The check failed or was slow: the next one decides.
+    Unknown,
+}
+
+/// Where a session learns what its user may see now.
+pub trait AccessCheck: Send + Sync {
+    fn check(&self) -> impl Future<Output = Access> + Send;
+}
+
+#[cfg(feature = "client")]
+impl AccessCheck for crate::client::ApiClient {
+    /// `GET /api/me` with the connection's token.
+    async fn check(&self) -> Access {
+        match self.me().await {
+            Ok(me) => Access::Allowed(Visible::of(&me)),
+            Err(err) if err.status() == Some(http::StatusCode::UNAUTHORIZED) => Access::Refused,
+            Err(_) => Access::Unknown,
+        }
+    }
+}
+
+/// The session's timing and sizes.
+#[derive(Clone, Copy, Debug)]
+pub struct SessionConfig {
+    /// Live events a connection may have queued before it is dropped for falling behind.
+    pub queue_len: usize,
+    /// How often access is re-checked.
+    pub recheck_every: Duration,
+    /// How long access may go unconfirmed before the session ends.
+    pub unconfirmed_limit: Duration,
+    /// How long a replay may wait for its next event before the session ends.
+    pub replay_stall: Duration,
+    /// After this long without an item, `Idle` is yielded (for a keep-alive).
+    pub idle_after: Duration,
+}
+
+impl SessionConfig {
+    #[must_use]
+    pub fn from_config(config: &Config) -> Self {
+        Self {
+            queue_len: config.sse_queue_len,
+            recheck_every: config.sse_auth_recheck(),
+            unconfirmed_limit: Duration::from_secs(5),
+            replay_stall: Duration::from_secs(5),
+            idle_after: config.sse_keepalive(),
+        }
+    }
+}
+
+/// One item of a connection's stream.
+#[derive(Debug)]
+pub enum Item {
+    /// An event the connection may see, newer than every one before it.
+    Event(Arc<HubEvent>),
+    /// The client must refetch: the stream no longer holds its position, or it can see
+    /// more than before and the events of what it gained are not on this connection.
+    Resync(&'static str),
+    /// Nothing happened for `idle_after` (time for a keep-alive).
+    Idle,
+    /// The stream is over; `next` keeps answering this.
+    End(End),
+}
+
+/// Why a session ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum End {
+    /// The process is shutting down: the client should reconnect shortly.
+    Shutdown,
+    /// The connection fell behind and the hub dropped it: the client resumes.
+    Overflow,
+    /// The token was refused.
+    Refused,
+    /// Access could not be confirmed for too long.
+    Unconfirmed,
+    /// The replay failed or stalled: the client resumes from its last position.
+    ReplayFailed,
+}
+
+/// One connection's stream of items.
+pub struct StreamSession<A> {
+    registration: Registration,
+    access: A,
+    visible: Visible,
+    config: SessionConfig,
+    shutdown: CancellationToken,
+    epoch: u64,
+    /// The replay still to be read, if any.
+    replay: Option<BoxStream<'static, Result<Delivered, BusError>>>,
+    /// An item to hand out before anything else.
+    pending: Option<Item>,
+    last_sent: u64,
+    next_check: Instant,
+    last_confirmed: Instant,
+    ended: Option<End>,
+}
+
+impl<A: AccessCheck> StreamSession<A> {
+    /// Registers with `hub` for what `visible` allows and prepares the replay after
+    /// `resume` (the client's `Last-Event-ID`, if it sent one).
+    pub async fn start<B: EventBus>(
+        hub: &Hub,
+        bus: &B,
+        access: A,
+        visible: Visible,
+        resume: Option<&str>,
+        config: SessionConfig,
+        shutdown: CancellationToken,
+    ) -> Result<Self, BusError> {
+        // (1) Live events queue up from here on.
+        let registration = hub.register(visible.subjects.clone(), config.queue_len);
+        let state = bus.stream_state().await?;
+        let resume = resume.map(str::trim).filter(|v| !v.is_empty());
+        let (replay, pending, last_sent) = match resume.map(str::parse::<StreamPosition>) {
+            None => (None, None, 0),
+            Some(Err(_)) => (None, Some(gone()), 0),
+            Some(Ok(position)) => match bus.replay(position.epoch, position.seq, visible.subjects.clone()).await? {
+                Replay::Gone => (None, Some(gone()), 0),
+                Replay::Events(events) => (Some(events), None, position.seq),
+            },
+        };
+        let now = Instant::now();
+        Ok(Self {
+            registration,
+            access,
+            visible,
+            config,
+            shutdown,
+            epoch: state.epoch,
+            replay,
+            pending,
+            last_sent,
+            next_check: now + config.recheck_every,
+            last_confirmed: now,
+            ended: None,
+        })
+    }
+
+    /// What the connection may see now.
+    #[must_use]
+    pub fn visible(&self) -> &Visible {
+        &self.visible
+    }
+
+    /// The next item. Not cancel-safe: await it to completion (it yields `Idle` when
+    /// nothing happens, so a transport needs no timer of its own).
+    pub async fn next(&mut self) -> Item {
+        if let Some(end) = self.ended {
+            return Item::End(end);
+        }
+        let item = self.next_item().await;
+        if let Item::End(end) = item {
+            self.ended = Some(end);
+        }
+        item
+    }
+
+    async fn next_item(&mut self) -> Item {
+        if let Some(item) = self.pending.take() {
+            return item;
+        }
+        // (2) Replay what was missed.
+        while let Some(events) = self.replay.as_mut() {
+            let next = tokio::select! {
+                () = self.shutdown.cancelled() => return Item::End(End::Shutdown),
+                next = tokio::time::timeout(self.config.replay_stall, events.next()) => next,
+            };
+            match next {
+                Ok(Some(Ok(delivered))) => {
+                    if delivered.seq <= self.last_sent || !self.visible.allows(&delivered.subject) {
+                        continue;
+                    }
+                    if let Some(event) = HubEvent::from_delivered(&delivered, self.epoch) {
+                        self.last_sent = event.seq;
+                        return Item::Event(Arc::new(event));
+                    }
+                }
+                Ok(None) => self.replay = None,
+                Ok(Some(Err(err))) => {
+                    tracing::warn!(error = %err, "replay failed");
+                    return Item::End(End::ReplayFailed);
+                }
+                // A replay that stalls (e.g. messages expiring under it) ends the stream;
+                // the client resumes from the last position it got.
+                Err(_) => return Item::End(End::ReplayFailed),
+            }
+        }
+        // (3) Live.
+        let idle_at = Instant::now() + self.config.idle_after;
+        loop {
+            let check_now = tokio::select! {
+                () = self.shutdown.cancelled() => return Item::End(End::Shutdown),
+                () = tokio::time::sleep_until(idle_at) => return Item::Idle,
+                () = tokio::time::sleep_until(self.next_check) => true,
+                next = self.registration.events.recv() => match next {
+                    Some(event) if event.seq > self.last_sent && self.visible.allows(&event.subject) => {
+                        self.last_sent = event.seq;
+                        if event.subject == self.visible.own && event.event_type == "member.joined" {
+                            // Learn what was joined before the next event arrives.
+                            self.next_check = Instant::now();
+                        }
+                        return Item::Event(event);
+                    }
+                    Some(_) => false,
+                    // Dropped by the hub for falling behind: end, the client resumes.
+                    None => return Item::End(End::Overflow),
+                },
+            };
+            if check_now && let Some(item) = self.recheck().await {
+                return item;
+            }
+        }
+    }
+
+    /// Re-checks access; returns what the client must be told, if anything.
+    async fn recheck(&mut self) -> Option<Item> {
+        self.next_check = Instant::now() + self.config.recheck_every;
+        let access = tokio::select! {
+            () = self.shutdown.cancelled() => return Some(Item::End(End::Shutdown)),
+            checked = tokio::time::timeout(self.config.recheck_every, self.access.check()) => {
+                checked.unwrap_or(Access::Unknown)
+            }
+        };
+        match access {
+            Access::Refused => Some(Item::End(End::Refused)),
+            Access::Allowed(now) => {
+                self.last_confirmed = Instant::now();
+                let gained = now.subjects.iter().any(|s| !self.visible.allows(s));
+                self.registration.resubscribe(now.subjects.clone());
+                self.visible = now;
+                // Events of the new channel or community from before this moment are not
+                // on this connection: the client refetches.
+                gained.then_some(Item::Resync("you can see more than before; refetch and continue"))
+            }
+            Access::Unknown if self.last_confirmed.elapsed() > self.config.unconfirmed_limit => {
+                Some(Item::End(End::Unconfirmed))
+            }
+            Access::Unknown => None,
+        }
+    }
+}
+
+fn gone() -> Item {
+    Item::Resync("the stream no longer holds that position; refetch and continue")
+}
+
+#[cfg(test)]
+mod tests;
