@@ -89,6 +89,8 @@ async fn a_stream_follows_removal_from_a_private_channel_and_joining_a_community
     let general_id = general["data"][0]["id"].as_str().expect("general").parse().expect("id");
     let invite = alice.create_invite(other.id, &CreateInviteRequest::default()).await.expect("invite");
     bob.accept_invite(&invite.code).await.expect("joined");
+    // A stream carries the traffic of the public channels its user joined, not all of them.
+    bob.join_channel(general_id).await.expect("bob joins general");
     tokio::time::sleep(Duration::from_millis(2500)).await;
     say(general_id, "welcome").await;
     say(public.id, "marker 3").await;

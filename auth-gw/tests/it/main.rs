@@ -6,6 +6,7 @@ mod api_tokens;
 mod caps;
 mod characters;
 mod cli;
+mod following;
 mod fuzz;
 mod gateway;
 mod limits;

@@ -20,6 +20,7 @@ use serde::Deserialize;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use crate::domain::ids::{ChannelId, UserId};
 use crate::events::StreamPosition;
 use crate::events::bus::{Delivered, EventBus};
 use crate::events::subject;
@@ -33,6 +34,12 @@ pub struct HubEvent {
     /// The subject it travelled on (what a connection must be allowed to see).
     pub subject: String,
     pub event_type: String,
+    /// The channel it is about, if any (the envelope's `channel_id`).
+    pub channel_id: Option<ChannelId>,
+    /// Who caused it (the envelope's `actor_id`).
+    pub actor_id: Option<UserId>,
+    /// For `member.*` events: whose membership changed.
+    pub member: Option<UserId>,
     /// The JSON envelope.
     pub data: Arc<str>,
     /// The SSE frame, built once for every connection.
@@ -43,19 +50,41 @@ impl HubEvent {
     /// Parses a delivered envelope; `None` if it is not one.
     #[must_use]
     pub fn from_delivered(delivered: &Delivered, epoch: u64) -> Option<Self> {
-        #[derive(Deserialize)]
-        struct TypeOnly {
-            #[serde(rename = "type")]
-            event_type: String,
-        }
         let data = std::str::from_utf8(&delivered.payload).ok()?;
-        let TypeOnly { event_type } = serde_json::from_str(data).ok()?;
-        Some(Self::new(epoch, delivered.seq, delivered.subject.clone(), event_type, data.into()))
+        Self::parse(epoch, delivered.seq, delivered.subject.clone(), data)
     }
 
+    /// Parses the envelope `data` read at `seq`; `None` if it is not one.
     #[must_use]
-    pub fn new(epoch: u64, seq: u64, subject: String, event_type: String, data: Arc<str>) -> Self {
-        Self { epoch, seq, subject, event_type, data, frame: OnceLock::new() }
+    pub fn parse(epoch: u64, seq: u64, subject: String, data: &str) -> Option<Self> {
+        #[derive(Deserialize)]
+        struct Head {
+            #[serde(rename = "type")]
+            event_type: String,
+            #[serde(default)]
+            channel_id: Option<ChannelId>,
+            #[serde(default)]
+            actor_id: Option<UserId>,
+            #[serde(default)]
+            data: serde_json::Value,
+        }
+        let head: Head = serde_json::from_str(data).ok()?;
+        let member = if head.event_type.starts_with("member.") {
+            head.data.pointer("/user/id").and_then(|id| UserId::deserialize(id).ok())
+        } else {
+            None
+        };
+        Some(Self {
+            epoch,
+            seq,
+            subject,
+            event_type: head.event_type,
+            channel_id: head.channel_id,
+            actor_id: head.actor_id,
+            member,
+            data: data.into(),
+            frame: OnceLock::new(),
+        })
     }
 
     /// The resume position a client is given for this event.
@@ -279,7 +308,7 @@ mod tests {
     use super::*;
 
     fn event(seq: u64) -> Arc<HubEvent> {
-        Arc::new(HubEvent::new(7, seq, "a".into(), "message.created".into(), "{}".into()))
+        Arc::new(HubEvent::parse(7, seq, "a".into(), r#"{"type":"message.created","data":{}}"#).expect("an envelope"))
     }
 
     #[tokio::test]

@@ -11,6 +11,7 @@
 //! than before yields a `Resync`, less narrows it at once, and access that cannot be
 //! confirmed for `unconfirmed_limit` ends it (fail closed).
 
+use std::collections::HashSet;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -22,34 +23,82 @@ use tokio_util::sync::CancellationToken;
 
 use crate::api::wire::Me;
 use crate::config::Config;
+use crate::domain::ids::{ChannelId, UserId};
 use crate::events::StreamPosition;
 use crate::events::bus::{BusError, Delivered, EventBus, Replay};
 use crate::events::subject;
 use crate::stream::hub::{Hub, HubEvent, Registration};
 
+/// Events of a public channel its user has not joined that still reach a connection: the
+/// channel-level ones a sidebar needs.
+const CHANNEL_LEVEL: [&str; 3] = ["channel.created", "channel.updated", "channel.archived"];
+
 /// What one connection may see.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Visible {
+    /// The connection's user.
+    pub user: UserId,
     /// Every subject whose events it receives (its own notifications subject included).
     pub subjects: Vec<String>,
     /// The user's own notifications subject.
     pub own: String,
+    /// The public channels the user has joined: of the others, only channel-level events
+    /// (and the user's own membership changes) reach the connection.
+    pub joined: HashSet<ChannelId>,
 }
 
 impl Visible {
     /// Exactly what a user may see: their communities' public events, their own private
-    /// channels and DMs, and their own notifications.
+    /// channels and DMs, and their own notifications; of the public channels' traffic,
+    /// only the joined channels'.
     #[must_use]
     pub fn of(me: &Me) -> Self {
         let own = subject::notifications(me.user.id);
         let mut subjects: Vec<String> = me.communities.iter().map(|c| subject::community(c.id)).collect();
         subjects.extend(me.private_channels.iter().map(|c| subject::of_channel(c.id, c.kind, c.community_id)));
         subjects.push(own.clone());
-        Self { subjects, own }
+        let joined = me.public_channels.iter().map(|c| c.id).collect();
+        Self { user: me.user.id, subjects, own, joined }
     }
 
     fn allows(&self, subject: &str) -> bool {
         self.subjects.iter().any(|s| s == subject)
+    }
+
+    /// True if `event` goes to this connection.
+    #[must_use]
+    pub fn wants(&self, event: &HubEvent) -> bool {
+        if !self.allows(&event.subject) {
+            return false;
+        }
+        match event.channel_id {
+            Some(channel) if subject::is_community(&event.subject) && !self.joined.contains(&channel) => {
+                CHANNEL_LEVEL.contains(&event.event_type.as_str()) || event.member == Some(self.user)
+            }
+            _ => true,
+        }
+    }
+
+    /// Follows the user's own joins, leaves and new channels as they stream by, so the
+    /// channel's next events are delivered (or not) without waiting for a re-check.
+    fn follow(&mut self, event: &HubEvent) {
+        let Some(channel) = event.channel_id else { return };
+        if !subject::is_community(&event.subject) {
+            return;
+        }
+        let own_membership = event.member == Some(self.user);
+        match event.event_type.as_str() {
+            "member.joined" if own_membership => {
+                self.joined.insert(channel);
+            }
+            "member.left" | "member.removed" if own_membership => {
+                self.joined.remove(&channel);
+            }
+            "channel.created" if event.actor_id == Some(self.user) => {
+                self.joined.insert(channel);
+            }
+            _ => {}
+        }
     }
 }
 
@@ -231,7 +280,9 @@ impl<A: AccessCheck> StreamSession<A> {
                     if delivered.seq <= self.last_sent || !self.visible.allows(&delivered.subject) {
                         continue;
                     }
-                    if let Some(event) = HubEvent::from_delivered(&delivered, self.epoch) {
+                    if let Some(event) = HubEvent::from_delivered(&delivered, self.epoch)
+                        && self.visible.wants(&event)
+                    {
                         self.last_sent = event.seq;
                         return Item::Event(Arc::new(event));
                     }
@@ -254,8 +305,9 @@ impl<A: AccessCheck> StreamSession<A> {
                 () = tokio::time::sleep_until(idle_at) => return Item::Idle,
                 () = tokio::time::sleep_until(self.next_check) => true,
                 next = self.registration.events.recv() => match next {
-                    Some(event) if event.seq > self.last_sent && self.visible.allows(&event.subject) => {
+                    Some(event) if event.seq > self.last_sent && self.visible.wants(&event) => {
                         self.last_sent = event.seq;
+                        self.visible.follow(&event);
                         if event.subject == self.visible.own && event.event_type == "member.joined" {
                             // Learn what was joined before the next event arrives.
                             self.next_check = Instant::now();
@@ -286,7 +338,8 @@ impl<A: AccessCheck> StreamSession<A> {
             Access::Refused => Some(Item::End(End::Refused)),
             Access::Allowed(now) => {
                 self.last_confirmed = Instant::now();
-                let gained = now.subjects.iter().any(|s| !self.visible.allows(s));
+                let gained = now.subjects.iter().any(|s| !self.visible.allows(s))
+                    || now.joined.iter().any(|c| !self.visible.joined.contains(c));
                 self.registration.resubscribe(now.subjects.clone());
                 self.visible = now;
                 // Events of the new channel or community from before this moment are not

@@ -1,10 +1,11 @@
 //! The streaming core against a real NATS: the hub's one feed fans out to sessions, and
 //! a resumed session replays exactly what it missed before going live.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use ajet_shared::domain::ids::{CommunityId, EventId};
+use ajet_shared::domain::ids::{CommunityId, EventId, UserId};
 use ajet_shared::events::bus::{EventBus as _, NatsBus, Outgoing};
 use ajet_shared::events::subject;
 use ajet_shared::stream::{Access, AccessCheck, Hub, Item, SessionConfig, StreamSession, Visible};
@@ -63,8 +64,9 @@ async fn sessions_get_their_subjects_live_and_a_resumed_one_replays_what_it_miss
     .expect("the feed opens");
 
     let (a, b) = (subject::community(CommunityId::generate()), subject::community(CommunityId::generate()));
-    let visible =
-        Visible { subjects: vec![a.clone(), "chat.notifications.x".into()], own: "chat.notifications.x".into() };
+    let user = UserId::generate();
+    let own = subject::notifications(user);
+    let visible = Visible { user, subjects: vec![a.clone(), own.clone()], own, joined: HashSet::new() };
     let mut session = StreamSession::start(
         &hub,
         bus.as_ref(),

@@ -8,7 +8,7 @@ use bytes::Bytes;
 use futures::stream::BoxStream;
 
 use super::*;
-use crate::domain::ids::EventId;
+use crate::domain::ids::{ChannelId, EventId, UserId};
 use crate::events::bus::{Outgoing, Published, StreamState};
 
 const EPOCH: u64 = 1_000;
@@ -77,10 +77,15 @@ impl AccessCheck for ScriptedAccess {
     }
 }
 
+fn user() -> UserId {
+    static USER: std::sync::OnceLock<UserId> = std::sync::OnceLock::new();
+    *USER.get_or_init(UserId::generate)
+}
+
 fn visible(subjects: &[&str]) -> Visible {
     let mut subjects: Vec<String> = subjects.iter().map(|s| (*s).to_owned()).collect();
     subjects.push("own".into());
-    Visible { subjects, own: "own".into() }
+    Visible { user: user(), subjects, own: "own".into(), joined: HashSet::new() }
 }
 
 fn delivered(seq: u64, subject: &str) -> Delivered {
@@ -92,8 +97,21 @@ fn delivered(seq: u64, subject: &str) -> Delivered {
 }
 
 fn live(seq: u64, subject: &str, event_type: &str) -> Arc<HubEvent> {
-    Arc::new(HubEvent::new(EPOCH, seq, subject.into(), event_type.into(), "{}".into()))
+    let data = format!(r#"{{"type":"{event_type}","data":{{}}}}"#);
+    Arc::new(HubEvent::parse(EPOCH, seq, subject.into(), &data).expect("an envelope"))
 }
+
+/// An event of `channel` on a community subject, by `actor`, about `member` if given.
+fn in_channel(seq: u64, event_type: &str, channel: ChannelId, actor: UserId, member: Option<UserId>) -> Arc<HubEvent> {
+    let data = match member {
+        Some(member) => format!(r#"{{"user":{{"id":"{member}"}},"channel_id":"{channel}"}}"#),
+        None => "{}".to_owned(),
+    };
+    let envelope = format!(r#"{{"type":"{event_type}","data":{data},"channel_id":"{channel}","actor_id":"{actor}"}}"#);
+    Arc::new(HubEvent::parse(EPOCH, seq, COMMUNITY.into(), &envelope).expect("an envelope"))
+}
+
+const COMMUNITY: &str = "chat.events.c";
 
 fn config() -> SessionConfig {
     SessionConfig {
@@ -263,4 +281,51 @@ async fn every_connection_shares_one_frame_per_event() {
     };
     assert!(Arc::ptr_eq(&one, &two), "the event is parsed once");
     assert_eq!(one.sse_frame().as_ptr(), two.sse_frame().as_ptr(), "and its frame is built once");
+}
+
+#[tokio::test]
+async fn of_a_community_only_joined_channels_traffic_and_other_channels_channel_level_events_arrive() {
+    let hub = Hub::default();
+    let bus = ScriptedBus::replaying(None);
+    let (joined, other, created) = (ChannelId::generate(), ChannelId::generate(), ChannelId::generate());
+    let someone = UserId::generate();
+    let mut following = visible(&[COMMUNITY]);
+    following.joined.insert(joined);
+    let shutdown = CancellationToken::new();
+    let mut session = StreamSession::start(
+        &hub,
+        &bus,
+        ScriptedAccess::answering(vec![]),
+        following,
+        None,
+        SessionConfig { queue_len: 32, ..config() },
+        shutdown.clone(),
+    )
+    .await
+    .expect("start");
+    for event in [
+        in_channel(1, "message.created", other, someone, None),
+        in_channel(2, "reaction.added", other, someone, None),
+        in_channel(3, "member.joined", other, someone, Some(someone)),
+        in_channel(4, "message.created", joined, someone, None),
+        in_channel(5, "channel.updated", other, someone, None),
+        in_channel(6, "pin.added", other, someone, None),
+        // The user's own join of `other` arrives, and from then on its traffic.
+        in_channel(7, "member.joined", other, user(), Some(user())),
+        in_channel(8, "message.created", other, someone, None),
+        // A channel the user creates is theirs at once.
+        in_channel(9, "channel.created", created, user(), None),
+        in_channel(10, "message.created", created, someone, None),
+        // Leaving stops the traffic again.
+        in_channel(11, "member.left", joined, user(), Some(user())),
+        in_channel(12, "message.created", joined, someone, None),
+        in_channel(13, "channel.archived", joined, someone, None),
+    ] {
+        hub.dispatch(COMMUNITY, &event);
+    }
+    let mut seqs = Vec::new();
+    while seqs.last() != Some(&13) {
+        seqs.push(seq_of(&next(&mut session).await));
+    }
+    assert_eq!(seqs, [4, 5, 7, 8, 9, 10, 11, 13]);
 }
