@@ -11,7 +11,7 @@ use ajet_shared::client::ApiClient;
 use ajet_shared::config::Config;
 use ajet_shared::events::bus::NatsBus;
 use ajet_shared::server::{self, Readiness};
-use ajet_shared::stream::Hub;
+use ajet_shared::stream::{AccessChecks, Hub};
 use axum::Router;
 use axum::extract::FromRef;
 use tokio::net::TcpListener;
@@ -22,6 +22,7 @@ pub struct TuiState {
     pub api: ApiClient,
     pub bus: Arc<NatsBus>,
     pub hub: Hub,
+    pub checks: AccessChecks,
     pub config: Arc<Config>,
     pub shutdown: CancellationToken,
 }
@@ -62,7 +63,8 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Cancellation
                 }
             }
         });
-    let state = TuiState { api, bus, hub, config: Arc::new(config), shutdown: shutdown.clone() };
+    let checks = AccessChecks::new(config.sse_auth_recheck(), shutdown.clone());
+    let state = TuiState { api, bus, hub, checks, config: Arc::new(config), shutdown: shutdown.clone() };
     let app = server::instrument(router(state).merge(server::ops_router(readiness)), "tui-sm");
     tracing::info!(address = %listener.local_addr()?, "tui-sm listening");
     server::serve(listener, app, shutdown).await?;

@@ -2,6 +2,7 @@
 //! ports, against real Postgres and NATS (and S3 for the api).
 
 mod access;
+mod access_checks;
 mod api_tokens;
 mod caps;
 mod characters;

@@ -6,13 +6,13 @@
 //! stream after the client's position, filtered to what the connection may see; (3) go
 //! live, skipping every event not above the last one handed out (sequences only grow, so
 //! that check is the whole dedupe rule). A position the stream no longer holds gets an
-//! explicit `Resync` first. Access is re-checked every `recheck_every` and at once when the
-//! user's own subject says they joined something: a refusal ends the session, more access
-//! than before yields a `Resync`, less narrows it at once, and access that cannot be
-//! confirmed for `unconfirmed_limit` ends it (fail closed).
+//! explicit `Resync` first. Access comes from the credential's shared check
+//! (`stream::access`), periodic and at once when the user's own subject says they joined
+//! something: a refusal ends the session, more access than before yields a `Resync`, less
+//! narrows it at once, and access that cannot be confirmed for `unconfirmed_limit` ends it
+//! (fail closed).
 
 use std::collections::HashSet;
-use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -27,6 +27,7 @@ use crate::domain::ids::{ChannelId, UserId};
 use crate::events::StreamPosition;
 use crate::events::bus::{BusError, Delivered, EventBus, Replay};
 use crate::events::subject;
+use crate::stream::access::{Access, AccessFeed};
 use crate::stream::hub::{Hub, HubEvent, Registration};
 
 /// Events of a public channel its user has not joined that still reach a connection: the
@@ -102,41 +103,11 @@ impl Visible {
     }
 }
 
-/// What a check of the connection's access found.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Access {
-    /// What the user may see now.
-    Allowed(Visible),
-    /// The token is refused (revoked, expired, its user gone): the session ends.
-    Refused,
-    /// The check failed or was slow: the next one decides.
-    Unknown,
-}
-
-/// Where a session learns what its user may see now.
-pub trait AccessCheck: Send + Sync {
-    fn check(&self) -> impl Future<Output = Access> + Send;
-}
-
-#[cfg(feature = "client")]
-impl AccessCheck for crate::client::ApiClient {
-    /// `GET /api/me` with the connection's token.
-    async fn check(&self) -> Access {
-        match self.me().await {
-            Ok(me) => Access::Allowed(Visible::of(&me)),
-            Err(err) if err.status() == Some(http::StatusCode::UNAUTHORIZED) => Access::Refused,
-            Err(_) => Access::Unknown,
-        }
-    }
-}
-
 /// The session's timing and sizes.
 #[derive(Clone, Copy, Debug)]
 pub struct SessionConfig {
     /// Live events a connection may have queued before it is dropped for falling behind.
     pub queue_len: usize,
-    /// How often access is re-checked.
-    pub recheck_every: Duration,
     /// How long access may go unconfirmed before the session ends.
     pub unconfirmed_limit: Duration,
     /// How long a replay may wait for its next event before the session ends.
@@ -150,7 +121,6 @@ impl SessionConfig {
     pub fn from_config(config: &Config) -> Self {
         Self {
             queue_len: config.sse_queue_len,
-            recheck_every: config.sse_auth_recheck(),
             unconfirmed_limit: Duration::from_secs(5),
             replay_stall: Duration::from_secs(5),
             idle_after: config.sse_keepalive(),
@@ -188,9 +158,9 @@ pub enum End {
 }
 
 /// One connection's stream of items.
-pub struct StreamSession<A> {
+pub struct StreamSession {
     registration: Registration,
-    access: A,
+    access: AccessFeed,
     visible: Visible,
     config: SessionConfig,
     shutdown: CancellationToken,
@@ -200,18 +170,18 @@ pub struct StreamSession<A> {
     /// An item to hand out before anything else.
     pending: Option<Item>,
     last_sent: u64,
-    next_check: Instant,
     last_confirmed: Instant,
     ended: Option<End>,
 }
 
-impl<A: AccessCheck> StreamSession<A> {
+impl StreamSession {
     /// Registers with `hub` for what `visible` allows and prepares the replay after
-    /// `resume` (the client's `Last-Event-ID`, if it sent one).
+    /// `resume` (the client's `Last-Event-ID`, if it sent one); `access` is the shared
+    /// check of the connection's credential.
     pub async fn start<B: EventBus>(
         hub: &Hub,
         bus: &B,
-        access: A,
+        access: AccessFeed,
         visible: Visible,
         resume: Option<&str>,
         config: SessionConfig,
@@ -240,7 +210,6 @@ impl<A: AccessCheck> StreamSession<A> {
             replay,
             pending,
             last_sent,
-            next_check: now + config.recheck_every,
             last_confirmed: now,
             ended: None,
         })
@@ -300,40 +269,39 @@ impl<A: AccessCheck> StreamSession<A> {
         // (3) Live.
         let idle_at = Instant::now() + self.config.idle_after;
         loop {
-            let check_now = tokio::select! {
+            let found = tokio::select! {
                 () = self.shutdown.cancelled() => return Item::End(End::Shutdown),
                 () = tokio::time::sleep_until(idle_at) => return Item::Idle,
-                () = tokio::time::sleep_until(self.next_check) => true,
+                changed = self.access.results.changed() => match changed {
+                    Ok(()) => self.access.results.borrow_and_update().clone(),
+                    // The checks stopped: the process is shutting down.
+                    Err(_) => return Item::End(End::Shutdown),
+                },
                 next = self.registration.events.recv() => match next {
                     Some(event) if event.seq > self.last_sent && self.visible.wants(&event) => {
                         self.last_sent = event.seq;
                         self.visible.follow(&event);
                         if event.subject == self.visible.own && event.event_type == "member.joined" {
                             // Learn what was joined before the next event arrives.
-                            self.next_check = Instant::now();
+                            self.access.check_now();
                         }
                         return Item::Event(event);
                     }
-                    Some(_) => false,
+                    Some(_) => None,
                     // Dropped by the hub for falling behind: end, the client resumes.
                     None => return Item::End(End::Overflow),
                 },
             };
-            if check_now && let Some(item) = self.recheck().await {
+            if let Some(access) = found
+                && let Some(item) = self.apply(access)
+            {
                 return item;
             }
         }
     }
 
-    /// Re-checks access; returns what the client must be told, if anything.
-    async fn recheck(&mut self) -> Option<Item> {
-        self.next_check = Instant::now() + self.config.recheck_every;
-        let access = tokio::select! {
-            () = self.shutdown.cancelled() => return Some(Item::End(End::Shutdown)),
-            checked = tokio::time::timeout(self.config.recheck_every, self.access.check()) => {
-                checked.unwrap_or(Access::Unknown)
-            }
-        };
+    /// Applies a check's result; returns what the client must be told, if anything.
+    fn apply(&mut self, access: Access) -> Option<Item> {
         match access {
             Access::Refused => Some(Item::End(End::Refused)),
             Access::Allowed(now) => {
@@ -346,6 +314,7 @@ impl<A: AccessCheck> StreamSession<A> {
                 // on this connection: the client refetches.
                 gained.then_some(Item::Resync("you can see more than before; refetch and continue"))
             }
+            // Fail closed: access that cannot be confirmed for long ends the stream.
             Access::Unknown if self.last_confirmed.elapsed() > self.config.unconfirmed_limit => {
                 Some(Item::End(End::Unconfirmed))
             }

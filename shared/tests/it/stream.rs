@@ -8,7 +8,7 @@ use std::time::Duration;
 use ajet_shared::domain::ids::{CommunityId, EventId, UserId};
 use ajet_shared::events::bus::{EventBus as _, NatsBus, Outgoing};
 use ajet_shared::events::subject;
-use ajet_shared::stream::{Access, AccessCheck, Hub, Item, SessionConfig, StreamSession, Visible};
+use ajet_shared::stream::{Access, AccessCheck, AccessChecks, Hub, Item, SessionConfig, StreamSession, Visible};
 use ajet_shared::testing::NatsServer;
 use bytes::Bytes;
 use tokio_util::sync::CancellationToken;
@@ -33,14 +33,13 @@ fn envelope(subject: &str, n: u32) -> Outgoing {
 fn config() -> SessionConfig {
     SessionConfig {
         queue_len: 64,
-        recheck_every: Duration::from_secs(60),
         unconfirmed_limit: Duration::from_secs(60),
         replay_stall: Duration::from_secs(5),
         idle_after: Duration::from_secs(60),
     }
 }
 
-async fn next_event(session: &mut StreamSession<Fixed>) -> Arc<ajet_shared::stream::HubEvent> {
+async fn next_event(session: &mut StreamSession) -> Arc<ajet_shared::stream::HubEvent> {
     match tokio::time::timeout(Duration::from_secs(10), session.next()).await.expect("an item in time") {
         Item::Event(event) => event,
         other => panic!("expected an event, got {other:?}"),
@@ -54,6 +53,7 @@ async fn sessions_get_their_subjects_live_and_a_resumed_one_replays_what_it_miss
     bus.ensure_stream().await.expect("stream");
     let hub = Hub::default();
     let shutdown = CancellationToken::new();
+    let checks = AccessChecks::new(Duration::from_secs(60), shutdown.clone());
     let feed = tokio::spawn(hub.clone().run(Arc::clone(&bus), shutdown.clone()));
     tokio::time::timeout(Duration::from_secs(10), async {
         while !hub.is_live() {
@@ -70,7 +70,7 @@ async fn sessions_get_their_subjects_live_and_a_resumed_one_replays_what_it_miss
     let mut session = StreamSession::start(
         &hub,
         bus.as_ref(),
-        Fixed(visible.clone()),
+        checks.feed("token", Fixed(visible.clone())),
         visible.clone(),
         None,
         config(),
@@ -89,7 +89,7 @@ async fn sessions_get_their_subjects_live_and_a_resumed_one_replays_what_it_miss
     let mut resumed = StreamSession::start(
         &hub,
         bus.as_ref(),
-        Fixed(visible.clone()),
+        checks.feed("token", Fixed(visible.clone())),
         visible,
         Some(&resume),
         config(),

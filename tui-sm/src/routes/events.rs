@@ -5,7 +5,8 @@
 //! no longer holds gets an explicit `resync` event.
 //!
 //! The token behind an open stream is re-checked with the api every
-//! `sse_auth_recheck_secs`: once it is refused the stream ends, and a revoked session's
+//! `sse_auth_recheck_secs`, once for all of this process's streams of that token: once it
+//! is refused the stream ends, and a revoked session's
 //! (re)connect is answered 204 so clients stop retrying (docs/design.md §5).
 
 use std::convert::Infallible;
@@ -16,7 +17,7 @@ use ajet_shared::auth::bearer;
 use ajet_shared::client::{ApiClient, ClientError};
 use ajet_shared::config::Config;
 use ajet_shared::events::bus::NatsBus;
-use ajet_shared::stream::{End, Hub, Item, SessionConfig, StreamSession, Visible};
+use ajet_shared::stream::{AccessChecks, End, Hub, Item, SessionConfig, StreamSession, Visible};
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -53,6 +54,7 @@ pub async fn stream_events(
     State(api): State<ApiClient>,
     State(bus): State<Arc<NatsBus>>,
     State(hub): State<Hub>,
+    State(checks): State<AccessChecks>,
     State(config): State<Arc<Config>>,
     State(shutdown): State<CancellationToken>,
     headers: HeaderMap,
@@ -63,6 +65,8 @@ pub async fn stream_events(
         .and_then(bearer)
         .ok_or_else(|| ApiError::unauthorized("sign in first: send `Authorization: Bearer <token>`"))?;
     let api = api.with_token(token);
+    // Every open stream of this token shares one access check in this process.
+    let access = checks.feed(token, api.clone());
     let me = match api.me().await {
         Ok(me) => me,
         Err(err) if err.code() == Some(ErrorCode::TokenRevoked) => return Ok(StatusCode::NO_CONTENT.into_response()),
@@ -72,7 +76,7 @@ pub async fn stream_events(
     let mut session = StreamSession::start(
         &hub,
         bus.as_ref(),
-        api,
+        access,
         Visible::of(&me),
         resume,
         SessionConfig::from_config(&config),

@@ -10,6 +10,7 @@ use futures::stream::BoxStream;
 use super::*;
 use crate::domain::ids::{ChannelId, EventId, UserId};
 use crate::events::bus::{Outgoing, Published, StreamState};
+use crate::stream::access::{AccessCheck, AccessChecks};
 
 const EPOCH: u64 = 1_000;
 
@@ -116,12 +117,14 @@ const COMMUNITY: &str = "chat.events.c";
 fn config() -> SessionConfig {
     SessionConfig {
         queue_len: 8,
-        recheck_every: Duration::from_secs(3600),
         unconfirmed_limit: Duration::from_secs(3600),
         replay_stall: Duration::from_secs(5),
         idle_after: Duration::from_secs(3600),
     }
 }
+
+/// Checks every hour unless a test says otherwise.
+const RARELY: Duration = Duration::from_secs(3600);
 
 async fn start(
     hub: &Hub,
@@ -129,15 +132,27 @@ async fn start(
     access: ScriptedAccess,
     resume: Option<&str>,
     config: SessionConfig,
-) -> (StreamSession<ScriptedAccess>, CancellationToken) {
+) -> (StreamSession, CancellationToken) {
+    start_checking_every(RARELY, hub, bus, access, resume, config).await
+}
+
+async fn start_checking_every(
+    every: Duration,
+    hub: &Hub,
+    bus: &ScriptedBus,
+    access: ScriptedAccess,
+    resume: Option<&str>,
+    config: SessionConfig,
+) -> (StreamSession, CancellationToken) {
     let shutdown = CancellationToken::new();
+    let feed = AccessChecks::new(every, shutdown.clone()).feed("token", access);
     let session =
-        StreamSession::start(hub, bus, access, visible(&["a"]), resume, config, shutdown.clone()).await.expect("start");
+        StreamSession::start(hub, bus, feed, visible(&["a"]), resume, config, shutdown.clone()).await.expect("start");
     (session, shutdown)
 }
 
 /// The next item, failing the test if none comes in time.
-async fn next(session: &mut StreamSession<ScriptedAccess>) -> Item {
+async fn next(session: &mut StreamSession) -> Item {
     tokio::time::timeout(Duration::from_secs(10), session.next()).await.expect("an item in time")
 }
 
@@ -206,9 +221,9 @@ async fn replayed_and_live_events_of_subjects_not_visible_are_dropped() {
 async fn a_refused_token_ends_the_session_for_good() {
     let hub = Hub::default();
     let bus = ScriptedBus::replaying(None);
-    let config = SessionConfig { recheck_every: Duration::from_millis(20), ..config() };
+    let access = ScriptedAccess::answering(vec![Access::Refused]);
     let (mut session, _shutdown) =
-        start(&hub, &bus, ScriptedAccess::answering(vec![Access::Refused]), None, config).await;
+        start_checking_every(Duration::from_millis(20), &hub, &bus, access, None, config()).await;
     assert!(matches!(next(&mut session).await, Item::End(End::Refused)));
     hub.dispatch("a", &live(5, "a", "message.created"));
     assert!(matches!(next(&mut session).await, Item::End(End::Refused)), "an ended session stays ended");
@@ -234,13 +249,10 @@ async fn gained_access_yields_resync_and_delivers_the_new_subject_while_lost_acc
 async fn access_that_stays_unconfirmed_ends_the_session() {
     let hub = Hub::default();
     let bus = ScriptedBus::replaying(None);
-    let config = SessionConfig {
-        recheck_every: Duration::from_millis(20),
-        unconfirmed_limit: Duration::from_millis(100),
-        ..config()
-    };
+    let config = SessionConfig { unconfirmed_limit: Duration::from_millis(100), ..config() };
+    let access = ScriptedAccess::answering(vec![Access::Unknown]);
     let (mut session, _shutdown) =
-        start(&hub, &bus, ScriptedAccess::answering(vec![Access::Unknown]), None, config).await;
+        start_checking_every(Duration::from_millis(20), &hub, &bus, access, None, config).await;
     assert!(matches!(next(&mut session).await, Item::End(End::Unconfirmed)));
 }
 
@@ -292,10 +304,11 @@ async fn of_a_community_only_joined_channels_traffic_and_other_channels_channel_
     let mut following = visible(&[COMMUNITY]);
     following.joined.insert(joined);
     let shutdown = CancellationToken::new();
+    let feed = AccessChecks::new(RARELY, shutdown.clone()).feed("token", ScriptedAccess::answering(vec![]));
     let mut session = StreamSession::start(
         &hub,
         &bus,
-        ScriptedAccess::answering(vec![]),
+        feed,
         following,
         None,
         SessionConfig { queue_len: 32, ..config() },
@@ -328,4 +341,39 @@ async fn of_a_community_only_joined_channels_traffic_and_other_channels_channel_
         seqs.push(seq_of(&next(&mut session).await));
     }
     assert_eq!(seqs, [4, 5, 7, 8, 9, 10, 11, 13]);
+}
+
+/// Counts its checks.
+#[derive(Clone, Default)]
+struct CountingAccess(Arc<std::sync::atomic::AtomicUsize>);
+
+impl AccessCheck for CountingAccess {
+    async fn check(&self) -> Access {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Access::Allowed(visible(&["a"]))
+    }
+}
+
+#[tokio::test]
+async fn the_streams_of_one_credential_share_one_check_and_each_gets_its_result() {
+    let hub = Hub::default();
+    let bus = ScriptedBus::replaying(None);
+    let shutdown = CancellationToken::new();
+    let checks = AccessChecks::new(Duration::from_millis(50), shutdown.clone());
+    let counting = CountingAccess::default();
+    let mut sessions = Vec::new();
+    for _ in 0..5 {
+        let feed = checks.feed("token", counting.clone());
+        sessions.push(
+            StreamSession::start(&hub, &bus, feed, visible(&[]), None, config(), shutdown.clone())
+                .await
+                .expect("start"),
+        );
+    }
+    // Each session learns it may see `a` now (a resync), from the same checks.
+    for session in &mut sessions {
+        assert!(matches!(next(session).await, Item::Resync(_)));
+    }
+    let checked = counting.0.load(std::sync::atomic::Ordering::SeqCst);
+    assert!((1..=2).contains(&checked), "one check per period for all five streams, not five: {checked}");
 }
