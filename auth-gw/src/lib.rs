@@ -37,7 +37,7 @@ pub fn router(state: GatewayState) -> Router {
 /// Serves the gateway on `listener` until `shutdown`.
 pub async fn serve(config: Config, listener: TcpListener, shutdown: CancellationToken) -> anyhow::Result<()> {
     let pool = db::connect_lazy(config.database_url.expose(), config.database_max_connections)?;
-    let state = GatewayState::new(pool.clone(), Arc::new(config))?;
+    let state = GatewayState::new(pool.clone(), Arc::new(config))?.with_shutdown(shutdown.clone());
     let readiness = Readiness::new()
         .check("database", move || {
             let pool = pool.clone();

@@ -335,7 +335,7 @@ async fn forward_inner(state: &GatewayState, request: Request) -> Result<Respons
     }
     decision.annotate(&mut parts.headers);
     let body = match stream_slot {
-        Some(slot) => Body::new(HeldBody::new(body, slot)),
+        Some(slot) => Body::new(HeldBody::new(body, slot, state.shutdown.clone())),
         None => Body::new(body),
     };
     Ok(Response::from_parts(parts, body))

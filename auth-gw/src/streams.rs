@@ -2,10 +2,13 @@
 //! the gateway holds a slot for as long as its response body lives, so the count drops
 //! when the stream ends either way (the client goes away or the upstream ends it). A user
 //! at the cap gets 429 `too_many_streams` instead of another stream. Kept in process:
-//! several gateway instances each enforce their own cap.
+//! several gateway instances each enforce their own cap. On shutdown a held stream ends at
+//! once with a `retry:` hint, so the gateway exits without waiting for the services behind
+//! it to end their streams.
 
 use ajet_shared::api::ErrorCode;
 use std::collections::HashMap;
+use std::future::Future as _;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
@@ -13,7 +16,9 @@ use std::task::{Context, Poll};
 use ajet_shared::api::ApiError;
 use ajet_shared::domain::ids::UserId;
 use axum::http::StatusCode;
+use bytes::Bytes;
 use hyper::body::{Body, Frame, SizeHint};
+use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
 /// Open streams per user.
 pub struct StreamSlots {
@@ -67,35 +72,49 @@ impl Drop for StreamSlot {
     }
 }
 
-/// A response body that holds a stream slot until it is dropped.
+/// Sent as a proxied stream ends for the gateway's shutdown: reconnect after a second.
+const RESTARTING: &[u8] = b": gateway restarting\nretry: 1000\n\n";
+
+/// A response body that holds a stream slot until it is dropped, and ends (after a
+/// `retry:` hint) when the gateway shuts down.
 pub struct HeldBody<B> {
     inner: B,
     _slot: StreamSlot,
+    shutdown: Pin<Box<WaitForCancellationFutureOwned>>,
+    /// The shutdown hint went out: the body is over.
+    ended: bool,
 }
 
 impl<B> HeldBody<B> {
-    pub fn new(inner: B, slot: StreamSlot) -> Self {
-        Self { inner, _slot: slot }
+    pub fn new(inner: B, slot: StreamSlot, shutdown: CancellationToken) -> Self {
+        Self { inner, _slot: slot, shutdown: Box::pin(shutdown.cancelled_owned()), ended: false }
     }
 }
 
-impl<B: Body + Unpin> Body for HeldBody<B> {
-    type Data = B::Data;
+impl<B: Body<Data = Bytes> + Unpin> Body for HeldBody<B> {
+    type Data = Bytes;
     type Error = B::Error;
 
     fn poll_frame(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
+        if self.ended {
+            return Poll::Ready(None);
+        }
+        if self.shutdown.as_mut().poll(cx).is_ready() {
+            self.ended = true;
+            return Poll::Ready(Some(Ok(Frame::data(Bytes::from_static(RESTARTING)))));
+        }
         Pin::new(&mut self.inner).poll_frame(cx)
     }
 
     fn is_end_stream(&self) -> bool {
-        self.inner.is_end_stream()
+        self.ended || self.inner.is_end_stream()
     }
 
     fn size_hint(&self) -> SizeHint {
-        self.inner.size_hint()
+        if self.ended { SizeHint::with_exact(0) } else { self.inner.size_hint() }
     }
 }
 

@@ -19,6 +19,7 @@ mod replay;
 mod routes;
 mod secrets;
 mod sessions;
+mod shutdown;
 mod skeleton;
 mod stack;
 mod webhooks;
