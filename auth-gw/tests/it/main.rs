@@ -3,6 +3,7 @@
 
 mod access;
 mod access_checks;
+mod access_pushed;
 mod api_tokens;
 mod caps;
 mod characters;

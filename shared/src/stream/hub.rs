@@ -20,7 +20,7 @@ use serde::Deserialize;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::domain::ids::{ChannelId, UserId};
+use crate::domain::ids::{ChannelId, CommunityId, UserId};
 use crate::events::StreamPosition;
 use crate::events::bus::{Delivered, EventBus};
 use crate::events::subject;
@@ -34,6 +34,8 @@ pub struct HubEvent {
     /// The subject it travelled on (what a connection must be allowed to see).
     pub subject: String,
     pub event_type: String,
+    /// The community it is about, if any (the envelope's `community_id`).
+    pub community_id: Option<CommunityId>,
     /// The channel it is about, if any (the envelope's `channel_id`).
     pub channel_id: Option<ChannelId>,
     /// Who caused it (the envelope's `actor_id`).
@@ -62,6 +64,8 @@ impl HubEvent {
             #[serde(rename = "type")]
             event_type: String,
             #[serde(default)]
+            community_id: Option<CommunityId>,
+            #[serde(default)]
             channel_id: Option<ChannelId>,
             #[serde(default)]
             actor_id: Option<UserId>,
@@ -79,6 +83,7 @@ impl HubEvent {
             seq,
             subject,
             event_type: head.event_type,
+            community_id: head.community_id,
             channel_id: head.channel_id,
             actor_id: head.actor_id,
             member,

@@ -80,26 +80,39 @@ impl Visible {
         }
     }
 
-    /// Follows the user's own joins, leaves and new channels as they stream by, so the
-    /// channel's next events are delivered (or not) without waiting for a re-check.
-    fn follow(&mut self, event: &HubEvent) {
-        let Some(channel) = event.channel_id else { return };
-        if !subject::is_community(&event.subject) {
-            return;
-        }
+    /// Follows the user's own joins, leaves, removals and new channels as they stream by
+    /// (on a channel's or community's subject, or the user's own), so what comes next is
+    /// delivered or not without waiting for a re-check. True if subjects were dropped.
+    fn follow(&mut self, event: &HubEvent) -> bool {
         let own_membership = event.member == Some(self.user);
-        match event.event_type.as_str() {
-            "member.joined" if own_membership => {
+        match (event.event_type.as_str(), event.channel_id) {
+            ("member.joined", Some(channel)) if own_membership && subject::is_community(&event.subject) => {
                 self.joined.insert(channel);
+                false
             }
-            "member.left" | "member.removed" if own_membership => {
+            ("channel.created", Some(channel))
+                if event.actor_id == Some(self.user) && subject::is_community(&event.subject) =>
+            {
+                self.joined.insert(channel);
+                false
+            }
+            ("member.left" | "member.removed", Some(channel)) if own_membership => {
                 self.joined.remove(&channel);
+                let gone = [subject::private_channel(channel), subject::dm(channel)];
+                self.drop_subjects(&gone)
             }
-            "channel.created" if event.actor_id == Some(self.user) => {
-                self.joined.insert(channel);
-            }
-            _ => {}
+            ("member.left" | "member.removed", None) if own_membership => match event.community_id {
+                Some(community) => self.drop_subjects(&[subject::community(community)]),
+                None => false,
+            },
+            _ => false,
         }
+    }
+
+    fn drop_subjects(&mut self, gone: &[String]) -> bool {
+        let before = self.subjects.len();
+        self.subjects.retain(|s| !gone.contains(s));
+        self.subjects.len() != before
     }
 }
 
@@ -280,10 +293,20 @@ impl StreamSession {
                 next = self.registration.events.recv() => match next {
                     Some(event) if event.seq > self.last_sent && self.visible.wants(&event) => {
                         self.last_sent = event.seq;
-                        self.visible.follow(&event);
-                        if event.subject == self.visible.own && event.event_type == "member.joined" {
-                            // Learn what was joined before the next event arrives.
-                            self.access.check_now();
+                        if self.visible.follow(&event) {
+                            self.registration.resubscribe(self.visible.subjects.clone());
+                        }
+                        if event.subject == self.visible.own {
+                            match event.event_type.as_str() {
+                                // Learn what was joined before the next event arrives.
+                                "member.joined" => self.access.check_now(),
+                                // Was it this stream's credential? The check says; not for clients.
+                                "access.revoked" => {
+                                    self.access.check_now();
+                                    continue;
+                                }
+                                _ => {}
+                            }
                         }
                         return Item::Event(event);
                     }

@@ -10,6 +10,7 @@ use futures::stream::BoxStream;
 use super::*;
 use crate::domain::ids::{ChannelId, EventId, UserId};
 use crate::events::bus::{Outgoing, Published, StreamState};
+use crate::events::subject;
 use crate::stream::access::{AccessCheck, AccessChecks};
 
 const EPOCH: u64 = 1_000;
@@ -376,4 +377,36 @@ async fn the_streams_of_one_credential_share_one_check_and_each_gets_its_result(
     }
     let checked = counting.0.load(std::sync::atomic::Ordering::SeqCst);
     assert!((1..=2).contains(&checked), "one check per period for all five streams, not five: {checked}");
+}
+
+#[tokio::test]
+async fn the_users_own_removal_narrows_the_stream_at_the_event_and_the_next_ones_of_that_channel_stay_out() {
+    let hub = Hub::default();
+    let bus = ScriptedBus::replaying(None);
+    let secret = ChannelId::generate();
+    let private = subject::private_channel(secret);
+    let shutdown = CancellationToken::new();
+    let feed = AccessChecks::new(RARELY, shutdown.clone()).feed("token", ScriptedAccess::answering(vec![]));
+    let member_of = visible(&[private.as_str()]);
+    let mut session =
+        StreamSession::start(&hub, &bus, feed, member_of, None, config(), shutdown.clone()).await.expect("start");
+    let removal =
+        format!(r#"{{"type":"member.removed","data":{{"user":{{"id":"{}"}}}},"channel_id":"{secret}"}}"#, user());
+    hub.dispatch(&private, &Arc::new(HubEvent::parse(EPOCH, 1, private.clone(), &removal).expect("envelope")));
+    hub.dispatch(&private, &live(2, &private, "message.created"));
+    hub.dispatch("own", &live(3, "own", "read.updated"));
+    assert_eq!(seq_of(&next(&mut session).await), 1, "the removal itself is delivered");
+    assert_eq!(seq_of(&next(&mut session).await), 3, "nothing of the channel after it");
+    assert!(!session.visible().subjects.contains(&private));
+}
+
+#[tokio::test]
+async fn a_revocation_on_the_users_own_subject_re_checks_at_once_and_is_not_forwarded() {
+    let hub = Hub::default();
+    let bus = ScriptedBus::replaying(None);
+    // The periodic check is an hour away; only the revocation event can end the stream.
+    let access = ScriptedAccess::answering(vec![Access::Refused]);
+    let (mut session, _shutdown) = start(&hub, &bus, access, None, config()).await;
+    hub.dispatch("own", &live(1, "own", "access.revoked"));
+    assert!(matches!(next(&mut session).await, Item::End(End::Refused)));
 }
