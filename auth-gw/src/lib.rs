@@ -52,8 +52,12 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Cancellation
         })
         // The gateway's `/readyz` is public: at most one round of checks a second.
         .cached_for(std::time::Duration::from_secs(1));
+    let tasks = tokio_util::task::TaskTracker::new();
+    tasks.spawn(streams::revalidate(state.clone(), state.config.sse_auth_recheck(), shutdown.clone()));
     let app = server::instrument(router(state).merge(server::ops_router(readiness)), "auth-gw");
     tracing::info!(address = %listener.local_addr()?, "auth-gw listening");
     server::serve(listener, app, shutdown).await?;
+    tasks.close();
+    tasks.wait().await;
     Ok(())
 }

@@ -63,7 +63,7 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Cancellation
                 }
             }
         });
-    let checks = AccessChecks::new(config.sse_auth_recheck(), shutdown.clone());
+    let checks = AccessChecks::new(config.sse_access_check(), shutdown.clone());
     let state = TuiState { api, bus, hub, checks, config: Arc::new(config), shutdown: shutdown.clone() };
     let app = server::instrument(router(state).merge(server::ops_router(readiness)), "tui-sm");
     tracing::info!(address = %listener.local_addr()?, "tui-sm listening");

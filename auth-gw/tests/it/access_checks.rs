@@ -30,7 +30,7 @@ async fn api_me_requests(stack: &Stack) -> u64 {
 async fn idle_streams_of_one_user_cost_one_access_check_per_period_not_one_per_stream() {
     const STREAMS: usize = 5;
     const PERIODS: u64 = 4;
-    let stack = Stack::start_with(|config| config.sse_auth_recheck_secs = 1).await;
+    let stack = Stack::start_with(|config| config.sse_access_check_secs = 1).await;
     let bob = stack.login("bob").await;
     let mut streams = Vec::new();
     for _ in 0..STREAMS {

@@ -66,8 +66,8 @@ async fn bob_in_a_private_channel(stack: &Stack) -> (ApiClient, ApiClient, Chann
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_removed_members_stream_stops_carrying_the_channel_at_the_removal() {
-    // The periodic re-check is as slow as allowed: only the removal's events can act in time.
-    let stack = Stack::start_with(|config| config.sse_auth_recheck_secs = 4).await;
+    // The safety net is a minute away: only the removal's events can act in time.
+    let stack = Stack::start().await;
     let (alice, bob, public, secret, mut stream) = bob_in_a_private_channel(&stack).await;
     let bob_id = bob.me().await.expect("me").user.id;
     let removed = alice
@@ -84,7 +84,8 @@ async fn a_removed_members_stream_stops_carrying_the_channel_at_the_removal() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_removal_without_any_event_still_takes_effect_within_5_s() {
-    let stack = Stack::start_with(|config| config.sse_auth_recheck_secs = 4).await;
+    // The safety net, short as tests configure it (60 s by default).
+    let stack = Stack::start_with(|config| config.sse_access_check_secs = 2).await;
     let (alice, bob, public, secret, mut stream) = bob_in_a_private_channel(&stack).await;
     let bob_id = bob.me().await.expect("me").user.id;
     // As if every event of the removal were lost: the database changes, nothing is published.
@@ -106,6 +107,7 @@ async fn a_removal_without_any_event_still_takes_effect_within_5_s() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_revoked_tokens_stream_ends_at_once() {
+    // The gateway's re-check is as slow as allowed: only the revocation event acts at once.
     let stack = Stack::start_with(|config| config.sse_auth_recheck_secs = 4).await;
     let bob = stack.login("bob").await;
     let request = CreateTokenRequest { name: "bot".into(), scopes: vec!["read".into()], expires_in_days: None };

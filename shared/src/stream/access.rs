@@ -13,6 +13,12 @@ use tokio_util::sync::CancellationToken;
 
 use crate::stream::session::Visible;
 
+/// How long one check may take.
+const CHECK_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// How soon a check that found nothing is retried.
+const UNCONFIRMED_RETRY: Duration = Duration::from_secs(1);
+
 /// What a check of a credential's access found.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Access {
@@ -93,10 +99,11 @@ impl AccessChecks {
     /// The credential's loop: waits for the period or a wake-up, checks, publishes; ends
     /// (and forgets the credential) once no stream holds its feed.
     async fn run<A: AccessCheck>(self, key: String, shared: Arc<Shared>, access: A) {
+        let mut wait = self.every;
         loop {
             tokio::select! {
                 () = self.shutdown.cancelled() => break,
-                () = tokio::time::sleep(self.every) => {}
+                () = tokio::time::sleep(wait) => {}
                 () = shared.wake.notified() => {}
             }
             {
@@ -107,7 +114,10 @@ impl AccessChecks {
                 }
             }
             metrics::counter!("sse_access_checks_total").increment(1);
-            let found = tokio::time::timeout(self.every, access.check()).await.unwrap_or(Access::Unknown);
+            let found =
+                tokio::time::timeout(CHECK_TIMEOUT.min(self.every), access.check()).await.unwrap_or(Access::Unknown);
+            // Short while unconfirmed: the streams end if access stays unknown for 5 s.
+            wait = if found == Access::Unknown { UNCONFIRMED_RETRY.min(self.every) } else { self.every };
             shared.results.send_replace(Some(found));
         }
         self.checks.lock().unwrap_or_else(PoisonError::into_inner).remove(&key);

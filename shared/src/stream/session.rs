@@ -183,7 +183,8 @@ pub struct StreamSession {
     /// An item to hand out before anything else.
     pending: Option<Item>,
     last_sent: u64,
-    last_confirmed: Instant,
+    /// Since when checks have failed to confirm access, if they do.
+    unconfirmed_since: Option<Instant>,
     ended: Option<End>,
 }
 
@@ -212,7 +213,6 @@ impl StreamSession {
                 Replay::Events(events) => (Some(events), None, position.seq),
             },
         };
-        let now = Instant::now();
         Ok(Self {
             registration,
             access,
@@ -223,7 +223,7 @@ impl StreamSession {
             replay,
             pending,
             last_sent,
-            last_confirmed: now,
+            unconfirmed_since: None,
             ended: None,
         })
     }
@@ -328,7 +328,7 @@ impl StreamSession {
         match access {
             Access::Refused => Some(Item::End(End::Refused)),
             Access::Allowed(now) => {
-                self.last_confirmed = Instant::now();
+                self.unconfirmed_since = None;
                 let gained = now.subjects.iter().any(|s| !self.visible.allows(s))
                     || now.joined.iter().any(|c| !self.visible.joined.contains(c));
                 self.registration.resubscribe(now.subjects.clone());
@@ -338,10 +338,10 @@ impl StreamSession {
                 gained.then_some(Item::Resync("you can see more than before; refetch and continue"))
             }
             // Fail closed: access that cannot be confirmed for long ends the stream.
-            Access::Unknown if self.last_confirmed.elapsed() > self.config.unconfirmed_limit => {
-                Some(Item::End(End::Unconfirmed))
+            Access::Unknown => {
+                let since = *self.unconfirmed_since.get_or_insert_with(Instant::now);
+                (since.elapsed() > self.config.unconfirmed_limit).then_some(Item::End(End::Unconfirmed))
             }
-            Access::Unknown => None,
         }
     }
 }

@@ -4,9 +4,9 @@
 //! frame is built once and shared by every connection it goes to. A position the stream
 //! no longer holds gets an explicit `resync` event.
 //!
-//! The token behind an open stream is re-checked with the api every
-//! `sse_auth_recheck_secs`, once for all of this process's streams of that token: once it
-//! is refused the stream ends, and a revoked session's
+//! What the token behind an open stream may see is re-checked with the api at once after
+//! an access event and every `sse_access_check_secs` as a safety net, once for all of this
+//! process's streams of that token: once it is refused the stream ends, and a revoked session's
 //! (re)connect is answered 204 so clients stop retrying (docs/design.md §5).
 
 use std::convert::Infallible;
