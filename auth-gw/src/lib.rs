@@ -37,7 +37,7 @@ pub fn router(state: GatewayState) -> Router {
 /// Serves the gateway on `listener` until `shutdown`.
 pub async fn serve(config: Config, listener: TcpListener, shutdown: CancellationToken) -> anyhow::Result<()> {
     let pool = db::connect_lazy(config.database_url.expose(), config.database_max_connections)?;
-    let state = GatewayState::new(pool.clone(), Arc::new(config))?;
+    let state = GatewayState::new(pool.clone(), Arc::new(config))?.with_shutdown(shutdown.clone());
     let readiness = Readiness::new()
         .check("database", move || {
             let pool = pool.clone();
@@ -52,8 +52,12 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Cancellation
         })
         // The gateway's `/readyz` is public: at most one round of checks a second.
         .cached_for(std::time::Duration::from_secs(1));
+    let tasks = tokio_util::task::TaskTracker::new();
+    tasks.spawn(streams::revalidate(state.clone(), state.config.sse_auth_recheck(), shutdown.clone()));
     let app = server::instrument(router(state).merge(server::ops_router(readiness)), "auth-gw");
     tracing::info!(address = %listener.local_addr()?, "auth-gw listening");
     server::serve(listener, app, shutdown).await?;
+    tasks.close();
+    tasks.wait().await;
     Ok(())
 }

@@ -258,7 +258,7 @@ async fn forward_inner(state: &GatewayState, request: Request) -> Result<Respons
         return Ok(decision.refusal());
     }
     let stream_slot = if opens_stream(parts.uri.path(), &parts.headers) {
-        match state.streams.acquire(identity.user_id) {
+        match state.streams.acquire(identity.user_id, hash_token(&token)) {
             Ok(slot) => Some(slot),
             Err(err) => {
                 let mut response = err.into_response();
@@ -335,7 +335,7 @@ async fn forward_inner(state: &GatewayState, request: Request) -> Result<Respons
     }
     decision.annotate(&mut parts.headers);
     let body = match stream_slot {
-        Some(slot) => Body::new(HeldBody::new(body, slot)),
+        Some(slot) => Body::new(HeldBody::new(body, slot, state.shutdown.clone())),
         None => Body::new(body),
     };
     Ok(Response::from_parts(parts, body))

@@ -18,6 +18,7 @@ use hyper_util::rt::TokioExecutor;
 use crate::oauth::Providers;
 use crate::rate_limit::{BurstLog, RateLimiter};
 use crate::streams::StreamSlots;
+use tokio_util::sync::CancellationToken;
 
 /// The configured cookie key, or a random one for this process (validated config holds at
 /// least 64 bytes; anything shorter is not used).
@@ -59,6 +60,8 @@ pub struct GatewayState {
     pub providers: Arc<Providers>,
     /// Encrypts the login-attempt cookie.
     pub cookie_key: Key,
+    /// Cancelled when the gateway shuts down: proxied event streams end at once.
+    pub shutdown: CancellationToken,
 }
 
 impl GatewayState {
@@ -78,7 +81,15 @@ impl GatewayState {
         let providers = Arc::new(Providers::new(config.oauth_providers.clone(), &config.public_url)?);
         let cookie_key = cookie_key(config.cookie_key.as_ref());
         let streams = Arc::new(StreamSlots::new(config.max_streams_per_user));
-        Ok(Self { pool, config, upstream, auth_cache, limits, streams, providers, cookie_key })
+        let shutdown = CancellationToken::new();
+        Ok(Self { pool, config, upstream, auth_cache, limits, streams, providers, cookie_key, shutdown })
+    }
+
+    /// Ends the proxied event streams when `shutdown` is cancelled.
+    #[must_use]
+    pub fn with_shutdown(mut self, shutdown: CancellationToken) -> Self {
+        self.shutdown = shutdown;
+        self
     }
 
     /// True when `base_url/healthz` answers 200.

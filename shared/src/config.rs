@@ -150,9 +150,14 @@ pub struct Config {
     pub auth_cache_secs: u64,
     /// Validated tokens the gateway remembers at most.
     pub auth_cache_capacity: usize,
-    /// How often a session manager re-checks the token behind an open stream, in seconds
-    /// (at most 4, so a revoked session's stream ends within 5 s).
+    /// How often the gateway re-checks the tokens behind the event streams it proxies, in
+    /// seconds (at most 4, so a revoked credential's stream ends within 5 s even if its
+    /// `access.revoked` event is lost).
     pub sse_auth_recheck_secs: u64,
+    /// The session managers' safety net: how often they re-check what the user behind their
+    /// open streams may see (`GET /api/me`, once per token per process), in seconds. Access
+    /// changes are pushed as events; this catches one that was lost.
+    pub sse_access_check_secs: u64,
     /// Requests per minute per token (and per IP for requests without a valid token), with
     /// bursts of the same size.
     pub rate_limit_per_minute: u32,
@@ -220,6 +225,7 @@ impl Default for Config {
             auth_cache_secs: 2,
             auth_cache_capacity: 10_000,
             sse_auth_recheck_secs: 3,
+            sse_access_check_secs: 60,
             rate_limit_per_minute: 600,
             login_rate_limit_per_minute: 30,
             client_ip_header: None,
@@ -310,6 +316,7 @@ impl Config {
         positive("group_dms_per_hour", self.group_dms_per_hour.into())?;
         positive("message_max_chars", self.message_max_chars as u64)?;
         positive("sse_auth_recheck_secs", self.sse_auth_recheck_secs)?;
+        positive("sse_access_check_secs", self.sse_access_check_secs)?;
         positive("rate_limit_per_minute", self.rate_limit_per_minute.into())?;
         positive("login_rate_limit_per_minute", self.login_rate_limit_per_minute.into())?;
         positive("max_body_bytes", self.max_body_bytes)?;
@@ -429,6 +436,11 @@ impl Config {
     #[must_use]
     pub fn sse_auth_recheck(&self) -> Duration {
         Duration::from_secs(self.sse_auth_recheck_secs)
+    }
+
+    #[must_use]
+    pub fn sse_access_check(&self) -> Duration {
+        Duration::from_secs(self.sse_access_check_secs)
     }
 
     #[must_use]

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::api::wire::{Channel, Member, MessageDeleted, PinChange, ReactionChange, ReadCursor};
-use crate::domain::ids::{ChannelId, CommunityId, EventId, MessageId, UserId};
+use crate::domain::ids::{ApiTokenId, ChannelId, CommunityId, EventId, MessageId, SessionId, UserId};
 
 pub use community::EventCommunity;
 pub use message::{EventMessage, ReactionCount};
@@ -68,6 +68,18 @@ pub enum EventPayload {
     CommunityUpdated(EventCommunity),
     #[serde(rename = "read.updated")]
     ReadUpdated(ReadCursor),
+    /// On the user's own subject: one of their sessions or API tokens was revoked. Session
+    /// managers re-check the credential behind each of the user's streams at once (the
+    /// streams of the revoked one end); it is not forwarded to clients.
+    #[serde(rename = "access.revoked")]
+    AccessRevoked(AccessRevoked),
+}
+
+/// Which credential was revoked.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessRevoked {
+    pub session_id: Option<SessionId>,
+    pub token_id: Option<ApiTokenId>,
 }
 
 impl EventPayload {
@@ -90,6 +102,7 @@ impl EventPayload {
             Self::MemberRemoved(_) => "member.removed",
             Self::CommunityUpdated(_) => "community.updated",
             Self::ReadUpdated(_) => "read.updated",
+            Self::AccessRevoked(_) => "access.revoked",
         }
     }
 }

@@ -1,6 +1,6 @@
 //! What more than one ajet-chat crate needs: domain types and ids, configuration, the
 //! HTTP error contract and wire types, tokens, events and the bus, database access, the
-//! transactional outbox, the typed API client and the pieces every HTTP service shares.
+//! transactional outbox, the typed API client, the session managers' streaming core and the pieces every HTTP service shares.
 
 pub mod api;
 pub mod auth;
@@ -19,6 +19,8 @@ pub mod db;
 pub mod outbox;
 #[cfg(feature = "server")]
 pub mod server;
+#[cfg(feature = "stream")]
+pub mod stream;
 #[cfg(feature = "testing")]
 pub mod testing;
 

@@ -3,7 +3,6 @@
 //! `Last-Event-ID`. It reads data only through the api (with the user's own token) and
 //! live events only from NATS; it never touches Postgres.
 
-mod hub;
 mod routes;
 
 use std::sync::Arc;
@@ -12,18 +11,18 @@ use ajet_shared::client::ApiClient;
 use ajet_shared::config::Config;
 use ajet_shared::events::bus::NatsBus;
 use ajet_shared::server::{self, Readiness};
+use ajet_shared::stream::{AccessChecks, Hub};
 use axum::Router;
 use axum::extract::FromRef;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
-
-pub use hub::Hub;
 
 #[derive(Clone, FromRef)]
 pub struct TuiState {
     pub api: ApiClient,
     pub bus: Arc<NatsBus>,
     pub hub: Hub,
+    pub checks: AccessChecks,
     pub config: Arc<Config>,
     pub shutdown: CancellationToken,
 }
@@ -64,7 +63,8 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Cancellation
                 }
             }
         });
-    let state = TuiState { api, bus, hub, config: Arc::new(config), shutdown: shutdown.clone() };
+    let checks = AccessChecks::new(config.sse_access_check(), shutdown.clone());
+    let state = TuiState { api, bus, hub, checks, config: Arc::new(config), shutdown: shutdown.clone() };
     let app = server::instrument(router(state).merge(server::ops_router(readiness)), "tui-sm");
     tracing::info!(address = %listener.local_addr()?, "tui-sm listening");
     server::serve(listener, app, shutdown).await?;

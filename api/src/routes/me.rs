@@ -1,7 +1,8 @@
-//! `GET|PATCH /api/me`: the caller, their communities and private channels / DMs.
+//! `GET|PATCH /api/me`: the caller, their communities, the public channels they joined and
+//! their private channels / DMs.
 
 use ajet_shared::api::paths;
-use ajet_shared::api::wire::{Me, UpdateMeRequest, User};
+use ajet_shared::api::wire::{ChannelKind, Me, UpdateMeRequest, User};
 use ajet_shared::db::{self, PgPool};
 use ajet_shared::domain::DisplayName;
 use axum::Json;
@@ -11,15 +12,16 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::{AuthUser, Body};
 use ajet_shared::api::ErrorBody;
 
-#[utoipa::path(get, path = paths::ME, tag = "api", summary = "The caller, their communities, private channels and DMs", responses((status = 200, description = "the caller", body = Me), (status = 401, description = "not signed in", body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(get, path = paths::ME, tag = "api", summary = "The caller, their communities, joined public channels, private channels and DMs", responses((status = 200, description = "the caller", body = Me), (status = 401, description = "not signed in", body = ErrorBody)), security(("bearer" = [])))]
 pub async fn get_me(State(pool): State<PgPool>, auth: AuthUser) -> ApiResult<Json<Me>> {
     auth.require_read()?;
     let user = db::users::get(&pool, auth.id())
         .await?
         .ok_or_else(|| ApiError::unauthorized("this account no longer exists"))?;
     let communities = db::communities::list_for_user(&pool, auth.id()).await?;
-    let private_channels = db::channels::private_memberships(&pool, auth.id()).await?;
-    Ok(Json(Me { user, communities, private_channels }))
+    let (public_channels, private_channels) =
+        db::channels::memberships(&pool, auth.id()).await?.into_iter().partition(|c| c.kind == ChannelKind::Public);
+    Ok(Json(Me { user, communities, private_channels, public_channels }))
 }
 
 #[utoipa::path(patch, path = paths::ME, tag = "api", summary = "Change the display name", request_body = UpdateMeRequest, responses((status = 200, description = "updated", body = User), (status = 400, description = "invalid input (the message names the field)", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed", body = ErrorBody), (status = 404, description = "not found or not visible", body = ErrorBody), (status = 409, description = "conflict", body = ErrorBody), (status = 422, description = "too long", body = ErrorBody)), security(("bearer" = [])))]

@@ -9,11 +9,13 @@ use std::time::Duration;
 use ajet_shared::api::ErrorBody;
 use ajet_shared::api::wire::{ApiToken, CreateTokenRequest, CreatedToken, Page, PageInfo};
 use ajet_shared::auth::{NewToken, TokenKind};
+use ajet_shared::chat;
 use ajet_shared::config::Config;
 use ajet_shared::db::audit::AuditEntry;
 use ajet_shared::db::{self, PgPool};
 use ajet_shared::domain::ids::ApiTokenId;
 use ajet_shared::domain::names::check_label;
+use ajet_shared::events::AccessRevoked;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -146,6 +148,7 @@ pub async fn revoke_token(
         ip: None,
     };
     db::audit::record(&mut *tx, &entry).await?;
+    chat::events::access_revoked(&mut tx, auth.id(), AccessRevoked { session_id: None, token_id: Some(id) }).await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -54,7 +54,10 @@ async fn each_write_publishes_its_event_on_the_right_subject() {
     assert!(matches!(&event.payload, EventPayload::ChannelCreated(c) if c.name.as_deref() == Some("general")));
 
     let invite = alice.create_invite(community.id, &CreateInviteRequest::default()).await.expect("invite");
-    bob.accept_invite(&invite.code).await.expect("accepted");
+    let bob_id = bob.accept_invite(&invite.code).await.expect("accepted").user.id;
+    // Bob's own streams learn first (they widen to the community), then the community.
+    let (subject, event) = next(&mut bus).await;
+    assert_eq!((subject, event.payload.type_name()), (subject::notifications(bob_id), "member.joined"));
     let (subject, event) = next(&mut bus).await;
     assert_eq!((subject.as_str(), event.payload.type_name()), (public_subject.as_str(), "member.joined"));
 

@@ -10,11 +10,13 @@ use std::sync::Arc;
 use ajet_shared::api::ApiError;
 use ajet_shared::api::wire::{DevLoginRequest, LoginResponse};
 use ajet_shared::auth::{NewToken, TokenKind, hash_token, session_cookie_name, token_kind};
+use ajet_shared::chat;
 use ajet_shared::config::{Config, Environment};
 use ajet_shared::db::audit::AuditEntry;
 use ajet_shared::db::{self, PgPool};
 use ajet_shared::domain::Username;
 use ajet_shared::domain::ids::UserId;
+use ajet_shared::events::AccessRevoked;
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
@@ -149,6 +151,8 @@ pub async fn logout(
             },
         )
         .await?;
+        let revoked = AccessRevoked { session_id: Some(session), token_id: None };
+        chat::events::access_revoked(&mut tx, user_id, revoked).await?;
         tracing::info!(user_id = %user_id, "logout");
     }
     tx.commit().await?;

@@ -87,6 +87,8 @@ async fn a_stream_follows_removal_from_a_private_channel_and_joining_a_community
     let general_id = channels.data[0].channel.id;
     let invite = alice.create_invite(other.id, &CreateInviteRequest::default()).await.expect("invite");
     bob.accept_invite(&invite.code).await.expect("joined");
+    // A stream carries the traffic of the public channels its user joined, not all of them.
+    bob.join_channel(general_id).await.expect("bob joins general");
     let started = Instant::now();
     for round in 0.. {
         let welcome = format!("welcome {round}");

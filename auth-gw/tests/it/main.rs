@@ -2,11 +2,14 @@
 //! ports, against real Postgres and NATS (and S3 for the api).
 
 mod access;
+mod access_checks;
+mod access_pushed;
 mod api_tokens;
 mod caps;
 mod characters;
 mod cli;
 mod dm_events;
+mod following;
 mod fuzz;
 mod gateway;
 mod limits;
@@ -19,6 +22,7 @@ mod replay;
 mod routes;
 mod secrets;
 mod sessions;
+mod shutdown;
 mod skeleton;
 mod stack;
 mod webhooks;

@@ -110,15 +110,20 @@ pub struct Community {
     pub role: Role,
 }
 
-/// The caller, the communities they belong to, and the private channels and DMs they
-/// are in (session managers subscribe to those channels' own subjects).
+/// The caller, the communities they belong to, the private channels and DMs they are in
+/// (session managers subscribe to those channels' own subjects) and the public channels
+/// they have joined (session managers deliver only those channels' traffic).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Me {
     pub user: User,
     pub communities: Vec<Community>,
+    /// The private channels, DMs and group DMs the caller is in.
     #[serde(default)]
     pub private_channels: Vec<ChannelRef>,
+    /// The public channels the caller has joined.
+    #[serde(default)]
+    pub public_channels: Vec<ChannelRef>,
 }
 
 /// Enough of a channel to know its event subject.

@@ -89,6 +89,8 @@ pub async fn join_by_invite(
         return Err(ChatError::InviteInvalid);
     }
     let member = Member { user: user.clone(), channel_id: None };
+    // The new member's open streams learn at once (their own subject) and widen.
+    events::for_user(tx, user.id, EventPayload::MemberJoined(member.clone())).await?;
     events::in_community(tx, community, user.id, EventPayload::MemberJoined(member)).await?;
     Ok(true)
 }

@@ -6,7 +6,7 @@ use sqlx::PgConnection;
 use crate::api::wire::Channel;
 use crate::db;
 use crate::domain::ids::{CommunityId, UserId};
-use crate::events::{Event, EventPayload, subject};
+use crate::events::{AccessRevoked, Event, EventPayload, subject};
 
 /// Records `payload` about `channel`; `actor` is `None` for a webhook's write.
 pub async fn in_channel(
@@ -34,4 +34,10 @@ pub async fn in_community(
 pub async fn for_user(tx: &mut PgConnection, user: UserId, payload: EventPayload) -> Result<(), sqlx::Error> {
     let event = Event::new(payload, None, None, Some(user));
     db::outbox::enqueue(tx, &subject::notifications(user), &event).await
+}
+
+/// Tells `user`'s own streams that one of their credentials was revoked, so the session
+/// managers re-check at once instead of at their next periodic check.
+pub async fn access_revoked(tx: &mut PgConnection, user: UserId, revoked: AccessRevoked) -> Result<(), sqlx::Error> {
+    for_user(tx, user, EventPayload::AccessRevoked(revoked)).await
 }

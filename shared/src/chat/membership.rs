@@ -1,7 +1,7 @@
 //! Who is in a channel: joining a public channel, leaving, adding someone to a private
 //! channel, and an admin removing someone. Each change is broadcast on the channel's
-//! subject; an added member also learns on their own subject, so their open streams
-//! subscribe to the channel at once.
+//! subject; an added, removed or leaving member also learns on their own subject, so their
+//! open streams widen or narrow at once.
 
 use sqlx::PgPool;
 
@@ -49,6 +49,8 @@ pub async fn leave_channel(pool: &PgPool, user: UserId, channel_id: ChannelId) -
         return Ok(Written::without_events(()));
     }
     let member = Member { user, channel_id: Some(channel_id) };
+    // The user's other streams narrow at once, whatever the channel's kind.
+    events::for_user(&mut tx, actor, EventPayload::MemberLeft(member.clone())).await?;
     events::in_channel(&mut tx, &access.channel, Some(actor), EventPayload::MemberLeft(member)).await?;
     tx.commit().await?;
     Ok(Written::with_events(()))
@@ -114,6 +116,9 @@ pub async fn remove_member(
         return Err(ChatError::TargetNotChannelMember);
     }
     let member = Member { user, channel_id: Some(channel_id) };
+    // The removed member's streams narrow at once (their own subject); the channel's
+    // subject tells them too while they still receive it, should one of the two be lost.
+    events::for_user(&mut tx, target, EventPayload::MemberRemoved(member.clone())).await?;
     events::in_channel(&mut tx, &access.channel, Some(actor), EventPayload::MemberRemoved(member)).await?;
     tx.commit().await?;
     Ok(Written::with_events(()))

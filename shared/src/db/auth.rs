@@ -101,6 +101,28 @@ pub async fn authenticate(
     }
 }
 
+/// Which of the token hashes `hashes` still stand for a live session or API token, in one
+/// statement (the gateway re-checks the credentials behind all its open streams at once).
+pub async fn still_valid(
+    db: impl PgExecutor<'_>,
+    hashes: &[[u8; 32]],
+    lifetime: SessionLifetime,
+) -> Result<Vec<[u8; 32]>, sqlx::Error> {
+    let hashes: Vec<Vec<u8>> = hashes.iter().map(|h| h.to_vec()).collect();
+    let rows: Vec<(Vec<u8>,)> = sqlx::query_as(
+        "SELECT token_hash FROM sessions
+         WHERE token_hash = ANY($1) AND revoked_at IS NULL AND expires_at > now() AND created_at > $2
+         UNION ALL
+         SELECT token_hash FROM api_tokens
+         WHERE token_hash = ANY($1) AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())",
+    )
+    .bind(&hashes)
+    .bind(OffsetDateTime::now_utc() - lifetime.absolute)
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().filter_map(|(hash,)| <[u8; 32]>::try_from(hash.as_slice()).ok()).collect())
+}
+
 /// Why a token was refused, for an answer that lets clients tell "sign in again" from
 /// "this session was ended on purpose" (a revoked session's stream ends with 204).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

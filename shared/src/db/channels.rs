@@ -144,11 +144,12 @@ pub async fn update(
     Ok(row.into())
 }
 
-/// The private channels and DMs `user` is in (each has its own event subject).
-pub async fn private_memberships(db: impl PgExecutor<'_>, user: UserId) -> Result<Vec<ChannelRef>, sqlx::Error> {
+/// Every channel `user` is in: public ones, and private channels and DMs (each of those
+/// has its own event subject).
+pub async fn memberships(db: impl PgExecutor<'_>, user: UserId) -> Result<Vec<ChannelRef>, sqlx::Error> {
     let rows: Vec<(ChannelId, String, Option<CommunityId>)> = sqlx::query_as(
         "SELECT c.id, c.kind, c.community_id FROM channel_members m JOIN channels c ON c.id = m.channel_id
-         WHERE m.user_id = $1 AND c.kind <> 'public' ORDER BY c.id",
+         WHERE m.user_id = $1 ORDER BY c.id",
     )
     .bind(user)
     .fetch_all(db)

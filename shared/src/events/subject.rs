@@ -64,6 +64,13 @@ pub fn of_channel(id: ChannelId, kind: ChannelKind, community_id: Option<Communi
     }
 }
 
+/// True for a community's subject, which carries its public channels' events (so a
+/// stream filters them down to the channels its user has joined).
+#[must_use]
+pub fn is_community(subject: &str) -> bool {
+    subject.starts_with("chat.events.")
+}
+
 /// Every subject the JetStream stream persists.
 pub const PERSISTED: [&str; 4] = ["chat.events.>", "chat.private.>", "chat.dm.>", "chat.notifications.>"];
 

@@ -1,8 +1,9 @@
 //! Integration tests of `shared` against the real Postgres and NATS that `cargo xtask test`
-//! starts: the schema's constraints, the JetStream bus and the transactional outbox.
+//! starts: the schema's constraints, the JetStream bus, the transactional outbox and the streaming core.
 
 mod bus;
 mod compose;
 mod harness;
 mod outbox;
 mod schema;
+mod stream;

@@ -1,6 +1,7 @@
 //! The in-process hub: one JetStream ordered consumer per process reads every persisted
-//! event and fans it out to the SSE connections registered for its subject, each through
-//! one bounded queue. A connection whose queue is full is dropped from the hub entirely
+//! event and fans it out to the connections registered for its subject, each through
+//! one bounded queue. Each event is parsed once and shared (`Arc<HubEvent>`) by every
+//! connection it reaches, and so is its SSE frame, built the first time one is asked for. A connection whose queue is full is dropped from the hub entirely
 //! (its stream ends and the client resumes with `Last-Event-ID`), so persisted events are
 //! never lost silently and a slow client cannot hold up the others.
 //!
@@ -10,37 +11,108 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
-use ajet_shared::events::bus::{Delivered, EventBus};
-use ajet_shared::events::subject;
+use bytes::Bytes;
 use futures::StreamExt as _;
 use serde::Deserialize;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-/// A persisted event ready to be written to SSE clients.
+use crate::domain::ids::{ChannelId, CommunityId, UserId};
+use crate::events::StreamPosition;
+use crate::events::bus::{Delivered, EventBus};
+use crate::events::subject;
+
+/// A persisted event ready to be handed to clients.
 #[derive(Debug)]
 pub struct HubEvent {
+    /// The stream's epoch when it was read (with `seq`, the client's resume position).
+    pub epoch: u64,
     pub seq: u64,
     /// The subject it travelled on (what a connection must be allowed to see).
     pub subject: String,
     pub event_type: String,
+    /// The community it is about, if any (the envelope's `community_id`).
+    pub community_id: Option<CommunityId>,
+    /// The channel it is about, if any (the envelope's `channel_id`).
+    pub channel_id: Option<ChannelId>,
+    /// Who caused it (the envelope's `actor_id`).
+    pub actor_id: Option<UserId>,
+    /// For `member.*` events: whose membership changed.
+    pub member: Option<UserId>,
     /// The JSON envelope.
-    pub data: String,
+    pub data: Arc<str>,
+    /// The SSE frame, built once for every connection.
+    frame: OnceLock<Bytes>,
 }
 
 impl HubEvent {
-    pub(crate) fn from_delivered(delivered: &Delivered) -> Option<Self> {
+    /// Parses a delivered envelope; `None` if it is not one.
+    #[must_use]
+    pub fn from_delivered(delivered: &Delivered, epoch: u64) -> Option<Self> {
+        let data = std::str::from_utf8(&delivered.payload).ok()?;
+        Self::parse(epoch, delivered.seq, delivered.subject.clone(), data)
+    }
+
+    /// Parses the envelope `data` read at `seq`; `None` if it is not one.
+    #[must_use]
+    pub fn parse(epoch: u64, seq: u64, subject: String, data: &str) -> Option<Self> {
         #[derive(Deserialize)]
-        struct TypeOnly {
+        struct Head {
             #[serde(rename = "type")]
             event_type: String,
+            #[serde(default)]
+            community_id: Option<CommunityId>,
+            #[serde(default)]
+            channel_id: Option<ChannelId>,
+            #[serde(default)]
+            actor_id: Option<UserId>,
+            #[serde(default)]
+            data: serde_json::Value,
         }
-        let data = std::str::from_utf8(&delivered.payload).ok()?.to_owned();
-        let TypeOnly { event_type } = serde_json::from_str(&data).ok()?;
-        Some(Self { seq: delivered.seq, subject: delivered.subject.clone(), event_type, data })
+        let head: Head = serde_json::from_str(data).ok()?;
+        let member = if head.event_type.starts_with("member.") {
+            head.data.pointer("/user/id").and_then(|id| UserId::deserialize(id).ok())
+        } else {
+            None
+        };
+        Some(Self {
+            epoch,
+            seq,
+            subject,
+            event_type: head.event_type,
+            community_id: head.community_id,
+            channel_id: head.channel_id,
+            actor_id: head.actor_id,
+            member,
+            data: data.into(),
+            frame: OnceLock::new(),
+        })
+    }
+
+    /// The resume position a client is given for this event.
+    #[must_use]
+    pub fn position(&self) -> StreamPosition {
+        StreamPosition { epoch: self.epoch, seq: self.seq }
+    }
+
+    /// `id: <epoch>.<seq>`, `event: <type>`, `data: <envelope>`: built on the first call and
+    /// shared (a cheap `Bytes` clone) by every connection after that.
+    pub fn sse_frame(&self) -> Bytes {
+        self.frame
+            .get_or_init(|| {
+                let mut frame = format!("id: {}\nevent: {}\n", self.position(), self.event_type);
+                for line in self.data.lines() {
+                    frame.push_str("data: ");
+                    frame.push_str(line);
+                    frame.push('\n');
+                }
+                frame.push('\n');
+                Bytes::from(frame)
+            })
+            .clone()
     }
 }
 
@@ -143,7 +215,7 @@ impl Hub {
 
     /// Hands `event` to every connection registered for `subject`. A connection whose
     /// queue is full is removed (its stream then ends, for a replay).
-    fn dispatch(&self, subject: &str, event: &Arc<HubEvent>) {
+    pub(crate) fn dispatch(&self, subject: &str, event: &Arc<HubEvent>) {
         let mut routes = self.routes.lock().unwrap_or_else(PoisonError::into_inner);
         let Some(ids) = routes.by_subject.get(subject) else { return };
         let mut dropped = Vec::new();
@@ -227,7 +299,7 @@ impl Hub {
         if self.last_seq.fetch_max(delivered.seq, Ordering::AcqRel) >= delivered.seq {
             return;
         }
-        match HubEvent::from_delivered(delivered) {
+        match HubEvent::from_delivered(delivered, self.epoch.load(Ordering::Acquire)) {
             Some(event) => self.dispatch(&delivered.subject, &Arc::new(event)),
             None => {
                 tracing::warn!(seq = delivered.seq, subject = %delivered.subject, "skipping an event that is not an envelope");
@@ -241,7 +313,7 @@ mod tests {
     use super::*;
 
     fn event(seq: u64) -> Arc<HubEvent> {
-        Arc::new(HubEvent { seq, subject: "a".into(), event_type: "message.created".into(), data: "{}".into() })
+        Arc::new(HubEvent::parse(7, seq, "a".into(), r#"{"type":"message.created","data":{}}"#).expect("an envelope"))
     }
 
     #[tokio::test]

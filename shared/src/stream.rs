@@ -1,0 +1,13 @@
+//! The streaming core every session manager shares, independent of its transport: the
+//! process's `Hub` (one JetStream feed fanned out to bounded per-connection queues) and a
+//! connection's `StreamSession` (register → replay → live, dedupe by sequence, access
+//! re-checks shared per credential through `AccessChecks`, overflow and shutdown), which yields items the session manager maps to its
+//! wire format.
+
+pub mod access;
+pub mod hub;
+pub mod session;
+
+pub use access::{Access, AccessCheck, AccessChecks, AccessFeed};
+pub use hub::{Hub, HubEvent, Registration};
+pub use session::{End, Item, SessionConfig, StreamSession, Visible};

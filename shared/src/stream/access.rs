@@ -1,0 +1,125 @@
+//! Access re-checks batched per credential per process: every open stream of one token
+//! shares one periodic check (and one immediate check when an access event asks for it),
+//! so N streams of a user cost what one does. A check's task lives while any stream
+//! holds its feed.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use tokio::sync::{Notify, watch};
+use tokio_util::sync::CancellationToken;
+
+use crate::stream::session::Visible;
+
+/// How long one check may take.
+const CHECK_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// How soon a check that found nothing is retried.
+const UNCONFIRMED_RETRY: Duration = Duration::from_secs(1);
+
+/// What a check of a credential's access found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// What the user may see now.
+    Allowed(Visible),
+    /// The token is refused (revoked, expired, its user gone): its streams end.
+    Refused,
+    /// The check failed or was slow: the next one decides.
+    Unknown,
+}
+
+/// Where the core learns what a credential may see now.
+pub trait AccessCheck: Send + Sync + 'static {
+    fn check(&self) -> impl Future<Output = Access> + Send;
+}
+
+#[cfg(feature = "client")]
+impl AccessCheck for crate::client::ApiClient {
+    /// `GET /api/me` with the connection's token.
+    async fn check(&self) -> Access {
+        match self.me().await {
+            Ok(me) => Access::Allowed(Visible::of(&me)),
+            Err(err) if err.status() == Some(http::StatusCode::UNAUTHORIZED) => Access::Refused,
+            Err(_) => Access::Unknown,
+        }
+    }
+}
+
+/// One credential's shared check.
+struct Shared {
+    results: watch::Sender<Option<Access>>,
+    wake: Notify,
+}
+
+/// The process's batched access checks, keyed by credential; cheap to clone.
+#[derive(Clone)]
+pub struct AccessChecks {
+    checks: Arc<Mutex<HashMap<String, Arc<Shared>>>>,
+    every: Duration,
+    shutdown: CancellationToken,
+}
+
+/// A stream's view of its credential's check: each result as it comes, and a way to ask
+/// for one at once.
+pub struct AccessFeed {
+    shared: Arc<Shared>,
+    pub results: watch::Receiver<Option<Access>>,
+}
+
+impl AccessFeed {
+    /// Asks for a check now (an access event arrived); every stream of the credential
+    /// gets its result.
+    pub fn check_now(&self) {
+        self.shared.wake.notify_one();
+    }
+}
+
+impl AccessChecks {
+    /// Checks every `every` until `shutdown`.
+    #[must_use]
+    pub fn new(every: Duration, shutdown: CancellationToken) -> Self {
+        Self { checks: Arc::default(), every, shutdown }
+    }
+
+    /// The shared check of credential `key`, started with `access` if no stream holds it.
+    pub fn feed<A: AccessCheck>(&self, key: &str, access: A) -> AccessFeed {
+        let mut checks = self.checks.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(shared) = checks.get(key) {
+            return AccessFeed { shared: Arc::clone(shared), results: shared.results.subscribe() };
+        }
+        let (results, receiver) = watch::channel(None);
+        let shared = Arc::new(Shared { results, wake: Notify::new() });
+        checks.insert(key.to_owned(), Arc::clone(&shared));
+        tokio::spawn(self.clone().run(key.to_owned(), Arc::clone(&shared), access));
+        AccessFeed { shared, results: receiver }
+    }
+
+    /// The credential's loop: waits for the period or a wake-up, checks, publishes; ends
+    /// (and forgets the credential) once no stream holds its feed.
+    async fn run<A: AccessCheck>(self, key: String, shared: Arc<Shared>, access: A) {
+        let mut wait = self.every;
+        loop {
+            tokio::select! {
+                () = self.shutdown.cancelled() => break,
+                () = tokio::time::sleep(wait) => {}
+                () = shared.wake.notified() => {}
+            }
+            {
+                let mut checks = self.checks.lock().unwrap_or_else(PoisonError::into_inner);
+                if shared.results.receiver_count() == 0 {
+                    checks.remove(&key);
+                    return;
+                }
+            }
+            metrics::counter!("sse_access_checks_total").increment(1);
+            let found =
+                tokio::time::timeout(CHECK_TIMEOUT.min(self.every), access.check()).await.unwrap_or(Access::Unknown);
+            // Short while unconfirmed: the streams end if access stays unknown for 5 s.
+            wait = if found == Access::Unknown { UNCONFIRMED_RETRY.min(self.every) } else { self.every };
+            shared.results.send_replace(Some(found));
+        }
+        self.checks.lock().unwrap_or_else(PoisonError::into_inner).remove(&key);
+    }
+}

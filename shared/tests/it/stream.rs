@@ -1,0 +1,108 @@
+//! The streaming core against a real NATS: the hub's one feed fans out to sessions, and
+//! a resumed session replays exactly what it missed before going live.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use ajet_shared::domain::ids::{CommunityId, EventId, UserId};
+use ajet_shared::events::bus::{EventBus as _, NatsBus, Outgoing};
+use ajet_shared::events::subject;
+use ajet_shared::stream::{Access, AccessCheck, AccessChecks, Hub, Item, SessionConfig, StreamSession, Visible};
+use ajet_shared::testing::NatsServer;
+use bytes::Bytes;
+use tokio_util::sync::CancellationToken;
+
+/// Access that never changes.
+struct Fixed(Visible);
+
+impl AccessCheck for Fixed {
+    async fn check(&self) -> Access {
+        Access::Allowed(self.0.clone())
+    }
+}
+
+fn envelope(subject: &str, n: u32) -> Outgoing {
+    Outgoing {
+        subject: subject.to_owned(),
+        event_id: EventId::generate(),
+        payload: Bytes::from(format!(r#"{{"type":"message.created","data":{{"n":{n}}}}}"#)),
+    }
+}
+
+fn config() -> SessionConfig {
+    SessionConfig {
+        queue_len: 64,
+        unconfirmed_limit: Duration::from_secs(60),
+        replay_stall: Duration::from_secs(5),
+        idle_after: Duration::from_secs(60),
+    }
+}
+
+async fn next_event(session: &mut StreamSession) -> Arc<ajet_shared::stream::HubEvent> {
+    match tokio::time::timeout(Duration::from_secs(10), session.next()).await.expect("an item in time") {
+        Item::Event(event) => event,
+        other => panic!("expected an event, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn sessions_get_their_subjects_live_and_a_resumed_one_replays_what_it_missed() {
+    let nats = NatsServer::start();
+    let bus = Arc::new(NatsBus::connect(&nats.url(), "TEST").await.expect("connect"));
+    bus.ensure_stream().await.expect("stream");
+    let hub = Hub::default();
+    let shutdown = CancellationToken::new();
+    let checks = AccessChecks::new(Duration::from_secs(60), shutdown.clone());
+    let feed = tokio::spawn(hub.clone().run(Arc::clone(&bus), shutdown.clone()));
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while !hub.is_live() {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("the feed opens");
+
+    let (a, b) = (subject::community(CommunityId::generate()), subject::community(CommunityId::generate()));
+    let user = UserId::generate();
+    let own = subject::notifications(user);
+    let visible = Visible { user, subjects: vec![a.clone(), own.clone()], own, joined: HashSet::new() };
+    let mut session = StreamSession::start(
+        &hub,
+        bus.as_ref(),
+        checks.feed("token", Fixed(visible.clone())),
+        visible.clone(),
+        None,
+        config(),
+        shutdown.clone(),
+    )
+    .await
+    .expect("start");
+    let published = bus.publish_all(&[envelope(&b, 1), envelope(&a, 2), envelope(&a, 3)]).await.expect("published");
+    let first = next_event(&mut session).await;
+    assert_eq!((first.seq, first.data.as_ref()), (published[1].seq, r#"{"type":"message.created","data":{"n":2}}"#));
+    let second = next_event(&mut session).await;
+    assert_eq!(second.seq, published[2].seq, "b's event never reaches a session that cannot see b");
+
+    // A client that saw the first event resumes: the second is replayed, then it is live.
+    let resume = first.position().to_string();
+    let mut resumed = StreamSession::start(
+        &hub,
+        bus.as_ref(),
+        checks.feed("token", Fixed(visible.clone())),
+        visible,
+        Some(&resume),
+        config(),
+        shutdown.clone(),
+    )
+    .await
+    .expect("start");
+    assert_eq!(next_event(&mut resumed).await.seq, published[2].seq);
+    let later = bus.publish_all(&[envelope(&a, 4)]).await.expect("published");
+    assert_eq!(next_event(&mut resumed).await.seq, later[0].seq);
+    assert_eq!(next_event(&mut session).await.seq, later[0].seq);
+
+    shutdown.cancel();
+    assert!(matches!(session.next().await, Item::End(ajet_shared::stream::End::Shutdown)));
+    feed.await.expect("the feed ends with shutdown");
+}
