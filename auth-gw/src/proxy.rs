@@ -253,7 +253,7 @@ async fn forward_inner(state: &GatewayState, request: Request) -> Result<Respons
         }
         Err(err) => return Err(err),
     };
-    let decision = state.limits.requests.check(BucketKey::Token(hash_token(&token)));
+    let decision = state.limits.requests.check(BucketKey::User(identity.user_id));
     if !decision.allowed {
         return Ok(decision.refusal());
     }

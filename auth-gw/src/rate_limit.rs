@@ -12,7 +12,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use ajet_shared::api::ApiError;
-use ajet_shared::domain::ids::WebhookId;
+use ajet_shared::domain::ids::{UserId, WebhookId};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
@@ -25,8 +25,9 @@ const MAX_KEYS: usize = 100_000;
 /// Whose allowance a request draws on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum BucketKey {
-    /// A credential, by its token's SHA-256.
-    Token([u8; 32]),
+    /// A signed-in user, whichever of their sessions and tokens a request carries (so
+    /// holding many credentials does not multiply the allowance).
+    User(UserId),
     Ip(IpAddr),
     /// An incoming webhook, whatever address posts to it.
     Webhook(WebhookId),
@@ -240,7 +241,7 @@ mod tests {
         let start = Instant::now();
         assert!(limiter.decide(KEY, start).allowed);
         assert!(!limiter.decide(KEY, start).allowed);
-        assert!(limiter.decide(BucketKey::Token([7; 32]), start).allowed);
+        assert!(limiter.decide(BucketKey::User(UserId(uuid::Uuid::nil())), start).allowed);
     }
 
     fn ip(n: u8) -> BucketKey {

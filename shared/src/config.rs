@@ -137,7 +137,7 @@ pub struct Config {
     /// Active (unrevoked, unexpired) API tokens a user may hold at once (409 beyond).
     pub max_api_tokens_per_user: u32,
     /// Open (unrevoked, unexpired, not used up) invites a community may have at once (409
-    /// beyond).
+    /// beyond); a member who is not an admin may hold a tenth of them (at least one).
     pub max_open_invites_per_community: u32,
     /// Event streams (`/tui/*` streams through the gateway) one user may hold open at once
     /// (429 `too_many_streams` beyond).

@@ -5,7 +5,7 @@ use ajet_shared::api::paths;
 use std::sync::Arc;
 use std::time::Duration;
 
-use ajet_shared::api::wire::{CreateInviteRequest, Invite, Member, Page, PageInfo};
+use ajet_shared::api::wire::{CreateInviteRequest, Invite, Member, Page, PageInfo, Role};
 use ajet_shared::chat;
 use ajet_shared::chat::access::{community_role, require_admin};
 use ajet_shared::config::Config;
@@ -41,7 +41,7 @@ pub async fn create_invite(
 ) -> ApiResult<(StatusCode, Json<Invite>)> {
     auth.require_write()?;
     let community_id = resolve(&pool, &community).await?;
-    community_role(&pool, community_id, auth.id()).await?;
+    let role = community_role(&pool, community_id, auth.id()).await?;
     if request.max_uses.is_some_and(|uses| uses < 1) {
         return Err(ApiError::bad_request(ErrorCode::InvalidMaxUses, "max_uses: must be at least 1"));
     }
@@ -50,13 +50,22 @@ pub async fn create_invite(
     }
     let expires_at = request.expires_in_secs.map(|secs| OffsetDateTime::now_utc() + Duration::from_secs(secs.into()));
     let mut tx = pool.begin().await?;
-    if db::invites::count_open_locked(&mut tx, community_id).await? >= i64::from(config.max_open_invites_per_community)
-    {
+    let cap = config.max_open_invites_per_community;
+    let (open, mine) = db::invites::count_open_locked(&mut tx, community_id, auth.id()).await?;
+    if open >= i64::from(cap) {
+        return Err(ApiError::conflict(
+            ErrorCode::TooManyInvites,
+            format!("this community already has {cap} open invites, the most allowed; revoke one first"),
+        ));
+    }
+    // A member (not an admin) holds at most a tenth of the community's allowance, so no
+    // one member can use it up and leave the admins unable to invite.
+    let member_share = (cap / 10).max(1);
+    if role == Role::Member && mine >= i64::from(member_share) {
         return Err(ApiError::conflict(
             ErrorCode::TooManyInvites,
             format!(
-                "this community already has {} open invites, the most allowed; revoke one first",
-                config.max_open_invites_per_community
+                "you already have {member_share} open invites here, the most a member may hold; let one expire or ask an admin"
             ),
         ));
     }

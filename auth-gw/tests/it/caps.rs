@@ -85,6 +85,23 @@ async fn a_community_has_at_most_the_configured_number_of_open_invites() {
     stack.stop().await;
 }
 
+#[tokio::test]
+async fn a_member_cannot_use_up_the_communitys_invites() {
+    let stack = Stack::start_with(|config| config.max_open_invites_per_community = 20).await;
+    let (alice, bob, public) = crate::skeleton::two_users(&stack).await;
+    let community = public.community_id.expect("a community channel");
+    let request = CreateInviteRequest { expires_in_secs: None, max_uses: None };
+    // A member's share is a tenth of the allowance: two of twenty.
+    bob.create_invite(community, &request).await.expect("bob's first");
+    bob.create_invite(community, &request).await.expect("bob's second");
+    let err = bob.create_invite(community, &request).await.expect_err("bob's third");
+    assert_eq!((err.status(), err.code()), (Some(StatusCode::CONFLICT), Some(ErrorCode::TooManyInvites)));
+    for n in 0..3 {
+        alice.create_invite(community, &request).await.unwrap_or_else(|err| panic!("the owner's invite {n}: {err}"));
+    }
+    stack.stop().await;
+}
+
 /// `POST /api/dms` sent by hand: the test tells a new DM (201) from an existing one (200)
 /// and reads `Retry-After`, which the typed client does not show.
 async fn open_dm(client: &ApiClient, users: &[&ajet_shared::api::wire::User]) -> reqwest::Response {

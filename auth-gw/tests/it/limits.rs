@@ -63,6 +63,21 @@ async fn a_token_over_its_limit_gets_429_and_another_token_is_unaffected() {
 }
 
 #[tokio::test]
+async fn a_users_sessions_and_tokens_share_one_allowance() {
+    let stack = Stack::start_with(|config| config.rate_limit_per_minute = 3).await;
+    let first = stack.login("alice").await;
+    let second = stack.login("alice").await;
+    assert_ne!(first.token(), second.token(), "two sessions");
+    for _ in 0..3 {
+        let response = first.request(reqwest::Method::GET, "/api/me").send().await.expect("answers");
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+    let refused = second.request(reqwest::Method::GET, "/api/me").send().await.expect("answers");
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS, "another credential of the same user shares it");
+    stack.stop().await;
+}
+
+#[tokio::test]
 async fn requests_without_a_valid_token_draw_on_their_ips_allowance() {
     let stack = Stack::start_with(|config| config.rate_limit_per_minute = 3).await;
     let alice = stack.login("alice").await;

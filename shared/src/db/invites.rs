@@ -52,16 +52,21 @@ pub async fn create(
     Ok(row.into())
 }
 
-/// How many usable invites (not revoked, not expired, not used up) `community` has,
-/// counted under a lock on the community's row so that concurrent creations cannot both
-/// pass a cap.
-pub async fn count_open_locked(tx: &mut PgConnection, community: CommunityId) -> Result<i64, sqlx::Error> {
+/// How many usable invites (not revoked, not expired, not used up) `community` has, and
+/// how many of them `creator` made, counted under a lock on the community's row so that
+/// concurrent creations cannot both pass a cap.
+pub async fn count_open_locked(
+    tx: &mut PgConnection,
+    community: CommunityId,
+    creator: UserId,
+) -> Result<(i64, i64), sqlx::Error> {
     sqlx::query("SELECT 1 FROM communities WHERE id = $1 FOR NO KEY UPDATE").bind(community).execute(&mut *tx).await?;
-    sqlx::query_scalar(
-        "SELECT count(*) FROM invites WHERE community_id = $1 AND revoked_at IS NULL
-         AND (expires_at IS NULL OR expires_at > now()) AND (max_uses IS NULL OR uses < max_uses)",
+    sqlx::query_as(
+        "SELECT count(*), count(*) FILTER (WHERE created_by = $2) FROM invites WHERE community_id = $1
+         AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now()) AND (max_uses IS NULL OR uses < max_uses)",
     )
     .bind(community)
+    .bind(creator)
     .fetch_one(&mut *tx)
     .await
 }
