@@ -283,13 +283,16 @@ impl StreamSession {
         let idle_at = Instant::now() + self.config.idle_after;
         loop {
             let found = tokio::select! {
+                // In this order: a narrowing access result must win over events queued
+                // behind it (a random pick could deliver them first).
+                biased;
                 () = self.shutdown.cancelled() => return Item::End(End::Shutdown),
-                () = tokio::time::sleep_until(idle_at) => return Item::Idle,
                 changed = self.access.results.changed() => match changed {
                     Ok(()) => self.access.results.borrow_and_update().clone(),
                     // The checks stopped: the process is shutting down.
                     Err(_) => return Item::End(End::Shutdown),
                 },
+                () = tokio::time::sleep_until(idle_at) => return Item::Idle,
                 next = self.registration.events.recv() => match next {
                     Some(event) if event.seq > self.last_sent && self.visible.wants(&event) => {
                         self.last_sent = event.seq;
@@ -298,8 +301,10 @@ impl StreamSession {
                         }
                         if event.subject == self.visible.own {
                             match event.event_type.as_str() {
-                                // Learn what was joined before the next event arrives.
-                                "member.joined" => self.access.check_now(),
+                                // Learn what was joined (or confirm what was left) before the
+                                // next event arrives: the own-subject copy of a removal is the
+                                // second path if the channel's copy was lost.
+                                "member.joined" | "member.left" | "member.removed" => self.access.check_now(),
                                 // Was it this stream's credential? The check says; not for clients.
                                 "access.revoked" => {
                                     self.access.check_now();
