@@ -5,27 +5,6 @@ use std::time::Duration;
 
 use crate::stack::Stack;
 
-/// The process-wide count of the api's `GET /api/me` answers, from the gateway's
-/// `/metrics` (every service of the stack shares this process's recorder).
-async fn api_me_requests(stack: &Stack) -> u64 {
-    let text = reqwest::get(format!("{}/metrics", stack.gateway.base_url()))
-        .await
-        .expect("answers")
-        .text()
-        .await
-        .expect("metrics");
-    text.lines()
-        .filter(|line| {
-            line.starts_with("http_requests_total{")
-                && line.contains("service=\"api\"")
-                && line.contains("route=\"/api/me\"")
-                && line.contains("method=\"GET\"")
-        })
-        .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
-        .map(|count| count as u64)
-        .sum()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn idle_streams_of_one_user_cost_one_access_check_per_period_not_one_per_stream() {
     const STREAMS: usize = 5;
@@ -36,10 +15,10 @@ async fn idle_streams_of_one_user_cost_one_access_check_per_period_not_one_per_s
     for _ in 0..STREAMS {
         streams.push(bob.sse("/tui/events", None).await.expect("stream opens"));
     }
-    let before = api_me_requests(&stack).await;
+    let before = stack.api_requests("/api/me", Some("GET")).await;
     // Idle on purpose: the periods are what is measured.
     tokio::time::sleep(Duration::from_secs(PERIODS)).await;
-    let checks = api_me_requests(&stack).await - before;
+    let checks = stack.api_requests("/api/me", Some("GET")).await - before;
     println!("{STREAMS} idle streams of one user over {PERIODS} periods: {checks} access checks");
     assert!(checks >= 1, "the safety net still runs");
     assert!(checks <= PERIODS + 1, "at most one check per period for all {STREAMS} streams, got {checks}");

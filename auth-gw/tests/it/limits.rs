@@ -198,30 +198,10 @@ async fn wrong_webhook_tokens_spend_the_addresss_allowance_and_then_nothing_is_l
     stack.stop().await;
 }
 
-/// The process-wide count of the api's `/healthz` answers, from the gateway's `/metrics`
-/// (every service of the stack shares this process's recorder).
-async fn api_health_checks(stack: &Stack) -> u64 {
-    let text = reqwest::get(format!("{}/metrics", stack.gateway.base_url()))
-        .await
-        .expect("answers")
-        .text()
-        .await
-        .expect("metrics");
-    text.lines()
-        .filter(|line| {
-            line.starts_with("http_requests_total{")
-                && line.contains("service=\"api\"")
-                && line.contains("route=\"/healthz\"")
-        })
-        .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
-        .map(|count| count as u64)
-        .sum()
-}
-
 #[tokio::test]
 async fn the_public_readyz_runs_its_checks_at_most_once_a_second() {
     let stack = Stack::start().await;
-    let before = api_health_checks(&stack).await;
+    let before = stack.api_requests("/healthz", None).await;
     assert!(before >= 1, "the start-up's readiness checks are counted");
     let started = Instant::now();
     let http = reqwest::Client::new();
@@ -233,7 +213,7 @@ async fn the_public_readyz_runs_its_checks_at_most_once_a_second() {
         assert_eq!(body["checks"]["api"], true);
     }
     let elapsed = started.elapsed();
-    let runs = api_health_checks(&stack).await - before;
+    let runs = stack.api_requests("/healthz", None).await - before;
     assert!(runs <= elapsed.as_secs() + 2, "30 calls in {elapsed:?} ran the checks {runs} times");
     stack.stop().await;
 }

@@ -80,6 +80,30 @@ impl Stack {
         self.gateway.with_token(login.token)
     }
 
+    /// How many requests the api has answered on `route` (with `method`, if given), read
+    /// from the gateway's `/metrics`: every service of the stack shares this process's
+    /// recorder, so the count is process-wide.
+    pub async fn api_requests(&self, route: &str, method: Option<&str>) -> u64 {
+        let text = reqwest::get(format!("{}/metrics", self.gateway.base_url()))
+            .await
+            .expect("answers")
+            .text()
+            .await
+            .expect("metrics");
+        let route = format!("route=\"{route}\"");
+        let method = method.map(|method| format!("method=\"{method}\""));
+        text.lines()
+            .filter(|line| {
+                line.starts_with("http_requests_total{")
+                    && line.contains("service=\"api\"")
+                    && line.contains(&route)
+                    && method.as_ref().is_none_or(|method| line.contains(method))
+            })
+            .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
+            .map(|count| count as u64)
+            .sum()
+    }
+
     /// Shuts every service down and checks they all stop in time and cleanly.
     pub async fn stop(self) {
         self.shutdown.cancel();
