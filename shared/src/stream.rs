@@ -6,8 +6,10 @@
 
 pub mod access;
 pub mod hub;
+pub mod open;
 pub mod session;
 
-pub use access::{Access, AccessCheck, AccessChecks, AccessFeed};
-pub use hub::{Hub, HubEvent, Registration};
-pub use session::{End, Item, SessionConfig, StreamSession, Visible};
+pub use access::{Access, AccessCheck, AccessChecks, AccessFeed, Checked};
+pub use hub::{Hub, HubEvent, Registration, TooManyStreams};
+pub use open::{OpenError, Streams};
+pub use session::{End, Item, Opening, SessionConfig, StartError, StreamSession, Visible};

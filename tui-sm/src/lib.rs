@@ -11,7 +11,7 @@ use ajet_shared::client::ApiClient;
 use ajet_shared::config::Config;
 use ajet_shared::events::bus::NatsBus;
 use ajet_shared::server::{self, Readiness};
-use ajet_shared::stream::{AccessChecks, Hub};
+use ajet_shared::stream::{AccessChecks, Hub, SessionConfig, Streams};
 use axum::Router;
 use axum::extract::FromRef;
 use tokio::net::TcpListener;
@@ -19,12 +19,8 @@ use tokio_util::sync::CancellationToken;
 
 #[derive(Clone, FromRef)]
 pub struct TuiState {
-    pub api: ApiClient,
-    pub bus: Arc<NatsBus>,
-    pub hub: Hub,
-    pub checks: AccessChecks,
+    pub streams: Streams<NatsBus>,
     pub config: Arc<Config>,
-    pub shutdown: CancellationToken,
 }
 
 pub fn router(state: TuiState) -> Router {
@@ -64,7 +60,9 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Cancellation
             }
         });
     let checks = AccessChecks::new(config.sse_access_check(), shutdown.clone());
-    let state = TuiState { api, bus, hub, checks, config: Arc::new(config), shutdown: shutdown.clone() };
+    let streams =
+        Streams { api, bus, hub, checks, config: SessionConfig::from_config(&config), shutdown: shutdown.clone() };
+    let state = TuiState { streams, config: Arc::new(config) };
     let app = server::instrument(router(state).merge(server::ops_router(readiness)), "tui-sm");
     tracing::info!(address = %listener.local_addr()?, "tui-sm listening");
     server::serve(listener, app, shutdown).await?;

@@ -137,3 +137,30 @@ async fn a_revoked_tokens_stream_ends_at_once() {
     assert!(still.is_err(), "the session's own stream goes on: {still:?}");
     stack.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_private_channels_creator_gets_its_traffic_without_waiting_for_the_safety_net() {
+    // The safety net is a minute away: only the creation's event on the creator's own
+    // subject can widen the open stream in time.
+    let stack = Stack::start().await;
+    let (_alice, bob, public) = two_users(&stack).await;
+    let mut stream = bob.sse("/tui/events", None).await.expect("stream");
+    let request = CreateChannelRequest { name: "mine".into(), topic: None, kind: Some(ChannelKind::Private) };
+    let mine = bob.create_channel(public.community_id.expect("community"), &request).await.expect("private");
+    // The stream learns it sees more and tells the client to refetch ...
+    tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            let event = stream.next().await.expect("open").expect("well-formed");
+            if event.event == "resync" {
+                return;
+            }
+        }
+    })
+    .await
+    .expect("a resync for the new channel within 10 s");
+    // ... and carries the channel from then on.
+    say(&bob, &mine, "a note to self").await;
+    say(&bob, &public, "marker").await;
+    assert_eq!(bodies_until(&mut stream, "marker").await, ["a note to self"]);
+    stack.stop().await;
+}

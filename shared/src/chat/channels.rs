@@ -33,6 +33,11 @@ pub async fn create_channel(
     })?;
     db::channels::add_member(&mut tx, channel.id, user).await?;
     events::in_channel(&mut tx, &channel, Some(user), EventPayload::ChannelCreated(channel.clone())).await?;
+    if kind == ChannelKind::Private {
+        // The creator's streams do not carry the new channel's subject yet: tell them on
+        // their own, so they widen at once.
+        events::for_user(&mut tx, user, EventPayload::ChannelCreated(channel.clone())).await?;
+    }
     tx.commit().await?;
     Ok(Written::with_events(channel))
 }

@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use tokio::sync::{Notify, watch};
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::stream::session::Visible;
@@ -30,6 +31,14 @@ pub enum Access {
     Unknown,
 }
 
+/// A check's result and when the check started: a result is only as new as its start,
+/// so a stream that narrowed itself after that moment must not apply it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Checked {
+    pub access: Access,
+    pub started: Instant,
+}
+
 /// Where the core learns what a credential may see now.
 pub trait AccessCheck: Send + Sync + 'static {
     fn check(&self) -> impl Future<Output = Access> + Send;
@@ -49,7 +58,7 @@ impl AccessCheck for crate::client::ApiClient {
 
 /// One credential's shared check.
 struct Shared {
-    results: watch::Sender<Option<Access>>,
+    results: watch::Sender<Option<Checked>>,
     wake: Notify,
 }
 
@@ -65,7 +74,7 @@ pub struct AccessChecks {
 /// for one at once.
 pub struct AccessFeed {
     shared: Arc<Shared>,
-    pub results: watch::Receiver<Option<Access>>,
+    pub results: watch::Receiver<Option<Checked>>,
 }
 
 impl AccessFeed {
@@ -114,11 +123,12 @@ impl AccessChecks {
                 }
             }
             metrics::counter!("sse_access_checks_total").increment(1);
+            let started = Instant::now();
             let found =
                 tokio::time::timeout(CHECK_TIMEOUT.min(self.every), access.check()).await.unwrap_or(Access::Unknown);
             // Short while unconfirmed: the streams end if access stays unknown for 5 s.
             wait = if found == Access::Unknown { UNCONFIRMED_RETRY.min(self.every) } else { self.every };
-            shared.results.send_replace(Some(found));
+            shared.results.send_replace(Some(Checked { access: found, started }));
         }
         self.checks.lock().unwrap_or_else(PoisonError::into_inner).remove(&key);
     }

@@ -9,7 +9,7 @@
 //! if the stream was recreated or lost its tail, every connection is closed so clients
 //! resume (and get `resync`) instead of silently missing events.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
@@ -20,10 +20,10 @@ use serde::Deserialize;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::domain::ids::{ChannelId, CommunityId, UserId};
-use crate::events::StreamPosition;
+use crate::domain::ids::{ChannelId, CommunityId, MessageId, UserId};
 use crate::events::bus::{Delivered, EventBus};
 use crate::events::subject;
+use crate::events::{MessageRevision, StreamPosition};
 
 /// A persisted event ready to be handed to clients.
 #[derive(Debug)]
@@ -42,6 +42,9 @@ pub struct HubEvent {
     pub actor_id: Option<UserId>,
     /// For `member.*` events: whose membership changed.
     pub member: Option<UserId>,
+    /// What it says about a message's text (the relay keeps superseded text out of the
+    /// stream; the hub's memory of recent events does the same).
+    pub revision: Option<MessageRevision>,
     /// The JSON envelope.
     pub data: Arc<str>,
     /// The SSE frame, built once for every connection.
@@ -78,6 +81,12 @@ impl HubEvent {
         } else {
             None
         };
+        let message = || head.data.get("id").and_then(|id| MessageId::deserialize(id).ok());
+        let revision = match head.event_type.as_str() {
+            "message.created" | "message.updated" => message().map(MessageRevision::Current),
+            "message.deleted" => message().map(MessageRevision::Deleted),
+            _ => None,
+        };
         Some(Self {
             epoch,
             seq,
@@ -87,6 +96,7 @@ impl HubEvent {
             channel_id: head.channel_id,
             actor_id: head.actor_id,
             member,
+            revision,
             data: data.into(),
             frame: OnceLock::new(),
         })
@@ -121,17 +131,63 @@ type ConnectionId = u64;
 struct Connection {
     sender: mpsc::Sender<Arc<HubEvent>>,
     subjects: Vec<String>,
+    user: UserId,
 }
+
+/// How many of the latest events the hub keeps for connections that open or resume just
+/// behind the live edge (they catch up from memory instead of a JetStream replay).
+const RECENT: usize = 1024;
 
 #[derive(Default)]
 struct Routes {
     by_subject: HashMap<String, HashSet<ConnectionId>>,
     connections: HashMap<ConnectionId, Connection>,
+    /// How many connections each user has open in this process.
+    per_user: HashMap<UserId, usize>,
+    /// The latest events handed out by sequence, oldest first, every one after `floor`;
+    /// `None` where a later revision of the same message superseded the event's text.
+    recent: VecDeque<(u64, Option<Arc<HubEvent>>)>,
+    /// `recent` holds every event after this sequence.
+    floor: u64,
+    /// The sequence of each message's latest text-carrying event in `recent`.
+    texts: HashMap<MessageId, u64>,
 }
 
 impl Routes {
+    /// Keeps `event` in memory, forgetting the oldest one if full and the text it
+    /// supersedes, as the relay does in the stream.
+    fn remember(&mut self, event: &Arc<HubEvent>) {
+        if self.recent.len() == RECENT
+            && let Some((seq, oldest)) = self.recent.pop_front()
+        {
+            self.floor = seq;
+            if let Some(MessageRevision::Current(message)) = oldest.and_then(|e| e.revision)
+                && self.texts.get(&message) == Some(&seq)
+            {
+                self.texts.remove(&message);
+            }
+        }
+        let earlier = match event.revision {
+            Some(MessageRevision::Current(message)) => self.texts.insert(message, event.seq),
+            Some(MessageRevision::Deleted(message)) => self.texts.remove(&message),
+            None => None,
+        };
+        if let Some(earlier) = earlier
+            && let Ok(at) = self.recent.binary_search_by_key(&earlier, |(seq, _)| *seq)
+        {
+            self.recent[at].1 = None;
+        }
+        self.recent.push_back((event.seq, Some(Arc::clone(event))));
+    }
+
     fn remove(&mut self, id: ConnectionId) {
         let Some(connection) = self.connections.remove(&id) else { return };
+        if let Some(open) = self.per_user.get_mut(&connection.user) {
+            *open -= 1;
+            if *open == 0 {
+                self.per_user.remove(&connection.user);
+            }
+        }
         for subject in &connection.subjects {
             if let Some(ids) = self.by_subject.get_mut(subject) {
                 ids.remove(&id);
@@ -162,6 +218,9 @@ pub struct Registration {
     hub: Hub,
     id: ConnectionId,
     pub events: mpsc::Receiver<Arc<HubEvent>>,
+    /// True if the queue starts with every event after the asked-for sequence (from the
+    /// hub's memory), so no replay is needed for them.
+    pub caught_up: bool,
 }
 
 impl Registration {
@@ -194,18 +253,76 @@ impl Drop for Registration {
     }
 }
 
+/// The user already has as many streams open in this process as they may.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("this user already has {0} streams open here")]
+pub struct TooManyStreams(pub usize);
+
 impl Hub {
-    /// Registers a connection for `subjects`; live events start queueing at once.
-    pub fn register(&self, subjects: Vec<String>, queue_len: usize) -> Registration {
+    /// Registers a connection of `user` for `subjects`; live events start queueing at
+    /// once, after the ones of its subjects since sequence `since` if the hub still holds
+    /// them all (then `Registration::caught_up`). Refused if the user already has
+    /// `max_per_user` connections in this process.
+    pub fn register(
+        &self,
+        user: UserId,
+        subjects: Vec<String>,
+        queue_len: usize,
+        max_per_user: usize,
+        since: Option<StreamPosition>,
+    ) -> Result<Registration, TooManyStreams> {
+        let mut routes = self.routes.lock().unwrap_or_else(PoisonError::into_inner);
+        let open = routes.per_user.entry(user).or_default();
+        if *open >= max_per_user {
+            return Err(TooManyStreams(max_per_user));
+        }
+        *open += 1;
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (sender, events) = mpsc::channel(queue_len);
-        let mut routes = self.routes.lock().unwrap_or_else(PoisonError::into_inner);
+        // Under the lock, so nothing is missed or doubled between these and live events.
+        let epoch = self.epoch.load(Ordering::Acquire);
+        let missed: Option<Vec<Arc<HubEvent>>> =
+            since.filter(|since| since.epoch == epoch && since.seq >= routes.floor).map(|since| {
+                routes
+                    .recent
+                    .iter()
+                    .filter_map(|(_, event)| event.as_ref())
+                    .filter(|e| e.seq > since.seq && subjects.contains(&e.subject))
+                    .cloned()
+                    .collect()
+            });
+        // Leave room for live events; a longer catch-up is a replay's job. The queue is
+        // empty and holds `queue_len`, so these fit.
+        let missed = missed.filter(|missed| missed.len() <= queue_len / 2);
+        let caught_up = missed.is_some();
+        for event in missed.into_iter().flatten() {
+            let _fits = sender.try_send(event);
+        }
         for subject in &subjects {
             routes.by_subject.entry(subject.clone()).or_default().insert(id);
         }
-        routes.connections.insert(id, Connection { sender, subjects });
+        routes.connections.insert(id, Connection { sender, subjects, user });
         metrics::gauge!("sse_connections").increment(1.0);
-        Registration { hub: self.clone(), id, events }
+        Ok(Registration { hub: self.clone(), id, events, caught_up })
+    }
+
+    /// A hub whose feed opened at `seq` of the stream's `epoch` (for tests without a feed).
+    #[cfg(test)]
+    pub(crate) fn at(epoch: u64, seq: u64) -> Self {
+        let hub = Self::default();
+        hub.epoch.store(epoch, Ordering::Release);
+        hub.last_seq.store(seq, Ordering::Release);
+        hub.hold_after(seq);
+        hub
+    }
+
+    /// The process's position in the stream: the last sequence its feed handed out.
+    /// `None` until the feed was first opened (a stream registered before then could miss
+    /// events, so session managers refuse streams until it is).
+    #[must_use]
+    pub fn position(&self) -> Option<StreamPosition> {
+        let epoch = self.epoch.load(Ordering::Acquire);
+        (epoch != 0).then(|| StreamPosition { epoch, seq: self.last_seq.load(Ordering::Acquire) })
     }
 
     /// True while the process's feed is open.
@@ -217,6 +334,7 @@ impl Hub {
     /// queue is full is removed (its stream then ends, for a replay).
     pub(crate) fn dispatch(&self, subject: &str, event: &Arc<HubEvent>) {
         let mut routes = self.routes.lock().unwrap_or_else(PoisonError::into_inner);
+        routes.remember(event);
         let Some(ids) = routes.by_subject.get(subject) else { return };
         let mut dropped = Vec::new();
         for id in ids {
@@ -233,6 +351,14 @@ impl Hub {
         for id in dropped {
             routes.remove(id);
         }
+    }
+
+    /// Forgets the events it holds: from now on it holds every one after `seq`.
+    fn hold_after(&self, seq: u64) {
+        let mut routes = self.routes.lock().unwrap_or_else(PoisonError::into_inner);
+        routes.recent.clear();
+        routes.texts.clear();
+        routes.floor = seq;
     }
 
     /// Ends every connection (they resume and learn what changed).
@@ -255,12 +381,14 @@ impl Hub {
                     let known_epoch = self.epoch.swap(state.epoch, Ordering::AcqRel);
                     let last = self.last_seq.load(Ordering::Acquire);
                     if known_epoch == 0 {
+                        self.hold_after(state.last_seq);
                         self.last_seq.store(state.last_seq, Ordering::Release);
                     } else if known_epoch != state.epoch || state.last_seq < last {
                         tracing::warn!(
                             "the event stream was recreated or lost its tail; closing every stream for a resync"
                         );
                         self.close_all();
+                        self.hold_after(state.last_seq);
                         self.last_seq.store(state.last_seq, Ordering::Release);
                     }
                     let after = self.last_seq.load(Ordering::Acquire);
@@ -312,6 +440,11 @@ impl Hub {
 mod tests {
     use super::*;
 
+    fn register(hub: &Hub, subjects: &[&str], queue_len: usize) -> Registration {
+        let subjects = subjects.iter().map(|s| (*s).to_owned()).collect();
+        hub.register(UserId::generate(), subjects, queue_len, 10, None).expect("room for it")
+    }
+
     fn event(seq: u64) -> Arc<HubEvent> {
         Arc::new(HubEvent::parse(7, seq, "a".into(), r#"{"type":"message.created","data":{}}"#).expect("an envelope"))
     }
@@ -319,8 +452,8 @@ mod tests {
     #[tokio::test]
     async fn a_full_queue_ends_the_whole_connection_not_just_one_subject() {
         let hub = Hub::default();
-        let mut slow = hub.register(vec!["a".into(), "b".into()], 1);
-        let mut other = hub.register(vec!["a".into()], 8);
+        let mut slow = register(&hub, &["a", "b"], 1);
+        let mut other = register(&hub, &["a"], 8);
         hub.dispatch("a", &event(1));
         hub.dispatch("a", &event(2));
         hub.dispatch("b", &event(3));
@@ -333,7 +466,7 @@ mod tests {
     #[tokio::test]
     async fn resubscribing_moves_a_connection_between_subjects() {
         let hub = Hub::default();
-        let mut registration = hub.register(vec!["a".into(), "b".into()], 8);
+        let mut registration = register(&hub, &["a", "b"], 8);
         registration.resubscribe(vec!["b".into(), "c".into()]);
         hub.dispatch("a", &event(1));
         hub.dispatch("b", &event(2));
@@ -346,9 +479,95 @@ mod tests {
     #[tokio::test]
     async fn dropping_a_registration_unsubscribes_it() {
         let hub = Hub::default();
-        let registration = hub.register(vec!["a".into()], 4);
+        let registration = register(&hub, &["a"], 4);
         drop(registration);
         let routes = hub.routes.lock().expect("lock");
-        assert!(routes.by_subject.is_empty() && routes.connections.is_empty());
+        assert!(routes.by_subject.is_empty() && routes.connections.is_empty() && routes.per_user.is_empty());
+    }
+
+    #[test]
+    fn a_user_holds_at_most_the_allowed_streams_and_a_closed_one_frees_its_place() {
+        let hub = Hub::default();
+        let (alice, bob) = (UserId::generate(), UserId::generate());
+        let first = hub.register(alice, vec!["a".into()], 4, 2, None).expect("first");
+        let _second = hub.register(alice, vec!["a".into()], 4, 2, None).expect("second");
+        assert_eq!(hub.register(alice, vec!["a".into()], 4, 2, None).err(), Some(TooManyStreams(2)));
+        assert!(hub.register(bob, vec!["a".into()], 4, 2, None).is_ok(), "the cap is per user");
+        drop(first);
+        assert!(hub.register(alice, vec!["a".into()], 4, 2, None).is_ok(), "a closed stream frees its place");
+    }
+}
+
+#[cfg(test)]
+mod catch_up_tests {
+    use super::*;
+
+    fn event(seq: u64, subject: &str) -> Arc<HubEvent> {
+        Arc::new(
+            HubEvent::parse(0, seq, subject.into(), r#"{"type":"message.created","data":{}}"#).expect("an envelope"),
+        )
+    }
+
+    fn at(seq: u64) -> Option<StreamPosition> {
+        Some(StreamPosition { epoch: 0, seq })
+    }
+
+    #[tokio::test]
+    async fn a_connection_just_behind_the_live_edge_catches_up_from_memory_then_goes_live() {
+        let hub = Hub::default();
+        for seq in 1..=4 {
+            hub.dispatch(if seq == 2 { "b" } else { "a" }, &event(seq, if seq == 2 { "b" } else { "a" }));
+        }
+        let mut registration = hub.register(UserId::generate(), vec!["a".into()], 8, 10, at(1)).expect("room for it");
+        assert!(registration.caught_up);
+        hub.dispatch("a", &event(5, "a"));
+        let mut seqs = Vec::new();
+        while let Ok(event) = registration.events.try_recv() {
+            seqs.push(event.seq);
+        }
+        assert_eq!(seqs, [3, 4, 5], "its subjects' events after the position, then live, none twice");
+    }
+
+    #[tokio::test]
+    async fn a_position_older_than_the_memory_or_a_long_catch_up_is_left_to_a_replay() {
+        let hub = Hub::default();
+        hub.hold_after(10);
+        for seq in 11..=(10 + RECENT as u64 + 1) {
+            hub.dispatch("a", &event(seq, "a"));
+        }
+        let user = UserId::generate();
+        let old = hub.register(user, vec!["a".into()], 8, 10, at(10)).expect("room");
+        assert!(!old.caught_up, "the oldest event was forgotten");
+        let mut long = hub.register(user, vec!["a".into()], 8, 10, at(RECENT as u64)).expect("room");
+        assert!(!long.caught_up, "more than half a queue is a replay's job");
+        assert!(long.events.try_recv().is_err(), "and nothing of it is left queued");
+        let near = hub.register(user, vec!["a".into()], 8, 10, at(RECENT as u64 + 8)).expect("room");
+        assert!(near.caught_up);
+    }
+
+    #[tokio::test]
+    async fn a_catch_up_from_memory_holds_no_superseded_text_only_current_versions_and_tombstones() {
+        let hub = Hub::default();
+        let (edited, deleted) = (MessageId::generate(), MessageId::generate());
+        let revision = |seq: u64, kind: &str, id: MessageId| {
+            let data = format!(r#"{{"type":"message.{kind}","data":{{"id":"{id}","body_md":"v{seq}"}}}}"#);
+            Arc::new(HubEvent::parse(0, seq, "a".into(), &data).expect("an envelope"))
+        };
+        for event in [
+            revision(1, "created", edited),
+            revision(2, "created", deleted),
+            revision(3, "updated", edited),
+            revision(4, "deleted", deleted),
+            revision(5, "updated", edited),
+        ] {
+            hub.dispatch("a", &event);
+        }
+        let mut registration = hub.register(UserId::generate(), vec!["a".into()], 16, 10, at(0)).expect("room");
+        assert!(registration.caught_up);
+        let mut seqs = Vec::new();
+        while let Ok(event) = registration.events.try_recv() {
+            seqs.push(event.seq);
+        }
+        assert_eq!(seqs, [4, 5], "the tombstone and the latest version only");
     }
 }

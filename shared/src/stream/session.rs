@@ -2,15 +2,22 @@
 //! `Event | Resync | Idle | End` items and the session manager maps them to its wire format
 //! (JSON SSE events in tui-sm, HTML fragments in web-sm).
 //!
-//! The algorithm: (1) register with the hub, so live events queue up; (2) replay from the
-//! stream after the client's position, filtered to what the connection may see; (3) go
-//! live, skipping every event not above the last one handed out (sequences only grow, so
-//! that check is the whole dedupe rule). A position the stream no longer holds gets an
-//! explicit `Resync` first. Access comes from the credential's shared check
-//! (`stream::access`), periodic and at once when the user's own subject says they joined
-//! something: a refusal ends the session, more access than before yields a `Resync`, less
-//! narrows it at once, and access that cannot be confirmed for `unconfirmed_limit` ends it
-//! (fail closed).
+//! The algorithm: (1) note the hub's position, then read what the connection may see
+//! (`Opening`); (2) register with the hub, so live events queue up — after the ones since
+//! the older of the client's position and the access read's that the hub still holds in
+//! memory; (3) if it no longer holds them, replay them from the stream, filtered to what the
+//! connection may see; (4) go live. Every event, replayed, caught up or live, is *followed*
+//! once, in stream order (copies are skipped by sequence): the user's own joins, leaves,
+//! removals and new channels change what the connection sees at that event, and events up to
+//! the client's position are only followed, never handed out. A position the stream no
+//! longer holds gets an explicit `Resync` first.
+//!
+//! Access also comes from the credential's shared check (`stream::access`): periodic, and at
+//! once when the user's own subject says something changed. A refusal ends the session,
+//! more access than before yields a `Resync`, less narrows it at once, a check that started
+//! before the session last followed an event by itself is stale and replaced by a fresh
+//! one (it could re-open a channel the user was just removed from), and access that cannot
+//! be confirmed for `unconfirmed_limit` ends the session (fail closed).
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -27,8 +34,8 @@ use crate::domain::ids::{ChannelId, UserId};
 use crate::events::StreamPosition;
 use crate::events::bus::{BusError, Delivered, EventBus, Replay};
 use crate::events::subject;
-use crate::stream::access::{Access, AccessFeed};
-use crate::stream::hub::{Hub, HubEvent, Registration};
+use crate::stream::access::{Access, AccessFeed, Checked};
+use crate::stream::hub::{Hub, HubEvent, Registration, TooManyStreams};
 
 /// Events of a public channel its user has not joined that still reach a connection: the
 /// channel-level ones a sidebar needs.
@@ -82,24 +89,22 @@ impl Visible {
 
     /// Follows the user's own joins, leaves, removals and new channels as they stream by
     /// (on a channel's or community's subject, or the user's own), so what comes next is
-    /// delivered or not without waiting for a re-check. True if subjects were dropped.
+    /// delivered or not without waiting for a re-check. True if anything changed.
     fn follow(&mut self, event: &HubEvent) -> bool {
         let own_membership = event.member == Some(self.user);
         match (event.event_type.as_str(), event.channel_id) {
             ("member.joined", Some(channel)) if own_membership && subject::is_community(&event.subject) => {
-                self.joined.insert(channel);
-                false
+                self.joined.insert(channel)
             }
             ("channel.created", Some(channel))
                 if event.actor_id == Some(self.user) && subject::is_community(&event.subject) =>
             {
-                self.joined.insert(channel);
-                false
+                self.joined.insert(channel)
             }
             ("member.left" | "member.removed", Some(channel)) if own_membership => {
-                self.joined.remove(&channel);
+                let left = self.joined.remove(&channel);
                 let gone = [subject::private_channel(channel), subject::dm(channel)];
-                self.drop_subjects(&gone)
+                self.drop_subjects(&gone) || left
             }
             ("member.left" | "member.removed", None) if own_membership => match event.community_id {
                 Some(community) => self.drop_subjects(&[subject::community(community)]),
@@ -127,6 +132,8 @@ pub struct SessionConfig {
     pub replay_stall: Duration,
     /// After this long without an item, `Idle` is yielded (for a keep-alive).
     pub idle_after: Duration,
+    /// Streams one user may hold open in this process.
+    pub max_per_user: usize,
 }
 
 impl SessionConfig {
@@ -137,6 +144,7 @@ impl SessionConfig {
             unconfirmed_limit: Duration::from_secs(5),
             replay_stall: Duration::from_secs(5),
             idle_after: config.sse_keepalive(),
+            max_per_user: usize::try_from(config.max_streams_per_user).unwrap_or(usize::MAX),
         }
     }
 }
@@ -170,6 +178,28 @@ pub enum End {
     ReplayFailed,
 }
 
+/// How a connection opens: what it may see, as of which stream position that was read,
+/// and where the client wants to resume.
+#[derive(Clone, Debug)]
+pub struct Opening<'a> {
+    pub visible: Visible,
+    /// The hub's position (`Hub::position`) taken *before* `visible` was read: the events
+    /// after it are replayed for their access changes, so nothing that happened between
+    /// reading the access and registering is missed.
+    pub visible_as_of: StreamPosition,
+    /// The client's `Last-Event-ID`, if it sent one.
+    pub resume: Option<&'a str>,
+}
+
+/// Why a session could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    TooManyStreams(#[from] TooManyStreams),
+    #[error(transparent)]
+    Bus(#[from] BusError),
+}
+
 /// One connection's stream of items.
 pub struct StreamSession {
     registration: Registration,
@@ -183,46 +213,80 @@ pub struct StreamSession {
     /// An item to hand out before anything else.
     pending: Option<Item>,
     last_sent: u64,
+    /// Events up to this sequence were followed (or are part of the access it started
+    /// with): a copy of one, from the replay or the live queue, is skipped.
+    followed_up_to: u64,
+    /// When the session last changed what it sees by itself (following an event): a
+    /// check that started before then is stale.
+    followed_at: Instant,
     /// Since when checks have failed to confirm access, if they do.
     unconfirmed_since: Option<Instant>,
     ended: Option<End>,
 }
 
 impl StreamSession {
-    /// Registers with `hub` for what `visible` allows and prepares the replay after
-    /// `resume` (the client's `Last-Event-ID`, if it sent one); `access` is the shared
-    /// check of the connection's credential.
+    /// Registers with `hub` for what the opening allows and prepares the replay: from the
+    /// client's position (`resume`), and from the position the access was read at, whichever
+    /// is older (events up to the client's position are only followed, not handed out);
+    /// `access` is the shared check of the connection's credential.
     pub async fn start<B: EventBus>(
         hub: &Hub,
         bus: &B,
         access: AccessFeed,
-        visible: Visible,
-        resume: Option<&str>,
+        opening: Opening<'_>,
         config: SessionConfig,
         shutdown: CancellationToken,
-    ) -> Result<Self, BusError> {
-        // (1) Live events queue up from here on.
-        let registration = hub.register(visible.subjects.clone(), config.queue_len);
-        let state = bus.stream_state().await?;
+    ) -> Result<Self, StartError> {
+        let Opening { visible, visible_as_of, resume } = opening;
+        let epoch = visible_as_of.epoch;
         let resume = resume.map(str::trim).filter(|v| !v.is_empty());
-        let (replay, pending, last_sent) = match resume.map(str::parse::<StreamPosition>) {
-            None => (None, None, 0),
-            Some(Err(_)) => (None, Some(gone()), 0),
-            Some(Ok(position)) => match bus.replay(position.epoch, position.seq, visible.subjects.clone()).await? {
-                Replay::Gone => (None, Some(gone()), 0),
-                Replay::Events(events) => (Some(events), None, position.seq),
-            },
+        // `since`: the oldest position to read from — the client's, to deliver what it
+        // missed, or the access read's, to follow what changed since (delivered only to a
+        // fresh connection, whose client has nothing after it either).
+        let (since, mut last_sent, mut pending) = match resume.map(str::parse::<StreamPosition>) {
+            None => (visible_as_of.seq, visible_as_of.seq, None),
+            Some(Ok(position)) if position.epoch == epoch => (position.seq.min(visible_as_of.seq), position.seq, None),
+            Some(_) => (visible_as_of.seq, visible_as_of.seq, Some(gone())),
         };
+        // (1) Live events queue up from here on, after what the hub still holds since then.
+        let registration = hub.register(
+            visible.user,
+            visible.subjects.clone(),
+            config.queue_len,
+            config.max_per_user,
+            Some(StreamPosition { epoch, seq: since }),
+        )?;
+        // (2) What the hub no longer holds is replayed from the stream.
+        let mut replay = None;
+        let mut followed_up_to = since;
+        if !registration.caught_up {
+            match bus.replay(epoch, since, visible.subjects.clone()).await? {
+                Replay::Events(events) => replay = Some(events),
+                Replay::Gone => {
+                    pending = Some(gone());
+                    // The client's position is gone; the access read's may not be.
+                    if since < visible_as_of.seq
+                        && let Replay::Events(events) =
+                            bus.replay(epoch, visible_as_of.seq, visible.subjects.clone()).await?
+                    {
+                        replay = Some(events);
+                        (last_sent, followed_up_to) = (visible_as_of.seq, visible_as_of.seq);
+                    }
+                }
+            }
+        }
         Ok(Self {
             registration,
             access,
             visible,
             config,
             shutdown,
-            epoch: state.epoch,
+            epoch,
             replay,
             pending,
             last_sent,
+            followed_up_to,
+            followed_at: Instant::now(),
             unconfirmed_since: None,
             ended: None,
         })
@@ -259,14 +323,20 @@ impl StreamSession {
             };
             match next {
                 Ok(Some(Ok(delivered))) => {
-                    if delivered.seq <= self.last_sent || !self.visible.allows(&delivered.subject) {
+                    // An access result that came meanwhile counts before the next event.
+                    if self.access.results.has_changed().unwrap_or(false) {
+                        let found = self.access.results.borrow_and_update().clone();
+                        if let Some(item) = found.and_then(|found| self.apply(found)) {
+                            return item;
+                        }
+                    }
+                    if !self.visible.allows(&delivered.subject) {
                         continue;
                     }
                     if let Some(event) = HubEvent::from_delivered(&delivered, self.epoch)
-                        && self.visible.wants(&event)
+                        && let Some(item) = self.take(Arc::new(event))
                     {
-                        self.last_sent = event.seq;
-                        return Item::Event(Arc::new(event));
+                        return item;
                     }
                 }
                 Ok(None) => self.replay = None,
@@ -282,56 +352,82 @@ impl StreamSession {
         // (3) Live.
         let idle_at = Instant::now() + self.config.idle_after;
         loop {
-            let found = tokio::select! {
+            tokio::select! {
                 // In this order: a narrowing access result must win over events queued
                 // behind it (a random pick could deliver them first).
                 biased;
                 () = self.shutdown.cancelled() => return Item::End(End::Shutdown),
-                changed = self.access.results.changed() => match changed {
-                    Ok(()) => self.access.results.borrow_and_update().clone(),
-                    // The checks stopped: the process is shutting down.
-                    Err(_) => return Item::End(End::Shutdown),
-                },
+                changed = self.access.results.changed() => {
+                    if changed.is_err() {
+                        // The checks stopped: the process is shutting down.
+                        return Item::End(End::Shutdown);
+                    }
+                    let found = self.access.results.borrow_and_update().clone();
+                    if let Some(item) = found.and_then(|found| self.apply(found)) {
+                        return item;
+                    }
+                }
                 () = tokio::time::sleep_until(idle_at) => return Item::Idle,
                 next = self.registration.events.recv() => match next {
-                    Some(event) if event.seq > self.last_sent && self.visible.wants(&event) => {
-                        self.last_sent = event.seq;
-                        if self.visible.follow(&event) {
-                            self.registration.resubscribe(self.visible.subjects.clone());
+                    Some(event) => {
+                        if let Some(item) = self.take(event) {
+                            return item;
                         }
-                        if event.subject == self.visible.own {
-                            match event.event_type.as_str() {
-                                // Learn what was joined (or confirm what was left) before the
-                                // next event arrives: the own-subject copy of a removal is the
-                                // second path if the channel's copy was lost.
-                                "member.joined" | "member.left" | "member.removed" => self.access.check_now(),
-                                // Was it this stream's credential? The check says; not for clients.
-                                "access.revoked" => {
-                                    self.access.check_now();
-                                    continue;
-                                }
-                                _ => {}
-                            }
-                        }
-                        return Item::Event(event);
                     }
-                    Some(_) => None,
                     // Dropped by the hub for falling behind: end, the client resumes.
                     None => return Item::End(End::Overflow),
                 },
-            };
-            if let Some(access) = found
-                && let Some(item) = self.apply(access)
-            {
-                return item;
             }
         }
     }
 
+    /// One event in stream order, replayed, caught up or live: follows what it changes
+    /// about the connection's access (once: copies are skipped) and returns it if the
+    /// client gets it (events up to the client's position are only followed).
+    fn take(&mut self, event: Arc<HubEvent>) -> Option<Item> {
+        if event.seq <= self.followed_up_to {
+            return None;
+        }
+        self.followed_up_to = event.seq;
+        if !self.visible.wants(&event) {
+            return None;
+        }
+        if self.visible.follow(&event) {
+            self.followed_at = Instant::now();
+            self.registration.resubscribe(self.visible.subjects.clone());
+        }
+        let mut forward = true;
+        if event.subject == self.visible.own {
+            match event.event_type.as_str() {
+                // Learn what was joined or created (or confirm what was left) before the
+                // next event arrives: the own-subject copy of a removal is the second path
+                // if the channel's copy was lost.
+                "member.joined" | "member.left" | "member.removed" | "channel.created" => self.access.check_now(),
+                // Was it this stream's credential? The check says; not for clients.
+                "access.revoked" => {
+                    self.access.check_now();
+                    forward = false;
+                }
+                _ => {}
+            }
+        }
+        if event.seq <= self.last_sent {
+            return None;
+        }
+        self.last_sent = event.seq;
+        forward.then_some(Item::Event(event))
+    }
+
     /// Applies a check's result; returns what the client must be told, if anything.
-    fn apply(&mut self, access: Access) -> Option<Item> {
-        match access {
+    fn apply(&mut self, checked: Checked) -> Option<Item> {
+        match checked.access {
             Access::Refused => Some(Item::End(End::Refused)),
+            // Started before the session last followed an event by itself: it may undo that
+            // (re-open a channel the user was just removed from). Ask for a fresh one.
+            Access::Allowed(_) if checked.started < self.followed_at => {
+                self.access.check_now();
+                None
+            }
             Access::Allowed(now) => {
                 self.unconfirmed_since = None;
                 let gained = now.subjects.iter().any(|s| !self.visible.allows(s))

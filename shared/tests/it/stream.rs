@@ -5,10 +5,12 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use ajet_shared::domain::ids::{CommunityId, EventId, UserId};
+use ajet_shared::domain::ids::{ChannelId, CommunityId, EventId, UserId};
 use ajet_shared::events::bus::{EventBus as _, NatsBus, Outgoing};
 use ajet_shared::events::subject;
-use ajet_shared::stream::{Access, AccessCheck, AccessChecks, Hub, Item, SessionConfig, StreamSession, Visible};
+use ajet_shared::stream::{
+    Access, AccessCheck, AccessChecks, Hub, Item, Opening, SessionConfig, StreamSession, Visible,
+};
 use ajet_shared::testing::NatsServer;
 use bytes::Bytes;
 use tokio_util::sync::CancellationToken;
@@ -36,7 +38,22 @@ fn config() -> SessionConfig {
         unconfirmed_limit: Duration::from_secs(60),
         replay_stall: Duration::from_secs(5),
         idle_after: Duration::from_secs(60),
+        max_per_user: 10,
     }
+}
+
+/// Starts the hub's feed and waits until it is open.
+async fn open_hub(bus: &Arc<NatsBus>, shutdown: &CancellationToken) -> (Hub, tokio::task::JoinHandle<()>) {
+    let hub = Hub::default();
+    let feed = tokio::spawn(hub.clone().run(Arc::clone(bus), shutdown.clone()));
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while !hub.is_live() {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("the feed opens");
+    (hub, feed)
 }
 
 async fn next_event(session: &mut StreamSession) -> Arc<ajet_shared::stream::HubEvent> {
@@ -51,17 +68,9 @@ async fn sessions_get_their_subjects_live_and_a_resumed_one_replays_what_it_miss
     let nats = NatsServer::start();
     let bus = Arc::new(NatsBus::connect(&nats.url(), "TEST").await.expect("connect"));
     bus.ensure_stream().await.expect("stream");
-    let hub = Hub::default();
     let shutdown = CancellationToken::new();
     let checks = AccessChecks::new(Duration::from_secs(60), shutdown.clone());
-    let feed = tokio::spawn(hub.clone().run(Arc::clone(&bus), shutdown.clone()));
-    tokio::time::timeout(Duration::from_secs(10), async {
-        while !hub.is_live() {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-    })
-    .await
-    .expect("the feed opens");
+    let (hub, feed) = open_hub(&bus, &shutdown).await;
 
     let (a, b) = (subject::community(CommunityId::generate()), subject::community(CommunityId::generate()));
     let user = UserId::generate();
@@ -71,8 +80,7 @@ async fn sessions_get_their_subjects_live_and_a_resumed_one_replays_what_it_miss
         &hub,
         bus.as_ref(),
         checks.feed("token", Fixed(visible.clone())),
-        visible.clone(),
-        None,
+        Opening { visible: visible.clone(), visible_as_of: hub.position().expect("open"), resume: None },
         config(),
         shutdown.clone(),
     )
@@ -90,8 +98,7 @@ async fn sessions_get_their_subjects_live_and_a_resumed_one_replays_what_it_miss
         &hub,
         bus.as_ref(),
         checks.feed("token", Fixed(visible.clone())),
-        visible,
-        Some(&resume),
+        Opening { visible, visible_as_of: hub.position().expect("open"), resume: Some(&resume) },
         config(),
         shutdown.clone(),
     )
@@ -104,5 +111,60 @@ async fn sessions_get_their_subjects_live_and_a_resumed_one_replays_what_it_miss
 
     shutdown.cancel();
     assert!(matches!(session.next().await, Item::End(ajet_shared::stream::End::Shutdown)));
+    feed.await.expect("the feed ends with shutdown");
+}
+
+#[tokio::test]
+async fn a_removal_between_reading_the_access_and_registering_is_caught_up_and_narrows_the_stream() {
+    let nats = NatsServer::start();
+    let bus = Arc::new(NatsBus::connect(&nats.url(), "TEST").await.expect("connect"));
+    bus.ensure_stream().await.expect("stream");
+    let shutdown = CancellationToken::new();
+    let checks = AccessChecks::new(Duration::from_secs(3600), shutdown.clone());
+    let (hub, feed) = open_hub(&bus, &shutdown).await;
+
+    let user = UserId::generate();
+    let own = subject::notifications(user);
+    let secret = ChannelId::generate();
+    let private = subject::private_channel(secret);
+    // The access is read here (the user is still a member) ...
+    let visible_as_of = hub.position().expect("open");
+    let visible =
+        Visible { user, subjects: vec![private.clone(), own.clone()], own: own.clone(), joined: HashSet::new() };
+    // ... then the user is removed, and the hub sees it before the stream registers.
+    let removal = Outgoing {
+        subject: own.clone(),
+        event_id: EventId::generate(),
+        payload: Bytes::from(format!(
+            r#"{{"type":"member.removed","data":{{"user":{{"id":"{user}"}}}},"channel_id":"{secret}"}}"#
+        )),
+    };
+    let removed = bus.publish_all(&[removal]).await.expect("published")[0].seq;
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while hub.position().expect("open").seq < removed {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("the hub sees the removal");
+    let mut session = StreamSession::start(
+        &hub,
+        bus.as_ref(),
+        checks.feed("token", Fixed(visible.clone())),
+        Opening { visible, visible_as_of, resume: None },
+        config(),
+        shutdown.clone(),
+    )
+    .await
+    .expect("start");
+    let after = bus.publish_all(&[envelope(&private, 1), envelope(&own, 2)]).await.expect("published");
+    assert_eq!(next_event(&mut session).await.seq, removed, "the removal is caught up");
+    assert_eq!(
+        next_event(&mut session).await.seq,
+        after[1].seq,
+        "the channel's message after the removal never arrives, although the access read still had it"
+    );
+    assert!(!session.visible().subjects.contains(&private));
+    shutdown.cancel();
     feed.await.expect("the feed ends with shutdown");
 }

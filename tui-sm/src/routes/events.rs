@@ -10,20 +10,17 @@
 //! (re)connect is answered 204 so clients stop retrying (docs/design.md §5).
 
 use std::convert::Infallible;
-use std::sync::Arc;
 
-use ajet_shared::api::{ApiError, ErrorCode};
 use ajet_shared::auth::bearer;
-use ajet_shared::client::{ApiClient, ClientError};
-use ajet_shared::config::Config;
 use ajet_shared::events::bus::NatsBus;
-use ajet_shared::stream::{AccessChecks, End, Hub, Item, SessionConfig, StreamSession, Visible};
+use ajet_shared::stream::{End, Item, OpenError, Streams};
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use tokio_util::sync::CancellationToken;
+
+use ajet_shared::api::ApiError;
 
 /// A comment line, so proxies and clients see the connection is alive.
 const KEEP_ALIVE: &[u8] = b":\n\n";
@@ -35,57 +32,18 @@ fn resync(reason: &str) -> Bytes {
     Bytes::from(format!("event: resync\ndata: {}\n\n", serde_json::json!({ "reason": reason })))
 }
 
-fn upstream_error(err: &ClientError) -> ApiError {
-    if err.status() == Some(StatusCode::UNAUTHORIZED) {
-        ApiError::unauthorized("this token is unknown, expired or revoked; sign in again")
-    } else if err.status() == Some(StatusCode::FORBIDDEN) {
-        ApiError::forbidden(ErrorCode::InsufficientScope, "this token may not read events; it needs the `read` scope")
-    } else {
-        ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            ErrorCode::UpstreamUnavailable,
-            "the api cannot be reached; retry shortly",
-        )
-        .with_retry_after(1)
-    }
-}
-
-pub async fn stream_events(
-    State(api): State<ApiClient>,
-    State(bus): State<Arc<NatsBus>>,
-    State(hub): State<Hub>,
-    State(checks): State<AccessChecks>,
-    State(config): State<Arc<Config>>,
-    State(shutdown): State<CancellationToken>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
+pub async fn stream_events(State(streams): State<Streams<NatsBus>>, headers: HeaderMap) -> Result<Response, ApiError> {
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(bearer)
         .ok_or_else(|| ApiError::unauthorized("sign in first: send `Authorization: Bearer <token>`"))?;
-    let api = api.with_token(token);
-    // Every open stream of this token shares one access check in this process.
-    let access = checks.feed(token, api.clone());
-    let me = match api.me().await {
-        Ok(me) => me,
-        Err(err) if err.code() == Some(ErrorCode::TokenRevoked) => return Ok(StatusCode::NO_CONTENT.into_response()),
-        Err(err) => return Err(upstream_error(&err)),
-    };
     let resume = headers.get("last-event-id").and_then(|v| v.to_str().ok());
-    let mut session = StreamSession::start(
-        &hub,
-        bus.as_ref(),
-        access,
-        Visible::of(&me),
-        resume,
-        SessionConfig::from_config(&config),
-        shutdown,
-    )
-    .await
-    .map_err(|err| {
-        ApiError::unavailable(ErrorCode::EventsUnavailable, "the event stream is unavailable; retry shortly", err)
-    })?;
+    let mut session = match streams.open(token, resume).await {
+        Ok(session) => session,
+        Err(OpenError::Revoked) => return Ok(StatusCode::NO_CONTENT.into_response()),
+        Err(err) => return Err(err.api_error()),
+    };
     let body = async_stream::stream! {
         loop {
             let frame = match session.next().await {

@@ -121,7 +121,19 @@ fn config() -> SessionConfig {
         unconfirmed_limit: Duration::from_secs(3600),
         replay_stall: Duration::from_secs(5),
         idle_after: Duration::from_secs(3600),
+        max_per_user: 100,
     }
+}
+
+/// Opening with `visible` read at the hub's position.
+fn opening<'a>(hub: &Hub, visible: Visible, resume: Option<&'a str>) -> Opening<'a> {
+    Opening { visible, visible_as_of: hub.position().expect("a hub with a position"), resume }
+}
+
+/// A hub that no longer holds the events after 10, where the resumed sessions start: what
+/// they missed comes from the (scripted) stream's replay.
+fn hub_past_10() -> Hub {
+    Hub::at(EPOCH, 50)
 }
 
 /// Checks every hour unless a test says otherwise.
@@ -147,8 +159,9 @@ async fn start_checking_every(
 ) -> (StreamSession, CancellationToken) {
     let shutdown = CancellationToken::new();
     let feed = AccessChecks::new(every, shutdown.clone()).feed("token", access);
-    let session =
-        StreamSession::start(hub, bus, feed, visible(&["a"]), resume, config, shutdown.clone()).await.expect("start");
+    let session = StreamSession::start(hub, bus, feed, opening(hub, visible(&["a"]), resume), config, shutdown.clone())
+        .await
+        .expect("start");
     (session, shutdown)
 }
 
@@ -166,7 +179,7 @@ fn seq_of(item: &Item) -> u64 {
 
 #[tokio::test]
 async fn a_resumed_session_replays_then_goes_live_without_duplicates_or_gaps() {
-    let hub = Hub::default();
+    let hub = hub_past_10();
     let bus = ScriptedBus::replaying(Some(vec![delivered(11, "a"), delivered(12, "a")]));
     let (mut session, _shutdown) =
         start(&hub, &bus, ScriptedAccess::answering(vec![]), Some("1000.10"), config()).await;
@@ -181,7 +194,7 @@ async fn a_resumed_session_replays_then_goes_live_without_duplicates_or_gaps() {
 
 #[tokio::test]
 async fn a_replayed_event_carries_the_position_to_resume_from_in_its_frame() {
-    let hub = Hub::default();
+    let hub = hub_past_10();
     let bus = ScriptedBus::replaying(Some(vec![delivered(11, "a")]));
     let (mut session, _shutdown) =
         start(&hub, &bus, ScriptedAccess::answering(vec![]), Some("1000.10"), config()).await;
@@ -194,7 +207,7 @@ async fn a_replayed_event_carries_the_position_to_resume_from_in_its_frame() {
 
 #[tokio::test]
 async fn a_position_the_stream_no_longer_holds_yields_resync_then_live_events() {
-    let hub = Hub::default();
+    let hub = Hub::at(EPOCH, 0);
     let bus = ScriptedBus::replaying(None);
     for resume in ["999.10", "not-a-position"] {
         let (mut session, _shutdown) =
@@ -207,7 +220,7 @@ async fn a_position_the_stream_no_longer_holds_yields_resync_then_live_events() 
 
 #[tokio::test]
 async fn replayed_and_live_events_of_subjects_not_visible_are_dropped() {
-    let hub = Hub::default();
+    let hub = hub_past_10();
     // A replay that ignores its filters must still not leak another subject.
     let bus = ScriptedBus::replaying(Some(vec![delivered(11, "b"), delivered(12, "a")]));
     let (mut session, _shutdown) =
@@ -220,7 +233,7 @@ async fn replayed_and_live_events_of_subjects_not_visible_are_dropped() {
 
 #[tokio::test]
 async fn a_refused_token_ends_the_session_for_good() {
-    let hub = Hub::default();
+    let hub = Hub::at(EPOCH, 0);
     let bus = ScriptedBus::replaying(None);
     let access = ScriptedAccess::answering(vec![Access::Refused]);
     let (mut session, _shutdown) =
@@ -232,7 +245,7 @@ async fn a_refused_token_ends_the_session_for_good() {
 
 #[tokio::test]
 async fn gained_access_yields_resync_and_delivers_the_new_subject_while_lost_access_narrows_at_once() {
-    let hub = Hub::default();
+    let hub = Hub::at(EPOCH, 0);
     let bus = ScriptedBus::replaying(None);
     let access = ScriptedAccess::answering(vec![Access::Allowed(visible(&["b"]))]);
     let (mut session, _shutdown) = start(&hub, &bus, access, None, config()).await;
@@ -248,7 +261,7 @@ async fn gained_access_yields_resync_and_delivers_the_new_subject_while_lost_acc
 
 #[tokio::test]
 async fn access_that_stays_unconfirmed_ends_the_session() {
-    let hub = Hub::default();
+    let hub = Hub::at(EPOCH, 0);
     let bus = ScriptedBus::replaying(None);
     let config = SessionConfig { unconfirmed_limit: Duration::from_millis(100), ..config() };
     let access = ScriptedAccess::answering(vec![Access::Unknown]);
@@ -259,7 +272,7 @@ async fn access_that_stays_unconfirmed_ends_the_session() {
 
 #[tokio::test]
 async fn a_connection_that_falls_behind_ends_with_overflow_after_what_it_had_queued() {
-    let hub = Hub::default();
+    let hub = Hub::at(EPOCH, 0);
     let bus = ScriptedBus::replaying(None);
     let config = SessionConfig { queue_len: 2, ..config() };
     let (mut session, _shutdown) = start(&hub, &bus, ScriptedAccess::answering(vec![]), None, config).await;
@@ -273,7 +286,7 @@ async fn a_connection_that_falls_behind_ends_with_overflow_after_what_it_had_que
 
 #[tokio::test]
 async fn shutdown_ends_the_session_and_silence_yields_idle() {
-    let hub = Hub::default();
+    let hub = Hub::at(EPOCH, 0);
     let bus = ScriptedBus::replaying(None);
     let config = SessionConfig { idle_after: Duration::from_millis(20), ..config() };
     let (mut session, shutdown) = start(&hub, &bus, ScriptedAccess::answering(vec![]), None, config).await;
@@ -284,7 +297,7 @@ async fn shutdown_ends_the_session_and_silence_yields_idle() {
 
 #[tokio::test]
 async fn every_connection_shares_one_frame_per_event() {
-    let hub = Hub::default();
+    let hub = Hub::at(EPOCH, 0);
     let bus = ScriptedBus::replaying(None);
     let (mut first, _a) = start(&hub, &bus, ScriptedAccess::answering(vec![]), None, config()).await;
     let (mut second, _b) = start(&hub, &bus, ScriptedAccess::answering(vec![]), None, config()).await;
@@ -298,7 +311,7 @@ async fn every_connection_shares_one_frame_per_event() {
 
 #[tokio::test]
 async fn of_a_community_only_joined_channels_traffic_and_other_channels_channel_level_events_arrive() {
-    let hub = Hub::default();
+    let hub = Hub::at(EPOCH, 0);
     let bus = ScriptedBus::replaying(None);
     let (joined, other, created) = (ChannelId::generate(), ChannelId::generate(), ChannelId::generate());
     let someone = UserId::generate();
@@ -310,8 +323,7 @@ async fn of_a_community_only_joined_channels_traffic_and_other_channels_channel_
         &hub,
         &bus,
         feed,
-        following,
-        None,
+        opening(&hub, following, None),
         SessionConfig { queue_len: 32, ..config() },
         shutdown.clone(),
     )
@@ -357,7 +369,7 @@ impl AccessCheck for CountingAccess {
 
 #[tokio::test]
 async fn the_streams_of_one_credential_share_one_check_and_each_gets_its_result() {
-    let hub = Hub::default();
+    let hub = Hub::at(EPOCH, 0);
     let bus = ScriptedBus::replaying(None);
     let shutdown = CancellationToken::new();
     let checks = AccessChecks::new(Duration::from_millis(50), shutdown.clone());
@@ -366,7 +378,7 @@ async fn the_streams_of_one_credential_share_one_check_and_each_gets_its_result(
     for _ in 0..5 {
         let feed = checks.feed("token", counting.clone());
         sessions.push(
-            StreamSession::start(&hub, &bus, feed, visible(&[]), None, config(), shutdown.clone())
+            StreamSession::start(&hub, &bus, feed, opening(&hub, visible(&[]), None), config(), shutdown.clone())
                 .await
                 .expect("start"),
         );
@@ -381,7 +393,7 @@ async fn the_streams_of_one_credential_share_one_check_and_each_gets_its_result(
 
 #[tokio::test]
 async fn the_users_own_removal_narrows_the_stream_at_the_event_and_the_next_ones_of_that_channel_stay_out() {
-    let hub = Hub::default();
+    let hub = Hub::at(EPOCH, 0);
     let bus = ScriptedBus::replaying(None);
     let secret = ChannelId::generate();
     let private = subject::private_channel(secret);
@@ -389,7 +401,9 @@ async fn the_users_own_removal_narrows_the_stream_at_the_event_and_the_next_ones
     let feed = AccessChecks::new(RARELY, shutdown.clone()).feed("token", ScriptedAccess::answering(vec![]));
     let member_of = visible(&[private.as_str()]);
     let mut session =
-        StreamSession::start(&hub, &bus, feed, member_of, None, config(), shutdown.clone()).await.expect("start");
+        StreamSession::start(&hub, &bus, feed, opening(&hub, member_of, None), config(), shutdown.clone())
+            .await
+            .expect("start");
     let removal =
         format!(r#"{{"type":"member.removed","data":{{"user":{{"id":"{}"}}}},"channel_id":"{secret}"}}"#, user());
     hub.dispatch(&private, &Arc::new(HubEvent::parse(EPOCH, 1, private.clone(), &removal).expect("envelope")));
@@ -402,11 +416,134 @@ async fn the_users_own_removal_narrows_the_stream_at_the_event_and_the_next_ones
 
 #[tokio::test]
 async fn a_revocation_on_the_users_own_subject_re_checks_at_once_and_is_not_forwarded() {
-    let hub = Hub::default();
+    let hub = Hub::at(EPOCH, 0);
     let bus = ScriptedBus::replaying(None);
     // The periodic check is an hour away; only the revocation event can end the stream.
     let access = ScriptedAccess::answering(vec![Access::Refused]);
     let (mut session, _shutdown) = start(&hub, &bus, access, None, config()).await;
     hub.dispatch("own", &live(1, "own", "access.revoked"));
     assert!(matches!(next(&mut session).await, Item::End(End::Refused)));
+}
+
+/// An event of the private channel `channel` on its subject: `member.removed` of the user,
+/// or a message.
+fn private_event(seq: u64, channel: ChannelId, event_type: &str) -> Delivered {
+    let payload = match event_type {
+        "member.removed" => {
+            format!(r#"{{"type":"member.removed","data":{{"user":{{"id":"{}"}}}},"channel_id":"{channel}"}}"#, user())
+        }
+        _ => format!(r#"{{"type":"{event_type}","data":{{}},"channel_id":"{channel}"}}"#),
+    };
+    Delivered { seq, subject: subject::private_channel(channel), payload: Bytes::from(payload) }
+}
+
+fn as_live(delivered: &Delivered) -> Arc<HubEvent> {
+    Arc::new(HubEvent::from_delivered(delivered, EPOCH).expect("an envelope"))
+}
+
+#[tokio::test]
+async fn a_removal_met_in_the_replay_narrows_the_rest_of_it_and_the_live_copies_of_the_same_events_change_nothing() {
+    let hub = hub_past_10();
+    let secret = ChannelId::generate();
+    let private = subject::private_channel(secret);
+    let replayed = vec![
+        private_event(11, secret, "member.removed"),
+        private_event(12, secret, "message.created"),
+        delivered(13, "a"),
+    ];
+    // The same events also reached the live queue while the replay ran, and more after.
+    let live_too =
+        [as_live(&replayed[0]), as_live(&replayed[1]), as_live(&private_event(14, secret, "message.created"))];
+    let bus = ScriptedBus::replaying(Some(replayed));
+    let shutdown = CancellationToken::new();
+    let feed = AccessChecks::new(RARELY, shutdown.clone()).feed("token", ScriptedAccess::answering(vec![]));
+    let mut session = StreamSession::start(
+        &hub,
+        &bus,
+        feed,
+        opening(&hub, visible(&["a", private.as_str()]), Some("1000.10")),
+        config(),
+        shutdown.clone(),
+    )
+    .await
+    .expect("start");
+    for event in &live_too {
+        hub.dispatch(&private, event);
+    }
+    hub.dispatch("a", &live(15, "a", "message.created"));
+    let seqs =
+        [seq_of(&next(&mut session).await), seq_of(&next(&mut session).await), seq_of(&next(&mut session).await)];
+    assert_eq!(seqs, [11, 13, 15], "nothing of the channel after the removal, replayed or live");
+    assert!(!session.visible().subjects.contains(&private));
+}
+
+/// Access answers handed out one per permit, announcing each check as it starts.
+#[derive(Clone)]
+struct GatedAccess {
+    answers: ScriptedAccess,
+    permits: Arc<tokio::sync::Semaphore>,
+    started: Arc<tokio::sync::Notify>,
+}
+
+impl AccessCheck for GatedAccess {
+    async fn check(&self) -> Access {
+        self.started.notify_one();
+        self.permits.acquire().await.expect("open").forget();
+        self.answers.check().await
+    }
+}
+
+#[tokio::test]
+async fn a_check_that_started_before_the_stream_followed_a_removal_cannot_reopen_the_channel() {
+    let hub = Hub::at(EPOCH, 0);
+    let bus = ScriptedBus::replaying(None);
+    let secret = ChannelId::generate();
+    let private = subject::private_channel(secret);
+    let member = visible(&["a", private.as_str()]);
+    let gated = GatedAccess {
+        answers: ScriptedAccess::answering(vec![Access::Allowed(member.clone()), Access::Allowed(visible(&["a"]))]),
+        permits: Arc::new(tokio::sync::Semaphore::new(0)),
+        started: Arc::new(tokio::sync::Notify::new()),
+    };
+    let shutdown = CancellationToken::new();
+    let checks = AccessChecks::new(RARELY, shutdown.clone());
+    let feed = checks.feed("token", gated.clone());
+    let mut watching = checks.feed("token", gated.clone()).results;
+    let mut session = StreamSession::start(&hub, &bus, feed, opening(&hub, member, None), config(), shutdown.clone())
+        .await
+        .expect("start");
+    // An access event asks for a check; it starts (and reads the old membership) ...
+    hub.dispatch("own", &live(1, "own", "member.joined"));
+    assert_eq!(seq_of(&next(&mut session).await), 1);
+    gated.started.notified().await;
+    // ... the removal arrives and the stream narrows by itself ...
+    hub.dispatch(&private, &as_live(&private_event(2, secret, "member.removed")));
+    assert_eq!(seq_of(&next(&mut session).await), 2);
+    // ... and then the old check's answer comes, before the channel's next message.
+    gated.permits.add_permits(1);
+    tokio::time::timeout(Duration::from_secs(10), watching.changed()).await.expect("in time").expect("a result");
+    hub.dispatch(&private, &as_live(&private_event(3, secret, "message.created")));
+    hub.dispatch("a", &live(4, "a", "message.created"));
+    let item = next(&mut session).await;
+    assert!(matches!(item, Item::Event(ref event) if event.seq == 4), "the stale answer is not applied: {item:?}");
+    assert!(!session.visible().subjects.contains(&private));
+    // A fresh check was asked for instead, and its answer applies.
+    gated.permits.add_permits(1);
+    tokio::time::timeout(Duration::from_secs(10), watching.changed()).await.expect("in time").expect("a result");
+    assert_eq!(
+        watching.borrow().as_ref().map(|checked| checked.access.clone()),
+        Some(Access::Allowed(visible(&["a"])))
+    );
+}
+
+#[tokio::test]
+async fn a_user_over_the_per_process_stream_cap_is_refused() {
+    let hub = Hub::at(EPOCH, 0);
+    let bus = ScriptedBus::replaying(None);
+    let config = SessionConfig { max_per_user: 1, ..config() };
+    let (_first, _a) = start(&hub, &bus, ScriptedAccess::answering(vec![]), None, config).await;
+    let shutdown = CancellationToken::new();
+    let feed = AccessChecks::new(RARELY, shutdown.clone()).feed("token", ScriptedAccess::answering(vec![]));
+    let refused = StreamSession::start(&hub, &bus, feed, opening(&hub, visible(&["a"]), None), config, shutdown).await;
+    assert!(matches!(refused, Err(StartError::TooManyStreams(_))));
 }
