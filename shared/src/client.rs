@@ -18,9 +18,9 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::api::paths;
-use crate::api::wire::{CliExchangeRequest, DevLoginRequest, LoginResponse, Message};
+use crate::api::wire::{CliExchangeRequest, DevLoginRequest, FocusRequest, LoginResponse, Message, TypingRequest};
 use crate::api::{ErrorBody, ErrorCode, ErrorDetail};
-use crate::domain::ids::WebhookId;
+use crate::domain::ids::{ChannelId, WebhookId};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
@@ -191,6 +191,19 @@ impl ApiClient {
         last_event_id: Option<&str>,
     ) -> Result<BoxStream<'static, Result<SseEvent, ClientError>>, ClientError> {
         self.sse(paths::TUI_EVENTS, last_event_id).await
+    }
+
+    /// `POST /tui/typing`: I started (`true`) or stopped typing in `channel` (needs an
+    /// open `/tui/events` stream of this credential on the same tui-sm, or answers from the api).
+    pub async fn tui_typing(&self, channel: ChannelId, typing: bool) -> Result<(), ClientError> {
+        let request = TypingRequest { channel_id: channel, typing };
+        self.send_empty(self.request(Method::POST, paths::TUI_TYPING).json(&request)).await
+    }
+
+    /// `POST /tui/focus`: my client shows `channel` (typing is then only for it).
+    pub async fn tui_focus(&self, channel: Option<ChannelId>) -> Result<(), ClientError> {
+        let request = FocusRequest { channel_id: channel };
+        self.send_empty(self.request(Method::POST, paths::TUI_FOCUS).json(&request)).await
     }
 
     /// Opens an SSE stream at `path` (e.g. `/tui/events`), resuming after `last_event_id`.

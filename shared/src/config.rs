@@ -188,6 +188,10 @@ pub struct Config {
     pub sse_keepalive_secs: u64,
     /// Persistent events queued per SSE connection before it is closed for replay.
     pub sse_queue_len: usize,
+    /// A typist silent this long is announced as stopped by the session managers.
+    pub typing_expiry_secs: u64,
+    /// How often the session managers push each stream its batched presence changes.
+    pub presence_interval_secs: u64,
     pub log: String,
     pub log_format: LogFormat,
 }
@@ -239,6 +243,8 @@ impl Default for Config {
             message_max_chars: 4000,
             sse_keepalive_secs: 15,
             sse_queue_len: 1024,
+            typing_expiry_secs: 15,
+            presence_interval_secs: 60,
             log: "info".into(),
             log_format: LogFormat::Pretty,
         }
@@ -368,6 +374,8 @@ impl Config {
         }
         positive("sse_keepalive_secs", self.sse_keepalive_secs)?;
         positive("sse_queue_len", self.sse_queue_len as u64)?;
+        positive("typing_expiry_secs", self.typing_expiry_secs)?;
+        positive("presence_interval_secs", self.presence_interval_secs)?;
         if self.stream_name.is_empty()
             || !self.stream_name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
         {
@@ -446,6 +454,16 @@ impl Config {
     #[must_use]
     pub fn sse_keepalive(&self) -> Duration {
         Duration::from_secs(self.sse_keepalive_secs)
+    }
+
+    #[must_use]
+    pub fn typing_expiry(&self) -> Duration {
+        Duration::from_secs(self.typing_expiry_secs)
+    }
+
+    #[must_use]
+    pub fn presence_interval(&self) -> Duration {
+        Duration::from_secs(self.presence_interval_secs)
     }
 }
 

@@ -5,11 +5,13 @@
 //! wire format.
 
 pub mod access;
+pub mod ephemeral;
 pub mod hub;
 pub mod open;
 pub mod session;
 
 pub use access::{Access, AccessCheck, AccessChecks, AccessFeed, Checked};
-pub use hub::{Hub, HubEvent, Registration, TooManyStreams};
+pub use ephemeral::{PresenceDiff, Typing, TypingSignal, run_presence, run_typing};
+pub use hub::{Hub, HubEvent, Queued, Registration, TooManyStreams};
 pub use open::{OpenError, Streams};
 pub use session::{End, Item, Opening, SessionConfig, StartError, StreamSession, Visible};

@@ -11,7 +11,7 @@ use ajet_shared::client::ApiClient;
 use ajet_shared::config::Config;
 use ajet_shared::events::bus::NatsBus;
 use ajet_shared::server::{self, Readiness};
-use ajet_shared::stream::{AccessChecks, Hub, SessionConfig, Streams};
+use ajet_shared::stream::{AccessChecks, Hub, SessionConfig, Streams, run_presence, run_typing};
 use axum::Router;
 use axum::extract::FromRef;
 use tokio::net::TcpListener;
@@ -20,6 +20,7 @@ use tokio_util::sync::CancellationToken;
 #[derive(Clone, FromRef)]
 pub struct TuiState {
     pub streams: Streams<NatsBus>,
+    pub typing: routes::TypingLimiter,
     pub config: Arc<Config>,
 }
 
@@ -35,6 +36,8 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Cancellation
     let hub = Hub::default();
     let tasks = tokio_util::task::TaskTracker::new();
     tasks.spawn(hub.clone().run(Arc::clone(&bus), shutdown.clone()));
+    tasks.spawn(run_typing(hub.clone(), bus.client().clone(), config.typing_expiry(), shutdown.clone()));
+    tasks.spawn(run_presence(hub.clone(), bus.client().clone(), config.presence_interval(), shutdown.clone()));
     let readiness = Readiness::new()
         .check("event_feed", {
             let hub = hub.clone();
@@ -62,7 +65,7 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Cancellation
     let checks = AccessChecks::new(config.sse_access_check(), shutdown.clone());
     let streams =
         Streams { api, bus, hub, checks, config: SessionConfig::from_config(&config), shutdown: shutdown.clone() };
-    let state = TuiState { streams, config: Arc::new(config) };
+    let state = TuiState { streams, typing: routes::TypingLimiter::default(), config: Arc::new(config) };
     let app = server::instrument(router(state).merge(server::ops_router(readiness)), "tui-sm");
     tracing::info!(address = %listener.local_addr()?, "tui-sm listening");
     server::serve(listener, app, shutdown).await?;

@@ -72,6 +72,10 @@ async fn each_write_publishes_its_event_on_the_right_subject() {
     let (subject, event) = next(&mut bus).await;
     assert_eq!((subject.as_str(), event.payload.type_name()), (private_subject.as_str(), "channel.created"));
     assert_eq!(event.channel_id, Some(secret.id));
+    // And on the creator's own subject, so their open streams widen at once.
+    let alice_id = alice.me().await.expect("me").user.id;
+    let (subject, event) = next(&mut bus).await;
+    assert_eq!((subject, event.payload.type_name()), (subject::notifications(alice_id), "channel.created"));
 
     let sent = alice
         .send_message(

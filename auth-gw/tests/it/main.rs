@@ -9,6 +9,7 @@ mod caps;
 mod characters;
 mod cli;
 mod dm_events;
+mod ephemeral;
 mod following;
 mod fuzz;
 mod gateway;

@@ -122,6 +122,7 @@ error_codes! {
     UserNotInChannel = "user_not_in_channel",
     UnknownProvider = "unknown_provider",
     // 409: the state forbids it.
+    NoOpenStream = "no_open_stream",
     ChannelArchived = "channel_archived",
     MessageDeleted = "message_deleted",
     ChannelNameTaken = "channel_name_taken",

@@ -109,6 +109,10 @@ pub const CLI_EXCHANGE: &str = "/auth/cli/exchange";
 pub const HOOK: &str = "/hook/{id}/{token}";
 /// tui-sm's `GET`: the terminal clients' event stream.
 pub const TUI_EVENTS: &str = "/tui/events";
+/// tui-sm's `POST`: I started or stopped typing.
+pub const TUI_TYPING: &str = "/tui/typing";
+/// tui-sm's `POST`: the channel my client shows.
+pub const TUI_FOCUS: &str = "/tui/focus";
 
 /// Fills `template`'s `{name}` parameters, in order, with `values` percent-encoded as one
 /// path segment each.

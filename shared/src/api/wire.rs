@@ -143,6 +143,21 @@ pub struct UpdateMeRequest {
     pub display_name: Option<String>,
 }
 
+/// tui-sm's `POST /tui/typing`: the caller started (`true`) or stopped typing in a channel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TypingRequest {
+    pub channel_id: ChannelId,
+    pub typing: bool,
+}
+
+/// tui-sm's `POST /tui/focus`: the channel the caller's client shows (`null`: none).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FocusRequest {
+    pub channel_id: Option<ChannelId>,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]

@@ -71,6 +71,26 @@ pub fn is_community(subject: &str) -> bool {
     subject.starts_with("chat.events.")
 }
 
+/// The channel a typing subject is about.
+#[must_use]
+pub fn typing_channel(subject: &str) -> Option<ChannelId> {
+    let rest = subject.strip_prefix("chat.typing.")?;
+    let (_scope, channel) = rest.split_once('.')?;
+    channel.parse().ok()
+}
+
+/// The community a presence subject is about.
+#[must_use]
+pub fn presence_community(subject: &str) -> Option<CommunityId> {
+    subject.strip_prefix("chat.presence.")?.parse().ok()
+}
+
+/// The community of a community subject (`community`).
+#[must_use]
+pub fn community_of(subject: &str) -> Option<CommunityId> {
+    subject.strip_prefix("chat.events.")?.parse().ok()
+}
+
 /// Every subject the JetStream stream persists.
 pub const PERSISTED: [&str; 4] = ["chat.events.>", "chat.private.>", "chat.dm.>", "chat.notifications.>"];
 
@@ -87,5 +107,16 @@ mod tests {
         assert_eq!(dm(channel_id), format!("chat.dm.{channel_id}"));
         assert_eq!(typing(community_id, channel_id), format!("chat.typing.{community_id}.{channel_id}"));
         assert_eq!(typing_dm(channel_id), format!("chat.typing.dm.{channel_id}"));
+    }
+
+    #[test]
+    fn ephemeral_and_community_subjects_name_what_they_are_about() {
+        let (community_id, channel_id) = (CommunityId::generate(), ChannelId::generate());
+        assert_eq!(typing_channel(&typing(community_id, channel_id)), Some(channel_id));
+        assert_eq!(typing_channel(&typing_dm(channel_id)), Some(channel_id));
+        assert_eq!(typing_channel(&format!("chat.typing.{channel_id}")), None);
+        assert_eq!(presence_community(&presence(community_id)), Some(community_id));
+        assert_eq!(community_of(&community(community_id)), Some(community_id));
+        assert_eq!(community_of(&private_channel(channel_id)), None);
     }
 }

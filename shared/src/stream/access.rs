@@ -12,6 +12,7 @@ use tokio::sync::{Notify, watch};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use crate::domain::ids::{ChannelId, UserId};
 use crate::stream::session::Visible;
 
 /// How long one check may take.
@@ -58,8 +59,12 @@ impl AccessCheck for crate::client::ApiClient {
 
 /// One credential's shared check.
 struct Shared {
+    /// Whose credential it is.
+    user: UserId,
     results: watch::Sender<Option<Checked>>,
     wake: Notify,
+    /// The channel the credential's client says it shows (`POST /tui/focus`), if any.
+    focus: Mutex<Option<ChannelId>>,
 }
 
 /// The process's batched access checks, keyed by credential; cheap to clone.
@@ -83,6 +88,12 @@ impl AccessFeed {
     pub fn check_now(&self) {
         self.shared.wake.notify_one();
     }
+
+    /// The channel the credential's client shows, if it said.
+    #[must_use]
+    pub fn focus(&self) -> Option<ChannelId> {
+        *self.shared.focus.lock().unwrap_or_else(PoisonError::into_inner)
+    }
 }
 
 impl AccessChecks {
@@ -92,17 +103,36 @@ impl AccessChecks {
         Self { checks: Arc::default(), every, shutdown }
     }
 
-    /// The shared check of credential `key`, started with `access` if no stream holds it.
-    pub fn feed<A: AccessCheck>(&self, key: &str, access: A) -> AccessFeed {
+    /// The shared check of credential `key` (of `user`), started with `access` if no
+    /// stream holds it.
+    pub fn feed<A: AccessCheck>(&self, key: &str, user: UserId, access: A) -> AccessFeed {
         let mut checks = self.checks.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(shared) = checks.get(key) {
             return AccessFeed { shared: Arc::clone(shared), results: shared.results.subscribe() };
         }
         let (results, receiver) = watch::channel(None);
-        let shared = Arc::new(Shared { results, wake: Notify::new() });
+        let shared = Arc::new(Shared { user, results, wake: Notify::new(), focus: Mutex::new(None) });
         checks.insert(key.to_owned(), Arc::clone(&shared));
         tokio::spawn(self.clone().run(key.to_owned(), Arc::clone(&shared), access));
         AccessFeed { shared, results: receiver }
+    }
+
+    /// The user of credential `key` if a stream of it is open here and its last check did
+    /// not refuse it.
+    #[must_use]
+    pub fn user_of(&self, key: &str) -> Option<UserId> {
+        let checks = self.checks.lock().unwrap_or_else(PoisonError::into_inner);
+        let shared = checks.get(key)?;
+        let refused = matches!(&*shared.results.borrow(), Some(Checked { access: Access::Refused, .. }));
+        (!refused && shared.results.receiver_count() > 0).then_some(shared.user)
+    }
+
+    /// Notes the channel credential `key`'s client shows; false if no stream of it is open.
+    pub fn set_focus(&self, key: &str, channel: Option<ChannelId>) -> bool {
+        let checks = self.checks.lock().unwrap_or_else(PoisonError::into_inner);
+        let Some(shared) = checks.get(key) else { return false };
+        *shared.focus.lock().unwrap_or_else(PoisonError::into_inner) = channel;
+        true
     }
 
     /// The credential's loop: waits for the period or a wake-up, checks, publishes; ends

@@ -24,6 +24,7 @@ use crate::domain::ids::{ChannelId, CommunityId, MessageId, UserId};
 use crate::events::bus::{Delivered, EventBus};
 use crate::events::subject;
 use crate::events::{MessageRevision, StreamPosition};
+use crate::stream::ephemeral::{PresenceDiff, Typing};
 
 /// A persisted event ready to be handed to clients.
 #[derive(Debug)]
@@ -128,8 +129,31 @@ impl HubEvent {
 
 type ConnectionId = u64;
 
+/// What a connection's queue carries.
+#[derive(Debug)]
+pub enum Queued {
+    /// A persisted event of one of its subjects.
+    Event(Arc<HubEvent>),
+    /// Someone started or stopped typing in a channel it follows (ephemeral).
+    Typing(Arc<Typing>),
+    /// Presence changes among the members of its communities (ephemeral).
+    Presence(Arc<PresenceDiff>),
+}
+
+#[cfg(test)]
+impl Queued {
+    /// The persisted event's sequence (tests).
+    pub(crate) fn seq(&self) -> u64 {
+        match self {
+            Self::Event(event) => event.seq,
+            other => panic!("expected a persisted event, got {other:?}"),
+        }
+    }
+}
+
 struct Connection {
-    sender: mpsc::Sender<Arc<HubEvent>>,
+    sender: mpsc::Sender<Queued>,
+    /// Its persisted subjects and the typing subjects of the channels it follows.
     subjects: Vec<String>,
     user: UserId,
 }
@@ -142,8 +166,8 @@ const RECENT: usize = 1024;
 struct Routes {
     by_subject: HashMap<String, HashSet<ConnectionId>>,
     connections: HashMap<ConnectionId, Connection>,
-    /// How many connections each user has open in this process.
-    per_user: HashMap<UserId, usize>,
+    /// Each user's connections in this process.
+    by_user: HashMap<UserId, HashSet<ConnectionId>>,
     /// The latest events handed out by sequence, oldest first, every one after `floor`;
     /// `None` where a later revision of the same message superseded the event's text.
     recent: VecDeque<(u64, Option<Arc<HubEvent>>)>,
@@ -182,10 +206,10 @@ impl Routes {
 
     fn remove(&mut self, id: ConnectionId) {
         let Some(connection) = self.connections.remove(&id) else { return };
-        if let Some(open) = self.per_user.get_mut(&connection.user) {
-            *open -= 1;
-            if *open == 0 {
-                self.per_user.remove(&connection.user);
+        if let Some(open) = self.by_user.get_mut(&connection.user) {
+            open.remove(&id);
+            if open.is_empty() {
+                self.by_user.remove(&connection.user);
             }
         }
         for subject in &connection.subjects {
@@ -217,7 +241,7 @@ pub struct Hub {
 pub struct Registration {
     hub: Hub,
     id: ConnectionId,
-    pub events: mpsc::Receiver<Arc<HubEvent>>,
+    pub events: mpsc::Receiver<Queued>,
     /// True if the queue starts with every event after the asked-for sequence (from the
     /// hub's memory), so no replay is needed for them.
     pub caught_up: bool,
@@ -272,12 +296,12 @@ impl Hub {
         since: Option<StreamPosition>,
     ) -> Result<Registration, TooManyStreams> {
         let mut routes = self.routes.lock().unwrap_or_else(PoisonError::into_inner);
-        let open = routes.per_user.entry(user).or_default();
-        if *open >= max_per_user {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let open = routes.by_user.entry(user).or_default();
+        if open.len() >= max_per_user {
             return Err(TooManyStreams(max_per_user));
         }
-        *open += 1;
-        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        open.insert(id);
         let (sender, events) = mpsc::channel(queue_len);
         // Under the lock, so nothing is missed or doubled between these and live events.
         let epoch = self.epoch.load(Ordering::Acquire);
@@ -296,7 +320,7 @@ impl Hub {
         let missed = missed.filter(|missed| missed.len() <= queue_len / 2);
         let caught_up = missed.is_some();
         for event in missed.into_iter().flatten() {
-            let _fits = sender.try_send(event);
+            let _fits = sender.try_send(Queued::Event(event));
         }
         for subject in &subjects {
             routes.by_subject.entry(subject.clone()).or_default().insert(id);
@@ -339,7 +363,7 @@ impl Hub {
         let mut dropped = Vec::new();
         for id in ids {
             let Some(connection) = routes.connections.get(id) else { continue };
-            match connection.sender.try_send(Arc::clone(event)) {
+            match connection.sender.try_send(Queued::Event(Arc::clone(event))) {
                 Ok(()) => {}
                 Err(mpsc::error::TrySendError::Full(_)) => {
                     metrics::counter!("sse_overflow_total").increment(1);
@@ -351,6 +375,53 @@ impl Hub {
         for id in dropped {
             routes.remove(id);
         }
+    }
+
+    /// Hands a typing change to the connections following `subject`; a full queue drops
+    /// it (typing is ephemeral), not the connection.
+    pub(crate) fn dispatch_typing(&self, subject: &str, typing: &Arc<Typing>) {
+        let routes = self.routes.lock().unwrap_or_else(PoisonError::into_inner);
+        let Some(ids) = routes.by_subject.get(subject) else { return };
+        for connection in ids.iter().filter_map(|id| routes.connections.get(id)) {
+            if connection.user != typing.user_id {
+                let _dropped_if_full = connection.sender.try_send(Queued::Typing(Arc::clone(typing)));
+            }
+        }
+    }
+
+    /// Hands each connection the presence changes among the members of its communities
+    /// (never about its own user); a full queue drops them, not the connection.
+    pub(crate) fn dispatch_presence(&self, changes: &HashMap<CommunityId, PresenceDiff>) {
+        let routes = self.routes.lock().unwrap_or_else(PoisonError::into_inner);
+        for connection in routes.connections.values() {
+            let mut diff = PresenceDiff::default();
+            let communities = connection.subjects.iter().filter_map(|s| subject::community_of(s));
+            for change in communities.filter_map(|community| changes.get(&community)) {
+                diff.online.extend(change.online.iter().filter(|u| **u != connection.user));
+                diff.offline.extend(change.offline.iter().filter(|u| **u != connection.user));
+            }
+            if diff.online.is_empty() && diff.offline.is_empty() {
+                continue;
+            }
+            for list in [&mut diff.online, &mut diff.offline] {
+                list.sort_unstable();
+                list.dedup();
+            }
+            let _dropped_if_full = connection.sender.try_send(Queued::Presence(Arc::new(diff)));
+        }
+    }
+
+    /// The typing subject of `channel` if one of `user`'s connections here follows it
+    /// (the user may see the channel): where their typing signal goes.
+    #[must_use]
+    pub fn typing_subject(&self, user: UserId, channel: ChannelId) -> Option<String> {
+        let routes = self.routes.lock().unwrap_or_else(PoisonError::into_inner);
+        let ids = routes.by_user.get(&user)?;
+        ids.iter()
+            .filter_map(|id| routes.connections.get(id))
+            .flat_map(|connection| &connection.subjects)
+            .find(|s| subject::typing_channel(s) == Some(channel))
+            .cloned()
     }
 
     /// Forgets the events it holds: from now on it holds every one after `seq`.
@@ -457,10 +528,10 @@ mod tests {
         hub.dispatch("a", &event(1));
         hub.dispatch("a", &event(2));
         hub.dispatch("b", &event(3));
-        assert_eq!(slow.events.recv().await.expect("first event").seq, 1);
+        assert_eq!(slow.events.recv().await.expect("first event").seq(), 1);
         assert!(slow.events.recv().await.is_none(), "the overflowing connection is closed, not left half-subscribed");
-        assert_eq!(other.events.recv().await.expect("delivered").seq, 1);
-        assert_eq!(other.events.recv().await.expect("delivered").seq, 2);
+        assert_eq!(other.events.recv().await.expect("delivered").seq(), 1);
+        assert_eq!(other.events.recv().await.expect("delivered").seq(), 2);
     }
 
     #[tokio::test]
@@ -471,8 +542,8 @@ mod tests {
         hub.dispatch("a", &event(1));
         hub.dispatch("b", &event(2));
         hub.dispatch("c", &event(3));
-        assert_eq!(registration.events.recv().await.expect("b").seq, 2);
-        assert_eq!(registration.events.recv().await.expect("c").seq, 3);
+        assert_eq!(registration.events.recv().await.expect("b").seq(), 2);
+        assert_eq!(registration.events.recv().await.expect("c").seq(), 3);
         assert!(!hub.routes.lock().expect("lock").by_subject.contains_key("a"), "nobody is left on a");
     }
 
@@ -482,7 +553,7 @@ mod tests {
         let registration = register(&hub, &["a"], 4);
         drop(registration);
         let routes = hub.routes.lock().expect("lock");
-        assert!(routes.by_subject.is_empty() && routes.connections.is_empty() && routes.per_user.is_empty());
+        assert!(routes.by_subject.is_empty() && routes.connections.is_empty() && routes.by_user.is_empty());
     }
 
     #[test]
@@ -523,7 +594,7 @@ mod catch_up_tests {
         hub.dispatch("a", &event(5, "a"));
         let mut seqs = Vec::new();
         while let Ok(event) = registration.events.try_recv() {
-            seqs.push(event.seq);
+            seqs.push(event.seq());
         }
         assert_eq!(seqs, [3, 4, 5], "its subjects' events after the position, then live, none twice");
     }
@@ -566,7 +637,7 @@ mod catch_up_tests {
         assert!(registration.caught_up);
         let mut seqs = Vec::new();
         while let Ok(event) = registration.events.try_recv() {
-            seqs.push(event.seq);
+            seqs.push(event.seq());
         }
         assert_eq!(seqs, [4, 5], "the tombstone and the latest version only");
     }

@@ -107,7 +107,7 @@ impl<B: EventBus> Streams<B> {
             if err.code() == Some(ErrorCode::TokenRevoked) { OpenError::Revoked } else { OpenError::Api(err) }
         })?;
         // Only a token the api accepted gets a shared check.
-        let access = self.checks.feed(token, api);
+        let access = self.checks.feed(token, me.user.id, api);
         let opening = Opening { visible: Visible::of(&me), visible_as_of, resume };
         Ok(StreamSession::start(&self.hub, self.bus.as_ref(), access, opening, self.config, self.shutdown.clone())
             .await?)

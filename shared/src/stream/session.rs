@@ -19,7 +19,7 @@
 //! one (it could re-open a channel the user was just removed from), and access that cannot
 //! be confirmed for `unconfirmed_limit` ends the session (fail closed).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -30,12 +30,13 @@ use tokio_util::sync::CancellationToken;
 
 use crate::api::wire::Me;
 use crate::config::Config;
-use crate::domain::ids::{ChannelId, UserId};
+use crate::domain::ids::{ChannelId, CommunityId, UserId};
 use crate::events::StreamPosition;
 use crate::events::bus::{BusError, Delivered, EventBus, Replay};
 use crate::events::subject;
 use crate::stream::access::{Access, AccessFeed, Checked};
-use crate::stream::hub::{Hub, HubEvent, Registration, TooManyStreams};
+use crate::stream::ephemeral::{PresenceDiff, Typing};
+use crate::stream::hub::{Hub, HubEvent, Queued, Registration, TooManyStreams};
 
 /// Events of a public channel its user has not joined that still reach a connection: the
 /// channel-level ones a sidebar needs.
@@ -53,6 +54,10 @@ pub struct Visible {
     /// The public channels the user has joined: of the others, only channel-level events
     /// (and the user's own membership changes) reach the connection.
     pub joined: HashSet<ChannelId>,
+    /// Every channel the user is a member of (joined public, private, DMs) with its
+    /// community (`None` for a DM): whose typing the connection sees, and where the user may
+    /// type.
+    pub member_of: HashMap<ChannelId, Option<CommunityId>>,
 }
 
 impl Visible {
@@ -66,11 +71,23 @@ impl Visible {
         subjects.extend(me.private_channels.iter().map(|c| subject::of_channel(c.id, c.kind, c.community_id)));
         subjects.push(own.clone());
         let joined = me.public_channels.iter().map(|c| c.id).collect();
-        Self { user: me.user.id, subjects, own, joined }
+        let member_of = me.public_channels.iter().chain(&me.private_channels).map(|c| (c.id, c.community_id)).collect();
+        Self { user: me.user.id, subjects, own, joined, member_of }
     }
 
     fn allows(&self, subject: &str) -> bool {
         self.subjects.iter().any(|s| s == subject)
+    }
+
+    /// What the connection is registered for in the hub: its subjects and the typing
+    /// subjects of the channels it is a member of.
+    #[must_use]
+    pub fn routes(&self) -> Vec<String> {
+        let typing = self.member_of.iter().map(|(channel, community)| match community {
+            Some(community) => subject::typing(*community, *channel),
+            None => subject::typing_dm(*channel),
+        });
+        self.subjects.iter().cloned().chain(typing).collect()
     }
 
     /// True if `event` goes to this connection.
@@ -94,20 +111,35 @@ impl Visible {
         let own_membership = event.member == Some(self.user);
         match (event.event_type.as_str(), event.channel_id) {
             ("member.joined", Some(channel)) if own_membership && subject::is_community(&event.subject) => {
+                self.member_of.insert(channel, event.community_id);
                 self.joined.insert(channel)
             }
             ("channel.created", Some(channel))
                 if event.actor_id == Some(self.user) && subject::is_community(&event.subject) =>
             {
+                self.member_of.insert(channel, event.community_id);
                 self.joined.insert(channel)
             }
             ("member.left" | "member.removed", Some(channel)) if own_membership => {
-                let left = self.joined.remove(&channel);
+                let left = self.joined.remove(&channel) | self.member_of.remove(&channel).is_some();
                 let gone = [subject::private_channel(channel), subject::dm(channel)];
                 self.drop_subjects(&gone) || left
             }
             ("member.left" | "member.removed", None) if own_membership => match event.community_id {
-                Some(community) => self.drop_subjects(&[subject::community(community)]),
+                Some(community) => {
+                    let channels: Vec<ChannelId> =
+                        self.member_of.iter().filter(|(_, c)| **c == Some(community)).map(|(id, _)| *id).collect();
+                    for channel in &channels {
+                        self.member_of.remove(channel);
+                        self.joined.remove(channel);
+                    }
+                    let gone: Vec<String> = channels
+                        .iter()
+                        .map(|c| subject::private_channel(*c))
+                        .chain([subject::community(community)])
+                        .collect();
+                    self.drop_subjects(&gone) || !channels.is_empty()
+                }
                 None => false,
             },
             _ => false,
@@ -157,6 +189,11 @@ pub enum Item {
     /// The client must refetch: the stream no longer holds its position, or it can see
     /// more than before and the events of what it gained are not on this connection.
     Resync(&'static str),
+    /// Someone started or stopped typing in a channel the user is a member of (and, if the
+    /// client said which channel it shows, that one).
+    Typing(Arc<Typing>),
+    /// Who came online or went offline among the members of the user's communities.
+    Presence(Arc<PresenceDiff>),
     /// Nothing happened for `idle_after` (time for a keep-alive).
     Idle,
     /// The stream is over; `next` keeps answering this.
@@ -251,7 +288,7 @@ impl StreamSession {
         // (1) Live events queue up from here on, after what the hub still holds since then.
         let registration = hub.register(
             visible.user,
-            visible.subjects.clone(),
+            visible.routes(),
             config.queue_len,
             config.max_per_user,
             Some(StreamPosition { epoch, seq: since }),
@@ -369,11 +406,20 @@ impl StreamSession {
                 }
                 () = tokio::time::sleep_until(idle_at) => return Item::Idle,
                 next = self.registration.events.recv() => match next {
-                    Some(event) => {
+                    Some(Queued::Event(event)) => {
                         if let Some(item) = self.take(event) {
                             return item;
                         }
                     }
+                    Some(Queued::Typing(typing)) => {
+                        let focus = self.access.focus();
+                        if self.visible.member_of.contains_key(&typing.channel_id)
+                            && focus.is_none_or(|channel| channel == typing.channel_id)
+                        {
+                            return Item::Typing(typing);
+                        }
+                    }
+                    Some(Queued::Presence(diff)) => return Item::Presence(diff),
                     // Dropped by the hub for falling behind: end, the client resumes.
                     None => return Item::End(End::Overflow),
                 },
@@ -394,7 +440,7 @@ impl StreamSession {
         }
         if self.visible.follow(&event) {
             self.followed_at = Instant::now();
-            self.registration.resubscribe(self.visible.subjects.clone());
+            self.registration.resubscribe(self.visible.routes());
         }
         let mut forward = true;
         if event.subject == self.visible.own {
@@ -432,7 +478,7 @@ impl StreamSession {
                 self.unconfirmed_since = None;
                 let gained = now.subjects.iter().any(|s| !self.visible.allows(s))
                     || now.joined.iter().any(|c| !self.visible.joined.contains(c));
-                self.registration.resubscribe(now.subjects.clone());
+                self.registration.resubscribe(now.routes());
                 self.visible = now;
                 // Events of the new channel or community from before this moment are not
                 // on this connection: the client refetches.

@@ -1,7 +1,7 @@
 //! The streaming core against a real NATS: the hub's one feed fans out to sessions, and
 //! a resumed session replays exactly what it missed before going live.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -75,11 +75,17 @@ async fn sessions_get_their_subjects_live_and_a_resumed_one_replays_what_it_miss
     let (a, b) = (subject::community(CommunityId::generate()), subject::community(CommunityId::generate()));
     let user = UserId::generate();
     let own = subject::notifications(user);
-    let visible = Visible { user, subjects: vec![a.clone(), own.clone()], own, joined: HashSet::new() };
+    let visible = Visible {
+        user,
+        subjects: vec![a.clone(), own.clone()],
+        own,
+        joined: HashSet::new(),
+        member_of: HashMap::new(),
+    };
     let mut session = StreamSession::start(
         &hub,
         bus.as_ref(),
-        checks.feed("token", Fixed(visible.clone())),
+        checks.feed("token", user, Fixed(visible.clone())),
         Opening { visible: visible.clone(), visible_as_of: hub.position().expect("open"), resume: None },
         config(),
         shutdown.clone(),
@@ -97,7 +103,7 @@ async fn sessions_get_their_subjects_live_and_a_resumed_one_replays_what_it_miss
     let mut resumed = StreamSession::start(
         &hub,
         bus.as_ref(),
-        checks.feed("token", Fixed(visible.clone())),
+        checks.feed("token", user, Fixed(visible.clone())),
         Opening { visible, visible_as_of: hub.position().expect("open"), resume: Some(&resume) },
         config(),
         shutdown.clone(),
@@ -129,8 +135,13 @@ async fn a_removal_between_reading_the_access_and_registering_is_caught_up_and_n
     let private = subject::private_channel(secret);
     // The access is read here (the user is still a member) ...
     let visible_as_of = hub.position().expect("open");
-    let visible =
-        Visible { user, subjects: vec![private.clone(), own.clone()], own: own.clone(), joined: HashSet::new() };
+    let visible = Visible {
+        user,
+        subjects: vec![private.clone(), own.clone()],
+        own: own.clone(),
+        joined: HashSet::new(),
+        member_of: HashMap::new(),
+    };
     // ... then the user is removed, and the hub sees it before the stream registers.
     let removal = Outgoing {
         subject: own.clone(),
@@ -150,7 +161,7 @@ async fn a_removal_between_reading_the_access_and_registering_is_caught_up_and_n
     let mut session = StreamSession::start(
         &hub,
         bus.as_ref(),
-        checks.feed("token", Fixed(visible.clone())),
+        checks.feed("token", user, Fixed(visible.clone())),
         Opening { visible, visible_as_of, resume: None },
         config(),
         shutdown.clone(),

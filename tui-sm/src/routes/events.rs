@@ -48,6 +48,8 @@ pub async fn stream_events(State(streams): State<Streams<NatsBus>>, headers: Hea
         loop {
             let frame = match session.next().await {
                 Item::Event(event) => event.sse_frame(),
+                Item::Typing(typing) => typing.sse_frame(),
+                Item::Presence(diff) => diff.sse_frame(),
                 Item::Resync(reason) => resync(reason),
                 Item::Idle => Bytes::from_static(KEEP_ALIVE),
                 Item::End(End::Shutdown) => {
