@@ -16,7 +16,7 @@ use crate::{interrupted, repo_root, tools};
 const S3_SECRET: &str = "ajetdevsecret";
 const DATABASE: &str = "ajet";
 /// Binary and the port it listens on by default (docs/design.md §1); auth-gw is the public one.
-const SERVICES: [(&str, u16); 4] =
+pub const SERVICES: [(&str, u16); 4] =
     [("ajet-api", 8081), ("ajet-auth-gw", 8080), ("ajet-web-sm", 8082), ("ajet-tui-sm", 8083)];
 
 pub fn run() -> Result<u8> {
@@ -102,6 +102,6 @@ fn watch(services: &mut [Server], infra: &mut Infra) -> Result<()> {
 }
 
 /// `$CARGO_TARGET_DIR` (relative to the workspace) or `target/`.
-fn target_dir(root: &Path) -> PathBuf {
+pub fn target_dir(root: &Path) -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), |dir| root.join(dir))
 }

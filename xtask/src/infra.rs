@@ -98,7 +98,7 @@ fn port_is_free(port: u16) -> bool {
     TcpListener::bind((Ipv4Addr::LOCALHOST, port)).is_ok()
 }
 
-fn free_port(taken: &mut Vec<u16>) -> Result<u16> {
+pub fn free_port(taken: &mut Vec<u16>) -> Result<u16> {
     for _ in 0..100 {
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).context("binding 127.0.0.1:0")?;
         let port = listener.local_addr().context("reading a bound port")?.port();
@@ -243,6 +243,10 @@ impl Infra {
             self.s3_endpoint(),
             self.root.join("logs").display()
         )
+    }
+
+    pub fn s3_secret(&self) -> &str {
+        &self.s3_secret
     }
 
     /// What the test suites read (`ajet_shared::testing`).

@@ -1,5 +1,6 @@
 //! `cargo xtask`: the one automation entry of ajet-chat — argument dispatch and the Ctrl-C flag.
 
+mod bench;
 mod dev;
 mod infra;
 mod process;
@@ -20,6 +21,8 @@ commands:
   dev                 persistent Postgres/NATS/SeaweedFS under .dev/ plus all services on :8080-8083
   test [NEXTEST ARGS] throwaway infra on free ports, then `cargo nextest run` and doc tests
   infra               throwaway infra only; prints the AJET_TEST_* exports, Ctrl-C tears it down
+  bench streams [N…] [--secs S]
+                      release build on throwaway infra: cost of N idle event streams (printed)
 ";
 
 /// Set by Ctrl-C, SIGTERM or SIGHUP; every wait loop polls it and unwinds, so teardown runs.
@@ -60,6 +63,7 @@ fn run() -> Result<u8> {
     let rest: Vec<String> = args.collect();
     match command.as_deref() {
         Some("test") => test::run(&rest),
+        Some("bench") => bench::run(&rest),
         Some("dev") if rest.is_empty() => dev::run(),
         Some("infra") if rest.is_empty() => infra::run_throwaway(),
         Some("dev" | "infra") => bail!("unexpected arguments {rest:?}\n\n{USAGE}"),

@@ -52,6 +52,10 @@ impl Server {
         })
     }
 
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Fails, with the end of its log, if the process has exited.
     pub fn ensure_running(&mut self) -> Result<()> {
         let exited = self.child.try_wait().with_context(|| format!("polling {}", self.name))?;
