@@ -84,7 +84,7 @@ impl NatsServer {
         let root = PathBuf::from(var("AJET_TEST_TMPDIR"));
         let store = root.join(format!("nats-{}", uuid::Uuid::now_v7().simple()));
         std::fs::create_dir_all(&store).expect("create the nats store dir");
-        let mut server = Self { port: free_port(), store, child: None };
+        let mut server = Self { port: restartable_port(), store, child: None };
         server.resume();
         server
     }
@@ -166,6 +166,21 @@ pub fn dead_address() -> SocketAddr {
 
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
+}
+
+/// A free port below the kernel's ephemeral range (32768+), for a server a test stops and
+/// restarts on the same port: in the ephemeral range, an outgoing connection of any process
+/// may take the port while the server is down.
+fn restartable_port() -> u16 {
+    for _ in 0..1000 {
+        // Random enough across concurrent test processes: the v7 id's random bits.
+        let bits = uuid::Uuid::now_v7().as_u128();
+        let port = 20_000 + u16::try_from(bits % 12_000).unwrap_or(0);
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no free port in 20000..32000")
 }
 
 /// The first line a NATS server sends a new client (its `INFO`).

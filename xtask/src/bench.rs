@@ -4,7 +4,8 @@
 //! worst case for per-credential access checks) and, with nothing else happening, measures
 //! over S seconds (default 65: more than one 60 s safety-net period) the api's requests per
 //! second, each process's CPU and the gateway's and tui-sm's resident memory per stream.
-//! Figures are printed, never asserted.
+//! Then it times tui-sm's and the gateway's shutdown with the streams open. Figures are
+//! printed, never asserted.
 
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpStream};

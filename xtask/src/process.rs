@@ -56,6 +56,13 @@ impl Server {
         self.child.id()
     }
 
+    /// Stops it (signal, grace, kill) and says how long that took.
+    pub fn stop_timed(&mut self) -> Duration {
+        let started = Instant::now();
+        self.finish_stop();
+        started.elapsed()
+    }
+
     /// Fails, with the end of its log, if the process has exited.
     pub fn ensure_running(&mut self) -> Result<()> {
         let exited = self.child.try_wait().with_context(|| format!("polling {}", self.name))?;

@@ -106,6 +106,8 @@ const ROUTES: &[(Service, &str, &str, Access, Takes)] = &[
     (Api, "DELETE", "/api/webhooks/{id}", SignedIn, NoJson),
     // tui-sm (tui-sm/src/routes.rs).
     (Tui, "GET", "/tui/events", SignedIn, NoJson),
+    (Tui, "POST", "/tui/typing", SignedIn, Json),
+    (Tui, "POST", "/tui/focus", SignedIn, Json),
     // web-sm: every other path (pages arrive with the web UI).
     (Web, "GET", "/", SignedIn, NoJson),
     (Web, "GET", "/c/{slug}", SignedIn, NoJson),
@@ -118,8 +120,18 @@ fn declared_routes(source: &str) -> Vec<(String, String)> {
     let mut routes = Vec::new();
     for segment in source.split(".route(").skip(1) {
         // rustfmt may break the call after its opening parenthesis.
-        let Some(segment) = segment.trim_start().strip_prefix('"') else { continue };
-        let Some((path, rest)) = segment.split_once('"') else { continue };
+        let segment = segment.trim_start();
+        let (path, rest) = if let Some(literal) = segment.strip_prefix('"') {
+            let Some((path, rest)) = literal.split_once('"') else { continue };
+            (path, rest)
+        } else if let Some(constant) = segment.strip_prefix("paths::") {
+            // A `shared::api::paths` constant.
+            let end = constant.find(|c: char| !(c.is_ascii_uppercase() || c == '_')).unwrap_or(constant.len());
+            let Some(path) = path_constant(&constant[..end]) else { continue };
+            (path, &constant[end..])
+        } else {
+            continue;
+        };
         let end = [".route(", ".route_layer(", ".fallback(", ".layer(", ".with_state(", ".merge(", ".nest("]
             .iter()
             .filter_map(|stop| rest.find(stop))
@@ -137,6 +149,17 @@ fn declared_routes(source: &str) -> Vec<(String, String)> {
         }
     }
     routes
+}
+
+/// The value of the `shared::api::paths` constant `name` that session managers route by.
+fn path_constant(name: &str) -> Option<&'static str> {
+    use ajet_shared::api::paths;
+    Some(match name {
+        "TUI_EVENTS" => paths::TUI_EVENTS,
+        "TUI_TYPING" => paths::TUI_TYPING,
+        "TUI_FOCUS" => paths::TUI_FOCUS,
+        _ => return None,
+    })
 }
 
 #[test]
@@ -184,10 +207,16 @@ fn the_table_lists_exactly_the_routes_the_services_declare() {
 fn the_route_parser_reads_chained_methods_and_ignores_lookalikes() {
     let source = r#"Router::new()
         .route("/a/{id}", get(a::get_thing).post(a::forget_it))
-        .route("/b", delete(b::x)).route_layer(layer_get(x)).fallback(get(y))"#;
+        .route("/b", delete(b::x)).route_layer(layer_get(x)).fallback(get(y))
+        .route(paths::TUI_FOCUS, post(ephemeral::focus))"#;
     assert_eq!(
         declared_routes(source),
-        [("GET".into(), "/a/{id}".into()), ("POST".into(), "/a/{id}".into()), ("DELETE".into(), "/b".into())]
+        [
+            ("GET".into(), "/a/{id}".into()),
+            ("POST".into(), "/a/{id}".into()),
+            ("DELETE".into(), "/b".into()),
+            ("POST".into(), "/tui/focus".into())
+        ]
     );
 }
 
