@@ -178,6 +178,25 @@ const MATRIX: &[(&str, &str, &str, [Outcome; 7])] = &[
         [ANON, CREATED, CREATED, CREATED, CREATED, CREATED, CREATED],
     ),
     ("GET", "/api/presence?user_ids={member_id}", "", [ANON, OK, OK, OK, OK, OK, OK]),
+    // Notifications and preferences are the caller's own: a member's preferences need the
+    // membership, and nobody outside a private channel or DM learns it exists.
+    ("GET", "/api/notifications", "", [ANON, OK, OK, OK, OK, OK, OK]),
+    ("GET", "/api/notifications?unread=true&limit=5", "", [ANON, OK, OK, OK, OK, OK, OK]),
+    ("POST", "/api/notifications/read", r#"{"channel_id":"{S}"}"#, [ANON, OK, OK, OK, OK, OK, OK]),
+    ("POST", "/api/notifications/read", r#"{"all":true}"#, [ANON, OK, OK, OK, OK, OK, OK]),
+    (
+        "PATCH",
+        "/api/channels/{P}/preferences",
+        r#"{"notify_level":"mentions","starred":true}"#,
+        [ANON, NOT_IN_CO, NOT_IN_CH, OK, NOT_IN_CH, OK, NOT_IN_CO],
+    ),
+    ("PATCH", "/api/channels/{S}/preferences", r#"{"muted_until":null}"#, [ANON, NO_CH, NO_CH, OK, NO_CH, OK, NO_CH]),
+    (
+        "PATCH",
+        "/api/channels/{D}/preferences",
+        r#"{"notify_level":"none"}"#,
+        [ANON, NO_CH, NO_CH, OK, NO_CH, OK, NO_CH],
+    ),
     ("POST", "/api/heartbeat", "", [ANON, DONE, DONE, DONE, DONE, DONE, DONE]),
     (
         "POST",

@@ -14,6 +14,7 @@ mod fuzz;
 mod gateway;
 mod limits;
 mod metrics;
+mod notifications;
 mod oauth;
 mod protection;
 mod provider;

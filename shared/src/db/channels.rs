@@ -5,7 +5,9 @@ use time::OffsetDateTime;
 
 use std::collections::HashMap;
 
-use crate::api::wire::{Channel, ChannelKind, ChannelListItem, ChannelRef, UNREAD_CAP, User};
+use crate::api::wire::{
+    Channel, ChannelKind, ChannelListItem, ChannelPreferences, ChannelRef, NotifyLevel, UNREAD_CAP, User,
+};
 use crate::domain::ids::{ChannelId, CommunityId, MessageId, UserId};
 use crate::domain::names::ChannelName;
 
@@ -168,13 +170,18 @@ struct ListRow {
     is_member: bool,
     unread_count: i64,
     mention_count: i64,
+    notify_level: Option<String>,
+    muted_until: Option<OffsetDateTime>,
+    starred: Option<bool>,
 }
 
-/// The channel columns plus the caller's unread state, computed from the read cursor in
-/// one statement for all listed channels (no per-channel queries, no stored counters).
+/// The channel columns plus the caller's unread state and preferences, in one statement
+/// for all listed channels (no per-channel queries, no stored counters): unread messages
+/// from the read cursor, mentions from the caller's unread notifications.
 const LIST_SELECT: &str = "SELECT c.id, c.community_id, c.kind, c.name, c.topic, c.created_at, c.archived_at,
         c.last_message_at, (cm.user_id IS NOT NULL) AS is_member,
-        COALESCE(unread.n, 0) AS unread_count, COALESCE(mentioned.n, 0) AS mention_count
+        COALESCE(unread.n, 0) AS unread_count, COALESCE(mentioned.n, 0) AS mention_count,
+        cm.notify_level, cm.muted_until, cm.starred
     FROM channels c
     LEFT JOIN channel_members cm ON cm.channel_id = c.id AND cm.user_id = $1
     LEFT JOIN LATERAL (
@@ -187,11 +194,9 @@ const LIST_SELECT: &str = "SELECT c.id, c.community_id, c.kind, c.name, c.topic,
     ) unread ON true
     LEFT JOIN LATERAL (
         SELECT count(*) AS n FROM (
-            SELECT DISTINCT m.id FROM messages m JOIN mentions t ON t.message_id = m.id
-            WHERE cm.user_id IS NOT NULL AND m.channel_id = c.id AND m.deleted_at IS NULL
-              AND m.author_id IS DISTINCT FROM $1
-              AND (cm.last_read_message_id IS NULL OR m.id > cm.last_read_message_id)
-              AND (t.user_id = $1 OR t.kind IN ('channel', 'here', 'everyone'))
+            SELECT 1 FROM notifications n
+            WHERE cm.user_id IS NOT NULL AND n.user_id = $1 AND n.channel_id = c.id AND n.read_at IS NULL
+              AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.id = n.message_id AND m.deleted_at IS NOT NULL)
             LIMIT $2) capped
     ) mentioned ON true";
 
@@ -203,6 +208,9 @@ impl From<ListRow> for ChannelListItem {
             unread_count: row.unread_count,
             mention_count: row.mention_count,
             last_message_at: row.last_message_at,
+            notify_level: row.notify_level.as_deref().and_then(NotifyLevel::parse).unwrap_or_default(),
+            muted_until: row.muted_until,
+            starred: row.starred.unwrap_or(false),
             members: Vec::new(),
         }
     }
@@ -337,4 +345,38 @@ pub async fn set_read_cursor(
             .execute(db)
             .await?;
     Ok(updated.rows_affected() == 1)
+}
+
+/// Applies the present preferences of `user` in `channel` (`muted_until: Some(None)`
+/// unmutes). `None` if the user is not a member.
+pub async fn set_preferences(
+    db: impl PgExecutor<'_>,
+    channel: ChannelId,
+    user: UserId,
+    notify_level: Option<NotifyLevel>,
+    muted_until: Option<Option<OffsetDateTime>>,
+    starred: Option<bool>,
+) -> Result<Option<ChannelPreferences>, sqlx::Error> {
+    let row: Option<(String, Option<OffsetDateTime>, bool)> = sqlx::query_as(
+        "UPDATE channel_members SET
+             notify_level = COALESCE($3, notify_level),
+             muted_until = CASE WHEN $4 THEN $5 ELSE muted_until END,
+             starred = COALESCE($6, starred)
+         WHERE channel_id = $1 AND user_id = $2
+         RETURNING notify_level, muted_until, starred",
+    )
+    .bind(channel)
+    .bind(user)
+    .bind(notify_level.map(NotifyLevel::as_str))
+    .bind(muted_until.is_some())
+    .bind(muted_until.flatten())
+    .bind(starred)
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(|(level, muted_until, starred)| ChannelPreferences {
+        channel_id: channel,
+        notify_level: NotifyLevel::parse(&level).unwrap_or_default(),
+        muted_until,
+        starred,
+    }))
 }

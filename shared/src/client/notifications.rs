@@ -1,0 +1,22 @@
+//! The typed client's notification calls: the inbox and marking read.
+
+use crate::api::paths;
+use crate::api::wire::{Notification, NotificationQuery, NotificationsRead, Page, ReadNotificationsRequest};
+use crate::client::{ApiClient, ClientError};
+use reqwest::Method;
+
+impl ApiClient {
+    /// `GET /api/notifications`: my notifications, newest first.
+    pub async fn list_notifications(&self, query: &NotificationQuery) -> Result<Page<Notification>, ClientError> {
+        self.send(self.request(Method::GET, paths::NOTIFICATIONS).query(query)).await
+    }
+
+    /// `POST /api/notifications/read`: mark read by ids, all, or a channel's; answers the
+    /// ids that changed.
+    pub async fn read_notifications(
+        &self,
+        request: &ReadNotificationsRequest,
+    ) -> Result<NotificationsRead, ClientError> {
+        self.post(paths::NOTIFICATIONS_READ, request).await
+    }
+}
