@@ -110,9 +110,10 @@ pub async fn post_message(
         }
     }
     db::mentions::record(&mut tx, message.id, channel.id, &mentions).await?;
-    notifications::for_message(&mut tx, &message, &channel, &mentions, false).await?;
     let payload = EventPayload::MessageCreated(EventMessage::from(message.clone()));
     events::in_channel(&mut tx, &channel, actor, payload).await?;
+    // After the message's own event, so a client hears of the message first.
+    notifications::for_message(&mut tx, &message, &channel, &mentions, false).await?;
     tx.commit().await?;
     Ok(Written::with_events(Posted { message, replayed: false }))
 }
@@ -189,10 +190,10 @@ pub async fn edit_message(
         return Err(ChatError::MessageDeleted);
     };
     db::mentions::replace(&mut tx, id, message.channel_id, &mentions).await?;
-    notifications::for_message(&mut tx, &updated, &access.channel, &mentions, true).await?;
     db::messages::attach_reactions(&mut *tx, std::slice::from_mut(&mut updated), user).await?;
     let payload = EventPayload::MessageUpdated(EventMessage::from(updated.clone()));
     events::in_channel(&mut tx, &access.channel, Some(user), payload).await?;
+    notifications::for_message(&mut tx, &updated, &access.channel, &mentions, true).await?;
     tx.commit().await?;
     Ok(Written::with_events(updated))
 }
