@@ -70,10 +70,10 @@ fn expect(pairs: &[(&str, NotificationKind)]) -> BTreeMap<String, NotificationKi
 fn check(
     failures: &mut Vec<String>,
     what: &str,
-    got: BTreeMap<String, NotificationKind>,
+    got: &BTreeMap<String, NotificationKind>,
     want: &[(&str, NotificationKind)],
 ) {
-    if got != expect(want) {
+    if *got != expect(want) {
         failures.push(format!("{what}: expected {:?}, got {got:?}", expect(want)));
     }
 }
@@ -137,7 +137,7 @@ async fn a_message_notifies_exactly_whom_its_kind_their_level_their_mute_and_the
     check(
         &mut failures,
         "direct mentions in a public channel",
-        notified(&users, m.id).await,
+        &notified(&users, m.id).await,
         &[("bob", Mention), ("carol", Mention), ("frank", Mention)],
     );
     // @channel: the channel's members only, under the same levels and mutes.
@@ -145,58 +145,58 @@ async fn a_message_notifies_exactly_whom_its_kind_their_level_their_mute_and_the
     check(
         &mut failures,
         "@channel",
-        notified(&users, m.id).await,
+        &notified(&users, m.id).await,
         &[("bob", Mention), ("carol", Mention), ("gina", Mention)],
     );
     // @here: only the members seen within two minutes (bob; alice is the author).
     let m = post(&alice, &dev, "@here anyone?", None).await;
-    check(&mut failures, "@here", notified(&users, m.id).await, &[("bob", Mention)]);
+    check(&mut failures, "@here", &notified(&users, m.id).await, &[("bob", Mention)]);
     // A plain message in a channel notifies nobody.
     let m = post(&alice, &dev, "just chatting", None).await;
-    check(&mut failures, "a plain channel message", notified(&users, m.id).await, &[]);
+    check(&mut failures, "a plain channel message", &notified(&users, m.id).await, &[]);
     // A private channel: a mention of someone outside it notifies no one.
     let m = post(&alice, &secret, "@carol @frank have a look", None).await;
-    check(&mut failures, "outsiders mentioned in a private channel", notified(&users, m.id).await, &[]);
+    check(&mut failures, "outsiders mentioned in a private channel", &notified(&users, m.id).await, &[]);
     let m = post(&alice, &secret, "@bob have a look", None).await;
-    check(&mut failures, "a member mentioned in a private channel", notified(&users, m.id).await, &[("bob", Mention)]);
+    check(&mut failures, "a member mentioned in a private channel", &notified(&users, m.id).await, &[("bob", Mention)]);
     // DMs: every message notifies the others; `mentions` there keeps only mentions.
     let bob_id = id_of(bob.clone()).await;
     let carol_id = id_of(carol.clone()).await;
     let dm = alice.open_dm(&[bob_id]).await.expect("dm");
     let m = post(&alice, &dm, "psst", None).await;
-    check(&mut failures, "a DM", notified(&users, m.id).await, &[("bob", Dm)]);
+    check(&mut failures, "a DM", &notified(&users, m.id).await, &[("bob", Dm)]);
     let group = alice.open_dm(&[bob_id, carol_id]).await.expect("group dm");
     let m = post(&alice, &group, "hello both", None).await;
-    check(&mut failures, "a group DM", notified(&users, m.id).await, &[("bob", Dm), ("carol", Dm)]);
+    check(&mut failures, "a group DM", &notified(&users, m.id).await, &[("bob", Dm), ("carol", Dm)]);
     set_preferences(&bob, &dm, level(NotifyLevel::Mentions)).await;
     let m = post(&alice, &dm, "still there?", None).await;
-    check(&mut failures, "a DM at level mentions", notified(&users, m.id).await, &[]);
+    check(&mut failures, "a DM at level mentions", &notified(&users, m.id).await, &[]);
     let m = post(&alice, &dm, "@bob still there?", None).await;
-    check(&mut failures, "a mention in a DM at level mentions", notified(&users, m.id).await, &[("bob", Mention)]);
+    check(&mut failures, "a mention in a DM at level mentions", &notified(&users, m.id).await, &[("bob", Mention)]);
     // Threads: the root's author and everyone who replied before; a mention wins over a
     // thread reply; `mentions` (carol) hears only mentions.
     let root = post(&bob, &dev, "root by bob", None).await;
     let m = post(&gina, &dev, "first reply", Some(root.id)).await;
-    check(&mut failures, "the first reply", notified(&users, m.id).await, &[("bob", ThreadReply)]);
+    check(&mut failures, "the first reply", &notified(&users, m.id).await, &[("bob", ThreadReply)]);
     let m = post(&carol, &dev, "carol replies", Some(root.id)).await;
     check(
         &mut failures,
         "the second reply",
-        notified(&users, m.id).await,
+        &notified(&users, m.id).await,
         &[("bob", ThreadReply), ("gina", ThreadReply)],
     );
     let m = post(&alice, &dev, "@gina see this", Some(root.id)).await;
     check(
         &mut failures,
         "a reply mentioning a participant",
-        notified(&users, m.id).await,
+        &notified(&users, m.id).await,
         &[("bob", ThreadReply), ("gina", Mention)],
     );
     let m = post(&bob, &dev, "thanks all", Some(root.id)).await;
     check(
         &mut failures,
         "the root's author replying",
-        notified(&users, m.id).await,
+        &notified(&users, m.id).await,
         &[("alice", ThreadReply), ("gina", ThreadReply)],
     );
     // Edits notify only the newly mentioned; the earlier notification stays the one.
@@ -207,7 +207,7 @@ async fn a_message_notifies_exactly_whom_its_kind_their_level_their_mute_and_the
     check(
         &mut failures,
         "an edit adding a mention",
-        notified(&users, m.id).await,
+        &notified(&users, m.id).await,
         &[("bob", Mention), ("gina", Mention)],
     );
     let after: Vec<NotificationId> =
@@ -220,7 +220,7 @@ async fn a_message_notifies_exactly_whom_its_kind_their_level_their_mute_and_the
     let unmute = UpdatePreferencesRequest { muted_until: Some(Some(ended)), ..UpdatePreferencesRequest::default() };
     set_preferences(&erin, &dev, unmute).await;
     let m = post(&alice, &dev, "@erin welcome back", None).await;
-    check(&mut failures, "a mute that has ended", notified(&users, m.id).await, &[("erin", Mention)]);
+    check(&mut failures, "a mute that has ended", &notified(&users, m.id).await, &[("erin", Mention)]);
     // Being added to a private channel is an invite.
     alice.add_channel_member(secret.id, id_of(gina.clone()).await).await.expect("gina in secret");
     let invite = inbox(&gina).await.into_iter().find(|n| n.kind == NotificationKind::Invite);
