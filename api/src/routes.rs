@@ -8,6 +8,7 @@ mod me;
 mod messages;
 mod notifications;
 mod presence;
+mod sync;
 mod tokens;
 mod webhooks;
 
@@ -79,6 +80,7 @@ fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(presence::get_presence))
         .routes(routes!(notifications::list_notifications))
         .routes(routes!(notifications::read_notifications))
+        .routes(routes!(sync::sync))
         .routes(routes!(tokens::list_tokens, tokens::create_token))
         .routes(routes!(tokens::revoke_token))
         .routes(routes!(webhooks::list_webhooks, webhooks::create_webhook))

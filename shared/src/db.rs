@@ -39,6 +39,19 @@ pub async fn is_ready(pool: &PgPool) -> bool {
     sqlx::query("SELECT 1").execute(pool).await.is_ok()
 }
 
+/// A time before which every change is committed: now, or the start of the oldest
+/// transaction still open elsewhere (its rows are stamped with that start but not yet
+/// visible), so "changed after this time" later misses nothing committed meanwhile.
+pub async fn settled_time(pool: &PgPool) -> Result<time::OffsetDateTime, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT LEAST(now(), (SELECT min(xact_start) FROM pg_stat_activity
+                              WHERE datname = current_database() AND pid <> pg_backend_pid()
+                                AND xact_start IS NOT NULL))",
+    )
+    .fetch_one(pool)
+    .await
+}
+
 /// The name of the constraint a statement violated, if that is why it failed.
 #[must_use]
 pub fn violated_constraint(err: &sqlx::Error) -> Option<&str> {

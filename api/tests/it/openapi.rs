@@ -59,6 +59,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/presence"),
     ("GET", "/api/notifications"),
     ("POST", "/api/notifications/read"),
+    ("GET", "/api/sync"),
     ("GET", "/api/tokens"),
     ("POST", "/api/tokens"),
     ("DELETE", "/api/tokens/{id}"),
@@ -235,6 +236,7 @@ async fn call_every_method(client: &ApiClient) {
     drop(client.heartbeat().await);
     drop(client.get_presence(&[user]).await);
     drop(client.list_notifications(&NotificationQuery::default()).await);
+    drop(client.sync(None).await);
     drop(client.read_notifications(&ReadNotificationsRequest { all: Some(true), ..Default::default() }).await);
     drop(client.list_tokens().await);
     drop(client.create_token(&token_request).await);

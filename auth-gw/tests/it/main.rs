@@ -26,4 +26,5 @@ mod sessions;
 mod shutdown;
 mod skeleton;
 mod stack;
+mod sync;
 mod webhooks;

@@ -137,6 +137,9 @@ error_codes! {
     TooManyMembers = "too_many_members",
     TooManyTokens = "too_many_tokens",
     TooManyInvites = "too_many_invites",
+    // 410: gone for good.
+    /// A sync cursor too old to catch up from: refetch everything, then sync from a new one.
+    SyncCursorExpired = "sync_cursor_expired",
     // 413, 415, 422: size and type.
     PayloadTooLarge = "payload_too_large",
     UnsupportedMediaType = "unsupported_media_type",

@@ -60,6 +60,8 @@ pub const PRESENCE: &str = "/api/presence";
 pub const NOTIFICATIONS: &str = "/api/notifications";
 /// `POST`: mark notifications read.
 pub const NOTIFICATIONS_READ: &str = "/api/notifications/read";
+/// `GET`: what changed since a cursor (catch-up).
+pub const SYNC: &str = "/api/sync";
 /// `GET`/`POST`: my API tokens.
 pub const TOKENS: &str = "/api/tokens";
 /// `DELETE`: one of my API tokens.
@@ -99,6 +101,7 @@ pub const TEMPLATES: &[&str] = &[
     PRESENCE,
     NOTIFICATIONS,
     NOTIFICATIONS_READ,
+    SYNC,
     TOKENS,
     TOKEN,
     WEBHOOKS,

@@ -724,3 +724,47 @@ pub struct ReadNotificationsRequest {
 pub struct NotificationsRead {
     pub ids: Vec<NotificationId>,
 }
+
+/// `GET /api/sync` query.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema, utoipa::IntoParams), into_params(parameter_in = Query))]
+pub struct SyncQuery {
+    /// The `cursor` of an earlier answer; without it, only a cursor (and the channel list)
+    /// to start from.
+    pub since: Option<String>,
+}
+
+/// What changed for the caller since a cursor, and the cursor to pass next time.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SyncResponse {
+    /// Pass as `since` next time.
+    pub cursor: String,
+    /// Channels the caller can see that were created, renamed, re-topicked, (un)archived or
+    /// joined since, or whose read cursor or preferences of the caller's changed (every
+    /// channel when there was no `since`), with the caller's unread state.
+    pub channels: Vec<ChannelListItem>,
+    /// Every channel the caller can see now: drop the ones not listed (left, removed).
+    pub channel_ids: Vec<ChannelId>,
+    /// The caller's read cursors that moved since.
+    pub read_cursors: Vec<ReadCursor>,
+    /// Per channel the caller is in: messages posted, edited or deleted since (deleted ones
+    /// as tombstones), oldest first.
+    pub messages: Vec<SyncMessages>,
+    /// Notifications created since, newest first.
+    pub notifications: Vec<Notification>,
+    /// More notifications were created than listed: page the inbox.
+    pub notifications_has_more: bool,
+    /// Notifications that became read since.
+    pub read_notification_ids: Vec<NotificationId>,
+}
+
+/// One channel's message changes in a `SyncResponse`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SyncMessages {
+    pub channel_id: ChannelId,
+    pub messages: Vec<Message>,
+    /// More changed than listed: refetch the channel's history instead.
+    pub has_more: bool,
+}

@@ -1,7 +1,10 @@
-//! The typed client's notification calls: the inbox and marking read.
+//! The typed client's notification and catch-up calls: the inbox, marking read, and
+//! what changed since a cursor.
 
 use crate::api::paths;
-use crate::api::wire::{Notification, NotificationQuery, NotificationsRead, Page, ReadNotificationsRequest};
+use crate::api::wire::{
+    Notification, NotificationQuery, NotificationsRead, Page, ReadNotificationsRequest, SyncQuery, SyncResponse,
+};
 use crate::client::{ApiClient, ClientError};
 use reqwest::Method;
 
@@ -18,5 +21,11 @@ impl ApiClient {
         request: &ReadNotificationsRequest,
     ) -> Result<NotificationsRead, ClientError> {
         self.post(paths::NOTIFICATIONS_READ, request).await
+    }
+
+    /// `GET /api/sync`: what changed for me since `since` (a cursor from an earlier
+    /// answer), or a cursor to start from.
+    pub async fn sync(&self, since: Option<&str>) -> Result<SyncResponse, ClientError> {
+        self.send(self.request(Method::GET, paths::SYNC).query(&SyncQuery { since: since.map(str::to_owned) })).await
     }
 }

@@ -6,7 +6,7 @@ use time::OffsetDateTime;
 use std::collections::HashMap;
 
 use crate::api::wire::{
-    Channel, ChannelKind, ChannelListItem, ChannelPreferences, ChannelRef, NotifyLevel, UNREAD_CAP, User,
+    Channel, ChannelKind, ChannelListItem, ChannelPreferences, ChannelRef, NotifyLevel, ReadCursor, UNREAD_CAP, User,
 };
 use crate::domain::ids::{ChannelId, CommunityId, MessageId, UserId};
 use crate::domain::names::ChannelName;
@@ -245,7 +245,24 @@ pub async fn list_dms(db: impl PgExecutor<'_> + Copy, user: UserId) -> Result<Ve
     .fetch_all(db)
     .await?;
     let mut items: Vec<ChannelListItem> = rows.into_iter().map(ChannelListItem::from).collect();
-    let ids: Vec<uuid::Uuid> = items.iter().map(|i| i.channel.id.as_uuid()).collect();
+    fill_dm_members(db, user, &mut items).await?;
+    Ok(items)
+}
+
+/// Fills the other members of each DM and group DM among `items`, in one statement.
+async fn fill_dm_members(
+    db: impl PgExecutor<'_>,
+    user: UserId,
+    items: &mut [ChannelListItem],
+) -> Result<(), sqlx::Error> {
+    let ids: Vec<uuid::Uuid> = items
+        .iter()
+        .filter(|i| matches!(i.channel.kind, ChannelKind::Dm | ChannelKind::GroupDm))
+        .map(|i| i.channel.id.as_uuid())
+        .collect();
+    if ids.is_empty() {
+        return Ok(());
+    }
     let members: Vec<(ChannelId, UserId, String, String, Option<String>)> = sqlx::query_as(
         "SELECT m.channel_id, u.id, u.username, u.display_name, u.avatar_url FROM channel_members m JOIN users u ON u.id = m.user_id
          WHERE m.channel_id = ANY($1) AND m.user_id <> $2 ORDER BY u.username",
@@ -258,10 +275,66 @@ pub async fn list_dms(db: impl PgExecutor<'_> + Copy, user: UserId) -> Result<Ve
     for (channel, id, username, display_name, avatar_url) in members {
         by_channel.entry(channel).or_default().push(User { id, username, display_name, avatar_url });
     }
-    for item in &mut items {
-        item.members = by_channel.remove(&item.channel.id).unwrap_or_default();
+    for item in items {
+        if let Some(members) = by_channel.remove(&item.channel.id) {
+            item.members = members;
+        }
     }
+    Ok(())
+}
+
+/// What `user` can see: public channels of their communities and the channels they are in.
+const VISIBLE: &str = "((c.kind IN ('dm', 'group_dm') AND cm.user_id IS NOT NULL)
+    OR (c.community_id IN (SELECT community_id FROM community_members WHERE user_id = $1)
+        AND (c.kind = 'public' OR cm.user_id IS NOT NULL)))";
+
+/// The channels `user` can see whose row, or whose membership of theirs (joining, the read
+/// cursor, preferences), changed after `since`, with their unread state.
+pub async fn changed_since(
+    db: impl PgExecutor<'_> + Copy,
+    user: UserId,
+    since: OffsetDateTime,
+) -> Result<Vec<ChannelListItem>, sqlx::Error> {
+    let rows: Vec<ListRow> = sqlx::query_as(&format!(
+        "{LIST_SELECT} WHERE {VISIBLE} AND (c.created_at > $3 OR c.updated_at > $3 OR cm.updated_at > $3 OR cm.joined_at > $3)
+         ORDER BY c.id"
+    ))
+    .bind(user)
+    .bind(UNREAD_CAP)
+    .bind(since)
+    .fetch_all(db)
+    .await?;
+    let mut items: Vec<ChannelListItem> = rows.into_iter().map(ChannelListItem::from).collect();
+    fill_dm_members(db, user, &mut items).await?;
     Ok(items)
+}
+
+/// Every channel `user` can see now.
+pub async fn visible_ids(db: impl PgExecutor<'_>, user: UserId) -> Result<Vec<ChannelId>, sqlx::Error> {
+    sqlx::query_scalar(&format!(
+        "SELECT c.id FROM channels c LEFT JOIN channel_members cm ON cm.channel_id = c.id AND cm.user_id = $1
+         WHERE {VISIBLE} ORDER BY c.id"
+    ))
+    .bind(user)
+    .fetch_all(db)
+    .await
+}
+
+/// `user`'s read cursors whose membership changed after `since`.
+pub async fn read_cursors_since(
+    db: impl PgExecutor<'_>,
+    user: UserId,
+    since: OffsetDateTime,
+) -> Result<Vec<ReadCursor>, sqlx::Error> {
+    let rows: Vec<(ChannelId, MessageId)> = sqlx::query_as(
+        "SELECT channel_id, last_read_message_id FROM channel_members
+         WHERE user_id = $1 AND last_read_message_id IS NOT NULL AND updated_at > $2 ORDER BY channel_id",
+    )
+    .bind(user)
+    .bind(since)
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(|(channel_id, message_id)| ReadCursor { channel_id, message_id }).collect())
 }
 
 /// The DM or group DM of exactly `members` (sorted, deduplicated, including the caller),

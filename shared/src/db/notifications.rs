@@ -172,6 +172,22 @@ impl From<Row> for Notification {
     }
 }
 
+/// A notification with its context, for `user` ($1), snippets of $5 characters: only those
+/// the inbox shows (not of deleted messages, not of channels the user can no longer read).
+const LIST_SELECT: &str = "SELECT n.id, n.kind, n.message_id, m.parent_id, n.community_id, n.channel_id,
+        c.kind AS channel_kind, c.name AS channel_name, c.community_id AS channel_community_id,
+        n.actor_id, a.username AS actor_username, a.display_name AS actor_display_name,
+        a.avatar_url AS actor_avatar_url, left(m.body_md, $5) AS snippet, n.data, n.created_at, n.read_at
+    FROM notifications n
+    LEFT JOIN channels c ON c.id = n.channel_id
+    LEFT JOIN messages m ON m.id = n.message_id
+    LEFT JOIN users a ON a.id = n.actor_id
+    WHERE n.user_id = $1 AND m.deleted_at IS NULL
+      AND (n.channel_id IS NULL
+           OR EXISTS (SELECT 1 FROM channel_members cm WHERE cm.channel_id = n.channel_id AND cm.user_id = $1)
+           OR (c.kind = 'public' AND EXISTS (
+               SELECT 1 FROM community_members cm WHERE cm.community_id = c.community_id AND cm.user_id = $1)))";
+
 /// `user`'s notifications, newest first: `limit` of them older than `before`, only unread
 /// ones if `unread`. Those of deleted messages and of channels the user can no longer read
 /// are left out. Returns whether more follow.
@@ -182,23 +198,9 @@ pub async fn list(
     before: Option<NotificationId>,
     limit: u16,
 ) -> Result<(Vec<Notification>, bool), sqlx::Error> {
-    let mut rows: Vec<Row> = sqlx::query_as(
-        "SELECT n.id, n.kind, n.message_id, m.parent_id, n.community_id, n.channel_id,
-                c.kind AS channel_kind, c.name AS channel_name, c.community_id AS channel_community_id,
-                n.actor_id, a.username AS actor_username, a.display_name AS actor_display_name,
-                a.avatar_url AS actor_avatar_url, left(m.body_md, $5) AS snippet, n.data, n.created_at, n.read_at
-         FROM notifications n
-         LEFT JOIN channels c ON c.id = n.channel_id
-         LEFT JOIN messages m ON m.id = n.message_id
-         LEFT JOIN users a ON a.id = n.actor_id
-         WHERE n.user_id = $1 AND ($2::uuid IS NULL OR n.id < $2) AND (NOT $3 OR n.read_at IS NULL)
-           AND m.deleted_at IS NULL
-           AND (n.channel_id IS NULL
-                OR EXISTS (SELECT 1 FROM channel_members cm WHERE cm.channel_id = n.channel_id AND cm.user_id = $1)
-                OR (c.kind = 'public' AND EXISTS (
-                    SELECT 1 FROM community_members cm WHERE cm.community_id = c.community_id AND cm.user_id = $1)))
-         ORDER BY n.id DESC LIMIT $4",
-    )
+    let mut rows: Vec<Row> = sqlx::query_as(&format!(
+        "{LIST_SELECT} AND ($2::uuid IS NULL OR n.id < $2) AND (NOT $3 OR n.read_at IS NULL) ORDER BY n.id DESC LIMIT $4"
+    ))
     .bind(user)
     .bind(before)
     .bind(unread)
@@ -247,4 +249,39 @@ pub async fn mark_read(
     .bind(up_to)
     .fetch_all(db)
     .await
+}
+
+/// `user`'s notifications created after `since` that the inbox would show, newest first,
+/// at most `limit`; and whether more follow.
+pub async fn created_since(
+    db: impl PgExecutor<'_>,
+    user: UserId,
+    since: OffsetDateTime,
+    limit: u16,
+) -> Result<(Vec<Notification>, bool), sqlx::Error> {
+    let mut rows: Vec<Row> =
+        sqlx::query_as(&format!("{LIST_SELECT} AND n.id > $2 AND n.created_at > $3 ORDER BY n.id DESC LIMIT $4"))
+            .bind(user)
+            .bind(crate::db::messages::id_floor(since))
+            .bind(since)
+            .bind(i64::from(limit) + 1)
+            .bind(i32::try_from(SNIPPET_CHARS).unwrap_or(i32::MAX))
+            .fetch_all(db)
+            .await?;
+    let more = rows.len() > usize::from(limit);
+    rows.truncate(usize::from(limit));
+    Ok((rows.into_iter().map(Notification::from).collect(), more))
+}
+
+/// The ids of `user`'s notifications that became read after `since`.
+pub async fn read_since(
+    db: impl PgExecutor<'_>,
+    user: UserId,
+    since: OffsetDateTime,
+) -> Result<Vec<NotificationId>, sqlx::Error> {
+    sqlx::query_scalar("SELECT id FROM notifications WHERE user_id = $1 AND read_at > $2 ORDER BY id")
+        .bind(user)
+        .bind(since)
+        .fetch_all(db)
+        .await
 }
