@@ -254,6 +254,15 @@ async fn a_message_notifies_exactly_whom_its_kind_their_level_their_mute_and_the
     let refused = bob.update_message(plain.id, "now @channel").await.expect_err("nor by an edit");
     assert_eq!(refused.code(), Some(ErrorCode::BroadcastNeedsAdmin));
     post(&alice, &dev, "@channel from the owner", None).await;
+    // A broadcast posted while the channel was small may be edited after it grew; adding
+    // one may not.
+    let small = post(&bob, &secret, "@channel in secret, tpyo", None).await;
+    for client in [&carol, &dave, &erin] {
+        alice.add_channel_member(secret.id, id_of(client.clone()).await).await.expect("added to secret");
+    }
+    bob.update_message(small.id, "@channel in secret, typo fixed").await.expect("the broadcast was there before");
+    let refused = bob.update_message(small.id, "@channel @here in secret").await.expect_err("@here is new");
+    assert_eq!(refused.code(), Some(ErrorCode::BroadcastNeedsAdmin));
     stack.stop().await;
 }
 

@@ -184,7 +184,16 @@ pub async fn edit_message(
     }
     rules::may_write(&access)?;
     let mentions = mentions::parse(body.as_str());
-    notifications::check_broadcast(pool, &access.channel, user, &mentions, broadcast_limit).await?;
+    // Only a broadcast the edit adds needs the right to broadcast (the channel may have
+    // grown past the limit since the post).
+    let before = mentions::parse(&message.body_md);
+    let added = mentions::Mentions {
+        channel: mentions.channel && !(before.channel || before.everyone),
+        everyone: mentions.everyone && !(before.channel || before.everyone),
+        here: mentions.here && !before.here,
+        ..mentions::Mentions::default()
+    };
+    notifications::check_broadcast(pool, &access.channel, user, &added, broadcast_limit).await?;
     let mut tx = pool.begin().await?;
     let Some(mut updated) = db::messages::update_body(&mut tx, id, body).await? else {
         return Err(ChatError::MessageDeleted);
