@@ -6,7 +6,9 @@ mod dms;
 mod invites;
 mod me;
 mod messages;
+mod notifications;
 mod presence;
+mod sync;
 mod tokens;
 mod webhooks;
 
@@ -66,6 +68,7 @@ fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(channels::add_member))
         .routes(routes!(channels::remove_member))
         .routes(routes!(channels::mark_read))
+        .routes(routes!(channels::update_preferences))
         .routes(routes!(messages::list_messages, messages::create_message))
         .routes(routes!(messages::list_pins))
         .routes(routes!(messages::get_message, messages::update_message, messages::delete_message))
@@ -75,6 +78,9 @@ fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(dms::list_dms, dms::open_dm))
         .routes(routes!(presence::heartbeat))
         .routes(routes!(presence::get_presence))
+        .routes(routes!(notifications::list_notifications))
+        .routes(routes!(notifications::read_notifications))
+        .routes(routes!(sync::sync))
         .routes(routes!(tokens::list_tokens, tokens::create_token))
         .routes(routes!(tokens::revoke_token))
         .routes(routes!(webhooks::list_webhooks, webhooks::create_webhook))

@@ -144,6 +144,9 @@ pub struct Config {
     pub max_streams_per_user: u32,
     /// Group DMs (more than two people) one user may create per hour (429 beyond).
     pub group_dms_per_hour: u32,
+    /// `@channel`, `@everyone` and `@here` in a channel with more members than this need a
+    /// community admin (400 `broadcast_needs_admin` otherwise).
+    pub broadcast_mention_max_members: u32,
     /// How long the gateway may trust a token it validated, in seconds (0 disables the
     /// cache). This bounds how long a token revoked through another instance keeps working
     /// there, so it is at most 4.
@@ -226,6 +229,7 @@ impl Default for Config {
             max_open_invites_per_community: 100,
             max_streams_per_user: 20,
             group_dms_per_hour: 20,
+            broadcast_mention_max_members: 1000,
             auth_cache_secs: 2,
             auth_cache_capacity: 10_000,
             sse_auth_recheck_secs: 3,
@@ -320,6 +324,7 @@ impl Config {
         positive("max_open_invites_per_community", self.max_open_invites_per_community.into())?;
         positive("max_streams_per_user", self.max_streams_per_user.into())?;
         positive("group_dms_per_hour", self.group_dms_per_hour.into())?;
+        positive("broadcast_mention_max_members", self.broadcast_mention_max_members.into())?;
         positive("message_max_chars", self.message_max_chars as u64)?;
         positive("sse_auth_recheck_secs", self.sse_auth_recheck_secs)?;
         positive("sse_access_check_secs", self.sse_access_check_secs)?;

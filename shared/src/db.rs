@@ -11,6 +11,7 @@ pub mod invites;
 pub mod mentions;
 pub mod message_stream_events;
 pub mod messages;
+pub mod notifications;
 pub mod oauth;
 pub mod outbox;
 pub mod tokens;
@@ -36,6 +37,19 @@ pub fn connect_lazy(url: &str, max_connections: u32) -> Result<PgPool, sqlx::Err
 /// True when the database answers a trivial query.
 pub async fn is_ready(pool: &PgPool) -> bool {
     sqlx::query("SELECT 1").execute(pool).await.is_ok()
+}
+
+/// A time before which every change is committed: now, or the start of the oldest
+/// transaction still open elsewhere (its rows are stamped with that start but not yet
+/// visible), so "changed after this time" later misses nothing committed meanwhile.
+pub async fn settled_time(pool: &PgPool) -> Result<time::OffsetDateTime, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT LEAST(now(), (SELECT min(xact_start) FROM pg_stat_activity
+                              WHERE datname = current_database() AND pid <> pg_backend_pid()
+                                AND xact_start IS NOT NULL))",
+    )
+    .fetch_one(pool)
+    .await
 }
 
 /// The name of the constraint a statement violated, if that is why it failed.

@@ -13,7 +13,10 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::api::wire::{Channel, Member, MessageDeleted, PinChange, ReactionChange, ReadCursor};
+use crate::api::wire::{
+    Channel, ChannelPreferences, Member, MessageDeleted, Notification, NotificationsRead, PinChange, ReactionChange,
+    ReadCursor,
+};
 use crate::domain::ids::{ApiTokenId, ChannelId, CommunityId, EventId, MessageId, SessionId, UserId};
 
 pub use community::EventCommunity;
@@ -68,6 +71,15 @@ pub enum EventPayload {
     CommunityUpdated(EventCommunity),
     #[serde(rename = "read.updated")]
     ReadUpdated(ReadCursor),
+    /// On the user's own subject: a new entry in their inbox.
+    #[serde(rename = "notification.created")]
+    NotificationCreated(Notification),
+    /// On the user's own subject: notifications became read (on any of their clients).
+    #[serde(rename = "notifications.read")]
+    NotificationsRead(NotificationsRead),
+    /// On the user's own subject: their preferences in a channel changed.
+    #[serde(rename = "preferences.updated")]
+    PreferencesUpdated(ChannelPreferences),
     /// On the user's own subject: one of their sessions or API tokens was revoked. Session
     /// managers re-check the credential behind each of the user's streams at once (the
     /// streams of the revoked one end); it is not forwarded to clients.
@@ -102,6 +114,9 @@ impl EventPayload {
             Self::MemberRemoved(_) => "member.removed",
             Self::CommunityUpdated(_) => "community.updated",
             Self::ReadUpdated(_) => "read.updated",
+            Self::NotificationCreated(_) => "notification.created",
+            Self::NotificationsRead(_) => "notifications.read",
+            Self::PreferencesUpdated(_) => "preferences.updated",
             Self::AccessRevoked(_) => "access.revoked",
         }
     }

@@ -24,4 +24,6 @@ pub mod stream;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use domain::ids::{ApiTokenId, ChannelId, CommunityId, EventId, InviteId, MessageId, SessionId, UserId, WebhookId};
+pub use domain::ids::{
+    ApiTokenId, ChannelId, CommunityId, EventId, InviteId, MessageId, NotificationId, SessionId, UserId, WebhookId,
+};

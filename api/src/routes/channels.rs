@@ -6,12 +6,13 @@ use ajet_shared::api::ErrorBody;
 use ajet_shared::api::ErrorCode;
 use ajet_shared::api::paths;
 use ajet_shared::api::wire::{
-    AddMemberRequest, Channel, ChannelKind, ChannelListItem, CreateChannelRequest, Member, Page, PageInfo, ReadCursor,
-    ReadRequest, UpdateChannelRequest,
+    AddMemberRequest, Channel, ChannelKind, ChannelListItem, ChannelPreferences, CreateChannelRequest, Member, Page,
+    PageInfo, ReadCursor, ReadRequest, UpdateChannelRequest, UpdatePreferencesRequest,
 };
 use ajet_shared::chat;
 use ajet_shared::chat::access::{channel_access, community_role};
 use ajet_shared::chat::channels::ChannelChange;
+use ajet_shared::chat::preferences::PreferencesChange;
 use ajet_shared::db::{self, PgPool};
 use ajet_shared::domain::ChannelName;
 use ajet_shared::domain::ids::{ChannelId, UserId};
@@ -177,4 +178,23 @@ pub async fn mark_read(
 ) -> ApiResult<Json<ReadCursor>> {
     auth.require_write()?;
     Ok(Json(chat::read_cursor::mark_read(&pool, auth.id(), channel_id, request.message_id).await?.wake(&relay)))
+}
+
+#[utoipa::path(patch, path = paths::CHANNEL_PREFERENCES, tag = "api", summary = "Set my notify level, mute and star in a channel", request_body = UpdatePreferencesRequest, responses((status = 200, description = "my preferences now", body = ChannelPreferences), (status = 400, description = "invalid input (the message names the field)", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed", body = ErrorBody), (status = 404, description = "not found or not visible", body = ErrorBody)), security(("bearer" = [])))]
+/// A member's own preferences; each present field changes (`muted_until: null` unmutes).
+/// Notifications and mention counts follow them; the caller's other sessions are told.
+pub async fn update_preferences(
+    State(pool): State<PgPool>,
+    State(relay): State<OutboxRelay<NatsBus>>,
+    auth: AuthUser,
+    Path(channel_id): Path<ChannelId>,
+    Body(request): Body<UpdatePreferencesRequest>,
+) -> ApiResult<Json<ChannelPreferences>> {
+    auth.require_write()?;
+    let change = PreferencesChange {
+        notify_level: request.notify_level,
+        muted_until: request.muted_until,
+        starred: request.starred,
+    };
+    Ok(Json(chat::preferences::update_preferences(&pool, auth.id(), channel_id, change).await?.wake(&relay)))
 }

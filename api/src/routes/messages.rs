@@ -47,7 +47,7 @@ pub async fn create_message(
         parent: request.parent_id,
         client_msg_id: client_msg_id.as_ref(),
     };
-    let posted = post_message(&pool, poster, &body).await?.wake(&relay);
+    let posted = post_message(&pool, poster, &body, config.broadcast_mention_max_members).await?.wake(&relay);
     let status = if posted.replayed { StatusCode::OK } else { StatusCode::CREATED };
     Ok((status, Json(posted.message)))
 }
@@ -143,7 +143,7 @@ pub async fn update_message(
 ) -> ApiResult<Json<Message>> {
     auth.require_write()?;
     let body = MessageBody::parse("body_md", &request.body_md, config.message_max_chars)?;
-    Ok(Json(edit_message(&pool, auth.id(), id, &body).await?.wake(&relay)))
+    Ok(Json(edit_message(&pool, auth.id(), id, &body, config.broadcast_mention_max_members).await?.wake(&relay)))
 }
 
 #[utoipa::path(delete, path = paths::MESSAGE, tag = "api", summary = "Delete a message (author or admin)", responses((status = 204, description = "deleted (a tombstone stays)"), (status = 400, description = "invalid input (the message names the field)", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed", body = ErrorBody), (status = 404, description = "not found or not visible", body = ErrorBody), (status = 409, description = "conflict", body = ErrorBody), (status = 422, description = "too long", body = ErrorBody)), security(("bearer" = [])))]

@@ -195,6 +195,8 @@ async fn unread_and_mention_counts_follow_the_read_cursor() {
     let api = Api::start().await;
     let (alice, bob, channel) = setup(&api).await;
     let community = channel.community_id.expect("community");
+    // Mentions count from bob's notifications: `@here` notifies only members seen lately.
+    bob.heartbeat().await.expect("bob is online");
     let first = send(&alice, &channel, "one", None).await;
     send(&alice, &channel, "two @bob", None).await;
     let last = send(&alice, &channel, "three @here", None).await;
@@ -227,7 +229,7 @@ async fn unread_and_mention_counts_follow_the_read_cursor() {
         Some(serde_json::json!({"message_id": first.id})),
     )
     .await;
-    assert_eq!(counts(bob.clone()).await, (2, 2), "marking unread moves the cursor back");
+    assert_eq!(counts(bob.clone()).await, (2, 0), "marking unread moves the cursor back; read notifications stay read");
     let foreign = call(
         &bob,
         Method::POST,
@@ -424,4 +426,50 @@ async fn a_private_channel_records_mentions_only_of_its_members() {
             .await
             .expect("mentions");
     assert_eq!(mentioned, ["alice"], "bob is not in the channel, so nothing about it reaches him");
+}
+
+/// Calls of statements writing notifications or outbox rows, from `pg_stat_statements`.
+async fn notification_statements(api: &Api) -> i64 {
+    sqlx::query_scalar(
+        "SELECT COALESCE(sum(calls), 0)::bigint FROM pg_stat_statements
+         WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+           AND (query ILIKE '%INSERT INTO notifications%' OR query ILIKE '%INSERT INTO outbox%')
+           AND query NOT ILIKE '%pg_stat_statements%'",
+    )
+    .fetch_one(&api.db.pool)
+    .await
+    .expect("pg_stat_statements is loaded by the test infrastructure")
+}
+
+#[tokio::test]
+async fn an_at_channel_to_thirty_members_costs_the_statements_of_one_to_two() {
+    let api = Api::start().await;
+    // bob is small's other member.
+    let (alice, _bob, small) = setup(&api).await;
+    let community = small.community_id.expect("community");
+    let big = alice
+        .create_channel(community, &CreateChannelRequest { name: "big".into(), topic: None, kind: None })
+        .await
+        .expect("channel");
+    for n in 0..30 {
+        let member = api.user(&format!("member{n}")).await;
+        let invite = alice.create_invite(community, &CreateInviteRequest::default()).await.expect("invite");
+        member.accept_invite(&invite.code).await.expect("accepted");
+        member.join_channel(big.id).await.expect("joined");
+    }
+    let mut costs = Vec::new();
+    for channel in [&small, &big] {
+        let before = notification_statements(&api).await;
+        let message = send(&alice, channel, "@channel heads up", None).await;
+        costs.push(notification_statements(&api).await - before);
+        let notified: i64 = sqlx::query_scalar("SELECT count(*) FROM notifications WHERE message_id = $1")
+            .bind(message.id)
+            .fetch_one(&api.db.pool)
+            .await
+            .expect("count");
+        let expected = if channel.id == big.id { 30 } else { 1 };
+        assert_eq!(notified, expected, "everyone in #{} but the author", channel.name.as_deref().unwrap_or_default());
+    }
+    assert_eq!(costs[0], costs[1], "the fan-out is one insert and one outbox insert, whatever the audience");
+    assert_eq!(costs[0], 3, "the message's event, its notifications, and their events");
 }

@@ -33,6 +33,7 @@ const NO_INV: Outcome = (404, Some(ErrorCode::InviteNotFound));
 const NO_MSG: Outcome = (404, Some(ErrorCode::MessageNotFound));
 const NO_TOKEN: Outcome = (404, Some(ErrorCode::TokenNotFound));
 const NO_HOOK: Outcome = (404, Some(ErrorCode::WebhookNotFound));
+const BAD_CURSOR: Outcome = (400, Some(ErrorCode::InvalidCursor));
 
 /// `{P}` public channel, `{S}` private channel, `{C}` community, `{M}` a message in P by
 /// channel_member, `{MS}` one in S, `{D}` a DM between owner and channel_member, `{MD}` a
@@ -178,6 +179,33 @@ const MATRIX: &[(&str, &str, &str, [Outcome; 7])] = &[
         [ANON, CREATED, CREATED, CREATED, CREATED, CREATED, CREATED],
     ),
     ("GET", "/api/presence?user_ids={member_id}", "", [ANON, OK, OK, OK, OK, OK, OK]),
+    // Notifications and preferences are the caller's own: a member's preferences need the
+    // membership, and nobody outside a private channel or DM learns it exists.
+    ("GET", "/api/notifications", "", [ANON, OK, OK, OK, OK, OK, OK]),
+    ("GET", "/api/notifications?unread=true&limit=5", "", [ANON, OK, OK, OK, OK, OK, OK]),
+    ("POST", "/api/notifications/read", r#"{"channel_id":"{S}"}"#, [ANON, OK, OK, OK, OK, OK, OK]),
+    ("POST", "/api/notifications/read", r#"{"all":true}"#, [ANON, OK, OK, OK, OK, OK, OK]),
+    // Catch-up lists what the caller can see now, and refuses another user's cursor.
+    ("GET", "/api/sync", "", [ANON, OK, OK, OK, OK, OK, OK]),
+    (
+        "GET",
+        "/api/sync?since={owner_cursor}",
+        "",
+        [ANON, BAD_CURSOR, BAD_CURSOR, BAD_CURSOR, BAD_CURSOR, OK, BAD_CURSOR],
+    ),
+    (
+        "PATCH",
+        "/api/channels/{P}/preferences",
+        r#"{"notify_level":"mentions","starred":true}"#,
+        [ANON, NOT_IN_CO, NOT_IN_CH, OK, NOT_IN_CH, OK, NOT_IN_CO],
+    ),
+    ("PATCH", "/api/channels/{S}/preferences", r#"{"muted_until":null}"#, [ANON, NO_CH, NO_CH, OK, NO_CH, OK, NO_CH]),
+    (
+        "PATCH",
+        "/api/channels/{D}/preferences",
+        r#"{"notify_level":"none"}"#,
+        [ANON, NO_CH, NO_CH, OK, NO_CH, OK, NO_CH],
+    ),
     ("POST", "/api/heartbeat", "", [ANON, DONE, DONE, DONE, DONE, DONE, DONE]),
     (
         "POST",
@@ -302,6 +330,7 @@ async fn every_endpoint_answers_each_kind_of_caller_exactly() {
         ("{MD}", in_dm.id.to_string()),
         ("{member_id}", member_id.to_string()),
         ("{I}", invite.code.clone()),
+        ("{owner_cursor}", owner.sync(None).await.expect("a cursor").cursor),
     ]);
     // What only the members of S and D (channel_member and owner) may ever see.
     let secrets = [
@@ -321,6 +350,8 @@ async fn every_endpoint_answers_each_kind_of_caller_exactly() {
         ("GET", "/api/communities/{C}/channels", values["{S}"].clone()),
         ("GET", "/api/channels/{S}/messages", values["{MS}"].clone()),
         ("GET", "/api/channels/{D}/messages", values["{MD}"].clone()),
+        ("GET", "/api/sync", values["{S}"].clone()),
+        ("GET", "/api/sync", values["{D}"].clone()),
     ];
     let actors = [api.client.clone(), outsider, member, channel_member, admin, owner, other];
     let mut failures = Vec::new();

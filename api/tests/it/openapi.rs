@@ -9,7 +9,8 @@ use std::sync::{Arc, Mutex};
 use ajet_shared::api::paths;
 use ajet_shared::api::wire::{
     CreateChannelRequest, CreateCommunityRequest, CreateInviteRequest, CreateMessageRequest, CreateTokenRequest,
-    CreateWebhookRequest, HistoryQuery, UpdateChannelRequest, UpdateCommunityRequest, UpdateMeRequest,
+    CreateWebhookRequest, HistoryQuery, NotificationQuery, ReadNotificationsRequest, UpdateChannelRequest,
+    UpdateCommunityRequest, UpdateMeRequest, UpdatePreferencesRequest,
 };
 use ajet_shared::client::ApiClient;
 use ajet_shared::{ApiTokenId, ChannelId, CommunityId, MessageId, UserId, WebhookId};
@@ -40,6 +41,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/channels/{id}/members"),
     ("DELETE", "/api/channels/{id}/members/{user_id}"),
     ("POST", "/api/channels/{id}/read"),
+    ("PATCH", "/api/channels/{id}/preferences"),
     ("GET", "/api/channels/{id}/messages"),
     ("POST", "/api/channels/{id}/messages"),
     ("GET", "/api/channels/{id}/pins"),
@@ -55,6 +57,9 @@ const ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/dms"),
     ("POST", "/api/heartbeat"),
     ("GET", "/api/presence"),
+    ("GET", "/api/notifications"),
+    ("POST", "/api/notifications/read"),
+    ("GET", "/api/sync"),
     ("GET", "/api/tokens"),
     ("POST", "/api/tokens"),
     ("DELETE", "/api/tokens/{id}"),
@@ -214,6 +219,7 @@ async fn call_every_method(client: &ApiClient) {
     drop(client.add_channel_member(channel, user).await);
     drop(client.remove_channel_member(channel, user).await);
     drop(client.mark_read(channel, message).await);
+    drop(client.update_preferences(channel, &UpdatePreferencesRequest::default()).await);
     drop(client.history(channel, &HistoryQuery::default()).await);
     drop(client.send_message(channel, &message_request).await);
     drop(client.list_pins(channel).await);
@@ -229,6 +235,9 @@ async fn call_every_method(client: &ApiClient) {
     drop(client.open_dm(&[user]).await);
     drop(client.heartbeat().await);
     drop(client.get_presence(&[user]).await);
+    drop(client.list_notifications(&NotificationQuery::default()).await);
+    drop(client.sync(None).await);
+    drop(client.read_notifications(&ReadNotificationsRequest { all: Some(true), ..Default::default() }).await);
     drop(client.list_tokens().await);
     drop(client.create_token(&token_request).await);
     drop(client.revoke_token(ApiTokenId::generate()).await);

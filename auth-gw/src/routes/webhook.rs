@@ -164,7 +164,7 @@ pub async fn receive_webhook(
         idempotency_key: key.as_deref(),
     };
     // No relay runs in this process: the api's publishes the event on its next sweep.
-    let posted = post_message(&state.pool, poster, &body_md).await?.unwoken();
+    let posted = post_message(&state.pool, poster, &body_md, config.broadcast_mention_max_members).await?.unwoken();
     Ok(answer(&decision, posted.message))
 }
 

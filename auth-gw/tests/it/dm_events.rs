@@ -6,7 +6,8 @@
 use std::time::Duration;
 
 use ajet_shared::api::wire::{
-    Channel, ChannelKind, CreateDmRequest, CreateInviteRequest, CreateMessageRequest, Message, UpdateMessageRequest,
+    Channel, ChannelKind, CreateDmRequest, CreateInviteRequest, CreateMessageRequest, Message, NotificationKind,
+    UpdateMessageRequest,
 };
 use ajet_shared::client::ApiClient;
 use ajet_shared::events::{Event, EventPayload, StreamPosition, subject};
@@ -155,6 +156,13 @@ async fn dm_events_reach_the_dm_subject_with_their_data_and_nobody_outside_on_re
     let EventPayload::MessageCreated(message) = event.payload else { panic!("expected message.created") };
     assert_eq!((message.id, message.body_md.as_str()), (secret.id, "dm-secret-RFV"));
     assert_eq!(message.author.user_id, Some(bob_id));
+    // The other member's notification follows, on their own subject only.
+    let (subject, event) = next(&mut bus).await;
+    assert_eq!(subject, subject::notifications(alice_id));
+    let EventPayload::NotificationCreated(notification) = event.payload else {
+        panic!("expected notification.created")
+    };
+    assert_eq!((notification.message_id, notification.kind), (Some(secret.id), NotificationKind::Dm));
 
     let on = |path: &str| format!("/api/messages/{}{path}", secret.id);
     let writes: Vec<(Method, String, Option<serde_json::Value>, &str)> = vec![
@@ -194,6 +202,8 @@ async fn dm_events_reach_the_dm_subject_with_their_data_and_nobody_outside_on_re
     let kept = send(&alice, &dm, "dm-kept-YHN").await;
     let (subject, _) = next(&mut bus).await;
     assert_eq!(subject, dm_subject);
+    let (subject, _) = next(&mut bus).await;
+    assert_eq!(subject, subject::notifications(bob_id), "bob's notification of it");
     write(&bob, Method::DELETE, &on(""), None).await;
     let (subject, event) = next(&mut bus).await;
     assert_eq!(subject, dm_subject);

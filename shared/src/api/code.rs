@@ -77,6 +77,11 @@ error_codes! {
     InvalidMessage = "invalid_message",
     NotACommunityChannel = "not_a_community_channel",
     NotPrivate = "not_private",
+    /// `@channel`/`@everyone`/`@here` in a channel larger than the configured size, by
+    /// someone who is not an admin.
+    BroadcastNeedsAdmin = "broadcast_needs_admin",
+    /// A notification read request names none or several of `ids`, `all`, `channel_id`.
+    InvalidReadRequest = "invalid_read_request",
     /// The user named in the request is not in the channel's community (adding a member).
     UserNotInCommunity = "user_not_in_community",
     CannotLeaveDm = "cannot_leave_dm",
@@ -133,6 +138,9 @@ error_codes! {
     TooManyMembers = "too_many_members",
     TooManyTokens = "too_many_tokens",
     TooManyInvites = "too_many_invites",
+    // 410: gone for good.
+    /// A sync cursor too old to catch up from: refetch everything, then sync from a new one.
+    SyncCursorExpired = "sync_cursor_expired",
     // 413, 415, 422: size and type.
     PayloadTooLarge = "payload_too_large",
     UnsupportedMediaType = "unsupported_media_type",

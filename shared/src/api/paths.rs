@@ -36,6 +36,8 @@ pub const CHANNEL_MEMBERS: &str = "/api/channels/{id}/members";
 pub const CHANNEL_MEMBER: &str = "/api/channels/{id}/members/{user_id}";
 /// `POST`: move my read cursor.
 pub const CHANNEL_READ: &str = "/api/channels/{id}/read";
+/// `PATCH`: my preferences in a channel.
+pub const CHANNEL_PREFERENCES: &str = "/api/channels/{id}/preferences";
 /// `GET`/`POST`: a channel's history; send a message.
 pub const CHANNEL_MESSAGES: &str = "/api/channels/{id}/messages";
 /// `GET`: a channel's pins.
@@ -54,6 +56,12 @@ pub const DMS: &str = "/api/dms";
 pub const HEARTBEAT: &str = "/api/heartbeat";
 /// `GET`: who is online.
 pub const PRESENCE: &str = "/api/presence";
+/// `GET`: my notifications.
+pub const NOTIFICATIONS: &str = "/api/notifications";
+/// `POST`: mark notifications read.
+pub const NOTIFICATIONS_READ: &str = "/api/notifications/read";
+/// `GET`: what changed since a cursor (catch-up).
+pub const SYNC: &str = "/api/sync";
 /// `GET`/`POST`: my API tokens.
 pub const TOKENS: &str = "/api/tokens";
 /// `DELETE`: one of my API tokens.
@@ -81,6 +89,7 @@ pub const TEMPLATES: &[&str] = &[
     CHANNEL_MEMBERS,
     CHANNEL_MEMBER,
     CHANNEL_READ,
+    CHANNEL_PREFERENCES,
     CHANNEL_MESSAGES,
     CHANNEL_PINS,
     MESSAGE,
@@ -90,6 +99,9 @@ pub const TEMPLATES: &[&str] = &[
     DMS,
     HEARTBEAT,
     PRESENCE,
+    NOTIFICATIONS,
+    NOTIFICATIONS_READ,
+    SYNC,
     TOKENS,
     TOKEN,
     WEBHOOKS,
@@ -223,6 +235,12 @@ pub fn channel_member(id: ChannelId, user: UserId) -> String {
 #[must_use]
 pub fn channel_read(id: ChannelId) -> String {
     fill(CHANNEL_READ, &[&id.to_string()])
+}
+
+/// `/api/channels/{id}/preferences`.
+#[must_use]
+pub fn channel_preferences(id: ChannelId) -> String {
+    fill(CHANNEL_PREFERENCES, &[&id.to_string()])
 }
 
 /// `/api/channels/{id}/messages`.

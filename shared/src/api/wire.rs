@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::domain::ids::{ApiTokenId, ChannelId, CommunityId, MessageId, UserId, WebhookId};
+use crate::domain::ids::{ApiTokenId, ChannelId, CommunityId, MessageId, NotificationId, UserId, WebhookId};
 
 /// A list answer: `{"data": [...], "page": {...}}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -225,10 +225,19 @@ pub struct ChannelListItem {
     pub is_member: bool,
     /// Unread top-level messages by others, capped at `UNREAD_CAP` (show "99+" then).
     pub unread_count: i64,
-    /// Unread messages mentioning the caller (directly, or `@channel`/`@here`/`@everyone`).
+    /// The caller's unread notifications in the channel (mentions, and in DMs and threads
+    /// also the messages addressed to them), capped like `unread_count`. Notifications
+    /// honour the caller's preferences, so a muted channel or `none` adds nothing.
     pub mention_count: i64,
     #[serde(with = "time::serde::rfc3339::option")]
     pub last_message_at: Option<OffsetDateTime>,
+    /// The caller's preferences in the channel (the defaults when not a member).
+    #[serde(default)]
+    pub notify_level: NotifyLevel,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub muted_until: Option<OffsetDateTime>,
+    #[serde(default)]
+    pub starred: bool,
     /// For DMs and group DMs: the other members.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub members: Vec<User>,
@@ -540,4 +549,237 @@ pub struct CreatedWebhook {
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
 pub struct WebhookQuery {
     pub community_id: CommunityId,
+}
+
+/// How much of a channel notifies a member.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum NotifyLevel {
+    /// Mentions, every DM message, and replies in threads the member wrote in.
+    #[default]
+    All,
+    /// Only messages that mention the member (by name, or `@channel`/`@here`/`@everyone`).
+    Mentions,
+    /// Nothing.
+    None,
+}
+
+impl NotifyLevel {
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::All => "all",
+            Self::Mentions => "mentions",
+            Self::None => "none",
+        }
+    }
+
+    #[must_use]
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "all" => Some(Self::All),
+            "mentions" => Some(Self::Mentions),
+            "none" => Some(Self::None),
+            _ => None,
+        }
+    }
+}
+
+/// `PATCH /api/channels/{id}/preferences`: each present field changes; `muted_until: null`
+/// unmutes.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct UpdatePreferencesRequest {
+    #[serde(default)]
+    pub notify_level: Option<NotifyLevel>,
+    /// Silence the channel's notifications until then (RFC 3339); `null` unmutes.
+    #[serde(default, with = "double_option_rfc3339", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
+    pub muted_until: Option<Option<OffsetDateTime>>,
+    #[serde(default)]
+    pub starred: Option<bool>,
+}
+
+/// `Option<Option<timestamp>>`: absent (no change), `null` (clear) or a time.
+mod double_option_rfc3339 {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use time::OffsetDateTime;
+
+    pub fn serialize<S: Serializer>(value: &Option<Option<OffsetDateTime>>, serializer: S) -> Result<S::Ok, S::Error> {
+        match value {
+            Some(inner) => time::serde::rfc3339::option::serialize(inner, serializer),
+            None => serializer.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Option<OffsetDateTime>>, D::Error> {
+        #[derive(Deserialize)]
+        struct Wrapped(#[serde(with = "time::serde::rfc3339::option")] Option<OffsetDateTime>);
+        Wrapped::deserialize(deserializer).map(|Wrapped(inner)| Some(inner))
+    }
+}
+
+/// A member's preferences in one channel.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ChannelPreferences {
+    pub channel_id: ChannelId,
+    pub notify_level: NotifyLevel,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub muted_until: Option<OffsetDateTime>,
+    pub starred: bool,
+}
+
+/// What a notification is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum NotificationKind {
+    /// The message mentions the user (`@user`, `@channel`, `@here`, `@everyone`).
+    Mention,
+    /// A message in one of the user's DMs or group DMs.
+    Dm,
+    /// A reply in a thread the user started or replied in.
+    ThreadReply,
+    /// The user was added to a private channel.
+    Invite,
+    /// A moderation or account event (role change, ban, kick); `data` says which.
+    System,
+}
+
+impl NotificationKind {
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Mention => "mention",
+            Self::Dm => "dm",
+            Self::ThreadReply => "thread_reply",
+            Self::Invite => "invite",
+            Self::System => "system",
+        }
+    }
+
+    #[must_use]
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "mention" => Some(Self::Mention),
+            "dm" => Some(Self::Dm),
+            "thread_reply" => Some(Self::ThreadReply),
+            "invite" => Some(Self::Invite),
+            "system" => Some(Self::System),
+            _ => None,
+        }
+    }
+}
+
+/// The channel a notification points into, enough to render "in #dev" or "in a DM".
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NotificationChannel {
+    pub id: ChannelId,
+    pub kind: ChannelKind,
+    pub name: Option<String>,
+    pub community_id: Option<CommunityId>,
+}
+
+/// One entry of the caller's inbox, with enough context to render it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Notification {
+    pub id: NotificationId,
+    pub kind: NotificationKind,
+    pub channel: Option<NotificationChannel>,
+    pub community_id: Option<CommunityId>,
+    /// The message it is about (`mention`, `dm`, `thread_reply`).
+    pub message_id: Option<MessageId>,
+    /// The thread the message replies in, if it is a reply (open the thread there).
+    pub parent_id: Option<MessageId>,
+    /// Who caused it (the author, the inviter); null for a webhook's post or a system event.
+    pub actor: Option<User>,
+    /// The start of the message's text.
+    pub snippet: Option<String>,
+    /// Kind-specific extras (a system event's text, a new role).
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub data: serde_json::Value,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub read_at: Option<OffsetDateTime>,
+}
+
+/// `GET /api/notifications` query: newest first, `before` an id from the previous page.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema, utoipa::IntoParams), into_params(parameter_in = Query))]
+pub struct NotificationQuery {
+    /// Only unread ones.
+    pub unread: Option<bool>,
+    pub before: Option<NotificationId>,
+    pub limit: Option<u32>,
+}
+
+/// `POST /api/notifications/read`: exactly one of `ids`, `all: true` or `channel_id`.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ReadNotificationsRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ids: Option<Vec<NotificationId>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub all: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel_id: Option<ChannelId>,
+}
+
+/// Notifications that became read (the answer to a read request, and the
+/// `notifications.read` event every one of the user's streams receives).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NotificationsRead {
+    pub ids: Vec<NotificationId>,
+}
+
+/// `GET /api/sync` query.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema, utoipa::IntoParams), into_params(parameter_in = Query))]
+pub struct SyncQuery {
+    /// The `cursor` of an earlier answer; without it, only a cursor (and the channel list)
+    /// to start from.
+    pub since: Option<String>,
+}
+
+/// What changed for the caller since a cursor, and the cursor to pass next time.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SyncResponse {
+    /// Pass as `since` next time.
+    pub cursor: String,
+    /// Channels the caller can see that were created, renamed, re-topicked, (un)archived or
+    /// joined since, or whose read cursor or preferences of the caller's changed (every
+    /// channel when there was no `since`), with the caller's unread state.
+    pub channels: Vec<ChannelListItem>,
+    /// Every channel the caller can see now: drop the ones not listed (left, removed).
+    pub channel_ids: Vec<ChannelId>,
+    /// The caller's read cursors that moved since.
+    pub read_cursors: Vec<ReadCursor>,
+    /// Per channel the caller is in: messages posted, edited or deleted since (deleted ones
+    /// as tombstones), oldest first.
+    pub messages: Vec<SyncMessages>,
+    /// Notifications created since, newest first.
+    pub notifications: Vec<Notification>,
+    /// More notifications were created than listed: page the inbox.
+    pub notifications_has_more: bool,
+    /// Notifications that became read since.
+    pub read_notification_ids: Vec<NotificationId>,
+}
+
+/// One channel's message changes in a `SyncResponse`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SyncMessages {
+    pub channel_id: ChannelId,
+    pub messages: Vec<Message>,
+    /// More changed than listed: refetch the channel's history instead.
+    pub has_more: bool,
 }

@@ -74,6 +74,8 @@ pub enum ChatError {
     WebhookIntoDm,
     #[error("user_ids: you may create at most {limit} group DMs an hour; retry in {retry_after} s")]
     GroupDmsPerHour { limit: u32, retry_after: u64 },
+    #[error("@channel, @everyone and @here in a channel of more than {limit} members are for the community's admins")]
+    BroadcastNeedsAdmin { limit: u32 },
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
     /// A state the schema should make impossible; logged, answered opaquely.
@@ -115,6 +117,7 @@ impl ChatError {
             Self::InviteInvalid => (StatusCode::NOT_FOUND, ErrorCode::InviteInvalid),
             Self::ReadCursorOnReply | Self::MessageNotInChannel => (StatusCode::BAD_REQUEST, ErrorCode::InvalidMessage),
             Self::WebhookNotFound => (StatusCode::NOT_FOUND, ErrorCode::WebhookNotFound),
+            Self::BroadcastNeedsAdmin { .. } => (StatusCode::BAD_REQUEST, ErrorCode::BroadcastNeedsAdmin),
             Self::GroupDmsPerHour { .. } => (StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited),
             Self::Database(_) | Self::Inconsistent(_) => (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::InternalError),
         }

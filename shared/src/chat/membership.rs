@@ -6,7 +6,7 @@
 use sqlx::PgPool;
 
 use super::access::{channel_access, community_role, require_admin};
-use super::{ChatError, Written, events, rules};
+use super::{ChatError, Written, events, notifications, rules};
 use crate::api::wire::{Channel, ChannelKind, Member, Role};
 use crate::db;
 use crate::domain::ids::{ChannelId, UserId};
@@ -91,6 +91,7 @@ pub async fn add_member(
     // the channel and refetch; the channel's members see it on the channel's subject.
     events::for_user(&mut tx, target, EventPayload::MemberJoined(member.clone())).await?;
     events::in_channel(&mut tx, &access.channel, Some(actor), EventPayload::MemberJoined(member.clone())).await?;
+    notifications::invite(&mut tx, target, &access.channel, actor).await?;
     tx.commit().await?;
     Ok(Written::with_events(Added { member, added: true }))
 }

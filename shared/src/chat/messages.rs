@@ -5,7 +5,7 @@
 use sqlx::PgPool;
 
 use super::access::{channel_access, message_access};
-use super::{ChatError, Written, events, rules};
+use super::{ChatError, Written, events, notifications, rules};
 use crate::api::wire::{Channel, ChannelKind, Message, MessageDeleted, Role};
 use crate::db;
 use crate::db::messages::{NewMessage, Writer};
@@ -38,9 +38,17 @@ pub struct Posted {
 }
 
 /// Posts `body` as `poster`: the channel's rules, then one transaction holding the message
-/// with its channel sequence and thread summary, its mentions, its `message.created` event
-/// and (for a webhook with a key) its delivery record.
-pub async fn post_message(pool: &PgPool, poster: Poster<'_>, body: &MessageBody) -> Result<Written<Posted>, ChatError> {
+/// with its channel sequence and thread summary, its mentions, its notifications (each on
+/// its recipient's subject), its `message.created` event and (for a webhook with a key) its
+/// delivery record. A user's `@channel`/`@here` in a channel of more than
+/// `broadcast_limit` members needs admin rights (a webhook is its admin creator's).
+pub async fn post_message(
+    pool: &PgPool,
+    poster: Poster<'_>,
+    body: &MessageBody,
+    broadcast_limit: u32,
+) -> Result<Written<Posted>, ChatError> {
+    let mentions = mentions::parse(body.as_str());
     let (channel, actor) = match poster {
         Poster::User { id, channel, parent, .. } => {
             let access = channel_access(pool, channel, id).await?;
@@ -48,6 +56,7 @@ pub async fn post_message(pool: &PgPool, poster: Poster<'_>, body: &MessageBody)
             if let Some(parent) = parent {
                 check_parent(pool, channel, parent).await?;
             }
+            notifications::check_broadcast(pool, &access.channel, id, &mentions, broadcast_limit).await?;
             (access.channel, Some(id))
         }
         Poster::Webhook { webhook, .. } => {
@@ -100,9 +109,11 @@ pub async fn post_message(pool: &PgPool, poster: Poster<'_>, body: &MessageBody)
             return raced(pool, poster, body).await;
         }
     }
-    db::mentions::record(&mut tx, message.id, channel.id, &mentions::parse(body.as_str())).await?;
+    db::mentions::record(&mut tx, message.id, channel.id, &mentions).await?;
     let payload = EventPayload::MessageCreated(EventMessage::from(message.clone()));
     events::in_channel(&mut tx, &channel, actor, payload).await?;
+    // After the message's own event, so a client hears of the message first.
+    notifications::for_message(&mut tx, &message, &channel, &mentions, false).await?;
     tx.commit().await?;
     Ok(Written::with_events(Posted { message, replayed: false }))
 }
@@ -155,12 +166,14 @@ async fn raced(pool: &PgPool, poster: Poster<'_>, body: &MessageBody) -> Result<
 }
 
 /// Replaces the body of `user`'s own message `id` (a member, in an open channel), with
-/// its mentions, and broadcasts `message.updated`. Returns the message as `user` sees it.
+/// its mentions, notifies only the users it newly mentions, and broadcasts
+/// `message.updated`. Returns the message as `user` sees it.
 pub async fn edit_message(
     pool: &PgPool,
     user: UserId,
     id: MessageId,
     body: &MessageBody,
+    broadcast_limit: u32,
 ) -> Result<Written<Message>, ChatError> {
     let (message, access) = message_access(pool, id, user).await?;
     if message.author.user_id != Some(user) {
@@ -170,14 +183,26 @@ pub async fn edit_message(
         return Err(ChatError::MessageDeleted);
     }
     rules::may_write(&access)?;
+    let mentions = mentions::parse(body.as_str());
+    // Only a broadcast the edit adds needs the right to broadcast (the channel may have
+    // grown past the limit since the post).
+    let before = mentions::parse(&message.body_md);
+    let added = mentions::Mentions {
+        channel: mentions.channel && !(before.channel || before.everyone),
+        everyone: mentions.everyone && !(before.channel || before.everyone),
+        here: mentions.here && !before.here,
+        ..mentions::Mentions::default()
+    };
+    notifications::check_broadcast(pool, &access.channel, user, &added, broadcast_limit).await?;
     let mut tx = pool.begin().await?;
     let Some(mut updated) = db::messages::update_body(&mut tx, id, body).await? else {
         return Err(ChatError::MessageDeleted);
     };
-    db::mentions::replace(&mut tx, id, message.channel_id, &mentions::parse(body.as_str())).await?;
+    db::mentions::replace(&mut tx, id, message.channel_id, &mentions).await?;
     db::messages::attach_reactions(&mut *tx, std::slice::from_mut(&mut updated), user).await?;
     let payload = EventPayload::MessageUpdated(EventMessage::from(updated.clone()));
     events::in_channel(&mut tx, &access.channel, Some(user), payload).await?;
+    notifications::for_message(&mut tx, &updated, &access.channel, &mentions, true).await?;
     tx.commit().await?;
     Ok(Written::with_events(updated))
 }

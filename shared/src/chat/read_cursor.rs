@@ -1,10 +1,11 @@
 //! Moving a member's read cursor (backwards too: mark unread); only their own sessions
-//! hear of it.
+//! hear of it. Reading up to a message also reads the channel's notifications up to it
+//! (moving back does not make them unread again).
 
 use sqlx::PgPool;
 
 use super::access::channel_access;
-use super::{ChatError, Written, events};
+use super::{ChatError, Written, events, notifications};
 use crate::api::wire::ReadCursor;
 use crate::db;
 use crate::domain::ids::{ChannelId, MessageId, UserId};
@@ -30,6 +31,7 @@ pub async fn mark_read(
     let mut tx = pool.begin().await?;
     db::channels::set_read_cursor(&mut *tx, channel_id, user, message_id).await?;
     events::for_user(&mut tx, user, EventPayload::ReadUpdated(cursor.clone())).await?;
+    notifications::read_up_to(&mut tx, user, channel_id, message_id).await?;
     tx.commit().await?;
     Ok(Written::with_events(cursor))
 }

@@ -2,8 +2,8 @@
 
 use crate::api::paths;
 use crate::api::wire::{
-    AddMemberRequest, Channel, ChannelListItem, CreateChannelRequest, CreateDmRequest, Member, Page, ReadCursor,
-    ReadRequest, UpdateChannelRequest,
+    AddMemberRequest, Channel, ChannelListItem, ChannelPreferences, CreateChannelRequest, CreateDmRequest, Member,
+    Page, ReadCursor, ReadRequest, UpdateChannelRequest, UpdatePreferencesRequest,
 };
 use crate::client::{ApiClient, ClientError};
 use crate::domain::ids::{ChannelId, CommunityId, MessageId, UserId};
@@ -69,6 +69,15 @@ impl ApiClient {
     /// unread).
     pub async fn mark_read(&self, channel: ChannelId, message: MessageId) -> Result<ReadCursor, ClientError> {
         self.post(&paths::channel_read(channel), &ReadRequest { message_id: message }).await
+    }
+
+    /// `PATCH /api/channels/{id}/preferences`: my notify level, mute and star there.
+    pub async fn update_preferences(
+        &self,
+        channel: ChannelId,
+        request: &UpdatePreferencesRequest,
+    ) -> Result<ChannelPreferences, ClientError> {
+        self.patch(&paths::channel_preferences(channel), request).await
     }
 
     /// `GET /api/dms`: my DMs and group DMs, most recent first.

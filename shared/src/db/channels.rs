@@ -5,7 +5,9 @@ use time::OffsetDateTime;
 
 use std::collections::HashMap;
 
-use crate::api::wire::{Channel, ChannelKind, ChannelListItem, ChannelRef, UNREAD_CAP, User};
+use crate::api::wire::{
+    Channel, ChannelKind, ChannelListItem, ChannelPreferences, ChannelRef, NotifyLevel, ReadCursor, UNREAD_CAP, User,
+};
 use crate::domain::ids::{ChannelId, CommunityId, MessageId, UserId};
 use crate::domain::names::ChannelName;
 
@@ -168,13 +170,18 @@ struct ListRow {
     is_member: bool,
     unread_count: i64,
     mention_count: i64,
+    notify_level: Option<String>,
+    muted_until: Option<OffsetDateTime>,
+    starred: Option<bool>,
 }
 
-/// The channel columns plus the caller's unread state, computed from the read cursor in
-/// one statement for all listed channels (no per-channel queries, no stored counters).
+/// The channel columns plus the caller's unread state and preferences, in one statement
+/// for all listed channels (no per-channel queries, no stored counters): unread messages
+/// from the read cursor, mentions from the caller's unread notifications.
 const LIST_SELECT: &str = "SELECT c.id, c.community_id, c.kind, c.name, c.topic, c.created_at, c.archived_at,
         c.last_message_at, (cm.user_id IS NOT NULL) AS is_member,
-        COALESCE(unread.n, 0) AS unread_count, COALESCE(mentioned.n, 0) AS mention_count
+        COALESCE(unread.n, 0) AS unread_count, COALESCE(mentioned.n, 0) AS mention_count,
+        cm.notify_level, cm.muted_until, cm.starred
     FROM channels c
     LEFT JOIN channel_members cm ON cm.channel_id = c.id AND cm.user_id = $1
     LEFT JOIN LATERAL (
@@ -187,11 +194,9 @@ const LIST_SELECT: &str = "SELECT c.id, c.community_id, c.kind, c.name, c.topic,
     ) unread ON true
     LEFT JOIN LATERAL (
         SELECT count(*) AS n FROM (
-            SELECT DISTINCT m.id FROM messages m JOIN mentions t ON t.message_id = m.id
-            WHERE cm.user_id IS NOT NULL AND m.channel_id = c.id AND m.deleted_at IS NULL
-              AND m.author_id IS DISTINCT FROM $1
-              AND (cm.last_read_message_id IS NULL OR m.id > cm.last_read_message_id)
-              AND (t.user_id = $1 OR t.kind IN ('channel', 'here', 'everyone'))
+            SELECT 1 FROM notifications n
+            WHERE cm.user_id IS NOT NULL AND n.user_id = $1 AND n.channel_id = c.id AND n.read_at IS NULL
+              AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.id = n.message_id AND m.deleted_at IS NOT NULL)
             LIMIT $2) capped
     ) mentioned ON true";
 
@@ -203,6 +208,9 @@ impl From<ListRow> for ChannelListItem {
             unread_count: row.unread_count,
             mention_count: row.mention_count,
             last_message_at: row.last_message_at,
+            notify_level: row.notify_level.as_deref().and_then(NotifyLevel::parse).unwrap_or_default(),
+            muted_until: row.muted_until,
+            starred: row.starred.unwrap_or(false),
             members: Vec::new(),
         }
     }
@@ -237,7 +245,24 @@ pub async fn list_dms(db: impl PgExecutor<'_> + Copy, user: UserId) -> Result<Ve
     .fetch_all(db)
     .await?;
     let mut items: Vec<ChannelListItem> = rows.into_iter().map(ChannelListItem::from).collect();
-    let ids: Vec<uuid::Uuid> = items.iter().map(|i| i.channel.id.as_uuid()).collect();
+    fill_dm_members(db, user, &mut items).await?;
+    Ok(items)
+}
+
+/// Fills the other members of each DM and group DM among `items`, in one statement.
+async fn fill_dm_members(
+    db: impl PgExecutor<'_>,
+    user: UserId,
+    items: &mut [ChannelListItem],
+) -> Result<(), sqlx::Error> {
+    let ids: Vec<uuid::Uuid> = items
+        .iter()
+        .filter(|i| matches!(i.channel.kind, ChannelKind::Dm | ChannelKind::GroupDm))
+        .map(|i| i.channel.id.as_uuid())
+        .collect();
+    if ids.is_empty() {
+        return Ok(());
+    }
     let members: Vec<(ChannelId, UserId, String, String, Option<String>)> = sqlx::query_as(
         "SELECT m.channel_id, u.id, u.username, u.display_name, u.avatar_url FROM channel_members m JOIN users u ON u.id = m.user_id
          WHERE m.channel_id = ANY($1) AND m.user_id <> $2 ORDER BY u.username",
@@ -250,10 +275,66 @@ pub async fn list_dms(db: impl PgExecutor<'_> + Copy, user: UserId) -> Result<Ve
     for (channel, id, username, display_name, avatar_url) in members {
         by_channel.entry(channel).or_default().push(User { id, username, display_name, avatar_url });
     }
-    for item in &mut items {
-        item.members = by_channel.remove(&item.channel.id).unwrap_or_default();
+    for item in items {
+        if let Some(members) = by_channel.remove(&item.channel.id) {
+            item.members = members;
+        }
     }
+    Ok(())
+}
+
+/// What `user` can see: public channels of their communities and the channels they are in.
+const VISIBLE: &str = "((c.kind IN ('dm', 'group_dm') AND cm.user_id IS NOT NULL)
+    OR (c.community_id IN (SELECT community_id FROM community_members WHERE user_id = $1)
+        AND (c.kind = 'public' OR cm.user_id IS NOT NULL)))";
+
+/// The channels `user` can see whose row, or whose membership of theirs (joining, the read
+/// cursor, preferences), changed after `since`, with their unread state.
+pub async fn changed_since(
+    db: impl PgExecutor<'_> + Copy,
+    user: UserId,
+    since: OffsetDateTime,
+) -> Result<Vec<ChannelListItem>, sqlx::Error> {
+    let rows: Vec<ListRow> = sqlx::query_as(&format!(
+        "{LIST_SELECT} WHERE {VISIBLE} AND (c.created_at > $3 OR c.updated_at > $3 OR cm.updated_at > $3 OR cm.joined_at > $3)
+         ORDER BY c.id"
+    ))
+    .bind(user)
+    .bind(UNREAD_CAP)
+    .bind(since)
+    .fetch_all(db)
+    .await?;
+    let mut items: Vec<ChannelListItem> = rows.into_iter().map(ChannelListItem::from).collect();
+    fill_dm_members(db, user, &mut items).await?;
     Ok(items)
+}
+
+/// Every channel `user` can see now.
+pub async fn visible_ids(db: impl PgExecutor<'_>, user: UserId) -> Result<Vec<ChannelId>, sqlx::Error> {
+    sqlx::query_scalar(&format!(
+        "SELECT c.id FROM channels c LEFT JOIN channel_members cm ON cm.channel_id = c.id AND cm.user_id = $1
+         WHERE {VISIBLE} ORDER BY c.id"
+    ))
+    .bind(user)
+    .fetch_all(db)
+    .await
+}
+
+/// `user`'s read cursors whose membership changed after `since`.
+pub async fn read_cursors_since(
+    db: impl PgExecutor<'_>,
+    user: UserId,
+    since: OffsetDateTime,
+) -> Result<Vec<ReadCursor>, sqlx::Error> {
+    let rows: Vec<(ChannelId, MessageId)> = sqlx::query_as(
+        "SELECT channel_id, last_read_message_id FROM channel_members
+         WHERE user_id = $1 AND last_read_message_id IS NOT NULL AND updated_at > $2 ORDER BY channel_id",
+    )
+    .bind(user)
+    .bind(since)
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(|(channel_id, message_id)| ReadCursor { channel_id, message_id }).collect())
 }
 
 /// The DM or group DM of exactly `members` (sorted, deduplicated, including the caller),
@@ -337,4 +418,38 @@ pub async fn set_read_cursor(
             .execute(db)
             .await?;
     Ok(updated.rows_affected() == 1)
+}
+
+/// Applies the present preferences of `user` in `channel` (`muted_until: Some(None)`
+/// unmutes). `None` if the user is not a member.
+pub async fn set_preferences(
+    db: impl PgExecutor<'_>,
+    channel: ChannelId,
+    user: UserId,
+    notify_level: Option<NotifyLevel>,
+    muted_until: Option<Option<OffsetDateTime>>,
+    starred: Option<bool>,
+) -> Result<Option<ChannelPreferences>, sqlx::Error> {
+    let row: Option<(String, Option<OffsetDateTime>, bool)> = sqlx::query_as(
+        "UPDATE channel_members SET
+             notify_level = COALESCE($3, notify_level),
+             muted_until = CASE WHEN $4 THEN $5 ELSE muted_until END,
+             starred = COALESCE($6, starred)
+         WHERE channel_id = $1 AND user_id = $2
+         RETURNING notify_level, muted_until, starred",
+    )
+    .bind(channel)
+    .bind(user)
+    .bind(notify_level.map(NotifyLevel::as_str))
+    .bind(muted_until.is_some())
+    .bind(muted_until.flatten())
+    .bind(starred)
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(|(level, muted_until, starred)| ChannelPreferences {
+        channel_id: channel,
+        notify_level: NotifyLevel::parse(&level).unwrap_or_default(),
+        muted_until,
+        starred,
+    }))
 }

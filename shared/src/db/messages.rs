@@ -413,3 +413,51 @@ pub async fn history(
     };
     Ok((messages, PageInfo { before, after, has_more }))
 }
+
+/// The lower bound of the UUIDv7 ids made at or after `at` (less a minute: an id is made by
+/// the application shortly before its transaction stamps `created_at`), so a range scan
+/// of `(channel_id, id)` finds every row the exact time condition keeps.
+#[must_use]
+pub fn id_floor(at: OffsetDateTime) -> uuid::Uuid {
+    let millis = (at - time::Duration::MINUTE).unix_timestamp_nanos() / 1_000_000;
+    let millis = u64::try_from(millis.max(0)).unwrap_or(0);
+    let mut bytes = [0_u8; 16];
+    bytes[..6].copy_from_slice(&millis.to_be_bytes()[2..]);
+    uuid::Uuid::from_bytes(bytes)
+}
+
+/// The messages of the channels `user` is a member of that were posted, edited or deleted
+/// after `since` (deleted ones as tombstones), by channel and id, at most `cap` + 1 per
+/// channel (a channel with more says so and is refetched).
+pub async fn changed_since(
+    db: impl PgExecutor<'_>,
+    user: UserId,
+    since: OffsetDateTime,
+    cap: i64,
+) -> Result<Vec<Message>, sqlx::Error> {
+    let rows: Vec<MessageRow> = sqlx::query_as(&format!(
+        "SELECT {SELECT} FROM channel_members cm
+         JOIN LATERAL (
+             SELECT x.id FROM (
+                 (SELECT n.id FROM messages n
+                  WHERE n.channel_id = cm.channel_id AND n.id > $2 AND n.created_at > $3 ORDER BY n.id LIMIT $4)
+                 UNION
+                 (SELECT e.id FROM messages e
+                  WHERE e.channel_id = cm.channel_id AND (e.edited_at IS NOT NULL OR e.deleted_at IS NOT NULL)
+                    AND GREATEST(e.edited_at, e.deleted_at) > $3
+                  ORDER BY e.id LIMIT $4)
+             ) x ORDER BY x.id LIMIT $4
+         ) changed ON true
+         JOIN messages m ON m.id = changed.id
+         LEFT JOIN users u ON u.id = m.author_id LEFT JOIN webhooks w ON w.id = m.webhook_id
+         WHERE cm.user_id = $1
+         ORDER BY m.channel_id, m.id"
+    ))
+    .bind(user)
+    .bind(id_floor(since))
+    .bind(since)
+    .bind(cap + 1)
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(Message::from).collect())
+}

@@ -16,6 +16,29 @@ pub async fn enqueue(tx: &mut PgConnection, subject: &str, event: &Event) -> Res
     Ok(())
 }
 
+/// Records each `(subject, event)` for publication, in one statement (a notification to
+/// every member of a large channel is one insert, not a loop).
+pub async fn enqueue_many(tx: &mut PgConnection, events: &[(String, Event)]) -> Result<(), sqlx::Error> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<uuid::Uuid> = events.iter().map(|(_, event)| event.id.as_uuid()).collect();
+    let subjects: Vec<&str> = events.iter().map(|(subject, _)| subject.as_str()).collect();
+    let payloads: Vec<Json<&Event>> = events.iter().map(|(_, event)| Json(event)).collect();
+    sqlx::query(
+        "INSERT INTO outbox (event_id, subject, payload)
+         SELECT e.event_id, e.subject, e.payload
+         FROM unnest($1::uuid[], $2::text[], $3::jsonb[]) WITH ORDINALITY AS e(event_id, subject, payload, n)
+         ORDER BY n",
+    )
+    .bind(ids)
+    .bind(subjects)
+    .bind(payloads)
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
 /// An event waiting to be published.
 #[derive(Debug, sqlx::FromRow)]
 pub struct Pending {

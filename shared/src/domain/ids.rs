@@ -68,6 +68,8 @@ id_type! {
     WebhookId;
     /// A community invite.
     InviteId;
+    /// A notification in a user's inbox; its UUIDv7 order is the inbox's order.
+    NotificationId;
 }
 
 #[cfg(test)]
