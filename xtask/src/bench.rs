@@ -148,6 +148,16 @@ fn measure(services: &mut [Server], ports: &[u16], counts: &[usize], period: Dur
     println!(
         "(`api req/s` is every request the api served; CPU in cores; memory is resident set growth over the idle processes)"
     );
+    // Shutdown with every stream open: tui-sm ends them all with a `retry:` hint, then the
+    // gateway (whose proxied streams have ended by then).
+    let tui = services[3].stop_timed();
+    let gateway = services[1].stop_timed();
+    println!(
+        "shutdown with {} streams open: tui-sm {:.0} ms, then the gateway {:.0} ms (10 s is the guard)",
+        streams.len(),
+        tui.as_secs_f64() * 1e3,
+        gateway.as_secs_f64() * 1e3
+    );
     Ok(())
 }
 
