@@ -110,6 +110,7 @@ const ROUTES: &[(Service, &str, &str, Access, Takes)] = &[
     (Web, "GET", "/", SignedIn, NoJson),
     (Web, "GET", "/c/{slug}", SignedIn, NoJson),
     (Web, "POST", "/c/{slug}", SignedIn, NoJson),
+    (Web, "GET", "/assets/{name}", SignedIn, NoJson),
 ];
 
 /// The routes a service's source declares: `(METHOD, path)` for each
