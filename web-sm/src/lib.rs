@@ -1,28 +1,30 @@
-//! web-sm: the browsers' session manager. This step brings the HTML stack the web client is
-//! built from — maud views as pure functions (`views`), message Markdown rendered and
-//! sanitised (`markdown`), Datastar's SSE events (`datastar`), our stylesheet and the
-//! vendored Datastar module served by content hash (`assets`) and the pages' strict CSP —
-//! while every page path still answers a JSON 404 until the pages arrive.
+//! web-sm: the browsers' session manager. It serves the web client as server-rendered
+//! pages (maud views, `views`; `routes::pages`) with actions as Datastar or form POSTs
+//! (`routes::actions`); the process's event feed (`Hub`) already runs, so a page knows the
+//! stream position its data is as of, for the tab's live stream. It reads and writes only through the api with the
+//! viewer's own token and reads live events only from NATS; it never touches Postgres.
+//! Every HTML answer carries `CONTENT_SECURITY_POLICY`.
 
 pub mod assets;
 pub mod datastar;
+pub mod error;
+pub mod extract;
 pub mod markdown;
+mod routes;
 pub mod views;
 
-use ajet_shared::api::ErrorCode;
 use std::sync::Arc;
 
-use ajet_shared::api::ApiError;
 use ajet_shared::client::ApiClient;
 use ajet_shared::config::Config;
 use ajet_shared::events::bus::NatsBus;
 use ajet_shared::server::{self, Readiness};
+use ajet_shared::stream::{AccessChecks, Hub, SessionConfig, Streams};
 use axum::Router;
-use axum::extract::Request;
+use axum::extract::{FromRef, Request};
 use axum::http::{HeaderValue, header};
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use axum::routing::get;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
@@ -36,6 +38,12 @@ use tokio_util::sync::CancellationToken;
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self' 'unsafe-eval'; \
      style-src 'self'; img-src 'self' https:; connect-src 'self'; base-uri 'none'; form-action 'self'; \
      frame-ancestors 'none'";
+
+#[derive(Clone, FromRef)]
+pub struct WebState {
+    pub streams: Streams<NatsBus>,
+    pub api: ApiClient,
+}
 
 /// Sets the CSP on every HTML answer.
 async fn content_security_policy(request: Request, next: Next) -> Response {
@@ -53,36 +61,56 @@ async fn content_security_policy(request: Request, next: Next) -> Response {
     response
 }
 
-pub fn router() -> Router {
-    Router::new()
-        .route("/assets/{name}", get(assets::serve_asset))
-        .fallback(|| async {
-            ApiError::not_found(
-                ErrorCode::NotFound,
-                "the web interface is not part of this build yet; use the API or the terminal stream",
-            )
-        })
-        .layer(middleware::from_fn(content_security_policy))
+pub fn router(state: WebState) -> Router {
+    routes::router().layer(middleware::from_fn(content_security_policy)).with_state(state)
 }
 
-/// Serves web-sm on `listener` until `shutdown`.
+/// Connects to NATS, starts the process's event feed and serves on `listener` until
+/// `shutdown`, which also ends every open stream.
 pub async fn serve(config: Config, listener: TcpListener, shutdown: CancellationToken) -> anyhow::Result<()> {
     let bus = Arc::new(NatsBus::connect(&config.nats_url, &config.stream_name).await?);
     let api = ApiClient::new(config.api_url.clone())?;
-    let readiness =
-        Readiness::new()
-            .check("nats", move || {
+    let hub = Hub::default();
+    let tasks = tokio_util::task::TaskTracker::new();
+    tasks.spawn(hub.clone().run(Arc::clone(&bus), shutdown.clone()));
+    let readiness = Readiness::new()
+        .check("event_feed", {
+            let hub = hub.clone();
+            move || {
+                let live = hub.is_live();
+                async move { live }
+            }
+        })
+        .check("nats", {
+            let bus = Arc::clone(&bus);
+            move || {
                 let bus = Arc::clone(&bus);
                 async move { bus.is_ready().await }
-            })
-            .check("api", move || {
+            }
+        })
+        .check("api", {
+            let api = api.clone();
+            move || {
                 let api = api.clone();
                 async move {
                     api.request(reqwest::Method::GET, "/healthz").send().await.is_ok_and(|r| r.status().is_success())
                 }
-            });
-    let app = server::instrument(router().merge(server::ops_router(readiness)), "web-sm");
+            }
+        });
+    let checks = AccessChecks::new(config.sse_access_check(), shutdown.clone());
+    let streams = Streams {
+        api: api.clone(),
+        bus,
+        hub,
+        checks,
+        config: SessionConfig::from_config(&config),
+        shutdown: shutdown.clone(),
+    };
+    let state = WebState { streams, api };
+    let app = server::instrument(router(state).merge(server::ops_router(readiness)), "web-sm");
     tracing::info!(address = %listener.local_addr()?, "web-sm listening");
     server::serve(listener, app, shutdown).await?;
+    tasks.close();
+    tasks.wait().await;
     Ok(())
 }

@@ -25,4 +25,5 @@ mod sessions;
 mod shutdown;
 mod skeleton;
 mod stack;
+mod web;
 mod webhooks;
