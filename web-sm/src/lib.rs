@@ -1,7 +1,7 @@
 //! web-sm: the browsers' session manager. It serves the web client as server-rendered
-//! pages (maud views, `views`; `routes::pages`) with actions as Datastar or form POSTs
-//! (`routes::actions`); the process's event feed (`Hub`) already runs, so a page knows the
-//! stream position its data is as of, for the tab's live stream. It reads and writes only through the api with the
+//! pages (maud views, `views`) kept live over one Datastar SSE stream per tab
+//! (`routes::stream`, an adapter over the shared stream core), with actions as Datastar or
+//! form POSTs (`routes::actions`). It reads and writes only through the api with the
 //! viewer's own token and reads live events only from NATS; it never touches Postgres.
 //! Every HTML answer carries `CONTENT_SECURITY_POLICY`.
 

@@ -3,6 +3,7 @@
 
 pub mod actions;
 pub mod pages;
+pub mod stream;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -22,5 +23,6 @@ pub fn router() -> Router<WebState> {
         .route("/messages/{id}", get(actions::show_message))
         .route("/messages/{id}/edit", get(actions::edit_message_form).post(actions::edit_message))
         .route("/messages/{id}/delete", post(actions::delete_message))
+        .route("/sse", get(stream::stream_events))
         .route("/assets/{name}", get(assets::serve_asset))
 }

@@ -119,6 +119,7 @@ const ROUTES: &[(Service, &str, &str, Access, Takes)] = &[
     (Web, "GET", "/messages/{id}/edit", SignedIn, NoJson),
     (Web, "POST", "/messages/{id}/edit", SignedIn, NoJson),
     (Web, "POST", "/messages/{id}/delete", SignedIn, NoJson),
+    (Web, "GET", "/sse", SignedIn, NoJson),
     (Web, "GET", "/assets/{name}", SignedIn, NoJson),
 ];
 

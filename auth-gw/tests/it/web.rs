@@ -1,8 +1,13 @@
 //! The browser client (web-sm) through the gateway, as a browser would use it: the session
-//! cookie, same-origin form and Datastar POSTs. Checks content, not only statuses.
+//! cookie, same-origin form and Datastar POSTs, the tab's live stream. Checks content, not
+//! only statuses.
 
-use ajet_shared::api::wire::CreateCommunityRequest;
+use std::time::Duration;
+
+use ajet_shared::api::wire::{CreateCommunityRequest, CreateInviteRequest, CreateMessageRequest};
 use ajet_shared::client::ApiClient;
+use ajet_shared::client::SseEvent;
+use futures::StreamExt;
 use reqwest::StatusCode;
 use reqwest::header;
 
@@ -185,5 +190,97 @@ async fn the_composer_posts_once_per_client_msg_id_and_only_from_our_own_pages()
         .await
         .expect("answers");
     assert_eq!(cross_site.status(), StatusCode::FORBIDDEN, "the gateway refuses cross-site posts");
+    stack.stop().await;
+}
+
+/// The `/sse?…` address a page's main column opens.
+fn stream_path(page: &str) -> String {
+    let start = page.find("@get('").expect("a stream") + "@get('".len();
+    page[start..].split('\'').next().expect("a path").replace("&amp;", "&")
+}
+
+/// The next Datastar patch whose data contains `needle`, within 5 s.
+async fn next_patch(
+    events: &mut futures::stream::BoxStream<'static, Result<SseEvent, ajet_shared::client::ClientError>>,
+    needle: &str,
+) -> String {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let event = tokio::time::timeout_at(deadline, events.next())
+            .await
+            .unwrap_or_else(|_| panic!("a patch with {needle:?} within 5 s"))
+            .expect("open")
+            .expect("an event");
+        if event.event == "datastar-patch-elements" && event.data.contains(needle) {
+            return event.data;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_open_channel_page_is_patched_live_with_new_edited_and_deleted_messages_and_other_channels_badges() {
+    let stack = Stack::start().await;
+    let (alice, alice_api) = Browser::login(&stack, "alice").await;
+    let (bob, bob_api) = Browser::login(&stack, "bob").await;
+    let community = alice_api
+        .create_community(&CreateCommunityRequest { name: "Acme".into(), slug: "acme".into(), description: None })
+        .await
+        .expect("community");
+    let invite = alice_api.create_invite(community.id, &CreateInviteRequest::default()).await.expect("invite");
+    bob_api.accept_invite(&invite.code).await.expect("joined");
+    let general = alice_api.list_channels(community.id).await.expect("channels").data;
+    let general = general.iter().find(|item| item.channel.name.as_deref() == Some("general")).expect("general");
+    let page = bob.get("/c/acme/general").await.text().await.expect("html");
+    assert!(page.contains("<button type=\"submit\">Join #general</button>"), "not a member yet: {page}");
+    let joined = bob.post_form(&format!("/channels/{}/join", general.channel.id), &[]).await;
+    assert_eq!(location(&joined), "/c/acme/general");
+    let random = alice.post_form("/c/acme", &[("name", "random")]).await;
+    assert_eq!(location(&random), "/c/acme/random");
+    let random = alice_api.list_channels(community.id).await.expect("channels").data;
+    let random = random.iter().find(|item| item.channel.name.as_deref() == Some("random")).expect("random");
+    bob_api.join_channel(random.channel.id).await.expect("joined random");
+
+    let page = bob.get("/c/acme/general").await.text().await.expect("html");
+    // Sent after bob's page was read, before his stream opens: the stream still brings it.
+    let early = alice_api
+        .send_message(
+            general.channel.id,
+            &CreateMessageRequest { body_md: "early <b>bird</b>".into(), parent_id: None, client_msg_id: None },
+        )
+        .await
+        .expect("sent");
+    let mut events = bob_api.sse(&stream_path(&page), None).await.expect("a stream");
+    let patch = next_patch(&mut events, "mode append").await;
+    assert!(patch.contains("selector #messages"), "{patch}");
+    assert!(patch.contains(&format!("<li class=\"message\" id=\"m-{}\">", early.id)), "{patch}");
+    assert!(patch.contains("<p>early &lt;b&gt;bird&lt;/b&gt;</p>"), "{patch}");
+    assert!(!patch.contains(">Edit<"), "only the author gets the actions: {patch}");
+
+    let path = format!("/channels/{}/messages", general.channel.id);
+    alice
+        .post_json(&path, &serde_json::json!({"body": "hi **bob** <img src=x onerror=alert(1)>", "cmid": "k-1"}))
+        .await;
+    let patch = next_patch(&mut events, "mode append").await;
+    assert!(patch.contains("<p>hi <strong>bob</strong> &lt;img src=x onerror=alert(1)&gt;</p>"), "{patch}");
+
+    let edited = alice.post_form(&format!("/messages/{}/edit", early.id), &[("body", "early *worm*")]).await;
+    assert!(edited.text().await.expect("frames").contains("<em>worm</em>"), "the editor sees the edit at once");
+    let patch = next_patch(&mut events, &format!("id=\"m-{}\"", early.id)).await;
+    assert!(patch.contains("<p>early <em>worm</em></p>") && patch.contains("(edited)"), "{patch}");
+
+    alice.post_form(&format!("/messages/{}/delete", early.id), &[]).await;
+    let patch = next_patch(&mut events, "This message was deleted.").await;
+    assert!(patch.contains(&format!("id=\"m-{}\"", early.id)) && !patch.contains("worm"), "{patch}");
+
+    alice_api
+        .send_message(
+            random.channel.id,
+            &CreateMessageRequest { body_md: "elsewhere".into(), parent_id: None, client_msg_id: None },
+        )
+        .await
+        .expect("sent");
+    let patch = next_patch(&mut events, &format!("id=\"ch-{}\"", random.channel.id)).await;
+    assert!(patch.contains("class=\"unread\"") && patch.contains("aria-label=\"unread messages\">1</span>"), "{patch}");
+    assert!(!patch.contains("elsewhere"), "another channel's text is not on this page");
     stack.stop().await;
 }
