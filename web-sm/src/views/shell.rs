@@ -87,7 +87,10 @@ pub fn notice(message: Option<&str>) -> Markup {
 }
 
 /// The composer: Enter sends, Shift+Enter makes a new line; the body and the send's
-/// `client_msg_id` are Datastar signals (`body`, `cmid`), sent as JSON.
+/// `client_msg_id` are Datastar signals (`body`, `cmid`), sent as JSON. While a send is
+/// under way (`_sending`, never sent) the text is read-only, so the next message cannot
+/// be typed under the same key; pressing Enter again repeats the same send, which the api
+/// answers with the original message.
 #[must_use]
 pub fn composer(channel: ChannelId, label: &str, client_msg_id: &str) -> Markup {
     let signals = serde_json::json!({ "body": "", "cmid": client_msg_id }).to_string();
@@ -95,9 +98,10 @@ pub fn composer(channel: ChannelId, label: &str, client_msg_id: &str) -> Markup 
     let on_enter =
         format!("evt.key === 'Enter' && !evt.shiftKey && !evt.isComposing && (evt.preventDefault(), {send})");
     html! {
-        form #composer .composer data-signals=(signals) "data-on:submit"=(send) {
+        form #composer .composer data-signals=(signals) "data-on:submit"=(send) "data-indicator:_sending" {
             label.visually-hidden for="composer-body" { "Message " (label) }
-            textarea #composer-body rows="1" "data-bind:body" placeholder={ "Message " (label) } "data-on:keydown"=(on_enter) {}
+            textarea #composer-body rows="1" "data-bind:body" placeholder={ "Message " (label) }
+                "data-on:keydown"=(on_enter) "data-indicator:_sending" "data-attr:readonly"="$_sending" {}
         }
     }
 }
@@ -114,7 +118,7 @@ pub fn channel_header(label: &str, topic: Option<&str>) -> Markup {
 }
 
 fn community_initials(name: &str) -> String {
-    name.split_whitespace().filter_map(|word| word.chars().next()).take(2).collect()
+    name.split_whitespace().filter_map(|word| word.chars().find(|c| c.is_alphanumeric())).take(2).collect()
 }
 
 /// The whole page.
@@ -154,7 +158,7 @@ pub fn shell_page(view: &ShellView<'_>) -> Markup {
                     }
                     details.new-channel {
                         summary { "Create a channel" }
-                        form method="post" action={ "/c/" (community.slug) "/channels" } {
+                        form method="post" action={ "/c/" (community.slug) } {
                             label.visually-hidden for="new-channel-name" { "Channel name" }
                             input #new-channel-name name="name" required maxlength="80" placeholder="new-channel";
                             label { input type="checkbox" name="private" value="true"; " Private" }
@@ -172,7 +176,7 @@ pub fn shell_page(view: &ShellView<'_>) -> Markup {
             }
             main.main "data-init"=(format!("@get('{stream}', {{retry: 'always'}})")) {
                 (channel_header(&label, view.channel.topic.as_deref()))
-                (messages_list(view.messages, view.me.id, &label))
+                div.scroller { (messages_list(view.messages, view.me.id, &label)) }
                 (notice(None))
                 @if view.joined {
                     (composer(view.channel.id, &label, view.client_msg_id))
@@ -248,6 +252,7 @@ mod tests {
         assert!(html.contains(&format!("data-on:submit=\"@post('/channels/{id}/messages')\"")));
         assert!(html.contains("evt.key === 'Enter' &amp;&amp; !evt.shiftKey"), "{html}");
         assert!(html.contains("placeholder=\"Message #general\""));
+        assert!(html.contains("data-indicator:_sending data-attr:readonly=\"$_sending\""), "{html}");
     }
 
     #[test]
@@ -287,7 +292,7 @@ mod tests {
             "{page}"
         );
         assert!(page.contains("<header class=\"header\" id=\"channel-header\"><h1>#general</h1><span class=\"topic\">&lt;b&gt;topic&lt;/b&gt;</span></header>"));
-        assert!(page.contains("<form method=\"post\" action=\"/c/acme/channels\">"));
+        assert!(page.contains("<form method=\"post\" action=\"/c/acme\">"));
         assert!(page.contains("<span class=\"name\">random</span><span class=\"badge\""), "{page}");
     }
 }
