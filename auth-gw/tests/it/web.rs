@@ -284,3 +284,122 @@ async fn the_open_channel_page_is_patched_live_with_new_edited_and_deleted_messa
     assert!(!patch.contains("elsewhere"), "another channel's text is not on this page");
     stack.stop().await;
 }
+
+/// Alice's community with bob in it, both members of `#general` and `#random`.
+struct TwoMembers {
+    alice: ApiClient,
+    bob: Browser,
+    bob_api: ApiClient,
+    general: ajet_shared::domain::ids::ChannelId,
+    random: ajet_shared::domain::ids::ChannelId,
+}
+
+async fn two_members(stack: &Stack) -> TwoMembers {
+    let (_, alice) = Browser::login(stack, "alice").await;
+    let (bob, bob_api) = Browser::login(stack, "bob").await;
+    let community = alice
+        .create_community(&CreateCommunityRequest { name: "Acme".into(), slug: "acme".into(), description: None })
+        .await
+        .expect("community");
+    let random = alice
+        .create_channel(
+            community.id,
+            &ajet_shared::api::wire::CreateChannelRequest { name: "random".into(), topic: None, kind: None },
+        )
+        .await
+        .expect("random");
+    let invite = alice.create_invite(community.id, &CreateInviteRequest::default()).await.expect("invite");
+    bob_api.accept_invite(&invite.code).await.expect("joined");
+    let channels = alice.list_channels(community.id).await.expect("channels").data;
+    let general = channels.iter().find(|item| item.channel.name.as_deref() == Some("general")).expect("general");
+    for channel in [general.channel.id, random.id] {
+        bob_api.join_channel(channel).await.expect("joined");
+    }
+    TwoMembers { alice, bob, bob_api, general: general.channel.id, random: random.id }
+}
+
+fn say(text: &str) -> CreateMessageRequest {
+    CreateMessageRequest { body_md: text.into(), parent_id: None, client_msg_id: None }
+}
+
+/// The next patch containing `needle` and the resume position it carries (the last of an
+/// event's patches carries the event's id).
+async fn patch_and_position(
+    events: &mut futures::stream::BoxStream<'static, Result<SseEvent, ajet_shared::client::ClientError>>,
+    needle: &str,
+) -> (String, String) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let event = tokio::time::timeout_at(deadline, events.next())
+            .await
+            .unwrap_or_else(|_| panic!("a patch with {needle:?} within 5 s"))
+            .expect("open")
+            .expect("an event");
+        if event.event == "datastar-patch-elements" && event.data.contains(needle) {
+            return (event.data, event.id);
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resumed_tab_counts_each_missed_message_once_and_sees_reactions() {
+    let stack = Stack::start().await;
+    let members = two_members(&stack).await;
+    let page = members.bob.get("/c/acme/general").await.text().await.expect("html");
+    let hello = members.alice.send_message(members.general, &say("hello")).await.expect("sent");
+    let mut events = members.bob_api.sse(&stream_path(&page), None).await.expect("a stream");
+    next_patch(&mut events, "mode append").await;
+
+    members.alice.add_reaction(hello.id, "🎉").await.expect("reacted");
+    let patch = next_patch(&mut events, "class=\"reactions\"").await;
+    assert!(patch.contains(&format!("id=\"m-{}\"", hello.id)) && patch.contains("🎉 1"), "{patch}");
+
+    members.alice.send_message(members.random, &say("one")).await.expect("sent");
+    let badge = format!("id=\"badge-{}\"", members.random);
+    let (patch, position) = patch_and_position(&mut events, &badge).await;
+    assert!(patch.contains("aria-label=\"unread messages\">1</span>"), "{patch}");
+    drop(events);
+    // Missed while the tab was away (hidden, asleep, disconnected).
+    members.alice.send_message(members.random, &say("two")).await.expect("sent");
+    members.alice.send_message(members.random, &say("three")).await.expect("sent");
+    let mut events = members.bob_api.sse(&stream_path(&page), Some(&position)).await.expect("resumed");
+    members.alice.send_message(members.random, &say("four")).await.expect("sent");
+    members.alice.send_message(members.general, &say("marker")).await.expect("sent");
+    let mut badges = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let event = tokio::time::timeout_at(deadline, events.next())
+            .await
+            .expect("the marker within 5 s")
+            .expect("open")
+            .expect("an event");
+        if event.data.contains(&badge) {
+            badges.push(event.data);
+        } else if event.data.contains("<p>marker</p>") {
+            break;
+        }
+    }
+    let counts: Vec<&str> = badges
+        .iter()
+        .filter_map(|patch| patch.split("aria-label=\"unread messages\">").nth(1)?.split('<').next())
+        .collect();
+    assert_eq!(counts, ["4"], "the missed messages are in the count once, and the live one adds one");
+    stack.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_position_the_stream_no_longer_holds_re_renders_the_list_and_the_sidebar() {
+    let stack = Stack::start().await;
+    let members = two_members(&stack).await;
+    members.alice.send_message(members.general, &say("kept **history**")).await.expect("sent");
+    let path = format!("/sse?channel={}&from=1.1", members.general);
+    let mut events = members.bob_api.sse(&path, None).await.expect("a stream");
+    let list = next_patch(&mut events, "id=\"messages\"").await;
+    assert!(list.contains("<p>kept <strong>history</strong></p>"), "{list}");
+    let sidebar = next_patch(&mut events, "id=\"channels\"").await;
+    let general = sidebar.find("<span class=\"name\">general</span>").expect("general listed");
+    let random = sidebar.find("<span class=\"name\">random</span>").expect("random listed");
+    assert!(general < random, "sorted: {sidebar}");
+    assert!(sidebar.contains("aria-current=\"page\""), "the open channel is marked: {sidebar}");
+    stack.stop().await;
+}

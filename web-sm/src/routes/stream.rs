@@ -5,9 +5,9 @@
 //! channel, unread badges of the others, channels created, renamed or archived. A resync
 //! re-renders the list and the sidebar. The tab resumes from its `Last-Event-ID` or, on
 //! its first connect, from the position its page was rendered at (`?from=`), so nothing
-//! sent between the page's reads and the stream's start is lost. Each event's patches end
-//! with its `id:`, so a reconnect mid-way repeats it rather than skipping it (appends
-//! first remove a message of the same id).
+//! sent between the page's reads and the stream's start is lost. The last of each event's
+//! patches carries its `id:`, so a reconnect mid-way repeats it rather than skipping it
+//! (appends first remove a message of the same id; badges skip what their counts hold).
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -163,7 +163,7 @@ impl LivePage {
             // A type this build does not know (the core evolves additively): nothing to show.
             Err(err) => tracing::debug!(error = %err, event_type = %hub_event.event_type, "event not shown"),
         }
-        frames.position_only(&hub_event.position().to_string());
+        frames.position(&hub_event.position().to_string());
         frames
     }
 
@@ -186,9 +186,15 @@ impl LivePage {
                 } else if message.author.user_id != Some(viewer)
                     && let Some(entry) = self.entries.get_mut(&message.channel_id)
                 {
-                    entry.item.unread_count += 1;
-                    if let Some(markup) = self.entry_markup(message.channel_id) {
-                        frames.patch(Mode::Outer, None, &markup);
+                    // A replayed message the sidebar's counts (read after the stream's
+                    // position) already include is not counted twice.
+                    let counted = entry.item.last_message_at.is_some_and(|last| message.created_at <= last);
+                    if !counted {
+                        entry.item.unread_count += 1;
+                        entry.item.last_message_at = Some(message.created_at);
+                        if let Some(markup) = self.entry_markup(message.channel_id) {
+                            frames.patch(Mode::Outer, None, &markup);
+                        }
                     }
                 }
             }
