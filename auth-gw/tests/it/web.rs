@@ -403,3 +403,29 @@ async fn a_position_the_stream_no_longer_holds_re_renders_the_list_and_the_sideb
     assert!(sidebar.contains("aria-current=\"page\""), "the open channel is marked: {sidebar}");
     stack.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tabs_count_against_the_stream_cap_but_datastar_actions_do_not() {
+    let stack = Stack::start_with(|config| config.max_streams_per_user = 1).await;
+    let members = two_members(&stack).await;
+    let page = members.bob.get("/c/acme/general").await.text().await.expect("html");
+    let _tab = members.bob_api.sse(&stream_path(&page), None).await.expect("one tab");
+    let second = members.bob_api.sse(&stream_path(&page), None).await.err().expect("a second tab is refused");
+    assert_eq!(second.code(), Some(ajet_shared::api::ErrorCode::TooManyStreams));
+    // Datastar asks for an event stream on every action: a send is still not a stream.
+    let sent = members
+        .bob
+        .http
+        .post(format!("{}/channels/{}/messages", members.bob.base, members.general))
+        .header(header::COOKIE, &members.bob.cookie)
+        .header("sec-fetch-site", "same-origin")
+        .header(header::ACCEPT, "text/event-stream, text/html, application/json")
+        .json(&serde_json::json!({"body": "still sending", "cmid": "k-1"}))
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(sent.status(), StatusCode::OK);
+    let history = members.bob_api.history(members.general, &ajet_shared::api::wire::HistoryQuery::default()).await;
+    assert_eq!(history.expect("history").data.len(), 1);
+    stack.stop().await;
+}
