@@ -429,3 +429,36 @@ async fn tabs_count_against_the_stream_cap_but_datastar_actions_do_not() {
     assert_eq!(history.expect("history").data.len(), 1);
     stack.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_direct_message_has_its_own_page_named_after_the_other_member_and_is_live() {
+    let stack = Stack::start().await;
+    let members = two_members(&stack).await;
+    let bob = members.bob_api.me().await.expect("me").user;
+    let dm = members.alice.open_dm(&[bob.id]).await.expect("a DM");
+    let empty = members.bob.get(&format!("/dm/{}", dm.id)).await.text().await.expect("html");
+    let hello = members.alice.send_message(dm.id, &say("psst <b>bob</b>")).await.expect("sent");
+    let page = members.bob.get(&format!("/dm/{}", dm.id)).await;
+    assert_eq!(page.status(), StatusCode::OK);
+    let page = page.text().await.expect("html");
+    assert!(page.contains("<h1>alice</h1>"), "{page}");
+    assert!(
+        page.contains(&format!("<li id=\"ch-{}\"><a href=\"/dm/{}\" aria-current=\"page\">", dm.id, dm.id)),
+        "{page}"
+    );
+    assert!(page.contains(&format!("id=\"m-{}\"", hello.id)) && page.contains("psst &lt;b&gt;bob&lt;/b&gt;"));
+    // The worst case of a page read while its first message was still on its way to the
+    // stream: the position from before it, the list with it.
+    let early_position = stream_path(&empty).split("&from=").nth(1).expect("a position").to_owned();
+    let path = format!("{}&from={early_position}", stream_path(&page).split("&from=").next().expect("a path"));
+    let mut events = members.bob_api.sse(&path, None).await.expect("a stream");
+    members.alice.send_message(dm.id, &say("still there?")).await.expect("sent");
+    // The first message, already listed, is not appended again though the replay brings it.
+    let patch = next_patch(&mut events, "mode append").await;
+    assert!(patch.contains("<p>still there?</p>"), "{patch}");
+
+    let (carol, carol_api) = Browser::login(&stack, "carol").await;
+    let _ = carol_api.me().await.expect("carol exists");
+    assert_eq!(carol.get(&format!("/dm/{}", dm.id)).await.status(), StatusCode::NOT_FOUND, "not carol's");
+    stack.stop().await;
+}

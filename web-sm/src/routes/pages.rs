@@ -99,7 +99,7 @@ impl Shell<'_> {
     /// Reads the channel's latest page, marks it read (opening a channel clears its badge)
     /// and renders the shell.
     async fn render(&self, api: &ApiClient, item: &ChannelListItem) -> Result<Response, PageError> {
-        let messages = history(api, &item.channel).await?;
+        let (messages, last_seq) = history(api, &item.channel).await?;
         if item.unread_count > 0
             && let Some(last) = messages.last()
             && let Err(err) = api.mark_read(item.channel.id, last.id).await
@@ -118,14 +118,17 @@ impl Shell<'_> {
             messages: &views,
             client_msg_id: &client_msg_id,
             stream_from: self.stream_from.clone(),
+            last_seq,
             joined: item.is_member,
         });
         Ok(page.into_response())
     }
 }
 
-/// The latest page of a channel's top-level messages, oldest first.
-pub(crate) async fn history(api: &ApiClient, channel: &Channel) -> Result<Vec<Message>, PageError> {
+/// The latest page of a channel's top-level messages, oldest first, and the highest
+/// `channel_seq` the page read (0 for none).
+pub(crate) async fn history(api: &ApiClient, channel: &Channel) -> Result<(Vec<Message>, i64), PageError> {
     let page = api.history(channel.id, &HistoryQuery { limit: Some(PAGE_SIZE), ..HistoryQuery::default() }).await?;
-    Ok(page.data.into_iter().filter(|message| message.parent_id.is_none()).collect())
+    let last_seq = page.data.iter().map(|message| message.channel_seq).max().unwrap_or(0);
+    Ok((page.data.into_iter().filter(|message| message.parent_id.is_none()).collect(), last_seq))
 }

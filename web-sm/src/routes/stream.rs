@@ -5,7 +5,8 @@
 //! channel, unread badges of the others, channels created, renamed or archived. A resync
 //! re-renders the list and the sidebar. The tab resumes from its `Last-Event-ID` or, on
 //! its first connect, from the position its page was rendered at (`?from=`), so nothing
-//! sent between the page's reads and the stream's start is lost. The last of each event's
+//! sent between the page's reads and the stream's start is lost, and a message the page
+//! already lists (`?seq=`, its highest `channel_seq`) is not appended again. The last of each event's
 //! patches carries its `id:`, so a reconnect mid-way repeats it rather than skipping it
 //! (appends first remove a message of the same id; badges skip what their counts hold).
 
@@ -43,6 +44,8 @@ pub struct StreamQuery {
     channel: Option<ChannelId>,
     /// Where the page's data was read (`<epoch>.<seq>`), for the first connect.
     from: Option<String>,
+    /// The highest `channel_seq` the page's list holds.
+    seq: Option<i64>,
 }
 
 pub async fn stream_events(
@@ -57,7 +60,7 @@ pub async fn stream_events(
         Err(OpenError::Revoked) => return Ok(StatusCode::NO_CONTENT.into_response()),
         Err(err) => return Err(err.api_error()),
     };
-    let mut page = LivePage::open(viewer.api, query.channel).await;
+    let mut page = LivePage::open(viewer.api, query.channel, query.seq.unwrap_or(0)).await;
     let body = async_stream::stream! {
         loop {
             let frames = match session.next().await {
@@ -105,11 +108,15 @@ struct LivePage {
     /// The community whose channels the sidebar lists.
     community: Option<Community>,
     entries: HashMap<ChannelId, Entry>,
+    /// The highest `channel_seq` the list holds: a replayed message at or below it (read by
+    /// the page before the stream held it) is already shown, in its place.
+    shown_seq: i64,
 }
 
 impl LivePage {
-    async fn open(api: ApiClient, current: Option<ChannelId>) -> Self {
-        let mut page = Self { api, me: None, current, label: String::new(), community: None, entries: HashMap::new() };
+    async fn open(api: ApiClient, current: Option<ChannelId>, shown_seq: i64) -> Self {
+        let mut page =
+            Self { api, me: None, current, label: String::new(), community: None, entries: HashMap::new(), shown_seq };
         page.load().await;
         page
     }
@@ -172,6 +179,10 @@ impl LivePage {
         match payload {
             EventPayload::MessageCreated(message) if message.parent_id.is_none() => {
                 if Some(message.channel_id) == self.current {
+                    if message.channel_seq <= self.shown_seq {
+                        return;
+                    }
+                    self.shown_seq = message.channel_seq;
                     let id = views::message_dom_id(message.id);
                     frames.remove(&format!("#{id}")).patch(
                         Mode::Append,
@@ -281,7 +292,8 @@ impl LivePage {
             && let Some(entry) = self.entries.get(&current)
         {
             match super::pages::history(&self.api, &entry.item.channel).await {
-                Ok(messages) => {
+                Ok((messages, last_seq)) => {
+                    self.shown_seq = last_seq;
                     let views: Vec<MessageView<'_>> = messages.iter().map(MessageView::from).collect();
                     frames.patch(Mode::Outer, None, &views::messages_list(&views, self.viewer(), &self.label));
                 }

@@ -25,6 +25,8 @@ pub struct ShellView<'a> {
     pub client_msg_id: &'a str,
     /// The stream position the page's data is as of (`<epoch>.<seq>`), if known.
     pub stream_from: Option<String>,
+    /// The highest `channel_seq` the list holds: the stream does not append these again.
+    pub last_seq: i64,
     /// Whether the viewer is a member (else a public channel offers to join instead of a composer).
     pub joined: bool,
 }
@@ -131,7 +133,7 @@ pub fn shell_page(view: &ShellView<'_>) -> Markup {
         .find(|item| item.channel.id == view.channel.id)
         .map_or(&[], |item| item.members.as_slice());
     let label = channel_label(view.channel, current_members, view.me);
-    let mut stream = format!("/sse?channel={}", view.channel.id);
+    let mut stream = format!("/sse?channel={}&seq={}", view.channel.id, view.last_seq);
     if let Some(from) = &view.stream_from {
         stream.push_str("&from=");
         stream.push_str(from);
@@ -279,6 +281,7 @@ mod tests {
             messages: &[],
             client_msg_id: "k1",
             stream_from: Some("7.42".into()),
+            last_seq: 9,
             joined: true,
         })
         .into_string();
@@ -286,7 +289,7 @@ mod tests {
         assert!(page.contains("<h2>&lt;img src=x onerror=alert(1)&gt;</h2>"));
         assert!(
             page.contains(&format!(
-                "data-init=\"@get('/sse?channel={}&amp;from=7.42', {{retry: 'always'}})\"",
+                "data-init=\"@get('/sse?channel={}&amp;seq=9&amp;from=7.42', {{retry: 'always'}})\"",
                 general.channel.id
             )),
             "{page}"
