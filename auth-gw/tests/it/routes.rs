@@ -112,10 +112,21 @@ const ROUTES: &[(Service, &str, &str, Access, Takes)] = &[
     (Tui, "GET", "/tui/events", SignedIn, NoJson),
     (Tui, "POST", "/tui/typing", SignedIn, Json),
     (Tui, "POST", "/tui/focus", SignedIn, Json),
-    // web-sm: every other path (pages arrive with the web UI).
+    // web-sm (web-sm/src/routes.rs): every other path.
     (Web, "GET", "/", SignedIn, NoJson),
+    (Web, "POST", "/communities", SignedIn, NoJson),
     (Web, "GET", "/c/{slug}", SignedIn, NoJson),
     (Web, "POST", "/c/{slug}", SignedIn, NoJson),
+    (Web, "GET", "/c/{slug}/{channel}", SignedIn, NoJson),
+    (Web, "GET", "/dm/{id}", SignedIn, NoJson),
+    (Web, "POST", "/channels/{id}/join", SignedIn, NoJson),
+    (Web, "POST", "/channels/{id}/messages", SignedIn, Json),
+    (Web, "GET", "/messages/{id}", SignedIn, NoJson),
+    (Web, "GET", "/messages/{id}/edit", SignedIn, NoJson),
+    (Web, "POST", "/messages/{id}/edit", SignedIn, NoJson),
+    (Web, "POST", "/messages/{id}/delete", SignedIn, NoJson),
+    (Web, "GET", "/sse", SignedIn, NoJson),
+    (Web, "GET", "/assets/{name}", SignedIn, NoJson),
 ];
 
 /// The routes a service's source declares: `(METHOD, path)` for each
@@ -189,6 +200,7 @@ fn the_table_lists_exactly_the_routes_the_services_declare() {
         (Gateway, declared_routes(include_str!("../../src/routes.rs"))),
         (Api, api_routes),
         (Tui, declared_routes(include_str!("../../../tui-sm/src/routes.rs"))),
+        (Web, declared_routes(include_str!("../../../web-sm/src/routes.rs"))),
     ];
     for (service, declared) in sources {
         assert!(!declared.is_empty(), "no routes found for {service:?}: has the declaration style changed?");

@@ -1,0 +1,245 @@
+"""The browser client in real Chromium (Debian's, never a downloaded one), driven by
+Playwright for Python, against the whole stack through the gateway. Run by
+`auth-gw/tests/it/browser.rs`, which starts the stack and passes:
+
+  AJET_BROWSER_URL        the gateway's base URL
+  AJET_BROWSER_CHROMIUM   the Chromium executable (/usr/bin/chromium)
+  AJET_BROWSER_ARTIFACTS  a folder for the screenshots
+
+Two users in two browser contexts: dev login, the first-community bootstrap, creating a
+channel, a message sent by one appearing for the other within 1 s without a reload, an edit
+and a delete propagating, the unread badge of another channel, and XSS payloads rendering
+inert (no dialog, no script, no CSP violation). Exits non-zero with the reason on failure.
+"""
+
+import os
+import re
+import sys
+import time
+
+from playwright.sync_api import expect, sync_playwright
+
+BASE = os.environ["AJET_BROWSER_URL"]
+CHROMIUM = os.environ.get("AJET_BROWSER_CHROMIUM", "/usr/bin/chromium")
+ARTIFACTS = os.environ["AJET_BROWSER_ARTIFACTS"]
+LIVE = 1000  # ms: a message must reach the other user this fast
+
+# Every one must show as text; none may run. Each would set a dialog or window.__xss.
+PAYLOADS = [
+    "<script>alert('script')</script>",
+    "<img src=x onerror=alert('img-onerror')>",
+    '<img src=x onerror="window.__xss=1">',
+    "<svg onload=alert('svg')>",
+    "<a href=\"javascript:alert('raw-a')\">raw link</a>",
+    "<iframe src=\"javascript:alert('iframe')\"></iframe>",
+    "[md link](javascript:alert('md-link'))",
+    "[md upper](JaVaScRiPt:alert('md-upper'))",
+    "[md data](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==)",
+    "![md img](x\" onerror=\"alert('md-img'))",
+    "![md img js](javascript:alert('md-img-js'))",
+    "[title trick](https://example.com \"x\\\" onmouseover=\\\"alert('title')\")",
+    "<div data-on:load=\"alert('datastar-attr')\" data-init=\"alert('datastar-init')\">ds</div>",
+    "{{constructor.constructor('alert(1)')()}} $x @post('/x')",
+]
+
+problems = []
+dialogs = []
+csp_violations = []
+
+
+def check(condition, message):
+    if not condition:
+        problems.append(message)
+        print("FAIL:", message, flush=True)
+
+
+def watch(page, who):
+    page.on("dialog", lambda dialog: (dialogs.append(f"{who}: {dialog.message}"), dialog.dismiss()))
+    page.on(
+        "console",
+        lambda msg: csp_violations.append(f"{who}: {msg.text}")
+        if msg.type == "error" and "Content Security Policy" in msg.text
+        else None,
+    )
+    page.on("pageerror", lambda err: print(f"{who} page error: {err}", flush=True))
+
+
+def dev_login(page, username):
+    page.goto(BASE + "/")
+    expect(page).to_have_url(re.compile(r"/auth/login"))
+    page.fill("input[name=username]", username)
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+
+
+def messages(page):
+    return page.locator("#messages")
+
+
+def send(page, text):
+    box = page.locator("#composer-body")
+    box.fill(text)
+    box.press("Enter")
+
+
+def main():
+    os.makedirs(ARTIFACTS, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        alice_context = browser.new_context(viewport={"width": 1280, "height": 800})
+        bob_context = browser.new_context(viewport={"width": 1280, "height": 800})
+        alice = alice_context.new_page()
+        bob = bob_context.new_page()
+        watch(alice, "alice")
+        watch(bob, "bob")
+
+        # Alice signs in on a fresh install and bootstraps the first community (HTML in
+        # its name must stay text).
+        dev_login(alice, "alice")
+        expect(alice.locator("h1")).to_have_text("Create your community")
+        alice.fill("input[name=name]", "Acme <img src=x onerror=alert('community')>")
+        alice.fill("input[name=slug]", "acme")
+        alice.click("button[type=submit]")
+        expect(alice).to_have_url(BASE + "/c/acme/general")
+        expect(alice.locator(".sidebar h2")).to_have_text("Acme <img src=x onerror=alert('community')>")
+
+        # A channel whose name is HTML is refused with the api's reason, shown as text.
+        alice.click("summary:has-text('Create a channel')")
+        alice.fill("#new-channel-name", "<script>alert('channel')</script>")
+        alice.click("button:has-text('Create channel')")
+        expect(alice.locator("main.page h1")).to_have_text("The channel was not created")
+        alice.goto(BASE + "/c/acme/general")
+        # A real one.
+        alice.click("summary:has-text('Create a channel')")
+        alice.fill("#new-channel-name", "random")
+        alice.click("button:has-text('Create channel')")
+        expect(alice).to_have_url(BASE + "/c/acme/random")
+        expect(alice.locator("#channel-header h1")).to_have_text("#random")
+
+        # An HTML topic, set through the api with alice's session.
+        communities = alice.request.get(BASE + "/api/communities").json()["data"]
+        community_id = communities[0]["id"]
+        channels = alice.request.get(f"{BASE}/api/communities/{community_id}/channels").json()["data"]
+        general_id = next(c["id"] for c in channels if c["name"] == "general")
+        random_id = next(c["id"] for c in channels if c["name"] == "random")
+        topic = alice.request.patch(
+            f"{BASE}/api/channels/{general_id}", data={"topic": "<img src=x onerror=alert('topic')>"}
+        )
+        check(topic.ok, f"setting the topic: {topic.status} {topic.text()}")
+        invite = alice.request.post(f"{BASE}/api/communities/{community_id}/invites", data={}).json()
+
+        # Bob signs in, accepts the invite, joins #general and #random from their pages.
+        dev_login(bob, "bob")
+        accepted = bob.request.post(f"{BASE}/api/invites/{invite['code']}/accept")
+        check(accepted.ok, f"accepting the invite: {accepted.status}")
+        for name in ["random", "general"]:
+            bob.goto(f"{BASE}/c/acme/{name}")
+            bob.click(f"button:has-text('Join #{name}')")
+            expect(bob.locator("#composer-body")).to_be_visible()
+        expect(bob.locator("#channel-header .topic")).to_have_text("<img src=x onerror=alert('topic')>")
+
+        alice.goto(BASE + "/c/acme/general")
+        expect(alice.locator("#composer-body")).to_be_visible()
+
+        # A message from bob reaches alice within 1 s, without a reload.
+        send(bob, "hello from **bob**")
+        started = time.monotonic()
+        expect(messages(alice).locator("li.message", has_text="hello from bob")).to_be_visible(timeout=LIVE)
+        print(f"message reached the other user in {(time.monotonic() - started) * 1000:.0f} ms", flush=True)
+        expect(messages(alice).locator("strong", has_text="bob")).to_be_visible()
+        expect(bob.locator("#composer-body")).to_have_value("")
+        expect(messages(bob).locator("li.message", has_text="hello from bob")).to_have_count(1)
+
+        # Alice answers; bob sees it too.
+        send(alice, "hi bob, welcome")
+        expect(messages(bob).locator("li.message", has_text="hi bob, welcome")).to_be_visible(timeout=LIVE)
+
+        # Bob edits his message: alice sees the new text and the marker.
+        mine = messages(bob).locator("li.message", has_text="hello from bob")
+        mine.hover()
+        mine.locator("button:has-text('Edit')").click()
+        editor = messages(bob).locator("textarea[name=body]")
+        expect(editor).to_have_value("hello from **bob**")
+        editor.fill("hello again from bob")
+        messages(bob).locator("button:has-text('Save')").click()
+        edited = messages(alice).locator("li.message", has_text="hello again from bob")
+        expect(edited).to_be_visible(timeout=LIVE)
+        expect(edited.locator(".edited")).to_have_text("(edited)")
+
+        # And deletes it: alice sees a tombstone, and the text is gone.
+        mine = messages(bob).locator("li.message", has_text="hello again from bob")
+        mine.hover()
+        mine.locator("button:has-text('Delete')").click()
+        expect(messages(alice).locator("li.tombstone, .tombstone")).to_have_count(1, timeout=LIVE)
+        expect(messages(alice).locator("li.message", has_text="hello again from bob")).to_have_count(0)
+
+        # A message in another channel: alice's #random badge counts it, opening clears it.
+        bob.goto(BASE + "/c/acme/random")
+        send(bob, "over here")
+        badge = alice.locator(f"#badge-{random_id}")
+        expect(badge).to_have_text("1", timeout=LIVE)
+        expect(alice.locator(f"#ch-{random_id} a")).to_have_class("unread")
+        bob.goto(BASE + "/c/acme/general")
+        expect(bob.locator("#composer-body")).to_be_visible()
+
+        # XSS payloads: each shows as text on both pages, none runs.
+        for payload in PAYLOADS:
+            send(bob, payload)
+        last = PAYLOADS[-1]
+        expect(messages(alice).locator("li.message", has_text=last[:20])).to_be_visible(timeout=5 * LIVE)
+        for page in (alice, bob):
+            for link in page.locator("#messages .body a").all():
+                href = link.get_attribute("href")
+                check(href is None or re.match(r"^(https?:|mailto:)", href), f"a link kept href {href!r}")
+                if href is None:
+                    link.click()
+            for image in page.locator("#messages .body img").all():
+                src = image.get_attribute("src")
+                check(src is None or re.match(r"^https?:", src), f"an image kept src {src!r}")
+            hovered = page.locator("#messages .body a[title]")
+            for index in range(hovered.count()):
+                hovered.nth(index).hover()
+        text = messages(alice).inner_text()
+        for shown in ["<script>alert('script')</script>", "<svg onload=alert('svg')>", "raw link"]:
+            check(shown in text, f"{shown!r} is shown as text")
+        for page, who in ((alice, "alice"), (bob, "bob")):
+            check(page.evaluate("window.__xss === undefined"), f"{who}: an injected handler ran")
+            check(page.locator("#messages script, #messages iframe, #messages svg").count() == 0, f"{who}: markup survived")
+
+        # Opening #random clears its badge.
+        alice.click(f"#ch-{random_id} a")
+        expect(alice).to_have_url(BASE + "/c/acme/random")
+        expect(alice.locator(f"#badge-{random_id}")).to_have_text("")
+        expect(messages(alice).locator("li.message", has_text="over here")).to_be_visible()
+
+        # Screenshots of the main screen: light and dark, desktop and phone width.
+        alice.goto(BASE + "/c/acme/general")
+        expect(alice.locator("#composer-body")).to_be_visible()
+        for scheme in ["light", "dark"]:
+            alice.emulate_media(color_scheme=scheme)
+            for width, height, form in [(1280, 800, "desktop"), (390, 844, "phone")]:
+                alice.set_viewport_size({"width": width, "height": height})
+                alice.screenshot(path=os.path.join(ARTIFACTS, f"channel-{scheme}-{form}.png"))
+
+        check(not dialogs, f"dialogs opened: {dialogs}")
+        check(not csp_violations, f"CSP violations: {csp_violations}")
+        browser.close()
+    if problems:
+        print(f"{len(problems)} problem(s)", flush=True)
+        sys.exit(1)
+    print("browser scenario passed", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,46 @@
+//! The browser client in real Chromium: `browser.py` (Playwright for Python, pinned,
+//! installed into `.tools/playwright` by `cargo xtask test`, driving Debian's `chromium`,
+//! which xtask installs too — never a downloaded browser) runs two users in two browser
+//! contexts against the whole stack through the gateway: dev login, the first-community
+//! bootstrap, creating a channel, a message appearing for the other user within 1 s without
+//! a reload, edit and delete propagating, another channel's unread badge, and XSS payloads
+//! rendering inert. Screenshots of the main screen (light and dark, desktop and phone
+//! width) are saved under `AJET_TEST_ARTIFACTS` (xtask: `.test-artifacts/`).
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use crate::stack::Stack;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_users_chat_live_in_real_chromium_and_hostile_input_stays_inert() {
+    let playwright = std::env::var("AJET_TEST_PLAYWRIGHT")
+        .unwrap_or_else(|_| panic!("AJET_TEST_PLAYWRIGHT is not set: run the tests through `cargo xtask test`"));
+    let chromium = std::env::var("AJET_TEST_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_owned());
+    let artifacts = std::env::var("AJET_TEST_ARTIFACTS")
+        .map_or_else(|_| std::env::temp_dir().join("ajet-artifacts"), std::path::PathBuf::from)
+        .join("browser");
+    // A browser makes many requests quickly (pages, assets, actions, streams).
+    let stack = Stack::start_with(|config| config.rate_limit_per_minute = 1_000_000).await;
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/it/browser.py");
+    let run = tokio::process::Command::new("python3")
+        .arg(script)
+        .env("PYTHONPATH", &playwright)
+        .env("AJET_BROWSER_URL", stack.gateway.base_url())
+        .env("AJET_BROWSER_CHROMIUM", &chromium)
+        .env("AJET_BROWSER_ARTIFACTS", &artifacts)
+        .stdin(Stdio::null())
+        .kill_on_drop(true)
+        .output();
+    let output = tokio::time::timeout(Duration::from_secs(300), run)
+        .await
+        .expect("the browser scenario finishes within 300 s")
+        .expect("python3 runs");
+    let report = format!("{}\n{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    println!("{report}");
+    assert!(output.status.success(), "the browser scenario failed (exit {:?}):\n{report}", output.status.code());
+    for name in ["channel-light-desktop", "channel-dark-desktop", "channel-light-phone", "channel-dark-phone"] {
+        assert!(artifacts.join(format!("{name}.png")).is_file(), "screenshot {name} saved");
+    }
+    stack.stop().await;
+}

@@ -1,0 +1,464 @@
+//! The browser client (web-sm) through the gateway, as a browser would use it: the session
+//! cookie, same-origin form and Datastar POSTs, the tab's live stream. Checks content, not
+//! only statuses.
+
+use std::time::Duration;
+
+use ajet_shared::api::wire::{CreateCommunityRequest, CreateInviteRequest, CreateMessageRequest};
+use ajet_shared::client::ApiClient;
+use ajet_shared::client::SseEvent;
+use futures::StreamExt;
+use reqwest::StatusCode;
+use reqwest::header;
+
+use crate::stack::Stack;
+
+/// A signed-in browser: the session cookie, never a bearer token.
+struct Browser {
+    http: reqwest::Client,
+    base: String,
+    cookie: String,
+}
+
+impl Browser {
+    async fn login(stack: &Stack, username: &str) -> (Self, ApiClient) {
+        let login = stack.gateway.dev_login(username).await.expect("dev login");
+        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+        let browser =
+            Self { http, base: stack.gateway.base_url().to_owned(), cookie: format!("ajet_session={}", login.token) };
+        (browser, stack.gateway.with_token(login.token))
+    }
+
+    async fn get(&self, path: &str) -> reqwest::Response {
+        self.http
+            .get(format!("{}{path}", self.base))
+            .header(header::COOKIE, &self.cookie)
+            .header(header::ACCEPT, "text/html")
+            .send()
+            .await
+            .expect("answers")
+    }
+
+    async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        self.http
+            .post(format!("{}{path}", self.base))
+            .header(header::COOKIE, &self.cookie)
+            .header("sec-fetch-site", "same-origin")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(form_body(form))
+            .send()
+            .await
+            .expect("answers")
+    }
+
+    async fn post_json(&self, path: &str, body: &serde_json::Value) -> reqwest::Response {
+        self.http
+            .post(format!("{}{path}", self.base))
+            .header(header::COOKIE, &self.cookie)
+            .header("sec-fetch-site", "same-origin")
+            .header("datastar-request", "true")
+            .json(body)
+            .send()
+            .await
+            .expect("answers")
+    }
+}
+
+/// `application/x-www-form-urlencoded`, as a browser writes it.
+fn form_body(fields: &[(&str, &str)]) -> String {
+    let encode = |raw: &str| -> String {
+        raw.bytes()
+            .map(|b| match b {
+                b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'*' => (b as char).to_string(),
+                b' ' => "+".to_owned(),
+                _ => format!("%{b:02X}"),
+            })
+            .collect()
+    };
+    fields.iter().map(|(name, value)| format!("{}={}", encode(name), encode(value))).collect::<Vec<_>>().join("&")
+}
+
+fn location(response: &reqwest::Response) -> &str {
+    response.headers()[header::LOCATION].to_str().expect("ascii")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_user_without_a_community_creates_one_and_lands_in_its_general_channel() {
+    let stack = Stack::start().await;
+    let (alice, _) = Browser::login(&stack, "alice").await;
+
+    let home = alice.get("/").await;
+    assert_eq!(home.status(), StatusCode::OK);
+    let page = home.text().await.expect("html");
+    assert!(page.contains("<h1>Create your community</h1>"), "{page}");
+    assert!(page.contains("<form method=\"post\" action=\"/communities\">"));
+
+    let refused = alice.post_form("/communities", &[("name", "Acme"), ("slug", "A!")]).await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.text().await.expect("html").contains("role=\"alert\">slug:"), "the api's reason is shown");
+
+    let created = alice.post_form("/communities", &[("name", "Acme <Inc>"), ("slug", "acme")]).await;
+    assert_eq!(created.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&created), "/c/acme");
+    let community = alice.get("/c/acme").await;
+    assert_eq!(location(&community), "/c/acme/general");
+    let general = alice.get("/c/acme/general").await;
+    assert_eq!(general.status(), StatusCode::OK);
+    let page = general.text().await.expect("html");
+    assert!(page.contains("<h2>Acme &lt;Inc&gt;</h2>"), "{page}");
+    assert!(page.contains("<h1>#general</h1>"));
+    assert!(page.contains("This is the very beginning of #general."));
+    assert_eq!(alice.get("/").await.headers()[header::LOCATION], "/c/acme", "home is the first community now");
+
+    let channel = alice.post_form("/c/acme", &[("name", "design"), ("private", "true")]).await;
+    assert_eq!(location(&channel), "/c/acme/design");
+    let page = alice.get("/c/acme/design").await.text().await.expect("html");
+    assert!(page.contains("aria-label=\"private channel\">🔒</span><span class=\"name\">design</span>"), "{page}");
+    assert_eq!(alice.get("/c/acme/nope").await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(alice.get("/c/other/general").await.status(), StatusCode::NOT_FOUND);
+    stack.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_carry_a_strict_csp_and_assets_are_cached_by_content_hash() {
+    let stack = Stack::start().await;
+    let (alice, api) = Browser::login(&stack, "alice").await;
+    api.create_community(&CreateCommunityRequest { name: "Acme".into(), slug: "acme".into(), description: None })
+        .await
+        .expect("community");
+    let page = alice.get("/c/acme/general").await;
+    let csp = page.headers()[header::CONTENT_SECURITY_POLICY].to_str().expect("ascii").to_owned();
+    assert_eq!(csp, ajet_web_sm::CONTENT_SECURITY_POLICY, "web-sm's own policy, kept by the gateway");
+    assert!(csp.contains("script-src 'self' 'unsafe-eval';") && !csp.contains("unsafe-inline"), "{csp}");
+    let html = page.text().await.expect("html");
+    for asset in [&ajet_web_sm::assets::ASSETS.css, &ajet_web_sm::assets::ASSETS.datastar] {
+        assert!(html.contains(&asset.path()), "the page links {}", asset.name);
+        let served = alice.get(&asset.path()).await;
+        assert_eq!(served.status(), StatusCode::OK);
+        assert_eq!(served.headers()[header::CACHE_CONTROL], "public, max-age=31536000, immutable");
+        assert!(!served.bytes().await.expect("bytes").is_empty());
+    }
+    assert_eq!(alice.get("/assets/app.0000000000000000.css").await.status(), StatusCode::NOT_FOUND);
+    assert!(!html.contains(" style=") && !html.contains("<style") && !html.contains(" on"), "nothing inline");
+    stack.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_composer_posts_once_per_client_msg_id_and_only_from_our_own_pages() {
+    let stack = Stack::start().await;
+    let (alice, api) = Browser::login(&stack, "alice").await;
+    let community = api
+        .create_community(&CreateCommunityRequest { name: "Acme".into(), slug: "acme".into(), description: None })
+        .await
+        .expect("community");
+    let channels = api.list_channels(community.id).await.expect("channels").data;
+    let general = &channels[0].channel;
+    let path = format!("/channels/{}/messages", general.id);
+    let body = serde_json::json!({"body": "hi **all**", "cmid": "k-1"});
+    for _ in 0..2 {
+        let sent = alice.post_json(&path, &body).await;
+        assert_eq!(sent.status(), StatusCode::OK);
+        let patch = sent.text().await.expect("frames");
+        assert!(
+            patch.starts_with("event: datastar-patch-signals\ndata: signals {\"body\":\"\",\"cmid\":\""),
+            "the composer is cleared and gets a new key: {patch}"
+        );
+        assert!(!patch.contains("\"cmid\":\"k-1\""), "{patch}");
+    }
+    let history =
+        api.history(general.id, &ajet_shared::api::wire::HistoryQuery::default()).await.expect("history").data;
+    assert_eq!(history.len(), 1, "the double submit posted once");
+    let page = alice.get("/c/acme/general").await.text().await.expect("html");
+    assert!(page.contains("<div class=\"body\"><p>hi <strong>all</strong></p>"), "{page}");
+
+    let archived = alice.post_json(&format!("/channels/{}/messages", uuid::Uuid::now_v7()), &body).await;
+    let patch = archived.text().await.expect("frames");
+    assert!(
+        patch.contains("<div class=\"notice\" id=\"notice\" role=\"alert\">Not sent: "),
+        "refusals are shown: {patch}"
+    );
+
+    let unknown = alice.post_json(&path, &serde_json::json!({"body": "x", "cmid": "k", "visibilty": 1})).await;
+    assert_eq!(unknown.status(), StatusCode::BAD_REQUEST);
+    let cross_site = alice
+        .http
+        .post(format!("{}{path}", alice.base))
+        .header(header::COOKIE, &alice.cookie)
+        .header("sec-fetch-site", "cross-site")
+        .json(&serde_json::json!({"body": "forged", "cmid": "k-2"}))
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(cross_site.status(), StatusCode::FORBIDDEN, "the gateway refuses cross-site posts");
+    stack.stop().await;
+}
+
+/// The `/sse?…` address a page's main column opens.
+fn stream_path(page: &str) -> String {
+    let start = page.find("@get('").expect("a stream") + "@get('".len();
+    page[start..].split('\'').next().expect("a path").replace("&amp;", "&")
+}
+
+/// The next Datastar patch whose data contains `needle`, within 5 s.
+async fn next_patch(
+    events: &mut futures::stream::BoxStream<'static, Result<SseEvent, ajet_shared::client::ClientError>>,
+    needle: &str,
+) -> String {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let event = tokio::time::timeout_at(deadline, events.next())
+            .await
+            .unwrap_or_else(|_| panic!("a patch with {needle:?} within 5 s"))
+            .expect("open")
+            .expect("an event");
+        if event.event == "datastar-patch-elements" && event.data.contains(needle) {
+            return event.data;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_open_channel_page_is_patched_live_with_new_edited_and_deleted_messages_and_other_channels_badges() {
+    let stack = Stack::start().await;
+    let (alice, alice_api) = Browser::login(&stack, "alice").await;
+    let (bob, bob_api) = Browser::login(&stack, "bob").await;
+    let community = alice_api
+        .create_community(&CreateCommunityRequest { name: "Acme".into(), slug: "acme".into(), description: None })
+        .await
+        .expect("community");
+    let invite = alice_api.create_invite(community.id, &CreateInviteRequest::default()).await.expect("invite");
+    bob_api.accept_invite(&invite.code).await.expect("joined");
+    let general = alice_api.list_channels(community.id).await.expect("channels").data;
+    let general = general.iter().find(|item| item.channel.name.as_deref() == Some("general")).expect("general");
+    let page = bob.get("/c/acme/general").await.text().await.expect("html");
+    assert!(page.contains("<button type=\"submit\">Join #general</button>"), "not a member yet: {page}");
+    let joined = bob.post_form(&format!("/channels/{}/join", general.channel.id), &[]).await;
+    assert_eq!(location(&joined), "/c/acme/general");
+    let random = alice.post_form("/c/acme", &[("name", "random")]).await;
+    assert_eq!(location(&random), "/c/acme/random");
+    let random = alice_api.list_channels(community.id).await.expect("channels").data;
+    let random = random.iter().find(|item| item.channel.name.as_deref() == Some("random")).expect("random");
+    bob_api.join_channel(random.channel.id).await.expect("joined random");
+
+    let page = bob.get("/c/acme/general").await.text().await.expect("html");
+    // Sent after bob's page was read, before his stream opens: the stream still brings it.
+    let early = alice_api
+        .send_message(
+            general.channel.id,
+            &CreateMessageRequest { body_md: "early <b>bird</b>".into(), parent_id: None, client_msg_id: None },
+        )
+        .await
+        .expect("sent");
+    let mut events = bob_api.sse(&stream_path(&page), None).await.expect("a stream");
+    let patch = next_patch(&mut events, "mode append").await;
+    assert!(patch.contains("selector #messages"), "{patch}");
+    assert!(patch.contains(&format!("<li class=\"message\" id=\"m-{}\">", early.id)), "{patch}");
+    assert!(patch.contains("<p>early &lt;b&gt;bird&lt;/b&gt;</p>"), "{patch}");
+    assert!(!patch.contains(">Edit<"), "only the author gets the actions: {patch}");
+
+    let path = format!("/channels/{}/messages", general.channel.id);
+    alice
+        .post_json(&path, &serde_json::json!({"body": "hi **bob** <img src=x onerror=alert(1)>", "cmid": "k-1"}))
+        .await;
+    let patch = next_patch(&mut events, "mode append").await;
+    assert!(patch.contains("<p>hi <strong>bob</strong> &lt;img src=x onerror=alert(1)&gt;</p>"), "{patch}");
+
+    let edited = alice.post_form(&format!("/messages/{}/edit", early.id), &[("body", "early *worm*")]).await;
+    assert!(edited.text().await.expect("frames").contains("<em>worm</em>"), "the editor sees the edit at once");
+    let patch = next_patch(&mut events, &format!("id=\"m-{}\"", early.id)).await;
+    assert!(patch.contains("<p>early <em>worm</em></p>") && patch.contains("(edited)"), "{patch}");
+
+    alice.post_form(&format!("/messages/{}/delete", early.id), &[]).await;
+    let patch = next_patch(&mut events, "This message was deleted.").await;
+    assert!(patch.contains(&format!("id=\"m-{}\"", early.id)) && !patch.contains("worm"), "{patch}");
+
+    alice_api
+        .send_message(
+            random.channel.id,
+            &CreateMessageRequest { body_md: "elsewhere".into(), parent_id: None, client_msg_id: None },
+        )
+        .await
+        .expect("sent");
+    let patch = next_patch(&mut events, &format!("id=\"ch-{}\"", random.channel.id)).await;
+    assert!(patch.contains("class=\"unread\"") && patch.contains("aria-label=\"unread messages\">1</span>"), "{patch}");
+    assert!(!patch.contains("elsewhere"), "another channel's text is not on this page");
+    stack.stop().await;
+}
+
+/// Alice's community with bob in it, both members of `#general` and `#random`.
+struct TwoMembers {
+    alice: ApiClient,
+    bob: Browser,
+    bob_api: ApiClient,
+    general: ajet_shared::domain::ids::ChannelId,
+    random: ajet_shared::domain::ids::ChannelId,
+}
+
+async fn two_members(stack: &Stack) -> TwoMembers {
+    let (_, alice) = Browser::login(stack, "alice").await;
+    let (bob, bob_api) = Browser::login(stack, "bob").await;
+    let community = alice
+        .create_community(&CreateCommunityRequest { name: "Acme".into(), slug: "acme".into(), description: None })
+        .await
+        .expect("community");
+    let random = alice
+        .create_channel(
+            community.id,
+            &ajet_shared::api::wire::CreateChannelRequest { name: "random".into(), topic: None, kind: None },
+        )
+        .await
+        .expect("random");
+    let invite = alice.create_invite(community.id, &CreateInviteRequest::default()).await.expect("invite");
+    bob_api.accept_invite(&invite.code).await.expect("joined");
+    let channels = alice.list_channels(community.id).await.expect("channels").data;
+    let general = channels.iter().find(|item| item.channel.name.as_deref() == Some("general")).expect("general");
+    for channel in [general.channel.id, random.id] {
+        bob_api.join_channel(channel).await.expect("joined");
+    }
+    TwoMembers { alice, bob, bob_api, general: general.channel.id, random: random.id }
+}
+
+fn say(text: &str) -> CreateMessageRequest {
+    CreateMessageRequest { body_md: text.into(), parent_id: None, client_msg_id: None }
+}
+
+/// The next patch containing `needle` and the resume position it carries (the last of an
+/// event's patches carries the event's id).
+async fn patch_and_position(
+    events: &mut futures::stream::BoxStream<'static, Result<SseEvent, ajet_shared::client::ClientError>>,
+    needle: &str,
+) -> (String, String) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let event = tokio::time::timeout_at(deadline, events.next())
+            .await
+            .unwrap_or_else(|_| panic!("a patch with {needle:?} within 5 s"))
+            .expect("open")
+            .expect("an event");
+        if event.event == "datastar-patch-elements" && event.data.contains(needle) {
+            return (event.data, event.id);
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resumed_tab_counts_each_missed_message_once_and_sees_reactions() {
+    let stack = Stack::start().await;
+    let members = two_members(&stack).await;
+    let page = members.bob.get("/c/acme/general").await.text().await.expect("html");
+    let hello = members.alice.send_message(members.general, &say("hello")).await.expect("sent");
+    let mut events = members.bob_api.sse(&stream_path(&page), None).await.expect("a stream");
+    next_patch(&mut events, "mode append").await;
+
+    members.alice.add_reaction(hello.id, "🎉").await.expect("reacted");
+    let patch = next_patch(&mut events, "class=\"reactions\"").await;
+    assert!(patch.contains(&format!("id=\"m-{}\"", hello.id)) && patch.contains("🎉 1"), "{patch}");
+
+    members.alice.send_message(members.random, &say("one")).await.expect("sent");
+    let badge = format!("id=\"badge-{}\"", members.random);
+    let (patch, position) = patch_and_position(&mut events, &badge).await;
+    assert!(patch.contains("aria-label=\"unread messages\">1</span>"), "{patch}");
+    drop(events);
+    // Missed while the tab was away (hidden, asleep, disconnected).
+    members.alice.send_message(members.random, &say("two")).await.expect("sent");
+    members.alice.send_message(members.random, &say("three")).await.expect("sent");
+    let mut events = members.bob_api.sse(&stream_path(&page), Some(&position)).await.expect("resumed");
+    members.alice.send_message(members.random, &say("four")).await.expect("sent");
+    members.alice.send_message(members.general, &say("marker")).await.expect("sent");
+    let mut badges = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let event = tokio::time::timeout_at(deadline, events.next())
+            .await
+            .expect("the marker within 5 s")
+            .expect("open")
+            .expect("an event");
+        if event.data.contains(&badge) {
+            badges.push(event.data);
+        } else if event.data.contains("<p>marker</p>") {
+            break;
+        }
+    }
+    let counts: Vec<&str> = badges
+        .iter()
+        .filter_map(|patch| patch.split("aria-label=\"unread messages\">").nth(1)?.split('<').next())
+        .collect();
+    assert_eq!(counts, ["4"], "the missed messages are in the count once, and the live one adds one");
+    stack.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_position_the_stream_no_longer_holds_re_renders_the_list_and_the_sidebar() {
+    let stack = Stack::start().await;
+    let members = two_members(&stack).await;
+    members.alice.send_message(members.general, &say("kept **history**")).await.expect("sent");
+    let path = format!("/sse?channel={}&from=1.1", members.general);
+    let mut events = members.bob_api.sse(&path, None).await.expect("a stream");
+    let list = next_patch(&mut events, "id=\"messages\"").await;
+    assert!(list.contains("<p>kept <strong>history</strong></p>"), "{list}");
+    let sidebar = next_patch(&mut events, "id=\"channels\"").await;
+    let general = sidebar.find("<span class=\"name\">general</span>").expect("general listed");
+    let random = sidebar.find("<span class=\"name\">random</span>").expect("random listed");
+    assert!(general < random, "sorted: {sidebar}");
+    assert!(sidebar.contains("aria-current=\"page\""), "the open channel is marked: {sidebar}");
+    stack.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tabs_count_against_the_stream_cap_but_datastar_actions_do_not() {
+    let stack = Stack::start_with(|config| config.max_streams_per_user = 1).await;
+    let members = two_members(&stack).await;
+    let page = members.bob.get("/c/acme/general").await.text().await.expect("html");
+    let _tab = members.bob_api.sse(&stream_path(&page), None).await.expect("one tab");
+    let second = members.bob_api.sse(&stream_path(&page), None).await.err().expect("a second tab is refused");
+    assert_eq!(second.code(), Some(ajet_shared::api::ErrorCode::TooManyStreams));
+    // Datastar asks for an event stream on every action: a send is still not a stream.
+    let sent = members
+        .bob
+        .http
+        .post(format!("{}/channels/{}/messages", members.bob.base, members.general))
+        .header(header::COOKIE, &members.bob.cookie)
+        .header("sec-fetch-site", "same-origin")
+        .header(header::ACCEPT, "text/event-stream, text/html, application/json")
+        .json(&serde_json::json!({"body": "still sending", "cmid": "k-1"}))
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(sent.status(), StatusCode::OK);
+    let history = members.bob_api.history(members.general, &ajet_shared::api::wire::HistoryQuery::default()).await;
+    assert_eq!(history.expect("history").data.len(), 1);
+    stack.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_direct_message_has_its_own_page_named_after_the_other_member_and_is_live() {
+    let stack = Stack::start().await;
+    let members = two_members(&stack).await;
+    let bob = members.bob_api.me().await.expect("me").user;
+    let dm = members.alice.open_dm(&[bob.id]).await.expect("a DM");
+    let empty = members.bob.get(&format!("/dm/{}", dm.id)).await.text().await.expect("html");
+    let hello = members.alice.send_message(dm.id, &say("psst <b>bob</b>")).await.expect("sent");
+    let page = members.bob.get(&format!("/dm/{}", dm.id)).await;
+    assert_eq!(page.status(), StatusCode::OK);
+    let page = page.text().await.expect("html");
+    assert!(page.contains("<h1>alice</h1>"), "{page}");
+    assert!(
+        page.contains(&format!("<li id=\"ch-{}\"><a href=\"/dm/{}\" aria-current=\"page\">", dm.id, dm.id)),
+        "{page}"
+    );
+    assert!(page.contains(&format!("id=\"m-{}\"", hello.id)) && page.contains("psst &lt;b&gt;bob&lt;/b&gt;"));
+    // The worst case of a page read while its first message was still on its way to the
+    // stream: the position from before it, the list with it.
+    let early_position = stream_path(&empty).split("&from=").nth(1).expect("a position").to_owned();
+    let path = format!("{}&from={early_position}", stream_path(&page).split("&from=").next().expect("a path"));
+    let mut events = members.bob_api.sse(&path, None).await.expect("a stream");
+    members.alice.send_message(dm.id, &say("still there?")).await.expect("sent");
+    // The first message, already listed, is not appended again though the replay brings it.
+    let patch = next_patch(&mut events, "mode append").await;
+    assert!(patch.contains("<p>still there?</p>"), "{patch}");
+
+    let (carol, carol_api) = Browser::login(&stack, "carol").await;
+    let _ = carol_api.me().await.expect("carol exists");
+    assert_eq!(carol.get(&format!("/dm/{}", dm.id)).await.status(), StatusCode::NOT_FOUND, "not carol's");
+    stack.stop().await;
+}

@@ -1,0 +1,28 @@
+//! web-sm's routes: pages (full documents), actions (Datastar or form POSTs answered with
+//! patches or redirects), the tab's live stream and the hashed static assets.
+
+pub mod actions;
+pub mod pages;
+pub mod stream;
+
+use axum::Router;
+use axum::routing::{get, post};
+
+use crate::WebState;
+use crate::assets;
+
+pub fn router() -> Router<WebState> {
+    Router::new()
+        .route("/", get(pages::home))
+        .route("/communities", post(actions::create_community))
+        .route("/c/{slug}", get(pages::community_home).post(actions::create_channel))
+        .route("/c/{slug}/{channel}", get(pages::channel_page))
+        .route("/dm/{id}", get(pages::dm_page))
+        .route("/channels/{id}/join", post(actions::join_channel))
+        .route("/channels/{id}/messages", post(actions::send_message))
+        .route("/messages/{id}", get(actions::show_message))
+        .route("/messages/{id}/edit", get(actions::edit_message_form).post(actions::edit_message))
+        .route("/messages/{id}/delete", post(actions::delete_message))
+        .route("/sse", get(stream::stream_events))
+        .route("/assets/{name}", get(assets::serve_asset))
+}

@@ -1,0 +1,134 @@
+//! The pages: `/` (the first community, or the bootstrap form when the viewer has none),
+//! `/c/{slug}` (its first channel), `/c/{slug}/{channel}` and `/dm/{id}` (the app shell).
+//! Everything is read through the api with the viewer's token; the stream position is
+//! read first, so the tab's stream replays whatever happens after these reads began.
+
+use ajet_shared::api::wire::{Channel, ChannelListItem, Community, HistoryQuery, Me, Message};
+use ajet_shared::client::ApiClient;
+use ajet_shared::domain::ids::ChannelId;
+use ajet_shared::events::bus::NatsBus;
+use ajet_shared::stream::Streams;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+
+use crate::error::PageError;
+use crate::extract::Viewer;
+use crate::views::{self, MessageView, ShellView};
+
+/// How many messages a channel page shows.
+const PAGE_SIZE: u32 = 50;
+
+/// `GET /`: the viewer's first community, or the bootstrap form.
+pub async fn home(viewer: Viewer) -> Result<Response, PageError> {
+    let me = viewer.api.me().await?;
+    Ok(match me.communities.first() {
+        Some(community) => Redirect::to(&format!("/c/{}", community.slug)).into_response(),
+        None => views::bootstrap_page(&me.user.username, None).into_response(),
+    })
+}
+
+pub(crate) fn community_by_slug<'a>(me: &'a Me, slug: &str) -> Result<&'a Community, PageError> {
+    me.communities.iter().find(|c| c.slug == slug).ok_or(PageError::NotFound("you are not in a community of that name"))
+}
+
+/// `GET /c/{slug}`: its `#general`, else the first channel the viewer is in.
+pub async fn community_home(viewer: Viewer, Path(slug): Path<String>) -> Result<Response, PageError> {
+    let me = viewer.api.me().await?;
+    let community = community_by_slug(&me, &slug)?;
+    let channels = viewer.api.list_channels(community.id).await?.data;
+    let open = channels.iter().filter(|item| item.channel.archived_at.is_none());
+    let first = open
+        .clone()
+        .find(|item| item.channel.name.as_deref() == Some("general"))
+        .or_else(|| open.clone().find(|item| item.is_member))
+        .or_else(|| open.clone().next())
+        .and_then(|item| item.channel.name.clone())
+        .ok_or(PageError::NotFound("this community has no channel yet"))?;
+    Ok(Redirect::to(&format!("/c/{slug}/{first}")).into_response())
+}
+
+/// `GET /c/{slug}/{channel}`.
+pub async fn channel_page(
+    State(streams): State<Streams<NatsBus>>,
+    viewer: Viewer,
+    Path((slug, name)): Path<(String, String)>,
+) -> Result<Response, PageError> {
+    let stream_from = streams.hub.position().map(|position| position.to_string());
+    let me = viewer.api.me().await?;
+    let community = community_by_slug(&me, &slug)?;
+    let (channels, dms) = tokio::join!(viewer.api.list_channels(community.id), viewer.api.list_dms());
+    let (channels, dms) = (channels?.data, dms?.data);
+    let item = channels
+        .iter()
+        .find(|item| item.channel.name.as_deref() == Some(name.as_str()) && item.channel.archived_at.is_none())
+        .ok_or(PageError::NotFound("there is no channel of that name here"))?;
+    let page = Shell { me: &me, community: Some(community), channels: &channels, dms: &dms, stream_from };
+    page.render(&viewer.api, item).await
+}
+
+/// `GET /dm/{id}`: a direct message, with the viewer's first community in the sidebar.
+pub async fn dm_page(
+    State(streams): State<Streams<NatsBus>>,
+    viewer: Viewer,
+    Path(id): Path<ChannelId>,
+) -> Result<Response, PageError> {
+    let stream_from = streams.hub.position().map(|position| position.to_string());
+    let me = viewer.api.me().await?;
+    let community = me.communities.first();
+    let channels = match community {
+        Some(community) => viewer.api.list_channels(community.id).await?.data,
+        None => Vec::new(),
+    };
+    let dms = viewer.api.list_dms().await?.data;
+    let item =
+        dms.iter().find(|item| item.channel.id == id).ok_or(PageError::NotFound("there is no such conversation"))?;
+    let page = Shell { me: &me, community, channels: &channels, dms: &dms, stream_from };
+    page.render(&viewer.api, item).await
+}
+
+/// What both shell pages have read.
+struct Shell<'a> {
+    me: &'a Me,
+    community: Option<&'a Community>,
+    channels: &'a [ChannelListItem],
+    dms: &'a [ChannelListItem],
+    stream_from: Option<String>,
+}
+
+impl Shell<'_> {
+    /// Reads the channel's latest page, marks it read (opening a channel clears its badge)
+    /// and renders the shell.
+    async fn render(&self, api: &ApiClient, item: &ChannelListItem) -> Result<Response, PageError> {
+        let (messages, last_seq) = history(api, &item.channel).await?;
+        if item.unread_count > 0
+            && let Some(last) = messages.last()
+            && let Err(err) = api.mark_read(item.channel.id, last.id).await
+        {
+            tracing::warn!(error = %err, "could not mark a channel read");
+        }
+        let views: Vec<MessageView<'_>> = messages.iter().map(MessageView::from).collect();
+        let client_msg_id = uuid::Uuid::now_v7().to_string();
+        let page = views::shell_page(&ShellView {
+            me: &self.me.user,
+            communities: &self.me.communities,
+            community: self.community,
+            channels: self.channels,
+            dms: self.dms,
+            channel: &item.channel,
+            messages: &views,
+            client_msg_id: &client_msg_id,
+            stream_from: self.stream_from.clone(),
+            last_seq,
+            joined: item.is_member,
+        });
+        Ok(page.into_response())
+    }
+}
+
+/// The latest page of a channel's top-level messages, oldest first, and the highest
+/// `channel_seq` the page read (0 for none).
+pub(crate) async fn history(api: &ApiClient, channel: &Channel) -> Result<(Vec<Message>, i64), PageError> {
+    let page = api.history(channel.id, &HistoryQuery { limit: Some(PAGE_SIZE), ..HistoryQuery::default() }).await?;
+    let last_seq = page.data.iter().map(|message| message.channel_seq).max().unwrap_or(0);
+    Ok((page.data.into_iter().filter(|message| message.parent_id.is_none()).collect(), last_seq))
+}

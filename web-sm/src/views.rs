@@ -1,0 +1,33 @@
+//! The HTML of web-sm, as pure maud functions: they take what the api answered (and the
+//! viewer) and return markup, with no I/O, so each is unit-tested by rendering it. Every
+//! user string goes through maud's escaping; message bodies through `markdown::render`.
+//! Elements that live updates patch carry stable ids: `#channels`, `#ch-{id}` (a sidebar
+//! entry), `#badge-{id}`, `#messages`, `#m-{id}` (a message), `#notice`, `#composer`.
+
+pub mod layout;
+pub mod message;
+pub mod pages;
+pub mod shell;
+
+pub use layout::document;
+pub use message::{MessageView, message_item, messages_list};
+pub use pages::{bootstrap_page, error_page};
+pub use shell::{ShellView, channel_entry, notice, shell_page};
+
+/// A selector-safe element id for a sidebar entry.
+#[must_use]
+pub fn channel_dom_id(channel: ajet_shared::domain::ids::ChannelId) -> String {
+    format!("ch-{channel}")
+}
+
+/// The element id of a message.
+#[must_use]
+pub fn message_dom_id(message: ajet_shared::domain::ids::MessageId) -> String {
+    format!("m-{message}")
+}
+
+/// The element id of a sidebar entry's unread badge.
+#[must_use]
+pub fn badge_dom_id(channel: ajet_shared::domain::ids::ChannelId) -> String {
+    format!("badge-{channel}")
+}

@@ -1,0 +1,245 @@
+//! A message in the list: avatar (initials on a colour from the author's id), name, BOT
+//! tag, time, the sanitised Markdown body, reactions, and for the viewer's own messages the
+//! edit and delete actions (Datastar POSTs); a deleted message is a tombstone.
+
+use ajet_shared::api::wire::{Author, Message};
+use ajet_shared::domain::ids::{MessageId, UserId};
+use ajet_shared::events::EventMessage;
+use maud::{Markup, PreEscaped, html};
+use time::OffsetDateTime;
+use time::macros::format_description;
+
+use super::message_dom_id;
+use crate::markdown;
+
+/// What a message shows, from the api's `Message` or an event's `EventMessage`.
+pub struct MessageView<'a> {
+    pub id: MessageId,
+    pub author: &'a Author,
+    pub body_md: &'a str,
+    pub created_at: OffsetDateTime,
+    pub edited: bool,
+    pub deleted: bool,
+    /// Emoji, count, and whether the viewer is among those who reacted (unknown from an
+    /// event: `false`).
+    pub reactions: Vec<(&'a str, i64, bool)>,
+}
+
+impl<'a> From<&'a Message> for MessageView<'a> {
+    fn from(message: &'a Message) -> Self {
+        Self {
+            id: message.id,
+            author: &message.author,
+            body_md: &message.body_md,
+            created_at: message.created_at,
+            edited: message.edited_at.is_some(),
+            deleted: message.deleted_at.is_some(),
+            reactions: message.reactions.iter().map(|r| (r.emoji.as_str(), r.count, r.reacted_by_me)).collect(),
+        }
+    }
+}
+
+impl<'a> From<&'a EventMessage> for MessageView<'a> {
+    fn from(message: &'a EventMessage) -> Self {
+        Self {
+            id: message.id,
+            author: &message.author,
+            body_md: &message.body_md,
+            created_at: message.created_at,
+            edited: message.edited_at.is_some(),
+            deleted: message.deleted_at.is_some(),
+            reactions: message.reactions.iter().map(|r| (r.emoji.as_str(), r.count, false)).collect(),
+        }
+    }
+}
+
+/// Up to two initials of a display name.
+fn initials(name: &str) -> String {
+    let mut letters = name.split_whitespace().filter_map(|word| word.chars().find(|c| c.is_alphanumeric()));
+    let first = letters.next().unwrap_or('?');
+    let second = letters.next();
+    first.to_uppercase().chain(second.into_iter().flat_map(char::to_uppercase)).collect()
+}
+
+/// One of eight avatar colours (`.hue-0`…`.hue-7`), stable per author.
+fn hue(author: &Author) -> u8 {
+    let key = author.user_id.map(|id| id.as_uuid().as_u128()).unwrap_or_default();
+    u8::try_from(key % 8).unwrap_or(0)
+}
+
+/// A deleted message: only that it was there.
+#[must_use]
+pub fn tombstone(id: MessageId) -> Markup {
+    html! {
+        li.message.deleted id=(message_dom_id(id)) {
+            p.body.tombstone { "This message was deleted." }
+        }
+    }
+}
+
+/// One message as a list item; `viewer` decides whether its own actions show.
+#[must_use]
+pub fn message_item(message: &MessageView<'_>, viewer: UserId) -> Markup {
+    if message.deleted {
+        return tombstone(message.id);
+    }
+    let time_format = format_description!("[hour]:[minute]");
+    let full_format = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
+    let short = message.created_at.format(time_format).unwrap_or_default();
+    let full = message.created_at.format(full_format).unwrap_or_default();
+    let own = message.author.user_id == Some(viewer) && message.author.bot.is_none();
+    let name = message.author.bot.as_ref().map_or(message.author.display_name.as_str(), |bot| bot.name.as_str());
+    html! {
+        li.message id=(message_dom_id(message.id)) {
+            span class={ "avatar hue-" (hue(message.author)) } aria-hidden="true" { (initials(name)) }
+            div.meta {
+                span.author { (name) }
+                @if message.author.bot.is_some() { span.bot-tag { "BOT" } }
+                time datetime=(full) title=(full) { (short) }
+                @if message.edited { span.edited { "(edited)" } }
+            }
+            div.body { (PreEscaped(markdown::render(message.body_md))) }
+            @if !message.reactions.is_empty() {
+                ul.reactions aria-label="Reactions" {
+                    @for (emoji, count, mine) in &message.reactions {
+                        li class=@if *mine { "reaction mine" } @else { "reaction" } { (emoji) " " (count) }
+                    }
+                }
+            }
+            @if own {
+                div.actions {
+                    button.quiet type="button" "data-on:click"=(format!("@get('/messages/{}/edit')", message.id)) { "Edit" }
+                    button.quiet type="button" "data-on:click"=(format!("@post('/messages/{}/delete')", message.id)) { "Delete" }
+                }
+            }
+        }
+    }
+}
+
+/// The edit form that replaces a message's body while it is being edited.
+#[must_use]
+pub fn edit_form(message: &MessageView<'_>) -> Markup {
+    html! {
+        li.message id=(message_dom_id(message.id)) {
+            span.avatar aria-hidden="true" { (initials(&message.author.display_name)) }
+            form.edit-form "data-on:submit"=(format!("@post('/messages/{}/edit', {{contentType: 'form'}})", message.id)) {
+                label.visually-hidden for=(format!("edit-{}", message.id)) { "Edit message" }
+                textarea id=(format!("edit-{}", message.id)) name="body" required { (message.body_md) }
+                div {
+                    button type="submit" { "Save" }
+                    " "
+                    button.quiet type="button" "data-on:click"=(format!("@get('/messages/{}')", message.id)) { "Cancel" }
+                }
+            }
+        }
+    }
+}
+
+/// The whole list, oldest first, with the empty state.
+#[must_use]
+pub fn messages_list(messages: &[MessageView<'_>], viewer: UserId, channel_label: &str) -> Markup {
+    html! {
+        ol #messages .messages aria-live="polite" aria-label="Messages" {
+            li.empty { "This is the very beginning of " (channel_label) "." }
+            @for message in messages { (message_item(message, viewer)) }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ajet_shared::api::wire::Bot;
+    use ajet_shared::domain::ids::WebhookId;
+
+    fn author(id: UserId, name: &str) -> Author {
+        Author {
+            user_id: Some(id),
+            username: Some("alice".into()),
+            display_name: name.into(),
+            avatar_url: None,
+            bot: None,
+        }
+    }
+
+    fn view<'a>(author: &'a Author, body: &'a str) -> MessageView<'a> {
+        MessageView {
+            id: MessageId::generate(),
+            author,
+            body_md: body,
+            created_at: OffsetDateTime::UNIX_EPOCH,
+            edited: false,
+            deleted: false,
+            reactions: vec![],
+        }
+    }
+
+    #[test]
+    fn a_message_shows_its_author_time_and_sanitised_body() {
+        let alice = UserId::generate();
+        let author = author(alice, "Alice <Admin>");
+        let message = view(&author, "hi <script>alert(1)</script> **there**");
+        let html = message_item(&message, UserId::generate()).into_string();
+        assert!(html.starts_with(&format!("<li class=\"message\" id=\"m-{}\">", message.id)), "{html}");
+        assert!(html.contains(">AA</span>"), "{html}");
+        assert!(html.contains("<span class=\"author\">Alice &lt;Admin&gt;</span>"));
+        assert!(html.contains("<time datetime=\"1970-01-01T00:00:00Z\" title=\"1970-01-01T00:00:00Z\">00:00</time>"));
+        assert!(
+            html.contains(
+                "<div class=\"body\"><p>hi &lt;script&gt;alert(1)&lt;/script&gt; <strong>there</strong></p>\n</div>"
+            ),
+            "{html}"
+        );
+        assert!(!html.contains("Edit"), "only the author may edit");
+    }
+
+    #[test]
+    fn the_authors_own_message_has_edit_and_delete_actions() {
+        let alice = UserId::generate();
+        let author = author(alice, "Alice");
+        let message = view(&author, "mine");
+        let html = message_item(&message, alice).into_string();
+        assert!(html.contains(&format!("data-on:click=\"@get('/messages/{}/edit')\"", message.id)), "{html}");
+        assert!(html.contains(&format!("data-on:click=\"@post('/messages/{}/delete')\"", message.id)));
+    }
+
+    #[test]
+    fn bots_carry_their_own_name_and_a_tag_and_deleted_messages_are_tombstones() {
+        let mut author = author(UserId::generate(), "chosen by payload");
+        author.bot = Some(Bot { webhook_id: WebhookId::generate(), name: "CI".into() });
+        let html = message_item(&view(&author, "build ok"), UserId::generate()).into_string();
+        assert!(html.contains("<span class=\"author\">CI</span><span class=\"bot-tag\">BOT</span>"), "{html}");
+        let mut deleted = view(&author, "gone");
+        deleted.deleted = true;
+        let html = message_item(&deleted, UserId::generate()).into_string();
+        assert_eq!(
+            html,
+            format!(
+                "<li class=\"message deleted\" id=\"m-{}\"><p class=\"body tombstone\">This message was deleted.</p></li>",
+                deleted.id
+            )
+        );
+    }
+
+    #[test]
+    fn the_edit_form_holds_the_body_as_escaped_text() {
+        let alice = UserId::generate();
+        let author = author(alice, "Alice");
+        let message = view(&author, "</textarea><script>x</script>");
+        let html = edit_form(&message).into_string();
+        assert!(
+            html.contains("name=\"body\" required>&lt;/textarea&gt;&lt;script&gt;x&lt;/script&gt;</textarea>"),
+            "{html}"
+        );
+    }
+
+    #[test]
+    fn an_empty_list_says_where_the_channel_begins() {
+        let html = messages_list(&[], UserId::generate(), "#general").into_string();
+        assert_eq!(
+            html,
+            "<ol class=\"messages\" id=\"messages\" aria-live=\"polite\" aria-label=\"Messages\">\
+             <li class=\"empty\">This is the very beginning of #general.</li></ol>"
+        );
+    }
+}

@@ -1,0 +1,304 @@
+//! The app shell: the community rail, the channel and DM sidebar (public or private icon,
+//! unread badge, a form to create a channel), the header, the message list, the notice line
+//! and the composer. The main column opens the tab's one live stream (`/sse`) with
+//! Datastar, resuming from the stream position the page was rendered at so nothing sent in
+//! between is missed.
+
+use ajet_shared::api::wire::{Channel, ChannelKind, ChannelListItem, Community, User};
+use ajet_shared::domain::ids::ChannelId;
+use maud::{Markup, html};
+
+use super::{MessageView, badge_dom_id, channel_dom_id, document, messages_list};
+
+/// Everything the shell shows.
+pub struct ShellView<'a> {
+    pub me: &'a User,
+    pub communities: &'a [Community],
+    /// The community whose channels the sidebar lists (none when viewing a DM of a user
+    /// without communities).
+    pub community: Option<&'a Community>,
+    pub channels: &'a [ChannelListItem],
+    pub dms: &'a [ChannelListItem],
+    pub channel: &'a Channel,
+    pub messages: &'a [MessageView<'a>],
+    /// The composer's idempotency key for its next send.
+    pub client_msg_id: &'a str,
+    /// The stream position the page's data is as of (`<epoch>.<seq>`), if known.
+    pub stream_from: Option<String>,
+    /// The highest `channel_seq` the list holds: the stream does not append these again.
+    pub last_seq: i64,
+    /// Whether the viewer is a member (else a public channel offers to join instead of a composer).
+    pub joined: bool,
+}
+
+/// How a channel is called in headings: `#name`, or a DM's other members.
+#[must_use]
+pub fn channel_label(channel: &Channel, members: &[User], me: &User) -> String {
+    match channel.kind {
+        ChannelKind::Dm | ChannelKind::GroupDm => {
+            let others: Vec<&str> =
+                members.iter().filter(|user| user.id != me.id).map(|user| user.display_name.as_str()).collect();
+            if others.is_empty() { me.display_name.clone() } else { others.join(", ") }
+        }
+        _ => format!("#{}", channel.name.as_deref().unwrap_or("unnamed")),
+    }
+}
+
+/// Where a channel's page is.
+#[must_use]
+pub fn channel_href(channel: &Channel, community: Option<&Community>) -> String {
+    match (channel.kind, community, &channel.name) {
+        (ChannelKind::Public | ChannelKind::Private, Some(community), Some(name)) => {
+            format!("/c/{}/{}", community.slug, name)
+        }
+        _ => format!("/dm/{}", channel.id),
+    }
+}
+
+/// One sidebar entry, with its unread badge (empty, and hidden, at zero or when current).
+#[must_use]
+pub fn channel_entry(item: &ChannelListItem, href: &str, label: &str, current: bool) -> Markup {
+    let unread = if current { 0 } else { item.unread_count };
+    let icon = match item.channel.kind {
+        ChannelKind::Public => "#",
+        ChannelKind::Private => "🔒",
+        _ => "●",
+    };
+    let kind = match item.channel.kind {
+        ChannelKind::Private => "private channel",
+        ChannelKind::Public => "channel",
+        _ => "direct message",
+    };
+    html! {
+        li id=(channel_dom_id(item.channel.id)) {
+            a href=(href) class=[(unread > 0).then_some("unread")] aria-current=[current.then_some("page")] {
+                span.icon aria-label=(kind) { (icon) }
+                span.name { (label) }
+                span.badge id=(badge_dom_id(item.channel.id)) aria-label="unread messages" {
+                    @if unread > 0 { (unread) }
+                }
+            }
+        }
+    }
+}
+
+/// The notice line under the list (errors of the last action); empty hides it.
+#[must_use]
+pub fn notice(message: Option<&str>) -> Markup {
+    html! { div #notice .notice role="alert" { @if let Some(message) = message { (message) } } }
+}
+
+/// The composer: Enter sends, Shift+Enter makes a new line; the body and the send's
+/// `client_msg_id` are Datastar signals (`body`, `cmid`), sent as JSON. While a send is
+/// under way (`_sending`, never sent) the text is read-only, so the next message cannot
+/// be typed under the same key; pressing Enter again repeats the same send, which the api
+/// answers with the original message.
+#[must_use]
+pub fn composer(channel: ChannelId, label: &str, client_msg_id: &str) -> Markup {
+    let signals = serde_json::json!({ "body": "", "cmid": client_msg_id }).to_string();
+    let send = format!("@post('/channels/{channel}/messages')");
+    let on_enter =
+        format!("evt.key === 'Enter' && !evt.shiftKey && !evt.isComposing && (evt.preventDefault(), {send})");
+    html! {
+        form #composer .composer data-signals=(signals) "data-on:submit"=(send) "data-indicator:_sending" {
+            label.visually-hidden for="composer-body" { "Message " (label) }
+            textarea #composer-body rows="1" "data-bind:body" placeholder={ "Message " (label) }
+                "data-on:keydown"=(on_enter) "data-indicator:_sending" "data-attr:readonly"="$_sending" {}
+        }
+    }
+}
+
+/// The main column's header: the channel's label and topic.
+#[must_use]
+pub fn channel_header(label: &str, topic: Option<&str>) -> Markup {
+    html! {
+        header #channel-header .header {
+            h1 { (label) }
+            @if let Some(topic) = topic { span.topic { (topic) } }
+        }
+    }
+}
+
+fn community_initials(name: &str) -> String {
+    name.split_whitespace().filter_map(|word| word.chars().find(|c| c.is_alphanumeric())).take(2).collect()
+}
+
+/// The whole page.
+#[must_use]
+pub fn shell_page(view: &ShellView<'_>) -> Markup {
+    let current_members: &[User] = view
+        .channels
+        .iter()
+        .chain(view.dms)
+        .find(|item| item.channel.id == view.channel.id)
+        .map_or(&[], |item| item.members.as_slice());
+    let label = channel_label(view.channel, current_members, view.me);
+    let mut stream = format!("/sse?channel={}&seq={}", view.channel.id, view.last_seq);
+    if let Some(from) = &view.stream_from {
+        stream.push_str("&from=");
+        stream.push_str(from);
+    }
+    let body = html! {
+        div.app {
+            nav.rail aria-label="Communities" {
+                @for community in view.communities {
+                    a href={ "/c/" (community.slug) } title=(community.name)
+                        aria-current=[(view.community.map(|c| c.id) == Some(community.id)).then_some("page")] {
+                        (community_initials(&community.name))
+                    }
+                }
+            }
+            nav.sidebar aria-label="Channels" {
+                @if let Some(community) = view.community {
+                    h2 { (community.name) }
+                    h3 { "Channels" }
+                    ul #channels .channels {
+                        @for item in view.channels.iter().filter(|item| item.channel.archived_at.is_none()) {
+                            (channel_entry(item, &channel_href(&item.channel, Some(community)),
+                                &item.channel.name.clone().unwrap_or_default(), item.channel.id == view.channel.id))
+                        }
+                    }
+                    details.new-channel {
+                        summary { "Create a channel" }
+                        form method="post" action={ "/c/" (community.slug) } {
+                            label.visually-hidden for="new-channel-name" { "Channel name" }
+                            input #new-channel-name name="name" required maxlength="80" placeholder="new-channel";
+                            label { input type="checkbox" name="private" value="true"; " Private" }
+                            button type="submit" { "Create channel" }
+                        }
+                    }
+                }
+                h3 { "Direct messages" }
+                ul #dms .channels {
+                    @for item in view.dms {
+                        (channel_entry(item, &channel_href(&item.channel, None),
+                            &channel_label(&item.channel, &item.members, view.me), item.channel.id == view.channel.id))
+                    }
+                }
+            }
+            main.main "data-init"=(format!("@get('{stream}', {{retry: 'always'}})")) {
+                (channel_header(&label, view.channel.topic.as_deref()))
+                div.scroller { (messages_list(view.messages, view.me.id, &label)) }
+                (notice(None))
+                @if view.joined {
+                    (composer(view.channel.id, &label, view.client_msg_id))
+                } @else {
+                    form.composer method="post" action={ "/channels/" (view.channel.id) "/join" } {
+                        button type="submit" { "Join " (label) }
+                    }
+                }
+            }
+        }
+    };
+    document(&label, &body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ajet_shared::domain::ids::{CommunityId, UserId};
+    use time::OffsetDateTime;
+
+    fn channel(name: &str, kind: ChannelKind) -> Channel {
+        Channel {
+            id: ChannelId::generate(),
+            community_id: Some(CommunityId::generate()),
+            kind,
+            name: Some(name.into()),
+            topic: Some("<b>topic</b>".into()),
+            created_at: OffsetDateTime::UNIX_EPOCH,
+            archived_at: None,
+        }
+    }
+
+    fn item(channel: Channel, unread: i64) -> ChannelListItem {
+        ChannelListItem {
+            channel,
+            is_member: true,
+            unread_count: unread,
+            mention_count: 0,
+            last_message_at: None,
+            members: vec![],
+            notify_level: ajet_shared::api::wire::NotifyLevel::All,
+            muted_until: None,
+            starred: false,
+        }
+    }
+
+    fn user(name: &str) -> User {
+        User { id: UserId::generate(), username: name.into(), display_name: name.into(), avatar_url: None }
+    }
+
+    #[test]
+    fn a_sidebar_entry_shows_its_kind_and_unread_count_unless_current() {
+        let entry = item(channel("secret", ChannelKind::Private), 3);
+        let html = channel_entry(&entry, "/c/acme/secret", "secret", false).into_string();
+        let id = entry.channel.id;
+        assert_eq!(
+            html,
+            format!(
+                "<li id=\"ch-{id}\"><a href=\"/c/acme/secret\" class=\"unread\"><span class=\"icon\" aria-label=\"private channel\">🔒</span>\
+                 <span class=\"name\">secret</span><span class=\"badge\" id=\"badge-{id}\" aria-label=\"unread messages\">3</span></a></li>"
+            )
+        );
+        let html = channel_entry(&entry, "/c/acme/secret", "secret", true).into_string();
+        assert!(html.contains("<a href=\"/c/acme/secret\" aria-current=\"page\">"), "{html}");
+        assert!(html.contains("aria-label=\"unread messages\"></span>"), "{html}");
+    }
+
+    #[test]
+    fn the_composer_sends_on_enter_with_its_client_msg_id_as_a_signal() {
+        let id = ChannelId::generate();
+        let html = composer(id, "#general", "abc").into_string();
+        assert!(
+            html.contains("data-signals=\"{&quot;body&quot;:&quot;&quot;,&quot;cmid&quot;:&quot;abc&quot;}\""),
+            "{html}"
+        );
+        assert!(html.contains(&format!("data-on:submit=\"@post('/channels/{id}/messages')\"")));
+        assert!(html.contains("evt.key === 'Enter' &amp;&amp; !evt.shiftKey"), "{html}");
+        assert!(html.contains("placeholder=\"Message #general\""));
+        assert!(html.contains("data-indicator:_sending data-attr:readonly=\"$_sending\""), "{html}");
+    }
+
+    #[test]
+    fn the_shell_escapes_names_and_opens_the_stream_from_the_pages_position() {
+        let me = user("alice");
+        let community = Community {
+            id: CommunityId::generate(),
+            name: "<img src=x onerror=alert(1)>".into(),
+            slug: "acme".into(),
+            description: None,
+            created_at: OffsetDateTime::UNIX_EPOCH,
+            role: ajet_shared::api::wire::Role::Owner,
+        };
+        let general = item(channel("general", ChannelKind::Public), 0);
+        let random = item(channel("random", ChannelKind::Public), 2);
+        let channels = [general.clone(), random];
+        let page = shell_page(&ShellView {
+            me: &me,
+            communities: std::slice::from_ref(&community),
+            community: Some(&community),
+            channels: &channels,
+            dms: &[],
+            channel: &general.channel,
+            messages: &[],
+            client_msg_id: "k1",
+            stream_from: Some("7.42".into()),
+            last_seq: 9,
+            joined: true,
+        })
+        .into_string();
+        assert!(!page.contains("<img"), "names are text: {page}");
+        assert!(page.contains("<h2>&lt;img src=x onerror=alert(1)&gt;</h2>"));
+        assert!(
+            page.contains(&format!(
+                "data-init=\"@get('/sse?channel={}&amp;seq=9&amp;from=7.42', {{retry: 'always'}})\"",
+                general.channel.id
+            )),
+            "{page}"
+        );
+        assert!(page.contains("<header class=\"header\" id=\"channel-header\"><h1>#general</h1><span class=\"topic\">&lt;b&gt;topic&lt;/b&gt;</span></header>"));
+        assert!(page.contains("<form method=\"post\" action=\"/c/acme\">"));
+        assert!(page.contains("<span class=\"name\">random</span><span class=\"badge\""), "{page}");
+    }
+}
