@@ -1,6 +1,7 @@
 //! The api's route table, one module per resource.
 
 mod channels;
+mod commands;
 mod communities;
 mod dms;
 mod invites;
@@ -80,6 +81,7 @@ fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(presence::get_presence))
         .routes(routes!(notifications::list_notifications))
         .routes(routes!(notifications::read_notifications))
+        .routes(routes!(commands::list_commands, commands::run_command))
         .routes(routes!(sync::sync))
         .routes(routes!(tokens::list_tokens, tokens::create_token))
         .routes(routes!(tokens::revoke_token))

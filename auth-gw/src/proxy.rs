@@ -79,17 +79,12 @@ pub(crate) fn presented_token(config: &Config, headers: &HeaderMap) -> Option<(S
 const STREAM_PATHS: [&str; 2] = ["/tui/events", "/sse"];
 
 /// Whether a request opens a long-lived event stream, which holds one of its user's
-/// stream slots: a known stream path, or a GET asking for `text/event-stream`. Other
-/// methods do not: Datastar asks for `text/event-stream` on every action (a POST answered
-/// with a few patches at once), and a user with all their slots in open tabs must still
-/// be able to send.
-fn opens_stream(method: &Method, path: &str, headers: &HeaderMap) -> bool {
+/// stream slots: only the stream paths. Not every request asking for
+/// `text/event-stream`: Datastar asks for it on every action (POSTs and GETs answered with
+/// a few patches at once), and a user with all their slots in open tabs must still be able
+/// to send and edit.
+fn opens_stream(path: &str) -> bool {
     STREAM_PATHS.contains(&path)
-        || *method == Method::GET
-            && headers
-                .get(header::ACCEPT)
-                .and_then(|v| v.to_str().ok())
-                .is_some_and(|accept| accept.contains("text/event-stream"))
 }
 
 /// Which service serves `path`.
@@ -262,7 +257,7 @@ async fn forward_inner(state: &GatewayState, request: Request) -> Result<Respons
     if !decision.allowed {
         return Ok(decision.refusal());
     }
-    let stream_slot = if opens_stream(&parts.method, parts.uri.path(), &parts.headers) {
+    let stream_slot = if opens_stream(parts.uri.path()) {
         match state.streams.acquire(identity.user_id, hash_token(&token)) {
             Ok(slot) => Some(slot),
             Err(err) => {

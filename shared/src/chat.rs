@@ -8,6 +8,7 @@
 
 pub mod access;
 pub mod channels;
+pub mod commands;
 pub mod communities;
 pub mod dms;
 pub mod error;

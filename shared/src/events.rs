@@ -85,6 +85,20 @@ pub enum EventPayload {
     /// streams of the revoked one end); it is not forwarded to clients.
     #[serde(rename = "access.revoked")]
     AccessRevoked(AccessRevoked),
+    /// On the user's own subject: a slash command's reply, for the user's eyes only (all of
+    /// their clients show it under the channel it was typed in).
+    #[serde(rename = "command.replied")]
+    CommandReplied(CommandReply),
+}
+
+/// A slash command's ephemeral reply.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommandReply {
+    pub channel_id: ChannelId,
+    /// What the command said, as Markdown.
+    pub text: String,
+    /// True if the command was refused (the text says why).
+    pub error: bool,
 }
 
 /// Which credential was revoked.
@@ -118,6 +132,7 @@ impl EventPayload {
             Self::NotificationsRead(_) => "notifications.read",
             Self::PreferencesUpdated(_) => "preferences.updated",
             Self::AccessRevoked(_) => "access.revoked",
+            Self::CommandReplied(_) => "command.replied",
         }
     }
 }

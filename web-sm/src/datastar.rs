@@ -61,9 +61,11 @@ impl Frames {
             self.text.push_str(mode.as_str());
             self.text.push('\n');
         }
-        for line in elements.0.split('\n') {
+        // Any line break ends an SSE field, a lone CR too: each line is its own data line.
+        let normalized = elements.0.replace("\r\n", "\n").replace('\r', "\n");
+        for line in normalized.split('\n') {
             self.text.push_str("data: elements ");
-            self.text.push_str(line.strip_suffix('\r').unwrap_or(line));
+            self.text.push_str(line);
             self.text.push('\n');
         }
         self.text.push('\n');

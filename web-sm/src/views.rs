@@ -31,3 +31,8 @@ pub fn message_dom_id(message: ajet_shared::domain::ids::MessageId) -> String {
 pub fn badge_dom_id(channel: ajet_shared::domain::ids::ChannelId) -> String {
     format!("badge-{channel}")
 }
+
+/// Options for a Datastar `@get` that sends no signals: by default a GET carries every
+/// signal in its URL (`?datastar={…}`), which would put the composer's unsent draft into
+/// proxies' access logs and, past a few KiB, over their URL limits.
+pub const NO_SIGNALS: &str = "filterSignals: {include: /^$/}";

@@ -34,6 +34,7 @@ const NO_MSG: Outcome = (404, Some(ErrorCode::MessageNotFound));
 const NO_TOKEN: Outcome = (404, Some(ErrorCode::TokenNotFound));
 const NO_HOOK: Outcome = (404, Some(ErrorCode::WebhookNotFound));
 const BAD_CURSOR: Outcome = (400, Some(ErrorCode::InvalidCursor));
+const UNAVAILABLE: Outcome = (409, Some(ErrorCode::CommandUnavailable));
 
 /// `{P}` public channel, `{S}` private channel, `{C}` community, `{M}` a message in P by
 /// channel_member, `{MS}` one in S, `{D}` a DM between owner and channel_member, `{MD}` a
@@ -185,6 +186,18 @@ const MATRIX: &[(&str, &str, &str, [Outcome; 7])] = &[
     ("GET", "/api/notifications?unread=true&limit=5", "", [ANON, OK, OK, OK, OK, OK, OK]),
     ("POST", "/api/notifications/read", r#"{"channel_id":"{S}"}"#, [ANON, OK, OK, OK, OK, OK, OK]),
     ("POST", "/api/notifications/read", r#"{"all":true}"#, [ANON, OK, OK, OK, OK, OK, OK]),
+    // Slash commands: the list is everyone's (admin ones only for admins of the channel's
+    // community); running one needs the channel to be visible, admin commands an admin.
+    ("GET", "/api/commands", "", [ANON, OK, OK, OK, OK, OK, OK]),
+    ("GET", "/api/commands?channel_id={S}", "", [ANON, NO_CH, NO_CH, OK, NO_CH, OK, NO_CH]),
+    ("POST", "/api/commands", r#"{"channel_id":"{S}","text":"/help"}"#, [ANON, NO_CH, NO_CH, OK, NO_CH, OK, NO_CH]),
+    ("POST", "/api/commands", r#"{"channel_id":"{P}","text":"/help"}"#, [ANON, NOT_IN_CO, OK, OK, OK, OK, NOT_IN_CO]),
+    (
+        "POST",
+        "/api/commands",
+        r#"{"channel_id":"{P}","text":"/freeze"}"#,
+        [ANON, NOT_IN_CO, ADMINS, ADMINS, UNAVAILABLE, UNAVAILABLE, NOT_IN_CO],
+    ),
     // Catch-up lists what the caller can see now, and refuses another user's cursor.
     ("GET", "/api/sync", "", [ANON, OK, OK, OK, OK, OK, OK]),
     (

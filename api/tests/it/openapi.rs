@@ -60,6 +60,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/notifications"),
     ("POST", "/api/notifications/read"),
     ("GET", "/api/sync"),
+    ("GET", "/api/commands"),
+    ("POST", "/api/commands"),
     ("GET", "/api/tokens"),
     ("POST", "/api/tokens"),
     ("DELETE", "/api/tokens/{id}"),
@@ -237,6 +239,8 @@ async fn call_every_method(client: &ApiClient) {
     drop(client.get_presence(&[user]).await);
     drop(client.list_notifications(&NotificationQuery::default()).await);
     drop(client.sync(None).await);
+    drop(client.list_commands(Some(channel)).await);
+    drop(client.run_command(channel, "/help").await);
     drop(client.read_notifications(&ReadNotificationsRequest { all: Some(true), ..Default::default() }).await);
     drop(client.list_tokens().await);
     drop(client.create_token(&token_request).await);

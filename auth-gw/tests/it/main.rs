@@ -9,6 +9,7 @@ mod browser;
 mod caps;
 mod characters;
 mod cli;
+mod commands;
 mod dm_events;
 mod ephemeral;
 mod following;

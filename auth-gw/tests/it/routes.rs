@@ -100,6 +100,8 @@ const ROUTES: &[(Service, &str, &str, Access, Takes)] = &[
     (Api, "GET", "/api/presence", SignedIn, NoJson),
     (Api, "GET", "/api/notifications", SignedIn, NoJson),
     (Api, "POST", "/api/notifications/read", SignedIn, Json),
+    (Api, "GET", "/api/commands", SignedIn, NoJson),
+    (Api, "POST", "/api/commands", SignedIn, Json),
     (Api, "GET", "/api/sync", SignedIn, NoJson),
     (Api, "GET", "/api/tokens", SignedIn, NoJson),
     (Api, "POST", "/api/tokens", SignedIn, Json),

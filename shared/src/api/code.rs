@@ -43,6 +43,10 @@ error_codes! {
     // 400: the request is malformed or a field is invalid (the message names the field).
     /// A JSON body names a field the endpoint does not take.
     UnknownField = "unknown_field",
+    /// A slash command that does not exist (the message suggests the nearest).
+    UnknownCommand = "unknown_command",
+    /// A slash command's arguments are wrong (the message says how it is used).
+    InvalidCommand = "invalid_command",
     /// The JSON body is malformed or mistyped.
     InvalidBody = "invalid_body",
     /// The body could not be read.
@@ -122,12 +126,15 @@ error_codes! {
     InviteNotFound = "invite_not_found",
     TokenNotFound = "token_not_found",
     WebhookNotFound = "webhook_not_found",
+    UserNotFound = "user_not_found",
     UnknownUser = "unknown_user",
     /// The user named in the request is not in the channel (removing a member).
     UserNotInChannel = "user_not_in_channel",
     UnknownProvider = "unknown_provider",
     // 409: the state forbids it.
     NoOpenStream = "no_open_stream",
+    /// A slash command this version does not run yet (its REST endpoint may exist).
+    CommandUnavailable = "command_unavailable",
     ChannelArchived = "channel_archived",
     MessageDeleted = "message_deleted",
     ChannelNameTaken = "channel_name_taken",

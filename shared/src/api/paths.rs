@@ -60,6 +60,8 @@ pub const PRESENCE: &str = "/api/presence";
 pub const NOTIFICATIONS: &str = "/api/notifications";
 /// `POST`: mark notifications read.
 pub const NOTIFICATIONS_READ: &str = "/api/notifications/read";
+/// `GET`: the slash commands I may run; `POST`: run one.
+pub const COMMANDS: &str = "/api/commands";
 /// `GET`: what changed since a cursor (catch-up).
 pub const SYNC: &str = "/api/sync";
 /// `GET`/`POST`: my API tokens.
@@ -101,6 +103,7 @@ pub const TEMPLATES: &[&str] = &[
     PRESENCE,
     NOTIFICATIONS,
     NOTIFICATIONS_READ,
+    COMMANDS,
     SYNC,
     TOKENS,
     TOKEN,

@@ -143,6 +143,46 @@ pub struct UpdateMeRequest {
     pub display_name: Option<String>,
 }
 
+/// `POST /api/commands`: run a slash command typed in a channel.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct RunCommandRequest {
+    pub channel_id: ChannelId,
+    /// The line as typed, starting with `/`.
+    pub text: String,
+}
+
+/// What a command did: its ephemeral reply (also pushed to the caller's own streams as
+/// `command.replied`), and the message it posted, if it posted one.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CommandOutcome {
+    pub reply: Option<String>,
+    pub message: Option<Message>,
+}
+
+/// One command a caller may run (`GET /api/commands`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CommandInfo {
+    pub name: String,
+    pub aliases: Vec<String>,
+    pub usage: String,
+    pub summary: String,
+    /// Only community admins may run it.
+    pub admin: bool,
+}
+
+/// `GET /api/commands?channel_id=`: with a channel, admin commands are listed only if the
+/// caller is an admin of its community.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[serde(deny_unknown_fields)]
+pub struct CommandQuery {
+    pub channel_id: Option<ChannelId>,
+}
+
 /// tui-sm's `POST /tui/typing`: the caller started (`true`) or stopped typing in a channel.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -698,7 +738,9 @@ pub struct Notification {
     pub parent_id: Option<MessageId>,
     /// Who caused it (the author, the inviter); null for a webhook's post or a system event.
     pub actor: Option<User>,
-    /// The start of the message's text.
+    /// The start of the message's text, in the inbox; null in `notification.created` events
+    /// (the stream carries message text only in message events, which it scrubs on edit or
+    /// delete).
     pub snippet: Option<String>,
     /// Kind-specific extras (a system event's text, a new role).
     #[cfg_attr(feature = "openapi", schema(value_type = Object))]

@@ -10,7 +10,7 @@ use crate::api::wire::{
     Channel, Message, Notification, NotificationChannel, NotificationKind, NotificationsRead, User,
 };
 use crate::db;
-use crate::db::notifications::{Created, ReadScope, Recipients, SNIPPET_CHARS};
+use crate::db::notifications::{Created, ReadScope, Recipients};
 use crate::domain::ids::{ChannelId, MessageId, NotificationId, UserId};
 use crate::events::{Event, EventPayload, subject};
 use crate::mentions::Mentions;
@@ -73,13 +73,15 @@ pub(crate) async fn for_message(
         display_name: message.author.display_name.clone(),
         avatar_url: message.author.avatar_url.clone(),
     });
-    let snippet: String = message.body_md.chars().take(SNIPPET_CHARS).collect();
+    // No text in the event: the stream keeps message text only in message events, which the
+    // relay scrubs when the message is edited or deleted (a snippet here would outlive
+    // them in every replay). Clients read the snippet from the inbox.
     let notifications = created.into_iter().map(|created| {
         let notification = Notification {
             message_id: Some(message.id),
             parent_id: message.parent_id,
             actor: actor.clone(),
-            snippet: Some(snippet.clone()),
+            snippet: None,
             ..notification(&created, channel)
         };
         (created.user_id, notification)

@@ -1,11 +1,13 @@
-//! The typed client's notification and catch-up calls: the inbox, marking read, and
-//! what changed since a cursor.
+//! The typed client's notification, command and catch-up calls: the inbox, marking read,
+//! slash commands, and what changed since a cursor.
 
 use crate::api::paths;
 use crate::api::wire::{
-    Notification, NotificationQuery, NotificationsRead, Page, ReadNotificationsRequest, SyncQuery, SyncResponse,
+    CommandInfo, CommandOutcome, CommandQuery, Notification, NotificationQuery, NotificationsRead, Page,
+    ReadNotificationsRequest, RunCommandRequest, SyncQuery, SyncResponse,
 };
 use crate::client::{ApiClient, ClientError};
+use crate::domain::ids::ChannelId;
 use reqwest::Method;
 
 impl ApiClient {
@@ -21,6 +23,17 @@ impl ApiClient {
         request: &ReadNotificationsRequest,
     ) -> Result<NotificationsRead, ClientError> {
         self.post(paths::NOTIFICATIONS_READ, request).await
+    }
+
+    /// `GET /api/commands`: the slash commands I may run (in `channel`: admin ones too if I
+    /// am an admin of its community).
+    pub async fn list_commands(&self, channel: Option<ChannelId>) -> Result<Vec<CommandInfo>, ClientError> {
+        self.send(self.request(Method::GET, paths::COMMANDS).query(&CommandQuery { channel_id: channel })).await
+    }
+
+    /// `POST /api/commands`: run a slash command typed in `channel`.
+    pub async fn run_command(&self, channel: ChannelId, text: &str) -> Result<CommandOutcome, ClientError> {
+        self.post(paths::COMMANDS, &RunCommandRequest { channel_id: channel, text: text.to_owned() }).await
     }
 
     /// `GET /api/sync`: what changed for me since `since` (a cursor from an earlier

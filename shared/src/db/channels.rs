@@ -61,6 +61,21 @@ pub async fn create(
     Ok(row.into())
 }
 
+/// The channel of `community` named `name`, if any (whoever may see it: callers check).
+pub async fn find_by_name(
+    db: impl PgExecutor<'_>,
+    community: CommunityId,
+    name: &str,
+) -> Result<Option<Channel>, sqlx::Error> {
+    let row: Option<ChannelRow> =
+        sqlx::query_as(&format!("SELECT {COLUMNS} FROM channels WHERE community_id = $1 AND name = $2"))
+            .bind(community)
+            .bind(name)
+            .fetch_optional(db)
+            .await?;
+    Ok(row.map(Channel::from))
+}
+
 pub async fn get(db: impl PgExecutor<'_>, id: ChannelId) -> Result<Option<Channel>, sqlx::Error> {
     let row: Option<ChannelRow> =
         sqlx::query_as(&format!("SELECT {COLUMNS} FROM channels WHERE id = $1")).bind(id).fetch_optional(db).await?;

@@ -37,6 +37,16 @@ pub async fn get_or_create_by_username(db: impl PgExecutor<'_>, username: &Usern
     Ok(row.into())
 }
 
+/// The user named `username` (lowercase), if any.
+pub async fn find_by_username(db: impl PgExecutor<'_>, username: &str) -> Result<Option<User>, sqlx::Error> {
+    let row: Option<UserRow> =
+        sqlx::query_as("SELECT id, username, display_name, avatar_url FROM users WHERE username = $1")
+            .bind(username)
+            .fetch_optional(db)
+            .await?;
+    Ok(row.map(User::from))
+}
+
 pub async fn get(db: impl PgExecutor<'_>, id: UserId) -> Result<Option<User>, sqlx::Error> {
     let row: Option<UserRow> = sqlx::query_as("SELECT id, username, display_name, avatar_url FROM users WHERE id = $1")
         .bind(id)

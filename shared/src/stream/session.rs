@@ -38,6 +38,10 @@ use crate::stream::access::{Access, AccessFeed, Checked};
 use crate::stream::ephemeral::{PresenceDiff, Typing};
 use crate::stream::hub::{Hub, HubEvent, Queued, Registration, TooManyStreams};
 
+/// How far behind the live edge (in stream sequences) a client may resume with a replay;
+/// further back it gets a `Resync` and refetches.
+pub const MAX_REPLAY: u64 = 100_000;
+
 /// Events of a public channel its user has not joined that still reach a connection: the
 /// channel-level ones a sidebar needs.
 const CHANNEL_LEVEL: [&str; 3] = ["channel.created", "channel.updated", "channel.archived"];
@@ -282,7 +286,11 @@ impl StreamSession {
         // fresh connection, whose client has nothing after it either).
         let (since, mut last_sent, mut pending) = match resume.map(str::parse::<StreamPosition>) {
             None => (visible_as_of.seq, visible_as_of.seq, None),
-            Some(Ok(position)) if position.epoch == epoch => (position.seq.min(visible_as_of.seq), position.seq, None),
+            // Not too far behind (a made-up `<epoch>.1` must not cost a week's replay: a
+            // client that far behind refetches anyway).
+            Some(Ok(position)) if position.epoch == epoch && position.seq + MAX_REPLAY >= visible_as_of.seq => {
+                (position.seq.min(visible_as_of.seq), position.seq, None)
+            }
             Some(_) => (visible_as_of.seq, visible_as_of.seq, Some(gone())),
         };
         // (1) Live events queue up from here on, after what the hub still holds since then.

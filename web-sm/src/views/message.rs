@@ -2,6 +2,7 @@
 //! tag, time, the sanitised Markdown body, reactions, and for the viewer's own messages the
 //! edit and delete actions (Datastar POSTs); a deleted message is a tombstone.
 
+use super::NO_SIGNALS;
 use ajet_shared::api::wire::{Author, Message};
 use ajet_shared::domain::ids::{MessageId, UserId};
 use ajet_shared::events::EventMessage;
@@ -108,7 +109,7 @@ pub fn message_item(message: &MessageView<'_>, viewer: UserId) -> Markup {
             }
             @if own {
                 div.actions {
-                    button.quiet type="button" "data-on:click"=(format!("@get('/messages/{}/edit')", message.id)) { "Edit" }
+                    button.quiet type="button" "data-on:click"=(format!("@get('/messages/{}/edit', {{{NO_SIGNALS}}})", message.id)) { "Edit" }
                     button.quiet type="button" "data-on:click"=(format!("@post('/messages/{}/delete')", message.id)) { "Delete" }
                 }
             }
@@ -128,7 +129,7 @@ pub fn edit_form(message: &MessageView<'_>) -> Markup {
                 div {
                     button type="submit" { "Save" }
                     " "
-                    button.quiet type="button" "data-on:click"=(format!("@get('/messages/{}')", message.id)) { "Cancel" }
+                    button.quiet type="button" "data-on:click"=(format!("@get('/messages/{}', {{{NO_SIGNALS}}})", message.id)) { "Cancel" }
                 }
             }
         }
@@ -199,7 +200,13 @@ mod tests {
         let author = author(alice, "Alice");
         let message = view(&author, "mine");
         let html = message_item(&message, alice).into_string();
-        assert!(html.contains(&format!("data-on:click=\"@get('/messages/{}/edit')\"", message.id)), "{html}");
+        assert!(
+            html.contains(&format!(
+                "data-on:click=\"@get('/messages/{}/edit', {{filterSignals: {{include: /^$/}}}})\"",
+                message.id
+            )),
+            "{html}"
+        );
         assert!(html.contains(&format!("data-on:click=\"@post('/messages/{}/delete')\"", message.id)));
     }
 

@@ -4,6 +4,7 @@
 //! Datastar, resuming from the stream position the page was rendered at so nothing sent in
 //! between is missed.
 
+use super::NO_SIGNALS;
 use ajet_shared::api::wire::{Channel, ChannelKind, ChannelListItem, Community, User};
 use ajet_shared::domain::ids::ChannelId;
 use maud::{Markup, html};
@@ -176,7 +177,7 @@ pub fn shell_page(view: &ShellView<'_>) -> Markup {
                     }
                 }
             }
-            main.main "data-init"=(format!("@get('{stream}', {{retry: 'always'}})")) {
+            main.main "data-init"=(format!("@get('{stream}', {{retry: 'always', {NO_SIGNALS}}})")) {
                 (channel_header(&label, view.channel.topic.as_deref()))
                 div.scroller { (messages_list(view.messages, view.me.id, &label)) }
                 (notice(None))
@@ -292,7 +293,7 @@ mod tests {
         assert!(page.contains("<h2>&lt;img src=x onerror=alert(1)&gt;</h2>"));
         assert!(
             page.contains(&format!(
-                "data-init=\"@get('/sse?channel={}&amp;seq=9&amp;from=7.42', {{retry: 'always'}})\"",
+                "data-init=\"@get('/sse?channel={}&amp;seq=9&amp;from=7.42', {{retry: 'always', filterSignals: {{include: /^$/}}}})\"",
                 general.channel.id
             )),
             "{page}"

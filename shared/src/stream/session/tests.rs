@@ -547,3 +547,13 @@ async fn a_user_over_the_per_process_stream_cap_is_refused() {
     let refused = StreamSession::start(&hub, &bus, feed, opening(&hub, visible(&["a"]), None), config, shutdown).await;
     assert!(matches!(refused, Err(StartError::TooManyStreams(_))));
 }
+
+#[tokio::test]
+async fn a_position_too_far_behind_the_live_edge_gets_a_resync_not_a_replay() {
+    let hub = Hub::at(EPOCH, MAX_REPLAY + 20);
+    let bus = ScriptedBus::replaying(Some(vec![delivered(11, "a")]));
+    let (mut session, _shutdown) =
+        start(&hub, &bus, ScriptedAccess::answering(vec![]), Some("1000.10"), config()).await;
+    assert!(matches!(next(&mut session).await, Item::Resync(_)), "no week-long replay for a made-up position");
+    assert!(bus.filters.lock().expect("filters").is_empty(), "the stream was not asked for a replay");
+}

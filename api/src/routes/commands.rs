@@ -1,0 +1,226 @@
+//! Slash commands: `GET /api/commands` lists what the caller may run (for completion) and
+//! `POST /api/commands` runs one typed in a channel. The line is parsed by
+//! `ajet_shared::commands`; each command runs through the same `chat` functions as the REST
+//! endpoints, and its reply is ephemeral: answered to the caller and pushed on their own
+//! subject only (`command.replied`, also for refusals), never posted to the channel.
+//! Commands that post (`/me`, `/shrug`, `/msg`) answer the message they posted.
+
+use std::sync::Arc;
+
+use ajet_shared::api::paths;
+use ajet_shared::api::wire::{
+    CommandInfo, CommandOutcome, CommandQuery, Message, Role as CommunityRole, RunCommandRequest,
+};
+use ajet_shared::api::{ErrorBody, ErrorCode};
+use ajet_shared::chat;
+use ajet_shared::chat::access::{channel_access, community_role};
+use ajet_shared::chat::channels::ChannelChange;
+use ajet_shared::chat::messages::{Poster, post_message};
+use ajet_shared::commands::{COMMANDS, Command, ParseError, find};
+use ajet_shared::config::Config;
+use ajet_shared::db::{self, PgPool};
+use ajet_shared::domain::MessageBody;
+use ajet_shared::domain::ids::{ChannelId, UserId, WebhookId};
+use ajet_shared::events::bus::NatsBus;
+use ajet_shared::outbox::OutboxRelay;
+use axum::Json;
+use axum::extract::State;
+
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{AuthUser, Body, Query};
+
+/// The longest command line accepted.
+const MAX_LINE: usize = 4000;
+
+#[utoipa::path(get, path = paths::COMMANDS, tag = "api", summary = "The slash commands I may run", params(CommandQuery), responses((status = 200, description = "in /help order; with a channel, admin commands only for its community's admins", body = Vec<CommandInfo>), (status = 400, description = "invalid input", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed", body = ErrorBody), (status = 404, description = "no such channel, or not visible", body = ErrorBody)), security(("bearer" = [])))]
+pub async fn list_commands(
+    State(pool): State<PgPool>,
+    auth: AuthUser,
+    Query(query): Query<CommandQuery>,
+) -> ApiResult<Json<Vec<CommandInfo>>> {
+    auth.require_read()?;
+    let admin = match query.channel_id {
+        Some(channel) => is_admin(&pool, auth.id(), channel).await?,
+        None => false,
+    };
+    let list = COMMANDS
+        .iter()
+        .filter(|spec| admin || !spec.admin)
+        .map(|spec| CommandInfo {
+            name: spec.name.to_owned(),
+            aliases: spec.aliases.iter().map(|a| (*a).to_owned()).collect(),
+            usage: spec.usage.to_owned(),
+            summary: spec.summary.to_owned(),
+            admin: spec.admin,
+        })
+        .collect();
+    Ok(Json(list))
+}
+
+/// True if `user` is an admin (or the owner) of `channel`'s community; 404 if they cannot
+/// see the channel.
+async fn is_admin(pool: &PgPool, user: UserId, channel: ChannelId) -> ApiResult<bool> {
+    let access = channel_access(pool, channel, user).await?;
+    Ok(match access.channel.community_id {
+        Some(community) => {
+            matches!(community_role(pool, community, user).await?, CommunityRole::Owner | CommunityRole::Admin)
+        }
+        None => false,
+    })
+}
+
+#[utoipa::path(post, path = paths::COMMANDS, tag = "api", summary = "Run a slash command typed in a channel", request_body = RunCommandRequest, responses((status = 200, description = "done: the ephemeral reply, and the message it posted if any", body = CommandOutcome), (status = 400, description = "unknown command (nearest suggested) or wrong arguments (usage given)", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed (admin commands need an admin)", body = ErrorBody), (status = 404, description = "channel or user not found or not visible", body = ErrorBody), (status = 409, description = "the command cannot run here or is not available yet", body = ErrorBody), (status = 422, description = "too long", body = ErrorBody), (status = 429, description = "too many", body = ErrorBody)), security(("bearer" = [])))]
+/// Refusals are also pushed to the caller's own streams as a `command.replied` with
+/// `error: true`, so every client of theirs shows them where the command was typed.
+pub async fn run_command(
+    State(pool): State<PgPool>,
+    State(relay): State<OutboxRelay<NatsBus>>,
+    State(config): State<Arc<Config>>,
+    auth: AuthUser,
+    Body(request): Body<RunCommandRequest>,
+) -> ApiResult<Json<CommandOutcome>> {
+    auth.require_write()?;
+    // The channel must be visible before anything is said about it, even a refusal.
+    channel_access(&pool, request.channel_id, auth.id()).await?;
+    let user = auth.id();
+    let channel = request.channel_id;
+    let outcome = run(&pool, &relay, &config, user, channel, &request.text).await;
+    let (text, error) = match &outcome {
+        Ok(CommandOutcome { reply: Some(reply), .. }) => (reply.clone(), false),
+        Ok(CommandOutcome { reply: None, .. }) => return outcome.map(Json),
+        Err(err) => (err.message.clone(), true),
+    };
+    chat::commands::reply(&pool, user, channel, &text, error).await?.wake(&relay);
+    outcome.map(Json)
+}
+
+fn parse_error(err: &ParseError) -> ApiError {
+    let code = match err {
+        ParseError::Unknown { .. } => ErrorCode::UnknownCommand,
+        ParseError::NotACommand | ParseError::UnbalancedQuote | ParseError::Usage { .. } => ErrorCode::InvalidCommand,
+    };
+    ApiError::bad_request(code, err.to_string())
+}
+
+fn reply(text: impl Into<String>) -> CommandOutcome {
+    CommandOutcome { reply: Some(text.into()), message: None }
+}
+
+fn posted(message: Message) -> CommandOutcome {
+    CommandOutcome { reply: None, message: Some(message) }
+}
+
+/// Escapes Markdown's emphasis characters in free text wrapped by a command.
+fn shrug(text: &str) -> String {
+    let face = r"¯\\\_(ツ)\_/¯";
+    if text.is_empty() { face.to_owned() } else { format!("{text} {face}") }
+}
+
+async fn run(
+    pool: &PgPool,
+    relay: &OutboxRelay<NatsBus>,
+    config: &Config,
+    user: UserId,
+    channel: ChannelId,
+    line: &str,
+) -> ApiResult<CommandOutcome> {
+    if line.chars().count() > MAX_LINE {
+        return Err(ApiError::bad_request(ErrorCode::InvalidCommand, format!("text: at most {MAX_LINE} characters")));
+    }
+    let command = ajet_shared::commands::parse(line).map_err(|err| parse_error(&err))?;
+    let post = |body: String, into: ChannelId| async move {
+        let body = MessageBody::parse("text", &body, config.message_max_chars)?;
+        let poster = Poster::User { id: user, channel: into, parent: None, client_msg_id: None };
+        let posted = post_message(pool, poster, &body, config.broadcast_mention_max_members).await?.wake(relay);
+        Ok::<_, ApiError>(posted.message)
+    };
+    let here = channel_access(pool, channel, user).await?.channel;
+    let community = here.community_id;
+    let needs_community = || {
+        community.ok_or_else(|| {
+            ApiError::conflict(ErrorCode::CommandUnavailable, "this command works in a community's channel, not a DM")
+        })
+    };
+    Ok(match command {
+        Command::Join { channel: name } => {
+            let community = needs_community()?;
+            let target = db::channels::find_by_name(pool, community, &name).await?.ok_or_else(|| {
+                ApiError::not_found(ErrorCode::ChannelNotFound, format!("no channel #{name} that you can join here"))
+            })?;
+            chat::membership::join_channel(pool, user, target.id).await?.wake(relay);
+            reply(format!("You joined #{name}."))
+        }
+        Command::Leave => {
+            chat::membership::leave_channel(pool, user, channel).await?.wake(relay);
+            reply(format!("You left #{}.", here.name.as_deref().unwrap_or("this channel")))
+        }
+        Command::Topic { topic } => {
+            let change = ChannelChange { topic: Some(topic.as_deref()), ..ChannelChange::default() };
+            chat::channels::update_channel(pool, user, channel, change).await?.wake(relay);
+            reply(if topic.is_some() { "Topic set." } else { "Topic cleared." })
+        }
+        Command::Msg { user: name, text } => {
+            let other = db::users::find_by_username(pool, &name)
+                .await?
+                .ok_or_else(|| ApiError::not_found(ErrorCode::UserNotFound, format!("no user @{name}")))?;
+            // The caller is a member too (sorted, as `POST /api/dms` passes them).
+            let mut members = vec![user, other.id];
+            members.sort_unstable();
+            members.dedup();
+            let dm = chat::dms::open_dm(pool, user, &members, config.group_dms_per_hour).await?.wake(relay);
+            posted(post(text, dm.channel.id).await?)
+        }
+        Command::Me { text } => posted(post(format!("_{text}_"), channel).await?),
+        Command::Shrug { text } => posted(post(shrug(&text), channel).await?),
+        Command::Help { command: None } => {
+            let admin = is_admin(pool, user, channel).await?;
+            let lines: Vec<String> = COMMANDS
+                .iter()
+                .filter(|spec| admin || !spec.admin)
+                .map(|spec| format!("`{}` — {}", spec.usage, spec.summary))
+                .collect();
+            reply(lines.join("\n"))
+        }
+        Command::Help { command: Some(name) } => match find(&name) {
+            Some(spec) => reply(format!("`{}` — {}", spec.usage, spec.summary)),
+            None => {
+                return Err(parse_error(&ParseError::Unknown {
+                    suggestions: ajet_shared::commands::nearest(&name),
+                    name,
+                }));
+            }
+        },
+        Command::WebhookList => {
+            let webhooks = chat::webhooks::list_webhooks(pool, user, needs_community()?).await?;
+            if webhooks.is_empty() {
+                reply("No webhooks you can see.")
+            } else {
+                reply(webhooks.iter().map(|w| format!("`{}` {}", w.id, w.name)).collect::<Vec<_>>().join("\n"))
+            }
+        }
+        Command::WebhookRevoke { id } => {
+            let id: WebhookId = id.parse().map_err(|_| {
+                ApiError::bad_request(
+                    ErrorCode::InvalidCommand,
+                    format!("`{id}` is not a webhook id; /webhook list shows them"),
+                )
+            })?;
+            chat::webhooks::revoke_webhook(pool, user, id).await?;
+            reply("Webhook revoked.")
+        }
+        other => {
+            let name = other.to_string();
+            let name = name.split_whitespace().next().unwrap_or_default().to_owned();
+            // An admin command still says so to a member first.
+            if find(name.trim_start_matches('/')).is_some_and(|spec| spec.admin)
+                && !is_admin(pool, user, channel).await?
+            {
+                return Err(ApiError::forbidden(ErrorCode::AdminOnly, format!("{name} is for community admins")));
+            }
+            return Err(ApiError::conflict(
+                ErrorCode::CommandUnavailable,
+                format!("{name} is not available in this version yet; its REST endpoint or the settings pages do it"),
+            ));
+        }
+    })
+}

@@ -1,0 +1,116 @@
+//! Slash commands through the gateway: user commands do what their REST endpoints do,
+//! replies are ephemeral (answered, and pushed to the caller's own streams only — never to
+//! the channel or anyone else), refusals say what was wrong, and admin commands need an
+//! admin.
+
+use std::time::Duration;
+
+use ajet_shared::api::ErrorCode;
+use ajet_shared::api::wire::{Channel, CreateChannelRequest, CreateMessageRequest};
+use ajet_shared::client::{ApiClient, ClientError, SseEvent};
+use ajet_shared::events::{Event, EventPayload};
+use futures::StreamExt as _;
+use futures::stream::BoxStream;
+
+use crate::skeleton::two_users;
+use crate::stack::Stack;
+
+type Sse = BoxStream<'static, Result<SseEvent, ClientError>>;
+
+/// The envelopes on `stream` before the message `marker` arrives.
+async fn envelopes_until(stream: &mut Sse, marker: &str) -> Vec<Event> {
+    let mut events = Vec::new();
+    loop {
+        let event = tokio::time::timeout(Duration::from_secs(10), stream.next())
+            .await
+            .expect("an event within 10 s")
+            .expect("open")
+            .expect("well-formed");
+        let Ok(envelope) = serde_json::from_str::<Event>(&event.data) else { continue };
+        if matches!(&envelope.payload, EventPayload::MessageCreated(m) if m.body_md == marker) {
+            return events;
+        }
+        events.push(envelope);
+    }
+}
+
+async fn say(client: &ApiClient, channel: &Channel, body: &str) {
+    let request = CreateMessageRequest { body_md: body.into(), parent_id: None, client_msg_id: None };
+    client.send_message(channel.id, &request).await.expect("sent");
+}
+
+fn replies(events: &[Event]) -> Vec<(String, bool)> {
+    events
+        .iter()
+        .filter_map(|event| match &event.payload {
+            EventPayload::CommandReplied(reply) => Some((reply.text.clone(), reply.error)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn user_commands_act_like_their_endpoints_and_their_replies_reach_only_the_caller() {
+    let stack = Stack::start().await;
+    let (alice, bob, dev) = two_users(&stack).await;
+    let community = dev.community_id.expect("community");
+    alice
+        .create_channel(community, &CreateChannelRequest { name: "ops".into(), topic: None, kind: None })
+        .await
+        .expect("ops");
+    let (mut bob_stream, mut alice_stream) =
+        (bob.tui_events(None).await.expect("stream"), alice.tui_events(None).await.expect("stream"));
+
+    // Posting commands answer the message they posted.
+    let me = bob.run_command(dev.id, "/me waves").await.expect("/me");
+    assert_eq!((me.reply, me.message.as_ref().map(|m| m.body_md.as_str())), (None, Some("_waves_")));
+    let shrug = bob.run_command(dev.id, "/shrug fine").await.expect("/shrug");
+    assert_eq!(shrug.message.expect("posted").body_md, r"fine ¯\\\_(ツ)\_/¯");
+    let dm = bob.run_command(dev.id, "/msg @alice psst").await.expect("/msg");
+    let dm = dm.message.expect("posted");
+    assert_ne!(dm.channel_id, dev.id, "a DM, not the channel");
+    assert_eq!(dm.body_md, "psst");
+
+    // Acting commands do what the endpoints do, and reply.
+    let joined = bob.run_command(dev.id, "/join #ops").await.expect("/join");
+    assert_eq!(joined.reply.as_deref(), Some("You joined #ops."));
+    let channels = bob.list_channels(community).await.expect("channels").data;
+    assert!(channels.iter().any(|c| c.channel.name.as_deref() == Some("ops") && c.is_member), "bob is in #ops");
+    let topic = bob.run_command(dev.id, "/topic Ship it").await.expect("/topic");
+    assert_eq!(topic.reply.as_deref(), Some("Topic set."));
+    assert_eq!(bob.get_channel(dev.id).await.expect("channel").topic.as_deref(), Some("Ship it"));
+    let help = bob.run_command(dev.id, "/help").await.expect("/help");
+    let help = help.reply.expect("a reply");
+    assert!(
+        help.contains("/join #channel") && !help.contains("/ban"),
+        "a member's help lists no admin command: {help}"
+    );
+
+    // Refusals say what is wrong.
+    let unknown = bob.run_command(dev.id, "/jion #ops").await.expect_err("unknown");
+    assert_eq!(unknown.code(), Some(ErrorCode::UnknownCommand));
+    assert!(unknown.to_string().contains("did you mean /join?"), "{unknown}");
+    let wrong = bob.run_command(dev.id, "/join ops").await.expect_err("no #");
+    assert_eq!(wrong.code(), Some(ErrorCode::InvalidCommand));
+    let admin_only = bob.run_command(dev.id, "/ban @alice").await.expect_err("a member");
+    assert_eq!(admin_only.code(), Some(ErrorCode::AdminOnly));
+
+    // The replies went to Bob's own stream only: Alice, in the same channel, saw none.
+    say(&alice, &dev, "marker").await;
+    let bob_replies = replies(&envelopes_until(&mut bob_stream, "marker").await);
+    assert_eq!(bob_replies.len(), 6, "join, topic, help and the three refusals: {bob_replies:?}");
+    assert_eq!(bob_replies[0], ("You joined #ops.".to_owned(), false));
+    assert!(bob_replies[3].1 && bob_replies[3].0.contains("did you mean /join?"), "{bob_replies:?}");
+    let alice_replies = replies(&envelopes_until(&mut alice_stream, "marker").await);
+    assert!(alice_replies.is_empty(), "nobody else sees a command's reply: {alice_replies:?}");
+    let history = alice.history(dev.id, &Default::default()).await.expect("history");
+    assert!(history.data.iter().all(|m| !m.body_md.contains("joined")), "a reply is never posted to the channel");
+
+    // The list for completion: admin commands only for admins of the channel's community.
+    let for_bob = bob.list_commands(Some(dev.id)).await.expect("list");
+    assert!(for_bob.iter().all(|c| !c.admin));
+    let for_alice = alice.list_commands(Some(dev.id)).await.expect("list");
+    assert!(for_alice.iter().any(|c| c.name == "ban" && c.admin && c.aliases.is_empty()));
+    assert!(for_alice.iter().any(|c| c.name == "mute" && c.aliases == ["timeout"]));
+    stack.stop().await;
+}
