@@ -123,6 +123,9 @@ async fn typing_and_focus_refuse_channels_the_caller_cannot_see_and_malformed_re
     let (alice, bob, dev) = two_users(&stack).await;
     let request = CreateChannelRequest { name: "secret".into(), topic: None, kind: Some(ChannelKind::Private) };
     let secret = alice.create_channel(dev.community_id.expect("community"), &request).await.expect("private");
+    // Before any stream of Bob's is open (a closed one is noticed only when its body ends).
+    let no_stream = bob.tui_focus(Some(dev.id)).await.expect_err("focus needs an open stream");
+    assert_eq!(no_stream.code(), Some(ErrorCode::NoOpenStream));
     // Without a stream here, tui-sm asks the api what Bob may see; with one, its stream knows.
     for with_stream in [false, true] {
         let _stream = if with_stream { Some(bob.tui_events(None).await.expect("stream")) } else { None };
@@ -133,8 +136,6 @@ async fn typing_and_focus_refuse_channels_the_caller_cannot_see_and_malformed_re
         );
         bob.tui_typing(dev.id, false).await.expect("a member may");
     }
-    let no_stream = bob.tui_focus(Some(dev.id)).await.expect_err("focus needs an open stream");
-    assert_eq!(no_stream.code(), Some(ErrorCode::NoOpenStream));
     let _stream = bob.tui_events(None).await.expect("stream");
     let hidden = bob.tui_focus(Some(secret.id)).await.expect_err("not a member");
     assert_eq!(hidden.code(), Some(ErrorCode::ChannelNotFound));
