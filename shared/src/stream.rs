@@ -13,5 +13,5 @@ pub mod session;
 pub use access::{Access, AccessCheck, AccessChecks, AccessFeed, Checked};
 pub use ephemeral::{PresenceDiff, Typing, TypingSignal, run_presence, run_typing};
 pub use hub::{Hub, HubEvent, Queued, Registration, TooManyStreams};
-pub use open::{OpenError, Streams};
+pub use open::{OpenError, SignalError, Streams};
 pub use session::{End, Item, Opening, SessionConfig, StartError, StreamSession, Visible};

@@ -20,7 +20,6 @@ use tokio_util::sync::CancellationToken;
 #[derive(Clone, FromRef)]
 pub struct TuiState {
     pub streams: Streams<NatsBus>,
-    pub typing: routes::TypingLimiter,
     pub config: Arc<Config>,
 }
 
@@ -63,9 +62,8 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Cancellation
             }
         });
     let checks = AccessChecks::new(config.sse_access_check(), shutdown.clone());
-    let streams =
-        Streams { api, bus, hub, checks, config: SessionConfig::from_config(&config), shutdown: shutdown.clone() };
-    let state = TuiState { streams, typing: routes::TypingLimiter::default(), config: Arc::new(config) };
+    let streams = Streams::new(api, bus, hub, checks, SessionConfig::from_config(&config), shutdown.clone());
+    let state = TuiState { streams, config: Arc::new(config) };
     let app = server::instrument(router(state).merge(server::ops_router(readiness)), "tui-sm");
     tracing::info!(address = %listener.local_addr()?, "tui-sm listening");
     server::serve(listener, app, shutdown).await?;

@@ -3,8 +3,6 @@
 mod ephemeral;
 mod events;
 
-pub use ephemeral::TypingLimiter;
-
 use ajet_shared::api::paths;
 use axum::Router;
 use axum::routing::{get, post};

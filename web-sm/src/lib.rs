@@ -19,7 +19,7 @@ use ajet_shared::client::ApiClient;
 use ajet_shared::config::Config;
 use ajet_shared::events::bus::NatsBus;
 use ajet_shared::server::{self, Readiness};
-use ajet_shared::stream::{AccessChecks, Hub, SessionConfig, Streams};
+use ajet_shared::stream::{AccessChecks, Hub, SessionConfig, Streams, run_presence, run_typing};
 use axum::Router;
 use axum::extract::{FromRef, Request};
 use axum::http::{HeaderValue, header};
@@ -73,6 +73,8 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Cancellation
     let hub = Hub::default();
     let tasks = tokio_util::task::TaskTracker::new();
     tasks.spawn(hub.clone().run(Arc::clone(&bus), shutdown.clone()));
+    tasks.spawn(run_typing(hub.clone(), bus.client().clone(), config.typing_expiry(), shutdown.clone()));
+    tasks.spawn(run_presence(hub.clone(), bus.client().clone(), config.presence_interval(), shutdown.clone()));
     let readiness = Readiness::new()
         .check("event_feed", {
             let hub = hub.clone();
@@ -98,14 +100,7 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Cancellation
             }
         });
     let checks = AccessChecks::new(config.sse_access_check(), shutdown.clone());
-    let streams = Streams {
-        api: api.clone(),
-        bus,
-        hub,
-        checks,
-        config: SessionConfig::from_config(&config),
-        shutdown: shutdown.clone(),
-    };
+    let streams = Streams::new(api.clone(), bus, hub, checks, SessionConfig::from_config(&config), shutdown.clone());
     let state = WebState { streams, api };
     let app = server::instrument(router(state).merge(server::ops_router(readiness)), "web-sm");
     tracing::info!(address = %listener.local_addr()?, "web-sm listening");

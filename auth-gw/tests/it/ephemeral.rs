@@ -92,6 +92,7 @@ async fn typing_reaches_only_the_channels_other_members_and_stops_by_itself_afte
     assert_eq!(event, "typing.started");
     assert_eq!(data["channel_id"], dev.id.to_string());
     assert_eq!(data["user_id"], user_id(&alice).await.to_string());
+    assert_eq!(data["display_name"], "alice", "clients need no lookup to say who types");
     // Alice says nothing more: the stream core announces the stop after the silence.
     let (event, data) = next_typing(&mut bob_stream).await;
     assert_eq!((event.as_str(), &data["channel_id"]), ("typing.stopped", &serde_json::json!(dev.id)));

@@ -12,7 +12,8 @@ use tokio::sync::{Notify, watch};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use crate::domain::ids::{ChannelId, UserId};
+use crate::api::wire::User;
+use crate::domain::ids::ChannelId;
 use crate::stream::session::Visible;
 
 /// How long one check may take.
@@ -60,7 +61,7 @@ impl AccessCheck for crate::client::ApiClient {
 /// One credential's shared check.
 struct Shared {
     /// Whose credential it is.
-    user: UserId,
+    user: User,
     results: watch::Sender<Option<Checked>>,
     wake: Notify,
     /// The channel the credential's client says it shows (`POST /tui/focus`), if any.
@@ -105,7 +106,7 @@ impl AccessChecks {
 
     /// The shared check of credential `key` (of `user`), started with `access` if no
     /// stream holds it.
-    pub fn feed<A: AccessCheck>(&self, key: &str, user: UserId, access: A) -> AccessFeed {
+    pub fn feed<A: AccessCheck>(&self, key: &str, user: User, access: A) -> AccessFeed {
         let mut checks = self.checks.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(shared) = checks.get(key) {
             return AccessFeed { shared: Arc::clone(shared), results: shared.results.subscribe() };
@@ -120,11 +121,11 @@ impl AccessChecks {
     /// The user of credential `key` if a stream of it is open here and its last check did
     /// not refuse it.
     #[must_use]
-    pub fn user_of(&self, key: &str) -> Option<UserId> {
+    pub fn user_of(&self, key: &str) -> Option<User> {
         let checks = self.checks.lock().unwrap_or_else(PoisonError::into_inner);
         let shared = checks.get(key)?;
         let refused = matches!(&*shared.results.borrow(), Some(Checked { access: Access::Refused, .. }));
-        (!refused && shared.results.receiver_count() > 0).then_some(shared.user)
+        (!refused && shared.results.receiver_count() > 0).then(|| shared.user.clone())
     }
 
     /// Notes the channel credential `key`'s client shows; false if no stream of it is open.

@@ -30,10 +30,12 @@ use crate::stream::hub::Hub;
 pub const ONLINE_WITHIN: Duration = Duration::from_secs(120);
 
 /// What a session manager publishes on a typing subject.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TypingSignal {
     pub channel_id: ChannelId,
     pub user_id: UserId,
+    /// The typist's display name, so clients need no lookup to say who is typing.
+    pub display_name: String,
     pub typing: bool,
 }
 
@@ -42,14 +44,21 @@ pub struct TypingSignal {
 pub struct Typing {
     pub channel_id: ChannelId,
     pub user_id: UserId,
+    pub display_name: String,
     pub typing: bool,
     frame: OnceLock<Bytes>,
 }
 
 impl Typing {
     #[must_use]
-    pub fn new(channel_id: ChannelId, user_id: UserId, typing: bool) -> Self {
-        Self { channel_id, user_id, typing, frame: OnceLock::new() }
+    pub fn new(signal: &TypingSignal, typing: bool) -> Self {
+        Self {
+            channel_id: signal.channel_id,
+            user_id: signal.user_id,
+            display_name: signal.display_name.clone(),
+            typing,
+            frame: OnceLock::new(),
+        }
     }
 
     /// `typing.started` or `typing.stopped`.
@@ -66,6 +75,7 @@ impl Typing {
                     "type": self.event_type(),
                     "channel_id": self.channel_id,
                     "user_id": self.user_id,
+                    "display_name": self.display_name,
                 });
                 Bytes::from(format!("event: {}\ndata: {data}\n\n", self.event_type()))
             })
@@ -94,7 +104,7 @@ impl PresenceDiff {
 /// stop to the connections of the channel's typing subject, and sends the stop itself for
 /// a typist silent for `expiry`.
 pub async fn run_typing(hub: Hub, client: async_nats::Client, expiry: Duration, shutdown: CancellationToken) {
-    let mut typists: HashMap<(ChannelId, UserId), (Instant, String)> = HashMap::new();
+    let mut typists: HashMap<(ChannelId, UserId), (Instant, String, TypingSignal)> = HashMap::new();
     let mut sweep = tokio::time::interval(expiry.min(Duration::from_secs(1)));
     loop {
         let mut signals = match client.subscribe("chat.typing.>").await {
@@ -112,10 +122,10 @@ pub async fn run_typing(hub: Hub, client: async_nats::Client, expiry: Duration, 
                 () = shutdown.cancelled() => return,
                 _ = sweep.tick() => {
                     let now = Instant::now();
-                    typists.retain(|(channel, user), (at, subject)| {
+                    typists.retain(|_, (at, subject, signal)| {
                         let fresh = now.duration_since(*at) < expiry;
                         if !fresh {
-                            hub.dispatch_typing(subject, &Arc::new(Typing::new(*channel, *user, false)));
+                            hub.dispatch_typing(subject, &Arc::new(Typing::new(signal, false)));
                         }
                         fresh
                     });
@@ -130,13 +140,13 @@ pub async fn run_typing(hub: Hub, client: async_nats::Client, expiry: Duration, 
                     }
                     let key = (signal.channel_id, signal.user_id);
                     let known = if signal.typing {
-                        typists.insert(key, (Instant::now(), subject.clone())).is_some()
+                        typists.insert(key, (Instant::now(), subject.clone(), signal.clone())).is_some()
                     } else {
                         typists.remove(&key).is_some()
                     };
                     // A refresh of a start is not news; a stop of someone not typing neither.
                     if signal.typing != known {
-                        hub.dispatch_typing(&subject, &Arc::new(Typing::new(signal.channel_id, signal.user_id, signal.typing)));
+                        hub.dispatch_typing(&subject, &Arc::new(Typing::new(&signal, signal.typing)));
                     }
                 }
             }

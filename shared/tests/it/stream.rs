@@ -15,6 +15,10 @@ use ajet_shared::testing::NatsServer;
 use bytes::Bytes;
 use tokio_util::sync::CancellationToken;
 
+fn person(id: UserId) -> ajet_shared::api::wire::User {
+    ajet_shared::api::wire::User { id, username: "me".into(), display_name: "Me".into(), avatar_url: None }
+}
+
 /// Access that never changes.
 struct Fixed(Visible);
 
@@ -85,7 +89,7 @@ async fn sessions_get_their_subjects_live_and_a_resumed_one_replays_what_it_miss
     let mut session = StreamSession::start(
         &hub,
         bus.as_ref(),
-        checks.feed("token", user, Fixed(visible.clone())),
+        checks.feed("token", person(user), Fixed(visible.clone())),
         Opening { visible: visible.clone(), visible_as_of: hub.position().expect("open"), resume: None },
         config(),
         shutdown.clone(),
@@ -103,7 +107,7 @@ async fn sessions_get_their_subjects_live_and_a_resumed_one_replays_what_it_miss
     let mut resumed = StreamSession::start(
         &hub,
         bus.as_ref(),
-        checks.feed("token", user, Fixed(visible.clone())),
+        checks.feed("token", person(user), Fixed(visible.clone())),
         Opening { visible, visible_as_of: hub.position().expect("open"), resume: Some(&resume) },
         config(),
         shutdown.clone(),
@@ -161,7 +165,7 @@ async fn a_removal_between_reading_the_access_and_registering_is_caught_up_and_n
     let mut session = StreamSession::start(
         &hub,
         bus.as_ref(),
-        checks.feed("token", user, Fixed(visible.clone())),
+        checks.feed("token", person(user), Fixed(visible.clone())),
         Opening { visible, visible_as_of, resume: None },
         config(),
         shutdown.clone(),

@@ -84,6 +84,10 @@ fn user() -> UserId {
     *USER.get_or_init(UserId::generate)
 }
 
+fn person() -> crate::api::wire::User {
+    crate::api::wire::User { id: user(), username: "me".into(), display_name: "Me".into(), avatar_url: None }
+}
+
 fn visible(subjects: &[&str]) -> Visible {
     let mut subjects: Vec<String> = subjects.iter().map(|s| (*s).to_owned()).collect();
     subjects.push("own".into());
@@ -158,7 +162,7 @@ async fn start_checking_every(
     config: SessionConfig,
 ) -> (StreamSession, CancellationToken) {
     let shutdown = CancellationToken::new();
-    let feed = AccessChecks::new(every, shutdown.clone()).feed("token", user(), access);
+    let feed = AccessChecks::new(every, shutdown.clone()).feed("token", person(), access);
     let session = StreamSession::start(hub, bus, feed, opening(hub, visible(&["a"]), resume), config, shutdown.clone())
         .await
         .expect("start");
@@ -318,7 +322,7 @@ async fn of_a_community_only_joined_channels_traffic_and_other_channels_channel_
     let mut following = visible(&[COMMUNITY]);
     following.joined.insert(joined);
     let shutdown = CancellationToken::new();
-    let feed = AccessChecks::new(RARELY, shutdown.clone()).feed("token", user(), ScriptedAccess::answering(vec![]));
+    let feed = AccessChecks::new(RARELY, shutdown.clone()).feed("token", person(), ScriptedAccess::answering(vec![]));
     let mut session = StreamSession::start(
         &hub,
         &bus,
@@ -376,7 +380,7 @@ async fn the_streams_of_one_credential_share_one_check_and_each_gets_its_result(
     let counting = CountingAccess::default();
     let mut sessions = Vec::new();
     for _ in 0..5 {
-        let feed = checks.feed("token", user(), counting.clone());
+        let feed = checks.feed("token", person(), counting.clone());
         sessions.push(
             StreamSession::start(&hub, &bus, feed, opening(&hub, visible(&[]), None), config(), shutdown.clone())
                 .await
@@ -398,7 +402,7 @@ async fn the_users_own_removal_narrows_the_stream_at_the_event_and_the_next_ones
     let secret = ChannelId::generate();
     let private = subject::private_channel(secret);
     let shutdown = CancellationToken::new();
-    let feed = AccessChecks::new(RARELY, shutdown.clone()).feed("token", user(), ScriptedAccess::answering(vec![]));
+    let feed = AccessChecks::new(RARELY, shutdown.clone()).feed("token", person(), ScriptedAccess::answering(vec![]));
     let member_of = visible(&[private.as_str()]);
     let mut session =
         StreamSession::start(&hub, &bus, feed, opening(&hub, member_of, None), config(), shutdown.clone())
@@ -456,7 +460,7 @@ async fn a_removal_met_in_the_replay_narrows_the_rest_of_it_and_the_live_copies_
         [as_live(&replayed[0]), as_live(&replayed[1]), as_live(&private_event(14, secret, "message.created"))];
     let bus = ScriptedBus::replaying(Some(replayed));
     let shutdown = CancellationToken::new();
-    let feed = AccessChecks::new(RARELY, shutdown.clone()).feed("token", user(), ScriptedAccess::answering(vec![]));
+    let feed = AccessChecks::new(RARELY, shutdown.clone()).feed("token", person(), ScriptedAccess::answering(vec![]));
     let mut session = StreamSession::start(
         &hub,
         &bus,
@@ -507,8 +511,8 @@ async fn a_check_that_started_before_the_stream_followed_a_removal_cannot_reopen
     };
     let shutdown = CancellationToken::new();
     let checks = AccessChecks::new(RARELY, shutdown.clone());
-    let feed = checks.feed("token", user(), gated.clone());
-    let mut watching = checks.feed("token", user(), gated.clone()).results;
+    let feed = checks.feed("token", person(), gated.clone());
+    let mut watching = checks.feed("token", person(), gated.clone()).results;
     let mut session = StreamSession::start(&hub, &bus, feed, opening(&hub, member, None), config(), shutdown.clone())
         .await
         .expect("start");
@@ -543,7 +547,7 @@ async fn a_user_over_the_per_process_stream_cap_is_refused() {
     let config = SessionConfig { max_per_user: 1, ..config() };
     let (_first, _a) = start(&hub, &bus, ScriptedAccess::answering(vec![]), None, config).await;
     let shutdown = CancellationToken::new();
-    let feed = AccessChecks::new(RARELY, shutdown.clone()).feed("token", user(), ScriptedAccess::answering(vec![]));
+    let feed = AccessChecks::new(RARELY, shutdown.clone()).feed("token", person(), ScriptedAccess::answering(vec![]));
     let refused = StreamSession::start(&hub, &bus, feed, opening(&hub, visible(&["a"]), None), config, shutdown).await;
     assert!(matches!(refused, Err(StartError::TooManyStreams(_))));
 }
