@@ -78,7 +78,7 @@ impl Filters {
 
 /// A parsed query: every clause must match (one of its terms), no negated term may.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct SearchQuery {
+pub struct ParsedQuery {
     /// Each clause is satisfied by any one of its terms (`a OR b`).
     pub clauses: Vec<Vec<Term>>,
     pub negated: Vec<Term>,
@@ -134,11 +134,11 @@ enum Token {
 /// assert_eq!(query.filters.from, ["alice"]);
 /// assert_eq!(query.filters.in_channels, ["ops"]);
 /// ```
-pub fn parse(input: &str, tz: &TimeZone) -> Result<SearchQuery, QueryError> {
+pub fn parse(input: &str, tz: &TimeZone) -> Result<ParsedQuery, QueryError> {
     if input.chars().count() > MAX_QUERY_CHARS {
         return Err(QueryError::TooLong);
     }
-    let mut query = SearchQuery::default();
+    let mut query = ParsedQuery::default();
     let mut tokens = Vec::new();
     let chars: Vec<char> = input.chars().collect();
     let mut at = 0;
@@ -201,7 +201,7 @@ pub fn parse(input: &str, tz: &TimeZone) -> Result<SearchQuery, QueryError> {
 }
 
 /// Joins `OR`-ed terms into clauses.
-fn group(tokens: Vec<Token>, query: &mut SearchQuery) -> Result<(), QueryError> {
+fn group(tokens: Vec<Token>, query: &mut ParsedQuery) -> Result<(), QueryError> {
     let mut joining = false;
     let mut last_was_term = false;
     for token in tokens {
@@ -369,7 +369,7 @@ mod tests {
         Term::Word { text: text.into(), prefix: true }
     }
 
-    fn utc(input: &str) -> Result<SearchQuery, QueryError> {
+    fn utc(input: &str) -> Result<ParsedQuery, QueryError> {
         parse(input, &TimeZone::UTC)
     }
 
@@ -475,7 +475,7 @@ mod tests {
 
     /// Writes a query back as text that parses to it (no trailing prefix ambiguity: a
     /// space ends the input).
-    fn render(query: &SearchQuery) -> String {
+    fn render(query: &ParsedQuery) -> String {
         let term = |term: &Term| match term {
             Term::Word { text, prefix: true } => format!("{text}*"),
             Term::Word { text, prefix: false } => text.clone(),

@@ -22,6 +22,7 @@ mod provider;
 mod redirects;
 mod replay;
 mod routes;
+mod search;
 mod secrets;
 mod sessions;
 mod shutdown;

@@ -101,6 +101,7 @@ const ROUTES: &[(Service, &str, &str, Access, Takes)] = &[
     (Api, "GET", "/api/notifications", SignedIn, NoJson),
     (Api, "POST", "/api/notifications/read", SignedIn, Json),
     (Api, "GET", "/api/sync", SignedIn, NoJson),
+    (Api, "GET", "/api/search", SignedIn, NoJson),
     (Api, "GET", "/api/tokens", SignedIn, NoJson),
     (Api, "POST", "/api/tokens", SignedIn, Json),
     (Api, "DELETE", "/api/tokens/{id}", SignedIn, NoJson),

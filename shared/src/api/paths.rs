@@ -62,6 +62,8 @@ pub const NOTIFICATIONS: &str = "/api/notifications";
 pub const NOTIFICATIONS_READ: &str = "/api/notifications/read";
 /// `GET`: what changed since a cursor (catch-up).
 pub const SYNC: &str = "/api/sync";
+/// `GET`: search the messages I may read.
+pub const SEARCH: &str = "/api/search";
 /// `GET`/`POST`: my API tokens.
 pub const TOKENS: &str = "/api/tokens";
 /// `DELETE`: one of my API tokens.
@@ -102,6 +104,7 @@ pub const TEMPLATES: &[&str] = &[
     NOTIFICATIONS,
     NOTIFICATIONS_READ,
     SYNC,
+    SEARCH,
     TOKENS,
     TOKEN,
     WEBHOOKS,
