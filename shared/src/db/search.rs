@@ -299,7 +299,9 @@ pub async fn search(
         matching = matching.join(" AND "),
     );
     let Sql { text, args, .. } = sql;
-    let rows: Vec<HitRow> = sqlx::query_as_with(&text, args).fetch_all(db).await?;
+    // Unprepared (custom plans each time): the planner must see the words to choose between
+    // reading the newest messages (common words) and the text indexes (rare ones).
+    let rows: Vec<HitRow> = sqlx::query_as_with(&text, args).persistent(false).fetch_all(db).await?;
     let has_more = rows.len() > usize::from(search.limit);
     let marks: Vec<&str> = search.query.clauses.iter().flatten().map(Term::text).collect();
     let hits = rows.into_iter().take(usize::from(search.limit)).map(|row| hit(row, &marks)).collect();
