@@ -248,7 +248,7 @@ fn operator(word: &str) -> Option<(&str, &str)> {
     let (name, value) = word.split_once(':')?;
     let looks_like = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphabetic()) && !value.starts_with('/');
     let bare = value.trim_end_matches('*').is_empty();
-    (looks_like && !(bare && !is_known(name))).then_some((name, value))
+    (looks_like && (!bare || is_known(name))).then_some((name, value))
 }
 
 fn is_known(name: &str) -> bool {

@@ -30,7 +30,9 @@ pub fn run(args: &[String]) -> Result<u8> {
     match args.first().map(String::as_str) {
         Some("streams") => streams(&args[1..]),
         Some("search") => search::run(&args[1..]),
-        other => bail!("unknown scenario {other:?}; try `cargo xtask bench streams 1000 5000` or `cargo xtask bench search`"),
+        other => {
+            bail!("unknown scenario {other:?}; try `cargo xtask bench streams 1000 5000` or `cargo xtask bench search`")
+        }
     }
 }
 

@@ -267,8 +267,12 @@ impl Infra {
     /// `psql` connected to `database`, stopping at the first error.
     pub fn psql(&self, database: &str) -> Command {
         let mut psql = Command::new(self.pg_bin.join("psql"));
-        psql.args(["-h", "127.0.0.1", "-p", &self.ports.postgres.to_string(), "-U", "ajet", "-d", database])
-            .args(["-X", "-q", "-v", "ON_ERROR_STOP=1"]);
+        psql.args(["-h", "127.0.0.1", "-p", &self.ports.postgres.to_string(), "-U", "ajet", "-d", database]).args([
+            "-X",
+            "-q",
+            "-v",
+            "ON_ERROR_STOP=1",
+        ]);
         psql
     }
 

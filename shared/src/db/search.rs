@@ -229,12 +229,8 @@ struct HitRow {
     score: f64,
 }
 
-/// One page of hits, best (or newest) first, each with its score for the next page's
-/// cursor, and whether more follow.
-pub async fn search(
-    db: impl PgExecutor<'_>,
-    search: &Search<'_>,
-) -> Result<(Vec<(SearchHit, f64)>, bool), sqlx::Error> {
+/// The statement of one page.
+fn statement(search: &Search<'_>) -> Result<Sql, sqlx::Error> {
     let mut sql = Sql::new();
     let visible = channels(&mut sql, search)?;
     let mut matching = conditions(&mut sql, search)?;
@@ -298,7 +294,16 @@ pub async fn search(
          ORDER BY s.score DESC, m.id DESC LIMIT {limit}",
         matching = matching.join(" AND "),
     );
-    let Sql { text, args, .. } = sql;
+    Ok(sql)
+}
+
+/// One page of hits, best (or newest) first, each with its score for the next page's
+/// cursor, and whether more follow.
+pub async fn search(
+    db: impl PgExecutor<'_>,
+    search: &Search<'_>,
+) -> Result<(Vec<(SearchHit, f64)>, bool), sqlx::Error> {
+    let Sql { text, args, .. } = statement(search)?;
     // Unprepared (custom plans each time): the planner must see the words to choose between
     // reading the newest messages (common words) and the text indexes (rare ones).
     let rows: Vec<HitRow> = sqlx::query_as_with(&text, args).persistent(false).fetch_all(db).await?;

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
-use super::{loopback, login, start};
+use super::{login, loopback, start};
 use crate::infra::Infra;
 use crate::process::{run_checked, stop_all};
 use crate::{bail_if_interrupted, repo_root};
@@ -25,7 +25,10 @@ pub fn run(args: &[String]) -> Result<u8> {
     let mut args = args.iter();
     while let Some(arg) = args.next() {
         let mut number = |what: &str| -> Result<u64> {
-            args.next().with_context(|| format!("{what} needs a number"))?.parse().with_context(|| format!("{what} needs a number"))
+            args.next()
+                .with_context(|| format!("{what} needs a number"))?
+                .parse()
+                .with_context(|| format!("{what} needs a number"))
         };
         match arg.as_str() {
             "--messages" => messages = number("--messages")?,
@@ -109,7 +112,12 @@ fn measure(infra: &Infra, gateway: u16, messages: u64, runs: usize) -> Result<()
         let (mean, max) = sql.split_once('|').unwrap_or(("?", "?"));
         times.sort_unstable();
         let at = |fraction: f64| {
-            #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss, reason = "an index into a short list")]
+            #[expect(
+                clippy::cast_possible_truncation,
+                clippy::cast_sign_loss,
+                clippy::cast_precision_loss,
+                reason = "an index into a short list"
+            )]
             let index = ((times.len() as f64 * fraction).ceil() as usize).clamp(1, times.len()) - 1;
             times[index].as_secs_f64() * 1000.0
         };
