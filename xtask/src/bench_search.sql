@@ -3,7 +3,7 @@
 -- 30 seconds, with ids made from their times as the api makes them (UUIDv7).
 --
 -- Words follow Zipf's law (s = 1): a message's words are drawn log-uniformly from the
--- ranks of a 30,000-word vocabulary of made-up words, so "the" (rank 1) is in most
+-- ranks of a 30,000-word vocabulary of made-up words (`bench_vocabulary`), so "the" (rank 1) is in most
 -- messages and the rarest in a few dozen; 5% of messages are CJK text without spaces;
 -- one in 500 holds the phrase "production database outage". The user `bench` is in the
 -- community, every public channel and the private channels chan41 to chan45 (so private
@@ -38,15 +38,15 @@ INSERT INTO channel_members (channel_id, user_id, community_id)
 
 DROP INDEX messages_tsv_idx, messages_body_md_trgm_idx, messages_cjk_bigrams_idx;
 
--- Made-up words: rank r spelled in base 16 with a syllable per digit; a few real words at
--- the top ranks.
-CREATE TEMP TABLE vocabulary AS
+-- Made-up words: rank r is 3 to 10 letters drawn from md5(r), so the corpus has the
+-- variety of letter trigrams real text has; a few real words at the top ranks. Kept as a
+-- table so the bench can pick words by rank.
+CREATE TABLE bench_vocabulary AS
     SELECT r AS rank,
            CASE r WHEN 1 THEN 'the' WHEN 2 THEN 'deploy' WHEN 3 THEN 'and' WHEN 5 THEN 'build'
                   WHEN 8 THEN 'error' WHEN 13 THEN 'review'
-           ELSE (SELECT string_agg((ARRAY['ka','lo','mi','ne','ru','ta','po','shi','vel','dor','an','ex','qua','zen','bri','tor'])
-                                   [((r >> (4 * d)) & 15) + 1], '' ORDER BY d DESC)
-                 FROM generate_series(0, 3) d WHERE r >> (4 * d) > 0)
+           ELSE (SELECT string_agg(chr(97 + get_byte(decode(md5('w' || r), 'hex'), k) % 26), '' ORDER BY k)
+                 FROM generate_series(0, 2 + r % 8) k)
            END AS word
     FROM generate_series(1, 30000) r;
 
@@ -69,7 +69,7 @@ SELECT encode(set_bit(set_bit(overlay(uuid_send(gen_random_uuid())
 FROM (SELECT i, now() - (:messages - i) * interval '30 seconds' AS at FROM generate_series(1, :messages) i) g
 CROSS JOIN (SELECT array_agg(id ORDER BY name) AS ids FROM channels WHERE name ~ '^chan[0-9]+$') chans
 CROSS JOIN (SELECT array_agg(id ORDER BY username) AS ids FROM users WHERE username ~ '^user[0-9]+$') authors
-CROSS JOIN (SELECT array_agg(word ORDER BY rank) AS words FROM vocabulary) v;
+CROSS JOIN (SELECT array_agg(word ORDER BY rank) AS words FROM bench_vocabulary) v;
 
 UPDATE channels ch SET last_seq = s.last FROM (SELECT channel_id, max(channel_seq) AS last FROM messages GROUP BY channel_id) s
     WHERE ch.id = s.channel_id;

@@ -129,8 +129,8 @@ fn term_condition(sql: &mut Sql, term: &Term) -> Result<String, sqlx::Error> {
     Ok(format!("({condition})"))
 }
 
-/// Every condition a hit meets besides being readable: its clauses, no negated term, the
-/// operators, not deleted.
+/// Every condition a hit meets besides its channel and author: its clauses, no negated
+/// term, the other operators, not deleted.
 fn conditions(sql: &mut Sql, search: &Search<'_>) -> Result<Vec<String>, sqlx::Error> {
     let query = search.query;
     let filters = &query.filters;
@@ -142,10 +142,6 @@ fn conditions(sql: &mut Sql, search: &Search<'_>) -> Result<Vec<String>, sqlx::E
     for term in &query.negated {
         let words = sql.bind(ts_operand(term, false))?;
         all.push(format!("NOT (m.tsv @@ to_tsquery('simple', {words}))"));
-    }
-    if !filters.from.is_empty() {
-        let names = sql.bind(filters.from.clone())?;
-        all.push(format!("m.author_id IN (SELECT id FROM users WHERE username = ANY({names}))"));
     }
     for has in &filters.has {
         all.push(
@@ -179,28 +175,38 @@ fn conditions(sql: &mut Sql, search: &Search<'_>) -> Result<Vec<String>, sqlx::E
 }
 
 /// The channels searched: those `user` may read now (public channels of their communities,
-/// channels and DMs they are in), narrowed by `in:`.
-fn channels(sql: &mut Sql, search: &Search<'_>) -> Result<String, sqlx::Error> {
-    let user = sql.bind(search.user)?;
+/// channels and DMs they are in), narrowed by `in:`; and the authors of `from:` (`None`:
+/// anyone). Read first, so the search's plan sees the actual lists (one channel for `in:`
+/// reads that channel's newest messages; every channel, the newest messages).
+async fn scope(
+    db: impl PgExecutor<'_>,
+    search: &Search<'_>,
+) -> Result<(Vec<ChannelId>, Option<Vec<UserId>>), sqlx::Error> {
     let filters = &search.query.filters;
-    let mut text = format!(
-        "SELECT c.id FROM channels c LEFT JOIN channel_members cm ON cm.channel_id = c.id AND cm.user_id = {user}
-         WHERE ((c.kind IN ('dm', 'group_dm') AND cm.user_id IS NOT NULL)
-             OR (c.community_id IN (SELECT community_id FROM community_members WHERE user_id = {user})
-                 AND (c.kind = 'public' OR cm.user_id IS NOT NULL)))"
-    );
-    if !filters.in_channels.is_empty() || !filters.in_dms.is_empty() {
-        let names = sql.bind(filters.in_channels.clone())?;
-        let people = sql.bind(filters.in_dms.clone())?;
-        let _ = write!(
-            text,
-            " AND ((c.community_id IS NOT NULL AND c.name = ANY({names}))
-                 OR (c.kind = 'dm' AND EXISTS (
-                     SELECT 1 FROM channel_members o JOIN users ou ON ou.id = o.user_id
-                     WHERE o.channel_id = c.id AND o.user_id <> {user} AND ou.username = ANY({people}))))"
-        );
-    }
-    Ok(text)
+    let narrowed = !filters.in_channels.is_empty() || !filters.in_dms.is_empty();
+    let (channels, authors): (Vec<ChannelId>, Option<Vec<UserId>>) = sqlx::query_as(
+        "SELECT ARRAY(
+             SELECT c.id FROM channels c LEFT JOIN channel_members cm ON cm.channel_id = c.id AND cm.user_id = $1
+             WHERE ((c.kind IN ('dm', 'group_dm') AND cm.user_id IS NOT NULL)
+                 OR (c.community_id IN (SELECT community_id FROM community_members WHERE user_id = $1)
+                     AND (c.kind = 'public' OR cm.user_id IS NOT NULL)))
+               AND (NOT $2
+                   OR (c.community_id IS NOT NULL AND c.name = ANY($3))
+                   OR (c.kind = 'dm' AND EXISTS (
+                       SELECT 1 FROM channel_members o JOIN users ou ON ou.id = o.user_id
+                       WHERE o.channel_id = c.id AND o.user_id <> $1 AND ou.username = ANY($4))))
+             ORDER BY c.id),
+             CASE WHEN $5 THEN ARRAY(SELECT id FROM users WHERE username = ANY($6) ORDER BY id) END",
+    )
+    .bind(search.user)
+    .bind(narrowed)
+    .bind(&filters.in_channels)
+    .bind(&filters.in_dms)
+    .bind(!filters.from.is_empty())
+    .bind(&filters.from)
+    .fetch_one(db)
+    .await?;
+    Ok((channels, authors))
 }
 
 #[derive(sqlx::FromRow)]
@@ -229,58 +235,56 @@ struct HitRow {
     score: f64,
 }
 
-/// The statement of one page.
-fn statement(search: &Search<'_>) -> Result<Sql, sqlx::Error> {
+/// The statement of one page over `channels` (and `authors`, if given).
+fn statement(search: &Search<'_>, channels: Vec<ChannelId>, authors: Option<Vec<UserId>>) -> Result<Sql, sqlx::Error> {
     let mut sql = Sql::new();
-    let visible = channels(&mut sql, search)?;
     let mut matching = conditions(&mut sql, search)?;
-    let relevance = search.sort == SearchSort::Relevance && !search.query.clauses.is_empty();
+    let channels = sql.bind(channels)?;
+    matching.push(format!("m.channel_id = ANY({channels})"));
+    if let Some(authors) = authors {
+        let authors = sql.bind(authors)?;
+        matching.push(format!("m.author_id = ANY({authors})"));
+    }
     let at = sql.bind(search.at)?;
     matching.push(format!("m.created_at <= {at}"));
     let limit = sql.bind(i64::from(search.limit) + 1)?;
-    let (candidates, score) = if relevance {
+    let relevance = search.sort == SearchSort::Relevance && !search.query.clauses.is_empty();
+    let (score, window, page) = if relevance {
         let words = sql.bind(ts_query(search.query, false))?;
         let exact = sql.bind(ts_query(search.query, true))?;
         let window = sql.bind(RELEVANCE_WINDOW)?;
-        (
-            format!("ORDER BY m.id DESC LIMIT {window}"),
-            format!(
-                "(CASE WHEN m.tsv @@ to_tsquery('simple', {exact}) THEN 2.0
-                       WHEN m.tsv @@ to_tsquery('simple', {words}) THEN 1.0 ELSE 0.5 END
-                  + ts_rank(m.tsv, to_tsquery('simple', {words})))::float8
-                 * (1.0 + 1.0 / (1.0 + extract(epoch FROM ({at} - m.created_at))::float8 / 604800.0))"
-            ),
-        )
-    } else {
-        (String::new(), "0::float8".to_owned())
-    };
-    let page = match search.after {
-        None => "true".to_owned(),
-        Some(after) if relevance => {
-            let score = sql.bind(after.score)?;
-            let id = sql.bind(after.id)?;
-            format!("(s.score < {score} OR (s.score = {score} AND s.id < {id}))")
-        }
-        Some(after) => {
-            let id = sql.bind(after.id)?;
-            matching.push(format!("m.id < {id}"));
-            "true".to_owned()
-        }
-    };
-    let candidates = if relevance {
-        candidates
+        let score = format!(
+            "(CASE WHEN m.tsv @@ to_tsquery('simple', {exact}) THEN 2.0
+                   WHEN m.tsv @@ to_tsquery('simple', {words}) THEN 1.0 ELSE 0.5 END
+              + ts_rank(m.tsv, to_tsquery('simple', {words})))::float8
+             * (1.0 + 1.0 / (1.0 + extract(epoch FROM ({at} - m.created_at))::float8 / 604800.0))"
+        );
+        let page = match search.after {
+            None => "true".to_owned(),
+            Some(after) => {
+                let score = sql.bind(after.score)?;
+                let id = sql.bind(after.id)?;
+                format!("(x.score < {score} OR (x.score = {score} AND x.id < {id}))")
+            }
+        };
+        (score, window, page)
     } else {
         // By time, the page itself is the candidate set.
-        format!("ORDER BY m.id DESC LIMIT {limit}")
+        if let Some(after) = search.after {
+            let id = sql.bind(after.id)?;
+            matching.push(format!("m.id < {id}"));
+        }
+        ("0::float8".to_owned(), limit.clone(), "true".to_owned())
     };
     sql.text = format!(
-        "WITH visible AS MATERIALIZED ({visible}),
-         candidates AS MATERIALIZED (
-             SELECT m.id FROM messages m
-             WHERE m.channel_id IN (SELECT id FROM visible) AND {matching}
-             {candidates}
+        "WITH candidates AS MATERIALIZED (
+             SELECT m.id, {score} AS score FROM messages m
+             WHERE {matching}
+             ORDER BY m.id DESC LIMIT {window}
          ),
-         scored AS (SELECT m.id, {score} AS score FROM candidates JOIN messages m ON m.id = candidates.id)
+         page AS MATERIALIZED (
+             SELECT x.id, x.score FROM candidates x WHERE {page} ORDER BY x.score DESC, x.id DESC LIMIT {limit}
+         )
          SELECT m.id, m.channel_id, m.channel_seq, m.author_id, u.username,
              m.webhook_id, w.name AS webhook_name,
              COALESCE(m.display_name, u.display_name, w.name, 'unknown') AS display_name,
@@ -288,10 +292,9 @@ fn statement(search: &Search<'_>) -> Result<Sql, sqlx::Error> {
              m.body_md, m.parent_id, m.client_msg_id, m.created_at, m.edited_at, m.reply_count,
              m.last_reply_at, m.pinned_at, m.pinned_by,
              c.kind AS channel_kind, c.name AS channel_name, c.community_id, s.score
-         FROM scored s JOIN messages m ON m.id = s.id JOIN channels c ON c.id = m.channel_id
+         FROM page s JOIN messages m ON m.id = s.id JOIN channels c ON c.id = m.channel_id
          LEFT JOIN users u ON u.id = m.author_id LEFT JOIN webhooks w ON w.id = m.webhook_id
-         WHERE {page}
-         ORDER BY s.score DESC, m.id DESC LIMIT {limit}",
+         ORDER BY s.score DESC, m.id DESC",
         matching = matching.join(" AND "),
     );
     Ok(sql)
@@ -300,10 +303,14 @@ fn statement(search: &Search<'_>) -> Result<Sql, sqlx::Error> {
 /// One page of hits, best (or newest) first, each with its score for the next page's
 /// cursor, and whether more follow.
 pub async fn search(
-    db: impl PgExecutor<'_>,
+    db: impl PgExecutor<'_> + Copy,
     search: &Search<'_>,
 ) -> Result<(Vec<(SearchHit, f64)>, bool), sqlx::Error> {
-    let Sql { text, args, .. } = statement(search)?;
+    let (channels, authors) = scope(db, search).await?;
+    if channels.is_empty() || authors.as_ref().is_some_and(Vec::is_empty) {
+        return Ok((Vec::new(), false));
+    }
+    let Sql { text, args, .. } = statement(search, channels, authors)?;
     // Unprepared (custom plans each time): the planner must see the words to choose between
     // reading the newest messages (common words) and the text indexes (rare ones).
     let rows: Vec<HitRow> = sqlx::query_as_with(&text, args).persistent(false).fetch_all(db).await?;

@@ -69,14 +69,22 @@ fn measure(infra: &Infra, gateway: u16, messages: u64, runs: usize) -> Result<()
          JOIN channels c ON c.id = m.channel_id WHERE c.kind = 'public' ORDER BY m.id DESC LIMIT 1",
     )?;
     let (author, channel) = pair.split_once('|').context("an author and a channel")?;
+    // Words by rank: rank 20,000 of 30,000 is in a few dozen messages; a rank-500 word's
+    // start is a prefix, the middle of a rank-300 word a partial word.
+    let word = |rank: u32| query(infra, &format!("SELECT word FROM bench_vocabulary WHERE rank = {rank}"));
+    let rare = word(20_000)?;
+    let prefix = word(500)?;
+    let prefix = prefix.get(..prefix.len().min(5)).unwrap_or(&prefix).to_owned();
+    let partial = word(300)?;
+    let partial = partial.get(1..partial.len().saturating_sub(1).max(4)).unwrap_or(&partial).to_owned();
     let shapes: Vec<(&str, String)> = vec![
         ("common word", "the ".to_owned()),
         ("common word, sort=recent", "the &sort=recent".to_owned()),
-        // Rank 20,000 of 30,000 (hex 4e20 spelled with the corpus's syllables): a few dozen hits.
-        ("rare word", "ruzenmika ".to_owned()),
+        ("rare word", format!("{rare} ")),
+        ("rare word, sort=recent", format!("{rare} &sort=recent")),
         ("phrase", "\"production database outage\"".to_owned()),
-        ("prefix", "velbri*".to_owned()),
-        ("partial word", "omize ".to_owned()),
+        ("prefix", format!("{prefix}*")),
+        ("partial word", format!("{partial} ")),
         ("from: + in:", format!("from:@{author} in:#{channel}")),
         ("from: + in: + word", format!("the from:@{author} in:#{channel}")),
         ("two words, typing", "deploy revi".to_owned()),
