@@ -790,7 +790,7 @@ pub struct SyncMessages {
 #[serde(rename_all = "snake_case")]
 pub enum SearchSort {
     /// Best first: how well the text matches (whole words above partial ones), blended with
-    /// how recent the message is; ranks the newest 1,000 matches.
+    /// how recent the message is; ranks the newest 200 matches.
     #[default]
     Relevance,
     /// Newest first, through every match.

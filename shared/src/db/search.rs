@@ -3,8 +3,9 @@
 //!
 //! A term matches a message by its words (`tsv`, GIN) or, for a partial word, by substring:
 //! `ILIKE` through the trigram index for three characters or more, the CJK bigram index
-//! (migration 0012) for a two-character CJK word. Relevance ranks the newest
-//! `RELEVANCE_WINDOW` matches: whole-word hits (exact above prefix) above partial ones, plus
+//! (migration 0012) for a two-character CJK word. The newest matches are found by reading
+//! the newest messages when the words are common, through the text indexes otherwise
+//! (`statement`). Relevance ranks the newest `RELEVANCE_WINDOW` matches: whole-word hits (exact above prefix) above partial ones, plus
 //! `ts_rank`, times a recency factor that halves in a week; `recent` pages through every
 //! match by id.
 
@@ -19,7 +20,9 @@ use crate::domain::ids::{ChannelId, CommunityId, MessageId, UserId, WebhookId};
 use crate::search::{Has, Is, ParsedQuery, Term};
 
 /// How many of the newest matches relevance ranks.
-pub const RELEVANCE_WINDOW: i64 = 1000;
+pub const RELEVANCE_WINDOW: i64 = 200;
+/// How many of the newest messages are looked through first (see `statement`).
+const PROBE: i64 = 10_000;
 /// Characters of context kept before the first hit in a snippet.
 const SNIPPET_BEFORE: usize = 60;
 /// Characters a snippet holds at most.
@@ -122,9 +125,10 @@ fn term_condition(sql: &mut Sql, term: &Term) -> Result<String, sqlx::Error> {
         let pattern = sql.bind(like_pattern(text))?;
         let _ = write!(condition, " OR m.body_md ILIKE {pattern}");
     } else if length == 2 && text.chars().all(is_cjk) {
-        let bigram = sql.bind(vec![text.to_owned()])?;
         let pattern = sql.bind(like_pattern(text))?;
-        let _ = write!(condition, " OR (cjk_bigrams(m.body_md) @> {bigram}::text[] AND m.body_md ILIKE {pattern})");
+        let bigram = sql.bind(vec![text.to_owned()])?;
+        // ILIKE first: where rows are filtered one by one, it fails faster than the bigrams.
+        let _ = write!(condition, " OR (m.body_md ILIKE {pattern} AND cjk_bigrams(m.body_md) @> {bigram}::text[])");
     }
     Ok(format!("({condition})"))
 }
@@ -233,20 +237,49 @@ struct HitRow {
     channel_name: Option<String>,
     community_id: Option<CommunityId>,
     score: f64,
+    /// How many candidates the statement found.
+    found: i64,
 }
 
-/// The statement of one page over `channels` (and `authors`, if given).
-fn statement(search: &Search<'_>, channels: Vec<ChannelId>, authors: Option<Vec<UserId>>) -> Result<Sql, sqlx::Error> {
+/// The statement of one page over `channels` (and `authors`, if given). Its candidates are
+/// the newest matches (`window` of them), found one of two ways with the same answer:
+/// `probe` looks through the newest `PROBE` messages in scope, which is enough when the
+/// words are common (reading the text index of a million messages would cost more);
+/// otherwise every match is found through the text indexes, cheap precisely because the
+/// words were rare among the newest messages. The planner cannot make this choice from its
+/// own estimates: they are wrong by orders of magnitude for prefixes and substrings.
+fn statement(
+    search: &Search<'_>,
+    channels: Vec<ChannelId>,
+    authors: Option<Vec<UserId>>,
+    probe: bool,
+) -> Result<Sql, sqlx::Error> {
     let mut sql = Sql::new();
-    let mut matching = conditions(&mut sql, search)?;
-    let channels = sql.bind(channels)?;
-    matching.push(format!("m.channel_id = ANY({channels})"));
-    if let Some(authors) = authors {
-        let authors = sql.bind(authors)?;
-        matching.push(format!("m.author_id = ANY({authors})"));
+    let matching = conditions(&mut sql, search)?;
+    // Where to look: the channels, the authors, the time of the first page (and, by time,
+    // below the previous page), all on index columns of the newest-first scan.
+    let mut scope = Vec::new();
+    // One channel or author is compared with `=`, so its index gives the newest first.
+    if let [channel] = channels[..] {
+        let channel = sql.bind(channel)?;
+        scope.push(format!("m.channel_id = {channel}"));
+    } else {
+        let channels = sql.bind(channels)?;
+        scope.push(format!("m.channel_id = ANY({channels})"));
+    }
+    match authors.as_deref() {
+        None => {}
+        Some([author]) => {
+            let author = sql.bind(*author)?;
+            scope.push(format!("m.author_id = {author}"));
+        }
+        Some(_) => {
+            let authors = sql.bind(authors)?;
+            scope.push(format!("m.author_id = ANY({authors})"));
+        }
     }
     let at = sql.bind(search.at)?;
-    matching.push(format!("m.created_at <= {at}"));
+    scope.push(format!("m.created_at <= {at}"));
     let limit = sql.bind(i64::from(search.limit) + 1)?;
     let relevance = search.sort == SearchSort::Relevance && !search.query.clauses.is_empty();
     let (score, window, page) = if relevance {
@@ -272,16 +305,33 @@ fn statement(search: &Search<'_>, channels: Vec<ChannelId>, authors: Option<Vec<
         // By time, the page itself is the candidate set.
         if let Some(after) = search.after {
             let id = sql.bind(after.id)?;
-            matching.push(format!("m.id < {id}"));
+            scope.push(format!("m.id < {id}"));
         }
         ("0::float8".to_owned(), limit.clone(), "true".to_owned())
     };
-    sql.text = format!(
-        "WITH candidates AS MATERIALIZED (
-             SELECT m.id, {score} AS score FROM messages m
+    let matching = matching.join(" AND ");
+    let scope = scope.join(" AND ");
+    let candidates = if probe {
+        let probe = sql.bind(PROBE)?;
+        format!(
+            "SELECT m.id, {score} AS score FROM (
+                 SELECT m.* FROM messages m WHERE {scope} ORDER BY m.id DESC LIMIT {probe}
+             ) m
              WHERE {matching}
-             ORDER BY m.id DESC LIMIT {window}
-         ),
+             ORDER BY m.id DESC LIMIT {window}"
+        )
+    } else {
+        // The OFFSET 0 fence keeps the planner from reading the newest messages backwards
+        // in the hope of meeting the words soon: they are rare, so the text indexes win.
+        format!(
+            "SELECT m.id, {score} AS score FROM (
+                 SELECT e.id FROM (SELECT m.id FROM messages m WHERE {scope} AND {matching} OFFSET 0) e
+                 ORDER BY e.id DESC LIMIT {window}
+             ) newest JOIN messages m ON m.id = newest.id"
+        )
+    };
+    sql.text = format!(
+        "WITH candidates AS MATERIALIZED ({candidates}),
          page AS MATERIALIZED (
              SELECT x.id, x.score FROM candidates x WHERE {page} ORDER BY x.score DESC, x.id DESC LIMIT {limit}
          )
@@ -291,11 +341,11 @@ fn statement(search: &Search<'_>, channels: Vec<ChannelId>, authors: Option<Vec<
              COALESCE(m.avatar_url, u.avatar_url, w.avatar_url) AS avatar_url,
              m.body_md, m.parent_id, m.client_msg_id, m.created_at, m.edited_at, m.reply_count,
              m.last_reply_at, m.pinned_at, m.pinned_by,
-             c.kind AS channel_kind, c.name AS channel_name, c.community_id, s.score
+             c.kind AS channel_kind, c.name AS channel_name, c.community_id, s.score,
+             (SELECT count(*) FROM candidates) AS found
          FROM page s JOIN messages m ON m.id = s.id JOIN channels c ON c.id = m.channel_id
          LEFT JOIN users u ON u.id = m.author_id LEFT JOIN webhooks w ON w.id = m.webhook_id
-         ORDER BY s.score DESC, m.id DESC",
-        matching = matching.join(" AND "),
+         ORDER BY s.score DESC, m.id DESC"
     );
     Ok(sql)
 }
@@ -310,14 +360,25 @@ pub async fn search(
     if channels.is_empty() || authors.as_ref().is_some_and(Vec::is_empty) {
         return Ok((Vec::new(), false));
     }
-    let Sql { text, args, .. } = statement(search, channels, authors)?;
-    // Unprepared (custom plans each time): the planner must see the words to choose between
-    // reading the newest messages (common words) and the text indexes (rare ones).
-    let rows: Vec<HitRow> = sqlx::query_as_with(&text, args).persistent(false).fetch_all(db).await?;
+    let window = if search.sort == SearchSort::Relevance && !search.query.clauses.is_empty() {
+        RELEVANCE_WINDOW
+    } else {
+        i64::from(search.limit) + 1
+    };
+    let mut rows = page(db, statement(search, channels.clone(), authors.clone(), true)?).await?;
+    if rows.first().is_none_or(|row| row.found < window) {
+        rows = page(db, statement(search, channels, authors, false)?).await?;
+    }
     let has_more = rows.len() > usize::from(search.limit);
     let marks: Vec<&str> = search.query.clauses.iter().flatten().map(Term::text).collect();
     let hits = rows.into_iter().take(usize::from(search.limit)).map(|row| hit(row, &marks)).collect();
     Ok((hits, has_more))
+}
+
+/// Runs one page's statement, unprepared: each search gets a plan for its own words.
+async fn page(db: impl PgExecutor<'_>, sql: Sql) -> Result<Vec<HitRow>, sqlx::Error> {
+    let Sql { text, args, .. } = sql;
+    sqlx::query_as_with(&text, args).persistent(false).fetch_all(db).await
 }
 
 fn hit(row: HitRow, marks: &[&str]) -> (SearchHit, f64) {
