@@ -364,3 +364,37 @@ async fn only_what_the_caller_may_read_now_is_found_never_deleted_messages_or_ea
     assert_eq!(found(bob.clone(), "launch").await, set(&[&in_dm_bob, &public]));
     stack.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_common_word_ranks_its_newest_two_hundred_matches_and_recent_pages_through_all() {
+    let Fixture { stack, alice, bob, dev, .. } = fixture().await;
+    let alice_id = alice.me().await.expect("me").user.id;
+    // 300 messages in one statement (as if posted one after the other), so the word is
+    // common among the newest messages.
+    sqlx::query(
+        "WITH numbered AS (SELECT n, uuid_v7() AS id FROM generate_series(1, 300) n)
+         INSERT INTO messages (id, channel_id, channel_seq, author_id, body_md, created_at)
+         SELECT id, $1, n, $2, 'common word number ' || n, now() - (300 - n) * interval '1 second'
+         FROM numbered ORDER BY n",
+    )
+    .bind(dev.id)
+    .bind(alice_id)
+    .execute(&stack.db.pool)
+    .await
+    .expect("inserted");
+    sqlx::query("UPDATE channels SET last_seq = 300 WHERE id = $1")
+        .bind(dev.id)
+        .execute(&stack.db.pool)
+        .await
+        .expect("seq");
+    let numbers = |hits: &[SearchHit]| -> Vec<u32> {
+        hits.iter().filter_map(|hit| hit.message.body_md.rsplit(' ').next().and_then(|n| n.parse().ok())).collect()
+    };
+    let ranked = search_all(&bob, "common ", None, SearchSort::Relevance, 50).await;
+    let expected: Vec<u32> = (101..=300).rev().collect();
+    assert_eq!(numbers(&ranked), expected, "relevance: the newest 200, the newest first (equal text)");
+    let recent = search_all(&bob, "common ", None, SearchSort::Recent, 100).await;
+    let expected: Vec<u32> = (1..=300).rev().collect();
+    assert_eq!(numbers(&recent), expected, "by time: every match");
+    stack.stop().await;
+}
