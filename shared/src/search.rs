@@ -94,6 +94,8 @@ pub enum QueryError {
     TooLong,
     #[error("q: at most {MAX_TERMS} words and phrases")]
     TooManyTerms,
+    #[error("q: control characters are not allowed")]
+    ControlCharacter,
     #[error("q: unbalanced quote: close the phrase that starts at character {0}")]
     UnbalancedQuote(usize),
     #[error(
@@ -137,6 +139,11 @@ enum Token {
 pub fn parse(input: &str, tz: &TimeZone) -> Result<ParsedQuery, QueryError> {
     if input.chars().count() > MAX_QUERY_CHARS {
         return Err(QueryError::TooLong);
+    }
+    // Tabs and newlines separate words like spaces; other control characters are nothing a
+    // message holds (and Postgres text cannot hold NUL).
+    if input.chars().any(|c| c.is_control() && !c.is_whitespace()) {
+        return Err(QueryError::ControlCharacter);
     }
     let mut query = ParsedQuery::default();
     let mut tokens = Vec::new();
@@ -468,6 +475,9 @@ mod tests {
         }
         assert_eq!(utc(&"a ".repeat(17)).err(), Some(QueryError::TooManyTerms));
         assert_eq!(utc(&"a".repeat(501)).err(), Some(QueryError::TooLong));
+        assert_eq!(utc("a\u{0}b").err(), Some(QueryError::ControlCharacter));
+        assert_eq!(utc("a\u{1b}[31m").err(), Some(QueryError::ControlCharacter));
+        assert_eq!(utc("a\tb\nc").map(|q| q.clauses.len()), Ok(3));
         // The messages name the problem.
         assert!(QueryError::UnbalancedQuote(5).to_string().contains("unbalanced quote"));
         assert!(QueryError::UnknownOperator("colour".into()).to_string().contains("unknown operator `colour:`"));
@@ -495,6 +505,8 @@ mod tests {
             "DEPLOY",
             "東京",
             "ploy*",
+            "\u{0}",
+            "\n",
             "*",
             "\"",
             "\"a b\"",

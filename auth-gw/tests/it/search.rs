@@ -369,16 +369,19 @@ async fn only_what_the_caller_may_read_now_is_found_never_deleted_messages_or_ea
 async fn a_common_word_ranks_its_newest_two_hundred_matches_and_recent_pages_through_all() {
     let Fixture { stack, alice, bob, dev, .. } = fixture().await;
     let alice_id = alice.me().await.expect("me").user.id;
-    // 300 messages in one statement (as if posted one after the other), so the word is
-    // common among the newest messages.
+    // 300 messages in one statement (as if posted one after the other, a second apart), so
+    // the word is common among the newest messages. Ids made here, in order (the
+    // database's uuid_v7() orders ids within a millisecond at random).
+    let mut ids: Vec<uuid::Uuid> = (0..300).map(|_| MessageId::generate().as_uuid()).collect();
+    ids.sort_unstable();
     sqlx::query(
-        "WITH numbered AS (SELECT n, uuid_v7() AS id FROM generate_series(1, 300) n)
-         INSERT INTO messages (id, channel_id, channel_seq, author_id, body_md, created_at)
-         SELECT id, $1, n, $2, 'common word number ' || n, now() - (300 - n) * interval '1 second'
-         FROM numbered ORDER BY n",
+        "INSERT INTO messages (id, channel_id, channel_seq, author_id, body_md, created_at)
+         SELECT t.id, $1, t.n, $2, 'common word number ' || t.n, now() - (300 - t.n) * interval '1 second'
+         FROM unnest($3::uuid[]) WITH ORDINALITY AS t(id, n)",
     )
     .bind(dev.id)
     .bind(alice_id)
+    .bind(&ids)
     .execute(&stack.db.pool)
     .await
     .expect("inserted");
