@@ -1,13 +1,14 @@
 //! Search over the messages a user may read now: a parsed `search::ParsedQuery` turned
-//! into one statement (every value bound, never spliced), and the snippet of each hit.
+//! into SQL (every value bound, never spliced), and the snippet of each hit. A page is two
+//! or three statements: the scope (channels, authors), then the candidates found by one of
+//! two plans (`statement`).
 //!
 //! A term matches a message by its words (`tsv`, GIN) or, for a partial word, by substring:
 //! `ILIKE` through the trigram index for three characters or more, the CJK bigram index
-//! (migration 0012) for a two-character CJK word. The newest matches are found by reading
-//! the newest messages when the words are common, through the text indexes otherwise
-//! (`statement`). Relevance ranks the newest `RELEVANCE_WINDOW` matches: whole-word hits (exact above prefix) above partial ones, plus
-//! `ts_rank`, times a recency factor that halves in a week; `recent` pages through every
-//! match by id.
+//! (migration 0012) for a two-character CJK word. Relevance ranks the newest
+//! `RELEVANCE_WINDOW` matches: exact words 2, a prefix 1, a substring 0.5, plus `ts_rank`,
+//! times 1 + a recency factor that halves in a week; `recent` pages through every match by
+//! id.
 
 use std::fmt::Write as _;
 
