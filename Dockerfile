@@ -57,8 +57,10 @@ FROM ${RUNTIME_IMAGE} AS runtime
 # curl:            container healthchecks against /healthz and /readyz.
 # tini:            PID 1 that forwards SIGTERM/SIGINT so graceful shutdown
 #                  (drain SSE streams, flush the outbox) actually runs.
+# tzdata:          /usr/share/zoneinfo, where search reads the client's time
+#                  zone (`tz=Europe/Paris`) for before:/after:/on: dates.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends ca-certificates curl tini \
+ && apt-get install -y --no-install-recommends ca-certificates curl tini tzdata \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 10001 ajet \
  && useradd --system --uid 10001 --gid ajet --home-dir /nonexistent \

@@ -9,6 +9,7 @@ mod me;
 mod messages;
 mod notifications;
 mod presence;
+mod search;
 mod sync;
 mod tokens;
 mod webhooks;
@@ -83,6 +84,7 @@ fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(notifications::read_notifications))
         .routes(routes!(commands::list_commands, commands::run_command))
         .routes(routes!(sync::sync))
+        .routes(routes!(search::search_messages))
         .routes(routes!(tokens::list_tokens, tokens::create_token))
         .routes(routes!(tokens::revoke_token))
         .routes(routes!(webhooks::list_webhooks, webhooks::create_webhook))

@@ -9,6 +9,7 @@ mod channels;
 mod communities;
 mod messages;
 mod notifications;
+mod search;
 
 use std::sync::Once;
 

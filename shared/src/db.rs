@@ -1,6 +1,7 @@
 //! Postgres access: the pool, the embedded migrations and one module of plain functions per
 //! table. Handlers never build SQL; fixed queries are plain statements here, and queries
-//! whose shape varies (history cursors, later search filters) are built with sea-query.
+//! whose shape varies (history cursors) are built with sea-query; search, whose statement is made of
+//! the query's terms, binds each value through a small builder (`db::search`).
 
 pub mod audit;
 pub mod auth;
@@ -14,6 +15,7 @@ pub mod messages;
 pub mod notifications;
 pub mod oauth;
 pub mod outbox;
+pub mod search;
 pub mod tokens;
 pub mod users;
 pub mod webhooks;

@@ -9,6 +9,7 @@ pub mod config;
 pub mod domain;
 pub mod events;
 pub mod mentions;
+pub mod search;
 
 #[cfg(feature = "db")]
 pub mod chat;

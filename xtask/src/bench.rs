@@ -6,6 +6,10 @@
 //! second, each process's CPU and the gateway's and tui-sm's resident memory per stream.
 //! Then it times tui-sm's and the gateway's shutdown with the streams open. Figures are
 //! printed, never asserted.
+//!
+//! `cargo xtask bench search`: search at a million messages (`bench/search.rs`).
+
+mod search;
 
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpStream};
@@ -24,13 +28,19 @@ use crate::{bail_if_interrupted, repo_root, tools};
 const SERVICES: [&str; 4] = ["ajet-api", "ajet-auth-gw", "ajet-web-sm", "ajet-tui-sm"];
 
 pub fn run(args: &[String]) -> Result<u8> {
+    match args.first().map(String::as_str) {
+        Some("streams") => streams(&args[1..]),
+        Some("search") => search::run(&args[1..]),
+        other => {
+            bail!("unknown scenario {other:?}; try `cargo xtask bench streams 1000 5000` or `cargo xtask bench search`")
+        }
+    }
+}
+
+fn streams(args: &[String]) -> Result<u8> {
     let mut counts = Vec::new();
     let mut secs = 65;
     let mut args = args.iter();
-    match args.next().map(String::as_str) {
-        Some("streams") => {}
-        other => bail!("unknown scenario {other:?}; try `cargo xtask bench streams 1000 5000`"),
-    }
     while let Some(arg) = args.next() {
         if arg == "--secs" {
             secs = args.next().context("--secs needs a number")?.parse().context("--secs needs a number")?;
@@ -42,6 +52,16 @@ pub fn run(args: &[String]) -> Result<u8> {
         counts = vec![1000, 5000];
     }
     counts.sort_unstable();
+    let (mut services, ports, infra) = start()?;
+    let result = measure(&mut services, &ports, &counts, Duration::from_secs(secs));
+    stop_all(&mut services);
+    drop(infra);
+    result.map(|()| 0)
+}
+
+/// Builds the services in release mode and starts them on throwaway infra with the database
+/// `bench`; their ports are api, gateway, web-sm, tui-sm.
+fn start() -> Result<(Vec<Server>, Vec<u16>, Infra)> {
     let root = repo_root();
     let tools = tools::ensure(&root, tools::Needs::Servers)?;
     let mut build = cargo();
@@ -94,18 +114,15 @@ pub fn run(args: &[String]) -> Result<u8> {
             Duration::from_secs(10),
         )?);
     }
-    let result = measure(&mut services, &ports, &counts, Duration::from_secs(secs));
-    stop_all(&mut services);
-    drop(infra);
-    result.map(|()| 0)
-}
-
-fn measure(services: &mut [Server], ports: &[u16], counts: &[usize], period: Duration) -> Result<()> {
-    for (service, port) in services.iter_mut().zip(ports) {
+    for (service, port) in services.iter_mut().zip(&ports) {
         service.wait_until("GET /readyz → 200", Duration::from_secs(120), || {
             http_get(*port, "/readyz").is_some_and(|(status, _)| status == 200)
         })?;
     }
+    Ok((services, ports, infra))
+}
+
+fn measure(services: &mut [Server], ports: &[u16], counts: &[usize], period: Duration) -> Result<()> {
     let (api, gateway) = (ports[0], ports[1]);
     let [api_pid, gateway_pid, _, tui_pid] = [0, 1, 2, 3].map(|i| services[i].pid());
     let baseline = [rss_kib(gateway_pid)?, rss_kib(tui_pid)?];

@@ -274,6 +274,18 @@ impl Infra {
         env
     }
 
+    /// `psql` connected to `database`, stopping at the first error.
+    pub fn psql(&self, database: &str) -> Command {
+        let mut psql = Command::new(self.pg_bin.join("psql"));
+        psql.args(["-h", "127.0.0.1", "-p", &self.ports.postgres.to_string(), "-U", "ajet", "-d", database]).args([
+            "-X",
+            "-q",
+            "-v",
+            "ON_ERROR_STOP=1",
+        ]);
+        psql
+    }
+
     /// Creates `name` unless it exists (the services migrate it themselves).
     pub fn ensure_database(&self, name: &str) -> Result<()> {
         let port = self.ports.postgres.to_string();

@@ -23,6 +23,8 @@ commands:
   infra               throwaway infra only; prints the AJET_TEST_* exports, Ctrl-C tears it down
   bench streams [N…] [--secs S]
                       release build on throwaway infra: cost of N idle event streams (printed)
+  bench search [--messages N] [--runs R]
+                      release build on throwaway infra: search latency over N messages (printed)
 ";
 
 /// Set by Ctrl-C, SIGTERM or SIGHUP; every wait loop polls it and unwinds, so teardown runs.

@@ -35,6 +35,7 @@ const NO_TOKEN: Outcome = (404, Some(ErrorCode::TokenNotFound));
 const NO_HOOK: Outcome = (404, Some(ErrorCode::WebhookNotFound));
 const BAD_CURSOR: Outcome = (400, Some(ErrorCode::InvalidCursor));
 const UNAVAILABLE: Outcome = (409, Some(ErrorCode::CommandUnavailable));
+const BAD_SEARCH: Outcome = (400, Some(ErrorCode::InvalidSearch));
 
 /// `{P}` public channel, `{S}` private channel, `{C}` community, `{M}` a message in P by
 /// channel_member, `{MS}` one in S, `{D}` a DM between owner and channel_member, `{MD}` a
@@ -132,6 +133,17 @@ const MATRIX: &[(&str, &str, &str, [Outcome; 7])] = &[
     ("GET", "/api/messages/{MD}", "", [ANON, NO_MSG, NO_MSG, OK, NO_MSG, OK, NO_MSG]),
     ("GET", "/api/messages/{MS}/replies", "", [ANON, NO_MSG, NO_MSG, OK, NO_MSG, OK, NO_MSG]),
     ("GET", "/api/messages/{MD}/replies", "", [ANON, NO_MSG, NO_MSG, OK, NO_MSG, OK, NO_MSG]),
+    // Search finds what the caller may read now: every answer is read for the private
+    // channel's and the DM's messages, before they are edited and deleted below (`in` finds "in public", "in private", "in dm").
+    ("GET", "/api/search?q=in", "", [ANON, OK, OK, OK, OK, OK, OK]),
+    ("GET", "/api/search?q=private&sort=recent&limit=5", "", [ANON, OK, OK, OK, OK, OK, OK]),
+    ("GET", "/api/search?q=dm%20in:%40owner%20in:%40chanmember&tz=Europe%2FParis", "", [ANON, OK, OK, OK, OK, OK, OK]),
+    (
+        "GET",
+        "/api/search?q=%22in%20dm",
+        "",
+        [ANON, BAD_SEARCH, BAD_SEARCH, BAD_SEARCH, BAD_SEARCH, BAD_SEARCH, BAD_SEARCH],
+    ),
     (
         "POST",
         "/api/channels/{S}/messages",
@@ -365,6 +377,10 @@ async fn every_endpoint_answers_each_kind_of_caller_exactly() {
         ("GET", "/api/channels/{D}/messages", values["{MD}"].clone()),
         ("GET", "/api/sync", values["{S}"].clone()),
         ("GET", "/api/sync", values["{D}"].clone()),
+        ("GET", "/api/search?q=in", values["{MS}"].clone()),
+        ("GET", "/api/search?q=in", values["{MD}"].clone()),
+        ("GET", "/api/search?q=private&sort=recent&limit=5", values["{MS}"].clone()),
+        ("GET", "/api/search?q=dm%20in:%40owner%20in:%40chanmember&tz=Europe%2FParis", values["{MD}"].clone()),
     ];
     let actors = [api.client.clone(), outsider, member, channel_member, admin, owner, other];
     let mut failures = Vec::new();

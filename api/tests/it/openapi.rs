@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use ajet_shared::api::paths;
 use ajet_shared::api::wire::{
     CreateChannelRequest, CreateCommunityRequest, CreateInviteRequest, CreateMessageRequest, CreateTokenRequest,
-    CreateWebhookRequest, HistoryQuery, NotificationQuery, ReadNotificationsRequest, UpdateChannelRequest,
+    CreateWebhookRequest, HistoryQuery, NotificationQuery, ReadNotificationsRequest, SearchQuery, UpdateChannelRequest,
     UpdateCommunityRequest, UpdateMeRequest, UpdatePreferencesRequest,
 };
 use ajet_shared::client::ApiClient;
@@ -62,6 +62,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/sync"),
     ("GET", "/api/commands"),
     ("POST", "/api/commands"),
+    ("GET", "/api/search"),
     ("GET", "/api/tokens"),
     ("POST", "/api/tokens"),
     ("DELETE", "/api/tokens/{id}"),
@@ -241,6 +242,7 @@ async fn call_every_method(client: &ApiClient) {
     drop(client.sync(None).await);
     drop(client.list_commands(Some(channel)).await);
     drop(client.run_command(channel, "/help").await);
+    drop(client.search(&SearchQuery { q: "x".into(), ..Default::default() }).await);
     drop(client.read_notifications(&ReadNotificationsRequest { all: Some(true), ..Default::default() }).await);
     drop(client.list_tokens().await);
     drop(client.create_token(&token_request).await);

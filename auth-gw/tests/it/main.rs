@@ -24,6 +24,7 @@ mod provider;
 mod redirects;
 mod replay;
 mod routes;
+mod search;
 mod secrets;
 mod sessions;
 mod shutdown;

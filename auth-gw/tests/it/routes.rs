@@ -103,6 +103,7 @@ const ROUTES: &[(Service, &str, &str, Access, Takes)] = &[
     (Api, "GET", "/api/commands", SignedIn, NoJson),
     (Api, "POST", "/api/commands", SignedIn, Json),
     (Api, "GET", "/api/sync", SignedIn, NoJson),
+    (Api, "GET", "/api/search", SignedIn, NoJson),
     (Api, "GET", "/api/tokens", SignedIn, NoJson),
     (Api, "POST", "/api/tokens", SignedIn, Json),
     (Api, "DELETE", "/api/tokens/{id}", SignedIn, NoJson),

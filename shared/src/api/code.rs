@@ -86,6 +86,11 @@ error_codes! {
     BroadcastNeedsAdmin = "broadcast_needs_admin",
     /// A notification read request names none or several of `ids`, `all`, `channel_id`.
     InvalidReadRequest = "invalid_read_request",
+    /// A search query is malformed (unbalanced quote, unknown operator, bad value); the
+    /// message names the problem.
+    InvalidSearch = "invalid_search",
+    /// A time zone is not an IANA name this server knows.
+    InvalidTimeZone = "invalid_time_zone",
     /// The user named in the request is not in the channel's community (adding a member).
     UserNotInCommunity = "user_not_in_community",
     CannotLeaveDm = "cannot_leave_dm",

@@ -64,6 +64,8 @@ pub const NOTIFICATIONS_READ: &str = "/api/notifications/read";
 pub const COMMANDS: &str = "/api/commands";
 /// `GET`: what changed since a cursor (catch-up).
 pub const SYNC: &str = "/api/sync";
+/// `GET`: search the messages I may read.
+pub const SEARCH: &str = "/api/search";
 /// `GET`/`POST`: my API tokens.
 pub const TOKENS: &str = "/api/tokens";
 /// `DELETE`: one of my API tokens.
@@ -105,6 +107,7 @@ pub const TEMPLATES: &[&str] = &[
     NOTIFICATIONS_READ,
     COMMANDS,
     SYNC,
+    SEARCH,
     TOKENS,
     TOKEN,
     WEBHOOKS,

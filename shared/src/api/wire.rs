@@ -825,3 +825,52 @@ pub struct SyncMessages {
     /// More changed than listed: refetch the channel's history instead.
     pub has_more: bool,
 }
+
+/// How search results are ordered.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum SearchSort {
+    /// Best first: how well the text matches (whole words above partial ones), blended with
+    /// how recent the message is; ranks the newest 200 matches.
+    #[default]
+    Relevance,
+    /// Newest first, through every match.
+    Recent,
+}
+
+/// `GET /api/search` query.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema, utoipa::IntoParams), into_params(parameter_in = Query))]
+#[serde(deny_unknown_fields)]
+pub struct SearchQuery {
+    /// The query: words (the last one is a prefix unless a space follows), `"phrases"`,
+    /// `-negation`, `OR`, `prefix*`, `in:#channel`, `in:@user` (a DM), `from:@user`,
+    /// `has:link|file|mention|reaction`, `is:thread|pinned`, `before:`/`after:`/`on:YYYY-MM-DD`.
+    pub q: String,
+    /// `page.before` of the previous page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub before: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sort: Option<SearchSort>,
+    /// The IANA time zone the dates are days of (e.g. `Europe/Paris`); UTC when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tz: Option<String>,
+}
+
+/// One message found.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SearchHit {
+    /// The message as history shows it (author, time, thread).
+    pub message: Message,
+    pub channel: NotificationChannel,
+    /// HTML: the text around the first hit, HTML-escaped, every hit in `<mark>` (the only
+    /// tag it holds); `…` where it was cut.
+    pub snippet: String,
+    /// Open the history at the hit: `GET /api/channels/{channel}/messages?around=` this id
+    /// (the thread's root for a reply; `message.parent_id` names the thread).
+    pub around: MessageId,
+}
