@@ -15,6 +15,7 @@ mod fuzz;
 mod gateway;
 mod limits;
 mod metrics;
+mod moderation;
 mod notifications;
 mod oauth;
 mod protection;
