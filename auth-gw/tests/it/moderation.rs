@@ -192,7 +192,7 @@ async fn a_kicked_member_is_out_at_once_told_why_and_may_rejoin_by_invite() {
 }
 
 #[tokio::test]
-async fn a_muted_member_reads_but_cannot_post_or_react_and_a_muted_admins_webhook_stops() {
+async fn a_muted_member_reads_but_cannot_post_or_react_and_a_muted_or_banned_admins_webhook_stops() {
     let stack = Stack::start().await;
     let (alice, bob, dev) = two_users(&stack).await;
     let community = community_of(&dev);
@@ -230,6 +230,11 @@ async fn a_muted_member_reads_but_cannot_post_or_react_and_a_muted_admins_webhoo
     assert_eq!(code(refused), Some(ErrorCode::Muted));
     alice.unmute(community, carol_id).await.expect("unmuted");
     stack.gateway.post_webhook(hook.info.id, &hook.token, &json!({"text": "build 3"})).await.expect("posts again");
+    // Once its creator is banned, it stops as if revoked.
+    let ban = CreateBanRequest { user_id: carol_id, reason: None, expires_in_secs: None };
+    alice.ban(community, &ban).await.expect("banned");
+    let refused = stack.gateway.post_webhook(hook.info.id, &hook.token, &json!({"text": "build 4"})).await;
+    assert_eq!(code(refused), Some(ErrorCode::WebhookNotFound));
     stack.stop().await;
 }
 
@@ -255,6 +260,13 @@ async fn slow_mode_spaces_a_members_posts_with_the_wait_in_retry_after_and_spare
     assert!(body.error.message.contains(&format!("wait {wait} s")), "{}", body.error.message);
     say(&alice, &dev, "admins").await.expect("exempt");
     say(&alice, &dev, "are exempt").await.expect("exempt");
+    let hook = alice
+        .create_webhook(&CreateWebhookRequest { channel_id: dev.id, name: "CI".into(), avatar_url: None })
+        .await
+        .expect("webhook");
+    for text in ["and so are", "their webhooks"] {
+        stack.gateway.post_webhook(hook.info.id, &hook.token, &json!({ "text": text })).await.expect("exempt");
+    }
     let off = ChannelModerationRequest { slow_mode_secs: Some(0), frozen: None, reason: None };
     assert_eq!(alice.moderate_channel(dev.id, &off).await.expect("off").slow_mode_secs, 0);
     say(&bob, &dev, "two").await.expect("off again");

@@ -63,7 +63,7 @@ pub async fn post_message(
         }
         Poster::Webhook { webhook, .. } => {
             let channel = db::channels::get(pool, webhook.channel_id).await?.ok_or(ChatError::ChannelNotFound)?;
-            rules::may_post_by_webhook(webhook, &channel, None)?;
+            rules::may_post_by_webhook(webhook, &channel, rules::CreatorStanding::default())?;
             // Into a private channel a webhook writes on its creator's behalf: once they
             // have left or been removed, it stops (as if revoked).
             if channel.kind == ChannelKind::Private {
@@ -103,11 +103,14 @@ pub async fn post_message(
             }
         }
         Poster::Webhook { webhook, .. } => {
-            let creator_mute = match (webhook.created_by, locked.community_id) {
-                (Some(creator), Some(community)) => db::moderation::mute_in_force(&mut *tx, community, creator).await?,
-                _ => None,
+            let (banned, mute) = match (webhook.created_by, locked.community_id) {
+                (Some(creator), Some(community)) => (
+                    db::communities::is_banned(&mut *tx, community, creator).await?,
+                    db::moderation::mute_in_force(&mut *tx, community, creator).await?,
+                ),
+                _ => (false, None),
             };
-            rules::may_post_by_webhook(webhook, &locked, creator_mute.as_ref())?;
+            rules::may_post_by_webhook(webhook, &locked, rules::CreatorStanding { banned, mute: mute.as_ref() })?;
         }
     }
     let message = match db::messages::insert(&mut tx, &new).await {

@@ -1,9 +1,10 @@
 //! The channel rules writes pass, in one place so every writer (a user through the api, a
 //! webhook through the gateway, later slash commands and bots) meets the same ones: a
 //! member, in an open (not archived) channel; not muted in the community (`may_post`,
-//! `may_react`; a webhook stops while its creator is muted); in a frozen channel only
-//! admins post or react and webhooks are refused; slow mode spaces a member's posts
-//! (`slow_mode`; admins are exempt). A ban needs no rule here: it removes the member.
+//! `may_react`; a webhook stops while its creator is muted, and for good once they are
+//! banned); in a frozen channel only admins post or react and webhooks are refused; slow
+//! mode spaces a member's posts (`slow_mode`; admins, and so their webhooks, are exempt).
+//! A ban needs no rule for the banned user: it removes them from the community.
 
 use sqlx::PgConnection;
 
@@ -97,13 +98,28 @@ pub fn slow_mode(channel: &Channel, standing: &Standing, secs_since_last: Option
     }
 }
 
+/// What a webhook's creator (on whose behalf it writes) stands under in its community.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CreatorStanding<'a> {
+    /// Banned: the webhook stops as if revoked.
+    pub banned: bool,
+    /// Muted: the webhook is refused until the mute ends.
+    pub mute: Option<&'a Mute>,
+}
+
 /// A webhook may post into its channel: it is live, the channel is open and not frozen,
-/// and its creator (on whose behalf it writes) is not muted. Its authority is its token,
-/// checked by its caller; there is no member to check.
-pub fn may_post_by_webhook(webhook: &Webhook, channel: &Channel, creator_mute: Option<&Mute>) -> Result<(), ChatError> {
-    if webhook.revoked_at.is_some() {
+/// and its creator is neither banned nor muted. Slow mode does not apply: a webhook is an
+/// admin's, and admins are exempt. Its authority is its token, checked by its caller;
+/// there is no member to check.
+pub fn may_post_by_webhook(
+    webhook: &Webhook,
+    channel: &Channel,
+    creator: CreatorStanding<'_>,
+) -> Result<(), ChatError> {
+    if webhook.revoked_at.is_some() || creator.banned {
         return Err(ChatError::WebhookNotFound);
     }
+    let creator_mute = creator.mute;
     channel_open(channel)?;
     if let Some(mute) = creator_mute {
         return Err(ChatError::Muted { until: mute.muted_until });
@@ -168,8 +184,9 @@ mod tests {
             [(false, false, None), (true, false, Some("ChannelArchived")), (false, true, Some("WebhookNotFound"))]
         {
             let channel = channel(archived);
-            let got =
-                may_post_by_webhook(&webhook(&channel, revoked), &channel, None).err().map(|err| format!("{err:?}"));
+            let got = may_post_by_webhook(&webhook(&channel, revoked), &channel, CreatorStanding::default())
+                .err()
+                .map(|err| format!("{err:?}"));
             assert_eq!(got.as_deref(), refusal, "archived {archived}, revoked {revoked}");
         }
     }
@@ -203,9 +220,13 @@ mod tests {
         }
         let open = channel(false);
         let hook = webhook(&frozen, false);
-        assert!(matches!(may_post_by_webhook(&hook, &frozen, None), Err(ChatError::ChannelFrozen)));
-        assert!(matches!(may_post_by_webhook(&hook, &open, Some(&mute)), Err(ChatError::Muted { until: None })));
-        assert!(may_post_by_webhook(&hook, &open, None).is_ok());
+        let clean = CreatorStanding::default();
+        assert!(matches!(may_post_by_webhook(&hook, &frozen, clean), Err(ChatError::ChannelFrozen)));
+        let muted = CreatorStanding { banned: false, mute: Some(&mute) };
+        assert!(matches!(may_post_by_webhook(&hook, &open, muted), Err(ChatError::Muted { until: None })));
+        let banned = CreatorStanding { banned: true, mute: None };
+        assert!(matches!(may_post_by_webhook(&hook, &open, banned), Err(ChatError::WebhookNotFound)));
+        assert!(may_post_by_webhook(&hook, &open, clean).is_ok());
     }
 
     #[test]
