@@ -71,6 +71,8 @@ error_codes! {
     InvalidRole = "invalid_role",
     /// A duration (a mute's, a ban's, slow mode's) is out of range.
     InvalidDuration = "invalid_duration",
+    /// A moderator cannot ban, kick, mute or change the role of themselves.
+    CannotModerateSelf = "cannot_moderate_self",
     InvalidMaxUses = "invalid_max_uses",
     InvalidUsername = "invalid_username",
     InvalidAvatarUrl = "invalid_avatar_url",
@@ -117,8 +119,6 @@ error_codes! {
     OwnerProtected = "owner_protected",
     /// An admin may be banned, kicked, muted or demoted only by the owner.
     AdminProtected = "admin_protected",
-    /// A moderator cannot ban, kick, mute or change the role of themselves.
-    CannotModerateSelf = "cannot_moderate_self",
     Banned = "banned",
     /// The caller is muted in the community: no posts or reactions until the mute ends.
     Muted = "muted",
