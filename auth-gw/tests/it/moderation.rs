@@ -282,9 +282,15 @@ async fn a_frozen_channel_takes_only_admins_posts_and_reactions_and_no_webhooks(
         .create_webhook(&CreateWebhookRequest { channel_id: dev.id, name: "CI".into(), avatar_url: None })
         .await
         .expect("webhook");
+    let before = bob.sync(None).await.expect("a cursor").cursor;
     let freeze = ChannelModerationRequest { slow_mode_secs: None, frozen: Some(true), reason: Some("raid".into()) };
     let frozen = alice.moderate_channel(dev.id, &freeze).await.expect("frozen");
     assert!(frozen.frozen_at.is_some());
+    let changes = bob.sync(Some(&before)).await.expect("changes since").channels;
+    assert!(
+        changes.iter().any(|item| item.channel.id == dev.id && item.channel.frozen_at.is_some()),
+        "catch-up reports the freeze: {changes:?}"
+    );
     assert!(bob.get_channel(dev.id).await.expect("channel").frozen_at.is_some(), "members see it frozen");
     assert_eq!(code(say(&bob, &dev, "hello?").await), Some(ErrorCode::ChannelFrozen));
     assert_eq!(code(bob.add_reaction(first.id, "👍").await), Some(ErrorCode::ChannelFrozen));
