@@ -354,6 +354,10 @@ async fn the_owner_and_admins_are_protected_as_the_table_says() {
         };
         assert_eq!(code(result), refusal, "{action} {target}");
     }
+    let inbox = carol.list_notifications(&NotificationQuery::default()).await.expect("inbox").data;
+    let promoted = inbox.iter().find(|n| n.kind == NotificationKind::System).expect("told of the promotion");
+    assert_eq!((promoted.data["action"].as_str(), promoted.data["role"].as_str()), (Some("role"), Some("admin")));
+    assert_eq!(promoted.actor.as_ref().map(|actor| actor.id), Some(alice_id));
     let owner_role = UpdateMemberRequest { role: Role::Owner, reason: None };
     assert_eq!(code(alice.set_role(community, bob_id, &owner_role).await), Some(ErrorCode::InvalidRole));
     let members = alice.list_community_members(community).await.expect("members").data;
