@@ -4,7 +4,8 @@
 use ajet_shared::api::ErrorCode;
 use std::sync::Arc;
 
-use ajet_shared::auth::{Identity, bearer};
+use ajet_shared::auth::{Identity, TRACE_ID_HEADER, bearer};
+use ajet_shared::chat;
 use ajet_shared::config::Config;
 use ajet_shared::db::{self, PgPool};
 use ajet_shared::domain::ids::UserId;
@@ -67,6 +68,32 @@ where
         // A refusal says why (`token_revoked`, `token_expired`), so a session manager can end
         // a revoked session's stream for good.
         Ok(Self(db::auth::require(&pool, token, config.session_lifetime()).await?))
+    }
+}
+
+/// The request's `X-Trace-Id` (set by the gateway), kept on audit rows; an id that is not
+/// 1 to 128 printable ASCII characters is dropped rather than stored.
+#[derive(Clone, Debug, Default)]
+pub struct TraceId(pub Option<String>);
+
+impl TraceId {
+    /// The audited actor: `auth`'s user in this request.
+    pub fn actor(&self, auth: &AuthUser) -> chat::Actor<'_> {
+        chat::Actor { user: auth.id(), trace_id: self.0.as_deref() }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for TraceId {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let trace_id = parts
+            .headers
+            .get(TRACE_ID_HEADER)
+            .and_then(|value| value.to_str().ok())
+            .filter(|id| (1..=128).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_graphic()))
+            .map(str::to_owned);
+        Ok(Self(trace_id))
     }
 }
 

@@ -7,6 +7,7 @@ mod dms;
 mod invites;
 mod me;
 mod messages;
+mod moderation;
 mod notifications;
 mod presence;
 mod search;
@@ -60,6 +61,14 @@ fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(communities::list_communities, communities::create_community))
         .routes(routes!(communities::get_community, communities::update_community))
         .routes(routes!(communities::list_members))
+        .routes(routes!(moderation::update_member))
+        .routes(routes!(moderation::list_bans, moderation::create_ban))
+        .routes(routes!(moderation::delete_ban))
+        .routes(routes!(moderation::create_kick))
+        .routes(routes!(moderation::create_mute))
+        .routes(routes!(moderation::delete_mute))
+        .routes(routes!(moderation::list_audit))
+        .routes(routes!(moderation::moderate_channel))
         .routes(routes!(channels::list_channels, channels::create_channel))
         .routes(routes!(invites::list_invites, invites::create_invite))
         .routes(routes!(invites::revoke_invite))
@@ -168,6 +177,7 @@ fn path_parameter_meaning(resource: &str, name: &str) -> Option<(&'static str, b
     Some(match (resource, name) {
         ("communities", "id") => ("the community's id, or its slug", false),
         ("communities" | "invites", "code") => ("the invite's code", false),
+        ("communities", "user_id") => ("the user's id (a member, or a banned or muted user)", true),
         ("channels", "id") => ("the channel's id", true),
         ("channels", "user_id") => ("the member's user id", true),
         ("messages", "id") => ("the message's id", true),

@@ -193,6 +193,7 @@ async fn record_burst(state: &GatewayState, client: ClientIp, path: &str, last_e
             "limit_per_minute": state.config.rate_limit_per_minute,
         }),
         ip: Some(client.0),
+        trace_id: None,
     };
     if let Err(err) = db::audit::record(&state.pool, &entry).await {
         tracing::warn!(error = %err, "could not audit a failed-authentication burst");

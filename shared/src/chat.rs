@@ -15,6 +15,7 @@ pub mod error;
 pub mod events;
 pub mod membership;
 pub mod messages;
+pub mod moderation;
 pub mod notifications;
 pub mod pins;
 pub mod preferences;
@@ -24,6 +25,16 @@ pub mod rules;
 pub mod webhooks;
 
 pub use error::ChatError;
+
+use crate::domain::ids::UserId;
+
+/// Who does an audited action, and the request it came in (its `X-Trace-Id`, kept on the
+/// `audit_log` row so the row can be matched with the logs).
+#[derive(Clone, Copy, Debug)]
+pub struct Actor<'a> {
+    pub user: UserId,
+    pub trace_id: Option<&'a str>,
+}
 
 /// What a write use case returns: the `value` to answer with, and whether it committed
 /// outbox events (then the relay should publish them now rather than on its next sweep).

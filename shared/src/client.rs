@@ -8,6 +8,7 @@ mod account;
 mod channels;
 mod communities;
 mod messages;
+mod moderation;
 mod notifications;
 mod search;
 

@@ -12,6 +12,7 @@ pub mod invites;
 pub mod mentions;
 pub mod message_stream_events;
 pub mod messages;
+pub mod moderation;
 pub mod notifications;
 pub mod oauth;
 pub mod outbox;

@@ -241,6 +241,8 @@ mod tests {
             topic: None,
             created_at: OffsetDateTime::UNIX_EPOCH,
             archived_at: None,
+            slow_mode_secs: 0,
+            frozen_at: None,
         };
         let event =
             Event::new(EventPayload::ChannelCreated(channel.clone()), channel.community_id, Some(channel.id), None);

@@ -3,9 +3,13 @@
 //! `ajet_shared::commands`; each command runs through the same `chat` functions as the REST
 //! endpoints, and its reply is ephemeral: answered to the caller and pushed on their own
 //! subject only (`command.replied`, also for refusals), never posted to the channel.
-//! Commands that post (`/me`, `/shrug`, `/msg`) answer the message they posted.
+//! Commands that post (`/me`, `/shrug`, `/msg`) answer the message they posted. The
+//! moderation commands call `chat::moderation` as its REST endpoints do (same checks, same
+//! audit rows with the request's trace id); `/invite`, `/purge`, `/token` and
+//! `/webhook create` are not wired yet and say so (409 `command_unavailable`).
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use ajet_shared::api::paths;
 use ajet_shared::api::wire::{
@@ -13,10 +17,12 @@ use ajet_shared::api::wire::{
 };
 use ajet_shared::api::{ErrorBody, ErrorCode};
 use ajet_shared::chat;
+use ajet_shared::chat::Actor;
 use ajet_shared::chat::access::{channel_access, community_role};
 use ajet_shared::chat::channels::ChannelChange;
 use ajet_shared::chat::messages::{Poster, post_message};
-use ajet_shared::commands::{COMMANDS, Command, ParseError, find};
+use ajet_shared::chat::moderation::{ChannelModeration, Target};
+use ajet_shared::commands::{COMMANDS, Command, ParseError, Role as CommandRole, find, format_duration};
 use ajet_shared::config::Config;
 use ajet_shared::db::{self, PgPool};
 use ajet_shared::domain::MessageBody;
@@ -26,8 +32,9 @@ use ajet_shared::outbox::OutboxRelay;
 use axum::Json;
 use axum::extract::State;
 
+use super::moderation;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{AuthUser, Body, Query};
+use crate::extract::{AuthUser, Body, Query, TraceId};
 
 /// The longest command line accepted.
 const MAX_LINE: usize = 4000;
@@ -77,6 +84,7 @@ pub async fn run_command(
     State(relay): State<OutboxRelay<NatsBus>>,
     State(config): State<Arc<Config>>,
     auth: AuthUser,
+    trace: TraceId,
     Body(request): Body<RunCommandRequest>,
 ) -> ApiResult<Json<CommandOutcome>> {
     auth.require_write()?;
@@ -84,7 +92,7 @@ pub async fn run_command(
     channel_access(&pool, request.channel_id, auth.id()).await?;
     let user = auth.id();
     let channel = request.channel_id;
-    let outcome = run(&pool, &relay, &config, user, channel, &request.text).await;
+    let outcome = run(&pool, &relay, &config, trace.actor(&auth), channel, &request.text).await;
     let (text, error) = match &outcome {
         Ok(CommandOutcome { reply: Some(reply), .. }) => (reply.clone(), false),
         Ok(CommandOutcome { reply: None, .. }) => return outcome.map(Json),
@@ -116,14 +124,33 @@ fn shrug(text: &str) -> String {
     if text.is_empty() { face.to_owned() } else { format!("{text} {face}") }
 }
 
+/// The id of the user named `name`.
+async fn user_named(pool: &PgPool, name: &str) -> ApiResult<UserId> {
+    let user = db::users::find_by_username(pool, name)
+        .await?
+        .ok_or_else(|| ApiError::bad_request(ErrorCode::UnknownUser, format!("no user @{name}")))?;
+    Ok(user.id)
+}
+
+/// "for 2h" or "until lifted".
+fn how_long(duration: Option<Duration>) -> String {
+    duration.map_or_else(|| "until lifted".to_owned(), |d| format!("for {}", format_duration(d)))
+}
+
+fn secs(duration: Option<Duration>) -> ApiResult<Option<u32>> {
+    let secs = duration.map(|d| u32::try_from(d.as_secs()).unwrap_or(u32::MAX));
+    moderation::duration("duration", secs)
+}
+
 async fn run(
     pool: &PgPool,
     relay: &OutboxRelay<NatsBus>,
     config: &Config,
-    user: UserId,
+    actor: Actor<'_>,
     channel: ChannelId,
     line: &str,
 ) -> ApiResult<CommandOutcome> {
+    let user = actor.user;
     if line.chars().count() > MAX_LINE {
         return Err(ApiError::bad_request(ErrorCode::InvalidCommand, format!("text: at most {MAX_LINE} characters")));
     }
@@ -162,7 +189,7 @@ async fn run(
         Command::Msg { user: name, text } => {
             let other = db::users::find_by_username(pool, &name)
                 .await?
-                .ok_or_else(|| ApiError::not_found(ErrorCode::UserNotFound, format!("no user @{name}")))?;
+                .ok_or_else(|| ApiError::bad_request(ErrorCode::UnknownUser, format!("no user @{name}")))?;
             // The caller is a member too (sorted, as `POST /api/dms` passes them).
             let mut members = vec![user, other.id];
             members.sort_unstable();
@@ -205,8 +232,68 @@ async fn run(
                     format!("`{id}` is not a webhook id; /webhook list shows them"),
                 )
             })?;
-            chat::webhooks::revoke_webhook(pool, user, id).await?;
+            chat::webhooks::revoke_webhook(pool, actor, id).await?;
             reply("Webhook revoked.")
+        }
+        Command::Ban { user: name, duration, reason } => {
+            let target = Target {
+                user: user_named(pool, &name).await?,
+                reason: moderation::reason(reason.as_deref())?,
+                secs: secs(duration)?,
+            };
+            chat::moderation::ban(pool, actor, needs_community()?, target).await?.wake(relay);
+            reply(format!("Banned @{name} {}.", how_long(duration)))
+        }
+        Command::Unban { user: name } => {
+            chat::moderation::unban(pool, actor, needs_community()?, user_named(pool, &name).await?).await?.wake(relay);
+            reply(format!("Lifted the ban of @{name}."))
+        }
+        Command::Kick { user: name, reason } => {
+            let target = Target {
+                user: user_named(pool, &name).await?,
+                reason: moderation::reason(reason.as_deref())?,
+                secs: None,
+            };
+            chat::moderation::kick(pool, actor, needs_community()?, target).await?.wake(relay);
+            reply(format!("Removed @{name} from the community."))
+        }
+        Command::Mute { user: name, duration, reason } => {
+            let target = Target {
+                user: user_named(pool, &name).await?,
+                reason: moderation::reason(reason.as_deref())?,
+                secs: secs(duration)?,
+            };
+            chat::moderation::mute(pool, actor, needs_community()?, target).await?.wake(relay);
+            reply(format!("Muted @{name} {}.", how_long(duration)))
+        }
+        Command::Unmute { user: name } => {
+            chat::moderation::unmute(pool, actor, needs_community()?, user_named(pool, &name).await?)
+                .await?
+                .wake(relay);
+            reply(format!("Lifted the mute of @{name}."))
+        }
+        Command::Role { user: name, role } => {
+            let (role, word) = match role {
+                CommandRole::Admin => (CommunityRole::Admin, "an admin"),
+                CommandRole::Member => (CommunityRole::Member, "a member"),
+            };
+            let target = user_named(pool, &name).await?;
+            chat::moderation::set_role(pool, actor, needs_community()?, target, role, None).await?.wake(relay);
+            reply(format!("@{name} is now {word}."))
+        }
+        Command::Slowmode { seconds } => {
+            let change = ChannelModeration { slow_mode_secs: Some(seconds.unwrap_or(0)), frozen: None, reason: None };
+            chat::moderation::moderate_channel(pool, actor, channel, change).await?.wake(relay);
+            reply(match seconds {
+                Some(s) => format!("Slow mode: one post per member every {s} s."),
+                None => "Slow mode is off.".to_owned(),
+            })
+        }
+        Command::Freeze | Command::Unfreeze => {
+            let frozen = line.trim_start().to_ascii_lowercase().starts_with("/freeze");
+            let change = ChannelModeration { slow_mode_secs: None, frozen: Some(frozen), reason: None };
+            chat::moderation::moderate_channel(pool, actor, channel, change).await?.wake(relay);
+            reply(if frozen { "Frozen: only admins may post here." } else { "Unfrozen: everyone may post here again." })
         }
         other => {
             let name = other.to_string();

@@ -22,7 +22,7 @@ use axum::http::StatusCode;
 use time::OffsetDateTime;
 
 use crate::error::{ApiError, ApiResult, on_constraint};
-use crate::extract::{AuthUser, Body, Path};
+use crate::extract::{AuthUser, Body, Path, TraceId};
 
 const SCOPES: [&str; 3] = ["read", "write", "admin"];
 const MAX_NAME_CHARS: usize = 64;
@@ -45,6 +45,7 @@ pub async fn create_token(
     State(pool): State<PgPool>,
     State(config): State<Arc<Config>>,
     auth: AuthUser,
+    trace: TraceId,
     Body(request): Body<CreateTokenRequest>,
 ) -> ApiResult<(StatusCode, Json<CreatedToken>)> {
     require_admin_scope(&auth)?;
@@ -115,6 +116,7 @@ pub async fn create_token(
         target: Some(("api_token", info.id.as_uuid())),
         details: serde_json::json!({"name": info.name, "scopes": info.scopes}),
         ip: None,
+        trace_id: trace.0.as_deref(),
     };
     db::audit::record(&mut *tx, &entry).await?;
     tx.commit().await?;
@@ -132,6 +134,7 @@ pub async fn list_tokens(State(pool): State<PgPool>, auth: AuthUser) -> ApiResul
 pub async fn revoke_token(
     State(pool): State<PgPool>,
     auth: AuthUser,
+    trace: TraceId,
     Path(id): Path<ApiTokenId>,
 ) -> ApiResult<StatusCode> {
     require_admin_scope(&auth)?;
@@ -146,6 +149,7 @@ pub async fn revoke_token(
         target: Some(("api_token", id.as_uuid())),
         details: serde_json::json!({}),
         ip: None,
+        trace_id: trace.0.as_deref(),
     };
     db::audit::record(&mut *tx, &entry).await?;
     chat::events::access_revoked(&mut tx, auth.id(), AccessRevoked { session_id: None, token_id: Some(id) }).await?;

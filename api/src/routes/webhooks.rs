@@ -23,7 +23,7 @@ use axum::http::StatusCode;
 use base64::Engine as _;
 
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{AuthUser, Body, Path, Query};
+use crate::extract::{AuthUser, Body, Path, Query, TraceId};
 
 const NAME_MAX_CHARS: usize = 80;
 const AVATAR_URL_MAX_CHARS: usize = 2048;
@@ -33,6 +33,7 @@ pub async fn create_webhook(
     State(pool): State<PgPool>,
     State(config): State<Arc<Config>>,
     auth: AuthUser,
+    trace: TraceId,
     Body(request): Body<CreateWebhookRequest>,
 ) -> ApiResult<(StatusCode, Json<CreatedWebhook>)> {
     auth.require_write()?;
@@ -60,7 +61,7 @@ pub async fn create_webhook(
     rand::RngCore::fill_bytes(&mut rand::rng(), &mut secret);
     let token = format!("whk_{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret));
     let spec = WebhookSpec { channel: request.channel_id, name, avatar_url, token_hash: &hash_token(&token) };
-    let webhook = chat::webhooks::create_webhook(&pool, auth.id(), &spec).await?;
+    let webhook = chat::webhooks::create_webhook(&pool, trace.actor(&auth), &spec).await?;
     let url = format!("{}/hook/{}/{token}", config.public_url.trim_end_matches('/'), webhook.id.as_uuid());
     Ok((StatusCode::CREATED, Json(CreatedWebhook { url, token, info: webhook.into() })))
 }
@@ -80,9 +81,10 @@ pub async fn list_webhooks(
 pub async fn revoke_webhook(
     State(pool): State<PgPool>,
     auth: AuthUser,
+    trace: TraceId,
     Path(id): Path<WebhookId>,
 ) -> ApiResult<StatusCode> {
     auth.require_write()?;
-    chat::webhooks::revoke_webhook(&pool, auth.id(), id).await?;
+    chat::webhooks::revoke_webhook(&pool, trace.actor(&auth), id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

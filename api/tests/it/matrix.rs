@@ -36,6 +36,9 @@ const NO_HOOK: Outcome = (404, Some(ErrorCode::WebhookNotFound));
 const BAD_CURSOR: Outcome = (400, Some(ErrorCode::InvalidCursor));
 const UNAVAILABLE: Outcome = (409, Some(ErrorCode::CommandUnavailable));
 const BAD_SEARCH: Outcome = (400, Some(ErrorCode::InvalidSearch));
+const NO_BAN: Outcome = (404, Some(ErrorCode::BanNotFound));
+const NO_MUTE: Outcome = (404, Some(ErrorCode::MuteNotFound));
+const GONE_FROM_CO: Outcome = (400, Some(ErrorCode::UserNotInCommunity));
 
 /// `{P}` public channel, `{S}` private channel, `{C}` community, `{M}` a message in P by
 /// channel_member, `{MS}` one in S, `{D}` a DM between owner and channel_member, `{MD}` a
@@ -207,7 +210,7 @@ const MATRIX: &[(&str, &str, &str, [Outcome; 7])] = &[
     (
         "POST",
         "/api/commands",
-        r#"{"channel_id":"{P}","text":"/freeze"}"#,
+        r#"{"channel_id":"{P}","text":"/purge 5"}"#,
         [ANON, NOT_IN_CO, ADMINS, ADMINS, UNAVAILABLE, UNAVAILABLE, NOT_IN_CO],
     ),
     // Catch-up lists what the caller can see now, and refuses another user's cursor.
@@ -250,6 +253,61 @@ const MATRIX: &[(&str, &str, &str, [Outcome; 7])] = &[
     ),
     ("GET", "/api/webhooks?community_id={C}", "", [ANON, NOT_IN_CO, ADMINS, ADMINS, OK, OK, NOT_IN_CO]),
     ("DELETE", "/api/webhooks/{W}", "", [ANON, NO_HOOK, ADMINS, ADMINS, DONE, NO_HOOK, NO_HOOK]),
+    // Moderation: a community's admins only, on {target_id} and {target2_id}, two plain
+    // members who are no actor. The admin acts first, so the owner then finds the mute and
+    // ban lifted and the kicked member gone. Slow mode on S is set by the owner (the admin
+    // cannot see S), and the audit log never shows S to the admin.
+    ("GET", "/api/communities/{C}/bans", "", [ANON, NOT_IN_CO, ADMINS, ADMINS, OK, OK, NOT_IN_CO]),
+    (
+        "PATCH",
+        "/api/communities/{C}/members/{target_id}",
+        r#"{"role":"member"}"#,
+        [ANON, NOT_IN_CO, ADMINS, ADMINS, OK, OK, NOT_IN_CO],
+    ),
+    (
+        "POST",
+        "/api/communities/{C}/mutes",
+        r#"{"user_id":"{target_id}","duration_secs":60,"reason":"by {actor}"}"#,
+        [ANON, NOT_IN_CO, ADMINS, ADMINS, CREATED, CREATED, NOT_IN_CO],
+    ),
+    (
+        "DELETE",
+        "/api/communities/{C}/mutes/{target_id}",
+        "",
+        [ANON, NOT_IN_CO, ADMINS, ADMINS, DONE, NO_MUTE, NOT_IN_CO],
+    ),
+    (
+        "PATCH",
+        "/api/channels/{P}/moderation",
+        r#"{"slow_mode_secs":0,"frozen":false}"#,
+        [ANON, NOT_IN_CO, ADMINS, ADMINS, OK, OK, NOT_IN_CO],
+    ),
+    (
+        "PATCH",
+        "/api/channels/{S}/moderation",
+        r#"{"slow_mode_secs":5}"#,
+        [ANON, NO_CH, NO_CH, ADMINS, NO_CH, OK, NO_CH],
+    ),
+    (
+        "POST",
+        "/api/communities/{C}/bans",
+        r#"{"user_id":"{target_id}","reason":"by {actor}"}"#,
+        [ANON, NOT_IN_CO, ADMINS, ADMINS, CREATED, CREATED, NOT_IN_CO],
+    ),
+    ("DELETE", "/api/communities/{C}/bans/{target_id}", "", [ANON, NOT_IN_CO, ADMINS, ADMINS, DONE, NO_BAN, NOT_IN_CO]),
+    (
+        "POST",
+        "/api/communities/{C}/kicks",
+        r#"{"user_id":"{target2_id}"}"#,
+        [ANON, NOT_IN_CO, ADMINS, ADMINS, DONE, GONE_FROM_CO, NOT_IN_CO],
+    ),
+    ("GET", "/api/communities/{C}/audit", "", [ANON, NOT_IN_CO, ADMINS, ADMINS, OK, OK, NOT_IN_CO]),
+    (
+        "GET",
+        "/api/communities/{C}/audit?action=member.ban&limit=1",
+        "",
+        [ANON, NOT_IN_CO, ADMINS, ADMINS, OK, OK, NOT_IN_CO],
+    ),
     // Deleting: only the author (channel_member) or an admin; then it stays deleted.
     ("DELETE", "/api/messages/{M}", "", [ANON, NO_MSG, NOT_AUTHOR_OR_ADMIN, DONE, DONE, DONE, NO_MSG]),
     // Joining changes membership, so it comes last.
@@ -279,7 +337,9 @@ async fn every_endpoint_answers_each_kind_of_caller_exactly() {
         .create_community(&CreateCommunityRequest { name: "Other".into(), slug: "other".into(), description: None })
         .await
         .expect("other community");
-    for client in [&admin, &member, &channel_member] {
+    let target = api.user("target").await;
+    let target2 = api.user("target2").await;
+    for client in [&admin, &member, &channel_member, &target, &target2] {
         let invite = owner.create_invite(community.id, &CreateInviteRequest::default()).await.expect("invite");
         client.accept_invite(&invite.code).await.expect("joined");
     }
@@ -354,6 +414,8 @@ async fn every_endpoint_answers_each_kind_of_caller_exactly() {
         ("{MS}", secret.id.to_string()),
         ("{MD}", in_dm.id.to_string()),
         ("{member_id}", member_id.to_string()),
+        ("{target_id}", target.me().await.expect("me").user.id.to_string()),
+        ("{target2_id}", target2.me().await.expect("me").user.id.to_string()),
         ("{I}", invite.code.clone()),
         ("{owner_cursor}", owner.sync(None).await.expect("a cursor").cursor),
     ]);
@@ -381,6 +443,7 @@ async fn every_endpoint_answers_each_kind_of_caller_exactly() {
         ("GET", "/api/search?q=in", values["{MD}"].clone()),
         ("GET", "/api/search?q=private&sort=recent&limit=5", values["{MS}"].clone()),
         ("GET", "/api/search?q=dm%20in:%40owner%20in:%40chanmember&tz=Europe%2FParis", values["{MD}"].clone()),
+        ("GET", "/api/communities/{C}/audit", values["{S}"].clone()),
     ];
     let actors = [api.client.clone(), outsider, member, channel_member, admin, owner, other];
     let mut failures = Vec::new();

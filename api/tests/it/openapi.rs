@@ -8,9 +8,10 @@ use std::sync::{Arc, Mutex};
 
 use ajet_shared::api::paths;
 use ajet_shared::api::wire::{
-    CreateChannelRequest, CreateCommunityRequest, CreateInviteRequest, CreateMessageRequest, CreateTokenRequest,
-    CreateWebhookRequest, HistoryQuery, NotificationQuery, ReadNotificationsRequest, SearchQuery, UpdateChannelRequest,
-    UpdateCommunityRequest, UpdateMeRequest, UpdatePreferencesRequest,
+    AuditQuery, ChannelModerationRequest, CreateBanRequest, CreateChannelRequest, CreateCommunityRequest,
+    CreateInviteRequest, CreateKickRequest, CreateMessageRequest, CreateMuteRequest, CreateTokenRequest,
+    CreateWebhookRequest, HistoryQuery, NotificationQuery, ReadNotificationsRequest, Role, SearchQuery,
+    UpdateChannelRequest, UpdateCommunityRequest, UpdateMeRequest, UpdateMemberRequest, UpdatePreferencesRequest,
 };
 use ajet_shared::client::ApiClient;
 use ajet_shared::{ApiTokenId, ChannelId, CommunityId, MessageId, UserId, WebhookId};
@@ -27,6 +28,14 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/communities/{id}"),
     ("PATCH", "/api/communities/{id}"),
     ("GET", "/api/communities/{id}/members"),
+    ("PATCH", "/api/communities/{id}/members/{user_id}"),
+    ("GET", "/api/communities/{id}/bans"),
+    ("POST", "/api/communities/{id}/bans"),
+    ("DELETE", "/api/communities/{id}/bans/{user_id}"),
+    ("POST", "/api/communities/{id}/kicks"),
+    ("POST", "/api/communities/{id}/mutes"),
+    ("DELETE", "/api/communities/{id}/mutes/{user_id}"),
+    ("GET", "/api/communities/{id}/audit"),
     ("GET", "/api/communities/{id}/channels"),
     ("POST", "/api/communities/{id}/channels"),
     ("POST", "/api/communities/{id}/invites"),
@@ -36,6 +45,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/channels/{id}"),
     ("PATCH", "/api/channels/{id}"),
     ("DELETE", "/api/channels/{id}"),
+    ("PATCH", "/api/channels/{id}/moderation"),
     ("POST", "/api/channels/{id}/join"),
     ("POST", "/api/channels/{id}/leave"),
     ("POST", "/api/channels/{id}/members"),
@@ -250,6 +260,15 @@ async fn call_every_method(client: &ApiClient) {
     drop(client.list_webhooks(community).await);
     drop(client.create_webhook(&webhook_request).await);
     drop(client.revoke_webhook(WebhookId::generate()).await);
+    drop(client.set_role(community, user, &UpdateMemberRequest { role: Role::Admin, reason: None }).await);
+    drop(client.ban(community, &CreateBanRequest { user_id: user, reason: None, expires_in_secs: None }).await);
+    drop(client.list_bans(community).await);
+    drop(client.unban(community, user).await);
+    drop(client.kick(community, &CreateKickRequest { user_id: user, reason: None }).await);
+    drop(client.mute(community, &CreateMuteRequest { user_id: user, duration_secs: None, reason: None }).await);
+    drop(client.unmute(community, user).await);
+    drop(client.moderate_channel(channel, &ChannelModerationRequest::default()).await);
+    drop(client.audit_log(community, &AuditQuery::default()).await);
     drop(client.openapi().await);
 }
 

@@ -45,6 +45,7 @@ pub async fn start_session(
         target: Some(("session", session.0)),
         details,
         ip: Some(client.0),
+        trace_id: None,
     };
     db::audit::record(&mut *tx, &entry).await?;
     Ok(token)
@@ -148,6 +149,7 @@ pub async fn logout(
                 target: Some(("session", session.0)),
                 details: serde_json::json!({}),
                 ip: Some(client.0),
+                trace_id: None,
             },
         )
         .await?;

@@ -114,3 +114,46 @@ async fn user_commands_act_like_their_endpoints_and_their_replies_reach_only_the
     assert!(for_alice.iter().any(|c| c.name == "mute" && c.aliases == ["timeout"]));
     stack.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_commands_moderate_as_their_endpoints_do() {
+    let stack = Stack::start().await;
+    let (alice, bob, dev) = two_users(&stack).await;
+    let muted = alice.run_command(dev.id, "/mute @bob 10m spam").await.expect("/mute");
+    assert_eq!(muted.reply.as_deref(), Some("Muted @bob for 10m."));
+    let refused = bob
+        .send_message(dev.id, &CreateMessageRequest { body_md: "hi".into(), parent_id: None, client_msg_id: None })
+        .await
+        .expect_err("muted");
+    assert_eq!(refused.code(), Some(ErrorCode::Muted));
+    alice.run_command(dev.id, "/unmute @bob").await.expect("/unmute");
+    say(&bob, &dev, "back").await;
+
+    let frozen = alice.run_command(dev.id, "/freeze").await.expect("/freeze");
+    assert_eq!(frozen.reply.as_deref(), Some("Frozen: only admins may post here."));
+    let refused = bob
+        .send_message(dev.id, &CreateMessageRequest { body_md: "hi".into(), parent_id: None, client_msg_id: None })
+        .await
+        .expect_err("frozen");
+    assert_eq!(refused.code(), Some(ErrorCode::ChannelFrozen));
+    alice.run_command(dev.id, "/unfreeze").await.expect("/unfreeze");
+    say(&bob, &dev, "thawed").await;
+
+    let slow = alice.run_command(dev.id, "/slowmode 30").await.expect("/slowmode");
+    assert_eq!(slow.reply.as_deref(), Some("Slow mode: one post per member every 30 s."));
+    assert_eq!(alice.get_channel(dev.id).await.expect("channel").slow_mode_secs, 30);
+    alice.run_command(dev.id, "/slowmode off").await.expect("/slowmode off");
+
+    let promoted = alice.run_command(dev.id, "/role @bob admin").await.expect("/role");
+    assert_eq!(promoted.reply.as_deref(), Some("@bob is now an admin."));
+    // An admin may not act on the owner, by command as by endpoint.
+    let protected = bob.run_command(dev.id, "/kick @alice").await.expect_err("the owner");
+    assert_eq!(protected.code(), Some(ErrorCode::OwnerProtected));
+    let nobody = alice.run_command(dev.id, "/ban @nobody").await.expect_err("no such user");
+    assert_eq!(nobody.code(), Some(ErrorCode::UnknownUser));
+    let kicked = alice.run_command(dev.id, "/kick @bob off topic").await.expect("/kick");
+    assert_eq!(kicked.reply.as_deref(), Some("Removed @bob from the community."));
+    let gone = bob.get_channel(dev.id).await.expect_err("out of the community");
+    assert_eq!(gone.code(), Some(ErrorCode::NotACommunityMember));
+    stack.stop().await;
+}

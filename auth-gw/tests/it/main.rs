@@ -17,6 +17,7 @@ mod fuzz;
 mod gateway;
 mod limits;
 mod metrics;
+mod moderation;
 mod notifications;
 mod oauth;
 mod protection;

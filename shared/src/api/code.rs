@@ -69,6 +69,14 @@ error_codes! {
     TooManyUserIds = "too_many_user_ids",
     InvalidScope = "invalid_scope",
     InvalidExpiry = "invalid_expiry",
+    /// A moderation reason is empty, too long or holds control characters.
+    InvalidReason = "invalid_reason",
+    /// Only `admin` and `member` can be given; ownership is not transferred this way.
+    InvalidRole = "invalid_role",
+    /// A duration (a mute's, a ban's, slow mode's) is out of range.
+    InvalidDuration = "invalid_duration",
+    /// A moderator cannot ban, kick, mute or change the role of themselves.
+    CannotModerateSelf = "cannot_moderate_self",
     InvalidMaxUses = "invalid_max_uses",
     InvalidUsername = "invalid_username",
     InvalidAvatarUrl = "invalid_avatar_url",
@@ -118,7 +126,13 @@ error_codes! {
     NotAuthorOrAdmin = "not_author_or_admin",
     AdminOnly = "admin_only",
     OwnerProtected = "owner_protected",
+    /// An admin may be banned, kicked, muted or demoted only by the owner.
+    AdminProtected = "admin_protected",
     Banned = "banned",
+    /// The caller is muted in the community: no posts or reactions until the mute ends.
+    Muted = "muted",
+    /// The channel is frozen: only admins may post or react.
+    ChannelFrozen = "channel_frozen",
     CrossSiteRequest = "cross_site_request",
     InviteOnly = "invite_only",
     InviteRequired = "invite_required",
@@ -131,7 +145,10 @@ error_codes! {
     InviteNotFound = "invite_not_found",
     TokenNotFound = "token_not_found",
     WebhookNotFound = "webhook_not_found",
-    UserNotFound = "user_not_found",
+    /// The user named is not banned from the community (lifting a ban).
+    BanNotFound = "ban_not_found",
+    /// The user named is not muted in the community (lifting a mute).
+    MuteNotFound = "mute_not_found",
     UnknownUser = "unknown_user",
     /// The user named in the request is not in the channel (removing a member).
     UserNotInChannel = "user_not_in_channel",
@@ -161,6 +178,8 @@ error_codes! {
     DescriptionTooLong = "description_too_long",
     // 429: slow down (with Retry-After).
     RateLimited = "rate_limited",
+    /// The channel's slow mode: the message says how long to wait (also in Retry-After).
+    SlowMode = "slow_mode",
     TooManyStreams = "too_many_streams",
     // 5xx: ours or a dependency's.
     /// Logged with its cause; the client sees only this.

@@ -16,6 +16,20 @@ pub const COMMUNITIES: &str = "/api/communities";
 pub const COMMUNITY: &str = "/api/communities/{id}";
 /// `GET`: a community's members.
 pub const COMMUNITY_MEMBERS: &str = "/api/communities/{id}/members";
+/// `PATCH`: a member's role (admins).
+pub const COMMUNITY_MEMBER: &str = "/api/communities/{id}/members/{user_id}";
+/// `GET`/`POST`: a community's bans (admins).
+pub const COMMUNITY_BANS: &str = "/api/communities/{id}/bans";
+/// `DELETE`: lift a ban (admins).
+pub const COMMUNITY_BAN: &str = "/api/communities/{id}/bans/{user_id}";
+/// `POST`: kick a member (admins).
+pub const COMMUNITY_KICKS: &str = "/api/communities/{id}/kicks";
+/// `POST`: mute a member (admins).
+pub const COMMUNITY_MUTES: &str = "/api/communities/{id}/mutes";
+/// `DELETE`: lift a mute (admins).
+pub const COMMUNITY_MUTE: &str = "/api/communities/{id}/mutes/{user_id}";
+/// `GET`: a community's audit log (admins).
+pub const COMMUNITY_AUDIT: &str = "/api/communities/{id}/audit";
 /// `GET`/`POST`: a community's channels.
 pub const COMMUNITY_CHANNELS: &str = "/api/communities/{id}/channels";
 /// `GET`/`POST`: a community's invites.
@@ -26,6 +40,8 @@ pub const COMMUNITY_INVITE: &str = "/api/communities/{id}/invites/{code}";
 pub const INVITE_ACCEPT: &str = "/api/invites/{code}/accept";
 /// `GET`/`PATCH`/`DELETE`: a channel.
 pub const CHANNEL: &str = "/api/channels/{id}";
+/// `PATCH`: a channel's slow mode and freeze (admins).
+pub const CHANNEL_MODERATION: &str = "/api/channels/{id}/moderation";
 /// `POST`: join a channel.
 pub const CHANNEL_JOIN: &str = "/api/channels/{id}/join";
 /// `POST`: leave a channel.
@@ -83,11 +99,19 @@ pub const TEMPLATES: &[&str] = &[
     COMMUNITIES,
     COMMUNITY,
     COMMUNITY_MEMBERS,
+    COMMUNITY_MEMBER,
+    COMMUNITY_BANS,
+    COMMUNITY_BAN,
+    COMMUNITY_KICKS,
+    COMMUNITY_MUTES,
+    COMMUNITY_MUTE,
+    COMMUNITY_AUDIT,
     COMMUNITY_CHANNELS,
     COMMUNITY_INVITES,
     COMMUNITY_INVITE,
     INVITE_ACCEPT,
     CHANNEL,
+    CHANNEL_MODERATION,
     CHANNEL_JOIN,
     CHANNEL_LEAVE,
     CHANNEL_MEMBERS,
@@ -181,6 +205,54 @@ pub fn community_by_slug(slug: &str) -> String {
 #[must_use]
 pub fn community_members(id: CommunityId) -> String {
     fill(COMMUNITY_MEMBERS, &[&id.to_string()])
+}
+
+/// `/api/communities/{id}/members/{user_id}`.
+#[must_use]
+pub fn community_member(id: CommunityId, user: UserId) -> String {
+    fill(COMMUNITY_MEMBER, &[&id.to_string(), &user.to_string()])
+}
+
+/// `/api/communities/{id}/bans`.
+#[must_use]
+pub fn community_bans(id: CommunityId) -> String {
+    fill(COMMUNITY_BANS, &[&id.to_string()])
+}
+
+/// `/api/communities/{id}/bans/{user_id}`.
+#[must_use]
+pub fn community_ban(id: CommunityId, user: UserId) -> String {
+    fill(COMMUNITY_BAN, &[&id.to_string(), &user.to_string()])
+}
+
+/// `/api/communities/{id}/kicks`.
+#[must_use]
+pub fn community_kicks(id: CommunityId) -> String {
+    fill(COMMUNITY_KICKS, &[&id.to_string()])
+}
+
+/// `/api/communities/{id}/mutes`.
+#[must_use]
+pub fn community_mutes(id: CommunityId) -> String {
+    fill(COMMUNITY_MUTES, &[&id.to_string()])
+}
+
+/// `/api/communities/{id}/mutes/{user_id}`.
+#[must_use]
+pub fn community_mute(id: CommunityId, user: UserId) -> String {
+    fill(COMMUNITY_MUTE, &[&id.to_string(), &user.to_string()])
+}
+
+/// `/api/communities/{id}/audit`.
+#[must_use]
+pub fn community_audit(id: CommunityId) -> String {
+    fill(COMMUNITY_AUDIT, &[&id.to_string()])
+}
+
+/// `/api/channels/{id}/moderation`.
+#[must_use]
+pub fn channel_moderation(id: ChannelId) -> String {
+    fill(CHANNEL_MODERATION, &[&id.to_string()])
 }
 
 /// `/api/communities/{id}/channels`.

@@ -5,6 +5,13 @@ use time::OffsetDateTime;
 
 use crate::domain::ids::{ApiTokenId, ChannelId, CommunityId, MessageId, NotificationId, UserId, WebhookId};
 
+mod moderation;
+
+pub use moderation::{
+    AuditQuery, AuditRecord, Ban, ChannelModerationRequest, CreateBanRequest, CreateKickRequest, CreateMuteRequest,
+    Mute, UpdateMemberRequest,
+};
+
 /// A list answer: `{"data": [...], "page": {...}}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -328,6 +335,12 @@ pub struct Channel {
     pub created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339::option")]
     pub archived_at: Option<OffsetDateTime>,
+    /// Minimum seconds between one member's posts; 0 is off. Admins are exempt.
+    #[serde(default)]
+    pub slow_mode_secs: u32,
+    /// Since when only admins may post or react; null when open.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub frozen_at: Option<OffsetDateTime>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

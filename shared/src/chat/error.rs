@@ -62,6 +62,22 @@ pub enum ChatError {
     SlugTaken(String),
     #[error("you are banned from this community")]
     Banned,
+    #[error("only the owner may ban, kick, mute or change the role of an admin")]
+    AdminProtected,
+    #[error("user_id: you cannot ban, kick, mute or change the role of yourself")]
+    CannotModerateSelf,
+    #[error("that user is not banned from this community")]
+    BanNotFound,
+    #[error("that user is not muted in this community")]
+    MuteNotFound,
+    #[error("role: only admin or member can be given")]
+    InvalidRole,
+    #[error("{}", muted_sentence(*.until))]
+    Muted { until: Option<time::OffsetDateTime> },
+    #[error("this channel is frozen: only the community's admins may post or react")]
+    ChannelFrozen,
+    #[error("slow mode: this channel allows one message every {every} s; wait {retry_after} s")]
+    SlowMode { every: u32, retry_after: u64 },
     #[error("this invite does not exist, has expired or is used up")]
     InviteInvalid,
     #[error("message_id: the read cursor follows the channel, not a thread reply")]
@@ -81,6 +97,14 @@ pub enum ChatError {
     /// A state the schema should make impossible; logged, answered opaquely.
     #[error("inconsistent state: {0}")]
     Inconsistent(&'static str),
+}
+
+/// "You are muted … until <when>", the end in RFC 3339 (UTC) so every client can show it.
+fn muted_sentence(until: Option<time::OffsetDateTime>) -> String {
+    match until.and_then(|at| at.format(&time::format_description::well_known::Rfc3339).ok()) {
+        Some(at) => format!("you are muted in this community until {at}: you may read but not post or react"),
+        None => "you are muted in this community until an admin lifts it: you may read but not post or react".into(),
+    }
 }
 
 impl ChatError {
@@ -114,6 +138,14 @@ impl ChatError {
             Self::AccountGone => (StatusCode::UNAUTHORIZED, ErrorCode::Unauthenticated),
             Self::SlugTaken(_) => (StatusCode::CONFLICT, ErrorCode::SlugTaken),
             Self::Banned => (StatusCode::FORBIDDEN, ErrorCode::Banned),
+            Self::AdminProtected => (StatusCode::FORBIDDEN, ErrorCode::AdminProtected),
+            Self::CannotModerateSelf => (StatusCode::BAD_REQUEST, ErrorCode::CannotModerateSelf),
+            Self::BanNotFound => (StatusCode::NOT_FOUND, ErrorCode::BanNotFound),
+            Self::MuteNotFound => (StatusCode::NOT_FOUND, ErrorCode::MuteNotFound),
+            Self::InvalidRole => (StatusCode::BAD_REQUEST, ErrorCode::InvalidRole),
+            Self::Muted { .. } => (StatusCode::FORBIDDEN, ErrorCode::Muted),
+            Self::ChannelFrozen => (StatusCode::FORBIDDEN, ErrorCode::ChannelFrozen),
+            Self::SlowMode { .. } => (StatusCode::TOO_MANY_REQUESTS, ErrorCode::SlowMode),
             Self::InviteInvalid => (StatusCode::NOT_FOUND, ErrorCode::InviteInvalid),
             Self::ReadCursorOnReply | Self::MessageNotInChannel => (StatusCode::BAD_REQUEST, ErrorCode::InvalidMessage),
             Self::WebhookNotFound => (StatusCode::NOT_FOUND, ErrorCode::WebhookNotFound),
@@ -133,7 +165,9 @@ impl From<ChatError> for ApiError {
         }
         let (status, code) = err.status_and_code();
         let retry_after = match err {
-            ChatError::GroupDmsPerHour { retry_after, .. } => Some(retry_after),
+            ChatError::GroupDmsPerHour { retry_after, .. } | ChatError::SlowMode { retry_after, .. } => {
+                Some(retry_after)
+            }
             _ => None,
         };
         let error = Self::new(status, code, err.to_string());

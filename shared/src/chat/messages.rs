@@ -4,7 +4,7 @@
 
 use sqlx::PgPool;
 
-use super::access::{channel_access, message_access};
+use super::access::{ChannelAccess, channel_access, message_access};
 use super::{ChatError, Written, events, notifications, rules};
 use crate::api::wire::{Channel, ChannelKind, Message, MessageDeleted, Role};
 use crate::db;
@@ -52,7 +52,9 @@ pub async fn post_message(
     let (channel, actor) = match poster {
         Poster::User { id, channel, parent, .. } => {
             let access = channel_access(pool, channel, id).await?;
-            rules::may_post(&access)?;
+            // Membership and archive first; a mute, a freeze and slow mode are checked
+            // under the channel's lock below.
+            rules::may_write(&access)?;
             if let Some(parent) = parent {
                 check_parent(pool, channel, parent).await?;
             }
@@ -61,7 +63,7 @@ pub async fn post_message(
         }
         Poster::Webhook { webhook, .. } => {
             let channel = db::channels::get(pool, webhook.channel_id).await?.ok_or(ChatError::ChannelNotFound)?;
-            rules::may_post_by_webhook(webhook, &channel)?;
+            rules::may_post_by_webhook(webhook, &channel, rules::CreatorStanding::default())?;
             // Into a private channel a webhook writes on its creator's behalf: once they
             // have left or been removed, it stops (as if revoked).
             if channel.kind == ChannelKind::Private {
@@ -87,10 +89,30 @@ pub async fn post_message(
     };
     let new = NewMessage { channel: channel.id, writer, body, parent, client_msg_id };
     let mut tx = pool.begin().await?;
-    // Checked again under the channel's row lock: an archive committed since the check
-    // above wins over this post.
+    // Checked under the channel's row lock: an archive or a freeze committed since the
+    // checks above wins over this post, and two posts of one member cannot both pass slow
+    // mode (posts to a channel take this lock one at a time).
     let locked = db::channels::get_for_update(&mut tx, channel.id).await?.ok_or(ChatError::ChannelNotFound)?;
-    rules::channel_open(&locked)?;
+    match poster {
+        Poster::User { id, .. } => {
+            let standing = rules::standing(&mut tx, &locked, id).await?;
+            rules::may_post(&ChannelAccess { channel: locked.clone(), is_member: true }, &standing)?;
+            if locked.slow_mode_secs > 0 && !standing.is_admin {
+                let since = db::channels::secs_since_last_post(&mut *tx, locked.id, id).await?;
+                rules::slow_mode(&locked, &standing, since)?;
+            }
+        }
+        Poster::Webhook { webhook, .. } => {
+            let (banned, mute) = match (webhook.created_by, locked.community_id) {
+                (Some(creator), Some(community)) => (
+                    db::communities::is_banned(&mut *tx, community, creator).await?,
+                    db::moderation::mute_in_force(&mut *tx, community, creator).await?,
+                ),
+                _ => (false, None),
+            };
+            rules::may_post_by_webhook(webhook, &locked, rules::CreatorStanding { banned, mute: mute.as_ref() })?;
+        }
+    }
     let message = match db::messages::insert(&mut tx, &new).await {
         Ok(message) => message,
         Err(err) if db::violated_constraint(&err) == Some("messages_client_msg_id_unique") => {

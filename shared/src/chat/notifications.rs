@@ -11,7 +11,7 @@ use crate::api::wire::{
 };
 use crate::db;
 use crate::db::notifications::{Created, ReadScope, Recipients};
-use crate::domain::ids::{ChannelId, MessageId, NotificationId, UserId};
+use crate::domain::ids::{ChannelId, CommunityId, MessageId, NotificationId, UserId};
 use crate::events::{Event, EventPayload, subject};
 use crate::mentions::Mentions;
 
@@ -99,6 +99,33 @@ pub(crate) async fn invite(
     let created = db::notifications::invite(tx, user, channel.id, channel.community_id, actor).await?;
     let by = db::users::get(&mut *tx, actor).await?;
     let notification = Notification { actor: by, ..notification(&created, channel) };
+    publish(tx, std::iter::once((user, notification)), Some(actor)).await
+}
+
+/// Tells `user` that `actor` did something to them in `community` (banned, kicked, muted,
+/// changed their role): `data` holds `action` and its particulars (reason, end, role).
+pub(crate) async fn system(
+    tx: &mut PgConnection,
+    user: UserId,
+    community: CommunityId,
+    actor: UserId,
+    data: serde_json::Value,
+) -> Result<(), sqlx::Error> {
+    let created = db::notifications::system(tx, user, community, actor, &data).await?;
+    let by = db::users::get(&mut *tx, actor).await?;
+    let notification = Notification {
+        id: created.id,
+        kind: NotificationKind::System,
+        channel: None,
+        community_id: Some(community),
+        message_id: None,
+        parent_id: None,
+        actor: by,
+        snippet: None,
+        data,
+        created_at: created.created_at,
+        read_at: None,
+    };
     publish(tx, std::iter::once((user, notification)), Some(actor)).await
 }
 

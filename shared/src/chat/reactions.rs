@@ -1,5 +1,6 @@
-//! Reacting to a message and taking the reaction back; both idempotent, and only a change
-//! is broadcast.
+//! Reacting to a message and taking the reaction back (a member who is not muted, in an
+//! open channel, not frozen unless an admin); both idempotent, and only a change is
+//! broadcast.
 
 use sqlx::PgPool;
 
@@ -34,6 +35,8 @@ async fn react(pool: &PgPool, user: UserId, id: MessageId, emoji: &Emoji, add: b
         return Err(ChatError::MessageDeleted);
     }
     let mut tx = pool.begin().await?;
+    let standing = rules::standing(&mut tx, &access.channel, user).await?;
+    rules::may_react(&access, &standing)?;
     let changed = if add {
         db::messages::add_reaction(&mut tx, id, user, emoji).await?
     } else {

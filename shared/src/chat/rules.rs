@@ -1,12 +1,49 @@
 //! The channel rules writes pass, in one place so every writer (a user through the api, a
-//! webhook through the gateway, later slash commands and bots) meets the same ones. New
-//! rules land here: bans and mutes (`may_post` by a user, `may_post_by_webhook` for the
-//! webhook's creator), slow mode (`may_post`), a freeze (`channel_open`).
+//! webhook through the gateway, later slash commands and bots) meets the same ones: a
+//! member, in an open (not archived) channel; not muted in the community (`may_post`,
+//! `may_react`; a webhook stops while its creator is muted, and for good once they are
+//! banned); in a frozen channel only admins post or react and webhooks are refused; slow
+//! mode spaces a member's posts (`slow_mode`; admins, and so their webhooks, are exempt).
+//! A ban needs no rule for the banned user: it removes them from the community.
+
+use sqlx::PgConnection;
 
 use super::ChatError;
 use super::access::ChannelAccess;
-use crate::api::wire::Channel;
+use crate::api::wire::{Channel, Mute, Role};
+use crate::db;
 use crate::db::webhooks::Webhook;
+use crate::domain::ids::UserId;
+
+/// A writer's standing in the channel's community, beyond channel membership.
+#[derive(Clone, Debug, Default)]
+pub struct Standing {
+    /// An owner or admin: exempt from slow mode and freeze.
+    pub is_admin: bool,
+    /// A mute in force.
+    pub muted: Option<Mute>,
+}
+
+/// Reads `user`'s standing in `channel`'s community (a DM has none to read).
+pub async fn standing(db: &mut PgConnection, channel: &Channel, user: UserId) -> Result<Standing, ChatError> {
+    let Some(community) = channel.community_id else {
+        return Ok(Standing::default());
+    };
+    let role = db::communities::role_of(&mut *db, community, user).await?;
+    let muted = db::moderation::mute_in_force(&mut *db, community, user).await?;
+    Ok(Standing { is_admin: matches!(role, Some(Role::Owner | Role::Admin)), muted })
+}
+
+/// Not muted, and the channel not frozen unless an admin writes.
+fn may_speak(channel: &Channel, standing: &Standing) -> Result<(), ChatError> {
+    if let Some(mute) = &standing.muted {
+        return Err(ChatError::Muted { until: mute.muted_until });
+    }
+    if channel.frozen_at.is_some() && !standing.is_admin {
+        return Err(ChatError::ChannelFrozen);
+    }
+    Ok(())
+}
 
 /// Anything may change in the channel: it is not archived (later: nor frozen).
 pub fn channel_open(channel: &Channel) -> Result<(), ChatError> {
@@ -25,18 +62,72 @@ pub fn may_write(access: &ChannelAccess) -> Result<(), ChatError> {
     channel_open(&access.channel)
 }
 
-/// A user may post a message in the channel.
-pub fn may_post(access: &ChannelAccess) -> Result<(), ChatError> {
-    may_write(access)
+/// A user may post a message in the channel: may write, is not muted, and the channel is
+/// not frozen (unless they are an admin). Slow mode is `slow_mode`, checked under the
+/// channel's lock.
+pub fn may_post(access: &ChannelAccess, standing: &Standing) -> Result<(), ChatError> {
+    may_write(access)?;
+    may_speak(&access.channel, standing)
 }
 
-/// A webhook may post into its channel: it is live and the channel is open. Its
-/// authority is its token, checked by its caller; there is no member to check.
-pub fn may_post_by_webhook(webhook: &Webhook, channel: &Channel) -> Result<(), ChatError> {
-    if webhook.revoked_at.is_some() {
+/// A user may react (or take a reaction back): as for posting, without slow mode.
+pub fn may_react(access: &ChannelAccess, standing: &Standing) -> Result<(), ChatError> {
+    may_post(access, standing)
+}
+
+/// Slow mode: a member (not an admin) who posted `secs_since_last` seconds ago waits until
+/// the channel's interval has passed; the refusal says how long.
+pub fn slow_mode(channel: &Channel, standing: &Standing, secs_since_last: Option<f64>) -> Result<(), ChatError> {
+    let every = channel.slow_mode_secs;
+    if every == 0 || standing.is_admin {
+        return Ok(());
+    }
+    match secs_since_last {
+        Some(since) if since < f64::from(every) => {
+            let wait = (f64::from(every) - since.max(0.0)).ceil();
+            // In (0, every], so the conversion is exact.
+            #[expect(
+                clippy::cast_possible_truncation,
+                clippy::cast_sign_loss,
+                reason = "a positive whole number of seconds below 21601"
+            )]
+            let retry_after = (wait as u64).max(1);
+            Err(ChatError::SlowMode { every, retry_after })
+        }
+        _ => Ok(()),
+    }
+}
+
+/// What a webhook's creator (on whose behalf it writes) stands under in its community.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CreatorStanding<'a> {
+    /// Banned: the webhook stops as if revoked.
+    pub banned: bool,
+    /// Muted: the webhook is refused until the mute ends.
+    pub mute: Option<&'a Mute>,
+}
+
+/// A webhook may post into its channel: it is live, the channel is open and not frozen,
+/// and its creator is neither banned nor muted. Slow mode does not apply: a webhook is an
+/// admin's, and admins are exempt. Its authority is its token, checked by its caller;
+/// there is no member to check.
+pub fn may_post_by_webhook(
+    webhook: &Webhook,
+    channel: &Channel,
+    creator: CreatorStanding<'_>,
+) -> Result<(), ChatError> {
+    if webhook.revoked_at.is_some() || creator.banned {
         return Err(ChatError::WebhookNotFound);
     }
-    channel_open(channel)
+    let creator_mute = creator.mute;
+    channel_open(channel)?;
+    if let Some(mute) = creator_mute {
+        return Err(ChatError::Muted { until: mute.muted_until });
+    }
+    if channel.frozen_at.is_some() {
+        return Err(ChatError::ChannelFrozen);
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -56,6 +147,8 @@ mod tests {
             topic: None,
             created_at: OffsetDateTime::UNIX_EPOCH,
             archived_at: archived.then_some(OffsetDateTime::UNIX_EPOCH),
+            slow_mode_secs: 0,
+            frozen_at: None,
         }
     }
 
@@ -84,15 +177,83 @@ mod tests {
         ];
         for (is_member, archived, refusal) in cases {
             let access = ChannelAccess { channel: channel(archived), is_member };
-            let got = may_post(&access).err().map(|err| format!("{err:?}"));
+            let got = may_post(&access, &Standing::default()).err().map(|err| format!("{err:?}"));
             assert_eq!(got.as_deref(), refusal, "member {is_member}, archived {archived}");
         }
         for (archived, revoked, refusal) in
             [(false, false, None), (true, false, Some("ChannelArchived")), (false, true, Some("WebhookNotFound"))]
         {
             let channel = channel(archived);
-            let got = may_post_by_webhook(&webhook(&channel, revoked), &channel).err().map(|err| format!("{err:?}"));
+            let got = may_post_by_webhook(&webhook(&channel, revoked), &channel, CreatorStanding::default())
+                .err()
+                .map(|err| format!("{err:?}"));
             assert_eq!(got.as_deref(), refusal, "archived {archived}, revoked {revoked}");
         }
+    }
+
+    #[test]
+    fn mutes_and_freezes_stop_members_and_webhooks_but_a_freeze_not_admins() {
+        let mute = Mute {
+            community_id: CommunityId::generate(),
+            user_id: UserId::generate(),
+            reason: None,
+            muted_by: None,
+            muted_until: None,
+        };
+        let mut frozen = channel(false);
+        frozen.frozen_at = Some(OffsetDateTime::UNIX_EPOCH);
+        let cases = [
+            (channel(false), false, false, None),
+            (channel(false), false, true, Some("Muted")),
+            (channel(false), true, true, Some("Muted")),
+            (frozen.clone(), false, false, Some("ChannelFrozen")),
+            (frozen.clone(), true, false, None),
+        ];
+        for (channel, is_admin, muted, refusal) in cases {
+            let standing = Standing { is_admin, muted: muted.then(|| mute.clone()) };
+            let access = ChannelAccess { channel, is_member: true };
+            let got = may_post(&access, &standing).err().map(|err| format!("{err:?}"));
+            let name = got.as_deref().map(|g| g.split([' ', '{']).next().unwrap_or_default().to_owned());
+            assert_eq!(name.as_deref(), refusal, "admin {is_admin}, muted {muted}");
+            let reacted = may_react(&access, &standing).err().map(|err| format!("{err:?}"));
+            assert_eq!(reacted, got, "reactions meet the same rules");
+        }
+        let open = channel(false);
+        let hook = webhook(&frozen, false);
+        let clean = CreatorStanding::default();
+        assert!(matches!(may_post_by_webhook(&hook, &frozen, clean), Err(ChatError::ChannelFrozen)));
+        let muted = CreatorStanding { banned: false, mute: Some(&mute) };
+        assert!(matches!(may_post_by_webhook(&hook, &open, muted), Err(ChatError::Muted { until: None })));
+        let banned = CreatorStanding { banned: true, mute: None };
+        assert!(matches!(may_post_by_webhook(&hook, &open, banned), Err(ChatError::WebhookNotFound)));
+        assert!(may_post_by_webhook(&hook, &open, clean).is_ok());
+    }
+
+    #[test]
+    fn slow_mode_says_how_long_to_wait_and_spares_admins() {
+        let mut slow = channel(false);
+        slow.slow_mode_secs = 30;
+        let member = Standing::default();
+        let admin = Standing { is_admin: true, muted: None };
+        let cases = [
+            (&member, None, None),
+            (&member, Some(31.0), None),
+            (&member, Some(10.2), Some(20)),
+            (&member, Some(29.9), Some(1)),
+            (&member, Some(-1.0), Some(30)),
+            (&admin, Some(1.0), None),
+        ];
+        for (standing, since, wait) in cases {
+            let got = match slow_mode(&slow, standing, since) {
+                Ok(()) => None,
+                Err(ChatError::SlowMode { every, retry_after }) => {
+                    assert_eq!(every, 30);
+                    Some(retry_after)
+                }
+                Err(other) => panic!("unexpected {other:?}"),
+            };
+            assert_eq!(got, wait, "since {since:?}");
+        }
+        assert!(slow_mode(&channel(false), &member, Some(0.0)).is_ok(), "0 is off");
     }
 }

@@ -6,7 +6,7 @@
 use sqlx::PgPool;
 
 use super::access::{channel_access, community_role, require_admin};
-use super::{ChatError, rules};
+use super::{Actor, ChatError, rules};
 use crate::db;
 use crate::db::audit::AuditEntry;
 use crate::db::webhooks::{NewWebhook, Webhook};
@@ -21,9 +21,10 @@ pub struct WebhookSpec<'a> {
     pub token_hash: &'a [u8; 32],
 }
 
-/// `user`, an admin of the channel's community who can read the channel, creates a
+/// `actor`, an admin of the channel's community who can read the channel, creates a
 /// webhook posting into an open community channel.
-pub async fn create_webhook(pool: &PgPool, user: UserId, spec: &WebhookSpec<'_>) -> Result<Webhook, ChatError> {
+pub async fn create_webhook(pool: &PgPool, actor: Actor<'_>, spec: &WebhookSpec<'_>) -> Result<Webhook, ChatError> {
+    let user = actor.user;
     // The channel's own visibility first: a private channel the caller is not in does
     // not exist for them, admin or not.
     let channel = channel_access(pool, spec.channel, user).await?.channel;
@@ -47,6 +48,7 @@ pub async fn create_webhook(pool: &PgPool, user: UserId, spec: &WebhookSpec<'_>)
         target: Some(("webhook", webhook.id.as_uuid())),
         details: serde_json::json!({"name": webhook.name, "channel_id": channel.id}),
         ip: None,
+        trace_id: actor.trace_id,
     };
     db::audit::record(&mut *tx, &entry).await?;
     tx.commit().await?;
@@ -60,9 +62,10 @@ pub async fn list_webhooks(pool: &PgPool, user: UserId, community: CommunityId) 
     Ok(db::webhooks::list_visible(pool, community, user).await?)
 }
 
-/// `user`, an admin who can read the webhook's channel, revokes webhook `id`; its
+/// `actor`, an admin who can read the webhook's channel, revokes webhook `id`; its
 /// messages stay, its token stops working.
-pub async fn revoke_webhook(pool: &PgPool, user: UserId, id: WebhookId) -> Result<(), ChatError> {
+pub async fn revoke_webhook(pool: &PgPool, actor: Actor<'_>, id: WebhookId) -> Result<(), ChatError> {
+    let user = actor.user;
     let webhook = db::webhooks::get(pool, id).await?.ok_or(ChatError::WebhookNotFound)?;
     // A webhook of a channel the caller cannot see does not exist for them.
     // Nor does one of a community they are not in: 404, never 403, so an outsider learns
@@ -81,8 +84,9 @@ pub async fn revoke_webhook(pool: &PgPool, user: UserId, id: WebhookId) -> Resul
         actor_id: Some(user),
         action: "webhook.revoke",
         target: Some(("webhook", id.as_uuid())),
-        details: serde_json::json!({"name": webhook.name}),
+        details: serde_json::json!({"name": webhook.name, "channel_id": webhook.channel_id}),
         ip: None,
+        trace_id: actor.trace_id,
     };
     db::audit::record(&mut *tx, &entry).await?;
     tx.commit().await?;

@@ -20,6 +20,8 @@ pub(crate) struct ChannelRow {
     topic: Option<String>,
     created_at: OffsetDateTime,
     archived_at: Option<OffsetDateTime>,
+    slow_mode_secs: i32,
+    frozen_at: Option<OffsetDateTime>,
 }
 
 impl From<ChannelRow> for Channel {
@@ -32,11 +34,13 @@ impl From<ChannelRow> for Channel {
             topic: row.topic,
             created_at: row.created_at,
             archived_at: row.archived_at,
+            slow_mode_secs: u32::try_from(row.slow_mode_secs).unwrap_or(0),
+            frozen_at: row.frozen_at,
         }
     }
 }
 
-const COLUMNS: &str = "id, community_id, kind, name, topic, created_at, archived_at";
+const COLUMNS: &str = "id, community_id, kind, name, topic, created_at, archived_at, slow_mode_secs, frozen_at";
 
 /// Inserts a public or private channel. Fails on `channels_name_unique`.
 pub async fn create(
@@ -136,6 +140,27 @@ pub async fn remove_member(tx: &mut PgConnection, channel: ChannelId, user: User
     Ok(deleted.rows_affected() == 1)
 }
 
+/// Takes `user` out of every channel of `community` (public and private); returns those
+/// channels.
+pub async fn remove_from_community(
+    tx: &mut PgConnection,
+    community: CommunityId,
+    user: UserId,
+) -> Result<Vec<Channel>, sqlx::Error> {
+    let rows: Vec<ChannelRow> = sqlx::query_as(&format!(
+        "WITH gone AS (
+             DELETE FROM channel_members cm USING channels c
+             WHERE cm.channel_id = c.id AND c.community_id = $1 AND cm.user_id = $2
+             RETURNING cm.channel_id)
+         SELECT {COLUMNS} FROM channels WHERE id IN (SELECT channel_id FROM gone) ORDER BY id"
+    ))
+    .bind(community)
+    .bind(user)
+    .fetch_all(tx)
+    .await?;
+    Ok(rows.into_iter().map(Channel::from).collect())
+}
+
 /// Applies the present fields. Fails on `channels_name_unique`.
 pub async fn update(
     tx: &mut PgConnection,
@@ -159,6 +184,43 @@ pub async fn update(
     .fetch_one(tx)
     .await?;
     Ok(row.into())
+}
+
+/// Sets slow mode (seconds, 0 = off) and the freeze where given; a freeze keeps its start.
+pub async fn set_moderation(
+    tx: &mut PgConnection,
+    id: ChannelId,
+    slow_mode_secs: Option<u32>,
+    frozen: Option<bool>,
+) -> Result<Channel, sqlx::Error> {
+    let row: ChannelRow = sqlx::query_as(&format!(
+        "UPDATE channels SET
+             slow_mode_secs = COALESCE($2, slow_mode_secs),
+             frozen_at = CASE WHEN $3 IS NULL THEN frozen_at WHEN $3 THEN COALESCE(frozen_at, now()) ELSE NULL END
+         WHERE id = $1 RETURNING {COLUMNS}"
+    ))
+    .bind(id)
+    .bind(slow_mode_secs.map(|secs| i32::try_from(secs).unwrap_or(i32::MAX)))
+    .bind(frozen)
+    .fetch_one(tx)
+    .await?;
+    Ok(row.into())
+}
+
+/// How many seconds ago `user` last posted in `channel` (`None` if never), by the
+/// database's clock, which also stamps messages.
+pub async fn secs_since_last_post(
+    db: impl PgExecutor<'_>,
+    channel: ChannelId,
+    user: UserId,
+) -> Result<Option<f64>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT EXTRACT(EPOCH FROM now() - max(created_at))::float8 FROM messages WHERE channel_id = $1 AND author_id = $2",
+    )
+    .bind(channel)
+    .bind(user)
+    .fetch_one(db)
+    .await
 }
 
 /// Every channel `user` is in: public ones, and private channels and DMs (each of those
@@ -194,7 +256,7 @@ struct ListRow {
 /// for all listed channels (no per-channel queries, no stored counters): unread messages
 /// from the read cursor, mentions from the caller's unread notifications.
 const LIST_SELECT: &str = "SELECT c.id, c.community_id, c.kind, c.name, c.topic, c.created_at, c.archived_at,
-        c.last_message_at, (cm.user_id IS NOT NULL) AS is_member,
+        c.slow_mode_secs, c.frozen_at, c.last_message_at, (cm.user_id IS NOT NULL) AS is_member,
         COALESCE(unread.n, 0) AS unread_count, COALESCE(mentioned.n, 0) AS mention_count,
         cm.notify_level, cm.muted_until, cm.starred
     FROM channels c

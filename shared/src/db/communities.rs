@@ -107,6 +107,48 @@ pub async fn add_member(tx: &mut PgConnection, community: CommunityId, user: Use
     Ok(inserted.rows_affected() == 1)
 }
 
+/// Takes `user` out of `community` (not its channels: see `channels::remove_from_community`).
+/// Returns false if they were not a member.
+pub async fn remove_member(tx: &mut PgConnection, community: CommunityId, user: UserId) -> Result<bool, sqlx::Error> {
+    let deleted = sqlx::query("DELETE FROM community_members WHERE community_id = $1 AND user_id = $2")
+        .bind(community)
+        .bind(user)
+        .execute(tx)
+        .await?;
+    Ok(deleted.rows_affected() == 1)
+}
+
+/// Sets a member's role; false if they are not a member.
+pub async fn set_role(
+    tx: &mut PgConnection,
+    community: CommunityId,
+    user: UserId,
+    role: Role,
+) -> Result<bool, sqlx::Error> {
+    let updated = sqlx::query("UPDATE community_members SET role = $3 WHERE community_id = $1 AND user_id = $2")
+        .bind(community)
+        .bind(user)
+        .bind(role.as_str())
+        .execute(tx)
+        .await?;
+    Ok(updated.rows_affected() == 1)
+}
+
+/// A member's role, locking their membership row for the rest of the transaction.
+pub async fn role_for_update(
+    tx: &mut PgConnection,
+    community: CommunityId,
+    user: UserId,
+) -> Result<Option<Role>, sqlx::Error> {
+    let role: Option<String> =
+        sqlx::query_scalar("SELECT role FROM community_members WHERE community_id = $1 AND user_id = $2 FOR UPDATE")
+            .bind(community)
+            .bind(user)
+            .fetch_optional(tx)
+            .await?;
+    Ok(role.as_deref().and_then(Role::parse))
+}
+
 /// True if `user` is banned from `community` now.
 pub async fn is_banned(db: impl PgExecutor<'_>, community: CommunityId, user: UserId) -> Result<bool, sqlx::Error> {
     sqlx::query_scalar(

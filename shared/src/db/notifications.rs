@@ -121,6 +121,27 @@ pub async fn invite(
     .await
 }
 
+/// A system notification to `user` about `community` (a ban, a kick, a mute, a role change),
+/// `data` saying which.
+pub async fn system(
+    tx: &mut PgConnection,
+    user: UserId,
+    community: CommunityId,
+    actor: UserId,
+    data: &serde_json::Value,
+) -> Result<Created, sqlx::Error> {
+    sqlx::query_as(
+        "INSERT INTO notifications (id, user_id, kind, community_id, actor_id, data)
+         VALUES (uuid_v7(), $1, 'system', $2, $3, $4) RETURNING id, user_id, kind, created_at",
+    )
+    .bind(user)
+    .bind(community)
+    .bind(actor)
+    .bind(data)
+    .fetch_one(tx)
+    .await
+}
+
 #[derive(sqlx::FromRow)]
 struct Row {
     id: NotificationId,

@@ -25,6 +25,8 @@ fn channel_event(community: CommunityId, n: usize) -> Event {
         topic: None,
         created_at: OffsetDateTime::now_utc(),
         archived_at: None,
+        slow_mode_secs: 0,
+        frozen_at: None,
     };
     Event::new(EventPayload::ChannelCreated(channel.clone()), Some(community), Some(channel.id), None)
 }

@@ -209,6 +209,8 @@ mod tests {
             topic: Some("<b>topic</b>".into()),
             created_at: OffsetDateTime::UNIX_EPOCH,
             archived_at: None,
+            slow_mode_secs: 0,
+            frozen_at: None,
         }
     }
 
