@@ -92,7 +92,9 @@ impl Resolve for GuardedResolver {
         Box::pin(async move {
             let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
             if !allowed {
-                if let Some((addr, range)) = addrs.iter().find_map(|a| refused_range(a.ip()).map(|range| (a.ip(), range))) {
+                if let Some((addr, range)) =
+                    addrs.iter().find_map(|a| refused_range(a.ip()).map(|range| (a.ip(), range)))
+                {
                     return Err(Box::new(Refused { host, addr, range }) as Box<dyn std::error::Error + Send + Sync>);
                 }
             }
@@ -148,19 +150,25 @@ impl Fetcher {
                 if hop == MAX_REDIRECTS {
                     return Err(FetchError::TooManyRedirects);
                 }
-                let location = response.headers().get(LOCATION).and_then(|v| v.to_str().ok()).ok_or(FetchError::BadRedirect)?;
+                let location =
+                    response.headers().get(LOCATION).and_then(|v| v.to_str().ok()).ok_or(FetchError::BadRedirect)?;
                 url = url.join(location).map_err(|_| FetchError::BadRedirect)?;
                 continue;
             }
             if !status.is_success() {
                 return Err(FetchError::Status(status.as_u16()));
             }
-            let content_type = response.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+            let content_type =
+                response.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
             let essence = content_type.split(';').next().unwrap_or("").trim();
             if !essence.eq_ignore_ascii_case("text/html") {
                 return Err(FetchError::NotHtml(content_type));
             }
-            let declared = response.headers().get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
+            let declared = response
+                .headers()
+                .get(CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse::<usize>().ok());
             if declared.is_some_and(|len| len > MAX_BODY_BYTES) {
                 return Err(FetchError::TooLarge);
             }
@@ -244,7 +252,9 @@ mod tests {
     #[tokio::test]
     async fn only_http_and_https_without_credentials_are_fetched() {
         let fetcher = Fetcher::new(&[]).expect("fetcher");
-        for url in ["file:///etc/passwd", "ftp://example.com/", "gopher://example.com/", "data:text/html,<title>x</title>"] {
+        for url in
+            ["file:///etc/passwd", "ftp://example.com/", "gopher://example.com/", "data:text/html,<title>x</title>"]
+        {
             let err = fetcher.fetch_html(url).await.expect_err(url);
             assert!(matches!(err, FetchError::Scheme(_)), "{url}: {err}");
         }

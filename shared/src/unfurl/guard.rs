@@ -95,7 +95,8 @@ fn refused_v6(ip: Ipv6Addr) -> Option<&'static str> {
         return refused_v4(v4);
     }
     if !in_v6(ip, Ipv6Addr::new(0x2000, 0, 0, 0, 0, 0, 0, 0), 3) {
-        let name = NON_GLOBAL_V6.iter().find(|&&(net, len, _)| in_v6(ip, net, len)).map_or("reserved", |&(_, _, name)| name);
+        let name =
+            NON_GLOBAL_V6.iter().find(|&&(net, len, _)| in_v6(ip, net, len)).map_or("reserved", |&(_, _, name)| name);
         return Some(name);
     }
     REFUSED_V6.iter().find(|&&(net, len, _)| in_v6(ip, net, len)).map(|&(_, _, name)| name)
@@ -108,7 +109,9 @@ fn embedded_v4(ip: Ipv6Addr) -> Option<Ipv4Addr> {
     match s {
         // IPv4-mapped ::ffff:a.b.c.d, IPv4-compatible ::a.b.c.d, SIIT ::ffff:0:a.b.c.d and
         // the NAT64 well-known prefix 64:ff9b::/96.
-        [0, 0, 0, 0, 0, 0xffff | 0, _, _] | [0, 0, 0, 0, 0xffff, 0, _, _] | [0x64, 0xff9b, 0, 0, 0, 0, _, _] => Some(low),
+        [0, 0, 0, 0, 0, 0xffff | 0, _, _] | [0, 0, 0, 0, 0xffff, 0, _, _] | [0x64, 0xff9b, 0, 0, 0, 0, _, _] => {
+            Some(low)
+        }
         // 6to4 2002:AABB:CCDD::/48.
         [0x2002, hi, lo, ..] => Some(Ipv4Addr::new((hi >> 8) as u8, hi as u8, (lo >> 8) as u8, lo as u8)),
         _ => None,
