@@ -91,12 +91,13 @@ impl Resolve for GuardedResolver {
         let allowed = self.allow_hosts.contains(&host);
         Box::pin(async move {
             let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
-            if !allowed {
-                if let Some((addr, range)) =
-                    addrs.iter().find_map(|a| refused_range(a.ip()).map(|range| (a.ip(), range)))
-                {
-                    return Err(Box::new(Refused { host, addr, range }) as Box<dyn std::error::Error + Send + Sync>);
-                }
+            let refused = if allowed {
+                None
+            } else {
+                addrs.iter().find_map(|a| refused_range(a.ip()).map(|range| (a.ip(), range)))
+            };
+            if let Some((addr, range)) = refused {
+                return Err(Box::new(Refused { host, addr, range }) as Box<dyn std::error::Error + Send + Sync>);
             }
             Ok(Box::new(addrs.into_iter()) as Addrs)
         })
