@@ -11,4 +11,4 @@ pub mod meta;
 pub use fetch::{FetchError, Fetcher, Page};
 pub use guard::{Refused, refused_range};
 pub use links::{MAX_LINKS, links};
-pub use meta::{Preview, preview};
+pub use meta::preview;

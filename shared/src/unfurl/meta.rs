@@ -10,24 +10,13 @@ use std::collections::HashMap;
 use html5ever::tendril::StrTendril;
 use html5ever::tokenizer::{BufferQueue, TagKind, Token, TokenSink, TokenSinkResult, Tokenizer, TokenizerOpts};
 use reqwest::Url;
-use serde::{Deserialize, Serialize};
+
+use crate::api::wire::LinkPreview as Preview;
 
 /// Characters kept of a title or site name.
 const MAX_TITLE_CHARS: usize = 200;
 /// Characters kept of a description.
 const MAX_DESCRIPTION_CHARS: usize = 500;
-
-/// What a link's page says about itself.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Preview {
-    /// The link as written in the message.
-    pub url: String,
-    pub title: Option<String>,
-    pub description: Option<String>,
-    pub site_name: Option<String>,
-    /// The page's image, never hot-linked: for a later proxy through our own endpoint.
-    pub image_url: Option<String>,
-}
 
 #[derive(Default)]
 struct Collected {
