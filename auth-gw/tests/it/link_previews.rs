@@ -1,7 +1,7 @@
 //! Link previews through the gateway: a message linking to a local page (reached through
 //! the test-only `link_preview_allow_hosts`) gets its OpenGraph preview as a
 //! `message.updated` on another member's terminal stream within 5 s and in the message
-//! itself; a link in angle brackets is never fetched.
+//! itself; a link in angle brackets is never fetched; an edit clears the previews.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -98,5 +98,10 @@ async fn a_linked_pages_preview_reaches_the_stream_and_the_message_but_not_for_a
     assert_eq!(quiet.load(Ordering::SeqCst), 0, "a link in angle brackets is never fetched");
     assert_eq!(bob.get_message(sent.id).await.expect("the message").link_previews, expected);
     assert!(bob.get_message(opted_out.id).await.expect("the message").link_previews.is_empty());
+
+    // An edit replaces the text, so the previews of the old text go with it.
+    let edited = alice.update_message(sent.id, "never mind").await.expect("edited");
+    assert!(edited.link_previews.is_empty(), "an edit clears the previews");
+    assert!(bob.get_message(sent.id).await.expect("the message").link_previews.is_empty());
     stack.stop().await;
 }
