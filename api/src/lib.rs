@@ -6,6 +6,7 @@ mod extract;
 mod routes;
 mod state;
 pub mod storage;
+mod unfurl;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -80,7 +81,10 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Cancellation
                 async move { storage.is_ready().await }
             }
         });
-    let state = AppState { pool, bus, relay, config: Arc::new(config), storage };
+    let fetcher = ajet_shared::unfurl::Fetcher::new(&config.link_preview_allow_hosts)?;
+    let (unfurler, unfurling) = unfurl::Unfurler::start(pool.clone(), relay.clone(), fetcher, shutdown.clone());
+    tasks.spawn(unfurling);
+    let state = AppState { pool, bus, relay, config: Arc::new(config), storage, unfurler };
     let app = server::instrument(router(state).merge(server::ops_router(readiness)), "api");
     tracing::info!(address = %listener.local_addr()?, "api listening");
     let served = server::serve(listener, app, shutdown).await;

@@ -9,6 +9,7 @@ use ajet_shared::outbox::OutboxRelay;
 use axum::extract::FromRef;
 
 use crate::storage::Storage;
+use crate::unfurl::Unfurler;
 
 #[derive(Clone, FromRef)]
 pub struct AppState {
@@ -17,4 +18,5 @@ pub struct AppState {
     pub relay: OutboxRelay<NatsBus>,
     pub config: Arc<Config>,
     pub storage: Storage,
+    pub unfurler: Unfurler,
 }

@@ -173,6 +173,10 @@ pub struct Config {
     /// Origins (`https://app.example.com`) allowed to call the gateway from other sites'
     /// pages (CORS). Empty: none.
     pub cors_allowed_origins: Vec<String>,
+    /// TEST-ONLY: hosts (as written in URLs: `127.0.0.1`, `localhost`, `[::1]`) that link
+    /// previews may fetch even though the SSRF guard refuses their addresses, so tests can
+    /// reach a local server. Empty by default; never set it in a deployment.
+    pub link_preview_allow_hosts: Vec<String>,
     /// The largest request body the gateway accepts, in bytes (413 beyond).
     pub max_body_bytes: u64,
     /// The largest incoming-webhook payload, in bytes (413 beyond).
@@ -238,6 +242,7 @@ impl Default for Config {
             login_rate_limit_per_minute: 30,
             client_ip_header: None,
             cors_allowed_origins: Vec::new(),
+            link_preview_allow_hosts: Vec::new(),
             max_body_bytes: 25 * 1024 * 1024,
             webhook_max_body_bytes: 64 * 1024,
             webhook_rate_limit_per_minute: 60,

@@ -25,6 +25,8 @@ pub mod server;
 pub mod stream;
 #[cfg(feature = "testing")]
 pub mod testing;
+#[cfg(feature = "unfurl")]
+pub mod unfurl;
 
 pub use domain::ids::{
     ApiTokenId, ChannelId, CommunityId, EventId, InviteId, MessageId, NotificationId, SessionId, UserId, WebhookId,

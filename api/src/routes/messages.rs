@@ -24,6 +24,7 @@ use axum::http::StatusCode;
 
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{AuthUser, Body, Path, Query};
+use crate::unfurl::Unfurler;
 
 const DEFAULT_PAGE: u16 = 50;
 const MAX_PAGE: u32 = 100;
@@ -33,6 +34,7 @@ pub async fn create_message(
     State(pool): State<PgPool>,
     State(relay): State<OutboxRelay<NatsBus>>,
     State(config): State<Arc<Config>>,
+    State(unfurler): State<Unfurler>,
     auth: AuthUser,
     Path(channel_id): Path<ChannelId>,
     Body(request): Body<CreateMessageRequest>,
@@ -48,6 +50,9 @@ pub async fn create_message(
         client_msg_id: client_msg_id.as_ref(),
     };
     let posted = post_message(&pool, poster, &body, config.broadcast_mention_max_members).await?.wake(&relay);
+    if !posted.replayed {
+        unfurler.enqueue(&posted.message);
+    }
     let status = if posted.replayed { StatusCode::OK } else { StatusCode::CREATED };
     Ok((status, Json(posted.message)))
 }
@@ -137,13 +142,16 @@ pub async fn update_message(
     State(pool): State<PgPool>,
     State(relay): State<OutboxRelay<NatsBus>>,
     State(config): State<Arc<Config>>,
+    State(unfurler): State<Unfurler>,
     auth: AuthUser,
     Path(id): Path<MessageId>,
     Body(request): Body<UpdateMessageRequest>,
 ) -> ApiResult<Json<Message>> {
     auth.require_write()?;
     let body = MessageBody::parse("body_md", &request.body_md, config.message_max_chars)?;
-    Ok(Json(edit_message(&pool, auth.id(), id, &body, config.broadcast_mention_max_members).await?.wake(&relay)))
+    let edited = edit_message(&pool, auth.id(), id, &body, config.broadcast_mention_max_members).await?.wake(&relay);
+    unfurler.enqueue(&edited);
+    Ok(Json(edited))
 }
 
 #[utoipa::path(delete, path = paths::MESSAGE, tag = "api", summary = "Delete a message (author or admin)", responses((status = 204, description = "deleted (a tombstone stays)"), (status = 400, description = "invalid input (the message names the field)", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed", body = ErrorBody), (status = 404, description = "not found or not visible", body = ErrorBody), (status = 409, description = "conflict", body = ErrorBody), (status = 422, description = "too long", body = ErrorBody)), security(("bearer" = [])))]

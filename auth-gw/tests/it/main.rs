@@ -16,6 +16,7 @@ mod following;
 mod fuzz;
 mod gateway;
 mod limits;
+mod link_previews;
 mod metrics;
 mod moderation;
 mod notifications;

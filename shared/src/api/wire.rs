@@ -404,6 +404,24 @@ pub struct Message {
     pub pinned_by: Option<UserId>,
     /// Aggregated per emoji, in order of first use.
     pub reactions: Vec<ReactionSummary>,
+    /// Previews of up to 3 of its links, added by the unfurl worker after the post (or an
+    /// edit, which clears them first) as a `message.updated`.
+    #[serde(default)]
+    pub link_previews: Vec<LinkPreview>,
+}
+
+/// What a linked page says about itself (OpenGraph / Twitter card), fetched behind the
+/// SSRF guard. `image_url` is the page's image, never to be loaded directly by clients
+/// (no hot-linking): it is kept for a later proxy through our own endpoint.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LinkPreview {
+    /// The link as written in the message.
+    pub url: String,
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub site_name: Option<String>,
+    pub image_url: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -6,7 +6,7 @@ use sqlx::PgPool;
 
 use super::access::{ChannelAccess, channel_access, message_access};
 use super::{ChatError, Written, events, notifications, rules};
-use crate::api::wire::{Channel, ChannelKind, Message, MessageDeleted, Role};
+use crate::api::wire::{Channel, ChannelKind, LinkPreview, Message, MessageDeleted, Role};
 use crate::db;
 use crate::db::messages::{NewMessage, Writer};
 use crate::db::webhooks::Webhook;
@@ -259,4 +259,30 @@ async fn is_admin(pool: &PgPool, channel: &Channel, user: UserId) -> Result<bool
         }
         None => false,
     })
+}
+
+/// Stores the link previews the unfurl worker fetched for message `id` whose body was
+/// `body_md`, and broadcasts the message with them as `message.updated`. Writes nothing if
+/// the message was deleted or edited since (the edit cleared its previews and asked for
+/// its own), so previews never belong to another version of the text.
+pub async fn set_link_previews(
+    pool: &PgPool,
+    id: MessageId,
+    body_md: &str,
+    previews: &[LinkPreview],
+) -> Result<Written<()>, ChatError> {
+    let mut tx = pool.begin().await?;
+    let Some(mut updated) = db::messages::set_link_previews(&mut tx, id, body_md, previews).await? else {
+        return Ok(Written::without_events(()));
+    };
+    let channel = db::channels::get(&mut *tx, updated.channel_id)
+        .await?
+        .ok_or(ChatError::Inconsistent("a message without its channel"))?;
+    // Reaction counts only: the broadcast form has no viewer, so any user id serves.
+    let viewer = updated.author.user_id.unwrap_or_else(UserId::generate);
+    db::messages::attach_reactions(&mut *tx, std::slice::from_mut(&mut updated), viewer).await?;
+    let payload = EventPayload::MessageUpdated(EventMessage::from(updated));
+    events::in_channel(&mut tx, &channel, None, payload).await?;
+    tx.commit().await?;
+    Ok(Written::with_events(()))
 }

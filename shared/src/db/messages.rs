@@ -8,7 +8,7 @@ use time::OffsetDateTime;
 
 use std::collections::HashMap;
 
-use crate::api::wire::{Author, Bot, Message, PageInfo, ReactionSummary};
+use crate::api::wire::{Author, Bot, LinkPreview, Message, PageInfo, ReactionSummary};
 use crate::db::channels;
 use crate::domain::ids::{ChannelId, MessageId, UserId, WebhookId};
 use crate::domain::names::{ClientMsgId, Emoji, MessageBody};
@@ -34,6 +34,7 @@ struct MessageRow {
     last_reply_at: Option<OffsetDateTime>,
     pinned_at: Option<OffsetDateTime>,
     pinned_by: Option<UserId>,
+    link_previews: sqlx::types::Json<Vec<LinkPreview>>,
 }
 
 impl From<MessageRow> for Message {
@@ -60,6 +61,7 @@ impl From<MessageRow> for Message {
             pinned_at: row.pinned_at,
             pinned_by: row.pinned_by,
             reactions: Vec::new(),
+            link_previews: row.link_previews.0,
         }
     }
 }
@@ -73,7 +75,8 @@ const SELECT: &str = "m.id, m.channel_id, m.channel_seq, m.author_id, u.username
     COALESCE(m.avatar_url, u.avatar_url, w.avatar_url) AS avatar_url,
     CASE WHEN m.deleted_at IS NULL THEN m.body_md ELSE '' END AS body_md,
     m.parent_id, m.client_msg_id, m.created_at, m.edited_at, m.deleted_at, m.reply_count, m.last_reply_at,
-    m.pinned_at, m.pinned_by";
+    m.pinned_at, m.pinned_by,
+    CASE WHEN m.deleted_at IS NULL THEN m.link_previews ELSE '[]'::jsonb END AS link_previews";
 
 /// The tables the message columns come from.
 const FROM: &str =
@@ -145,9 +148,30 @@ pub async fn update_body(
     body: &MessageBody,
 ) -> Result<Option<Message>, sqlx::Error> {
     let updated =
-        sqlx::query("UPDATE messages SET body_md = $2, edited_at = now() WHERE id = $1 AND deleted_at IS NULL")
+        sqlx::query("UPDATE messages SET body_md = $2, edited_at = now(), link_previews = '[]' WHERE id = $1 AND deleted_at IS NULL")
             .bind(id)
             .bind(body.as_str())
+            .execute(&mut *tx)
+            .await?;
+    if updated.rows_affected() == 0 {
+        return Ok(None);
+    }
+    get(&mut *tx, id).await
+}
+
+/// Stores the link previews of message `id`, if it is not deleted and its body is still
+/// `body_md` (an edit since the fetch started clears them and starts its own fetch).
+pub async fn set_link_previews(
+    tx: &mut PgConnection,
+    id: MessageId,
+    body_md: &str,
+    previews: &[LinkPreview],
+) -> Result<Option<Message>, sqlx::Error> {
+    let updated =
+        sqlx::query("UPDATE messages SET link_previews = $3 WHERE id = $1 AND body_md = $2 AND deleted_at IS NULL")
+            .bind(id)
+            .bind(body_md)
+            .bind(sqlx::types::Json(previews))
             .execute(&mut *tx)
             .await?;
     if updated.rows_affected() == 0 {

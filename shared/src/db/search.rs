@@ -16,7 +16,7 @@ use sqlx::postgres::PgArguments;
 use sqlx::{Arguments as _, PgExecutor};
 use time::OffsetDateTime;
 
-use crate::api::wire::{Author, Bot, ChannelKind, Message, NotificationChannel, SearchHit, SearchSort};
+use crate::api::wire::{Author, Bot, ChannelKind, LinkPreview, Message, NotificationChannel, SearchHit, SearchSort};
 use crate::domain::ids::{ChannelId, CommunityId, MessageId, UserId, WebhookId};
 use crate::search::{Has, Is, ParsedQuery, Term};
 
@@ -234,6 +234,7 @@ struct HitRow {
     last_reply_at: Option<OffsetDateTime>,
     pinned_at: Option<OffsetDateTime>,
     pinned_by: Option<UserId>,
+    link_previews: sqlx::types::Json<Vec<LinkPreview>>,
     channel_kind: String,
     channel_name: Option<String>,
     community_id: Option<CommunityId>,
@@ -341,7 +342,7 @@ fn statement(
              COALESCE(m.display_name, u.display_name, w.name, 'unknown') AS display_name,
              COALESCE(m.avatar_url, u.avatar_url, w.avatar_url) AS avatar_url,
              m.body_md, m.parent_id, m.client_msg_id, m.created_at, m.edited_at, m.reply_count,
-             m.last_reply_at, m.pinned_at, m.pinned_by,
+             m.last_reply_at, m.pinned_at, m.pinned_by, m.link_previews,
              c.kind AS channel_kind, c.name AS channel_name, c.community_id, s.score,
              (SELECT count(*) FROM candidates) AS found
          FROM page s JOIN messages m ON m.id = s.id JOIN channels c ON c.id = m.channel_id
@@ -406,6 +407,7 @@ fn hit(row: HitRow, marks: &[&str]) -> (SearchHit, f64) {
         pinned_at: row.pinned_at,
         pinned_by: row.pinned_by,
         reactions: Vec::new(),
+        link_previews: row.link_previews.0,
     };
     let channel = NotificationChannel {
         id: row.channel_id,

@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::api::wire::{Author, Message};
+use crate::api::wire::{Author, LinkPreview, Message};
 use crate::domain::ids::{ChannelId, MessageId, UserId};
 
 /// A message as every member of its channel may see it.
@@ -34,6 +34,8 @@ pub struct EventMessage {
     pub pinned_by: Option<UserId>,
     /// Aggregated per emoji, in order of first use; who reacted is each viewer's own query.
     pub reactions: Vec<ReactionCount>,
+    #[serde(default)]
+    pub link_previews: Vec<LinkPreview>,
 }
 
 /// How many reacted with one emoji.
@@ -66,6 +68,7 @@ impl From<Message> for EventMessage {
                 .into_iter()
                 .map(|reaction| ReactionCount { emoji: reaction.emoji, count: reaction.count })
                 .collect(),
+            link_previews: message.link_previews,
         }
     }
 }
@@ -99,6 +102,7 @@ mod tests {
             pinned_at: None,
             pinned_by: None,
             reactions: vec![ReactionSummary { emoji: "🎉".into(), count: 2, reacted_by_me: true }],
+            link_previews: Vec::new(),
         };
         let json = serde_json::to_value(EventMessage::from(message)).expect("serializes");
         assert_eq!(json["reactions"], serde_json::json!([{"emoji": "🎉", "count": 2}]));

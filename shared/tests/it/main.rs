@@ -1,5 +1,5 @@
 //! Integration tests of `shared` against the real Postgres and NATS that `cargo xtask test`
-//! starts: the schema's constraints, the JetStream bus, the transactional outbox and the streaming core.
+//! starts: the schema's constraints, the JetStream bus, the transactional outbox, the streaming core and the link-preview fetcher.
 
 mod bus;
 mod compose;
@@ -7,3 +7,4 @@ mod harness;
 mod outbox;
 mod schema;
 mod stream;
+mod unfurl;
