@@ -27,5 +27,6 @@ pub mod stream;
 pub mod testing;
 
 pub use domain::ids::{
-    ApiTokenId, ChannelId, CommunityId, EventId, InviteId, MessageId, NotificationId, SessionId, UserId, WebhookId,
+    ApiTokenId, AttachmentId, ChannelId, CommunityId, EventId, InviteId, MessageId, NotificationId, SessionId, UserId,
+    WebhookId,
 };

@@ -88,7 +88,7 @@ pub fn sniff(head: &[u8]) -> &'static str {
         // A character cut at the end of the sniffed window is still text.
         Err(err) => err.error_len().is_none(),
     };
-    if valid && !text.iter().any(|&byte| byte == 0) { "text/plain" } else { "application/octet-stream" }
+    if valid && !text.contains(&0) { "text/plain" } else { "application/octet-stream" }
 }
 
 /// Types a browser may show inline without running anything.
