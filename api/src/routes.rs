@@ -195,6 +195,7 @@ fn path_parameter_meaning(resource: &str, name: &str) -> Option<(&'static str, b
         ("messages", "emoji") => ("a Unicode emoji (percent-encoded) or a `:shortcode:`", false),
         ("tokens", "id") => ("the API token's id", true),
         ("webhooks", "id") => ("the webhook's id", true),
+        ("attachments", "id") => ("the attachment's id", true),
         _ => return None,
     })
 }

@@ -284,7 +284,7 @@ mod tests {
         assert_eq!(sanitise_filename("../../etc/passwd"), "passwd");
         assert_eq!(sanitise_filename("C:\\x\\report\r\n.pdf"), "report.pdf");
         assert_eq!(sanitise_filename(".."), "file");
-        assert_eq!(key_segment("rapport été.pdf"), "rapport___t_.pdf");
+        assert_eq!(key_segment("rapport été.pdf"), "rapport__t_.pdf");
         assert_eq!(
             disposition("attachment", "é\".txt"),
             "attachment; filename=\"__.txt\"; filename*=UTF-8''%C3%A9%22.txt"
