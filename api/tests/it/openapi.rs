@@ -55,6 +55,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/channels/{id}/messages"),
     ("POST", "/api/channels/{id}/messages"),
     ("GET", "/api/channels/{id}/pins"),
+    ("POST", "/api/channels/{id}/attachments"),
+    ("GET", "/api/attachments/{id}"),
     ("GET", "/api/messages/{id}"),
     ("PATCH", "/api/messages/{id}"),
     ("DELETE", "/api/messages/{id}"),
