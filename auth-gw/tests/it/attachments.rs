@@ -4,7 +4,7 @@
 //! caller who may not read the channel now gets the same 404 as for a file that never was.
 
 use ajet_shared::api::ErrorCode;
-use ajet_shared::api::wire::{ChannelKind, CreateChannelRequest};
+use ajet_shared::api::wire::{ChannelKind, CreateChannelRequest, CreateMessageRequest};
 use ajet_shared::client::{ApiClient, ClientError};
 use ajet_shared::domain::ids::AttachmentId;
 use reqwest::StatusCode;
@@ -80,6 +80,26 @@ async fn a_file_over_the_limit_is_refused_with_413_and_one_at_it_is_kept() {
     let kept = bob.upload_attachment(dev.id, "fits.txt", &[b'a'; 1024]).await.expect("at the limit");
     assert_eq!(kept.content_type, "text/plain");
     assert_eq!(download(&alice, kept.id).await.2, vec![b'a'; 1024]);
+    stack.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_gateway_lets_an_upload_up_to_the_attachment_limit_through_and_nothing_else() {
+    let stack = Stack::start_with(|config| {
+        config.max_body_bytes = 1024;
+        config.attachment_max_bytes = 4096;
+    })
+    .await;
+    let (alice, bob, dev) = two_users(&stack).await;
+    let bytes = [b'z'; 3000];
+    let file = bob.upload_attachment(dev.id, "over-the-body-limit.txt", &bytes).await.expect("uploaded");
+    assert_eq!(download(&alice, file.id).await.2, bytes);
+    let err = bob.upload_attachment(dev.id, "huge.txt", &[b'z'; 4097]).await.expect_err("over the attachment limit");
+    assert_eq!(err.code(), Some(ErrorCode::AttachmentTooLarge));
+    // Any other body keeps the gateway's own limit.
+    let long = CreateMessageRequest { body_md: "x".repeat(2000), parent_id: None, client_msg_id: None };
+    let err = bob.send_message(dev.id, &long).await.expect_err("over max_body_bytes");
+    assert_eq!(err.code(), Some(ErrorCode::PayloadTooLarge));
     stack.stop().await;
 }
 
