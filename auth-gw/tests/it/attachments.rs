@@ -1,10 +1,10 @@
 //! Attachments through the gateway: an upload comes back byte for byte with the type read
 //! from its bytes (and an image's size from its header), a file over `attachment_max_bytes`
-//! is refused with 413, markup is never served inline whatever its name claims, and a
+//! is refused with 413, a muted member may not upload, markup is never served inline whatever its name claims, and a
 //! caller who may not read the channel now gets the same 404 as for a file that never was.
 
 use ajet_shared::api::ErrorCode;
-use ajet_shared::api::wire::{ChannelKind, CreateChannelRequest, CreateMessageRequest};
+use ajet_shared::api::wire::{ChannelKind, CreateChannelRequest, CreateMessageRequest, CreateMuteRequest};
 use ajet_shared::client::{ApiClient, ClientError};
 use ajet_shared::domain::ids::AttachmentId;
 use reqwest::StatusCode;
@@ -100,6 +100,24 @@ async fn the_gateway_lets_an_upload_up_to_the_attachment_limit_through_and_nothi
     let long = CreateMessageRequest { body_md: "x".repeat(2000), parent_id: None, client_msg_id: None };
     let err = bob.send_message(dev.id, &long).await.expect_err("over max_body_bytes");
     assert_eq!(err.code(), Some(ErrorCode::PayloadTooLarge));
+    stack.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_muted_member_may_not_upload_until_the_mute_is_lifted() {
+    let stack = Stack::start().await;
+    let (alice, bob, dev) = two_users(&stack).await;
+    let community = dev.community_id.expect("a community channel");
+    let bob_id = bob.me().await.expect("me").user.id;
+    alice
+        .mute(community, &CreateMuteRequest { user_id: bob_id, duration_secs: None, reason: None })
+        .await
+        .expect("muted");
+    let err = bob.upload_attachment(dev.id, "a.txt", b"a").await.expect_err("muted");
+    assert_eq!((err.status(), err.code()), (Some(StatusCode::FORBIDDEN), Some(ErrorCode::Muted)));
+    alice.unmute(community, bob_id).await.expect("unmuted");
+    let file = bob.upload_attachment(dev.id, "a.txt", b"a").await.expect("may upload again");
+    assert_eq!(download(&alice, file.id).await.2, b"a");
     stack.stop().await;
 }
 
