@@ -1,5 +1,6 @@
 //! The api's route table, one module per resource.
 
+mod attachments;
 mod channels;
 mod commands;
 mod communities;
@@ -82,6 +83,8 @@ fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(channels::update_preferences))
         .routes(routes!(messages::list_messages, messages::create_message))
         .routes(routes!(messages::list_pins))
+        .routes(unlimited_body(routes!(attachments::upload_attachment)))
+        .routes(routes!(attachments::download_attachment))
         .routes(routes!(messages::get_message, messages::update_message, messages::delete_message))
         .routes(routes!(messages::list_replies))
         .routes(routes!(messages::add_reaction, messages::remove_reaction))
@@ -104,6 +107,14 @@ fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     describe_path_parameters(&mut description);
     add_common_responses(&mut description);
     (router, description)
+}
+
+/// Lifts axum's default body limit on a route that enforces its own while streaming (the
+/// gateway's `max_body_bytes` still bounds it).
+fn unlimited_body(
+    (schemas, paths, router): utoipa_axum::router::UtoipaMethodRouter<AppState>,
+) -> utoipa_axum::router::UtoipaMethodRouter<AppState> {
+    (schemas, paths, router.layer(axum::extract::DefaultBodyLimit::disable()))
 }
 
 /// An error answer with the `ErrorBody` schema.
@@ -184,6 +195,7 @@ fn path_parameter_meaning(resource: &str, name: &str) -> Option<(&'static str, b
         ("messages", "emoji") => ("a Unicode emoji (percent-encoded) or a `:shortcode:`", false),
         ("tokens", "id") => ("the API token's id", true),
         ("webhooks", "id") => ("the webhook's id", true),
+        ("attachments", "id") => ("the attachment's id", true),
         _ => return None,
     })
 }

@@ -9,6 +9,7 @@ use aws_sdk_s3::config::{
 };
 use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
 use aws_smithy_http_client::tls;
 use bytes::Bytes;
 
@@ -107,6 +108,82 @@ impl Storage {
         let object = self.client.get_object().bucket(&self.bucket).key(key).send().await.map_err(storage_error)?;
         let data = object.body.collect().await.map_err(storage_error)?;
         Ok(data.into_bytes())
+    }
+
+    /// Starts a multipart upload of `key`; answers its upload id.
+    pub async fn start_upload(&self, key: &str, content_type: &str) -> Result<String, StorageError> {
+        let started = self
+            .client
+            .create_multipart_upload()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_type(content_type)
+            .send()
+            .await
+            .map_err(storage_error)?;
+        started.upload_id.ok_or_else(|| StorageError("the store gave no upload id".into()))
+    }
+
+    /// Uploads part `number` (from 1; every part but the last at least 5 MiB).
+    pub async fn upload_part(
+        &self,
+        key: &str,
+        upload_id: &str,
+        number: i32,
+        body: Bytes,
+    ) -> Result<CompletedPart, StorageError> {
+        let part = self
+            .client
+            .upload_part()
+            .bucket(&self.bucket)
+            .key(key)
+            .upload_id(upload_id)
+            .part_number(number)
+            .body(ByteStream::from(body))
+            .send()
+            .await
+            .map_err(storage_error)?;
+        Ok(CompletedPart::builder().set_e_tag(part.e_tag).part_number(number).build())
+    }
+
+    pub async fn complete_upload(
+        &self,
+        key: &str,
+        upload_id: &str,
+        parts: Vec<CompletedPart>,
+    ) -> Result<(), StorageError> {
+        self.client
+            .complete_multipart_upload()
+            .bucket(&self.bucket)
+            .key(key)
+            .upload_id(upload_id)
+            .multipart_upload(CompletedMultipartUpload::builder().set_parts(Some(parts)).build())
+            .send()
+            .await
+            .map_err(storage_error)?;
+        Ok(())
+    }
+
+    /// Abandons a multipart upload and its parts.
+    pub async fn abort_upload(&self, key: &str, upload_id: &str) -> Result<(), StorageError> {
+        self.client
+            .abort_multipart_upload()
+            .bucket(&self.bucket)
+            .key(key)
+            .upload_id(upload_id)
+            .send()
+            .await
+            .map_err(storage_error)?;
+        Ok(())
+    }
+
+    /// The object's bytes as a stream, read as the caller reads them.
+    pub async fn get_stream(
+        &self,
+        key: &str,
+    ) -> Result<impl futures::Stream<Item = std::io::Result<Bytes>> + Send + 'static, StorageError> {
+        let object = self.client.get_object().bucket(&self.bucket).key(key).send().await.map_err(storage_error)?;
+        Ok(tokio_util::io::ReaderStream::new(object.body.into_async_read()))
     }
 
     /// A URL that lets its holder download `key` for `valid_for`, served as an attachment

@@ -208,6 +208,25 @@ fn too_large(max_body: u64) -> ApiError {
     )
 }
 
+/// Room for the multipart framing around an attachment.
+const UPLOAD_FRAMING_BYTES: u64 = 64 * 1024;
+
+/// The largest body accepted for `method path`: `max_body_bytes`, or for an attachment
+/// upload (`POST /api/channels/{id}/attachments`) enough for the api's own limit, which
+/// then answers its precise 413.
+fn max_body_bytes(config: &Config, method: &Method, path: &str) -> u64 {
+    let upload = *method == Method::POST
+        && path
+            .strip_prefix("/api/channels/")
+            .and_then(|rest| rest.strip_suffix("/attachments"))
+            .is_some_and(|id| !id.is_empty() && !id.contains('/'));
+    if upload {
+        config.max_body_bytes.max(config.attachment_max_bytes.saturating_add(UPLOAD_FRAMING_BYTES))
+    } else {
+        config.max_body_bytes
+    }
+}
+
 /// Whether sending upstream failed because the request body crossed the size limit.
 fn body_over_limit(err: &(dyn std::error::Error + 'static)) -> bool {
     let mut cause = Some(err);
@@ -299,9 +318,10 @@ async fn forward_inner(state: &GatewayState, request: Request) -> Result<Respons
     }
     let trace_id = headers.get(TRACE_ID_HEADER).cloned();
 
-    // The body streams through, but no further than `max_body_bytes`: a declared length
-    // is refused up front, an undeclared one when it crosses the limit.
-    let max_body = state.config.max_body_bytes;
+    // The body streams through, but no further than `max_body_bytes` (for an attachment
+    // upload, room for `attachment_max_bytes` and its framing if that is more): a declared
+    // length is refused up front, an undeclared one when it crosses the limit.
+    let max_body = max_body_bytes(&state.config, &parts.method, parts.uri.path());
     let declared = parts.headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
     if declared.is_some_and(|length| length > max_body) {
         return Err(too_large(max_body));

@@ -7,6 +7,7 @@
 //! the same HTTP error wherever it arises. The SQL stays in `crate::db`.
 
 pub mod access;
+pub mod attachments;
 pub mod channels;
 pub mod commands;
 pub mod communities;

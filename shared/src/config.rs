@@ -179,6 +179,9 @@ pub struct Config {
     pub link_preview_allow_hosts: Vec<String>,
     /// The largest request body the gateway accepts, in bytes (413 beyond).
     pub max_body_bytes: u64,
+    /// The largest file the api accepts as an attachment, in bytes (413 beyond). The
+    /// gateway's `max_body_bytes` must leave room for it and the multipart framing.
+    pub attachment_max_bytes: u64,
     /// The largest incoming-webhook payload, in bytes (413 beyond).
     pub webhook_max_body_bytes: u64,
     /// Posts per minute per incoming webhook, with bursts of the same size.
@@ -244,6 +247,7 @@ impl Default for Config {
             cors_allowed_origins: Vec::new(),
             link_preview_allow_hosts: Vec::new(),
             max_body_bytes: 25 * 1024 * 1024,
+            attachment_max_bytes: 25 * 1024 * 1024,
             webhook_max_body_bytes: 64 * 1024,
             webhook_rate_limit_per_minute: 60,
             cli_login_code_secs: 60,
@@ -336,6 +340,7 @@ impl Config {
         positive("rate_limit_per_minute", self.rate_limit_per_minute.into())?;
         positive("login_rate_limit_per_minute", self.login_rate_limit_per_minute.into())?;
         positive("max_body_bytes", self.max_body_bytes)?;
+        positive("attachment_max_bytes", self.attachment_max_bytes)?;
         positive("webhook_max_body_bytes", self.webhook_max_body_bytes)?;
         positive("webhook_rate_limit_per_minute", self.webhook_rate_limit_per_minute.into())?;
         positive("cli_login_code_secs", self.cli_login_code_secs)?;

@@ -3,6 +3,7 @@
 //! whose shape varies (history cursors) are built with sea-query; search, whose statement is made of
 //! the query's terms, binds each value through a small builder (`db::search`).
 
+pub mod attachments;
 pub mod audit;
 pub mod auth;
 pub mod channels;

@@ -29,5 +29,6 @@ pub mod testing;
 pub mod unfurl;
 
 pub use domain::ids::{
-    ApiTokenId, ChannelId, CommunityId, EventId, InviteId, MessageId, NotificationId, SessionId, UserId, WebhookId,
+    ApiTokenId, AttachmentId, ChannelId, CommunityId, EventId, InviteId, MessageId, NotificationId, SessionId, UserId,
+    WebhookId,
 };

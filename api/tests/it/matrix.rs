@@ -38,13 +38,16 @@ const UNAVAILABLE: Outcome = (409, Some(ErrorCode::CommandUnavailable));
 const BAD_SEARCH: Outcome = (400, Some(ErrorCode::InvalidSearch));
 const NO_BAN: Outcome = (404, Some(ErrorCode::BanNotFound));
 const NO_MUTE: Outcome = (404, Some(ErrorCode::MuteNotFound));
+const NO_FILE: Outcome = (404, Some(ErrorCode::AttachmentNotFound));
+/// A caller allowed to upload who sent no multipart body.
+const NO_UPLOAD: Outcome = (400, Some(ErrorCode::InvalidUpload));
 const GONE_FROM_CO: Outcome = (400, Some(ErrorCode::UserNotInCommunity));
 
 /// `{P}` public channel, `{S}` private channel, `{C}` community, `{M}` a message in P by
 /// channel_member, `{MS}` one in S, `{D}` a DM between owner and channel_member, `{MD}` a
-/// message in D, `{I}` an invite into C, `{W}` a live webhook into P, `{actor}` the caller's
-/// name (for unique names). Rows run in order; later rows may depend on
-/// earlier writes only where noted.
+/// message in D, `{I}` an invite into C, `{W}` a live webhook into P, `{AP}`/`{AS}`/`{AD}`
+/// a file channel_member uploaded into P/S/D, `{actor}` the caller's name (for unique
+/// names). Rows run in order; later rows may depend on earlier writes only where noted.
 const MATRIX: &[(&str, &str, &str, [Outcome; 7])] = &[
     // method, path, JSON body, outcomes for ACTORS
     ("GET", "/api/openapi.json", "", [OK, OK, OK, OK, OK, OK, OK]),
@@ -112,6 +115,19 @@ const MATRIX: &[(&str, &str, &str, [Outcome; 7])] = &[
         [ANON, NO_CH, NO_CH, CREATED, NO_CH, CREATED, NO_CH],
     ),
     ("GET", "/api/channels/{S}/pins", "", [ANON, NO_CH, NO_CH, OK, NO_CH, OK, NO_CH]),
+    // Uploading is posting: the same callers get past the checks (and then need a body).
+    (
+        "POST",
+        "/api/channels/{P}/attachments",
+        "",
+        [ANON, NOT_IN_CO, NOT_IN_CH, NO_UPLOAD, NOT_IN_CH, NO_UPLOAD, NOT_IN_CO],
+    ),
+    ("POST", "/api/channels/{S}/attachments", "", [ANON, NO_CH, NO_CH, NO_UPLOAD, NO_CH, NO_UPLOAD, NO_CH]),
+    ("POST", "/api/channels/{D}/attachments", "", [ANON, NO_CH, NO_CH, NO_UPLOAD, NO_CH, NO_UPLOAD, NO_CH]),
+    // Downloading is reading the channel; to anyone else the file does not exist.
+    ("GET", "/api/attachments/{AP}", "", [ANON, NO_FILE, OK, OK, OK, OK, NO_FILE]),
+    ("GET", "/api/attachments/{AS}", "", [ANON, NO_FILE, NO_FILE, OK, NO_FILE, OK, NO_FILE]),
+    ("GET", "/api/attachments/{AD}", "", [ANON, NO_FILE, NO_FILE, OK, NO_FILE, OK, NO_FILE]),
     ("POST", "/api/channels/{S}/read", r#"{"message_id":"{MS}"}"#, [ANON, NO_CH, NO_CH, OK, NO_CH, OK, NO_CH]),
     ("GET", "/api/messages/{M}", "", [ANON, NO_MSG, OK, OK, OK, OK, NO_MSG]),
     ("GET", "/api/messages/{MS}", "", [ANON, NO_MSG, NO_MSG, OK, NO_MSG, OK, NO_MSG]),
@@ -390,6 +406,12 @@ async fn every_endpoint_answers_each_kind_of_caller_exactly() {
     let secret = send(&channel_member, private.id, "in private").await;
     let dm_id: ajet_shared::domain::ids::ChannelId = dm["id"].as_str().expect("dm id").parse().expect("dm id");
     let in_dm = send(&channel_member, dm_id, "in dm").await;
+    let upload = |channel, name: &'static str| {
+        let client = channel_member.clone();
+        async move { client.upload_attachment(channel, name, name.as_bytes()).await.expect("uploaded") }
+    };
+    let (file_public, file_private, file_dm) =
+        (upload(public.id, "public.txt").await, upload(private.id, "secret.txt").await, upload(dm_id, "dm.txt").await);
 
     let webhook = ajet_shared::db::webhooks::insert(
         &api.db.pool,
@@ -413,6 +435,9 @@ async fn every_endpoint_answers_each_kind_of_caller_exactly() {
         ("{M}", message.id.to_string()),
         ("{MS}", secret.id.to_string()),
         ("{MD}", in_dm.id.to_string()),
+        ("{AP}", file_public.id.to_string()),
+        ("{AS}", file_private.id.to_string()),
+        ("{AD}", file_dm.id.to_string()),
         ("{member_id}", member_id.to_string()),
         ("{target_id}", target.me().await.expect("me").user.id.to_string()),
         ("{target2_id}", target2.me().await.expect("me").user.id.to_string()),

@@ -14,7 +14,7 @@ use ajet_shared::api::wire::{
     UpdateChannelRequest, UpdateCommunityRequest, UpdateMeRequest, UpdateMemberRequest, UpdatePreferencesRequest,
 };
 use ajet_shared::client::ApiClient;
-use ajet_shared::{ApiTokenId, ChannelId, CommunityId, MessageId, UserId, WebhookId};
+use ajet_shared::{ApiTokenId, AttachmentId, ChannelId, CommunityId, MessageId, UserId, WebhookId};
 use reqwest::{Method, StatusCode};
 
 use crate::harness::Api;
@@ -55,6 +55,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/channels/{id}/messages"),
     ("POST", "/api/channels/{id}/messages"),
     ("GET", "/api/channels/{id}/pins"),
+    ("POST", "/api/channels/{id}/attachments"),
+    ("GET", "/api/attachments/{id}"),
     ("GET", "/api/messages/{id}"),
     ("PATCH", "/api/messages/{id}"),
     ("DELETE", "/api/messages/{id}"),
@@ -236,6 +238,8 @@ async fn call_every_method(client: &ApiClient) {
     drop(client.history(channel, &HistoryQuery::default()).await);
     drop(client.send_message(channel, &message_request).await);
     drop(client.list_pins(channel).await);
+    drop(client.upload_attachment(channel, "a.txt", b"hello").await);
+    drop(client.download_attachment(AttachmentId::generate()).await);
     drop(client.get_message(message).await);
     drop(client.update_message(message, "edited").await);
     drop(client.delete_message(message).await);

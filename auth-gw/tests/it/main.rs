@@ -5,6 +5,7 @@ mod access;
 mod access_checks;
 mod access_pushed;
 mod api_tokens;
+mod attachments;
 mod browser;
 mod caps;
 mod characters;

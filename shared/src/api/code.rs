@@ -144,6 +144,8 @@ error_codes! {
     MessageNotFound = "message_not_found",
     InviteNotFound = "invite_not_found",
     TokenNotFound = "token_not_found",
+    /// No such attachment, or the caller may not read its channel now.
+    AttachmentNotFound = "attachment_not_found",
     WebhookNotFound = "webhook_not_found",
     /// The user named is not banned from the community (lifting a ban).
     BanNotFound = "ban_not_found",
@@ -172,6 +174,10 @@ error_codes! {
     SyncCursorExpired = "sync_cursor_expired",
     // 413, 415, 422: size and type.
     PayloadTooLarge = "payload_too_large",
+    /// An upload larger than the `attachment_max_bytes` the api accepts.
+    AttachmentTooLarge = "attachment_too_large",
+    /// An upload that is not a `multipart/form-data` body with one `file` field.
+    InvalidUpload = "invalid_upload",
     UnsupportedMediaType = "unsupported_media_type",
     MessageTooLong = "message_too_long",
     TopicTooLong = "topic_too_long",

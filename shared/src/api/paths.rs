@@ -6,7 +6,7 @@
 //! streams are here too, for clients, outside `TEMPLATES`, which holds only the api's (those
 //! routers declare their few paths as literals, which the gateway's route-table test reads).
 
-use crate::domain::ids::{ApiTokenId, ChannelId, CommunityId, MessageId, UserId, WebhookId};
+use crate::domain::ids::{ApiTokenId, AttachmentId, ChannelId, CommunityId, MessageId, UserId, WebhookId};
 
 /// `GET`/`PATCH`: the caller.
 pub const ME: &str = "/api/me";
@@ -58,6 +58,10 @@ pub const CHANNEL_PREFERENCES: &str = "/api/channels/{id}/preferences";
 pub const CHANNEL_MESSAGES: &str = "/api/channels/{id}/messages";
 /// `GET`: a channel's pins.
 pub const CHANNEL_PINS: &str = "/api/channels/{id}/pins";
+/// `POST`: upload a file into a channel (multipart, field `file`).
+pub const CHANNEL_ATTACHMENTS: &str = "/api/channels/{id}/attachments";
+/// `GET`: download an attachment.
+pub const ATTACHMENT: &str = "/api/attachments/{id}";
 /// `GET`/`PATCH`/`DELETE`: a message.
 pub const MESSAGE: &str = "/api/messages/{id}";
 /// `GET`: a thread's replies.
@@ -120,6 +124,8 @@ pub const TEMPLATES: &[&str] = &[
     CHANNEL_PREFERENCES,
     CHANNEL_MESSAGES,
     CHANNEL_PINS,
+    CHANNEL_ATTACHMENTS,
+    ATTACHMENT,
     MESSAGE,
     MESSAGE_REPLIES,
     MESSAGE_REACTION,
@@ -373,6 +379,18 @@ pub fn webhook(id: WebhookId) -> String {
 #[must_use]
 pub fn hook(id: WebhookId, token: &str) -> String {
     fill(HOOK, &[&id.to_string(), token])
+}
+
+/// `/api/channels/{id}/attachments`.
+#[must_use]
+pub fn channel_attachments(id: ChannelId) -> String {
+    fill(CHANNEL_ATTACHMENTS, &[&id.to_string()])
+}
+
+/// `/api/attachments/{id}`.
+#[must_use]
+pub fn attachment(id: AttachmentId) -> String {
+    fill(ATTACHMENT, &[&id.to_string()])
 }
 
 #[cfg(test)]

@@ -3,7 +3,9 @@
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::domain::ids::{ApiTokenId, ChannelId, CommunityId, MessageId, NotificationId, UserId, WebhookId};
+use crate::domain::ids::{
+    ApiTokenId, AttachmentId, ChannelId, CommunityId, MessageId, NotificationId, UserId, WebhookId,
+};
 
 mod moderation;
 
@@ -352,6 +354,25 @@ pub struct CreateMessageRequest {
     pub parent_id: Option<MessageId>,
     #[serde(default)]
     pub client_msg_id: Option<String>,
+}
+
+/// An uploaded file (`POST /api/channels/{id}/attachments`), downloadable at
+/// `GET /api/attachments/{id}` by whoever may read its channel.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Attachment {
+    pub id: AttachmentId,
+    pub channel_id: ChannelId,
+    /// The uploader's file name, sanitised (no path, no control characters).
+    pub filename: String,
+    /// Sniffed from the file's first bytes, never taken from the client.
+    pub content_type: String,
+    pub size_bytes: i64,
+    /// Pixel size, for images whose header says it.
+    pub width: Option<i32>,
+    pub height: Option<i32>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
 }
 
 /// Who a message is shown as: a user, or a webhook under its display overrides.

@@ -18,6 +18,8 @@ pub enum ChatError {
     ChannelNotFound,
     #[error("there is no such message, or you cannot see it")]
     MessageNotFound,
+    #[error("there is no such attachment, or you cannot see it")]
+    AttachmentNotFound,
     #[error("join the channel first")]
     NotChannelMember,
     #[error("this channel is archived; nothing can change in it")]
@@ -115,6 +117,7 @@ impl ChatError {
             Self::NotCommunityMember => (StatusCode::FORBIDDEN, ErrorCode::NotACommunityMember),
             Self::ChannelNotFound => (StatusCode::NOT_FOUND, ErrorCode::ChannelNotFound),
             Self::MessageNotFound => (StatusCode::NOT_FOUND, ErrorCode::MessageNotFound),
+            Self::AttachmentNotFound => (StatusCode::NOT_FOUND, ErrorCode::AttachmentNotFound),
             Self::NotChannelMember => (StatusCode::FORBIDDEN, ErrorCode::NotAChannelMember),
             Self::ChannelArchived => (StatusCode::CONFLICT, ErrorCode::ChannelArchived),
             Self::AdminOnly => (StatusCode::FORBIDDEN, ErrorCode::AdminOnly),

@@ -1,9 +1,10 @@
-//! The typed client's message calls: sending, history, threads, edits, reactions and pins.
+//! The typed client's message calls: sending, history, threads, edits, reactions and pins;
+//! uploading and downloading attachments.
 
 use crate::api::paths;
-use crate::api::wire::{CreateMessageRequest, HistoryQuery, Message, Page, UpdateMessageRequest};
+use crate::api::wire::{Attachment, CreateMessageRequest, HistoryQuery, Message, Page, UpdateMessageRequest};
 use crate::client::{ApiClient, ClientError};
-use crate::domain::ids::{ChannelId, MessageId};
+use crate::domain::ids::{AttachmentId, ChannelId, MessageId};
 use reqwest::Method;
 
 impl ApiClient {
@@ -20,6 +21,35 @@ impl ApiClient {
     /// `GET /api/channels/{id}/messages`: a page of history, oldest first.
     pub async fn history(&self, channel: ChannelId, query: &HistoryQuery) -> Result<Page<Message>, ClientError> {
         self.send(self.request(Method::GET, &paths::channel_messages(channel)).query(query)).await
+    }
+
+    /// `POST /api/channels/{id}/attachments`: uploads `bytes` as the file `filename` (a
+    /// `multipart/form-data` body with one `file` field); its type is sniffed by the server.
+    pub async fn upload_attachment(
+        &self,
+        channel: ChannelId,
+        filename: &str,
+        bytes: &[u8],
+    ) -> Result<Attachment, ClientError> {
+        let boundary = format!("ajet-{}", uuid::Uuid::now_v7().simple());
+        let name: String = filename.chars().map(|c| if c == '"' || c.is_control() { '_' } else { c }).collect();
+        let mut body = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+        )
+        .into_bytes();
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let builder = self
+            .request(Method::POST, &paths::channel_attachments(channel))
+            .header(reqwest::header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
+            .body(body);
+        self.send(builder).await
+    }
+
+    /// `GET /api/attachments/{id}`: the file's answer, its headers (type, disposition) and
+    /// body for the caller to read.
+    pub async fn download_attachment(&self, attachment: AttachmentId) -> Result<reqwest::Response, ClientError> {
+        super::checked(self.request(Method::GET, &paths::attachment(attachment)).send().await?).await
     }
 
     /// `GET /api/channels/{id}/pins`: most recently pinned first.

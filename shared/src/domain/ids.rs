@@ -70,6 +70,8 @@ id_type! {
     InviteId;
     /// A notification in a user's inbox; its UUIDv7 order is the inbox's order.
     NotificationId;
+    /// An uploaded file, stored in S3 and attached to at most one message.
+    AttachmentId;
 }
 
 #[cfg(test)]

@@ -1,0 +1,293 @@
+//! Attachments: `POST /api/channels/{id}/attachments` streams a multipart upload (field
+//! `file`) into object storage, never holding more than one 5 MiB part of it, refusing it
+//! past `attachment_max_bytes` (413) and sniffing its type from its first bytes (what the
+//! client declares is ignored); `GET /api/attachments/{id}` re-checks that the caller may
+//! read the channel now and streams the object back with headers that keep a browser from
+//! running it: only PNG, JPEG, GIF and WebP are ever shown inline.
+
+use std::sync::Arc;
+
+use ajet_shared::api::wire::Attachment;
+use ajet_shared::api::{ErrorBody, ErrorCode, paths};
+use ajet_shared::chat::attachments::{may_upload, readable, record_upload};
+use ajet_shared::config::Config;
+use ajet_shared::db::PgPool;
+use ajet_shared::db::attachments::NewAttachment;
+use ajet_shared::domain::ids::{AttachmentId, ChannelId};
+use axum::Json;
+use axum::body::Body as ResponseBody;
+use axum::extract::multipart::{Field, MultipartRejection};
+use axum::extract::{Multipart, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use bytes::{Bytes, BytesMut};
+
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{AuthUser, Path};
+use crate::storage::Storage;
+
+/// S3's smallest part but the last; also the most of an upload held in memory at once.
+const PART_BYTES: usize = 5 * 1024 * 1024;
+
+/// The multipart form of an upload (for the description).
+#[derive(utoipa::ToSchema)]
+#[expect(dead_code, reason = "only describes the form")]
+pub struct UploadForm {
+    /// The file; its name is kept (sanitised), its declared type ignored.
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+}
+
+fn invalid_upload(message: impl Into<String>) -> ApiError {
+    ApiError::bad_request(ErrorCode::InvalidUpload, message)
+}
+
+fn too_large(max: u64) -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        ErrorCode::AttachmentTooLarge,
+        format!("file: larger than the {max} bytes an attachment may be"),
+    )
+}
+
+/// The type of a file from its first bytes; never what the client said.
+#[must_use]
+pub fn sniff(head: &[u8]) -> &'static str {
+    const TABLE: &[(&[u8], &str)] = &[
+        (b"\x89PNG\r\n\x1a\n", "image/png"),
+        (b"\xff\xd8\xff", "image/jpeg"),
+        (b"GIF87a", "image/gif"),
+        (b"GIF89a", "image/gif"),
+        (b"%PDF-", "application/pdf"),
+        (b"PK\x03\x04", "application/zip"),
+        (b"\x1f\x8b", "application/gzip"),
+    ];
+    if let Some((_, kind)) = TABLE.iter().find(|(magic, _)| head.starts_with(magic)) {
+        return kind;
+    }
+    if head.len() >= 12 && head.starts_with(b"RIFF") && &head[8..12] == b"WEBP" {
+        return "image/webp";
+    }
+    let text = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
+    let start = text.iter().position(|byte| !byte.is_ascii_whitespace()).unwrap_or(text.len());
+    let lower = text[start..text.len().min(start + 1024)].to_ascii_lowercase();
+    if lower.starts_with(b"<svg") || (lower.starts_with(b"<?xml") && lower.windows(4).any(|w| w == b"<svg")) {
+        return "image/svg+xml";
+    }
+    if [&b"<!doctype html"[..], b"<html", b"<head", b"<body", b"<script", b"<iframe"]
+        .iter()
+        .any(|tag| lower.starts_with(tag))
+    {
+        return "text/html";
+    }
+    if lower.starts_with(b"<?xml") {
+        return "application/xml";
+    }
+    let valid = match std::str::from_utf8(text) {
+        Ok(_) => true,
+        // A character cut at the end of the sniffed window is still text.
+        Err(err) => err.error_len().is_none(),
+    };
+    if valid && !text.contains(&0) { "text/plain" } else { "application/octet-stream" }
+}
+
+/// Types a browser may show inline without running anything.
+fn shown_inline(content_type: &str) -> bool {
+    matches!(content_type, "image/png" | "image/jpeg" | "image/gif" | "image/webp")
+}
+
+/// The client's file name reduced to a plain one: its last path segment, without control
+/// characters, at most 255 characters; `file` when nothing is left.
+#[must_use]
+pub fn sanitise_filename(raw: &str) -> String {
+    let last = raw.rsplit(['/', '\\']).next().unwrap_or_default();
+    let cleaned: String = last.chars().filter(|c| !c.is_control()).take(255).collect();
+    let cleaned = cleaned.trim();
+    if cleaned.is_empty() || cleaned == "." || cleaned == ".." { "file".to_owned() } else { cleaned.to_owned() }
+}
+
+/// A file name safe in an object key: ASCII letters, digits, `.`, `-`, `_`.
+fn key_segment(filename: &str) -> String {
+    let safe: String = filename
+        .chars()
+        .take(100)
+        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') { c } else { '_' })
+        .collect();
+    if safe.trim_matches('.').is_empty() { "file".to_owned() } else { safe }
+}
+
+/// `Content-Disposition` with an ASCII fallback name and the exact one (RFC 6266/5987).
+fn disposition(kind: &str, filename: &str) -> String {
+    let fallback: String = filename
+        .chars()
+        .map(|c| if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' { c } else { '_' })
+        .collect();
+    let mut encoded = String::new();
+    for byte in filename.bytes() {
+        if byte.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&byte) {
+            encoded.push(char::from(byte));
+        } else {
+            encoded.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    format!("{kind}; filename=\"{fallback}\"; filename*=UTF-8''{encoded}")
+}
+
+/// Reads the field until `buffer` holds `PART_BYTES` or the field ends; counts into `total`.
+async fn fill(field: &mut Field<'_>, buffer: &mut BytesMut, total: &mut u64, max: u64) -> Result<bool, ApiError> {
+    while buffer.len() < PART_BYTES {
+        let chunk = field.chunk().await.map_err(|err| invalid_upload(format!("file: {}", err.body_text())))?;
+        let Some(chunk) = chunk else { return Ok(false) };
+        *total += chunk.len() as u64;
+        if *total > max {
+            return Err(too_large(max));
+        }
+        buffer.extend_from_slice(&chunk);
+    }
+    Ok(true)
+}
+
+/// Streams the rest of the field to the store as a multipart upload whose first part is
+/// `first`; answers the total size.
+async fn stream_parts(
+    storage: &Storage,
+    key: &str,
+    upload_id: &str,
+    field: &mut Field<'_>,
+    first: Bytes,
+    mut total: u64,
+    max: u64,
+) -> Result<u64, ApiError> {
+    let mut parts = vec![storage.upload_part(key, upload_id, 1, first).await.map_err(ApiError::internal)?];
+    let mut more = true;
+    while more {
+        let mut buffer = BytesMut::with_capacity(PART_BYTES);
+        more = fill(field, &mut buffer, &mut total, max).await?;
+        if buffer.is_empty() {
+            break;
+        }
+        let number = i32::try_from(parts.len() + 1).map_err(ApiError::internal)?;
+        parts.push(storage.upload_part(key, upload_id, number, buffer.freeze()).await.map_err(ApiError::internal)?);
+    }
+    storage.complete_upload(key, upload_id, parts).await.map_err(ApiError::internal)?;
+    Ok(total)
+}
+
+#[utoipa::path(post, path = paths::CHANNEL_ATTACHMENTS, tag = "api", summary = "Upload a file into a channel (multipart, field `file`); attach it to a message by its id", request_body(content = UploadForm, content_type = "multipart/form-data"), responses((status = 201, description = "stored", body = Attachment), (status = 400, description = "not a multipart body with a `file` field", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed to post here", body = ErrorBody), (status = 404, description = "not found or not visible", body = ErrorBody), (status = 409, description = "the channel is archived", body = ErrorBody), (status = 413, description = "larger than `attachment_max_bytes`", body = ErrorBody)), security(("bearer" = [])))]
+pub async fn upload_attachment(
+    State(pool): State<PgPool>,
+    State(config): State<Arc<Config>>,
+    State(storage): State<Storage>,
+    auth: AuthUser,
+    Path(channel_id): Path<ChannelId>,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> ApiResult<(StatusCode, Json<Attachment>)> {
+    auth.require_write()?;
+    let channel = may_upload(&pool, auth.id(), channel_id).await?;
+    let mut multipart = multipart.map_err(|err| invalid_upload(err.body_text()))?;
+    let mut field = loop {
+        match multipart.next_field().await.map_err(|err| invalid_upload(err.body_text()))? {
+            Some(field) if field.name() == Some("file") => break field,
+            Some(_) => {}
+            None => return Err(invalid_upload("file: missing; send the file in a multipart field named `file`")),
+        }
+    };
+    let filename = sanitise_filename(field.file_name().unwrap_or("file"));
+    let id = AttachmentId::generate();
+    let scope = channel.community_id.map_or_else(|| "dm".to_owned(), |community| community.to_string());
+    let key = format!("{scope}/{}/{id}/{}", channel.id, key_segment(&filename));
+    let max = config.attachment_max_bytes;
+
+    let mut head = BytesMut::with_capacity(64 * 1024);
+    let mut total = 0;
+    let more = fill(&mut field, &mut head, &mut total, max).await?;
+    let content_type = sniff(&head[..head.len().min(4096)]);
+    let dimensions = if content_type.starts_with("image/") && content_type != "image/svg+xml" {
+        imagesize::blob_size(&head).ok().and_then(|size| {
+            let width = i32::try_from(size.width).ok().filter(|w| *w > 0)?;
+            let height = i32::try_from(size.height).ok().filter(|h| *h > 0)?;
+            Some((width, height))
+        })
+    } else {
+        None
+    };
+    let head = head.freeze();
+    if more {
+        let upload_id = storage.start_upload(&key, content_type).await.map_err(ApiError::internal)?;
+        match stream_parts(&storage, &key, &upload_id, &mut field, head, total, max).await {
+            Ok(size) => total = size,
+            Err(err) => {
+                if let Err(abort) = storage.abort_upload(&key, &upload_id).await {
+                    tracing::warn!(error = %abort, key, "abandoned upload not aborted");
+                }
+                return Err(err);
+            }
+        }
+    } else {
+        storage.put(&key, content_type, head).await.map_err(ApiError::internal)?;
+    }
+    let new = NewAttachment {
+        id,
+        channel_id: channel.id,
+        uploader_id: auth.id(),
+        filename: &filename,
+        content_type,
+        size_bytes: i64::try_from(total).map_err(ApiError::internal)?,
+        storage_key: &key,
+        dimensions,
+    };
+    let attachment = record_upload(&pool, &new).await?;
+    Ok((StatusCode::CREATED, Json(attachment)))
+}
+
+#[utoipa::path(get, path = paths::ATTACHMENT, tag = "api", summary = "Download an attachment (if the caller may read its channel now); only PNG, JPEG, GIF and WebP inline", responses((status = 200, description = "the file, as `Content-Type` says", content_type = "application/octet-stream", body = Vec<u8>), (status = 400, description = "invalid input", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed", body = ErrorBody), (status = 404, description = "not found or not visible", body = ErrorBody)), security(("bearer" = [])))]
+pub async fn download_attachment(
+    State(pool): State<PgPool>,
+    State(storage): State<Storage>,
+    auth: AuthUser,
+    Path(id): Path<AttachmentId>,
+) -> ApiResult<Response> {
+    auth.require_read()?;
+    let stored = readable(&pool, auth.id(), id).await?;
+    let attachment = &stored.attachment;
+    let stream = storage.get_stream(&stored.storage_key).await.map_err(ApiError::internal)?;
+    let kind = if shown_inline(&attachment.content_type) { "inline" } else { "attachment" };
+    let header = |value: String| HeaderValue::from_str(&value).map_err(ApiError::internal);
+    let mut response = ResponseBody::from_stream(stream).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, header(attachment.content_type.clone())?);
+    headers.insert(header::CONTENT_LENGTH, header(attachment.size_bytes.to_string())?);
+    headers.insert(header::CONTENT_DISPOSITION, header(disposition(kind, &attachment.filename))?);
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; sandbox"));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-cache"));
+    Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sniffing_reads_the_bytes_and_never_calls_markup_an_image() {
+        assert_eq!(sniff(b"\x89PNG\r\n\x1a\n\0\0"), "image/png");
+        assert_eq!(sniff(b"RIFF\0\0\0\0WEBPVP8 "), "image/webp");
+        assert_eq!(sniff(b"  <!DOCTYPE html><script>"), "text/html");
+        assert_eq!(sniff(b"<?xml version=\"1.0\"?><svg xmlns=\"\">"), "image/svg+xml");
+        assert_eq!(sniff(b"<svg onload=alert(1)>"), "image/svg+xml");
+        assert_eq!(sniff("plain text \u{e9}".as_bytes()), "text/plain");
+        assert_eq!(sniff(b"\0\x01\x02"), "application/octet-stream");
+    }
+
+    #[test]
+    fn file_names_lose_their_paths_and_control_characters() {
+        assert_eq!(sanitise_filename("../../etc/passwd"), "passwd");
+        assert_eq!(sanitise_filename("C:\\x\\report\r\n.pdf"), "report.pdf");
+        assert_eq!(sanitise_filename(".."), "file");
+        assert_eq!(key_segment("rapport été.pdf"), "rapport__t_.pdf");
+        assert_eq!(
+            disposition("attachment", "é\".txt"),
+            "attachment; filename=\"__.txt\"; filename*=UTF-8''%C3%A9%22.txt"
+        );
+    }
+}
