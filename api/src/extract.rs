@@ -76,6 +76,16 @@ where
 #[derive(Clone, Debug, Default)]
 pub struct TraceId(pub Option<String>);
 
+/// A page's `limit` query parameter: `default` when absent, 1 to `max` when given (400
+/// `invalid_limit` otherwise).
+pub fn page_limit(limit: Option<u32>, default: u16, max: u32) -> Result<u16, ApiError> {
+    match limit {
+        None => Ok(default),
+        Some(limit @ 1..) if limit <= max => Ok(u16::try_from(limit).unwrap_or(default)),
+        Some(_) => Err(ApiError::bad_request(ErrorCode::InvalidLimit, format!("limit: must be between 1 and {max}"))),
+    }
+}
+
 impl TraceId {
     /// The audited actor: `auth`'s user in this request.
     pub fn actor(&self, auth: &AuthUser) -> chat::Actor<'_> {

@@ -14,4 +14,6 @@ pub use access::{Access, AccessCheck, AccessChecks, AccessFeed, Checked};
 pub use ephemeral::{PresenceDiff, Typing, TypingSignal, run_presence, run_typing};
 pub use hub::{Hub, HubEvent, Queued, Registration, TooManyStreams};
 pub use open::{OpenError, SignalError, Streams};
+#[cfg(feature = "server")]
+pub use open::{StartupError, start};
 pub use session::{End, Item, Opening, SessionConfig, StartError, StreamSession, Visible};

@@ -23,7 +23,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{AuthUser, Body, Path, Query};
+use crate::extract::{AuthUser, Body, Path, Query, page_limit};
 use crate::unfurl::Unfurler;
 
 const DEFAULT_PAGE: u16 = 50;
@@ -58,16 +58,7 @@ pub async fn create_message(
 }
 
 fn page_args(query: &HistoryQuery) -> Result<(Cursor, u16), ApiError> {
-    let limit = match query.limit {
-        None => DEFAULT_PAGE,
-        Some(limit @ 1..=MAX_PAGE) => u16::try_from(limit).unwrap_or(DEFAULT_PAGE),
-        Some(_) => {
-            return Err(ApiError::bad_request(
-                ErrorCode::InvalidLimit,
-                format!("limit: must be between 1 and {MAX_PAGE}"),
-            ));
-        }
-    };
+    let limit = page_limit(query.limit, DEFAULT_PAGE, MAX_PAGE)?;
     let cursor = match (query.before, query.after, query.around) {
         (None, None, None) => Cursor::Latest,
         (Some(before), None, None) => Cursor::Before(before),

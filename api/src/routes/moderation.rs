@@ -24,7 +24,7 @@ use axum::http::StatusCode;
 
 use super::communities::resolve;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{AuthUser, Body, Path, Query, TraceId};
+use crate::extract::{AuthUser, Body, Path, Query, TraceId, page_limit};
 
 /// Longest reason, in characters (the schema's limit).
 const REASON_MAX_CHARS: usize = 512;
@@ -32,7 +32,7 @@ const REASON_MAX_CHARS: usize = 512;
 const SANCTION_MAX_SECS: u32 = 365 * 86_400;
 /// Longest slow-mode interval: six hours (the schema's limit).
 const SLOW_MODE_MAX_SECS: u32 = 21_600;
-const AUDIT_PAGE: i64 = 50;
+const AUDIT_PAGE: u16 = 50;
 const AUDIT_PAGE_MAX: u32 = 100;
 
 /// A reason: trimmed, empty is none, at most 512 characters of printable text.
@@ -205,16 +205,7 @@ pub async fn list_audit(
 ) -> ApiResult<Json<Page<AuditRecord>>> {
     auth.require_read()?;
     let community = resolve(&pool, &id).await?;
-    let limit = match query.limit {
-        None => AUDIT_PAGE,
-        Some(limit @ 1..=AUDIT_PAGE_MAX) => i64::from(limit),
-        Some(_) => {
-            return Err(ApiError::bad_request(
-                ErrorCode::InvalidLimit,
-                format!("limit: must be between 1 and {AUDIT_PAGE_MAX}"),
-            ));
-        }
-    };
+    let limit = i64::from(page_limit(query.limit, AUDIT_PAGE, AUDIT_PAGE_MAX)?);
     // One more than asked says whether there is an older page.
     let read = audit::AuditQuery {
         community,

@@ -15,7 +15,7 @@ use axum::Json;
 use axum::extract::State;
 
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{AuthUser, Body, Query};
+use crate::extract::{AuthUser, Body, Query, page_limit};
 
 const DEFAULT_PAGE: u16 = 50;
 const MAX_PAGE: u32 = 100;
@@ -28,16 +28,7 @@ pub async fn list_notifications(
     Query(query): Query<NotificationQuery>,
 ) -> ApiResult<Json<Page<Notification>>> {
     auth.require_read()?;
-    let limit = match query.limit {
-        None => DEFAULT_PAGE,
-        Some(limit @ 1..=MAX_PAGE) => u16::try_from(limit).unwrap_or(DEFAULT_PAGE),
-        Some(_) => {
-            return Err(ApiError::bad_request(
-                ErrorCode::InvalidLimit,
-                format!("limit: must be between 1 and {MAX_PAGE}"),
-            ));
-        }
-    };
+    let limit = page_limit(query.limit, DEFAULT_PAGE, MAX_PAGE)?;
     let (data, more) =
         db::notifications::list(&pool, auth.id(), query.unread.unwrap_or(false), query.before, limit).await?;
     let before = if more { data.last().map(|n| n.id.to_string()) } else { None };

@@ -13,7 +13,7 @@ use axum::extract::State;
 use time::OffsetDateTime;
 
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{AuthUser, Query};
+use crate::extract::{AuthUser, Query, page_limit};
 
 const DEFAULT_PAGE: u16 = 20;
 const MAX_PAGE: u32 = 100;
@@ -53,16 +53,7 @@ pub async fn search_messages(
     Query(query): Query<SearchQuery>,
 ) -> ApiResult<Json<Page<SearchHit>>> {
     auth.require_read()?;
-    let limit = match query.limit {
-        None => DEFAULT_PAGE,
-        Some(limit @ 1..=MAX_PAGE) => u16::try_from(limit).unwrap_or(DEFAULT_PAGE),
-        Some(_) => {
-            return Err(ApiError::bad_request(
-                ErrorCode::InvalidLimit,
-                format!("limit: must be between 1 and {MAX_PAGE}"),
-            ));
-        }
-    };
+    let limit = page_limit(query.limit, DEFAULT_PAGE, MAX_PAGE)?;
     let tz = search::time_zone(query.tz.as_deref())
         .map_err(|message| ApiError::bad_request(ErrorCode::InvalidTimeZone, message))?;
     let parsed =

@@ -257,3 +257,59 @@ impl<B: EventBus> Streams<B> {
             .await?)
     }
 }
+
+/// Why a session manager's streaming could not start.
+#[cfg(feature = "server")]
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("cannot connect to NATS: {0}")]
+    Bus(#[from] BusError),
+    #[error("cannot build the api client: {0}")]
+    Api(#[from] ClientError),
+}
+
+/// What every session manager starts with: connects to NATS and the api, runs the
+/// process's event feed and its typing and presence followers on `tasks` until
+/// `shutdown`, and answers its `Streams` with the readiness checks of what they depend on
+/// (the feed, NATS, the api).
+#[cfg(feature = "server")]
+pub async fn start(
+    config: &crate::config::Config,
+    tasks: &tokio_util::task::TaskTracker,
+    shutdown: &CancellationToken,
+) -> Result<(Streams<NatsBus>, crate::server::Readiness), StartupError> {
+    use crate::stream::ephemeral::{run_presence, run_typing};
+    let bus = Arc::new(NatsBus::connect(&config.nats_url, &config.stream_name).await?);
+    let api = ApiClient::new(config.api_url.clone())?;
+    let hub = Hub::default();
+    tasks.spawn(hub.clone().run(Arc::clone(&bus), shutdown.clone()));
+    tasks.spawn(run_typing(hub.clone(), bus.client().clone(), config.typing_expiry(), shutdown.clone()));
+    tasks.spawn(run_presence(hub.clone(), bus.client().clone(), config.presence_interval(), shutdown.clone()));
+    let readiness = crate::server::Readiness::new()
+        .check("event_feed", {
+            let hub = hub.clone();
+            move || {
+                let live = hub.is_live();
+                async move { live }
+            }
+        })
+        .check("nats", {
+            let bus = Arc::clone(&bus);
+            move || {
+                let bus = Arc::clone(&bus);
+                async move { bus.is_ready().await }
+            }
+        })
+        .check("api", {
+            let api = api.clone();
+            move || {
+                let api = api.clone();
+                async move {
+                    api.request(reqwest::Method::GET, "/healthz").send().await.is_ok_and(|r| r.status().is_success())
+                }
+            }
+        });
+    let checks = AccessChecks::new(config.sse_access_check(), shutdown.clone());
+    let streams = Streams::new(api, bus, hub, checks, SessionConfig::from_config(config), shutdown.clone());
+    Ok((streams, readiness))
+}
