@@ -101,6 +101,7 @@ fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(tokens::revoke_token))
         .routes(routes!(webhooks::list_webhooks, webhooks::create_webhook))
         .routes(routes!(webhooks::revoke_webhook))
+        .routes(routes!(webhooks::list_webhook_deliveries))
         .routes(routes!(openapi_json))
         .split_for_parts();
     // Parameters first: an operation with any answers 400 for a malformed one.

@@ -3,6 +3,7 @@
 //! `/api/*` → api, `/tui/*` → tui-sm, everything else → web-sm.
 
 mod extract;
+mod github;
 mod oauth;
 mod protect;
 mod proxy;

@@ -20,6 +20,7 @@ pub mod outbox;
 pub mod search;
 pub mod tokens;
 pub mod users;
+pub mod webhook_log;
 pub mod webhooks;
 
 use std::time::Duration;

@@ -1,6 +1,6 @@
 //! Incoming webhooks, managed by a community's admins: created bound to one of its
 //! channels (the URL with the secret token is shown once; only its SHA-256 is kept), listed
-//! and revoked. A webhook is about its channel: a private channel's webhooks exist only
+//! and revoked, with each one's delivery log. A webhook is about its channel: a private channel's webhooks exist only
 //! for admins who can read that channel. Posting to them is the gateway's
 //! (`POST /hook/{id}/{token}`).
 
@@ -9,7 +9,9 @@ use ajet_shared::api::paths;
 use std::sync::Arc;
 
 use ajet_shared::api::ErrorBody;
-use ajet_shared::api::wire::{CreateWebhookRequest, CreatedWebhook, Page, PageInfo, WebhookInfo, WebhookQuery};
+use ajet_shared::api::wire::{
+    CreateWebhookRequest, CreatedWebhook, Page, PageInfo, WebhookDelivery, WebhookInfo, WebhookQuery,
+};
 use ajet_shared::auth::hash_token;
 use ajet_shared::chat;
 use ajet_shared::chat::webhooks::WebhookSpec;
@@ -87,4 +89,15 @@ pub async fn revoke_webhook(
     auth.require_write()?;
     chat::webhooks::revoke_webhook(&pool, trace.actor(&auth), id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(get, path = paths::WEBHOOK_DELIVERIES, tag = "api", summary = "An incoming webhook's last 100 deliveries, accepted or refused (admins)", description = "Every delivery whose webhook id and token were right: when, the status and error code and message the sender was answered, the payload's size and format (`slack` or `github`, with GitHub's event name) and the message it posted. Deliveries with a wrong token are not the webhook's and are not logged. Revoked webhooks keep their log.", responses((status = 200, description = "newest first", body = Page<WebhookDelivery>), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not an admin", body = ErrorBody), (status = 404, description = "no such webhook, or one of a channel the caller cannot read", body = ErrorBody)), security(("bearer" = [])))]
+pub async fn list_webhook_deliveries(
+    State(pool): State<PgPool>,
+    auth: AuthUser,
+    Path(id): Path<WebhookId>,
+) -> ApiResult<Json<Page<WebhookDelivery>>> {
+    auth.require_read()?;
+    let deliveries = chat::webhooks::list_deliveries(&pool, auth.id(), id).await?;
+    Ok(Json(Page { data: deliveries, page: PageInfo::default() }))
 }

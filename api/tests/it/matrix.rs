@@ -268,7 +268,10 @@ const MATRIX: &[(&str, &str, &str, [Outcome; 7])] = &[
         [ANON, NOT_IN_CO, ADMINS, ADMINS, CREATED, CREATED, NOT_IN_CO],
     ),
     ("GET", "/api/webhooks?community_id={C}", "", [ANON, NOT_IN_CO, ADMINS, ADMINS, OK, OK, NOT_IN_CO]),
+    // The delivery log: the admins of the webhook's community; a revoked webhook keeps it.
+    ("GET", "/api/webhooks/{W}/deliveries", "", [ANON, NO_HOOK, ADMINS, ADMINS, OK, OK, NO_HOOK]),
     ("DELETE", "/api/webhooks/{W}", "", [ANON, NO_HOOK, ADMINS, ADMINS, DONE, NO_HOOK, NO_HOOK]),
+    ("GET", "/api/webhooks/{W}/deliveries", "", [ANON, NO_HOOK, ADMINS, ADMINS, OK, OK, NO_HOOK]),
     // Moderation: a community's admins only, on {target_id} and {target2_id}, two plain
     // members who are no actor. The admin acts first, so the owner then finds the mute and
     // ban lifted and the kicked member gone. Slow mode on S is set by the owner (the admin

@@ -81,6 +81,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/webhooks"),
     ("POST", "/api/webhooks"),
     ("DELETE", "/api/webhooks/{id}"),
+    ("GET", "/api/webhooks/{id}/deliveries"),
     ("GET", "/api/openapi.json"),
 ];
 
@@ -264,6 +265,7 @@ async fn call_every_method(client: &ApiClient) {
     drop(client.list_webhooks(community).await);
     drop(client.create_webhook(&webhook_request).await);
     drop(client.revoke_webhook(WebhookId::generate()).await);
+    drop(client.list_webhook_deliveries(WebhookId::generate()).await);
     drop(client.set_role(community, user, &UpdateMemberRequest { role: Role::Admin, reason: None }).await);
     drop(client.ban(community, &CreateBanRequest { user_id: user, reason: None, expires_in_secs: None }).await);
     drop(client.list_bans(community).await);

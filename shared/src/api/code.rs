@@ -179,6 +179,9 @@ error_codes! {
     /// An upload that is not a `multipart/form-data` body with one `file` field.
     InvalidUpload = "invalid_upload",
     UnsupportedMediaType = "unsupported_media_type",
+    /// A webhook delivery of an event (or an action of one) this server does not render,
+    /// e.g. a GitHub `issues` event or a `pull_request` that was `labeled`.
+    UnsupportedEvent = "unsupported_event",
     MessageTooLong = "message_too_long",
     TopicTooLong = "topic_too_long",
     DescriptionTooLong = "description_too_long",

@@ -94,6 +94,8 @@ pub const TOKEN: &str = "/api/tokens/{id}";
 pub const WEBHOOKS: &str = "/api/webhooks";
 /// `DELETE`: an incoming webhook.
 pub const WEBHOOK: &str = "/api/webhooks/{id}";
+/// `GET`: an incoming webhook's last deliveries.
+pub const WEBHOOK_DELIVERIES: &str = "/api/webhooks/{id}/deliveries";
 /// `GET`: the api's OpenAPI description.
 pub const OPENAPI: &str = "/api/openapi.json";
 
@@ -142,6 +144,7 @@ pub const TEMPLATES: &[&str] = &[
     TOKEN,
     WEBHOOKS,
     WEBHOOK,
+    WEBHOOK_DELIVERIES,
     OPENAPI,
 ];
 
@@ -373,6 +376,12 @@ pub fn token(id: ApiTokenId) -> String {
 #[must_use]
 pub fn webhook(id: WebhookId) -> String {
     fill(WEBHOOK, &[&id.to_string()])
+}
+
+/// `/api/webhooks/{id}/deliveries`.
+#[must_use]
+pub fn webhook_deliveries(id: WebhookId) -> String {
+    fill(WEBHOOK_DELIVERIES, &[&id.to_string()])
 }
 
 /// `/hook/{id}/{token}`: where an incoming webhook posts (the token is its secret).

@@ -8,11 +8,13 @@ use crate::domain::ids::{
 };
 
 mod moderation;
+mod webhooks;
 
 pub use moderation::{
     AuditQuery, AuditRecord, Ban, ChannelModerationRequest, CreateBanRequest, CreateKickRequest, CreateMuteRequest,
     Mute, UpdateMemberRequest,
 };
+pub use webhooks::{WebhookDelivery, WebhookFormat};
 
 /// A list answer: `{"data": [...], "page": {...}}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -7,8 +7,10 @@ use sqlx::PgPool;
 
 use super::access::{channel_access, community_role, require_admin};
 use super::{Actor, ChatError, rules};
+use crate::api::wire::WebhookDelivery;
 use crate::db;
 use crate::db::audit::AuditEntry;
+use crate::db::webhook_log::NewDelivery;
 use crate::db::webhooks::{NewWebhook, Webhook};
 use crate::domain::ids::{ChannelId, CommunityId, UserId, WebhookId};
 
@@ -62,10 +64,9 @@ pub async fn list_webhooks(pool: &PgPool, user: UserId, community: CommunityId) 
     Ok(db::webhooks::list_visible(pool, community, user).await?)
 }
 
-/// `actor`, an admin who can read the webhook's channel, revokes webhook `id`; its
-/// messages stay, its token stops working.
-pub async fn revoke_webhook(pool: &PgPool, actor: Actor<'_>, id: WebhookId) -> Result<(), ChatError> {
-    let user = actor.user;
+/// Webhook `id` (live or revoked), for `user`, an admin of its community who can read its
+/// channel.
+async fn managed_webhook(pool: &PgPool, user: UserId, id: WebhookId) -> Result<Webhook, ChatError> {
     let webhook = db::webhooks::get(pool, id).await?.ok_or(ChatError::WebhookNotFound)?;
     // A webhook of a channel the caller cannot see does not exist for them.
     // Nor does one of a community they are not in: 404, never 403, so an outsider learns
@@ -75,6 +76,14 @@ pub async fn revoke_webhook(pool: &PgPool, actor: Actor<'_>, id: WebhookId) -> R
         _ => err,
     })?;
     require_admin(community_role(pool, webhook.community_id, user).await?)?;
+    Ok(webhook)
+}
+
+/// `actor`, an admin who can read the webhook's channel, revokes webhook `id`; its
+/// messages stay, its token stops working.
+pub async fn revoke_webhook(pool: &PgPool, actor: Actor<'_>, id: WebhookId) -> Result<(), ChatError> {
+    let user = actor.user;
+    let webhook = managed_webhook(pool, user, id).await?;
     let mut tx = pool.begin().await?;
     if !db::webhooks::revoke(&mut *tx, id).await? {
         return Err(ChatError::WebhookNotFound);
@@ -89,6 +98,22 @@ pub async fn revoke_webhook(pool: &PgPool, actor: Actor<'_>, id: WebhookId) -> R
         trace_id: actor.trace_id,
     };
     db::audit::record(&mut *tx, &entry).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The last deliveries of webhook `id` (live or revoked), newest first, for `user`, an
+/// admin of its community who can read its channel.
+pub async fn list_deliveries(pool: &PgPool, user: UserId, id: WebhookId) -> Result<Vec<WebhookDelivery>, ChatError> {
+    managed_webhook(pool, user, id).await?;
+    Ok(db::webhook_log::list(pool, id).await?)
+}
+
+/// Logs a delivery to a webhook whose id and token were right, accepted or refused, and
+/// keeps only its last `db::webhook_log::KEPT`, in one transaction.
+pub async fn record_delivery(pool: &PgPool, delivery: &NewDelivery<'_>) -> Result<(), ChatError> {
+    let mut tx = pool.begin().await?;
+    db::webhook_log::record(&mut tx, delivery).await?;
     tx.commit().await?;
     Ok(())
 }

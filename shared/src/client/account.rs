@@ -4,7 +4,7 @@
 use crate::api::paths;
 use crate::api::wire::{
     ApiToken, CreateTokenRequest, CreateWebhookRequest, CreatedToken, CreatedWebhook, Me, Page, Presence,
-    UpdateMeRequest, User, WebhookInfo, WebhookQuery,
+    UpdateMeRequest, User, WebhookDelivery, WebhookInfo, WebhookQuery,
 };
 use crate::client::{ApiClient, ClientError};
 use crate::domain::ids::{ApiTokenId, CommunityId, UserId, WebhookId};
@@ -63,5 +63,10 @@ impl ApiClient {
     /// `DELETE /api/webhooks/{id}` (admins).
     pub async fn revoke_webhook(&self, webhook: WebhookId) -> Result<(), ClientError> {
         self.send_empty(self.request(Method::DELETE, &paths::webhook(webhook))).await
+    }
+
+    /// `GET /api/webhooks/{id}/deliveries` (admins): its last 100 deliveries, newest first.
+    pub async fn list_webhook_deliveries(&self, webhook: WebhookId) -> Result<Page<WebhookDelivery>, ClientError> {
+        self.get(&paths::webhook_deliveries(webhook)).await
     }
 }
