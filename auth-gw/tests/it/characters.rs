@@ -41,7 +41,7 @@ async fn control_characters_are_refused_in_names_topics_and_bodies_and_nothing_i
             name: "CI",
             avatar_url: None,
             token_hash: &hash_token(HOOK_TOKEN),
-            created_by: None,
+            created_by: Some(alice.me().await.expect("me").user.id),
         },
     )
     .await

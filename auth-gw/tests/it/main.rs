@@ -36,5 +36,6 @@ mod skeleton;
 mod stack;
 mod sync;
 mod web;
+mod webhook_creator;
 mod webhook_log;
 mod webhooks;

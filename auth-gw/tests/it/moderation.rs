@@ -230,11 +230,11 @@ async fn a_muted_member_reads_but_cannot_post_or_react_and_a_muted_or_banned_adm
     assert_eq!(code(refused), Some(ErrorCode::Muted));
     alice.unmute(community, carol_id).await.expect("unmuted");
     stack.gateway.post_webhook(hook.info.id, &hook.token, &json!({"text": "build 3"})).await.expect("posts again");
-    // Once its creator is banned, it stops as if revoked.
+    // Once its creator is banned, no longer an admin there, it stops.
     let ban = CreateBanRequest { user_id: carol_id, reason: None, expires_in_secs: None };
     alice.ban(community, &ban).await.expect("banned");
     let refused = stack.gateway.post_webhook(hook.info.id, &hook.token, &json!({"text": "build 4"})).await;
-    assert_eq!(code(refused), Some(ErrorCode::WebhookNotFound));
+    assert_eq!(code(refused), Some(ErrorCode::WebhookCreatorRemoved));
     stack.stop().await;
 }
 

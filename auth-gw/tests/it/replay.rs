@@ -140,7 +140,7 @@ async fn a_replay_yields_no_deleted_or_pre_edit_text_only_current_versions_and_t
             name: "CI",
             avatar_url: None,
             token_hash: &hash_token(HOOK_TOKEN),
-            created_by: None,
+            created_by: Some(alice.me().await.expect("me").user.id),
         },
     )
     .await

@@ -44,7 +44,7 @@ async fn channel_with_webhook(stack: &Stack) -> (ApiClient, Channel, WebhookId) 
             name: "CI",
             avatar_url: Some("https://ci.example/logo.png"),
             token_hash: &hash_token(TOKEN),
-            created_by: None,
+            created_by: Some(alice.me().await.expect("me").user.id),
         },
     )
     .await

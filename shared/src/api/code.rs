@@ -131,6 +131,10 @@ error_codes! {
     Banned = "banned",
     /// The caller is muted in the community: no posts or reactions until the mute ends.
     Muted = "muted",
+    /// An incoming webhook whose creator is no longer an admin of its community (demoted,
+    /// kicked, banned, gone): it posts again once they are an admin again; otherwise an
+    /// admin creates a new one.
+    WebhookCreatorRemoved = "webhook_creator_removed",
     /// The channel is frozen: only admins may post or react.
     ChannelFrozen = "channel_frozen",
     CrossSiteRequest = "cross_site_request",

@@ -88,6 +88,11 @@ pub enum ChatError {
     MessageNotInChannel,
     #[error("there is no such webhook")]
     WebhookNotFound,
+    #[error(
+        "this webhook's creator is no longer an admin of its community (demoted, kicked, banned or gone): it \
+         posts again once they are an admin again; otherwise an admin must create a new webhook"
+    )]
+    WebhookCreatorRemoved,
     #[error("channel_id: webhooks post into channels, not DMs")]
     WebhookIntoDm,
     #[error("user_ids: you may create at most {limit} group DMs an hour; retry in {retry_after} s")]
@@ -152,6 +157,7 @@ impl ChatError {
             Self::InviteInvalid => (StatusCode::NOT_FOUND, ErrorCode::InviteInvalid),
             Self::ReadCursorOnReply | Self::MessageNotInChannel => (StatusCode::BAD_REQUEST, ErrorCode::InvalidMessage),
             Self::WebhookNotFound => (StatusCode::NOT_FOUND, ErrorCode::WebhookNotFound),
+            Self::WebhookCreatorRemoved => (StatusCode::FORBIDDEN, ErrorCode::WebhookCreatorRemoved),
             Self::BroadcastNeedsAdmin { .. } => (StatusCode::BAD_REQUEST, ErrorCode::BroadcastNeedsAdmin),
             Self::GroupDmsPerHour { .. } => (StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited),
             Self::Database(_) | Self::Inconsistent(_) => (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::InternalError),

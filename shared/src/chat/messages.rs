@@ -63,7 +63,8 @@ pub async fn post_message(
         }
         Poster::Webhook { webhook, .. } => {
             let channel = db::channels::get(pool, webhook.channel_id).await?.ok_or(ChatError::ChannelNotFound)?;
-            rules::may_post_by_webhook(webhook, &channel, rules::CreatorStanding::default())?;
+            let removed = creator_removed(pool, webhook).await?;
+            rules::may_post_by_webhook(webhook, &channel, rules::CreatorStanding { removed, mute: None })?;
             // Into a private channel a webhook writes on its creator's behalf: once they
             // have left or been removed, it stops (as if revoked).
             if channel.kind == ChannelKind::Private {
@@ -103,14 +104,13 @@ pub async fn post_message(
             }
         }
         Poster::Webhook { webhook, .. } => {
-            let (banned, mute) = match (webhook.created_by, locked.community_id) {
-                (Some(creator), Some(community)) => (
-                    db::communities::is_banned(&mut *tx, community, creator).await?,
-                    db::moderation::mute_in_force(&mut *tx, community, creator).await?,
-                ),
-                _ => (false, None),
+            // Again under the lock: a demotion, kick or ban committed since wins.
+            let removed = creator_removed(&mut *tx, webhook).await?;
+            let mute = match (webhook.created_by, locked.community_id) {
+                (Some(creator), Some(community)) => db::moderation::mute_in_force(&mut *tx, community, creator).await?,
+                _ => None,
             };
-            rules::may_post_by_webhook(webhook, &locked, rules::CreatorStanding { banned, mute: mute.as_ref() })?;
+            rules::may_post_by_webhook(webhook, &locked, rules::CreatorStanding { removed, mute: mute.as_ref() })?;
         }
     }
     let message = match db::messages::insert(&mut tx, &new).await {
@@ -138,6 +138,14 @@ pub async fn post_message(
     notifications::for_message(&mut tx, &message, &channel, &mentions, false).await?;
     tx.commit().await?;
     Ok(Written::with_events(Posted { message, replayed: false }))
+}
+
+/// True when the webhook's creator, on whose behalf it writes, is no longer an admin or
+/// the owner of its community (demoted, kicked, banned, left, or their account is gone).
+async fn creator_removed(db: impl sqlx::PgExecutor<'_>, webhook: &Webhook) -> Result<bool, ChatError> {
+    let Some(creator) = webhook.created_by else { return Ok(true) };
+    let role = db::communities::role_of(db, webhook.community_id, creator).await?;
+    Ok(!matches!(role, Some(Role::Admin | Role::Owner)))
 }
 
 /// A reply's parent must be a live top-level message of the same channel.

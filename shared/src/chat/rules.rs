@@ -101,14 +101,15 @@ pub fn slow_mode(channel: &Channel, standing: &Standing, secs_since_last: Option
 /// What a webhook's creator (on whose behalf it writes) stands under in its community.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct CreatorStanding<'a> {
-    /// Banned: the webhook stops as if revoked.
-    pub banned: bool,
+    /// No longer an admin (or the owner) of the community: demoted, kicked, banned, left,
+    /// or their account is gone. The webhook is refused until they are an admin again.
+    pub removed: bool,
     /// Muted: the webhook is refused until the mute ends.
     pub mute: Option<&'a Mute>,
 }
 
-/// A webhook may post into its channel: it is live, the channel is open and not frozen,
-/// and its creator is neither banned nor muted. Slow mode does not apply: a webhook is an
+/// A webhook may post into its channel: it is live, its creator is still an admin of the
+/// community and not muted, and the channel is open and not frozen. Slow mode does not apply: a webhook is an
 /// admin's, and admins are exempt. Its authority is its token, checked by its caller;
 /// there is no member to check.
 pub fn may_post_by_webhook(
@@ -116,8 +117,11 @@ pub fn may_post_by_webhook(
     channel: &Channel,
     creator: CreatorStanding<'_>,
 ) -> Result<(), ChatError> {
-    if webhook.revoked_at.is_some() || creator.banned {
+    if webhook.revoked_at.is_some() {
         return Err(ChatError::WebhookNotFound);
+    }
+    if creator.removed {
+        return Err(ChatError::WebhookCreatorRemoved);
     }
     let creator_mute = creator.mute;
     channel_open(channel)?;
@@ -222,10 +226,10 @@ mod tests {
         let hook = webhook(&frozen, false);
         let clean = CreatorStanding::default();
         assert!(matches!(may_post_by_webhook(&hook, &frozen, clean), Err(ChatError::ChannelFrozen)));
-        let muted = CreatorStanding { banned: false, mute: Some(&mute) };
+        let muted = CreatorStanding { removed: false, mute: Some(&mute) };
         assert!(matches!(may_post_by_webhook(&hook, &open, muted), Err(ChatError::Muted { until: None })));
-        let banned = CreatorStanding { banned: true, mute: None };
-        assert!(matches!(may_post_by_webhook(&hook, &open, banned), Err(ChatError::WebhookNotFound)));
+        let removed = CreatorStanding { removed: true, mute: None };
+        assert!(matches!(may_post_by_webhook(&hook, &open, removed), Err(ChatError::WebhookCreatorRemoved)));
         assert!(may_post_by_webhook(&hook, &open, clean).is_ok());
     }
 
