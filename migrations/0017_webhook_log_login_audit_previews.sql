@@ -15,8 +15,10 @@
 --   log row (SET NULL).
 -- * communities.link_previews: on by default; when off the unfurl worker fetches nothing
 --   for the community's channels (DMs have no community and keep previews).
--- * The security log (`GET /api/me/security-log`) reads a user's instance-level audit rows
---   (community_id NULL: logins, failed-login bursts) by target user, newest first.
+-- * The security log (`GET /api/me/security-log`) reads a user's own instance-level audit
+--   rows (community_id NULL: logins, logouts, API tokens created and revoked) by actor,
+--   newest first. Failed-login bursts are per client address, with no user: they stay in
+--   audit_log for the operator.
 
 CREATE TABLE webhook_delivery_log (
     id            bigint      GENERATED ALWAYS AS IDENTITY,
@@ -51,5 +53,4 @@ CREATE INDEX webhook_delivery_log_message_id_idx ON webhook_delivery_log (messag
 
 ALTER TABLE communities ADD COLUMN link_previews boolean NOT NULL DEFAULT true;
 
-CREATE INDEX audit_log_user_security_idx ON audit_log (target_id, id)
-    WHERE community_id IS NULL AND target_type = 'user';
+CREATE INDEX audit_log_user_security_idx ON audit_log (actor_id, id) WHERE community_id IS NULL;

@@ -71,10 +71,15 @@ where
     }
 }
 
-/// The request's `X-Trace-Id` (set by the gateway), kept on audit rows; an id that is not
-/// 1 to 128 printable ASCII characters is dropped rather than stored.
+/// The request's `X-Trace-Id` and the client's address (both set by the gateway, which
+/// strips a client's own `x-ajet-client-ip`), kept on audit rows; an id that is not 1 to
+/// 128 printable ASCII characters, or an address that does not parse, is dropped rather
+/// than stored.
 #[derive(Clone, Debug, Default)]
-pub struct TraceId(pub Option<String>);
+pub struct TraceId {
+    pub id: Option<String>,
+    pub client_ip: Option<std::net::IpAddr>,
+}
 
 /// A page's `limit` query parameter: `default` when absent, 1 to `max` when given (400
 /// `invalid_limit` otherwise).
@@ -89,7 +94,7 @@ pub fn page_limit(limit: Option<u32>, default: u16, max: u32) -> Result<u16, Api
 impl TraceId {
     /// The audited actor: `auth`'s user in this request.
     pub fn actor(&self, auth: &AuthUser) -> chat::Actor<'_> {
-        chat::Actor { user: auth.id(), trace_id: self.0.as_deref() }
+        chat::Actor { user: auth.id(), trace_id: self.id.as_deref(), ip: self.client_ip }
     }
 }
 
@@ -103,7 +108,12 @@ impl<S: Send + Sync> FromRequestParts<S> for TraceId {
             .and_then(|value| value.to_str().ok())
             .filter(|id| (1..=128).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_graphic()))
             .map(str::to_owned);
-        Ok(Self(trace_id))
+        let client_ip = parts
+            .headers
+            .get(ajet_shared::auth::CLIENT_IP_HEADER)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.parse().ok());
+        Ok(Self { id: trace_id, client_ip })
     }
 }
 

@@ -59,6 +59,7 @@ impl Modify for BearerAuth {
 fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     let (router, mut description) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(me::get_me, me::update_me))
+        .routes(routes!(me::get_security_log))
         .routes(routes!(communities::list_communities, communities::create_community))
         .routes(routes!(communities::get_community, communities::update_community))
         .routes(routes!(communities::list_members))

@@ -1,5 +1,6 @@
 //! The client's address: from the header a trusted reverse proxy sets
-//! (`client_ip_header`), else the connection's peer. Rate limits and the audit log use it.
+//! (`client_ip_header`), else the connection's peer. Rate limits and the audit log use it,
+//! and the login audit keeps the `User-Agent` too.
 
 use std::convert::Infallible;
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
@@ -7,7 +8,7 @@ use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use ajet_shared::config::Config;
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
-use axum::http::{Extensions, HeaderMap};
+use axum::http::{Extensions, HeaderMap, header};
 
 use crate::state::GatewayState;
 
@@ -43,6 +44,34 @@ impl ClientIp {
         }
         let peer = extensions.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(addr)| addr.ip());
         Self(peer.unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED)))
+    }
+}
+
+/// The client's `User-Agent`, as kept on login audit rows: at most 256 characters, control
+/// and bidi characters dropped.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct UserAgent(pub Option<String>);
+
+impl UserAgent {
+    const MAX_CHARS: usize = 256;
+
+    pub fn of(headers: &HeaderMap) -> Self {
+        let agent = headers.get(header::USER_AGENT).map(|value| {
+            String::from_utf8_lossy(value.as_bytes())
+                .chars()
+                .filter(|c| !ajet_shared::domain::names::unfit_for_label(*c))
+                .take(Self::MAX_CHARS)
+                .collect::<String>()
+        });
+        Self(agent.filter(|agent| !agent.trim().is_empty()))
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for UserAgent {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self::of(&parts.headers))
     }
 }
 

@@ -12,7 +12,8 @@ use std::time::Duration;
 
 use ajet_shared::api::ApiError;
 use ajet_shared::auth::{
-    IDENTITY_HEADERS, Identity, SCOPES_HEADER, TRACE_ID_HEADER, USER_ID_HEADER, bearer, hash_token, session_cookie_name,
+    CLIENT_IP_HEADER, IDENTITY_HEADERS, Identity, SCOPES_HEADER, TRACE_ID_HEADER, USER_ID_HEADER, bearer, hash_token,
+    session_cookie_name,
 };
 use ajet_shared::config::Config;
 use ajet_shared::db;
@@ -296,12 +297,15 @@ async fn forward_inner(state: &GatewayState, request: Request) -> Result<Respons
         ApiError::bad_request(ErrorCode::InvalidUri, format!("the request URI cannot be forwarded: {err}"))
     })?;
 
+    // Read before the identity headers are stripped: `client_ip_header` is the proxy's own.
+    let client = ClientIp::of(&state.config, &parts.headers, &parts.extensions);
     let headers = &mut parts.headers;
     let client_host = headers.remove(header::HOST);
     strip_hop_by_hop(headers);
     for name in IDENTITY_HEADERS {
         headers.remove(name);
     }
+    headers.insert(CLIENT_IP_HEADER, HeaderValue::from_str(&client.0.to_string()).map_err(ApiError::internal)?);
     headers.insert(USER_ID_HEADER, HeaderValue::from_str(&identity.user_id.to_string()).map_err(ApiError::internal)?);
     headers.insert(SCOPES_HEADER, scopes_header(&identity));
     // Upstream services validate the token themselves; a cookie becomes a bearer token.

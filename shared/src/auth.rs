@@ -33,9 +33,12 @@ pub fn session_cookie_name(cookie_secure: bool) -> &'static str {
 
 /// The internal headers by which the gateway tells upstream services who is calling. Any
 /// copy arriving from outside is stripped by the gateway.
-pub const IDENTITY_HEADERS: [&str; 2] = ["x-ajet-user-id", "x-ajet-scopes"];
+pub const IDENTITY_HEADERS: [&str; 3] = [USER_ID_HEADER, SCOPES_HEADER, CLIENT_IP_HEADER];
 pub const USER_ID_HEADER: &str = "x-ajet-user-id";
 pub const SCOPES_HEADER: &str = "x-ajet-scopes";
+/// The client's address as the gateway sees it (`client_ip_header` or the peer), kept on
+/// the api's audit rows.
+pub const CLIENT_IP_HEADER: &str = "x-ajet-client-ip";
 /// Correlates logs across services.
 pub const TRACE_ID_HEADER: &str = "x-trace-id";
 

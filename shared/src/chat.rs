@@ -35,6 +35,8 @@ use crate::domain::ids::UserId;
 pub struct Actor<'a> {
     pub user: UserId,
     pub trace_id: Option<&'a str>,
+    /// The client's address as the gateway saw it.
+    pub ip: Option<std::net::IpAddr>,
 }
 
 /// What a write use case returns: the `value` to answer with, and whether it committed

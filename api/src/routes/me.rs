@@ -1,8 +1,10 @@
 //! `GET|PATCH /api/me`: the caller, their communities, the public channels they joined and
-//! their private channels / DMs.
+//! their private channels / DMs; `GET /api/me/security-log`: their logins, logouts and API
+//! tokens, with the address and user agent.
 
+use ajet_shared::api::ErrorCode;
 use ajet_shared::api::paths;
-use ajet_shared::api::wire::{ChannelKind, Me, UpdateMeRequest, User};
+use ajet_shared::api::wire::{ChannelKind, Me, Page, PageInfo, SecurityEvent, UpdateMeRequest, User};
 use ajet_shared::db::{self, PgPool};
 use ajet_shared::domain::DisplayName;
 use axum::Json;
@@ -42,4 +44,16 @@ pub async fn update_me(
         .await?
         .ok_or_else(|| ApiError::unauthorized("this account no longer exists"))?;
     Ok(Json(user))
+}
+
+#[utoipa::path(get, path = paths::ME_SECURITY_LOG, tag = "api", summary = "My security log: logins, logouts and API tokens, newest first", description = "The caller's last 100 rows of the audit log that belong to no community: `auth.login` (with the provider — `dev`, an OAuth provider, `cli` — and the user agent), `auth.logout`, `token.create`, `token.revoke`, each with the client address the gateway saw. Needs a session or a token with the `admin` scope.", responses((status = 200, description = "newest first", body = Page<SecurityEvent>), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "needs the admin scope", body = ErrorBody)), security(("bearer" = [])))]
+pub async fn get_security_log(State(pool): State<PgPool>, auth: AuthUser) -> ApiResult<Json<Page<SecurityEvent>>> {
+    if !auth.0.scopes.admin {
+        return Err(ApiError::forbidden(
+            ErrorCode::InsufficientScope,
+            "the security log needs a session or a token with the `admin` scope",
+        ));
+    }
+    let data = db::audit::security_log(&pool, auth.id()).await?;
+    Ok(Json(Page { data, page: PageInfo::default() }))
 }

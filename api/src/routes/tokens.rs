@@ -115,8 +115,8 @@ pub async fn create_token(
         action: "token.create",
         target: Some(("api_token", info.id.as_uuid())),
         details: serde_json::json!({"name": info.name, "scopes": info.scopes}),
-        ip: None,
-        trace_id: trace.0.as_deref(),
+        ip: trace.client_ip,
+        trace_id: trace.id.as_deref(),
     };
     db::audit::record(&mut *tx, &entry).await?;
     tx.commit().await?;
@@ -148,8 +148,8 @@ pub async fn revoke_token(
         action: "token.revoke",
         target: Some(("api_token", id.as_uuid())),
         details: serde_json::json!({}),
-        ip: None,
-        trace_id: trace.0.as_deref(),
+        ip: trace.client_ip,
+        trace_id: trace.id.as_deref(),
     };
     db::audit::record(&mut *tx, &entry).await?;
     chat::events::access_revoked(&mut tx, auth.id(), AccessRevoked { session_id: None, token_id: Some(id) }).await?;

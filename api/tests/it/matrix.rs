@@ -52,6 +52,7 @@ const MATRIX: &[(&str, &str, &str, [Outcome; 7])] = &[
     // method, path, JSON body, outcomes for ACTORS
     ("GET", "/api/openapi.json", "", [OK, OK, OK, OK, OK, OK, OK]),
     ("GET", "/api/me", "", [ANON, OK, OK, OK, OK, OK, OK]),
+    ("GET", "/api/me/security-log", "", [ANON, OK, OK, OK, OK, OK, OK]),
     ("PATCH", "/api/me", r#"{"display_name":"{actor}"}"#, [ANON, OK, OK, OK, OK, OK, OK]),
     (
         "POST",

@@ -82,6 +82,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/webhooks"),
     ("DELETE", "/api/webhooks/{id}"),
     ("GET", "/api/webhooks/{id}/deliveries"),
+    ("GET", "/api/me/security-log"),
     ("GET", "/api/openapi.json"),
 ];
 
@@ -266,6 +267,7 @@ async fn call_every_method(client: &ApiClient) {
     drop(client.create_webhook(&webhook_request).await);
     drop(client.revoke_webhook(WebhookId::generate()).await);
     drop(client.list_webhook_deliveries(WebhookId::generate()).await);
+    drop(client.security_log().await);
     drop(client.set_role(community, user, &UpdateMemberRequest { role: Role::Admin, reason: None }).await);
     drop(client.ban(community, &CreateBanRequest { user_id: user, reason: None, expires_in_secs: None }).await);
     drop(client.list_bans(community).await);

@@ -25,7 +25,7 @@ use serde::Deserialize;
 use sha2::{Digest as _, Sha256};
 use subtle::ConstantTimeEq as _;
 
-use crate::extract::ClientIp;
+use crate::extract::{ClientIp, UserAgent};
 use crate::proxy::{cross_site, origin_of, presented_token};
 use crate::routes::login::start_session;
 use crate::routes::oauth::escape_attribute;
@@ -172,6 +172,7 @@ fn refused(code: ErrorCode, message: &str) -> ApiError {
 pub async fn exchange_cli_code(
     State(state): State<GatewayState>,
     client: ClientIp,
+    user_agent: UserAgent,
     body: Result<Json<CliExchangeRequest>, JsonRejection>,
 ) -> Result<Json<LoginResponse>, ApiError> {
     let Json(request) = body.map_err(ApiError::from)?;
@@ -191,7 +192,8 @@ pub async fn exchange_cli_code(
         .await?
         .ok_or_else(|| ApiError::unauthorized("this account no longer exists"))?;
     let mut tx = state.pool.begin().await?;
-    let token = start_session(&mut tx, &state.config, user.id, serde_json::json!({"provider": "cli"}), client).await?;
+    let details = serde_json::json!({"provider": "cli"});
+    let token = start_session(&mut tx, &state.config, user.id, details, client, &user_agent).await?;
     tx.commit().await?;
     Ok(Json(LoginResponse { token: token.plaintext, user }))
 }

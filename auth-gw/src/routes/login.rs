@@ -23,19 +23,25 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use bytes::Bytes;
 
-use crate::extract::ClientIp;
+use crate::extract::{ClientIp, UserAgent};
 use crate::proxy::{cross_site, origin_of, presented_token};
 use crate::state::GatewayState;
 
 /// Starts a session for `user` inside `tx`, audited as an `auth.login` with `details`
-/// (at least the provider), and returns its token (shown once).
+/// (at least the provider), the client's address and user agent, and returns its token
+/// (shown once). The row belongs to no community: the user reads it in their security log
+/// (`GET /api/me/security-log`).
 pub async fn start_session(
     tx: &mut sqlx::PgConnection,
     config: &Config,
     user: UserId,
-    details: serde_json::Value,
+    mut details: serde_json::Value,
     client: ClientIp,
+    user_agent: &UserAgent,
 ) -> Result<NewToken, ApiError> {
+    if let (Some(details), Some(agent)) = (details.as_object_mut(), &user_agent.0) {
+        details.insert("user_agent".into(), agent.clone().into());
+    }
     let token = NewToken::generate(TokenKind::Session);
     let session = db::auth::create_session(&mut *tx, user, &token.hash, config.session_lifetime()).await?;
     let entry = AuditEntry {
@@ -101,7 +107,8 @@ pub async fn dev_login(
     let username = Username::parse("username", &raw_username)?;
     let user = db::users::get_or_create_by_username(&pool, &username).await?;
     let mut tx = pool.begin().await?;
-    let token = start_session(&mut tx, &config, user.id, serde_json::json!({"provider": "dev"}), client).await?;
+    let details = serde_json::json!({"provider": "dev"});
+    let token = start_session(&mut tx, &config, user.id, details, client, &UserAgent::of(&headers)).await?;
     tx.commit().await?;
     tracing::info!(user_id = %user.id, "dev login");
     let cookie = session_cookie(&config, &token.plaintext)?;

@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq as _;
 
 use super::login::session_cookie;
-use crate::extract::ClientIp;
+use crate::extract::{ClientIp, UserAgent};
 use crate::oauth::{ATTEMPT_TTL, Attempt};
 use crate::routes::login::start_session;
 use crate::state::GatewayState;
@@ -361,7 +361,7 @@ async fn complete(
         join_by_invite(&mut tx, &user, code, community).await?;
     }
     let details = serde_json::json!({"provider": provider.id, "new_user": created});
-    let token = start_session(&mut tx, &state.config, user.id, details, client).await?;
+    let token = start_session(&mut tx, &state.config, user.id, details, client, &UserAgent::of(headers)).await?;
     tx.commit().await?;
     tracing::info!(user_id = %user.id, provider = %provider.id, created, "oauth login");
 

@@ -30,6 +30,7 @@ mod replay;
 mod routes;
 mod search;
 mod secrets;
+mod security_log;
 mod sessions;
 mod shutdown;
 mod skeleton;

@@ -125,6 +125,7 @@ const ROUTES: &[(Service, &str, &str, Access, Takes)] = &[
     (Api, "POST", "/api/webhooks", SignedIn, Json),
     (Api, "DELETE", "/api/webhooks/{id}", SignedIn, NoJson),
     (Api, "GET", "/api/webhooks/{id}/deliveries", SignedIn, NoJson),
+    (Api, "GET", "/api/me/security-log", SignedIn, NoJson),
     // tui-sm (tui-sm/src/routes.rs).
     (Tui, "GET", "/tui/events", SignedIn, NoJson),
     (Tui, "POST", "/tui/typing", SignedIn, Json),

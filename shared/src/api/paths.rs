@@ -10,6 +10,8 @@ use crate::domain::ids::{ApiTokenId, AttachmentId, ChannelId, CommunityId, Messa
 
 /// `GET`/`PATCH`: the caller.
 pub const ME: &str = "/api/me";
+/// `GET`: my security log (logins, logouts, API tokens).
+pub const ME_SECURITY_LOG: &str = "/api/me/security-log";
 /// `GET`/`POST`: my communities.
 pub const COMMUNITIES: &str = "/api/communities";
 /// `GET`/`PATCH`: a community (by id or slug).
@@ -102,6 +104,7 @@ pub const OPENAPI: &str = "/api/openapi.json";
 /// Every api path template, each once (several methods may share one).
 pub const TEMPLATES: &[&str] = &[
     ME,
+    ME_SECURITY_LOG,
     COMMUNITIES,
     COMMUNITY,
     COMMUNITY_MEMBERS,

@@ -14,7 +14,7 @@ pub use moderation::{
     AuditQuery, AuditRecord, Ban, ChannelModerationRequest, CreateBanRequest, CreateKickRequest, CreateMuteRequest,
     Mute, UpdateMemberRequest,
 };
-pub use webhooks::{WebhookDelivery, WebhookFormat};
+pub use webhooks::{SecurityEvent, WebhookDelivery, WebhookFormat};
 
 /// A list answer: `{"data": [...], "page": {...}}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

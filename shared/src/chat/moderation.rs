@@ -40,7 +40,7 @@ async fn audit(
         action,
         target,
         details,
-        ip: None,
+        ip: actor.ip,
         trace_id: actor.trace_id,
     };
     db::audit::record(tx, &entry).await

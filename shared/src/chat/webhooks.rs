@@ -49,7 +49,7 @@ pub async fn create_webhook(pool: &PgPool, actor: Actor<'_>, spec: &WebhookSpec<
         action: "webhook.create",
         target: Some(("webhook", webhook.id.as_uuid())),
         details: serde_json::json!({"name": webhook.name, "channel_id": channel.id}),
-        ip: None,
+        ip: actor.ip,
         trace_id: actor.trace_id,
     };
     db::audit::record(&mut *tx, &entry).await?;
@@ -94,7 +94,7 @@ pub async fn revoke_webhook(pool: &PgPool, actor: Actor<'_>, id: WebhookId) -> R
         action: "webhook.revoke",
         target: Some(("webhook", id.as_uuid())),
         details: serde_json::json!({"name": webhook.name, "channel_id": webhook.channel_id}),
-        ip: None,
+        ip: actor.ip,
         trace_id: actor.trace_id,
     };
     db::audit::record(&mut *tx, &entry).await?;

@@ -4,7 +4,7 @@
 use crate::api::paths;
 use crate::api::wire::{
     ApiToken, CreateTokenRequest, CreateWebhookRequest, CreatedToken, CreatedWebhook, Me, Page, Presence,
-    UpdateMeRequest, User, WebhookDelivery, WebhookInfo, WebhookQuery,
+    SecurityEvent, UpdateMeRequest, User, WebhookDelivery, WebhookInfo, WebhookQuery,
 };
 use crate::client::{ApiClient, ClientError};
 use crate::domain::ids::{ApiTokenId, CommunityId, UserId, WebhookId};
@@ -19,6 +19,11 @@ impl ApiClient {
     /// `PATCH /api/me`: change my display name.
     pub async fn update_me(&self, request: &UpdateMeRequest) -> Result<User, ClientError> {
         self.patch(paths::ME, request).await
+    }
+
+    /// `GET /api/me/security-log`: my logins, logouts and API tokens, newest first.
+    pub async fn security_log(&self) -> Result<Page<SecurityEvent>, ClientError> {
+        self.get(paths::ME_SECURITY_LOG).await
     }
 
     /// `POST /api/heartbeat`: I am here (every 60 s; needs the `write` scope).

@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use sqlx::PgExecutor;
 use time::OffsetDateTime;
 
-use crate::api::wire::AuditRecord;
+use crate::api::wire::{AuditRecord, SecurityEvent};
 use crate::domain::ids::{CommunityId, UserId};
 
 /// One audited action. `action` is dotted lowercase (`auth.login`, `token.revoke`);
@@ -104,6 +104,47 @@ pub async fn list(db: impl PgExecutor<'_>, query: &AuditQuery<'_>) -> Result<Vec
             target_type: row.target_type,
             target_id: row.target_id,
             details: row.details,
+            trace_id: row.trace_id,
+            created_at: row.created_at,
+        })
+        .collect())
+}
+
+/// How many rows a security log shows.
+pub const SECURITY_LOG_ROWS: i64 = 100;
+
+#[derive(sqlx::FromRow)]
+struct SecurityRow {
+    id: uuid::Uuid,
+    action: String,
+    target_type: Option<String>,
+    target_id: Option<uuid::Uuid>,
+    details: serde_json::Value,
+    ip: Option<String>,
+    trace_id: Option<String>,
+    created_at: OffsetDateTime,
+}
+
+/// `user`'s own instance-level rows (no community: logins, logouts, API tokens), newest
+/// first, the last `SECURITY_LOG_ROWS`.
+pub async fn security_log(db: impl PgExecutor<'_>, user: UserId) -> Result<Vec<SecurityEvent>, sqlx::Error> {
+    let rows: Vec<SecurityRow> = sqlx::query_as(
+        "SELECT id, action, target_type, target_id, details, host(ip) AS ip, trace_id, created_at
+         FROM audit_log WHERE community_id IS NULL AND actor_id = $1 ORDER BY id DESC LIMIT $2",
+    )
+    .bind(user)
+    .bind(SECURITY_LOG_ROWS)
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| SecurityEvent {
+            id: row.id,
+            action: row.action,
+            target_type: row.target_type,
+            target_id: row.target_id,
+            details: row.details,
+            ip: row.ip,
             trace_id: row.trace_id,
             created_at: row.created_at,
         })

@@ -1,4 +1,5 @@
-//! Wire types of an incoming webhook's delivery log.
+//! Wire types of the logs a user reads: an incoming webhook's delivery log, and their own
+//! security log.
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -49,4 +50,24 @@ pub struct WebhookDelivery {
     pub event: Option<String>,
     /// The message an accepted delivery posted (null once deleted).
     pub message_id: Option<MessageId>,
+}
+
+/// One row of my security log (`GET /api/me/security-log`): a login, a logout, an API
+/// token created or revoked; with the address and, for logins, the user agent it came from.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SecurityEvent {
+    pub id: uuid::Uuid,
+    /// `auth.login`, `auth.logout`, `token.create`, `token.revoke`.
+    pub action: String,
+    pub target_type: Option<String>,
+    pub target_id: Option<uuid::Uuid>,
+    /// Action-specific: a login's `provider` and `user_agent`, a token's name and scopes.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub details: serde_json::Value,
+    /// The client's address as the gateway saw it.
+    pub ip: Option<String>,
+    pub trace_id: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
 }
