@@ -7,20 +7,20 @@
 //! the stream (`OutboxRelay::supersede`), so a replay yields only its latest state.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use bytes::Bytes;
 use serde::Deserialize as _;
 use sqlx::{PgConnection, PgPool};
-use tokio::sync::Notify;
+use tokio::sync::{Notify, mpsc};
 use tokio_util::sync::CancellationToken;
 
 use crate::db::message_stream_events::{self, StreamEvent};
 use crate::db::outbox;
 use crate::domain::ids::MessageId;
 use crate::events::bus::{BusError, EventBus, Outgoing, Published};
-use crate::events::{Event, MessageRevision};
+use crate::events::{Event, EventPayload, MessageRevision};
 
 #[derive(Debug, thiserror::Error)]
 pub enum RelayError {
@@ -51,17 +51,47 @@ fn revision_of(row: &outbox::Pending) -> Option<MessageRevision> {
     }
 }
 
+/// A message an incoming webhook posted (written by the gateway, which runs no unfurl
+/// worker), handed on by the relay once published.
+#[derive(Clone, Debug)]
+pub struct WebhookPost {
+    pub id: MessageId,
+    pub body_md: String,
+}
+
+/// The `message.created` of a webhook's post in `row`, if that is what it holds.
+fn webhook_post(row: &outbox::Pending) -> Option<WebhookPost> {
+    let event = Event::deserialize(&row.payload.0).ok()?;
+    match event.payload {
+        EventPayload::MessageCreated(message) if message.author.bot.is_some() => {
+            Some(WebhookPost { id: message.id, body_md: message.body_md })
+        }
+        _ => None,
+    }
+}
+
 /// Publishes committed events; cheap to clone, one running loop per process.
 #[derive(Clone)]
 pub struct OutboxRelay<B> {
     pool: PgPool,
     bus: Arc<B>,
     wake: Arc<Notify>,
+    /// Where published webhook posts go (the api's unfurl worker), once set; shared by
+    /// every clone.
+    webhook_posts: Arc<OnceLock<mpsc::Sender<WebhookPost>>>,
 }
 
 impl<B: EventBus + 'static> OutboxRelay<B> {
     pub fn new(pool: PgPool, bus: Arc<B>) -> Self {
-        Self { pool, bus, wake: Arc::new(Notify::new()) }
+        Self { pool, bus, wake: Arc::new(Notify::new()), webhook_posts: Arc::new(OnceLock::new()) }
+    }
+
+    /// Hands every webhook post this relay publishes from now on to `posts` (never
+    /// waiting: a full queue skips it). Set once; a second call changes nothing.
+    pub fn hand_webhook_posts_to(&self, posts: mpsc::Sender<WebhookPost>) {
+        if self.webhook_posts.set(posts).is_err() {
+            tracing::warn!("the relay already hands webhook posts on");
+        }
     }
 
     /// Asks the loop to publish now (after a commit).
@@ -99,6 +129,13 @@ impl<B: EventBus + 'static> OutboxRelay<B> {
             outbox::prune_published(&mut tx).await?;
             tx.commit().await?;
             total += ids.len();
+            if let Some(posts) = self.webhook_posts.get() {
+                for post in pending.iter().filter_map(webhook_post) {
+                    if posts.try_send(post).is_err() {
+                        tracing::debug!("webhook post queue full: no preview");
+                    }
+                }
+            }
         }
     }
 

@@ -76,7 +76,7 @@ pub async fn get_community(
     Ok(Json(community))
 }
 
-#[utoipa::path(patch, path = paths::COMMUNITY, tag = "api", summary = "Rename or describe a community (admins)", request_body = UpdateCommunityRequest, responses((status = 200, description = "ok", body = Community), (status = 400, description = "invalid input (the message names the field)", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed", body = ErrorBody), (status = 404, description = "not found or not visible", body = ErrorBody), (status = 409, description = "conflict", body = ErrorBody), (status = 422, description = "too long", body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(patch, path = paths::COMMUNITY, tag = "api", summary = "Rename or describe a community, or switch its link previews off or on (admins)", request_body = UpdateCommunityRequest, responses((status = 200, description = "ok", body = Community), (status = 400, description = "invalid input (the message names the field)", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed", body = ErrorBody), (status = 404, description = "not found or not visible", body = ErrorBody), (status = 409, description = "conflict", body = ErrorBody), (status = 422, description = "too long", body = ErrorBody)), security(("bearer" = [])))]
 pub async fn update_community(
     State(pool): State<PgPool>,
     State(relay): State<OutboxRelay<NatsBus>>,
@@ -91,7 +91,9 @@ pub async fn update_community(
         None => None,
         Some(raw) => Some(description(Some(raw))?),
     };
-    let community = chat::communities::update_community(&pool, auth.id(), id, name.as_ref(), description).await?;
+    let community =
+        chat::communities::update_community(&pool, auth.id(), id, name.as_ref(), description, request.link_previews)
+            .await?;
     Ok(Json(community.wake(&relay)))
 }
 

@@ -117,8 +117,17 @@ pub struct Community {
     pub description: Option<String>,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
+    /// Whether links posted in its channels get previews (admins switch it off with
+    /// `PATCH /api/communities/{id}`).
+    #[serde(default = "previews_on")]
+    pub link_previews: bool,
     /// The caller's role in it.
     pub role: Role,
+}
+
+/// A community answered by a server that predates the switch previews links.
+fn previews_on() -> bool {
+    true
 }
 
 /// The caller, the communities they belong to, the private channels and DMs they are in
@@ -434,8 +443,9 @@ pub struct Message {
 }
 
 /// What a linked page says about itself (OpenGraph / Twitter card), fetched behind the
-/// SSRF guard. `image_url` is the page's image, never to be loaded directly by clients
-/// (no hot-linking): it is kept for a later proxy through our own endpoint.
+/// SSRF guard. `image_url` is always null for now: the unfurl worker drops the page's
+/// image, since a client must never load a third party's URL (no hot-linking) and there is
+/// no image proxy yet; a proxy would put our own URL here.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LinkPreview {
@@ -542,6 +552,9 @@ pub struct UpdateCommunityRequest {
     pub name: Option<String>,
     #[serde(default)]
     pub description: Option<String>,
+    /// False: links posted in the community's channels get no previews (nothing is fetched).
+    #[serde(default)]
+    pub link_previews: Option<bool>,
 }
 
 /// A community member as listed.

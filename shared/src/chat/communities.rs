@@ -44,10 +44,11 @@ pub async fn update_community(
     community: CommunityId,
     name: Option<&CommunityName>,
     description: Option<Option<&str>>,
+    link_previews: Option<bool>,
 ) -> Result<Written<Community>, ChatError> {
     require_admin(community_role(pool, community, user).await?)?;
     let mut tx = pool.begin().await?;
-    db::communities::update(&mut tx, community, name, description).await?;
+    db::communities::update(&mut tx, community, name, description, link_previews).await?;
     let updated = db::communities::get_for_member(&mut *tx, community, user)
         .await?
         .ok_or(ChatError::Inconsistent("an updated community vanished"))?;

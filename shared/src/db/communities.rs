@@ -14,6 +14,7 @@ struct CommunityRow {
     slug: String,
     description: Option<String>,
     created_at: OffsetDateTime,
+    link_previews: bool,
     role: String,
 }
 
@@ -25,6 +26,7 @@ impl From<CommunityRow> for Community {
             slug: row.slug,
             description: row.description,
             created_at: row.created_at,
+            link_previews: row.link_previews,
             role: Role::parse(&row.role).unwrap_or(Role::Member),
         }
     }
@@ -41,7 +43,7 @@ pub async fn create(
     let id = CommunityId::generate();
     let row: CommunityRow = sqlx::query_as(
         "INSERT INTO communities (id, name, slug, description, created_by) VALUES ($1, $2, $3, $4, $5)
-         RETURNING id, name, slug, description, created_at, 'owner' AS role",
+         RETURNING id, name, slug, description, created_at, link_previews, 'owner' AS role",
     )
     .bind(id)
     .bind(name.as_str())
@@ -61,7 +63,7 @@ pub async fn create(
 /// The communities `user` belongs to, oldest first, with the user's role in each.
 pub async fn list_for_user(db: impl PgExecutor<'_>, user: UserId) -> Result<Vec<Community>, sqlx::Error> {
     let rows: Vec<CommunityRow> = sqlx::query_as(
-        "SELECT c.id, c.name, c.slug, c.description, c.created_at, m.role
+        "SELECT c.id, c.name, c.slug, c.description, c.created_at, c.link_previews, m.role
          FROM community_members m JOIN communities c ON c.id = m.community_id
          WHERE m.user_id = $1 ORDER BY c.id",
     )
@@ -167,7 +169,7 @@ pub async fn get_for_member(
     user: UserId,
 ) -> Result<Option<Community>, sqlx::Error> {
     let row: Option<CommunityRow> = sqlx::query_as(
-        "SELECT c.id, c.name, c.slug, c.description, c.created_at, m.role
+        "SELECT c.id, c.name, c.slug, c.description, c.created_at, c.link_previews, m.role
          FROM communities c JOIN community_members m ON m.community_id = c.id AND m.user_id = $2 WHERE c.id = $1",
     )
     .bind(community)
@@ -188,14 +190,18 @@ pub async fn update(
     community: CommunityId,
     name: Option<&CommunityName>,
     description: Option<Option<&str>>,
+    link_previews: Option<bool>,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "UPDATE communities SET name = COALESCE($2, name), description = CASE WHEN $3 THEN $4 ELSE description END WHERE id = $1",
+        "UPDATE communities SET name = COALESCE($2, name), description = CASE WHEN $3 THEN $4 ELSE description END,
+             link_previews = COALESCE($5, link_previews)
+         WHERE id = $1",
     )
     .bind(community)
     .bind(name.map(CommunityName::as_str))
     .bind(description.is_some())
     .bind(description.flatten())
+    .bind(link_previews)
     .execute(tx)
     .await?;
     Ok(())
@@ -235,4 +241,20 @@ pub async fn members(db: impl PgExecutor<'_>, community: CommunityId) -> Result<
             joined_at: row.joined_at,
         })
         .collect())
+}
+
+/// Whether the unfurl worker previews the links of message `id`: its community's
+/// `link_previews` switch (a DM has no community and keeps previews). False for a message
+/// that is gone.
+pub async fn link_previews_on(db: impl PgExecutor<'_>, id: crate::domain::ids::MessageId) -> Result<bool, sqlx::Error> {
+    let on: Option<bool> = sqlx::query_scalar(
+        "SELECT COALESCE(c.link_previews, true) FROM messages m
+         JOIN channels ch ON ch.id = m.channel_id
+         LEFT JOIN communities c ON c.id = ch.community_id
+         WHERE m.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(db)
+    .await?;
+    Ok(on.unwrap_or(false))
 }

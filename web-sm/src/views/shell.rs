@@ -272,6 +272,7 @@ mod tests {
             slug: "acme".into(),
             description: None,
             created_at: OffsetDateTime::UNIX_EPOCH,
+            link_previews: true,
             role: ajet_shared::api::wire::Role::Owner,
         };
         let general = item(channel("general", ChannelKind::Public), 0);
