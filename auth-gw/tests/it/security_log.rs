@@ -12,8 +12,11 @@ use crate::stack::Stack;
 
 const AGENT: &str = "ajet-test-agent/1.0 (security log)";
 
-/// Action, address and the login's provider and user agent of each row, newest first.
-fn summary(rows: &[SecurityEvent]) -> Vec<(&str, Option<&str>, Option<&str>, Option<&str>)> {
+/// Action, address and the login's provider and user agent of one row.
+type Summary<'a> = (&'a str, Option<&'a str>, Option<&'a str>, Option<&'a str>);
+
+/// Each row's `Summary`, newest first.
+fn summary(rows: &[SecurityEvent]) -> Vec<Summary<'_>> {
     rows.iter()
         .map(|row| {
             (
