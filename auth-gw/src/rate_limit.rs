@@ -210,9 +210,65 @@ impl BurstLog {
     }
 }
 
+/// Counts refused login attempts per address: the `BURST`th within `WINDOW` of the first
+/// is a burst to audit, and counting starts again.
+#[derive(Default)]
+pub struct FailedLogins {
+    seen: Mutex<HashMap<IpAddr, (Instant, u32)>>,
+}
+
+impl FailedLogins {
+    pub const BURST: u32 = 5;
+    pub const WINDOW: Duration = Duration::from_secs(600);
+
+    /// Notes a refused login from `ip`; `true` when it completes a burst.
+    pub fn refused(&self, ip: IpAddr) -> bool {
+        self.refused_at(ip, Instant::now())
+    }
+
+    fn refused_at(&self, ip: IpAddr, now: Instant) -> bool {
+        let mut seen = self.seen.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if seen.len() >= MAX_KEYS && !seen.contains_key(&ip) {
+            seen.retain(|_, (first, _)| now.duration_since(*first) < Self::WINDOW);
+            if seen.len() >= MAX_KEYS {
+                seen.clear();
+            }
+        }
+        let entry = seen.entry(ip).or_insert((now, 0));
+        if now.duration_since(entry.0) >= Self::WINDOW {
+            *entry = (now, 0);
+        }
+        entry.1 += 1;
+        if entry.1 >= Self::BURST {
+            seen.remove(&ip);
+            true
+        } else {
+            false
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_fifth_refused_login_within_ten_minutes_is_a_burst_and_counting_starts_again() {
+        let failed = FailedLogins::default();
+        let ip = IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
+        let other = IpAddr::V4(std::net::Ipv4Addr::new(192, 0, 2, 1));
+        let start = Instant::now();
+        let bursts: Vec<bool> = (0..5).map(|i| failed.refused_at(ip, start + Duration::from_secs(i))).collect();
+        assert_eq!(bursts, [false, false, false, false, true]);
+        assert!(!failed.refused_at(other, start), "per address");
+        let later: Vec<bool> = (0..5).map(|i| failed.refused_at(ip, start + Duration::from_secs(10 + i))).collect();
+        assert_eq!(later, [false, false, false, false, true], "counting starts again after a burst");
+        let slow = start + Duration::from_secs(100);
+        for i in 0..4 {
+            assert!(!failed.refused_at(ip, slow + Duration::from_secs(i)));
+        }
+        assert!(!failed.refused_at(ip, slow + FailedLogins::WINDOW), "older attempts fall out of the window");
+    }
 
     const KEY: BucketKey = BucketKey::Ip(IpAddr::V4(std::net::Ipv4Addr::LOCALHOST));
 

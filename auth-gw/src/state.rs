@@ -16,7 +16,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 
 use crate::oauth::Providers;
-use crate::rate_limit::{BurstLog, RateLimiter};
+use crate::rate_limit::{BurstLog, FailedLogins, RateLimiter};
 use crate::streams::StreamSlots;
 use tokio_util::sync::CancellationToken;
 
@@ -46,6 +46,8 @@ pub struct Limits {
     pub webhooks: RateLimiter,
     /// When each address's failed-authentication burst was last audited.
     pub bursts: BurstLog,
+    /// Refused logins per address, for the audit of failed-login bursts.
+    pub failed_logins: FailedLogins,
 }
 
 #[derive(Clone, FromRef)]
@@ -77,6 +79,7 @@ impl GatewayState {
             logins: RateLimiter::per_minute(config.login_rate_limit_per_minute),
             webhooks: RateLimiter::per_minute(config.webhook_rate_limit_per_minute),
             bursts: BurstLog::default(),
+            failed_logins: FailedLogins::default(),
         });
         let providers = Arc::new(Providers::new(config.oauth_providers.clone(), &config.public_url)?);
         let cookie_key = cookie_key(config.cookie_key.as_ref());

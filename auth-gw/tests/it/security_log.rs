@@ -1,6 +1,7 @@
 //! A user's security log, `GET /api/me/security-log`: their logins with the address and
 //! user agent the gateway saw, and the api's own audit rows (an API token created) with
-//! the address the gateway forwards — never one a client claims — and nobody else's rows.
+//! the address the gateway forwards — never one a client claims — and nobody else's rows;
+//! and a burst of refused logins from one address, audited for the operator.
 
 use ajet_shared::api::ErrorCode;
 use ajet_shared::api::paths;
@@ -71,5 +72,48 @@ async fn logins_and_token_changes_appear_in_my_security_log_with_the_gateways_vi
     let reader = stack.gateway.with_token(created.token);
     let refused = reader.security_log().await.expect_err("needs the admin scope");
     assert_eq!((refused.status(), refused.code()), (Some(StatusCode::FORBIDDEN), Some(ErrorCode::InsufficientScope)));
+    stack.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_of_refused_logins_from_one_address_is_audited_once_with_its_address() {
+    let stack = Stack::start().await;
+    let count_bursts = || async {
+        let rows: Vec<(Option<String>, serde_json::Value)> = sqlx::query_as(
+            "SELECT host(ip), details FROM audit_log WHERE action = 'auth.failed_login_burst' AND actor_id IS NULL",
+        )
+        .fetch_all(&stack.db.pool)
+        .await
+        .expect("the audit log");
+        rows
+    };
+    let exchange = |code: String| {
+        let gateway = stack.gateway.clone();
+        async move {
+            gateway
+                .request(Method::POST, paths::CLI_EXCHANGE)
+                .header("user-agent", AGENT)
+                .json(&json!({"code": code, "state": "s"}))
+                .send()
+                .await
+                .expect("answers")
+                .status()
+        }
+    };
+    for i in 0..4 {
+        assert_eq!(exchange(format!("guess-{i}")).await, StatusCode::BAD_REQUEST);
+    }
+    assert!(count_bursts().await.is_empty(), "four refusals are no burst");
+    assert_eq!(exchange("guess-4".into()).await, StatusCode::BAD_REQUEST);
+    let bursts = count_bursts().await;
+    assert_eq!(bursts.len(), 1, "the fifth makes one row: {bursts:?}");
+    let (ip, details) = &bursts[0];
+    assert_eq!(ip.as_deref(), Some("127.0.0.1"));
+    assert_eq!(details["last_path"], json!("/auth/cli/exchange"));
+    assert_eq!(details["user_agent"], json!(AGENT));
+    assert_eq!(details["attempts"], json!(5));
+    // A successful login is no refusal and makes no row.
+    stack.login("alice").await;
+    assert_eq!(count_bursts().await.len(), 1);
     stack.stop().await;
 }
