@@ -20,6 +20,7 @@ pub fn router() -> Router<WebState> {
         .route("/dm/{id}", get(pages::dm_page))
         .route("/channels/{id}/join", post(actions::join_channel))
         .route("/channels/{id}/messages", post(actions::send_message))
+        .route("/channels/{id}/threads/{root}", post(actions::send_reply))
         .route("/messages/{id}", get(actions::show_message))
         .route("/messages/{id}/edit", get(actions::edit_message_form).post(actions::edit_message))
         .route("/messages/{id}/delete", post(actions::delete_message))

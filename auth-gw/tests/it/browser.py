@@ -8,7 +8,7 @@ Playwright for Python, against the whole stack through the gateway. Run by
 
 Two users in two browser contexts: dev login, the first-community bootstrap, creating a
 channel, a message sent by one appearing for the other within 1 s without a reload, an edit
-and a delete propagating, the unread badge of another channel, and XSS payloads rendering
+and a delete propagating, thread replies (the panel and the root's summary live), the unread badge of another channel, and XSS payloads rendering
 inert (no dialog, no script, no CSP violation). Exits non-zero with the reason on failure.
 """
 
@@ -183,6 +183,36 @@ def main():
         mine.locator("button:has-text('Delete')").click()
         expect(messages(alice).locator("li.tombstone, .tombstone")).to_have_count(1, timeout=LIVE)
         expect(messages(alice).locator("li.message", has_text="hello again from bob")).to_have_count(0)
+
+        # Threads: bob opens one on alice's message and replies; alice's list shows the
+        # summary live (the reply stays out of the list), her panel then gets bob's next
+        # reply live, with the counts.
+        root = messages(bob).locator("li.message", has_text="hi bob, welcome")
+        root_id = root.get_attribute("id")[len("m-"):]
+        root.hover()
+        root.locator("a:has-text('Reply in thread')").click()
+        expect(bob).to_have_url(re.compile(r"\?thread=" + root_id + "$"))
+        expect(bob.locator("#thread #tr-" + root_id)).to_contain_text("hi bob, welcome")
+        bob.locator("#reply-body").fill("first *reply*")
+        bob.locator("#reply-body").press("Enter")
+        expect(bob.locator("#replies li.message", has_text="first reply")).to_be_visible(timeout=LIVE)
+        expect(bob.locator("#reply-body")).to_have_value("")
+        summary = alice.locator("#ts-" + root_id)
+        expect(summary).to_contain_text("1 reply", timeout=LIVE)
+        expect(messages(alice).locator("li.message", has_text="first reply")).to_have_count(0)
+        summary.locator("a").click()
+        expect(alice).to_have_url(re.compile(r"\?thread=" + root_id + "$"))
+        expect(alice.locator("#replies li.message", has_text="first reply")).to_have_count(1)
+        bob.locator("#reply-body").fill("second reply")
+        bob.locator("#reply-body").press("Enter")
+        expect(alice.locator("#replies li.message", has_text="second reply")).to_be_visible(timeout=LIVE)
+        expect(alice.locator("#thread-count")).to_have_text("2 replies")
+        expect(alice.locator("#ts-" + root_id)).to_contain_text("2 replies")
+        expect(bob.locator("#replies li.message")).to_have_count(2)
+        alice.click("#thread a.close")
+        expect(alice).to_have_url(BASE + "/c/acme/general")
+        expect(alice.locator("#thread")).to_have_count(0)
+        expect(alice.locator("#ts-" + root_id)).to_contain_text("2 replies")
 
         # A message in another channel: alice's #random badge counts it, opening clears it.
         bob.goto(BASE + "/c/acme/random")

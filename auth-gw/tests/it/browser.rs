@@ -3,7 +3,8 @@
 //! which xtask installs too — never a downloaded browser) runs two users in two browser
 //! contexts against the whole stack through the gateway: dev login, the first-community
 //! bootstrap, creating a channel, a message appearing for the other user within 1 s without
-//! a reload, edit and delete propagating, another channel's unread badge, and XSS payloads
+//! a reload, edit and delete propagating, thread replies live in the panel and the root's
+//! summary, another channel's unread badge, and XSS payloads
 //! rendering inert. Screenshots of the main screen (light and dark, desktop and phone
 //! width) are saved under `AJET_TEST_ARTIFACTS` (xtask: `.test-artifacts/`).
 

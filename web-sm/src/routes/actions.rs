@@ -121,6 +121,42 @@ pub async fn send_message(viewer: Viewer, Path(id): Path<ChannelId>, body: Bytes
     })
 }
 
+/// The reply composer's signals.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ComposeReply {
+    rbody: String,
+    rcmid: String,
+}
+
+/// `POST /channels/{id}/threads/{root}`: sends the reply composer's body into the thread;
+/// on success that composer is cleared and given a new `client_msg_id`. The reply reaches
+/// the panel (and the root's summary) through the live stream.
+pub async fn send_reply(
+    viewer: Viewer,
+    Path((channel, root)): Path<(ChannelId, MessageId)>,
+    body: Bytes,
+) -> Result<Frames, ApiError> {
+    let Json(compose) = Json::<ComposeReply>::from_bytes(&body).map_err(ApiError::from)?;
+    if compose.rbody.trim().is_empty() {
+        return Ok(Frames::new());
+    }
+    let request =
+        CreateMessageRequest { body_md: compose.rbody, parent_id: Some(root), client_msg_id: Some(compose.rcmid) };
+    Ok(match viewer.api.send_message(channel, &request).await {
+        Ok(_) => {
+            let mut frames = Frames::new();
+            frames.signals(&serde_json::json!({ "rbody": "", "rcmid": uuid::Uuid::now_v7().to_string() })).patch(
+                Mode::Outer,
+                None,
+                &views::notice(None),
+            );
+            frames
+        }
+        Err(err) => notice(&format!("Reply not sent: {}", refusal(&err))),
+    })
+}
+
 /// `GET /messages/{id}`: the message as shown (cancels an edit).
 pub async fn show_message(viewer: Viewer, Path(id): Path<MessageId>) -> Frames {
     match viewer.api.get_message(id).await {

@@ -1,22 +1,33 @@
 //! The pages: `/` (the first community, or the bootstrap form when the viewer has none),
-//! `/c/{slug}` (its first channel), `/c/{slug}/{channel}` and `/dm/{id}` (the app shell).
+//! `/c/{slug}` (its first channel), `/c/{slug}/{channel}` and `/dm/{id}` (the app shell),
+//! each with an optional `?thread={root}` opening that thread in the right panel.
 //! Everything is read through the api with the viewer's token; the stream position is
 //! read first, so the tab's stream replays whatever happens after these reads began.
 
 use ajet_shared::api::wire::{Channel, ChannelListItem, Community, HistoryQuery, Me, Message};
 use ajet_shared::client::ApiClient;
-use ajet_shared::domain::ids::ChannelId;
+use ajet_shared::domain::ids::{ChannelId, MessageId};
 use ajet_shared::events::bus::NatsBus;
 use ajet_shared::stream::Streams;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 
 use crate::error::PageError;
 use crate::extract::Viewer;
-use crate::views::{self, MessageView, ShellView};
+use crate::views::{self, MessageView, ShellView, ThreadView};
 
 /// How many messages a channel page shows.
-const PAGE_SIZE: u32 = 50;
+pub(crate) const PAGE_SIZE: u32 = 50;
+
+/// How many replies the thread panel shows (the newest).
+pub(crate) const THREAD_SIZE: u32 = 100;
+
+/// A shell page's query: the thread to open.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PageQuery {
+    thread: Option<MessageId>,
+}
 
 /// `GET /`: the viewer's first community, or the bootstrap form.
 pub async fn home(viewer: Viewer) -> Result<Response, PageError> {
@@ -52,6 +63,7 @@ pub async fn channel_page(
     State(streams): State<Streams<NatsBus>>,
     viewer: Viewer,
     Path((slug, name)): Path<(String, String)>,
+    Query(query): Query<PageQuery>,
 ) -> Result<Response, PageError> {
     let stream_from = streams.hub.position().map(|position| position.to_string());
     let me = viewer.api.me().await?;
@@ -62,7 +74,14 @@ pub async fn channel_page(
         .iter()
         .find(|item| item.channel.name.as_deref() == Some(name.as_str()) && item.channel.archived_at.is_none())
         .ok_or(PageError::NotFound("there is no channel of that name here"))?;
-    let page = Shell { me: &me, community: Some(community), channels: &channels, dms: &dms, stream_from };
+    let page = Shell {
+        me: &me,
+        community: Some(community),
+        channels: &channels,
+        dms: &dms,
+        stream_from,
+        thread: query.thread,
+    };
     page.render(&viewer.api, item).await
 }
 
@@ -71,6 +90,7 @@ pub async fn dm_page(
     State(streams): State<Streams<NatsBus>>,
     viewer: Viewer,
     Path(id): Path<ChannelId>,
+    Query(query): Query<PageQuery>,
 ) -> Result<Response, PageError> {
     let stream_from = streams.hub.position().map(|position| position.to_string());
     let me = viewer.api.me().await?;
@@ -82,7 +102,7 @@ pub async fn dm_page(
     let dms = viewer.api.list_dms().await?.data;
     let item =
         dms.iter().find(|item| item.channel.id == id).ok_or(PageError::NotFound("there is no such conversation"))?;
-    let page = Shell { me: &me, community, channels: &channels, dms: &dms, stream_from };
+    let page = Shell { me: &me, community, channels: &channels, dms: &dms, stream_from, thread: query.thread };
     page.render(&viewer.api, item).await
 }
 
@@ -93,6 +113,7 @@ struct Shell<'a> {
     channels: &'a [ChannelListItem],
     dms: &'a [ChannelListItem],
     stream_from: Option<String>,
+    thread: Option<MessageId>,
 }
 
 impl Shell<'_> {
@@ -100,6 +121,13 @@ impl Shell<'_> {
     /// and renders the shell.
     async fn render(&self, api: &ApiClient, item: &ChannelListItem) -> Result<Response, PageError> {
         let (messages, last_seq) = history(api, &item.channel).await?;
+        let thread = match self.thread {
+            Some(root) => Some(thread(api, item.channel.id, root).await?),
+            None => None,
+        };
+        let reply_views: Vec<MessageView<'_>> =
+            thread.as_ref().map(|(_, replies)| replies.iter().map(MessageView::from).collect()).unwrap_or_default();
+        let reply_msg_id = uuid::Uuid::now_v7().to_string();
         if item.unread_count > 0
             && let Some(last) = messages.last()
             && let Err(err) = api.mark_read(item.channel.id, last.id).await
@@ -120,6 +148,11 @@ impl Shell<'_> {
             stream_from: self.stream_from.clone(),
             last_seq,
             joined: item.is_member,
+            thread: thread.as_ref().map(|(root, _)| ThreadView {
+                root: MessageView::from(root),
+                replies: &reply_views,
+                client_msg_id: &reply_msg_id,
+            }),
         });
         Ok(page.into_response())
     }
@@ -131,4 +164,16 @@ pub(crate) async fn history(api: &ApiClient, channel: &Channel) -> Result<(Vec<M
     let page = api.history(channel.id, &HistoryQuery { limit: Some(PAGE_SIZE), ..HistoryQuery::default() }).await?;
     let last_seq = page.data.iter().map(|message| message.channel_seq).max().unwrap_or(0);
     Ok((page.data.into_iter().filter(|message| message.parent_id.is_none()).collect(), last_seq))
+}
+
+/// A thread of `channel`: its root and newest replies, oldest first. A message of another
+/// channel, or a reply, is not a thread of this page.
+async fn thread(api: &ApiClient, channel: ChannelId, root: MessageId) -> Result<(Message, Vec<Message>), PageError> {
+    let root = api.get_message(root).await?;
+    if root.channel_id != channel || root.parent_id.is_some() {
+        return Err(PageError::NotFound("there is no such thread here"));
+    }
+    let replies =
+        api.list_replies(root.id, &HistoryQuery { limit: Some(THREAD_SIZE), ..HistoryQuery::default() }).await?;
+    Ok((root, replies.data))
 }

@@ -1,8 +1,12 @@
 //! `GET /sse`: the tab's one live stream, a thin adapter over
 //! `ajet_shared::stream::StreamSession` (register → replay → live, exact resume, access
 //! re-checks; see there) that turns what happens into Datastar patches of the page the tab
-//! shows (`?channel=`): new, edited and deleted messages and reaction changes of that
-//! channel, unread badges of the others, channels created, renamed or archived. A resync
+//! shows (`?channel=`, and `?thread=` when its thread panel is open): new, edited and
+//! deleted messages and reaction changes of that channel, thread replies in the open panel
+//! and the thread summaries of the roots the list shows, unread badges of the others,
+//! channels created, renamed or archived. Only elements the page holds are patched: the
+//! page tracks which roots its list shows (read once as the stream opens, then as they
+//! are appended) and which replies its panel shows. A resync
 //! re-renders the list and the sidebar. The tab resumes from its `Last-Event-ID` or, on
 //! its first connect, from the position its page was rendered at (`?from=`), so nothing
 //! sent between the page's reads and the stream's start is lost, and a message the page
@@ -10,12 +14,12 @@
 //! patches carries its `id:`, so a reconnect mid-way repeats it rather than skipping it
 //! (appends first remove a message of the same id; badges skip what their counts hold).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::convert::Infallible;
 use std::sync::Arc;
 
 use ajet_shared::api::ApiError;
-use ajet_shared::api::wire::{ChannelListItem, Community, Me, NotifyLevel};
+use ajet_shared::api::wire::{ChannelListItem, Community, HistoryQuery, Me, Message, NotifyLevel};
 use ajet_shared::client::ApiClient;
 use ajet_shared::domain::ids::{ChannelId, MessageId, UserId};
 use ajet_shared::events::bus::NatsBus;
@@ -27,6 +31,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use serde::Deserialize;
+use time::OffsetDateTime;
 
 use crate::datastar::{Frames, Mode};
 use crate::extract::Viewer;
@@ -46,6 +51,8 @@ pub struct StreamQuery {
     from: Option<String>,
     /// The highest `channel_seq` the page's list holds.
     seq: Option<i64>,
+    /// The thread the tab's panel shows.
+    thread: Option<MessageId>,
 }
 
 pub async fn stream_events(
@@ -60,7 +67,7 @@ pub async fn stream_events(
         Err(OpenError::Revoked) => return Ok(StatusCode::NO_CONTENT.into_response()),
         Err(err) => return Err(err.api_error()),
     };
-    let mut page = LivePage::open(viewer.api, query.channel, query.seq.unwrap_or(0)).await;
+    let mut page = LivePage::open(viewer.api, query.channel, query.thread, query.seq.unwrap_or(0)).await;
     let body = async_stream::stream! {
         loop {
             let frames = match session.next().await {
@@ -98,11 +105,30 @@ struct Entry {
     label: String,
 }
 
+/// A root's thread summary as the list shows it.
+#[derive(Clone, Copy)]
+struct Summary {
+    reply_count: i32,
+    last_reply_at: Option<OffsetDateTime>,
+}
+
+impl Summary {
+    fn of(message: &Message) -> Self {
+        Self { reply_count: message.reply_count, last_reply_at: message.last_reply_at }
+    }
+}
+
 /// What the tab shows, kept to patch it.
 struct LivePage {
     api: ApiClient,
     me: Option<Me>,
     current: Option<ChannelId>,
+    /// The thread open in the panel.
+    thread: Option<MessageId>,
+    /// The roots the list shows, with their summaries.
+    roots: HashMap<MessageId, Summary>,
+    /// The replies the panel shows.
+    replies: HashSet<MessageId>,
     /// The current channel's label (`#general`, or a DM's members).
     label: String,
     /// The community whose channels the sidebar lists.
@@ -114,11 +140,41 @@ struct LivePage {
 }
 
 impl LivePage {
-    async fn open(api: ApiClient, current: Option<ChannelId>, shown_seq: i64) -> Self {
-        let mut page =
-            Self { api, me: None, current, label: String::new(), community: None, entries: HashMap::new(), shown_seq };
+    async fn open(api: ApiClient, current: Option<ChannelId>, thread: Option<MessageId>, shown_seq: i64) -> Self {
+        let mut page = Self {
+            api,
+            me: None,
+            current,
+            thread: thread.filter(|_| current.is_some()),
+            roots: HashMap::new(),
+            replies: HashSet::new(),
+            label: String::new(),
+            community: None,
+            entries: HashMap::new(),
+            shown_seq,
+        };
         page.load().await;
+        page.load_shown().await;
         page
+    }
+
+    /// Reads which roots the list shows and which replies the panel shows (the page read
+    /// the same pages just before). A failure leaves them unknown: their live changes are
+    /// then not shown until a reload, rather than patched into elements that may be absent.
+    async fn load_shown(&mut self) {
+        let Some(current) = self.current else { return };
+        let query = HistoryQuery { limit: Some(super::pages::PAGE_SIZE), ..HistoryQuery::default() };
+        match self.api.history(current, &query).await {
+            Ok(page) => self.roots = page.data.iter().map(|message| (message.id, Summary::of(message))).collect(),
+            Err(err) => tracing::debug!(error = %err, "could not read which messages the page shows"),
+        }
+        if let Some(thread) = self.thread {
+            let query = HistoryQuery { limit: Some(super::pages::THREAD_SIZE), ..HistoryQuery::default() };
+            match self.api.list_replies(thread, &query).await {
+                Ok(page) => self.replies = page.data.iter().map(|message| message.id).collect(),
+                Err(err) => tracing::debug!(error = %err, "could not read the open thread"),
+            }
+        }
     }
 
     fn viewer(&self) -> UserId {
@@ -183,6 +239,7 @@ impl LivePage {
                         return;
                     }
                     self.shown_seq = message.channel_seq;
+                    self.roots.insert(message.id, Summary { reply_count: 0, last_reply_at: None });
                     let id = views::message_dom_id(message.id);
                     frames.remove(&format!("#{id}")).patch(
                         Mode::Append,
@@ -209,14 +266,25 @@ impl LivePage {
                     }
                 }
             }
-            EventPayload::MessageUpdated(message) if Some(message.channel_id) == self.current => {
+            EventPayload::MessageCreated(reply) if Some(reply.channel_id) == self.current => {
+                self.on_reply(&reply, frames);
+            }
+            EventPayload::MessageUpdated(message) if self.shows(message.id) => {
+                if let Some(summary) = self.roots.get_mut(&message.id) {
+                    *summary = Summary { reply_count: message.reply_count, last_reply_at: message.last_reply_at };
+                }
                 frames.patch(Mode::Outer, None, &views::message_item(&MessageView::from(&message), viewer));
             }
             EventPayload::MessageDeleted(deleted) if Some(deleted.channel_id) == self.current => {
-                frames.patch(Mode::Outer, None, &message::tombstone(deleted.id));
+                if self.shows(deleted.id) {
+                    frames.patch(Mode::Outer, None, &message::tombstone(deleted.id));
+                }
+                if let Some(root) = deleted.parent_id.filter(|root| self.roots.contains_key(root)) {
+                    self.refresh_summary(root, frames).await;
+                }
             }
             EventPayload::ReactionAdded(change) | EventPayload::ReactionRemoved(change)
-                if Some(change.channel_id) == self.current =>
+                if self.shows(change.message_id) =>
             {
                 self.refresh_message(change.message_id, frames).await;
             }
@@ -277,6 +345,58 @@ impl LivePage {
         }
     }
 
+    /// Whether the page holds this message's element (`#m-{id}`).
+    fn shows(&self, id: MessageId) -> bool {
+        self.roots.contains_key(&id) || self.replies.contains(&id)
+    }
+
+    /// A thread reply: appended to the open panel if it is its thread, and counted in its
+    /// root's summary if the list shows the root (a replayed reply that the summary the page
+    /// read already counts — created no later than its last reply — is not counted twice).
+    fn on_reply(&mut self, reply: &ajet_shared::events::EventMessage, frames: &mut Frames) {
+        let Some(root) = reply.parent_id else { return };
+        if self.thread == Some(root) {
+            let fresh = self.replies.insert(reply.id);
+            frames.remove(&format!("#{}", views::message_dom_id(reply.id))).patch(
+                Mode::Append,
+                Some("#replies"),
+                &views::message_item(&MessageView::from(reply), self.viewer()),
+            );
+            if fresh && let Some(summary) = self.roots.get(&root) {
+                let counted = summary.last_reply_at.is_some_and(|last| reply.created_at <= last);
+                let count = if counted { summary.reply_count } else { summary.reply_count + 1 };
+                frames.patch(Mode::Outer, None, &views::thread::reply_count(count));
+            }
+        }
+        if let Some(summary) = self.roots.get_mut(&root) {
+            if summary.last_reply_at.is_some_and(|last| reply.created_at <= last) {
+                return;
+            }
+            summary.reply_count += 1;
+            summary.last_reply_at = Some(reply.created_at);
+            frames.patch(Mode::Outer, None, &views::thread_summary(root, summary.reply_count, summary.last_reply_at));
+        }
+    }
+
+    /// Re-reads a root's thread summary (after a reply was deleted).
+    async fn refresh_summary(&mut self, root: MessageId, frames: &mut Frames) {
+        match self.api.get_message(root).await {
+            Ok(found) => {
+                let summary = Summary::of(&found);
+                self.roots.insert(root, summary);
+                frames.patch(
+                    Mode::Outer,
+                    None,
+                    &views::thread_summary(root, summary.reply_count, summary.last_reply_at),
+                );
+                if self.thread == Some(root) {
+                    frames.patch(Mode::Outer, None, &views::thread::reply_count(summary.reply_count));
+                }
+            }
+            Err(err) => tracing::debug!(error = %err, "could not refresh a thread summary"),
+        }
+    }
+
     /// Re-renders one message as the viewer sees it (reactions carry "you reacted").
     async fn refresh_message(&self, id: MessageId, frames: &mut Frames) {
         match self.api.get_message(id).await {
@@ -297,6 +417,7 @@ impl LivePage {
             match super::pages::history(&self.api, &entry.item.channel).await {
                 Ok((messages, last_seq)) => {
                     self.shown_seq = last_seq;
+                    self.roots = messages.iter().map(|message| (message.id, Summary::of(message))).collect();
                     let views: Vec<MessageView<'_>> = messages.iter().map(MessageView::from).collect();
                     frames.patch(Mode::Outer, None, &views::messages_list(&views, self.viewer(), &self.label));
                 }

@@ -1,6 +1,8 @@
 //! A message in the list: avatar (initials on a colour from the author's id), name, BOT
-//! tag, time, the sanitised Markdown body, reactions, and for the viewer's own messages the
-//! edit and delete actions (Datastar POSTs); a deleted message is a tombstone.
+//! tag, time, the sanitised Markdown body, reactions, the thread summary of a root (reply
+//! count and last reply, a link opening the thread panel), a "Reply in thread" link, and
+//! for the viewer's own messages the edit and delete actions (Datastar POSTs); a deleted
+//! message is a tombstone. A thread reply is the same item without thread links.
 
 use super::NO_SIGNALS;
 use ajet_shared::api::wire::{Author, Message};
@@ -10,7 +12,7 @@ use maud::{Markup, PreEscaped, html};
 use time::OffsetDateTime;
 use time::macros::format_description;
 
-use super::message_dom_id;
+use super::{message_dom_id, thread_summary_dom_id};
 use crate::markdown;
 
 /// What a message shows, from the api's `Message` or an event's `EventMessage`.
@@ -24,6 +26,10 @@ pub struct MessageView<'a> {
     /// Emoji, count, and whether the viewer is among those who reacted (unknown from an
     /// event: `false`).
     pub reactions: Vec<(&'a str, i64, bool)>,
+    /// The thread's root, for a reply.
+    pub parent_id: Option<MessageId>,
+    pub reply_count: i32,
+    pub last_reply_at: Option<OffsetDateTime>,
 }
 
 impl<'a> From<&'a Message> for MessageView<'a> {
@@ -36,6 +42,9 @@ impl<'a> From<&'a Message> for MessageView<'a> {
             edited: message.edited_at.is_some(),
             deleted: message.deleted_at.is_some(),
             reactions: message.reactions.iter().map(|r| (r.emoji.as_str(), r.count, r.reacted_by_me)).collect(),
+            parent_id: message.parent_id,
+            reply_count: message.reply_count,
+            last_reply_at: message.last_reply_at,
         }
     }
 }
@@ -50,6 +59,9 @@ impl<'a> From<&'a EventMessage> for MessageView<'a> {
             edited: message.edited_at.is_some(),
             deleted: message.deleted_at.is_some(),
             reactions: message.reactions.iter().map(|r| (r.emoji.as_str(), r.count, false)).collect(),
+            parent_id: message.parent_id,
+            reply_count: message.reply_count,
+            last_reply_at: message.last_reply_at,
         }
     }
 }
@@ -66,6 +78,36 @@ fn initials(name: &str) -> String {
 fn hue(author: &Author) -> u8 {
     let key = author.user_id.map(|id| id.as_uuid().as_u128()).unwrap_or_default();
     u8::try_from(key % 8).unwrap_or(0)
+}
+
+/// Where a thread opens: the current page with `?thread=` (a channel or a DM alike).
+#[must_use]
+pub fn thread_href(root: MessageId) -> String {
+    format!("?thread={root}")
+}
+
+/// A root's thread summary ("3 replies · last reply 14:05", a link opening the thread);
+/// always present under a root, empty (and hidden) without replies, so a live reply has an
+/// element to patch.
+#[must_use]
+pub fn thread_summary(root: MessageId, reply_count: i32, last_reply_at: Option<OffsetDateTime>) -> Markup {
+    let full_format = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
+    let short_format = format_description!("[hour]:[minute]");
+    html! {
+        div.thread-summary id=(thread_summary_dom_id(root)) {
+            @if reply_count > 0 {
+                a href=(thread_href(root)) {
+                    (reply_count) @if reply_count == 1 { " reply" } @else { " replies" }
+                }
+                @if let Some(last) = last_reply_at {
+                    span.last-reply {
+                        " · last reply "
+                        time datetime=(last.format(full_format).unwrap_or_default()) { (last.format(short_format).unwrap_or_default()) }
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// A deleted message: only that it was there.
@@ -107,12 +149,42 @@ pub fn message_item(message: &MessageView<'_>, viewer: UserId) -> Markup {
                     }
                 }
             }
-            @if own {
-                div.actions {
+            @if message.parent_id.is_none() {
+                (thread_summary(message.id, message.reply_count, message.last_reply_at))
+            }
+            div.actions {
+                @if message.parent_id.is_none() {
+                    a.quiet href=(thread_href(message.id)) { "Reply in thread" }
+                }
+                @if own {
                     button.quiet type="button" "data-on:click"=(format!("@get('/messages/{}/edit', {{{NO_SIGNALS}}})", message.id)) { "Edit" }
                     button.quiet type="button" "data-on:click"=(format!("@post('/messages/{}/delete')", message.id)) { "Delete" }
                 }
             }
+        }
+    }
+}
+
+/// The thread panel's copy of its root: no thread links or actions, and its own id
+/// (`tr-{id}`), so the list's copy keeps the one `m-{id}` that live patches target.
+#[must_use]
+pub fn thread_root_item(message: &MessageView<'_>) -> Markup {
+    if message.deleted {
+        return html! { li.message.deleted id={ "tr-" (message.id) } { p.body.tombstone { "This message was deleted." } } };
+    }
+    let time_format = format_description!("[hour]:[minute]");
+    let full_format = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
+    let name = message.author.bot.as_ref().map_or(message.author.display_name.as_str(), |bot| bot.name.as_str());
+    html! {
+        li.message id={ "tr-" (message.id) } {
+            span class={ "avatar hue-" (hue(message.author)) } aria-hidden="true" { (initials(name)) }
+            div.meta {
+                span.author { (name) }
+                @if message.author.bot.is_some() { span.bot-tag { "BOT" } }
+                time datetime=(message.created_at.format(full_format).unwrap_or_default()) { (message.created_at.format(time_format).unwrap_or_default()) }
+                @if message.edited { span.edited { "(edited)" } }
+            }
+            div.body { (PreEscaped(markdown::render(message.body_md))) }
         }
     }
 }
@@ -172,6 +244,9 @@ mod tests {
             edited: false,
             deleted: false,
             reactions: vec![],
+            parent_id: None,
+            reply_count: 0,
+            last_reply_at: None,
         }
     }
 
@@ -226,6 +301,31 @@ mod tests {
                 deleted.id
             )
         );
+    }
+
+    #[test]
+    fn a_root_has_a_thread_summary_and_a_reply_link_and_a_reply_has_neither() {
+        let author = author(UserId::generate(), "Alice");
+        let mut root = view(&author, "root");
+        let html = message_item(&root, UserId::generate()).into_string();
+        assert!(html.contains(&format!("<div class=\"thread-summary\" id=\"ts-{}\"></div>", root.id)), "{html}");
+        assert!(html.contains(&format!("<a class=\"quiet\" href=\"?thread={}\">Reply in thread</a>", root.id)));
+        root.reply_count = 3;
+        root.last_reply_at = Some(OffsetDateTime::UNIX_EPOCH + time::Duration::minutes(65));
+        let html = message_item(&root, UserId::generate()).into_string();
+        assert!(
+            html.contains(&format!(
+                "<div class=\"thread-summary\" id=\"ts-{id}\"><a href=\"?thread={id}\">3 replies</a><span class=\"last-reply\"> · last reply \
+                 <time datetime=\"1970-01-01T01:05:00Z\">01:05</time></span></div>",
+                id = root.id
+            )),
+            "{html}"
+        );
+        assert!(thread_summary(root.id, 1, None).into_string().contains(">1 reply</a>"));
+        let mut reply = view(&author, "reply");
+        reply.parent_id = Some(root.id);
+        let html = message_item(&reply, UserId::generate()).into_string();
+        assert!(!html.contains("thread"), "{html}");
     }
 
     #[test]

@@ -9,7 +9,7 @@ use ajet_shared::api::wire::{Channel, ChannelKind, ChannelListItem, Community, U
 use ajet_shared::domain::ids::ChannelId;
 use maud::{Markup, html};
 
-use super::{MessageView, badge_dom_id, channel_dom_id, document, messages_list};
+use super::{MessageView, ThreadView, badge_dom_id, channel_dom_id, document, messages_list, thread_panel};
 
 /// Everything the shell shows.
 pub struct ShellView<'a> {
@@ -30,6 +30,8 @@ pub struct ShellView<'a> {
     pub last_seq: i64,
     /// Whether the viewer is a member (else a public channel offers to join instead of a composer).
     pub joined: bool,
+    /// The open thread (`?thread=`), shown in the right panel.
+    pub thread: Option<ThreadView<'a>>,
 }
 
 /// How a channel is called in headings: `#name`, or a DM's other members.
@@ -97,7 +99,7 @@ pub fn notice(message: Option<&str>) -> Markup {
 #[must_use]
 pub fn composer(channel: ChannelId, label: &str, client_msg_id: &str) -> Markup {
     let signals = serde_json::json!({ "body": "", "cmid": client_msg_id }).to_string();
-    let send = format!("@post('/channels/{channel}/messages')");
+    let send = format!("@post('/channels/{channel}/messages', {{filterSignals: {{include: /^(body|cmid)$/}}}})");
     let on_enter =
         format!("evt.key === 'Enter' && !evt.shiftKey && !evt.isComposing && (evt.preventDefault(), {send})");
     html! {
@@ -139,8 +141,13 @@ pub fn shell_page(view: &ShellView<'_>) -> Markup {
         stream.push_str("&from=");
         stream.push_str(from);
     }
+    if let Some(thread) = &view.thread {
+        stream.push_str("&thread=");
+        stream.push_str(&thread.root.id.to_string());
+    }
+    let close_href = channel_href(view.channel, view.community);
     let body = html! {
-        div.app {
+        div class=@if view.thread.is_some() { "app with-thread" } @else { "app" } {
             nav.rail aria-label="Communities" {
                 @for community in view.communities {
                     a href={ "/c/" (community.slug) } title=(community.name)
@@ -188,6 +195,9 @@ pub fn shell_page(view: &ShellView<'_>) -> Markup {
                         button type="submit" { "Join " (label) }
                     }
                 }
+            }
+            @if let Some(thread) = &view.thread {
+                (thread_panel(thread, view.me.id, view.channel.id, view.joined, &close_href))
             }
         }
     };
@@ -257,7 +267,9 @@ mod tests {
             html.contains("data-signals=\"{&quot;body&quot;:&quot;&quot;,&quot;cmid&quot;:&quot;abc&quot;}\""),
             "{html}"
         );
-        assert!(html.contains(&format!("data-on:submit=\"@post('/channels/{id}/messages')\"")));
+        assert!(html.contains(&format!(
+            "data-on:submit=\"@post('/channels/{id}/messages', {{filterSignals: {{include: /^(body|cmid)$/}}}})\""
+        )));
         assert!(html.contains("evt.key === 'Enter' &amp;&amp; !evt.shiftKey"), "{html}");
         assert!(html.contains("placeholder=\"Message #general\""));
         assert!(html.contains("data-indicator:_sending data-attr:readonly=\"$_sending\""), "{html}");
@@ -289,6 +301,7 @@ mod tests {
             stream_from: Some("7.42".into()),
             last_seq: 9,
             joined: true,
+            thread: None,
         })
         .into_string();
         assert!(!page.contains("<img"), "names are text: {page}");
