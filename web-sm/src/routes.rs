@@ -24,6 +24,9 @@ pub fn router() -> Router<WebState> {
         .route("/messages/{id}", get(actions::show_message))
         .route("/messages/{id}/edit", get(actions::edit_message_form).post(actions::edit_message))
         .route("/messages/{id}/delete", post(actions::delete_message))
+        .route("/messages/{id}/react", post(actions::react))
+        .route("/messages/{id}/pin", post(actions::pin_message))
+        .route("/messages/{id}/unpin", post(actions::unpin_message))
         .route("/sse", get(stream::stream_events))
         .route("/assets/{name}", get(assets::serve_asset))
 }

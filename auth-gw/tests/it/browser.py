@@ -8,7 +8,7 @@ Playwright for Python, against the whole stack through the gateway. Run by
 
 Two users in two browser contexts: dev login, the first-community bootstrap, creating a
 channel, a message sent by one appearing for the other within 1 s without a reload, an edit
-and a delete propagating, thread replies (the panel and the root's summary live), the unread badge of another channel, and XSS payloads rendering
+and a delete propagating, thread replies (the panel and the root's summary live), reactions and pins live, the unread badge of another channel, and XSS payloads rendering
 inert (no dialog, no script, no CSP violation). Exits non-zero with the reason on failure.
 """
 
@@ -213,6 +213,43 @@ def main():
         expect(alice).to_have_url(BASE + "/c/acme/general")
         expect(alice.locator("#thread")).to_have_count(0)
         expect(alice.locator("#ts-" + root_id)).to_contain_text("2 replies")
+
+        # Reactions: alice picks 👍 on her message; bob sees the count live, not as his;
+        # his click on the pill adds his own, hers removes hers, each seen by the other.
+        alice_root = messages(alice).locator("#m-" + root_id)
+        bob_root = messages(bob).locator("#m-" + root_id)
+        alice_root.hover()
+        alice_root.locator("summary[aria-label='Add a reaction']").click()
+        alice_root.locator("button[aria-label='thumbs up']").click()
+        expect(alice_root.locator("button.reaction.mine")).to_have_text("👍 1")
+        expect(bob_root.locator("button.reaction")).to_have_text("👍 1", timeout=LIVE)
+        expect(bob_root.locator("button.reaction")).to_have_attribute("aria-pressed", "false")
+        bob_root.locator("button.reaction").click()
+        expect(bob_root.locator("button.reaction.mine")).to_have_text("👍 2")
+        expect(alice_root.locator("button.reaction.mine")).to_have_text("👍 2", timeout=LIVE)
+        alice_root.locator("button.reaction").click()
+        expect(alice_root.locator("button.reaction")).to_have_attribute("aria-pressed", "false")
+        expect(alice_root.locator("button.reaction")).to_have_text("👍 1")
+        expect(bob_root.locator("button.reaction.mine")).to_have_text("👍 1", timeout=LIVE)
+
+        # Pins: bob pins alice's message from its menu; alice's pins bar and the message's
+        # marker follow live, the bar lists it and links to it; alice unpins, bob sees that.
+        bob_root.hover()
+        bob_root.locator("button:has-text('Pin')").click()
+        expect(bob.locator("#pins summary")).to_have_text("📌 1")
+        expect(alice.locator("#pins summary")).to_have_text("📌 1", timeout=LIVE)
+        expect(alice_root.locator(".pinned")).to_be_visible()
+        alice.click("#pins summary")
+        pin_link = alice.locator("#pins .pin-list a")
+        expect(pin_link.locator(".author")).to_have_text(re.compile("alice", re.I))
+        expect(pin_link.locator(".excerpt")).to_have_text("hi bob, welcome")
+        pin_link.click()
+        expect(alice).to_have_url(re.compile("#m-" + root_id + "$"))
+        alice_root.hover()
+        alice_root.locator("button:has-text('Unpin')").click()
+        expect(alice.locator("#pins summary")).to_have_count(0)
+        expect(bob.locator("#pins summary")).to_have_count(0, timeout=LIVE)
+        expect(bob_root.locator(".pinned")).to_have_count(0)
 
         # A message in another channel: alice's #random badge counts it, opening clears it.
         bob.goto(BASE + "/c/acme/random")

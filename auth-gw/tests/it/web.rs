@@ -352,7 +352,10 @@ async fn a_resumed_tab_counts_each_missed_message_once_and_sees_reactions() {
 
     members.alice.add_reaction(hello.id, "🎉").await.expect("reacted");
     let patch = next_patch(&mut events, "class=\"reactions\"").await;
-    assert!(patch.contains(&format!("id=\"m-{}\"", hello.id)) && patch.contains("🎉 1"), "{patch}");
+    assert!(
+        patch.contains(&format!("id=\"m-{}\"", hello.id)) && patch.contains("🎉 <span class=\"count\">1</span>"),
+        "{patch}"
+    );
 
     members.alice.send_message(members.random, &say("one")).await.expect("sent");
     let badge = format!("id=\"badge-{}\"", members.random);
@@ -460,5 +463,67 @@ async fn a_direct_message_has_its_own_page_named_after_the_other_member_and_is_l
     let (carol, carol_api) = Browser::login(&stack, "carol").await;
     let _ = carol_api.me().await.expect("carol exists");
     assert_eq!(carol.get(&format!("/dm/{}", dm.id)).await.status(), StatusCode::NOT_FOUND, "not carol's");
+    stack.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thread_reply_reaches_the_open_panel_and_the_roots_summary_and_never_an_element_the_page_lacks() {
+    let stack = Stack::start().await;
+    let members = two_members(&stack).await;
+    let root = members.alice.send_message(members.general, &say("a question")).await.expect("sent");
+
+    // A thread is a page of its channel only, and only of a root.
+    let elsewhere = members.bob.get(&format!("/c/acme/random?thread={}", root.id)).await;
+    assert_eq!(elsewhere.status(), StatusCode::NOT_FOUND);
+    let panel = members.bob.get(&format!("/c/acme/general?thread={}", root.id)).await.text().await.expect("html");
+    assert!(panel.contains("<aside class=\"thread-panel\" id=\"thread\""), "{panel}");
+    assert!(panel.contains("<p class=\"reply-count\" id=\"thread-count\">0 replies</p>"), "{panel}");
+    let list = members.bob.get("/c/acme/general").await.text().await.expect("html");
+    assert!(!list.contains("id=\"thread\""), "no panel without ?thread=");
+    let mut with_panel = members.bob_api.sse(&stream_path(&panel), None).await.expect("a stream");
+    let mut without_panel = members.bob_api.sse(&stream_path(&list), None).await.expect("a stream");
+
+    // Bob replies from the panel's composer; both tabs' summaries count it, only the
+    // panel lists it, and the list never gets it as a message of its own.
+    let sent = members
+        .bob
+        .post_json(
+            &format!("/channels/{}/threads/{}", members.general, root.id),
+            &serde_json::json!({"rbody": "an *answer*", "rcmid": uuid::Uuid::now_v7().to_string()}),
+        )
+        .await;
+    assert_eq!(sent.status(), StatusCode::OK);
+    assert!(sent.text().await.expect("frames").contains("\"rbody\":\"\""), "the reply composer is cleared");
+    let replies = members.alice.list_replies(root.id, &Default::default()).await.expect("replies").data;
+    assert_eq!(replies.len(), 1);
+    let reply = &replies[0];
+    assert_eq!(reply.body_md, "an *answer*");
+    let appended = next_patch(&mut with_panel, "selector #replies").await;
+    assert!(appended.contains(&format!("id=\"m-{}\"", reply.id)) && appended.contains("<em>answer</em>"), "{appended}");
+    let count = next_patch(&mut with_panel, "id=\"thread-count\"").await;
+    assert!(count.contains(">1 reply</p>"), "{count}");
+    for events in [&mut with_panel, &mut without_panel] {
+        let summary = next_patch(events, &format!("id=\"ts-{}\"", root.id)).await;
+        assert!(summary.contains(&format!("<a href=\"?thread={}\">1 reply</a>", root.id)), "{summary}");
+    }
+
+    // An edit of the reply patches the panel's copy; the tab without the panel gets nothing
+    // for it (its list has no such element), up to the next message it does show.
+    members.bob_api.update_message(reply.id, "an edited answer").await.expect("edited");
+    let edited = next_patch(&mut with_panel, &format!("id=\"m-{}\"", reply.id)).await;
+    assert!(edited.contains("an edited answer"), "{edited}");
+    members.alice.send_message(members.general, &say("next topic")).await.expect("sent");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let event = tokio::time::timeout_at(deadline, without_panel.next())
+            .await
+            .expect("the next message within 5 s")
+            .expect("open")
+            .expect("an event");
+        assert!(!event.data.contains(&reply.id.to_string()), "a patch for an element the page lacks: {}", event.data);
+        if event.data.contains("next topic") {
+            break;
+        }
+    }
     stack.stop().await;
 }

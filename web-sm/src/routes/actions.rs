@@ -1,6 +1,7 @@
 //! What the pages do: create the first community and channels (plain form POSTs answered
-//! with a redirect), join a public channel, send, edit and delete messages (Datastar
-//! requests answered with patches). Every write goes through the api with the viewer's
+//! with a redirect), join a public channel, send, reply in a thread, edit and delete
+//! messages, react and pin (Datastar requests answered with patches: the acting tab sees
+//! the result at once, every other tab through the live stream). Every write goes through the api with the viewer's
 //! token; a refusal is shown in the notice line (or the form's page) with the api's own
 //! message. Sends carry the composer's `client_msg_id`, so a double submit or a retry
 //! never posts twice; the message itself reaches every tab, the sender's too, through the
@@ -11,7 +12,7 @@ use ajet_shared::api::wire::{ChannelKind, CreateChannelRequest, CreateCommunityR
 use ajet_shared::client::ClientError;
 use ajet_shared::domain::ids::{ChannelId, MessageId};
 use axum::Json;
-use axum::extract::{Form, Path};
+use axum::extract::{Form, Path, Query};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use bytes::Bytes;
@@ -155,6 +156,72 @@ pub async fn send_reply(
         }
         Err(err) => notice(&format!("Reply not sent: {}", refusal(&err))),
     })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct React {
+    emoji: String,
+    add: bool,
+}
+
+/// The message as the viewer now sees it.
+async fn refreshed(viewer: &Viewer, id: MessageId) -> Result<Frames, ClientError> {
+    let found = viewer.api.get_message(id).await?;
+    let me = viewer.api.me().await?.user.id;
+    let mut frames = Frames::new();
+    frames.patch(Mode::Outer, None, &views::message_item(&MessageView::from(&found), me));
+    Ok(frames)
+}
+
+/// `POST /messages/{id}/react?emoji=…&add=true|false`: adds or removes the viewer's
+/// reaction and answers with the message as the viewer now sees it.
+pub async fn react(viewer: Viewer, Path(id): Path<MessageId>, Query(react): Query<React>) -> Frames {
+    let done = if react.add {
+        viewer.api.add_reaction(id, &react.emoji).await
+    } else {
+        viewer.api.remove_reaction(id, &react.emoji).await
+    };
+    if let Err(err) = done {
+        return notice(&format!("Reaction not saved: {}", refusal(&err)));
+    }
+    refreshed(&viewer, id).await.unwrap_or_else(|err| notice(&refusal(&err)))
+}
+
+/// `POST /messages/{id}/pin` and `/unpin`: answers with the message and the pins bar.
+async fn set_pin(viewer: &Viewer, id: MessageId, pin: bool) -> Frames {
+    let done = if pin { viewer.api.pin_message(id).await } else { viewer.api.unpin_message(id).await };
+    if let Err(err) = done {
+        return notice(&format!("Not {}: {}", if pin { "pinned" } else { "unpinned" }, refusal(&err)));
+    }
+    let found = match viewer.api.get_message(id).await {
+        Ok(found) => found,
+        Err(err) => return notice(&refusal(&err)),
+    };
+    let (me, pins) = tokio::join!(viewer.api.me(), viewer.api.list_pins(found.channel_id));
+    match (me, pins) {
+        (Ok(me), Ok(pins)) => {
+            let pin_views: Vec<MessageView<'_>> = pins.data.iter().map(MessageView::from).collect();
+            let mut frames = Frames::new();
+            frames.patch(Mode::Outer, None, &views::message_item(&MessageView::from(&found), me.user.id)).patch(
+                Mode::Outer,
+                None,
+                &views::pins_bar(&pin_views),
+            );
+            frames
+        }
+        (Err(err), _) | (_, Err(err)) => notice(&refusal(&err)),
+    }
+}
+
+/// `POST /messages/{id}/pin`.
+pub async fn pin_message(viewer: Viewer, Path(id): Path<MessageId>) -> Frames {
+    set_pin(&viewer, id, true).await
+}
+
+/// `POST /messages/{id}/unpin`.
+pub async fn unpin_message(viewer: Viewer, Path(id): Path<MessageId>) -> Frames {
+    set_pin(&viewer, id, false).await
 }
 
 /// `GET /messages/{id}`: the message as shown (cancels an edit).

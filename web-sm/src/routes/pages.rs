@@ -120,7 +120,9 @@ impl Shell<'_> {
     /// Reads the channel's latest page, marks it read (opening a channel clears its badge)
     /// and renders the shell.
     async fn render(&self, api: &ApiClient, item: &ChannelListItem) -> Result<Response, PageError> {
-        let (messages, last_seq) = history(api, &item.channel).await?;
+        let (history, pins) = tokio::join!(history(api, &item.channel), api.list_pins(item.channel.id));
+        let ((messages, last_seq), pins) = (history?, pins?.data);
+        let pin_views: Vec<MessageView<'_>> = pins.iter().map(MessageView::from).collect();
         let thread = match self.thread {
             Some(root) => Some(thread(api, item.channel.id, root).await?),
             None => None,
@@ -153,6 +155,7 @@ impl Shell<'_> {
                 replies: &reply_views,
                 client_msg_id: &reply_msg_id,
             }),
+            pins: &pin_views,
         });
         Ok(page.into_response())
     }

@@ -2,7 +2,7 @@
 //! `ajet_shared::stream::StreamSession` (register → replay → live, exact resume, access
 //! re-checks; see there) that turns what happens into Datastar patches of the page the tab
 //! shows (`?channel=`, and `?thread=` when its thread panel is open): new, edited and
-//! deleted messages and reaction changes of that channel, thread replies in the open panel
+//! deleted messages, reaction and pin changes (with the pins bar) of that channel, thread replies in the open panel
 //! and the thread summaries of the roots the list shows, unread badges of the others,
 //! channels created, renamed or archived. Only elements the page holds are patched: the
 //! page tracks which roots its list shows (read once as the stream opens, then as they
@@ -287,6 +287,20 @@ impl LivePage {
                 if self.shows(change.message_id) =>
             {
                 self.refresh_message(change.message_id, frames).await;
+            }
+            EventPayload::PinAdded(change) | EventPayload::PinRemoved(change)
+                if Some(change.channel_id) == self.current =>
+            {
+                if self.shows(change.message_id) {
+                    self.refresh_message(change.message_id, frames).await;
+                }
+                match self.api.list_pins(change.channel_id).await {
+                    Ok(pins) => {
+                        let pin_views: Vec<MessageView<'_>> = pins.data.iter().map(MessageView::from).collect();
+                        frames.patch(Mode::Outer, None, &views::pins_bar(&pin_views));
+                    }
+                    Err(err) => tracing::debug!(error = %err, "could not re-read the pins"),
+                }
             }
             EventPayload::ChannelCreated(channel) | EventPayload::ChannelUpdated(channel)
                 if channel.community_id.is_some() && channel.community_id == self.community.as_ref().map(|c| c.id) =>

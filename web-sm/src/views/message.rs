@@ -1,7 +1,9 @@
 //! A message in the list: avatar (initials on a colour from the author's id), name, BOT
 //! tag, time, the sanitised Markdown body, reactions, the thread summary of a root (reply
-//! count and last reply, a link opening the thread panel), a "Reply in thread" link, and
-//! for the viewer's own messages the edit and delete actions (Datastar POSTs); a deleted
+//! count and last reply, a link opening the thread panel), and a toolbar: an emoji picker,
+//! "Reply in thread", pin or unpin, and for the viewer's own messages edit and delete
+//! (Datastar POSTs). Reactions are pills (emoji and count, marked when the viewer reacted)
+//! that toggle the viewer's reaction on click. A pinned message carries a marker; a deleted
 //! message is a tombstone. A thread reply is the same item without thread links.
 
 use super::NO_SIGNALS;
@@ -30,6 +32,40 @@ pub struct MessageView<'a> {
     pub parent_id: Option<MessageId>,
     pub reply_count: i32,
     pub last_reply_at: Option<OffsetDateTime>,
+    pub pinned: bool,
+}
+
+/// The emoji picker's fixed set.
+pub const PICKER: [(&str, &str); 8] = [
+    ("👍", "thumbs up"),
+    ("❤️", "heart"),
+    ("😂", "laughing"),
+    ("🎉", "party"),
+    ("😮", "surprised"),
+    ("😢", "sad"),
+    ("👀", "eyes"),
+    ("✅", "done"),
+];
+
+/// `s` with every byte but ASCII letters and digits percent-encoded: safe in a URL's query
+/// and inside a quoted Datastar expression (an emoji comes from other users).
+fn percent_encode(s: &str) -> String {
+    use std::fmt::Write;
+    let mut out = String::with_capacity(s.len() * 3);
+    for byte in s.bytes() {
+        if byte.is_ascii_alphanumeric() {
+            out.push(char::from(byte));
+        } else {
+            let _ = write!(out, "%{byte:02X}");
+        }
+    }
+    out
+}
+
+/// The Datastar action adding (`add`) or removing the viewer's `emoji` on a message.
+#[must_use]
+pub fn react_action(message: MessageId, emoji: &str, add: bool) -> String {
+    format!("@post('/messages/{message}/react?emoji={}&add={add}', {{{NO_SIGNALS}}})", percent_encode(emoji))
 }
 
 impl<'a> From<&'a Message> for MessageView<'a> {
@@ -45,6 +81,7 @@ impl<'a> From<&'a Message> for MessageView<'a> {
             parent_id: message.parent_id,
             reply_count: message.reply_count,
             last_reply_at: message.last_reply_at,
+            pinned: message.pinned_at.is_some(),
         }
     }
 }
@@ -62,6 +99,7 @@ impl<'a> From<&'a EventMessage> for MessageView<'a> {
             parent_id: message.parent_id,
             reply_count: message.reply_count,
             last_reply_at: message.last_reply_at,
+            pinned: message.pinned_at.is_some(),
         }
     }
 }
@@ -140,12 +178,20 @@ pub fn message_item(message: &MessageView<'_>, viewer: UserId) -> Markup {
                 @if message.author.bot.is_some() { span.bot-tag { "BOT" } }
                 time datetime=(full) title=(full) { (short) }
                 @if message.edited { span.edited { "(edited)" } }
+                @if message.pinned { span.pinned { "📌 Pinned" } }
             }
             div.body { (PreEscaped(markdown::render(message.body_md))) }
             @if !message.reactions.is_empty() {
                 ul.reactions aria-label="Reactions" {
                     @for (emoji, count, mine) in &message.reactions {
-                        li class=@if *mine { "reaction mine" } @else { "reaction" } { (emoji) " " (count) }
+                        li {
+                            button type="button" class=@if *mine { "reaction mine" } @else { "reaction" }
+                                aria-pressed=(if *mine { "true" } else { "false" })
+                                title=@if *mine { "You reacted with " (emoji) " (click to remove)" } @else { "React with " (emoji) }
+                                "data-on:click"=(react_action(message.id, emoji, !*mine)) {
+                                (emoji) " " span.count { (count) }
+                            }
+                        }
                     }
                 }
             }
@@ -153,8 +199,21 @@ pub fn message_item(message: &MessageView<'_>, viewer: UserId) -> Markup {
                 (thread_summary(message.id, message.reply_count, message.last_reply_at))
             }
             div.actions {
+                details.emoji-picker {
+                    summary.quiet aria-label="Add a reaction" { "React" }
+                    div.picker role="group" aria-label="Emoji" {
+                        @for (emoji, name) in PICKER {
+                            button.quiet type="button" aria-label=(name) "data-on:click"=(react_action(message.id, emoji, true)) { (emoji) }
+                        }
+                    }
+                }
                 @if message.parent_id.is_none() {
                     a.quiet href=(thread_href(message.id)) { "Reply in thread" }
+                }
+                @if message.pinned {
+                    button.quiet type="button" "data-on:click"=(format!("@post('/messages/{}/unpin', {{{NO_SIGNALS}}})", message.id)) { "Unpin" }
+                } @else {
+                    button.quiet type="button" "data-on:click"=(format!("@post('/messages/{}/pin', {{{NO_SIGNALS}}})", message.id)) { "Pin" }
                 }
                 @if own {
                     button.quiet type="button" "data-on:click"=(format!("@get('/messages/{}/edit', {{{NO_SIGNALS}}})", message.id)) { "Edit" }
@@ -247,6 +306,7 @@ mod tests {
             parent_id: None,
             reply_count: 0,
             last_reply_at: None,
+            pinned: false,
         }
     }
 

@@ -32,6 +32,8 @@ pub struct ShellView<'a> {
     pub joined: bool,
     /// The open thread (`?thread=`), shown in the right panel.
     pub thread: Option<ThreadView<'a>>,
+    /// The channel's pinned messages, newest pin first.
+    pub pins: &'a [MessageView<'a>],
 }
 
 /// How a channel is called in headings: `#name`, or a DM's other members.
@@ -122,6 +124,42 @@ pub fn channel_header(label: &str, topic: Option<&str>) -> Markup {
     }
 }
 
+/// A short plain excerpt of a message's Markdown, for lists (pins, later search hits).
+fn excerpt(body_md: &str) -> String {
+    const MAX: usize = 80;
+    let flat: String = body_md.split_whitespace().collect::<Vec<_>>().join(" ");
+    match flat.char_indices().nth(MAX) {
+        Some((at, _)) => format!("{}…", &flat[..at]),
+        None => flat,
+    }
+}
+
+/// The channel's pins (`#pins`, beside the header): a count that opens their list, each a
+/// link to the message; empty without pins.
+#[must_use]
+pub fn pins_bar(pins: &[MessageView<'_>]) -> Markup {
+    html! {
+        div #pins .pins {
+            @if !pins.is_empty() {
+                details {
+                    summary aria-label={ "Pinned messages: " (pins.len()) } { "📌 " (pins.len()) }
+                    ol.pin-list aria-label="Pinned messages" {
+                        @for pin in pins {
+                            li {
+                                a href={ "#" (super::message_dom_id(pin.id)) } {
+                                    span.author { (pin.author.bot.as_ref().map_or(pin.author.display_name.as_str(), |bot| bot.name.as_str())) }
+                                    " "
+                                    span.excerpt { (excerpt(pin.body_md)) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 fn community_initials(name: &str) -> String {
     name.split_whitespace().filter_map(|word| word.chars().find(|c| c.is_alphanumeric())).take(2).collect()
 }
@@ -185,7 +223,10 @@ pub fn shell_page(view: &ShellView<'_>) -> Markup {
                 }
             }
             main.main "data-init"=(format!("@get('{stream}', {{retry: 'always', {NO_SIGNALS}}})")) {
-                (channel_header(&label, view.channel.topic.as_deref()))
+                div.topbar {
+                    (channel_header(&label, view.channel.topic.as_deref()))
+                    (pins_bar(view.pins))
+                }
                 div.scroller { (messages_list(view.messages, view.me.id, &label)) }
                 (notice(None))
                 @if view.joined {
@@ -276,6 +317,42 @@ mod tests {
     }
 
     #[test]
+    fn the_pins_bar_counts_pins_and_links_each_to_its_message() {
+        assert_eq!(pins_bar(&[]).into_string(), "<div class=\"pins\" id=\"pins\"></div>");
+        let author = ajet_shared::api::wire::Author {
+            user_id: None,
+            username: None,
+            display_name: "Bob".into(),
+            avatar_url: None,
+            bot: None,
+        };
+        let body = format!("<b>{}</b>", "long ".repeat(30));
+        let pin = MessageView {
+            id: ajet_shared::domain::ids::MessageId::generate(),
+            author: &author,
+            body_md: &body,
+            created_at: OffsetDateTime::UNIX_EPOCH,
+            edited: false,
+            deleted: false,
+            reactions: vec![],
+            parent_id: None,
+            reply_count: 0,
+            last_reply_at: None,
+            pinned: true,
+        };
+        let html = pins_bar(std::slice::from_ref(&pin)).into_string();
+        assert!(html.contains("<summary aria-label=\"Pinned messages: 1\">📌 1</summary>"), "{html}");
+        assert!(
+            html.contains(&format!(
+                "<a href=\"#m-{}\"><span class=\"author\">Bob</span> <span class=\"excerpt\">&lt;b&gt;long long",
+                pin.id
+            )),
+            "{html}"
+        );
+        assert!(html.contains(" lo…</span>"), "long bodies are cut at 80 characters: {html}");
+    }
+
+    #[test]
     fn the_shell_escapes_names_and_opens_the_stream_from_the_pages_position() {
         let me = user("alice");
         let community = Community {
@@ -302,6 +379,7 @@ mod tests {
             last_seq: 9,
             joined: true,
             thread: None,
+            pins: &[],
         })
         .into_string();
         assert!(!page.contains("<img"), "names are text: {page}");

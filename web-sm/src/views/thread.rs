@@ -87,6 +87,7 @@ mod tests {
             parent_id: parent,
             reply_count: if parent.is_none() { 1 } else { 0 },
             last_reply_at: None,
+            pinned: false,
         }
     }
 
