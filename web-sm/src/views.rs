@@ -3,7 +3,8 @@
 //! user string goes through maud's escaping; message bodies through `markdown::render`.
 //! Elements that live updates patch carry stable ids: `#channels`, `#ch-{id}` (a sidebar
 //! entry), `#badge-{id}`, `#messages`, `#m-{id}` (a message), `#ts-{id}` (a root's thread
-//! summary), `#pins` (the pins bar), `#thread` (the thread panel) with `#replies`, `#notice`, `#composer`.
+//! summary), `#pins` (the pins bar), `#thread` (the thread panel) with `#replies`,
+//! `#notice`, `#typing` (the typing line), `#composer`.
 
 pub mod layout;
 pub mod message;
@@ -14,7 +15,7 @@ pub mod thread;
 pub use layout::document;
 pub use message::{MessageView, message_item, messages_list, thread_summary};
 pub use pages::{bootstrap_page, error_page};
-pub use shell::{ShellView, channel_entry, notice, pins_bar, shell_page};
+pub use shell::{ShellView, channel_entry, notice, pins_bar, shell_page, typing_line};
 pub use thread::{ThreadView, thread_panel};
 
 /// A selector-safe element id for a sidebar entry.

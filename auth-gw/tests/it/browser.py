@@ -8,7 +8,7 @@ Playwright for Python, against the whole stack through the gateway. Run by
 
 Two users in two browser contexts: dev login, the first-community bootstrap, creating a
 channel, a message sent by one appearing for the other within 1 s without a reload, an edit
-and a delete propagating, thread replies (the panel and the root's summary live), reactions and pins live, the unread badge of another channel, and XSS payloads rendering
+and a delete propagating, thread replies (the panel and the root's summary live), reactions and pins live, typing shown, stopped and expired, the unread badge of another channel, and XSS payloads rendering
 inert (no dialog, no script, no CSP violation). Exits non-zero with the reason on failure.
 """
 
@@ -250,6 +250,20 @@ def main():
         expect(alice.locator("#pins summary")).to_have_count(0)
         expect(bob.locator("#pins summary")).to_have_count(0, timeout=LIVE)
         expect(bob_root.locator(".pinned")).to_have_count(0)
+
+        # Typing: bob types, alice's typing line names him; clearing the text stops it; a
+        # typist who goes quiet expires (the stack's expiry is 2 s here, 15 s by default).
+        typing = alice.locator("#typing")
+        expect(typing).to_have_text("")
+        bob.locator("#composer-body").fill("hel")
+        expect(typing).to_have_text("bob is typing…", timeout=LIVE)
+        bob.locator("#composer-body").fill("")
+        expect(typing).to_have_text("", timeout=LIVE)
+        bob.locator("#composer-body").fill("hello?")
+        expect(typing).to_have_text("bob is typing…", timeout=LIVE)
+        expect(typing).to_have_text("", timeout=5000)
+        expect(bob.locator("#typing")).to_have_text("")
+        bob.locator("#composer-body").fill("")
 
         # A message in another channel: alice's #random badge counts it, opening clears it.
         bob.goto(BASE + "/c/acme/random")

@@ -160,8 +160,8 @@ async fn the_composer_posts_once_per_client_msg_id_and_only_from_our_own_pages()
         assert_eq!(sent.status(), StatusCode::OK);
         let patch = sent.text().await.expect("frames");
         assert!(
-            patch.starts_with("event: datastar-patch-signals\ndata: signals {\"body\":\"\",\"cmid\":\""),
-            "the composer is cleared and gets a new key: {patch}"
+            patch.starts_with("event: datastar-patch-signals\ndata: signals {\"_typedAt\":0,\"body\":\"\",\"cmid\":\""),
+            "the composer is cleared, gets a new key and may signal typing at once again: {patch}"
         );
         assert!(!patch.contains("\"cmid\":\"k-1\""), "{patch}");
     }

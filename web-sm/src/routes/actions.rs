@@ -11,8 +11,10 @@ use ajet_shared::api::ApiError;
 use ajet_shared::api::wire::{ChannelKind, CreateChannelRequest, CreateCommunityRequest, CreateMessageRequest};
 use ajet_shared::client::ClientError;
 use ajet_shared::domain::ids::{ChannelId, MessageId};
+use ajet_shared::events::bus::NatsBus;
+use ajet_shared::stream::Streams;
 use axum::Json;
-use axum::extract::{Form, Path, Query};
+use axum::extract::{Form, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use bytes::Bytes;
@@ -101,8 +103,13 @@ pub struct Compose {
 }
 
 /// `POST /channels/{id}/messages`: sends the composer's body; on success the composer is
-/// cleared and given a new `client_msg_id`.
-pub async fn send_message(viewer: Viewer, Path(id): Path<ChannelId>, body: Bytes) -> Result<Frames, ApiError> {
+/// cleared and given a new `client_msg_id`, and the viewer's typing in the channel stops.
+pub async fn send_message(
+    State(streams): State<Streams<NatsBus>>,
+    viewer: Viewer,
+    Path(id): Path<ChannelId>,
+    body: Bytes,
+) -> Result<Frames, ApiError> {
     let Json(compose) = Json::<Compose>::from_bytes(&body).map_err(ApiError::from)?;
     if compose.body.trim().is_empty() {
         return Ok(Frames::new());
@@ -110,16 +117,34 @@ pub async fn send_message(viewer: Viewer, Path(id): Path<ChannelId>, body: Bytes
     let request = CreateMessageRequest { body_md: compose.body, parent_id: None, client_msg_id: Some(compose.cmid) };
     Ok(match viewer.api.send_message(id, &request).await {
         Ok(_) => {
+            if let Err(err) = streams.typing(&viewer.token, id, false).await {
+                tracing::debug!(error = %err, "could not signal that typing stopped");
+            }
             let mut frames = Frames::new();
-            frames.signals(&serde_json::json!({ "body": "", "cmid": uuid::Uuid::now_v7().to_string() })).patch(
-                Mode::Outer,
-                None,
-                &views::notice(None),
-            );
+            let signals = serde_json::json!({ "body": "", "cmid": uuid::Uuid::now_v7().to_string(), "_typedAt": 0 });
+            frames.signals(&signals).patch(Mode::Outer, None, &views::notice(None));
             frames
         }
         Err(err) => notice(&format!("Not sent: {}", refusal(&err))),
     })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TypingQuery {
+    typing: bool,
+}
+
+/// `POST /channels/{id}/typing?typing=true|false`: the composer's typing signal, published
+/// by the stream core to the channel's members (checked, limited per user).
+pub async fn signal_typing(
+    State(streams): State<Streams<NatsBus>>,
+    viewer: Viewer,
+    Path(id): Path<ChannelId>,
+    Query(query): Query<TypingQuery>,
+) -> Result<StatusCode, ApiError> {
+    streams.typing(&viewer.token, id, query.typing).await.map_err(|err| err.api_error())?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// The reply composer's signals.

@@ -4,7 +4,8 @@
 //! shows (`?channel=`, and `?thread=` when its thread panel is open): new, edited and
 //! deleted messages, reaction and pin changes (with the pins bar) of that channel, thread replies in the open panel
 //! and the thread summaries of the roots the list shows, unread badges of the others,
-//! channels created, renamed or archived. Only elements the page holds are patched: the
+//! channels created, renamed or archived, and the typing line of the channel it shows
+//! (the core expires a silent typist). Only elements the page holds are patched: the
 //! page tracks which roots its list shows (read once as the stream opens, then as they
 //! are appended) and which replies its panel shows. A resync
 //! re-renders the list and the sidebar. The tab resumes from its `Last-Event-ID` or, on
@@ -24,7 +25,7 @@ use ajet_shared::client::ApiClient;
 use ajet_shared::domain::ids::{ChannelId, MessageId, UserId};
 use ajet_shared::events::bus::NatsBus;
 use ajet_shared::events::{Event, EventPayload};
-use ajet_shared::stream::{End, HubEvent, Item, OpenError, Streams};
+use ajet_shared::stream::{End, HubEvent, Item, OpenError, Streams, Typing};
 use axum::body::Body;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -73,6 +74,10 @@ pub async fn stream_events(
             let frames = match session.next().await {
                 Item::Event(event) => page.on_event(&event).await,
                 Item::Resync(_) => page.resync().await,
+                Item::Typing(typing) => match page.on_typing(&typing) {
+                    Some(frames) => frames,
+                    None => continue,
+                },
                 Item::End(End::Shutdown) => {
                     yield Ok::<_, Infallible>(Bytes::from_static(RESTARTING));
                     return;
@@ -129,6 +134,8 @@ struct LivePage {
     roots: HashMap<MessageId, Summary>,
     /// The replies the panel shows.
     replies: HashSet<MessageId>,
+    /// Who else is typing in the channel, in the order they started.
+    typists: Vec<(UserId, String)>,
     /// The current channel's label (`#general`, or a DM's members).
     label: String,
     /// The community whose channels the sidebar lists.
@@ -148,6 +155,7 @@ impl LivePage {
             thread: thread.filter(|_| current.is_some()),
             roots: HashMap::new(),
             replies: HashSet::new(),
+            typists: Vec::new(),
             label: String::new(),
             community: None,
             entries: HashMap::new(),
@@ -357,6 +365,26 @@ impl LivePage {
             }
             _ => {}
         }
+    }
+
+    /// Someone else started or stopped typing in the channel the tab shows: the typing
+    /// line, if it changed (typing has no stream position: no `id:`).
+    fn on_typing(&mut self, typing: &Typing) -> Option<Frames> {
+        if Some(typing.channel_id) != self.current || typing.user_id == self.viewer() {
+            return None;
+        }
+        let known = self.typists.iter().position(|(user, _)| *user == typing.user_id);
+        match (typing.typing, known) {
+            (true, None) => self.typists.push((typing.user_id, typing.display_name.clone())),
+            (false, Some(at)) => {
+                self.typists.remove(at);
+            }
+            _ => return None,
+        }
+        let names: Vec<&str> = self.typists.iter().map(|(_, name)| name.as_str()).collect();
+        let mut frames = Frames::new();
+        frames.patch(Mode::Outer, None, &views::typing_line(&names));
+        Some(frames)
     }
 
     /// Whether the page holds this message's element (`#m-{id}`).

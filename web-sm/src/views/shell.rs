@@ -97,18 +97,45 @@ pub fn notice(message: Option<&str>) -> Markup {
 /// `client_msg_id` are Datastar signals (`body`, `cmid`), sent as JSON. While a send is
 /// under way (`_sending`, never sent) the text is read-only, so the next message cannot
 /// be typed under the same key; pressing Enter again repeats the same send, which the api
-/// answers with the original message.
+/// answers with the original message. Typing is signalled to the channel's members: a
+/// start at most every 3 s while the text is not empty (`_typedAt`, local), a stop when it
+/// is cleared (a send stops it on the server).
 #[must_use]
 pub fn composer(channel: ChannelId, label: &str, client_msg_id: &str) -> Markup {
-    let signals = serde_json::json!({ "body": "", "cmid": client_msg_id }).to_string();
+    let signals = serde_json::json!({ "body": "", "cmid": client_msg_id, "_typedAt": 0 }).to_string();
     let send = format!("@post('/channels/{channel}/messages', {{filterSignals: {{include: /^(body|cmid)$/}}}})");
     let on_enter =
         format!("evt.key === 'Enter' && !evt.shiftKey && !evt.isComposing && (evt.preventDefault(), {send})");
+    let typing = |on: bool| format!("@post('/channels/{channel}/typing?typing={on}', {{{NO_SIGNALS}}})");
+    let on_input = format!(
+        "evt.target.value.trim()          ? (Date.now() - $_typedAt > {TYPING_EVERY_MS} && ($_typedAt = Date.now(), {start}))          : ($_typedAt > 0 && ($_typedAt = 0, {stop}))",
+        start = typing(true),
+        stop = typing(false),
+    );
     html! {
         form #composer .composer data-signals=(signals) "data-on:submit"=(send) "data-indicator:_sending" {
             label.visually-hidden for="composer-body" { "Message " (label) }
             textarea #composer-body rows="1" "data-bind:body" placeholder={ "Message " (label) }
-                "data-on:keydown"=(on_enter) "data-indicator:_sending" "data-attr:readonly"="$_sending" {}
+                "data-on:keydown"=(on_enter) "data-on:input"=(on_input) "data-indicator:_sending" "data-attr:readonly"="$_sending" {}
+        }
+    }
+}
+
+/// How often the composer repeats "typing" while the text is not empty (the stream core
+/// expires a typist silent for longer than its expiry, 15 s by default).
+pub const TYPING_EVERY_MS: u64 = 3000;
+
+/// The typing line above the composer (`#typing`): who else is typing in the channel.
+#[must_use]
+pub fn typing_line(names: &[&str]) -> Markup {
+    html! {
+        div #typing .typing aria-live="polite" {
+            @match names {
+                [] => {},
+                [one] => { strong { (one) } " is typing…" },
+                [one, two] => { strong { (one) } " and " strong { (two) } " are typing…" },
+                _ => { "Several people are typing…" },
+            }
         }
     }
 }
@@ -229,6 +256,7 @@ pub fn shell_page(view: &ShellView<'_>) -> Markup {
                 }
                 div.scroller { (messages_list(view.messages, view.me.id, &label)) }
                 (notice(None))
+                (typing_line(&[]))
                 @if view.joined {
                     (composer(view.channel.id, &label, view.client_msg_id))
                 } @else {
@@ -305,7 +333,9 @@ mod tests {
         let id = ChannelId::generate();
         let html = composer(id, "#general", "abc").into_string();
         assert!(
-            html.contains("data-signals=\"{&quot;body&quot;:&quot;&quot;,&quot;cmid&quot;:&quot;abc&quot;}\""),
+            html.contains(
+                "data-signals=\"{&quot;_typedAt&quot;:0,&quot;body&quot;:&quot;&quot;,&quot;cmid&quot;:&quot;abc&quot;}\""
+            ),
             "{html}"
         );
         assert!(html.contains(&format!(
@@ -314,6 +344,28 @@ mod tests {
         assert!(html.contains("evt.key === 'Enter' &amp;&amp; !evt.shiftKey"), "{html}");
         assert!(html.contains("placeholder=\"Message #general\""));
         assert!(html.contains("data-indicator:_sending data-attr:readonly=\"$_sending\""), "{html}");
+        assert!(
+            html.contains(&format!(
+                "(Date.now() - $_typedAt &gt; 3000 &amp;&amp; ($_typedAt = Date.now(), \
+                 @post('/channels/{id}/typing?typing=true', {{filterSignals: {{include: /^$/}}}})))"
+            )),
+            "{html}"
+        );
+        assert!(html.contains(&format!("($_typedAt = 0, @post('/channels/{id}/typing?typing=false'")), "{html}");
+    }
+
+    #[test]
+    fn the_typing_line_names_one_or_two_typists_and_counts_more() {
+        assert_eq!(typing_line(&[]).into_string(), "<div class=\"typing\" id=\"typing\" aria-live=\"polite\"></div>");
+        assert!(
+            typing_line(&["<b>al</b>"]).into_string().contains("<strong>&lt;b&gt;al&lt;/b&gt;</strong> is typing…")
+        );
+        assert!(
+            typing_line(&["al", "bo"])
+                .into_string()
+                .contains("<strong>al</strong> and <strong>bo</strong> are typing…")
+        );
+        assert!(typing_line(&["al", "bo", "cy"]).into_string().contains(">Several people are typing…</div>"));
     }
 
     #[test]
