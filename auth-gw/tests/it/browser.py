@@ -8,7 +8,7 @@ Playwright for Python, against the whole stack through the gateway. Run by
 
 Two users in two browser contexts: dev login, the first-community bootstrap, creating a
 channel, a message sent by one appearing for the other within 1 s without a reload, an edit
-and a delete propagating, thread replies (the panel and the root's summary live), reactions and pins live, typing shown, stopped and expired, the unread badge of another channel, and XSS payloads rendering
+and a delete propagating, thread replies (the panel and the root's summary live), reactions and pins live, typing shown, stopped and expired, slash commands with hints and replies only their sender sees, the unread badge of another channel, and XSS payloads rendering
 inert (no dialog, no script, no CSP violation). Exits non-zero with the reason on failure.
 """
 
@@ -264,6 +264,31 @@ def main():
         expect(typing).to_have_text("", timeout=5000)
         expect(bob.locator("#typing")).to_have_text("")
         bob.locator("#composer-body").fill("")
+
+        # Slash commands: hints while the text starts with `/`; the reply is shown to bob
+        # only; a refused one keeps the text and says why; alice never sees either.
+        box = bob.locator("#composer-body")
+        hints = bob.locator("#command-hints")
+        expect(hints).to_be_hidden()
+        box.fill("/he")
+        expect(hints).to_be_visible()
+        expect(hints.locator("li.match")).to_have_count(1)
+        expect(hints.locator("li.match")).to_contain_text("/help [command]")
+        box.fill("/help topic")
+        box.press("Enter")
+        reply = messages(bob).locator("li.ephemeral")
+        expect(reply).to_contain_text("Only visible to you", timeout=LIVE)
+        expect(reply).to_contain_text("/topic [text]")
+        expect(box).to_have_value("")
+        expect(hints).to_be_hidden()
+        box.fill("/nosuch")
+        box.press("Enter")
+        expect(messages(bob).locator("li.ephemeral .command-error")).to_contain_text("/nosuch", timeout=LIVE)
+        expect(box).to_have_value("/nosuch")
+        send(bob, "after the commands")
+        expect(messages(alice).locator("li.message", has_text="after the commands")).to_be_visible(timeout=LIVE)
+        expect(messages(alice).locator("li.ephemeral")).to_have_count(0)
+        check("/help" not in messages(alice).inner_text(), "alice saw bob's command")
 
         # A message in another channel: alice's #random badge counts it, opening clears it.
         bob.goto(BASE + "/c/acme/random")

@@ -114,6 +114,9 @@ pub async fn send_message(
     if compose.body.trim().is_empty() {
         return Ok(Frames::new());
     }
+    if is_command(&compose.body) {
+        return Ok(run_command(&viewer, id, &compose.body).await);
+    }
     let request = CreateMessageRequest { body_md: compose.body, parent_id: None, client_msg_id: Some(compose.cmid) };
     Ok(match viewer.api.send_message(id, &request).await {
         Ok(_) => {
@@ -145,6 +148,44 @@ pub async fn signal_typing(
 ) -> Result<StatusCode, ApiError> {
     streams.typing(&viewer.token, id, query.typing).await.map_err(|err| err.api_error())?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Whether the composer's text is a slash command: `/` and a letter.
+fn is_command(body: &str) -> bool {
+    let mut chars = body.trim_start().chars();
+    chars.next() == Some('/') && chars.next().is_some_and(char::is_alphabetic)
+}
+
+/// Runs the composer's text as a slash command: done, the composer is cleared (what the
+/// command says arrives as an ephemeral reply on the viewer's stream, a message it posted
+/// as any message); refused, the text stays to be corrected, and the refusal arrives the
+/// same way — unless the api said nothing to the stream (no access, limits, unreachable),
+/// which the notice line shows.
+async fn run_command(viewer: &Viewer, channel: ChannelId, text: &str) -> Frames {
+    match viewer.api.run_command(channel, text.trim()).await {
+        Ok(_) => {
+            let mut frames = Frames::new();
+            let signals = serde_json::json!({ "body": "", "cmid": uuid::Uuid::now_v7().to_string(), "_typedAt": 0 });
+            frames.signals(&signals).patch(Mode::Outer, None, &views::notice(None));
+            frames
+        }
+        Err(err)
+            if err.status().is_some_and(|status| {
+                matches!(
+                    status,
+                    StatusCode::BAD_REQUEST
+                        | StatusCode::FORBIDDEN
+                        | StatusCode::CONFLICT
+                        | StatusCode::UNPROCESSABLE_ENTITY
+                )
+            }) =>
+        {
+            let mut frames = Frames::new();
+            frames.patch(Mode::Outer, None, &views::notice(None));
+            frames
+        }
+        Err(err) => notice(&format!("Command not run: {}", refusal(&err))),
+    }
 }
 
 /// The reply composer's signals.

@@ -120,8 +120,12 @@ impl Shell<'_> {
     /// Reads the channel's latest page, marks it read (opening a channel clears its badge)
     /// and renders the shell.
     async fn render(&self, api: &ApiClient, item: &ChannelListItem) -> Result<Response, PageError> {
-        let (history, pins) = tokio::join!(history(api, &item.channel), api.list_pins(item.channel.id));
-        let ((messages, last_seq), pins) = (history?, pins?.data);
+        let (history, pins, commands) = tokio::join!(
+            history(api, &item.channel),
+            api.list_pins(item.channel.id),
+            api.list_commands(Some(item.channel.id))
+        );
+        let ((messages, last_seq), pins, commands) = (history?, pins?.data, commands?);
         let pin_views: Vec<MessageView<'_>> = pins.iter().map(MessageView::from).collect();
         let thread = match self.thread {
             Some(root) => Some(thread(api, item.channel.id, root).await?),
@@ -156,6 +160,7 @@ impl Shell<'_> {
                 client_msg_id: &reply_msg_id,
             }),
             pins: &pin_views,
+            commands: &commands,
         });
         Ok(page.into_response())
     }

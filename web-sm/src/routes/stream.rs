@@ -5,7 +5,9 @@
 //! deleted messages, reaction and pin changes (with the pins bar) of that channel, thread replies in the open panel
 //! and the thread summaries of the roots the list shows, unread badges of the others,
 //! channels created, renamed or archived, and the typing line of the channel it shows
-//! (the core expires a silent typist). Only elements the page holds are patched: the
+//! (the core expires a silent typist), and the viewer's slash-command replies under the
+//! channel they were typed in (on the viewer's own subject: no one else's page gets
+//! them). Only elements the page holds are patched: the
 //! page tracks which roots its list shows (read once as the stream opens, then as they
 //! are appended) and which replies its panel shows. A resync
 //! re-renders the list and the sidebar. The tab resumes from its `Last-Event-ID` or, on
@@ -230,6 +232,12 @@ impl LivePage {
     async fn on_event(&mut self, hub_event: &Arc<HubEvent>) -> Frames {
         let mut frames = Frames::new();
         match serde_json::from_str::<Event>(&hub_event.data) {
+            Ok(Event { id, payload: EventPayload::CommandReplied(reply), .. }) => {
+                if Some(reply.channel_id) == self.current {
+                    let item = message::ephemeral_item(&id.to_string(), &reply.text, reply.error);
+                    frames.remove(&format!("#eph-{id}")).patch(Mode::Append, Some("#messages"), &item);
+                }
+            }
             Ok(event) => self.patch(event.payload, &mut frames).await,
             // A type this build does not know (the core evolves additively): nothing to show.
             Err(err) => tracing::debug!(error = %err, event_type = %hub_event.event_type, "event not shown"),

@@ -248,6 +248,23 @@ pub fn thread_root_item(message: &MessageView<'_>) -> Markup {
     }
 }
 
+/// A slash command's reply, shown only to its sender (`eph-{event id}`, so a replayed one
+/// replaces itself); an error reply is marked as one.
+#[must_use]
+pub fn ephemeral_item(id: &str, text: &str, error: bool) -> Markup {
+    html! {
+        li.message.ephemeral id={ "eph-" (id) } {
+            span.avatar.hue-7 aria-hidden="true" { "/" }
+            div.meta {
+                span.author { "ajet-chat" }
+                span.bot-tag { "BOT" }
+                span.only-you { "Only visible to you" }
+            }
+            div class=@if error { "body command-error" } @else { "body" } { (PreEscaped(markdown::render(text))) }
+        }
+    }
+}
+
 /// The edit form that replaces a message's body while it is being edited.
 #[must_use]
 pub fn edit_form(message: &MessageView<'_>) -> Markup {
@@ -386,6 +403,17 @@ mod tests {
         reply.parent_id = Some(root.id);
         let html = message_item(&reply, UserId::generate()).into_string();
         assert!(!html.contains("thread"), "{html}");
+    }
+
+    #[test]
+    fn a_command_reply_is_marked_as_only_for_its_reader_and_its_text_is_sanitised() {
+        let html = ephemeral_item("e1", "Topic set. <script>x</script>", true).into_string();
+        assert!(html.starts_with("<li class=\"message ephemeral\" id=\"eph-e1\">"), "{html}");
+        assert!(html.contains("<span class=\"only-you\">Only visible to you</span>"), "{html}");
+        assert!(
+            html.contains("<div class=\"body command-error\"><p>Topic set. &lt;script&gt;x&lt;/script&gt;</p>"),
+            "{html}"
+        );
     }
 
     #[test]

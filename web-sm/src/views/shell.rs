@@ -5,7 +5,7 @@
 //! between is missed.
 
 use super::NO_SIGNALS;
-use ajet_shared::api::wire::{Channel, ChannelKind, ChannelListItem, Community, User};
+use ajet_shared::api::wire::{Channel, ChannelKind, ChannelListItem, CommandInfo, Community, User};
 use ajet_shared::domain::ids::ChannelId;
 use maud::{Markup, html};
 
@@ -34,6 +34,8 @@ pub struct ShellView<'a> {
     pub thread: Option<ThreadView<'a>>,
     /// The channel's pinned messages, newest pin first.
     pub pins: &'a [MessageView<'a>],
+    /// The slash commands the viewer may run here, for the composer's hints.
+    pub commands: &'a [CommandInfo],
 }
 
 /// How a channel is called in headings: `#name`, or a DM's other members.
@@ -99,9 +101,11 @@ pub fn notice(message: Option<&str>) -> Markup {
 /// be typed under the same key; pressing Enter again repeats the same send, which the api
 /// answers with the original message. Typing is signalled to the channel's members: a
 /// start at most every 3 s while the text is not empty (`_typedAt`, local), a stop when it
-/// is cleared (a send stops it on the server).
+/// is cleared (a send stops it on the server). Text starting with `/` runs a command
+/// (the server tells them apart); while the text starts with `/`, the commands whose
+/// names start with what is typed are listed with their usage.
 #[must_use]
-pub fn composer(channel: ChannelId, label: &str, client_msg_id: &str) -> Markup {
+pub fn composer(channel: ChannelId, label: &str, client_msg_id: &str, commands: &[CommandInfo]) -> Markup {
     let signals = serde_json::json!({ "body": "", "cmid": client_msg_id, "_typedAt": 0 }).to_string();
     let send = format!("@post('/channels/{channel}/messages', {{filterSignals: {{include: /^(body|cmid)$/}}}})");
     let on_enter =
@@ -114,6 +118,19 @@ pub fn composer(channel: ChannelId, label: &str, client_msg_id: &str) -> Markup 
     );
     html! {
         form #composer .composer data-signals=(signals) "data-on:submit"=(send) "data-indicator:_sending" {
+            @if !commands.is_empty() {
+                ul #command-hints .command-hints aria-label="Commands" "data-class:open"="$body.startsWith('/')" {
+                    @for command in commands {
+                        // The name is data, never part of the expression.
+                        li data-command=(command.name)
+                            "data-class:match"="$body.startsWith('/') && el.dataset.command.startsWith($body.slice(1).split(' ')[0])" {
+                            code { (command.usage) }
+                            " — " (command.summary)
+                            @if command.admin { " " span.admin-tag { "admin" } }
+                        }
+                    }
+                }
+            }
             label.visually-hidden for="composer-body" { "Message " (label) }
             textarea #composer-body rows="1" "data-bind:body" placeholder={ "Message " (label) }
                 "data-on:keydown"=(on_enter) "data-on:input"=(on_input) "data-indicator:_sending" "data-attr:readonly"="$_sending" {}
@@ -258,7 +275,7 @@ pub fn shell_page(view: &ShellView<'_>) -> Markup {
                 (notice(None))
                 (typing_line(&[]))
                 @if view.joined {
-                    (composer(view.channel.id, &label, view.client_msg_id))
+                    (composer(view.channel.id, &label, view.client_msg_id, view.commands))
                 } @else {
                     form.composer method="post" action={ "/channels/" (view.channel.id) "/join" } {
                         button type="submit" { "Join " (label) }
@@ -331,7 +348,21 @@ mod tests {
     #[test]
     fn the_composer_sends_on_enter_with_its_client_msg_id_as_a_signal() {
         let id = ChannelId::generate();
-        let html = composer(id, "#general", "abc").into_string();
+        let help = CommandInfo {
+            name: "help\"<x>".into(),
+            aliases: vec![],
+            usage: "/help [command]".into(),
+            summary: "list <commands>".into(),
+            admin: false,
+        };
+        let html = composer(id, "#general", "abc", std::slice::from_ref(&help)).into_string();
+        assert!(
+            html.contains(
+                "<li data-command=\"help&quot;&lt;x&gt;\" data-class:match=\"$body.startsWith('/') &amp;&amp; \
+                 el.dataset.command.startsWith($body.slice(1).split(' ')[0])\"><code>/help [command]</code> — list &lt;commands&gt;</li>"
+            ),
+            "{html}"
+        );
         assert!(
             html.contains(
                 "data-signals=\"{&quot;_typedAt&quot;:0,&quot;body&quot;:&quot;&quot;,&quot;cmid&quot;:&quot;abc&quot;}\""
@@ -432,6 +463,7 @@ mod tests {
             joined: true,
             thread: None,
             pins: &[],
+            commands: &[],
         })
         .into_string();
         assert!(!page.contains("<img"), "names are text: {page}");
