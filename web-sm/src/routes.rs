@@ -22,6 +22,7 @@ pub fn router() -> Router<WebState> {
         .route("/channels/{id}/messages", post(actions::send_message))
         .route("/channels/{id}/threads/{root}", post(actions::send_reply))
         .route("/channels/{id}/typing", post(actions::signal_typing))
+        .route("/channels/{id}/read", post(actions::mark_read))
         .route("/messages/{id}", get(actions::show_message))
         .route("/messages/{id}/edit", get(actions::edit_message_form).post(actions::edit_message))
         .route("/messages/{id}/delete", post(actions::delete_message))

@@ -2,7 +2,7 @@
 //! viewer) and return markup, with no I/O, so each is unit-tested by rendering it. Every
 //! user string goes through maud's escaping; message bodies through `markdown::render`.
 //! Elements that live updates patch carry stable ids: `#channels`, `#ch-{id}` (a sidebar
-//! entry), `#badge-{id}`, `#messages`, `#m-{id}` (a message), `#ts-{id}` (a root's thread
+//! entry), `#badge-{id}`, `#mentions-{id}`, `#messages`, `#m-{id}` (a message), `#ts-{id}` (a root's thread
 //! summary), `#pins` (the pins bar), `#thread` (the thread panel) with `#replies`,
 //! `#notice`, `#typing` (the typing line), `#composer`.
 
@@ -34,6 +34,12 @@ pub fn message_dom_id(message: ajet_shared::domain::ids::MessageId) -> String {
 #[must_use]
 pub fn thread_summary_dom_id(message: ajet_shared::domain::ids::MessageId) -> String {
     format!("ts-{message}")
+}
+
+/// The element id of a sidebar entry's mention pill.
+#[must_use]
+pub fn mentions_dom_id(channel: ajet_shared::domain::ids::ChannelId) -> String {
+    format!("mentions-{channel}")
 }
 
 /// The element id of a sidebar entry's unread badge.

@@ -8,7 +8,8 @@ Playwright for Python, against the whole stack through the gateway. Run by
 
 Two users in two browser contexts: dev login, the first-community bootstrap, creating a
 channel, a message sent by one appearing for the other within 1 s without a reload, an edit
-and a delete propagating, thread replies (the panel and the root's summary live), reactions and pins live, typing shown, stopped and expired, slash commands with hints and replies only their sender sees, the unread badge of another channel, and XSS payloads rendering
+and a delete propagating, thread replies (the panel and the root's summary live), reactions and pins live, typing shown, stopped and expired, slash commands with hints and replies only their sender sees, the unread badge and mention pill of another channel (cleared on open, in the user's
+second tab too), and XSS payloads rendering
 inert (no dialog, no script, no CSP violation). Exits non-zero with the reason on failure.
 """
 
@@ -291,11 +292,20 @@ def main():
         check("/help" not in messages(alice).inner_text(), "alice saw bob's command")
 
         # A message in another channel: alice's #random badge counts it, opening clears it.
+        # Alice has a second tab open on #general; it counts too, and a mention shows as a
+        # pill.
+        alice2 = alice_context.new_page()
+        watch(alice2, "alice's second tab")
+        alice2.goto(BASE + "/c/acme/general")
+        expect(alice2.locator("#composer-body")).to_be_visible()
         bob.goto(BASE + "/c/acme/random")
-        send(bob, "over here")
+        send(bob, "over here @alice")
         badge = alice.locator(f"#badge-{random_id}")
         expect(badge).to_have_text("1", timeout=LIVE)
         expect(alice.locator(f"#ch-{random_id} a")).to_have_class("unread")
+        expect(alice.locator(f"#mentions-{random_id}")).to_have_text("@1", timeout=LIVE)
+        expect(alice2.locator(f"#badge-{random_id}")).to_have_text("1", timeout=LIVE)
+        expect(alice2.locator(f"#mentions-{random_id}")).to_have_text("@1", timeout=LIVE)
         bob.goto(BASE + "/c/acme/general")
         expect(bob.locator("#composer-body")).to_be_visible()
 
@@ -328,6 +338,10 @@ def main():
         expect(alice).to_have_url(BASE + "/c/acme/random")
         expect(alice.locator(f"#badge-{random_id}")).to_have_text("")
         expect(messages(alice).locator("li.message", has_text="over here")).to_be_visible()
+        # The visible tab marks it read within a second; the other tab's badges clear.
+        expect(alice2.locator(f"#badge-{random_id}")).to_have_text("", timeout=LIVE + 1500)
+        expect(alice2.locator(f"#mentions-{random_id}")).to_have_text("")
+        alice2.close()
 
         # Screenshots of the main screen: light and dark, desktop and phone width.
         alice.goto(BASE + "/c/acme/general")

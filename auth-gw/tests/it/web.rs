@@ -533,3 +533,58 @@ async fn a_thread_reply_reaches_the_open_panel_and_the_roots_summary_and_never_a
     }
     stack.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_channel_is_read_when_a_visible_tab_says_so_not_when_its_page_loads_and_other_tabs_clear_its_badges() {
+    let stack = Stack::start().await;
+    let members = two_members(&stack).await;
+    let page = members.bob.get("/c/acme/general").await.text().await.expect("html");
+    let mut events = members.bob_api.sse(&stream_path(&page), None).await.expect("a stream");
+    let hello = members.alice.send_message(members.random, &say("hello @bob")).await.expect("sent");
+    let entry = format!("id=\"ch-{}\"", members.random);
+    let patch = next_patch(&mut events, &format!("aria-label=\"mentions of you\">@1</span>")).await;
+    assert!(patch.contains(&entry) && patch.contains("aria-label=\"unread messages\">1</span>"), "{patch}");
+
+    // Loading the page reads nothing: it hands the tab the message to mark once visible.
+    let random = members.bob.get("/c/acme/random").await.text().await.expect("html");
+    assert!(random.contains(&format!("data-signals=\"{{&quot;_unread&quot;:&quot;{}&quot;}}\"", hello.id)), "{random}");
+    let unread = |items: Vec<ajet_shared::api::wire::ChannelListItem>| {
+        items
+            .into_iter()
+            .find(|item| item.channel.id == members.random)
+            .map(|item| (item.unread_count, item.mention_count))
+    };
+    let community = members.alice.list_communities().await.expect("communities").data[0].id;
+    assert_eq!(unread(members.bob_api.list_channels(community).await.expect("channels").data), Some((1, 1)));
+
+    // The tab marks it read: the api has it, and the other tab's entry clears.
+    let read = members
+        .bob
+        .post_json(&format!("/channels/{}/read?message={}", members.random, hello.id), &serde_json::json!({}))
+        .await;
+    assert_eq!(read.status(), StatusCode::OK);
+    assert_eq!(read.text().await.expect("frames"), "", "nothing to show");
+    assert_eq!(unread(members.bob_api.list_channels(community).await.expect("channels").data), Some((0, 0)));
+    let cleared = next_patch(&mut events, &entry).await;
+    assert!(
+        cleared.contains("aria-label=\"unread messages\"></span>")
+            && cleared.contains("aria-label=\"mentions of you\"></span>"),
+        "{cleared}"
+    );
+
+    // A new message in the open channel hands the tab the next message to mark.
+    let next = members.alice.send_message(members.general, &say("and here")).await.expect("sent");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let event = tokio::time::timeout_at(deadline, events.next())
+            .await
+            .expect("within 5 s")
+            .expect("open")
+            .expect("an event");
+        if event.event == "datastar-patch-signals" {
+            assert_eq!(event.data, format!("signals {{\"_unread\":\"{}\"}}", next.id));
+            break;
+        }
+    }
+    stack.stop().await;
+}

@@ -188,6 +188,21 @@ async fn run_command(viewer: &Viewer, channel: ChannelId, text: &str) -> Frames 
     }
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReadQuery {
+    message: MessageId,
+}
+
+/// `POST /channels/{id}/read?message=…`: a visible tab saw the channel up to `message`;
+/// the api tells the viewer's other tabs (`read.updated`), which clear its badges.
+pub async fn mark_read(viewer: Viewer, Path(id): Path<ChannelId>, Query(query): Query<ReadQuery>) -> Frames {
+    match viewer.api.mark_read(id, query.message).await {
+        Ok(_) => Frames::new(),
+        Err(err) => notice(&format!("Could not mark the channel read: {}", refusal(&err))),
+    }
+}
+
 /// The reply composer's signals.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

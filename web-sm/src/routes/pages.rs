@@ -117,8 +117,8 @@ struct Shell<'a> {
 }
 
 impl Shell<'_> {
-    /// Reads the channel's latest page, marks it read (opening a channel clears its badge)
-    /// and renders the shell.
+    /// Reads the channel's latest page and renders the shell; the tab marks it read once it
+    /// is visible (opening a channel clears its badge, in the viewer's other tabs too).
     async fn render(&self, api: &ApiClient, item: &ChannelListItem) -> Result<Response, PageError> {
         let (history, pins, commands) = tokio::join!(
             history(api, &item.channel),
@@ -134,12 +134,7 @@ impl Shell<'_> {
         let reply_views: Vec<MessageView<'_>> =
             thread.as_ref().map(|(_, replies)| replies.iter().map(MessageView::from).collect()).unwrap_or_default();
         let reply_msg_id = uuid::Uuid::now_v7().to_string();
-        if item.unread_count > 0
-            && let Some(last) = messages.last()
-            && let Err(err) = api.mark_read(item.channel.id, last.id).await
-        {
-            tracing::warn!(error = %err, "could not mark a channel read");
-        }
+        let unread = if item.unread_count > 0 && item.is_member { messages.last().map(|last| last.id) } else { None };
         let views: Vec<MessageView<'_>> = messages.iter().map(MessageView::from).collect();
         let client_msg_id = uuid::Uuid::now_v7().to_string();
         let page = views::shell_page(&ShellView {
@@ -161,6 +156,7 @@ impl Shell<'_> {
             }),
             pins: &pin_views,
             commands: &commands,
+            unread,
         });
         Ok(page.into_response())
     }

@@ -3,7 +3,8 @@
 //! re-checks; see there) that turns what happens into Datastar patches of the page the tab
 //! shows (`?channel=`, and `?thread=` when its thread panel is open): new, edited and
 //! deleted messages, reaction and pin changes (with the pins bar) of that channel, thread replies in the open panel
-//! and the thread summaries of the roots the list shows, unread badges of the others,
+//! and the thread summaries of the roots the list shows, unread badges and mention pills
+//! of the others (cleared when the viewer reads them in another tab or client),
 //! channels created, renamed or archived, and the typing line of the channel it shows
 //! (the core expires a silent typist), and the viewer's slash-command replies under the
 //! channel they were typed in (on the viewer's own subject: no one else's page gets
@@ -22,7 +23,7 @@ use std::convert::Infallible;
 use std::sync::Arc;
 
 use ajet_shared::api::ApiError;
-use ajet_shared::api::wire::{ChannelListItem, Community, HistoryQuery, Me, Message, NotifyLevel};
+use ajet_shared::api::wire::{ChannelListItem, Community, HistoryQuery, Me, Message, NotificationKind, NotifyLevel};
 use ajet_shared::client::ApiClient;
 use ajet_shared::domain::ids::{ChannelId, MessageId, UserId};
 use ajet_shared::events::bus::NatsBus;
@@ -136,6 +137,11 @@ struct LivePage {
     roots: HashMap<MessageId, Summary>,
     /// The replies the panel shows.
     replies: HashSet<MessageId>,
+    /// The newest message the stream brought per other channel (a read of an older one
+    /// leaves the badges).
+    latest: HashMap<ChannelId, MessageId>,
+    /// Messages whose unread this stream counted, until their mention (if any) is counted.
+    counted_live: HashSet<MessageId>,
     /// Who else is typing in the channel, in the order they started.
     typists: Vec<(UserId, String)>,
     /// The current channel's label (`#general`, or a DM's members).
@@ -158,6 +164,8 @@ impl LivePage {
             roots: HashMap::new(),
             replies: HashSet::new(),
             typists: Vec::new(),
+            latest: HashMap::new(),
+            counted_live: HashSet::new(),
             label: String::new(),
             community: None,
             entries: HashMap::new(),
@@ -262,10 +270,10 @@ impl LivePage {
                         Some("#messages"),
                         &views::message_item(&MessageView::from(&message), viewer),
                     );
-                    if message.author.user_id != Some(viewer)
-                        && let Err(err) = self.api.mark_read(message.channel_id, message.id).await
-                    {
-                        tracing::debug!(error = %err, "could not advance the read cursor");
+                    // The tab marks it read once it is visible (`views::shell::read_marking`).
+                    let member = self.entries.get(&message.channel_id).is_some_and(|entry| entry.item.is_member);
+                    if member && message.author.user_id != Some(viewer) {
+                        frames.signals(&serde_json::json!({ "_unread": message.id }));
                     }
                 } else if message.author.user_id != Some(viewer)
                     && let Some(entry) = self.entries.get_mut(&message.channel_id)
@@ -274,6 +282,8 @@ impl LivePage {
                     // position) already include is not counted twice.
                     let counted = entry.item.last_message_at.is_some_and(|last| message.created_at <= last);
                     if !counted {
+                        self.latest.insert(message.channel_id, message.id);
+                        self.counted_live.insert(message.id);
                         entry.item.unread_count += 1;
                         entry.item.last_message_at = Some(message.created_at);
                         if let Some(markup) = self.entry_markup(message.channel_id) {
@@ -364,6 +374,34 @@ impl LivePage {
                             Some("#channels"),
                             &markup,
                         );
+                    }
+                }
+            }
+            EventPayload::ReadUpdated(cursor) => {
+                // Read in another tab or client: its badges clear, unless a message came
+                // after what was read.
+                let newer = self.latest.get(&cursor.channel_id).is_some_and(|latest| *latest > cursor.message_id);
+                if !newer && let Some(entry) = self.entries.get_mut(&cursor.channel_id) {
+                    let changed = entry.item.unread_count > 0 || entry.item.mention_count > 0;
+                    entry.item.unread_count = 0;
+                    entry.item.mention_count = 0;
+                    if changed && let Some(markup) = self.entry_markup(cursor.channel_id) {
+                        frames.patch(Mode::Outer, None, &markup);
+                    }
+                }
+            }
+            EventPayload::NotificationCreated(notification)
+                if matches!(notification.kind, NotificationKind::Mention | NotificationKind::Dm) =>
+            {
+                // Counted once, for a message whose unread this stream counted (the
+                // sidebar's counts, read after the stream's position, hold the others).
+                if let (Some(channel), Some(message)) = (&notification.channel, notification.message_id)
+                    && self.counted_live.remove(&message)
+                    && let Some(entry) = self.entries.get_mut(&channel.id)
+                {
+                    entry.item.mention_count += 1;
+                    if let Some(markup) = self.entry_markup(channel.id) {
+                        frames.patch(Mode::Outer, None, &markup);
                     }
                 }
             }

@@ -6,10 +6,12 @@
 
 use super::NO_SIGNALS;
 use ajet_shared::api::wire::{Channel, ChannelKind, ChannelListItem, CommandInfo, Community, User};
-use ajet_shared::domain::ids::ChannelId;
+use ajet_shared::domain::ids::{ChannelId, MessageId};
 use maud::{Markup, html};
 
-use super::{MessageView, ThreadView, badge_dom_id, channel_dom_id, document, messages_list, thread_panel};
+use super::{
+    MessageView, ThreadView, badge_dom_id, channel_dom_id, document, mentions_dom_id, messages_list, thread_panel,
+};
 
 /// Everything the shell shows.
 pub struct ShellView<'a> {
@@ -36,6 +38,21 @@ pub struct ShellView<'a> {
     pub pins: &'a [MessageView<'a>],
     /// The slash commands the viewer may run here, for the composer's hints.
     pub commands: &'a [CommandInfo],
+    /// The newest message the viewer has not read, if the list holds one: the tab marks it
+    /// read once it is visible.
+    pub unread: Option<MessageId>,
+}
+
+/// The main column's read marking: `_unread` (local) holds the newest message the viewer
+/// has not seen (the page's, then each new one the stream brings); once a second, if the
+/// tab is visible, it is marked read and cleared — so a hidden tab never advances the read
+/// cursor, and a burst of messages costs one request.
+#[must_use]
+pub fn read_marking(channel: ChannelId) -> String {
+    format!(
+        "$_unread && document.visibilityState === 'visible' && \
+         (@post('/channels/{channel}/read?message=' + $_unread, {{{NO_SIGNALS}}}), $_unread = '')"
+    )
 }
 
 /// How a channel is called in headings: `#name`, or a DM's other members.
@@ -62,10 +79,12 @@ pub fn channel_href(channel: &Channel, community: Option<&Community>) -> String 
     }
 }
 
-/// One sidebar entry, with its unread badge (empty, and hidden, at zero or when current).
+/// One sidebar entry, with its unread badge and its mention pill (each empty, and hidden,
+/// at zero or when current).
 #[must_use]
 pub fn channel_entry(item: &ChannelListItem, href: &str, label: &str, current: bool) -> Markup {
     let unread = if current { 0 } else { item.unread_count };
+    let mentions = if current { 0 } else { item.mention_count };
     let icon = match item.channel.kind {
         ChannelKind::Public => "#",
         ChannelKind::Private => "🔒",
@@ -83,6 +102,9 @@ pub fn channel_entry(item: &ChannelListItem, href: &str, label: &str, current: b
                 span.name { (label) }
                 span.badge id=(badge_dom_id(item.channel.id)) aria-label="unread messages" {
                     @if unread > 0 { (unread) }
+                }
+                span.mentions id=(mentions_dom_id(item.channel.id)) aria-label="mentions of you" {
+                    @if mentions > 0 { "@" (mentions) }
                 }
             }
         }
@@ -266,7 +288,9 @@ pub fn shell_page(view: &ShellView<'_>) -> Markup {
                     }
                 }
             }
-            main.main "data-init"=(format!("@get('{stream}', {{retry: 'always', {NO_SIGNALS}}})")) {
+            main.main "data-init"=(format!("@get('{stream}', {{retry: 'always', {NO_SIGNALS}}})"))
+                data-signals=(serde_json::json!({ "_unread": view.unread.map(|id| id.to_string()).unwrap_or_default() }).to_string())
+                "data-on-interval__duration.1s"=(read_marking(view.channel.id)) {
                 div.topbar {
                     (channel_header(&label, view.channel.topic.as_deref()))
                     (pins_bar(view.pins))
@@ -330,19 +354,22 @@ mod tests {
 
     #[test]
     fn a_sidebar_entry_shows_its_kind_and_unread_count_unless_current() {
-        let entry = item(channel("secret", ChannelKind::Private), 3);
+        let mut entry = item(channel("secret", ChannelKind::Private), 3);
+        entry.mention_count = 1;
         let html = channel_entry(&entry, "/c/acme/secret", "secret", false).into_string();
         let id = entry.channel.id;
         assert_eq!(
             html,
             format!(
                 "<li id=\"ch-{id}\"><a href=\"/c/acme/secret\" class=\"unread\"><span class=\"icon\" aria-label=\"private channel\">🔒</span>\
-                 <span class=\"name\">secret</span><span class=\"badge\" id=\"badge-{id}\" aria-label=\"unread messages\">3</span></a></li>"
+                 <span class=\"name\">secret</span><span class=\"badge\" id=\"badge-{id}\" aria-label=\"unread messages\">3</span>\
+                 <span class=\"mentions\" id=\"mentions-{id}\" aria-label=\"mentions of you\">@1</span></a></li>"
             )
         );
         let html = channel_entry(&entry, "/c/acme/secret", "secret", true).into_string();
         assert!(html.contains("<a href=\"/c/acme/secret\" aria-current=\"page\">"), "{html}");
         assert!(html.contains("aria-label=\"unread messages\"></span>"), "{html}");
+        assert!(html.contains("aria-label=\"mentions of you\"></span>"), "{html}");
     }
 
     #[test]
@@ -411,7 +438,7 @@ mod tests {
         };
         let body = format!("<b>{}</b>", "long ".repeat(30));
         let pin = MessageView {
-            id: ajet_shared::domain::ids::MessageId::generate(),
+            id: MessageId::generate(),
             author: &author,
             body_md: &body,
             created_at: OffsetDateTime::UNIX_EPOCH,
@@ -464,6 +491,7 @@ mod tests {
             thread: None,
             pins: &[],
             commands: &[],
+            unread: None,
         })
         .into_string();
         assert!(!page.contains("<img"), "names are text: {page}");
@@ -477,6 +505,15 @@ mod tests {
         );
         assert!(page.contains("<header class=\"header\" id=\"channel-header\"><h1>#general</h1><span class=\"topic\">&lt;b&gt;topic&lt;/b&gt;</span></header>"));
         assert!(page.contains("<form method=\"post\" action=\"/c/acme\">"));
+        assert!(page.contains("data-signals=\"{&quot;_unread&quot;:&quot;&quot;}\""), "{page}");
+        assert!(
+            page.contains(&format!(
+                "data-on-interval__duration.1s=\"$_unread &amp;&amp; document.visibilityState === 'visible' &amp;&amp; \
+                 (@post('/channels/{}/read?message=' + $_unread, {{filterSignals: {{include: /^$/}}}}), $_unread = '')\"",
+                general.channel.id
+            )),
+            "{page}"
+        );
         assert!(page.contains("<span class=\"name\">random</span><span class=\"badge\""), "{page}");
     }
 }
