@@ -542,7 +542,7 @@ async fn a_channel_is_read_when_a_visible_tab_says_so_not_when_its_page_loads_an
     let mut events = members.bob_api.sse(&stream_path(&page), None).await.expect("a stream");
     let hello = members.alice.send_message(members.random, &say("hello @bob")).await.expect("sent");
     let entry = format!("id=\"ch-{}\"", members.random);
-    let patch = next_patch(&mut events, &format!("aria-label=\"mentions of you\">@1</span>")).await;
+    let patch = next_patch(&mut events, "aria-label=\"mentions of you\">@1</span>").await;
     assert!(patch.contains(&entry) && patch.contains("aria-label=\"unread messages\">1</span>"), "{patch}");
 
     // Loading the page reads nothing: it hands the tab the message to mark once visible.
