@@ -17,6 +17,8 @@
 //! already lists (`?seq=`, its highest `channel_seq`) is not appended again. The last of each event's
 //! patches carries its `id:`, so a reconnect mid-way repeats it rather than skipping it
 //! (appends first remove a message of the same id; badges skip what their counts hold).
+//! What an event cannot say by itself (a message as the viewer sees it, the pins) is
+//! re-read off the loop, coalesced (`refresh`), and patched when it comes.
 
 use std::collections::{HashMap, HashSet};
 use std::convert::Infallible;
@@ -36,7 +38,11 @@ use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use serde::Deserialize;
 use time::OffsetDateTime;
+use tokio::sync::mpsc;
 
+mod refresh;
+
+use self::refresh::{Fetched, Job, Refresher};
 use crate::datastar::{Frames, Mode};
 use crate::extract::Viewer;
 use crate::views::{self, MessageView, message, shell};
@@ -71,28 +77,54 @@ pub async fn stream_events(
         Err(OpenError::Revoked) => return Ok(StatusCode::NO_CONTENT.into_response()),
         Err(err) => return Err(err.api_error()),
     };
-    let mut page = LivePage::open(viewer.api, query.channel, query.thread, query.seq.unwrap_or(0)).await;
-    let body = async_stream::stream! {
+    let (refresher, mut fetched) = Refresher::start(viewer.api.clone());
+    let mut page = LivePage::open(viewer.api, refresher, query.channel, query.thread, query.seq.unwrap_or(0)).await;
+    // The session's `next` is not cancel-safe: a pump awaits it to completion and hands
+    // the items over, so the loop can also take the re-reads as they come.
+    let (items_tx, mut items) = mpsc::channel(8);
+    let pump = tokio::spawn(async move {
         loop {
-            let frames = match session.next().await {
-                Item::Event(event) => page.on_event(&event).await,
-                Item::Resync(_) => page.resync().await,
-                Item::Typing(typing) => match page.on_typing(&typing) {
+            let item = session.next().await;
+            let end = matches!(item, Item::End(_));
+            if items_tx.send(item).await.is_err() || end {
+                return;
+            }
+        }
+    });
+    let body = async_stream::stream! {
+        let _pump = AbortOnDrop(pump);
+        loop {
+            let next = tokio::select! {
+                item = items.recv() => Next::Item(item),
+                Some(result) = fetched.recv() => Next::Fetched(result),
+            };
+            let frames = match next {
+                Next::Fetched(result) => match page.on_fetched(result) {
                     Some(frames) => frames,
                     None => continue,
                 },
-                Item::End(End::Shutdown) => {
-                    yield Ok::<_, Infallible>(Bytes::from_static(RESTARTING));
-                    return;
-                }
-                // Overflow, a failed replay, a refused or unconfirmed token: the stream ends
-                // and Datastar resumes from its last id (or the gateway says to sign in).
-                Item::End(_) => return,
-                // Idle, and whatever else the core may yield that a page does not show.
-                _ => {
-                    yield Ok(Bytes::from_static(KEEP_ALIVE));
-                    continue;
-                }
+                Next::Item(None) => return,
+                Next::Item(Some(item)) => match item {
+                    Item::Event(event) => page.on_event(&event).await,
+                    Item::Resync(_) => page.resync().await,
+                    Item::Typing(typing) => match page.on_typing(&typing) {
+                        Some(frames) => frames,
+                        None => continue,
+                    },
+                    Item::End(End::Shutdown) => {
+                        yield Ok::<_, Infallible>(Bytes::from_static(RESTARTING));
+                        return;
+                    }
+                    // Overflow, a failed replay, a refused or unconfirmed token: the stream
+                    // ends and Datastar resumes from its last id (or the gateway says to
+                    // sign in).
+                    Item::End(_) => return,
+                    // Idle, and whatever else the core may yield that a page does not show.
+                    _ => {
+                        yield Ok(Bytes::from_static(KEEP_ALIVE));
+                        continue;
+                    }
+                },
             };
             yield Ok(Bytes::from(frames.into_string()));
         }
@@ -104,6 +136,21 @@ pub async fn stream_events(
     // Tell any buffering proxy (nginx) to pass events through as they come.
     headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
     Ok(response)
+}
+
+/// What the loop takes next: a stream item (none: the pump ended) or a re-read.
+enum Next {
+    Item(Option<Item>),
+    Fetched(Fetched),
+}
+
+/// Ends a task when its owner (the tab's stream) is dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// A sidebar entry as the tab shows it.
@@ -129,6 +176,11 @@ impl Summary {
 /// What the tab shows, kept to patch it.
 struct LivePage {
     api: ApiClient,
+    /// Re-reads messages and pins off the loop.
+    refresher: Refresher,
+    /// Messages asked of the refresher and not yet shown again: an edit or delete meanwhile
+    /// asks again, so the last read is newer than the event.
+    refreshing: HashSet<MessageId>,
     me: Option<Me>,
     current: Option<ChannelId>,
     /// The thread open in the panel.
@@ -155,9 +207,17 @@ struct LivePage {
 }
 
 impl LivePage {
-    async fn open(api: ApiClient, current: Option<ChannelId>, thread: Option<MessageId>, shown_seq: i64) -> Self {
+    async fn open(
+        api: ApiClient,
+        refresher: Refresher,
+        current: Option<ChannelId>,
+        thread: Option<MessageId>,
+        shown_seq: i64,
+    ) -> Self {
         let mut page = Self {
             api,
+            refresher,
+            refreshing: HashSet::new(),
             me: None,
             current,
             thread: thread.filter(|_| current.is_some()),
@@ -300,33 +360,37 @@ impl LivePage {
                     *summary = Summary { reply_count: message.reply_count, last_reply_at: message.last_reply_at };
                 }
                 frames.patch(Mode::Outer, None, &views::message_item(&MessageView::from(&message), viewer));
+                // The event cannot say which reactions are the viewer's; a read in flight
+                // may be older than this edit.
+                if !message.reactions.is_empty() || self.refreshing.contains(&message.id) {
+                    self.refresh(message.id);
+                }
             }
             EventPayload::MessageDeleted(deleted) if Some(deleted.channel_id) == self.current => {
                 if self.shows(deleted.id) {
                     frames.patch(Mode::Outer, None, &message::tombstone(deleted.id));
+                    if self.refreshing.contains(&deleted.id) {
+                        self.refresh(deleted.id);
+                    }
                 }
-                if let Some(root) = deleted.parent_id.filter(|root| self.roots.contains_key(root)) {
-                    self.refresh_summary(root, frames).await;
+                // The root's summary counts one reply fewer (re-read: which reply was the
+                // last is the api's to say).
+                if let Some(root) = deleted.parent_id.filter(|root| self.shows(*root) || self.thread == Some(*root)) {
+                    self.refresh(root);
                 }
             }
             EventPayload::ReactionAdded(change) | EventPayload::ReactionRemoved(change)
                 if self.shows(change.message_id) =>
             {
-                self.refresh_message(change.message_id, frames).await;
+                self.refresh(change.message_id);
             }
             EventPayload::PinAdded(change) | EventPayload::PinRemoved(change)
                 if Some(change.channel_id) == self.current =>
             {
                 if self.shows(change.message_id) {
-                    self.refresh_message(change.message_id, frames).await;
+                    self.refresh(change.message_id);
                 }
-                match self.api.list_pins(change.channel_id).await {
-                    Ok(pins) => {
-                        let pin_views: Vec<MessageView<'_>> = pins.data.iter().map(MessageView::from).collect();
-                        frames.patch(Mode::Outer, None, &views::pins_bar(&pin_views));
-                    }
-                    Err(err) => tracing::debug!(error = %err, "could not re-read the pins"),
-                }
+                self.refresher.request(Job::Pins(change.channel_id));
             }
             EventPayload::ChannelCreated(channel) | EventPayload::ChannelUpdated(channel)
                 if channel.community_id.is_some() && channel.community_id == self.community.as_ref().map(|c| c.id) =>
@@ -466,33 +530,36 @@ impl LivePage {
         }
     }
 
-    /// Re-reads a root's thread summary (after a reply was deleted).
-    async fn refresh_summary(&mut self, root: MessageId, frames: &mut Frames) {
-        match self.api.get_message(root).await {
-            Ok(found) => {
-                let summary = Summary::of(&found);
-                self.roots.insert(root, summary);
-                frames.patch(
-                    Mode::Outer,
-                    None,
-                    &views::thread_summary(root, summary.reply_count, summary.last_reply_at),
-                );
-                if self.thread == Some(root) {
-                    frames.patch(Mode::Outer, None, &views::thread::reply_count(summary.reply_count));
-                }
-            }
-            Err(err) => tracing::debug!(error = %err, "could not refresh a thread summary"),
-        }
+    /// Asks for a message to be re-read as the viewer sees it.
+    fn refresh(&mut self, id: MessageId) {
+        self.refreshing.insert(id);
+        self.refresher.request(Job::Message(id));
     }
 
-    /// Re-renders one message as the viewer sees it (reactions carry "you reacted").
-    async fn refresh_message(&self, id: MessageId, frames: &mut Frames) {
-        match self.api.get_message(id).await {
-            Ok(found) => {
-                frames.patch(Mode::Outer, None, &views::message_item(&MessageView::from(&found), self.viewer()));
+    /// A re-read came back: the message as the viewer sees it (reactions carry "you
+    /// reacted"; a root carries its thread summary), or the pins bar.
+    fn on_fetched(&mut self, fetched: Fetched) -> Option<Frames> {
+        let mut frames = Frames::new();
+        match fetched {
+            Fetched::Message(found) => {
+                self.refreshing.remove(&found.id);
+                if self.thread == Some(found.id) {
+                    frames.patch(Mode::Outer, None, &views::thread::reply_count(found.reply_count));
+                }
+                if self.shows(found.id) {
+                    if let Some(summary) = self.roots.get_mut(&found.id) {
+                        *summary = Summary::of(&found);
+                    }
+                    frames.patch(Mode::Outer, None, &views::message_item(&MessageView::from(&found), self.viewer()));
+                }
             }
-            Err(err) => tracing::debug!(error = %err, "could not refresh a message"),
+            Fetched::Pins(channel, pins) if Some(channel) == self.current => {
+                let pin_views: Vec<MessageView<'_>> = pins.iter().map(MessageView::from).collect();
+                frames.patch(Mode::Outer, None, &views::pins_bar(&pin_views));
+            }
+            Fetched::Pins(..) => return None,
         }
+        Some(frames)
     }
 
     /// The stream lost its place or the viewer gained access: re-render what the tab shows.
