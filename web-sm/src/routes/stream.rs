@@ -550,7 +550,7 @@ impl LivePage {
                     if let Some(summary) = self.roots.get_mut(&found.id) {
                         *summary = Summary::of(&found);
                     }
-                    frames.patch(Mode::Outer, None, &views::message_item(&MessageView::from(&found), self.viewer()));
+                    frames.patch(Mode::Outer, None, &views::message_item(&MessageView::from(&*found), self.viewer()));
                 }
             }
             Fetched::Pins(channel, pins) if Some(channel) == self.current => {

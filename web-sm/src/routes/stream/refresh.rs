@@ -21,7 +21,7 @@ pub enum Job {
 
 /// What was read.
 pub enum Fetched {
-    Message(Message),
+    Message(Box<Message>),
     Pins(ChannelId, Vec<Message>),
 }
 
@@ -73,7 +73,7 @@ async fn run(api: ApiClient, pending: Arc<Pending>, fetched: mpsc::Sender<Fetche
         let jobs = std::mem::take(&mut *pending.jobs.lock().unwrap_or_else(PoisonError::into_inner));
         for job in jobs {
             let result = match job {
-                Job::Message(id) => api.get_message(id).await.map(Fetched::Message),
+                Job::Message(id) => api.get_message(id).await.map(|found| Fetched::Message(Box::new(found))),
                 Job::Pins(channel) => api.list_pins(channel).await.map(|pins| Fetched::Pins(channel, pins.data)),
             };
             match result {
