@@ -29,6 +29,7 @@ pub fn router() -> Router<WebState> {
         .route("/messages/{id}/react", post(actions::react))
         .route("/messages/{id}/pin", post(actions::pin_message))
         .route("/messages/{id}/unpin", post(actions::unpin_message))
+        .route("/search", get(actions::search))
         .route("/sse", get(stream::stream_events))
         .route("/assets/{name}", get(assets::serve_asset))
 }

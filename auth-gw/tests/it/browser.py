@@ -8,7 +8,8 @@ Playwright for Python, against the whole stack through the gateway. Run by
 
 Two users in two browser contexts: dev login, the first-community bootstrap, creating a
 channel, a message sent by one appearing for the other within 1 s without a reload, an edit
-and a delete propagating, thread replies (the panel and the root's summary live), reactions and pins live, typing shown, stopped and expired, slash commands with hints and replies only their sender sees, the unread badge and mention pill of another channel (cleared on open, in the user's
+and a delete propagating, thread replies (the panel and the root's summary live), reactions and pins live, typing shown, stopped and expired, slash commands with hints and replies only their sender sees, search (Ctrl+K) and
+jumping to a hit or a pin, the unread badge and mention pill of another channel (cleared on open, in the user's
 second tab too), and XSS payloads rendering
 inert (no dialog, no script, no CSP violation). Exits non-zero with the reason on failure.
 """
@@ -245,7 +246,9 @@ def main():
         expect(pin_link.locator(".author")).to_have_text(re.compile("alice", re.I))
         expect(pin_link.locator(".excerpt")).to_have_text("hi bob, welcome")
         pin_link.click()
-        expect(alice).to_have_url(re.compile("#m-" + root_id + "$"))
+        expect(alice).to_have_url(re.compile(r"\?around=" + root_id + "$"))
+        expect(alice.locator("#m-" + root_id)).to_have_class(re.compile(r"\bhighlight\b"))
+        alice_root = messages(alice).locator("#m-" + root_id)
         alice_root.hover()
         alice_root.locator("button:has-text('Unpin')").click()
         expect(alice.locator("#pins summary")).to_have_count(0)
@@ -290,6 +293,29 @@ def main():
         expect(messages(alice).locator("li.message", has_text="after the commands")).to_be_visible(timeout=LIVE)
         expect(messages(alice).locator("li.ephemeral")).to_have_count(0)
         check("/help" not in messages(alice).inner_text(), "alice saw bob's command")
+
+        # Search: Ctrl+K opens the overlay, results come as one types, with the hit marked;
+        # a result opens its channel around the message, highlighted.
+        alice.goto(BASE + "/c/acme/random")
+        expect(alice.locator("#search")).to_be_hidden()
+        alice.keyboard.press("Control+k")
+        expect(alice.locator("#search-q")).to_be_focused()
+        expect(alice.locator("#search .search-hints")).to_contain_text("from:@user")
+        alice.keyboard.type("welcome")
+        hit = alice.locator("#search-results a", has_text="hi bob, welcome")
+        expect(hit).to_be_visible(timeout=5 * LIVE)
+        expect(hit.locator("mark")).to_have_text(re.compile("welcome", re.I))
+        expect(hit.locator(".where")).to_have_text("#general")
+        alice.keyboard.press("Escape")
+        expect(alice.locator("#search")).to_be_hidden()
+        alice.click("button.search-button")
+        expect(alice.locator("#search-q")).to_be_focused()
+        hit.click()
+        expect(alice).to_have_url(re.compile(r"/c/acme/general\?around=" + root_id + "$"))
+        expect(alice.locator("#m-" + root_id)).to_have_class(re.compile(r"\bhighlight\b"))
+        expect(alice.locator(".older a")).to_have_text("Jump to the present")
+        alice.click(".older a")
+        expect(alice).to_have_url(BASE + "/c/acme/general")
 
         # A message in another channel: alice's #random badge counts it, opening clears it.
         # Alice has a second tab open on #general; it counts too, and a mention shows as a

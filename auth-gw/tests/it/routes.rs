@@ -147,6 +147,7 @@ const ROUTES: &[(Service, &str, &str, Access, Takes)] = &[
     (Web, "POST", "/messages/{id}/react", SignedIn, NoJson),
     (Web, "POST", "/messages/{id}/pin", SignedIn, NoJson),
     (Web, "POST", "/messages/{id}/unpin", SignedIn, NoJson),
+    (Web, "GET", "/search", SignedIn, NoJson),
     (Web, "GET", "/sse", SignedIn, NoJson),
     (Web, "GET", "/assets/{name}", SignedIn, NoJson),
 ];

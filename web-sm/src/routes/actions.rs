@@ -8,7 +8,10 @@
 //! live stream.
 
 use ajet_shared::api::ApiError;
-use ajet_shared::api::wire::{ChannelKind, CreateChannelRequest, CreateCommunityRequest, CreateMessageRequest};
+use ajet_shared::api::ErrorCode;
+use ajet_shared::api::wire::{
+    ChannelKind, CreateChannelRequest, CreateCommunityRequest, CreateMessageRequest, SearchQuery,
+};
 use ajet_shared::client::ClientError;
 use ajet_shared::domain::ids::{ChannelId, MessageId};
 use ajet_shared::events::bus::NatsBus;
@@ -23,7 +26,7 @@ use serde::Deserialize;
 use crate::datastar::{Frames, Mode};
 use crate::error::PageError;
 use crate::extract::Viewer;
-use crate::views::{self, MessageView, message};
+use crate::views::{self, MessageView, message, search};
 
 /// What the api said, for the notice line.
 fn refusal(err: &ClientError) -> String {
@@ -201,6 +204,72 @@ pub async fn mark_read(viewer: Viewer, Path(id): Path<ChannelId>, Query(query): 
         Ok(_) => Frames::new(),
         Err(err) => notice(&format!("Could not mark the channel read: {}", refusal(&err))),
     }
+}
+
+#[derive(Deserialize)]
+pub struct DatastarQuery {
+    /// The signals a Datastar GET sends, as JSON.
+    datastar: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SearchSignals {
+    q: String,
+}
+
+/// `GET /search` (the overlay, with its `q` signal): the results, each a link to its
+/// channel around it; a refused query shows the api's reason.
+pub async fn search(viewer: Viewer, Query(query): Query<DatastarQuery>) -> Result<Frames, ApiError> {
+    let signals: SearchSignals = serde_json::from_str(&query.datastar)
+        .map_err(|err| ApiError::bad_request(ErrorCode::InvalidQuery, format!("signals: {err}")))?;
+    let mut frames = Frames::new();
+    if signals.q.trim().is_empty() {
+        frames.patch(Mode::Outer, None, &search::search_results(None, &[]));
+        return Ok(frames);
+    }
+    let request = SearchQuery { q: signals.q, before: None, limit: Some(20), sort: None, tz: None };
+    let (hits, me) = tokio::join!(viewer.api.search(&request), viewer.api.me());
+    let (hits, me) = match (hits, me) {
+        (Ok(hits), Ok(me)) => (hits.data, me),
+        (Err(err), _) | (_, Err(err)) => {
+            frames.patch(Mode::Outer, None, &search::search_results(Some(&refusal(&err)), &[]));
+            return Ok(frames);
+        }
+    };
+    let time_format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]");
+    let views: Vec<search::HitView<'_>> = hits
+        .iter()
+        .map(|hit| {
+            let community = me.communities.iter().find(|c| Some(c.id) == hit.channel.community_id);
+            let base = match (hit.channel.kind, community, &hit.channel.name) {
+                (ChannelKind::Public | ChannelKind::Private, Some(community), Some(name)) => {
+                    format!("/c/{}/{name}", community.slug)
+                }
+                _ => format!("/dm/{}", hit.channel.id),
+            };
+            let mut href = format!("{base}?around={}", hit.around);
+            if let Some(parent) = hit.message.parent_id {
+                href.push_str(&format!("&thread={parent}"));
+            }
+            let place = match &hit.channel.name {
+                Some(name) if matches!(hit.channel.kind, ChannelKind::Public | ChannelKind::Private) => {
+                    format!("#{name}")
+                }
+                _ => "Direct message".to_owned(),
+            };
+            let author = hit.message.author.bot.as_ref().map_or(&hit.message.author.display_name, |bot| &bot.name);
+            search::HitView {
+                href,
+                place,
+                author,
+                time: hit.message.created_at.format(time_format).unwrap_or_default(),
+                snippet: &hit.snippet,
+            }
+        })
+        .collect();
+    frames.patch(Mode::Outer, None, &search::search_results(None, &views));
+    Ok(frames)
 }
 
 /// The reply composer's signals.

@@ -27,6 +27,8 @@ pub(crate) const THREAD_SIZE: u32 = 100;
 #[serde(deny_unknown_fields)]
 pub struct PageQuery {
     thread: Option<MessageId>,
+    /// Open the list around this message (a search hit, a pin, a notification).
+    around: Option<MessageId>,
 }
 
 /// `GET /`: the viewer's first community, or the bootstrap form.
@@ -74,14 +76,7 @@ pub async fn channel_page(
         .iter()
         .find(|item| item.channel.name.as_deref() == Some(name.as_str()) && item.channel.archived_at.is_none())
         .ok_or(PageError::NotFound("there is no channel of that name here"))?;
-    let page = Shell {
-        me: &me,
-        community: Some(community),
-        channels: &channels,
-        dms: &dms,
-        stream_from,
-        thread: query.thread,
-    };
+    let page = Shell { me: &me, community: Some(community), channels: &channels, dms: &dms, stream_from, query };
     page.render(&viewer.api, item).await
 }
 
@@ -102,7 +97,7 @@ pub async fn dm_page(
     let dms = viewer.api.list_dms().await?.data;
     let item =
         dms.iter().find(|item| item.channel.id == id).ok_or(PageError::NotFound("there is no such conversation"))?;
-    let page = Shell { me: &me, community, channels: &channels, dms: &dms, stream_from, thread: query.thread };
+    let page = Shell { me: &me, community, channels: &channels, dms: &dms, stream_from, query };
     page.render(&viewer.api, item).await
 }
 
@@ -113,7 +108,7 @@ struct Shell<'a> {
     channels: &'a [ChannelListItem],
     dms: &'a [ChannelListItem],
     stream_from: Option<String>,
-    thread: Option<MessageId>,
+    query: PageQuery,
 }
 
 impl Shell<'_> {
@@ -121,20 +116,25 @@ impl Shell<'_> {
     /// is visible (opening a channel clears its badge, in the viewer's other tabs too).
     async fn render(&self, api: &ApiClient, item: &ChannelListItem) -> Result<Response, PageError> {
         let (history, pins, commands) = tokio::join!(
-            history(api, &item.channel),
+            history_around(api, &item.channel, self.query.around),
             api.list_pins(item.channel.id),
             api.list_commands(Some(item.channel.id))
         );
         let ((messages, last_seq), pins, commands) = (history?, pins?.data, commands?);
         let pin_views: Vec<MessageView<'_>> = pins.iter().map(MessageView::from).collect();
-        let thread = match self.thread {
+        let thread = match self.query.thread {
             Some(root) => Some(thread(api, item.channel.id, root).await?),
             None => None,
         };
         let reply_views: Vec<MessageView<'_>> =
             thread.as_ref().map(|(_, replies)| replies.iter().map(MessageView::from).collect()).unwrap_or_default();
         let reply_msg_id = uuid::Uuid::now_v7().to_string();
-        let unread = if item.unread_count > 0 && item.is_member { messages.last().map(|last| last.id) } else { None };
+        // An older page around a message does not read the channel.
+        let unread = if item.unread_count > 0 && item.is_member && self.query.around.is_none() {
+            messages.last().map(|last| last.id)
+        } else {
+            None
+        };
         let views: Vec<MessageView<'_>> = messages.iter().map(MessageView::from).collect();
         let client_msg_id = uuid::Uuid::now_v7().to_string();
         let page = views::shell_page(&ShellView {
@@ -157,6 +157,7 @@ impl Shell<'_> {
             pins: &pin_views,
             commands: &commands,
             unread,
+            around: self.query.around,
         });
         Ok(page.into_response())
     }
@@ -165,7 +166,17 @@ impl Shell<'_> {
 /// The latest page of a channel's top-level messages, oldest first, and the highest
 /// `channel_seq` the page read (0 for none).
 pub(crate) async fn history(api: &ApiClient, channel: &Channel) -> Result<(Vec<Message>, i64), PageError> {
-    let page = api.history(channel.id, &HistoryQuery { limit: Some(PAGE_SIZE), ..HistoryQuery::default() }).await?;
+    history_around(api, channel, None).await
+}
+
+/// A page of a channel's top-level messages: the latest, or the one around `around`.
+async fn history_around(
+    api: &ApiClient,
+    channel: &Channel,
+    around: Option<MessageId>,
+) -> Result<(Vec<Message>, i64), PageError> {
+    let query = HistoryQuery { limit: Some(PAGE_SIZE), around, ..HistoryQuery::default() };
+    let page = api.history(channel.id, &query).await?;
     let last_seq = page.data.iter().map(|message| message.channel_seq).max().unwrap_or(0);
     Ok((page.data.into_iter().filter(|message| message.parent_id.is_none()).collect(), last_seq))
 }

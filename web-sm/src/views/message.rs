@@ -287,10 +287,28 @@ pub fn edit_form(message: &MessageView<'_>) -> Markup {
 /// The whole list, oldest first, with the empty state.
 #[must_use]
 pub fn messages_list(messages: &[MessageView<'_>], viewer: UserId, channel_label: &str) -> Markup {
+    messages_around(messages, viewer, channel_label, None)
+}
+
+/// The list opened around `highlight` (a search hit, a pin, a notification): that message
+/// is highlighted and scrolled to once the page is up.
+#[must_use]
+pub fn messages_around(
+    messages: &[MessageView<'_>],
+    viewer: UserId,
+    channel_label: &str,
+    highlight: Option<MessageId>,
+) -> Markup {
     html! {
         ol #messages .messages aria-live="polite" aria-label="Messages" {
             li.empty { "This is the very beginning of " (channel_label) "." }
             @for message in messages { (message_item(message, viewer)) }
+        }
+        @if let Some(id) = highlight {
+            div.jump hidden "data-init"=(format!(
+                "document.getElementById('m-{id}')?.classList.add('highlight'), \
+                 document.getElementById('m-{id}')?.scrollIntoView({{block: 'center'}})"
+            )) {}
         }
     }
 }

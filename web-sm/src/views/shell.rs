@@ -9,9 +9,9 @@ use ajet_shared::api::wire::{Channel, ChannelKind, ChannelListItem, CommandInfo,
 use ajet_shared::domain::ids::{ChannelId, MessageId};
 use maud::{Markup, html};
 
-use super::{
-    MessageView, ThreadView, badge_dom_id, channel_dom_id, document, mentions_dom_id, messages_list, thread_panel,
-};
+use super::message::messages_around;
+use super::search::{OPEN_SEARCH, search_overlay};
+use super::{MessageView, ThreadView, badge_dom_id, channel_dom_id, document, mentions_dom_id, thread_panel};
 
 /// Everything the shell shows.
 pub struct ShellView<'a> {
@@ -41,6 +41,8 @@ pub struct ShellView<'a> {
     /// The newest message the viewer has not read, if the list holds one: the tab marks it
     /// read once it is visible.
     pub unread: Option<MessageId>,
+    /// The message the list was opened around (`?around=`), highlighted.
+    pub around: Option<MessageId>,
 }
 
 /// The main column's read marking: `_unread` (local) holds the newest message the viewer
@@ -212,7 +214,7 @@ pub fn pins_bar(pins: &[MessageView<'_>]) -> Markup {
                     ol.pin-list aria-label="Pinned messages" {
                         @for pin in pins {
                             li {
-                                a href={ "#" (super::message_dom_id(pin.id)) } {
+                                a href={ "?around=" (pin.id) } {
                                     span.author { (pin.author.bot.as_ref().map_or(pin.author.display_name.as_str(), |bot| bot.name.as_str())) }
                                     " "
                                     span.excerpt { (excerpt(pin.body_md)) }
@@ -251,7 +253,8 @@ pub fn shell_page(view: &ShellView<'_>) -> Markup {
     }
     let close_href = channel_href(view.channel, view.community);
     let body = html! {
-        div class=@if view.thread.is_some() { "app with-thread" } @else { "app" } {
+        div class=@if view.thread.is_some() { "app with-thread" } @else { "app" }
+            "data-on:keydown__window"=(format!("(evt.ctrlKey || evt.metaKey) && evt.key === 'k' && (evt.preventDefault(), {OPEN_SEARCH})")) {
             nav.rail aria-label="Communities" {
                 @for community in view.communities {
                     a href={ "/c/" (community.slug) } title=(community.name)
@@ -294,8 +297,14 @@ pub fn shell_page(view: &ShellView<'_>) -> Markup {
                 div.topbar {
                     (channel_header(&label, view.channel.topic.as_deref()))
                     (pins_bar(view.pins))
+                    button.quiet.search-button type="button" "data-on:click"=(OPEN_SEARCH) aria-keyshortcuts="Control+K Meta+K" { "🔍 Search" }
                 }
-                div.scroller { (messages_list(view.messages, view.me.id, &label)) }
+                div.scroller {
+                    @if view.around.is_some() {
+                        p.older { "You are viewing older messages. " a href=(close_href) { "Jump to the present" } }
+                    }
+                    (messages_around(view.messages, view.me.id, &label, view.around))
+                }
                 (notice(None))
                 (typing_line(&[]))
                 @if view.joined {
@@ -309,6 +318,7 @@ pub fn shell_page(view: &ShellView<'_>) -> Markup {
             @if let Some(thread) = &view.thread {
                 (thread_panel(thread, view.me.id, view.channel.id, view.joined, &close_href))
             }
+            (search_overlay())
         }
     };
     document(&label, &body)
@@ -454,7 +464,7 @@ mod tests {
         assert!(html.contains("<summary aria-label=\"Pinned messages: 1\">📌 1</summary>"), "{html}");
         assert!(
             html.contains(&format!(
-                "<a href=\"#m-{}\"><span class=\"author\">Bob</span> <span class=\"excerpt\">&lt;b&gt;long long",
+                "<a href=\"?around={}\"><span class=\"author\">Bob</span> <span class=\"excerpt\">&lt;b&gt;long long",
                 pin.id
             )),
             "{html}"
@@ -492,6 +502,7 @@ mod tests {
             pins: &[],
             commands: &[],
             unread: None,
+            around: None,
         })
         .into_string();
         assert!(!page.contains("<img"), "names are text: {page}");
