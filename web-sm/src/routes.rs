@@ -30,6 +30,9 @@ pub fn router() -> Router<WebState> {
         .route("/messages/{id}/pin", post(actions::pin_message))
         .route("/messages/{id}/unpin", post(actions::unpin_message))
         .route("/search", get(actions::search))
+        .route("/communities/{id}/members", get(actions::list_members))
+        .route("/notifications", get(actions::list_notifications))
+        .route("/notifications/read", post(actions::read_notifications))
         .route("/sse", get(stream::stream_events))
         .route("/assets/{name}", get(assets::serve_asset))
 }

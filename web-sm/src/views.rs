@@ -9,6 +9,7 @@
 pub mod layout;
 pub mod message;
 pub mod pages;
+pub mod people;
 pub mod search;
 pub mod shell;
 pub mod thread;

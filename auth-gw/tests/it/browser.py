@@ -9,7 +9,7 @@ Playwright for Python, against the whole stack through the gateway. Run by
 Two users in two browser contexts: dev login, the first-community bootstrap, creating a
 channel, a message sent by one appearing for the other within 1 s without a reload, an edit
 and a delete propagating, thread replies (the panel and the root's summary live), reactions and pins live, typing shown, stopped and expired, slash commands with hints and replies only their sender sees, search (Ctrl+K) and
-jumping to a hit or a pin, the unread badge and mention pill of another channel (cleared on open, in the user's
+jumping to a hit or a pin, the notification inbox, the member list with presence, the unread badge and mention pill of another channel (cleared on open, in the user's
 second tab too), and XSS payloads rendering
 inert (no dialog, no script, no CSP violation). Exits non-zero with the reason on failure.
 """
@@ -332,6 +332,30 @@ def main():
         expect(alice.locator(f"#mentions-{random_id}")).to_have_text("@1", timeout=LIVE)
         expect(alice2.locator(f"#badge-{random_id}")).to_have_text("1", timeout=LIVE)
         expect(alice2.locator(f"#mentions-{random_id}")).to_have_text("@1", timeout=LIVE)
+
+        # The mention is in alice's inbox: the bell counts it live, in both tabs; the inbox
+        # lists it with a link to the message; "Mark all read" clears it everywhere.
+        expect(alice.locator("#notif-count")).to_have_text("1", timeout=LIVE)
+        expect(alice2.locator("#notif-count")).to_have_text("1", timeout=LIVE)
+        alice.click("#bell")
+        unread_item = alice.locator("#inbox-list li.unread")
+        expect(unread_item).to_contain_text("mentioned you in #random")
+        expect(unread_item.locator("a")).to_have_attribute("href", re.compile(r"^/c/acme/random\?around="))
+        alice.click("#inbox button:has-text('Mark all read')")
+        expect(alice.locator("#notif-count")).to_have_text("")
+        expect(alice.locator("#inbox-list li.unread")).to_have_count(0)
+        expect(alice.locator("#inbox-list li.read").first).to_contain_text("mentioned you in #random")
+        expect(alice2.locator("#notif-count")).to_have_text("", timeout=LIVE)
+        alice.click("#inbox button:has-text('Close')")
+        expect(alice.locator("#inbox")).to_be_hidden()
+
+        # The member list: roles and presence (both pages announced themselves online).
+        alice.click("#members-button")
+        expect(alice.locator("#people-list li", has_text="@alice")).to_contain_text("Owner")
+        bob_entry = alice.locator("#people-list li", has_text="@bob")
+        expect(bob_entry.locator(".presence")).to_have_class(re.compile(r"\bonline\b"))
+        alice.click("#people button:has-text('Close')")
+        expect(alice.locator("#people")).to_be_hidden()
         bob.goto(BASE + "/c/acme/general")
         expect(bob.locator("#composer-body")).to_be_visible()
 

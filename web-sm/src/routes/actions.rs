@@ -10,10 +10,11 @@
 use ajet_shared::api::ApiError;
 use ajet_shared::api::ErrorCode;
 use ajet_shared::api::wire::{
-    ChannelKind, CreateChannelRequest, CreateCommunityRequest, CreateMessageRequest, SearchQuery,
+    ChannelKind, CreateChannelRequest, CreateCommunityRequest, CreateMessageRequest, Me, NotificationChannel,
+    NotificationQuery, ReadNotificationsRequest, SearchQuery,
 };
 use ajet_shared::client::ClientError;
-use ajet_shared::domain::ids::{ChannelId, MessageId};
+use ajet_shared::domain::ids::{ChannelId, CommunityId, MessageId, UserId};
 use ajet_shared::events::bus::NatsBus;
 use ajet_shared::stream::Streams;
 use axum::Json;
@@ -26,7 +27,7 @@ use serde::Deserialize;
 use crate::datastar::{Frames, Mode};
 use crate::error::PageError;
 use crate::extract::Viewer;
-use crate::views::{self, MessageView, message, search};
+use crate::views::{self, MessageView, message, people, search};
 
 /// What the api said, for the notice line.
 fn refusal(err: &ClientError) -> String {
@@ -241,17 +242,7 @@ pub async fn search(viewer: Viewer, Query(query): Query<DatastarQuery>) -> Resul
     let views: Vec<search::HitView<'_>> = hits
         .iter()
         .map(|hit| {
-            let community = me.communities.iter().find(|c| Some(c.id) == hit.channel.community_id);
-            let base = match (hit.channel.kind, community, &hit.channel.name) {
-                (ChannelKind::Public | ChannelKind::Private, Some(community), Some(name)) => {
-                    format!("/c/{}/{name}", community.slug)
-                }
-                _ => format!("/dm/{}", hit.channel.id),
-            };
-            let mut href = format!("{base}?around={}", hit.around);
-            if let Some(parent) = hit.message.parent_id {
-                href.push_str(&format!("&thread={parent}"));
-            }
+            let href = place_href(&me, &hit.channel, hit.around, hit.message.parent_id);
             let place = match &hit.channel.name {
                 Some(name) if matches!(hit.channel.kind, ChannelKind::Public | ChannelKind::Private) => {
                     format!("#{name}")
@@ -270,6 +261,88 @@ pub async fn search(viewer: Viewer, Query(query): Query<DatastarQuery>) -> Resul
         .collect();
     frames.patch(Mode::Outer, None, &search::search_results(None, &views));
     Ok(frames)
+}
+
+/// Where a message opens: its channel's page around it (`around`, a root), with its
+/// thread (`parent`) for a reply.
+fn place_href(me: &Me, channel: &NotificationChannel, around: MessageId, parent: Option<MessageId>) -> String {
+    let community = me.communities.iter().find(|c| Some(c.id) == channel.community_id);
+    let base = match (channel.kind, community, &channel.name) {
+        (ChannelKind::Public | ChannelKind::Private, Some(community), Some(name)) => {
+            format!("/c/{}/{name}", community.slug)
+        }
+        _ => format!("/dm/{}", channel.id),
+    };
+    match parent {
+        Some(parent) => format!("{base}?around={parent}&thread={parent}"),
+        None => format!("{base}?around={around}"),
+    }
+}
+
+/// `GET /communities/{id}/members`: the member list, with each member's presence.
+pub async fn list_members(viewer: Viewer, Path(id): Path<CommunityId>) -> Frames {
+    let members = match viewer.api.list_community_members(id).await {
+        Ok(members) => members.data,
+        Err(err) => return notice(&refusal(&err)),
+    };
+    let ids: Vec<UserId> = members.iter().map(|member| member.user.id).collect();
+    let presence = match viewer.api.get_presence(&ids).await {
+        Ok(presence) => presence.data,
+        Err(err) => return notice(&refusal(&err)),
+    };
+    let presence: serde_json::Map<String, serde_json::Value> =
+        presence.iter().map(|p| (people::presence_key(p.user_id), serde_json::Value::Bool(p.online))).collect();
+    let mut frames = Frames::new();
+    frames.signals(&serde_json::json!({ "_presence": presence })).patch(
+        Mode::Outer,
+        None,
+        &people::member_list(&members),
+    );
+    frames
+}
+
+/// The inbox's newest notifications and the bell's count.
+async fn inbox(viewer: &Viewer) -> Frames {
+    let query = NotificationQuery { unread: None, before: None, limit: Some(30) };
+    let unread = NotificationQuery { unread: Some(true), before: None, limit: Some(100) };
+    let (notifications, unread, me) =
+        tokio::join!(viewer.api.list_notifications(&query), viewer.api.list_notifications(&unread), viewer.api.me());
+    let (notifications, unread, me) = match (notifications, unread, me) {
+        (Ok(notifications), Ok(unread), Ok(me)) => (notifications.data, unread.data.len(), me),
+        (Err(err), ..) | (_, Err(err), _) | (.., Err(err)) => return notice(&refusal(&err)),
+    };
+    let views: Vec<people::NotificationView<'_>> = notifications
+        .iter()
+        .map(|notification| people::NotificationView {
+            notification,
+            href: match (&notification.channel, notification.message_id) {
+                (Some(channel), Some(message)) => Some(place_href(&me, channel, message, notification.parent_id)),
+                _ => None,
+            },
+        })
+        .collect();
+    let mut frames = Frames::new();
+    frames.patch(Mode::Outer, None, &people::inbox_list(&views)).patch(
+        Mode::Outer,
+        None,
+        &people::notification_count(unread),
+    );
+    frames
+}
+
+/// `GET /notifications`: the inbox.
+pub async fn list_notifications(viewer: Viewer) -> Frames {
+    inbox(&viewer).await
+}
+
+/// `POST /notifications/read`: marks every notification read (the viewer's other tabs
+/// hear of it) and shows the inbox again.
+pub async fn read_notifications(viewer: Viewer) -> Frames {
+    let request = ReadNotificationsRequest { ids: None, all: Some(true), channel_id: None };
+    if let Err(err) = viewer.api.read_notifications(&request).await {
+        return notice(&format!("Not marked read: {}", refusal(&err)));
+    }
+    inbox(&viewer).await
 }
 
 /// The reply composer's signals.

@@ -4,9 +4,9 @@
 //! Everything is read through the api with the viewer's token; the stream position is
 //! read first, so the tab's stream replays whatever happens after these reads began.
 
-use ajet_shared::api::wire::{Channel, ChannelListItem, Community, HistoryQuery, Me, Message};
+use ajet_shared::api::wire::{Channel, ChannelListItem, Community, HistoryQuery, Me, Message, NotificationQuery};
 use ajet_shared::client::ApiClient;
-use ajet_shared::domain::ids::{ChannelId, MessageId};
+use ajet_shared::domain::ids::{ChannelId, MessageId, UserId};
 use ajet_shared::events::bus::NatsBus;
 use ajet_shared::stream::Streams;
 use axum::extract::{Path, Query, State};
@@ -115,12 +115,29 @@ impl Shell<'_> {
     /// Reads the channel's latest page and renders the shell; the tab marks it read once it
     /// is visible (opening a channel clears its badge, in the viewer's other tabs too).
     async fn render(&self, api: &ApiClient, item: &ChannelListItem) -> Result<Response, PageError> {
-        let (history, pins, commands) = tokio::join!(
+        let partners: Vec<UserId> = self
+            .dms
+            .iter()
+            .flat_map(|dm| dm.members.iter().map(|user| user.id))
+            .filter(|id| *id != self.me.user.id)
+            .collect();
+        let unread_query = NotificationQuery { unread: Some(true), before: None, limit: Some(100) };
+        let (history, pins, commands, presence, notifications) = tokio::join!(
             history_around(api, &item.channel, self.query.around),
             api.list_pins(item.channel.id),
-            api.list_commands(Some(item.channel.id))
+            api.list_commands(Some(item.channel.id)),
+            async {
+                if partners.is_empty() {
+                    Ok(Vec::new())
+                } else {
+                    api.get_presence(&partners).await.map(|page| page.data)
+                }
+            },
+            api.list_notifications(&unread_query)
         );
         let ((messages, last_seq), pins, commands) = (history?, pins?.data, commands?);
+        let presence: Vec<(UserId, bool)> = presence?.iter().map(|p| (p.user_id, p.online)).collect();
+        let unread_notifications = notifications?.data.len();
         let pin_views: Vec<MessageView<'_>> = pins.iter().map(MessageView::from).collect();
         let thread = match self.query.thread {
             Some(root) => Some(thread(api, item.channel.id, root).await?),
@@ -158,6 +175,8 @@ impl Shell<'_> {
             commands: &commands,
             unread,
             around: self.query.around,
+            presence: &presence,
+            unread_notifications,
         });
         Ok(page.into_response())
     }

@@ -8,7 +8,7 @@
 //! channels created, renamed or archived, and the typing line of the channel it shows
 //! (the core expires a silent typist), and the viewer's slash-command replies under the
 //! channel they were typed in (on the viewer's own subject: no one else's page gets
-//! them). Only elements the page holds are patched: the
+//! them), the bell's unread count, and presence (as signals every dot follows). Only elements the page holds are patched: the
 //! page tracks which roots its list shows (read once as the stream opens, then as they
 //! are appended) and which replies its panel shows. A resync
 //! re-renders the list and the sidebar. The tab resumes from its `Last-Event-ID` or, on
@@ -25,12 +25,14 @@ use std::convert::Infallible;
 use std::sync::Arc;
 
 use ajet_shared::api::ApiError;
-use ajet_shared::api::wire::{ChannelListItem, Community, HistoryQuery, Me, Message, NotificationKind, NotifyLevel};
+use ajet_shared::api::wire::{
+    ChannelListItem, Community, HistoryQuery, Me, Message, NotificationKind, NotificationQuery, NotifyLevel,
+};
 use ajet_shared::client::ApiClient;
-use ajet_shared::domain::ids::{ChannelId, MessageId, UserId};
+use ajet_shared::domain::ids::{ChannelId, MessageId, NotificationId, UserId};
 use ajet_shared::events::bus::NatsBus;
 use ajet_shared::events::{Event, EventPayload};
-use ajet_shared::stream::{End, HubEvent, Item, OpenError, Streams, Typing};
+use ajet_shared::stream::{End, HubEvent, Item, OpenError, PresenceDiff, Streams, Typing};
 use axum::body::Body;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -45,7 +47,7 @@ mod refresh;
 use self::refresh::{Fetched, Job, Refresher};
 use crate::datastar::{Frames, Mode};
 use crate::extract::Viewer;
-use crate::views::{self, MessageView, message, shell};
+use crate::views::{self, MessageView, message, people, shell};
 
 /// A comment line, so proxies and clients see the connection is alive.
 const KEEP_ALIVE: &[u8] = b":\n\n";
@@ -111,6 +113,7 @@ pub async fn stream_events(
                         Some(frames) => frames,
                         None => continue,
                     },
+                    Item::Presence(diff) => LivePage::on_presence(&diff),
                     Item::End(End::Shutdown) => {
                         yield Ok::<_, Infallible>(Bytes::from_static(RESTARTING));
                         return;
@@ -194,6 +197,8 @@ struct LivePage {
     latest: HashMap<ChannelId, MessageId>,
     /// Messages whose unread this stream counted, until their mention (if any) is counted.
     counted_live: HashSet<MessageId>,
+    /// The viewer's unread notifications (the bell's count).
+    notifications: HashSet<NotificationId>,
     /// Who else is typing in the channel, in the order they started.
     typists: Vec<(UserId, String)>,
     /// The current channel's label (`#general`, or a DM's members).
@@ -224,6 +229,7 @@ impl LivePage {
             roots: HashMap::new(),
             replies: HashSet::new(),
             typists: Vec::new(),
+            notifications: HashSet::new(),
             latest: HashMap::new(),
             counted_live: HashSet::new(),
             label: String::new(),
@@ -240,11 +246,19 @@ impl LivePage {
     /// the same pages just before). A failure leaves them unknown: their live changes are
     /// then not shown until a reload, rather than patched into elements that may be absent.
     async fn load_shown(&mut self) {
-        let Some(current) = self.current else { return };
-        let query = HistoryQuery { limit: Some(super::pages::PAGE_SIZE), ..HistoryQuery::default() };
-        match self.api.history(current, &query).await {
-            Ok(page) => self.roots = page.data.iter().map(|message| (message.id, Summary::of(message))).collect(),
-            Err(err) => tracing::debug!(error = %err, "could not read which messages the page shows"),
+        if let Some(current) = self.current {
+            let query = HistoryQuery { limit: Some(super::pages::PAGE_SIZE), ..HistoryQuery::default() };
+            match self.api.history(current, &query).await {
+                Ok(page) => {
+                    self.roots = page.data.iter().map(|message| (message.id, Summary::of(message))).collect();
+                }
+                Err(err) => tracing::debug!(error = %err, "could not read which messages the page shows"),
+            }
+        }
+        let unread = NotificationQuery { unread: Some(true), before: None, limit: Some(100) };
+        match self.api.list_notifications(&unread).await {
+            Ok(page) => self.notifications = page.data.iter().map(|n| n.id).collect(),
+            Err(err) => tracing::debug!(error = %err, "could not read the unread notifications"),
         }
         if let Some(thread) = self.thread {
             let query = HistoryQuery { limit: Some(super::pages::THREAD_SIZE), ..HistoryQuery::default() };
@@ -294,7 +308,7 @@ impl LivePage {
 
     fn entry_markup(&self, id: ChannelId) -> Option<maud::Markup> {
         let entry = self.entries.get(&id)?;
-        Some(views::channel_entry(&entry.item, &entry.href, &entry.label, Some(id) == self.current))
+        Some(views::channel_entry(&entry.item, &entry.href, &entry.label, Some(id) == self.current, self.viewer()))
     }
 
     async fn on_event(&mut self, hub_event: &Arc<HubEvent>) -> Frames {
@@ -454,12 +468,14 @@ impl LivePage {
                     }
                 }
             }
-            EventPayload::NotificationCreated(notification)
-                if matches!(notification.kind, NotificationKind::Mention | NotificationKind::Dm) =>
-            {
+            EventPayload::NotificationCreated(notification) => {
+                if notification.read_at.is_none() && self.notifications.insert(notification.id) {
+                    frames.patch(Mode::Outer, None, &people::notification_count(self.notifications.len()));
+                }
                 // Counted once, for a message whose unread this stream counted (the
                 // sidebar's counts, read after the stream's position, hold the others).
-                if let (Some(channel), Some(message)) = (&notification.channel, notification.message_id)
+                if matches!(notification.kind, NotificationKind::Mention | NotificationKind::Dm)
+                    && let (Some(channel), Some(message)) = (&notification.channel, notification.message_id)
                     && self.counted_live.remove(&message)
                     && let Some(entry) = self.entries.get_mut(&channel.id)
                 {
@@ -467,6 +483,15 @@ impl LivePage {
                     if let Some(markup) = self.entry_markup(channel.id) {
                         frames.patch(Mode::Outer, None, &markup);
                     }
+                }
+            }
+            EventPayload::NotificationsRead(read) => {
+                let before = self.notifications.len();
+                for id in &read.ids {
+                    self.notifications.remove(id);
+                }
+                if self.notifications.len() != before {
+                    frames.patch(Mode::Outer, None, &people::notification_count(self.notifications.len()));
                 }
             }
             EventPayload::ChannelArchived(channel) => {
@@ -495,6 +520,20 @@ impl LivePage {
         let mut frames = Frames::new();
         frames.patch(Mode::Outer, None, &views::typing_line(&names));
         Some(frames)
+    }
+
+    /// Who came online or went offline: their presence signals (every dot of theirs
+    /// follows; no stream position).
+    fn on_presence(diff: &PresenceDiff) -> Frames {
+        let changes: serde_json::Map<String, serde_json::Value> = diff
+            .online
+            .iter()
+            .map(|user| (people::presence_key(*user), serde_json::Value::Bool(true)))
+            .chain(diff.offline.iter().map(|user| (people::presence_key(*user), serde_json::Value::Bool(false))))
+            .collect();
+        let mut frames = Frames::new();
+        frames.signals(&serde_json::json!({ "_presence": changes }));
+        frames
     }
 
     /// Whether the page holds this message's element (`#m-{id}`).
@@ -585,7 +624,7 @@ impl LivePage {
         let sidebar = maud::html! {
             ul #channels .channels {
                 @for entry in channels {
-                    (views::channel_entry(&entry.item, &entry.href, &entry.label, Some(entry.item.channel.id) == self.current))
+                    (views::channel_entry(&entry.item, &entry.href, &entry.label, Some(entry.item.channel.id) == self.current, self.viewer()))
                 }
             }
         };

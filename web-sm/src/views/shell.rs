@@ -6,10 +6,11 @@
 
 use super::NO_SIGNALS;
 use ajet_shared::api::wire::{Channel, ChannelKind, ChannelListItem, CommandInfo, Community, User};
-use ajet_shared::domain::ids::{ChannelId, MessageId};
+use ajet_shared::domain::ids::{ChannelId, MessageId, UserId};
 use maud::{Markup, html};
 
 use super::message::messages_around;
+use super::people::{notification_count, presence_dot, presence_key};
 use super::search::{OPEN_SEARCH, search_overlay};
 use super::{MessageView, ThreadView, badge_dom_id, channel_dom_id, document, mentions_dom_id, thread_panel};
 
@@ -43,6 +44,10 @@ pub struct ShellView<'a> {
     pub unread: Option<MessageId>,
     /// The message the list was opened around (`?around=`), highlighted.
     pub around: Option<MessageId>,
+    /// Who is online among the people the sidebar shows (DM partners).
+    pub presence: &'a [(UserId, bool)],
+    /// The viewer's unread notifications.
+    pub unread_notifications: usize,
 }
 
 /// The main column's read marking: `_unread` (local) holds the newest message the viewer
@@ -82,9 +87,13 @@ pub fn channel_href(channel: &Channel, community: Option<&Community>) -> String 
 }
 
 /// One sidebar entry, with its unread badge and its mention pill (each empty, and hidden,
-/// at zero or when current).
+/// at zero or when current); a one-to-one DM shows the other member's presence dot.
 #[must_use]
-pub fn channel_entry(item: &ChannelListItem, href: &str, label: &str, current: bool) -> Markup {
+pub fn channel_entry(item: &ChannelListItem, href: &str, label: &str, current: bool, viewer: UserId) -> Markup {
+    let partner = match (item.channel.kind, item.members.as_slice()) {
+        (ChannelKind::Dm, members) => members.iter().find(|user| user.id != viewer).map(|user| user.id),
+        _ => None,
+    };
     let unread = if current { 0 } else { item.unread_count };
     let mentions = if current { 0 } else { item.mention_count };
     let icon = match item.channel.kind {
@@ -100,7 +109,11 @@ pub fn channel_entry(item: &ChannelListItem, href: &str, label: &str, current: b
     html! {
         li id=(channel_dom_id(item.channel.id)) {
             a href=(href) class=[(unread > 0).then_some("unread")] aria-current=[current.then_some("page")] {
-                span.icon aria-label=(kind) { (icon) }
+                @if let Some(partner) = partner {
+                    span.icon aria-label=(kind) { (presence_dot(partner)) }
+                } @else {
+                    span.icon aria-label=(kind) { (icon) }
+                }
                 span.name { (label) }
                 span.badge id=(badge_dom_id(item.channel.id)) aria-label="unread messages" {
                     @if unread > 0 { (unread) }
@@ -232,6 +245,17 @@ fn community_initials(name: &str) -> String {
     name.split_whitespace().filter_map(|word| word.chars().find(|c| c.is_alphanumeric())).take(2).collect()
 }
 
+/// Announces the viewer as online: as the page opens, then every minute (the api counts
+/// as online whoever it heard from within two minutes).
+const HEARTBEAT: &str = "@post('/api/heartbeat', {filterSignals: {include: /^$/}})";
+
+/// The shell's local signals: presence per user, and which sheets are open.
+fn app_signals(presence: &[(UserId, bool)]) -> String {
+    let presence: serde_json::Map<String, serde_json::Value> =
+        presence.iter().map(|(user, online)| (presence_key(*user), serde_json::Value::Bool(*online))).collect();
+    serde_json::json!({ "_presence": presence, "_inbox": false, "_people": false }).to_string()
+}
+
 /// The whole page.
 #[must_use]
 pub fn shell_page(view: &ShellView<'_>) -> Markup {
@@ -254,6 +278,8 @@ pub fn shell_page(view: &ShellView<'_>) -> Markup {
     let close_href = channel_href(view.channel, view.community);
     let body = html! {
         div class=@if view.thread.is_some() { "app with-thread" } @else { "app" }
+            data-signals=(app_signals(view.presence))
+            "data-init"=(HEARTBEAT) "data-on-interval__duration.60s"=(HEARTBEAT)
             "data-on:keydown__window"=(format!("(evt.ctrlKey || evt.metaKey) && evt.key === 'k' && (evt.preventDefault(), {OPEN_SEARCH})")) {
             nav.rail aria-label="Communities" {
                 @for community in view.communities {
@@ -270,7 +296,7 @@ pub fn shell_page(view: &ShellView<'_>) -> Markup {
                     ul #channels .channels {
                         @for item in view.channels.iter().filter(|item| item.channel.archived_at.is_none()) {
                             (channel_entry(item, &channel_href(&item.channel, Some(community)),
-                                &item.channel.name.clone().unwrap_or_default(), item.channel.id == view.channel.id))
+                                &item.channel.name.clone().unwrap_or_default(), item.channel.id == view.channel.id, view.me.id))
                         }
                     }
                     details.new-channel {
@@ -287,7 +313,7 @@ pub fn shell_page(view: &ShellView<'_>) -> Markup {
                 ul #dms .channels {
                     @for item in view.dms {
                         (channel_entry(item, &channel_href(&item.channel, None),
-                            &channel_label(&item.channel, &item.members, view.me), item.channel.id == view.channel.id))
+                            &channel_label(&item.channel, &item.members, view.me), item.channel.id == view.channel.id, view.me.id))
                     }
                 }
             }
@@ -297,6 +323,16 @@ pub fn shell_page(view: &ShellView<'_>) -> Markup {
                 div.topbar {
                     (channel_header(&label, view.channel.topic.as_deref()))
                     (pins_bar(view.pins))
+                    @if let (Some(community), Some(_)) = (view.community, view.channel.community_id) {
+                        button.quiet.topbar-button #members-button type="button"
+                            "data-on:click"=(format!("$_people = true, @get('/communities/{}/members', {{{NO_SIGNALS}}})", community.id)) {
+                            "👥 Members"
+                        }
+                    }
+                    button.quiet.topbar-button #bell type="button" aria-label="Notifications"
+                        "data-on:click"=(format!("$_inbox = true, @get('/notifications', {{{NO_SIGNALS}}})")) {
+                        "🔔" (notification_count(view.unread_notifications))
+                    }
                     button.quiet.search-button type="button" "data-on:click"=(OPEN_SEARCH) aria-keyshortcuts="Control+K Meta+K" { "🔍 Search" }
                 }
                 div.scroller {
@@ -319,6 +355,20 @@ pub fn shell_page(view: &ShellView<'_>) -> Markup {
                 (thread_panel(thread, view.me.id, view.channel.id, view.joined, &close_href))
             }
             (search_overlay())
+            div #people .sheet role="dialog" aria-label="Members" "data-class:open"="$_people"
+                "data-on:keydown"="evt.key === 'Escape' && ($_people = false)" {
+                header.panel-header { h2 { "Members" } button.quiet.close type="button" "data-on:click"="$_people = false" { "Close" } }
+                ul #people-list .people-list aria-label="Members" {}
+            }
+            div #inbox .sheet role="dialog" aria-label="Notifications" "data-class:open"="$_inbox"
+                "data-on:keydown"="evt.key === 'Escape' && ($_inbox = false)" {
+                header.panel-header {
+                    h2 { "Notifications" }
+                    button.quiet type="button" "data-on:click"=(format!("@post('/notifications/read', {{{NO_SIGNALS}}})")) { "Mark all read" }
+                    button.quiet.close type="button" "data-on:click"="$_inbox = false" { "Close" }
+                }
+                ol #inbox-list .inbox-list aria-label="Notifications" {}
+            }
         }
     };
     document(&label, &body)
@@ -366,7 +416,7 @@ mod tests {
     fn a_sidebar_entry_shows_its_kind_and_unread_count_unless_current() {
         let mut entry = item(channel("secret", ChannelKind::Private), 3);
         entry.mention_count = 1;
-        let html = channel_entry(&entry, "/c/acme/secret", "secret", false).into_string();
+        let html = channel_entry(&entry, "/c/acme/secret", "secret", false, UserId::generate()).into_string();
         let id = entry.channel.id;
         assert_eq!(
             html,
@@ -376,7 +426,7 @@ mod tests {
                  <span class=\"mentions\" id=\"mentions-{id}\" aria-label=\"mentions of you\">@1</span></a></li>"
             )
         );
-        let html = channel_entry(&entry, "/c/acme/secret", "secret", true).into_string();
+        let html = channel_entry(&entry, "/c/acme/secret", "secret", true, UserId::generate()).into_string();
         assert!(html.contains("<a href=\"/c/acme/secret\" aria-current=\"page\">"), "{html}");
         assert!(html.contains("aria-label=\"unread messages\"></span>"), "{html}");
         assert!(html.contains("aria-label=\"mentions of you\"></span>"), "{html}");
@@ -503,6 +553,8 @@ mod tests {
             commands: &[],
             unread: None,
             around: None,
+            presence: &[],
+            unread_notifications: 0,
         })
         .into_string();
         assert!(!page.contains("<img"), "names are text: {page}");
