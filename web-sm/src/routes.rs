@@ -30,6 +30,7 @@ pub fn router() -> Router<WebState> {
         .route("/messages/{id}/pin", post(actions::pin_message))
         .route("/messages/{id}/unpin", post(actions::unpin_message))
         .route("/search", get(actions::search))
+        .route("/theme", post(actions::set_theme))
         .route("/communities/{id}/members", get(actions::list_members))
         .route("/notifications", get(actions::list_notifications))
         .route("/notifications/read", post(actions::read_notifications))

@@ -9,7 +9,8 @@ Playwright for Python, against the whole stack through the gateway. Run by
 Two users in two browser contexts: dev login, the first-community bootstrap, creating a
 channel, a message sent by one appearing for the other within 1 s without a reload, an edit
 and a delete propagating, thread replies (the panel and the root's summary live), reactions and pins live, typing shown, stopped and expired, slash commands with hints and replies only their sender sees, search (Ctrl+K) and
-jumping to a hit or a pin, the notification inbox, the member list with presence, the unread badge and mention pill of another channel (cleared on open, in the user's
+jumping to a hit or a pin, the notification inbox, the member list with presence, the theme switch (remembered),
+the phone-width drawer, the unread badge and mention pill of another channel (cleared on open, in the user's
 second tab too), and XSS payloads rendering
 inert (no dialog, no script, no CSP violation). Exits non-zero with the reason on failure.
 """
@@ -392,6 +393,33 @@ def main():
         expect(alice2.locator(f"#badge-{random_id}")).to_have_text("", timeout=LIVE + 1500)
         expect(alice2.locator(f"#mentions-{random_id}")).to_have_text("")
         alice2.close()
+
+        # The theme: dark at a click, still dark after a reload, back to the system's.
+        html = alice.locator("html")
+        expect(html).not_to_have_attribute("data-theme", re.compile(".+"))
+        with alice.expect_response(lambda response: "/theme?theme=dark" in response.url):
+            alice.click(".theme-switch button:has-text('Dark')")
+        expect(html).to_have_attribute("data-theme", "dark")
+        expect(alice.locator(".theme-switch button:has-text('Dark')")).to_have_attribute("aria-pressed", "true")
+        alice.reload()
+        expect(html).to_have_attribute("data-theme", "dark")
+        expect(alice.locator(".theme-switch button:has-text('Dark')")).to_have_attribute("aria-pressed", "true")
+        with alice.expect_response(lambda response: "/theme?theme=system" in response.url):
+            alice.click(".theme-switch button:has-text('System')")
+        expect(html).not_to_have_attribute("data-theme", re.compile(".+"))
+        alice.reload()
+        expect(html).not_to_have_attribute("data-theme", re.compile(".+"))
+
+        # Phone width: the sidebar is a drawer behind the menu button.
+        alice.set_viewport_size({"width": 390, "height": 844})
+        sidebar = alice.locator("nav.sidebar")
+        expect(sidebar).not_to_be_in_viewport()
+        alice.click("button.menu-button")
+        expect(sidebar).to_be_in_viewport()
+        alice.click(f"#ch-{random_id} a")
+        expect(alice).to_have_url(BASE + "/c/acme/random")
+        expect(alice.locator("nav.sidebar")).not_to_be_in_viewport()
+        alice.set_viewport_size({"width": 1280, "height": 800})
 
         # Screenshots of the main screen: light and dark, desktop and phone width.
         alice.goto(BASE + "/c/acme/general")

@@ -6,7 +6,7 @@
 //! a reload, edit and delete propagating, thread replies live in the panel and the root's
 //! summary, reactions and pins live, typing shown and expiring, slash-command hints and replies seen only by their sender,
 //! search and jumping to a hit or a pin, the notification inbox, the member list with
-//! presence,
+//! presence, the theme switch and the phone-width drawer,
 //! another channel's unread badge, and XSS payloads
 //! rendering inert. Screenshots of the main screen (light and dark, desktop and phone
 //! width) are saved under `AJET_TEST_ARTIFACTS` (xtask: `.test-artifacts/`).

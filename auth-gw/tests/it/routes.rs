@@ -148,6 +148,7 @@ const ROUTES: &[(Service, &str, &str, Access, Takes)] = &[
     (Web, "POST", "/messages/{id}/pin", SignedIn, NoJson),
     (Web, "POST", "/messages/{id}/unpin", SignedIn, NoJson),
     (Web, "GET", "/search", SignedIn, NoJson),
+    (Web, "POST", "/theme", SignedIn, NoJson),
     (Web, "GET", "/communities/{id}/members", SignedIn, NoJson),
     (Web, "GET", "/notifications", SignedIn, NoJson),
     (Web, "POST", "/notifications/read", SignedIn, NoJson),

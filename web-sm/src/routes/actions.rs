@@ -24,9 +24,11 @@ use axum::response::{IntoResponse, Redirect, Response};
 use bytes::Bytes;
 use serde::Deserialize;
 
+use super::pages::THEME_COOKIE;
 use crate::datastar::{Frames, Mode};
 use crate::error::PageError;
 use crate::extract::Viewer;
+use crate::views::layout::Theme;
 use crate::views::{self, MessageView, message, people, search};
 
 /// What the api said, for the notice line.
@@ -343,6 +345,28 @@ pub async fn read_notifications(viewer: Viewer) -> Frames {
         return notice(&format!("Not marked read: {}", refusal(&err)));
     }
     inbox(&viewer).await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ThemeQuery {
+    theme: String,
+}
+
+/// `POST /theme?theme=system|light|dark`: remembers the viewer's theme in this browser
+/// for a year (the page has already applied it).
+pub async fn set_theme(_viewer: Viewer, Query(query): Query<ThemeQuery>) -> Result<Response, ApiError> {
+    let cookie = match (query.theme.as_str(), Theme::parse(&query.theme)) {
+        (_, Some(theme)) => {
+            format!("{THEME_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax; HttpOnly", theme.as_str())
+        }
+        ("system", None) => format!("{THEME_COOKIE}=; Path=/; Max-Age=0; SameSite=Lax; HttpOnly"),
+        _ => {
+            return Err(ApiError::bad_request(ErrorCode::InvalidQuery, "theme: one of system, light, dark"));
+        }
+    };
+    let cookie = axum::http::HeaderValue::from_str(&cookie).map_err(ApiError::internal)?;
+    Ok(([(axum::http::header::SET_COOKIE, cookie)], Frames::new()).into_response())
 }
 
 /// The reply composer's signals.

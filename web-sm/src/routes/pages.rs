@@ -10,10 +10,12 @@ use ajet_shared::domain::ids::{ChannelId, MessageId, UserId};
 use ajet_shared::events::bus::NatsBus;
 use ajet_shared::stream::Streams;
 use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Redirect, Response};
 
 use crate::error::PageError;
 use crate::extract::Viewer;
+use crate::views::layout::Theme;
 use crate::views::{self, MessageView, ShellView, ThreadView};
 
 /// How many messages a channel page shows.
@@ -29,6 +31,20 @@ pub struct PageQuery {
     thread: Option<MessageId>,
     /// Open the list around this message (a search hit, a pin, a notification).
     around: Option<MessageId>,
+}
+
+/// The theme cookie's name.
+pub(crate) const THEME_COOKIE: &str = "ajet_theme";
+
+/// The theme the viewer chose, from its cookie.
+fn theme(headers: &HeaderMap) -> Option<Theme> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .find_map(|pair| pair.trim().strip_prefix(THEME_COOKIE)?.strip_prefix('='))
+        .and_then(Theme::parse)
 }
 
 /// `GET /`: the viewer's first community, or the bootstrap form.
@@ -66,6 +82,7 @@ pub async fn channel_page(
     viewer: Viewer,
     Path((slug, name)): Path<(String, String)>,
     Query(query): Query<PageQuery>,
+    headers: HeaderMap,
 ) -> Result<Response, PageError> {
     let stream_from = streams.hub.position().map(|position| position.to_string());
     let me = viewer.api.me().await?;
@@ -76,7 +93,15 @@ pub async fn channel_page(
         .iter()
         .find(|item| item.channel.name.as_deref() == Some(name.as_str()) && item.channel.archived_at.is_none())
         .ok_or(PageError::NotFound("there is no channel of that name here"))?;
-    let page = Shell { me: &me, community: Some(community), channels: &channels, dms: &dms, stream_from, query };
+    let page = Shell {
+        me: &me,
+        community: Some(community),
+        channels: &channels,
+        dms: &dms,
+        stream_from,
+        query,
+        theme: theme(&headers),
+    };
     page.render(&viewer.api, item).await
 }
 
@@ -86,6 +111,7 @@ pub async fn dm_page(
     viewer: Viewer,
     Path(id): Path<ChannelId>,
     Query(query): Query<PageQuery>,
+    headers: HeaderMap,
 ) -> Result<Response, PageError> {
     let stream_from = streams.hub.position().map(|position| position.to_string());
     let me = viewer.api.me().await?;
@@ -97,7 +123,7 @@ pub async fn dm_page(
     let dms = viewer.api.list_dms().await?.data;
     let item =
         dms.iter().find(|item| item.channel.id == id).ok_or(PageError::NotFound("there is no such conversation"))?;
-    let page = Shell { me: &me, community, channels: &channels, dms: &dms, stream_from, query };
+    let page = Shell { me: &me, community, channels: &channels, dms: &dms, stream_from, query, theme: theme(&headers) };
     page.render(&viewer.api, item).await
 }
 
@@ -109,6 +135,7 @@ struct Shell<'a> {
     dms: &'a [ChannelListItem],
     stream_from: Option<String>,
     query: PageQuery,
+    theme: Option<Theme>,
 }
 
 impl Shell<'_> {
@@ -177,6 +204,7 @@ impl Shell<'_> {
             around: self.query.around,
             presence: &presence,
             unread_notifications,
+            theme: self.theme,
         });
         Ok(page.into_response())
     }

@@ -337,7 +337,7 @@ impl LivePage {
                         return;
                     }
                     self.shown_seq = message.channel_seq;
-                    self.roots.insert(message.id, Summary { reply_count: 0, last_reply_at: None });
+                    self.roots.entry(message.id).or_insert(Summary { reply_count: 0, last_reply_at: None });
                     let id = views::message_dom_id(message.id);
                     frames.remove(&format!("#{id}")).patch(
                         Mode::Append,
@@ -546,25 +546,27 @@ impl LivePage {
     /// read already counts — created no later than its last reply — is not counted twice).
     fn on_reply(&mut self, reply: &ajet_shared::events::EventMessage, frames: &mut Frames) {
         let Some(root) = reply.parent_id else { return };
+        let summary = self.roots.get_mut(&root).map(|summary| {
+            if !summary.last_reply_at.is_some_and(|last| reply.created_at <= last) {
+                summary.reply_count += 1;
+                summary.last_reply_at = Some(reply.created_at);
+            }
+            *summary
+        });
+        // Both counts are patched even for a reply already counted: the page may have
+        // been read before the stream's own reads.
         if self.thread == Some(root) {
-            let fresh = self.replies.insert(reply.id);
+            self.replies.insert(reply.id);
             frames.remove(&format!("#{}", views::message_dom_id(reply.id))).patch(
                 Mode::Append,
                 Some("#replies"),
                 &views::message_item(&MessageView::from(reply), self.viewer()),
             );
-            if fresh && let Some(summary) = self.roots.get(&root) {
-                let counted = summary.last_reply_at.is_some_and(|last| reply.created_at <= last);
-                let count = if counted { summary.reply_count } else { summary.reply_count + 1 };
-                frames.patch(Mode::Outer, None, &views::thread::reply_count(count));
-            }
+            let count =
+                summary.map_or_else(|| i32::try_from(self.replies.len()).unwrap_or(i32::MAX), |s| s.reply_count);
+            frames.patch(Mode::Outer, None, &views::thread::reply_count(count));
         }
-        if let Some(summary) = self.roots.get_mut(&root) {
-            if summary.last_reply_at.is_some_and(|last| reply.created_at <= last) {
-                return;
-            }
-            summary.reply_count += 1;
-            summary.last_reply_at = Some(reply.created_at);
+        if let Some(summary) = summary {
             frames.patch(Mode::Outer, None, &views::thread_summary(root, summary.reply_count, summary.last_reply_at));
         }
     }

@@ -9,10 +9,11 @@ use ajet_shared::api::wire::{Channel, ChannelKind, ChannelListItem, CommandInfo,
 use ajet_shared::domain::ids::{ChannelId, MessageId, UserId};
 use maud::{Markup, html};
 
+use super::layout::{Theme, themed_document};
 use super::message::messages_around;
 use super::people::{notification_count, presence_dot, presence_key};
 use super::search::{OPEN_SEARCH, search_overlay};
-use super::{MessageView, ThreadView, badge_dom_id, channel_dom_id, document, mentions_dom_id, thread_panel};
+use super::{MessageView, ThreadView, badge_dom_id, channel_dom_id, mentions_dom_id, thread_panel};
 
 /// Everything the shell shows.
 pub struct ShellView<'a> {
@@ -48,6 +49,31 @@ pub struct ShellView<'a> {
     pub presence: &'a [(UserId, bool)],
     /// The viewer's unread notifications.
     pub unread_notifications: usize,
+    /// The colour theme the viewer chose (none: the system's).
+    pub theme: Option<Theme>,
+}
+
+/// The theme switch: system, light or dark, applied at once and remembered (a cookie,
+/// which the pages read to render in that theme).
+#[must_use]
+pub fn theme_switch(theme: Option<Theme>) -> Markup {
+    let choice = |name: &str, apply: &str| {
+        format!("$_theme = '{name}', {apply}, @post('/theme?theme={name}', {{{NO_SIGNALS}}})")
+    };
+    let options = [
+        ("system", "System", choice("system", "document.documentElement.removeAttribute('data-theme')")),
+        ("light", "Light", choice("light", "document.documentElement.dataset.theme = 'light'")),
+        ("dark", "Dark", choice("dark", "document.documentElement.dataset.theme = 'dark'")),
+    ];
+    let current = theme.map_or("system", Theme::as_str);
+    html! {
+        div.theme-switch role="group" aria-label="Theme" data-signals=(serde_json::json!({ "_theme": current }).to_string()) {
+            @for (name, label, action) in options {
+                button.quiet type="button" aria-pressed=(if name == current { "true" } else { "false" })
+                    "data-attr:aria-pressed"=(format!("$_theme === '{name}' ? 'true' : 'false'")) "data-on:click"=(action) { (label) }
+            }
+        }
+    }
 }
 
 /// The main column's read marking: `_unread` (local) holds the newest message the viewer
@@ -253,7 +279,7 @@ const HEARTBEAT: &str = "@post('/api/heartbeat', {filterSignals: {include: /^$/}
 fn app_signals(presence: &[(UserId, bool)]) -> String {
     let presence: serde_json::Map<String, serde_json::Value> =
         presence.iter().map(|(user, online)| (presence_key(*user), serde_json::Value::Bool(*online))).collect();
-    serde_json::json!({ "_presence": presence, "_inbox": false, "_people": false }).to_string()
+    serde_json::json!({ "_presence": presence, "_inbox": false, "_people": false, "_drawer": false }).to_string()
 }
 
 /// The whole page.
@@ -278,7 +304,7 @@ pub fn shell_page(view: &ShellView<'_>) -> Markup {
     let close_href = channel_href(view.channel, view.community);
     let body = html! {
         div class=@if view.thread.is_some() { "app with-thread" } @else { "app" }
-            data-signals=(app_signals(view.presence))
+            data-signals=(app_signals(view.presence)) "data-class:drawer-open"="$_drawer"
             "data-init"=(HEARTBEAT) "data-on-interval__duration.60s"=(HEARTBEAT)
             "data-on:keydown__window"=(format!("(evt.ctrlKey || evt.metaKey) && evt.key === 'k' && (evt.preventDefault(), {OPEN_SEARCH})")) {
             nav.rail aria-label="Communities" {
@@ -316,11 +342,15 @@ pub fn shell_page(view: &ShellView<'_>) -> Markup {
                             &channel_label(&item.channel, &item.members, view.me), item.channel.id == view.channel.id, view.me.id))
                     }
                 }
+                (theme_switch(view.theme))
             }
+            div.drawer-backdrop "data-on:click"="$_drawer = false" {}
             main.main "data-init"=(format!("@get('{stream}', {{retry: 'always', {NO_SIGNALS}}})"))
                 data-signals=(serde_json::json!({ "_unread": view.unread.map(|id| id.to_string()).unwrap_or_default() }).to_string())
                 "data-on-interval__duration.1s"=(read_marking(view.channel.id)) {
                 div.topbar {
+                    button.quiet.menu-button type="button" aria-label="Channels and communities"
+                        "data-attr:aria-expanded"="$_drawer ? 'true' : 'false'" "data-on:click"="$_drawer = !$_drawer" { "☰" }
                     (channel_header(&label, view.channel.topic.as_deref()))
                     (pins_bar(view.pins))
                     @if let (Some(community), Some(_)) = (view.community, view.channel.community_id) {
@@ -371,7 +401,7 @@ pub fn shell_page(view: &ShellView<'_>) -> Markup {
             }
         }
     };
-    document(&label, &body)
+    themed_document(&label, view.theme, &body)
 }
 
 #[cfg(test)]
@@ -523,6 +553,23 @@ mod tests {
     }
 
     #[test]
+    fn the_theme_switch_marks_the_current_choice_and_remembers_a_new_one() {
+        let html = theme_switch(Theme::parse("dark")).into_string();
+        assert!(html.contains("data-signals=\"{&quot;_theme&quot;:&quot;dark&quot;}\""), "{html}");
+        assert!(
+            html.contains("aria-pressed=\"true\" data-attr:aria-pressed=\"$_theme === 'dark' ? 'true' : 'false'\""),
+            "{html}"
+        );
+        assert!(
+            html.contains(
+                "data-on:click=\"$_theme = 'system', document.documentElement.removeAttribute('data-theme'), \
+             @post('/theme?theme=system', {filterSignals: {include: /^$/}})\">System</button>"
+            ),
+            "{html}"
+        );
+    }
+
+    #[test]
     fn the_shell_escapes_names_and_opens_the_stream_from_the_pages_position() {
         let me = user("alice");
         let community = Community {
@@ -555,6 +602,7 @@ mod tests {
             around: None,
             presence: &[],
             unread_notifications: 0,
+            theme: None,
         })
         .into_string();
         assert!(!page.contains("<img"), "names are text: {page}");
