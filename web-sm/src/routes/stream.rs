@@ -547,7 +547,7 @@ impl LivePage {
     fn on_reply(&mut self, reply: &ajet_shared::events::EventMessage, frames: &mut Frames) {
         let Some(root) = reply.parent_id else { return };
         let summary = self.roots.get_mut(&root).map(|summary| {
-            if !summary.last_reply_at.is_some_and(|last| reply.created_at <= last) {
+            if summary.last_reply_at.is_none_or(|last| reply.created_at > last) {
                 summary.reply_count += 1;
                 summary.last_reply_at = Some(reply.created_at);
             }
