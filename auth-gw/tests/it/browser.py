@@ -357,6 +357,17 @@ def main():
         expect(bob_entry.locator(".presence")).to_have_class(re.compile(r"\bonline\b"))
         alice.click("#people button:has-text('Close')")
         expect(alice.locator("#people")).to_be_hidden()
+
+        # A direct message with bob: the sidebar shows his presence dot, online.
+        members = alice.request.get(f"{BASE}/api/communities/{community_id}/members").json()["data"]
+        bob_id = next(m["user"]["id"] for m in members if m["user"]["username"] == "bob")
+        dm = alice.request.post(f"{BASE}/api/dms", data={"user_ids": [bob_id]})
+        check(dm.ok, f"opening a DM: {dm.status}")
+        dm_id = dm.json()["id"]
+        alice.goto(f"{BASE}/dm/{dm_id}")
+        expect(alice.locator(f"#ch-{dm_id} .presence")).to_have_class(re.compile(r"\bonline\b"))
+        alice.goto(BASE + "/c/acme/general")
+        expect(alice.locator("#composer-body")).to_be_visible()
         bob.goto(BASE + "/c/acme/general")
         expect(bob.locator("#composer-body")).to_be_visible()
 
