@@ -212,7 +212,7 @@ def main():
         expect(alice.locator("#thread-count")).to_have_text("2 replies")
         expect(alice.locator("#ts-" + root_id)).to_contain_text("2 replies")
         expect(bob.locator("#replies li.message")).to_have_count(2)
-        alice.click("#thread a.close")
+        alice.keyboard.press("Escape")
         expect(alice).to_have_url(BASE + "/c/acme/general")
         expect(alice.locator("#thread")).to_have_count(0)
         expect(alice.locator("#ts-" + root_id)).to_contain_text("2 replies")

@@ -1,7 +1,7 @@
 //! The thread panel (the right column, opened by `?thread={root}` on a channel's or a DM's
 //! page, so a thread is a shareable URL): its root, the replies oldest first in `#replies`
 //! (where the live stream appends new ones), and a composer of its own, whose signals
-//! (`rbody`, `rcmid`) are apart from the main composer's.
+//! (`rbody`, `rcmid`) are apart from the main composer's. Esc or ✕ closes it.
 
 use ajet_shared::domain::ids::{ChannelId, MessageId, UserId};
 use maud::{Markup, html};
@@ -50,7 +50,12 @@ pub fn thread_panel(
     close_href: &str,
 ) -> Markup {
     html! {
-        aside #thread .thread-panel aria-label="Thread" {
+        // Esc closes it, unless an overlay above it takes the key.
+        aside #thread .thread-panel aria-label="Thread"
+            "data-on:keydown__window"=(format!(
+                "evt.key === 'Escape' && !$_search && !$_inbox && !$_people && (window.location.href = '{close}')",
+                close = close_href.replace('\'', "%27")
+            )) {
             header.panel-header {
                 h2 { "Thread" }
                 a.quiet.close href=(close_href) aria-label="Close the thread" { "✕" }
@@ -106,8 +111,14 @@ mod tests {
         let root_id = root.id;
         let thread = ThreadView { root, replies: &replies, client_msg_id: "k2" };
         let html = thread_panel(&thread, UserId::generate(), channel, true, "/c/acme/general").into_string();
-        assert!(html.starts_with("<aside class=\"thread-panel\" id=\"thread\" aria-label=\"Thread\">"), "{html}");
+        assert!(
+            html.starts_with(
+                "<aside class=\"thread-panel\" id=\"thread\" aria-label=\"Thread\" data-on:keydown__window="
+            ),
+            "{html}"
+        );
         assert!(html.contains("<a class=\"quiet close\" href=\"/c/acme/general\""), "{html}");
+        assert!(html.contains("(window.location.href = '/c/acme/general')"), "{html}");
         assert!(html.contains("<p class=\"reply-count\" id=\"thread-count\">1 reply</p>"), "{html}");
         assert!(html.contains(&format!("<li class=\"message\" id=\"tr-{root_id}\">")), "{html}");
         assert!(html.contains("a &lt;b&gt;reply&lt;/b&gt;"), "{html}");
