@@ -2,17 +2,23 @@
 //! viewer) and return markup, with no I/O, so each is unit-tested by rendering it. Every
 //! user string goes through maud's escaping; message bodies through `markdown::render`.
 //! Elements that live updates patch carry stable ids: `#channels`, `#ch-{id}` (a sidebar
-//! entry), `#badge-{id}`, `#messages`, `#m-{id}` (a message), `#notice`, `#composer`.
+//! entry), `#badge-{id}`, `#mentions-{id}`, `#messages`, `#m-{id}` (a message), `#ts-{id}` (a root's thread
+//! summary), `#pins` (the pins bar), `#thread` (the thread panel) with `#replies`,
+//! `#notice`, `#typing` (the typing line), `#composer`.
 
 pub mod layout;
 pub mod message;
 pub mod pages;
+pub mod people;
+pub mod search;
 pub mod shell;
+pub mod thread;
 
 pub use layout::document;
-pub use message::{MessageView, message_item, messages_list};
+pub use message::{MessageView, message_item, messages_list, thread_summary};
 pub use pages::{bootstrap_page, error_page};
-pub use shell::{ShellView, channel_entry, notice, shell_page};
+pub use shell::{ShellView, channel_entry, notice, pins_bar, shell_page, typing_line};
+pub use thread::{ThreadView, thread_panel};
 
 /// A selector-safe element id for a sidebar entry.
 #[must_use]
@@ -24,6 +30,18 @@ pub fn channel_dom_id(channel: ajet_shared::domain::ids::ChannelId) -> String {
 #[must_use]
 pub fn message_dom_id(message: ajet_shared::domain::ids::MessageId) -> String {
     format!("m-{message}")
+}
+
+/// The element id of a root's thread summary.
+#[must_use]
+pub fn thread_summary_dom_id(message: ajet_shared::domain::ids::MessageId) -> String {
+    format!("ts-{message}")
+}
+
+/// The element id of a sidebar entry's mention pill.
+#[must_use]
+pub fn mentions_dom_id(channel: ajet_shared::domain::ids::ChannelId) -> String {
+    format!("mentions-{channel}")
 }
 
 /// The element id of a sidebar entry's unread badge.

@@ -8,7 +8,10 @@ Playwright for Python, against the whole stack through the gateway. Run by
 
 Two users in two browser contexts: dev login, the first-community bootstrap, creating a
 channel, a message sent by one appearing for the other within 1 s without a reload, an edit
-and a delete propagating, the unread badge of another channel, and XSS payloads rendering
+and a delete propagating, thread replies (the panel and the root's summary live), reactions and pins live, typing shown, stopped and expired, slash commands with hints and replies only their sender sees, search (Ctrl+K) and
+jumping to a hit or a pin, the notification inbox, the member list with presence, the theme switch (remembered),
+the phone-width drawer, the unread badge and mention pill of another channel (cleared on open, in the user's
+second tab too), and XSS payloads rendering
 inert (no dialog, no script, no CSP violation). Exits non-zero with the reason on failure.
 """
 
@@ -184,12 +187,187 @@ def main():
         expect(messages(alice).locator("li.tombstone, .tombstone")).to_have_count(1, timeout=LIVE)
         expect(messages(alice).locator("li.message", has_text="hello again from bob")).to_have_count(0)
 
+        # Threads: bob opens one on alice's message and replies; alice's list shows the
+        # summary live (the reply stays out of the list), her panel then gets bob's next
+        # reply live, with the counts.
+        root = messages(bob).locator("li.message", has_text="hi bob, welcome")
+        root_id = root.get_attribute("id")[len("m-"):]
+        root.hover()
+        root.locator("a:has-text('Reply in thread')").click()
+        expect(bob).to_have_url(re.compile(r"\?thread=" + root_id + "$"))
+        expect(bob.locator("#thread #tr-" + root_id)).to_contain_text("hi bob, welcome")
+        bob.locator("#reply-body").fill("first *reply*")
+        bob.locator("#reply-body").press("Enter")
+        expect(bob.locator("#replies li.message", has_text="first reply")).to_be_visible(timeout=LIVE)
+        expect(bob.locator("#reply-body")).to_have_value("")
+        summary = alice.locator("#ts-" + root_id)
+        expect(summary).to_contain_text("1 reply", timeout=LIVE)
+        expect(messages(alice).locator("li.message", has_text="first reply")).to_have_count(0)
+        summary.locator("a").click()
+        expect(alice).to_have_url(re.compile(r"\?thread=" + root_id + "$"))
+        expect(alice.locator("#replies li.message", has_text="first reply")).to_have_count(1)
+        bob.locator("#reply-body").fill("second reply")
+        bob.locator("#reply-body").press("Enter")
+        expect(alice.locator("#replies li.message", has_text="second reply")).to_be_visible(timeout=LIVE)
+        expect(alice.locator("#thread-count")).to_have_text("2 replies")
+        expect(alice.locator("#ts-" + root_id)).to_contain_text("2 replies")
+        expect(bob.locator("#replies li.message")).to_have_count(2)
+        alice.keyboard.press("Escape")
+        expect(alice).to_have_url(BASE + "/c/acme/general")
+        expect(alice.locator("#thread")).to_have_count(0)
+        expect(alice.locator("#ts-" + root_id)).to_contain_text("2 replies")
+
+        # Reactions: alice picks 👍 on her message; bob sees the count live, not as his;
+        # his click on the pill adds his own, hers removes hers, each seen by the other.
+        alice_root = messages(alice).locator("#m-" + root_id)
+        bob_root = messages(bob).locator("#m-" + root_id)
+        alice_root.hover()
+        alice_root.locator("summary[aria-label='Add a reaction']").click()
+        alice_root.locator("button[aria-label='thumbs up']").click()
+        expect(alice_root.locator("button.reaction.mine")).to_have_text("👍 1")
+        expect(bob_root.locator("button.reaction")).to_have_text("👍 1", timeout=LIVE)
+        expect(bob_root.locator("button.reaction")).to_have_attribute("aria-pressed", "false")
+        bob_root.locator("button.reaction").click()
+        expect(bob_root.locator("button.reaction.mine")).to_have_text("👍 2")
+        expect(alice_root.locator("button.reaction.mine")).to_have_text("👍 2", timeout=LIVE)
+        alice_root.locator("button.reaction").click()
+        expect(alice_root.locator("button.reaction")).to_have_attribute("aria-pressed", "false")
+        expect(alice_root.locator("button.reaction")).to_have_text("👍 1")
+        expect(bob_root.locator("button.reaction.mine")).to_have_text("👍 1", timeout=LIVE)
+
+        # Pins: bob pins alice's message from its menu; alice's pins bar and the message's
+        # marker follow live, the bar lists it and links to it; alice unpins, bob sees that.
+        bob_root.hover()
+        bob_root.locator("button:has-text('Pin')").click()
+        expect(bob.locator("#pins summary")).to_have_text("📌 1")
+        expect(alice.locator("#pins summary")).to_have_text("📌 1", timeout=LIVE)
+        expect(alice_root.locator(".pinned")).to_be_visible()
+        alice.click("#pins summary")
+        pin_link = alice.locator("#pins .pin-list a")
+        expect(pin_link.locator(".author")).to_have_text(re.compile("alice", re.I))
+        expect(pin_link.locator(".excerpt")).to_have_text("hi bob, welcome")
+        pin_link.click()
+        expect(alice).to_have_url(re.compile(r"\?around=" + root_id + "$"))
+        expect(alice.locator("#m-" + root_id)).to_have_class(re.compile(r"\bhighlight\b"))
+        alice_root = messages(alice).locator("#m-" + root_id)
+        alice_root.hover()
+        alice_root.locator("button:has-text('Unpin')").click()
+        expect(alice.locator("#pins summary")).to_have_count(0)
+        expect(bob.locator("#pins summary")).to_have_count(0, timeout=LIVE)
+        expect(bob_root.locator(".pinned")).to_have_count(0)
+
+        # Typing: bob types, alice's typing line names him; clearing the text stops it; a
+        # typist who goes quiet expires (the stack's expiry is 2 s here, 15 s by default).
+        typing = alice.locator("#typing")
+        expect(typing).to_have_text("")
+        bob.locator("#composer-body").fill("hel")
+        expect(typing).to_have_text("bob is typing…", timeout=LIVE)
+        bob.locator("#composer-body").fill("")
+        expect(typing).to_have_text("", timeout=LIVE)
+        bob.locator("#composer-body").fill("hello?")
+        expect(typing).to_have_text("bob is typing…", timeout=LIVE)
+        expect(typing).to_have_text("", timeout=5000)
+        expect(bob.locator("#typing")).to_have_text("")
+        bob.locator("#composer-body").fill("")
+
+        # Slash commands: hints while the text starts with `/`; the reply is shown to bob
+        # only; a refused one keeps the text and says why; alice never sees either.
+        box = bob.locator("#composer-body")
+        hints = bob.locator("#command-hints")
+        expect(hints).to_be_hidden()
+        box.fill("/he")
+        expect(hints).to_be_visible()
+        expect(hints.locator("li.match")).to_have_count(1)
+        expect(hints.locator("li.match")).to_contain_text("/help [command]")
+        box.fill("/help topic")
+        box.press("Enter")
+        reply = messages(bob).locator("li.ephemeral")
+        expect(reply).to_contain_text("Only visible to you", timeout=LIVE)
+        expect(reply).to_contain_text("/topic [text]")
+        expect(box).to_have_value("")
+        expect(hints).to_be_hidden()
+        box.fill("/nosuch")
+        box.press("Enter")
+        expect(messages(bob).locator("li.ephemeral .command-error")).to_contain_text("/nosuch", timeout=LIVE)
+        expect(box).to_have_value("/nosuch")
+        send(bob, "after the commands")
+        expect(messages(alice).locator("li.message", has_text="after the commands")).to_be_visible(timeout=LIVE)
+        expect(messages(alice).locator("li.ephemeral")).to_have_count(0)
+        check("/help" not in messages(alice).inner_text(), "alice saw bob's command")
+
+        # Search: Ctrl+K opens the overlay, results come as one types, with the hit marked;
+        # a result opens its channel around the message, highlighted.
+        alice.goto(BASE + "/c/acme/random")
+        expect(alice.locator("#search")).to_be_hidden()
+        alice.keyboard.press("Control+k")
+        expect(alice.locator("#search-q")).to_be_focused()
+        expect(alice.locator("#search .search-hints")).to_contain_text("from:@user")
+        alice.keyboard.type("welcome")
+        hit = alice.locator("#search-results a", has_text="hi bob, welcome")
+        expect(hit).to_be_visible(timeout=5 * LIVE)
+        expect(hit.locator("mark")).to_have_text(re.compile("welcome", re.I))
+        expect(hit.locator(".where")).to_have_text("#general")
+        alice.keyboard.press("Escape")
+        expect(alice.locator("#search")).to_be_hidden()
+        alice.click("button.search-button")
+        expect(alice.locator("#search-q")).to_be_focused()
+        hit.click()
+        expect(alice).to_have_url(re.compile(r"/c/acme/general\?around=" + root_id + "$"))
+        expect(alice.locator("#m-" + root_id)).to_have_class(re.compile(r"\bhighlight\b"))
+        expect(alice.locator(".older a")).to_have_text("Jump to the present")
+        alice.click(".older a")
+        expect(alice).to_have_url(BASE + "/c/acme/general")
+
         # A message in another channel: alice's #random badge counts it, opening clears it.
+        # Alice has a second tab open on #general; it counts too, and a mention shows as a
+        # pill.
+        alice2 = alice_context.new_page()
+        watch(alice2, "alice's second tab")
+        alice2.goto(BASE + "/c/acme/general")
+        expect(alice2.locator("#composer-body")).to_be_visible()
         bob.goto(BASE + "/c/acme/random")
-        send(bob, "over here")
+        send(bob, "over here @alice")
         badge = alice.locator(f"#badge-{random_id}")
         expect(badge).to_have_text("1", timeout=LIVE)
         expect(alice.locator(f"#ch-{random_id} a")).to_have_class("unread")
+        expect(alice.locator(f"#mentions-{random_id}")).to_have_text("@1", timeout=LIVE)
+        expect(alice2.locator(f"#badge-{random_id}")).to_have_text("1", timeout=LIVE)
+        expect(alice2.locator(f"#mentions-{random_id}")).to_have_text("@1", timeout=LIVE)
+
+        # The mention is in alice's inbox: the bell counts it live, in both tabs; the inbox
+        # lists it with a link to the message; "Mark all read" clears it everywhere.
+        expect(alice.locator("#notif-count")).to_have_text("1", timeout=LIVE)
+        expect(alice2.locator("#notif-count")).to_have_text("1", timeout=LIVE)
+        alice.click("#bell")
+        unread_item = alice.locator("#inbox-list li.unread")
+        expect(unread_item).to_contain_text("mentioned you in #random")
+        expect(unread_item.locator("a")).to_have_attribute("href", re.compile(r"^/c/acme/random\?around="))
+        alice.click("#inbox button:has-text('Mark all read')")
+        expect(alice.locator("#notif-count")).to_have_text("")
+        expect(alice.locator("#inbox-list li.unread")).to_have_count(0)
+        expect(alice.locator("#inbox-list li.read").first).to_contain_text("mentioned you in #random")
+        expect(alice2.locator("#notif-count")).to_have_text("", timeout=LIVE)
+        alice.click("#inbox button:has-text('Close')")
+        expect(alice.locator("#inbox")).to_be_hidden()
+
+        # The member list: roles and presence (both pages announced themselves online).
+        alice.click("#members-button")
+        expect(alice.locator("#people-list li", has_text="@alice")).to_contain_text("Owner")
+        bob_entry = alice.locator("#people-list li", has_text="@bob")
+        expect(bob_entry.locator(".presence")).to_have_class(re.compile(r"\bonline\b"))
+        alice.click("#people button:has-text('Close')")
+        expect(alice.locator("#people")).to_be_hidden()
+
+        # A direct message with bob: the sidebar shows his presence dot, online.
+        members = alice.request.get(f"{BASE}/api/communities/{community_id}/members").json()["data"]
+        bob_id = next(m["user"]["id"] for m in members if m["user"]["username"] == "bob")
+        dm = alice.request.post(f"{BASE}/api/dms", data={"user_ids": [bob_id]})
+        check(dm.ok, f"opening a DM: {dm.status}")
+        dm_id = dm.json()["id"]
+        alice.goto(f"{BASE}/dm/{dm_id}")
+        expect(alice.locator(f"#ch-{dm_id} .presence")).to_have_class(re.compile(r"\bonline\b"))
+        alice.goto(BASE + "/c/acme/general")
+        expect(alice.locator("#composer-body")).to_be_visible()
         bob.goto(BASE + "/c/acme/general")
         expect(bob.locator("#composer-body")).to_be_visible()
 
@@ -222,6 +400,37 @@ def main():
         expect(alice).to_have_url(BASE + "/c/acme/random")
         expect(alice.locator(f"#badge-{random_id}")).to_have_text("")
         expect(messages(alice).locator("li.message", has_text="over here")).to_be_visible()
+        # The visible tab marks it read within a second; the other tab's badges clear.
+        expect(alice2.locator(f"#badge-{random_id}")).to_have_text("", timeout=LIVE + 1500)
+        expect(alice2.locator(f"#mentions-{random_id}")).to_have_text("")
+        alice2.close()
+
+        # The theme: dark at a click, still dark after a reload, back to the system's.
+        html = alice.locator("html")
+        expect(html).not_to_have_attribute("data-theme", re.compile(".+"))
+        with alice.expect_response(lambda response: "/theme?theme=dark" in response.url):
+            alice.click(".theme-switch button:has-text('Dark')")
+        expect(html).to_have_attribute("data-theme", "dark")
+        expect(alice.locator(".theme-switch button:has-text('Dark')")).to_have_attribute("aria-pressed", "true")
+        alice.reload()
+        expect(html).to_have_attribute("data-theme", "dark")
+        expect(alice.locator(".theme-switch button:has-text('Dark')")).to_have_attribute("aria-pressed", "true")
+        with alice.expect_response(lambda response: "/theme?theme=system" in response.url):
+            alice.click(".theme-switch button:has-text('System')")
+        expect(html).not_to_have_attribute("data-theme", re.compile(".+"))
+        alice.reload()
+        expect(html).not_to_have_attribute("data-theme", re.compile(".+"))
+
+        # Phone width: the sidebar is a drawer behind the menu button.
+        alice.set_viewport_size({"width": 390, "height": 844})
+        sidebar = alice.locator("nav.sidebar")
+        expect(sidebar).not_to_be_in_viewport()
+        alice.click("button.menu-button")
+        expect(sidebar).to_be_in_viewport()
+        alice.click(f"#ch-{random_id} a")
+        expect(alice).to_have_url(BASE + "/c/acme/random")
+        expect(alice.locator("nav.sidebar")).not_to_be_in_viewport()
+        alice.set_viewport_size({"width": 1280, "height": 800})
 
         # Screenshots of the main screen: light and dark, desktop and phone width.
         alice.goto(BASE + "/c/acme/general")
@@ -230,6 +439,11 @@ def main():
             alice.emulate_media(color_scheme=scheme)
             for width, height, form in [(1280, 800, "desktop"), (390, 844, "phone")]:
                 alice.set_viewport_size({"width": width, "height": height})
+                # At phone width the drawer slides shut first.
+                if form == "phone":
+                    expect(alice.locator("nav.sidebar")).not_to_be_in_viewport()
+                else:
+                    expect(alice.locator("nav.sidebar")).to_be_in_viewport()
                 alice.screenshot(path=os.path.join(ARTIFACTS, f"channel-{scheme}-{form}.png"))
 
         check(not dialogs, f"dialogs opened: {dialogs}")

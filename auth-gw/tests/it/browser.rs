@@ -3,7 +3,11 @@
 //! which xtask installs too — never a downloaded browser) runs two users in two browser
 //! contexts against the whole stack through the gateway: dev login, the first-community
 //! bootstrap, creating a channel, a message appearing for the other user within 1 s without
-//! a reload, edit and delete propagating, another channel's unread badge, and XSS payloads
+//! a reload, edit and delete propagating, thread replies live in the panel and the root's
+//! summary, reactions and pins live, typing shown and expiring, slash-command hints and replies seen only by their sender,
+//! search and jumping to a hit or a pin, the notification inbox, the member list with
+//! presence, the theme switch and the phone-width drawer,
+//! another channel's unread badge, and XSS payloads
 //! rendering inert. Screenshots of the main screen (light and dark, desktop and phone
 //! width) are saved under `AJET_TEST_ARTIFACTS` (xtask: `.test-artifacts/`).
 
@@ -20,8 +24,13 @@ async fn two_users_chat_live_in_real_chromium_and_hostile_input_stays_inert() {
     let artifacts = std::env::var("AJET_TEST_ARTIFACTS")
         .map_or_else(|_| std::env::temp_dir().join("ajet-artifacts"), std::path::PathBuf::from)
         .join("browser");
-    // A browser makes many requests quickly (pages, assets, actions, streams).
-    let stack = Stack::start_with(|config| config.rate_limit_per_minute = 1_000_000).await;
+    // A browser makes many requests quickly (pages, assets, actions, streams); typing
+    // expires quickly so that the scenario sees it expire.
+    let stack = Stack::start_with(|config| {
+        config.rate_limit_per_minute = 1_000_000;
+        config.typing_expiry_secs = 2;
+    })
+    .await;
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/it/browser.py");
     let run = tokio::process::Command::new("python3")
         .arg(script)

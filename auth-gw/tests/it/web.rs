@@ -139,7 +139,13 @@ async fn pages_carry_a_strict_csp_and_assets_are_cached_by_content_hash() {
         assert!(!served.bytes().await.expect("bytes").is_empty());
     }
     assert_eq!(alice.get("/assets/app.0000000000000000.css").await.status(), StatusCode::NOT_FOUND);
-    assert!(!html.contains(" style=") && !html.contains("<style") && !html.contains(" on"), "nothing inline");
+    // No `on…=` attribute (text such as "only admins" is fine).
+    let handler = html.match_indices(" on").any(|(at, _)| {
+        let rest = &html[at + 3..];
+        let name = rest.bytes().take_while(u8::is_ascii_alphabetic).count();
+        name > 0 && rest[name..].starts_with('=')
+    });
+    assert!(!html.contains(" style=") && !html.contains("<style") && !handler, "nothing inline");
     stack.stop().await;
 }
 
@@ -160,8 +166,8 @@ async fn the_composer_posts_once_per_client_msg_id_and_only_from_our_own_pages()
         assert_eq!(sent.status(), StatusCode::OK);
         let patch = sent.text().await.expect("frames");
         assert!(
-            patch.starts_with("event: datastar-patch-signals\ndata: signals {\"body\":\"\",\"cmid\":\""),
-            "the composer is cleared and gets a new key: {patch}"
+            patch.starts_with("event: datastar-patch-signals\ndata: signals {\"_typedAt\":0,\"body\":\"\",\"cmid\":\""),
+            "the composer is cleared, gets a new key and may signal typing at once again: {patch}"
         );
         assert!(!patch.contains("\"cmid\":\"k-1\""), "{patch}");
     }
@@ -352,7 +358,10 @@ async fn a_resumed_tab_counts_each_missed_message_once_and_sees_reactions() {
 
     members.alice.add_reaction(hello.id, "🎉").await.expect("reacted");
     let patch = next_patch(&mut events, "class=\"reactions\"").await;
-    assert!(patch.contains(&format!("id=\"m-{}\"", hello.id)) && patch.contains("🎉 1"), "{patch}");
+    assert!(
+        patch.contains(&format!("id=\"m-{}\"", hello.id)) && patch.contains("🎉 <span class=\"count\">1</span>"),
+        "{patch}"
+    );
 
     members.alice.send_message(members.random, &say("one")).await.expect("sent");
     let badge = format!("id=\"badge-{}\"", members.random);
@@ -460,5 +469,122 @@ async fn a_direct_message_has_its_own_page_named_after_the_other_member_and_is_l
     let (carol, carol_api) = Browser::login(&stack, "carol").await;
     let _ = carol_api.me().await.expect("carol exists");
     assert_eq!(carol.get(&format!("/dm/{}", dm.id)).await.status(), StatusCode::NOT_FOUND, "not carol's");
+    stack.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thread_reply_reaches_the_open_panel_and_the_roots_summary_and_never_an_element_the_page_lacks() {
+    let stack = Stack::start().await;
+    let members = two_members(&stack).await;
+    let root = members.alice.send_message(members.general, &say("a question")).await.expect("sent");
+
+    // A thread is a page of its channel only, and only of a root.
+    let elsewhere = members.bob.get(&format!("/c/acme/random?thread={}", root.id)).await;
+    assert_eq!(elsewhere.status(), StatusCode::NOT_FOUND);
+    let panel = members.bob.get(&format!("/c/acme/general?thread={}", root.id)).await.text().await.expect("html");
+    assert!(panel.contains("<aside class=\"thread-panel\" id=\"thread\""), "{panel}");
+    assert!(panel.contains("<p class=\"reply-count\" id=\"thread-count\">0 replies</p>"), "{panel}");
+    let list = members.bob.get("/c/acme/general").await.text().await.expect("html");
+    assert!(!list.contains("id=\"thread\""), "no panel without ?thread=");
+    let mut with_panel = members.bob_api.sse(&stream_path(&panel), None).await.expect("a stream");
+    let mut without_panel = members.bob_api.sse(&stream_path(&list), None).await.expect("a stream");
+
+    // Bob replies from the panel's composer; both tabs' summaries count it, only the
+    // panel lists it, and the list never gets it as a message of its own.
+    let sent = members
+        .bob
+        .post_json(
+            &format!("/channels/{}/threads/{}", members.general, root.id),
+            &serde_json::json!({"rbody": "an *answer*", "rcmid": uuid::Uuid::now_v7().to_string()}),
+        )
+        .await;
+    assert_eq!(sent.status(), StatusCode::OK);
+    assert!(sent.text().await.expect("frames").contains("\"rbody\":\"\""), "the reply composer is cleared");
+    let replies = members.alice.list_replies(root.id, &Default::default()).await.expect("replies").data;
+    assert_eq!(replies.len(), 1);
+    let reply = &replies[0];
+    assert_eq!(reply.body_md, "an *answer*");
+    let appended = next_patch(&mut with_panel, "selector #replies").await;
+    assert!(appended.contains(&format!("id=\"m-{}\"", reply.id)) && appended.contains("<em>answer</em>"), "{appended}");
+    let count = next_patch(&mut with_panel, "id=\"thread-count\"").await;
+    assert!(count.contains(">1 reply</p>"), "{count}");
+    for events in [&mut with_panel, &mut without_panel] {
+        let summary = next_patch(events, &format!("id=\"ts-{}\"", root.id)).await;
+        assert!(summary.contains(&format!("<a href=\"?thread={}\">1 reply</a>", root.id)), "{summary}");
+    }
+
+    // An edit of the reply patches the panel's copy; the tab without the panel gets nothing
+    // for it (its list has no such element), up to the next message it does show.
+    members.bob_api.update_message(reply.id, "an edited answer").await.expect("edited");
+    let edited = next_patch(&mut with_panel, &format!("id=\"m-{}\"", reply.id)).await;
+    assert!(edited.contains("an edited answer"), "{edited}");
+    members.alice.send_message(members.general, &say("next topic")).await.expect("sent");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let event = tokio::time::timeout_at(deadline, without_panel.next())
+            .await
+            .expect("the next message within 5 s")
+            .expect("open")
+            .expect("an event");
+        assert!(!event.data.contains(&reply.id.to_string()), "a patch for an element the page lacks: {}", event.data);
+        if event.data.contains("next topic") {
+            break;
+        }
+    }
+    stack.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_channel_is_read_when_a_visible_tab_says_so_not_when_its_page_loads_and_other_tabs_clear_its_badges() {
+    let stack = Stack::start().await;
+    let members = two_members(&stack).await;
+    let page = members.bob.get("/c/acme/general").await.text().await.expect("html");
+    let mut events = members.bob_api.sse(&stream_path(&page), None).await.expect("a stream");
+    let hello = members.alice.send_message(members.random, &say("hello @bob")).await.expect("sent");
+    let entry = format!("id=\"ch-{}\"", members.random);
+    let patch = next_patch(&mut events, "aria-label=\"mentions of you\">@1</span>").await;
+    assert!(patch.contains(&entry) && patch.contains("aria-label=\"unread messages\">1</span>"), "{patch}");
+
+    // Loading the page reads nothing: it hands the tab the message to mark once visible.
+    let random = members.bob.get("/c/acme/random").await.text().await.expect("html");
+    assert!(random.contains(&format!("data-signals=\"{{&quot;_unread&quot;:&quot;{}&quot;}}\"", hello.id)), "{random}");
+    let unread = |items: Vec<ajet_shared::api::wire::ChannelListItem>| {
+        items
+            .into_iter()
+            .find(|item| item.channel.id == members.random)
+            .map(|item| (item.unread_count, item.mention_count))
+    };
+    let community = members.alice.list_communities().await.expect("communities").data[0].id;
+    assert_eq!(unread(members.bob_api.list_channels(community).await.expect("channels").data), Some((1, 1)));
+
+    // The tab marks it read: the api has it, and the other tab's entry clears.
+    let read = members
+        .bob
+        .post_json(&format!("/channels/{}/read?message={}", members.random, hello.id), &serde_json::json!({}))
+        .await;
+    assert_eq!(read.status(), StatusCode::OK);
+    assert_eq!(read.text().await.expect("frames"), "", "nothing to show");
+    assert_eq!(unread(members.bob_api.list_channels(community).await.expect("channels").data), Some((0, 0)));
+    let cleared = next_patch(&mut events, &entry).await;
+    assert!(
+        cleared.contains("aria-label=\"unread messages\"></span>")
+            && cleared.contains("aria-label=\"mentions of you\"></span>"),
+        "{cleared}"
+    );
+
+    // A new message in the open channel hands the tab the next message to mark.
+    let next = members.alice.send_message(members.general, &say("and here")).await.expect("sent");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let event = tokio::time::timeout_at(deadline, events.next())
+            .await
+            .expect("within 5 s")
+            .expect("open")
+            .expect("an event");
+        if event.event == "datastar-patch-signals" {
+            assert_eq!(event.data, format!("signals {{\"_unread\":\"{}\"}}", next.id));
+            break;
+        }
+    }
     stack.stop().await;
 }

@@ -1,26 +1,35 @@
 //! What the pages do: create the first community and channels (plain form POSTs answered
-//! with a redirect), join a public channel, send, edit and delete messages (Datastar
-//! requests answered with patches). Every write goes through the api with the viewer's
+//! with a redirect), join a public channel, send, reply in a thread, edit and delete
+//! messages, react and pin (Datastar requests answered with patches: the acting tab sees
+//! the result at once, every other tab through the live stream). Every write goes through the api with the viewer's
 //! token; a refusal is shown in the notice line (or the form's page) with the api's own
 //! message. Sends carry the composer's `client_msg_id`, so a double submit or a retry
 //! never posts twice; the message itself reaches every tab, the sender's too, through the
 //! live stream.
 
 use ajet_shared::api::ApiError;
-use ajet_shared::api::wire::{ChannelKind, CreateChannelRequest, CreateCommunityRequest, CreateMessageRequest};
+use ajet_shared::api::ErrorCode;
+use ajet_shared::api::wire::{
+    ChannelKind, CreateChannelRequest, CreateCommunityRequest, CreateMessageRequest, Me, NotificationChannel,
+    NotificationQuery, ReadNotificationsRequest, SearchQuery,
+};
 use ajet_shared::client::ClientError;
-use ajet_shared::domain::ids::{ChannelId, MessageId};
+use ajet_shared::domain::ids::{ChannelId, CommunityId, MessageId, UserId};
+use ajet_shared::events::bus::NatsBus;
+use ajet_shared::stream::Streams;
 use axum::Json;
-use axum::extract::{Form, Path};
+use axum::extract::{Form, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use bytes::Bytes;
 use serde::Deserialize;
 
+use super::pages::THEME_COOKIE;
 use crate::datastar::{Frames, Mode};
 use crate::error::PageError;
 use crate::extract::Viewer;
-use crate::views::{self, MessageView, message};
+use crate::views::layout::Theme;
+use crate::views::{self, MessageView, message, people, search};
 
 /// What the api said, for the notice line.
 fn refusal(err: &ClientError) -> String {
@@ -100,25 +109,366 @@ pub struct Compose {
 }
 
 /// `POST /channels/{id}/messages`: sends the composer's body; on success the composer is
-/// cleared and given a new `client_msg_id`.
-pub async fn send_message(viewer: Viewer, Path(id): Path<ChannelId>, body: Bytes) -> Result<Frames, ApiError> {
+/// cleared and given a new `client_msg_id`, and the viewer's typing in the channel stops.
+pub async fn send_message(
+    State(streams): State<Streams<NatsBus>>,
+    viewer: Viewer,
+    Path(id): Path<ChannelId>,
+    body: Bytes,
+) -> Result<Frames, ApiError> {
     let Json(compose) = Json::<Compose>::from_bytes(&body).map_err(ApiError::from)?;
     if compose.body.trim().is_empty() {
         return Ok(Frames::new());
     }
+    if is_command(&compose.body) {
+        return Ok(run_command(&viewer, id, &compose.body).await);
+    }
     let request = CreateMessageRequest { body_md: compose.body, parent_id: None, client_msg_id: Some(compose.cmid) };
     Ok(match viewer.api.send_message(id, &request).await {
         Ok(_) => {
+            if let Err(err) = streams.typing(&viewer.token, id, false).await {
+                tracing::debug!(error = %err, "could not signal that typing stopped");
+            }
             let mut frames = Frames::new();
-            frames.signals(&serde_json::json!({ "body": "", "cmid": uuid::Uuid::now_v7().to_string() })).patch(
+            let signals = serde_json::json!({ "body": "", "cmid": uuid::Uuid::now_v7().to_string(), "_typedAt": 0 });
+            frames.signals(&signals).patch(Mode::Outer, None, &views::notice(None));
+            frames
+        }
+        Err(err) => notice(&format!("Not sent: {}", refusal(&err))),
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TypingQuery {
+    typing: bool,
+}
+
+/// `POST /channels/{id}/typing?typing=true|false`: the composer's typing signal, published
+/// by the stream core to the channel's members (checked, limited per user).
+pub async fn signal_typing(
+    State(streams): State<Streams<NatsBus>>,
+    viewer: Viewer,
+    Path(id): Path<ChannelId>,
+    Query(query): Query<TypingQuery>,
+) -> Result<StatusCode, ApiError> {
+    streams.typing(&viewer.token, id, query.typing).await.map_err(|err| err.api_error())?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Whether the composer's text is a slash command: `/` and a letter.
+fn is_command(body: &str) -> bool {
+    let mut chars = body.trim_start().chars();
+    chars.next() == Some('/') && chars.next().is_some_and(char::is_alphabetic)
+}
+
+/// Runs the composer's text as a slash command: done, the composer is cleared (what the
+/// command says arrives as an ephemeral reply on the viewer's stream, a message it posted
+/// as any message); refused, the text stays to be corrected, and the refusal arrives the
+/// same way — unless the api said nothing to the stream (no access, limits, unreachable),
+/// which the notice line shows.
+async fn run_command(viewer: &Viewer, channel: ChannelId, text: &str) -> Frames {
+    match viewer.api.run_command(channel, text.trim()).await {
+        Ok(_) => {
+            let mut frames = Frames::new();
+            let signals = serde_json::json!({ "body": "", "cmid": uuid::Uuid::now_v7().to_string(), "_typedAt": 0 });
+            frames.signals(&signals).patch(Mode::Outer, None, &views::notice(None));
+            frames
+        }
+        Err(err)
+            if err.status().is_some_and(|status| {
+                matches!(
+                    status,
+                    StatusCode::BAD_REQUEST
+                        | StatusCode::FORBIDDEN
+                        | StatusCode::CONFLICT
+                        | StatusCode::UNPROCESSABLE_ENTITY
+                )
+            }) =>
+        {
+            let mut frames = Frames::new();
+            frames.patch(Mode::Outer, None, &views::notice(None));
+            frames
+        }
+        Err(err) => notice(&format!("Command not run: {}", refusal(&err))),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReadQuery {
+    message: MessageId,
+}
+
+/// `POST /channels/{id}/read?message=…`: a visible tab saw the channel up to `message`;
+/// the api tells the viewer's other tabs (`read.updated`), which clear its badges.
+pub async fn mark_read(viewer: Viewer, Path(id): Path<ChannelId>, Query(query): Query<ReadQuery>) -> Frames {
+    match viewer.api.mark_read(id, query.message).await {
+        Ok(_) => Frames::new(),
+        Err(err) => notice(&format!("Could not mark the channel read: {}", refusal(&err))),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct DatastarQuery {
+    /// The signals a Datastar GET sends, as JSON.
+    datastar: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SearchSignals {
+    q: String,
+}
+
+/// `GET /search` (the overlay, with its `q` signal): the results, each a link to its
+/// channel around it; a refused query shows the api's reason.
+pub async fn search(viewer: Viewer, Query(query): Query<DatastarQuery>) -> Result<Frames, ApiError> {
+    let signals: SearchSignals = serde_json::from_str(&query.datastar)
+        .map_err(|err| ApiError::bad_request(ErrorCode::InvalidQuery, format!("signals: {err}")))?;
+    let mut frames = Frames::new();
+    if signals.q.trim().is_empty() {
+        frames.patch(Mode::Outer, None, &search::search_results(None, &[]));
+        return Ok(frames);
+    }
+    let request = SearchQuery { q: signals.q, before: None, limit: Some(20), sort: None, tz: None };
+    let (hits, me) = tokio::join!(viewer.api.search(&request), viewer.api.me());
+    let (hits, me) = match (hits, me) {
+        (Ok(hits), Ok(me)) => (hits.data, me),
+        (Err(err), _) | (_, Err(err)) => {
+            frames.patch(Mode::Outer, None, &search::search_results(Some(&refusal(&err)), &[]));
+            return Ok(frames);
+        }
+    };
+    let time_format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]");
+    let views: Vec<search::HitView<'_>> = hits
+        .iter()
+        .map(|hit| {
+            let href = place_href(&me, &hit.channel, hit.around, hit.message.parent_id);
+            let place = match &hit.channel.name {
+                Some(name) if matches!(hit.channel.kind, ChannelKind::Public | ChannelKind::Private) => {
+                    format!("#{name}")
+                }
+                _ => "Direct message".to_owned(),
+            };
+            let author = hit.message.author.bot.as_ref().map_or(&hit.message.author.display_name, |bot| &bot.name);
+            search::HitView {
+                href,
+                place,
+                author,
+                time: hit.message.created_at.format(time_format).unwrap_or_default(),
+                snippet: &hit.snippet,
+            }
+        })
+        .collect();
+    frames.patch(Mode::Outer, None, &search::search_results(None, &views));
+    Ok(frames)
+}
+
+/// Where a message opens: its channel's page around it (`around`, a root), with its
+/// thread (`parent`) for a reply.
+fn place_href(me: &Me, channel: &NotificationChannel, around: MessageId, parent: Option<MessageId>) -> String {
+    let community = me.communities.iter().find(|c| Some(c.id) == channel.community_id);
+    let base = match (channel.kind, community, &channel.name) {
+        (ChannelKind::Public | ChannelKind::Private, Some(community), Some(name)) => {
+            format!("/c/{}/{name}", community.slug)
+        }
+        _ => format!("/dm/{}", channel.id),
+    };
+    match parent {
+        Some(parent) => format!("{base}?around={parent}&thread={parent}"),
+        None => format!("{base}?around={around}"),
+    }
+}
+
+/// `GET /communities/{id}/members`: the member list, with each member's presence.
+pub async fn list_members(viewer: Viewer, Path(id): Path<CommunityId>) -> Frames {
+    let members = match viewer.api.list_community_members(id).await {
+        Ok(members) => members.data,
+        Err(err) => return notice(&refusal(&err)),
+    };
+    let ids: Vec<UserId> = members.iter().map(|member| member.user.id).collect();
+    let presence = match viewer.api.get_presence(&ids).await {
+        Ok(presence) => presence.data,
+        Err(err) => return notice(&refusal(&err)),
+    };
+    let presence: serde_json::Map<String, serde_json::Value> =
+        presence.iter().map(|p| (people::presence_key(p.user_id), serde_json::Value::Bool(p.online))).collect();
+    let mut frames = Frames::new();
+    frames.signals(&serde_json::json!({ "_presence": presence })).patch(
+        Mode::Outer,
+        None,
+        &people::member_list(&members),
+    );
+    frames
+}
+
+/// The inbox's newest notifications and the bell's count.
+async fn inbox(viewer: &Viewer) -> Frames {
+    let query = NotificationQuery { unread: None, before: None, limit: Some(30) };
+    let unread = NotificationQuery { unread: Some(true), before: None, limit: Some(100) };
+    let (notifications, unread, me) =
+        tokio::join!(viewer.api.list_notifications(&query), viewer.api.list_notifications(&unread), viewer.api.me());
+    let (notifications, unread, me) = match (notifications, unread, me) {
+        (Ok(notifications), Ok(unread), Ok(me)) => (notifications.data, unread.data.len(), me),
+        (Err(err), ..) | (_, Err(err), _) | (.., Err(err)) => return notice(&refusal(&err)),
+    };
+    let views: Vec<people::NotificationView<'_>> = notifications
+        .iter()
+        .map(|notification| people::NotificationView {
+            notification,
+            href: match (&notification.channel, notification.message_id) {
+                (Some(channel), Some(message)) => Some(place_href(&me, channel, message, notification.parent_id)),
+                _ => None,
+            },
+        })
+        .collect();
+    let mut frames = Frames::new();
+    frames.patch(Mode::Outer, None, &people::inbox_list(&views)).patch(
+        Mode::Outer,
+        None,
+        &people::notification_count(unread),
+    );
+    frames
+}
+
+/// `GET /notifications`: the inbox.
+pub async fn list_notifications(viewer: Viewer) -> Frames {
+    inbox(&viewer).await
+}
+
+/// `POST /notifications/read`: marks every notification read (the viewer's other tabs
+/// hear of it) and shows the inbox again.
+pub async fn read_notifications(viewer: Viewer) -> Frames {
+    let request = ReadNotificationsRequest { ids: None, all: Some(true), channel_id: None };
+    if let Err(err) = viewer.api.read_notifications(&request).await {
+        return notice(&format!("Not marked read: {}", refusal(&err)));
+    }
+    inbox(&viewer).await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ThemeQuery {
+    theme: String,
+}
+
+/// `POST /theme?theme=system|light|dark`: remembers the viewer's theme in this browser
+/// for a year (the page has already applied it).
+pub async fn set_theme(_viewer: Viewer, Query(query): Query<ThemeQuery>) -> Result<Response, ApiError> {
+    let cookie = match (query.theme.as_str(), Theme::parse(&query.theme)) {
+        (_, Some(theme)) => {
+            format!("{THEME_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax; HttpOnly", theme.as_str())
+        }
+        ("system", None) => format!("{THEME_COOKIE}=; Path=/; Max-Age=0; SameSite=Lax; HttpOnly"),
+        _ => {
+            return Err(ApiError::bad_request(ErrorCode::InvalidQuery, "theme: one of system, light, dark"));
+        }
+    };
+    let cookie = axum::http::HeaderValue::from_str(&cookie).map_err(ApiError::internal)?;
+    Ok(([(axum::http::header::SET_COOKIE, cookie)], Frames::new()).into_response())
+}
+
+/// The reply composer's signals.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ComposeReply {
+    rbody: String,
+    rcmid: String,
+}
+
+/// `POST /channels/{id}/threads/{root}`: sends the reply composer's body into the thread;
+/// on success that composer is cleared and given a new `client_msg_id`. The reply reaches
+/// the panel (and the root's summary) through the live stream.
+pub async fn send_reply(
+    viewer: Viewer,
+    Path((channel, root)): Path<(ChannelId, MessageId)>,
+    body: Bytes,
+) -> Result<Frames, ApiError> {
+    let Json(compose) = Json::<ComposeReply>::from_bytes(&body).map_err(ApiError::from)?;
+    if compose.rbody.trim().is_empty() {
+        return Ok(Frames::new());
+    }
+    let request =
+        CreateMessageRequest { body_md: compose.rbody, parent_id: Some(root), client_msg_id: Some(compose.rcmid) };
+    Ok(match viewer.api.send_message(channel, &request).await {
+        Ok(_) => {
+            let mut frames = Frames::new();
+            frames.signals(&serde_json::json!({ "rbody": "", "rcmid": uuid::Uuid::now_v7().to_string() })).patch(
                 Mode::Outer,
                 None,
                 &views::notice(None),
             );
             frames
         }
-        Err(err) => notice(&format!("Not sent: {}", refusal(&err))),
+        Err(err) => notice(&format!("Reply not sent: {}", refusal(&err))),
     })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct React {
+    emoji: String,
+    add: bool,
+}
+
+/// The message as the viewer now sees it.
+async fn refreshed(viewer: &Viewer, id: MessageId) -> Result<Frames, ClientError> {
+    let found = viewer.api.get_message(id).await?;
+    let me = viewer.api.me().await?.user.id;
+    let mut frames = Frames::new();
+    frames.patch(Mode::Outer, None, &views::message_item(&MessageView::from(&found), me));
+    Ok(frames)
+}
+
+/// `POST /messages/{id}/react?emoji=…&add=true|false`: adds or removes the viewer's
+/// reaction and answers with the message as the viewer now sees it.
+pub async fn react(viewer: Viewer, Path(id): Path<MessageId>, Query(react): Query<React>) -> Frames {
+    let done = if react.add {
+        viewer.api.add_reaction(id, &react.emoji).await
+    } else {
+        viewer.api.remove_reaction(id, &react.emoji).await
+    };
+    if let Err(err) = done {
+        return notice(&format!("Reaction not saved: {}", refusal(&err)));
+    }
+    refreshed(&viewer, id).await.unwrap_or_else(|err| notice(&refusal(&err)))
+}
+
+/// `POST /messages/{id}/pin` and `/unpin`: answers with the message and the pins bar.
+async fn set_pin(viewer: &Viewer, id: MessageId, pin: bool) -> Frames {
+    let done = if pin { viewer.api.pin_message(id).await } else { viewer.api.unpin_message(id).await };
+    if let Err(err) = done {
+        return notice(&format!("Not {}: {}", if pin { "pinned" } else { "unpinned" }, refusal(&err)));
+    }
+    let found = match viewer.api.get_message(id).await {
+        Ok(found) => found,
+        Err(err) => return notice(&refusal(&err)),
+    };
+    let (me, pins) = tokio::join!(viewer.api.me(), viewer.api.list_pins(found.channel_id));
+    match (me, pins) {
+        (Ok(me), Ok(pins)) => {
+            let pin_views: Vec<MessageView<'_>> = pins.data.iter().map(MessageView::from).collect();
+            let mut frames = Frames::new();
+            frames.patch(Mode::Outer, None, &views::message_item(&MessageView::from(&found), me.user.id)).patch(
+                Mode::Outer,
+                None,
+                &views::pins_bar(&pin_views),
+            );
+            frames
+        }
+        (Err(err), _) | (_, Err(err)) => notice(&refusal(&err)),
+    }
+}
+
+/// `POST /messages/{id}/pin`.
+pub async fn pin_message(viewer: Viewer, Path(id): Path<MessageId>) -> Frames {
+    set_pin(&viewer, id, true).await
+}
+
+/// `POST /messages/{id}/unpin`.
+pub async fn unpin_message(viewer: Viewer, Path(id): Path<MessageId>) -> Frames {
+    set_pin(&viewer, id, false).await
 }
 
 /// `GET /messages/{id}`: the message as shown (cancels an edit).

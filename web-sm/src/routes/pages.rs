@@ -1,22 +1,51 @@
 //! The pages: `/` (the first community, or the bootstrap form when the viewer has none),
-//! `/c/{slug}` (its first channel), `/c/{slug}/{channel}` and `/dm/{id}` (the app shell).
+//! `/c/{slug}` (its first channel), `/c/{slug}/{channel}` and `/dm/{id}` (the app shell),
+//! each with an optional `?thread={root}` opening that thread in the right panel.
 //! Everything is read through the api with the viewer's token; the stream position is
 //! read first, so the tab's stream replays whatever happens after these reads began.
 
-use ajet_shared::api::wire::{Channel, ChannelListItem, Community, HistoryQuery, Me, Message};
+use ajet_shared::api::wire::{Channel, ChannelListItem, Community, HistoryQuery, Me, Message, NotificationQuery};
 use ajet_shared::client::ApiClient;
-use ajet_shared::domain::ids::ChannelId;
+use ajet_shared::domain::ids::{ChannelId, MessageId, UserId};
 use ajet_shared::events::bus::NatsBus;
 use ajet_shared::stream::Streams;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Redirect, Response};
 
 use crate::error::PageError;
 use crate::extract::Viewer;
-use crate::views::{self, MessageView, ShellView};
+use crate::views::layout::Theme;
+use crate::views::{self, MessageView, ShellView, ThreadView};
 
 /// How many messages a channel page shows.
-const PAGE_SIZE: u32 = 50;
+pub(crate) const PAGE_SIZE: u32 = 50;
+
+/// How many replies the thread panel shows (the newest).
+pub(crate) const THREAD_SIZE: u32 = 100;
+
+/// A shell page's query: the thread to open.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PageQuery {
+    thread: Option<MessageId>,
+    /// Open the list around this message (a search hit, a pin, a notification).
+    around: Option<MessageId>,
+}
+
+/// The theme cookie's name.
+pub(crate) const THEME_COOKIE: &str = "ajet_theme";
+
+/// The theme the viewer chose, from its cookie.
+fn theme(headers: &HeaderMap) -> Option<Theme> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .find_map(|pair| pair.trim().strip_prefix(THEME_COOKIE)?.strip_prefix('='))
+        .and_then(Theme::parse)
+}
 
 /// `GET /`: the viewer's first community, or the bootstrap form.
 pub async fn home(viewer: Viewer) -> Result<Response, PageError> {
@@ -52,6 +81,8 @@ pub async fn channel_page(
     State(streams): State<Streams<NatsBus>>,
     viewer: Viewer,
     Path((slug, name)): Path<(String, String)>,
+    Query(query): Query<PageQuery>,
+    headers: HeaderMap,
 ) -> Result<Response, PageError> {
     let stream_from = streams.hub.position().map(|position| position.to_string());
     let me = viewer.api.me().await?;
@@ -62,7 +93,15 @@ pub async fn channel_page(
         .iter()
         .find(|item| item.channel.name.as_deref() == Some(name.as_str()) && item.channel.archived_at.is_none())
         .ok_or(PageError::NotFound("there is no channel of that name here"))?;
-    let page = Shell { me: &me, community: Some(community), channels: &channels, dms: &dms, stream_from };
+    let page = Shell {
+        me: &me,
+        community: Some(community),
+        channels: &channels,
+        dms: &dms,
+        stream_from,
+        query,
+        theme: theme(&headers),
+    };
     page.render(&viewer.api, item).await
 }
 
@@ -71,6 +110,8 @@ pub async fn dm_page(
     State(streams): State<Streams<NatsBus>>,
     viewer: Viewer,
     Path(id): Path<ChannelId>,
+    Query(query): Query<PageQuery>,
+    headers: HeaderMap,
 ) -> Result<Response, PageError> {
     let stream_from = streams.hub.position().map(|position| position.to_string());
     let me = viewer.api.me().await?;
@@ -82,7 +123,7 @@ pub async fn dm_page(
     let dms = viewer.api.list_dms().await?.data;
     let item =
         dms.iter().find(|item| item.channel.id == id).ok_or(PageError::NotFound("there is no such conversation"))?;
-    let page = Shell { me: &me, community, channels: &channels, dms: &dms, stream_from };
+    let page = Shell { me: &me, community, channels: &channels, dms: &dms, stream_from, query, theme: theme(&headers) };
     page.render(&viewer.api, item).await
 }
 
@@ -93,19 +134,51 @@ struct Shell<'a> {
     channels: &'a [ChannelListItem],
     dms: &'a [ChannelListItem],
     stream_from: Option<String>,
+    query: PageQuery,
+    theme: Option<Theme>,
 }
 
 impl Shell<'_> {
-    /// Reads the channel's latest page, marks it read (opening a channel clears its badge)
-    /// and renders the shell.
+    /// Reads the channel's latest page and renders the shell; the tab marks it read once it
+    /// is visible (opening a channel clears its badge, in the viewer's other tabs too).
     async fn render(&self, api: &ApiClient, item: &ChannelListItem) -> Result<Response, PageError> {
-        let (messages, last_seq) = history(api, &item.channel).await?;
-        if item.unread_count > 0
-            && let Some(last) = messages.last()
-            && let Err(err) = api.mark_read(item.channel.id, last.id).await
-        {
-            tracing::warn!(error = %err, "could not mark a channel read");
-        }
+        let partners: Vec<UserId> = self
+            .dms
+            .iter()
+            .flat_map(|dm| dm.members.iter().map(|user| user.id))
+            .filter(|id| *id != self.me.user.id)
+            .collect();
+        let unread_query = NotificationQuery { unread: Some(true), before: None, limit: Some(100) };
+        let (history, pins, commands, presence, notifications) = tokio::join!(
+            history_around(api, &item.channel, self.query.around),
+            api.list_pins(item.channel.id),
+            api.list_commands(Some(item.channel.id)),
+            async {
+                if partners.is_empty() {
+                    Ok(Vec::new())
+                } else {
+                    api.get_presence(&partners).await.map(|page| page.data)
+                }
+            },
+            api.list_notifications(&unread_query)
+        );
+        let ((messages, last_seq), pins, commands) = (history?, pins?.data, commands?);
+        let presence: Vec<(UserId, bool)> = presence?.iter().map(|p| (p.user_id, p.online)).collect();
+        let unread_notifications = notifications?.data.len();
+        let pin_views: Vec<MessageView<'_>> = pins.iter().map(MessageView::from).collect();
+        let thread = match self.query.thread {
+            Some(root) => Some(thread(api, item.channel.id, root).await?),
+            None => None,
+        };
+        let reply_views: Vec<MessageView<'_>> =
+            thread.as_ref().map(|(_, replies)| replies.iter().map(MessageView::from).collect()).unwrap_or_default();
+        let reply_msg_id = uuid::Uuid::now_v7().to_string();
+        // An older page around a message does not read the channel.
+        let unread = if item.unread_count > 0 && item.is_member && self.query.around.is_none() {
+            messages.last().map(|last| last.id)
+        } else {
+            None
+        };
         let views: Vec<MessageView<'_>> = messages.iter().map(MessageView::from).collect();
         let client_msg_id = uuid::Uuid::now_v7().to_string();
         let page = views::shell_page(&ShellView {
@@ -120,6 +193,18 @@ impl Shell<'_> {
             stream_from: self.stream_from.clone(),
             last_seq,
             joined: item.is_member,
+            thread: thread.as_ref().map(|(root, _)| ThreadView {
+                root: MessageView::from(root),
+                replies: &reply_views,
+                client_msg_id: &reply_msg_id,
+            }),
+            pins: &pin_views,
+            commands: &commands,
+            unread,
+            around: self.query.around,
+            presence: &presence,
+            unread_notifications,
+            theme: self.theme,
         });
         Ok(page.into_response())
     }
@@ -128,7 +213,29 @@ impl Shell<'_> {
 /// The latest page of a channel's top-level messages, oldest first, and the highest
 /// `channel_seq` the page read (0 for none).
 pub(crate) async fn history(api: &ApiClient, channel: &Channel) -> Result<(Vec<Message>, i64), PageError> {
-    let page = api.history(channel.id, &HistoryQuery { limit: Some(PAGE_SIZE), ..HistoryQuery::default() }).await?;
+    history_around(api, channel, None).await
+}
+
+/// A page of a channel's top-level messages: the latest, or the one around `around`.
+async fn history_around(
+    api: &ApiClient,
+    channel: &Channel,
+    around: Option<MessageId>,
+) -> Result<(Vec<Message>, i64), PageError> {
+    let query = HistoryQuery { limit: Some(PAGE_SIZE), around, ..HistoryQuery::default() };
+    let page = api.history(channel.id, &query).await?;
     let last_seq = page.data.iter().map(|message| message.channel_seq).max().unwrap_or(0);
     Ok((page.data.into_iter().filter(|message| message.parent_id.is_none()).collect(), last_seq))
+}
+
+/// A thread of `channel`: its root and newest replies, oldest first. A message of another
+/// channel, or a reply, is not a thread of this page.
+async fn thread(api: &ApiClient, channel: ChannelId, root: MessageId) -> Result<(Message, Vec<Message>), PageError> {
+    let root = api.get_message(root).await?;
+    if root.channel_id != channel || root.parent_id.is_some() {
+        return Err(PageError::NotFound("there is no such thread here"));
+    }
+    let replies =
+        api.list_replies(root.id, &HistoryQuery { limit: Some(THREAD_SIZE), ..HistoryQuery::default() }).await?;
+    Ok((root, replies.data))
 }

@@ -1,36 +1,53 @@
 //! `GET /sse`: the tab's one live stream, a thin adapter over
 //! `ajet_shared::stream::StreamSession` (register → replay → live, exact resume, access
 //! re-checks; see there) that turns what happens into Datastar patches of the page the tab
-//! shows (`?channel=`): new, edited and deleted messages and reaction changes of that
-//! channel, unread badges of the others, channels created, renamed or archived. A resync
+//! shows (`?channel=`, and `?thread=` when its thread panel is open): new, edited and
+//! deleted messages, reaction and pin changes (with the pins bar) of that channel, thread replies in the open panel
+//! and the thread summaries of the roots the list shows, unread badges and mention pills
+//! of the others (cleared when the viewer reads them in another tab or client),
+//! channels created, renamed or archived, and the typing line of the channel it shows
+//! (the core expires a silent typist), and the viewer's slash-command replies under the
+//! channel they were typed in (on the viewer's own subject: no one else's page gets
+//! them), the bell's unread count, and presence (as signals every dot follows). Only elements the page holds are patched: the
+//! page tracks which roots its list shows (read once as the stream opens, then as they
+//! are appended) and which replies its panel shows. A resync
 //! re-renders the list and the sidebar. The tab resumes from its `Last-Event-ID` or, on
 //! its first connect, from the position its page was rendered at (`?from=`), so nothing
 //! sent between the page's reads and the stream's start is lost, and a message the page
 //! already lists (`?seq=`, its highest `channel_seq`) is not appended again. The last of each event's
 //! patches carries its `id:`, so a reconnect mid-way repeats it rather than skipping it
 //! (appends first remove a message of the same id; badges skip what their counts hold).
+//! What an event cannot say by itself (a message as the viewer sees it, the pins) is
+//! re-read off the loop, coalesced (`refresh`), and patched when it comes.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::convert::Infallible;
 use std::sync::Arc;
 
 use ajet_shared::api::ApiError;
-use ajet_shared::api::wire::{ChannelListItem, Community, Me, NotifyLevel};
+use ajet_shared::api::wire::{
+    ChannelListItem, Community, HistoryQuery, Me, Message, NotificationKind, NotificationQuery, NotifyLevel,
+};
 use ajet_shared::client::ApiClient;
-use ajet_shared::domain::ids::{ChannelId, MessageId, UserId};
+use ajet_shared::domain::ids::{ChannelId, MessageId, NotificationId, UserId};
 use ajet_shared::events::bus::NatsBus;
 use ajet_shared::events::{Event, EventPayload};
-use ajet_shared::stream::{End, HubEvent, Item, OpenError, Streams};
+use ajet_shared::stream::{End, HubEvent, Item, OpenError, PresenceDiff, Streams, Typing};
 use axum::body::Body;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use serde::Deserialize;
+use time::OffsetDateTime;
+use tokio::sync::mpsc;
 
+mod refresh;
+
+use self::refresh::{Fetched, Job, Refresher};
 use crate::datastar::{Frames, Mode};
 use crate::extract::Viewer;
-use crate::views::{self, MessageView, message, shell};
+use crate::views::{self, MessageView, message, people, shell};
 
 /// A comment line, so proxies and clients see the connection is alive.
 const KEEP_ALIVE: &[u8] = b":\n\n";
@@ -46,6 +63,8 @@ pub struct StreamQuery {
     from: Option<String>,
     /// The highest `channel_seq` the page's list holds.
     seq: Option<i64>,
+    /// The thread the tab's panel shows.
+    thread: Option<MessageId>,
 }
 
 pub async fn stream_events(
@@ -60,24 +79,55 @@ pub async fn stream_events(
         Err(OpenError::Revoked) => return Ok(StatusCode::NO_CONTENT.into_response()),
         Err(err) => return Err(err.api_error()),
     };
-    let mut page = LivePage::open(viewer.api, query.channel, query.seq.unwrap_or(0)).await;
-    let body = async_stream::stream! {
+    let (refresher, mut fetched) = Refresher::start(viewer.api.clone());
+    let mut page = LivePage::open(viewer.api, refresher, query.channel, query.thread, query.seq.unwrap_or(0)).await;
+    // The session's `next` is not cancel-safe: a pump awaits it to completion and hands
+    // the items over, so the loop can also take the re-reads as they come.
+    let (items_tx, mut items) = mpsc::channel(8);
+    let pump = tokio::spawn(async move {
         loop {
-            let frames = match session.next().await {
-                Item::Event(event) => page.on_event(&event).await,
-                Item::Resync(_) => page.resync().await,
-                Item::End(End::Shutdown) => {
-                    yield Ok::<_, Infallible>(Bytes::from_static(RESTARTING));
-                    return;
-                }
-                // Overflow, a failed replay, a refused or unconfirmed token: the stream ends
-                // and Datastar resumes from its last id (or the gateway says to sign in).
-                Item::End(_) => return,
-                // Idle, and whatever else the core may yield that a page does not show.
-                _ => {
-                    yield Ok(Bytes::from_static(KEEP_ALIVE));
-                    continue;
-                }
+            let item = session.next().await;
+            let end = matches!(item, Item::End(_));
+            if items_tx.send(item).await.is_err() || end {
+                return;
+            }
+        }
+    });
+    let body = async_stream::stream! {
+        let _pump = AbortOnDrop(pump);
+        loop {
+            let next = tokio::select! {
+                item = items.recv() => Next::Item(item),
+                Some(result) = fetched.recv() => Next::Fetched(result),
+            };
+            let frames = match next {
+                Next::Fetched(result) => match page.on_fetched(result) {
+                    Some(frames) => frames,
+                    None => continue,
+                },
+                Next::Item(None) => return,
+                Next::Item(Some(item)) => match item {
+                    Item::Event(event) => page.on_event(&event).await,
+                    Item::Resync(_) => page.resync().await,
+                    Item::Typing(typing) => match page.on_typing(&typing) {
+                        Some(frames) => frames,
+                        None => continue,
+                    },
+                    Item::Presence(diff) => LivePage::on_presence(&diff),
+                    Item::End(End::Shutdown) => {
+                        yield Ok::<_, Infallible>(Bytes::from_static(RESTARTING));
+                        return;
+                    }
+                    // Overflow, a failed replay, a refused or unconfirmed token: the stream
+                    // ends and Datastar resumes from its last id (or the gateway says to
+                    // sign in).
+                    Item::End(_) => return,
+                    // Idle, and whatever else the core may yield that a page does not show.
+                    _ => {
+                        yield Ok(Bytes::from_static(KEEP_ALIVE));
+                        continue;
+                    }
+                },
             };
             yield Ok(Bytes::from(frames.into_string()));
         }
@@ -91,6 +141,21 @@ pub async fn stream_events(
     Ok(response)
 }
 
+/// What the loop takes next: a stream item (none: the pump ended) or a re-read.
+enum Next {
+    Item(Option<Item>),
+    Fetched(Fetched),
+}
+
+/// Ends a task when its owner (the tab's stream) is dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 /// A sidebar entry as the tab shows it.
 struct Entry {
     item: ChannelListItem,
@@ -98,11 +163,44 @@ struct Entry {
     label: String,
 }
 
+/// A root's thread summary as the list shows it.
+#[derive(Clone, Copy)]
+struct Summary {
+    reply_count: i32,
+    last_reply_at: Option<OffsetDateTime>,
+}
+
+impl Summary {
+    fn of(message: &Message) -> Self {
+        Self { reply_count: message.reply_count, last_reply_at: message.last_reply_at }
+    }
+}
+
 /// What the tab shows, kept to patch it.
 struct LivePage {
     api: ApiClient,
+    /// Re-reads messages and pins off the loop.
+    refresher: Refresher,
+    /// Messages asked of the refresher and not yet shown again: an edit or delete meanwhile
+    /// asks again, so the last read is newer than the event.
+    refreshing: HashSet<MessageId>,
     me: Option<Me>,
     current: Option<ChannelId>,
+    /// The thread open in the panel.
+    thread: Option<MessageId>,
+    /// The roots the list shows, with their summaries.
+    roots: HashMap<MessageId, Summary>,
+    /// The replies the panel shows.
+    replies: HashSet<MessageId>,
+    /// The newest message the stream brought per other channel (a read of an older one
+    /// leaves the badges).
+    latest: HashMap<ChannelId, MessageId>,
+    /// Messages whose unread this stream counted, until their mention (if any) is counted.
+    counted_live: HashSet<MessageId>,
+    /// The viewer's unread notifications (the bell's count).
+    notifications: HashSet<NotificationId>,
+    /// Who else is typing in the channel, in the order they started.
+    typists: Vec<(UserId, String)>,
     /// The current channel's label (`#general`, or a DM's members).
     label: String,
     /// The community whose channels the sidebar lists.
@@ -114,11 +212,61 @@ struct LivePage {
 }
 
 impl LivePage {
-    async fn open(api: ApiClient, current: Option<ChannelId>, shown_seq: i64) -> Self {
-        let mut page =
-            Self { api, me: None, current, label: String::new(), community: None, entries: HashMap::new(), shown_seq };
+    async fn open(
+        api: ApiClient,
+        refresher: Refresher,
+        current: Option<ChannelId>,
+        thread: Option<MessageId>,
+        shown_seq: i64,
+    ) -> Self {
+        let mut page = Self {
+            api,
+            refresher,
+            refreshing: HashSet::new(),
+            me: None,
+            current,
+            thread: thread.filter(|_| current.is_some()),
+            roots: HashMap::new(),
+            replies: HashSet::new(),
+            typists: Vec::new(),
+            notifications: HashSet::new(),
+            latest: HashMap::new(),
+            counted_live: HashSet::new(),
+            label: String::new(),
+            community: None,
+            entries: HashMap::new(),
+            shown_seq,
+        };
         page.load().await;
+        page.load_shown().await;
         page
+    }
+
+    /// Reads which roots the list shows and which replies the panel shows (the page read
+    /// the same pages just before). A failure leaves them unknown: their live changes are
+    /// then not shown until a reload, rather than patched into elements that may be absent.
+    async fn load_shown(&mut self) {
+        if let Some(current) = self.current {
+            let query = HistoryQuery { limit: Some(super::pages::PAGE_SIZE), ..HistoryQuery::default() };
+            match self.api.history(current, &query).await {
+                Ok(page) => {
+                    self.roots = page.data.iter().map(|message| (message.id, Summary::of(message))).collect();
+                }
+                Err(err) => tracing::debug!(error = %err, "could not read which messages the page shows"),
+            }
+        }
+        let unread = NotificationQuery { unread: Some(true), before: None, limit: Some(100) };
+        match self.api.list_notifications(&unread).await {
+            Ok(page) => self.notifications = page.data.iter().map(|n| n.id).collect(),
+            Err(err) => tracing::debug!(error = %err, "could not read the unread notifications"),
+        }
+        if let Some(thread) = self.thread {
+            let query = HistoryQuery { limit: Some(super::pages::THREAD_SIZE), ..HistoryQuery::default() };
+            match self.api.list_replies(thread, &query).await {
+                Ok(page) => self.replies = page.data.iter().map(|message| message.id).collect(),
+                Err(err) => tracing::debug!(error = %err, "could not read the open thread"),
+            }
+        }
     }
 
     fn viewer(&self) -> UserId {
@@ -160,12 +308,18 @@ impl LivePage {
 
     fn entry_markup(&self, id: ChannelId) -> Option<maud::Markup> {
         let entry = self.entries.get(&id)?;
-        Some(views::channel_entry(&entry.item, &entry.href, &entry.label, Some(id) == self.current))
+        Some(views::channel_entry(&entry.item, &entry.href, &entry.label, Some(id) == self.current, self.viewer()))
     }
 
     async fn on_event(&mut self, hub_event: &Arc<HubEvent>) -> Frames {
         let mut frames = Frames::new();
         match serde_json::from_str::<Event>(&hub_event.data) {
+            Ok(Event { id, payload: EventPayload::CommandReplied(reply), .. }) => {
+                if Some(reply.channel_id) == self.current {
+                    let item = message::ephemeral_item(&id.to_string(), &reply.text, reply.error);
+                    frames.remove(&format!("#eph-{id}")).patch(Mode::Append, Some("#messages"), &item);
+                }
+            }
             Ok(event) => self.patch(event.payload, &mut frames).await,
             // A type this build does not know (the core evolves additively): nothing to show.
             Err(err) => tracing::debug!(error = %err, event_type = %hub_event.event_type, "event not shown"),
@@ -183,16 +337,17 @@ impl LivePage {
                         return;
                     }
                     self.shown_seq = message.channel_seq;
+                    self.roots.entry(message.id).or_insert(Summary { reply_count: 0, last_reply_at: None });
                     let id = views::message_dom_id(message.id);
                     frames.remove(&format!("#{id}")).patch(
                         Mode::Append,
                         Some("#messages"),
                         &views::message_item(&MessageView::from(&message), viewer),
                     );
-                    if message.author.user_id != Some(viewer)
-                        && let Err(err) = self.api.mark_read(message.channel_id, message.id).await
-                    {
-                        tracing::debug!(error = %err, "could not advance the read cursor");
+                    // The tab marks it read once it is visible (`views::shell::read_marking`).
+                    let member = self.entries.get(&message.channel_id).is_some_and(|entry| entry.item.is_member);
+                    if member && message.author.user_id != Some(viewer) {
+                        frames.signals(&serde_json::json!({ "_unread": message.id }));
                     }
                 } else if message.author.user_id != Some(viewer)
                     && let Some(entry) = self.entries.get_mut(&message.channel_id)
@@ -201,6 +356,8 @@ impl LivePage {
                     // position) already include is not counted twice.
                     let counted = entry.item.last_message_at.is_some_and(|last| message.created_at <= last);
                     if !counted {
+                        self.latest.insert(message.channel_id, message.id);
+                        self.counted_live.insert(message.id);
                         entry.item.unread_count += 1;
                         entry.item.last_message_at = Some(message.created_at);
                         if let Some(markup) = self.entry_markup(message.channel_id) {
@@ -209,16 +366,45 @@ impl LivePage {
                     }
                 }
             }
-            EventPayload::MessageUpdated(message) if Some(message.channel_id) == self.current => {
+            EventPayload::MessageCreated(reply) if Some(reply.channel_id) == self.current => {
+                self.on_reply(&reply, frames);
+            }
+            EventPayload::MessageUpdated(message) if self.shows(message.id) => {
+                if let Some(summary) = self.roots.get_mut(&message.id) {
+                    *summary = Summary { reply_count: message.reply_count, last_reply_at: message.last_reply_at };
+                }
                 frames.patch(Mode::Outer, None, &views::message_item(&MessageView::from(&message), viewer));
+                // The event cannot say which reactions are the viewer's; a read in flight
+                // may be older than this edit.
+                if !message.reactions.is_empty() || self.refreshing.contains(&message.id) {
+                    self.refresh(message.id);
+                }
             }
             EventPayload::MessageDeleted(deleted) if Some(deleted.channel_id) == self.current => {
-                frames.patch(Mode::Outer, None, &message::tombstone(deleted.id));
+                if self.shows(deleted.id) {
+                    frames.patch(Mode::Outer, None, &message::tombstone(deleted.id));
+                    if self.refreshing.contains(&deleted.id) {
+                        self.refresh(deleted.id);
+                    }
+                }
+                // The root's summary counts one reply fewer (re-read: which reply was the
+                // last is the api's to say).
+                if let Some(root) = deleted.parent_id.filter(|root| self.shows(*root) || self.thread == Some(*root)) {
+                    self.refresh(root);
+                }
             }
             EventPayload::ReactionAdded(change) | EventPayload::ReactionRemoved(change)
+                if self.shows(change.message_id) =>
+            {
+                self.refresh(change.message_id);
+            }
+            EventPayload::PinAdded(change) | EventPayload::PinRemoved(change)
                 if Some(change.channel_id) == self.current =>
             {
-                self.refresh_message(change.message_id, frames).await;
+                if self.shows(change.message_id) {
+                    self.refresh(change.message_id);
+                }
+                self.refresher.request(Job::Pins(change.channel_id));
             }
             EventPayload::ChannelCreated(channel) | EventPayload::ChannelUpdated(channel)
                 if channel.community_id.is_some() && channel.community_id == self.community.as_ref().map(|c| c.id) =>
@@ -269,6 +455,45 @@ impl LivePage {
                     }
                 }
             }
+            EventPayload::ReadUpdated(cursor) => {
+                // Read in another tab or client: its badges clear, unless a message came
+                // after what was read.
+                let newer = self.latest.get(&cursor.channel_id).is_some_and(|latest| *latest > cursor.message_id);
+                if !newer && let Some(entry) = self.entries.get_mut(&cursor.channel_id) {
+                    let changed = entry.item.unread_count > 0 || entry.item.mention_count > 0;
+                    entry.item.unread_count = 0;
+                    entry.item.mention_count = 0;
+                    if changed && let Some(markup) = self.entry_markup(cursor.channel_id) {
+                        frames.patch(Mode::Outer, None, &markup);
+                    }
+                }
+            }
+            EventPayload::NotificationCreated(notification) => {
+                if notification.read_at.is_none() && self.notifications.insert(notification.id) {
+                    frames.patch(Mode::Outer, None, &people::notification_count(self.notifications.len()));
+                }
+                // Counted once, for a message whose unread this stream counted (the
+                // sidebar's counts, read after the stream's position, hold the others).
+                if matches!(notification.kind, NotificationKind::Mention | NotificationKind::Dm)
+                    && let (Some(channel), Some(message)) = (&notification.channel, notification.message_id)
+                    && self.counted_live.remove(&message)
+                    && let Some(entry) = self.entries.get_mut(&channel.id)
+                {
+                    entry.item.mention_count += 1;
+                    if let Some(markup) = self.entry_markup(channel.id) {
+                        frames.patch(Mode::Outer, None, &markup);
+                    }
+                }
+            }
+            EventPayload::NotificationsRead(read) => {
+                let before = self.notifications.len();
+                for id in &read.ids {
+                    self.notifications.remove(id);
+                }
+                if self.notifications.len() != before {
+                    frames.patch(Mode::Outer, None, &people::notification_count(self.notifications.len()));
+                }
+            }
             EventPayload::ChannelArchived(channel) => {
                 self.entries.remove(&channel.id);
                 frames.remove(&format!("#{}", views::channel_dom_id(channel.id)));
@@ -277,14 +502,105 @@ impl LivePage {
         }
     }
 
-    /// Re-renders one message as the viewer sees it (reactions carry "you reacted").
-    async fn refresh_message(&self, id: MessageId, frames: &mut Frames) {
-        match self.api.get_message(id).await {
-            Ok(found) => {
-                frames.patch(Mode::Outer, None, &views::message_item(&MessageView::from(&found), self.viewer()));
-            }
-            Err(err) => tracing::debug!(error = %err, "could not refresh a message"),
+    /// Someone else started or stopped typing in the channel the tab shows: the typing
+    /// line, if it changed (typing has no stream position: no `id:`).
+    fn on_typing(&mut self, typing: &Typing) -> Option<Frames> {
+        if Some(typing.channel_id) != self.current || typing.user_id == self.viewer() {
+            return None;
         }
+        let known = self.typists.iter().position(|(user, _)| *user == typing.user_id);
+        match (typing.typing, known) {
+            (true, None) => self.typists.push((typing.user_id, typing.display_name.clone())),
+            (false, Some(at)) => {
+                self.typists.remove(at);
+            }
+            _ => return None,
+        }
+        let names: Vec<&str> = self.typists.iter().map(|(_, name)| name.as_str()).collect();
+        let mut frames = Frames::new();
+        frames.patch(Mode::Outer, None, &views::typing_line(&names));
+        Some(frames)
+    }
+
+    /// Who came online or went offline: their presence signals (every dot of theirs
+    /// follows; no stream position).
+    fn on_presence(diff: &PresenceDiff) -> Frames {
+        let changes: serde_json::Map<String, serde_json::Value> = diff
+            .online
+            .iter()
+            .map(|user| (people::presence_key(*user), serde_json::Value::Bool(true)))
+            .chain(diff.offline.iter().map(|user| (people::presence_key(*user), serde_json::Value::Bool(false))))
+            .collect();
+        let mut frames = Frames::new();
+        frames.signals(&serde_json::json!({ "_presence": changes }));
+        frames
+    }
+
+    /// Whether the page holds this message's element (`#m-{id}`).
+    fn shows(&self, id: MessageId) -> bool {
+        self.roots.contains_key(&id) || self.replies.contains(&id)
+    }
+
+    /// A thread reply: appended to the open panel if it is its thread, and counted in its
+    /// root's summary if the list shows the root (a replayed reply that the summary the page
+    /// read already counts — created no later than its last reply — is not counted twice).
+    fn on_reply(&mut self, reply: &ajet_shared::events::EventMessage, frames: &mut Frames) {
+        let Some(root) = reply.parent_id else { return };
+        let summary = self.roots.get_mut(&root).map(|summary| {
+            if summary.last_reply_at.is_none_or(|last| reply.created_at > last) {
+                summary.reply_count += 1;
+                summary.last_reply_at = Some(reply.created_at);
+            }
+            *summary
+        });
+        // Both counts are patched even for a reply already counted: the page may have
+        // been read before the stream's own reads.
+        if self.thread == Some(root) {
+            self.replies.insert(reply.id);
+            frames.remove(&format!("#{}", views::message_dom_id(reply.id))).patch(
+                Mode::Append,
+                Some("#replies"),
+                &views::message_item(&MessageView::from(reply), self.viewer()),
+            );
+            let count =
+                summary.map_or_else(|| i32::try_from(self.replies.len()).unwrap_or(i32::MAX), |s| s.reply_count);
+            frames.patch(Mode::Outer, None, &views::thread::reply_count(count));
+        }
+        if let Some(summary) = summary {
+            frames.patch(Mode::Outer, None, &views::thread_summary(root, summary.reply_count, summary.last_reply_at));
+        }
+    }
+
+    /// Asks for a message to be re-read as the viewer sees it.
+    fn refresh(&mut self, id: MessageId) {
+        self.refreshing.insert(id);
+        self.refresher.request(Job::Message(id));
+    }
+
+    /// A re-read came back: the message as the viewer sees it (reactions carry "you
+    /// reacted"; a root carries its thread summary), or the pins bar.
+    fn on_fetched(&mut self, fetched: Fetched) -> Option<Frames> {
+        let mut frames = Frames::new();
+        match fetched {
+            Fetched::Message(found) => {
+                self.refreshing.remove(&found.id);
+                if self.thread == Some(found.id) {
+                    frames.patch(Mode::Outer, None, &views::thread::reply_count(found.reply_count));
+                }
+                if self.shows(found.id) {
+                    if let Some(summary) = self.roots.get_mut(&found.id) {
+                        *summary = Summary::of(&found);
+                    }
+                    frames.patch(Mode::Outer, None, &views::message_item(&MessageView::from(&*found), self.viewer()));
+                }
+            }
+            Fetched::Pins(channel, pins) if Some(channel) == self.current => {
+                let pin_views: Vec<MessageView<'_>> = pins.iter().map(MessageView::from).collect();
+                frames.patch(Mode::Outer, None, &views::pins_bar(&pin_views));
+            }
+            Fetched::Pins(..) => return None,
+        }
+        Some(frames)
     }
 
     /// The stream lost its place or the viewer gained access: re-render what the tab shows.
@@ -297,6 +613,7 @@ impl LivePage {
             match super::pages::history(&self.api, &entry.item.channel).await {
                 Ok((messages, last_seq)) => {
                     self.shown_seq = last_seq;
+                    self.roots = messages.iter().map(|message| (message.id, Summary::of(message))).collect();
                     let views: Vec<MessageView<'_>> = messages.iter().map(MessageView::from).collect();
                     frames.patch(Mode::Outer, None, &views::messages_list(&views, self.viewer(), &self.label));
                 }
@@ -309,7 +626,7 @@ impl LivePage {
         let sidebar = maud::html! {
             ul #channels .channels {
                 @for entry in channels {
-                    (views::channel_entry(&entry.item, &entry.href, &entry.label, Some(entry.item.channel.id) == self.current))
+                    (views::channel_entry(&entry.item, &entry.href, &entry.label, Some(entry.item.channel.id) == self.current, self.viewer()))
                 }
             }
         };

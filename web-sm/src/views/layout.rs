@@ -5,12 +5,46 @@ use maud::{DOCTYPE, Markup, html};
 
 use crate::assets::ASSETS;
 
-/// A whole HTML document titled `title` (“· ajet-chat” is appended).
+/// The colour theme the viewer chose; none follows the system.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Theme {
+    Light,
+    Dark,
+}
+
+impl Theme {
+    /// The theme cookie's value (`light`, `dark`), anything else: none.
+    #[must_use]
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "light" => Some(Self::Light),
+            "dark" => Some(Self::Dark),
+            _ => None,
+        }
+    }
+
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Light => "light",
+            Self::Dark => "dark",
+        }
+    }
+}
+
+/// A whole HTML document titled `title` (“· ajet-chat” is appended), following the system's
+/// colour scheme.
 #[must_use]
 pub fn document(title: &str, body: &Markup) -> Markup {
+    themed_document(title, None, body)
+}
+
+/// A whole HTML document in the viewer's chosen theme (`data-theme` on `<html>`).
+#[must_use]
+pub fn themed_document(title: &str, theme: Option<Theme>, body: &Markup) -> Markup {
     html! {
         (DOCTYPE)
-        html lang="en" {
+        html lang="en" data-theme=[theme.map(Theme::as_str)] {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
@@ -36,5 +70,8 @@ mod tests {
         assert!(page.contains(&format!("<link rel=\"stylesheet\" href=\"/assets/{}\">", ASSETS.css.name)));
         assert!(page.contains(&format!("<script type=\"module\" src=\"/assets/{}\"></script>", ASSETS.datastar.name)));
         assert!(page.ends_with("<body><p>hi</p></body></html>"));
+        let dark = themed_document("x", Theme::parse("dark"), &html! {}).into_string();
+        assert!(dark.contains("<html lang=\"en\" data-theme=\"dark\">"), "{dark}");
+        assert_eq!(Theme::parse("<script>"), None);
     }
 }

@@ -1,6 +1,10 @@
 //! A message in the list: avatar (initials on a colour from the author's id), name, BOT
-//! tag, time, the sanitised Markdown body, reactions, and for the viewer's own messages the
-//! edit and delete actions (Datastar POSTs); a deleted message is a tombstone.
+//! tag, time, the sanitised Markdown body, reactions, the thread summary of a root (reply
+//! count and last reply, a link opening the thread panel), and a toolbar: an emoji picker,
+//! "Reply in thread", pin or unpin, and for the viewer's own messages edit and delete
+//! (Datastar POSTs). Reactions are pills (emoji and count, marked when the viewer reacted)
+//! that toggle the viewer's reaction on click. A pinned message carries a marker; a deleted
+//! message is a tombstone. A thread reply is the same item without thread links.
 
 use super::NO_SIGNALS;
 use ajet_shared::api::wire::{Author, Message};
@@ -10,7 +14,7 @@ use maud::{Markup, PreEscaped, html};
 use time::OffsetDateTime;
 use time::macros::format_description;
 
-use super::message_dom_id;
+use super::{message_dom_id, thread_summary_dom_id};
 use crate::markdown;
 
 /// What a message shows, from the api's `Message` or an event's `EventMessage`.
@@ -24,6 +28,44 @@ pub struct MessageView<'a> {
     /// Emoji, count, and whether the viewer is among those who reacted (unknown from an
     /// event: `false`).
     pub reactions: Vec<(&'a str, i64, bool)>,
+    /// The thread's root, for a reply.
+    pub parent_id: Option<MessageId>,
+    pub reply_count: i32,
+    pub last_reply_at: Option<OffsetDateTime>,
+    pub pinned: bool,
+}
+
+/// The emoji picker's fixed set.
+pub const PICKER: [(&str, &str); 8] = [
+    ("👍", "thumbs up"),
+    ("❤️", "heart"),
+    ("😂", "laughing"),
+    ("🎉", "party"),
+    ("😮", "surprised"),
+    ("😢", "sad"),
+    ("👀", "eyes"),
+    ("✅", "done"),
+];
+
+/// `s` with every byte but ASCII letters and digits percent-encoded: safe in a URL's query
+/// and inside a quoted Datastar expression (an emoji comes from other users).
+fn percent_encode(s: &str) -> String {
+    use std::fmt::Write;
+    let mut out = String::with_capacity(s.len() * 3);
+    for byte in s.bytes() {
+        if byte.is_ascii_alphanumeric() {
+            out.push(char::from(byte));
+        } else {
+            let _ = write!(out, "%{byte:02X}");
+        }
+    }
+    out
+}
+
+/// The Datastar action adding (`add`) or removing the viewer's `emoji` on a message.
+#[must_use]
+pub fn react_action(message: MessageId, emoji: &str, add: bool) -> String {
+    format!("@post('/messages/{message}/react?emoji={}&add={add}', {{{NO_SIGNALS}}})", percent_encode(emoji))
 }
 
 impl<'a> From<&'a Message> for MessageView<'a> {
@@ -36,6 +78,10 @@ impl<'a> From<&'a Message> for MessageView<'a> {
             edited: message.edited_at.is_some(),
             deleted: message.deleted_at.is_some(),
             reactions: message.reactions.iter().map(|r| (r.emoji.as_str(), r.count, r.reacted_by_me)).collect(),
+            parent_id: message.parent_id,
+            reply_count: message.reply_count,
+            last_reply_at: message.last_reply_at,
+            pinned: message.pinned_at.is_some(),
         }
     }
 }
@@ -50,6 +96,10 @@ impl<'a> From<&'a EventMessage> for MessageView<'a> {
             edited: message.edited_at.is_some(),
             deleted: message.deleted_at.is_some(),
             reactions: message.reactions.iter().map(|r| (r.emoji.as_str(), r.count, false)).collect(),
+            parent_id: message.parent_id,
+            reply_count: message.reply_count,
+            last_reply_at: message.last_reply_at,
+            pinned: message.pinned_at.is_some(),
         }
     }
 }
@@ -66,6 +116,36 @@ fn initials(name: &str) -> String {
 fn hue(author: &Author) -> u8 {
     let key = author.user_id.map(|id| id.as_uuid().as_u128()).unwrap_or_default();
     u8::try_from(key % 8).unwrap_or(0)
+}
+
+/// Where a thread opens: the current page with `?thread=` (a channel or a DM alike).
+#[must_use]
+pub fn thread_href(root: MessageId) -> String {
+    format!("?thread={root}")
+}
+
+/// A root's thread summary ("3 replies · last reply 14:05", a link opening the thread);
+/// always present under a root, empty (and hidden) without replies, so a live reply has an
+/// element to patch.
+#[must_use]
+pub fn thread_summary(root: MessageId, reply_count: i32, last_reply_at: Option<OffsetDateTime>) -> Markup {
+    let full_format = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
+    let short_format = format_description!("[hour]:[minute]");
+    html! {
+        div.thread-summary id=(thread_summary_dom_id(root)) {
+            @if reply_count > 0 {
+                a href=(thread_href(root)) {
+                    (reply_count) @if reply_count == 1 { " reply" } @else { " replies" }
+                }
+                @if let Some(last) = last_reply_at {
+                    span.last-reply {
+                        " · last reply "
+                        time datetime=(last.format(full_format).unwrap_or_default()) { (last.format(short_format).unwrap_or_default()) }
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// A deleted message: only that it was there.
@@ -98,21 +178,89 @@ pub fn message_item(message: &MessageView<'_>, viewer: UserId) -> Markup {
                 @if message.author.bot.is_some() { span.bot-tag { "BOT" } }
                 time datetime=(full) title=(full) { (short) }
                 @if message.edited { span.edited { "(edited)" } }
+                @if message.pinned { span.pinned { "📌 Pinned" } }
             }
             div.body { (PreEscaped(markdown::render(message.body_md))) }
             @if !message.reactions.is_empty() {
                 ul.reactions aria-label="Reactions" {
                     @for (emoji, count, mine) in &message.reactions {
-                        li class=@if *mine { "reaction mine" } @else { "reaction" } { (emoji) " " (count) }
+                        li {
+                            button type="button" class=@if *mine { "reaction mine" } @else { "reaction" }
+                                aria-pressed=(if *mine { "true" } else { "false" })
+                                title=@if *mine { "You reacted with " (emoji) " (click to remove)" } @else { "React with " (emoji) }
+                                "data-on:click"=(react_action(message.id, emoji, !*mine)) {
+                                (emoji) " " span.count { (count) }
+                            }
+                        }
                     }
                 }
             }
-            @if own {
-                div.actions {
+            @if message.parent_id.is_none() {
+                (thread_summary(message.id, message.reply_count, message.last_reply_at))
+            }
+            div.actions {
+                details.emoji-picker {
+                    summary.quiet aria-label="Add a reaction" { "React" }
+                    div.picker role="group" aria-label="Emoji" {
+                        @for (emoji, name) in PICKER {
+                            button.quiet type="button" aria-label=(name) "data-on:click"=(react_action(message.id, emoji, true)) { (emoji) }
+                        }
+                    }
+                }
+                @if message.parent_id.is_none() {
+                    a.quiet href=(thread_href(message.id)) { "Reply in thread" }
+                }
+                @if message.pinned {
+                    button.quiet type="button" "data-on:click"=(format!("@post('/messages/{}/unpin', {{{NO_SIGNALS}}})", message.id)) { "Unpin" }
+                } @else {
+                    button.quiet type="button" "data-on:click"=(format!("@post('/messages/{}/pin', {{{NO_SIGNALS}}})", message.id)) { "Pin" }
+                }
+                @if own {
                     button.quiet type="button" "data-on:click"=(format!("@get('/messages/{}/edit', {{{NO_SIGNALS}}})", message.id)) { "Edit" }
                     button.quiet type="button" "data-on:click"=(format!("@post('/messages/{}/delete')", message.id)) { "Delete" }
                 }
             }
+        }
+    }
+}
+
+/// The thread panel's copy of its root: no thread links or actions, and its own id
+/// (`tr-{id}`), so the list's copy keeps the one `m-{id}` that live patches target.
+#[must_use]
+pub fn thread_root_item(message: &MessageView<'_>) -> Markup {
+    if message.deleted {
+        return html! { li.message.deleted id={ "tr-" (message.id) } { p.body.tombstone { "This message was deleted." } } };
+    }
+    let time_format = format_description!("[hour]:[minute]");
+    let full_format = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
+    let name = message.author.bot.as_ref().map_or(message.author.display_name.as_str(), |bot| bot.name.as_str());
+    html! {
+        li.message id={ "tr-" (message.id) } {
+            span class={ "avatar hue-" (hue(message.author)) } aria-hidden="true" { (initials(name)) }
+            div.meta {
+                span.author { (name) }
+                @if message.author.bot.is_some() { span.bot-tag { "BOT" } }
+                time datetime=(message.created_at.format(full_format).unwrap_or_default()) { (message.created_at.format(time_format).unwrap_or_default()) }
+                @if message.edited { span.edited { "(edited)" } }
+            }
+            div.body { (PreEscaped(markdown::render(message.body_md))) }
+        }
+    }
+}
+
+/// A slash command's reply, shown only to its sender (`eph-{event id}`, so a replayed one
+/// replaces itself); an error reply is marked as one.
+#[must_use]
+pub fn ephemeral_item(id: &str, text: &str, error: bool) -> Markup {
+    html! {
+        li.message.ephemeral id={ "eph-" (id) } {
+            span.avatar.hue-7 aria-hidden="true" { "/" }
+            div.meta {
+                span.author { "ajet-chat" }
+                span.bot-tag { "BOT" }
+                span.only-you { "Only visible to you" }
+            }
+            div class=@if error { "body command-error" } @else { "body" } { (PreEscaped(markdown::render(text))) }
         }
     }
 }
@@ -139,10 +287,28 @@ pub fn edit_form(message: &MessageView<'_>) -> Markup {
 /// The whole list, oldest first, with the empty state.
 #[must_use]
 pub fn messages_list(messages: &[MessageView<'_>], viewer: UserId, channel_label: &str) -> Markup {
+    messages_around(messages, viewer, channel_label, None)
+}
+
+/// The list opened around `highlight` (a search hit, a pin, a notification): that message
+/// is highlighted and scrolled to once the page is up.
+#[must_use]
+pub fn messages_around(
+    messages: &[MessageView<'_>],
+    viewer: UserId,
+    channel_label: &str,
+    highlight: Option<MessageId>,
+) -> Markup {
     html! {
         ol #messages .messages aria-live="polite" aria-label="Messages" {
             li.empty { "This is the very beginning of " (channel_label) "." }
             @for message in messages { (message_item(message, viewer)) }
+        }
+        @if let Some(id) = highlight {
+            div.jump hidden "data-init"=(format!(
+                "document.getElementById('m-{id}')?.classList.add('highlight'), \
+                 document.getElementById('m-{id}')?.scrollIntoView({{block: 'center'}})"
+            )) {}
         }
     }
 }
@@ -172,6 +338,10 @@ mod tests {
             edited: false,
             deleted: false,
             reactions: vec![],
+            parent_id: None,
+            reply_count: 0,
+            last_reply_at: None,
+            pinned: false,
         }
     }
 
@@ -225,6 +395,42 @@ mod tests {
                 "<li class=\"message deleted\" id=\"m-{}\"><p class=\"body tombstone\">This message was deleted.</p></li>",
                 deleted.id
             )
+        );
+    }
+
+    #[test]
+    fn a_root_has_a_thread_summary_and_a_reply_link_and_a_reply_has_neither() {
+        let author = author(UserId::generate(), "Alice");
+        let mut root = view(&author, "root");
+        let html = message_item(&root, UserId::generate()).into_string();
+        assert!(html.contains(&format!("<div class=\"thread-summary\" id=\"ts-{}\"></div>", root.id)), "{html}");
+        assert!(html.contains(&format!("<a class=\"quiet\" href=\"?thread={}\">Reply in thread</a>", root.id)));
+        root.reply_count = 3;
+        root.last_reply_at = Some(OffsetDateTime::UNIX_EPOCH + time::Duration::minutes(65));
+        let html = message_item(&root, UserId::generate()).into_string();
+        assert!(
+            html.contains(&format!(
+                "<div class=\"thread-summary\" id=\"ts-{id}\"><a href=\"?thread={id}\">3 replies</a><span class=\"last-reply\"> · last reply \
+                 <time datetime=\"1970-01-01T01:05:00Z\">01:05</time></span></div>",
+                id = root.id
+            )),
+            "{html}"
+        );
+        assert!(thread_summary(root.id, 1, None).into_string().contains(">1 reply</a>"));
+        let mut reply = view(&author, "reply");
+        reply.parent_id = Some(root.id);
+        let html = message_item(&reply, UserId::generate()).into_string();
+        assert!(!html.contains("thread"), "{html}");
+    }
+
+    #[test]
+    fn a_command_reply_is_marked_as_only_for_its_reader_and_its_text_is_sanitised() {
+        let html = ephemeral_item("e1", "Topic set. <script>x</script>", true).into_string();
+        assert!(html.starts_with("<li class=\"message ephemeral\" id=\"eph-e1\">"), "{html}");
+        assert!(html.contains("<span class=\"only-you\">Only visible to you</span>"), "{html}");
+        assert!(
+            html.contains("<div class=\"body command-error\"><p>Topic set. &lt;script&gt;x&lt;/script&gt;</p>"),
+            "{html}"
         );
     }
 

@@ -5,11 +5,15 @@
 //! between is missed.
 
 use super::NO_SIGNALS;
-use ajet_shared::api::wire::{Channel, ChannelKind, ChannelListItem, Community, User};
-use ajet_shared::domain::ids::ChannelId;
+use ajet_shared::api::wire::{Channel, ChannelKind, ChannelListItem, CommandInfo, Community, User};
+use ajet_shared::domain::ids::{ChannelId, MessageId, UserId};
 use maud::{Markup, html};
 
-use super::{MessageView, badge_dom_id, channel_dom_id, document, messages_list};
+use super::layout::{Theme, themed_document};
+use super::message::messages_around;
+use super::people::{notification_count, presence_dot, presence_key};
+use super::search::{OPEN_SEARCH, search_overlay};
+use super::{MessageView, ThreadView, badge_dom_id, channel_dom_id, mentions_dom_id, thread_panel};
 
 /// Everything the shell shows.
 pub struct ShellView<'a> {
@@ -30,6 +34,58 @@ pub struct ShellView<'a> {
     pub last_seq: i64,
     /// Whether the viewer is a member (else a public channel offers to join instead of a composer).
     pub joined: bool,
+    /// The open thread (`?thread=`), shown in the right panel.
+    pub thread: Option<ThreadView<'a>>,
+    /// The channel's pinned messages, newest pin first.
+    pub pins: &'a [MessageView<'a>],
+    /// The slash commands the viewer may run here, for the composer's hints.
+    pub commands: &'a [CommandInfo],
+    /// The newest message the viewer has not read, if the list holds one: the tab marks it
+    /// read once it is visible.
+    pub unread: Option<MessageId>,
+    /// The message the list was opened around (`?around=`), highlighted.
+    pub around: Option<MessageId>,
+    /// Who is online among the people the sidebar shows (DM partners).
+    pub presence: &'a [(UserId, bool)],
+    /// The viewer's unread notifications.
+    pub unread_notifications: usize,
+    /// The colour theme the viewer chose (none: the system's).
+    pub theme: Option<Theme>,
+}
+
+/// The theme switch: system, light or dark, applied at once and remembered (a cookie,
+/// which the pages read to render in that theme).
+#[must_use]
+pub fn theme_switch(theme: Option<Theme>) -> Markup {
+    let choice = |name: &str, apply: &str| {
+        format!("$_theme = '{name}', {apply}, @post('/theme?theme={name}', {{{NO_SIGNALS}}})")
+    };
+    let options = [
+        ("system", "System", choice("system", "document.documentElement.removeAttribute('data-theme')")),
+        ("light", "Light", choice("light", "document.documentElement.dataset.theme = 'light'")),
+        ("dark", "Dark", choice("dark", "document.documentElement.dataset.theme = 'dark'")),
+    ];
+    let current = theme.map_or("system", Theme::as_str);
+    html! {
+        div.theme-switch role="group" aria-label="Theme" data-signals=(serde_json::json!({ "_theme": current }).to_string()) {
+            @for (name, label, action) in options {
+                button.quiet type="button" aria-pressed=(if name == current { "true" } else { "false" })
+                    "data-attr:aria-pressed"=(format!("$_theme === '{name}' ? 'true' : 'false'")) "data-on:click"=(action) { (label) }
+            }
+        }
+    }
+}
+
+/// The main column's read marking: `_unread` (local) holds the newest message the viewer
+/// has not seen (the page's, then each new one the stream brings); once a second, if the
+/// tab is visible, it is marked read and cleared — so a hidden tab never advances the read
+/// cursor, and a burst of messages costs one request.
+#[must_use]
+pub fn read_marking(channel: ChannelId) -> String {
+    format!(
+        "$_unread && document.visibilityState === 'visible' && \
+         (@post('/channels/{channel}/read?message=' + $_unread, {{{NO_SIGNALS}}}), $_unread = '')"
+    )
 }
 
 /// How a channel is called in headings: `#name`, or a DM's other members.
@@ -56,10 +112,16 @@ pub fn channel_href(channel: &Channel, community: Option<&Community>) -> String 
     }
 }
 
-/// One sidebar entry, with its unread badge (empty, and hidden, at zero or when current).
+/// One sidebar entry, with its unread badge and its mention pill (each empty, and hidden,
+/// at zero or when current); a one-to-one DM shows the other member's presence dot.
 #[must_use]
-pub fn channel_entry(item: &ChannelListItem, href: &str, label: &str, current: bool) -> Markup {
+pub fn channel_entry(item: &ChannelListItem, href: &str, label: &str, current: bool, viewer: UserId) -> Markup {
+    let partner = match (item.channel.kind, item.members.as_slice()) {
+        (ChannelKind::Dm, members) => members.iter().find(|user| user.id != viewer).map(|user| user.id),
+        _ => None,
+    };
     let unread = if current { 0 } else { item.unread_count };
+    let mentions = if current { 0 } else { item.mention_count };
     let icon = match item.channel.kind {
         ChannelKind::Public => "#",
         ChannelKind::Private => "🔒",
@@ -73,10 +135,17 @@ pub fn channel_entry(item: &ChannelListItem, href: &str, label: &str, current: b
     html! {
         li id=(channel_dom_id(item.channel.id)) {
             a href=(href) class=[(unread > 0).then_some("unread")] aria-current=[current.then_some("page")] {
-                span.icon aria-label=(kind) { (icon) }
+                @if let Some(partner) = partner {
+                    span.icon aria-label=(kind) { (presence_dot(partner)) }
+                } @else {
+                    span.icon aria-label=(kind) { (icon) }
+                }
                 span.name { (label) }
                 span.badge id=(badge_dom_id(item.channel.id)) aria-label="unread messages" {
                     @if unread > 0 { (unread) }
+                }
+                span.mentions id=(mentions_dom_id(item.channel.id)) aria-label="mentions of you" {
+                    @if mentions > 0 { "@" (mentions) }
                 }
             }
         }
@@ -93,18 +162,60 @@ pub fn notice(message: Option<&str>) -> Markup {
 /// `client_msg_id` are Datastar signals (`body`, `cmid`), sent as JSON. While a send is
 /// under way (`_sending`, never sent) the text is read-only, so the next message cannot
 /// be typed under the same key; pressing Enter again repeats the same send, which the api
-/// answers with the original message.
+/// answers with the original message. Typing is signalled to the channel's members: a
+/// start at most every 3 s while the text is not empty (`_typedAt`, local), a stop when it
+/// is cleared (a send stops it on the server). Text starting with `/` runs a command
+/// (the server tells them apart); while the text starts with `/`, the commands whose
+/// names start with what is typed are listed with their usage.
 #[must_use]
-pub fn composer(channel: ChannelId, label: &str, client_msg_id: &str) -> Markup {
-    let signals = serde_json::json!({ "body": "", "cmid": client_msg_id }).to_string();
-    let send = format!("@post('/channels/{channel}/messages')");
+pub fn composer(channel: ChannelId, label: &str, client_msg_id: &str, commands: &[CommandInfo]) -> Markup {
+    let signals = serde_json::json!({ "body": "", "cmid": client_msg_id, "_typedAt": 0 }).to_string();
+    let send = format!("@post('/channels/{channel}/messages', {{filterSignals: {{include: /^(body|cmid)$/}}}})");
     let on_enter =
         format!("evt.key === 'Enter' && !evt.shiftKey && !evt.isComposing && (evt.preventDefault(), {send})");
+    let typing = |on: bool| format!("@post('/channels/{channel}/typing?typing={on}', {{{NO_SIGNALS}}})");
+    let on_input = format!(
+        "evt.target.value.trim()          ? (Date.now() - $_typedAt > {TYPING_EVERY_MS} && ($_typedAt = Date.now(), {start}))          : ($_typedAt > 0 && ($_typedAt = 0, {stop}))",
+        start = typing(true),
+        stop = typing(false),
+    );
     html! {
         form #composer .composer data-signals=(signals) "data-on:submit"=(send) "data-indicator:_sending" {
+            @if !commands.is_empty() {
+                ul #command-hints .command-hints aria-label="Commands" "data-class:open"="$body.startsWith('/')" {
+                    @for command in commands {
+                        // The name is data, never part of the expression.
+                        li data-command=(command.name)
+                            "data-class:match"="$body.startsWith('/') && el.dataset.command.startsWith($body.slice(1).split(' ')[0])" {
+                            code { (command.usage) }
+                            " — " (command.summary)
+                            @if command.admin { " " span.admin-tag { "admin" } }
+                        }
+                    }
+                }
+            }
             label.visually-hidden for="composer-body" { "Message " (label) }
             textarea #composer-body rows="1" "data-bind:body" placeholder={ "Message " (label) }
-                "data-on:keydown"=(on_enter) "data-indicator:_sending" "data-attr:readonly"="$_sending" {}
+                "data-on:keydown"=(on_enter) "data-on:input"=(on_input) "data-indicator:_sending" "data-attr:readonly"="$_sending" {}
+        }
+    }
+}
+
+/// How often the composer repeats "typing" while the text is not empty (the stream core
+/// expires a typist silent for longer than its expiry, 15 s by default).
+pub const TYPING_EVERY_MS: u64 = 3000;
+
+/// The typing line above the composer (`#typing`): who else is typing in the channel.
+#[must_use]
+pub fn typing_line(names: &[&str]) -> Markup {
+    html! {
+        div #typing .typing aria-live="polite" {
+            @match names {
+                [] => {},
+                [one] => { strong { (one) } " is typing…" },
+                [one, two] => { strong { (one) } " and " strong { (two) } " are typing…" },
+                _ => { "Several people are typing…" },
+            }
         }
     }
 }
@@ -120,8 +231,55 @@ pub fn channel_header(label: &str, topic: Option<&str>) -> Markup {
     }
 }
 
+/// A short plain excerpt of a message's Markdown, for lists (pins, later search hits).
+fn excerpt(body_md: &str) -> String {
+    const MAX: usize = 80;
+    let flat: String = body_md.split_whitespace().collect::<Vec<_>>().join(" ");
+    match flat.char_indices().nth(MAX) {
+        Some((at, _)) => format!("{}…", &flat[..at]),
+        None => flat,
+    }
+}
+
+/// The channel's pins (`#pins`, beside the header): a count that opens their list, each a
+/// link to the message; empty without pins.
+#[must_use]
+pub fn pins_bar(pins: &[MessageView<'_>]) -> Markup {
+    html! {
+        div #pins .pins {
+            @if !pins.is_empty() {
+                details {
+                    summary aria-label={ "Pinned messages: " (pins.len()) } { "📌 " (pins.len()) }
+                    ol.pin-list aria-label="Pinned messages" {
+                        @for pin in pins {
+                            li {
+                                a href={ "?around=" (pin.id) } {
+                                    span.author { (pin.author.bot.as_ref().map_or(pin.author.display_name.as_str(), |bot| bot.name.as_str())) }
+                                    " "
+                                    span.excerpt { (excerpt(pin.body_md)) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 fn community_initials(name: &str) -> String {
     name.split_whitespace().filter_map(|word| word.chars().find(|c| c.is_alphanumeric())).take(2).collect()
+}
+
+/// Announces the viewer as online: as the page opens, then every minute (the api counts
+/// as online whoever it heard from within two minutes).
+const HEARTBEAT: &str = "@post('/api/heartbeat', {filterSignals: {include: /^$/}})";
+
+/// The shell's local signals: presence per user, and which sheets are open.
+fn app_signals(presence: &[(UserId, bool)]) -> String {
+    let presence: serde_json::Map<String, serde_json::Value> =
+        presence.iter().map(|(user, online)| (presence_key(*user), serde_json::Value::Bool(*online))).collect();
+    serde_json::json!({ "_presence": presence, "_inbox": false, "_people": false, "_drawer": false }).to_string()
 }
 
 /// The whole page.
@@ -139,8 +297,16 @@ pub fn shell_page(view: &ShellView<'_>) -> Markup {
         stream.push_str("&from=");
         stream.push_str(from);
     }
+    if let Some(thread) = &view.thread {
+        stream.push_str("&thread=");
+        stream.push_str(&thread.root.id.to_string());
+    }
+    let close_href = channel_href(view.channel, view.community);
     let body = html! {
-        div.app {
+        div class=@if view.thread.is_some() { "app with-thread" } @else { "app" }
+            data-signals=(app_signals(view.presence)) "data-class:drawer-open"="$_drawer"
+            "data-init"=(HEARTBEAT) "data-on-interval__duration.60s"=(HEARTBEAT)
+            "data-on:keydown__window"=(format!("(evt.ctrlKey || evt.metaKey) && evt.key === 'k' && (evt.preventDefault(), {OPEN_SEARCH})")) {
             nav.rail aria-label="Communities" {
                 @for community in view.communities {
                     a href={ "/c/" (community.slug) } title=(community.name)
@@ -156,7 +322,7 @@ pub fn shell_page(view: &ShellView<'_>) -> Markup {
                     ul #channels .channels {
                         @for item in view.channels.iter().filter(|item| item.channel.archived_at.is_none()) {
                             (channel_entry(item, &channel_href(&item.channel, Some(community)),
-                                &item.channel.name.clone().unwrap_or_default(), item.channel.id == view.channel.id))
+                                &item.channel.name.clone().unwrap_or_default(), item.channel.id == view.channel.id, view.me.id))
                         }
                     }
                     details.new-channel {
@@ -173,25 +339,69 @@ pub fn shell_page(view: &ShellView<'_>) -> Markup {
                 ul #dms .channels {
                     @for item in view.dms {
                         (channel_entry(item, &channel_href(&item.channel, None),
-                            &channel_label(&item.channel, &item.members, view.me), item.channel.id == view.channel.id))
+                            &channel_label(&item.channel, &item.members, view.me), item.channel.id == view.channel.id, view.me.id))
                     }
                 }
+                (theme_switch(view.theme))
             }
-            main.main "data-init"=(format!("@get('{stream}', {{retry: 'always', {NO_SIGNALS}}})")) {
-                (channel_header(&label, view.channel.topic.as_deref()))
-                div.scroller { (messages_list(view.messages, view.me.id, &label)) }
+            div.drawer-backdrop "data-on:click"="$_drawer = false" {}
+            main.main "data-init"=(format!("@get('{stream}', {{retry: 'always', {NO_SIGNALS}}})"))
+                data-signals=(serde_json::json!({ "_unread": view.unread.map(|id| id.to_string()).unwrap_or_default() }).to_string())
+                "data-on-interval__duration.1s"=(read_marking(view.channel.id)) {
+                div.topbar {
+                    button.quiet.menu-button type="button" aria-label="Channels and communities"
+                        "data-attr:aria-expanded"="$_drawer ? 'true' : 'false'" "data-on:click"="$_drawer = !$_drawer" { "☰" }
+                    (channel_header(&label, view.channel.topic.as_deref()))
+                    (pins_bar(view.pins))
+                    @if let (Some(community), Some(_)) = (view.community, view.channel.community_id) {
+                        button.quiet.topbar-button #members-button type="button"
+                            "data-on:click"=(format!("$_people = true, @get('/communities/{}/members', {{{NO_SIGNALS}}})", community.id)) {
+                            "👥 Members"
+                        }
+                    }
+                    button.quiet.topbar-button #bell type="button" aria-label="Notifications"
+                        "data-on:click"=(format!("$_inbox = true, @get('/notifications', {{{NO_SIGNALS}}})")) {
+                        "🔔" (notification_count(view.unread_notifications))
+                    }
+                    button.quiet.search-button type="button" "data-on:click"=(OPEN_SEARCH) aria-keyshortcuts="Control+K Meta+K" { "🔍 Search" }
+                }
+                div.scroller {
+                    @if view.around.is_some() {
+                        p.older { "You are viewing older messages. " a href=(close_href) { "Jump to the present" } }
+                    }
+                    (messages_around(view.messages, view.me.id, &label, view.around))
+                }
                 (notice(None))
+                (typing_line(&[]))
                 @if view.joined {
-                    (composer(view.channel.id, &label, view.client_msg_id))
+                    (composer(view.channel.id, &label, view.client_msg_id, view.commands))
                 } @else {
                     form.composer method="post" action={ "/channels/" (view.channel.id) "/join" } {
                         button type="submit" { "Join " (label) }
                     }
                 }
             }
+            @if let Some(thread) = &view.thread {
+                (thread_panel(thread, view.me.id, view.channel.id, view.joined, &close_href))
+            }
+            (search_overlay())
+            div #people .sheet role="dialog" aria-label="Members" "data-class:open"="$_people"
+                "data-on:keydown"="evt.key === 'Escape' && ($_people = false)" {
+                header.panel-header { h2 { "Members" } button.quiet.close type="button" "data-on:click"="$_people = false" { "Close" } }
+                ul #people-list .people-list aria-label="Members" {}
+            }
+            div #inbox .sheet role="dialog" aria-label="Notifications" "data-class:open"="$_inbox"
+                "data-on:keydown"="evt.key === 'Escape' && ($_inbox = false)" {
+                header.panel-header {
+                    h2 { "Notifications" }
+                    button.quiet type="button" "data-on:click"=(format!("@post('/notifications/read', {{{NO_SIGNALS}}})")) { "Mark all read" }
+                    button.quiet.close type="button" "data-on:click"="$_inbox = false" { "Close" }
+                }
+                ol #inbox-list .inbox-list aria-label="Notifications" {}
+            }
         }
     };
-    document(&label, &body)
+    themed_document(&label, view.theme, &body)
 }
 
 #[cfg(test)]
@@ -234,33 +444,129 @@ mod tests {
 
     #[test]
     fn a_sidebar_entry_shows_its_kind_and_unread_count_unless_current() {
-        let entry = item(channel("secret", ChannelKind::Private), 3);
-        let html = channel_entry(&entry, "/c/acme/secret", "secret", false).into_string();
+        let mut entry = item(channel("secret", ChannelKind::Private), 3);
+        entry.mention_count = 1;
+        let html = channel_entry(&entry, "/c/acme/secret", "secret", false, UserId::generate()).into_string();
         let id = entry.channel.id;
         assert_eq!(
             html,
             format!(
                 "<li id=\"ch-{id}\"><a href=\"/c/acme/secret\" class=\"unread\"><span class=\"icon\" aria-label=\"private channel\">🔒</span>\
-                 <span class=\"name\">secret</span><span class=\"badge\" id=\"badge-{id}\" aria-label=\"unread messages\">3</span></a></li>"
+                 <span class=\"name\">secret</span><span class=\"badge\" id=\"badge-{id}\" aria-label=\"unread messages\">3</span>\
+                 <span class=\"mentions\" id=\"mentions-{id}\" aria-label=\"mentions of you\">@1</span></a></li>"
             )
         );
-        let html = channel_entry(&entry, "/c/acme/secret", "secret", true).into_string();
+        let html = channel_entry(&entry, "/c/acme/secret", "secret", true, UserId::generate()).into_string();
         assert!(html.contains("<a href=\"/c/acme/secret\" aria-current=\"page\">"), "{html}");
         assert!(html.contains("aria-label=\"unread messages\"></span>"), "{html}");
+        assert!(html.contains("aria-label=\"mentions of you\"></span>"), "{html}");
     }
 
     #[test]
     fn the_composer_sends_on_enter_with_its_client_msg_id_as_a_signal() {
         let id = ChannelId::generate();
-        let html = composer(id, "#general", "abc").into_string();
+        let help = CommandInfo {
+            name: "help\"<x>".into(),
+            aliases: vec![],
+            usage: "/help [command]".into(),
+            summary: "list <commands>".into(),
+            admin: false,
+        };
+        let html = composer(id, "#general", "abc", std::slice::from_ref(&help)).into_string();
         assert!(
-            html.contains("data-signals=\"{&quot;body&quot;:&quot;&quot;,&quot;cmid&quot;:&quot;abc&quot;}\""),
+            html.contains(
+                "<li data-command=\"help&quot;&lt;x&gt;\" data-class:match=\"$body.startsWith('/') &amp;&amp; \
+                 el.dataset.command.startsWith($body.slice(1).split(' ')[0])\"><code>/help [command]</code> — list &lt;commands&gt;</li>"
+            ),
             "{html}"
         );
-        assert!(html.contains(&format!("data-on:submit=\"@post('/channels/{id}/messages')\"")));
+        assert!(
+            html.contains(
+                "data-signals=\"{&quot;_typedAt&quot;:0,&quot;body&quot;:&quot;&quot;,&quot;cmid&quot;:&quot;abc&quot;}\""
+            ),
+            "{html}"
+        );
+        assert!(html.contains(&format!(
+            "data-on:submit=\"@post('/channels/{id}/messages', {{filterSignals: {{include: /^(body|cmid)$/}}}})\""
+        )));
         assert!(html.contains("evt.key === 'Enter' &amp;&amp; !evt.shiftKey"), "{html}");
         assert!(html.contains("placeholder=\"Message #general\""));
         assert!(html.contains("data-indicator:_sending data-attr:readonly=\"$_sending\""), "{html}");
+        assert!(
+            html.contains(&format!(
+                "(Date.now() - $_typedAt &gt; 3000 &amp;&amp; ($_typedAt = Date.now(), \
+                 @post('/channels/{id}/typing?typing=true', {{filterSignals: {{include: /^$/}}}})))"
+            )),
+            "{html}"
+        );
+        assert!(html.contains(&format!("($_typedAt = 0, @post('/channels/{id}/typing?typing=false'")), "{html}");
+    }
+
+    #[test]
+    fn the_typing_line_names_one_or_two_typists_and_counts_more() {
+        assert_eq!(typing_line(&[]).into_string(), "<div class=\"typing\" id=\"typing\" aria-live=\"polite\"></div>");
+        assert!(
+            typing_line(&["<b>al</b>"]).into_string().contains("<strong>&lt;b&gt;al&lt;/b&gt;</strong> is typing…")
+        );
+        assert!(
+            typing_line(&["al", "bo"])
+                .into_string()
+                .contains("<strong>al</strong> and <strong>bo</strong> are typing…")
+        );
+        assert!(typing_line(&["al", "bo", "cy"]).into_string().contains(">Several people are typing…</div>"));
+    }
+
+    #[test]
+    fn the_pins_bar_counts_pins_and_links_each_to_its_message() {
+        assert_eq!(pins_bar(&[]).into_string(), "<div class=\"pins\" id=\"pins\"></div>");
+        let author = ajet_shared::api::wire::Author {
+            user_id: None,
+            username: None,
+            display_name: "Bob".into(),
+            avatar_url: None,
+            bot: None,
+        };
+        let body = format!("<b>{}</b>", "long ".repeat(30));
+        let pin = MessageView {
+            id: MessageId::generate(),
+            author: &author,
+            body_md: &body,
+            created_at: OffsetDateTime::UNIX_EPOCH,
+            edited: false,
+            deleted: false,
+            reactions: vec![],
+            parent_id: None,
+            reply_count: 0,
+            last_reply_at: None,
+            pinned: true,
+        };
+        let html = pins_bar(std::slice::from_ref(&pin)).into_string();
+        assert!(html.contains("<summary aria-label=\"Pinned messages: 1\">📌 1</summary>"), "{html}");
+        assert!(
+            html.contains(&format!(
+                "<a href=\"?around={}\"><span class=\"author\">Bob</span> <span class=\"excerpt\">&lt;b&gt;long long",
+                pin.id
+            )),
+            "{html}"
+        );
+        assert!(html.contains(" lo…</span>"), "long bodies are cut at 80 characters: {html}");
+    }
+
+    #[test]
+    fn the_theme_switch_marks_the_current_choice_and_remembers_a_new_one() {
+        let html = theme_switch(Theme::parse("dark")).into_string();
+        assert!(html.contains("data-signals=\"{&quot;_theme&quot;:&quot;dark&quot;}\""), "{html}");
+        assert!(
+            html.contains("aria-pressed=\"true\" data-attr:aria-pressed=\"$_theme === 'dark' ? 'true' : 'false'\""),
+            "{html}"
+        );
+        assert!(
+            html.contains(
+                "data-on:click=\"$_theme = 'system', document.documentElement.removeAttribute('data-theme'), \
+             @post('/theme?theme=system', {filterSignals: {include: /^$/}})\">System</button>"
+            ),
+            "{html}"
+        );
     }
 
     #[test]
@@ -290,6 +596,14 @@ mod tests {
             stream_from: Some("7.42".into()),
             last_seq: 9,
             joined: true,
+            thread: None,
+            pins: &[],
+            commands: &[],
+            unread: None,
+            around: None,
+            presence: &[],
+            unread_notifications: 0,
+            theme: None,
         })
         .into_string();
         assert!(!page.contains("<img"), "names are text: {page}");
@@ -303,6 +617,15 @@ mod tests {
         );
         assert!(page.contains("<header class=\"header\" id=\"channel-header\"><h1>#general</h1><span class=\"topic\">&lt;b&gt;topic&lt;/b&gt;</span></header>"));
         assert!(page.contains("<form method=\"post\" action=\"/c/acme\">"));
+        assert!(page.contains("data-signals=\"{&quot;_unread&quot;:&quot;&quot;}\""), "{page}");
+        assert!(
+            page.contains(&format!(
+                "data-on-interval__duration.1s=\"$_unread &amp;&amp; document.visibilityState === 'visible' &amp;&amp; \
+                 (@post('/channels/{}/read?message=' + $_unread, {{filterSignals: {{include: /^$/}}}}), $_unread = '')\"",
+                general.channel.id
+            )),
+            "{page}"
+        );
         assert!(page.contains("<span class=\"name\">random</span><span class=\"badge\""), "{page}");
     }
 }
