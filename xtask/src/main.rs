@@ -41,10 +41,14 @@ pub fn bail_if_interrupted() -> Result<()> {
     Ok(())
 }
 
-/// The workspace root (xtask lives one level below it).
+/// The workspace root (xtask lives one level below it). `cargo run` tells the running
+/// process its manifest directory; that is preferred over the one compiled in, because a
+/// target directory shared by two checkouts (CI keeps one outside the clone) may run an
+/// xtask binary built from the other checkout, which would then test the other tree.
 pub fn repo_root() -> PathBuf {
-    let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
-    manifest_dir.parent().unwrap_or(manifest_dir).to_path_buf()
+    let manifest_dir =
+        std::env::var_os("CARGO_MANIFEST_DIR").map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from);
+    manifest_dir.parent().map_or_else(|| manifest_dir.clone(), Path::to_path_buf)
 }
 
 fn main() -> ExitCode {
