@@ -1,6 +1,6 @@
 //! Attachments: `POST /api/channels/{id}/attachments` streams a multipart upload (field
 //! `file`) into object storage, never holding more than one 5 MiB part of it, refusing it
-//! past `attachment_max_bytes` (413) and sniffing its type from its first bytes (what the
+//! past `attachment_max_bytes` or the uploader's quota (413) and sniffing its type from its first bytes (what the
 //! client declares is ignored); `GET /api/attachments/{id}` re-checks that the caller may
 //! read the channel now and streams the object back with headers that keep a browser from
 //! running it: only PNG, JPEG, GIF and WebP are ever shown inline.
@@ -9,7 +9,8 @@ use std::sync::Arc;
 
 use ajet_shared::api::wire::Attachment;
 use ajet_shared::api::{ErrorBody, ErrorCode, paths};
-use ajet_shared::chat::attachments::{may_upload, readable, record_upload};
+use ajet_shared::chat::ChatError;
+use ajet_shared::chat::attachments::{may_upload, quota_left, readable, record_upload};
 use ajet_shared::config::Config;
 use ajet_shared::db::PgPool;
 use ajet_shared::db::attachments::NewAttachment;
@@ -42,12 +43,29 @@ fn invalid_upload(message: impl Into<String>) -> ApiError {
     ApiError::bad_request(ErrorCode::InvalidUpload, message)
 }
 
-fn too_large(max: u64) -> ApiError {
-    ApiError::new(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        ErrorCode::AttachmentTooLarge,
-        format!("file: larger than the {max} bytes an attachment may be"),
-    )
+/// How large this upload may grow: the smaller of `attachment_max_bytes` and what is
+/// left of the uploader's quota, each refused with its own code.
+#[derive(Clone, Copy, Debug)]
+struct Limit {
+    max: u64,
+    quota: u64,
+    quota_left: u64,
+}
+
+impl Limit {
+    fn check(self, total: u64) -> Result<(), ApiError> {
+        if total > self.max {
+            return Err(ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                ErrorCode::AttachmentTooLarge,
+                format!("file: larger than the {} bytes an attachment may be", self.max),
+            ));
+        }
+        if total > self.quota_left {
+            return Err(ChatError::AttachmentQuotaExceeded { quota: self.quota, remaining: self.quota_left }.into());
+        }
+        Ok(())
+    }
 }
 
 /// The type of a file from its first bytes; never what the client said.
@@ -134,14 +152,12 @@ fn disposition(kind: &str, filename: &str) -> String {
 }
 
 /// Reads the field until `buffer` holds `PART_BYTES` or the field ends; counts into `total`.
-async fn fill(field: &mut Field<'_>, buffer: &mut BytesMut, total: &mut u64, max: u64) -> Result<bool, ApiError> {
+async fn fill(field: &mut Field<'_>, buffer: &mut BytesMut, total: &mut u64, limit: Limit) -> Result<bool, ApiError> {
     while buffer.len() < PART_BYTES {
         let chunk = field.chunk().await.map_err(|err| invalid_upload(format!("file: {}", err.body_text())))?;
         let Some(chunk) = chunk else { return Ok(false) };
         *total += chunk.len() as u64;
-        if *total > max {
-            return Err(too_large(max));
-        }
+        limit.check(*total)?;
         buffer.extend_from_slice(&chunk);
     }
     Ok(true)
@@ -156,13 +172,13 @@ async fn stream_parts(
     field: &mut Field<'_>,
     first: Bytes,
     mut total: u64,
-    max: u64,
+    limit: Limit,
 ) -> Result<u64, ApiError> {
     let mut parts = vec![storage.upload_part(key, upload_id, 1, first).await.map_err(ApiError::internal)?];
     let mut more = true;
     while more {
         let mut buffer = BytesMut::with_capacity(PART_BYTES);
-        more = fill(field, &mut buffer, &mut total, max).await?;
+        more = fill(field, &mut buffer, &mut total, limit).await?;
         if buffer.is_empty() {
             break;
         }
@@ -173,7 +189,7 @@ async fn stream_parts(
     Ok(total)
 }
 
-#[utoipa::path(post, path = paths::CHANNEL_ATTACHMENTS, tag = "api", summary = "Upload a file into a channel (multipart, field `file`); attach it to a message by its id", request_body(content = UploadForm, content_type = "multipart/form-data"), responses((status = 201, description = "stored", body = Attachment), (status = 400, description = "not a multipart body with a `file` field", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed to post here", body = ErrorBody), (status = 404, description = "not found or not visible", body = ErrorBody), (status = 409, description = "the channel is archived", body = ErrorBody), (status = 413, description = "larger than `attachment_max_bytes`", body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(post, path = paths::CHANNEL_ATTACHMENTS, tag = "api", summary = "Upload a file into a channel (multipart, field `file`); attach it to a message by its id", request_body(content = UploadForm, content_type = "multipart/form-data"), responses((status = 201, description = "stored", body = Attachment), (status = 400, description = "not a multipart body with a `file` field", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed to post here", body = ErrorBody), (status = 404, description = "not found or not visible", body = ErrorBody), (status = 409, description = "the channel is archived", body = ErrorBody), (status = 413, description = "larger than `attachment_max_bytes` (`attachment_too_large`) or than what is left of the uploader's `attachment_quota_bytes` (`attachment_quota_exceeded`); nothing is stored", body = ErrorBody)), security(("bearer" = [])))]
 pub async fn upload_attachment(
     State(pool): State<PgPool>,
     State(config): State<Arc<Config>>,
@@ -196,11 +212,13 @@ pub async fn upload_attachment(
     let id = AttachmentId::generate();
     let scope = channel.community_id.map_or_else(|| "dm".to_owned(), |community| community.to_string());
     let key = format!("{scope}/{}/{id}/{}", channel.id, key_segment(&filename));
-    let max = config.attachment_max_bytes;
+    let quota = config.attachment_quota_bytes;
+    let limit =
+        Limit { max: config.attachment_max_bytes, quota, quota_left: quota_left(&pool, auth.id(), quota).await? };
 
     let mut head = BytesMut::with_capacity(64 * 1024);
     let mut total = 0;
-    let more = fill(&mut field, &mut head, &mut total, max).await?;
+    let more = fill(&mut field, &mut head, &mut total, limit).await?;
     let content_type = sniff(&head[..head.len().min(4096)]);
     let dimensions = if content_type.starts_with("image/") && content_type != "image/svg+xml" {
         imagesize::blob_size(&head).ok().and_then(|size| {
@@ -214,7 +232,7 @@ pub async fn upload_attachment(
     let head = head.freeze();
     if more {
         let upload_id = storage.start_upload(&key, content_type).await.map_err(ApiError::internal)?;
-        match stream_parts(&storage, &key, &upload_id, &mut field, head, total, max).await {
+        match stream_parts(&storage, &key, &upload_id, &mut field, head, total, limit).await {
             Ok(size) => total = size,
             Err(err) => {
                 if let Err(abort) = storage.abort_upload(&key, &upload_id).await {
@@ -235,9 +253,17 @@ pub async fn upload_attachment(
         size_bytes: i64::try_from(total).map_err(ApiError::internal)?,
         storage_key: &key,
         dimensions,
+        thumbnail_key: None,
     };
-    let attachment = record_upload(&pool, &new).await?;
-    Ok((StatusCode::CREATED, Json(attachment)))
+    match record_upload(&pool, &new, quota).await {
+        Ok(attachment) => Ok((StatusCode::CREATED, Json(attachment))),
+        Err(err) => {
+            if let Err(delete) = storage.delete(std::slice::from_ref(&key)).await {
+                tracing::warn!(error = %delete, key, "unrecorded upload not deleted");
+            }
+            Err(err.into())
+        }
+    }
 }
 
 #[utoipa::path(get, path = paths::ATTACHMENT, tag = "api", summary = "Download an attachment (if the caller may read its channel now); only PNG, JPEG, GIF and WebP inline", responses((status = 200, description = "the file, as `Content-Type` says", content_type = "application/octet-stream", body = Vec<u8>), (status = 400, description = "invalid input", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed", body = ErrorBody), (status = 404, description = "not found or not visible", body = ErrorBody)), security(("bearer" = [])))]

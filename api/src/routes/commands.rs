@@ -157,7 +157,7 @@ async fn run(
     let command = ajet_shared::commands::parse(line).map_err(|err| parse_error(&err))?;
     let post = |body: String, into: ChannelId| async move {
         let body = MessageBody::parse("text", &body, config.message_max_chars)?;
-        let poster = Poster::User { id: user, channel: into, parent: None, client_msg_id: None };
+        let poster = Poster::User { id: user, channel: into, parent: None, client_msg_id: None, attachments: &[] };
         let posted = post_message(pool, poster, &body, config.broadcast_mention_max_members).await?.wake(relay);
         Ok::<_, ApiError>(posted.message)
     };

@@ -398,7 +398,12 @@ async fn every_endpoint_answers_each_kind_of_caller_exactly() {
         .expect("dm json");
     let send = |client: &ApiClient, channel, body: &str| {
         let client = client.clone();
-        let request = CreateMessageRequest { body_md: body.into(), parent_id: None, client_msg_id: None };
+        let request = CreateMessageRequest {
+            body_md: body.into(),
+            parent_id: None,
+            client_msg_id: None,
+            attachment_ids: Vec::new(),
+        };
         async move { client.send_message(channel, &request).await.expect("sent") }
     };
     let invite = owner.create_invite(community.id, &CreateInviteRequest::default()).await.expect("invite");

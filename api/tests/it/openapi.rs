@@ -210,7 +210,8 @@ async fn call_every_method(client: &ApiClient) {
     let user = UserId::generate();
     let community_request = CreateCommunityRequest { name: "Acme".into(), slug: "acme".into(), description: None };
     let channel_request = CreateChannelRequest { name: "dev".into(), topic: None, kind: None };
-    let message_request = CreateMessageRequest { body_md: "hi".into(), parent_id: None, client_msg_id: None };
+    let message_request =
+        CreateMessageRequest { body_md: "hi".into(), parent_id: None, client_msg_id: None, attachment_ids: Vec::new() };
     let token_request = CreateTokenRequest { name: "ci".into(), scopes: vec!["read".into()], expires_in_days: None };
     let webhook_request = CreateWebhookRequest { channel_id: channel, name: "ci".into(), avatar_url: None };
     drop(client.me().await);

@@ -35,7 +35,8 @@ async fn envelopes_until(stream: &mut Sse, marker: &str) -> Vec<Event> {
 }
 
 async fn say(client: &ApiClient, channel: &Channel, body: &str) {
-    let request = CreateMessageRequest { body_md: body.into(), parent_id: None, client_msg_id: None };
+    let request =
+        CreateMessageRequest { body_md: body.into(), parent_id: None, client_msg_id: None, attachment_ids: Vec::new() };
     client.send_message(channel.id, &request).await.expect("sent");
 }
 
@@ -122,7 +123,15 @@ async fn admin_commands_moderate_as_their_endpoints_do() {
     let muted = alice.run_command(dev.id, "/mute @bob 10m spam").await.expect("/mute");
     assert_eq!(muted.reply.as_deref(), Some("Muted @bob for 10m."));
     let refused = bob
-        .send_message(dev.id, &CreateMessageRequest { body_md: "hi".into(), parent_id: None, client_msg_id: None })
+        .send_message(
+            dev.id,
+            &CreateMessageRequest {
+                body_md: "hi".into(),
+                parent_id: None,
+                client_msg_id: None,
+                attachment_ids: Vec::new(),
+            },
+        )
         .await
         .expect_err("muted");
     assert_eq!(refused.code(), Some(ErrorCode::Muted));
@@ -132,7 +141,15 @@ async fn admin_commands_moderate_as_their_endpoints_do() {
     let frozen = alice.run_command(dev.id, "/freeze").await.expect("/freeze");
     assert_eq!(frozen.reply.as_deref(), Some("Frozen: only admins may post here."));
     let refused = bob
-        .send_message(dev.id, &CreateMessageRequest { body_md: "hi".into(), parent_id: None, client_msg_id: None })
+        .send_message(
+            dev.id,
+            &CreateMessageRequest {
+                body_md: "hi".into(),
+                parent_id: None,
+                client_msg_id: None,
+                attachment_ids: Vec::new(),
+            },
+        )
         .await
         .expect_err("frozen");
     assert_eq!(refused.code(), Some(ErrorCode::ChannelFrozen));

@@ -77,6 +77,9 @@ error_codes! {
     InvalidDuration = "invalid_duration",
     /// A moderator cannot ban, kick, mute or change the role of themselves.
     CannotModerateSelf = "cannot_moderate_self",
+    /// `attachment_ids` names an upload that does not exist, is not the caller's or was
+    /// uploaded into another channel, names one twice, or names more than 10.
+    InvalidAttachment = "invalid_attachment",
     InvalidMaxUses = "invalid_max_uses",
     InvalidUsername = "invalid_username",
     InvalidAvatarUrl = "invalid_avatar_url",
@@ -169,6 +172,8 @@ error_codes! {
     TooManyMembers = "too_many_members",
     TooManyTokens = "too_many_tokens",
     TooManyInvites = "too_many_invites",
+    /// `attachment_ids` names an upload another message already carries.
+    AttachmentInUse = "attachment_in_use",
     // 410: gone for good.
     /// A sync cursor too old to catch up from: refetch everything, then sync from a new one.
     SyncCursorExpired = "sync_cursor_expired",
@@ -176,6 +181,8 @@ error_codes! {
     PayloadTooLarge = "payload_too_large",
     /// An upload larger than the `attachment_max_bytes` the api accepts.
     AttachmentTooLarge = "attachment_too_large",
+    /// An upload larger than what is left of the uploader's `attachment_quota_bytes`.
+    AttachmentQuotaExceeded = "attachment_quota_exceeded",
     /// An upload that is not a `multipart/form-data` body with one `file` field.
     InvalidUpload = "invalid_upload",
     UnsupportedMediaType = "unsupported_media_type",

@@ -354,6 +354,10 @@ pub struct CreateMessageRequest {
     pub parent_id: Option<MessageId>,
     #[serde(default)]
     pub client_msg_id: Option<String>,
+    /// Uploads to attach (at most 10): each the caller's own, into this channel, not yet
+    /// attached to a message.
+    #[serde(default)]
+    pub attachment_ids: Vec<AttachmentId>,
 }
 
 /// An uploaded file (`POST /api/channels/{id}/attachments`), downloadable at
@@ -371,6 +375,9 @@ pub struct Attachment {
     /// Pixel size, for images whose header says it.
     pub width: Option<i32>,
     pub height: Option<i32>,
+    /// A small PNG rendering exists at `GET /api/attachments/{id}/thumbnail`.
+    #[serde(default)]
+    pub has_thumbnail: bool,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
 }
@@ -429,6 +436,9 @@ pub struct Message {
     /// edit, which clears them first) as a `message.updated`.
     #[serde(default)]
     pub link_previews: Vec<LinkPreview>,
+    /// Its files, in upload order; empty once deleted.
+    #[serde(default)]
+    pub attachments: Vec<Attachment>,
 }
 
 /// What a linked page says about itself (OpenGraph / Twitter card), fetched behind the

@@ -20,6 +20,14 @@ pub enum ChatError {
     MessageNotFound,
     #[error("there is no such attachment, or you cannot see it")]
     AttachmentNotFound,
+    #[error("attachment_ids: {0}")]
+    InvalidAttachment(String),
+    #[error("attachment_ids: {0} is already attached to another message; upload the file again")]
+    AttachmentInUse(crate::domain::ids::AttachmentId),
+    #[error(
+        "file: larger than the {remaining} bytes left of your {quota}-byte attachment quota; delete old files first"
+    )]
+    AttachmentQuotaExceeded { quota: u64, remaining: u64 },
     #[error("join the channel first")]
     NotChannelMember,
     #[error("this channel is archived; nothing can change in it")]
@@ -118,6 +126,9 @@ impl ChatError {
             Self::ChannelNotFound => (StatusCode::NOT_FOUND, ErrorCode::ChannelNotFound),
             Self::MessageNotFound => (StatusCode::NOT_FOUND, ErrorCode::MessageNotFound),
             Self::AttachmentNotFound => (StatusCode::NOT_FOUND, ErrorCode::AttachmentNotFound),
+            Self::InvalidAttachment(_) => (StatusCode::BAD_REQUEST, ErrorCode::InvalidAttachment),
+            Self::AttachmentInUse(_) => (StatusCode::CONFLICT, ErrorCode::AttachmentInUse),
+            Self::AttachmentQuotaExceeded { .. } => (StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::AttachmentQuotaExceeded),
             Self::NotChannelMember => (StatusCode::FORBIDDEN, ErrorCode::NotAChannelMember),
             Self::ChannelArchived => (StatusCode::CONFLICT, ErrorCode::ChannelArchived),
             Self::AdminOnly => (StatusCode::FORBIDDEN, ErrorCode::AdminOnly),

@@ -8,7 +8,8 @@ use time::OffsetDateTime;
 
 use std::collections::HashMap;
 
-use crate::api::wire::{Author, Bot, LinkPreview, Message, PageInfo, ReactionSummary};
+use crate::api::wire::{Attachment, Author, Bot, LinkPreview, Message, PageInfo, ReactionSummary};
+use crate::db::attachments::message_attachments;
 use crate::db::channels;
 use crate::domain::ids::{ChannelId, MessageId, UserId, WebhookId};
 use crate::domain::names::{ClientMsgId, Emoji, MessageBody};
@@ -35,6 +36,7 @@ struct MessageRow {
     pinned_at: Option<OffsetDateTime>,
     pinned_by: Option<UserId>,
     link_previews: sqlx::types::Json<Vec<LinkPreview>>,
+    attachments: sqlx::types::Json<Vec<Attachment>>,
 }
 
 impl From<MessageRow> for Message {
@@ -62,6 +64,7 @@ impl From<MessageRow> for Message {
             pinned_by: row.pinned_by,
             reactions: Vec::new(),
             link_previews: row.link_previews.0,
+            attachments: row.attachments.0,
         }
     }
 }
@@ -69,14 +72,17 @@ impl From<MessageRow> for Message {
 /// The message columns as clients see them: author display data resolved (a webhook's
 /// overrides win, its own name is the bot marker), and a deleted message's body gone.
 /// Every query selecting them joins `users u` and `webhooks w` (`FROM`).
-const SELECT: &str = "m.id, m.channel_id, m.channel_seq, m.author_id, u.username,
+const SELECT: &str = concat!(
+    "m.id, m.channel_id, m.channel_seq, m.author_id, u.username,
     m.webhook_id, w.name AS webhook_name,
     COALESCE(m.display_name, u.display_name, w.name, 'unknown') AS display_name,
     COALESCE(m.avatar_url, u.avatar_url, w.avatar_url) AS avatar_url,
     CASE WHEN m.deleted_at IS NULL THEN m.body_md ELSE '' END AS body_md,
     m.parent_id, m.client_msg_id, m.created_at, m.edited_at, m.deleted_at, m.reply_count, m.last_reply_at,
     m.pinned_at, m.pinned_by,
-    CASE WHEN m.deleted_at IS NULL THEN m.link_previews ELSE '[]'::jsonb END AS link_previews";
+    CASE WHEN m.deleted_at IS NULL THEN m.link_previews ELSE '[]'::jsonb END AS link_previews, ",
+    message_attachments!()
+);
 
 /// The tables the message columns come from.
 const FROM: &str =

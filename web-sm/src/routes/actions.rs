@@ -106,7 +106,12 @@ pub async fn send_message(viewer: Viewer, Path(id): Path<ChannelId>, body: Bytes
     if compose.body.trim().is_empty() {
         return Ok(Frames::new());
     }
-    let request = CreateMessageRequest { body_md: compose.body, parent_id: None, client_msg_id: Some(compose.cmid) };
+    let request = CreateMessageRequest {
+        body_md: compose.body,
+        parent_id: None,
+        client_msg_id: Some(compose.cmid),
+        attachment_ids: Vec::new(),
+    };
     Ok(match viewer.api.send_message(id, &request).await {
         Ok(_) => {
             let mut frames = Frames::new();
