@@ -85,6 +85,7 @@ fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(messages::list_pins))
         .routes(unlimited_body(routes!(attachments::upload_attachment)))
         .routes(routes!(attachments::download_attachment))
+        .routes(routes!(attachments::download_thumbnail))
         .routes(routes!(messages::get_message, messages::update_message, messages::delete_message))
         .routes(routes!(messages::list_replies))
         .routes(routes!(messages::add_reaction, messages::remove_reaction))

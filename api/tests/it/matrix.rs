@@ -39,6 +39,7 @@ const BAD_SEARCH: Outcome = (400, Some(ErrorCode::InvalidSearch));
 const NO_BAN: Outcome = (404, Some(ErrorCode::BanNotFound));
 const NO_MUTE: Outcome = (404, Some(ErrorCode::MuteNotFound));
 const NO_FILE: Outcome = (404, Some(ErrorCode::AttachmentNotFound));
+const NO_THUMB: Outcome = (404, Some(ErrorCode::ThumbnailNotFound));
 /// A caller allowed to upload who sent no multipart body.
 const NO_UPLOAD: Outcome = (400, Some(ErrorCode::InvalidUpload));
 const GONE_FROM_CO: Outcome = (400, Some(ErrorCode::UserNotInCommunity));
@@ -128,6 +129,10 @@ const MATRIX: &[(&str, &str, &str, [Outcome; 7])] = &[
     ("GET", "/api/attachments/{AP}", "", [ANON, NO_FILE, OK, OK, OK, OK, NO_FILE]),
     ("GET", "/api/attachments/{AS}", "", [ANON, NO_FILE, NO_FILE, OK, NO_FILE, OK, NO_FILE]),
     ("GET", "/api/attachments/{AD}", "", [ANON, NO_FILE, NO_FILE, OK, NO_FILE, OK, NO_FILE]),
+    // The files are text: whoever may download one learns it has no thumbnail, nobody else.
+    ("GET", "/api/attachments/{AP}/thumbnail", "", [ANON, NO_FILE, NO_THUMB, NO_THUMB, NO_THUMB, NO_THUMB, NO_FILE]),
+    ("GET", "/api/attachments/{AS}/thumbnail", "", [ANON, NO_FILE, NO_FILE, NO_THUMB, NO_FILE, NO_THUMB, NO_FILE]),
+    ("GET", "/api/attachments/{AD}/thumbnail", "", [ANON, NO_FILE, NO_FILE, NO_THUMB, NO_FILE, NO_THUMB, NO_FILE]),
     ("POST", "/api/channels/{S}/read", r#"{"message_id":"{MS}"}"#, [ANON, NO_CH, NO_CH, OK, NO_CH, OK, NO_CH]),
     ("GET", "/api/messages/{M}", "", [ANON, NO_MSG, OK, OK, OK, OK, NO_MSG]),
     ("GET", "/api/messages/{MS}", "", [ANON, NO_MSG, NO_MSG, OK, NO_MSG, OK, NO_MSG]),

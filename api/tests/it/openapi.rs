@@ -57,6 +57,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/channels/{id}/pins"),
     ("POST", "/api/channels/{id}/attachments"),
     ("GET", "/api/attachments/{id}"),
+    ("GET", "/api/attachments/{id}/thumbnail"),
     ("GET", "/api/messages/{id}"),
     ("PATCH", "/api/messages/{id}"),
     ("DELETE", "/api/messages/{id}"),
@@ -241,6 +242,7 @@ async fn call_every_method(client: &ApiClient) {
     drop(client.list_pins(channel).await);
     drop(client.upload_attachment(channel, "a.txt", b"hello").await);
     drop(client.download_attachment(AttachmentId::generate()).await);
+    drop(client.download_thumbnail(AttachmentId::generate()).await);
     drop(client.get_message(message).await);
     drop(client.update_message(message, "edited").await);
     drop(client.delete_message(message).await);

@@ -397,3 +397,54 @@ async fn an_upload_over_the_users_remaining_quota_is_refused_with_413_and_nothin
     }
     stack.stop().await;
 }
+
+/// A real `width`×`height` PNG: a red-to-blue gradient.
+fn real_png(width: u32, height: u32) -> Vec<u8> {
+    let image = image::RgbaImage::from_fn(width, height, |x, _| {
+        let red = u8::try_from(255 * x / width).expect("below 256");
+        image::Rgba([red, 0, 255 - red, 255])
+    });
+    let mut png = std::io::Cursor::new(Vec::new());
+    image::DynamicImage::ImageRgba8(image).write_to(&mut png, image::ImageFormat::Png).expect("encodes");
+    png.into_inner()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_image_gets_a_small_png_thumbnail_served_under_the_downloads_checks() {
+    let stack = Stack::start().await;
+    let (alice, bob, dev) = two_users(&stack).await;
+    let carol = stack.login("carol").await;
+    let image = bob.upload_attachment(dev.id, "wide.png", &real_png(600, 300)).await.expect("uploaded");
+    assert!(image.has_thumbnail);
+    assert_eq!((image.width, image.height), (Some(600), Some(300)));
+
+    let response = alice.download_thumbnail(image.id).await.expect("the thumbnail");
+    assert_eq!(header(&response, "content-type"), "image/png");
+    assert_eq!(header(&response, "x-content-type-options"), "nosniff");
+    let png = response.bytes().await.expect("body");
+    let thumbnail = image::load_from_memory_with_format(&png, image::ImageFormat::Png).expect("a PNG");
+    assert_eq!((thumbnail.width(), thumbnail.height()), (256, 128), "scaled to fit 256×256, aspect kept");
+    let sent = bob.send_message(dev.id, &with_files("look", None, vec![image.id])).await.expect("sent");
+    assert!(sent.attachments[0].has_thumbnail, "the message says so too");
+
+    // Same checks as the download: an outsider gets the 404 of a file that never was.
+    let (status, code, _) = refusal(carol.download_thumbnail(image.id).await).await;
+    assert_eq!((status, code), (Some(StatusCode::NOT_FOUND), Some(ErrorCode::AttachmentNotFound)));
+    // Not an image, or a header claiming a size too large to decode safely: no thumbnail,
+    // the upload itself kept.
+    let text = bob.upload_attachment(dev.id, "a.txt", b"text").await.expect("uploaded");
+    assert!(!text.has_thumbnail);
+    let (status, code, _) = refusal(alice.download_thumbnail(text.id).await).await;
+    assert_eq!((status, code), (Some(StatusCode::NOT_FOUND), Some(ErrorCode::ThumbnailNotFound)));
+    let mut bomb = real_png(1, 1);
+    bomb[16..20].copy_from_slice(&100_000u32.to_be_bytes());
+    bomb[20..24].copy_from_slice(&100_000u32.to_be_bytes());
+    let bomb = bob.upload_attachment(dev.id, "bomb.png", &bomb).await.expect("stored as a file");
+    assert_eq!((bomb.width, bomb.height, bomb.has_thumbnail), (Some(100_000), Some(100_000), false));
+    // A corrupt image whose header is fine.
+    let mut broken = real_png(40, 40);
+    broken.truncate(60);
+    let broken = bob.upload_attachment(dev.id, "broken.png", &broken).await.expect("stored as a file");
+    assert!(!broken.has_thumbnail);
+    stack.stop().await;
+}

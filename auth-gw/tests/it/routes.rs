@@ -99,6 +99,7 @@ const ROUTES: &[(Service, &str, &str, Access, Takes)] = &[
     (Api, "GET", "/api/channels/{id}/pins", SignedIn, NoJson),
     (Api, "POST", "/api/channels/{id}/attachments", SignedIn, Multipart),
     (Api, "GET", "/api/attachments/{id}", SignedIn, NoJson),
+    (Api, "GET", "/api/attachments/{id}/thumbnail", SignedIn, NoJson),
     (Api, "GET", "/api/messages/{id}", SignedIn, NoJson),
     (Api, "PATCH", "/api/messages/{id}", SignedIn, Json),
     (Api, "DELETE", "/api/messages/{id}", SignedIn, NoJson),

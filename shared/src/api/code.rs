@@ -149,6 +149,8 @@ error_codes! {
     TokenNotFound = "token_not_found",
     /// No such attachment, or the caller may not read its channel now.
     AttachmentNotFound = "attachment_not_found",
+    /// The attachment has no thumbnail (not a PNG, JPEG, GIF or WebP small enough to render).
+    ThumbnailNotFound = "thumbnail_not_found",
     WebhookNotFound = "webhook_not_found",
     /// The user named is not banned from the community (lifting a ban).
     BanNotFound = "ban_not_found",

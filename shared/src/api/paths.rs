@@ -62,6 +62,8 @@ pub const CHANNEL_PINS: &str = "/api/channels/{id}/pins";
 pub const CHANNEL_ATTACHMENTS: &str = "/api/channels/{id}/attachments";
 /// `GET`: download an attachment.
 pub const ATTACHMENT: &str = "/api/attachments/{id}";
+/// `GET`: an image attachment's small PNG rendering (whoever may download it).
+pub const ATTACHMENT_THUMBNAIL: &str = "/api/attachments/{id}/thumbnail";
 /// `GET`/`PATCH`/`DELETE`: a message.
 pub const MESSAGE: &str = "/api/messages/{id}";
 /// `GET`: a thread's replies.
@@ -126,6 +128,7 @@ pub const TEMPLATES: &[&str] = &[
     CHANNEL_PINS,
     CHANNEL_ATTACHMENTS,
     ATTACHMENT,
+    ATTACHMENT_THUMBNAIL,
     MESSAGE,
     MESSAGE_REPLIES,
     MESSAGE_REACTION,
@@ -391,6 +394,12 @@ pub fn channel_attachments(id: ChannelId) -> String {
 #[must_use]
 pub fn attachment(id: AttachmentId) -> String {
     fill(ATTACHMENT, &[&id.to_string()])
+}
+
+/// `/api/attachments/{id}/thumbnail`.
+#[must_use]
+pub fn attachment_thumbnail(id: AttachmentId) -> String {
+    fill(ATTACHMENT_THUMBNAIL, &[&id.to_string()])
 }
 
 #[cfg(test)]

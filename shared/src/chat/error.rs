@@ -20,6 +20,8 @@ pub enum ChatError {
     MessageNotFound,
     #[error("there is no such attachment, or you cannot see it")]
     AttachmentNotFound,
+    #[error("this attachment has no thumbnail")]
+    ThumbnailNotFound,
     #[error("attachment_ids: {0}")]
     InvalidAttachment(String),
     #[error("attachment_ids: {0} is already attached to another message; upload the file again")]
@@ -126,6 +128,7 @@ impl ChatError {
             Self::ChannelNotFound => (StatusCode::NOT_FOUND, ErrorCode::ChannelNotFound),
             Self::MessageNotFound => (StatusCode::NOT_FOUND, ErrorCode::MessageNotFound),
             Self::AttachmentNotFound => (StatusCode::NOT_FOUND, ErrorCode::AttachmentNotFound),
+            Self::ThumbnailNotFound => (StatusCode::NOT_FOUND, ErrorCode::ThumbnailNotFound),
             Self::InvalidAttachment(_) => (StatusCode::BAD_REQUEST, ErrorCode::InvalidAttachment),
             Self::AttachmentInUse(_) => (StatusCode::CONFLICT, ErrorCode::AttachmentInUse),
             Self::AttachmentQuotaExceeded { .. } => (StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::AttachmentQuotaExceeded),

@@ -52,6 +52,11 @@ impl ApiClient {
         super::checked(self.request(Method::GET, &paths::attachment(attachment)).send().await?).await
     }
 
+    /// `GET /api/attachments/{id}/thumbnail`: the small PNG of an image attachment.
+    pub async fn download_thumbnail(&self, attachment: AttachmentId) -> Result<reqwest::Response, ClientError> {
+        super::checked(self.request(Method::GET, &paths::attachment_thumbnail(attachment)).send().await?).await
+    }
+
     /// `GET /api/channels/{id}/pins`: most recently pinned first.
     pub async fn list_pins(&self, channel: ChannelId) -> Result<Page<Message>, ClientError> {
         self.get(&paths::channel_pins(channel)).await
