@@ -70,6 +70,7 @@ fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(moderation::delete_mute))
         .routes(routes!(moderation::list_audit))
         .routes(routes!(moderation::moderate_channel))
+        .routes(routes!(moderation::purge_channel))
         .routes(routes!(channels::list_channels, channels::create_channel))
         .routes(routes!(invites::list_invites, invites::create_invite))
         .routes(routes!(invites::revoke_invite))

@@ -39,6 +39,7 @@ const BAD_SEARCH: Outcome = (400, Some(ErrorCode::InvalidSearch));
 const NO_BAN: Outcome = (404, Some(ErrorCode::BanNotFound));
 const NO_MUTE: Outcome = (404, Some(ErrorCode::MuteNotFound));
 const NO_FILE: Outcome = (404, Some(ErrorCode::AttachmentNotFound));
+const NOT_CO_CH: Outcome = (400, Some(ErrorCode::NotACommunityChannel));
 const NO_THUMB: Outcome = (404, Some(ErrorCode::ThumbnailNotFound));
 /// A caller allowed to upload who sent no multipart body.
 const NO_UPLOAD: Outcome = (400, Some(ErrorCode::InvalidUpload));
@@ -331,6 +332,10 @@ const MATRIX: &[(&str, &str, &str, [Outcome; 7])] = &[
     ),
     // Deleting: only the author (channel_member) or an admin; then it stays deleted.
     ("DELETE", "/api/messages/{M}", "", [ANON, NO_MSG, NOT_AUTHOR_OR_ADMIN, DONE, DONE, DONE, NO_MSG]),
+    // Purging (admins of the community, in a channel they can see) deletes messages: late.
+    ("POST", "/api/channels/{P}/purge", r#"{"count":1}"#, [ANON, NOT_IN_CO, ADMINS, ADMINS, OK, OK, NOT_IN_CO]),
+    ("POST", "/api/channels/{S}/purge", r#"{"count":1}"#, [ANON, NO_CH, NO_CH, ADMINS, NO_CH, OK, NO_CH]),
+    ("POST", "/api/channels/{D}/purge", r#"{"count":1}"#, [ANON, NO_CH, NO_CH, NOT_CO_CH, NO_CH, NOT_CO_CH, NO_CH]),
     // Joining changes membership, so it comes last.
     ("POST", "/api/channels/{P}/join", "", [ANON, NOT_IN_CO, OK, OK, OK, OK, NOT_IN_CO]),
     ("POST", "/api/channels/{S}/join", "", [ANON, NO_CH, NO_CH, OK, NO_CH, OK, NO_CH]),

@@ -10,7 +10,7 @@ use ajet_shared::api::paths;
 use ajet_shared::api::wire::{
     AuditQuery, ChannelModerationRequest, CreateBanRequest, CreateChannelRequest, CreateCommunityRequest,
     CreateInviteRequest, CreateKickRequest, CreateMessageRequest, CreateMuteRequest, CreateTokenRequest,
-    CreateWebhookRequest, HistoryQuery, NotificationQuery, ReadNotificationsRequest, Role, SearchQuery,
+    CreateWebhookRequest, HistoryQuery, NotificationQuery, PurgeRequest, ReadNotificationsRequest, Role, SearchQuery,
     UpdateChannelRequest, UpdateCommunityRequest, UpdateMeRequest, UpdateMemberRequest, UpdatePreferencesRequest,
 };
 use ajet_shared::client::ApiClient;
@@ -46,6 +46,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("PATCH", "/api/channels/{id}"),
     ("DELETE", "/api/channels/{id}"),
     ("PATCH", "/api/channels/{id}/moderation"),
+    ("POST", "/api/channels/{id}/purge"),
     ("POST", "/api/channels/{id}/join"),
     ("POST", "/api/channels/{id}/leave"),
     ("POST", "/api/channels/{id}/members"),
@@ -275,6 +276,7 @@ async fn call_every_method(client: &ApiClient) {
     drop(client.mute(community, &CreateMuteRequest { user_id: user, duration_secs: None, reason: None }).await);
     drop(client.unmute(community, user).await);
     drop(client.moderate_channel(channel, &ChannelModerationRequest::default()).await);
+    drop(client.purge_channel(channel, &PurgeRequest { count: 1, reason: None }).await);
     drop(client.audit_log(community, &AuditQuery::default()).await);
     drop(client.openapi().await);
 }

@@ -88,6 +88,7 @@ const ROUTES: &[(Service, &str, &str, Access, Takes)] = &[
     (Api, "PATCH", "/api/channels/{id}", SignedIn, Json),
     (Api, "DELETE", "/api/channels/{id}", SignedIn, NoJson),
     (Api, "PATCH", "/api/channels/{id}/moderation", SignedIn, Json),
+    (Api, "POST", "/api/channels/{id}/purge", SignedIn, Json),
     (Api, "POST", "/api/channels/{id}/join", SignedIn, NoJson),
     (Api, "POST", "/api/channels/{id}/leave", SignedIn, NoJson),
     (Api, "POST", "/api/channels/{id}/members", SignedIn, Json),

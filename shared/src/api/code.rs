@@ -81,6 +81,8 @@ error_codes! {
     /// uploaded into another channel, names one twice, or names more than 10.
     InvalidAttachment = "invalid_attachment",
     InvalidMaxUses = "invalid_max_uses",
+    /// A purge's `count` is not 1 to 1000.
+    InvalidCount = "invalid_count",
     InvalidUsername = "invalid_username",
     InvalidAvatarUrl = "invalid_avatar_url",
     InvalidIconUrl = "invalid_icon_url",

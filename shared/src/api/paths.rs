@@ -42,6 +42,8 @@ pub const INVITE_ACCEPT: &str = "/api/invites/{code}/accept";
 pub const CHANNEL: &str = "/api/channels/{id}";
 /// `PATCH`: a channel's slow mode and freeze (admins).
 pub const CHANNEL_MODERATION: &str = "/api/channels/{id}/moderation";
+/// `POST`: soft-delete a channel's newest messages (admins).
+pub const CHANNEL_PURGE: &str = "/api/channels/{id}/purge";
 /// `POST`: join a channel.
 pub const CHANNEL_JOIN: &str = "/api/channels/{id}/join";
 /// `POST`: leave a channel.
@@ -118,6 +120,7 @@ pub const TEMPLATES: &[&str] = &[
     INVITE_ACCEPT,
     CHANNEL,
     CHANNEL_MODERATION,
+    CHANNEL_PURGE,
     CHANNEL_JOIN,
     CHANNEL_LEAVE,
     CHANNEL_MEMBERS,
@@ -262,6 +265,12 @@ pub fn community_audit(id: CommunityId) -> String {
 #[must_use]
 pub fn channel_moderation(id: ChannelId) -> String {
     fill(CHANNEL_MODERATION, &[&id.to_string()])
+}
+
+/// `/api/channels/{id}/purge`.
+#[must_use]
+pub fn channel_purge(id: ChannelId) -> String {
+    fill(CHANNEL_PURGE, &[&id.to_string()])
 }
 
 /// `/api/communities/{id}/channels`.

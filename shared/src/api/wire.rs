@@ -533,6 +533,28 @@ pub struct PinChange {
     pub by: UserId,
 }
 
+/// `POST /api/channels/{id}/purge`: soft-delete the channel's latest messages (admins).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct PurgeRequest {
+    /// How many of the newest messages (thread replies included) to delete: 1 to 1000.
+    pub count: u32,
+    /// For the audit log.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// Messages purged at once (`messages.purged`, and the purge's answer): clients replace
+/// each with a tombstone, as for `message.deleted`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MessagesPurged {
+    pub channel_id: ChannelId,
+    /// Oldest first; empty when the channel had nothing left to delete.
+    pub ids: Vec<MessageId>,
+}
+
 /// A message deleted: clients replace it with a tombstone.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -20,6 +20,8 @@ pub enum ChatError {
     MessageNotFound,
     #[error("there is no such attachment, or you cannot see it")]
     AttachmentNotFound,
+    #[error("count: purge 1 to 1000 messages at a time")]
+    InvalidPurgeCount,
     #[error("this attachment has no thumbnail")]
     ThumbnailNotFound,
     #[error("attachment_ids: {0}")]
@@ -128,6 +130,7 @@ impl ChatError {
             Self::ChannelNotFound => (StatusCode::NOT_FOUND, ErrorCode::ChannelNotFound),
             Self::MessageNotFound => (StatusCode::NOT_FOUND, ErrorCode::MessageNotFound),
             Self::AttachmentNotFound => (StatusCode::NOT_FOUND, ErrorCode::AttachmentNotFound),
+            Self::InvalidPurgeCount => (StatusCode::BAD_REQUEST, ErrorCode::InvalidCount),
             Self::ThumbnailNotFound => (StatusCode::NOT_FOUND, ErrorCode::ThumbnailNotFound),
             Self::InvalidAttachment(_) => (StatusCode::BAD_REQUEST, ErrorCode::InvalidAttachment),
             Self::AttachmentInUse(_) => (StatusCode::CONFLICT, ErrorCode::AttachmentInUse),

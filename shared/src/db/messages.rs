@@ -213,6 +213,52 @@ pub async fn soft_delete(tx: &mut PgConnection, message: &Message) -> Result<boo
     Ok(true)
 }
 
+/// Soft-deletes the `count` newest live messages of `channel` (thread replies included)
+/// as `soft_delete` does each one: tombstones kept, reactions and pins gone, the thread
+/// summaries of surviving roots recomputed. Answers their ids, oldest first.
+pub async fn purge_latest(
+    tx: &mut PgConnection,
+    channel: ChannelId,
+    count: i64,
+) -> Result<Vec<MessageId>, sqlx::Error> {
+    #[derive(sqlx::FromRow)]
+    struct Purged {
+        id: MessageId,
+        parent_id: Option<MessageId>,
+    }
+    let purged: Vec<Purged> = sqlx::query_as(
+        "WITH doomed AS (
+             SELECT id FROM messages WHERE channel_id = $1 AND deleted_at IS NULL ORDER BY id DESC LIMIT $2 FOR UPDATE
+         )
+         UPDATE messages m SET deleted_at = now(), pinned_at = NULL, pinned_by = NULL
+         FROM doomed WHERE m.id = doomed.id
+         RETURNING m.id, m.parent_id",
+    )
+    .bind(channel)
+    .bind(count)
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut ids: Vec<MessageId> = purged.iter().map(|row| row.id).collect();
+    ids.sort_unstable();
+    let raw: Vec<uuid::Uuid> = ids.iter().map(|id| id.as_uuid()).collect();
+    sqlx::query("DELETE FROM reactions WHERE message_id = ANY($1)").bind(&raw).execute(&mut *tx).await?;
+    let mut parents: Vec<uuid::Uuid> = purged.iter().filter_map(|row| row.parent_id).map(MessageId::as_uuid).collect();
+    parents.sort_unstable();
+    parents.dedup();
+    if !parents.is_empty() {
+        sqlx::query(
+            "UPDATE messages p SET
+                 reply_count = (SELECT count(*) FROM messages r WHERE r.parent_id = p.id AND r.deleted_at IS NULL),
+                 last_reply_at = (SELECT max(r.created_at) FROM messages r WHERE r.parent_id = p.id AND r.deleted_at IS NULL)
+             WHERE p.id = ANY($1)",
+        )
+        .bind(&parents)
+        .execute(&mut *tx)
+        .await?;
+    }
+    Ok(ids)
+}
+
 /// Sets (`by` given) or clears a message's pin. False if nothing changed.
 pub async fn set_pin(tx: &mut PgConnection, id: MessageId, by: Option<UserId>) -> Result<bool, sqlx::Error> {
     let changed = match by {

@@ -215,6 +215,11 @@ impl LivePage {
             EventPayload::MessageDeleted(deleted) if Some(deleted.channel_id) == self.current => {
                 frames.patch(Mode::Outer, None, &message::tombstone(deleted.id));
             }
+            EventPayload::MessagesPurged(purged) if Some(purged.channel_id) == self.current => {
+                for id in purged.ids {
+                    frames.patch(Mode::Outer, None, &message::tombstone(id));
+                }
+            }
             EventPayload::ReactionAdded(change) | EventPayload::ReactionRemoved(change)
                 if Some(change.channel_id) == self.current =>
             {
