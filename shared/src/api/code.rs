@@ -164,7 +164,7 @@ error_codes! {
     UnknownProvider = "unknown_provider",
     // 409: the state forbids it.
     NoOpenStream = "no_open_stream",
-    /// A slash command this version does not run yet (its REST endpoint may exist).
+    /// A slash command that cannot run here (one about a community, typed in a DM).
     CommandUnavailable = "command_unavailable",
     ChannelArchived = "channel_archived",
     MessageDeleted = "message_deleted",
