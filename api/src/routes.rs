@@ -1,6 +1,7 @@
 //! The api's route table, one module per resource.
 
 mod attachments;
+mod avatars;
 mod channels;
 mod commands;
 mod communities;
@@ -59,6 +60,8 @@ impl Modify for BearerAuth {
 fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     let (router, mut description) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(me::get_me, me::update_me))
+        .routes(routes!(avatars::put_avatar, avatars::delete_avatar))
+        .routes(routes!(avatars::get_avatar))
         .routes(routes!(communities::list_communities, communities::create_community))
         .routes(routes!(communities::get_community, communities::update_community))
         .routes(routes!(communities::list_members))
@@ -198,6 +201,7 @@ fn path_parameter_meaning(resource: &str, name: &str) -> Option<(&'static str, b
         ("tokens", "id") => ("the API token's id", true),
         ("webhooks", "id") => ("the webhook's id", true),
         ("attachments", "id") => ("the attachment's id", true),
+        ("users", "id") => ("the user's id", true),
         _ => return None,
     })
 }

@@ -39,6 +39,7 @@ const NO_BAN: Outcome = (404, Some(ErrorCode::BanNotFound));
 const NO_MUTE: Outcome = (404, Some(ErrorCode::MuteNotFound));
 const NO_FILE: Outcome = (404, Some(ErrorCode::AttachmentNotFound));
 const NOT_CO_CH: Outcome = (400, Some(ErrorCode::NotACommunityChannel));
+const NO_AVATAR: Outcome = (404, Some(ErrorCode::AvatarNotFound));
 const NO_THUMB: Outcome = (404, Some(ErrorCode::ThumbnailNotFound));
 /// A caller allowed to upload who sent no multipart body.
 const NO_UPLOAD: Outcome = (400, Some(ErrorCode::InvalidUpload));
@@ -54,6 +55,9 @@ const MATRIX: &[(&str, &str, &str, [Outcome; 7])] = &[
     ("GET", "/api/openapi.json", "", [OK, OK, OK, OK, OK, OK, OK]),
     ("GET", "/api/me", "", [ANON, OK, OK, OK, OK, OK, OK]),
     ("PATCH", "/api/me", r#"{"display_name":"{actor}"}"#, [ANON, OK, OK, OK, OK, OK, OK]),
+    // member uploaded an avatar: whoever shares the community sees it, nobody else.
+    ("GET", "/api/users/{member_id}/avatar", "", [ANON, NO_AVATAR, OK, OK, OK, OK, NO_AVATAR]),
+    ("PUT", "/api/me/avatar", "", [ANON, NO_UPLOAD, NO_UPLOAD, NO_UPLOAD, NO_UPLOAD, NO_UPLOAD, NO_UPLOAD]),
     (
         "POST",
         "/api/communities",
@@ -373,6 +377,7 @@ const MATRIX: &[(&str, &str, &str, [Outcome; 7])] = &[
         r#"{"channel_id":"{S}","text":"/webhook create #secret-owner hook-{actor}"}"#,
         [ANON, NO_CH, NO_CH, ADMINS, NO_CH, OK, NO_CH],
     ),
+    ("DELETE", "/api/me/avatar", "", [ANON, OK, OK, OK, OK, OK, OK]),
     // Joining changes membership, so it comes last.
     ("POST", "/api/channels/{P}/join", "", [ANON, NOT_IN_CO, OK, OK, OK, OK, NOT_IN_CO]),
     ("POST", "/api/channels/{S}/join", "", [ANON, NO_CH, NO_CH, OK, NO_CH, OK, NO_CH]),
@@ -478,6 +483,7 @@ async fn every_endpoint_answers_each_kind_of_caller_exactly() {
     )
     .await
     .expect("webhook");
+    member.put_avatar(b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR").await.expect("an avatar");
     let values: HashMap<&str, String> = HashMap::from([
         ("{W}", webhook.id.to_string()),
         ("{C}", community.id.to_string()),

@@ -23,6 +23,9 @@ use crate::harness::Api;
 const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/me"),
     ("PATCH", "/api/me"),
+    ("PUT", "/api/me/avatar"),
+    ("DELETE", "/api/me/avatar"),
+    ("GET", "/api/users/{id}/avatar"),
     ("GET", "/api/communities"),
     ("POST", "/api/communities"),
     ("GET", "/api/communities/{id}"),
@@ -218,6 +221,9 @@ async fn call_every_method(client: &ApiClient) {
     let webhook_request = CreateWebhookRequest { channel_id: channel, name: "ci".into(), avatar_url: None };
     drop(client.me().await);
     drop(client.update_me(&UpdateMeRequest::default()).await);
+    drop(client.put_avatar(b"not an image").await);
+    drop(client.delete_avatar().await);
+    drop(client.download_avatar(UserId::generate()).await);
     drop(client.list_communities().await);
     drop(client.create_community(&community_request).await);
     drop(client.get_community(community).await);

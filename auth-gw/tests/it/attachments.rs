@@ -448,3 +448,47 @@ async fn an_image_gets_a_small_png_thumbnail_served_under_the_downloads_checks()
     assert!(!broken.has_thumbnail);
     stack.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_avatar_is_an_uploaded_image_shown_only_to_those_sharing_a_community() {
+    let stack = Stack::start().await;
+    let (alice, bob, _) = two_users(&stack).await;
+    let carol = stack.login("carol").await;
+    let bob_id = bob.me().await.expect("me").user.id;
+    let png = real_png(32, 32);
+    let me = bob.put_avatar(&png).await.expect("uploaded");
+    let url = me.avatar_url.expect("an avatar URL");
+    assert!(url.contains(&format!("/api/users/{bob_id}/avatar?v=")), "our own endpoint: {url}");
+    assert_eq!(bob.me().await.expect("me").user.avatar_url.as_deref(), Some(url.as_str()));
+    let members = alice.list_community_members(two_community(&alice).await).await.expect("members").data;
+    assert!(members.iter().any(|m| m.user.id == bob_id && m.user.avatar_url.as_deref() == Some(url.as_str())));
+
+    let response = alice.download_avatar(bob_id).await.expect("a community member sees it");
+    assert_eq!(header(&response, "content-type"), "image/png");
+    assert_eq!(header(&response, "x-content-type-options"), "nosniff");
+    assert_eq!(response.bytes().await.expect("body").to_vec(), png);
+    let err = carol.download_avatar(bob_id).await.expect_err("shares nothing with bob");
+    assert_eq!((err.status(), err.code()), (Some(StatusCode::NOT_FOUND), Some(ErrorCode::AvatarNotFound)));
+
+    // Raster images only, small ones only.
+    let err = bob.put_avatar(b"<svg onload=alert(1)>").await.expect_err("markup");
+    assert_eq!(
+        (err.status(), err.code()),
+        (Some(StatusCode::UNSUPPORTED_MEDIA_TYPE), Some(ErrorCode::UnsupportedMediaType))
+    );
+    let mut big = real_png(8, 8);
+    big.resize(1024 * 1024 + 1, 0);
+    let err = bob.put_avatar(&big).await.expect_err("over 1 MiB");
+    assert_eq!(err.status(), Some(StatusCode::PAYLOAD_TOO_LARGE));
+    assert_eq!(alice.download_avatar(bob_id).await.expect("unchanged").bytes().await.expect("body").to_vec(), png);
+
+    let me = bob.delete_avatar().await.expect("removed");
+    assert_eq!(me.avatar_url, None);
+    let err = alice.download_avatar(bob_id).await.expect_err("gone");
+    assert_eq!(err.code(), Some(ErrorCode::AvatarNotFound));
+    stack.stop().await;
+}
+
+async fn two_community(client: &ApiClient) -> ajet_shared::domain::ids::CommunityId {
+    client.list_communities().await.expect("communities").data[0].id
+}

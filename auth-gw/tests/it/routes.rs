@@ -65,6 +65,9 @@ const ROUTES: &[(Service, &str, &str, Access, Takes)] = &[
     // api (api/src/routes.rs); through the gateway every one needs a session or token.
     (Api, "GET", "/api/me", SignedIn, NoJson),
     (Api, "PATCH", "/api/me", SignedIn, Json),
+    (Api, "PUT", "/api/me/avatar", SignedIn, Multipart),
+    (Api, "DELETE", "/api/me/avatar", SignedIn, NoJson),
+    (Api, "GET", "/api/users/{id}/avatar", SignedIn, NoJson),
     (Api, "GET", "/api/communities", SignedIn, NoJson),
     (Api, "POST", "/api/communities", SignedIn, Json),
     (Api, "GET", "/api/communities/{id}", SignedIn, NoJson),

@@ -151,6 +151,8 @@ error_codes! {
     TokenNotFound = "token_not_found",
     /// No such attachment, or the caller may not read its channel now.
     AttachmentNotFound = "attachment_not_found",
+    /// The user has no uploaded avatar, or the caller shares no community with them.
+    AvatarNotFound = "avatar_not_found",
     /// The attachment has no thumbnail (not a PNG, JPEG, GIF or WebP small enough to render).
     ThumbnailNotFound = "thumbnail_not_found",
     WebhookNotFound = "webhook_not_found",

@@ -10,6 +10,10 @@ use crate::domain::ids::{ApiTokenId, AttachmentId, ChannelId, CommunityId, Messa
 
 /// `GET`/`PATCH`: the caller.
 pub const ME: &str = "/api/me";
+/// `PUT` (multipart `file`, a PNG/JPEG/GIF/WebP) / `DELETE`: my avatar.
+pub const ME_AVATAR: &str = "/api/me/avatar";
+/// `GET`: a user's uploaded avatar (whoever shares a community or a conversation with them).
+pub const USER_AVATAR: &str = "/api/users/{id}/avatar";
 /// `GET`/`POST`: my communities.
 pub const COMMUNITIES: &str = "/api/communities";
 /// `GET`/`PATCH`: a community (by id or slug).
@@ -104,6 +108,8 @@ pub const OPENAPI: &str = "/api/openapi.json";
 /// Every api path template, each once (several methods may share one).
 pub const TEMPLATES: &[&str] = &[
     ME,
+    ME_AVATAR,
+    USER_AVATAR,
     COMMUNITIES,
     COMMUNITY,
     COMMUNITY_MEMBERS,
@@ -403,6 +409,12 @@ pub fn channel_attachments(id: ChannelId) -> String {
 #[must_use]
 pub fn attachment(id: AttachmentId) -> String {
     fill(ATTACHMENT, &[&id.to_string()])
+}
+
+/// `/api/users/{id}/avatar`.
+#[must_use]
+pub fn user_avatar(id: UserId) -> String {
+    fill(USER_AVATAR, &[&id.to_string()])
 }
 
 /// `/api/attachments/{id}/thumbnail`.

@@ -1,7 +1,8 @@
 //! Attachments: who may upload into a channel (whoever may post there, by the same rules)
 //! within their quota, who may download (whoever may read the channel now, while its
 //! message stands; to anyone else an attachment does not exist), and the sweep that
-//! deletes the files nobody may read any more. The bytes themselves are the api's, in
+//! deletes the files nobody may read any more; and users' avatars (stored the same way,
+//! shown to whoever shares a community or a conversation with them). The bytes themselves are the api's, in
 //! object storage.
 
 use std::future::Future;
@@ -11,7 +12,7 @@ use sqlx::PgPool;
 use super::ChatError;
 use super::access::channel_access;
 use super::rules;
-use crate::api::wire::{Attachment, Channel};
+use crate::api::wire::{Attachment, Channel, User};
 use crate::db;
 use crate::db::attachments::{NewAttachment, StoredAttachment};
 use crate::domain::ids::{AttachmentId, ChannelId, UserId};
@@ -76,6 +77,17 @@ where
     db::attachments::delete(&mut tx, &ids).await.map_err(SweepError::Database)?;
     tx.commit().await.map_err(SweepError::Database)?;
     Ok(ids.len())
+}
+
+/// Points `user`'s avatar at `url` (an uploaded avatar's address) or clears it.
+pub async fn set_avatar(pool: &PgPool, user: UserId, url: Option<&str>) -> Result<User, ChatError> {
+    db::users::set_avatar_url(pool, user, url).await?.ok_or(ChatError::AccountGone)
+}
+
+/// Whether `viewer` may see `user`'s avatar: themselves, or anyone sharing a community or
+/// a conversation with them (`AvatarNotFound` otherwise, as for one never uploaded).
+pub async fn avatar_visible(pool: &PgPool, viewer: UserId, user: UserId) -> Result<(), ChatError> {
+    if db::users::may_see(pool, viewer, user).await? { Ok(()) } else { Err(ChatError::AvatarNotFound) }
 }
 
 /// Why a sweep stopped.

@@ -22,6 +22,8 @@ pub enum ChatError {
     AttachmentNotFound,
     #[error("count: purge 1 to 1000 messages at a time")]
     InvalidPurgeCount,
+    #[error("there is no such avatar, or you cannot see it")]
+    AvatarNotFound,
     #[error("this attachment has no thumbnail")]
     ThumbnailNotFound,
     #[error("attachment_ids: {0}")]
@@ -131,6 +133,7 @@ impl ChatError {
             Self::MessageNotFound => (StatusCode::NOT_FOUND, ErrorCode::MessageNotFound),
             Self::AttachmentNotFound => (StatusCode::NOT_FOUND, ErrorCode::AttachmentNotFound),
             Self::InvalidPurgeCount => (StatusCode::BAD_REQUEST, ErrorCode::InvalidCount),
+            Self::AvatarNotFound => (StatusCode::NOT_FOUND, ErrorCode::AvatarNotFound),
             Self::ThumbnailNotFound => (StatusCode::NOT_FOUND, ErrorCode::ThumbnailNotFound),
             Self::InvalidAttachment(_) => (StatusCode::BAD_REQUEST, ErrorCode::InvalidAttachment),
             Self::AttachmentInUse(_) => (StatusCode::CONFLICT, ErrorCode::AttachmentInUse),

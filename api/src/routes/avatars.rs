@@ -1,0 +1,121 @@
+//! Avatars through the attachment store: `PUT /api/me/avatar` takes a multipart `file` of
+//! at most 1 MiB whose bytes are a PNG, JPEG, GIF or WebP (the type is sniffed, never the
+//! client's), stores it at `avatars/users/<id>` and points the user's `avatar_url` at
+//! `GET /api/users/{id}/avatar` (with a version, so caches see a change); `DELETE` removes
+//! both. The image is served only to whoever shares a community or a conversation with
+//! its user, inline (a raster image runs nothing) with `nosniff` and a sandbox CSP.
+
+use ajet_shared::api::paths;
+use ajet_shared::api::wire::User;
+use ajet_shared::api::{ErrorBody, ErrorCode};
+use ajet_shared::chat::ChatError;
+use ajet_shared::chat::attachments::{avatar_visible, set_avatar};
+use ajet_shared::config::Config;
+use ajet_shared::db::PgPool;
+use ajet_shared::domain::ids::UserId;
+use axum::Json;
+use axum::extract::multipart::MultipartRejection;
+use axum::extract::{Multipart, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use bytes::BytesMut;
+use std::sync::Arc;
+
+use super::attachments::{UploadForm, sniff};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{AuthUser, Path};
+use crate::storage::Storage;
+
+/// The largest avatar accepted.
+pub const AVATAR_MAX_BYTES: usize = 1024 * 1024;
+
+fn key(user: UserId) -> String {
+    format!("avatars/users/{user}")
+}
+
+fn invalid_upload(message: impl Into<String>) -> ApiError {
+    ApiError::bad_request(ErrorCode::InvalidUpload, message)
+}
+
+#[utoipa::path(put, path = paths::ME_AVATAR, tag = "api", summary = "Upload my avatar (multipart `file`: a PNG, JPEG, GIF or WebP of at most 1 MiB)", request_body(content = UploadForm, content_type = "multipart/form-data"), responses((status = 200, description = "me, `avatar_url` pointing at the new image", body = User), (status = 400, description = "not a multipart body with a `file` field", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed", body = ErrorBody), (status = 413, description = "larger than 1 MiB", body = ErrorBody), (status = 415, description = "not a PNG, JPEG, GIF or WebP", body = ErrorBody)), security(("bearer" = [])))]
+pub async fn put_avatar(
+    State(pool): State<PgPool>,
+    State(config): State<Arc<Config>>,
+    State(storage): State<Storage>,
+    auth: AuthUser,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> ApiResult<Json<User>> {
+    auth.require_write()?;
+    let mut multipart = multipart.map_err(|err| invalid_upload(err.body_text()))?;
+    let mut field = loop {
+        match multipart.next_field().await.map_err(|err| invalid_upload(err.body_text()))? {
+            Some(field) if field.name() == Some("file") => break field,
+            Some(_) => {}
+            None => return Err(invalid_upload("file: missing; send the image in a multipart field named `file`")),
+        }
+    };
+    let mut bytes = BytesMut::new();
+    while let Some(chunk) = field.chunk().await.map_err(|err| invalid_upload(format!("file: {}", err.body_text())))? {
+        if bytes.len() + chunk.len() > AVATAR_MAX_BYTES {
+            return Err(ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                ErrorCode::PayloadTooLarge,
+                format!("file: an avatar is at most {AVATAR_MAX_BYTES} bytes"),
+            ));
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    let content_type = sniff(&bytes[..bytes.len().min(4096)]);
+    if !matches!(content_type, "image/png" | "image/jpeg" | "image/gif" | "image/webp") {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ErrorCode::UnsupportedMediaType,
+            format!("file: an avatar is a PNG, JPEG, GIF or WebP image, not {content_type}"),
+        ));
+    }
+    storage.put(&key(auth.id()), content_type, bytes.freeze()).await.map_err(ApiError::internal)?;
+    let url = format!(
+        "{}{}?v={}",
+        config.public_url.trim_end_matches('/'),
+        paths::user_avatar(auth.id()),
+        time::OffsetDateTime::now_utc().unix_timestamp_nanos()
+    );
+    Ok(Json(set_avatar(&pool, auth.id(), Some(&url)).await?))
+}
+
+#[utoipa::path(delete, path = paths::ME_AVATAR, tag = "api", summary = "Remove my avatar", responses((status = 200, description = "me, without an avatar", body = User), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed", body = ErrorBody)), security(("bearer" = [])))]
+pub async fn delete_avatar(
+    State(pool): State<PgPool>,
+    State(storage): State<Storage>,
+    auth: AuthUser,
+) -> ApiResult<Json<User>> {
+    auth.require_write()?;
+    let user = set_avatar(&pool, auth.id(), None).await?;
+    storage.delete(&[key(auth.id())]).await.map_err(ApiError::internal)?;
+    Ok(Json(user))
+}
+
+#[utoipa::path(get, path = paths::USER_AVATAR, tag = "api", summary = "A user's uploaded avatar (to whoever shares a community or a conversation with them)", responses((status = 200, description = "the image", content_type = "image/png", body = Vec<u8>), (status = 400, description = "invalid input", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed", body = ErrorBody), (status = 404, description = "no avatar, or not visible (`avatar_not_found`)", body = ErrorBody)), security(("bearer" = [])))]
+pub async fn get_avatar(
+    State(pool): State<PgPool>,
+    State(storage): State<Storage>,
+    auth: AuthUser,
+    Path(user): Path<UserId>,
+) -> ApiResult<Response> {
+    auth.require_read()?;
+    avatar_visible(&pool, auth.id(), user).await?;
+    let key = key(user);
+    if !storage.exists(&key).await.map_err(ApiError::internal)? {
+        return Err(ChatError::AvatarNotFound.into());
+    }
+    let image = storage.get(&key).await.map_err(ApiError::internal)?;
+    let content_type = sniff(&image[..image.len().min(4096)]);
+    let mut response = image.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    headers.insert(header::CONTENT_DISPOSITION, HeaderValue::from_static("inline"));
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; sandbox"));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=86400"));
+    Ok(response)
+}
