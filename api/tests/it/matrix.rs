@@ -58,6 +58,9 @@ const MATRIX: &[(&str, &str, &str, [Outcome; 7])] = &[
     // member uploaded an avatar: whoever shares the community sees it, nobody else.
     ("GET", "/api/users/{member_id}/avatar", "", [ANON, NO_AVATAR, OK, OK, OK, OK, NO_AVATAR]),
     ("PUT", "/api/me/avatar", "", [ANON, NO_UPLOAD, NO_UPLOAD, NO_UPLOAD, NO_UPLOAD, NO_UPLOAD, NO_UPLOAD]),
+    // A webhook's avatar: its community's admins change it, its members see it (none yet).
+    ("PUT", "/api/webhooks/{W}/avatar", "", [ANON, NO_HOOK, ADMINS, ADMINS, NO_UPLOAD, NO_UPLOAD, NO_HOOK]),
+    ("GET", "/api/webhooks/{W}/avatar", "", [ANON, NO_AVATAR, NO_AVATAR, NO_AVATAR, NO_AVATAR, NO_AVATAR, NO_AVATAR]),
     (
         "POST",
         "/api/communities",

@@ -26,6 +26,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("PUT", "/api/me/avatar"),
     ("DELETE", "/api/me/avatar"),
     ("GET", "/api/users/{id}/avatar"),
+    ("PUT", "/api/webhooks/{id}/avatar"),
+    ("GET", "/api/webhooks/{id}/avatar"),
     ("GET", "/api/communities"),
     ("POST", "/api/communities"),
     ("GET", "/api/communities/{id}"),
@@ -224,6 +226,8 @@ async fn call_every_method(client: &ApiClient) {
     drop(client.put_avatar(b"not an image").await);
     drop(client.delete_avatar().await);
     drop(client.download_avatar(UserId::generate()).await);
+    drop(client.put_webhook_avatar(WebhookId::generate(), b"not an image").await);
+    drop(client.download_webhook_avatar(WebhookId::generate()).await);
     drop(client.list_communities().await);
     drop(client.create_community(&community_request).await);
     drop(client.get_community(community).await);

@@ -12,8 +12,8 @@ use std::time::Duration;
 use ajet_api::storage::Storage;
 use ajet_shared::api::ErrorCode;
 use ajet_shared::api::wire::{
-    Attachment, Channel, ChannelKind, CreateChannelRequest, CreateMessageRequest, CreateMuteRequest, HistoryQuery,
-    Message, SearchQuery,
+    Attachment, Channel, ChannelKind, CreateChannelRequest, CreateMessageRequest, CreateMuteRequest,
+    CreateWebhookRequest, HistoryQuery, Message, SearchQuery,
 };
 use ajet_shared::client::{ApiClient, ClientError};
 use ajet_shared::domain::ids::{AttachmentId, MessageId};
@@ -481,6 +481,22 @@ async fn an_avatar_is_an_uploaded_image_shown_only_to_those_sharing_a_community(
     let err = bob.put_avatar(&big).await.expect_err("over 1 MiB");
     assert_eq!(err.status(), Some(StatusCode::PAYLOAD_TOO_LARGE));
     assert_eq!(alice.download_avatar(bob_id).await.expect("unchanged").bytes().await.expect("body").to_vec(), png);
+
+    // A webhook's avatar: its community's admins set it, its members see it.
+    let channel = alice.list_channels(two_community(&alice).await).await.expect("channels").data[0].channel.id;
+    let hook = alice
+        .create_webhook(&CreateWebhookRequest { channel_id: channel, name: "CI".into(), avatar_url: None })
+        .await
+        .expect("webhook");
+    let err = bob.put_webhook_avatar(hook.info.id, &png).await.expect_err("a member");
+    assert_eq!(err.code(), Some(ErrorCode::AdminOnly));
+    let info = alice.put_webhook_avatar(hook.info.id, &png).await.expect("an admin");
+    let hook_url = info.avatar_url.expect("an avatar URL");
+    assert!(hook_url.contains(&format!("/api/webhooks/{}/avatar?v=", hook.info.id)), "{hook_url}");
+    let image = bob.download_webhook_avatar(hook.info.id).await.expect("a member sees it");
+    assert_eq!(image.bytes().await.expect("body").to_vec(), png);
+    let err = carol.download_webhook_avatar(hook.info.id).await.expect_err("an outsider");
+    assert_eq!(err.code(), Some(ErrorCode::AvatarNotFound));
 
     let me = bob.delete_avatar().await.expect("removed");
     assert_eq!(me.avatar_url, None);

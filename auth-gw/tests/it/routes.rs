@@ -68,6 +68,8 @@ const ROUTES: &[(Service, &str, &str, Access, Takes)] = &[
     (Api, "PUT", "/api/me/avatar", SignedIn, Multipart),
     (Api, "DELETE", "/api/me/avatar", SignedIn, NoJson),
     (Api, "GET", "/api/users/{id}/avatar", SignedIn, NoJson),
+    (Api, "PUT", "/api/webhooks/{id}/avatar", SignedIn, Multipart),
+    (Api, "GET", "/api/webhooks/{id}/avatar", SignedIn, NoJson),
     (Api, "GET", "/api/communities", SignedIn, NoJson),
     (Api, "POST", "/api/communities", SignedIn, Json),
     (Api, "GET", "/api/communities/{id}", SignedIn, NoJson),

@@ -102,6 +102,9 @@ pub const TOKEN: &str = "/api/tokens/{id}";
 pub const WEBHOOKS: &str = "/api/webhooks";
 /// `DELETE`: an incoming webhook.
 pub const WEBHOOK: &str = "/api/webhooks/{id}";
+/// `PUT` (admins; multipart `file`, a PNG/JPEG/GIF/WebP) / `GET` (its community's members):
+/// a webhook's avatar.
+pub const WEBHOOK_AVATAR: &str = "/api/webhooks/{id}/avatar";
 /// `GET`: the api's OpenAPI description.
 pub const OPENAPI: &str = "/api/openapi.json";
 
@@ -154,6 +157,7 @@ pub const TEMPLATES: &[&str] = &[
     TOKEN,
     WEBHOOKS,
     WEBHOOK,
+    WEBHOOK_AVATAR,
     OPENAPI,
 ];
 
@@ -409,6 +413,12 @@ pub fn channel_attachments(id: ChannelId) -> String {
 #[must_use]
 pub fn attachment(id: AttachmentId) -> String {
     fill(ATTACHMENT, &[&id.to_string()])
+}
+
+/// `/api/webhooks/{id}/avatar`.
+#[must_use]
+pub fn webhook_avatar(id: WebhookId) -> String {
+    fill(WEBHOOK_AVATAR, &[&id.to_string()])
 }
 
 /// `/api/users/{id}/avatar`.

@@ -92,3 +92,51 @@ pub async fn revoke_webhook(pool: &PgPool, actor: Actor<'_>, id: WebhookId) -> R
     tx.commit().await?;
     Ok(())
 }
+
+/// Points webhook `id`'s avatar at `url` (its uploaded image's address), by an admin of its
+/// community who can see its channel (as for a revoke), audited as `webhook.avatar`.
+pub async fn set_webhook_avatar(
+    pool: &PgPool,
+    actor: Actor<'_>,
+    id: WebhookId,
+    url: &str,
+) -> Result<Webhook, ChatError> {
+    let user = actor.user;
+    may_manage(pool, user, id).await?;
+    let mut tx = pool.begin().await?;
+    let webhook = db::webhooks::set_avatar_url(&mut *tx, id, Some(url)).await?.ok_or(ChatError::WebhookNotFound)?;
+    let entry = AuditEntry {
+        community_id: Some(webhook.community_id),
+        actor_id: Some(user),
+        action: "webhook.avatar",
+        target: Some(("webhook", id.as_uuid())),
+        details: serde_json::json!({"name": webhook.name}),
+        ip: None,
+        trace_id: actor.trace_id,
+    };
+    db::audit::record(&mut *tx, &entry).await?;
+    tx.commit().await?;
+    Ok(webhook)
+}
+
+/// The webhook `id` if `user` may change it: an admin of its community who can see its
+/// channel (`WebhookNotFound` to anyone who cannot see it, `AdminOnly` to other members).
+pub async fn may_manage(pool: &PgPool, user: UserId, id: WebhookId) -> Result<Webhook, ChatError> {
+    let webhook = db::webhooks::get(pool, id).await?.ok_or(ChatError::WebhookNotFound)?;
+    channel_access(pool, webhook.channel_id, user).await.map_err(|err| match err {
+        ChatError::ChannelNotFound | ChatError::NotCommunityMember => ChatError::WebhookNotFound,
+        _ => err,
+    })?;
+    require_admin(community_role(pool, webhook.community_id, user).await?)?;
+    Ok(webhook)
+}
+
+/// Whether `user` may see webhook `id`'s avatar: a member of its community
+/// (`AvatarNotFound` otherwise, as for one never uploaded).
+pub async fn avatar_visible(pool: &PgPool, user: UserId, id: WebhookId) -> Result<(), ChatError> {
+    let webhook = db::webhooks::get(pool, id).await?.ok_or(ChatError::AvatarNotFound)?;
+    match db::communities::role_of(pool, webhook.community_id, user).await? {
+        Some(_) => Ok(()),
+        None => Err(ChatError::AvatarNotFound),
+    }
+}
