@@ -311,6 +311,18 @@ async fn an_upload_goes_on_one_message_only_and_only_on_its_uploaders_in_its_cha
     let history = alice.history(dev.id, &HistoryQuery::default()).await.expect("history");
     let bodies: Vec<&str> = history.data.iter().map(|m| m.body_md.as_str()).collect();
     assert_eq!(bodies, ["first"]);
+
+    // In a DM the same: the file goes on the message, and the other side reads it.
+    let alice_id = alice.me().await.expect("me").user.id;
+    let dm = bob.open_dm(&[alice_id]).await.expect("a DM");
+    let secret = bob.upload_attachment(dm.id, "dm.txt", b"between us").await.expect("uploaded into the DM");
+    let err = bob.send_message(dev.id, &with_files("wrong place", None, vec![secret.id])).await.expect_err("channel");
+    assert_eq!(err.code(), Some(ErrorCode::InvalidAttachment));
+    let sent = bob.send_message(dm.id, &with_files("for you", None, vec![secret.id])).await.expect("sent");
+    assert_eq!(sent.attachments, vec![secret.clone()]);
+    let seen = alice.history(dm.id, &HistoryQuery::default()).await.expect("DM history").data;
+    assert_eq!(seen[0].attachments, vec![secret.clone()]);
+    assert_eq!(download(&alice, secret.id).await.2, b"between us");
     stack.stop().await;
 }
 
