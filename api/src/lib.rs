@@ -6,6 +6,7 @@ mod extract;
 mod routes;
 mod state;
 pub mod storage;
+mod sweeper;
 mod unfurl;
 
 use std::sync::Arc;
@@ -84,7 +85,15 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Cancellation
     let fetcher = ajet_shared::unfurl::Fetcher::new(&config.link_preview_allow_hosts)?;
     let (unfurler, unfurling) = unfurl::Unfurler::start(pool.clone(), relay.clone(), fetcher, shutdown.clone());
     tasks.spawn(unfurling);
-    let state = AppState { pool, bus, relay, config: Arc::new(config), storage, unfurler };
+    let (sweeper, sweeping) = sweeper::Sweeper::start(
+        pool.clone(),
+        storage.clone(),
+        Duration::from_secs(config.attachment_sweep_secs),
+        config.attachment_unattached_secs,
+        shutdown.clone(),
+    );
+    tasks.spawn(sweeping);
+    let state = AppState { pool, bus, relay, config: Arc::new(config), storage, unfurler, sweeper };
     let app = server::instrument(router(state).merge(server::ops_router(readiness)), "api");
     tracing::info!(address = %listener.local_addr()?, "api listening");
     let served = server::serve(listener, app, shutdown).await;

@@ -1,6 +1,7 @@
 //! The api's route table, one module per resource.
 
 mod attachments;
+mod avatars;
 mod channels;
 mod commands;
 mod communities;
@@ -60,6 +61,9 @@ fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     let (router, mut description) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(me::get_me, me::update_me))
         .routes(routes!(me::get_security_log))
+        .routes(routes!(avatars::put_avatar, avatars::delete_avatar))
+        .routes(routes!(avatars::get_avatar))
+        .routes(routes!(avatars::put_webhook_avatar, avatars::get_webhook_avatar))
         .routes(routes!(communities::list_communities, communities::create_community))
         .routes(routes!(communities::get_community, communities::update_community))
         .routes(routes!(communities::list_members))
@@ -71,6 +75,7 @@ fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(moderation::delete_mute))
         .routes(routes!(moderation::list_audit))
         .routes(routes!(moderation::moderate_channel))
+        .routes(routes!(moderation::purge_channel))
         .routes(routes!(channels::list_channels, channels::create_channel))
         .routes(routes!(invites::list_invites, invites::create_invite))
         .routes(routes!(invites::revoke_invite))
@@ -86,6 +91,7 @@ fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(messages::list_pins))
         .routes(unlimited_body(routes!(attachments::upload_attachment)))
         .routes(routes!(attachments::download_attachment))
+        .routes(routes!(attachments::download_thumbnail))
         .routes(routes!(messages::get_message, messages::update_message, messages::delete_message))
         .routes(routes!(messages::list_replies))
         .routes(routes!(messages::add_reaction, messages::remove_reaction))
@@ -198,6 +204,7 @@ fn path_parameter_meaning(resource: &str, name: &str) -> Option<(&'static str, b
         ("tokens", "id") => ("the API token's id", true),
         ("webhooks", "id") => ("the webhook's id", true),
         ("attachments", "id") => ("the attachment's id", true),
+        ("users", "id") => ("the user's id", true),
         _ => return None,
     })
 }

@@ -9,6 +9,7 @@ use ajet_shared::outbox::OutboxRelay;
 use axum::extract::FromRef;
 
 use crate::storage::Storage;
+use crate::sweeper::Sweeper;
 use crate::unfurl::Unfurler;
 
 #[derive(Clone, FromRef)]
@@ -19,4 +20,5 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub storage: Storage,
     pub unfurler: Unfurler,
+    pub sweeper: Sweeper,
 }

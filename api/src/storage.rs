@@ -110,6 +110,30 @@ impl Storage {
         Ok(data.into_bytes())
     }
 
+    /// Deletes the objects `keys`, one request each (`DeleteObjects` needs checksums not
+    /// every S3-compatible store takes); deleting a missing key is not an error.
+    pub async fn delete(&self, keys: &[String]) -> Result<(), StorageError> {
+        for key in keys {
+            self.client.delete_object().bucket(&self.bucket).key(key).send().await.map_err(storage_error)?;
+        }
+        Ok(())
+    }
+
+    /// True when `key` exists.
+    pub async fn exists(&self, key: &str) -> Result<bool, StorageError> {
+        match self.client.head_object().bucket(&self.bucket).key(key).send().await {
+            Ok(_) => Ok(true),
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(aws_sdk_s3::operation::head_object::HeadObjectError::is_not_found) =>
+            {
+                Ok(false)
+            }
+            Err(err) => Err(storage_error(err)),
+        }
+    }
+
     /// Starts a multipart upload of `key`; answers its upload id.
     pub async fn start_upload(&self, key: &str, content_type: &str) -> Result<String, StorageError> {
         let started = self

@@ -52,7 +52,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Send { channel, text } => {
             let message = authed()?
-                .send_message(channel, &CreateMessageRequest { body_md: text, parent_id: None, client_msg_id: None })
+                .send_message(
+                    channel,
+                    &CreateMessageRequest {
+                        body_md: text,
+                        parent_id: None,
+                        client_msg_id: None,
+                        attachment_ids: Vec::new(),
+                    },
+                )
                 .await?;
             println!("sent #{} ({})", message.channel_seq, message.id);
         }

@@ -235,6 +235,20 @@ impl ApiClient {
 
 /// `response` if it is a success, otherwise its error body as a `ClientError` (an answer
 /// that is not an error body, e.g. a proxy's HTML, becomes `unexpected_response`).
+/// A `multipart/form-data` body with one `file` field holding `bytes` named `filename`, and
+/// its `Content-Type`.
+fn multipart_file(filename: &str, bytes: &[u8]) -> (String, Vec<u8>) {
+    let boundary = format!("ajet-{}", uuid::Uuid::now_v7().simple());
+    let name: String = filename.chars().map(|c| if c == '"' || c.is_control() { '_' } else { c }).collect();
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
 async fn checked(response: reqwest::Response) -> Result<reqwest::Response, ClientError> {
     let status = response.status();
     if status.is_success() {

@@ -182,6 +182,15 @@ pub struct Config {
     /// The largest file the api accepts as an attachment, in bytes (413 beyond). The
     /// gateway's `max_body_bytes` must leave room for it and the multipart framing.
     pub attachment_max_bytes: u64,
+    /// The most bytes of uploads one user may keep stored, attached or not (413
+    /// `attachment_quota_exceeded` beyond).
+    pub attachment_quota_bytes: u64,
+    /// How long an upload no message references is kept before the api's sweeper deletes
+    /// it, in seconds (default a day).
+    pub attachment_unattached_secs: u64,
+    /// How often the api's sweeper looks for attachments to delete (those of deleted
+    /// messages, and expired unattached uploads), in seconds; a delete also wakes it.
+    pub attachment_sweep_secs: u64,
     /// The largest incoming-webhook payload, in bytes (413 beyond).
     pub webhook_max_body_bytes: u64,
     /// Posts per minute per incoming webhook, with bursts of the same size.
@@ -248,6 +257,9 @@ impl Default for Config {
             link_preview_allow_hosts: Vec::new(),
             max_body_bytes: 25 * 1024 * 1024,
             attachment_max_bytes: 25 * 1024 * 1024,
+            attachment_quota_bytes: 1024 * 1024 * 1024,
+            attachment_unattached_secs: 24 * 60 * 60,
+            attachment_sweep_secs: 60,
             webhook_max_body_bytes: 64 * 1024,
             webhook_rate_limit_per_minute: 60,
             cli_login_code_secs: 60,
@@ -341,6 +353,9 @@ impl Config {
         positive("login_rate_limit_per_minute", self.login_rate_limit_per_minute.into())?;
         positive("max_body_bytes", self.max_body_bytes)?;
         positive("attachment_max_bytes", self.attachment_max_bytes)?;
+        positive("attachment_quota_bytes", self.attachment_quota_bytes)?;
+        positive("attachment_unattached_secs", self.attachment_unattached_secs)?;
+        positive("attachment_sweep_secs", self.attachment_sweep_secs)?;
         positive("webhook_max_body_bytes", self.webhook_max_body_bytes)?;
         positive("webhook_rate_limit_per_minute", self.webhook_rate_limit_per_minute.into())?;
         positive("cli_login_code_secs", self.cli_login_code_secs)?;

@@ -14,8 +14,8 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::api::wire::{
-    Channel, ChannelPreferences, Member, MessageDeleted, Notification, NotificationsRead, PinChange, ReactionChange,
-    ReadCursor,
+    Channel, ChannelPreferences, Member, MessageDeleted, MessagesPurged, Notification, NotificationsRead, PinChange,
+    ReactionChange, ReadCursor,
 };
 use crate::domain::ids::{ApiTokenId, ChannelId, CommunityId, EventId, MessageId, SessionId, UserId};
 
@@ -47,6 +47,9 @@ pub enum EventPayload {
     MessageUpdated(EventMessage),
     #[serde(rename = "message.deleted")]
     MessageDeleted(MessageDeleted),
+    /// Several messages of one channel deleted at once (a purge): one tombstone per id.
+    #[serde(rename = "messages.purged")]
+    MessagesPurged(MessagesPurged),
     #[serde(rename = "reaction.added")]
     ReactionAdded(ReactionChange),
     #[serde(rename = "reaction.removed")]
@@ -116,6 +119,7 @@ impl EventPayload {
             Self::MessageCreated(_) => "message.created",
             Self::MessageUpdated(_) => "message.updated",
             Self::MessageDeleted(_) => "message.deleted",
+            Self::MessagesPurged(_) => "messages.purged",
             Self::ReactionAdded(_) => "reaction.added",
             Self::ReactionRemoved(_) => "reaction.removed",
             Self::PinAdded(_) => "pin.added",
@@ -144,8 +148,8 @@ pub enum MessageRevision {
     /// `message.updated`): it supersedes the message's earlier events and is itself
     /// superseded by the next one.
     Current(MessageId),
-    /// The message is deleted (`message.deleted`, a tombstone without text): it supersedes
-    /// every earlier event of the message.
+    /// The message is deleted (`message.deleted`, or one of a `messages.purged`: tombstones
+    /// without text): it supersedes every earlier event of the message.
     Deleted(MessageId),
 }
 
@@ -159,14 +163,16 @@ impl MessageRevision {
 }
 
 impl EventPayload {
-    /// The message whose text this event replaces, if any. Reactions and pins carry no text
-    /// and name the message only by id, so they stay in the stream.
+    /// The messages whose text this event replaces: one for a message event, each purged
+    /// one for `messages.purged`, none for the rest. Reactions and pins carry no text and
+    /// name the message only by id, so they stay in the stream.
     #[must_use]
-    pub fn message_revision(&self) -> Option<MessageRevision> {
+    pub fn message_revisions(&self) -> Vec<MessageRevision> {
         match self {
-            Self::MessageCreated(message) | Self::MessageUpdated(message) => Some(MessageRevision::Current(message.id)),
-            Self::MessageDeleted(deleted) => Some(MessageRevision::Deleted(deleted.id)),
-            _ => None,
+            Self::MessageCreated(message) | Self::MessageUpdated(message) => vec![MessageRevision::Current(message.id)],
+            Self::MessageDeleted(deleted) => vec![MessageRevision::Deleted(deleted.id)],
+            Self::MessagesPurged(purged) => purged.ids.iter().copied().map(MessageRevision::Deleted).collect(),
+            _ => Vec::new(),
         }
     }
 }

@@ -39,14 +39,15 @@ const SWEEP_EVERY: Duration = Duration::from_secs(1);
 /// A publish batch that takes longer than this is abandoned and retried.
 const PUBLISH_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// What an outbox row's event says about a message's text. A payload this build cannot
-/// read (written by a newer one) is published as is and revises nothing.
-fn revision_of(row: &outbox::Pending) -> Option<MessageRevision> {
+/// What an outbox row's event says about messages' text (a purge: about each of them). A
+/// payload this build cannot read (written by a newer one) is published as is and revises
+/// nothing.
+fn revisions_of(row: &outbox::Pending) -> Vec<MessageRevision> {
     match Event::deserialize(&row.payload.0) {
-        Ok(event) => event.payload.message_revision(),
+        Ok(event) => event.payload.message_revisions(),
         Err(err) => {
             tracing::warn!(error = %err, event_id = %row.event_id, "an outbox payload that is not an event");
-            None
+            Vec::new()
         }
     }
 }
@@ -140,7 +141,7 @@ impl<B: EventBus + 'static> OutboxRelay<B> {
     }
 
     /// Keeps old message text out of the stream: for every published event that revises a
-    /// message (created, edited, deleted), removes the message's earlier text-carrying event
+    /// message (created, edited, deleted, purged with others), removes the message's earlier text-carrying event
     /// from the stream (recorded by an earlier pass, or earlier in this batch) and records
     /// the new one, in the batch's transaction. Runs after the publish and before the batch
     /// is marked, so a failure anywhere redoes the whole pass: the republish is answered as
@@ -154,9 +155,9 @@ impl<B: EventBus + 'static> OutboxRelay<B> {
         let revisions: Vec<(MessageRevision, StreamEvent)> = pending
             .iter()
             .zip(published)
-            .filter_map(|(row, published)| {
-                let revision = revision_of(row)?;
-                Some((revision, StreamEvent { seq: published.seq, event_id: row.event_id }))
+            .flat_map(|(row, published)| {
+                let event = StreamEvent { seq: published.seq, event_id: row.event_id };
+                revisions_of(row).into_iter().map(move |revision| (revision, event))
             })
             .collect();
         if revisions.is_empty() {

@@ -5,15 +5,17 @@
 //! subject only (`command.replied`, also for refusals), never posted to the channel.
 //! Commands that post (`/me`, `/shrug`, `/msg`) answer the message they posted. The
 //! moderation commands call `chat::moderation` as its REST endpoints do (same checks, same
-//! audit rows with the request's trace id); `/invite`, `/purge`, `/token` and
-//! `/webhook create` are not wired yet and say so (409 `command_unavailable`).
+//! audit rows with the request's trace id), and so do `/invite`, `/purge`, `/token` and
+//! `/webhook create`, whose replies carry what their endpoints answer (an invite link, a
+//! token, a webhook's secret URL) to the caller alone.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use ajet_shared::api::paths;
 use ajet_shared::api::wire::{
-    CommandInfo, CommandOutcome, CommandQuery, Message, Role as CommunityRole, RunCommandRequest,
+    CommandInfo, CommandOutcome, CommandQuery, CreateInviteRequest, CreateTokenRequest, CreateWebhookRequest, Message,
+    Role as CommunityRole, RunCommandRequest,
 };
 use ajet_shared::api::{ErrorBody, ErrorCode};
 use ajet_shared::chat;
@@ -26,15 +28,16 @@ use ajet_shared::commands::{COMMANDS, Command, ParseError, Role as CommandRole, 
 use ajet_shared::config::Config;
 use ajet_shared::db::{self, PgPool};
 use ajet_shared::domain::MessageBody;
-use ajet_shared::domain::ids::{ChannelId, UserId, WebhookId};
+use ajet_shared::domain::ids::{ApiTokenId, ChannelId, UserId, WebhookId};
 use ajet_shared::events::bus::NatsBus;
 use ajet_shared::outbox::OutboxRelay;
 use axum::Json;
 use axum::extract::State;
 
-use super::moderation;
+use super::{invites, moderation, tokens, webhooks};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{AuthUser, Body, Query, TraceId};
+use crate::sweeper::Sweeper;
 
 /// The longest command line accepted.
 const MAX_LINE: usize = 4000;
@@ -83,6 +86,7 @@ pub async fn run_command(
     State(pool): State<PgPool>,
     State(relay): State<OutboxRelay<NatsBus>>,
     State(config): State<Arc<Config>>,
+    State(sweeper): State<Sweeper>,
     auth: AuthUser,
     trace: TraceId,
     Body(request): Body<RunCommandRequest>,
@@ -92,7 +96,8 @@ pub async fn run_command(
     channel_access(&pool, request.channel_id, auth.id()).await?;
     let user = auth.id();
     let channel = request.channel_id;
-    let outcome = run(&pool, &relay, &config, trace.actor(&auth), channel, &request.text).await;
+    let context = Context { pool: &pool, relay: &relay, config: &config, sweeper: &sweeper, auth: &auth };
+    let outcome = run(&context, trace.actor(&auth), channel, &request.text).await;
     let (text, error) = match &outcome {
         Ok(CommandOutcome { reply: Some(reply), .. }) => (reply.clone(), false),
         Ok(CommandOutcome { reply: None, .. }) => return outcome.map(Json),
@@ -142,14 +147,26 @@ fn secs(duration: Option<Duration>) -> ApiResult<Option<u32>> {
     moderation::duration("duration", secs)
 }
 
-async fn run(
-    pool: &PgPool,
-    relay: &OutboxRelay<NatsBus>,
-    config: &Config,
-    actor: Actor<'_>,
-    channel: ChannelId,
-    line: &str,
-) -> ApiResult<CommandOutcome> {
+/// What a command may use of the request.
+struct Context<'a> {
+    pool: &'a PgPool,
+    relay: &'a OutboxRelay<NatsBus>,
+    config: &'a Config,
+    sweeper: &'a Sweeper,
+    auth: &'a AuthUser,
+}
+
+/// "5 uses" or "unlimited uses"; "expires in 2h" or "does not expire".
+fn invite_terms(max_uses: Option<u32>, expires_in: Option<Duration>) -> String {
+    let uses =
+        max_uses.map_or_else(|| "unlimited uses".to_owned(), |n| format!("{n} use{}", if n == 1 { "" } else { "s" }));
+    let expiry =
+        expires_in.map_or_else(|| "does not expire".to_owned(), |d| format!("expires in {}", format_duration(d)));
+    format!("{uses}, {expiry}")
+}
+
+async fn run(context: &Context<'_>, actor: Actor<'_>, channel: ChannelId, line: &str) -> ApiResult<CommandOutcome> {
+    let Context { pool, relay, config, sweeper, auth } = *context;
     let user = actor.user;
     if line.chars().count() > MAX_LINE {
         return Err(ApiError::bad_request(ErrorCode::InvalidCommand, format!("text: at most {MAX_LINE} characters")));
@@ -157,7 +174,7 @@ async fn run(
     let command = ajet_shared::commands::parse(line).map_err(|err| parse_error(&err))?;
     let post = |body: String, into: ChannelId| async move {
         let body = MessageBody::parse("text", &body, config.message_max_chars)?;
-        let poster = Poster::User { id: user, channel: into, parent: None, client_msg_id: None };
+        let poster = Poster::User { id: user, channel: into, parent: None, client_msg_id: None, attachments: &[] };
         let posted = post_message(pool, poster, &body, config.broadcast_mention_max_members).await?.wake(relay);
         Ok::<_, ApiError>(posted.message)
     };
@@ -295,19 +312,59 @@ async fn run(
             chat::moderation::moderate_channel(pool, actor, channel, change).await?.wake(relay);
             reply(if frozen { "Frozen: only admins may post here." } else { "Unfrozen: everyone may post here again." })
         }
-        other => {
-            let name = other.to_string();
-            let name = name.split_whitespace().next().unwrap_or_default().to_owned();
-            // An admin command still says so to a member first.
-            if find(name.trim_start_matches('/')).is_some_and(|spec| spec.admin)
-                && !is_admin(pool, user, channel).await?
-            {
-                return Err(ApiError::forbidden(ErrorCode::AdminOnly, format!("{name} is for community admins")));
-            }
-            return Err(ApiError::conflict(
-                ErrorCode::CommandUnavailable,
-                format!("{name} is not available in this version yet; its REST endpoint or the settings pages do it"),
-            ));
+        Command::Purge { count } => {
+            let purged = chat::moderation::purge(pool, actor, channel, count, None).await?.wake(relay);
+            sweeper.wake();
+            reply(match purged.ids.len() {
+                0 => "Nothing to purge here.".to_owned(),
+                1 => "Purged the last message.".to_owned(),
+                n => format!("Purged the last {n} messages."),
+            })
+        }
+        Command::Invite { max_uses, expires_in } => {
+            let request = CreateInviteRequest {
+                expires_in_secs: expires_in.map(|d| u32::try_from(d.as_secs()).unwrap_or(u32::MAX)),
+                max_uses: max_uses.map(|n| i32::try_from(n).unwrap_or(i32::MAX)),
+            };
+            let invite = invites::create(pool, config, user, needs_community()?, &request).await?;
+            let link = format!("{}{}", config.public_url.trim_end_matches('/'), paths::invite_accept(&invite.code));
+            reply(format!(
+                "Invite `{}` ({}): {link} — whoever has it joins with `POST` while signed in.",
+                invite.code,
+                invite_terms(max_uses, expires_in)
+            ))
+        }
+        Command::TokenCreate { name, scopes } => {
+            let scopes = if scopes.is_empty() { vec!["read".to_owned(), "write".to_owned()] } else { scopes };
+            let request = CreateTokenRequest { name, scopes, expires_in_days: None };
+            let created = tokens::create(pool, config, auth, actor, &request).await?;
+            reply(format!(
+                "Token `{}` ({}), id `{}`: `{}` — shown this once, only to you.",
+                created.info.name,
+                created.info.scopes.join(", "),
+                created.info.id,
+                created.token
+            ))
+        }
+        Command::TokenRevoke { id } => {
+            let id: ApiTokenId = id
+                .parse()
+                .map_err(|_| ApiError::bad_request(ErrorCode::InvalidCommand, format!("`{id}` is not a token id")))?;
+            tokens::revoke(pool, auth, actor, id).await?;
+            relay.notify();
+            reply("Token revoked.")
+        }
+        Command::WebhookCreate { channel: name, name: hook } => {
+            let community = needs_community()?;
+            let target = db::channels::find_by_name(pool, community, &name)
+                .await?
+                .ok_or_else(|| ApiError::not_found(ErrorCode::ChannelNotFound, format!("no channel #{name} here")))?;
+            let request = CreateWebhookRequest { channel_id: target.id, name: hook, avatar_url: None };
+            let created = webhooks::create(pool, config, actor, &request).await?;
+            reply(format!(
+                "Webhook `{}` ({}) posts into #{name}. Its secret URL, shown this once and only to you: {}",
+                created.info.name, created.info.id, created.url
+            ))
         }
     })
 }

@@ -10,6 +10,7 @@ use ajet_shared::chat;
 use ajet_shared::chat::access::{community_role, require_admin};
 use ajet_shared::config::Config;
 use ajet_shared::db::{self, PgPool};
+use ajet_shared::domain::ids::{CommunityId, UserId};
 use ajet_shared::events::bus::NatsBus;
 use ajet_shared::outbox::OutboxRelay;
 use axum::Json;
@@ -41,7 +42,20 @@ pub async fn create_invite(
 ) -> ApiResult<(StatusCode, Json<Invite>)> {
     auth.require_write()?;
     let community_id = resolve(&pool, &community).await?;
-    let role = community_role(&pool, community_id, auth.id()).await?;
+    let invite = create(&pool, &config, auth.id(), community_id, &request).await?;
+    Ok((StatusCode::CREATED, Json(invite)))
+}
+
+/// Creates an invite into `community_id` by `user` (a member), within the community's and
+/// the member's allowance: `POST /api/communities/{id}/invites` and `/invite`.
+pub(crate) async fn create(
+    pool: &PgPool,
+    config: &Config,
+    user: UserId,
+    community_id: CommunityId,
+    request: &CreateInviteRequest,
+) -> ApiResult<Invite> {
+    let role = community_role(pool, community_id, user).await?;
     if request.max_uses.is_some_and(|uses| uses < 1) {
         return Err(ApiError::bad_request(ErrorCode::InvalidMaxUses, "max_uses: must be at least 1"));
     }
@@ -51,7 +65,7 @@ pub async fn create_invite(
     let expires_at = request.expires_in_secs.map(|secs| OffsetDateTime::now_utc() + Duration::from_secs(secs.into()));
     let mut tx = pool.begin().await?;
     let cap = config.max_open_invites_per_community;
-    let (open, mine) = db::invites::count_open_locked(&mut tx, community_id, auth.id()).await?;
+    let (open, mine) = db::invites::count_open_locked(&mut tx, community_id, user).await?;
     if open >= i64::from(cap) {
         return Err(ApiError::conflict(
             ErrorCode::TooManyInvites,
@@ -69,10 +83,9 @@ pub async fn create_invite(
             ),
         ));
     }
-    let invite =
-        db::invites::create(&mut *tx, community_id, auth.id(), &new_code(), expires_at, request.max_uses).await?;
+    let invite = db::invites::create(&mut *tx, community_id, user, &new_code(), expires_at, request.max_uses).await?;
     tx.commit().await?;
-    Ok((StatusCode::CREATED, Json(invite)))
+    Ok(invite)
 }
 
 #[utoipa::path(post, path = paths::INVITE_ACCEPT, tag = "api", summary = "Join a community by invite", responses((status = 200, description = "joined (or already a member)", body = Member), (status = 400, description = "invalid input (the message names the field)", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed", body = ErrorBody), (status = 404, description = "not found or not visible", body = ErrorBody), (status = 409, description = "conflict", body = ErrorBody), (status = 422, description = "too long", body = ErrorBody)), security(("bearer" = [])))]

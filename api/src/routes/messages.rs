@@ -24,12 +24,13 @@ use axum::http::StatusCode;
 
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{AuthUser, Body, Path, Query, page_limit};
+use crate::sweeper::Sweeper;
 use crate::unfurl::Unfurler;
 
 const DEFAULT_PAGE: u16 = 50;
 const MAX_PAGE: u32 = 100;
 
-#[utoipa::path(post, path = paths::CHANNEL_MESSAGES, tag = "api", summary = "Send a message or a thread reply", request_body = CreateMessageRequest, responses((status = 201, description = "sent", body = Message), (status = 200, description = "a retry with the same client_msg_id: the original", body = Message), (status = 400, description = "invalid input (the message names the field)", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed", body = ErrorBody), (status = 404, description = "not found or not visible", body = ErrorBody), (status = 409, description = "conflict", body = ErrorBody), (status = 422, description = "too long", body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(post, path = paths::CHANNEL_MESSAGES, tag = "api", summary = "Send a message or a thread reply, with up to 10 of the caller's own uploads into the channel (`attachment_ids`)", request_body = CreateMessageRequest, responses((status = 201, description = "sent", body = Message), (status = 200, description = "a retry with the same client_msg_id: the original", body = Message), (status = 400, description = "invalid input (the message names the field); `invalid_attachment` for an upload that is not the caller's own into this channel", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed", body = ErrorBody), (status = 404, description = "not found or not visible", body = ErrorBody), (status = 409, description = "conflict; `attachment_in_use` for an upload another message carries", body = ErrorBody), (status = 422, description = "too long", body = ErrorBody)), security(("bearer" = [])))]
 pub async fn create_message(
     State(pool): State<PgPool>,
     State(relay): State<OutboxRelay<NatsBus>>,
@@ -48,6 +49,7 @@ pub async fn create_message(
         channel: channel_id,
         parent: request.parent_id,
         client_msg_id: client_msg_id.as_ref(),
+        attachments: &request.attachment_ids,
     };
     let posted = post_message(&pool, poster, &body, config.broadcast_mention_max_members).await?.wake(&relay);
     if !posted.replayed {
@@ -145,16 +147,19 @@ pub async fn update_message(
     Ok(Json(edited))
 }
 
-#[utoipa::path(delete, path = paths::MESSAGE, tag = "api", summary = "Delete a message (author or admin)", responses((status = 204, description = "deleted (a tombstone stays)"), (status = 400, description = "invalid input (the message names the field)", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed", body = ErrorBody), (status = 404, description = "not found or not visible", body = ErrorBody), (status = 409, description = "conflict", body = ErrorBody), (status = 422, description = "too long", body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(delete, path = paths::MESSAGE, tag = "api", summary = "Delete a message (author or admin); its files are deleted from storage after the commit", responses((status = 204, description = "deleted (a tombstone stays)"), (status = 400, description = "invalid input (the message names the field)", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed", body = ErrorBody), (status = 404, description = "not found or not visible", body = ErrorBody), (status = 409, description = "conflict", body = ErrorBody), (status = 422, description = "too long", body = ErrorBody)), security(("bearer" = [])))]
 /// Soft delete by the author, or by a community admin in a community channel.
 pub async fn delete_message(
     State(pool): State<PgPool>,
     State(relay): State<OutboxRelay<NatsBus>>,
+    State(sweeper): State<Sweeper>,
     auth: AuthUser,
     Path(id): Path<MessageId>,
 ) -> ApiResult<StatusCode> {
     auth.require_write()?;
     delete(&pool, auth.id(), id).await?.wake(&relay);
+    // Committed: its files go now, after the transaction, never inside it.
+    sweeper.wake();
     Ok(StatusCode::NO_CONTENT)
 }
 

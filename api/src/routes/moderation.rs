@@ -1,5 +1,5 @@
 //! Moderation (admins): bans, kicks, timed mutes, role changes, a channel's slow mode and
-//! freeze, and the community's audit log. Each handler parses its request and calls one
+//! freeze, purges, and the community's audit log. Each handler parses its request and calls one
 //! `shared::chat::moderation` function, which applies the owner protections, writes the
 //! action with its access events, notification and audit row (carrying this request's
 //! trace id) in one transaction.
@@ -7,7 +7,7 @@
 use ajet_shared::api::paths;
 use ajet_shared::api::wire::{
     AuditQuery, AuditRecord, Ban, Channel, ChannelModerationRequest, CommunityMember, CreateBanRequest,
-    CreateKickRequest, CreateMuteRequest, Mute, Page, PageInfo, UpdateMemberRequest,
+    CreateKickRequest, CreateMuteRequest, MessagesPurged, Mute, Page, PageInfo, PurgeRequest, UpdateMemberRequest,
 };
 use ajet_shared::api::{ErrorBody, ErrorCode};
 use ajet_shared::chat;
@@ -25,6 +25,7 @@ use axum::http::StatusCode;
 use super::communities::resolve;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{AuthUser, Body, Path, Query, TraceId, page_limit};
+use crate::sweeper::Sweeper;
 
 /// Longest reason, in characters (the schema's limit).
 const REASON_MAX_CHARS: usize = 512;
@@ -194,6 +195,23 @@ pub async fn moderate_channel(
     };
     let channel = chat::moderation::moderate_channel(&pool, trace.actor(&auth), channel_id, change).await?;
     Ok(Json(channel.wake(&relay)))
+}
+
+#[utoipa::path(post, path = paths::CHANNEL_PURGE, tag = "api", summary = "Soft-delete a channel's newest messages, thread replies included (admins); one `messages.purged` event, an audit row, their files deleted after the commit", request_body = PurgeRequest, responses((status = 200, description = "the purged messages' ids, oldest first (empty if nothing was left)", body = MessagesPurged), (status = 400, description = "invalid input (`invalid_count`: 1 to 1000; `invalid_reason`; `not_a_community_channel`)", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not an admin", body = ErrorBody), (status = 404, description = "not found or not visible", body = ErrorBody), (status = 409, description = "the channel is archived", body = ErrorBody)), security(("bearer" = [])))]
+pub async fn purge_channel(
+    State(pool): State<PgPool>,
+    State(relay): State<OutboxRelay<NatsBus>>,
+    State(sweeper): State<Sweeper>,
+    auth: AuthUser,
+    trace: TraceId,
+    Path(channel_id): Path<ChannelId>,
+    Body(request): Body<PurgeRequest>,
+) -> ApiResult<Json<MessagesPurged>> {
+    auth.require_write()?;
+    let why = reason(request.reason.as_deref())?;
+    let purged = chat::moderation::purge(&pool, trace.actor(&auth), channel_id, request.count, why).await?.wake(&relay);
+    sweeper.wake();
+    Ok(Json(purged))
 }
 
 #[utoipa::path(get, path = paths::COMMUNITY_AUDIT, tag = "api", summary = "A community's audit log, newest first (admins)", params(AuditQuery), responses((status = 200, description = "newest first; `page.before` fetches older rows", body = Page<AuditRecord>), (status = 400, description = "invalid input", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not an admin", body = ErrorBody), (status = 404, description = "no such community", body = ErrorBody)), security(("bearer" = [])))]

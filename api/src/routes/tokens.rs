@@ -48,7 +48,20 @@ pub async fn create_token(
     trace: TraceId,
     Body(request): Body<CreateTokenRequest>,
 ) -> ApiResult<(StatusCode, Json<CreatedToken>)> {
-    require_admin_scope(&auth)?;
+    let created = create(&pool, &config, &auth, trace.actor(&auth), &request).await?;
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+/// Creates an API token for `auth`'s user within their credential's scopes and the
+/// per-user cap, audited as `token.create`: `POST /api/tokens` and `/token create`.
+pub(crate) async fn create(
+    pool: &PgPool,
+    config: &Config,
+    auth: &AuthUser,
+    actor: chat::Actor<'_>,
+    request: &CreateTokenRequest,
+) -> ApiResult<CreatedToken> {
+    require_admin_scope(auth)?;
     let name = request.name.trim();
     if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
         return Err(ApiError::bad_request(
@@ -72,7 +85,7 @@ pub async fn create_token(
     if scopes.is_empty() {
         return Err(ApiError::bad_request(ErrorCode::InvalidScope, "scopes: give at least one of read, write, admin"));
     }
-    let held = auth.0.scopes;
+    let held = &auth.0.scopes;
     let exceeds = scopes.iter().any(|s| match s.as_str() {
         "read" => !held.read,
         "write" => !held.write,
@@ -115,12 +128,12 @@ pub async fn create_token(
         action: "token.create",
         target: Some(("api_token", info.id.as_uuid())),
         details: serde_json::json!({"name": info.name, "scopes": info.scopes}),
-        ip: trace.client_ip,
-        trace_id: trace.id.as_deref(),
+        ip: actor.ip,
+        trace_id: actor.trace_id,
     };
     db::audit::record(&mut *tx, &entry).await?;
     tx.commit().await?;
-    Ok((StatusCode::CREATED, Json(CreatedToken { token: token.plaintext, info })))
+    Ok(CreatedToken { token: token.plaintext, info })
 }
 
 #[utoipa::path(get, path = paths::TOKENS, tag = "api", summary = "My API tokens (without secrets)", responses((status = 200, description = "newest first", body = Page<ApiToken>), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "needs the admin scope", body = ErrorBody)), security(("bearer" = [])))]
@@ -137,7 +150,14 @@ pub async fn revoke_token(
     trace: TraceId,
     Path(id): Path<ApiTokenId>,
 ) -> ApiResult<StatusCode> {
-    require_admin_scope(&auth)?;
+    revoke(&pool, &auth, trace.actor(&auth), id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Revokes `auth`'s user's token `id`, audited as `token.revoke` and told to their
+/// streams: `DELETE /api/tokens/{id}` and `/token revoke`.
+pub(crate) async fn revoke(pool: &PgPool, auth: &AuthUser, actor: chat::Actor<'_>, id: ApiTokenId) -> ApiResult<()> {
+    require_admin_scope(auth)?;
     let mut tx = pool.begin().await?;
     if !db::tokens::revoke(&mut *tx, auth.id(), id).await? {
         return Err(ApiError::not_found(ErrorCode::TokenNotFound, "you have no such token"));
@@ -148,11 +168,11 @@ pub async fn revoke_token(
         action: "token.revoke",
         target: Some(("api_token", id.as_uuid())),
         details: serde_json::json!({}),
-        ip: trace.client_ip,
-        trace_id: trace.id.as_deref(),
+        ip: actor.ip,
+        trace_id: actor.trace_id,
     };
     db::audit::record(&mut *tx, &entry).await?;
     chat::events::access_revoked(&mut tx, auth.id(), AccessRevoked { session_id: None, token_id: Some(id) }).await?;
     tx.commit().await?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(())
 }

@@ -14,6 +14,7 @@ use ajet_shared::api::wire::{
 };
 use ajet_shared::auth::hash_token;
 use ajet_shared::chat;
+use ajet_shared::chat::Actor;
 use ajet_shared::chat::webhooks::WebhookSpec;
 use ajet_shared::config::Config;
 use ajet_shared::db::PgPool;
@@ -39,6 +40,18 @@ pub async fn create_webhook(
     Body(request): Body<CreateWebhookRequest>,
 ) -> ApiResult<(StatusCode, Json<CreatedWebhook>)> {
     auth.require_write()?;
+    let created = create(&pool, &config, trace.actor(&auth), &request).await?;
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+/// Creates a webhook (by an admin of the channel's community) with a fresh token, audited:
+/// `POST /api/webhooks` and `/webhook create`. The URL holds the token.
+pub(crate) async fn create(
+    pool: &PgPool,
+    config: &Config,
+    actor: Actor<'_>,
+    request: &CreateWebhookRequest,
+) -> ApiResult<CreatedWebhook> {
     let name = request.name.trim();
     if name.is_empty() || name.chars().count() > NAME_MAX_CHARS {
         return Err(ApiError::bad_request(
@@ -63,9 +76,9 @@ pub async fn create_webhook(
     rand::RngCore::fill_bytes(&mut rand::rng(), &mut secret);
     let token = format!("whk_{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret));
     let spec = WebhookSpec { channel: request.channel_id, name, avatar_url, token_hash: &hash_token(&token) };
-    let webhook = chat::webhooks::create_webhook(&pool, trace.actor(&auth), &spec).await?;
+    let webhook = chat::webhooks::create_webhook(pool, actor, &spec).await?;
     let url = format!("{}/hook/{}/{token}", config.public_url.trim_end_matches('/'), webhook.id.as_uuid());
-    Ok((StatusCode::CREATED, Json(CreatedWebhook { url, token, info: webhook.into() })))
+    Ok(CreatedWebhook { url, token, info: webhook.into() })
 }
 
 #[utoipa::path(get, path = paths::WEBHOOKS, tag = "api", summary = "A community's incoming webhooks (admins)", params(WebhookQuery), responses((status = 200, description = "newest first", body = Page<WebhookInfo>), (status = 400, description = "invalid input", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not an admin", body = ErrorBody), (status = 404, description = "no such community", body = ErrorBody)), security(("bearer" = [])))]

@@ -80,7 +80,12 @@ async fn each_write_publishes_its_event_on_the_right_subject() {
     let sent = alice
         .send_message(
             secret.id,
-            &CreateMessageRequest { body_md: "hush @bob".into(), parent_id: None, client_msg_id: None },
+            &CreateMessageRequest {
+                body_md: "hush @bob".into(),
+                parent_id: None,
+                client_msg_id: None,
+                attachment_ids: Vec::new(),
+            },
         )
         .await
         .expect("sent");
@@ -118,7 +123,12 @@ async fn each_write_publishes_its_event_on_the_right_subject() {
     let hello = alice
         .send_message(
             general_id,
-            &CreateMessageRequest { body_md: "hello".into(), parent_id: None, client_msg_id: None },
+            &CreateMessageRequest {
+                body_md: "hello".into(),
+                parent_id: None,
+                client_msg_id: None,
+                attachment_ids: Vec::new(),
+            },
         )
         .await
         .expect("sent");
@@ -186,7 +196,12 @@ async fn an_edit_after_a_relay_crash_between_publish_and_commit_still_removes_th
     let sent = alice
         .send_message(
             channel.id,
-            &CreateMessageRequest { body_md: "draft-before-crash".into(), parent_id: None, client_msg_id: None },
+            &CreateMessageRequest {
+                body_md: "draft-before-crash".into(),
+                parent_id: None,
+                client_msg_id: None,
+                attachment_ids: Vec::new(),
+            },
         )
         .await
         .expect("sent");
@@ -240,7 +255,12 @@ async fn a_message_event_says_nothing_about_any_one_viewer() {
     let sent = alice
         .send_message(
             channel.id,
-            &CreateMessageRequest { body_md: "ship it".into(), parent_id: None, client_msg_id: None },
+            &CreateMessageRequest {
+                body_md: "ship it".into(),
+                parent_id: None,
+                client_msg_id: None,
+                attachment_ids: Vec::new(),
+            },
         )
         .await
         .expect("sent");

@@ -16,7 +16,12 @@ async fn send(client: &ApiClient, channel: &Channel, body: &str, parent: Option<
     client
         .send_message(
             channel.id,
-            &CreateMessageRequest { body_md: body.into(), parent_id: parent, client_msg_id: None },
+            &CreateMessageRequest {
+                body_md: body.into(),
+                parent_id: parent,
+                client_msg_id: None,
+                attachment_ids: Vec::new(),
+            },
         )
         .await
         .expect("sent")
@@ -58,7 +63,12 @@ async fn threads_are_one_level_deep_with_a_maintained_summary() {
     let nested = alice
         .send_message(
             channel.id,
-            &CreateMessageRequest { body_md: "deeper".into(), parent_id: Some(reply.id), client_msg_id: None },
+            &CreateMessageRequest {
+                body_md: "deeper".into(),
+                parent_id: Some(reply.id),
+                client_msg_id: None,
+                attachment_ids: Vec::new(),
+            },
         )
         .await
         .expect_err("threads are one level deep");

@@ -31,7 +31,12 @@ async fn community_with_channel(owner: &ApiClient, slug: &str) -> Channel {
 }
 
 fn message(body: &str, client_msg_id: Option<&str>) -> CreateMessageRequest {
-    CreateMessageRequest { body_md: body.into(), parent_id: None, client_msg_id: client_msg_id.map(Into::into) }
+    CreateMessageRequest {
+        body_md: body.into(),
+        parent_id: None,
+        client_msg_id: client_msg_id.map(Into::into),
+        attachment_ids: Vec::new(),
+    }
 }
 
 #[tokio::test]

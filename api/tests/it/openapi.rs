@@ -10,7 +10,7 @@ use ajet_shared::api::paths;
 use ajet_shared::api::wire::{
     AuditQuery, ChannelModerationRequest, CreateBanRequest, CreateChannelRequest, CreateCommunityRequest,
     CreateInviteRequest, CreateKickRequest, CreateMessageRequest, CreateMuteRequest, CreateTokenRequest,
-    CreateWebhookRequest, HistoryQuery, NotificationQuery, ReadNotificationsRequest, Role, SearchQuery,
+    CreateWebhookRequest, HistoryQuery, NotificationQuery, PurgeRequest, ReadNotificationsRequest, Role, SearchQuery,
     UpdateChannelRequest, UpdateCommunityRequest, UpdateMeRequest, UpdateMemberRequest, UpdatePreferencesRequest,
 };
 use ajet_shared::client::ApiClient;
@@ -23,6 +23,11 @@ use crate::harness::Api;
 const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/me"),
     ("PATCH", "/api/me"),
+    ("PUT", "/api/me/avatar"),
+    ("DELETE", "/api/me/avatar"),
+    ("GET", "/api/users/{id}/avatar"),
+    ("PUT", "/api/webhooks/{id}/avatar"),
+    ("GET", "/api/webhooks/{id}/avatar"),
     ("GET", "/api/communities"),
     ("POST", "/api/communities"),
     ("GET", "/api/communities/{id}"),
@@ -46,6 +51,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("PATCH", "/api/channels/{id}"),
     ("DELETE", "/api/channels/{id}"),
     ("PATCH", "/api/channels/{id}/moderation"),
+    ("POST", "/api/channels/{id}/purge"),
     ("POST", "/api/channels/{id}/join"),
     ("POST", "/api/channels/{id}/leave"),
     ("POST", "/api/channels/{id}/members"),
@@ -57,6 +63,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/channels/{id}/pins"),
     ("POST", "/api/channels/{id}/attachments"),
     ("GET", "/api/attachments/{id}"),
+    ("GET", "/api/attachments/{id}/thumbnail"),
     ("GET", "/api/messages/{id}"),
     ("PATCH", "/api/messages/{id}"),
     ("DELETE", "/api/messages/{id}"),
@@ -212,11 +219,17 @@ async fn call_every_method(client: &ApiClient) {
     let user = UserId::generate();
     let community_request = CreateCommunityRequest { name: "Acme".into(), slug: "acme".into(), description: None };
     let channel_request = CreateChannelRequest { name: "dev".into(), topic: None, kind: None };
-    let message_request = CreateMessageRequest { body_md: "hi".into(), parent_id: None, client_msg_id: None };
+    let message_request =
+        CreateMessageRequest { body_md: "hi".into(), parent_id: None, client_msg_id: None, attachment_ids: Vec::new() };
     let token_request = CreateTokenRequest { name: "ci".into(), scopes: vec!["read".into()], expires_in_days: None };
     let webhook_request = CreateWebhookRequest { channel_id: channel, name: "ci".into(), avatar_url: None };
     drop(client.me().await);
     drop(client.update_me(&UpdateMeRequest::default()).await);
+    drop(client.put_avatar(b"not an image").await);
+    drop(client.delete_avatar().await);
+    drop(client.download_avatar(UserId::generate()).await);
+    drop(client.put_webhook_avatar(WebhookId::generate(), b"not an image").await);
+    drop(client.download_webhook_avatar(WebhookId::generate()).await);
     drop(client.list_communities().await);
     drop(client.create_community(&community_request).await);
     drop(client.get_community(community).await);
@@ -242,6 +255,7 @@ async fn call_every_method(client: &ApiClient) {
     drop(client.list_pins(channel).await);
     drop(client.upload_attachment(channel, "a.txt", b"hello").await);
     drop(client.download_attachment(AttachmentId::generate()).await);
+    drop(client.download_thumbnail(AttachmentId::generate()).await);
     drop(client.get_message(message).await);
     drop(client.update_message(message, "edited").await);
     drop(client.delete_message(message).await);
@@ -276,6 +290,7 @@ async fn call_every_method(client: &ApiClient) {
     drop(client.mute(community, &CreateMuteRequest { user_id: user, duration_secs: None, reason: None }).await);
     drop(client.unmute(community, user).await);
     drop(client.moderate_channel(channel, &ChannelModerationRequest::default()).await);
+    drop(client.purge_channel(channel, &PurgeRequest { count: 1, reason: None }).await);
     drop(client.audit_log(community, &AuditQuery::default()).await);
     drop(client.openapi().await);
 }

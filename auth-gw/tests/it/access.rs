@@ -52,7 +52,12 @@ async fn a_stream_follows_removal_from_a_private_channel_and_joining_a_community
     assert_eq!((added.user.id, added.channel_id), (bob_id, Some(secret.id)));
     let say = |channel, body: &str| {
         let alice = alice.clone();
-        let request = CreateMessageRequest { body_md: body.into(), parent_id: None, client_msg_id: None };
+        let request = CreateMessageRequest {
+            body_md: body.into(),
+            parent_id: None,
+            client_msg_id: None,
+            attachment_ids: Vec::new(),
+        };
         async move { alice.send_message(channel, &request).await.expect("sent") }
     };
 
@@ -129,7 +134,15 @@ async fn a_new_dm_reaches_the_open_stream_at_once_with_a_resync() {
     }
     assert!(started.elapsed() < Duration::from_secs(2), "the DM was noticed at once, not at the next re-check");
     alice
-        .send_message(dm.id, &CreateMessageRequest { body_md: "psst".into(), parent_id: None, client_msg_id: None })
+        .send_message(
+            dm.id,
+            &CreateMessageRequest {
+                body_md: "psst".into(),
+                parent_id: None,
+                client_msg_id: None,
+                attachment_ids: Vec::new(),
+            },
+        )
         .await
         .expect("sent");
     assert!(bodies_until(&mut stream, "psst").await.is_empty(), "the DM's messages flow live");

@@ -50,7 +50,12 @@ async fn control_characters_are_refused_in_names_topics_and_bodies_and_nothing_i
     let kept = alice
         .send_message(
             channel.id,
-            &CreateMessageRequest { body_md: "kept".into(), parent_id: None, client_msg_id: None },
+            &CreateMessageRequest {
+                body_md: "kept".into(),
+                parent_id: None,
+                client_msg_id: None,
+                attachment_ids: Vec::new(),
+            },
         )
         .await
         .expect("sent");
@@ -141,7 +146,12 @@ async fn control_characters_are_refused_in_names_topics_and_bodies_and_nothing_i
     let sent = alice
         .send_message(
             channel.id,
-            &CreateMessageRequest { body_md: "line one\r\n\tindented".into(), parent_id: None, client_msg_id: None },
+            &CreateMessageRequest {
+                body_md: "line one\r\n\tindented".into(),
+                parent_id: None,
+                client_msg_id: None,
+                attachment_ids: Vec::new(),
+            },
         )
         .await
         .expect("sent");

@@ -43,7 +43,8 @@ async fn events_until(stream: &mut Sse, marker: &str) -> Vec<SseEvent> {
 }
 
 async fn say(client: &ApiClient, channel: &Channel, body: &str) {
-    let request = CreateMessageRequest { body_md: body.into(), parent_id: None, client_msg_id: None };
+    let request =
+        CreateMessageRequest { body_md: body.into(), parent_id: None, client_msg_id: None, attachment_ids: Vec::new() };
     client.send_message(channel.id, &request).await.expect("sent");
 }
 

@@ -17,7 +17,15 @@ use crate::stack::Stack;
 
 async fn send(client: &ApiClient, channel: &Channel, body: &str) {
     client
-        .send_message(channel.id, &CreateMessageRequest { body_md: body.into(), parent_id: None, client_msg_id: None })
+        .send_message(
+            channel.id,
+            &CreateMessageRequest {
+                body_md: body.into(),
+                parent_id: None,
+                client_msg_id: None,
+                attachment_ids: Vec::new(),
+            },
+        )
         .await
         .expect("sent");
 }

@@ -34,7 +34,12 @@ async fn the_openapi_fuzzer_finds_no_server_error_and_no_answer_outside_the_desc
     alice
         .send_message(
             channel.id,
-            &CreateMessageRequest { body_md: "hello".into(), parent_id: None, client_msg_id: None },
+            &CreateMessageRequest {
+                body_md: "hello".into(),
+                parent_id: None,
+                client_msg_id: None,
+                attachment_ids: Vec::new(),
+            },
         )
         .await
         .expect("message");

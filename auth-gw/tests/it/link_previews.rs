@@ -53,7 +53,15 @@ async fn serve_pages(quiet: Arc<AtomicUsize>) -> SocketAddr {
 
 async fn send(client: &ApiClient, channel: &Channel, body: &str) -> Message {
     client
-        .send_message(channel.id, &CreateMessageRequest { body_md: body.into(), parent_id: None, client_msg_id: None })
+        .send_message(
+            channel.id,
+            &CreateMessageRequest {
+                body_md: body.into(),
+                parent_id: None,
+                client_msg_id: None,
+                attachment_ids: Vec::new(),
+            },
+        )
         .await
         .expect("sent")
 }

@@ -26,7 +26,8 @@ use crate::stack::Stack;
 type Sse = BoxStream<'static, Result<SseEvent, ClientError>>;
 
 async fn say(client: &ApiClient, channel: &Channel, body: &str) -> Result<Message, ClientError> {
-    let request = CreateMessageRequest { body_md: body.into(), parent_id: None, client_msg_id: None };
+    let request =
+        CreateMessageRequest { body_md: body.into(), parent_id: None, client_msg_id: None, attachment_ids: Vec::new() };
     client.send_message(channel.id, &request).await
 }
 

@@ -27,7 +27,12 @@ async fn post(client: &ApiClient, channel: &Channel, body: &str, parent: Option<
     client
         .send_message(
             channel.id,
-            &CreateMessageRequest { body_md: body.into(), parent_id: parent, client_msg_id: None },
+            &CreateMessageRequest {
+                body_md: body.into(),
+                parent_id: parent,
+                client_msg_id: None,
+                attachment_ids: Vec::new(),
+            },
         )
         .await
         .unwrap_or_else(|err| panic!("{body:?} is sent: {err}"))
@@ -244,7 +249,15 @@ async fn a_message_notifies_exactly_whom_its_kind_their_level_their_mute_and_the
     // @channel and @here in a channel over the size limit (5; #dev has 6) are for admins.
     for body in ["@channel all hands", "@here quick one"] {
         let refused = bob
-            .send_message(dev.id, &CreateMessageRequest { body_md: body.into(), parent_id: None, client_msg_id: None })
+            .send_message(
+                dev.id,
+                &CreateMessageRequest {
+                    body_md: body.into(),
+                    parent_id: None,
+                    client_msg_id: None,
+                    attachment_ids: Vec::new(),
+                },
+            )
             .await
             .expect_err("a member may not broadcast to a large channel");
         assert_eq!(refused.status().map(|s| s.as_u16()), Some(400), "{body}");

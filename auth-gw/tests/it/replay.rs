@@ -4,13 +4,15 @@
 //! deleted body and no pre-edit text anywhere in its raw bytes (nor in the notifications of
 //! the mentioned), yet brings each message's
 //! current version and the deletions' tombstones; a member who joins afterwards gets the
-//! same, and the replay then goes on live.
+//! same, and the replay then goes on live. A purge is one `messages.purged` event that
+//! removes the text of every message it names the same way.
 
 use std::time::{Duration, Instant};
 
 use ajet_shared::MessageId;
+use ajet_shared::api::ErrorCode;
 use ajet_shared::api::paths;
-use ajet_shared::api::wire::{Channel, CreateInviteRequest, CreateMessageRequest, Message};
+use ajet_shared::api::wire::{AuditQuery, Channel, CreateInviteRequest, CreateMessageRequest, Message, PurgeRequest};
 use ajet_shared::auth::hash_token;
 use ajet_shared::client::ApiClient;
 use ajet_shared::db::webhooks::{self, NewWebhook};
@@ -34,7 +36,12 @@ async fn send(client: &ApiClient, channel: &Channel, body: &str, parent: Option<
     client
         .send_message(
             channel.id,
-            &CreateMessageRequest { body_md: body.into(), parent_id: parent, client_msg_id: None },
+            &CreateMessageRequest {
+                body_md: body.into(),
+                parent_id: parent,
+                client_msg_id: None,
+                attachment_ids: Vec::new(),
+            },
         )
         .await
         .expect("sent")
@@ -76,12 +83,12 @@ async fn replay_bytes(client: &ApiClient, position: &str) -> String {
 
 /// The replay after `position` once the relay has removed the superseded events (it does so
 /// right after publishing the edit or delete, so a live client may see the edit a moment
-/// earlier): polled until no removed text shows, for at most 15 s.
-async fn settled_replay(client: &ApiClient, position: &str) -> String {
+/// earlier): polled until none of `removed` shows, for at most 15 s.
+async fn settled_replay(client: &ApiClient, position: &str, removed: &[&str]) -> String {
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
         let raw = replay_bytes(client, position).await;
-        let left: Vec<&str> = REMOVED.iter().copied().filter(|text| raw.contains(text)).collect();
+        let left: Vec<&str> = removed.iter().copied().filter(|text| raw.contains(text)).collect();
         if left.is_empty() {
             return raw;
         }
@@ -172,7 +179,7 @@ async fn a_replay_yields_no_deleted_or_pre_edit_text_only_current_versions_and_t
 
     let current = [(&root, "final-text-WVU"), (&reply, "reply-final-RTY"), (&barrier, BARRIER)];
     let deleted = [&gone, &gone_reply, &hook_post];
-    let raw = settled_replay(&bob, &before_everything).await;
+    let raw = settled_replay(&bob, &before_everything, &REMOVED).await;
     assert_only_current(&raw, "bob", &current, &deleted);
 
     // Carol joins afterwards and replays from the same point: the same, and nothing more.
@@ -200,5 +207,112 @@ async fn a_replay_yields_no_deleted_or_pre_edit_text_only_current_versions_and_t
             break;
         }
     }
+    stack.stop().await;
+}
+
+/// Texts a purge deletes.
+const PURGED: [&str; 3] = ["purged-root-YHN", "purged-reply-UJM", "purged-last-IKL"];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_purge_is_one_event_and_no_replay_or_catch_up_brings_back_any_purged_text() {
+    let stack = Stack::start().await;
+    let (alice, bob, channel) = two_users(&stack).await;
+    let mut live = bob.tui_events(None).await.expect("stream opens");
+    let kept = send(&alice, &channel, "kept-text-TGB", None).await;
+    let first = tokio::time::timeout(Duration::from_secs(30), live.next())
+        .await
+        .expect("an event within 30 s")
+        .expect("the stream stays open")
+        .expect("well-formed");
+    let epoch = first.id.parse::<StreamPosition>().expect("a stream position").epoch;
+    let before_everything = StreamPosition { epoch, seq: 0 }.to_string();
+
+    let root = send(&bob, &channel, PURGED[0], None).await;
+    let file = bob.upload_attachment(channel.id, "purged.txt", b"purged file").await.expect("uploaded");
+    let reply = bob
+        .send_message(
+            channel.id,
+            &CreateMessageRequest {
+                body_md: PURGED[1].into(),
+                parent_id: Some(root.id),
+                client_msg_id: None,
+                attachment_ids: vec![file.id],
+            },
+        )
+        .await
+        .expect("reply");
+    let last = send(&bob, &channel, PURGED[2], None).await;
+
+    // Only an admin purges, 1 to 1000 at a time.
+    let refusal = |count| PurgeRequest { count, reason: None };
+    let err = bob.purge_channel(channel.id, &refusal(1)).await.expect_err("a member");
+    assert_eq!(err.code(), Some(ErrorCode::AdminOnly));
+    for count in [0, 1001] {
+        let err = alice.purge_channel(channel.id, &refusal(count)).await.expect_err("out of range");
+        assert_eq!(err.code(), Some(ErrorCode::InvalidCount), "{count}");
+    }
+
+    let request = PurgeRequest { count: 3, reason: Some("spam".into()) };
+    let purged = alice.purge_channel(channel.id, &request).await.expect("purged");
+    assert_eq!(purged.channel_id, channel.id);
+    assert_eq!(purged.ids, vec![root.id, reply.id, last.id], "the three newest, oldest first");
+    // The live stream hears one event naming them all.
+    let heard = loop {
+        let event = tokio::time::timeout(Duration::from_secs(30), live.next())
+            .await
+            .expect("an event within 30 s")
+            .expect("the stream stays open")
+            .expect("well-formed");
+        if event.event == "messages.purged" {
+            let envelope: Event = serde_json::from_str(&event.data).expect("an envelope");
+            let EventPayload::MessagesPurged(heard) = envelope.payload else { panic!("type and payload disagree") };
+            break heard;
+        }
+    };
+    assert_eq!(heard, purged);
+    for id in &purged.ids {
+        let tombstone = bob.get_message(*id).await.expect("a tombstone");
+        assert!(tombstone.deleted_at.is_some() && tombstone.body_md.is_empty(), "{id}");
+    }
+    assert!(bob.get_message(kept.id).await.expect("kept").deleted_at.is_none(), "older messages stay");
+    let err = alice.download_attachment(file.id).await.expect_err("a purged message's file");
+    assert_eq!(err.code(), Some(ErrorCode::AttachmentNotFound));
+    let community = channel.community_id.expect("a community channel");
+    let audit = alice
+        .audit_log(community, &AuditQuery { action: Some("channel.purge".into()), ..AuditQuery::default() })
+        .await
+        .expect("audit");
+    assert_eq!(audit.data.len(), 1, "one audit row");
+    let barrier = send(&alice, &channel, BARRIER, None).await;
+
+    // A replay from before the posts, and a member joining afterwards, get the tombstones
+    // (the purge) and no purged text.
+    let check = |raw: &str, who: &str| {
+        for text in PURGED {
+            assert!(!raw.contains(text), "{who}'s replay holds purged text {text}");
+        }
+        let events = events_of(raw);
+        let carried = events.iter().any(|(_, event)| {
+            matches!(&event.payload, EventPayload::MessageCreated(m) | EventPayload::MessageUpdated(m)
+                if purged.ids.contains(&m.id))
+        });
+        assert!(!carried, "{who}'s replay brings no version of a purged message");
+        let tombstones = events.iter().any(|(kind, event)| {
+            kind == "messages.purged" && matches!(&event.payload, EventPayload::MessagesPurged(p) if *p == purged)
+        });
+        assert!(tombstones, "{who}'s replay brings the purge");
+        for body in ["kept-text-TGB", BARRIER] {
+            assert!(raw.contains(body), "{who}'s replay brings {body}");
+        }
+    };
+    let raw = settled_replay(&bob, &before_everything, &PURGED).await;
+    check(&raw, "bob");
+    let carol = stack.login("carol").await;
+    let invite = alice.create_invite(community, &CreateInviteRequest::default()).await.expect("invite");
+    carol.accept_invite(&invite.code).await.expect("carol joins the community");
+    carol.join_channel(channel.id).await.expect("carol joins the channel");
+    let raw = replay_bytes(&carol, &before_everything).await;
+    check(&raw, "carol");
+    assert!(raw.contains(&barrier.id.to_string()));
     stack.stop().await;
 }

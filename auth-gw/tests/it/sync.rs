@@ -20,7 +20,12 @@ async fn post(client: &ApiClient, channel: &Channel, body: &str, parent: Option<
     client
         .send_message(
             channel.id,
-            &CreateMessageRequest { body_md: body.into(), parent_id: parent, client_msg_id: None },
+            &CreateMessageRequest {
+                body_md: body.into(),
+                parent_id: parent,
+                client_msg_id: None,
+                attachment_ids: Vec::new(),
+            },
         )
         .await
         .expect("sent")

@@ -251,7 +251,12 @@ async fn the_open_channel_page_is_patched_live_with_new_edited_and_deleted_messa
     let early = alice_api
         .send_message(
             general.channel.id,
-            &CreateMessageRequest { body_md: "early <b>bird</b>".into(), parent_id: None, client_msg_id: None },
+            &CreateMessageRequest {
+                body_md: "early <b>bird</b>".into(),
+                parent_id: None,
+                client_msg_id: None,
+                attachment_ids: Vec::new(),
+            },
         )
         .await
         .expect("sent");
@@ -281,7 +286,12 @@ async fn the_open_channel_page_is_patched_live_with_new_edited_and_deleted_messa
     alice_api
         .send_message(
             random.channel.id,
-            &CreateMessageRequest { body_md: "elsewhere".into(), parent_id: None, client_msg_id: None },
+            &CreateMessageRequest {
+                body_md: "elsewhere".into(),
+                parent_id: None,
+                client_msg_id: None,
+                attachment_ids: Vec::new(),
+            },
         )
         .await
         .expect("sent");
@@ -325,7 +335,7 @@ async fn two_members(stack: &Stack) -> TwoMembers {
 }
 
 fn say(text: &str) -> CreateMessageRequest {
-    CreateMessageRequest { body_md: text.into(), parent_id: None, client_msg_id: None }
+    CreateMessageRequest { body_md: text.into(), parent_id: None, client_msg_id: None, attachment_ids: Vec::new() }
 }
 
 /// The next patch containing `needle` and the resume position it carries (the last of an

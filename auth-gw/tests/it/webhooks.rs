@@ -264,7 +264,15 @@ async fn a_webhook_post_is_marked_as_a_bot_in_history_and_events_whatever_name_i
     assert_eq!(event["data"]["author"]["bot"], marker, "the live event carries the marker");
 
     let human = alice
-        .send_message(channel.id, &CreateMessageRequest { body_md: "hi".into(), parent_id: None, client_msg_id: None })
+        .send_message(
+            channel.id,
+            &CreateMessageRequest {
+                body_md: "hi".into(),
+                parent_id: None,
+                client_msg_id: None,
+                attachment_ids: Vec::new(),
+            },
+        )
         .await
         .expect("alice posts");
     // The raw page, so the marker's JSON shows as any client reads it.
@@ -301,7 +309,12 @@ async fn a_webhook_cannot_post_into_an_archived_channel_and_is_refused_as_a_user
     let by_user = alice
         .send_message(
             channel.id,
-            &CreateMessageRequest { body_md: "deploy 43".into(), parent_id: None, client_msg_id: None },
+            &CreateMessageRequest {
+                body_md: "deploy 43".into(),
+                parent_id: None,
+                client_msg_id: None,
+                attachment_ids: Vec::new(),
+            },
         )
         .await
         .expect_err("archived");

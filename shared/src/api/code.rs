@@ -77,7 +77,12 @@ error_codes! {
     InvalidDuration = "invalid_duration",
     /// A moderator cannot ban, kick, mute or change the role of themselves.
     CannotModerateSelf = "cannot_moderate_self",
+    /// `attachment_ids` names an upload that does not exist, is not the caller's or was
+    /// uploaded into another channel, names one twice, or names more than 10.
+    InvalidAttachment = "invalid_attachment",
     InvalidMaxUses = "invalid_max_uses",
+    /// A purge's `count` is not 1 to 1000.
+    InvalidCount = "invalid_count",
     InvalidUsername = "invalid_username",
     InvalidAvatarUrl = "invalid_avatar_url",
     InvalidIconUrl = "invalid_icon_url",
@@ -150,6 +155,10 @@ error_codes! {
     TokenNotFound = "token_not_found",
     /// No such attachment, or the caller may not read its channel now.
     AttachmentNotFound = "attachment_not_found",
+    /// The user has no uploaded avatar, or the caller shares no community with them.
+    AvatarNotFound = "avatar_not_found",
+    /// The attachment has no thumbnail (not a PNG, JPEG, GIF or WebP small enough to render).
+    ThumbnailNotFound = "thumbnail_not_found",
     WebhookNotFound = "webhook_not_found",
     /// The user named is not banned from the community (lifting a ban).
     BanNotFound = "ban_not_found",
@@ -161,7 +170,7 @@ error_codes! {
     UnknownProvider = "unknown_provider",
     // 409: the state forbids it.
     NoOpenStream = "no_open_stream",
-    /// A slash command this version does not run yet (its REST endpoint may exist).
+    /// A slash command that cannot run here (one about a community, typed in a DM).
     CommandUnavailable = "command_unavailable",
     ChannelArchived = "channel_archived",
     MessageDeleted = "message_deleted",
@@ -173,6 +182,8 @@ error_codes! {
     TooManyMembers = "too_many_members",
     TooManyTokens = "too_many_tokens",
     TooManyInvites = "too_many_invites",
+    /// `attachment_ids` names an upload another message already carries.
+    AttachmentInUse = "attachment_in_use",
     // 410: gone for good.
     /// A sync cursor too old to catch up from: refetch everything, then sync from a new one.
     SyncCursorExpired = "sync_cursor_expired",
@@ -180,6 +191,8 @@ error_codes! {
     PayloadTooLarge = "payload_too_large",
     /// An upload larger than the `attachment_max_bytes` the api accepts.
     AttachmentTooLarge = "attachment_too_large",
+    /// An upload larger than what is left of the uploader's `attachment_quota_bytes`.
+    AttachmentQuotaExceeded = "attachment_quota_exceeded",
     /// An upload that is not a `multipart/form-data` body with one `file` field.
     InvalidUpload = "invalid_upload",
     UnsupportedMediaType = "unsupported_media_type",

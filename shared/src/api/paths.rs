@@ -12,6 +12,10 @@ use crate::domain::ids::{ApiTokenId, AttachmentId, ChannelId, CommunityId, Messa
 pub const ME: &str = "/api/me";
 /// `GET`: my security log (logins, logouts, API tokens).
 pub const ME_SECURITY_LOG: &str = "/api/me/security-log";
+/// `PUT` (multipart `file`, a PNG/JPEG/GIF/WebP) / `DELETE`: my avatar.
+pub const ME_AVATAR: &str = "/api/me/avatar";
+/// `GET`: a user's uploaded avatar (whoever shares a community or a conversation with them).
+pub const USER_AVATAR: &str = "/api/users/{id}/avatar";
 /// `GET`/`POST`: my communities.
 pub const COMMUNITIES: &str = "/api/communities";
 /// `GET`/`PATCH`: a community (by id or slug).
@@ -44,6 +48,8 @@ pub const INVITE_ACCEPT: &str = "/api/invites/{code}/accept";
 pub const CHANNEL: &str = "/api/channels/{id}";
 /// `PATCH`: a channel's slow mode and freeze (admins).
 pub const CHANNEL_MODERATION: &str = "/api/channels/{id}/moderation";
+/// `POST`: soft-delete a channel's newest messages (admins).
+pub const CHANNEL_PURGE: &str = "/api/channels/{id}/purge";
 /// `POST`: join a channel.
 pub const CHANNEL_JOIN: &str = "/api/channels/{id}/join";
 /// `POST`: leave a channel.
@@ -64,6 +70,8 @@ pub const CHANNEL_PINS: &str = "/api/channels/{id}/pins";
 pub const CHANNEL_ATTACHMENTS: &str = "/api/channels/{id}/attachments";
 /// `GET`: download an attachment.
 pub const ATTACHMENT: &str = "/api/attachments/{id}";
+/// `GET`: an image attachment's small PNG rendering (whoever may download it).
+pub const ATTACHMENT_THUMBNAIL: &str = "/api/attachments/{id}/thumbnail";
 /// `GET`/`PATCH`/`DELETE`: a message.
 pub const MESSAGE: &str = "/api/messages/{id}";
 /// `GET`: a thread's replies.
@@ -98,6 +106,9 @@ pub const WEBHOOKS: &str = "/api/webhooks";
 pub const WEBHOOK: &str = "/api/webhooks/{id}";
 /// `GET`: an incoming webhook's last deliveries.
 pub const WEBHOOK_DELIVERIES: &str = "/api/webhooks/{id}/deliveries";
+/// `PUT` (admins; multipart `file`, a PNG/JPEG/GIF/WebP) / `GET` (its community's members):
+/// a webhook's avatar.
+pub const WEBHOOK_AVATAR: &str = "/api/webhooks/{id}/avatar";
 /// `GET`: the api's OpenAPI description.
 pub const OPENAPI: &str = "/api/openapi.json";
 
@@ -105,6 +116,8 @@ pub const OPENAPI: &str = "/api/openapi.json";
 pub const TEMPLATES: &[&str] = &[
     ME,
     ME_SECURITY_LOG,
+    ME_AVATAR,
+    USER_AVATAR,
     COMMUNITIES,
     COMMUNITY,
     COMMUNITY_MEMBERS,
@@ -121,6 +134,7 @@ pub const TEMPLATES: &[&str] = &[
     INVITE_ACCEPT,
     CHANNEL,
     CHANNEL_MODERATION,
+    CHANNEL_PURGE,
     CHANNEL_JOIN,
     CHANNEL_LEAVE,
     CHANNEL_MEMBERS,
@@ -131,6 +145,7 @@ pub const TEMPLATES: &[&str] = &[
     CHANNEL_PINS,
     CHANNEL_ATTACHMENTS,
     ATTACHMENT,
+    ATTACHMENT_THUMBNAIL,
     MESSAGE,
     MESSAGE_REPLIES,
     MESSAGE_REACTION,
@@ -148,6 +163,7 @@ pub const TEMPLATES: &[&str] = &[
     WEBHOOKS,
     WEBHOOK,
     WEBHOOK_DELIVERIES,
+    WEBHOOK_AVATAR,
     OPENAPI,
 ];
 
@@ -265,6 +281,12 @@ pub fn community_audit(id: CommunityId) -> String {
 #[must_use]
 pub fn channel_moderation(id: ChannelId) -> String {
     fill(CHANNEL_MODERATION, &[&id.to_string()])
+}
+
+/// `/api/channels/{id}/purge`.
+#[must_use]
+pub fn channel_purge(id: ChannelId) -> String {
+    fill(CHANNEL_PURGE, &[&id.to_string()])
 }
 
 /// `/api/communities/{id}/channels`.
@@ -403,6 +425,24 @@ pub fn channel_attachments(id: ChannelId) -> String {
 #[must_use]
 pub fn attachment(id: AttachmentId) -> String {
     fill(ATTACHMENT, &[&id.to_string()])
+}
+
+/// `/api/webhooks/{id}/avatar`.
+#[must_use]
+pub fn webhook_avatar(id: WebhookId) -> String {
+    fill(WEBHOOK_AVATAR, &[&id.to_string()])
+}
+
+/// `/api/users/{id}/avatar`.
+#[must_use]
+pub fn user_avatar(id: UserId) -> String {
+    fill(USER_AVATAR, &[&id.to_string()])
+}
+
+/// `/api/attachments/{id}/thumbnail`.
+#[must_use]
+pub fn attachment_thumbnail(id: AttachmentId) -> String {
+    fill(ATTACHMENT_THUMBNAIL, &[&id.to_string()])
 }
 
 #[cfg(test)]

@@ -365,6 +365,10 @@ pub struct CreateMessageRequest {
     pub parent_id: Option<MessageId>,
     #[serde(default)]
     pub client_msg_id: Option<String>,
+    /// Uploads to attach (at most 10): each the caller's own, into this channel, not yet
+    /// attached to a message.
+    #[serde(default)]
+    pub attachment_ids: Vec<AttachmentId>,
 }
 
 /// An uploaded file (`POST /api/channels/{id}/attachments`), downloadable at
@@ -382,6 +386,9 @@ pub struct Attachment {
     /// Pixel size, for images whose header says it.
     pub width: Option<i32>,
     pub height: Option<i32>,
+    /// A small PNG rendering exists at `GET /api/attachments/{id}/thumbnail`.
+    #[serde(default)]
+    pub has_thumbnail: bool,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
 }
@@ -440,6 +447,9 @@ pub struct Message {
     /// edit, which clears them first) as a `message.updated`.
     #[serde(default)]
     pub link_previews: Vec<LinkPreview>,
+    /// Its files, in upload order; empty once deleted.
+    #[serde(default)]
+    pub attachments: Vec<Attachment>,
 }
 
 /// What a linked page says about itself (OpenGraph / Twitter card), fetched behind the
@@ -533,6 +543,28 @@ pub struct PinChange {
     pub message_id: MessageId,
     pub channel_id: ChannelId,
     pub by: UserId,
+}
+
+/// `POST /api/channels/{id}/purge`: soft-delete the channel's latest messages (admins).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct PurgeRequest {
+    /// How many of the newest messages (thread replies included) to delete: 1 to 1000.
+    pub count: u32,
+    /// For the audit log.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// Messages purged at once (`messages.purged`, and the purge's answer): clients replace
+/// each with a tombstone, as for `message.deleted`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MessagesPurged {
+    pub channel_id: ChannelId,
+    /// Oldest first; empty when the channel had nothing left to delete.
+    pub ids: Vec<MessageId>,
 }
 
 /// A message deleted: clients replace it with a tombstone.

@@ -20,6 +20,20 @@ pub enum ChatError {
     MessageNotFound,
     #[error("there is no such attachment, or you cannot see it")]
     AttachmentNotFound,
+    #[error("count: purge 1 to 1000 messages at a time")]
+    InvalidPurgeCount,
+    #[error("there is no such avatar, or you cannot see it")]
+    AvatarNotFound,
+    #[error("this attachment has no thumbnail")]
+    ThumbnailNotFound,
+    #[error("attachment_ids: {0}")]
+    InvalidAttachment(String),
+    #[error("attachment_ids: {0} is already attached to another message; upload the file again")]
+    AttachmentInUse(crate::domain::ids::AttachmentId),
+    #[error(
+        "file: larger than the {remaining} bytes left of your {quota}-byte attachment quota; delete old files first"
+    )]
+    AttachmentQuotaExceeded { quota: u64, remaining: u64 },
     #[error("join the channel first")]
     NotChannelMember,
     #[error("this channel is archived; nothing can change in it")]
@@ -123,6 +137,12 @@ impl ChatError {
             Self::ChannelNotFound => (StatusCode::NOT_FOUND, ErrorCode::ChannelNotFound),
             Self::MessageNotFound => (StatusCode::NOT_FOUND, ErrorCode::MessageNotFound),
             Self::AttachmentNotFound => (StatusCode::NOT_FOUND, ErrorCode::AttachmentNotFound),
+            Self::InvalidPurgeCount => (StatusCode::BAD_REQUEST, ErrorCode::InvalidCount),
+            Self::AvatarNotFound => (StatusCode::NOT_FOUND, ErrorCode::AvatarNotFound),
+            Self::ThumbnailNotFound => (StatusCode::NOT_FOUND, ErrorCode::ThumbnailNotFound),
+            Self::InvalidAttachment(_) => (StatusCode::BAD_REQUEST, ErrorCode::InvalidAttachment),
+            Self::AttachmentInUse(_) => (StatusCode::CONFLICT, ErrorCode::AttachmentInUse),
+            Self::AttachmentQuotaExceeded { .. } => (StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::AttachmentQuotaExceeded),
             Self::NotChannelMember => (StatusCode::FORBIDDEN, ErrorCode::NotAChannelMember),
             Self::ChannelArchived => (StatusCode::CONFLICT, ErrorCode::ChannelArchived),
             Self::AdminOnly => (StatusCode::FORBIDDEN, ErrorCode::AdminOnly),

@@ -10,7 +10,7 @@ use crate::api::wire::{Channel, ChannelKind, LinkPreview, Message, MessageDelete
 use crate::db;
 use crate::db::messages::{NewMessage, Writer};
 use crate::db::webhooks::Webhook;
-use crate::domain::ids::{ChannelId, MessageId, UserId};
+use crate::domain::ids::{AttachmentId, ChannelId, MessageId, UserId};
 use crate::domain::{ClientMsgId, MessageBody};
 use crate::events::{EventMessage, EventPayload};
 use crate::mentions;
@@ -18,8 +18,15 @@ use crate::mentions;
 /// Who posts, with what only that kind of poster has.
 #[derive(Clone, Copy, Debug)]
 pub enum Poster<'a> {
-    /// A user, into a channel they are a member of, perhaps as a thread reply.
-    User { id: UserId, channel: ChannelId, parent: Option<MessageId>, client_msg_id: Option<&'a ClientMsgId> },
+    /// A user, into a channel they are a member of, perhaps as a thread reply, with their
+    /// own unattached uploads into that channel.
+    User {
+        id: UserId,
+        channel: ChannelId,
+        parent: Option<MessageId>,
+        client_msg_id: Option<&'a ClientMsgId>,
+        attachments: &'a [AttachmentId],
+    },
     /// A webhook (its token already checked), into its own channel, under the payload's
     /// display overrides if any (the message's bot marker stays the webhook's).
     Webhook {
@@ -50,7 +57,8 @@ pub async fn post_message(
 ) -> Result<Written<Posted>, ChatError> {
     let mentions = mentions::parse(body.as_str());
     let (channel, actor) = match poster {
-        Poster::User { id, channel, parent, .. } => {
+        Poster::User { id, channel, parent, attachments, .. } => {
+            check_attachment_list(attachments)?;
             let access = channel_access(pool, channel, id).await?;
             // Membership and archive first; a mute, a freeze and slow mode are checked
             // under the channel's lock below.
@@ -113,7 +121,7 @@ pub async fn post_message(
             rules::may_post_by_webhook(webhook, &locked, rules::CreatorStanding { removed, mute: mute.as_ref() })?;
         }
     }
-    let message = match db::messages::insert(&mut tx, &new).await {
+    let mut message = match db::messages::insert(&mut tx, &new).await {
         Ok(message) => message,
         Err(err) if db::violated_constraint(&err) == Some("messages_client_msg_id_unique") => {
             // A concurrent retry won the race: answer as for any retry.
@@ -131,6 +139,13 @@ pub async fn post_message(
             return raced(pool, poster, body).await;
         }
     }
+    if let Poster::User { id, attachments, .. } = poster
+        && !attachments.is_empty()
+    {
+        claim_attachments(&mut tx, id, channel.id, message.id, attachments).await?;
+        message =
+            db::messages::get(&mut *tx, message.id).await?.ok_or(ChatError::Inconsistent("a message just sent"))?;
+    }
     db::mentions::record(&mut tx, message.id, channel.id, &mentions).await?;
     let payload = EventPayload::MessageCreated(EventMessage::from(message.clone()));
     events::in_channel(&mut tx, &channel, actor, payload).await?;
@@ -146,6 +161,55 @@ async fn creator_removed(db: impl sqlx::PgExecutor<'_>, webhook: &Webhook) -> Re
     let Some(creator) = webhook.created_by else { return Ok(true) };
     let role = db::communities::role_of(db, webhook.community_id, creator).await?;
     Ok(!matches!(role, Some(Role::Admin | Role::Owner)))
+}
+
+/// At most this many files on one message.
+pub const MAX_ATTACHMENTS: usize = 10;
+
+/// `attachment_ids` names at most `MAX_ATTACHMENTS`, each once.
+fn check_attachment_list(ids: &[AttachmentId]) -> Result<(), ChatError> {
+    if ids.len() > MAX_ATTACHMENTS {
+        return Err(ChatError::InvalidAttachment(format!("at most {MAX_ATTACHMENTS} files on one message")));
+    }
+    let mut seen = std::collections::HashSet::new();
+    if let Some(twice) = ids.iter().find(|id| !seen.insert(**id)) {
+        return Err(ChatError::InvalidAttachment(format!("{twice} is named twice")));
+    }
+    Ok(())
+}
+
+/// Attaches `ids` to the new `message` of `user` in `channel`: each must be `user`'s own
+/// upload into that channel (anything else, including an upload that no longer exists,
+/// is the same `InvalidAttachment`, so nobody learns of another's files) and not yet on a
+/// message. The rows stay locked until the post commits, so a sweep or a concurrent post
+/// cannot take them meanwhile.
+async fn claim_attachments(
+    tx: &mut sqlx::PgConnection,
+    user: UserId,
+    channel: ChannelId,
+    message: MessageId,
+    ids: &[AttachmentId],
+) -> Result<(), ChatError> {
+    let found = db::attachments::lock_for_claim(&mut *tx, ids).await?;
+    for id in ids {
+        match found.iter().find(|row| row.id == *id) {
+            Some(row) if row.uploader_id == user && row.channel_id == channel => {
+                if row.message_id.is_some() {
+                    return Err(ChatError::AttachmentInUse(*id));
+                }
+            }
+            _ => {
+                return Err(ChatError::InvalidAttachment(format!(
+                    "{id} is not an upload of yours into this channel (upload the file to this channel first)"
+                )));
+            }
+        }
+    }
+    let attached = db::attachments::attach(&mut *tx, ids, message).await?;
+    if attached != ids.len() as u64 {
+        return Err(ChatError::Inconsistent("locked attachments changed"));
+    }
+    Ok(())
 }
 
 /// A reply's parent must be a live top-level message of the same channel.
@@ -166,7 +230,7 @@ async fn check_parent(pool: &PgPool, channel: ChannelId, parent: MessageId) -> R
 /// `client_msg_id` reused for a different message is refused.
 async fn original(pool: &PgPool, poster: Poster<'_>, body: &MessageBody) -> Result<Option<Posted>, ChatError> {
     let original = match poster {
-        Poster::User { id, channel, parent, client_msg_id: Some(key) } => {
+        Poster::User { id, channel, parent, client_msg_id: Some(key), .. } => {
             match db::messages::find_by_client_msg_id(pool, id, key).await? {
                 Some(original)
                     if original.body_md == body.as_str()

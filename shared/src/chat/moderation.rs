@@ -1,5 +1,5 @@
 //! Moderating a community: bans, kicks, timed mutes and role changes (admins, under the
-//! owner protections), a channel's slow mode and freeze, and reading the audit log. Each
+//! owner protections), a channel's slow mode and freeze, purges, and reading the audit log. Each
 //! action writes, in one transaction, its rows, the access events the stream core follows
 //! (a removal on the target's own subject and on the community's, and on each channel's it
 //! left), a `system` notification to its target, and an `audit_log` row with the request's
@@ -10,7 +10,7 @@ use sqlx::{PgConnection, PgPool};
 
 use super::access::{channel_access, community_role, require_admin};
 use super::{Actor, ChatError, Written, events, notifications};
-use crate::api::wire::{AuditRecord, Ban, Channel, CommunityMember, Member, Mute, Role, User};
+use crate::api::wire::{AuditRecord, Ban, Channel, CommunityMember, Member, MessagesPurged, Mute, Role, User};
 use crate::db;
 use crate::db::audit::{AuditEntry, AuditQuery};
 use crate::db::moderation::Sanction;
@@ -290,6 +290,40 @@ pub async fn moderate_channel(
     events::in_channel(&mut tx, &channel, Some(actor.user), EventPayload::ChannelUpdated(channel.clone())).await?;
     tx.commit().await?;
     Ok(Written::with_events(channel))
+}
+
+/// The most messages one purge deletes.
+pub const PURGE_MAX: u32 = 1000;
+
+/// Soft-deletes the `count` (1 to `PURGE_MAX`) newest messages of a community channel, by
+/// an admin, in one transaction with its `channel.purge` audit row and one
+/// `messages.purged` event naming them all (the stream core drops each one's text as for
+/// `message.deleted`). Their files go with them (the api's sweeper, after the commit).
+pub async fn purge(
+    pool: &PgPool,
+    actor: Actor<'_>,
+    channel_id: ChannelId,
+    count: u32,
+    reason: Option<&str>,
+) -> Result<Written<MessagesPurged>, ChatError> {
+    if !(1..=PURGE_MAX).contains(&count) {
+        return Err(ChatError::InvalidPurgeCount);
+    }
+    let channel = channel_access(pool, channel_id, actor.user).await?.channel;
+    let community = channel.community_id.ok_or(ChatError::NotCommunityChannel)?;
+    require_moderator(pool, community, actor.user).await?;
+    super::rules::channel_open(&channel)?;
+    let mut tx = pool.begin().await?;
+    let ids = db::messages::purge_latest(&mut tx, channel_id, i64::from(count)).await?;
+    let purged = MessagesPurged { channel_id, ids };
+    if purged.ids.is_empty() {
+        return Ok(Written::without_events(purged));
+    }
+    let details = json!({"requested": count, "purged": purged.ids.len(), "message_ids": purged.ids, "reason": reason});
+    audit(&mut tx, actor, community, "channel.purge", Some(("channel", channel_id.as_uuid())), details).await?;
+    events::in_channel(&mut tx, &channel, Some(actor.user), EventPayload::MessagesPurged(purged.clone())).await?;
+    tx.commit().await?;
+    Ok(Written::with_events(purged))
 }
 
 /// A page of `community`'s audit log for `user`, an admin.

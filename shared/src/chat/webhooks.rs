@@ -64,26 +64,11 @@ pub async fn list_webhooks(pool: &PgPool, user: UserId, community: CommunityId) 
     Ok(db::webhooks::list_visible(pool, community, user).await?)
 }
 
-/// Webhook `id` (live or revoked), for `user`, an admin of its community who can read its
-/// channel.
-async fn managed_webhook(pool: &PgPool, user: UserId, id: WebhookId) -> Result<Webhook, ChatError> {
-    let webhook = db::webhooks::get(pool, id).await?.ok_or(ChatError::WebhookNotFound)?;
-    // A webhook of a channel the caller cannot see does not exist for them.
-    // Nor does one of a community they are not in: 404, never 403, so an outsider learns
-    // nothing about which webhook ids exist.
-    channel_access(pool, webhook.channel_id, user).await.map_err(|err| match err {
-        ChatError::ChannelNotFound | ChatError::NotCommunityMember => ChatError::WebhookNotFound,
-        _ => err,
-    })?;
-    require_admin(community_role(pool, webhook.community_id, user).await?)?;
-    Ok(webhook)
-}
-
 /// `actor`, an admin who can read the webhook's channel, revokes webhook `id`; its
 /// messages stay, its token stops working.
 pub async fn revoke_webhook(pool: &PgPool, actor: Actor<'_>, id: WebhookId) -> Result<(), ChatError> {
     let user = actor.user;
-    let webhook = managed_webhook(pool, user, id).await?;
+    let webhook = may_manage(pool, user, id).await?;
     let mut tx = pool.begin().await?;
     if !db::webhooks::revoke(&mut *tx, id).await? {
         return Err(ChatError::WebhookNotFound);
@@ -105,7 +90,7 @@ pub async fn revoke_webhook(pool: &PgPool, actor: Actor<'_>, id: WebhookId) -> R
 /// The last deliveries of webhook `id` (live or revoked), newest first, for `user`, an
 /// admin of its community who can read its channel.
 pub async fn list_deliveries(pool: &PgPool, user: UserId, id: WebhookId) -> Result<Vec<WebhookDelivery>, ChatError> {
-    managed_webhook(pool, user, id).await?;
+    may_manage(pool, user, id).await?;
     Ok(db::webhook_log::list(pool, id).await?)
 }
 
@@ -116,4 +101,52 @@ pub async fn record_delivery(pool: &PgPool, delivery: &NewDelivery<'_>) -> Resul
     db::webhook_log::record(&mut tx, delivery).await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// Points webhook `id`'s avatar at `url` (its uploaded image's address), by an admin of its
+/// community who can see its channel (as for a revoke), audited as `webhook.avatar`.
+pub async fn set_webhook_avatar(
+    pool: &PgPool,
+    actor: Actor<'_>,
+    id: WebhookId,
+    url: &str,
+) -> Result<Webhook, ChatError> {
+    let user = actor.user;
+    may_manage(pool, user, id).await?;
+    let mut tx = pool.begin().await?;
+    let webhook = db::webhooks::set_avatar_url(&mut *tx, id, Some(url)).await?.ok_or(ChatError::WebhookNotFound)?;
+    let entry = AuditEntry {
+        community_id: Some(webhook.community_id),
+        actor_id: Some(user),
+        action: "webhook.avatar",
+        target: Some(("webhook", id.as_uuid())),
+        details: serde_json::json!({"name": webhook.name}),
+        ip: actor.ip,
+        trace_id: actor.trace_id,
+    };
+    db::audit::record(&mut *tx, &entry).await?;
+    tx.commit().await?;
+    Ok(webhook)
+}
+
+/// The webhook `id` if `user` may change it: an admin of its community who can see its
+/// channel (`WebhookNotFound` to anyone who cannot see it, `AdminOnly` to other members).
+pub async fn may_manage(pool: &PgPool, user: UserId, id: WebhookId) -> Result<Webhook, ChatError> {
+    let webhook = db::webhooks::get(pool, id).await?.ok_or(ChatError::WebhookNotFound)?;
+    channel_access(pool, webhook.channel_id, user).await.map_err(|err| match err {
+        ChatError::ChannelNotFound | ChatError::NotCommunityMember => ChatError::WebhookNotFound,
+        _ => err,
+    })?;
+    require_admin(community_role(pool, webhook.community_id, user).await?)?;
+    Ok(webhook)
+}
+
+/// Whether `user` may see webhook `id`'s avatar: a member of its community
+/// (`AvatarNotFound` otherwise, as for one never uploaded).
+pub async fn avatar_visible(pool: &PgPool, user: UserId, id: WebhookId) -> Result<(), ChatError> {
+    let webhook = db::webhooks::get(pool, id).await?.ok_or(ChatError::AvatarNotFound)?;
+    match db::communities::role_of(pool, webhook.community_id, user).await? {
+        Some(_) => Ok(()),
+        None => Err(ChatError::AvatarNotFound),
+    }
 }

@@ -16,6 +16,37 @@ impl ApiClient {
         self.get(paths::ME).await
     }
 
+    /// `PUT /api/me/avatar`: uploads `bytes` (a PNG, JPEG, GIF or WebP) as my avatar.
+    pub async fn put_avatar(&self, bytes: &[u8]) -> Result<User, ClientError> {
+        let (content_type, body) = super::multipart_file("avatar", bytes);
+        self.send(
+            self.request(Method::PUT, paths::ME_AVATAR).header(reqwest::header::CONTENT_TYPE, content_type).body(body),
+        )
+        .await
+    }
+
+    /// `DELETE /api/me/avatar`.
+    pub async fn delete_avatar(&self) -> Result<User, ClientError> {
+        self.send(self.request(Method::DELETE, paths::ME_AVATAR)).await
+    }
+
+    /// `PUT /api/webhooks/{id}/avatar` (admins): uploads `bytes` as the webhook's avatar.
+    pub async fn put_webhook_avatar(&self, webhook: WebhookId, bytes: &[u8]) -> Result<WebhookInfo, ClientError> {
+        let (content_type, body) = super::multipart_file("avatar", bytes);
+        let request = self.request(Method::PUT, &paths::webhook_avatar(webhook));
+        self.send(request.header(reqwest::header::CONTENT_TYPE, content_type).body(body)).await
+    }
+
+    /// `GET /api/webhooks/{id}/avatar`: the image's answer.
+    pub async fn download_webhook_avatar(&self, webhook: WebhookId) -> Result<reqwest::Response, ClientError> {
+        super::checked(self.request(Method::GET, &paths::webhook_avatar(webhook)).send().await?).await
+    }
+
+    /// `GET /api/users/{id}/avatar`: the image's answer.
+    pub async fn download_avatar(&self, user: UserId) -> Result<reqwest::Response, ClientError> {
+        super::checked(self.request(Method::GET, &paths::user_avatar(user)).send().await?).await
+    }
+
     /// `PATCH /api/me`: change my display name.
     pub async fn update_me(&self, request: &UpdateMeRequest) -> Result<User, ClientError> {
         self.patch(paths::ME, request).await

@@ -31,17 +31,10 @@ impl ApiClient {
         filename: &str,
         bytes: &[u8],
     ) -> Result<Attachment, ClientError> {
-        let boundary = format!("ajet-{}", uuid::Uuid::now_v7().simple());
-        let name: String = filename.chars().map(|c| if c == '"' || c.is_control() { '_' } else { c }).collect();
-        let mut body = format!(
-            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
-        )
-        .into_bytes();
-        body.extend_from_slice(bytes);
-        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let (content_type, body) = super::multipart_file(filename, bytes);
         let builder = self
             .request(Method::POST, &paths::channel_attachments(channel))
-            .header(reqwest::header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
+            .header(reqwest::header::CONTENT_TYPE, content_type)
             .body(body);
         self.send(builder).await
     }
@@ -50,6 +43,11 @@ impl ApiClient {
     /// body for the caller to read.
     pub async fn download_attachment(&self, attachment: AttachmentId) -> Result<reqwest::Response, ClientError> {
         super::checked(self.request(Method::GET, &paths::attachment(attachment)).send().await?).await
+    }
+
+    /// `GET /api/attachments/{id}/thumbnail`: the small PNG of an image attachment.
+    pub async fn download_thumbnail(&self, attachment: AttachmentId) -> Result<reqwest::Response, ClientError> {
+        super::checked(self.request(Method::GET, &paths::attachment_thumbnail(attachment)).send().await?).await
     }
 
     /// `GET /api/channels/{id}/pins`: most recently pinned first.

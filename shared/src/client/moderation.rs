@@ -1,10 +1,10 @@
 //! The typed client's moderation calls (admins): bans, kicks, mutes, role changes, a
-//! channel's slow mode and freeze, and the audit log.
+//! channel's slow mode and freeze, purges, and the audit log.
 
 use crate::api::paths;
 use crate::api::wire::{
     AuditQuery, AuditRecord, Ban, Channel, ChannelModerationRequest, CommunityMember, CreateBanRequest,
-    CreateKickRequest, CreateMuteRequest, Mute, Page, UpdateMemberRequest,
+    CreateKickRequest, CreateMuteRequest, MessagesPurged, Mute, Page, PurgeRequest, UpdateMemberRequest,
 };
 use crate::client::{ApiClient, ClientError};
 use crate::domain::ids::{ChannelId, CommunityId, UserId};
@@ -58,6 +58,16 @@ impl ApiClient {
         request: &ChannelModerationRequest,
     ) -> Result<Channel, ClientError> {
         self.patch(&paths::channel_moderation(channel), request).await
+    }
+
+    /// `POST /api/channels/{id}/purge`: soft-deletes the channel's `count` newest messages
+    /// (admins); answers their ids.
+    pub async fn purge_channel(
+        &self,
+        channel: ChannelId,
+        request: &PurgeRequest,
+    ) -> Result<MessagesPurged, ClientError> {
+        self.send(self.request(Method::POST, &paths::channel_purge(channel)).json(request)).await
     }
 
     /// `GET /api/communities/{id}/audit`: the audit log, newest first.

@@ -8,7 +8,8 @@ use time::OffsetDateTime;
 
 use std::collections::HashMap;
 
-use crate::api::wire::{Author, Bot, LinkPreview, Message, PageInfo, ReactionSummary};
+use crate::api::wire::{Attachment, Author, Bot, LinkPreview, Message, PageInfo, ReactionSummary};
+use crate::db::attachments::message_attachments;
 use crate::db::channels;
 use crate::domain::ids::{ChannelId, MessageId, UserId, WebhookId};
 use crate::domain::names::{ClientMsgId, Emoji, MessageBody};
@@ -35,6 +36,7 @@ struct MessageRow {
     pinned_at: Option<OffsetDateTime>,
     pinned_by: Option<UserId>,
     link_previews: sqlx::types::Json<Vec<LinkPreview>>,
+    attachments: sqlx::types::Json<Vec<Attachment>>,
 }
 
 impl From<MessageRow> for Message {
@@ -62,6 +64,7 @@ impl From<MessageRow> for Message {
             pinned_by: row.pinned_by,
             reactions: Vec::new(),
             link_previews: row.link_previews.0,
+            attachments: row.attachments.0,
         }
     }
 }
@@ -69,14 +72,17 @@ impl From<MessageRow> for Message {
 /// The message columns as clients see them: author display data resolved (a webhook's
 /// overrides win, its own name is the bot marker), and a deleted message's body gone.
 /// Every query selecting them joins `users u` and `webhooks w` (`FROM`).
-const SELECT: &str = "m.id, m.channel_id, m.channel_seq, m.author_id, u.username,
+const SELECT: &str = concat!(
+    "m.id, m.channel_id, m.channel_seq, m.author_id, u.username,
     m.webhook_id, w.name AS webhook_name,
     COALESCE(m.display_name, u.display_name, w.name, 'unknown') AS display_name,
     COALESCE(m.avatar_url, u.avatar_url, w.avatar_url) AS avatar_url,
     CASE WHEN m.deleted_at IS NULL THEN m.body_md ELSE '' END AS body_md,
     m.parent_id, m.client_msg_id, m.created_at, m.edited_at, m.deleted_at, m.reply_count, m.last_reply_at,
     m.pinned_at, m.pinned_by,
-    CASE WHEN m.deleted_at IS NULL THEN m.link_previews ELSE '[]'::jsonb END AS link_previews";
+    CASE WHEN m.deleted_at IS NULL THEN m.link_previews ELSE '[]'::jsonb END AS link_previews, ",
+    message_attachments!()
+);
 
 /// The tables the message columns come from.
 const FROM: &str =
@@ -205,6 +211,52 @@ pub async fn soft_delete(tx: &mut PgConnection, message: &Message) -> Result<boo
         .await?;
     }
     Ok(true)
+}
+
+/// Soft-deletes the `count` newest live messages of `channel` (thread replies included)
+/// as `soft_delete` does each one: tombstones kept, reactions and pins gone, the thread
+/// summaries of surviving roots recomputed. Answers their ids, oldest first.
+pub async fn purge_latest(
+    tx: &mut PgConnection,
+    channel: ChannelId,
+    count: i64,
+) -> Result<Vec<MessageId>, sqlx::Error> {
+    #[derive(sqlx::FromRow)]
+    struct Purged {
+        id: MessageId,
+        parent_id: Option<MessageId>,
+    }
+    let purged: Vec<Purged> = sqlx::query_as(
+        "WITH doomed AS (
+             SELECT id FROM messages WHERE channel_id = $1 AND deleted_at IS NULL ORDER BY id DESC LIMIT $2 FOR UPDATE
+         )
+         UPDATE messages m SET deleted_at = now(), pinned_at = NULL, pinned_by = NULL
+         FROM doomed WHERE m.id = doomed.id
+         RETURNING m.id, m.parent_id",
+    )
+    .bind(channel)
+    .bind(count)
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut ids: Vec<MessageId> = purged.iter().map(|row| row.id).collect();
+    ids.sort_unstable();
+    let raw: Vec<uuid::Uuid> = ids.iter().map(|id| id.as_uuid()).collect();
+    sqlx::query("DELETE FROM reactions WHERE message_id = ANY($1)").bind(&raw).execute(&mut *tx).await?;
+    let mut parents: Vec<uuid::Uuid> = purged.iter().filter_map(|row| row.parent_id).map(MessageId::as_uuid).collect();
+    parents.sort_unstable();
+    parents.dedup();
+    if !parents.is_empty() {
+        sqlx::query(
+            "UPDATE messages p SET
+                 reply_count = (SELECT count(*) FROM messages r WHERE r.parent_id = p.id AND r.deleted_at IS NULL),
+                 last_reply_at = (SELECT max(r.created_at) FROM messages r WHERE r.parent_id = p.id AND r.deleted_at IS NULL)
+             WHERE p.id = ANY($1)",
+        )
+        .bind(&parents)
+        .execute(&mut *tx)
+        .await?;
+    }
+    Ok(ids)
 }
 
 /// Sets (`by` given) or clears a message's pin. False if nothing changed.

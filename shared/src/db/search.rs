@@ -16,7 +16,9 @@ use sqlx::postgres::PgArguments;
 use sqlx::{Arguments as _, PgExecutor};
 use time::OffsetDateTime;
 
-use crate::api::wire::{Author, Bot, ChannelKind, LinkPreview, Message, NotificationChannel, SearchHit, SearchSort};
+use crate::api::wire::{
+    Attachment, Author, Bot, ChannelKind, LinkPreview, Message, NotificationChannel, SearchHit, SearchSort,
+};
 use crate::domain::ids::{ChannelId, CommunityId, MessageId, UserId, WebhookId};
 use crate::search::{Has, Is, ParsedQuery, Term};
 
@@ -235,6 +237,7 @@ struct HitRow {
     pinned_at: Option<OffsetDateTime>,
     pinned_by: Option<UserId>,
     link_previews: sqlx::types::Json<Vec<LinkPreview>>,
+    attachments: sqlx::types::Json<Vec<Attachment>>,
     channel_kind: String,
     channel_name: Option<String>,
     community_id: Option<CommunityId>,
@@ -342,12 +345,13 @@ fn statement(
              COALESCE(m.display_name, u.display_name, w.name, 'unknown') AS display_name,
              COALESCE(m.avatar_url, u.avatar_url, w.avatar_url) AS avatar_url,
              m.body_md, m.parent_id, m.client_msg_id, m.created_at, m.edited_at, m.reply_count,
-             m.last_reply_at, m.pinned_at, m.pinned_by, m.link_previews,
+             m.last_reply_at, m.pinned_at, m.pinned_by, m.link_previews, {attachments},
              c.kind AS channel_kind, c.name AS channel_name, c.community_id, s.score,
              (SELECT count(*) FROM candidates) AS found
          FROM page s JOIN messages m ON m.id = s.id JOIN channels c ON c.id = m.channel_id
          LEFT JOIN users u ON u.id = m.author_id LEFT JOIN webhooks w ON w.id = m.webhook_id
-         ORDER BY s.score DESC, m.id DESC"
+         ORDER BY s.score DESC, m.id DESC",
+        attachments = super::attachments::MESSAGE_ATTACHMENTS,
     );
     Ok(sql)
 }
@@ -408,6 +412,7 @@ fn hit(row: HitRow, marks: &[&str]) -> (SearchHit, f64) {
         pinned_by: row.pinned_by,
         reactions: Vec::new(),
         link_previews: row.link_previews.0,
+        attachments: row.attachments.0,
     };
     let channel = NotificationChannel {
         id: row.channel_id,

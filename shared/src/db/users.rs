@@ -71,6 +71,37 @@ pub async fn set_display_name(
     Ok(row.map(User::from))
 }
 
+/// Sets or clears `avatar_url`.
+pub async fn set_avatar_url(
+    db: impl PgExecutor<'_>,
+    id: UserId,
+    url: Option<&str>,
+) -> Result<Option<User>, sqlx::Error> {
+    let row: Option<UserRow> = sqlx::query_as(
+        "UPDATE users SET avatar_url = $2 WHERE id = $1 RETURNING id, username, display_name, avatar_url",
+    )
+    .bind(id)
+    .bind(url)
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(User::from))
+}
+
+/// True when `viewer` is `user`, or they share a community or a channel (a DM).
+pub async fn may_see(db: impl PgExecutor<'_>, viewer: UserId, user: UserId) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT $1 = $2
+             OR EXISTS (SELECT 1 FROM community_members a JOIN community_members b ON b.community_id = a.community_id
+                        WHERE a.user_id = $1 AND b.user_id = $2)
+             OR EXISTS (SELECT 1 FROM channel_members a JOIN channel_members b ON b.channel_id = a.channel_id
+                        WHERE a.user_id = $1 AND b.user_id = $2)",
+    )
+    .bind(viewer)
+    .bind(user)
+    .fetch_one(db)
+    .await
+}
+
 /// How many of `ids` exist.
 pub async fn count_existing(db: impl PgExecutor<'_>, ids: &[UserId]) -> Result<i64, sqlx::Error> {
     let ids: Vec<uuid::Uuid> = ids.iter().map(|id| id.as_uuid()).collect();

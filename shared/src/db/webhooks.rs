@@ -145,3 +145,18 @@ pub async fn delivered(pool: &PgPool, webhook: WebhookId, key: &str) -> Result<O
         None => Ok(None),
     }
 }
+
+/// Sets or clears a webhook's own `avatar_url`.
+pub async fn set_avatar_url(
+    db: impl PgExecutor<'_>,
+    id: WebhookId,
+    url: Option<&str>,
+) -> Result<Option<Webhook>, sqlx::Error> {
+    let row: Option<Webhook> =
+        sqlx::query_as(&format!("UPDATE webhooks SET avatar_url = $2 WHERE id = $1 RETURNING {COLUMNS}"))
+            .bind(id)
+            .bind(url)
+            .fetch_optional(db)
+            .await?;
+    Ok(row)
+}

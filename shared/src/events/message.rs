@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::api::wire::{Author, LinkPreview, Message};
+use crate::api::wire::{Attachment, Author, LinkPreview, Message};
 use crate::domain::ids::{ChannelId, MessageId, UserId};
 
 /// A message as every member of its channel may see it.
@@ -36,6 +36,9 @@ pub struct EventMessage {
     pub reactions: Vec<ReactionCount>,
     #[serde(default)]
     pub link_previews: Vec<LinkPreview>,
+    /// Its files (what each is, never the bytes); empty once deleted.
+    #[serde(default)]
+    pub attachments: Vec<Attachment>,
 }
 
 /// How many reacted with one emoji.
@@ -69,6 +72,7 @@ impl From<Message> for EventMessage {
                 .map(|reaction| ReactionCount { emoji: reaction.emoji, count: reaction.count })
                 .collect(),
             link_previews: message.link_previews,
+            attachments: message.attachments,
         }
     }
 }
@@ -103,6 +107,7 @@ mod tests {
             pinned_by: None,
             reactions: vec![ReactionSummary { emoji: "🎉".into(), count: 2, reacted_by_me: true }],
             link_previews: Vec::new(),
+            attachments: Vec::new(),
         };
         let json = serde_json::to_value(EventMessage::from(message)).expect("serializes");
         assert_eq!(json["reactions"], serde_json::json!([{"emoji": "🎉", "count": 2}]));

@@ -43,9 +43,10 @@ pub struct HubEvent {
     pub actor_id: Option<UserId>,
     /// For `member.*` events: whose membership changed.
     pub member: Option<UserId>,
-    /// What it says about a message's text (the relay keeps superseded text out of the
-    /// stream; the hub's memory of recent events does the same).
-    pub revision: Option<MessageRevision>,
+    /// What it says about messages' text (the relay keeps superseded text out of the
+    /// stream; the hub's memory of recent events does the same): one message's for a
+    /// message event, every purged one's for `messages.purged`.
+    pub revisions: Vec<MessageRevision>,
     /// The JSON envelope.
     pub data: Arc<str>,
     /// The SSE frame, built once for every connection.
@@ -83,10 +84,18 @@ impl HubEvent {
             None
         };
         let message = || head.data.get("id").and_then(|id| MessageId::deserialize(id).ok());
-        let revision = match head.event_type.as_str() {
-            "message.created" | "message.updated" => message().map(MessageRevision::Current),
-            "message.deleted" => message().map(MessageRevision::Deleted),
-            _ => None,
+        let revisions: Vec<MessageRevision> = match head.event_type.as_str() {
+            "message.created" | "message.updated" => message().map(MessageRevision::Current).into_iter().collect(),
+            "message.deleted" => message().map(MessageRevision::Deleted).into_iter().collect(),
+            "messages.purged" => head
+                .data
+                .get("ids")
+                .and_then(|ids| Vec::<MessageId>::deserialize(ids).ok())
+                .unwrap_or_default()
+                .into_iter()
+                .map(MessageRevision::Deleted)
+                .collect(),
+            _ => Vec::new(),
         };
         Some(Self {
             epoch,
@@ -97,7 +106,7 @@ impl HubEvent {
             channel_id: head.channel_id,
             actor_id: head.actor_id,
             member,
-            revision,
+            revisions,
             data: data.into(),
             frame: OnceLock::new(),
         })
@@ -185,21 +194,24 @@ impl Routes {
             && let Some((seq, oldest)) = self.recent.pop_front()
         {
             self.floor = seq;
-            if let Some(MessageRevision::Current(message)) = oldest.and_then(|e| e.revision)
-                && self.texts.get(&message) == Some(&seq)
-            {
-                self.texts.remove(&message);
+            for revision in oldest.iter().flat_map(|e| &e.revisions) {
+                if let MessageRevision::Current(message) = revision
+                    && self.texts.get(message) == Some(&seq)
+                {
+                    self.texts.remove(message);
+                }
             }
         }
-        let earlier = match event.revision {
-            Some(MessageRevision::Current(message)) => self.texts.insert(message, event.seq),
-            Some(MessageRevision::Deleted(message)) => self.texts.remove(&message),
-            None => None,
-        };
-        if let Some(earlier) = earlier
-            && let Ok(at) = self.recent.binary_search_by_key(&earlier, |(seq, _)| *seq)
-        {
-            self.recent[at].1 = None;
+        for revision in &event.revisions {
+            let earlier = match *revision {
+                MessageRevision::Current(message) => self.texts.insert(message, event.seq),
+                MessageRevision::Deleted(message) => self.texts.remove(&message),
+            };
+            if let Some(earlier) = earlier
+                && let Ok(at) = self.recent.binary_search_by_key(&earlier, |(seq, _)| *seq)
+            {
+                self.recent[at].1 = None;
+            }
         }
         self.recent.push_back((event.seq, Some(Arc::clone(event))));
     }
@@ -640,5 +652,34 @@ mod catch_up_tests {
             seqs.push(event.seq());
         }
         assert_eq!(seqs, [4, 5], "the tombstone and the latest version only");
+    }
+
+    #[tokio::test]
+    async fn a_purge_in_memory_removes_the_text_of_every_message_it_names() {
+        let hub = Hub::default();
+        let (kept, first, second) = (MessageId::generate(), MessageId::generate(), MessageId::generate());
+        let created = |seq: u64, id: MessageId| {
+            let data = format!(r#"{{"type":"message.created","data":{{"id":"{id}","body_md":"v{seq}"}}}}"#);
+            Arc::new(HubEvent::parse(0, seq, "a".into(), &data).expect("an envelope"))
+        };
+        let purge = format!(
+            r#"{{"type":"messages.purged","data":{{"channel_id":"{}","ids":["{first}","{second}"]}}}}"#,
+            ChannelId::generate()
+        );
+        for event in [
+            created(1, kept),
+            created(2, first),
+            created(3, second),
+            Arc::new(HubEvent::parse(0, 4, "a".into(), &purge).expect("an envelope")),
+        ] {
+            hub.dispatch("a", &event);
+        }
+        let mut registration = hub.register(UserId::generate(), vec!["a".into()], 16, 10, at(0)).expect("room");
+        assert!(registration.caught_up);
+        let mut seqs = Vec::new();
+        while let Ok(event) = registration.events.try_recv() {
+            seqs.push(event.seq());
+        }
+        assert_eq!(seqs, [1, 4], "the kept message and the purge's tombstones only");
     }
 }

@@ -393,6 +393,12 @@ impl LivePage {
                     self.refresh(root);
                 }
             }
+            EventPayload::MessagesPurged(purged) if Some(purged.channel_id) == self.current => {
+                // Only messages the page holds: a patch of an absent element is an error.
+                for id in purged.ids.into_iter().filter(|id| self.shows(*id)) {
+                    frames.patch(Mode::Outer, None, &message::tombstone(id));
+                }
+            }
             EventPayload::ReactionAdded(change) | EventPayload::ReactionRemoved(change)
                 if self.shows(change.message_id) =>
             {
