@@ -123,7 +123,12 @@ pub async fn send_message(
     if is_command(&compose.body) {
         return Ok(run_command(&viewer, id, &compose.body).await);
     }
-    let request = CreateMessageRequest { body_md: compose.body, parent_id: None, client_msg_id: Some(compose.cmid), attachment_ids: Vec::new() };
+    let request = CreateMessageRequest {
+        body_md: compose.body,
+        parent_id: None,
+        client_msg_id: Some(compose.cmid),
+        attachment_ids: Vec::new(),
+    };
     Ok(match viewer.api.send_message(id, &request).await {
         Ok(_) => {
             if let Err(err) = streams.typing(&viewer.token, id, false).await {
@@ -389,8 +394,12 @@ pub async fn send_reply(
     if compose.rbody.trim().is_empty() {
         return Ok(Frames::new());
     }
-    let request =
-        CreateMessageRequest { body_md: compose.rbody, parent_id: Some(root), client_msg_id: Some(compose.rcmid), attachment_ids: Vec::new() };
+    let request = CreateMessageRequest {
+        body_md: compose.rbody,
+        parent_id: Some(root),
+        client_msg_id: Some(compose.rcmid),
+        attachment_ids: Vec::new(),
+    };
     Ok(match viewer.api.send_message(channel, &request).await {
         Ok(_) => {
             let mut frames = Frames::new();
