@@ -10,6 +10,8 @@ use ajet_shared::domain::ids::ChannelId;
 use clap::{Parser, Subcommand};
 use futures::StreamExt as _;
 
+mod tui;
+
 #[derive(Parser)]
 #[command(name = "ajet-chat", version, about = "ajet-chat from the terminal")]
 struct Cli {
@@ -37,6 +39,12 @@ enum Command {
     },
     /// Print live events as JSON lines until interrupted.
     Tail,
+    /// The full-screen terminal client.
+    Tui {
+        /// The channel to open first (e.g. `general`).
+        #[arg(long)]
+        channel: Option<String>,
+    },
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -69,6 +77,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 println!("{}", event?.data);
             }
         }
+        Command::Tui { channel } => tui::run(authed()?, channel).await?,
     }
     Ok(())
 }

@@ -1,0 +1,323 @@
+//! The network side: each `Effect` runs in its own task through the typed client (with a
+//! time limit) and answers with a `Msg`; `follow` keeps the `/tui/events` stream open,
+//! resuming with `Last-Event-ID` after any cut and backing off up to 30 s, and reports
+//! the connection's state. Typing signals are throttled here, at most one per channel
+//! every three seconds. Nothing here runs on the draw loop.
+
+use std::time::Duration;
+
+use ajet_shared::api::ErrorCode;
+use ajet_shared::api::wire::{
+    CreateMessageRequest, HistoryQuery, NotificationQuery, ReadNotificationsRequest, SearchQuery,
+};
+use ajet_shared::client::{ApiClient, ClientError, SseEvent};
+use ajet_shared::domain::ids::{ChannelId, UserId};
+use ajet_shared::events::Event;
+use futures::StreamExt as _;
+use serde::Deserialize;
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+use tokio::time::{Instant, timeout};
+
+use super::app::{Connection, Effect, LiveItem, Msg};
+
+/// How long one request may take before it counts as failed.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
+/// At most one typing signal per channel this often.
+const TYPING_EVERY: Duration = Duration::from_secs(3);
+/// The longest wait between reconnection attempts.
+const MAX_BACKOFF_SECS: u64 = 30;
+const HISTORY_PAGE: u32 = 50;
+
+/// Runs effects; owns their tasks (all aborted when it is dropped).
+pub struct Net {
+    client: ApiClient,
+    answers: mpsc::Sender<Msg>,
+    tasks: JoinSet<()>,
+    last_typing: Option<(ChannelId, Instant)>,
+}
+
+impl Net {
+    pub fn new(client: ApiClient, answers: mpsc::Sender<Msg>) -> Self {
+        Self { client, answers, tasks: JoinSet::new(), last_typing: None }
+    }
+
+    pub fn run(&mut self, effect: Effect) {
+        // Reap finished tasks so the set does not grow.
+        while self.tasks.try_join_next().is_some() {}
+        match effect {
+            Effect::Quit => return,
+            Effect::Typing(channel) => {
+                let now = Instant::now();
+                if self.last_typing.is_some_and(|(c, at)| c == channel && now.duration_since(at) < TYPING_EVERY) {
+                    return;
+                }
+                self.last_typing = Some((channel, now));
+            }
+            Effect::Send { channel, .. } if self.last_typing.is_some_and(|(c, _)| c == channel) => {
+                self.last_typing = None;
+            }
+            _ => {}
+        }
+        let client = self.client.clone();
+        let answers = self.answers.clone();
+        self.tasks.spawn(async move {
+            let msg = match timeout(REQUEST_TIMEOUT, perform(&client, effect)).await {
+                Ok(msg) => msg,
+                Err(_) => Some(Msg::Failed("the server did not answer in time".to_owned())),
+            };
+            if let Some(msg) = msg {
+                // The loop is gone only when quitting.
+                drop(answers.send(msg).await);
+            }
+        });
+    }
+}
+
+/// A refusal or transport failure in words for the status line.
+pub fn describe(err: &ClientError) -> String {
+    match err {
+        ClientError::Api { body, .. } => body.error.message.clone(),
+        ClientError::Transport(err) if err.is_connect() => "cannot reach the server".to_owned(),
+        ClientError::Transport(err) if err.is_timeout() => "the server did not answer in time".to_owned(),
+        ClientError::Transport(_) => "the connection failed".to_owned(),
+    }
+}
+
+async fn perform(client: &ApiClient, effect: Effect) -> Option<Msg> {
+    let failed = |err: ClientError| Some(Msg::Failed(describe(&err)));
+    match effect {
+        Effect::LoadMe => client.me().await.map_or_else(failed, |me| Some(Msg::Me(me))),
+        Effect::LoadChannels(community) => {
+            client.list_channels(community).await.map_or_else(failed, |page| Some(Msg::Channels(community, page.data)))
+        }
+        Effect::LoadDms => client.list_dms().await.map_or_else(failed, |page| Some(Msg::Dms(page.data))),
+        Effect::LoadHistory { channel, around } => {
+            let query = HistoryQuery { around, limit: Some(HISTORY_PAGE), ..HistoryQuery::default() };
+            client
+                .history(channel, &query)
+                .await
+                .map_or_else(failed, |page| Some(Msg::History { channel, messages: page.data, around }))
+        }
+        Effect::LoadReplies(root) => {
+            let query = HistoryQuery { limit: Some(100), ..HistoryQuery::default() };
+            client
+                .list_replies(root, &query)
+                .await
+                .map_or_else(failed, |page| Some(Msg::Replies { root, messages: page.data }))
+        }
+        Effect::LoadMembers(community) => client
+            .list_community_members(community)
+            .await
+            .map_or_else(failed, |page| Some(Msg::Members(community, page.data))),
+        Effect::LoadCommands(channel) => {
+            client.list_commands(channel).await.map_or_else(failed, |commands| Some(Msg::Commands(commands)))
+        }
+        Effect::LoadPresence(users) => presence(client, &users).await,
+        Effect::LoadNotifications => {
+            let query = NotificationQuery { limit: Some(50), ..NotificationQuery::default() };
+            client.list_notifications(&query).await.map_or_else(failed, |page| Some(Msg::Notifications(page.data)))
+        }
+        Effect::Send { channel, body, parent, client_msg_id } => {
+            let request =
+                CreateMessageRequest { body_md: body, parent_id: parent, client_msg_id: Some(client_msg_id.clone()) };
+            let result = client.send_message(channel, &request).await.map_err(|err| describe(&err));
+            Some(Msg::Sent { client_msg_id, result })
+        }
+        Effect::Edit { message, body } => client.update_message(message, &body).await.err().and_then(failed),
+        Effect::Delete(message) => client.delete_message(message).await.err().and_then(failed),
+        Effect::React { message, emoji, add } => {
+            let result = if add {
+                client.add_reaction(message, &emoji).await
+            } else {
+                client.remove_reaction(message, &emoji).await
+            };
+            result.err().and_then(failed)
+        }
+        Effect::RunCommand { channel, text } => {
+            let result = client.run_command(channel, &text).await.map_err(|err| describe(&err));
+            Some(Msg::CommandRan { channel, result })
+        }
+        Effect::MarkRead { channel, message } => client.mark_read(channel, message).await.err().and_then(failed),
+        Effect::MarkNotificationsRead => {
+            let request = ReadNotificationsRequest { all: Some(true), ..ReadNotificationsRequest::default() };
+            if let Err(err) = client.read_notifications(&request).await {
+                return failed(err);
+            }
+            let query = NotificationQuery { limit: Some(50), ..NotificationQuery::default() };
+            client.list_notifications(&query).await.map_or_else(failed, |page| Some(Msg::Notifications(page.data)))
+        }
+        Effect::Focus(channel) => client.tui_focus(channel).await.err().and_then(failed),
+        // A lost typing signal is harmless; not worth a notice.
+        Effect::Typing(channel) => {
+            drop(client.tui_typing(channel, true).await);
+            None
+        }
+        Effect::Search(q) => {
+            let query = SearchQuery { q: q.clone(), limit: Some(30), ..SearchQuery::default() };
+            client
+                .search(&query)
+                .await
+                .map_or_else(failed, |page| Some(Msg::SearchResults { query: q, hits: page.data }))
+        }
+        Effect::Quit => None,
+    }
+}
+
+async fn presence(client: &ApiClient, users: &[UserId]) -> Option<Msg> {
+    let mut all = Vec::new();
+    // The api takes a bounded list per request.
+    for chunk in users.chunks(100) {
+        match client.get_presence(chunk).await {
+            Ok(page) => all.extend(page.data),
+            Err(err) => return Some(Msg::Failed(describe(&err))),
+        }
+    }
+    Some(Msg::Presence(all))
+}
+
+/// Whether `err` means the token is no good (so retrying cannot help).
+fn signed_out(err: &ClientError) -> bool {
+    matches!(err.code(), Some(ErrorCode::Unauthenticated | ErrorCode::TokenExpired | ErrorCode::TokenRevoked))
+}
+
+/// Keeps the live stream open until the receiver is gone: resumes after the last event id,
+/// backs off 1, 2, 4 … 30 s between attempts (counting down on the status line), and
+/// stops for good when the token is refused.
+pub async fn follow(client: ApiClient, answers: mpsc::Sender<Msg>) {
+    let mut last_id: Option<String> = None;
+    let mut failures: u32 = 0;
+    loop {
+        let reason = match timeout(REQUEST_TIMEOUT, client.tui_events(last_id.as_deref())).await {
+            Ok(Ok(mut events)) => {
+                failures = 0;
+                if answers.send(Msg::Connection(Connection::Live)).await.is_err() {
+                    return;
+                }
+                loop {
+                    match events.next().await {
+                        Some(Ok(event)) => {
+                            if !event.id.is_empty() {
+                                last_id = Some(event.id.clone());
+                            }
+                            if let Some(item) = parse(&event)
+                                && answers.send(Msg::Live(item)).await.is_err()
+                            {
+                                return;
+                            }
+                        }
+                        Some(Err(err)) => break describe(&err),
+                        None => break "the server ended the stream".to_owned(),
+                    }
+                }
+            }
+            Ok(Err(err)) if signed_out(&err) => {
+                drop(answers.send(Msg::Connection(Connection::SignedOut(describe(&err)))).await);
+                return;
+            }
+            Ok(Err(err)) => describe(&err),
+            Err(_) => "the server did not answer in time".to_owned(),
+        };
+        // A stream that ends at once may be a revoked session's 204: ask who I am.
+        if let Ok(Err(err)) = timeout(REQUEST_TIMEOUT, client.me()).await
+            && signed_out(&err)
+        {
+            drop(answers.send(Msg::Connection(Connection::SignedOut(describe(&err)))).await);
+            return;
+        }
+        let wait = backoff(failures);
+        failures = failures.saturating_add(1);
+        for in_secs in (1..=wait).rev() {
+            let state = Connection::Reconnecting { in_secs, reason: reason.clone() };
+            if answers.send(Msg::Connection(state)).await.is_err() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+        if answers.send(Msg::Connection(Connection::Connecting)).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// Seconds to wait after `failures` failed attempts in a row: 1, 2, 4 … capped at 30.
+fn backoff(failures: u32) -> u64 {
+    1u64.checked_shl(failures).unwrap_or(u64::MAX).min(MAX_BACKOFF_SECS)
+}
+
+#[derive(Deserialize)]
+struct TypingData {
+    channel_id: ChannelId,
+    user_id: UserId,
+    display_name: String,
+}
+
+#[derive(Deserialize)]
+struct PresenceData {
+    #[serde(default)]
+    online: Vec<UserId>,
+    #[serde(default)]
+    offline: Vec<UserId>,
+}
+
+/// One SSE event as a `LiveItem`; `None` for what this client does not know (a newer
+/// server's event type), which it skips.
+pub fn parse(event: &SseEvent) -> Option<LiveItem> {
+    match event.event.as_str() {
+        "typing.started" | "typing.stopped" => {
+            let data: TypingData = serde_json::from_str(&event.data).ok()?;
+            Some(LiveItem::Typing {
+                channel_id: data.channel_id,
+                user_id: data.user_id,
+                display_name: data.display_name,
+                typing: event.event == "typing.started",
+            })
+        }
+        "presence.changed" => {
+            let data: PresenceData = serde_json::from_str(&event.data).ok()?;
+            Some(LiveItem::Presence { online: data.online, offline: data.offline })
+        }
+        "resync" => Some(LiveItem::Resync),
+        _ => serde_json::from_str::<Event>(&event.data).ok().map(|event| LiveItem::Event(Box::new(event))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_from_one_second_up_to_thirty() {
+        let waits: Vec<u64> = (0..8).map(backoff).collect();
+        assert_eq!(waits, [1, 2, 4, 8, 16, 30, 30, 30]);
+        assert_eq!(backoff(200), 30);
+    }
+
+    #[test]
+    fn typing_presence_resync_and_envelopes_parse_and_unknown_types_are_skipped() {
+        let channel = ChannelId::generate();
+        let user = UserId::generate();
+        let typing = SseEvent {
+            id: String::new(),
+            event: "typing.started".into(),
+            data: format!(
+                r#"{{"type":"typing.started","channel_id":"{channel}","user_id":"{user}","display_name":"Bob"}}"#
+            ),
+        };
+        assert!(matches!(
+            parse(&typing),
+            Some(LiveItem::Typing { typing: true, channel_id, .. }) if channel_id == channel
+        ));
+        let presence = SseEvent {
+            id: String::new(),
+            event: "presence.changed".into(),
+            data: format!(r#"{{"type":"presence.changed","online":["{user}"],"offline":[]}}"#),
+        };
+        assert!(matches!(parse(&presence), Some(LiveItem::Presence { online, .. }) if online == [user]));
+        let resync = SseEvent { id: String::new(), event: "resync".into(), data: r#"{"reason":"gone"}"#.into() };
+        assert!(matches!(parse(&resync), Some(LiveItem::Resync)));
+        let unknown =
+            SseEvent { id: "1.2".into(), event: "widget.spun".into(), data: r#"{"type":"widget.spun"}"#.into() };
+        assert!(parse(&unknown).is_none());
+    }
+}

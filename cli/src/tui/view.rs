@@ -1,0 +1,59 @@
+//! Drawing the state: pure functions of `&App` onto a ratatui `Frame`, no I/O, tested on
+//! ratatui's `TestBackend` at 80×24 and at a wide size. Layout: the sidebar (community,
+//! channels, DMs) on the left, the message pane (header, messages or an overlay, typing
+//! line, composer) on the right, one status line at the bottom.
+
+mod bottom;
+mod messages;
+mod overlay;
+mod sidebar;
+pub mod wrap;
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout};
+
+use super::app::{App, Overlay};
+
+/// The sidebar's width for a terminal `width` columns wide (none when very narrow).
+fn sidebar_width(width: u16) -> u16 {
+    match width {
+        0..60 => 0,
+        60..120 => 22,
+        _ => 28,
+    }
+}
+
+/// Draws the whole screen.
+pub fn draw(frame: &mut Frame<'_>, app: &App) {
+    let [main, status] = Layout::vertical([Constraint::Fill(1), Constraint::Length(1)]).areas(frame.area());
+    bottom::status(frame, status, app);
+    if app.overlay == Some(Overlay::Help) {
+        overlay::help(frame, main, app);
+        return;
+    }
+    // One blank column between the sidebar's border and the pane.
+    let [side, _, pane] =
+        Layout::horizontal([Constraint::Length(sidebar_width(main.width)), Constraint::Length(1), Constraint::Fill(1)])
+            .areas(main);
+    sidebar::draw(frame, side, app);
+    let composer_rows = u16::try_from(app.composer.lines().len().clamp(1, 5)).unwrap_or(5);
+    let [header, body, typing, composer] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Fill(1),
+        Constraint::Length(1),
+        Constraint::Length(composer_rows + 1),
+    ])
+    .areas(pane);
+    messages::header(frame, header, app);
+    match &app.overlay {
+        Some(Overlay::Search(search)) => overlay::search(frame, body, app, search),
+        Some(Overlay::Notifications { selected }) => overlay::notifications(frame, body, app, *selected),
+        Some(Overlay::Help) | None => messages::draw(frame, body, app),
+    }
+    bottom::typing(frame, typing, app);
+    bottom::composer(frame, composer, app);
+    bottom::completion(frame, body, app);
+}
+
+#[cfg(test)]
+mod tests;
