@@ -16,6 +16,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use ajet_shared::client::ApiClient;
+use ratatui::Terminal;
+use ratatui::backend::Backend;
 use ratatui::crossterm::event::{DisableBracketedPaste, EnableBracketedPaste, Event};
 use ratatui::crossterm::execute;
 use tokio::sync::mpsc;
@@ -39,29 +41,46 @@ pub async fn run(client: ApiClient, open: Option<String>) -> anyhow::Result<()> 
     let mut terminal = ratatui::try_init()?;
     let restore = Restore;
     execute!(std::io::stdout(), EnableBracketedPaste)?;
-
-    let (answers, mut msgs) = mpsc::channel::<Msg>(1024);
-    let (keys_tx, mut keys) = mpsc::channel::<Event>(256);
+    let (keys_tx, keys) = mpsc::channel::<Event>(256);
     let stop = Arc::new(AtomicBool::new(false));
     let reader = input::spawn_reader(keys_tx, Arc::clone(&stop));
+    let result = drive(&mut terminal, client, open, keys, Theme::from_env()).await;
+    stop.store(true, Ordering::Relaxed);
+    drop(restore);
+    // The reader notices `stop` within its poll interval.
+    drop(reader.join());
+    result
+}
+
+/// The loop: draw, wait for a key or a network answer, update, run the effects. Drawing
+/// never waits for the network: answers arrive as messages whenever they come.
+async fn drive<B: Backend>(
+    terminal: &mut Terminal<B>,
+    client: ApiClient,
+    open: Option<String>,
+    mut keys: mpsc::Receiver<Event>,
+    theme: Theme,
+) -> anyhow::Result<()> {
+    let (answers, mut msgs) = mpsc::channel::<Msg>(1024);
     let stream = tokio::spawn(net::follow(client.clone(), answers.clone()));
     let mut net = net::Net::new(client, answers);
-
     let nonce = format!("tui-{}-{}", std::process::id(), time::OffsetDateTime::now_utc().unix_timestamp_nanos());
-    let mut app = App::new(Theme::from_env(), nonce, open);
+    let mut app = App::new(theme, nonce, open);
     for effect in App::start() {
         net.run(effect);
     }
     let result = loop {
         if let Err(err) = terminal.draw(|frame| view::draw(frame, &app)) {
-            break Err(err.into());
+            break Err(anyhow::anyhow!("cannot draw: {err}"));
         }
         let msg = tokio::select! {
-            Some(event) = keys.recv() => match event {
-                Event::Key(key) => Msg::Key(key),
-                Event::Paste(text) => Msg::Paste(text),
+            event = keys.recv() => match event {
+                Some(Event::Key(key)) => Msg::Key(key),
+                Some(Event::Paste(text)) => Msg::Paste(text),
+                // The terminal's input is gone: nothing more can be typed.
+                None => break Ok(()),
                 // A resize (or anything else) only needs the redraw above.
-                _ => continue,
+                Some(_) => continue,
             },
             Some(msg) = msgs.recv() => msg,
             _ = tokio::signal::ctrl_c() => break Ok(()),
@@ -79,11 +98,45 @@ pub async fn run(client: ApiClient, open: Option<String>) -> anyhow::Result<()> 
             break Ok(());
         }
     };
-    stop.store(true, Ordering::Relaxed);
     stream.abort();
-    drop(net);
-    drop(restore);
-    // The reader notices `stop` within its poll interval.
-    drop(reader.join());
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use ratatui::backend::TestBackend;
+    use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_server_that_never_answers_does_not_stop_typing_or_quitting() {
+        // Accepts connections and never answers a byte.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("binds");
+        let address = listener.local_addr().expect("an address");
+        let silent = tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((socket, _)) = listener.accept().await {
+                held.push(socket);
+            }
+        });
+        let client = ApiClient::new(format!("http://{address}")).expect("a client").with_token("ajs_test");
+        let mut terminal = Terminal::new(TestBackend::new(80, 24)).expect("a test terminal");
+        let (keys_tx, keys) = mpsc::channel(16);
+        for c in "hello".chars() {
+            keys_tx.send(Event::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE))).await.expect("queued");
+        }
+        keys_tx.send(Event::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL))).await.expect("queued");
+        // Every request would wait 20 s for the silent server; the loop must not.
+        let ended =
+            tokio::time::timeout(Duration::from_secs(5), drive(&mut terminal, client, None, keys, Theme::plain()))
+                .await;
+        assert!(matches!(ended, Ok(Ok(()))), "the loop quit at once");
+        let screen: String = terminal.backend().buffer().content().iter().map(ratatui::buffer::Cell::symbol).collect();
+        assert!(screen.contains("hello"), "{screen}");
+        assert!(screen.contains("connecting"), "{screen}");
+        silent.abort();
+    }
 }
