@@ -6,6 +6,7 @@
 
 mod app;
 mod input;
+mod last_viewed;
 mod markdown;
 mod net;
 mod sanitize;
@@ -16,13 +17,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use ajet_shared::client::ApiClient;
+use ajet_shared::domain::ids::ChannelId;
 use ratatui::Terminal;
 use ratatui::backend::Backend;
 use ratatui::crossterm::event::{DisableBracketedPaste, EnableBracketedPaste, Event};
 use ratatui::crossterm::execute;
 use tokio::sync::mpsc;
 
-use app::{App, Msg};
+use app::{App, Msg, Open};
 use theme::Theme;
 
 /// Restores the terminal when dropped, whichever way `run` ends.
@@ -36,8 +38,11 @@ impl Drop for Restore {
 }
 
 /// Runs the TUI against the deployment `client` points at (with its token) until the user
-/// quits. `open` names a channel to open first (`general` or `#general`).
-pub async fn run(client: ApiClient, open: Option<String>) -> anyhow::Result<()> {
+/// quits. `channel` names a channel to open first (`general` or `#general`); without it,
+/// the one shown when the TUI last quit (for this server), else the first.
+pub async fn run(client: ApiClient, channel: Option<String>) -> anyhow::Result<()> {
+    let server = client.base_url().to_owned();
+    let open = channel.map(Open::Name).or_else(|| last_viewed::load(&server).map(Open::Id));
     let mut terminal = ratatui::try_init()?;
     let restore = Restore;
     execute!(std::io::stdout(), EnableBracketedPaste)?;
@@ -49,20 +54,25 @@ pub async fn run(client: ApiClient, open: Option<String>) -> anyhow::Result<()> 
     drop(restore);
     // The reader notices `stop` within its poll interval.
     drop(reader.join());
-    result
+    if let Ok(Some(channel)) = result {
+        last_viewed::save(&server, channel);
+    }
+    result.map(drop)
 }
 
 /// The loop: draw, wait for a key or a network answer, update, run the effects. Drawing
-/// never waits for the network: answers arrive as messages whenever they come.
+/// never waits for the network: answers arrive as messages whenever they come. Answers
+/// the channel open at the end.
 async fn drive<B: Backend>(
     terminal: &mut Terminal<B>,
     client: ApiClient,
-    open: Option<String>,
+    open: Option<Open>,
     mut keys: mpsc::Receiver<Event>,
     theme: Theme,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Option<ChannelId>> {
     let (answers, mut msgs) = mpsc::channel::<Msg>(1024);
     let stream = tokio::spawn(net::follow(client.clone(), answers.clone()));
+    let heartbeat = tokio::spawn(net::heartbeat(client.clone()));
     let mut net = net::Net::new(client, answers);
     let nonce = format!("tui-{}-{}", std::process::id(), time::OffsetDateTime::now_utc().unix_timestamp_nanos());
     let mut app = App::new(theme, nonce, open);
@@ -99,7 +109,8 @@ async fn drive<B: Backend>(
         }
     };
     stream.abort();
-    result
+    heartbeat.abort();
+    result.map(|()| app.current)
 }
 
 #[cfg(test)]
@@ -133,7 +144,7 @@ mod tests {
         let ended =
             tokio::time::timeout(Duration::from_secs(5), drive(&mut terminal, client, None, keys, Theme::plain()))
                 .await;
-        assert!(matches!(ended, Ok(Ok(()))), "the loop quit at once");
+        assert!(matches!(ended, Ok(Ok(None))), "the loop quit at once");
         let screen: String = terminal.backend().buffer().content().iter().map(ratatui::buffer::Cell::symbol).collect();
         assert!(screen.contains("hello"), "{screen}");
         assert!(screen.contains("connecting"), "{screen}");

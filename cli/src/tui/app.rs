@@ -253,6 +253,15 @@ pub struct CompletionItem {
     pub hint: String,
 }
 
+/// Which channel to open at start-up.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Open {
+    /// By name (`general` or `#general`), in any of my communities.
+    Name(String),
+    /// The one viewed last time.
+    Id(ChannelId),
+}
+
 /// A line for the status bar, until the next one.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Notice {
@@ -297,7 +306,12 @@ pub struct App {
     /// Where the "new" divider goes, per channel: the first unread message when opened.
     pub new_from: HashMap<ChannelId, MessageId>,
     /// The channel to open at start-up, by name, once the lists are in.
-    pending_open: Option<String>,
+    pending_open: Option<Open>,
+    dms_loaded: bool,
+    /// The read cursor last sent per channel (so it is not sent twice).
+    read_sent: HashMap<ChannelId, MessageId>,
+    /// A delete asked for and waiting for `y`.
+    pub confirm_delete: Option<MessageId>,
     /// Prefix of this process's `client_msg_id`s, and a counter after it.
     nonce: String,
     sent: u64,
@@ -314,9 +328,9 @@ impl std::fmt::Debug for App {
 }
 
 impl App {
-    /// A fresh state; `nonce` makes this process's `client_msg_id`s unique, `open` names the
-    /// channel to open first (else the first one with unread messages, else the first).
-    pub fn new(theme: Theme, nonce: String, open: Option<String>) -> Self {
+    /// A fresh state; `nonce` makes this process's `client_msg_id`s unique, `open` is the
+    /// channel to open first (else the first one).
+    pub fn new(theme: Theme, nonce: String, open: Option<Open>) -> Self {
         let mut app = Self {
             theme,
             me: None,
@@ -345,6 +359,9 @@ impl App {
             notifications: Vec::new(),
             new_from: HashMap::new(),
             pending_open: open,
+            dms_loaded: false,
+            read_sent: HashMap::new(),
+            confirm_delete: None,
             nonce,
             sent: 0,
             quit: false,
@@ -373,6 +390,7 @@ impl App {
             Msg::Dms(items) => {
                 let users: Vec<UserId> = items.iter().flat_map(|dm| dm.members.iter().map(|u| u.id)).collect();
                 self.dms = items;
+                self.dms_loaded = true;
                 let mut effects = self.open_initial();
                 if !users.is_empty() {
                     effects.push(Effect::LoadPresence(users));
@@ -456,26 +474,34 @@ impl App {
         effects
     }
 
-    /// Once the lists are in, opens the channel asked for, else the first unread, else the first.
+    /// Once every list is in, opens the channel asked for (by name, or the one viewed
+    /// last time), else the first channel of the first community.
     fn open_initial(&mut self) -> Vec<Effect> {
-        if self.current.is_some() {
+        let loaded =
+            self.me.is_some() && self.dms_loaded && self.communities.iter().all(|c| self.channels.contains_key(&c.id));
+        if self.current.is_some() || !loaded {
             return Vec::new();
         }
-        let Some(community) = self.current_community().map(|c| c.id) else {
-            return Vec::new();
-        };
-        let Some(list) = self.channels.get(&community) else {
-            return Vec::new();
-        };
         let wanted = self.pending_open.take();
-        let joined = || list.iter().filter(|item| item.is_member && item.channel.archived_at.is_none());
-        let chosen = wanted
-            .as_deref()
-            .map(|name| name.trim_start_matches('#'))
-            .and_then(|name| joined().find(|item| item.channel.name.as_deref() == Some(name)))
-            .or_else(|| joined().find(|item| item.unread_count > 0))
-            .or_else(|| joined().next())
-            .map(|item| item.channel.id);
+        let open = |item: &&ChannelListItem| item.is_member && item.channel.archived_at.is_none();
+        let everywhere: Vec<&ChannelListItem> = self
+            .communities
+            .iter()
+            .filter_map(|c| self.channels.get(&c.id))
+            .flatten()
+            .chain(self.dms.iter())
+            .filter(open)
+            .collect();
+        let chosen = match &wanted {
+            Some(Open::Id(id)) => everywhere.iter().find(|item| item.channel.id == *id),
+            Some(Open::Name(name)) => {
+                let name = name.trim_start_matches('#');
+                everywhere.iter().find(|item| item.channel.name.as_deref() == Some(name))
+            }
+            None => None,
+        }
+        .or_else(|| everywhere.first())
+        .map(|item| item.channel.id);
         match chosen {
             Some(channel) => self.open_channel(channel),
             None => Vec::new(),
@@ -524,7 +550,12 @@ impl App {
             item.unread_count = 0;
             item.mention_count = 0;
         }
-        if had_unread || self.scroll == 0 { vec![Effect::MarkRead { channel, message: last }] } else { Vec::new() }
+        if (had_unread || self.scroll == 0) && self.read_sent.get(&channel) != Some(&last) {
+            self.read_sent.insert(channel, last);
+            vec![Effect::MarkRead { channel, message: last }]
+        } else {
+            Vec::new()
+        }
     }
 
     fn on_sent(&mut self, client_msg_id: &str, result: Result<Message, String>) -> Vec<Effect> {
@@ -559,6 +590,10 @@ impl App {
                 if let Some(message) = outcome.message {
                     self.insert_entry(Entry::from_message(message));
                 }
+            }
+            // Refusals are pushed as `command.replied` too (when the channel was visible).
+            Err(reason) if self.connection == Connection::Live => {
+                self.notice = Some(Notice { text: reason, error: true });
             }
             Err(reason) => self.push_ephemeral(channel, reason, true),
         }

@@ -176,6 +176,16 @@ async fn presence(client: &ApiClient, users: &[UserId]) -> Option<Msg> {
     Some(Msg::Presence(all))
 }
 
+/// Says "I am here" every minute (presence), until aborted. Failures are left to the
+/// stream's status: presence is not worth a notice of its own.
+pub async fn heartbeat(client: ApiClient) {
+    let mut every = tokio::time::interval(Duration::from_secs(60));
+    loop {
+        every.tick().await;
+        drop(timeout(REQUEST_TIMEOUT, client.heartbeat()).await);
+    }
+}
+
 /// Whether `err` means the token is no good (so retrying cannot help).
 fn signed_out(err: &ClientError) -> bool {
     matches!(err.code(), Some(ErrorCode::Unauthenticated | ErrorCode::TokenExpired | ErrorCode::TokenRevoked))

@@ -248,6 +248,10 @@ impl App {
     }
 
     fn on_messages_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        if let Some(message) = self.confirm_delete.take() {
+            self.notice = None;
+            return if key.code == KeyCode::Char('y') { vec![Effect::Delete(message)] } else { Vec::new() };
+        }
         let entries: Vec<&Entry> = self.visible_entries();
         let index = self.selected.and_then(|id| entries.iter().position(|e| e.id == id));
         let selected = index.and_then(|i| entries.get(i)).map(|e| (*e).clone());
@@ -288,10 +292,16 @@ impl App {
                 }
                 _ => Vec::new(),
             },
-            KeyCode::Char('D') | KeyCode::Delete => match selected {
-                Some(entry) if self.is_mine(&entry) && !entry.deleted => vec![Effect::Delete(entry.id)],
-                _ => Vec::new(),
-            },
+            KeyCode::Char('D') | KeyCode::Delete => {
+                if let Some(entry) = selected.filter(|entry| self.is_mine(entry) && !entry.deleted) {
+                    self.confirm_delete = Some(entry.id);
+                    self.notice = Some(super::Notice {
+                        text: "Delete this message? y deletes, any other key keeps it".to_owned(),
+                        error: true,
+                    });
+                }
+                Vec::new()
+            }
             _ => Vec::new(),
         }
     }

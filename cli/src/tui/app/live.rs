@@ -69,6 +69,7 @@ impl App {
                 let viewing = self.current == Some(channel) && self.thread.is_none();
                 if viewing && self.scroll == 0 {
                     if !mine {
+                        self.read_sent.insert(channel, id);
                         effects.push(Effect::MarkRead { channel, message: id });
                     }
                 } else if first_time

@@ -104,7 +104,7 @@ pub(crate) fn fixture() -> Fixture {
     let acme_community = community("Acme");
     let beta_community = community("Beta");
     let (acme, beta) = (acme_community.id, beta_community.id);
-    let mut app = App::new(Theme::plain(), "n".into(), Some("general".into()));
+    let mut app = App::new(Theme::plain(), "n".into(), Some(Open::Name("general".into())));
     app.update(Msg::Me(Me {
         user: alice.clone(),
         communities: vec![acme_community, beta_community],
@@ -198,7 +198,7 @@ fn event_message(message: Message) -> EventMessage {
 }
 
 #[test]
-fn the_first_joined_channel_opens_once_the_lists_arrive_and_is_marked_read() {
+fn the_first_joined_channel_opens_once_every_list_arrived_and_is_marked_read() {
     let mut app = App::new(Theme::plain(), "n".into(), None);
     let alice = user("alice", "Alice");
     let acme = community("Acme");
@@ -214,7 +214,8 @@ fn the_first_joined_channel_opens_once_the_lists_arrive_and_is_marked_read() {
     not_joined.is_member = false;
     let general = item(Some(acme_id), ChannelKind::Public, Some("general"));
     let general_id = general.channel.id;
-    let effects = app.update(Msg::Channels(acme_id, vec![not_joined, general]));
+    app.update(Msg::Channels(acme_id, vec![not_joined, general]));
+    let effects = app.update(Msg::Dms(Vec::new()));
     assert_eq!(app.current, Some(general_id));
     assert!(effects.contains(&Effect::Focus(Some(general_id))));
     assert!(effects.contains(&Effect::LoadHistory { channel: general_id, around: None }));
@@ -226,7 +227,7 @@ fn the_first_joined_channel_opens_once_the_lists_arrive_and_is_marked_read() {
 
 #[test]
 fn a_channel_named_at_start_up_opens_instead_of_the_first() {
-    let mut app = App::new(Theme::plain(), "n".into(), Some("#random".into()));
+    let mut app = App::new(Theme::plain(), "n".into(), Some(Open::Name("#random".into())));
     let acme = community("Acme");
     let acme_id = acme.id;
     app.update(Msg::Me(Me {
@@ -239,6 +240,8 @@ fn a_channel_named_at_start_up_opens_instead_of_the_first() {
     let random = item(Some(acme_id), ChannelKind::Public, Some("random"));
     let random_id = random.channel.id;
     app.update(Msg::Channels(acme_id, vec![general, random]));
+    assert_eq!(app.current, None, "waits for every list");
+    app.update(Msg::Dms(Vec::new()));
     assert_eq!(app.current, Some(random_id));
 }
 
@@ -562,4 +565,54 @@ fn mentions_count_on_the_channel_and_notifications_become_read_everywhere() {
     let read = ajet_shared::api::wire::NotificationsRead { ids: vec![id] };
     f.app.update(live(EventPayload::NotificationsRead(read), None));
     assert_eq!(f.app.unread_notifications(), 0);
+}
+
+#[test]
+fn the_channel_viewed_last_time_opens_even_in_another_community_or_a_dm() {
+    let alice = user("alice", "Alice");
+    let (acme, beta) = (community("Acme"), community("Beta"));
+    let (acme_id, beta_id) = (acme.id, beta.id);
+    let lobby = item(Some(beta_id), ChannelKind::Public, Some("lobby"));
+    let dm = item(None, ChannelKind::Dm, None);
+    for (wanted, expected_community) in [(lobby.channel.id, 1), (dm.channel.id, 0)] {
+        let mut app = App::new(Theme::plain(), "n".into(), Some(Open::Id(wanted)));
+        app.update(Msg::Me(Me {
+            user: alice.clone(),
+            communities: vec![acme.clone(), beta.clone()],
+            private_channels: Vec::new(),
+            public_channels: Vec::new(),
+        }));
+        app.update(Msg::Channels(acme_id, vec![item(Some(acme_id), ChannelKind::Public, Some("general"))]));
+        app.update(Msg::Dms(vec![dm.clone()]));
+        app.update(Msg::Channels(beta_id, vec![lobby.clone()]));
+        assert_eq!((app.current, app.community), (Some(wanted), expected_community));
+    }
+}
+
+#[test]
+fn deleting_my_message_asks_first() {
+    let mut f = fixture();
+    f.app.update(key(KeyCode::Tab));
+    assert_eq!(f.app.selected, Some(f.messages[4]));
+    assert!(f.app.update(key(KeyCode::Char('D'))).is_empty());
+    assert!(f.app.update(key(KeyCode::Char('n'))).is_empty(), "any other key keeps it");
+    f.app.update(key(KeyCode::Char('D')));
+    assert_eq!(f.app.update(key(KeyCode::Char('y'))), [Effect::Delete(f.messages[4])]);
+    f.app.update(key(KeyCode::Up));
+    assert!(f.app.update(key(KeyCode::Char('D'))).is_empty());
+    assert_eq!(f.app.confirm_delete, None, "not mine: nothing to confirm");
+}
+
+#[test]
+fn the_read_cursor_is_sent_once_per_newest_message() {
+    let mut f = fixture();
+    let effects = f.app.update(chord(KeyCode::Down, KeyModifiers::ALT));
+    assert!(!effects.iter().any(|e| matches!(e, Effect::MarkRead { .. })), "random is not loaded yet");
+    let newest = message(f.random, author_of(&f.bob), "hi", OffsetDateTime::now_utc());
+    let newest_id = newest.id;
+    let effects = f.app.update(Msg::History { channel: f.random, messages: vec![newest.clone()], around: None });
+    assert_eq!(effects, [Effect::MarkRead { channel: f.random, message: newest_id }]);
+    assert_eq!(f.app.list_item(f.random).expect("random").unread_count, 0);
+    let effects = f.app.update(Msg::History { channel: f.random, messages: vec![newest], around: None });
+    assert!(effects.is_empty(), "{effects:?}");
 }
