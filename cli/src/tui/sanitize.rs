@@ -1,7 +1,9 @@
 //! Makes any string from the server safe to put on a terminal: control characters (C0, DEL,
-//! C1 — the bytes that start escape sequences) and the Unicode bidi overrides become
-//! visible `�`-style escapes, so no message, name or topic can move the cursor, recolour
-//! the screen or reorder what the reader sees.
+//! C1 — the bytes that start escape sequences) become visible escapes, so no message, name
+//! or topic can move the cursor or recolour the screen. The Unicode bidi controls, which
+//! names never hold but bodies may (right-to-left writing uses them, and terminals ignore
+//! them), are escaped in one-line strings and dropped from bodies, so they cannot reorder
+//! what the reader sees or upset the layout.
 
 /// `text` with every control character shown as an inert escape (`\x1b` → `^[`, others as
 /// `\u{…}`); tabs become a space. Newlines are the caller's business: this is for one line.
@@ -19,6 +21,8 @@ pub fn inert_multiline(text: &str) -> String {
     for c in text.chars() {
         if c == '\n' {
             out.push('\n');
+        } else if is_bidi_control(c) {
+            continue;
         } else {
             push_inert(&mut out, c);
         }
@@ -60,5 +64,6 @@ mod tests {
     fn plain_text_and_emoji_pass_unchanged_and_multiline_keeps_newlines() {
         assert_eq!(inert("héllo 👋 世界"), "héllo 👋 世界");
         assert_eq!(inert_multiline("one\ntwo\u{1b}"), "one\ntwo^[");
+        assert_eq!(inert_multiline("abc \u{202b}שלום\u{202c}"), "abc שלום");
     }
 }
