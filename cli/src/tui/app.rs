@@ -224,7 +224,14 @@ pub enum Focus {
 pub enum Overlay {
     Help,
     Search(SearchView),
-    Notifications { selected: usize },
+    Notifications {
+        selected: usize,
+    },
+    /// Ctrl+K: jump to any channel or DM of any community by typing part of its name.
+    Switcher {
+        query: String,
+        selected: usize,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -728,6 +735,22 @@ impl App {
                 .collect(),
             None => timeline.iter().collect(),
         }
+    }
+
+    /// The switcher's choices for `query` (a case-insensitive part of the label): every
+    /// joined channel of every community (labelled `Community #name`) and every DM.
+    pub fn switcher_choices(&self, query: &str) -> Vec<(ChannelId, String)> {
+        let query = query.to_lowercase();
+        let channels = self.communities.iter().flat_map(|community| {
+            self.channels
+                .get(&community.id)
+                .into_iter()
+                .flatten()
+                .filter(|item| item.is_member && item.channel.archived_at.is_none())
+                .map(|item| (item.channel.id, format!("{} {}", community.name, self.item_label(item))))
+        });
+        let dms = self.dms.iter().map(|item| (item.channel.id, format!("DM {}", self.item_label(item))));
+        channels.chain(dms).filter(|(_, label)| label.to_lowercase().contains(&query)).collect()
     }
 
     pub fn unread_notifications(&self) -> usize {

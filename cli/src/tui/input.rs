@@ -20,7 +20,7 @@ pub const KEYS: &[(&str, &str)] = &[
     ("//text", "send text starting with /"),
     ("Alt+Up/Down", "previous/next channel"),
     ("Alt+Left/Right", "previous/next community"),
-    ("Ctrl+K", "next community"),
+    ("Ctrl+K", "switch to any channel or DM"),
     ("PgUp/PgDn", "scroll messages"),
     ("Ctrl+T", "thread of the selection"),
     ("Ctrl+F", "search; Enter jumps"),

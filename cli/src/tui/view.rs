@@ -48,6 +48,7 @@ pub fn draw(frame: &mut Frame<'_>, app: &App) {
     match &app.overlay {
         Some(Overlay::Search(search)) => overlay::search(frame, body, app, search),
         Some(Overlay::Notifications { selected }) => overlay::notifications(frame, body, app, *selected),
+        Some(Overlay::Switcher { query, selected }) => overlay::switcher(frame, body, app, query, *selected),
         Some(Overlay::Help) | None => messages::draw(frame, body, app),
     }
     bottom::typing(frame, typing, app);

@@ -38,7 +38,10 @@ impl App {
             KeyCode::Down if alt => return self.step_channel(1),
             KeyCode::Left if alt => return self.step_community(-1),
             KeyCode::Right if alt => return self.step_community(1),
-            KeyCode::Char('k') if ctrl => return self.step_community(1),
+            KeyCode::Char('k') if ctrl => {
+                self.overlay = Some(Overlay::Switcher { query: String::new(), selected: 0 });
+                return Vec::new();
+            }
             KeyCode::Char('f') if ctrl => {
                 self.overlay = Some(Overlay::Search(SearchView {
                     query: String::new(),
@@ -150,6 +153,39 @@ impl App {
                 }
                 KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
                     search.query.push(c);
+                    Vec::new()
+                }
+                _ => Vec::new(),
+            },
+            Overlay::Switcher { query, selected } => match key.code {
+                KeyCode::Up => {
+                    *selected = selected.saturating_sub(1);
+                    Vec::new()
+                }
+                KeyCode::Down => {
+                    *selected += 1;
+                    Vec::new()
+                }
+                KeyCode::Enter => {
+                    let (query, selected) = (query.clone(), *selected);
+                    let choices = self.switcher_choices(&query);
+                    match choices.get(selected.min(choices.len().saturating_sub(1))) {
+                        Some((channel, _)) => {
+                            let channel = *channel;
+                            self.overlay = None;
+                            self.open_channel(channel)
+                        }
+                        None => Vec::new(),
+                    }
+                }
+                KeyCode::Backspace => {
+                    query.pop();
+                    *selected = 0;
+                    Vec::new()
+                }
+                KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
+                    query.push(c);
+                    *selected = 0;
                     Vec::new()
                 }
                 _ => Vec::new(),

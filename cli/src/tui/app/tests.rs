@@ -616,3 +616,19 @@ fn the_read_cursor_is_sent_once_per_newest_message() {
     let effects = f.app.update(Msg::History { channel: f.random, messages: vec![newest], around: None });
     assert!(effects.is_empty(), "{effects:?}");
 }
+
+#[test]
+fn the_switcher_opens_any_channel_of_any_community_by_part_of_its_name() {
+    let mut f = fixture();
+    f.app.update(chord(KeyCode::Char('k'), KeyModifiers::CONTROL));
+    type_text(&mut f.app, "lob");
+    assert_eq!(f.app.switcher_choices("lob").len(), 1);
+    let effects = f.app.update(key(KeyCode::Enter));
+    assert_eq!(f.app.current_community().map(|c| c.id), Some(f.beta));
+    assert_eq!(f.app.overlay, None);
+    assert!(effects.contains(&Effect::Focus(f.app.current)));
+    f.app.update(chord(KeyCode::Char('k'), KeyModifiers::CONTROL));
+    type_text(&mut f.app, "bob");
+    f.app.update(key(KeyCode::Enter));
+    assert_eq!(f.app.current, Some(f.dm_bob));
+}

@@ -1,5 +1,5 @@
 //! Views drawn instead of the messages: help (every key, over the whole screen), search
-//! (the query and its hits, Enter jumps) and the notifications inbox.
+//! (the query and its hits, Enter jumps), the notifications inbox and the channel switcher.
 
 use ajet_shared::api::wire::NotificationKind;
 use ratatui::Frame;
@@ -138,6 +138,30 @@ pub fn notifications(frame: &mut Frame<'_>, area: Rect, app: &App, selected: usi
         let text = format!(" {marker} {kind}{}{who}{snippet}", place.unwrap_or_default());
         let style = if notification.read_at.is_none() { theme.unread } else { theme.dim };
         let mut line = Line::from(Span::styled(truncate(&text, room), style));
+        if i == selected {
+            line = line.style(theme.selected);
+        }
+        lines.push(line);
+    }
+    frame.render_widget(Paragraph::new(lines), area);
+}
+
+pub fn switcher(frame: &mut Frame<'_>, area: Rect, app: &App, query: &str, selected: usize) {
+    let theme = &app.theme;
+    let room = usize::from(area.width);
+    let choices = app.switcher_choices(query);
+    let selected = selected.min(choices.len().saturating_sub(1));
+    let mut lines = vec![
+        Line::from(vec![Span::styled(" Go to: ", theme.header), Span::raw(inert(query)), Span::styled("▏", theme.dim)]),
+        Line::from(Span::styled(" type part of a name · ↑↓ choose · Enter opens · Esc closes", theme.dim)),
+    ];
+    if choices.is_empty() {
+        lines.push(Line::from(Span::styled(" No channel matches.", theme.dim)));
+    }
+    let height = usize::from(area.height).saturating_sub(2);
+    let first = (selected + 1).saturating_sub(height);
+    for (i, (_, label)) in choices.iter().enumerate().skip(first) {
+        let mut line = Line::from(format!(" {}", truncate(&inert(label), room.saturating_sub(1))));
         if i == selected {
             line = line.style(theme.selected);
         }

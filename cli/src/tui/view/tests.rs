@@ -247,3 +247,13 @@ fn search_hits_show_where_and_who_and_notifications_list_unread_first() {
     assert_eq!(pane[1], " Notifications");
     assert_eq!(pane[3], " Nothing here.");
 }
+
+#[test]
+fn the_switcher_lists_channels_with_their_community_and_dms() {
+    let mut f = fixture();
+    f.app.update(chord(KeyCode::Char('k'), KeyModifiers::CONTROL));
+    type_text(&mut f.app, "ob");
+    let pane = pane_rows(&f.app);
+    assert_eq!(pane[1], " Go to: ob▏");
+    assert_eq!(&pane[3..6], [" Beta #lobby", " DM Bob Builder", ""]);
+}
