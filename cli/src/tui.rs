@@ -76,6 +76,9 @@ async fn drive<B: Backend>(
     let mut net = net::Net::new(client, answers);
     let nonce = format!("tui-{}-{}", std::process::id(), time::OffsetDateTime::now_utc().unix_timestamp_nanos());
     let mut app = App::new(theme, nonce, open);
+    if let Ok(size) = terminal.size() {
+        app.update(Msg::Resize(size.width, size.height));
+    }
     for effect in App::start() {
         net.run(effect);
     }
@@ -89,7 +92,8 @@ async fn drive<B: Backend>(
                 Some(Event::Paste(text)) => Msg::Paste(text),
                 // The terminal's input is gone: nothing more can be typed.
                 None => break Ok(()),
-                // A resize (or anything else) only needs the redraw above.
+                Some(Event::Resize(columns, rows)) => Msg::Resize(columns, rows),
+                // Anything else (focus, mouse) only needs the redraw above.
                 Some(_) => continue,
             },
             Some(msg) = msgs.recv() => msg,

@@ -20,6 +20,9 @@ use time::OffsetDateTime;
 
 use super::theme::Theme;
 
+/// How many messages one page of history holds.
+pub const HISTORY_PAGE: u32 = 50;
+
 /// Something that happened: a key, an api answer, a live event, a change of connection.
 #[derive(Debug)]
 pub enum Msg {
@@ -35,10 +38,17 @@ pub enum Msg {
         messages: Vec<Message>,
         around: Option<MessageId>,
     },
+    /// An older page of a channel's history (scrolled to the top), oldest first.
+    Older {
+        channel: ChannelId,
+        messages: Vec<Message>,
+    },
     Replies {
         root: MessageId,
         messages: Vec<Message>,
     },
+    /// The terminal's size, in columns and rows.
+    Resize(u16, u16),
     Members(CommunityId, Vec<CommunityMember>),
     Commands(Vec<CommandInfo>),
     Presence(Vec<Presence>),
@@ -86,18 +96,44 @@ pub enum Effect {
     LoadMe,
     LoadChannels(CommunityId),
     LoadDms,
-    LoadHistory { channel: ChannelId, around: Option<MessageId> },
+    LoadHistory {
+        channel: ChannelId,
+        around: Option<MessageId>,
+    },
+    /// The page of history before `before`.
+    LoadOlder {
+        channel: ChannelId,
+        before: MessageId,
+    },
     LoadReplies(MessageId),
     LoadMembers(CommunityId),
     LoadCommands(Option<ChannelId>),
     LoadPresence(Vec<UserId>),
     LoadNotifications,
-    Send { channel: ChannelId, body: String, parent: Option<MessageId>, client_msg_id: String },
-    Edit { message: MessageId, body: String },
+    Send {
+        channel: ChannelId,
+        body: String,
+        parent: Option<MessageId>,
+        client_msg_id: String,
+    },
+    Edit {
+        message: MessageId,
+        body: String,
+    },
     Delete(MessageId),
-    React { message: MessageId, emoji: String, add: bool },
-    RunCommand { channel: ChannelId, text: String },
-    MarkRead { channel: ChannelId, message: MessageId },
+    React {
+        message: MessageId,
+        emoji: String,
+        add: bool,
+    },
+    RunCommand {
+        channel: ChannelId,
+        text: String,
+    },
+    MarkRead {
+        channel: ChannelId,
+        message: MessageId,
+    },
     MarkNotificationsRead,
     Focus(Option<ChannelId>),
     Typing(ChannelId),
@@ -303,6 +339,12 @@ pub struct App {
     pub selected: Option<MessageId>,
     /// Lines scrolled up from the bottom of the message pane.
     pub scroll: usize,
+    /// The terminal's size (columns, rows), for knowing how far the messages can scroll.
+    pub size: (u16, u16),
+    /// Channels whose history may go further back than what is loaded.
+    older: HashSet<ChannelId>,
+    /// Channels with a request for older history under way.
+    loading_older: HashSet<ChannelId>,
     pub overlay: Option<Overlay>,
     pub connection: Connection,
     pub notice: Option<Notice>,
@@ -357,6 +399,9 @@ impl App {
             focus: Focus::Composer,
             selected: None,
             scroll: 0,
+            size: (80, 24),
+            older: HashSet::new(),
+            loading_older: HashSet::new(),
             overlay: None,
             connection: Connection::Connecting,
             notice: None,
@@ -404,7 +449,33 @@ impl App {
                 }
                 effects
             }
-            Msg::History { channel, messages, around } => self.on_history(channel, messages, around),
+            Msg::History { channel, messages, around } => {
+                if around.is_some() || messages.len() >= HISTORY_PAGE as usize {
+                    self.older.insert(channel);
+                } else {
+                    self.older.remove(&channel);
+                }
+                self.on_history(channel, messages, around)
+            }
+            Msg::Older { channel, messages } => {
+                self.loading_older.remove(&channel);
+                if messages.len() < HISTORY_PAGE as usize {
+                    self.older.remove(&channel);
+                }
+                self.seen.extend(messages.iter().map(|m| m.id));
+                let timeline = self.timelines.entry(channel).or_default();
+                let older: Vec<Entry> = messages
+                    .into_iter()
+                    .filter(|m| m.parent_id.is_none() && !timeline.iter().any(|e| e.id == m.id))
+                    .map(Entry::from_message)
+                    .collect();
+                timeline.splice(0..0, older);
+                Vec::new()
+            }
+            Msg::Resize(columns, rows) => {
+                self.size = (columns, rows);
+                Vec::new()
+            }
             Msg::Replies { root, messages } => {
                 let entries: Vec<Entry> = messages.into_iter().map(Entry::from_message).collect();
                 self.seen.extend(entries.iter().map(|e| e.id));

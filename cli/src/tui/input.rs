@@ -21,7 +21,7 @@ pub const KEYS: &[(&str, &str)] = &[
     ("Alt+Up/Down", "previous/next channel"),
     ("Alt+Left/Right", "previous/next community"),
     ("Ctrl+K", "switch to any channel or DM"),
-    ("PgUp/PgDn", "scroll messages"),
+    ("PgUp/PgDn", "scroll; older load at the top"),
     ("Ctrl+T", "thread of the selection"),
     ("Ctrl+F", "search; Enter jumps"),
     ("Ctrl+N", "notifications; a: all read"),

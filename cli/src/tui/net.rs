@@ -19,7 +19,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tokio::time::{Instant, timeout};
 
-use super::app::{Connection, Effect, LiveItem, Msg};
+use super::app::{Connection, Effect, HISTORY_PAGE, LiveItem, Msg};
 
 /// How long one request may take before it counts as failed.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
@@ -27,7 +27,6 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
 const TYPING_EVERY: Duration = Duration::from_secs(3);
 /// The longest wait between reconnection attempts.
 const MAX_BACKOFF_SECS: u64 = 30;
-const HISTORY_PAGE: u32 = 50;
 
 /// Runs effects; owns their tasks (all aborted when it is dropped).
 pub struct Net {
@@ -98,6 +97,13 @@ async fn perform(client: &ApiClient, effect: Effect) -> Option<Msg> {
                 .history(channel, &query)
                 .await
                 .map_or_else(failed, |page| Some(Msg::History { channel, messages: page.data, around }))
+        }
+        Effect::LoadOlder { channel, before } => {
+            let query = HistoryQuery { before: Some(before), limit: Some(HISTORY_PAGE), ..HistoryQuery::default() };
+            client
+                .history(channel, &query)
+                .await
+                .map_or_else(failed, |page| Some(Msg::Older { channel, messages: page.data }))
         }
         Effect::LoadReplies(root) => {
             let query = HistoryQuery { limit: Some(100), ..HistoryQuery::default() };

@@ -23,6 +23,22 @@ fn sidebar_width(width: u16) -> u16 {
     }
 }
 
+/// The message pane's size (columns, rows) on a terminal of `size`, with one composer row.
+fn pane_size(app: &App) -> (usize, usize) {
+    let (columns, rows) = app.size;
+    let width = columns.saturating_sub(sidebar_width(columns) + 1);
+    let composer_rows = u16::try_from(app.composer.lines().len().clamp(1, 5)).unwrap_or(5);
+    // Status, header, typing line, the composer and its rule.
+    let height = rows.saturating_sub(4 + composer_rows);
+    (usize::from(width), usize::from(height))
+}
+
+/// How many rows the shown messages take at the current size, and how many fit.
+pub fn message_rows(app: &App) -> (usize, usize) {
+    let (width, height) = pane_size(app);
+    (messages::rows(app, width), height)
+}
+
 /// Draws the whole screen.
 pub fn draw(frame: &mut Frame<'_>, app: &App) {
     let [main, status] = Layout::vertical([Constraint::Fill(1), Constraint::Length(1)]).areas(frame.area());

@@ -56,10 +56,7 @@ impl App {
                 return vec![Effect::LoadNotifications];
             }
             KeyCode::Char('t') if ctrl => return self.thread_of_selection(),
-            KeyCode::PageUp => {
-                self.scroll += PAGE;
-                return Vec::new();
-            }
+            KeyCode::PageUp => return self.scroll_up(PAGE),
             KeyCode::PageDown => {
                 self.scroll = self.scroll.saturating_sub(PAGE);
                 return match (self.scroll, self.current) {
@@ -86,6 +83,28 @@ impl App {
         match self.focus {
             Focus::Messages => self.on_messages_key(key),
             Focus::Composer => self.on_composer_key(key),
+        }
+    }
+
+    /// Scrolls towards older messages, at most to the first one; there, asks for the page
+    /// before it if the history goes further back.
+    fn scroll_up(&mut self, rows: usize) -> Vec<Effect> {
+        let (total, height) = crate::tui::view::message_rows(self);
+        let top = total.saturating_sub(height);
+        self.scroll = (self.scroll + rows).min(top);
+        match (self.current, self.thread) {
+            (Some(channel), None) if self.scroll == top => self.load_older(channel),
+            _ => Vec::new(),
+        }
+    }
+
+    fn load_older(&mut self, channel: super::ChannelId) -> Vec<Effect> {
+        let first = self.timelines.get(&channel).and_then(|t| t.iter().find(|e| matches!(e.state, EntryState::Sent)));
+        match first.map(|e| e.id) {
+            Some(before) if self.older.contains(&channel) && self.loading_older.insert(channel) => {
+                vec![Effect::LoadOlder { channel, before }]
+            }
+            _ => Vec::new(),
         }
     }
 
@@ -295,7 +314,11 @@ impl App {
             KeyCode::Up | KeyCode::Char('k') => {
                 let i = index.map_or(entries.len().saturating_sub(1), |i| i.saturating_sub(1));
                 self.selected = entries.get(i).map(|e| e.id);
-                Vec::new()
+                // At the first message: fetch the page before it.
+                match (i, self.current, self.thread) {
+                    (0, Some(channel), None) => self.load_older(channel),
+                    _ => Vec::new(),
+                }
             }
             KeyCode::Down | KeyCode::Char('j') => {
                 match index {

@@ -632,3 +632,30 @@ fn the_switcher_opens_any_channel_of_any_community_by_part_of_its_name() {
     f.app.update(key(KeyCode::Enter));
     assert_eq!(f.app.current, Some(f.dm_bob));
 }
+
+#[test]
+fn scrolling_to_the_top_loads_the_page_before_and_keeps_the_view_anchored() {
+    let mut f = fixture();
+    let bob = author_of(&f.bob);
+    let page: Vec<Message> = (0..HISTORY_PAGE)
+        .map(|i| message(f.random, bob.clone(), &format!("m{i}"), OffsetDateTime::now_utc()))
+        .collect();
+    let first = page[0].id;
+    f.app.update(chord(KeyCode::Down, KeyModifiers::ALT));
+    f.app.update(Msg::History { channel: f.random, messages: page, around: None });
+    let mut effects = Vec::new();
+    for _ in 0..20 {
+        effects = f.app.update(key(KeyCode::PageUp));
+        if !effects.is_empty() {
+            break;
+        }
+    }
+    assert_eq!(effects, [Effect::LoadOlder { channel: f.random, before: first }]);
+    assert!(f.app.update(key(KeyCode::PageUp)).is_empty(), "one request at a time");
+    let scroll = f.app.scroll;
+    let older = message(f.random, bob, "the very first", datetime!(2026-01-01 0:00 UTC));
+    f.app.update(Msg::Older { channel: f.random, messages: vec![older] });
+    assert_eq!(f.app.timelines[&f.random][0].body, "the very first");
+    assert_eq!(f.app.scroll, scroll, "counted from the bottom, so the view stays put");
+    assert!(f.app.update(key(KeyCode::PageUp)).is_empty(), "a short page was the beginning");
+}

@@ -72,6 +72,11 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, app: &App) {
     frame.render_widget(Paragraph::new(padded), area);
 }
 
+/// How many rows the visible messages take at `width`.
+pub fn rows(app: &App, width: usize) -> usize {
+    timeline(app, width).0.len()
+}
+
 /// All rows of the visible messages at `width`, and each message's row range.
 fn timeline(app: &App, width: usize) -> (Vec<Line<'static>>, Vec<(ajet_shared::domain::ids::MessageId, usize, usize)>) {
     let theme = &app.theme;
