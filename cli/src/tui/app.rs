@@ -347,6 +347,7 @@ pub struct App {
     loading_older: HashSet<ChannelId>,
     pub overlay: Option<Overlay>,
     pub connection: Connection,
+    ever_live: bool,
     pub notice: Option<Notice>,
     pub commands: Vec<CommandInfo>,
     pub members: HashMap<CommunityId, Vec<CommunityMember>>,
@@ -404,6 +405,7 @@ impl App {
             loading_older: HashSet::new(),
             overlay: None,
             connection: Connection::Connecting,
+            ever_live: false,
             notice: None,
             commands: Vec::new(),
             members: HashMap::new(),
@@ -516,14 +518,17 @@ impl App {
             }
             Msg::Live(item) => self.on_live(item),
             Msg::Connection(connection) => {
-                let was_live = self.connection == Connection::Live;
                 self.connection = connection;
-                // Newly live after a gap the stream could not fill: reload what is shown.
-                if !was_live && self.connection == Connection::Live && self.me.is_some() {
-                    self.reload()
-                } else {
-                    Vec::new()
+                // The first time live: what loaded before the stream existed may have
+                // missed an event, so load it again. Later reconnections resume after the
+                // last event (or get a resync), so nothing is reloaded.
+                if self.connection == Connection::Live && !self.ever_live {
+                    self.ever_live = true;
+                    if self.me.is_some() {
+                        return self.reload();
+                    }
                 }
+                Vec::new()
             }
         }
     }
@@ -598,20 +603,30 @@ impl App {
                 }
             }
         }
-        let unread = self.list_item(channel).map_or(0, |item| usize::try_from(item.unread_count).unwrap_or(0));
-        if unread > 0
-            && around.is_none()
-            && !self.new_from.contains_key(&channel)
-            && let Some(first_unread) = entries.len().checked_sub(unread).and_then(|i| entries.get(i))
-        {
-            self.new_from.insert(channel, first_unread.id);
-        }
         self.timelines.insert(channel, entries);
+        if around.is_none() {
+            self.place_new_divider(channel);
+        }
         if around.is_some() && self.current == Some(channel) {
             self.selected = around;
             self.focus = Focus::Messages;
         }
         if self.current == Some(channel) { self.mark_viewed(channel) } else { Vec::new() }
+    }
+
+    /// Puts the "new" divider above the channel's unread messages (its unread count from
+    /// the end), unless it has one already.
+    fn place_new_divider(&mut self, channel: ChannelId) {
+        let unread = self.list_item(channel).map_or(0, |item| usize::try_from(item.unread_count).unwrap_or(0));
+        let Some(entries) = self.timelines.get(&channel) else {
+            return;
+        };
+        if unread > 0
+            && !self.new_from.contains_key(&channel)
+            && let Some(first_unread) = entries.len().checked_sub(unread).and_then(|i| entries.get(i))
+        {
+            self.new_from.insert(channel, first_unread.id);
+        }
     }
 
     /// The channel is on screen: advance the read cursor to its last message.
@@ -725,6 +740,13 @@ impl App {
         {
             self.community = index;
         }
+        // The "new" divider is for one visit: gone from the channel left, and placed anew
+        // in the one opened (before marking it read), if its history is already here.
+        if let Some(previous) = self.current {
+            self.new_from.remove(&previous);
+        }
+        self.new_from.remove(&channel);
+        self.place_new_divider(channel);
         self.current = Some(channel);
         self.thread = None;
         self.selected = None;

@@ -427,13 +427,15 @@ fn channel_list_changes_reload_the_list_and_a_resync_reloads_what_is_shown() {
 }
 
 #[test]
-fn becoming_live_again_reloads_and_the_status_follows_the_connection() {
+fn the_first_connection_reloads_and_a_resumed_one_relies_on_the_replay() {
     let mut f = fixture();
-    f.app.update(Msg::Connection(Connection::Live));
-    let effects = f.app.update(Msg::Connection(Connection::Reconnecting { in_secs: 2, reason: "cut".into() }));
-    assert!(effects.is_empty());
     let effects = f.app.update(Msg::Connection(Connection::Live));
     assert!(effects.contains(&Effect::LoadHistory { channel: f.general, around: None }));
+    let effects = f.app.update(Msg::Connection(Connection::Reconnecting { in_secs: 2, reason: "cut".into() }));
+    assert!(effects.is_empty());
+    assert!(f.app.update(Msg::Connection(Connection::Connecting)).is_empty());
+    assert!(f.app.update(Msg::Connection(Connection::Live)).is_empty());
+    assert_eq!(f.app.connection, Connection::Live);
 }
 
 #[test]
@@ -658,4 +660,23 @@ fn scrolling_to_the_top_loads_the_page_before_and_keeps_the_view_anchored() {
     assert_eq!(f.app.timelines[&f.random][0].body, "the very first");
     assert_eq!(f.app.scroll, scroll, "counted from the bottom, so the view stays put");
     assert!(f.app.update(key(KeyCode::PageUp)).is_empty(), "a short page was the beginning");
+}
+
+#[test]
+fn the_new_divider_sits_above_the_unread_messages_for_one_visit() {
+    let mut f = fixture();
+    let bob = author_of(&f.bob);
+    let page: Vec<Message> =
+        (0..5).map(|i| message(f.random, bob.clone(), &format!("m{i}"), OffsetDateTime::now_utc())).collect();
+    let ids: Vec<MessageId> = page.iter().map(|m| m.id).collect();
+    f.app.update(chord(KeyCode::Down, KeyModifiers::ALT));
+    f.app.update(Msg::History { channel: f.random, messages: page, around: None });
+    assert_eq!(f.app.new_from.get(&f.random), Some(&ids[2]), "three were unread");
+    f.app.update(chord(KeyCode::Up, KeyModifiers::ALT));
+    assert!(!f.app.new_from.contains_key(&f.random));
+    let later = message(f.random, bob, "while away", OffsetDateTime::now_utc());
+    let later_id = later.id;
+    f.app.update(live(EventPayload::MessageCreated(event_message(later)), Some(f.random)));
+    f.app.update(chord(KeyCode::Down, KeyModifiers::ALT));
+    assert_eq!(f.app.new_from.get(&f.random), Some(&later_id));
 }
