@@ -47,6 +47,8 @@ pub enum Msg {
         root: MessageId,
         messages: Vec<Message>,
     },
+    /// A thread's root that was not in the loaded history.
+    Root(Message),
     /// The terminal's size, in columns and rows.
     Resize(u16, u16),
     Members(CommunityId, Vec<CommunityMember>),
@@ -106,6 +108,7 @@ pub enum Effect {
         before: MessageId,
     },
     LoadReplies(MessageId),
+    LoadRoot(MessageId),
     LoadMembers(CommunityId),
     LoadCommands(Option<ChannelId>),
     LoadPresence(Vec<UserId>),
@@ -329,6 +332,9 @@ pub struct App {
     pub thread: Option<MessageId>,
     /// Loaded threads' replies, oldest first.
     pub replies: HashMap<MessageId, Vec<Entry>>,
+    /// Roots of open threads that are not in the loaded history (opened from search or
+    /// a notification).
+    pub thread_roots: HashMap<MessageId, Entry>,
     /// Messages already counted (so a replayed event is not counted twice).
     seen: HashSet<MessageId>,
     /// Who is typing where (not me).
@@ -393,6 +399,7 @@ impl App {
             timelines: HashMap::new(),
             thread: None,
             replies: HashMap::new(),
+            thread_roots: HashMap::new(),
             seen: HashSet::new(),
             typing: HashMap::new(),
             composer: TextArea::default(),
@@ -482,6 +489,10 @@ impl App {
                 let entries: Vec<Entry> = messages.into_iter().map(Entry::from_message).collect();
                 self.seen.extend(entries.iter().map(|e| e.id));
                 self.replies.insert(root, entries);
+                Vec::new()
+            }
+            Msg::Root(message) => {
+                self.thread_roots.insert(message.id, Entry::from_message(message));
                 Vec::new()
             }
             Msg::Members(community, members) => {
@@ -769,7 +780,11 @@ impl App {
         self.focus = Focus::Composer;
         self.compose = ComposeMode::New;
         self.reset_composer();
-        vec![Effect::LoadReplies(root)]
+        let mut effects = vec![Effect::LoadReplies(root)];
+        if self.find(root).is_none() {
+            effects.push(Effect::LoadRoot(root));
+        }
+        effects
     }
 
     pub fn current_community(&self) -> Option<&Community> {
@@ -823,7 +838,9 @@ impl App {
         match self.thread {
             Some(root) => timeline
                 .iter()
-                .filter(|e| e.id == root)
+                .find(|e| e.id == root)
+                .or_else(|| self.thread_roots.get(&root))
+                .into_iter()
                 .chain(self.replies.get(&root).map(Vec::as_slice).unwrap_or_default())
                 .collect(),
             None => timeline.iter().collect(),

@@ -112,6 +112,9 @@ async fn perform(client: &ApiClient, effect: Effect) -> Option<Msg> {
                 .await
                 .map_or_else(failed, |page| Some(Msg::Replies { root, messages: page.data }))
         }
+        Effect::LoadRoot(root) => {
+            client.get_message(root).await.map_or_else(failed, |message| Some(Msg::Root(message)))
+        }
         Effect::LoadMembers(community) => client
             .list_community_members(community)
             .await

@@ -236,11 +236,21 @@ impl App {
     }
 
     pub(super) fn find(&self, id: super::MessageId) -> Option<&Entry> {
-        self.timelines.values().chain(self.replies.values()).flatten().find(|e| e.id == id)
+        self.timelines
+            .values()
+            .chain(self.replies.values())
+            .flatten()
+            .chain(self.thread_roots.values())
+            .find(|e| e.id == id)
     }
 
     pub(super) fn find_mut(&mut self, id: super::MessageId) -> Option<&mut Entry> {
-        self.timelines.values_mut().chain(self.replies.values_mut()).flatten().find(|e| e.id == id)
+        self.timelines
+            .values_mut()
+            .chain(self.replies.values_mut())
+            .flatten()
+            .chain(self.thread_roots.values_mut())
+            .find(|e| e.id == id)
     }
 
     /// Whether `entry` was written by me (so I may edit or delete it).

@@ -680,3 +680,14 @@ fn the_new_divider_sits_above_the_unread_messages_for_one_visit() {
     f.app.update(chord(KeyCode::Down, KeyModifiers::ALT));
     assert_eq!(f.app.new_from.get(&f.random), Some(&later_id));
 }
+
+#[test]
+fn a_thread_whose_root_is_not_loaded_fetches_the_root_too() {
+    let mut f = fixture();
+    let mut root = message(f.general, author_of(&f.bob), "old root", datetime!(2025-01-01 0:00 UTC));
+    root.reply_count = 1;
+    let effects = f.app.open_thread(root.id);
+    assert_eq!(effects, [Effect::LoadReplies(root.id), Effect::LoadRoot(root.id)]);
+    f.app.update(Msg::Root(root.clone()));
+    assert_eq!(f.app.visible_entries().first().map(|e| e.body.as_str()), Some("old root"));
+}
