@@ -440,7 +440,13 @@ impl App {
         match msg {
             Msg::Key(key) => self.on_key(key),
             Msg::Paste(text) => {
-                self.composer.insert_str(text);
+                match &mut self.overlay {
+                    Some(Overlay::Search(search)) => search.query.push_str(&text.replace('\n', " ")),
+                    Some(Overlay::Switcher { query, .. }) => query.push_str(&text.replace('\n', " ")),
+                    _ => {
+                        self.composer.insert_str(text);
+                    }
+                }
                 Vec::new()
             }
             Msg::Me(me) => self.on_me(me),
@@ -746,9 +752,13 @@ impl App {
 
     /// Switches to `channel`: loads it if needed, tells the server it is in focus, marks it read.
     pub fn open_channel(&mut self, channel: ChannelId) -> Vec<Effect> {
-        if let Some(community) = self.list_item(channel).and_then(|item| item.channel.community_id)
-            && let Some(index) = self.communities.iter().position(|c| c.id == community)
-        {
+        let community_of = |app: &Self, channel: Option<ChannelId>| {
+            channel.and_then(|c| app.list_item(c)).and_then(|item| item.channel.community_id)
+        };
+        let community = community_of(self, Some(channel));
+        // Admin commands depend on my role in the channel's community.
+        let commands_change = community.is_some() && community != community_of(self, self.current);
+        if let Some(index) = community.and_then(|community| self.communities.iter().position(|c| c.id == community)) {
             self.community = index;
         }
         // The "new" divider is for one visit: gone from the channel left, and placed anew
@@ -766,6 +776,9 @@ impl App {
         self.compose = ComposeMode::New;
         self.reset_composer();
         let mut effects = vec![Effect::Focus(Some(channel)), Effect::LoadHistory { channel, around: None }];
+        if commands_change {
+            effects.push(Effect::LoadCommands(Some(channel)));
+        }
         if self.timelines.contains_key(&channel) {
             effects.extend(self.mark_viewed(channel));
         }

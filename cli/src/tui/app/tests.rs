@@ -444,9 +444,11 @@ fn alt_arrows_switch_channels_and_communities_and_tell_the_server_the_focus() {
     let effects = f.app.update(chord(KeyCode::Down, KeyModifiers::ALT));
     assert_eq!(f.app.current, Some(f.random));
     assert!(effects.contains(&Effect::Focus(Some(f.random))));
+    assert!(!effects.iter().any(|e| matches!(e, Effect::LoadCommands(_))), "same community, same commands");
     let effects = f.app.update(chord(KeyCode::Right, KeyModifiers::ALT));
     assert_eq!(f.app.current_community().map(|c| c.id), Some(f.beta));
     assert!(effects.contains(&Effect::LoadChannels(f.beta)));
+    assert!(effects.contains(&Effect::LoadCommands(f.app.current)), "admin commands follow my role there");
     assert_eq!(f.app.channel_label(f.app.current.expect("open")), "#lobby");
     f.app.update(chord(KeyCode::Left, KeyModifiers::ALT));
     assert_eq!(f.app.current_community().map(|c| c.id), Some(f.acme));

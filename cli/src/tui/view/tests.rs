@@ -257,3 +257,32 @@ fn the_switcher_lists_channels_with_their_community_and_dms() {
     assert_eq!(pane[1], " Go to: ob▏");
     assert_eq!(&pane[3..6], [" Beta #lobby", " DM Bob Builder", ""]);
 }
+
+#[test]
+fn every_view_draws_without_panicking_from_tiny_to_huge_terminals() {
+    let mut f = fixture();
+    type_text(&mut f.app, "@");
+    let overlays = [
+        None,
+        Some(crate::tui::app::Overlay::Help),
+        Some(crate::tui::app::Overlay::Notifications { selected: 3 }),
+        Some(crate::tui::app::Overlay::Switcher { query: String::new(), selected: 99 }),
+        Some(crate::tui::app::Overlay::Search(crate::tui::app::SearchView {
+            query: "x".into(),
+            searched: Some("x".into()),
+            hits: Vec::new(),
+            selected: 0,
+        })),
+    ];
+    for overlay in overlays {
+        f.app.overlay = overlay;
+        for (width, height) in [(1, 1), (2, 3), (10, 4), (30, 8), (59, 12), (60, 24), (80, 24), (200, 60)] {
+            f.app.size = (width, height);
+            screen(&f.app, width, height);
+        }
+    }
+    f.app.overlay = None;
+    f.app.scroll = 1_000;
+    f.app.selected = Some(f.messages[0]);
+    screen(&f.app, 80, 24);
+}
