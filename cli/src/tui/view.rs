@@ -23,13 +23,20 @@ fn sidebar_width(width: u16) -> u16 {
     }
 }
 
-/// The message pane's size (columns, rows) on a terminal of `size`, with one composer row.
+/// Terminals at least this wide show an open thread beside the channel, not instead of it.
+const THREAD_PANEL_MIN_WIDTH: u16 = 120;
+
+/// The size (columns, rows) of the messages the keys act on, on a terminal of `app.size`.
 fn pane_size(app: &App) -> (usize, usize) {
     let (columns, rows) = app.size;
-    let width = columns.saturating_sub(sidebar_width(columns) + 1);
+    let mut width = columns.saturating_sub(sidebar_width(columns) + 1);
+    if app.thread.is_some() && columns >= THREAD_PANEL_MIN_WIDTH {
+        width = messages::thread_panel_width(width).saturating_sub(1);
+    }
     let composer_rows = u16::try_from(app.composer.lines().len().clamp(1, 5)).unwrap_or(5);
-    // Status, header, typing line, the composer and its rule.
-    let height = rows.saturating_sub(4 + composer_rows);
+    // Status, header, typing line, the composer and its rule (and the thread panel's title).
+    let height =
+        rows.saturating_sub(4 + composer_rows + u16::from(app.thread.is_some() && columns >= THREAD_PANEL_MIN_WIDTH));
     (usize::from(width), usize::from(height))
 }
 
@@ -60,12 +67,13 @@ pub fn draw(frame: &mut Frame<'_>, app: &App) {
         Constraint::Length(composer_rows + 1),
     ])
     .areas(pane);
-    messages::header(frame, header, app);
+    let thread_panel = app.thread.is_some() && frame.area().width >= THREAD_PANEL_MIN_WIDTH;
+    messages::header(frame, header, app, thread_panel);
     match &app.overlay {
         Some(Overlay::Search(search)) => overlay::search(frame, body, app, search),
         Some(Overlay::Notifications { selected }) => overlay::notifications(frame, body, app, *selected),
         Some(Overlay::Switcher { query, selected }) => overlay::switcher(frame, body, app, query, *selected),
-        Some(Overlay::Help) | None => messages::draw(frame, body, app),
+        Some(Overlay::Help) | None => messages::draw(frame, body, app, thread_panel),
     }
     bottom::typing(frame, typing, app);
     bottom::composer(frame, composer, app);

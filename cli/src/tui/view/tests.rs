@@ -286,3 +286,26 @@ fn every_view_draws_without_panicking_from_tiny_to_huge_terminals() {
     f.app.selected = Some(f.messages[0]);
     screen(&f.app, 80, 24);
 }
+
+#[test]
+fn a_wide_terminal_shows_the_thread_beside_the_channel() {
+    let mut f = fixture();
+    f.app.update(key(KeyCode::Tab));
+    for _ in 0..4 {
+        f.app.update(key(KeyCode::Up));
+    }
+    f.app.update(chord(KeyCode::Char('t'), KeyModifiers::CONTROL));
+    let mut reply =
+        message(f.general, crate::tui::app::tests::author_of(&f.alice), "count me in", OffsetDateTime::now_utc());
+    reply.parent_id = Some(f.messages[0]);
+    f.app.update(Msg::Replies { root: f.messages[0], messages: vec![reply] });
+    let rows = screen(&f.app, 120, 32);
+    assert!(rows[0].ends_with("│ #general · Company-wide news"), "{rows:?}");
+    let channel_col = 29;
+    let panel_col = channel_col + (91 - 46) + 2;
+    let left: Vec<String> = rows.iter().map(|r| r.chars().skip(channel_col).take(44).collect::<String>()).collect();
+    let right: Vec<String> = rows.iter().map(|r| r.chars().skip(panel_col).collect::<String>()).collect();
+    assert!(left.iter().any(|r| r.contains("my last word")), "the channel stays: {rows:#?}");
+    assert!(right[1].starts_with("Thread · Esc closes"), "{rows:#?}");
+    assert!(right.iter().any(|r| r.contains("count me in")), "{rows:#?}");
+}
