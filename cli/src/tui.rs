@@ -118,40 +118,4 @@ async fn drive<B: Backend>(
 }
 
 #[cfg(test)]
-mod tests {
-    use std::time::Duration;
-
-    use ratatui::backend::TestBackend;
-    use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-
-    use super::*;
-
-    #[tokio::test]
-    async fn a_server_that_never_answers_does_not_stop_typing_or_quitting() {
-        // Accepts connections and never answers a byte.
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("binds");
-        let address = listener.local_addr().expect("an address");
-        let silent = tokio::spawn(async move {
-            let mut held = Vec::new();
-            while let Ok((socket, _)) = listener.accept().await {
-                held.push(socket);
-            }
-        });
-        let client = ApiClient::new(format!("http://{address}")).expect("a client").with_token("ajs_test");
-        let mut terminal = Terminal::new(TestBackend::new(80, 24)).expect("a test terminal");
-        let (keys_tx, keys) = mpsc::channel(16);
-        for c in "hello".chars() {
-            keys_tx.send(Event::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE))).await.expect("queued");
-        }
-        keys_tx.send(Event::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL))).await.expect("queued");
-        // Every request would wait 20 s for the silent server; the loop must not.
-        let ended =
-            tokio::time::timeout(Duration::from_secs(5), drive(&mut terminal, client, None, keys, Theme::plain()))
-                .await;
-        assert!(matches!(ended, Ok(Ok(None))), "the loop quit at once");
-        let screen: String = terminal.backend().buffer().content().iter().map(ratatui::buffer::Cell::symbol).collect();
-        assert!(screen.contains("hello"), "{screen}");
-        assert!(screen.contains("connecting"), "{screen}");
-        silent.abort();
-    }
-}
+mod tests;
