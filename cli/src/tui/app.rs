@@ -68,6 +68,11 @@ pub enum Msg {
         channel: ChannelId,
         result: Result<CommandOutcome, String>,
     },
+    /// An edit answered: `Err` with why it was refused (the text shown goes back).
+    Edited {
+        message: MessageId,
+        result: Result<(), String>,
+    },
     /// Any other request that failed (shown on the status line).
     Failed(String),
     Live(LiveItem),
@@ -366,6 +371,8 @@ pub struct App {
     dms_loaded: bool,
     /// The read cursor last sent per channel (so it is not sent twice).
     read_sent: HashMap<ChannelId, MessageId>,
+    /// Edits shown before the server confirmed them: the text and marker they replaced.
+    edits: HashMap<MessageId, (String, bool)>,
     /// A delete asked for and waiting for `y`.
     pub confirm_delete: Option<MessageId>,
     /// Prefix of this process's `client_msg_id`s, and a counter after it.
@@ -422,6 +429,7 @@ impl App {
             pending_open: open,
             dms_loaded: false,
             read_sent: HashMap::new(),
+            edits: HashMap::new(),
             confirm_delete: None,
             nonce,
             sent: 0,
@@ -529,6 +537,17 @@ impl App {
             }
             Msg::Sent { client_msg_id, result } => self.on_sent(&client_msg_id, result),
             Msg::CommandRan { channel, result } => self.on_command_ran(channel, result),
+            Msg::Edited { message, result } => {
+                let before = self.edits.remove(&message);
+                if let (Err(reason), Some((body, edited))) = (result, before) {
+                    if let Some(entry) = self.find_mut(message) {
+                        entry.body = body;
+                        entry.edited = edited;
+                    }
+                    self.notice = Some(Notice { text: format!("not edited: {reason}"), error: true });
+                }
+                Vec::new()
+            }
             Msg::Failed(text) => {
                 self.notice = Some(Notice { text, error: true });
                 Vec::new()

@@ -133,7 +133,10 @@ async fn perform(client: &ApiClient, effect: Effect) -> Option<Msg> {
             let result = client.send_message(channel, &request).await.map_err(|err| describe(&err));
             Some(Msg::Sent { client_msg_id, result })
         }
-        Effect::Edit { message, body } => client.update_message(message, &body).await.err().and_then(failed),
+        Effect::Edit { message, body } => {
+            let result = client.update_message(message, &body).await.map(drop).map_err(|err| describe(&err));
+            Some(Msg::Edited { message, result })
+        }
         Effect::Delete(message) => client.delete_message(message).await.err().and_then(failed),
         Effect::React { message, emoji, add } => {
             let result = if add {

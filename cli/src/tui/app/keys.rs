@@ -454,8 +454,9 @@ impl App {
             }
             ComposeMode::Edit(message) => {
                 if let Some(entry) = self.find_mut(message) {
-                    entry.body = text.clone();
+                    let before = (std::mem::replace(&mut entry.body, text.clone()), entry.edited);
                     entry.edited = true;
+                    self.edits.insert(message, before);
                 }
                 vec![Effect::Edit { message, body: text }]
             }

@@ -305,6 +305,10 @@ fn up_in_an_empty_composer_edits_my_last_message_and_esc_cancels() {
     assert_eq!(effects, [Effect::Edit { message: f.messages[4], body: "my last word!".into() }]);
     let edited = f.app.find(f.messages[4]).expect("entry");
     assert!(edited.edited && edited.body == "my last word!");
+    f.app.update(Msg::Edited { message: f.messages[4], result: Err("this channel is frozen".into()) });
+    let reverted = f.app.find(f.messages[4]).expect("entry");
+    assert!(!reverted.edited && reverted.body == "my last word", "a refused edit goes back");
+    assert!(f.app.notice.as_ref().is_some_and(|n| n.error && n.text.contains("frozen")));
 }
 
 #[test]
