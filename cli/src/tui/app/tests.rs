@@ -3,7 +3,7 @@
 
 use ajet_shared::api::wire::{
     Author, Bot, Channel, ChannelKind, ChannelListItem, CommandInfo, Community, CommunityMember, Message,
-    MessageDeleted, NotifyLevel, ReactionChange, ReactionSummary, Role, User,
+    MessageDeleted, NotifyLevel, Presence, ReactionChange, ReactionSummary, Role, User,
 };
 use ajet_shared::domain::ids::{ChannelId, CommunityId, MessageId, UserId, WebhookId};
 use ajet_shared::events::{CommandReply, Event, EventMessage, EventPayload};
