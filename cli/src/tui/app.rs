@@ -333,16 +333,21 @@ impl App {
             Msg::Live(item) => self.on_live(item),
             Msg::Connection(connection) => {
                 self.connection = connection;
+                if self.connection != Connection::Live {
+                    return Vec::new();
+                }
+                // Focus lives with the credential's open streams: tell it again to each new one.
+                let mut effects: Vec<Effect> = self.current.map(|c| Effect::Focus(Some(c))).into_iter().collect();
                 // The first time live: what loaded before the stream existed may have
                 // missed an event, so load it again. Later reconnections resume after the
                 // last event (or get a resync), so nothing is reloaded.
-                if self.connection == Connection::Live && !self.ever_live {
+                if !self.ever_live {
                     self.ever_live = true;
                     if self.me.is_some() {
-                        return self.reload();
+                        effects.extend(self.reload());
                     }
                 }
-                Vec::new()
+                effects
             }
         }
     }

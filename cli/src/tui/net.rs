@@ -159,7 +159,11 @@ async fn perform(client: &ApiClient, effect: Effect) -> Option<Msg> {
             let query = NotificationQuery { limit: Some(50), ..NotificationQuery::default() };
             client.list_notifications(&query).await.map_or_else(failed, |page| Some(Msg::Notifications(page.data)))
         }
-        Effect::Focus(channel) => client.tui_focus(channel).await.err().and_then(failed),
+        // Refused while no stream of ours is open yet: it is sent again each time one opens.
+        Effect::Focus(channel) => {
+            drop(client.tui_focus(channel).await);
+            None
+        }
         // A lost typing signal is harmless; not worth a notice.
         Effect::Typing(channel) => {
             drop(client.tui_typing(channel, true).await);

@@ -431,14 +431,19 @@ fn channel_list_changes_reload_the_list_and_a_resync_reloads_what_is_shown() {
 }
 
 #[test]
-fn the_first_connection_reloads_and_a_resumed_one_relies_on_the_replay() {
+fn the_first_connection_reloads_a_resumed_one_relies_on_the_replay_and_each_learns_the_focus() {
     let mut f = fixture();
     let effects = f.app.update(Msg::Connection(Connection::Live));
     assert!(effects.contains(&Effect::LoadHistory { channel: f.general, around: None }));
+    assert!(effects.contains(&Effect::Focus(Some(f.general))));
     let effects = f.app.update(Msg::Connection(Connection::Reconnecting { in_secs: 2, reason: "cut".into() }));
     assert!(effects.is_empty());
     assert!(f.app.update(Msg::Connection(Connection::Connecting)).is_empty());
-    assert!(f.app.update(Msg::Connection(Connection::Live)).is_empty());
+    assert_eq!(
+        f.app.update(Msg::Connection(Connection::Live)),
+        [Effect::Focus(Some(f.general))],
+        "the new stream learns the focus; nothing is reloaded"
+    );
     assert_eq!(f.app.connection, Connection::Live);
 }
 
