@@ -241,7 +241,9 @@ impl App {
                 self.open_initial()
             }
             Msg::Dms(items) => {
-                let users: Vec<UserId> = items.iter().flat_map(|dm| dm.members.iter().map(|u| u.id)).collect();
+                let mut users: Vec<UserId> = items.iter().flat_map(|dm| dm.members.iter().map(|u| u.id)).collect();
+                users.sort_unstable();
+                users.dedup();
                 self.dms = items;
                 self.dms_loaded = true;
                 let mut effects = self.open_initial();
