@@ -97,13 +97,18 @@ fn inline(text: &str, theme: &Theme, base: Style) -> Vec<Span<'static>> {
                 plain.push(c);
                 i += 1;
             }
-        } else if (c == '*' || c == '_') && next == Some(c) {
+        } else if (c == '*' || c == '_') && next == Some(c) && (bold || closes_pair(&chars[i + 2..], c)) {
             flush!();
             bold = !bold;
             i += 2;
-        } else if c == '~' && next == Some('~') {
+        } else if c == '~' && next == Some('~') && (strike || closes_pair(&chars[i + 2..], '~')) {
             flush!();
             strike = !strike;
+            i += 2;
+        } else if matches!(c, '*' | '_' | '~') && next == Some(c) {
+            // A doubled marker that opens nothing is text.
+            plain.push(c);
+            plain.push(c);
             i += 2;
         } else if (c == '*' || c == '_') && (italic || closes(&chars[i + 1..], c)) && !mid_word(&chars, i, c) {
             flush!();
@@ -139,6 +144,11 @@ fn inline(text: &str, theme: &Theme, base: Style) -> Vec<Span<'static>> {
 /// Whether a single `marker` opening at the start of `rest` is closed later on the line.
 fn closes(rest: &[char], marker: char) -> bool {
     rest.first().is_some_and(|c| !c.is_whitespace()) && rest.iter().skip(1).any(|&c| c == marker)
+}
+
+/// Whether a doubled `marker` opening at the start of `rest` is closed later on the line.
+fn closes_pair(rest: &[char], marker: char) -> bool {
+    rest.first().is_some_and(|c| !c.is_whitespace()) && rest.windows(2).any(|pair| pair == [marker, marker])
 }
 
 /// `_` inside a word (snake_case) is not emphasis.
@@ -189,6 +199,14 @@ mod tests {
     }
 
     #[test]
+    fn markers_without_a_partner_stay_as_typed() {
+        let theme = Theme::plain();
+        let lines = render("2 ** 3 and a * b and ~~ alone and **open", &theme);
+        assert_eq!(plain(&lines), ["2 ** 3 and a * b and ~~ alone and **open"]);
+        assert!(lines[0].spans.iter().all(|span| span.style.add_modifier.is_empty()), "{lines:?}");
+    }
+
+    #[test]
     fn links_show_their_text_and_then_the_url() {
         let theme = Theme::plain();
         let lines = render("see [the docs](https://example.com/d) or https://x.org/a_b", &theme);
@@ -200,6 +218,49 @@ mod tests {
         let theme = Theme::plain();
         let lines = render("# Title\n> quoted *x*\n- item\n```\nlet a = 1;\n```\nsnake_case_name", &theme);
         assert_eq!(plain(&lines), ["Title", "│ quoted x", "• item", "  let a = 1;", "snake_case_name"]);
+    }
+
+    #[test]
+    fn broken_markup_renders_without_panicking_or_control_characters() {
+        let theme = Theme::plain();
+        let nasty = [
+            "",
+            "[",
+            "[a](",
+            "[a]",
+            "](",
+            "`",
+            "``",
+            "```",
+            "```\n",
+            "\\",
+            "\\*",
+            "*",
+            "**",
+            "_",
+            "__",
+            "~~",
+            "***x***",
+            "*_x_*",
+            "> ",
+            ">",
+            "#",
+            "# ",
+            "- ",
+            "e\u{301}\u{301}",
+            "\u{1b}[",
+            "\r\n\r",
+            "\u{0}",
+            "https://",
+            "http://x\u{7}y",
+            "[\u{1b}](\u{9b})",
+            "👍🏽 世界 \u{200d}",
+        ];
+        for text in nasty {
+            for line in plain(&render(text, &theme)) {
+                assert!(!line.chars().any(char::is_control), "{text:?} gave {line:?}");
+            }
+        }
     }
 
     #[test]
