@@ -2,7 +2,7 @@
 //! and `update(Msg) -> Vec<Effect>`) drawn by pure views (`view`); keys come from a reader
 //! thread (`input`), network work runs in tasks (`net`) that answer with messages, so a
 //! slow or absent server never blocks a frame. The terminal is restored on exit, on
-//! Ctrl-C and on panic (ratatui's hook).
+//! Ctrl-C, SIGTERM and SIGHUP, and on panic (ratatui's hook).
 
 mod app;
 mod input;
@@ -82,6 +82,9 @@ async fn drive<B: Backend>(
     for effect in App::start() {
         net.run(effect);
     }
+    // Created once, so a signal between two turns of the loop is not missed.
+    let stopped = stop_signal();
+    tokio::pin!(stopped);
     let result = loop {
         if let Err(err) = terminal.draw(|frame| view::draw(frame, &app)) {
             break Err(anyhow::anyhow!("cannot draw: {err}"));
@@ -97,7 +100,7 @@ async fn drive<B: Backend>(
                 Some(_) => continue,
             },
             Some(msg) = msgs.recv() => msg,
-            _ = tokio::signal::ctrl_c() => break Ok(()),
+            () = &mut stopped => break Ok(()),
         };
         for effect in app.update(msg) {
             net.run(effect);
@@ -115,6 +118,27 @@ async fn drive<B: Backend>(
     stream.abort();
     heartbeat.abort();
     result.map(|()| app.current)
+}
+
+/// Resolves on SIGINT, SIGTERM or SIGHUP (the terminal went away), so the loop ends and
+/// the terminal is restored. (In raw mode Ctrl-C arrives as a key, handled by the reducer.)
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let (Ok(mut terminate), Ok(mut hangup)) = (signal(SignalKind::terminate()), signal(SignalKind::hangup())) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = terminate.recv() => {}
+                _ = hangup.recv() => {}
+            }
+            return;
+        }
+    }
+    // Without those signals, Ctrl-C alone; if even that cannot be watched, never.
+    if tokio::signal::ctrl_c().await.is_err() {
+        std::future::pending::<()>().await;
+    }
 }
 
 #[cfg(test)]
