@@ -236,6 +236,12 @@ impl App {
                 }
                 Vec::new()
             }
+            // Any other character starts a message.
+            KeyCode::Char(_) if !key.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) => {
+                self.focus = Focus::Composer;
+                self.selected = None;
+                self.on_composer_key(key)
+            }
             _ => Vec::new(),
         }
     }

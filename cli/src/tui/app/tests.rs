@@ -702,3 +702,11 @@ fn a_thread_whose_root_is_not_loaded_fetches_the_root_too() {
     f.app.update(Msg::Root(root.clone()));
     assert_eq!(f.app.visible_entries().first().map(|e| e.body.as_str()), Some("old root"));
 }
+
+#[test]
+fn typing_a_letter_while_selecting_goes_back_to_the_composer() {
+    let mut f = fixture();
+    f.app.update(key(KeyCode::Tab));
+    type_text(&mut f.app, "hi");
+    assert_eq!((f.app.focus, f.app.selected, f.app.text()), (Focus::Composer, None, "hi".to_owned()));
+}
