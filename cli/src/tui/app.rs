@@ -134,6 +134,10 @@ pub struct App {
     older: HashSet<ChannelId>,
     /// Channels with a request for older history under way.
     loading_older: HashSet<ChannelId>,
+    /// Channels showing an older stretch (opened at a search hit or notification) rather
+    /// than their newest messages: not marked read, live messages not appended, until the
+    /// reader goes back to the newest (PgDn at the bottom, or Esc).
+    pub detached: HashSet<ChannelId>,
     pub overlay: Option<Overlay>,
     pub connection: Connection,
     ever_live: bool,
@@ -195,6 +199,7 @@ impl App {
             size: (80, 24),
             older: HashSet::new(),
             loading_older: HashSet::new(),
+            detached: HashSet::new(),
             overlay: None,
             connection: Connection::Connecting,
             ever_live: false,
@@ -253,6 +258,11 @@ impl App {
                 effects
             }
             Msg::History { channel, messages, around } => {
+                if around.is_some() {
+                    self.detached.insert(channel);
+                } else {
+                    self.detached.remove(&channel);
+                }
                 if around.is_some() || messages.len() >= HISTORY_PAGE as usize {
                     self.older.insert(channel);
                 } else {

@@ -54,6 +54,10 @@ impl App {
 
     /// The channel is on screen: advance the read cursor to its last message.
     pub(super) fn mark_viewed(&mut self, channel: ChannelId) -> Vec<Effect> {
+        // An older stretch is not what is newest: moving the cursor there would mark unread.
+        if self.detached.contains(&channel) {
+            return Vec::new();
+        }
         let Some(last) = self
             .timelines
             .get(&channel)

@@ -59,8 +59,10 @@ impl App {
             KeyCode::Char('t') if ctrl => return self.thread_of_selection(),
             KeyCode::PageUp => return self.scroll_up(PAGE),
             KeyCode::PageDown => {
+                let at_bottom = self.scroll == 0;
                 self.scroll = self.scroll.saturating_sub(PAGE);
                 return match (self.scroll, self.current) {
+                    (0, Some(channel)) if at_bottom => self.reattach(channel),
                     (0, Some(channel)) => self.mark_viewed(channel),
                     _ => Vec::new(),
                 };
@@ -126,8 +128,22 @@ impl App {
         } else {
             self.scroll = 0;
             self.notice = None;
+            if let Some(channel) = self.current {
+                return self.reattach(channel);
+            }
         }
         Vec::new()
+    }
+
+    /// Back from an older stretch to the channel's newest messages.
+    fn reattach(&mut self, channel: super::ChannelId) -> Vec<Effect> {
+        if self.detached.remove(&channel) {
+            self.selected = None;
+            self.focus = Focus::Composer;
+            vec![Effect::LoadHistory { channel, around: None }]
+        } else {
+            Vec::new()
+        }
     }
 
     fn step_channel(&mut self, delta: isize) -> Vec<Effect> {

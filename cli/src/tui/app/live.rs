@@ -55,7 +55,8 @@ impl App {
                 let previous = self.find(message.id).cloned();
                 let entry = Entry::from_event(message, previous.as_ref());
                 let id = entry.id;
-                if self.timelines.contains_key(&channel) {
+                let detached = self.detached.contains(&channel);
+                if self.timelines.contains_key(&channel) && !detached {
                     self.insert_entry(entry);
                 }
                 let mut effects = Vec::new();
@@ -66,7 +67,7 @@ impl App {
                         effects.push(Effect::LoadChannels(community.id));
                     }
                 }
-                let viewing = self.current == Some(channel) && self.thread.is_none();
+                let viewing = self.current == Some(channel) && self.thread.is_none() && !detached;
                 if viewing && self.scroll == 0 {
                     if !mine {
                         self.read_sent.insert(channel, id);

@@ -536,6 +536,21 @@ fn search_runs_on_enter_and_enter_on_a_hit_jumps_to_it() {
     let effects = f.app.update(key(KeyCode::Enter));
     assert!(effects.contains(&Effect::LoadHistory { channel: f.random, around: Some(hit_message.id) }));
     assert_eq!((f.app.current, f.app.selected, f.app.overlay.clone()), (Some(f.random), Some(hit_message.id), None));
+
+    // The stretch around the hit is not the newest: nothing is marked read, live
+    // messages wait, and going back to the bottom loads the newest again.
+    let effects = f.app.update(Msg::History {
+        channel: f.random,
+        messages: vec![hit_message.clone()],
+        around: Some(hit_message.id),
+    });
+    assert!(effects.is_empty(), "{effects:?}");
+    let live_one = message(f.random, author_of(&f.bob), "newer", OffsetDateTime::now_utc());
+    let effects = f.app.update(live(EventPayload::MessageCreated(event_message(live_one)), Some(f.random)));
+    assert!(!effects.iter().any(|e| matches!(e, Effect::MarkRead { .. })), "{effects:?}");
+    assert_eq!(f.app.timelines[&f.random].len(), 1);
+    f.app.update(key(KeyCode::Esc));
+    assert_eq!(f.app.update(key(KeyCode::PageDown)), [Effect::LoadHistory { channel: f.random, around: None }]);
 }
 
 #[test]

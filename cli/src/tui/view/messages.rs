@@ -116,10 +116,13 @@ fn draw_column(frame: &mut Frame<'_>, area: Rect, app: &App, column: &Column<'_>
     }
     let top = bottom.saturating_sub(height);
     let mut shown: Vec<Line<'static>> = lines[top..bottom].to_vec();
-    if bottom < total
-        && let Some(last) = shown.last_mut()
-    {
-        *last = Line::from(Span::styled(format!(" ↓ {} more rows below (PgDn)", total - bottom), app.theme.warn));
+    let detached = !column.in_thread && app.current.is_some_and(|c| app.detached.contains(&c));
+    if let Some(last) = shown.last_mut() {
+        if bottom < total {
+            *last = Line::from(Span::styled(format!(" ↓ {} more rows below (PgDn)", total - bottom), app.theme.warn));
+        } else if detached {
+            *last = Line::from(Span::styled(" ↓ newer messages: PgDn at the bottom or Esc", app.theme.warn));
+        }
     }
     // Newest at the bottom: pad above when there is little to show.
     let pad = height.saturating_sub(shown.len());
