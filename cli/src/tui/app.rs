@@ -243,6 +243,7 @@ impl App {
             Msg::Me(me) => self.on_me(me),
             Msg::Channels(community, items) => {
                 self.channels.insert(community, items);
+                self.clear_counts_of_what_is_viewed();
                 self.open_initial()
             }
             Msg::Dms(items) => {
@@ -251,6 +252,7 @@ impl App {
                 users.dedup();
                 self.dms = items;
                 self.dms_loaded = true;
+                self.clear_counts_of_what_is_viewed();
                 let mut effects = self.open_initial();
                 if !users.is_empty() {
                     effects.push(Effect::LoadPresence(users));

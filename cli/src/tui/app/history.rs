@@ -52,6 +52,23 @@ impl App {
         }
     }
 
+    /// A list just loaded may predate the read cursor sent for the channel on screen: what
+    /// is on screen at its newest is read.
+    pub(super) fn clear_counts_of_what_is_viewed(&mut self) {
+        let Some(channel) = self.current else {
+            return;
+        };
+        if self.scroll == 0
+            && self.thread.is_none()
+            && !self.detached.contains(&channel)
+            && self.timelines.contains_key(&channel)
+            && let Some(item) = self.list_item_mut(channel)
+        {
+            item.unread_count = 0;
+            item.mention_count = 0;
+        }
+    }
+
     /// The channel is on screen: advance the read cursor to its last message.
     pub(super) fn mark_viewed(&mut self, channel: ChannelId) -> Vec<Effect> {
         // An older stretch is not what is newest: moving the cursor there would mark unread.

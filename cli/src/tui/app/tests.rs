@@ -725,3 +725,14 @@ fn typing_a_letter_while_selecting_goes_back_to_the_composer() {
     type_text(&mut f.app, "hi");
     assert_eq!((f.app.focus, f.app.selected, f.app.text()), (Focus::Composer, None, "hi".to_owned()));
 }
+
+#[test]
+fn a_reloaded_list_does_not_bring_back_counts_of_the_channel_on_screen() {
+    let mut f = fixture();
+    let mut stale = f.app.channels[&f.acme].clone();
+    stale[0].unread_count = 4;
+    stale[1].unread_count = 9;
+    f.app.update(Msg::Channels(f.acme, stale));
+    assert_eq!(f.app.list_item(f.general).expect("general").unread_count, 0);
+    assert_eq!(f.app.list_item(f.random).expect("random").unread_count, 9);
+}
