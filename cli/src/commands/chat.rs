@@ -1,0 +1,345 @@
+//! Communities, channels and messages: `communities`, `channels`, `send`, `dm`, `read`,
+//! `tail`, `search`, `upload`, `notifications`, `react`, `edit`, `delete` and `cmd`.
+
+use std::collections::HashSet;
+
+use ajet_shared::api::wire::{
+    CreateMessageRequest, HistoryQuery, Message, NotificationQuery, ReadNotificationsRequest, SearchQuery, SearchSort,
+};
+use serde_json::json;
+
+use crate::args::{Command, ReadArgs, SendArgs, SortArg};
+use crate::commands::text_or_stdin;
+use crate::escape;
+use crate::failure::Failure;
+use crate::output::{self, Labels, Output};
+use crate::session::{Session, message_id};
+use crate::tail::{Notice, Seen, Tail};
+
+pub async fn run(session: &Session, command: Command, out: Output) -> Result<(), Failure> {
+    match command {
+        Command::Communities => communities(session, out).await,
+        Command::Channels => channels(session, out).await,
+        Command::Send(args) => send(session, args, out).await,
+        Command::Dm { user, text } => {
+            let text = text_or_stdin(text, "message")?;
+            let channel = session.dm(&user).await?;
+            let request = CreateMessageRequest { body_md: text, parent_id: None, client_msg_id: None };
+            let message = session.client.send_message(channel.id, &request).await?;
+            sent(session, &message, out).await
+        }
+        Command::Read(args) => read(session, args, out).await,
+        Command::Tail { channels } => tail(session, &channels, out).await,
+        Command::Search { query, limit, sort } => search(session, query, limit, sort, out).await,
+        Command::Upload { channel, file } => upload(session, &channel, &file, out).await,
+        Command::Notifications { unread, mark_read, limit } => {
+            notifications(session, unread, mark_read, limit, out).await
+        }
+        Command::React { message, emoji, remove } => {
+            let id = message_id(&message)?;
+            if remove {
+                session.client.remove_reaction(id, &emoji).await?;
+            } else {
+                session.client.add_reaction(id, &emoji).await?;
+            }
+            if out.json {
+                return out.json(&json!({"message_id": id, "emoji": emoji, "reacted": !remove}));
+            }
+            println!("{} {} on {id}", if remove { "Removed" } else { "Reacted" }, escape::line(&emoji));
+            Ok(())
+        }
+        Command::Edit { message, text } => {
+            let id = message_id(&message)?;
+            let text = text_or_stdin(text, "new text")?;
+            let message = session.client.update_message(id, &text).await?;
+            sent(session, &message, out).await
+        }
+        Command::Delete { message } => {
+            let id = message_id(&message)?;
+            session.client.delete_message(id).await?;
+            if out.json {
+                return out.json(&json!({"deleted": id}));
+            }
+            println!("Deleted {id}");
+            Ok(())
+        }
+        Command::Cmd { text, channel } => cmd(session, &text, channel.as_deref(), out).await,
+        Command::Login(_) | Command::Logout | Command::Whoami | Command::Token(_) | Command::Completions { .. } => {
+            unreachable!("account commands run in commands::account")
+        }
+    }
+}
+
+async fn communities(session: &Session, out: Output) -> Result<(), Failure> {
+    let communities = session.client.list_communities().await?.data;
+    if out.json {
+        return out.json(&communities);
+    }
+    for community in &communities {
+        println!(
+            "{}  {}  {}  {}",
+            escape::line(&community.slug),
+            out.style.bold(&escape::line(&community.name)),
+            community.role.as_str(),
+            community.id
+        );
+    }
+    Ok(())
+}
+
+async fn channels(session: &Session, out: Output) -> Result<(), Failure> {
+    let channels = session.channels().await?;
+    if out.json {
+        return out.json(&channels);
+    }
+    for item in &channels {
+        let mut line = output::channel_label(item);
+        if !item.is_member {
+            line.push_str(" (not joined)");
+        }
+        if item.unread_count > 0 {
+            line.push_str(&format!("  {} unread", item.unread_count));
+        }
+        if item.mention_count > 0 {
+            line.push_str(&format!(
+                "  {} mention{}",
+                item.mention_count,
+                if item.mention_count == 1 { "" } else { "s" }
+            ));
+        }
+        if item.muted_until.is_some() {
+            line.push_str("  muted");
+        }
+        if item.channel.archived_at.is_some() {
+            line.push_str("  archived");
+        }
+        if let Some(topic) = item.channel.topic.as_deref().filter(|topic| !topic.is_empty()) {
+            line.push_str(&format!("  — {}", escape::line(topic)));
+        }
+        println!("{line}  {}", out.style.dim(&item.channel.id.to_string()));
+    }
+    Ok(())
+}
+
+async fn send(session: &Session, args: SendArgs, out: Output) -> Result<(), Failure> {
+    let parent_id = args.thread.as_deref().map(message_id).transpose()?;
+    let text = text_or_stdin(args.text, "message")?;
+    let channel = session.channel(&args.channel).await?;
+    let request = CreateMessageRequest { body_md: text, parent_id, client_msg_id: None };
+    let message = session.client.send_message(channel.id, &request).await?;
+    sent(session, &message, out).await
+}
+
+/// Prints a message just sent or edited.
+async fn sent(session: &Session, message: &Message, out: Output) -> Result<(), Failure> {
+    if out.json {
+        return out.json(message);
+    }
+    let labels = session.labels().await.unwrap_or_default();
+    println!("{}", output::api_message(message, &labels, out.style));
+    Ok(())
+}
+
+async fn read(session: &Session, args: ReadArgs, out: Output) -> Result<(), Failure> {
+    let query = HistoryQuery {
+        before: args.before.as_deref().map(message_id).transpose()?,
+        after: args.after.as_deref().map(message_id).transpose()?,
+        around: args.around.as_deref().map(message_id).transpose()?,
+        limit: args.limit,
+    };
+    let channel = session.channel(&args.channel).await?;
+    let page = session.client.history(channel.id, &query).await?;
+    if out.json {
+        return out.json(&page.data);
+    }
+    let labels = Labels::new();
+    for message in &page.data {
+        println!("{}", output::api_message(message, &labels, out.style));
+    }
+    if page.data.is_empty() {
+        eprintln!("No messages.");
+    }
+    Ok(())
+}
+
+async fn tail(session: &Session, names: &[String], out: Output) -> Result<(), Failure> {
+    let mut channels = None;
+    if !names.is_empty() {
+        let mut ids = HashSet::new();
+        for name in names {
+            ids.insert(session.channel(name).await?.id);
+        }
+        channels = Some(ids);
+    }
+    let labels = session.labels().await?;
+    let mut reader = Tail::new(session.client.clone(), channels);
+    let emit = |seen: Seen| -> Result<(), Failure> {
+        if out.json {
+            let line = match &seen {
+                Seen::Created(message) => json!({"type": "message.created", "message": message}),
+                Seen::Updated(message) => json!({"type": "message.updated", "message": message}),
+                Seen::Deleted { id, channel_id } => {
+                    json!({"type": "message.deleted", "id": id, "channel_id": channel_id})
+                }
+            };
+            return out.json(&line);
+        }
+        match seen {
+            Seen::Created(message) => println!("{}", output::message(&message, &labels, out.style)),
+            Seen::Updated(message) => {
+                println!("{}", out.style.dim(&format!("edited {}:", message.id)));
+                println!("{}", output::message(&message, &labels, out.style));
+            }
+            Seen::Deleted { id, channel_id } => {
+                let label = labels.get(&channel_id).cloned().unwrap_or_default();
+                println!("{}", out.style.dim(&format!("deleted {id} {label}")));
+            }
+        }
+        Ok(())
+    };
+    let notice = |notice: Notice| match notice {
+        Notice::Connected { resumed: false } => eprintln!("tail: connected; waiting for messages (Ctrl-C to stop)"),
+        Notice::Connected { resumed: true } => eprintln!("tail: reconnected; caught up"),
+        Notice::Disconnected { reason, retry_in } => {
+            eprintln!("tail: disconnected ({}); retrying in {} ms", escape::line(&reason), retry_in.as_millis());
+        }
+    };
+    tokio::select! {
+        result = reader.run(emit, notice) => result,
+        _ = tokio::signal::ctrl_c() => Ok(()),
+    }
+}
+
+async fn search(
+    session: &Session,
+    q: String,
+    limit: Option<u32>,
+    sort: Option<SortArg>,
+    out: Output,
+) -> Result<(), Failure> {
+    let sort = sort.map(|sort| match sort {
+        SortArg::Relevance => SearchSort::Relevance,
+        SortArg::Recent => SearchSort::Recent,
+    });
+    let hits = session.client.search(&SearchQuery { q, before: None, limit, sort, tz: None }).await?.data;
+    if out.json {
+        return out.json(&hits);
+    }
+    for hit in &hits {
+        let label =
+            hit.channel.name.as_deref().map_or_else(|| "(dm)".to_owned(), |name| format!("#{}", escape::line(name)));
+        println!(
+            "{} · {} · {} {}",
+            out.style.bold(&output::author(&hit.message.author)),
+            output::time(hit.message.created_at),
+            label,
+            out.style.dim(&format!("(id {})", hit.message.id))
+        );
+        println!("  {}", escape::line(&hit.snippet));
+    }
+    if hits.is_empty() {
+        eprintln!("No matches.");
+    }
+    Ok(())
+}
+
+async fn upload(session: &Session, channel: &str, file: &std::path::Path, out: Output) -> Result<(), Failure> {
+    let filename = file
+        .file_name()
+        .and_then(|name| name.to_str())
+        .ok_or_else(|| Failure::Usage(format!("{} is not a file name", file.display())))?
+        .to_owned();
+    let bytes =
+        tokio::fs::read(file).await.map_err(|err| Failure::Io(format!("cannot read {}: {err}", file.display())))?;
+    let channel = session.channel(channel).await?;
+    let attachment = session.client.upload_attachment(channel.id, &filename, &bytes).await?;
+    if out.json {
+        return out.json(&attachment);
+    }
+    println!(
+        "Uploaded {} ({}, {} bytes) as {}",
+        escape::line(&attachment.filename),
+        escape::line(&attachment.content_type),
+        attachment.size_bytes,
+        attachment.id
+    );
+    Ok(())
+}
+
+async fn notifications(
+    session: &Session,
+    unread: bool,
+    mark_read: bool,
+    limit: Option<u32>,
+    out: Output,
+) -> Result<(), Failure> {
+    let query = NotificationQuery { unread: unread.then_some(true), before: None, limit };
+    let notifications = session.client.list_notifications(&query).await?.data;
+    let marked = if mark_read {
+        let request = ReadNotificationsRequest { ids: None, all: Some(true), channel_id: None };
+        Some(session.client.read_notifications(&request).await?.ids)
+    } else {
+        None
+    };
+    if out.json {
+        return out.json(&json!({"notifications": notifications, "marked_read": marked}));
+    }
+    for notification in &notifications {
+        let who = notification
+            .actor
+            .as_ref()
+            .map_or_else(String::new, |actor| format!("@{} ", escape::line(&actor.username)));
+        let channel = notification
+            .channel
+            .as_ref()
+            .and_then(|channel| channel.name.as_deref())
+            .map_or_else(String::new, |name| format!("in #{} ", escape::line(name)));
+        let state = if notification.read_at.is_some() { "" } else { "● " };
+        println!(
+            "{state}{} · {} {who}{channel}{}",
+            output::time(notification.created_at),
+            notification.kind.as_str(),
+            out.style.dim(&notification.message_id.map_or_else(String::new, |id| format!("(message {id})")))
+        );
+        if let Some(snippet) = &notification.snippet {
+            println!("  {}", escape::line(snippet));
+        }
+    }
+    if notifications.is_empty() {
+        eprintln!("No notifications.");
+    }
+    if let Some(marked) = marked {
+        eprintln!("Marked {} notification{} read.", marked.len(), if marked.len() == 1 { "" } else { "s" });
+    }
+    Ok(())
+}
+
+async fn cmd(session: &Session, text: &str, channel: Option<&str>, out: Output) -> Result<(), Failure> {
+    if !text.starts_with('/') {
+        return Err(Failure::Usage(format!("a slash command starts with `/`: {text:?}")));
+    }
+    let channel = match channel {
+        Some(channel) => session.channel(channel).await?.id,
+        None => {
+            let community = session.community().await?;
+            let channels = session.client.list_channels(community.id).await?.data;
+            channels
+                .into_iter()
+                .find(|item| item.is_member)
+                .map(|item| item.channel.id)
+                .ok_or_else(|| Failure::NotFound("no channel to run it in: pass --in #channel".into()))?
+        }
+    };
+    let outcome = session.client.run_command(channel, text).await?;
+    if out.json {
+        return out.json(&outcome);
+    }
+    if let Some(reply) = &outcome.reply {
+        println!("{}", crate::render::markdown(reply, out.style));
+    }
+    if let Some(message) = &outcome.message {
+        let labels = session.labels().await.unwrap_or_default();
+        println!("{}", output::api_message(message, &labels, out.style));
+    }
+    Ok(())
+}

@@ -1,0 +1,124 @@
+//! Where results go: `--json` documents (escaped, one per command or one line per event),
+//! or human text styled on a TTY and plain when piped; and how a message, a channel or a
+//! time looks as text.
+
+use std::collections::HashMap;
+use std::io::IsTerminal as _;
+
+use ajet_shared::api::wire::{Author, ChannelKind, ChannelListItem, Message};
+use ajet_shared::domain::ids::ChannelId;
+use ajet_shared::events::EventMessage;
+use serde::Serialize;
+use time::OffsetDateTime;
+use time::macros::format_description;
+
+use crate::escape;
+use crate::failure::Failure;
+use crate::render::{self, Style};
+
+#[derive(Clone, Copy, Debug)]
+pub struct Output {
+    pub json: bool,
+    pub style: Style,
+}
+
+impl Output {
+    /// JSON if asked; styles only when stdout is a terminal (and `NO_COLOR` is unset).
+    #[must_use]
+    pub fn detect(json: bool) -> Self {
+        let terminal = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+        Self { json, style: if terminal { Style::Terminal } else { Style::Plain } }
+    }
+
+    /// Prints `value` as one line of JSON.
+    pub fn json<T: Serialize + ?Sized>(&self, value: &T) -> Result<(), Failure> {
+        let text = serde_json::to_string(value).map_err(|err| Failure::Io(format!("cannot write JSON: {err}")))?;
+        println!("{}", escape::json(&text));
+        Ok(())
+    }
+}
+
+/// `2026-11-26 14:05` in UTC.
+#[must_use]
+pub fn time(at: OffsetDateTime) -> String {
+    at.to_offset(time::UtcOffset::UTC)
+        .format(format_description!("[year]-[month]-[day] [hour]:[minute]"))
+        .unwrap_or_else(|_| at.to_string())
+}
+
+/// `Alice (@alice)`, with a `[bot]` tag for bot posts.
+#[must_use]
+pub fn author(author: &Author) -> String {
+    let mut shown = escape::line(&author.display_name).into_owned();
+    if let Some(username) = &author.username {
+        shown.push_str(&format!(" (@{})", escape::line(username)));
+    }
+    if author.bot.is_some() {
+        shown.push_str(" [bot]");
+    }
+    shown
+}
+
+/// How a channel is named in text: `#general`, or `@bob, @carol` for a DM.
+#[must_use]
+pub fn channel_label(item: &ChannelListItem) -> String {
+    match (item.channel.kind, &item.channel.name) {
+        (ChannelKind::Dm | ChannelKind::GroupDm, _) | (_, None) => {
+            let members: Vec<String> =
+                item.members.iter().map(|user| format!("@{}", escape::line(&user.username))).collect();
+            if members.is_empty() { "(dm)".to_owned() } else { members.join(", ") }
+        }
+        (_, Some(name)) => format!("#{}", escape::line(name)),
+    }
+}
+
+/// Channel labels by id, for naming where a message was posted.
+pub type Labels = HashMap<ChannelId, String>;
+
+/// One message as text: a header line (author, time, channel, id, markers) and the body
+/// indented below it, reactions and replies after it.
+#[must_use]
+pub fn message(message: &EventMessage, labels: &Labels, style: Style) -> String {
+    let mut header = format!("{} · {}", style.bold(&author(&message.author)), time(message.created_at));
+    if let Some(label) = labels.get(&message.channel_id) {
+        header.push_str(&format!(" · {label}"));
+    }
+    let mut meta = format!("id {}", message.id);
+    if let Some(parent) = message.parent_id {
+        meta.push_str(&format!(" · reply in thread {parent}"));
+    }
+    if message.edited_at.is_some() {
+        meta.push_str(" · edited");
+    }
+    header.push_str(&format!(" {}", style.dim(&format!("({meta})"))));
+    let body =
+        if message.deleted_at.is_some() { style.dim("[deleted]") } else { render::markdown(&message.body_md, style) };
+    let mut out = header;
+    for line in body.split('\n') {
+        out.push_str("\n  ");
+        out.push_str(line);
+    }
+    let mut footer = Vec::new();
+    if !message.reactions.is_empty() {
+        let reactions: Vec<String> = message
+            .reactions
+            .iter()
+            .map(|reaction| format!("{} {}", escape::line(&reaction.emoji), reaction.count))
+            .collect();
+        footer.push(reactions.join("  "));
+    }
+    if message.reply_count > 0 {
+        footer.push(format!("{} repl{}", message.reply_count, if message.reply_count == 1 { "y" } else { "ies" }));
+    }
+    if !footer.is_empty() {
+        out.push_str("\n  ");
+        out.push_str(&style.dim(&footer.join(" · ")));
+    }
+    out
+}
+
+/// [`message`] for the API's per-viewer `Message`.
+#[must_use]
+pub fn api_message(api: &Message, labels: &Labels, style: Style) -> String {
+    message(&EventMessage::from(api.clone()), labels, style)
+}

@@ -1,0 +1,1 @@
+//! End-to-end tests of the `ajet-chat` binary against the whole stack (arriving next).
