@@ -15,8 +15,7 @@ use crate::session::Target;
 pub async fn run(cli: Cli) -> Result<(), Failure> {
     let out = Output::detect(cli.globals.json);
     if let Command::Completions { shell } = cli.command {
-        account::completions(shell);
-        return Ok(());
+        return account::completions(shell);
     }
     let target = Target::load(&cli.globals)?;
     match cli.command {

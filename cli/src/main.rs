@@ -21,8 +21,27 @@ use clap::Parser as _;
 
 use crate::failure::Exit;
 
+/// `ajet-chat read … | head` closes our stdout early: `println!` then panics. That is the
+/// reader's choice, not a bug: leave quietly (as a process killed by SIGPIPE would).
+fn quiet_on_closed_stdout() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or_default();
+        if message.starts_with("failed printing to stdout") {
+            std::process::exit(i32::from(Exit::Error as u8));
+        }
+        default(info);
+    }));
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
+    quiet_on_closed_stdout();
     let cli = match args::Cli::try_parse() {
         Ok(cli) => cli,
         Err(err) => {

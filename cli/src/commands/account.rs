@@ -4,6 +4,8 @@
 use ajet_shared::api::ErrorCode;
 use ajet_shared::api::wire::{CreateTokenRequest, LoginResponse};
 use ajet_shared::domain::ids::ApiTokenId;
+use std::io::Write as _;
+
 use clap::CommandFactory as _;
 use serde_json::json;
 
@@ -15,9 +17,12 @@ use crate::login;
 use crate::output::{self, Output};
 use crate::session::{Session, Target, parse_id};
 
-pub fn completions(shell: clap_complete::Shell) {
+pub fn completions(shell: clap_complete::Shell) -> Result<(), Failure> {
     let mut command = Cli::command();
-    clap_complete::generate(shell, &mut command, "ajet-chat", &mut std::io::stdout());
+    // Into a buffer first: clap_complete panics on a write error (a closed pipe).
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut command, "ajet-chat", &mut script);
+    std::io::stdout().write_all(&script).map_err(|err| Failure::Io(format!("cannot write the script: {err}")))
 }
 
 pub async fn login(mut target: Target, args: &LoginArgs, out: Output) -> Result<(), Failure> {
