@@ -1,7 +1,7 @@
 //! Escaping of every string the server sends before it reaches the terminal: control
 //! characters (C0 but newline and tab where a body allows them, DEL, C1) and the Unicode
 //! bidirectional controls become visible `\xNN` / `\u{NNNN}` text, so nothing the API lets
-//! through can move the cursor, retitle the window or reorder what is shown (DESIGN §6).
+//! through can move the cursor, retitle the window or reorder what is shown.
 
 use std::borrow::Cow;
 
