@@ -85,7 +85,7 @@ pub enum Command {
         /// Only the unread ones.
         #[arg(long)]
         unread: bool,
-        /// Then mark every notification read.
+        /// Then mark the unread ones listed read.
         #[arg(long)]
         mark_read: bool,
         #[arg(long)]

@@ -19,6 +19,8 @@ pub struct Target {
     pub server: String,
     /// `--token`/`AJET_TOKEN`, else the profile's.
     pub token: Option<String>,
+    /// Whether `token` is the profile's (not one given for this run).
+    pub token_from_profile: bool,
     pub community: Option<String>,
 }
 
@@ -36,9 +38,11 @@ impl Target {
         if !(server.starts_with("http://") || server.starts_with("https://")) {
             return Err(Failure::Usage(format!("--server must be an http:// or https:// URL, not {server:?}")));
         }
-        let token = globals.token.clone().filter(|token| !token.is_empty()).or_else(|| profile.token.clone());
+        let given = globals.token.clone().filter(|token| !token.is_empty());
+        let token_from_profile = given.is_none() && profile.token.is_some();
+        let token = given.or_else(|| profile.token.clone());
         let community = globals.community.clone().or_else(|| profile.community.clone());
-        Ok(Self { config, profile_name, server, token, community })
+        Ok(Self { config, profile_name, server, token, token_from_profile, community })
     }
 
     /// A client of the server, not signed in.

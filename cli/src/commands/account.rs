@@ -65,7 +65,8 @@ pub async fn logout(mut target: Target, out: Output) -> Result<(), Failure> {
         Err(err) if matches!(err.code(), Some(ErrorCode::TokenRevoked | ErrorCode::TokenExpired)) => "already ended",
         Err(err) => return Err(err.into()),
     };
-    if let Some(profile) = target.config.profiles.get_mut(&target.profile_name) {
+    // A token given for this run is not the profile's: the profile stays signed in.
+    if let Some(profile) = target.config.profiles.get_mut(&target.profile_name).filter(|_| target.token_from_profile) {
         profile.token = None;
         profile.username = None;
         target.config.save()?;

@@ -275,11 +275,15 @@ async fn notifications(
 ) -> Result<(), Failure> {
     let query = NotificationQuery { unread: unread.then_some(true), before: None, limit };
     let notifications = session.client.list_notifications(&query).await?.data;
-    let marked = if mark_read {
-        let request = ReadNotificationsRequest { ids: None, all: Some(true), channel_id: None };
-        Some(session.client.read_notifications(&request).await?.ids)
-    } else {
-        None
+    // Only what was shown: a page may not hold every unread one.
+    let unread: Vec<_> = notifications.iter().filter(|n| n.read_at.is_none()).map(|n| n.id).collect();
+    let marked = match (mark_read, unread.is_empty()) {
+        (false, _) => None,
+        (true, true) => Some(Vec::new()),
+        (true, false) => {
+            let request = ReadNotificationsRequest { ids: Some(unread), all: None, channel_id: None };
+            Some(session.client.read_notifications(&request).await?.ids)
+        }
     };
     if out.json {
         return out.json(&json!({"notifications": notifications, "marked_read": marked}));

@@ -64,6 +64,11 @@ async fn profiles_keep_their_own_server_and_token() {
     // --token wins over the profile's.
     let alice = cli.run(&["--profile", "work", "--token", acme.alice.token().expect("t"), "whoami", "--json"]).await;
     assert_eq!(alice.ok().json()["user"]["username"], "alice");
+    // Signing out a token given for one run leaves the profile signed in.
+    cli.run(&["--profile", "work", "--token", acme.alice.token().expect("t"), "logout"]).await.ok();
+    assert!(acme.alice.me().await.is_err(), "alice's session ended");
+    let still = cli.run(&["--profile", "work", "whoami", "--json"]).await.ok().json();
+    assert_eq!(still["user"]["username"], "bob");
     stack.stop().await;
 }
 

@@ -121,6 +121,7 @@ async fn search_notifications_and_slash_commands_work_from_the_shell() {
     let stack = Stack::start().await;
     let acme = acme(&stack).await;
     let sent = acme.alice.send_message(acme.dev.id, &body("@bob please launch the rocket")).await.expect("sent");
+    acme.alice.send_message(acme.dev.id, &body("@bob and check the fuel")).await.expect("sent");
     let bob = Cli::signed_in(&stack, &acme.bob).await;
 
     let search = bob.run(&["search", "rocket"]).await.ok();
@@ -133,10 +134,15 @@ async fn search_notifications_and_slash_commands_work_from_the_shell() {
 
     let inbox = bob.run(&["notifications", "--unread"]).await.ok();
     assert!(inbox.stdout.starts_with("● ") && inbox.stdout.contains("mention @alice in #dev"), "{inbox:?}");
-    assert!(inbox.stdout.contains("rocket"), "the snippet: {inbox:?}");
-    let marked = bob.run(&["notifications", "--unread", "--mark-read", "--json"]).await.ok().json();
+    assert!(inbox.stdout.find("fuel") < inbox.stdout.find("rocket"), "newest first, with snippets: {inbox:?}");
+    let marked = bob.run(&["notifications", "--unread", "--limit", "1", "--mark-read", "--json"]).await.ok().json();
     assert_eq!(marked["notifications"][0]["kind"], "mention");
-    assert_eq!(marked["marked_read"].as_array().expect("ids").len(), 1);
+    assert_eq!(marked["marked_read"].as_array().expect("ids").len(), 1, "only the one listed");
+    let left = bob.run(&["notifications", "--unread", "--json"]).await.ok().json();
+    assert_eq!(left["notifications"].as_array().expect("array").len(), 1);
+    assert!(left["notifications"][0]["snippet"].as_str().expect("snippet").contains("rocket"));
+    let rest = bob.run(&["notifications", "--unread", "--mark-read"]).await.ok();
+    assert!(rest.stderr.contains("Marked 1 notification read."), "{rest:?}");
     let after = bob.run(&["notifications", "--unread", "--json"]).await.ok().json();
     assert_eq!(after["notifications"], serde_json::json!([]));
     let all = bob.run(&["notifications", "--json"]).await.ok().json();

@@ -70,6 +70,24 @@ impl Tail {
     }
 }
 
+#[tokio::test]
+async fn tail_stops_with_exit_code_3_when_its_session_is_revoked() {
+    let stack = Stack::start().await;
+    let acme = acme(&stack).await;
+    let bob = stack.login("bob").await;
+    let cli = Cli::signed_in(&stack, &bob).await;
+    let mut tail = Tail::start(&cli, &["tail"]);
+    tail.status("tail: connected").await;
+    bob.logout().await.expect("the session ends elsewhere");
+    let status = tokio::time::timeout(Duration::from_secs(30), tail.child.wait())
+        .await
+        .expect("tail stops instead of retrying forever")
+        .expect("exit status");
+    assert_eq!(status.code(), Some(3), "not signed in any more");
+    drop(acme);
+    stack.stop().await;
+}
+
 async fn say(client: &ApiClient, channel: &Channel, text: &str) {
     client.send_message(channel.id, &body(text)).await.expect("sent");
 }
