@@ -11,6 +11,7 @@ mod escape;
 mod failure;
 mod login;
 mod output;
+mod progress;
 mod render;
 mod session;
 mod tail;

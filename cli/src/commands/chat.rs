@@ -13,6 +13,7 @@ use crate::commands::text_or_stdin;
 use crate::escape;
 use crate::failure::Failure;
 use crate::output::{self, Labels, Output};
+use crate::progress;
 use crate::session::{Session, message_id};
 use crate::tail::{Notice, Seen, Tail};
 
@@ -243,16 +244,28 @@ async fn search(
     Ok(())
 }
 
-async fn upload(session: &Session, channel: &str, file: &std::path::Path, out: Output) -> Result<(), Failure> {
-    let filename = file
+async fn upload(session: &Session, channel: &str, path: &std::path::Path, out: Output) -> Result<(), Failure> {
+    let filename = path
         .file_name()
         .and_then(|name| name.to_str())
-        .ok_or_else(|| Failure::Usage(format!("{} is not a file name", file.display())))?
+        .ok_or_else(|| Failure::Usage(format!("{} is not a file name", path.display())))?
         .to_owned();
-    let bytes =
-        tokio::fs::read(file).await.map_err(|err| Failure::Io(format!("cannot read {}: {err}", file.display())))?;
+    let unreadable = |err: std::io::Error| Failure::Io(format!("cannot read {}: {err}", path.display()));
+    let file = tokio::fs::File::open(path).await.map_err(unreadable)?;
+    let metadata = file.metadata().await.map_err(unreadable)?;
+    if !metadata.is_file() {
+        return Err(Failure::Usage(format!("{} is not a file", path.display())));
+    }
+    let len = metadata.len();
     let channel = session.channel(channel).await?;
-    let attachment = session.client.upload_attachment(channel.id, &filename, &bytes).await?;
+    let bar = progress::Bar::on_terminal(len);
+    let shown = bar.clone();
+    let attachment = session
+        .client
+        .upload_attachment_streamed(channel.id, &filename, file, len, move |sent| shown.update(sent))
+        .await;
+    bar.finish();
+    let attachment = attachment?;
     if out.json {
         return out.json(&attachment);
     }

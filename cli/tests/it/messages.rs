@@ -179,7 +179,17 @@ async fn a_file_is_uploaded_to_a_channel() {
     let id = json["id"].as_str().expect("id").parse().expect("an attachment id");
     let downloaded = acme.bob.download_attachment(id).await.expect("bob downloads it");
     assert_eq!(downloaded.text().await.expect("body"), "release notes\n");
+    // Larger than one chunk of the streamed body, and not text.
+    let big: Vec<u8> = (0..200_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    let big_file = cli.dir.join("blob.bin");
+    std::fs::write(&big_file, &big).expect("file");
+    let json = cli.run(&["upload", "@bob", big_file.to_str().expect("UTF-8"), "--json"]).await.ok().json();
+    assert_eq!(json["size_bytes"], 200_000);
+    let id = json["id"].as_str().expect("id").parse().expect("an attachment id");
+    let downloaded = acme.bob.download_attachment(id).await.expect("bob downloads it");
+    assert_eq!(downloaded.bytes().await.expect("body").as_ref(), big.as_slice(), "every byte arrives");
     cli.run(&["upload", "#dev", "/no/such/file"]).await.fails(1, "cannot read /no/such/file");
+    cli.run(&["upload", "#dev", cli.dir.to_str().expect("UTF-8")]).await.fails(2, "is not a file");
     stack.stop().await;
 }
 
