@@ -65,7 +65,10 @@ async fn profiles_keep_their_own_server_and_token() {
     let alice = cli.run(&["--profile", "work", "--token", acme.alice.token().expect("t"), "whoami", "--json"]).await;
     assert_eq!(alice.ok().json()["user"]["username"], "alice");
     // Signing out a token given for one run leaves the profile signed in.
-    cli.run(&["--profile", "work", "--token", acme.alice.token().expect("t"), "logout"]).await.ok();
+    let logout = cli.run(&["--profile", "work", "--token", acme.alice.token().expect("t"), "logout", "--json"]).await;
+    let logout = logout.ok().json();
+    assert_eq!(logout["session"], "ended");
+    assert_eq!(logout["profile"], "work");
     assert!(acme.alice.me().await.is_err(), "alice's session ended");
     let still = cli.run(&["--profile", "work", "whoami", "--json"]).await.ok().json();
     assert_eq!(still["user"]["username"], "bob");

@@ -104,6 +104,29 @@ impl Cli {
         finished(child.wait_with_output().await.expect("runs"))
     }
 
+    /// Runs `ajet-chat args…` with stdout on a terminal (a pseudo-terminal from util-linux
+    /// `script`), as a person would see it; returns what the terminal received.
+    pub async fn run_on_terminal(&self, args: &[&str]) -> String {
+        let quoted: Vec<String> = std::iter::once(env!("CARGO_BIN_EXE_ajet-chat"))
+            .chain(args.iter().copied())
+            .map(|arg| format!("'{}'", arg.replace('\'', "'\\''")))
+            .collect();
+        let output = Command::new("script")
+            .args(["--quiet", "--return", "--command", &quoted.join(" "), "/dev/null"])
+            .env("AJET_CONFIG_DIR", &self.dir)
+            .env("AJET_SERVER", &self.server)
+            .env_remove("AJET_TOKEN")
+            .env_remove("AJET_PROFILE")
+            .env_remove("AJET_COMMUNITY")
+            .env_remove("NO_COLOR")
+            .stdin(Stdio::null())
+            .output()
+            .await
+            .expect("script runs");
+        assert!(output.status.success(), "{output:?}");
+        String::from_utf8(output.stdout).expect("UTF-8").replace("\r\n", "\n")
+    }
+
     pub fn config_file(&self) -> PathBuf {
         self.dir.join("config.json")
     }

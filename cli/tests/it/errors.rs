@@ -85,5 +85,14 @@ async fn control_characters_from_the_server_are_printed_inert() {
     assert!(cli.run(&["channels"]).await.ok().stdout.contains("topic\\x1bc"));
     let json = cli.run(&["read", "#dev", "--json"]).await.ok().json();
     assert_eq!(json[0]["body_md"], hostile, "JSON escapes them and still means the same text");
+
+    // On a terminal: Markdown gets styles, and the hostile bytes still arrive inert.
+    acme.alice.send_message(acme.dev.id, &crate::messages::body("**bold** and `code`")).await.expect("sent");
+    let screen = cli.run_on_terminal(&["read", "#dev"]).await;
+    assert!(screen.contains("\u{1b}[1mbold\u{1b}[0m and \u{1b}[36mcode\u{1b}[0m"), "{screen:?}");
+    assert!(screen.contains("pwn \\x1b]0;owned\\x07\\x1b[2J"), "{screen:?}");
+    for raw in ["\u{1b}]0;", "\u{7}", "\u{1b}[2J", "\u{9b}", "\u{202e}", "\u{1b}[8m", "\u{1b}c"] {
+        assert!(!screen.contains(raw), "{raw:?} reached the terminal: {screen:?}");
+    }
     stack.stop().await;
 }

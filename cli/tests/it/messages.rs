@@ -85,11 +85,15 @@ async fn messages_are_sent_read_replied_to_reacted_to_edited_and_deleted_by_name
     assert_eq!(unreact["reacted"], false);
     assert!(acme.bob.get_message(root).await.expect("message").reactions.is_empty());
 
+    let edited = cli.run(&["edit", &root.to_string(), "first edit"]).await.ok();
+    assert!(edited.stdout.contains("· edited)") && edited.stdout.contains("\n  first edit"), "{edited:?}");
     let edited = cli.run(&["edit", &root.to_string(), "changed *text*", "--json"]).await.ok().json();
     assert_eq!(edited["body_md"], "changed *text*");
     assert!(!edited["edited_at"].is_null());
     assert!(cli.run(&["read", "#dev"]).await.ok().stdout.contains("· edited)"));
 
+    let deleted = cli.run(&["delete", &reply["id"].as_str().expect("reply id")]).await.ok();
+    assert_eq!(deleted.stdout, format!("Deleted {}\n", reply["id"].as_str().expect("reply id")));
     let deleted = cli.run(&["delete", &root.to_string(), "--json"]).await.ok().json();
     assert_eq!(deleted["deleted"], root.to_string().as_str());
     assert!(acme.bob.get_message(root).await.expect("tombstone").deleted_at.is_some());
