@@ -92,7 +92,7 @@ async fn messages_are_sent_read_replied_to_reacted_to_edited_and_deleted_by_name
     assert!(!edited["edited_at"].is_null());
     assert!(cli.run(&["read", "#dev"]).await.ok().stdout.contains("· edited)"));
 
-    let deleted = cli.run(&["delete", &reply["id"].as_str().expect("reply id")]).await.ok();
+    let deleted = cli.run(&["delete", reply["id"].as_str().expect("reply id")]).await.ok();
     assert_eq!(deleted.stdout, format!("Deleted {}\n", reply["id"].as_str().expect("reply id")));
     let deleted = cli.run(&["delete", &root.to_string(), "--json"]).await.ok().json();
     assert_eq!(deleted["deleted"], root.to_string().as_str());
