@@ -1,173 +1,155 @@
 //! The reconnecting reader of the terminal event stream (`/tui/events` through the
-//! gateway): it resumes with `Last-Event-ID` after any break, backs off while the server is
-//! away, and hands on each message event once, deduplicated by message (a `message.created`)
-//! or event id, so a replay overlapping what was already shown prints nothing twice. A
-//! `resync` (the server no longer holds our position) is answered by fetching each known
-//! channel's history after the last message seen. Ends when the credential stops working.
+//! gateway), for `tail` and the TUI alike: pull-based (`next`), it resumes with
+//! `Last-Event-ID` after any break, backs off while the server is away, and hands on each
+//! persisted event once — deduplicated by event id, and a `message.created` also by message
+//! id — so a replay overlapping what was already delivered shows nothing twice. Ephemeral
+//! events (typing, presence) pass as they come. A `resync` (the server no longer holds our
+//! position) is handed on for the caller to refetch. Ends with an error when the credential
+//! stops working (signed out, revoked: exit code 3).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::time::Duration;
 
-use ajet_shared::api::wire::HistoryQuery;
-use ajet_shared::client::{ApiClient, ClientError};
-use ajet_shared::domain::ids::{ChannelId, EventId, MessageId};
-use ajet_shared::events::{Event, EventMessage, EventPayload};
+use ajet_shared::client::{ApiClient, ClientError, SseEvent};
+use ajet_shared::domain::ids::{EventId, MessageId};
+use ajet_shared::events::{Event, EventPayload};
 use futures::StreamExt as _;
+use futures::stream::BoxStream;
 
 use crate::failure::{Exit, Failure, api_exit};
 
-/// A message event the caller has not seen yet.
+/// What the reader hands on, in order.
 #[derive(Clone, Debug)]
-pub enum Seen {
-    Created(EventMessage),
-    Updated(EventMessage),
-    Deleted { id: MessageId, channel_id: ChannelId },
-}
-
-/// What the reader tells its caller besides messages.
-#[derive(Clone, Debug)]
-pub enum Notice {
-    /// Connected (again), resuming after the id if any.
+pub enum Delivery {
+    /// Connected (again); `resumed` when after an event id.
     Connected { resumed: bool },
-    /// The connection broke; retrying after the delay.
+    /// A persisted event not delivered before.
+    Event(Box<Event>),
+    /// An event that is not persisted (`typing.*`, `presence.changed`): its name and JSON.
+    #[allow(dead_code, reason = "tail shows messages only; the TUI reads typing and presence")]
+    Ephemeral { name: String, data: String },
+    /// The server lost our position: what happened meanwhile must be refetched.
+    Resync,
+    /// The connection broke; the next call reconnects after `retry_in`.
     Disconnected { reason: String, retry_in: Duration },
 }
 
-/// The stream's reader state: where to resume and what was handed on already.
-#[derive(Debug)]
-pub struct Tail {
-    client: ApiClient,
-    channels: Option<HashSet<ChannelId>>,
-    last_event_id: Option<String>,
-    seen_messages: HashSet<MessageId>,
-    seen_events: HashSet<EventId>,
-    /// The newest message per channel, for catching up after a `resync`.
-    latest: HashMap<ChannelId, MessageId>,
-}
-
+const FIRST_BACKOFF: Duration = Duration::from_millis(500);
 const MAX_BACKOFF: Duration = Duration::from_secs(10);
 
-impl Tail {
-    /// A reader of `channels` (all of the user's when `None`).
-    #[must_use]
-    pub fn new(client: ApiClient, channels: Option<HashSet<ChannelId>>) -> Self {
-        Self {
-            client,
-            channels,
-            last_event_id: None,
-            seen_messages: HashSet::new(),
-            seen_events: HashSet::new(),
-            latest: HashMap::new(),
-        }
-    }
+/// The reader: where to resume and what was delivered already.
+pub struct Reader {
+    client: ApiClient,
+    stream: Option<BoxStream<'static, Result<SseEvent, ClientError>>>,
+    /// Whether the open connection delivered anything (an empty one may mean revoked).
+    received: bool,
+    /// The wait before the next connection attempt, if the last one failed or ended.
+    retry_in: Option<Duration>,
+    backoff: Duration,
+    last_event_id: Option<String>,
+    seen_events: HashSet<EventId>,
+    seen_messages: HashSet<MessageId>,
+}
 
-    /// Reads until the credential is refused (that error) or the stream cannot be had;
-    /// `emit` gets each unseen message event and `notice` the connection changes.
-    pub async fn run(
-        &mut self,
-        mut emit: impl FnMut(Seen) -> Result<(), Failure>,
-        mut notice: impl FnMut(Notice),
-    ) -> Result<(), Failure> {
-        let mut backoff = Duration::from_millis(500);
-        loop {
-            let reason = match self.client.tui_events(self.last_event_id.as_deref()).await {
-                Ok(mut events) => {
-                    notice(Notice::Connected { resumed: self.last_event_id.is_some() });
-                    let mut received = false;
-                    let mut reason = "the server ended the stream".to_owned();
-                    while let Some(event) = events.next().await {
-                        match event {
-                            Ok(event) => {
-                                received = true;
-                                if event.event == "resync" {
-                                    self.catch_up(&mut emit).await?;
-                                    continue;
-                                }
-                                if !event.id.is_empty() {
-                                    self.last_event_id = Some(event.id.clone());
-                                }
-                                self.handle(&event.data, &mut emit)?;
-                            }
-                            Err(err) => {
-                                reason = err.to_string();
-                                break;
-                            }
-                        }
-                    }
-                    if received {
-                        backoff = Duration::from_millis(500);
-                    } else {
-                        // An empty answer (204: the credential was revoked) or an instant
-                        // end: make sure the credential still works before retrying.
-                        self.client.me().await?;
-                    }
-                    reason
-                }
-                Err(err) if refused(&err) => return Err(err.into()),
-                Err(err) => err.to_string(),
-            };
-            notice(Notice::Disconnected { reason, retry_in: backoff });
-            tokio::time::sleep(backoff).await;
-            backoff = (backoff * 2).min(MAX_BACKOFF);
-        }
-    }
-
-    fn wanted(&self, channel: ChannelId) -> bool {
-        self.channels.as_ref().is_none_or(|channels| channels.contains(&channel))
-    }
-
-    /// One event's JSON: handed on if it is an unseen message event of a wanted channel.
-    fn handle(&mut self, data: &str, emit: &mut impl FnMut(Seen) -> Result<(), Failure>) -> Result<(), Failure> {
-        // Typing, presence and kinds this build does not know are not messages.
-        let Ok(event) = serde_json::from_str::<Event>(data) else { return Ok(()) };
-        let seen = match event.payload {
-            EventPayload::MessageCreated(message) => {
-                if !self.wanted(message.channel_id) || !self.seen_messages.insert(message.id) {
-                    return Ok(());
-                }
-                self.latest.insert(message.channel_id, message.id);
-                Seen::Created(message)
-            }
-            EventPayload::MessageUpdated(message) => {
-                if !self.wanted(message.channel_id) || !self.seen_events.insert(event.id) {
-                    return Ok(());
-                }
-                Seen::Updated(message)
-            }
-            EventPayload::MessageDeleted(deleted) => {
-                if !self.wanted(deleted.channel_id) || !self.seen_events.insert(event.id) {
-                    return Ok(());
-                }
-                Seen::Deleted { id: deleted.id, channel_id: deleted.channel_id }
-            }
-            _ => return Ok(()),
-        };
-        emit(seen)
-    }
-
-    /// After a `resync`: every channel's messages after the newest one seen, once.
-    async fn catch_up(&mut self, emit: &mut impl FnMut(Seen) -> Result<(), Failure>) -> Result<(), Failure> {
-        self.last_event_id = None;
-        let latest: Vec<(ChannelId, MessageId)> = self.latest.iter().map(|(c, m)| (*c, *m)).collect();
-        for (channel, after) in latest {
-            let query = HistoryQuery { after: Some(after), limit: Some(100), ..HistoryQuery::default() };
-            let page = match self.client.history(channel, &query).await {
-                Ok(page) => page,
-                Err(err) if refused(&err) => continue,
-                Err(err) => return Err(err.into()),
-            };
-            for message in page.data {
-                if self.seen_messages.insert(message.id) {
-                    self.latest.insert(channel, message.id);
-                    emit(Seen::Created(EventMessage::from(message)))?;
-                }
-            }
-        }
-        Ok(())
+impl std::fmt::Debug for Reader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Reader").field("last_event_id", &self.last_event_id).finish_non_exhaustive()
     }
 }
 
-/// A refusal retrying cannot fix (signed out, forbidden).
-fn refused(err: &ClientError) -> bool {
-    api_exit(err) == Exit::Forbidden
+impl Reader {
+    /// A reader starting from now.
+    #[must_use]
+    pub fn new(client: ApiClient) -> Self {
+        Self {
+            client,
+            stream: None,
+            received: false,
+            retry_in: None,
+            backoff: FIRST_BACKOFF,
+            last_event_id: None,
+            seen_events: HashSet::new(),
+            seen_messages: HashSet::new(),
+        }
+    }
+
+    /// Records `message` as delivered (e.g. fetched from history after a `Resync`); false if
+    /// it was already.
+    pub fn mark_seen(&mut self, message: MessageId) -> bool {
+        self.seen_messages.insert(message)
+    }
+
+    /// The next delivery; an error only when retrying cannot help.
+    pub async fn next(&mut self) -> Result<Delivery, Failure> {
+        loop {
+            let Some(stream) = self.stream.as_mut() else {
+                if let Some(wait) = self.retry_in.take() {
+                    tokio::time::sleep(wait).await;
+                }
+                return self.connect().await;
+            };
+            let Some(item) = stream.next().await else {
+                return self.broke("the server ended the stream".into()).await;
+            };
+            let event = match item {
+                Ok(event) => event,
+                Err(err) => return self.broke(err.to_string()).await,
+            };
+            self.received = true;
+            self.backoff = FIRST_BACKOFF;
+            if event.event == "resync" {
+                self.last_event_id = None;
+                return Ok(Delivery::Resync);
+            }
+            if event.id.is_empty() {
+                return Ok(Delivery::Ephemeral { name: event.event, data: event.data });
+            }
+            self.last_event_id = Some(event.id);
+            // A kind this build cannot read is skipped, not fatal: the stream evolves additively.
+            let Ok(parsed) = serde_json::from_str::<Event>(&event.data) else { continue };
+            if !self.seen_events.insert(parsed.id) {
+                continue;
+            }
+            if let EventPayload::MessageCreated(message) = &parsed.payload
+                && !self.seen_messages.insert(message.id)
+            {
+                continue;
+            }
+            return Ok(Delivery::Event(Box::new(parsed)));
+        }
+    }
+
+    /// Opens the stream (resuming if we can): `Connected`, or `Disconnected` to retry.
+    async fn connect(&mut self) -> Result<Delivery, Failure> {
+        match self.client.tui_events(self.last_event_id.as_deref()).await {
+            Ok(stream) => {
+                self.stream = Some(stream);
+                self.received = false;
+                Ok(Delivery::Connected { resumed: self.last_event_id.is_some() })
+            }
+            Err(err) if api_exit(&err) == Exit::Forbidden => Err(err.into()),
+            Err(err) => Ok(self.retry(err.to_string())),
+        }
+    }
+
+    /// The open connection ended: `Disconnected`, unless the credential no longer works.
+    async fn broke(&mut self, reason: String) -> Result<Delivery, Failure> {
+        self.stream = None;
+        if !self.received {
+            // An empty answer (204: the credential was revoked) or an instant end: make sure
+            // the credential still works before retrying.
+            match self.client.me().await {
+                Err(err) if api_exit(&err) == Exit::Forbidden => return Err(err.into()),
+                _ => {}
+            }
+        }
+        Ok(self.retry(reason))
+    }
+
+    fn retry(&mut self, reason: String) -> Delivery {
+        let retry_in = self.backoff;
+        self.retry_in = Some(retry_in);
+        self.backoff = (self.backoff * 2).min(MAX_BACKOFF);
+        Delivery::Disconnected { reason, retry_in }
+    }
 }

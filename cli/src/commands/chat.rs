@@ -1,21 +1,24 @@
 //! Communities, channels and messages: `communities`, `channels`, `send`, `dm`, `read`,
 //! `tail`, `search`, `upload`, `notifications`, `react`, `edit`, `delete` and `cmd`.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use ajet_shared::api::wire::{
     CreateMessageRequest, HistoryQuery, Message, NotificationQuery, ReadNotificationsRequest, SearchQuery, SearchSort,
 };
+use ajet_shared::domain::ids::{ChannelId, MessageId};
+use ajet_shared::events::{EventMessage, EventPayload};
 use serde_json::json;
 
 use crate::args::{Command, ReadArgs, SendArgs, SortArg};
 use crate::commands::text_or_stdin;
 use crate::escape;
 use crate::failure::Failure;
+use crate::failure::{Exit, api_exit};
 use crate::output::{self, Labels, Output};
 use crate::progress;
 use crate::session::{Session, message_id};
-use crate::tail::{Notice, Seen, Tail};
+use crate::tail::{Delivery, Reader};
 
 pub async fn run(session: &Session, command: Command, out: Output) -> Result<(), Failure> {
     match command {
@@ -164,50 +167,108 @@ async fn read(session: &Session, args: ReadArgs, out: Output) -> Result<(), Fail
 }
 
 async fn tail(session: &Session, names: &[String], out: Output) -> Result<(), Failure> {
-    let mut channels = None;
+    let mut wanted = None;
     if !names.is_empty() {
         let mut ids = HashSet::new();
         for name in names {
             ids.insert(session.channel(name).await?.id);
         }
-        channels = Some(ids);
+        wanted = Some(ids);
     }
     let labels = session.labels().await?;
-    let mut reader = Tail::new(session.client.clone(), channels);
-    let emit = |seen: Seen| -> Result<(), Failure> {
-        if out.json {
-            let line = match &seen {
-                Seen::Created(message) => json!({"type": "message.created", "message": message}),
-                Seen::Updated(message) => json!({"type": "message.updated", "message": message}),
-                Seen::Deleted { id, channel_id } => {
-                    json!({"type": "message.deleted", "id": id, "channel_id": channel_id})
+    let mut tail =
+        Tail { session, wanted, labels, out, latest: HashMap::new(), reader: Reader::new(session.client.clone()) };
+    tokio::select! {
+        result = tail.run() => result,
+        _ = tokio::signal::ctrl_c() => Ok(()),
+    }
+}
+
+/// `tail`'s state: what to show, and the newest message shown per channel (to catch up
+/// from after a `resync`).
+struct Tail<'a> {
+    session: &'a Session,
+    wanted: Option<HashSet<ChannelId>>,
+    labels: Labels,
+    out: Output,
+    latest: HashMap<ChannelId, MessageId>,
+    reader: Reader,
+}
+
+impl Tail<'_> {
+    async fn run(&mut self) -> Result<(), Failure> {
+        loop {
+            match self.reader.next().await? {
+                Delivery::Connected { resumed: false } => {
+                    eprintln!("tail: connected; waiting for messages (Ctrl-C to stop)");
                 }
-            };
-            return out.json(&line);
-        }
-        match seen {
-            Seen::Created(message) => println!("{}", output::message(&message, &labels, out.style)),
-            Seen::Updated(message) => {
-                println!("{}", out.style.dim(&format!("edited {}:", message.id)));
-                println!("{}", output::message(&message, &labels, out.style));
+                Delivery::Connected { resumed: true } => eprintln!("tail: reconnected; catching up"),
+                Delivery::Disconnected { reason, retry_in } => {
+                    eprintln!(
+                        "tail: disconnected ({}); retrying in {} ms",
+                        escape::line(&reason),
+                        retry_in.as_millis()
+                    );
+                }
+                Delivery::Resync => self.catch_up().await?,
+                Delivery::Event(event) => self.show(event.payload)?,
+                Delivery::Ephemeral { .. } => {}
             }
-            Seen::Deleted { id, channel_id } => {
-                let label = labels.get(&channel_id).cloned().unwrap_or_default();
-                println!("{}", out.style.dim(&format!("deleted {id} {label}")));
+        }
+    }
+
+    fn wants(&self, channel: ChannelId) -> bool {
+        self.wanted.as_ref().is_none_or(|wanted| wanted.contains(&channel))
+    }
+
+    fn show(&mut self, payload: EventPayload) -> Result<(), Failure> {
+        let (out, labels) = (self.out, &self.labels);
+        match payload {
+            EventPayload::MessageCreated(message) if self.wants(message.channel_id) => {
+                self.latest.insert(message.channel_id, message.id);
+                if out.json {
+                    return out.json(&json!({"type": "message.created", "message": message}));
+                }
+                println!("{}", output::message(&message, labels, out.style));
+            }
+            EventPayload::MessageUpdated(message) if self.wants(message.channel_id) => {
+                if out.json {
+                    return out.json(&json!({"type": "message.updated", "message": message}));
+                }
+                println!("{}", out.style.dim(&format!("edited {}:", message.id)));
+                println!("{}", output::message(&message, labels, out.style));
+            }
+            EventPayload::MessageDeleted(deleted) if self.wants(deleted.channel_id) => {
+                if out.json {
+                    return out
+                        .json(&json!({"type": "message.deleted", "id": deleted.id, "channel_id": deleted.channel_id}));
+                }
+                let label = labels.get(&deleted.channel_id).cloned().unwrap_or_default();
+                println!("{}", out.style.dim(&format!("deleted {} {label}", deleted.id)));
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// After a `resync`: each channel's messages after the newest one shown, once.
+    async fn catch_up(&mut self) -> Result<(), Failure> {
+        let latest: Vec<(ChannelId, MessageId)> = self.latest.iter().map(|(c, m)| (*c, *m)).collect();
+        for (channel, after) in latest {
+            let query = HistoryQuery { after: Some(after), limit: Some(100), ..HistoryQuery::default() };
+            let page = match self.session.client.history(channel, &query).await {
+                Ok(page) => page,
+                // No longer readable: nothing to catch up there.
+                Err(err) if api_exit(&err) == Exit::Forbidden || api_exit(&err) == Exit::NotFound => continue,
+                Err(err) => return Err(err.into()),
+            };
+            for message in page.data {
+                if self.reader.mark_seen(message.id) {
+                    self.show(EventPayload::MessageCreated(EventMessage::from(message)))?;
+                }
             }
         }
         Ok(())
-    };
-    let notice = |notice: Notice| match notice {
-        Notice::Connected { resumed: false } => eprintln!("tail: connected; waiting for messages (Ctrl-C to stop)"),
-        Notice::Connected { resumed: true } => eprintln!("tail: reconnected; caught up"),
-        Notice::Disconnected { reason, retry_in } => {
-            eprintln!("tail: disconnected ({}); retrying in {} ms", escape::line(&reason), retry_in.as_millis());
-        }
-    };
-    tokio::select! {
-        result = reader.run(emit, notice) => result,
-        _ = tokio::signal::ctrl_c() => Ok(()),
     }
 }
 
