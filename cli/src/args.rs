@@ -43,6 +43,21 @@ pub enum Command {
     Logout,
     /// Who this profile is signed in as.
     Whoami,
+    #[command(flatten)]
+    Chat(ChatCommand),
+    /// API tokens for scripts and bots.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Print a shell completion script.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+/// The commands about communities, channels and messages.
+#[derive(Debug, Subcommand)]
+pub enum ChatCommand {
     /// The communities you belong to.
     Communities,
     /// The channels of the community, with unread and mention counts.
@@ -111,14 +126,6 @@ pub enum Command {
         #[arg(long = "in", value_name = "CHANNEL")]
         channel: Option<String>,
     },
-    /// API tokens for scripts and bots.
-    #[command(subcommand)]
-    Token(TokenCommand),
-    /// Print a shell completion script.
-    Completions {
-        #[arg(value_enum)]
-        shell: clap_complete::Shell,
-    },
 }
 
 #[derive(Debug, Args)]
@@ -143,6 +150,10 @@ pub struct SendArgs {
     /// Reply in the thread of this message.
     #[arg(long, value_name = "MESSAGE_ID")]
     pub thread: Option<String>,
+    /// A key of yours making a retried send post once: the same key answers the message
+    /// it first posted (the same key with another text is refused).
+    #[arg(long, value_name = "KEY")]
+    pub client_msg_id: Option<String>,
 }
 
 #[derive(Debug, Args)]

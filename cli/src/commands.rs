@@ -13,17 +13,17 @@ use crate::output::Output;
 use crate::session::Target;
 
 pub async fn run(cli: Cli) -> Result<(), Failure> {
-    let out = Output::detect(cli.globals.json);
-    if let Command::Completions { shell } = cli.command {
-        return account::completions(shell);
-    }
-    let target = Target::load(&cli.globals)?;
-    match cli.command {
-        Command::Login(args) => account::login(target, &args, out).await,
-        Command::Logout => account::logout(target, out).await,
-        Command::Whoami => account::whoami(&target, out).await,
-        Command::Token(command) => account::token(&target.session()?, command, out).await,
-        command => chat::run(&target.session()?, command, out).await,
+    let Cli { globals, command } = cli;
+    let out = Output::detect(globals.json);
+    // Completions need no configuration: a broken one must not stop them.
+    let target = || Target::load(&globals);
+    match command {
+        Command::Completions { shell } => account::completions(shell),
+        Command::Login(args) => account::login(target()?, &args, out).await,
+        Command::Logout => account::logout(target()?, out).await,
+        Command::Whoami => account::whoami(&target()?, out).await,
+        Command::Token(command) => account::token(&target()?.session()?, command, out).await,
+        Command::Chat(command) => chat::run(&target()?.session()?, command, out).await,
     }
 }
 

@@ -4,7 +4,7 @@
 use ajet_shared::api::ErrorCode;
 use ajet_shared::api::wire::{CreateTokenRequest, LoginResponse};
 use ajet_shared::domain::ids::ApiTokenId;
-use std::io::Write as _;
+use std::io::{IsTerminal as _, Write as _};
 
 use clap::CommandFactory as _;
 use serde_json::json;
@@ -28,7 +28,7 @@ pub fn completions(shell: clap_complete::Shell) -> Result<(), Failure> {
 pub async fn login(mut target: Target, args: &LoginArgs, out: Output) -> Result<(), Failure> {
     let client = target.anonymous()?;
     let login = if args.with_token {
-        let token = text_or_stdin(None, "token")?.trim().to_owned();
+        let token = read_token()?;
         let me = client.with_token(token.clone()).me().await?;
         LoginResponse { token, user: me.user }
     } else if let Some(username) = &args.dev_user {
@@ -52,6 +52,23 @@ pub async fn login(mut target: Target, args: &LoginArgs, out: Output) -> Result<
         path.display()
     );
     Ok(())
+}
+
+/// The token piped on stdin, or pasted at a prompt on a terminal.
+fn read_token() -> Result<String, Failure> {
+    let token = if std::io::stdin().is_terminal() {
+        eprint!("Paste the token: ");
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line).map_err(|err| Failure::Io(format!("cannot read the token: {err}")))?;
+        line
+    } else {
+        text_or_stdin(None, "token")?
+    };
+    let token = token.trim();
+    if token.is_empty() || token.contains(char::is_whitespace) {
+        return Err(Failure::Usage("a token is one word, e.g. ajt_… or ajs_…".into()));
+    }
+    Ok(token.to_owned())
 }
 
 pub async fn logout(mut target: Target, out: Output) -> Result<(), Failure> {

@@ -10,7 +10,7 @@ use ajet_shared::domain::ids::{ChannelId, MessageId};
 use ajet_shared::events::{EventMessage, EventPayload};
 use serde_json::json;
 
-use crate::args::{Command, ReadArgs, SendArgs, SortArg};
+use crate::args::{ChatCommand, ReadArgs, SendArgs, SortArg};
 use crate::commands::text_or_stdin;
 use crate::escape;
 use crate::failure::Failure;
@@ -20,26 +20,26 @@ use crate::progress;
 use crate::session::{Session, message_id};
 use crate::tail::{Delivery, Reader};
 
-pub async fn run(session: &Session, command: Command, out: Output) -> Result<(), Failure> {
+pub async fn run(session: &Session, command: ChatCommand, out: Output) -> Result<(), Failure> {
     match command {
-        Command::Communities => communities(session, out).await,
-        Command::Channels => channels(session, out).await,
-        Command::Send(args) => send(session, args, out).await,
-        Command::Dm { user, text } => {
+        ChatCommand::Communities => communities(session, out).await,
+        ChatCommand::Channels => channels(session, out).await,
+        ChatCommand::Send(args) => send(session, args, out).await,
+        ChatCommand::Dm { user, text } => {
             let text = text_or_stdin(text, "message")?;
             let channel = session.dm(&user).await?;
             let request = CreateMessageRequest { body_md: text, parent_id: None, client_msg_id: None };
             let message = session.client.send_message(channel.id, &request).await?;
             sent(session, &message, out).await
         }
-        Command::Read(args) => read(session, args, out).await,
-        Command::Tail { channels } => tail(session, &channels, out).await,
-        Command::Search { query, limit, sort } => search(session, query, limit, sort, out).await,
-        Command::Upload { channel, file } => upload(session, &channel, &file, out).await,
-        Command::Notifications { unread, mark_read, limit } => {
+        ChatCommand::Read(args) => read(session, args, out).await,
+        ChatCommand::Tail { channels } => tail(session, &channels, out).await,
+        ChatCommand::Search { query, limit, sort } => search(session, query, limit, sort, out).await,
+        ChatCommand::Upload { channel, file } => upload(session, &channel, &file, out).await,
+        ChatCommand::Notifications { unread, mark_read, limit } => {
             notifications(session, unread, mark_read, limit, out).await
         }
-        Command::React { message, emoji, remove } => {
+        ChatCommand::React { message, emoji, remove } => {
             let id = message_id(&message)?;
             if remove {
                 session.client.remove_reaction(id, &emoji).await?;
@@ -52,13 +52,13 @@ pub async fn run(session: &Session, command: Command, out: Output) -> Result<(),
             println!("{} {} on {id}", if remove { "Removed" } else { "Reacted" }, escape::line(&emoji));
             Ok(())
         }
-        Command::Edit { message, text } => {
+        ChatCommand::Edit { message, text } => {
             let id = message_id(&message)?;
             let text = text_or_stdin(text, "new text")?;
             let message = session.client.update_message(id, &text).await?;
             sent(session, &message, out).await
         }
-        Command::Delete { message } => {
+        ChatCommand::Delete { message } => {
             let id = message_id(&message)?;
             session.client.delete_message(id).await?;
             if out.json {
@@ -67,10 +67,7 @@ pub async fn run(session: &Session, command: Command, out: Output) -> Result<(),
             println!("Deleted {id}");
             Ok(())
         }
-        Command::Cmd { text, channel } => cmd(session, &text, channel.as_deref(), out).await,
-        Command::Login(_) | Command::Logout | Command::Whoami | Command::Token(_) | Command::Completions { .. } => {
-            unreachable!("account commands run in commands::account")
-        }
+        ChatCommand::Cmd { text, channel } => cmd(session, &text, channel.as_deref(), out).await,
     }
 }
 
@@ -129,7 +126,7 @@ async fn send(session: &Session, args: SendArgs, out: Output) -> Result<(), Fail
     let parent_id = args.thread.as_deref().map(message_id).transpose()?;
     let text = text_or_stdin(args.text, "message")?;
     let channel = session.channel(&args.channel).await?;
-    let request = CreateMessageRequest { body_md: text, parent_id, client_msg_id: None };
+    let request = CreateMessageRequest { body_md: text, parent_id, client_msg_id: args.client_msg_id };
     let message = session.client.send_message(channel.id, &request).await?;
     sent(session, &message, out).await
 }

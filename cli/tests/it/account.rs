@@ -15,6 +15,7 @@ async fn a_token_from_stdin_is_checked_stored_0600_and_forgotten_at_logout() {
     let cli = Cli::new(&stack);
     cli.run(&["whoami"]).await.fails(3, "not signed in (profile default): run `ajet-chat login`");
     cli.run_with_stdin(&["login", "--with-token"], "ajs_not_a_real_token\n").await.fails(3, "unauthenticated");
+    cli.run_with_stdin(&["login", "--with-token"], "two words\n").await.fails(2, "a token is one word");
     assert!(!cli.config_file().exists(), "a refused token is not stored");
 
     let token = acme.alice.token().expect("token");

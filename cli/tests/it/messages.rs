@@ -56,6 +56,11 @@ async fn messages_are_sent_read_replied_to_reacted_to_edited_and_deleted_by_name
     let reply = cli.run(&["send", "#dev", "in the thread", "--thread", &root.to_string(), "--json"]).await.ok().json();
     assert_eq!(reply["parent_id"], root.to_string().as_str());
 
+    let once = cli.run(&["send", "@bob", "deploy done", "--client-msg-id", "ci-42", "--json"]).await.ok().json();
+    let again = cli.run(&["send", "@bob", "deploy done", "--client-msg-id", "ci-42", "--json"]).await.ok().json();
+    assert_eq!(once["id"], again["id"], "a retried send posts once");
+    cli.run(&["send", "@bob", "other text", "--client-msg-id", "ci-42"]).await.fails(1, "client_msg_id_reused");
+
     let history = acme.bob.history(acme.dev.id, &HistoryQuery::default()).await.expect("bob reads").data;
     let bodies: Vec<&str> = history.iter().map(|m| m.body_md.as_str()).collect();
     assert_eq!(bodies, ["hello **world**", "from\nstdin"], "thread replies stay in their thread");
