@@ -56,6 +56,28 @@ impl Style {
     }
 }
 
+const REVERSE: &str = "\u{1b}[7m";
+
+/// A search snippet (HTML-escaped text, hits in `<mark>`) for the terminal: hits in
+/// reverse video on a TTY, the plain text when piped.
+#[must_use]
+pub fn snippet(html: &str, style: Style) -> String {
+    let mut out = String::new();
+    for (i, piece) in html.split("<mark>").enumerate() {
+        let (hit, rest) = if i == 0 { ("", piece) } else { piece.split_once("</mark>").unwrap_or((piece, "")) };
+        if !hit.is_empty() {
+            out.push_str(&style.paint(REVERSE, &escape::line(&unescape_html(hit))));
+        }
+        out.push_str(&escape::line(&unescape_html(rest)));
+    }
+    out
+}
+
+/// The text of HTML-escaped text (the five escapes the server writes).
+fn unescape_html(text: &str) -> String {
+    text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&#39;", "'").replace("&amp;", "&")
+}
+
 /// A message body for the terminal (no trailing newline).
 #[must_use]
 pub fn markdown(body_md: &str, style: Style) -> String {
@@ -267,6 +289,17 @@ mod tests {
             assert!(!out.contains("\u{1b}c") && !out.contains('\u{9b}') && !out.contains("\u{1b}[2J"), "{out:?}");
             assert!(out.contains("\\x1b[31mred"), "{out:?}");
         }
+    }
+
+    #[test]
+    fn search_snippets_show_their_hits_and_their_text_unescaped() {
+        let html = "…the &lt;b&gt; <mark>rocket</mark> &amp; <mark>fuel</mark>&#39;s\u{1b}[2J";
+        assert_eq!(
+            snippet(html, Style::Terminal),
+            format!("…the <b> {REVERSE}rocket{RESET} & {REVERSE}fuel{RESET}'s\\x1b[2J")
+        );
+        assert_eq!(snippet(html, Style::Plain), "…the <b> rocket & fuel's\\x1b[2J");
+        assert_eq!(snippet("&amp;lt;", Style::Plain), "&lt;", "unescaped once");
     }
 
     #[test]

@@ -294,7 +294,7 @@ async fn search(
             label,
             out.style.dim(&format!("(id {})", hit.message.id))
         );
-        println!("  {}", escape::line(&hit.snippet));
+        println!("  {}", crate::render::snippet(&hit.snippet, out.style));
     }
     if hits.is_empty() {
         eprintln!("No matches.");

@@ -135,7 +135,8 @@ async fn search_notifications_and_slash_commands_work_from_the_shell() {
 
     let search = bob.run(&["search", "rocket"]).await.ok();
     assert!(search.stdout.starts_with("alice (@alice) · "), "{search:?}");
-    assert!(search.stdout.contains("#dev") && search.stdout.contains("rocket"), "{search:?}");
+    assert!(search.stdout.contains("#dev") && search.stdout.contains("launch the rocket"), "{search:?}");
+    assert!(!search.stdout.contains("<mark>"), "the snippet's markup is not shown piped: {search:?}");
     let hits = bob.run(&["search", "rocket", "--json", "--sort", "recent"]).await.ok().json();
     assert_eq!(hits[0]["message"]["id"], sent.id.to_string().as_str());
     assert_eq!(bob.run(&["search", "nothing-like-this", "--json"]).await.ok().json(), serde_json::json!([]));
