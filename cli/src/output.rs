@@ -103,7 +103,7 @@ pub fn message(message: &EventMessage, labels: &Labels, style: Style) -> String 
         let reactions: Vec<String> = message
             .reactions
             .iter()
-            .map(|reaction| format!("{} {}", escape::line(&reaction.emoji), reaction.count))
+            .map(|reaction| format!("{} {}", emoji(&reaction.emoji, style), reaction.count))
             .collect();
         footer.push(reactions.join("  "));
     }
@@ -115,6 +115,14 @@ pub fn message(message: &EventMessage, labels: &Labels, style: Style) -> String 
         out.push_str(&style.dim(&footer.join(" · ")));
     }
     out
+}
+
+/// A reaction: a `:shortcode:` shown as its emoji on a terminal, as sent when piped.
+fn emoji(emoji: &str, style: Style) -> String {
+    match style {
+        Style::Terminal => render::markdown(emoji, style),
+        Style::Plain => escape::line(emoji).into_owned(),
+    }
 }
 
 /// [`message`] for the API's per-viewer `Message`.
