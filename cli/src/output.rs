@@ -130,3 +130,81 @@ fn emoji(emoji: &str, style: Style) -> String {
 pub fn api_message(api: &Message, labels: &Labels, style: Style) -> String {
     message(&EventMessage::from(api.clone()), labels, style)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ajet_shared::api::wire::Bot;
+    use ajet_shared::domain::ids::MessageId;
+    use ajet_shared::events::ReactionCount;
+    use time::macros::datetime;
+
+    fn sample() -> EventMessage {
+        EventMessage {
+            id: id(1),
+            channel_id: id(2),
+            channel_seq: 1,
+            author: Author {
+                user_id: None,
+                username: Some("alice".into()),
+                display_name: "Alice \u{1b}[8m".into(),
+                avatar_url: None,
+                bot: None,
+            },
+            body_md: "**hi**\nthere".into(),
+            parent_id: None,
+            client_msg_id: None,
+            created_at: datetime!(2026-11-26 14:05:09 UTC),
+            edited_at: None,
+            deleted_at: None,
+            reply_count: 2,
+            last_reply_at: None,
+            pinned_at: None,
+            pinned_by: None,
+            reactions: vec![ReactionCount { emoji: ":tada:".into(), count: 3 }],
+            link_previews: Vec::new(),
+        }
+    }
+
+    fn id<T: std::str::FromStr>(n: u8) -> T {
+        let Ok(id) = format!("0190a5b0-0000-7000-8000-0000000000{n:02x}").parse() else { panic!("an id") };
+        id
+    }
+
+    #[test]
+    fn a_message_shows_author_time_channel_id_body_and_footer() {
+        let message = sample();
+        let labels = Labels::from([(message.channel_id, "#dev".to_owned())]);
+        let shown = super::message(&message, &labels, Style::Plain);
+        assert_eq!(
+            shown,
+            format!(
+                "Alice \\x1b[8m (@alice) · 2026-11-26 14:05 · #dev (id {})\n  **hi**\n  there\n  :tada: 3 · 2 replies",
+                message.id
+            )
+        );
+        let styled = super::message(&message, &labels, Style::Terminal);
+        assert!(styled.contains("\u{1b}[1mAlice \\x1b[8m (@alice)\u{1b}[0m"), "{styled:?}");
+        assert!(styled.contains("🎉 3"), "shortcodes become emoji on a terminal: {styled:?}");
+    }
+
+    #[test]
+    fn markers_show_bots_edits_threads_and_deletions() {
+        let mut message = sample();
+        message.author.bot = Some(Bot { webhook_id: id(3), name: "ci".into() });
+        message.edited_at = Some(message.created_at);
+        message.parent_id = Some(id(4));
+        message.deleted_at = Some(message.created_at);
+        message.reactions.clear();
+        message.reply_count = 0;
+        let shown = super::message(&message, &Labels::new(), Style::Plain);
+        let parent: MessageId = id(4);
+        assert_eq!(
+            shown,
+            format!(
+                "Alice \\x1b[8m (@alice) [bot] · 2026-11-26 14:05 (id {} · reply in thread {parent} · edited)\n  [deleted]",
+                message.id
+            )
+        );
+    }
+}
