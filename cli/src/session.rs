@@ -39,8 +39,12 @@ impl Target {
             return Err(Failure::Usage(format!("--server must be an http:// or https:// URL, not {server:?}")));
         }
         let given = globals.token.clone().filter(|token| !token.is_empty());
-        let token_from_profile = given.is_none() && profile.token.is_some();
-        let token = given.or_else(|| profile.token.clone());
+        // The profile's token goes only to the profile's server, never to another one named
+        // on the command line.
+        let same_server = profile.server.trim_end_matches('/') == server.trim_end_matches('/');
+        let stored = profile.token.clone().filter(|_| same_server);
+        let token_from_profile = given.is_none() && stored.is_some();
+        let token = given.or(stored);
         let community = globals.community.clone().or_else(|| profile.community.clone());
         Ok(Self { config, profile_name, server, token, token_from_profile, community })
     }
@@ -54,7 +58,8 @@ impl Target {
     pub fn session(&self) -> Result<Session, Failure> {
         let token = self.token.clone().ok_or_else(|| {
             Failure::NotSignedIn(format!(
-                "not signed in (profile {}): run `ajet-chat login`, or pass --token / set AJET_TOKEN",
+                "not signed in to {} (profile {}): run `ajet-chat login`, or pass --token / set AJET_TOKEN",
+                crate::escape::line(&self.server),
                 self.profile_name
             ))
         })?;
@@ -103,9 +108,15 @@ impl Session {
         Ok(channels)
     }
 
-    /// Labels (`#general`, `@bob`) of every channel I can see here.
+    /// Labels (`#general`, `@bob`) of every channel I can see here (only my DMs when I am in
+    /// no community).
     pub async fn labels(&self) -> Result<Labels, Failure> {
-        Ok(self.channels().await?.iter().map(|item| (item.channel.id, output::channel_label(item))).collect())
+        let channels = match self.channels().await {
+            Ok(channels) => channels,
+            Err(Failure::NotFound(_)) if self.community.is_none() => self.client.list_dms().await?.data,
+            Err(err) => return Err(err),
+        };
+        Ok(channels.iter().map(|item| (item.channel.id, output::channel_label(item))).collect())
     }
 
     /// What `target` names: `#name` or `name` (a channel of the community), `@user` (my DM
