@@ -1,5 +1,6 @@
 //! The command line, declared with clap's derive: global options (server, token, profile,
-//! community, `--json`) and one subcommand per one-shot.
+//! community, `--json`), one subcommand per one-shot, and `tui` (also what no subcommand
+//! means on a terminal).
 
 use std::path::PathBuf;
 
@@ -10,8 +11,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 pub struct Cli {
     #[command(flatten)]
     pub globals: Globals,
+    /// None: the TUI on a terminal, else usage.
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
 }
 
 #[derive(Clone, Debug, Args)]
@@ -45,6 +47,13 @@ pub enum Command {
     Whoami,
     #[command(flatten)]
     Chat(ChatCommand),
+    /// The full-screen terminal client (also what `ajet-chat` alone opens on a terminal).
+    Tui {
+        /// The channel to open first (`general` or `#general`); default: the one shown when
+        /// the TUI last quit, else the first.
+        #[arg(long)]
+        channel: Option<String>,
+    },
     /// API tokens for scripts and bots.
     #[command(subcommand)]
     Token(TokenCommand),

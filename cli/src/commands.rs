@@ -7,6 +7,8 @@ mod chat;
 
 use std::io::{IsTerminal as _, Read as _};
 
+use clap::CommandFactory as _;
+
 use crate::args::{Cli, Command};
 use crate::failure::Failure;
 use crate::output::Output;
@@ -17,6 +19,13 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
     let out = Output::detect(globals.json);
     // Completions need no configuration: a broken one must not stop them.
     let target = || Target::load(&globals);
+    let Some(command) = command else {
+        // A person at a terminal gets the TUI; a script gets usage, not a full-screen program.
+        if std::io::stdin().is_terminal() && std::io::stdout().is_terminal() {
+            return tui(&target()?, None).await;
+        }
+        return Err(Failure::Usage(format!("a command is needed\n\n{}", Cli::command().render_help())));
+    };
     match command {
         Command::Completions { shell } => account::completions(shell),
         Command::Login(args) => account::login(target()?, &args, out).await,
@@ -24,7 +33,14 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Whoami => account::whoami(&target()?, out).await,
         Command::Token(command) => account::token(&target()?.session()?, command, out).await,
         Command::Chat(command) => chat::run(&target()?.session()?, command, out).await,
+        Command::Tui { channel } => tui(&target()?, channel).await,
     }
+}
+
+/// `ajet-chat tui`: signed in like every command (exit 3 without a token), then full screen.
+async fn tui(target: &Target, channel: Option<String>) -> Result<(), Failure> {
+    let session = target.session()?;
+    crate::tui::run(session.client, channel).await.map_err(|err| Failure::Io(format!("tui: {err:#}")))
 }
 
 /// `text`, or all of stdin when it is absent and stdin is not a terminal.

@@ -1,8 +1,9 @@
 //! `ajet-chat`: the command-line client for people and scripts. One-shot commands (sign-in,
 //! channels, send, read, tail, search, notifications, reactions, tokens…) with human text by
 //! default and stable JSON with `--json`; exit codes 0 ok, 1 error, 2 usage, 3 not signed in
-//! or forbidden, 4 not found, 5 rate-limited. Talks only to the gateway, through `shared`'s
-//! typed client. The shapes of `--json` are in `cli/README.md`.
+//! or forbidden, 4 not found, 5 rate-limited. `ajet-chat tui` (or no command, on a
+//! terminal) is the full-screen client (`tui`), signed in the same way. Talks only to the
+//! gateway, through `shared`'s typed client. The shapes of `--json` are in `cli/README.md`.
 
 mod args;
 mod commands;
@@ -15,7 +16,6 @@ mod progress;
 mod render;
 mod session;
 mod tail;
-
 mod tui;
 
 use std::process::ExitCode;

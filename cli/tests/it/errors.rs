@@ -25,6 +25,10 @@ async fn each_kind_of_failure_has_its_exit_code() {
 
     // 2: the command line is wrong (clap's checks and ours).
     bob.run(&["read"]).await.fails(2, "required arguments were not provided");
+    // No command and no terminal: usage, not a full-screen program a script cannot drive.
+    let usage = bob.run(&[]).await.fails(2, "a command is needed");
+    assert!(usage.stderr.contains("Usage: ajet-chat") && usage.stderr.contains("tui"), "{usage:?}");
+    bob.run(&["tui", "--url", "http://localhost:8080"]).await.fails(2, "unexpected argument '--url'");
     bob.run(&["read", "#dev", "--before", "x", "--after", "y"]).await.fails(2, "cannot be used with");
     bob.run(&["read", "#dev", "--before", "yesterday"]).await.fails(2, "message: \"yesterday\" is not an id");
     bob.run(&["send", "#dev"]).await.fails(2, "the message is empty");
@@ -34,6 +38,8 @@ async fn each_kind_of_failure_has_its_exit_code() {
     bob.run(&["--server", "ftp://example.com", "whoami"]).await.fails(2, "--server must be an http");
     // 3: not signed in, or not allowed.
     anonymous.run(&["send", "#dev", "hi"]).await.fails(3, "not signed in");
+    anonymous.run(&["tui"]).await.fails(3, "not signed in");
+    anonymous.run(&["tui", "--channel", "dev"]).await.fails(3, "run `ajet-chat login`");
     anonymous.run(&["--token", "ajs_forged", "channels"]).await.fails(3, "sign in again: ajet-chat login");
     bob.run(&["edit", &hidden.id.to_string(), "mine now"]).await.fails(3, ErrorCode::NotAuthor.as_str());
     bob.run(&["delete", &hidden.id.to_string()]).await.fails(3, ErrorCode::NotAuthorOrAdmin.as_str());
