@@ -117,12 +117,20 @@ fn draw_column(frame: &mut Frame<'_>, area: Rect, app: &App, column: &Column<'_>
     let top = bottom.saturating_sub(height);
     let mut shown: Vec<Line<'static>> = lines[top..bottom].to_vec();
     let detached = !column.in_thread && app.current.is_some_and(|c| app.detached.contains(&c));
-    if let Some(last) = shown.last_mut() {
-        if bottom < total {
-            *last = Line::from(Span::styled(format!(" ↓ {} more rows below (PgDn)", total - bottom), app.theme.warn));
-        } else if detached {
-            *last = Line::from(Span::styled(" ↓ newer messages: PgDn at the bottom or Esc", app.theme.warn));
+    let below = if bottom < total {
+        Some(format!(" ↓ {} more rows below (PgDn)", total - bottom))
+    } else if detached {
+        Some(" ↓ newer messages: PgDn at the bottom or Esc".to_owned())
+    } else {
+        None
+    };
+    // The hint takes a row of its own: the oldest row shown gives way, never the newest (at
+    // a search hit, the hit's own text).
+    if let Some(below) = below.filter(|_| !shown.is_empty()) {
+        if shown.len() >= height {
+            shown.remove(0);
         }
+        shown.push(Line::from(Span::styled(below, app.theme.warn)));
     }
     // Newest at the bottom: pad above when there is little to show.
     let pad = height.saturating_sub(shown.len());

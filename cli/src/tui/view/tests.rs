@@ -309,3 +309,12 @@ fn a_wide_terminal_shows_the_thread_beside_the_channel() {
     assert!(right[1].starts_with("Thread · Esc closes"), "{rows:#?}");
     assert!(right.iter().any(|r| r.contains("count me in")), "{rows:#?}");
 }
+
+#[test]
+fn the_hint_of_newer_messages_takes_a_row_of_its_own_below_the_last_message_shown() {
+    let mut f = fixture();
+    f.app.detached.insert(f.general);
+    let pane = pane_rows(&f.app);
+    let last = pane.iter().position(|row| row == "  my last word").expect("the newest message shown keeps its text");
+    assert_eq!(pane[last + 1], " ↓ newer messages: PgDn at the bottom or Esc", "{pane:?}");
+}
