@@ -11,3 +11,4 @@ mod proxy;
 #[allow(dead_code, reason = "the gateway's harness: its tests use all of it, these only part")]
 mod stack;
 mod tail;
+mod tui;
