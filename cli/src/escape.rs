@@ -1,7 +1,9 @@
 //! Escaping of every string the server sends before it reaches the terminal: control
 //! characters (C0 but newline and tab where a body allows them, DEL, C1) and the Unicode
 //! bidirectional controls become visible `\xNN` / `\u{NNNN}` text, so nothing the API lets
-//! through can move the cursor, retitle the window or reorder what is shown.
+//! through can move the cursor, retitle the window or reorder what is shown. One behaviour
+//! for the one-shots and the TUI: bidirectional controls are shown as escapes in bodies
+//! too (a Trojan Source reordering stays visible; terminals do not apply them anyway).
 
 use std::borrow::Cow;
 
@@ -32,6 +34,12 @@ fn escaped(text: &str, keep: impl Fn(char) -> bool) -> Cow<'_, str> {
 #[must_use]
 pub fn line(text: &str) -> Cow<'_, str> {
     escaped(text, |_| false)
+}
+
+/// [`line`], owned: for the TUI's widgets, which keep what they draw.
+#[must_use]
+pub fn inert(text: &str) -> String {
+    line(text).into_owned()
 }
 
 /// A multi-line text (a message body): newlines and tabs kept, every other control
@@ -70,6 +78,14 @@ mod tests {
         assert_eq!(line("two\nlines"), "two\\x0alines");
         assert_eq!(line("csi\u{9b}31m del\u{7f}"), "csi\\u{9b}31m del\\x7f");
         assert_eq!(line("abc\u{202e}fed"), "abc\\u{202e}fed");
+    }
+
+    #[test]
+    fn bodies_keep_their_lines_and_show_bidirectional_controls_like_names_do() {
+        assert_eq!(text("abc \u{202b}שלום\u{202c}\nnext"), "abc \\u{202b}שלום\\u{202c}\nnext");
+        assert_eq!(text("cr\rlf"), "cr\\x0dlf");
+        assert_eq!(inert("tab\there"), "tab\\x09here");
+        assert_eq!(inert("héllo 👋 世界"), "héllo 👋 世界");
     }
 
     #[test]

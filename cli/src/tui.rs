@@ -9,7 +9,6 @@ mod input;
 mod last_viewed;
 mod markdown;
 mod net;
-mod sanitize;
 mod theme;
 mod view;
 

@@ -490,7 +490,7 @@ impl App {
             (ComposeMode::New, None, Some(channel)) => format!("Message {}", self.channel_label(channel)),
             (ComposeMode::New, None, None) => "No channel open".to_owned(),
         };
-        self.composer.set_placeholder_text(super::sanitize::inert(&placeholder));
+        self.composer.set_placeholder_text(crate::escape::inert(&placeholder));
         self.completion = None;
     }
 }

@@ -1,17 +1,17 @@
 //! Message Markdown as terminal text: **bold**, *italic*, `code`, ~~strike~~, code blocks,
 //! quotes, headings and lists as styles and prefixes, and links as their text followed by
 //! the URL (a terminal cannot hide a link target, and the reader should see where it goes).
-//! The input is made inert first (`sanitize`), so nothing in a body reaches the terminal raw.
+//! The input is made inert first (`crate::escape`, as the one-shots do; tabs then become a
+//! space, since the layout counts columns), so nothing in a body reaches the terminal raw.
 
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 
-use super::sanitize::inert_multiline;
 use super::theme::Theme;
 
 /// `body` as one `Line` per source line (not yet wrapped to a width).
 pub fn render(body: &str, theme: &Theme) -> Vec<Line<'static>> {
-    let body = inert_multiline(body);
+    let body = crate::escape::text(body).replace('\t', " ");
     let mut lines = Vec::new();
     let mut in_code_block = false;
     for raw in body.lines() {
@@ -267,6 +267,6 @@ mod tests {
     fn escape_sequences_in_a_body_are_inert() {
         let theme = Theme::plain();
         let lines = render("evil \u{1b}]0;title\u{7} **x**", &theme);
-        assert_eq!(plain(&lines), ["evil ^[]0;title\\u{7} x"]);
+        assert_eq!(plain(&lines), ["evil \\x1b]0;title\\x07 x"]);
     }
 }

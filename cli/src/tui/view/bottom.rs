@@ -8,8 +8,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
 use super::wrap::{truncate, width};
+use crate::escape::inert;
 use crate::tui::app::{App, ComposeMode, Connection};
-use crate::tui::sanitize::inert;
 
 pub fn typing(frame: &mut Frame<'_>, area: Rect, app: &App) {
     let names: Vec<String> = app

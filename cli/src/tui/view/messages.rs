@@ -12,9 +12,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
 use super::wrap::{truncate, wrap};
+use crate::escape::inert;
 use crate::tui::app::{App, Entry, EntryState, Focus};
 use crate::tui::markdown;
-use crate::tui::sanitize::inert;
 
 /// Messages closer than this by the same author share one header.
 const GROUP_SECS: i64 = 5 * 60;

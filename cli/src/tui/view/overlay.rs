@@ -8,9 +8,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
 use super::wrap::truncate;
+use crate::escape::inert;
 use crate::tui::app::{App, SearchView};
 use crate::tui::input::KEYS;
-use crate::tui::sanitize::inert;
 
 pub fn help(frame: &mut Frame<'_>, area: Rect, app: &App) {
     let theme = &app.theme;

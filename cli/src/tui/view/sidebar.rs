@@ -9,8 +9,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
 use super::wrap::{truncate, width};
+use crate::escape::inert;
 use crate::tui::app::App;
-use crate::tui::sanitize::inert;
 
 pub fn draw(frame: &mut Frame<'_>, area: Rect, app: &App) {
     if area.width == 0 {

@@ -209,7 +209,7 @@ fn escape_sequences_in_names_topics_and_bodies_reach_the_screen_inert() {
     let rows = screen(&f.app, 80, 24);
     let text = rows.join("\n");
     assert!(!text.chars().any(|c| c.is_control() && c != '\n'), "{text:?}");
-    assert!(text.contains("Mal^[[2Jlory") && text.contains("hi ^[]0;pwned\\u{7} \\u{9b}31m"), "{text}");
+    assert!(text.contains("Mal\\x1b[2Jlory") && text.contains("hi \\x1b]0;pwned\\x07 \\u{9b}31m"), "{text}");
 }
 
 #[test]
