@@ -26,7 +26,6 @@ pub enum Delivery {
     /// A persisted event not delivered before.
     Event(Box<Event>),
     /// An event that is not persisted (`typing.*`, `presence.changed`): its name and JSON.
-    #[allow(dead_code, reason = "tail shows messages only; the TUI reads typing and presence")]
     Ephemeral { name: String, data: String },
     /// The server lost our position: what happened meanwhile must be refetched.
     Resync,
@@ -36,6 +35,9 @@ pub enum Delivery {
 
 const FIRST_BACKOFF: Duration = Duration::from_millis(500);
 const MAX_BACKOFF: Duration = Duration::from_secs(10);
+/// How long opening the stream (or checking the credential) may take before it counts as
+/// a failed attempt: a server that accepts connections but never answers is retried.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// The reader: where to resume and what was delivered already.
 pub struct Reader {
@@ -121,7 +123,11 @@ impl Reader {
 
     /// Opens the stream (resuming if we can): `Connected`, or `Disconnected` to retry.
     async fn connect(&mut self) -> Result<Delivery, Failure> {
-        match self.client.tui_events(self.last_event_id.as_deref()).await {
+        let opened = tokio::time::timeout(CONNECT_TIMEOUT, self.client.tui_events(self.last_event_id.as_deref()));
+        let Ok(opened) = opened.await else {
+            return Ok(self.retry("the server did not answer in time".into()));
+        };
+        match opened {
             Ok(stream) => {
                 self.stream = Some(stream);
                 self.received = false;
@@ -138,9 +144,10 @@ impl Reader {
         if !self.received {
             // An empty answer (204: the credential was revoked) or an instant end: make sure
             // the credential still works before retrying.
-            match self.client.me().await {
-                Err(err) if api_exit(&err) == Exit::Forbidden => return Err(err.into()),
-                _ => {}
+            if let Ok(Err(err)) = tokio::time::timeout(CONNECT_TIMEOUT, self.client.me()).await
+                && api_exit(&err) == Exit::Forbidden
+            {
+                return Err(err.into());
             }
         }
         Ok(self.retry(reason))

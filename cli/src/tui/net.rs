@@ -1,32 +1,28 @@
 //! The network side: each `Effect` runs in its own task through the typed client (with a
-//! time limit) and answers with a `Msg`; `follow` keeps the `/tui/events` stream open,
-//! resuming with `Last-Event-ID` after any cut and backing off up to 30 s, and reports
-//! the connection's state. Typing signals are throttled here, at most one per channel
+//! time limit) and answers with a `Msg`; `follow` keeps the `/tui/events` stream open
+//! through `tail.rs`'s `Reader` (the one-shots' reconnecting reader: `Last-Event-ID`, each
+//! event once, backoff up to 10 s) and reports the connection's state. Typing signals are throttled here, at most one per channel
 //! every three seconds. Nothing here runs on the draw loop.
 
 use std::time::Duration;
 
-use ajet_shared::api::ErrorCode;
 use ajet_shared::api::wire::{
     CreateMessageRequest, HistoryQuery, NotificationQuery, ReadNotificationsRequest, SearchQuery,
 };
-use ajet_shared::client::{ApiClient, ClientError, SseEvent};
+use ajet_shared::client::{ApiClient, ClientError};
 use ajet_shared::domain::ids::{ChannelId, UserId};
-use ajet_shared::events::Event;
-use futures::StreamExt as _;
 use serde::Deserialize;
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tokio::time::{Instant, timeout};
 
 use super::app::{Connection, Effect, HISTORY_PAGE, LiveItem, Msg};
+use crate::tail::{Delivery, Reader};
 
 /// How long one request may take before it counts as failed.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
 /// At most one typing signal per channel this often.
 const TYPING_EVERY: Duration = Duration::from_secs(3);
-/// The longest wait between reconnection attempts.
-const MAX_BACKOFF_SECS: u64 = 30;
 
 /// Runs effects; owns their tasks (all aborted when it is dropped).
 pub struct Net {
@@ -202,73 +198,53 @@ pub async fn heartbeat(client: ApiClient) {
     }
 }
 
-/// Whether `err` means the token is no good (so retrying cannot help).
-fn signed_out(err: &ClientError) -> bool {
-    matches!(err.code(), Some(ErrorCode::Unauthenticated | ErrorCode::TokenExpired | ErrorCode::TokenRevoked))
-}
-
-/// Keeps the live stream open until the receiver is gone: resumes after the last event id,
-/// backs off 1, 2, 4 … 30 s between attempts (counting down on the status line), and
-/// stops for good when the token is refused.
+/// Keeps the live stream open until the receiver is gone, through the one-shots' `Reader`
+/// (`tail.rs`: resumes after the last event id, hands on each persisted event once, backs
+/// off while the server is away), counting the wait down on the status line; stops for
+/// good when the token is refused.
 pub async fn follow(client: ApiClient, answers: mpsc::Sender<Msg>) {
-    let mut last_id: Option<String> = None;
-    let mut failures: u32 = 0;
+    let mut reader = Reader::new(client);
+    // While waiting to reconnect: when the next attempt is due, and why.
+    let mut waiting: Option<(Instant, String)> = None;
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
     loop {
-        let reason = match timeout(REQUEST_TIMEOUT, client.tui_events(last_id.as_deref())).await {
-            Ok(Ok(mut events)) => {
-                failures = 0;
-                if answers.send(Msg::Connection(Connection::Live)).await.is_err() {
+        let msg = tokio::select! {
+            delivery = reader.next() => match delivery {
+                Ok(Delivery::Connected { .. }) => {
+                    waiting = None;
+                    Msg::Connection(Connection::Live)
+                }
+                Ok(Delivery::Event(event)) => Msg::Live(LiveItem::Event(event)),
+                Ok(Delivery::Ephemeral { name, data }) => match ephemeral(&name, &data) {
+                    Some(item) => Msg::Live(item),
+                    None => continue,
+                },
+                Ok(Delivery::Resync) => Msg::Live(LiveItem::Resync),
+                Ok(Delivery::Disconnected { reason, retry_in }) => {
+                    waiting = Some((Instant::now() + retry_in, reason));
+                    tick.reset_immediately();
+                    continue;
+                }
+                Err(failure) => {
+                    drop(answers.send(Msg::Connection(Connection::SignedOut(failure.to_string()))).await);
                     return;
                 }
-                loop {
-                    match events.next().await {
-                        Some(Ok(event)) => {
-                            if !event.id.is_empty() {
-                                last_id = Some(event.id.clone());
-                            }
-                            if let Some(item) = parse(&event)
-                                && answers.send(Msg::Live(item)).await.is_err()
-                            {
-                                return;
-                            }
-                        }
-                        Some(Err(err)) => break describe(&err),
-                        None => break "the server ended the stream".to_owned(),
-                    }
+            },
+            _ = tick.tick(), if waiting.is_some() => {
+                let Some((due, reason)) = waiting.clone() else { continue };
+                let left = due.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    waiting = None;
+                    Msg::Connection(Connection::Connecting)
+                } else {
+                    Msg::Connection(Connection::Reconnecting { in_secs: left.as_secs().max(1), reason })
                 }
             }
-            Ok(Err(err)) if signed_out(&err) => {
-                drop(answers.send(Msg::Connection(Connection::SignedOut(describe(&err)))).await);
-                return;
-            }
-            Ok(Err(err)) => describe(&err),
-            Err(_) => "the server did not answer in time".to_owned(),
         };
-        // A stream that ends at once may be a revoked session's 204: ask who I am.
-        if let Ok(Err(err)) = timeout(REQUEST_TIMEOUT, client.me()).await
-            && signed_out(&err)
-        {
-            drop(answers.send(Msg::Connection(Connection::SignedOut(describe(&err)))).await);
-            return;
-        }
-        let wait = backoff(failures);
-        failures = failures.saturating_add(1);
-        for in_secs in (1..=wait).rev() {
-            let state = Connection::Reconnecting { in_secs, reason: reason.clone() };
-            if answers.send(Msg::Connection(state)).await.is_err() {
-                return;
-            }
-            tokio::time::sleep(Duration::from_secs(1)).await;
-        }
-        if answers.send(Msg::Connection(Connection::Connecting)).await.is_err() {
+        if answers.send(msg).await.is_err() {
             return;
         }
     }
-}
-
-/// Seconds to wait after `failures` failed attempts in a row: 1, 2, 4 … capped at 30.
-fn backoff(failures: u32) -> u64 {
-    1u64.checked_shl(failures).unwrap_or(u64::MAX).min(MAX_BACKOFF_SECS)
 }
 
 #[derive(Deserialize)]
@@ -286,25 +262,24 @@ struct PresenceData {
     offline: Vec<UserId>,
 }
 
-/// One SSE event as a `LiveItem`; `None` for what this client does not know (a newer
-/// server's event type), which it skips.
-pub fn parse(event: &SseEvent) -> Option<LiveItem> {
-    match event.event.as_str() {
+/// An ephemeral event (not persisted: typing, presence) as a `LiveItem`; `None` for what
+/// this client does not know (a newer server's event type), which it skips.
+fn ephemeral(name: &str, data: &str) -> Option<LiveItem> {
+    match name {
         "typing.started" | "typing.stopped" => {
-            let data: TypingData = serde_json::from_str(&event.data).ok()?;
+            let data: TypingData = serde_json::from_str(data).ok()?;
             Some(LiveItem::Typing {
                 channel_id: data.channel_id,
                 user_id: data.user_id,
                 display_name: data.display_name,
-                typing: event.event == "typing.started",
+                typing: name == "typing.started",
             })
         }
         "presence.changed" => {
-            let data: PresenceData = serde_json::from_str(&event.data).ok()?;
+            let data: PresenceData = serde_json::from_str(data).ok()?;
             Some(LiveItem::Presence { online: data.online, offline: data.offline })
         }
-        "resync" => Some(LiveItem::Resync),
-        _ => serde_json::from_str::<Event>(&event.data).ok().map(|event| LiveItem::Event(Box::new(event))),
+        _ => None,
     }
 }
 
@@ -313,37 +288,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn backoff_doubles_from_one_second_up_to_thirty() {
-        let waits: Vec<u64> = (0..8).map(backoff).collect();
-        assert_eq!(waits, [1, 2, 4, 8, 16, 30, 30, 30]);
-        assert_eq!(backoff(200), 30);
-    }
-
-    #[test]
-    fn typing_presence_resync_and_envelopes_parse_and_unknown_types_are_skipped() {
+    fn typing_and_presence_parse_and_unknown_ephemeral_types_are_skipped() {
         let channel = ChannelId::generate();
         let user = UserId::generate();
-        let typing = SseEvent {
-            id: String::new(),
-            event: "typing.started".into(),
-            data: format!(
-                r#"{{"type":"typing.started","channel_id":"{channel}","user_id":"{user}","display_name":"Bob"}}"#
-            ),
-        };
+        let typing =
+            format!(r#"{{"type":"typing.started","channel_id":"{channel}","user_id":"{user}","display_name":"Bob"}}"#);
         assert!(matches!(
-            parse(&typing),
+            ephemeral("typing.started", &typing),
             Some(LiveItem::Typing { typing: true, channel_id, .. }) if channel_id == channel
         ));
-        let presence = SseEvent {
-            id: String::new(),
-            event: "presence.changed".into(),
-            data: format!(r#"{{"type":"presence.changed","online":["{user}"],"offline":[]}}"#),
-        };
-        assert!(matches!(parse(&presence), Some(LiveItem::Presence { online, .. }) if online == [user]));
-        let resync = SseEvent { id: String::new(), event: "resync".into(), data: r#"{"reason":"gone"}"#.into() };
-        assert!(matches!(parse(&resync), Some(LiveItem::Resync)));
-        let unknown =
-            SseEvent { id: "1.2".into(), event: "widget.spun".into(), data: r#"{"type":"widget.spun"}"#.into() };
-        assert!(parse(&unknown).is_none());
+        let presence = format!(r#"{{"type":"presence.changed","online":["{user}"],"offline":[]}}"#);
+        assert!(matches!(
+            ephemeral("presence.changed", &presence),
+            Some(LiveItem::Presence { online, .. }) if online == [user]
+        ));
+        assert!(ephemeral("widget.spun", r#"{"type":"widget.spun"}"#).is_none());
+        assert!(ephemeral("typing.started", "not json").is_none());
     }
 }
