@@ -63,14 +63,30 @@ const REVERSE: &str = "\u{1b}[7m";
 #[must_use]
 pub fn snippet(html: &str, style: Style) -> String {
     let mut out = String::new();
-    for (i, piece) in html.split("<mark>").enumerate() {
-        let (hit, rest) = if i == 0 { ("", piece) } else { piece.split_once("</mark>").unwrap_or((piece, "")) };
-        if !hit.is_empty() {
-            out.push_str(&style.paint(REVERSE, &escape::line(&unescape_html(hit))));
+    for (text, hit) in snippet_parts(html) {
+        if hit {
+            out.push_str(&style.paint(REVERSE, &text));
+        } else {
+            out.push_str(&text);
         }
-        out.push_str(&escape::line(&unescape_html(rest)));
     }
     out
+}
+
+/// A search snippet's pieces in order, as inert text, each with whether it is a hit: the
+/// one reading of snippets, painted by `snippet` here and by the TUI's search view.
+#[must_use]
+pub fn snippet_parts(html: &str) -> Vec<(String, bool)> {
+    let mut parts = Vec::new();
+    for (i, piece) in html.split("<mark>").enumerate() {
+        let (hit, rest) = if i == 0 { ("", piece) } else { piece.split_once("</mark>").unwrap_or((piece, "")) };
+        for (text, is_hit) in [(hit, true), (rest, false)] {
+            if !text.is_empty() {
+                parts.push((escape::line(&unescape_html(text)).into_owned(), is_hit));
+            }
+        }
+    }
+    parts
 }
 
 /// The text of HTML-escaped text (the five escapes the server writes).

@@ -91,24 +91,10 @@ pub fn search(frame: &mut Frame<'_>, area: Rect, app: &App, search: &SearchView)
 
 /// A search snippet (HTML-escaped, hits in `<mark>`) as spans with the hits highlighted.
 fn marked(snippet: &str, theme: &crate::tui::theme::Theme) -> Vec<Span<'static>> {
-    let mut spans = Vec::new();
-    let mut rest = snippet;
-    let mut hit = false;
-    while !rest.is_empty() {
-        let tag = if hit { "</mark>" } else { "<mark>" };
-        let (text, next) = rest.split_once(tag).unwrap_or((rest, ""));
-        let text = inert(&unescape(text));
-        if !text.is_empty() {
-            spans.push(if hit { Span::styled(text, theme.unread.patch(theme.warn)) } else { Span::raw(text) });
-        }
-        rest = next;
-        hit = !hit;
-    }
-    spans
-}
-
-fn unescape(html: &str) -> String {
-    html.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&#39;", "'").replace("&amp;", "&")
+    crate::render::snippet_parts(snippet)
+        .into_iter()
+        .map(|(text, hit)| if hit { Span::styled(text, theme.unread.patch(theme.warn)) } else { Span::raw(text) })
+        .collect()
 }
 
 pub fn notifications(frame: &mut Frame<'_>, area: Rect, app: &App, selected: usize) {
