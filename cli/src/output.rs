@@ -120,7 +120,7 @@ pub fn message(message: &EventMessage, labels: &Labels, style: Style) -> String 
 /// A reaction: a `:shortcode:` shown as its emoji on a terminal, as sent when piped.
 fn emoji(emoji: &str, style: Style) -> String {
     match style {
-        Style::Terminal => render::markdown(emoji, style),
+        Style::Terminal => render::emoji(emoji),
         Style::Plain => escape::line(emoji).into_owned(),
     }
 }

@@ -56,6 +56,20 @@ impl Style {
     }
 }
 
+/// A reaction's emoji as a terminal shows it: a `:shortcode:` as its emoji (the same table
+/// as bodies), anything else as sent; escaped either way. For the one-shots on a TTY and
+/// for the TUI.
+#[must_use]
+pub fn emoji(emoji: &str) -> String {
+    let arena = comrak::Arena::new();
+    let root = comrak::parse_document(&arena, emoji.trim(), &options());
+    let code = root.descendants().find_map(|node| match &node.data.borrow().value {
+        NodeValue::ShortCode(code) if code.code == emoji.trim().trim_matches(':') => Some(code.emoji.clone()),
+        _ => None,
+    });
+    escape::line(code.as_deref().unwrap_or(emoji)).into_owned()
+}
+
 const REVERSE: &str = "\u{1b}[7m";
 
 /// A search snippet (HTML-escaped text, hits in `<mark>`) for the terminal: hits in
@@ -305,6 +319,15 @@ mod tests {
             assert!(!out.contains("\u{1b}c") && !out.contains('\u{9b}') && !out.contains("\u{1b}[2J"), "{out:?}");
             assert!(out.contains("\\x1b[31mred"), "{out:?}");
         }
+    }
+
+    #[test]
+    fn reaction_shortcodes_become_their_emoji_and_anything_else_stays_as_sent_escaped() {
+        assert_eq!(emoji(":tada:"), "🎉");
+        assert_eq!(emoji("🎉"), "🎉");
+        assert_eq!(emoji(":no_such_code:"), ":no_such_code:");
+        assert_eq!(emoji(":tada: and more"), ":tada: and more");
+        assert_eq!(emoji("\u{1b}[2J"), "\\x1b[2J");
     }
 
     #[test]

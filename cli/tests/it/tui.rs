@@ -221,7 +221,7 @@ async fn the_tui_in_tmux_chats_live_replies_reacts_searches_switches_community_r
         assert!(start.elapsed() < DEADLINE, "no :tada: on my message within {DEADLINE:?}: {reactions:?}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    tmux.until("08-reacted", |rows| rows.iter().any(|r| r.contains(":tada: 1"))).await;
+    tmux.until("08-reacted", |rows| rows.iter().any(|r| r.contains("🎉 1"))).await;
 
     // Search, then jump to the hit in another channel.
     tmux.keys(&["C-f"]);

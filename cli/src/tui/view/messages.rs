@@ -251,7 +251,7 @@ fn body(app: &App, entry: &Entry, width: usize, in_thread: bool) -> Vec<Line<'st
         let mut spans = Vec::new();
         for reaction in &entry.reactions {
             let style = if reaction.mine { theme.selected } else { theme.dim };
-            spans.push(Span::styled(format!("{} {}", inert(&reaction.emoji), reaction.count), style));
+            spans.push(Span::styled(format!("{} {}", crate::render::emoji(&reaction.emoji), reaction.count), style));
             spans.push(Span::raw("  "));
         }
         rows.extend(wrap(&Line::from(spans), width, "  "));
