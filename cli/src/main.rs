@@ -42,8 +42,19 @@ fn quiet_on_closed_stdout() {
     }));
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
+    // Before the runtime's threads: the local offset can only be read single-threaded.
+    tui::remember_local_offset();
+    match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime.block_on(run()),
+        Err(err) => {
+            eprintln!("ajet-chat: cannot start: {err}");
+            Exit::Error.into()
+        }
+    }
+}
+
+async fn run() -> ExitCode {
     quiet_on_closed_stdout();
     let cli = match args::Cli::try_parse() {
         Ok(cli) => cli,

@@ -26,6 +26,17 @@ use tokio::sync::mpsc;
 use app::{App, Msg, Open};
 use theme::Theme;
 
+/// The local time zone's offset, read by `remember_local_offset` before any thread starts.
+static LOCAL_OFFSET: std::sync::OnceLock<time::UtcOffset> = std::sync::OnceLock::new();
+
+/// Reads the local time zone's offset (`TZ`, else the system's), which the `time` crate only
+/// does while the process has a single thread: call it first thing in `main`. Without it
+/// (or if it cannot be read) the TUI shows times in UTC.
+pub fn remember_local_offset() {
+    // A second call keeps the first reading.
+    let _ = LOCAL_OFFSET.set(time::UtcOffset::current_local_offset().unwrap_or(time::UtcOffset::UTC));
+}
+
 /// Restores the terminal when dropped, whichever way `run` ends.
 struct Restore;
 
@@ -75,6 +86,7 @@ async fn drive<B: Backend>(
     let mut net = net::Net::new(client, answers);
     let nonce = format!("tui-{}-{}", std::process::id(), time::OffsetDateTime::now_utc().unix_timestamp_nanos());
     let mut app = App::new(theme, nonce, open);
+    app.offset = LOCAL_OFFSET.get().copied().unwrap_or(time::UtcOffset::UTC);
     if let Ok(size) = terminal.size() {
         app.update(Msg::Resize(size.width, size.height));
     }

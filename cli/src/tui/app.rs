@@ -101,6 +101,8 @@ pub struct Notice {
 /// The whole state of the terminal client.
 pub struct App {
     pub theme: Theme,
+    /// The local time zone's offset, in which times are shown (UTC until told).
+    pub offset: time::UtcOffset,
     pub me: Option<User>,
     pub communities: Vec<Community>,
     /// Index into `communities`.
@@ -178,6 +180,7 @@ impl App {
     pub fn new(theme: Theme, nonce: String, open: Option<Open>) -> Self {
         let mut app = Self {
             theme,
+            offset: time::UtcOffset::UTC,
             me: None,
             communities: Vec::new(),
             community: 0,

@@ -58,6 +58,8 @@ impl Tmux {
             .env("AJET_SERVER", server)
             .env("AJET_TOKEN", token)
             .env("TERM", "xterm-256color")
+            // Five hours east of UTC (POSIX signs are reversed): times show in local time.
+            .env("TZ", "AJT-5")
             .env_remove("AJET_PROFILE")
             .env_remove("AJET_COMMUNITY")
             .env_remove("NO_COLOR")
@@ -151,7 +153,7 @@ async fn posted(reader: &ApiClient, channel: ChannelId, what: &str, wanted: impl
 async fn the_tui_in_tmux_chats_live_replies_reacts_searches_switches_community_resizes_and_quits_cleanly() {
     let stack = Stack::start().await;
     let acme = acme(&stack).await;
-    acme.alice.send_message(acme.dev.id, &body("welcome to **dev**")).await.expect("first message");
+    let welcome = acme.alice.send_message(acme.dev.id, &body("welcome to **dev**")).await.expect("first message");
     let ops = channel(&acme.alice, &acme.community, "ops").await;
     acme.bob.join_channel(ops.id).await.expect("bob joins #ops");
     acme.alice.send_message(ops.id, &body("the needle is in the haystack")).await.expect("search target");
@@ -175,6 +177,11 @@ async fn the_tui_in_tmux_chats_live_replies_reacts_searches_switches_community_r
     })
     .await;
     tmux.until("02-live", |rows| rows.last().is_some_and(|r| r.contains("● live"))).await;
+    // Times in the local time zone (TZ is five hours east of UTC).
+    let local = welcome.created_at.to_offset(time::UtcOffset::from_hms(5, 0, 0).expect("an offset"));
+    let header = format!("│ {:02}:{:02} alice", local.hour(), local.minute());
+    let screen = tmux.screen();
+    assert!(screen.lines().any(|row| row.ends_with(&header)), "{header:?} expected:\n{screen}");
 
     // Another user's message appears live.
     acme.alice.send_message(acme.dev.id, &body("live from alice")).await.expect("alice sends");

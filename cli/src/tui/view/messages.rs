@@ -208,7 +208,8 @@ fn groups_with(previous: &Entry, entry: &Entry) -> bool {
 
 fn author_line(app: &App, entry: &Entry) -> Line<'static> {
     let theme = &app.theme;
-    let time = format!("{:02}:{:02} ", entry.created_at.hour(), entry.created_at.minute());
+    let at = entry.created_at.to_offset(app.offset);
+    let time = format!("{:02}:{:02} ", at.hour(), at.minute());
     let mut spans = vec![Span::styled(time, theme.dim), Span::styled(inert(&entry.author.display_name), theme.name)];
     if let Some(bot) = &entry.author.bot {
         spans.push(Span::raw(" "));

@@ -65,7 +65,7 @@ pub fn search(frame: &mut Frame<'_>, area: Rect, app: &App, search: &SearchView)
             Some(name) => format!("#{}", inert(name)),
             None => "DM".to_owned(),
         };
-        let when = hit.message.created_at;
+        let when = hit.message.created_at.to_offset(app.offset);
         let head = format!(
             " {place} · {} · {}-{:02}-{:02} {:02}:{:02}",
             inert(&hit.message.author.display_name),

@@ -318,3 +318,12 @@ fn the_hint_of_newer_messages_takes_a_row_of_its_own_below_the_last_message_show
     let last = pane.iter().position(|row| row == "  my last word").expect("the newest message shown keeps its text");
     assert_eq!(pane[last + 1], " ↓ newer messages: PgDn at the bottom or Esc", "{pane:?}");
 }
+
+#[test]
+fn times_are_shown_in_the_local_offset() {
+    let mut f = fixture();
+    f.app.offset = time::UtcOffset::from_hms(2, 0, 0).expect("an offset");
+    let pane = pane_rows(&f.app);
+    assert!(pane.iter().any(|row| row == "12:42 Bob Builder"), "10:42 UTC is 12:42 at +02:00: {pane:?}");
+    assert!(!pane.iter().any(|row| row.starts_with("10:42")), "{pane:?}");
+}
