@@ -136,17 +136,25 @@ fn sized(rows: &[&str], columns: usize, height: usize) -> bool {
         && rows[height - 3].chars().count() == columns
 }
 
-/// Polls `channel`'s history (as `reader`) until a message satisfies `wanted`.
-async fn posted(reader: &ApiClient, channel: ChannelId, what: &str, wanted: impl Fn(&Message) -> bool) -> Message {
+/// Polls `probe` until it answers something, for at most `DEADLINE`.
+async fn eventually<T, F: Future<Output = Option<T>>>(what: &str, mut probe: impl FnMut() -> F) -> T {
     let start = Instant::now();
     loop {
-        let page = reader.history(channel, &HistoryQuery::default()).await.expect("history");
-        if let Some(message) = page.data.into_iter().find(&wanted) {
-            return message;
+        if let Some(found) = probe().await {
+            return found;
         }
-        assert!(start.elapsed() < DEADLINE, "{what}: not posted within {DEADLINE:?}");
+        assert!(start.elapsed() < DEADLINE, "{what}: not within {DEADLINE:?}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+/// Polls `channel`'s history (as `reader`) until a message satisfies `wanted`.
+async fn posted(reader: &ApiClient, channel: ChannelId, what: &str, wanted: impl Fn(&Message) -> bool) -> Message {
+    eventually(what, || async {
+        let page = reader.history(channel, &HistoryQuery::default()).await.expect("history");
+        page.data.into_iter().find(&wanted)
+    })
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -201,15 +209,11 @@ async fn the_tui_in_tmux_chats_live_replies_reacts_searches_switches_community_r
     tmux.until("05-thread", |rows| rows[0].contains("Thread in #dev")).await;
     tmux.type_text("a reply in the thread");
     tmux.keys(&["Enter"]);
-    let start = Instant::now();
-    let reply = loop {
+    let reply = eventually("the reply posted", || async {
         let replies = acme.alice.list_replies(from_alice.id, &HistoryQuery::default()).await.expect("replies").data;
-        if let Some(reply) = replies.into_iter().find(|m| m.body_md == "a reply in the thread") {
-            break reply;
-        }
-        assert!(start.elapsed() < DEADLINE, "the reply was not posted within {DEADLINE:?}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+        replies.into_iter().find(|m| m.body_md == "a reply in the thread")
+    })
+    .await;
     assert_eq!(acme.alice.get_message(reply.id).await.expect("the reply").parent_id, Some(from_alice.id));
     tmux.until("06-replied", |rows| rows.iter().any(|r| r.contains("a reply in the thread"))).await;
     tmux.keys(&["Escape"]);
@@ -219,15 +223,11 @@ async fn the_tui_in_tmux_chats_live_replies_reacts_searches_switches_community_r
     tmux.keys(&["Tab", "r"]);
     tmux.type_text(":tada:");
     tmux.keys(&["Enter"]);
-    let start = Instant::now();
-    loop {
+    eventually(":tada: on my message", || async {
         let reactions = acme.alice.get_message(mine.id).await.expect("my message").reactions;
-        if reactions.iter().any(|r| r.emoji == ":tada:" && r.count == 1) {
-            break;
-        }
-        assert!(start.elapsed() < DEADLINE, "no :tada: on my message within {DEADLINE:?}: {reactions:?}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+        reactions.iter().any(|r| r.emoji == ":tada:" && r.count == 1).then_some(())
+    })
+    .await;
     tmux.until("08-reacted", |rows| rows.iter().any(|r| r.contains("🎉 1"))).await;
 
     // Search, then jump to the hit in another channel.
@@ -252,12 +252,12 @@ async fn the_tui_in_tmux_chats_live_replies_reacts_searches_switches_community_r
     // Ctrl-C: the program exits 0, the terminal is back to the shell's screen.
     assert_eq!(tmux.pane("#{alternate_on}"), "1", "the TUI draws on the alternate screen");
     tmux.keys(&["C-c"]);
-    let start = Instant::now();
-    while tmux.pane("#{pane_dead}") != "1" {
-        assert!(start.elapsed() < DEADLINE, "ajet-chat did not exit on Ctrl-C:\n{}", tmux.screen());
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert_eq!(tmux.pane("#{pane_dead_status}"), "0", "exit status:\n{}", tmux.screen());
+    // tmux may mark the pane dead (its terminal closed) before it has the exit status.
+    let status = eventually("ajet-chat exiting on Ctrl-C", || async {
+        Some(tmux.pane("#{pane_dead_status}")).filter(|status| !status.is_empty())
+    })
+    .await;
+    assert_eq!(status, "0", "exit status:\n{}", tmux.screen());
     assert_eq!(tmux.pane("#{alternate_on}"), "0", "the alternate screen is left");
     // tmux's "Pane is dead" line scrolls the top row into the history: read that too.
     let screen = tmux.run(&["capture-pane", "-p", "-t", "tui", "-S", "-5"]);
