@@ -1,93 +1,75 @@
-//! `ajet-chat`: the command-line client. Today: log in (dev deployments), send a message,
-//! read history and tail the live stream; the full command set arrives with the terminal
-//! clients issue. Talks only to the gateway, through `shared`'s typed client.
+//! `ajet-chat`: the command-line client for people and scripts. One-shot commands (sign-in,
+//! channels, send, read, tail, search, notifications, reactions, tokens…) with human text by
+//! default and stable JSON with `--json`; exit codes 0 ok, 1 error, 2 usage, 3 not signed in
+//! or forbidden, 4 not found, 5 rate-limited. `ajet-chat tui` (or no command, on a
+//! terminal) is the full-screen client (`tui`), signed in the same way. Talks only to the
+//! gateway, through `shared`'s typed client. The shapes of `--json` are in `cli/README.md`.
+
+mod args;
+mod commands;
+mod config;
+mod escape;
+mod failure;
+mod login;
+mod output;
+mod progress;
+mod render;
+mod session;
+mod tail;
+mod tui;
 
 use std::process::ExitCode;
 
-use ajet_shared::api::wire::{CreateMessageRequest, HistoryQuery};
-use ajet_shared::client::ApiClient;
-use ajet_shared::domain::ids::ChannelId;
-use clap::{Parser, Subcommand};
-use futures::StreamExt as _;
+use clap::Parser as _;
 
-#[derive(Parser)]
-#[command(name = "ajet-chat", version, about = "ajet-chat from the terminal")]
-struct Cli {
-    /// The deployment's URL (the gateway).
-    #[arg(long, env = "AJET_URL", default_value = "http://localhost:8080", global = true)]
-    url: String,
-    /// A session or API token.
-    #[arg(long, env = "AJET_TOKEN", global = true, hide_env_values = true)]
-    token: Option<String>,
-    #[command(subcommand)]
-    command: Command,
+use crate::failure::Exit;
+
+/// `ajet-chat read … | head` closes our stdout early: `println!` then panics. That is the
+/// reader's choice, not a bug: leave quietly (as a process killed by SIGPIPE would).
+fn quiet_on_closed_stdout() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or_default();
+        if message.starts_with("failed printing to stdout") {
+            std::process::exit(i32::from(Exit::Error as u8));
+        }
+        default(info);
+    }));
 }
 
-#[derive(Subcommand)]
-enum Command {
-    /// Log in on a dev deployment and print the session token.
-    DevLogin { username: String },
-    /// Send a message to a channel.
-    Send { channel: ChannelId, text: String },
-    /// Print a channel's latest messages.
-    Read {
-        channel: ChannelId,
-        #[arg(long, default_value_t = 20)]
-        limit: u32,
-    },
-    /// Print live events as JSON lines until interrupted.
-    Tail,
-}
-
-async fn run(cli: Cli) -> anyhow::Result<()> {
-    let client = ApiClient::new(cli.url)?;
-    let authed = || -> anyhow::Result<ApiClient> {
-        let token = cli.token.clone().ok_or_else(|| anyhow::anyhow!("no token: pass --token or set AJET_TOKEN"))?;
-        Ok(client.with_token(token))
-    };
-    match cli.command {
-        Command::DevLogin { username } => {
-            let login = client.dev_login(&username).await?;
-            println!("{}", login.token);
-        }
-        Command::Send { channel, text } => {
-            let message = authed()?
-                .send_message(
-                    channel,
-                    &CreateMessageRequest {
-                        body_md: text,
-                        parent_id: None,
-                        client_msg_id: None,
-                        attachment_ids: Vec::new(),
-                    },
-                )
-                .await?;
-            println!("sent #{} ({})", message.channel_seq, message.id);
-        }
-        Command::Read { channel, limit } => {
-            let page =
-                authed()?.history(channel, &HistoryQuery { limit: Some(limit), ..HistoryQuery::default() }).await?;
-            for message in page.data {
-                println!("[{}] {}: {}", message.created_at, message.author.display_name, message.body_md);
-            }
-        }
-        Command::Tail => {
-            let mut events = authed()?.tui_events(None).await?;
-            while let Some(event) = events.next().await {
-                println!("{}", event?.data);
-            }
+fn main() -> ExitCode {
+    // Before the runtime's threads: the local offset can only be read single-threaded.
+    tui::remember_local_offset();
+    match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime.block_on(run()),
+        Err(err) => {
+            eprintln!("ajet-chat: cannot start: {err}");
+            Exit::Error.into()
         }
     }
-    Ok(())
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
-    match run(Cli::parse()).await {
-        Ok(()) => ExitCode::SUCCESS,
+async fn run() -> ExitCode {
+    quiet_on_closed_stdout();
+    let cli = match args::Cli::try_parse() {
+        Ok(cli) => cli,
         Err(err) => {
-            eprintln!("ajet-chat: {err}");
-            ExitCode::FAILURE
+            // Help and version are not errors; clap prints both kinds itself.
+            let code = if err.use_stderr() { Exit::Usage } else { Exit::Ok };
+            let _ = err.print();
+            return code.into();
+        }
+    };
+    match commands::run(cli).await {
+        Ok(()) => Exit::Ok.into(),
+        Err(failure) => {
+            eprintln!("ajet-chat: {failure}");
+            failure.exit().into()
         }
     }
 }

@@ -11,6 +11,7 @@ mod messages;
 mod moderation;
 mod notifications;
 mod search;
+mod uploads;
 
 use std::sync::Once;
 

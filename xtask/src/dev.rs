@@ -1,5 +1,6 @@
 //! `cargo xtask dev`: persistent infra under `.dev/`, the four services built and started
-//! against it, and an orderly stop (services, then infra) on Ctrl-C or when one dies.
+//! against it (and the `ajet-chat` CLI built, with how to sign it in printed), and an
+//! orderly stop (services, then infra) on Ctrl-C or when one dies.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -31,7 +32,9 @@ pub fn run() -> Result<u8> {
     for (package, _) in SERVICES {
         build.args(["-p", package]);
     }
-    run_checked(&mut build, "building the services")?;
+    // The terminal client too, so it can be tried against this stack at once.
+    build.args(["-p", "ajet-cli"]);
+    run_checked(&mut build, "building the services and the CLI")?;
     for (name, port) in SERVICES {
         if http_get(port, "/readyz").is_some() {
             bail!("something already answers on 127.0.0.1:{port} (where {name} should listen); stop it first");
@@ -81,7 +84,10 @@ pub fn run() -> Result<u8> {
         println!("  {name:<13} http://127.0.0.1:{port}");
     }
     println!("  infra         {}", infra.summary());
-    println!("  service logs  {}/ajet-*.log · Ctrl-C stops everything\n", logs.display());
+    println!("  service logs  {}/ajet-*.log · Ctrl-C stops everything", logs.display());
+    let cli = bin_dir.join("ajet-chat");
+    println!("  CLI           {} login --dev-user alice   (its default server is this stack)", cli.display());
+    println!("                then: ajet-chat channels · send '#general' hi · read '#general' · tail · --help\n");
 
     let watched = watch(&mut services, &mut infra);
     println!("xtask: stopping the services…");

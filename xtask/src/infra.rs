@@ -149,8 +149,8 @@ pub struct Infra {
     pg_bin: PathBuf,
     nats_server: PathBuf,
     schemathesis: PathBuf,
-    /// Playwright's folder and Chromium, when started for tests.
-    browser: Option<(PathBuf, PathBuf)>,
+    /// Playwright's folder, Chromium and tmux, when started for tests.
+    browser: Option<(PathBuf, PathBuf, PathBuf)>,
     // Last: removed only once the servers above are stopped.
     _temp_root: Option<TempRoot>,
 }
@@ -220,7 +220,7 @@ impl Infra {
             pg_bin: tools.pg_bin.clone(),
             nats_server: tools.nats_server.clone(),
             schemathesis: tools.schemathesis.clone(),
-            browser: tools.browser.as_ref().map(|b| (b.playwright.clone(), b.chromium.clone())),
+            browser: tools.browser.as_ref().map(|b| (b.playwright.clone(), b.chromium.clone(), b.tmux.clone())),
             _temp_root: None,
         })
     }
@@ -267,9 +267,10 @@ impl Infra {
             // Kept after the run (screenshots of the browser tests), unlike the temp root.
             ("AJET_TEST_ARTIFACTS", repo_root().join(".test-artifacts").display().to_string()),
         ];
-        if let Some((playwright, chromium)) = &self.browser {
+        if let Some((playwright, chromium, tmux)) = &self.browser {
             env.push(("AJET_TEST_PLAYWRIGHT", playwright.display().to_string()));
             env.push(("AJET_TEST_CHROMIUM", chromium.display().to_string()));
+            env.push(("AJET_TEST_TMUX", tmux.display().to_string()));
         }
         env
     }

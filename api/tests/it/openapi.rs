@@ -254,6 +254,9 @@ async fn call_every_method(client: &ApiClient) {
     drop(client.send_message(channel, &message_request).await);
     drop(client.list_pins(channel).await);
     drop(client.upload_attachment(channel, "a.txt", b"hello").await);
+    let file = tokio::fs::File::open("Cargo.toml").await.expect("a file to stream");
+    let len = file.metadata().await.expect("its length").len();
+    drop(client.upload_attachment_streamed(channel, "Cargo.toml", file, len, |_| {}).await);
     drop(client.download_attachment(AttachmentId::generate()).await);
     drop(client.download_thumbnail(AttachmentId::generate()).await);
     drop(client.get_message(message).await);

@@ -1,0 +1,210 @@
+//! Where results go: `--json` documents (escaped, one per command or one line per event),
+//! or human text styled on a TTY and plain when piped; and how a message, a channel or a
+//! time looks as text.
+
+use std::collections::HashMap;
+use std::io::IsTerminal as _;
+
+use ajet_shared::api::wire::{Author, ChannelKind, ChannelListItem, Message};
+use ajet_shared::domain::ids::ChannelId;
+use ajet_shared::events::EventMessage;
+use serde::Serialize;
+use time::OffsetDateTime;
+use time::macros::format_description;
+
+use crate::escape;
+use crate::failure::Failure;
+use crate::render::{self, Style};
+
+#[derive(Clone, Copy, Debug)]
+pub struct Output {
+    pub json: bool,
+    pub style: Style,
+}
+
+impl Output {
+    /// JSON if asked; styles only when stdout is a terminal (and `NO_COLOR` is unset).
+    #[must_use]
+    pub fn detect(json: bool) -> Self {
+        let terminal = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+        Self { json, style: if terminal { Style::Terminal } else { Style::Plain } }
+    }
+
+    /// Prints `value` as one line of JSON.
+    pub fn json<T: Serialize + ?Sized>(&self, value: &T) -> Result<(), Failure> {
+        let text = serde_json::to_string(value).map_err(|err| Failure::Io(format!("cannot write JSON: {err}")))?;
+        println!("{}", escape::json(&text));
+        Ok(())
+    }
+}
+
+/// `2026-11-26 14:05` in UTC.
+#[must_use]
+pub fn time(at: OffsetDateTime) -> String {
+    at.to_offset(time::UtcOffset::UTC)
+        .format(format_description!("[year]-[month]-[day] [hour]:[minute]"))
+        .unwrap_or_else(|_| at.to_string())
+}
+
+/// `Alice (@alice)`, with a `[bot]` tag for bot posts.
+#[must_use]
+pub fn author(author: &Author) -> String {
+    let mut shown = escape::line(&author.display_name).into_owned();
+    if let Some(username) = &author.username {
+        shown.push_str(&format!(" (@{})", escape::line(username)));
+    }
+    if author.bot.is_some() {
+        shown.push_str(" [bot]");
+    }
+    shown
+}
+
+/// How a channel is named in text: `#general`, or `@bob, @carol` for a DM.
+#[must_use]
+pub fn channel_label(item: &ChannelListItem) -> String {
+    match (item.channel.kind, &item.channel.name) {
+        (ChannelKind::Dm | ChannelKind::GroupDm, _) | (_, None) => {
+            let members: Vec<String> =
+                item.members.iter().map(|user| format!("@{}", escape::line(&user.username))).collect();
+            if members.is_empty() { "(dm)".to_owned() } else { members.join(", ") }
+        }
+        (_, Some(name)) => format!("#{}", escape::line(name)),
+    }
+}
+
+/// Channel labels by id, for naming where a message was posted.
+pub type Labels = HashMap<ChannelId, String>;
+
+/// One message as text: a header line (author, time, channel, id, markers) and the body
+/// indented below it, reactions and replies after it.
+#[must_use]
+pub fn message(message: &EventMessage, labels: &Labels, style: Style) -> String {
+    let mut header = format!("{} · {}", style.bold(&author(&message.author)), time(message.created_at));
+    if let Some(label) = labels.get(&message.channel_id) {
+        header.push_str(&format!(" · {label}"));
+    }
+    let mut meta = format!("id {}", message.id);
+    if let Some(parent) = message.parent_id {
+        meta.push_str(&format!(" · reply in thread {parent}"));
+    }
+    if message.edited_at.is_some() {
+        meta.push_str(" · edited");
+    }
+    header.push_str(&format!(" {}", style.dim(&format!("({meta})"))));
+    let body =
+        if message.deleted_at.is_some() { style.dim("[deleted]") } else { render::markdown(&message.body_md, style) };
+    let mut out = header;
+    for line in body.split('\n') {
+        out.push_str("\n  ");
+        out.push_str(line);
+    }
+    let mut footer = Vec::new();
+    if !message.reactions.is_empty() {
+        let reactions: Vec<String> = message
+            .reactions
+            .iter()
+            .map(|reaction| format!("{} {}", emoji(&reaction.emoji, style), reaction.count))
+            .collect();
+        footer.push(reactions.join("  "));
+    }
+    if message.reply_count > 0 {
+        footer.push(format!("{} repl{}", message.reply_count, if message.reply_count == 1 { "y" } else { "ies" }));
+    }
+    if !footer.is_empty() {
+        out.push_str("\n  ");
+        out.push_str(&style.dim(&footer.join(" · ")));
+    }
+    out
+}
+
+/// A reaction: a `:shortcode:` shown as its emoji on a terminal, as sent when piped.
+fn emoji(emoji: &str, style: Style) -> String {
+    match style {
+        Style::Terminal => render::emoji(emoji),
+        Style::Plain => escape::line(emoji).into_owned(),
+    }
+}
+
+/// [`message`] for the API's per-viewer `Message`.
+#[must_use]
+pub fn api_message(api: &Message, labels: &Labels, style: Style) -> String {
+    message(&EventMessage::from(api.clone()), labels, style)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ajet_shared::api::wire::Bot;
+    use ajet_shared::domain::ids::MessageId;
+    use ajet_shared::events::ReactionCount;
+    use time::macros::datetime;
+
+    fn sample() -> EventMessage {
+        EventMessage {
+            id: id(1),
+            channel_id: id(2),
+            channel_seq: 1,
+            author: Author {
+                user_id: None,
+                username: Some("alice".into()),
+                display_name: "Alice \u{1b}[8m".into(),
+                avatar_url: None,
+                bot: None,
+            },
+            body_md: "**hi**\nthere".into(),
+            parent_id: None,
+            client_msg_id: None,
+            created_at: datetime!(2026-11-26 14:05:09 UTC),
+            edited_at: None,
+            deleted_at: None,
+            reply_count: 2,
+            last_reply_at: None,
+            pinned_at: None,
+            pinned_by: None,
+            reactions: vec![ReactionCount { emoji: ":tada:".into(), count: 3 }],
+            link_previews: Vec::new(),
+        }
+    }
+
+    fn id<T: std::str::FromStr>(n: u8) -> T {
+        let Ok(id) = format!("0190a5b0-0000-7000-8000-0000000000{n:02x}").parse() else { panic!("an id") };
+        id
+    }
+
+    #[test]
+    fn a_message_shows_author_time_channel_id_body_and_footer() {
+        let message = sample();
+        let labels = Labels::from([(message.channel_id, "#dev".to_owned())]);
+        let shown = super::message(&message, &labels, Style::Plain);
+        assert_eq!(
+            shown,
+            format!(
+                "Alice \\x1b[8m (@alice) · 2026-11-26 14:05 · #dev (id {})\n  **hi**\n  there\n  :tada: 3 · 2 replies",
+                message.id
+            )
+        );
+        let styled = super::message(&message, &labels, Style::Terminal);
+        assert!(styled.contains("\u{1b}[1mAlice \\x1b[8m (@alice)\u{1b}[0m"), "{styled:?}");
+        assert!(styled.contains("🎉 3"), "shortcodes become emoji on a terminal: {styled:?}");
+    }
+
+    #[test]
+    fn markers_show_bots_edits_threads_and_deletions() {
+        let mut message = sample();
+        message.author.bot = Some(Bot { webhook_id: id(3), name: "ci".into() });
+        message.edited_at = Some(message.created_at);
+        message.parent_id = Some(id(4));
+        message.deleted_at = Some(message.created_at);
+        message.reactions.clear();
+        message.reply_count = 0;
+        let shown = super::message(&message, &Labels::new(), Style::Plain);
+        let parent: MessageId = id(4);
+        assert_eq!(
+            shown,
+            format!(
+                "Alice \\x1b[8m (@alice) [bot] · 2026-11-26 14:05 (id {} · reply in thread {parent} · edited)\n  [deleted]",
+                message.id
+            )
+        );
+    }
+}
