@@ -98,11 +98,15 @@ pub enum ChatCommand {
         #[arg(long, value_enum)]
         sort: Option<SortArg>,
     },
-    /// Upload a file to a channel (it is attached to no message).
+    /// Share a file in a channel: upload it (a progress bar on a terminal) and post a
+    /// message carrying it, whose text is `--message` or else the file's name.
     Upload {
         /// `#channel`, `@user` or a channel id.
         channel: String,
         file: PathBuf,
+        /// The message's text (Markdown).
+        #[arg(long, short)]
+        message: Option<String>,
     },
     /// Your notifications, newest first.
     Notifications {
@@ -163,6 +167,10 @@ pub struct SendArgs {
     /// it first posted (the same key with another text is refused).
     #[arg(long, value_name = "KEY")]
     pub client_msg_id: Option<String>,
+    /// Attach this file (repeatable, up to 10): each is uploaded first, with a progress
+    /// bar on a terminal, then the message is posted with them.
+    #[arg(long = "file", value_name = "PATH")]
+    pub files: Vec<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::io::IsTerminal as _;
 
-use ajet_shared::api::wire::{Author, ChannelKind, ChannelListItem, Message};
+use ajet_shared::api::wire::{Attachment, Author, ChannelKind, ChannelListItem, Message};
 use ajet_shared::domain::ids::ChannelId;
 use ajet_shared::events::EventMessage;
 use serde::Serialize;
@@ -98,6 +98,10 @@ pub fn message(message: &EventMessage, labels: &Labels, style: Style) -> String 
         out.push_str("\n  ");
         out.push_str(line);
     }
+    for file in &message.attachments {
+        out.push_str("\n  ");
+        out.push_str(&attachment(file, style));
+    }
     let mut footer = Vec::new();
     if !message.reactions.is_empty() {
         let reactions: Vec<String> = message
@@ -115,6 +119,40 @@ pub fn message(message: &EventMessage, labels: &Labels, style: Style) -> String 
         out.push_str(&style.dim(&footer.join(" · ")));
     }
     out
+}
+
+/// A file on a message, one line: `📎 name (type, size, WxH) id` (`[file]` when piped).
+#[must_use]
+pub fn attachment(file: &Attachment, style: Style) -> String {
+    let mark = match style {
+        Style::Terminal => "📎",
+        Style::Plain => "[file]",
+    };
+    format!("{mark} {} {}", escape::line(&file.filename), style.dim(&format!("({}) {}", file_facts(file), file.id)))
+}
+
+/// What a file is, escaped: `image/png, 3.5 KiB, 640×480`.
+#[must_use]
+pub fn file_facts(file: &Attachment) -> String {
+    let mut facts = vec![escape::line(&file.content_type).into_owned(), size(file.size_bytes)];
+    if let (Some(width), Some(height)) = (file.width, file.height) {
+        facts.push(format!("{width}×{height}"));
+    }
+    facts.join(", ")
+}
+
+/// A byte count as people read it: `812 B`, `3.4 KiB`, `25.0 MiB`.
+#[must_use]
+pub fn size(bytes: i64) -> String {
+    const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
+    #[allow(clippy::cast_precision_loss)] // a file size shown to one decimal
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 { format!("{bytes} B") } else { format!("{value:.1} {}", UNITS[unit]) }
 }
 
 /// A reaction: a `:shortcode:` shown as its emoji on a terminal, as sent when piped.
@@ -163,6 +201,7 @@ mod tests {
             pinned_by: None,
             reactions: vec![ReactionCount { emoji: ":tada:".into(), count: 3 }],
             link_previews: Vec::new(),
+            attachments: Vec::new(),
         }
     }
 
@@ -186,6 +225,31 @@ mod tests {
         let styled = super::message(&message, &labels, Style::Terminal);
         assert!(styled.contains("\u{1b}[1mAlice \\x1b[8m (@alice)\u{1b}[0m"), "{styled:?}");
         assert!(styled.contains("🎉 3"), "shortcodes become emoji on a terminal: {styled:?}");
+    }
+
+    #[test]
+    fn files_show_under_the_body_with_their_type_size_and_id_and_hostile_names_inert() {
+        let mut message = sample();
+        message.reactions.clear();
+        message.reply_count = 0;
+        message.attachments = vec![Attachment {
+            id: id(5),
+            channel_id: message.channel_id,
+            filename: "cat\u{1b}]0;x.png".into(),
+            content_type: "image/png".into(),
+            size_bytes: 3 * 1024 + 512,
+            width: Some(640),
+            height: Some(480),
+            has_thumbnail: true,
+            created_at: message.created_at,
+        }];
+        let shown = super::message(&message, &Labels::new(), Style::Plain);
+        let file: ajet_shared::domain::ids::AttachmentId = id(5);
+        assert!(
+            shown.ends_with(&format!("\n  [file] cat\\x1b]0;x.png (image/png, 3.5 KiB, 640×480) {file}")),
+            "{shown:?}"
+        );
+        assert_eq!((size(812), size(25 * 1024 * 1024)), ("812 B".to_owned(), "25.0 MiB".to_owned()));
     }
 
     #[test]

@@ -4,7 +4,8 @@
 use std::collections::{HashMap, HashSet};
 
 use ajet_shared::api::wire::{
-    CreateMessageRequest, HistoryQuery, Message, NotificationQuery, ReadNotificationsRequest, SearchQuery, SearchSort,
+    Attachment, CreateMessageRequest, HistoryQuery, Message, NotificationQuery, ReadNotificationsRequest, SearchQuery,
+    SearchSort,
 };
 use ajet_shared::domain::ids::{ChannelId, MessageId};
 use ajet_shared::events::{EventMessage, EventPayload};
@@ -28,14 +29,19 @@ pub async fn run(session: &Session, command: ChatCommand, out: Output) -> Result
         ChatCommand::Dm { user, text } => {
             let text = text_or_stdin(text, "message")?;
             let channel = session.dm(&user).await?;
-            let request = CreateMessageRequest { body_md: text, parent_id: None, client_msg_id: None };
+            let request = CreateMessageRequest {
+                body_md: text,
+                parent_id: None,
+                client_msg_id: None,
+                attachment_ids: Vec::new(),
+            };
             let message = session.client.send_message(channel.id, &request).await?;
             sent(session, &message, out).await
         }
         ChatCommand::Read(args) => read(session, args, out).await,
         ChatCommand::Tail { channels } => tail(session, &channels, out).await,
         ChatCommand::Search { query, limit, sort } => search(session, query, limit, sort, out).await,
-        ChatCommand::Upload { channel, file } => upload(session, &channel, &file, out).await,
+        ChatCommand::Upload { channel, file, message } => upload(session, &channel, &file, message, out).await,
         ChatCommand::Notifications { unread, mark_read, limit } => {
             notifications(session, unread, mark_read, limit, out).await
         }
@@ -126,7 +132,11 @@ async fn send(session: &Session, args: SendArgs, out: Output) -> Result<(), Fail
     let parent_id = args.thread.as_deref().map(message_id).transpose()?;
     let text = text_or_stdin(args.text, "message")?;
     let channel = session.channel(&args.channel).await?;
-    let request = CreateMessageRequest { body_md: text, parent_id, client_msg_id: args.client_msg_id };
+    let mut attachment_ids = Vec::with_capacity(args.files.len());
+    for path in &args.files {
+        attachment_ids.push(upload_file(session, channel.id, path).await?.id);
+    }
+    let request = CreateMessageRequest { body_md: text, parent_id, client_msg_id: args.client_msg_id, attachment_ids };
     let message = session.client.send_message(channel.id, &request).await?;
     sent(session, &message, out).await
 }
@@ -302,7 +312,8 @@ async fn search(
     Ok(())
 }
 
-async fn upload(session: &Session, channel: &str, path: &std::path::Path, out: Output) -> Result<(), Failure> {
+/// Uploads the file at `path` into `channel`, with a progress bar on a terminal.
+async fn upload_file(session: &Session, channel: ChannelId, path: &std::path::Path) -> Result<Attachment, Failure> {
     let filename = path
         .file_name()
         .and_then(|name| name.to_str())
@@ -315,26 +326,32 @@ async fn upload(session: &Session, channel: &str, path: &std::path::Path, out: O
         return Err(Failure::Usage(format!("{} is not a file", path.display())));
     }
     let len = metadata.len();
-    let channel = session.channel(channel).await?;
     let bar = progress::Bar::on_terminal(len);
     let shown = bar.clone();
-    let attachment = session
-        .client
-        .upload_attachment_streamed(channel.id, &filename, file, len, move |sent| shown.update(sent))
-        .await;
+    let attachment =
+        session.client.upload_attachment_streamed(channel, &filename, file, len, move |sent| shown.update(sent)).await;
     bar.finish();
-    let attachment = attachment?;
-    if out.json {
-        return out.json(&attachment);
-    }
-    println!(
-        "Uploaded {} ({}, {} bytes) as {}",
-        escape::line(&attachment.filename),
-        escape::line(&attachment.content_type),
-        attachment.size_bytes,
-        attachment.id
-    );
-    Ok(())
+    Ok(attachment?)
+}
+
+/// `upload`: the file, then a message carrying it (its text `message`, else the file's name).
+async fn upload(
+    session: &Session,
+    channel: &str,
+    path: &std::path::Path,
+    message: Option<String>,
+    out: Output,
+) -> Result<(), Failure> {
+    let channel = session.channel(channel).await?;
+    let attachment = upload_file(session, channel.id, path).await?;
+    let request = CreateMessageRequest {
+        body_md: message.unwrap_or_else(|| attachment.filename.clone()),
+        parent_id: None,
+        client_msg_id: None,
+        attachment_ids: vec![attachment.id],
+    };
+    let message = session.client.send_message(channel.id, &request).await?;
+    sent(session, &message, out).await
 }
 
 async fn notifications(

@@ -124,8 +124,12 @@ async fn perform(client: &ApiClient, effect: Effect) -> Option<Msg> {
             client.list_notifications(&query).await.map_or_else(failed, |page| Some(Msg::Notifications(page.data)))
         }
         Effect::Send { channel, body, parent, client_msg_id } => {
-            let request =
-                CreateMessageRequest { body_md: body, parent_id: parent, client_msg_id: Some(client_msg_id.clone()) };
+            let request = CreateMessageRequest {
+                body_md: body,
+                parent_id: parent,
+                client_msg_id: Some(client_msg_id.clone()),
+                attachment_ids: Vec::new(),
+            };
             let result = client.send_message(channel, &request).await.map_err(|err| describe(&err));
             Some(Msg::Sent { client_msg_id, result })
         }

@@ -248,6 +248,7 @@ async fn the_loop_loads_applies_a_live_message_marks_it_read_sends_and_resumes_a
         description: None,
         created_at: OffsetDateTime::UNIX_EPOCH,
         role: Role::Member,
+        link_previews: true,
     };
     let general = item(Some(community.id), ChannelKind::Public, Some("general"));
     let channel = general.channel.id;

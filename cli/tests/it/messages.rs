@@ -38,7 +38,12 @@ async fn communities_and_channels_are_listed_with_their_counts() {
 }
 
 pub fn body(text: &str) -> ajet_shared::api::wire::CreateMessageRequest {
-    ajet_shared::api::wire::CreateMessageRequest { body_md: text.into(), parent_id: None, client_msg_id: None }
+    ajet_shared::api::wire::CreateMessageRequest {
+        body_md: text.into(),
+        parent_id: None,
+        client_msg_id: None,
+        attachment_ids: Vec::new(),
+    }
 }
 
 #[tokio::test]
@@ -173,7 +178,7 @@ async fn search_notifications_and_slash_commands_work_from_the_shell() {
 }
 
 #[tokio::test]
-async fn a_file_is_uploaded_to_a_channel() {
+async fn files_are_shared_by_upload_and_by_send_with_file_and_reach_other_readers() {
     let stack = Stack::start().await;
     let acme = acme(&stack).await;
     let cli = Cli::signed_in(&stack, &acme.alice).await;
@@ -181,24 +186,37 @@ async fn a_file_is_uploaded_to_a_channel() {
     let file = cli.dir.join("notes.txt");
     std::fs::write(&file, "release notes\n").expect("file");
     let path = file.to_str().expect("UTF-8 path");
+
+    // `upload` posts a message carrying the file, its text the file's name.
     let human = cli.run(&["upload", "#dev", path]).await.ok();
-    assert!(human.stdout.starts_with("Uploaded notes.txt (text/plain"), "{human:?}");
-    assert!(human.stdout.contains("14 bytes"), "{human:?}");
-    let json = cli.run(&["upload", "#dev", path, "--json"]).await.ok().json();
-    assert_eq!(json["filename"], "notes.txt");
-    let id = json["id"].as_str().expect("id").parse().expect("an attachment id");
+    assert!(human.stdout.contains("\n  notes.txt\n  [file] notes.txt (text/plain, 14 B) "), "{human:?}");
+    let json = cli.run(&["upload", "#dev", path, "-m", "the **notes**", "--json"]).await.ok().json();
+    assert_eq!(json["body_md"], "the **notes**");
+    assert_eq!(json["attachments"][0]["filename"], "notes.txt");
+    let id = json["attachments"][0]["id"].as_str().expect("id").parse().expect("an attachment id");
     let downloaded = acme.bob.download_attachment(id).await.expect("bob downloads it");
     assert_eq!(downloaded.text().await.expect("body"), "release notes\n");
-    // Larger than one chunk of the streamed body, and not text.
+
+    // `send --file`, twice: larger than one chunk of the streamed body, and not text.
     let big: Vec<u8> = (0..200_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
     let big_file = cli.dir.join("blob.bin");
     std::fs::write(&big_file, &big).expect("file");
-    let json = cli.run(&["upload", "@bob", big_file.to_str().expect("UTF-8"), "--json"]).await.ok().json();
-    assert_eq!(json["size_bytes"], 200_000);
-    let id = json["id"].as_str().expect("id").parse().expect("an attachment id");
+    let big_path = big_file.to_str().expect("UTF-8");
+    let json = cli.run(&["send", "@bob", "two files", "--file", big_path, "--file", path, "--json"]).await.ok().json();
+    let files = json["attachments"].as_array().expect("attachments");
+    assert_eq!(files.len(), 2, "{json}");
+    assert_eq!((&files[0]["size_bytes"], &files[1]["filename"]), (&200_000.into(), &"notes.txt".into()));
+    let id = files[0]["id"].as_str().expect("id").parse().expect("an attachment id");
     let downloaded = acme.bob.download_attachment(id).await.expect("bob downloads it");
     assert_eq!(downloaded.bytes().await.expect("body").as_ref(), big.as_slice(), "every byte arrives");
+
+    // Bob reads both messages with their files.
+    let bob = Cli::signed_in(&stack, &acme.bob).await;
+    let read = bob.run(&["read", "#dev"]).await.ok();
+    assert_eq!(read.stdout.matches("[file] notes.txt (text/plain, 14 B) ").count(), 2, "{read:?}");
+
     cli.run(&["upload", "#dev", "/no/such/file"]).await.fails(1, "cannot read /no/such/file");
+    cli.run(&["send", "#dev", "x", "--file", "/no/such/file"]).await.fails(1, "cannot read /no/such/file");
     cli.run(&["upload", "#dev", cli.dir.to_str().expect("UTF-8")]).await.fails(2, "is not a file");
     stack.stop().await;
 }

@@ -1,7 +1,7 @@
 //! A message as the TUI keeps it, from history or from the stream, with its state
 //! (sent, pending, failed, or a command's reply only I see).
 
-use ajet_shared::api::wire::{Author, Message};
+use ajet_shared::api::wire::{Attachment, Author, Message};
 use ajet_shared::domain::ids::{ChannelId, MessageId};
 use ajet_shared::events::EventMessage;
 use time::OffsetDateTime;
@@ -19,6 +19,8 @@ pub struct Entry {
     pub deleted: bool,
     pub reply_count: i32,
     pub reactions: Vec<Reaction>,
+    /// The files on it (gone with a delete).
+    pub files: Vec<Attachment>,
     pub client_msg_id: Option<String>,
     pub state: EntryState,
 }
@@ -43,6 +45,14 @@ pub enum EntryState {
 }
 
 impl Entry {
+    /// A delete: only the tombstone stays (no text, reactions or files).
+    pub(super) fn forget(&mut self) {
+        self.deleted = true;
+        self.body.clear();
+        self.reactions.clear();
+        self.files.clear();
+    }
+
     pub(super) fn from_message(message: Message) -> Self {
         Self {
             id: message.id,
@@ -59,6 +69,7 @@ impl Entry {
                 .into_iter()
                 .map(|r| Reaction { emoji: r.emoji, count: r.count, mine: r.reacted_by_me })
                 .collect(),
+            files: message.attachments,
             client_msg_id: message.client_msg_id,
             state: EntryState::Sent,
         }
@@ -83,6 +94,7 @@ impl Entry {
                 .into_iter()
                 .map(|r| Reaction { mine: mine(&r.emoji), emoji: r.emoji, count: r.count })
                 .collect(),
+            files: message.attachments,
             client_msg_id: message.client_msg_id,
             state: EntryState::Sent,
         }

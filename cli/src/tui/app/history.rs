@@ -169,6 +169,7 @@ impl App {
             deleted: false,
             reply_count: 0,
             reactions: Vec::new(),
+            files: Vec::new(),
             client_msg_id: None,
             state: EntryState::Ephemeral { error },
         });

@@ -392,6 +392,7 @@ impl App {
                     deleted: false,
                     reply_count: 0,
                     reactions: Vec::new(),
+                    files: Vec::new(),
                     client_msg_id: Some(client_msg_id.clone()),
                     state: EntryState::Pending,
                 };

@@ -100,14 +100,25 @@ impl App {
             }
             EventPayload::MessageDeleted(deleted) => {
                 if let Some(entry) = self.find_mut(deleted.id) {
-                    entry.deleted = true;
-                    entry.body.clear();
-                    entry.reactions.clear();
+                    entry.forget();
                 }
                 if let Some(root) = deleted.parent_id
                     && let Some(root_entry) = self.find_mut(root)
                 {
                     root_entry.reply_count = (root_entry.reply_count - 1).max(0);
+                }
+                Vec::new()
+            }
+            EventPayload::MessagesPurged(purged) => {
+                for id in purged.ids {
+                    let Some(entry) = self.find_mut(id) else { continue };
+                    let counted = !entry.deleted;
+                    entry.forget();
+                    if let Some(root) = entry.parent_id.filter(|_| counted)
+                        && let Some(root_entry) = self.find_mut(root)
+                    {
+                        root_entry.reply_count = (root_entry.reply_count - 1).max(0);
+                    }
                 }
                 Vec::new()
             }

@@ -48,6 +48,7 @@ fn community(name: &str) -> Community {
         description: None,
         created_at: OffsetDateTime::UNIX_EPOCH,
         role: Role::Member,
+        link_previews: true,
     }
 }
 
@@ -93,6 +94,7 @@ pub(crate) fn message(channel: ChannelId, author: Author, body: &str, at: Offset
         pinned_by: None,
         reactions: Vec::new(),
         link_previews: Vec::new(),
+        attachments: Vec::new(),
     }
 }
 
@@ -396,6 +398,32 @@ fn edits_deletions_and_reactions_apply_to_the_shown_messages() {
     f.app.update(live(EventPayload::MessageDeleted(deleted), Some(f.general)));
     let entry = f.app.find(f.messages[2]).expect("entry");
     assert!(entry.deleted && entry.body.is_empty());
+}
+
+#[test]
+fn a_purge_leaves_only_tombstones_of_the_messages_it_names() {
+    let mut f = fixture();
+    let file = ajet_shared::api::wire::Attachment {
+        id: ajet_shared::domain::ids::AttachmentId::generate(),
+        channel_id: f.general,
+        filename: "plan.pdf".into(),
+        content_type: "application/pdf".into(),
+        size_bytes: 2048,
+        width: None,
+        height: None,
+        has_thumbnail: false,
+        created_at: OffsetDateTime::UNIX_EPOCH,
+    };
+    let kept = f.app.find(f.messages[0]).expect("entry").body.clone();
+    f.app.find_mut(f.messages[1]).expect("entry").files.push(file);
+    let purged =
+        ajet_shared::api::wire::MessagesPurged { channel_id: f.general, ids: vec![f.messages[1], f.messages[2]] };
+    f.app.update(live(EventPayload::MessagesPurged(purged), Some(f.general)));
+    for id in [f.messages[1], f.messages[2]] {
+        let entry = f.app.find(id).expect("entry");
+        assert!(entry.deleted && entry.body.is_empty() && entry.files.is_empty() && entry.reactions.is_empty());
+    }
+    assert_eq!(f.app.find(f.messages[0]).expect("entry").body, kept, "a message not named stays");
 }
 
 #[test]

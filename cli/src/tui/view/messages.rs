@@ -248,6 +248,13 @@ fn body(app: &App, entry: &Entry, width: usize, in_thread: bool) -> Vec<Line<'st
         }
     }
     let mut rows: Vec<Line<'static>> = logical.iter().flat_map(|line| wrap(line, width, "  ")).collect();
+    for file in entry.files.iter().filter(|_| !entry.deleted) {
+        let line = Line::from(vec![
+            Span::styled(format!("📎 {}", inert(&file.filename)), theme.link),
+            Span::styled(format!(" ({})", crate::output::file_facts(file)), theme.dim),
+        ]);
+        rows.extend(wrap(&line, width, "  "));
+    }
     if !entry.reactions.is_empty() && !entry.deleted {
         let mut spans = Vec::new();
         for reaction in &entry.reactions {
