@@ -136,11 +136,14 @@ async fn unknown_expired_revoked_and_used_up_invites_all_get_the_same_not_valid_
         .expect("community");
     let create = |max_uses| CreateInviteRequest { expires_in_secs: Some(3600), max_uses };
     let expired = alice.create_invite(community.id, &create(None)).await.expect("invite");
-    sqlx::query("UPDATE invites SET expires_at = now() - interval '1 minute' WHERE code = $1")
-        .bind(&expired.code)
-        .execute(&stack.db.pool)
-        .await
-        .expect("expired");
+    sqlx::query(
+        "UPDATE invites SET created_at = now() - interval '2 hours', expires_at = now() - interval '1 hour'
+         WHERE code = $1",
+    )
+    .bind(&expired.code)
+    .execute(&stack.db.pool)
+    .await
+    .expect("expired");
     let revoked = alice.create_invite(community.id, &create(None)).await.expect("invite");
     alice.revoke_invite(community.id, &revoked.code).await.expect("revoked");
     let used_up = alice.create_invite(community.id, &create(Some(1))).await.expect("invite");
