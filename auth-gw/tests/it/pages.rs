@@ -1,7 +1,8 @@
 //! The gateway's pages from outside, as a browser sees them: the invite landing (what you
 //! join, who invited you, the way in for a signed-out and a signed-in browser, joining with
 //! the form), one "not valid" page for every invite that does not work (unknown, expired,
-//! revoked, used up), and the pages' strict CSP and hashed stylesheet.
+//! revoked, used up), the login page's landmarks, and the pages' strict CSP and hashed
+//! stylesheet.
 
 use ajet_shared::api::wire::{CreateCommunityRequest, CreateInviteRequest};
 use reqwest::StatusCode;
@@ -177,5 +178,23 @@ async fn unknown_expired_revoked_and_used_up_invites_all_get_the_same_not_valid_
     let page = browse(&stack, &format!("/invite/{}", used_up.code), carol.token()).await;
     assert_eq!(page.status(), StatusCode::OK);
     assert!(page.text().await.expect("page").contains("You are a member of Secret Society"));
+    stack.stop().await;
+}
+
+#[tokio::test]
+async fn the_login_page_has_landmarks_a_labelled_dev_form_and_a_script_free_policy() {
+    let stack = Stack::start().await;
+    let response = browse(&stack, "/auth/login", None).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let policy = response.headers()["content-security-policy"].to_str().expect("ascii").to_owned();
+    assert!(policy.contains("default-src 'none'") && !policy.contains("script-src"), "{policy}");
+    let page = response.text().await.expect("a page");
+    for expected in [
+        "<main class=\"page\"><h1>Log in to ajet-chat</h1>",
+        "<label for=\"dev-username\">Username<input id=\"dev-username\"",
+        "<button type=\"submit\">Dev login</button>",
+    ] {
+        assert!(page.contains(expected), "{expected} in {page}");
+    }
     stack.stop().await;
 }
