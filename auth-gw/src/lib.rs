@@ -12,6 +12,7 @@ mod routes;
 mod slack;
 mod state;
 mod streams;
+mod views;
 
 use std::sync::Arc;
 

@@ -1,25 +1,29 @@
-//! The gateway's own routes; everything else falls through to the proxy. `/auth/*` draws
-//! on the stricter per-IP login allowance, and a burst of refused logins from one address
-//! is audited (`auth.failed_login_burst`); `/hook/*` draws on its webhook's own allowance.
+//! The gateway's own routes; everything else falls through to the proxy. `/auth/*` and
+//! `/invite/*` draw on the stricter per-IP login allowance, and a burst of refused logins
+//! from one address is audited (`auth.failed_login_burst`); `/hook/*` draws on its
+//! webhook's own allowance. The pages' stylesheet (`/auth/assets/*`) draws on neither.
 
 mod cli;
+mod invites;
 mod login;
 mod oauth;
 mod webhook;
 
-use axum::Router;
-use axum::extract::{Request, State};
-use axum::middleware::{self, Next};
-use axum::response::Response;
-use axum::routing::{get, post};
-
+use ajet_shared::api::{ApiError, ErrorCode};
 use ajet_shared::db::audit::AuditEntry;
-use axum::http::StatusCode;
+use axum::Router;
+use axum::extract::{Path, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use maud::Markup;
 
 use crate::extract::{ClientIp, UserAgent};
 use crate::proxy;
 use crate::rate_limit::{BucketKey, FailedLogins};
 use crate::state::GatewayState;
+use crate::views::{PAGE_POLICY, STYLESHEET};
 
 pub fn router(state: &GatewayState) -> Router<GatewayState> {
     Router::new()
@@ -28,12 +32,40 @@ pub fn router(state: &GatewayState) -> Router<GatewayState> {
         .route("/auth/login", get(oauth::login_options))
         .route("/auth/{provider}/start", get(oauth::start))
         .route("/auth/{provider}/callback", get(oauth::callback))
-        .route("/invite/{code}", get(oauth::open_invite))
+        .route("/invite/{code}", get(invites::open_invite).post(invites::join_invite))
         .route("/auth/cli", get(cli::start_cli_login).post(cli::confirm_cli_login))
         .route("/auth/cli/exchange", post(cli::exchange_cli_code))
         .route_layer(middleware::from_fn_with_state(state.clone(), limit_logins))
         .route("/hook/{id}/{token}", post(webhook::receive_webhook))
+        .route("/auth/assets/{name}", get(serve_stylesheet))
         .fallback(proxy::forward)
+}
+
+/// One of the gateway's pages with `status`, under the pages' strict CSP.
+pub(crate) fn html_page(status: StatusCode, page: Markup) -> Response {
+    let mut response = (status, Html(page.into_string())).into_response();
+    response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(PAGE_POLICY));
+    response
+}
+
+/// A browser asking for a page (`Accept` names `text/html`), not a script.
+pub(crate) fn wants_html(headers: &HeaderMap) -> bool {
+    headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|accept| accept.contains("text/html"))
+}
+
+/// `GET /auth/assets/{name}`: the pages' stylesheet by its hashed name, cached for a year.
+async fn serve_stylesheet(Path(name): Path<String>) -> Result<Response, ApiError> {
+    if name != STYLESHEET.name {
+        return Err(ApiError::not_found(ErrorCode::NotFound, "there is no such asset"));
+    }
+    Ok((
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static("text/css; charset=utf-8")),
+            (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=31536000, immutable")),
+        ],
+        STYLESHEET.bytes,
+    )
+        .into_response())
 }
 
 async fn limit_logins(State(state): State<GatewayState>, client: ClientIp, request: Request, next: Next) -> Response {

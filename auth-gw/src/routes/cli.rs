@@ -17,8 +17,8 @@ use ajet_shared::db;
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, HeaderValue, Method, header};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
 use base64::Engine as _;
 use bytes::Bytes;
 use serde::Deserialize;
@@ -28,8 +28,8 @@ use subtle::ConstantTimeEq as _;
 use crate::extract::{ClientIp, UserAgent};
 use crate::proxy::{cross_site, origin_of, presented_token};
 use crate::routes::login::start_session;
-use crate::routes::oauth::escape_attribute;
 use crate::state::GatewayState;
+use crate::views::{self, CliConsentView, PAGE_POLICY};
 
 const STATE_MAX: usize = 200;
 
@@ -60,7 +60,10 @@ fn cli_target(port: Option<&str>, cli_state: Option<String>) -> Result<(u16, Str
 }
 
 /// The browser's session (never an API token) and who it is, if it is live.
-async fn browser_session(state: &GatewayState, headers: &HeaderMap) -> Result<Option<(String, Identity)>, ApiError> {
+pub(crate) async fn browser_session(
+    state: &GatewayState,
+    headers: &HeaderMap,
+) -> Result<Option<(String, Identity)>, ApiError> {
     let Some((token, _)) =
         presented_token(&state.config, headers).filter(|(token, _)| token_kind(token) == Some(TokenKind::Session))
     else {
@@ -102,24 +105,11 @@ pub async fn start_cli_login(
         .await?
         .ok_or_else(|| ApiError::unauthorized("this account no longer exists"))?;
     let token = confirmation_token(&state, &session, port, &cli_state);
-    let page = format!(
-        "<!doctype html><html lang=\"en\"><meta charset=\"utf-8\"><title>Sign in the CLI · ajet-chat</title>\
-         <main><h1>Sign in the ajet-chat CLI on this computer as @{username}?</h1>\
-         <p>A command-line client listening on this computer at <code>127.0.0.1:{port}</code> \
-         (login state <code>{cli_state}</code>) asks to act as you. Continue only if you just ran \
-         <code>ajet-chat login</code> and the state matches what it shows.</p>\
-         <form method=\"post\" action=\"/auth/cli\">\
-         <input type=\"hidden\" name=\"port\" value=\"{port}\">\
-         <input type=\"hidden\" name=\"state\" value=\"{cli_state}\">\
-         <input type=\"hidden\" name=\"confirm\" value=\"{token}\">\
-         <button type=\"submit\">Sign in the CLI</button> <a href=\"/\">Cancel</a></form></main></html>",
-        username = escape_attribute(&user.username),
-    );
-    let mut response = Html(page).into_response();
+    let view = CliConsentView { username: &user.username, port, state: &cli_state, confirm: &token };
+    let mut response = super::html_page(StatusCode::OK, views::cli_consent_page(&view));
     // The confirmation redirects to the loopback listener; browsers apply `form-action` to
     // a form's redirects, so this page allows exactly that one.
-    let policy = crate::protect::CONTENT_SECURITY_POLICY
-        .replace("form-action 'self'", &format!("form-action 'self' http://127.0.0.1:{port}"));
+    let policy = PAGE_POLICY.replace("form-action 'self'", &format!("form-action 'self' http://127.0.0.1:{port}"));
     response
         .headers_mut()
         .insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_str(&policy).map_err(ApiError::internal)?);

@@ -3,7 +3,8 @@
 //! remembered in an encrypted cookie, and `GET /auth/{provider}/callback` checks that
 //! state, exchanges the code, finds or creates the user and starts a session. Sign-up is
 //! open only until the first community exists (the bootstrap); after that a new user needs
-//! the invite opened at `/invite/{code}`, which is applied at the callback.
+//! the invite opened at `/invite/{code}` (remembered in an encrypted cookie), which is
+//! applied at the callback. The login page is `views::login_page`.
 
 use ajet_shared::api::ApiError;
 use ajet_shared::api::ErrorCode;
@@ -14,16 +15,19 @@ use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::{Cookie, PrivateCookieJar, SameSite};
 use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq as _;
 
+use super::cli::browser_session;
+use super::html_page;
 use super::login::session_cookie;
 use crate::extract::{ClientIp, UserAgent};
 use crate::oauth::{ATTEMPT_TTL, Attempt};
 use crate::routes::login::start_session;
 use crate::state::GatewayState;
+use crate::views;
 
 /// The encrypted cookie holding a login in progress. SameSite=Lax: the provider's redirect
 /// back is a cross-site top-level navigation, which a Strict cookie would miss.
@@ -54,7 +58,8 @@ pub struct LoginQuery {
 
 /// `GET /auth/login`: the configured providers (and the dev-login form in dev), as a page
 /// or, for `Accept: application/json`, as JSON. With no community yet, the page says the
-/// first person to log in creates it.
+/// first person to log in creates it. A browser that is already signed in and says where
+/// to go next (`?next=`, e.g. back to an invite) is sent there at once.
 pub async fn login_options(
     State(state): State<GatewayState>,
     Query(query): Query<LoginQuery>,
@@ -87,78 +92,30 @@ pub async fn login_options(
     if wants_json(&headers) {
         return Ok(Json(options).into_response());
     }
-    Ok(Html(login_page(&options)).into_response())
+    if let Some(next) = &options.next
+        && browser_session(&state, &headers).await?.is_some()
+    {
+        return Ok(Redirect::to(next).into_response());
+    }
+    let view = views::LoginView {
+        providers: options
+            .providers
+            .iter()
+            .map(|provider| views::ProviderButton { name: &provider.name, start_url: &provider.start_url })
+            .collect(),
+        dev_login: options.dev_login,
+        bootstrap: options.bootstrap,
+        next: options.next.as_deref(),
+    };
+    Ok(html_page(StatusCode::OK, views::login_page(&view)))
 }
 
-fn wants_json(headers: &HeaderMap) -> bool {
+pub(super) fn wants_json(headers: &HeaderMap) -> bool {
     headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|accept| accept.contains("application/json"))
 }
 
-/// The login page: hand-escaped HTML, no script (the CSP allows none inline).
-fn login_page(options: &LoginOptions) -> String {
-    let mut page = String::from(
-        "<!doctype html><html lang=\"en\"><meta charset=\"utf-8\"><title>Log in · ajet-chat</title>\
-         <main><h1>Log in to ajet-chat</h1>",
-    );
-    if options.bootstrap {
-        page.push_str(
-            "<p class=\"bootstrap\">There is no community yet: log in, then create the first community. \
-             You will be its owner; everyone after you joins by invite.</p>",
-        );
-    }
-    if options.providers.is_empty() && !options.dev_login {
-        page.push_str("<p>No login provider is configured.</p>");
-    }
-    page.push_str("<ul class=\"providers\">");
-    for provider in &options.providers {
-        page.push_str(&format!(
-            "<li><a href=\"{}\">Log in with {}</a></li>",
-            escape_attribute(&provider.start_url),
-            escape_attribute(&provider.name)
-        ));
-    }
-    page.push_str("</ul>");
-    if options.dev_login {
-        page.push_str(
-            "<form method=\"post\" action=\"/auth/dev-login\" class=\"dev-login\">\
-             <label>Username (dev only) <input name=\"username\" required pattern=\"[a-z0-9_-]+\"></label>",
-        );
-        if let Some(next) = &options.next {
-            page.push_str(&format!("<input type=\"hidden\" name=\"next\" value=\"{}\">", escape_attribute(next)));
-        }
-        page.push_str("<button type=\"submit\">Dev login</button></form>");
-    }
-    page.push_str("</main></html>");
-    page
-}
-
 /// The encrypted cookie holding an invite code between `/invite/{code}` and the login.
-const INVITE_COOKIE: &str = "ajet_invite";
-
-fn invite_invalid() -> ApiError {
-    ApiError::not_found(ErrorCode::InviteInvalid, "this invite does not exist, has expired or is used up")
-}
-
-/// `GET /invite/{code}`: remembers a usable invite for the login that follows (in an
-/// encrypted cookie), then shows the login page. After the callback the new or returning
-/// user is a member.
-pub async fn open_invite(
-    State(state): State<GatewayState>,
-    Path(code): Path<String>,
-    jar: PrivateCookieJar,
-) -> Result<(PrivateCookieJar, Redirect), ApiError> {
-    if code.len() > 100 || db::invites::usable(&state.pool, &code).await?.is_none() {
-        return Err(invite_invalid());
-    }
-    let cookie = Cookie::build((INVITE_COOKIE, code))
-        .path("/auth")
-        .http_only(true)
-        .same_site(SameSite::Lax)
-        .secure(state.config.cookie_secure)
-        .max_age(time::Duration::hours(1))
-        .build();
-    Ok((jar.add(cookie), Redirect::to("/auth/login")))
-}
+pub(super) const INVITE_COOKIE: &str = "ajet_invite";
 
 #[derive(Deserialize)]
 pub struct StartQuery {
@@ -371,29 +328,10 @@ async fn complete(
     } else {
         // A page, not a redirect: the session cookie is SameSite=Strict, and a redirect
         // that ends a cross-site chain (from the provider) would arrive without it.
-        let target = escape_attribute(&attempt.redirect);
-        Html(format!(
-            "<!doctype html><meta charset=\"utf-8\"><meta http-equiv=\"refresh\" content=\"0;url={target}\">\
-             <title>Signed in</title><p>Signed in. <a href=\"{target}\">Continue</a></p>"
-        ))
-        .into_response()
+        html_page(StatusCode::OK, views::signed_in_page(&attempt.redirect))
     };
     response.headers_mut().insert(header::SET_COOKIE, cookie);
     Ok(response)
-}
-
-/// HTML-attribute escaping for the (already local) redirect path.
-pub(crate) fn escape_attribute(raw: &str) -> String {
-    raw.chars()
-        .map(|c| match c {
-            '&' => "&amp;".to_owned(),
-            '"' => "&quot;".to_owned(),
-            '<' => "&lt;".to_owned(),
-            '>' => "&gt;".to_owned(),
-            '\'' => "&#39;".to_owned(),
-            other => other.to_string(),
-        })
-        .collect()
 }
 
 #[cfg(test)]
@@ -436,10 +374,5 @@ mod tests {
         }
         assert_eq!(local_path(None, PUBLIC), "/");
         assert_eq!(local_path(Some(&format!("/{}", "a".repeat(600))), PUBLIC), "/");
-    }
-
-    #[test]
-    fn redirect_targets_are_escaped_for_html() {
-        assert_eq!(escape_attribute("/a?b=\"<x>\"&c='d'"), "/a?b=&quot;&lt;x&gt;&quot;&amp;c=&#39;d&#39;");
     }
 }

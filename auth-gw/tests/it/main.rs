@@ -23,6 +23,7 @@ mod metrics;
 mod moderation;
 mod notifications;
 mod oauth;
+mod pages;
 mod protection;
 mod provider;
 mod redirects;

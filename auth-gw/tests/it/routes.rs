@@ -58,6 +58,8 @@ const ROUTES: &[(Service, &str, &str, Access, Takes)] = &[
     (Gateway, "GET", "/auth/{provider}/start", Public, NoJson),
     (Gateway, "GET", "/auth/{provider}/callback", Public, NoJson),
     (Gateway, "GET", "/invite/{code}", Public, NoJson),
+    (Gateway, "POST", "/invite/{code}", SignedIn, NoJson),
+    (Gateway, "GET", "/auth/assets/{name}", Public, NoJson),
     (Gateway, "GET", "/auth/cli", Public, NoJson),
     (Gateway, "POST", "/auth/cli", Public, NoJson),
     (Gateway, "POST", "/auth/cli/exchange", Public, Json),

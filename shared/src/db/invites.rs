@@ -118,3 +118,38 @@ pub async fn revoke(db: impl PgExecutor<'_>, community: CommunityId, code: &str)
     .await?;
     Ok(updated.rows_affected() == 1)
 }
+
+/// What the invite landing (`GET /invite/{code}`) shows about an invite: its community,
+/// who made it (unless their account is deactivated), how many members the community has,
+/// when the invite expires, and whether it is usable at this instant.
+#[derive(sqlx::FromRow)]
+pub struct InviteLanding {
+    pub community_id: CommunityId,
+    pub community_name: String,
+    pub community_slug: String,
+    pub description: Option<String>,
+    pub inviter_name: Option<String>,
+    pub inviter_username: Option<String>,
+    pub members: i64,
+    pub expires_at: Option<OffsetDateTime>,
+    /// Not revoked, not expired, not used up (the predicate of [`usable`]).
+    pub usable: bool,
+}
+
+/// The landing view of invite `code`, usable or not; `None` for an unknown code.
+pub async fn landing(db: impl PgExecutor<'_>, code: &str) -> Result<Option<InviteLanding>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT c.id AS community_id, c.name AS community_name, c.slug AS community_slug, c.description,
+           CASE WHEN u.deactivated_at IS NULL THEN u.display_name END AS inviter_name,
+           CASE WHEN u.deactivated_at IS NULL THEN u.username END AS inviter_username,
+           (SELECT count(*) FROM community_members m WHERE m.community_id = c.id) AS members,
+           i.expires_at,
+           (i.revoked_at IS NULL AND (i.expires_at IS NULL OR i.expires_at > now())
+             AND (i.max_uses IS NULL OR i.uses < i.max_uses)) AS usable
+         FROM invites i JOIN communities c ON c.id = i.community_id JOIN users u ON u.id = i.created_by
+         WHERE i.code = $1",
+    )
+    .bind(code)
+    .fetch_optional(db)
+    .await
+}
