@@ -327,9 +327,9 @@ async fn run(context: &Context<'_>, actor: Actor<'_>, channel: ChannelId, line: 
                 max_uses: max_uses.map(|n| i32::try_from(n).unwrap_or(i32::MAX)),
             };
             let invite = invites::create(pool, config, user, needs_community()?, &request).await?;
-            let link = format!("{}{}", config.public_url.trim_end_matches('/'), paths::invite_accept(&invite.code));
+            let link = format!("{}{}", config.public_url.trim_end_matches('/'), paths::invite_page(&invite.code));
             reply(format!(
-                "Invite `{}` ({}): {link} — whoever has it joins with `POST` while signed in.",
+                "Invite `{}` ({}): {link} — it shows what they join and lets them sign in and join.",
                 invite.code,
                 invite_terms(max_uses, expires_in)
             ))

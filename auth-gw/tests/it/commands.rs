@@ -7,8 +7,8 @@
 
 use std::time::Duration;
 
-use ajet_shared::api::ErrorCode;
 use ajet_shared::api::wire::{AuditQuery, Channel, CreateChannelRequest, CreateMessageRequest, HistoryQuery};
+use ajet_shared::api::{ErrorCode, paths};
 use ajet_shared::client::{ApiClient, ClientError, SseEvent};
 use ajet_shared::domain::ids::WebhookId;
 use ajet_shared::events::{Event, EventPayload};
@@ -211,7 +211,11 @@ async fn purge_invite_token_and_webhook_commands_do_what_their_endpoints_do_for_
 
     // /invite: any member; the link works for someone else.
     let invite = bob.run_command(dev.id, "/invite 1 1h").await.expect("/invite").reply.expect("a reply");
-    assert!(invite.contains("1 use, expires in 1h") && invite.contains("/api/invites/"), "{invite}");
+    let page = paths::invite_page(&quoted(&invite, 0));
+    assert!(invite.contains("1 use, expires in 1h") && invite.contains(&format!("{page} ")), "{invite}");
+    let landing = reqwest::get(format!("{}{page}", stack.gateway.base_url())).await.expect("the link opens");
+    let landing = landing.text().await.expect("page");
+    assert!(landing.contains("Join Acme on ajet-chat"), "the link is the invite's page: {landing}");
     let carol = stack.login("carol").await;
     carol.accept_invite(&quoted(&invite, 0)).await.expect("carol joins by the command's invite");
     assert!(carol.list_communities().await.expect("communities").data.iter().any(|c| c.id == community));

@@ -175,6 +175,8 @@ pub const LOGOUT: &str = "/auth/logout";
 pub const CLI_LOGIN: &str = "/auth/cli";
 /// The gateway's `POST`: trade a CLI login code for a session.
 pub const CLI_EXCHANGE: &str = "/auth/cli/exchange";
+/// The gateway's `GET`/`POST`: an invite's landing page (what you join; sign in, or join).
+pub const INVITE_PAGE: &str = "/invite/{code}";
 /// The gateway's `POST`: an incoming webhook's post.
 pub const HOOK: &str = "/hook/{id}/{token}";
 /// tui-sm's `GET`: the terminal clients' event stream.
@@ -305,6 +307,12 @@ pub fn community_invites(id: CommunityId) -> String {
 #[must_use]
 pub fn community_invite(id: CommunityId, code: &str) -> String {
     fill(COMMUNITY_INVITE, &[&id.to_string(), code])
+}
+
+/// `/invite/{code}`: the invite's page at the gateway, the link people share.
+#[must_use]
+pub fn invite_page(code: &str) -> String {
+    fill(INVITE_PAGE, &[code])
 }
 
 /// `/api/invites/{code}/accept`.
