@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::io::IsTerminal as _;
 
-use ajet_shared::api::wire::{Attachment, Author, ChannelKind, ChannelListItem, Message};
+use ajet_shared::api::wire::{Attachment, Author, ChannelKind, ChannelListItem, LinkPreview, Message};
 use ajet_shared::domain::ids::ChannelId;
 use ajet_shared::events::EventMessage;
 use serde::Serialize;
@@ -102,6 +102,14 @@ pub fn message(message: &EventMessage, labels: &Labels, style: Style) -> String 
         out.push_str("\n  ");
         out.push_str(&attachment(file, style));
     }
+    for preview in &message.link_previews {
+        let mark = match style {
+            Style::Terminal => "↗",
+            Style::Plain => "[link]",
+        };
+        out.push_str("\n  ");
+        out.push_str(&style.dim(&format!("{mark} {}", link_preview(preview))));
+    }
     let mut footer = Vec::new();
     if !message.reactions.is_empty() {
         let reactions: Vec<String> = message
@@ -130,6 +138,36 @@ pub fn attachment(file: &Attachment, style: Style) -> String {
     };
     format!("{mark} {} {}", escape::line(&file.filename), style.dim(&format!("({}) {}", file_facts(file), file.id)))
 }
+
+/// What a linked page says, escaped, on one line: `Title: description — site (url)`
+/// (the description cut to [`PREVIEW_DESCRIPTION_CHARS`]); just the URL when the page said
+/// nothing.
+#[must_use]
+pub fn link_preview(preview: &LinkPreview) -> String {
+    let description = preview.description.as_deref().map(|text| {
+        let mut cut: String = text.chars().take(PREVIEW_DESCRIPTION_CHARS).collect();
+        if cut.len() < text.len() {
+            cut.push('…');
+        }
+        cut
+    });
+    let said: Vec<String> = [preview.title.as_deref(), description.as_deref()]
+        .into_iter()
+        .flatten()
+        .map(str::trim)
+        .filter(|part| !part.is_empty())
+        .map(|part| escape::line(part).into_owned())
+        .collect();
+    let mut shown = said.join(": ");
+    if let Some(site) = preview.site_name.as_deref().map(str::trim).filter(|site| !site.is_empty()) {
+        shown.push_str(&format!(" — {}", escape::line(site)));
+    }
+    let url = escape::line(&preview.url);
+    if shown.is_empty() { url.into_owned() } else { format!("{shown} ({url})") }
+}
+
+/// How much of a page's description a preview line shows.
+const PREVIEW_DESCRIPTION_CHARS: usize = 120;
 
 /// What a file is, escaped: `image/png, 3.5 KiB, 640×480`.
 #[must_use]
@@ -250,6 +288,51 @@ mod tests {
             "{shown:?}"
         );
         assert_eq!((size(812), size(25 * 1024 * 1024)), ("812 B".to_owned(), "25.0 MiB".to_owned()));
+    }
+
+    #[test]
+    fn link_previews_show_under_the_files_one_line_each_and_hostile_pages_stay_inert() {
+        let mut message = sample();
+        message.reactions.clear();
+        message.reply_count = 0;
+        message.link_previews = vec![
+            LinkPreview {
+                url: "https://example.com/a".into(),
+                title: Some("Evil\u{1b}]0;pwned\u{7}".into()),
+                description: Some("line\none \u{9b}31m".into()),
+                site_name: Some("Example".into()),
+                image_url: None,
+            },
+            LinkPreview {
+                url: "https://example.com/b".into(),
+                title: None,
+                description: None,
+                site_name: None,
+                image_url: None,
+            },
+        ];
+        let shown = super::message(&message, &Labels::new(), Style::Plain);
+        assert!(
+            shown.ends_with(
+                "\n  [link] Evil\\x1b]0;pwned\\x07: line\\x0aone \\u{9b}31m — Example (https://example.com/a)\n  [link] https://example.com/b"
+            ),
+            "{shown:?}"
+        );
+        let styled = super::message(&message, &Labels::new(), Style::Terminal);
+        assert!(styled.contains("↗ Evil\\x1b]0;pwned"), "{styled:?}");
+        assert!(!styled.contains('\u{7}') && !styled.contains('\u{9b}'), "{styled:?}");
+    }
+
+    #[test]
+    fn a_long_description_is_cut() {
+        let preview = LinkPreview {
+            url: "u".into(),
+            title: None,
+            description: Some("x".repeat(500)),
+            site_name: None,
+            image_url: None,
+        };
+        assert_eq!(link_preview(&preview), format!("{}… (u)", "x".repeat(PREVIEW_DESCRIPTION_CHARS)));
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! A message as the TUI keeps it, from history or from the stream, with its state
 //! (sent, pending, failed, or a command's reply only I see).
 
-use ajet_shared::api::wire::{Attachment, Author, Message};
+use ajet_shared::api::wire::{Attachment, Author, LinkPreview, Message};
 use ajet_shared::domain::ids::{ChannelId, MessageId};
 use ajet_shared::events::EventMessage;
 use time::OffsetDateTime;
@@ -21,6 +21,8 @@ pub struct Entry {
     pub reactions: Vec<Reaction>,
     /// The files on it (gone with a delete).
     pub files: Vec<Attachment>,
+    /// What its links' pages say (added after the post by the unfurl worker).
+    pub previews: Vec<LinkPreview>,
     pub client_msg_id: Option<String>,
     pub state: EntryState,
 }
@@ -51,6 +53,7 @@ impl Entry {
         self.body.clear();
         self.reactions.clear();
         self.files.clear();
+        self.previews.clear();
     }
 
     pub(super) fn from_message(message: Message) -> Self {
@@ -70,6 +73,7 @@ impl Entry {
                 .map(|r| Reaction { emoji: r.emoji, count: r.count, mine: r.reacted_by_me })
                 .collect(),
             files: message.attachments,
+            previews: message.link_previews,
             client_msg_id: message.client_msg_id,
             state: EntryState::Sent,
         }
@@ -95,6 +99,7 @@ impl Entry {
                 .map(|r| Reaction { mine: mine(&r.emoji), emoji: r.emoji, count: r.count })
                 .collect(),
             files: message.attachments,
+            previews: message.link_previews,
             client_msg_id: message.client_msg_id,
             state: EntryState::Sent,
         }

@@ -170,6 +170,7 @@ impl App {
             reply_count: 0,
             reactions: Vec::new(),
             files: Vec::new(),
+            previews: Vec::new(),
             client_msg_id: None,
             state: EntryState::Ephemeral { error },
         });

@@ -393,6 +393,7 @@ impl App {
                     reply_count: 0,
                     reactions: Vec::new(),
                     files: Vec::new(),
+                    previews: Vec::new(),
                     client_msg_id: Some(client_msg_id.clone()),
                     state: EntryState::Pending,
                 };

@@ -255,6 +255,10 @@ fn body(app: &App, entry: &Entry, width: usize, in_thread: bool) -> Vec<Line<'st
         ]);
         rows.extend(wrap(&line, width, "  "));
     }
+    for preview in entry.previews.iter().filter(|_| !entry.deleted) {
+        let line = Line::from(Span::styled(format!("↗ {}", crate::output::link_preview(preview)), theme.dim));
+        rows.extend(wrap(&line, width, "  "));
+    }
     if !entry.reactions.is_empty() && !entry.deleted {
         let mut spans = Vec::new();
         for reaction in &entry.reactions {

@@ -213,6 +213,40 @@ fn escape_sequences_in_names_topics_and_bodies_reach_the_screen_inert() {
 }
 
 #[test]
+fn link_previews_show_under_the_body_wrapped_and_hostile_pages_stay_inert() {
+    let mut f = fixture();
+    let mallory = user("mallory", "Mallory");
+    let mut posted = message(
+        f.general,
+        crate::tui::app::tests::author_of(&mallory),
+        "see https://example.com/a",
+        OffsetDateTime::now_utc(),
+    );
+    posted.link_previews = vec![ajet_shared::api::wire::LinkPreview {
+        url: "https://example.com/a".into(),
+        title: Some("Evil\u{1b}[2J title".into()),
+        description: Some("a description long enough to wrap \u{1b}]0;pwned\u{7} onto the next row".into()),
+        site_name: Some("Example".into()),
+        image_url: None,
+    }];
+    f.app.update(Msg::History { channel: f.general, messages: vec![posted], around: None });
+    let rows = pane_rows(&f.app);
+    let text = rows.join("\n");
+    assert!(!text.chars().any(|c| c.is_control() && c != '\n'), "{text:?}");
+    let at = rows.iter().position(|row| row.contains("see https://example.com/a")).expect("the body's row");
+    assert_eq!(
+        rows[at..at + 4],
+        [
+            "  see https://example.com/a",
+            "  ↗ Evil\\x1b[2J title: a description long enough to wrap",
+            "  \\x1b]0;pwned\\x07 onto the next row — Example",
+            "  (https://example.com/a)",
+        ],
+        "{text}"
+    );
+}
+
+#[test]
 fn search_hits_show_where_and_who_and_notifications_list_unread_first() {
     let mut f = fixture();
     f.app.update(chord(KeyCode::Char('f'), KeyModifiers::CONTROL));
