@@ -57,6 +57,13 @@ pub enum Command {
     /// API tokens for scripts and bots.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// The community's audit log, newest first (admins).
+    Audit(AuditArgs),
+    /// Incoming webhooks (admins).
+    #[command(subcommand)]
+    Webhook(WebhookCommand),
+    /// Your logins, logouts and API tokens, newest first.
+    SecurityLog,
     /// Print a shell completion script.
     Completions {
         #[arg(value_enum)]
@@ -212,4 +219,26 @@ pub enum TokenCommand {
     List,
     /// Revoke a token by id.
     Revoke { id: String },
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// Only this action (e.g. `member.mute`).
+    #[arg(long)]
+    pub action: Option<String>,
+    /// Only this member's actions (`@username`).
+    #[arg(long)]
+    pub actor: Option<String>,
+    /// The page before this record id (the last one shown).
+    #[arg(long)]
+    pub before: Option<String>,
+    /// 1 to 100 (default 50).
+    #[arg(long)]
+    pub limit: Option<u32>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WebhookCommand {
+    /// A webhook's last 100 deliveries, newest first.
+    Deliveries { webhook: String },
 }

@@ -1,9 +1,10 @@
 //! Runs one parsed command line: account commands (sign-in, tokens, completions) in
 //! `commands/account.rs`, everything about communities, channels and messages in
-//! `commands/chat.rs`.
+//! `commands/chat.rs`, the audit, delivery and security logs in `commands/logs.rs`.
 
 mod account;
 mod chat;
+mod logs;
 
 use std::io::{IsTerminal as _, Read as _};
 
@@ -33,6 +34,9 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Whoami => account::whoami(&target()?, out).await,
         Command::Token(command) => account::token(&target()?.session()?, command, out).await,
         Command::Chat(command) => chat::run(&target()?.session()?, command, out).await,
+        Command::Audit(args) => logs::audit(&target()?.session()?, args, out).await,
+        Command::Webhook(command) => logs::webhook(&target()?.session()?, command, out).await,
+        Command::SecurityLog => logs::security_log(&target()?.session()?, out).await,
         Command::Tui { channel } => tui(&target()?, channel).await,
     }
 }

@@ -4,7 +4,7 @@
 
 use ajet_shared::api::wire::{Channel, ChannelListItem, Community};
 use ajet_shared::client::ApiClient;
-use ajet_shared::domain::ids::{ChannelId, MessageId};
+use ajet_shared::domain::ids::{ChannelId, MessageId, UserId};
 
 use crate::args::Globals;
 use crate::config::{ConfigFile, DEFAULT_SERVER};
@@ -144,6 +144,12 @@ impl Session {
 
     /// My DM with `@username` (a member of the community), opened on first use.
     pub async fn dm(&self, username: &str) -> Result<Channel, Failure> {
+        let user = self.member(username).await?;
+        Ok(self.client.open_dm(&[user]).await?)
+    }
+
+    /// The id of `@username`, a member of the community.
+    pub async fn member(&self, username: &str) -> Result<UserId, Failure> {
         let username = username.trim_start_matches('@');
         if username.is_empty() {
             return Err(Failure::Usage("a user: @username".into()));
@@ -153,6 +159,6 @@ impl Session {
         let user = members.into_iter().find(|member| member.user.username.eq_ignore_ascii_case(username)).ok_or_else(
             || Failure::NotFound(format!("no user @{username} in {}", crate::escape::line(&community.slug))),
         )?;
-        Ok(self.client.open_dm(&[user.user.id]).await?)
+        Ok(user.user.id)
     }
 }

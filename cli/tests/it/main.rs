@@ -5,6 +5,7 @@
 mod account;
 mod cli;
 mod errors;
+mod logs;
 mod messages;
 mod proxy;
 #[path = "../../../auth-gw/tests/it/stack.rs"]
