@@ -152,6 +152,9 @@ pub struct App {
     pub new_from: HashMap<ChannelId, MessageId>,
     /// The channel to open at start-up, by name, once the lists are in.
     pending_open: Option<Open>,
+    /// Whether a channel was ever opened: from then on only the reader moves, so a
+    /// community where I belong to no channel stays without one when its list arrives.
+    opened: bool,
     dms_loaded: bool,
     /// The read cursor last sent per channel (so it is not sent twice).
     read_sent: HashMap<ChannelId, MessageId>,
@@ -213,6 +216,7 @@ impl App {
             notifications: Vec::new(),
             new_from: HashMap::new(),
             pending_open: open,
+            opened: false,
             dms_loaded: false,
             read_sent: HashMap::new(),
             edits: HashMap::new(),
@@ -393,12 +397,12 @@ impl App {
         effects
     }
 
-    /// Once every list is in, opens the channel asked for (by name, or the one viewed
+    /// At start-up, once every list is in, opens the channel asked for (by name, or the one viewed
     /// last time), else the first channel of the first community.
     fn open_initial(&mut self) -> Vec<Effect> {
         let loaded =
             self.me.is_some() && self.dms_loaded && self.communities.iter().all(|c| self.channels.contains_key(&c.id));
-        if self.current.is_some() || !loaded {
+        if self.opened || self.current.is_some() || !loaded {
             return Vec::new();
         }
         let wanted = self.pending_open.take();
@@ -446,6 +450,7 @@ impl App {
         self.new_from.remove(&channel);
         self.place_new_divider(channel);
         self.current = Some(channel);
+        self.opened = true;
         self.thread = None;
         self.selected = None;
         self.scroll = 0;

@@ -476,6 +476,23 @@ fn the_first_connection_reloads_a_resumed_one_relies_on_the_replay_and_each_lear
 }
 
 #[test]
+fn a_community_where_i_belong_to_no_channel_stays_empty_when_its_channel_list_arrives() {
+    let mut f = fixture();
+    let mut lobby = item(Some(f.beta), ChannelKind::Public, Some("lobby"));
+    lobby.is_member = false;
+    f.app.update(Msg::Channels(f.beta, vec![lobby.clone()]));
+    let effects = f.app.update(chord(KeyCode::Right, KeyModifiers::ALT));
+    assert!(effects.contains(&Effect::LoadChannels(f.beta)));
+    assert_eq!((f.app.current_community().map(|c| c.id), f.app.current), (Some(f.beta), None));
+    // The reload Alt+Right asked for answers: nothing jumps back to Acme's first channel.
+    let effects = f.app.update(Msg::Channels(f.beta, vec![lobby]));
+    assert_eq!((f.app.current_community().map(|c| c.id), f.app.current), (Some(f.beta), None));
+    assert!(!effects.iter().any(|e| matches!(e, Effect::Focus(_) | Effect::LoadHistory { .. })), "{effects:?}");
+    f.app.update(Msg::Dms(f.app.dms.clone()));
+    assert_eq!(f.app.current, None, "nor does a DM list");
+}
+
+#[test]
 fn alt_arrows_switch_channels_and_communities_and_tell_the_server_the_focus() {
     let mut f = fixture();
     let effects = f.app.update(chord(KeyCode::Down, KeyModifiers::ALT));
