@@ -30,11 +30,12 @@ use tokio_util::sync::CancellationToken;
 /// from our origin (the vendored Datastar module), with `'unsafe-eval'` because Datastar
 /// compiles its `data-*` expressions with `Function` — and nothing inline, so injected
 /// markup cannot run script even if it got past escaping and sanitising; styles only from
-/// our stylesheet (no `style` attributes, no inline `<style>`); images from us or any https
-/// origin (Markdown images; avatars later); fetches (Datastar's actions and stream) and
+/// our stylesheet (no `style` attributes, no inline `<style>`); images only from us
+/// (attachments, thumbnails, avatars): a Markdown image or a link preview never makes a
+/// reader's browser fetch from a third party, which would tell it who reads what; fetches (Datastar's actions and stream) and
 /// forms only to our origin; no plugins, no `<base>`, no framing.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self' 'unsafe-eval'; \
-     style-src 'self'; img-src 'self' https:; connect-src 'self'; base-uri 'none'; form-action 'self'; \
+     style-src 'self'; img-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'self'; \
      frame-ancestors 'none'";
 
 #[derive(Clone, FromRef)]

@@ -7,7 +7,8 @@ Playwright for Python, against the whole stack through the gateway. Run by
   AJET_BROWSER_ARTIFACTS  a folder for the screenshots
 
 Two users in two browser contexts: dev login, the first-community bootstrap, creating a
-channel, a message sent by one appearing for the other within 1 s without a reload, an edit
+channel, a message sent by one appearing for the other within 1 s without a reload, an
+image shared by one showing for the other as its thumbnail, an edit
 and a delete propagating, thread replies (the panel and the root's summary live), reactions and pins live, typing shown, stopped and expired, slash commands with hints and replies only their sender sees, search (Ctrl+K) and
 jumping to a hit or a pin, the notification inbox, the member list with presence, the theme switch (remembered),
 the phone-width drawer, the unread badge and mention pill of another channel (cleared on open, in the user's
@@ -17,8 +18,10 @@ inert (no dialog, no script, no CSP violation). Exits non-zero with the reason o
 
 import os
 import re
+import struct
 import sys
 import time
+import zlib
 
 from playwright.sync_api import expect, sync_playwright
 
@@ -65,6 +68,18 @@ def watch(page, who):
         else None,
     )
     page.on("pageerror", lambda err: print(f"{who} page error: {err}", flush=True))
+
+
+def png(width, height):
+    """A real RGB PNG of one colour, made without an imaging library."""
+    row = b"\x00" + bytes([230, 120, 40]) * width
+    raw = zlib.compress(row * height)
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", raw) + chunk(b"IEND", b"")
 
 
 def dev_login(page, username):
@@ -167,6 +182,25 @@ def main():
         # Alice answers; bob sees it too.
         send(alice, "hi bob, welcome")
         expect(messages(bob).locator("li.message", has_text="hi bob, welcome")).to_be_visible(timeout=LIVE)
+
+        # An image alice shares shows for bob as its thumbnail, its box reserved, loaded
+        # through the gateway with his session (the download re-checks access).
+        uploaded = alice.request.post(
+            f"{BASE}/api/channels/{general_id}/attachments",
+            multipart={"file": {"name": "sunset.png", "mimeType": "image/png", "buffer": png(300, 150)}},
+        )
+        check(uploaded.status == 201, f"upload answered {uploaded.status}: {uploaded.text()}")
+        picture = alice.request.post(
+            f"{BASE}/api/channels/{general_id}/messages",
+            data={"body_md": "a picture", "attachment_ids": [uploaded.json()["id"]]},
+        )
+        check(picture.status == 201, f"posting the picture answered {picture.status}: {picture.text()}")
+        image = messages(bob).locator("li.message", has_text="a picture").locator("ul.files img")
+        expect(image).to_be_visible(timeout=LIVE)
+        expect(image).to_have_attribute("width", "256")
+        bob.wait_for_function(
+            "(img) => img.complete && img.naturalWidth === 256 && img.naturalHeight === 128", arg=image.element_handle()
+        )
 
         # Bob edits his message: alice sees the new text and the marker.
         mine = messages(bob).locator("li.message", has_text="hello from bob")

@@ -7,7 +7,8 @@
 //! message is a tombstone. A thread reply is the same item without thread links.
 
 use super::NO_SIGNALS;
-use ajet_shared::api::wire::{Author, Message};
+use ajet_shared::api::paths;
+use ajet_shared::api::wire::{Attachment, Author, LinkPreview, Message};
 use ajet_shared::domain::ids::{MessageId, UserId};
 use ajet_shared::events::EventMessage;
 use maud::{Markup, PreEscaped, html};
@@ -33,6 +34,11 @@ pub struct MessageView<'a> {
     pub reply_count: i32,
     pub last_reply_at: Option<OffsetDateTime>,
     pub pinned: bool,
+    /// Its files: raster images with a thumbnail show it (its size reserved), others as a
+    /// chip; all link to the download, which re-checks access.
+    pub files: &'a [Attachment],
+    /// Its links' previews (title, description, site; never a third-party image).
+    pub previews: &'a [LinkPreview],
 }
 
 /// The emoji picker's fixed set.
@@ -82,6 +88,8 @@ impl<'a> From<&'a Message> for MessageView<'a> {
             reply_count: message.reply_count,
             last_reply_at: message.last_reply_at,
             pinned: message.pinned_at.is_some(),
+            files: &message.attachments,
+            previews: &message.link_previews,
         }
     }
 }
@@ -100,6 +108,8 @@ impl<'a> From<&'a EventMessage> for MessageView<'a> {
             reply_count: message.reply_count,
             last_reply_at: message.last_reply_at,
             pinned: message.pinned_at.is_some(),
+            files: &message.attachments,
+            previews: &message.link_previews,
         }
     }
 }
@@ -181,6 +191,8 @@ pub fn message_item(message: &MessageView<'_>, viewer: UserId) -> Markup {
                 @if message.pinned { span.pinned { "📌 Pinned" } }
             }
             div.body { (PreEscaped(markdown::render(message.body_md))) }
+            (files(message.files))
+            (previews(message.previews))
             @if !message.reactions.is_empty() {
                 ul.reactions aria-label="Reactions" {
                     @for (emoji, count, mine) in &message.reactions {
@@ -218,6 +230,85 @@ pub fn message_item(message: &MessageView<'_>, viewer: UserId) -> Markup {
                 @if own {
                     button.quiet type="button" "data-on:click"=(format!("@get('/messages/{}/edit', {{{NO_SIGNALS}}})", message.id)) { "Edit" }
                     button.quiet type="button" "data-on:click"=(format!("@post('/messages/{}/delete')", message.id)) { "Delete" }
+                }
+            }
+        }
+    }
+}
+
+/// The largest side of an attachment's thumbnail (the api renders within 256×256).
+const THUMBNAIL_SIDE: i32 = 256;
+
+/// A message's files: a thumbnail for an image that has one, with its width and height
+/// reserved so nothing moves when it loads; a chip with name, type and size otherwise.
+#[must_use]
+pub fn files(files: &[Attachment]) -> Markup {
+    html! {
+        @if !files.is_empty() {
+            ul.files aria-label="Files" {
+                @for file in files {
+                    @let href = paths::attachment(file.id);
+                    li {
+                        @if let (true, Some(width), Some(height)) = (file.has_thumbnail, file.width, file.height) {
+                            @let (w, h) = fit(width, height);
+                            a.image href=(href) title=(file.filename) {
+                                img src=(paths::attachment_thumbnail(file.id)) width=(w) height=(h) alt=(file.filename) loading="lazy";
+                            }
+                        } @else {
+                            a.file-chip href=(href) download=(file.filename) {
+                                span aria-hidden="true" { "📎 " }
+                                span.name { (file.filename) }
+                                span.facts { " · " (file.content_type) " · " (size(file.size_bytes)) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `width`×`height` scaled down to fit the thumbnail's square (never up).
+fn fit(width: i32, height: i32) -> (i32, i32) {
+    let side = width.max(height).max(1);
+    if side <= THUMBNAIL_SIDE {
+        return (width.max(1), height.max(1));
+    }
+    let scale = |n: i32| (i64::from(n) * i64::from(THUMBNAIL_SIDE) / i64::from(side)).max(1);
+    (i32::try_from(scale(width)).unwrap_or(1), i32::try_from(scale(height)).unwrap_or(1))
+}
+
+/// A byte count as people read it: `812 B`, `3.5 KiB`, `25.0 MiB`.
+fn size(bytes: i64) -> String {
+    const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
+    #[allow(clippy::cast_precision_loss)] // shown to one decimal
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 { format!("{bytes} B") } else { format!("{value:.1} {}", UNITS[unit]) }
+}
+
+/// A message's link previews: a card per http(s) link with its site, title and
+/// description, linking out with the same `rel` as links in bodies.
+#[must_use]
+pub fn previews(previews: &[LinkPreview]) -> Markup {
+    let shown: Vec<&LinkPreview> = previews
+        .iter()
+        .filter(|p| p.url.starts_with("https://") || p.url.starts_with("http://"))
+        .filter(|p| p.title.is_some() || p.description.is_some())
+        .collect();
+    html! {
+        @if !shown.is_empty() {
+            div.previews {
+                @for preview in shown {
+                    a.preview href=(preview.url) rel="noopener noreferrer nofollow" target="_blank" {
+                        @if let Some(site) = &preview.site_name { span.site { (site) } }
+                        @if let Some(title) = &preview.title { span.title { (title) } }
+                        @if let Some(description) = &preview.description { span.description { (description) } }
+                    }
                 }
             }
         }
@@ -342,7 +433,63 @@ mod tests {
             reply_count: 0,
             last_reply_at: None,
             pinned: false,
+            files: &[],
+            previews: &[],
         }
+    }
+
+    fn file(name: &str, content_type: &str, dims: Option<(i32, i32)>, thumbnail: bool) -> Attachment {
+        Attachment {
+            id: ajet_shared::domain::ids::AttachmentId::generate(),
+            channel_id: ajet_shared::domain::ids::ChannelId::generate(),
+            filename: name.into(),
+            content_type: content_type.into(),
+            size_bytes: 3 * 1024 + 512,
+            width: dims.map(|d| d.0),
+            height: dims.map(|d| d.1),
+            has_thumbnail: thumbnail,
+            created_at: OffsetDateTime::UNIX_EPOCH,
+        }
+    }
+
+    #[test]
+    fn files_show_as_reserved_thumbnails_or_chips_and_previews_as_cards_all_escaped() {
+        let author = author(UserId::generate(), "Alice");
+        let photo = file("cat\"><script>.png", "image/png", Some((1024, 512)), true);
+        let notes = file("<b>notes</b>.txt", "text/plain", None, false);
+        let files = [photo.clone(), notes.clone()];
+        let previews = [
+            LinkPreview {
+                url: "https://example.com/a?b=1&c=2".into(),
+                title: Some("<img src=x onerror=alert(1)>".into()),
+                description: Some("A page".into()),
+                site_name: Some("Example".into()),
+                image_url: None,
+            },
+            LinkPreview {
+                url: "javascript:alert(1)".into(),
+                title: Some("evil".into()),
+                description: None,
+                site_name: None,
+                image_url: None,
+            },
+        ];
+        let mut message = view(&author, "see");
+        message.files = &files;
+        message.previews = &previews;
+        let html = message_item(&message, UserId::generate()).into_string();
+        assert!(
+            html.contains(&format!(
+                "<img src=\"/api/attachments/{}/thumbnail\" width=\"256\" height=\"128\" alt=\"cat&quot;&gt;&lt;script&gt;.png\"",
+                photo.id
+            )),
+            "the thumbnail's box is reserved at its scaled size: {html}"
+        );
+        assert!(html.contains(&format!("<a class=\"file-chip\" href=\"/api/attachments/{}\"", notes.id)), "{html}");
+        assert!(html.contains("&lt;b&gt;notes&lt;/b&gt;.txt") && html.contains("text/plain · 3.5 KiB"), "{html}");
+        assert!(html.contains("href=\"https://example.com/a?b=1&amp;c=2\" rel=\"noopener noreferrer nofollow\""));
+        assert!(html.contains("&lt;img src=x onerror=alert(1)&gt;") && !html.contains("<img src=x"), "{html}");
+        assert!(!html.contains("javascript:") && !html.contains("evil"), "only http(s) previews: {html}");
     }
 
     #[test]

@@ -539,6 +539,8 @@ mod tests {
             reply_count: 0,
             last_reply_at: None,
             pinned: true,
+            files: &[],
+            previews: &[],
         };
         let html = pins_bar(std::slice::from_ref(&pin)).into_string();
         assert!(html.contains("<summary aria-label=\"Pinned messages: 1\">📌 1</summary>"), "{html}");

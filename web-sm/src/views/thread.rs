@@ -93,6 +93,8 @@ mod tests {
             reply_count: if parent.is_none() { 1 } else { 0 },
             last_reply_at: None,
             pinned: false,
+            files: &[],
+            previews: &[],
         }
     }
 
