@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::io::IsTerminal as _;
 
 use ajet_shared::api::wire::{Attachment, Author, ChannelKind, ChannelListItem, LinkPreview, Message};
+use ajet_shared::domain::human_size;
 use ajet_shared::domain::ids::ChannelId;
 use ajet_shared::events::EventMessage;
 use serde::Serialize;
@@ -172,25 +173,11 @@ const PREVIEW_DESCRIPTION_CHARS: usize = 120;
 /// What a file is, escaped: `image/png, 3.5 KiB, 640×480`.
 #[must_use]
 pub fn file_facts(file: &Attachment) -> String {
-    let mut facts = vec![escape::line(&file.content_type).into_owned(), size(file.size_bytes)];
+    let mut facts = vec![escape::line(&file.content_type).into_owned(), human_size(file.size_bytes)];
     if let (Some(width), Some(height)) = (file.width, file.height) {
         facts.push(format!("{width}×{height}"));
     }
     facts.join(", ")
-}
-
-/// A byte count as people read it: `812 B`, `3.4 KiB`, `25.0 MiB`.
-#[must_use]
-pub fn size(bytes: i64) -> String {
-    const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
-    #[allow(clippy::cast_precision_loss)] // a file size shown to one decimal
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 { format!("{bytes} B") } else { format!("{value:.1} {}", UNITS[unit]) }
 }
 
 /// A reaction: a `:shortcode:` shown as its emoji on a terminal, as sent when piped.
@@ -287,7 +274,6 @@ mod tests {
             shown.ends_with(&format!("\n  [file] cat\\x1b]0;x.png (image/png, 3.5 KiB, 640×480) {file}")),
             "{shown:?}"
         );
-        assert_eq!((size(812), size(25 * 1024 * 1024)), ("812 B".to_owned(), "25.0 MiB".to_owned()));
     }
 
     #[test]

@@ -4,6 +4,8 @@
 use std::io::{IsTerminal as _, Write as _};
 use std::sync::{Arc, Mutex};
 
+use ajet_shared::domain::human_size;
+
 const WIDTH: usize = 30;
 
 /// A bar of `total` bytes; a no-op when stderr is not a terminal.
@@ -47,7 +49,7 @@ fn percent(sent: u64, total: u64) -> u64 {
     (sent.min(total) * 100).checked_div(total).unwrap_or(100)
 }
 
-/// `[#########.....................]  30%  1.2 MB of 4.0 MB`
+/// `[#########.....................]  30%  1.2 MiB of 4.0 MiB`
 fn line(sent: u64, total: u64) -> String {
     let percent = percent(sent, total);
     let filled = usize::try_from(percent).unwrap_or(100) * WIDTH / 100;
@@ -55,15 +57,7 @@ fn line(sent: u64, total: u64) -> String {
 }
 
 fn size(bytes: u64) -> String {
-    #[expect(clippy::cast_precision_loss, reason = "one decimal of a size shown to people")]
-    let value = bytes as f64;
-    if bytes < 1024 {
-        format!("{bytes} B")
-    } else if bytes < 1024 * 1024 {
-        format!("{:.1} KB", value / 1024.0)
-    } else {
-        format!("{:.1} MB", value / (1024.0 * 1024.0))
-    }
+    human_size(i64::try_from(bytes).unwrap_or(i64::MAX))
 }
 
 #[cfg(test)]
@@ -72,9 +66,9 @@ mod tests {
 
     #[test]
     fn the_bar_fills_with_the_bytes_sent() {
-        assert_eq!(line(0, 2048), "[..............................]   0%  0 B of 2.0 KB");
-        assert_eq!(line(1024, 2048), "[###############...............]  50%  1.0 KB of 2.0 KB");
-        assert_eq!(line(3 * 1024 * 1024, 3 * 1024 * 1024), format!("[{}] 100%  3.0 MB of 3.0 MB", "#".repeat(30)));
+        assert_eq!(line(0, 2048), "[..............................]   0%  0 B of 2.0 KiB");
+        assert_eq!(line(1024, 2048), "[###############...............]  50%  1.0 KiB of 2.0 KiB");
+        assert_eq!(line(3 * 1024 * 1024, 3 * 1024 * 1024), format!("[{}] 100%  3.0 MiB of 3.0 MiB", "#".repeat(30)));
         assert_eq!(line(0, 0), format!("[{}] 100%  0 B of 0 B", "#".repeat(30)), "an empty file is done at once");
     }
 }

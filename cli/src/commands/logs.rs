@@ -114,7 +114,7 @@ fn delivery_line(delivery: &WebhookDelivery) -> String {
         "{}  {}  {code}  {}  {format}",
         output::time(delivery.received_at),
         delivery.status,
-        output::size(i64::try_from(delivery.payload_bytes).unwrap_or(i64::MAX)),
+        ajet_shared::domain::human_size(i64::try_from(delivery.payload_bytes).unwrap_or(i64::MAX)),
     );
     if let Some(message) = &delivery.message {
         line.push_str(&format!("  {}", escape::line(message)));

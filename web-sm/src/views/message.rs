@@ -9,6 +9,7 @@
 use super::NO_SIGNALS;
 use ajet_shared::api::paths;
 use ajet_shared::api::wire::{Attachment, Author, LinkPreview, Message};
+use ajet_shared::domain::human_size;
 use ajet_shared::domain::ids::{MessageId, UserId};
 use ajet_shared::events::EventMessage;
 use maud::{Markup, PreEscaped, html};
@@ -258,7 +259,7 @@ pub fn files(files: &[Attachment]) -> Markup {
                             a.file-chip href=(href) download=(file.filename) {
                                 span aria-hidden="true" { "📎 " }
                                 span.name { (file.filename) }
-                                span.facts { " · " (file.content_type) " · " (size(file.size_bytes)) }
+                                span.facts { " · " (file.content_type) " · " (human_size(file.size_bytes)) }
                             }
                         }
                     }
@@ -276,19 +277,6 @@ fn fit(width: i32, height: i32) -> (i32, i32) {
     }
     let scale = |n: i32| (i64::from(n) * i64::from(THUMBNAIL_SIDE) / i64::from(side)).max(1);
     (i32::try_from(scale(width)).unwrap_or(1), i32::try_from(scale(height)).unwrap_or(1))
-}
-
-/// A byte count as people read it: `812 B`, `3.5 KiB`, `25.0 MiB`.
-fn size(bytes: i64) -> String {
-    const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
-    #[allow(clippy::cast_precision_loss)] // shown to one decimal
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 { format!("{bytes} B") } else { format!("{value:.1} {}", UNITS[unit]) }
 }
 
 /// A message's link previews: a card per http(s) link with its site, title and
