@@ -350,20 +350,20 @@ pub fn shell_page(view: &ShellView<'_>) -> Markup {
                 "data-on-interval__duration.1s"=(read_marking(view.channel.id)) {
                 div.topbar {
                     button.quiet.menu-button type="button" aria-label="Channels and communities"
-                        "data-attr:aria-expanded"="$_drawer ? 'true' : 'false'" "data-on:click"="$_drawer = !$_drawer" { "☰" }
+                        "data-attr:aria-expanded"="$_drawer ? 'true' : 'false'" "data-on:click"="$_drawer = !$_drawer" { (icon(Icon::Menu)) }
                     (channel_header(&label, view.channel.topic.as_deref()))
                     (pins_bar(view.pins))
                     @if let (Some(community), Some(_)) = (view.community, view.channel.community_id) {
                         button.quiet.topbar-button #members-button type="button"
                             "data-on:click"=(format!("$_people = true, @get('/communities/{}/members', {{{NO_SIGNALS}}})", community.id)) {
-                            "👥 Members"
+                            (icon(Icon::People)) " Members"
                         }
                     }
                     button.quiet.topbar-button #bell type="button" aria-label="Notifications"
                         "data-on:click"=(format!("$_inbox = true, @get('/notifications', {{{NO_SIGNALS}}})")) {
-                        "🔔" (notification_count(view.unread_notifications))
+                        (icon(Icon::Bell)) (notification_count(view.unread_notifications))
                     }
-                    button.quiet.search-button type="button" "data-on:click"=(OPEN_SEARCH) aria-keyshortcuts="Control+K Meta+K" { "🔍 Search" }
+                    button.quiet.search-button type="button" "data-on:click"=(OPEN_SEARCH) aria-keyshortcuts="Control+K Meta+K" { (icon(Icon::Search)) " Search" }
                 }
                 div.scroller {
                     @if view.around.is_some() {
@@ -402,6 +402,38 @@ pub fn shell_page(view: &ShellView<'_>) -> Markup {
         }
     };
     themed_document(&label, view.theme, &body)
+}
+
+/// The top bar's icons, drawn as inline SVG in the text colour: an emoji would depend on
+/// the reader's fonts (a browser without an emoji font shows empty boxes).
+#[derive(Clone, Copy)]
+pub enum Icon {
+    Menu,
+    People,
+    Bell,
+    Search,
+}
+
+/// `which` as a 16 px stroked SVG, hidden from assistive technology (its button is labelled).
+#[must_use]
+pub fn icon(which: Icon) -> Markup {
+    let paths: &[&str] = match which {
+        Icon::Menu => &["M3 6h18M3 12h18M3 18h18"],
+        Icon::People => &[
+            "M9 11a4 4 0 1 0 0-8 4 4 0 0 0 0 8z",
+            "M2 21v-2a5 5 0 0 1 5-5h4a5 5 0 0 1 5 5v2",
+            "M16 3.2a4 4 0 0 1 0 7.6M22 21v-2a5 5 0 0 0-4-4.9",
+        ],
+        Icon::Bell => &["M18 8a6 6 0 0 0-12 0c0 7-3 9-3 9h18s-3-2-3-9", "M13.7 21a2 2 0 0 1-3.4 0"],
+        Icon::Search => &["M11 18a7 7 0 1 0 0-14 7 7 0 0 0 0 14z", "M21 21l-5-5"],
+    };
+    html! {
+        svg.icon xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24" width="16" height="16" fill="none"
+            stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"
+            aria-hidden="true" focusable="false" {
+            @for d in paths { path d=(d) {} }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -629,5 +661,13 @@ mod tests {
             "{page}"
         );
         assert!(page.contains("<span class=\"name\">random</span><span class=\"badge\""), "{page}");
+    }
+
+    #[test]
+    fn the_top_bar_draws_its_icons_as_svg_not_emoji() {
+        let bell = icon(Icon::Bell).into_string();
+        assert!(bell.starts_with("<svg class=\"icon\""), "{bell}");
+        assert!(bell.contains("aria-hidden=\"true\"") && bell.contains("stroke=\"currentColor\""), "{bell}");
+        assert_eq!(bell.matches("<path ").count(), 2);
     }
 }
