@@ -466,8 +466,29 @@ def main():
         expect(alice.locator("nav.sidebar")).not_to_be_in_viewport()
         alice.set_viewport_size({"width": 1280, "height": 800})
 
-        # Screenshots of the main screen: light and dark, desktop and phone width.
-        alice.goto(BASE + "/c/acme/general")
+        # Screenshots of the main screen, in a channel of ordinary talk (#general holds the
+        # XSS payloads): light and dark, desktop and phone width.
+        design = alice.request.post(
+            f"{BASE}/api/communities/{community_id}/channels",
+            data={"name": "design", "topic": "Mockups, reviews and the new onboarding flow"},
+        )
+        check(design.status == 201, f"creating #design answered {design.status}: {design.text()}")
+        design_id = design.json()["id"]
+        joined = bob.request.post(f"{BASE}/api/channels/{design_id}/join")
+        check(joined.ok, f"bob joining #design answered {joined.status}")
+        talk = [
+            (alice, "Morning! The **onboarding** mockups are up for review."),
+            (bob, "Looks great. Could the invite step say *who* invited you?"),
+            (alice, "Good call, adding it. Here is the current flow:"),
+            (bob, "Ship it! `cargo xtask test` is green on my side."),
+        ]
+        for who, text in talk:
+            posted = who.request.post(f"{BASE}/api/channels/{design_id}/messages", data={"body_md": text})
+            check(posted.status == 201, f"posting to #design answered {posted.status}: {posted.text()}")
+        renamed = alice.request.patch(f"{BASE}/api/communities/{community_id}", data={"name": "Acme"})
+        check(renamed.ok, f"renaming the community answered {renamed.status}: {renamed.text()}")
+        alice.goto(BASE + "/c/acme/design")
+        expect(messages(alice).locator("li.message", has_text="Ship it")).to_be_visible()
         expect(alice.locator("#composer-body")).to_be_visible()
         for scheme in ["light", "dark"]:
             alice.emulate_media(color_scheme=scheme)
