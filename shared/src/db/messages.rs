@@ -14,8 +14,9 @@ use crate::db::channels;
 use crate::domain::ids::{ChannelId, MessageId, UserId, WebhookId};
 use crate::domain::names::{ClientMsgId, Emoji, MessageBody};
 
+/// A message as every read selects it, mapped to `Message`.
 #[derive(sqlx::FromRow)]
-struct MessageRow {
+pub(super) struct MessageRow {
     id: MessageId,
     channel_id: ChannelId,
     channel_seq: i64,
