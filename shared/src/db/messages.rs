@@ -14,9 +14,8 @@ use crate::db::channels;
 use crate::domain::ids::{ChannelId, MessageId, UserId, WebhookId};
 use crate::domain::names::{ClientMsgId, Emoji, MessageBody};
 
-/// A message as every read selects it, mapped to `Message`.
 #[derive(sqlx::FromRow)]
-pub(super) struct MessageRow {
+struct MessageRow {
     id: MessageId,
     channel_id: ChannelId,
     channel_seq: i64,

@@ -16,9 +16,10 @@ use sqlx::postgres::PgArguments;
 use sqlx::{Arguments as _, PgExecutor};
 use time::OffsetDateTime;
 
-use super::messages::MessageRow;
-use crate::api::wire::{ChannelKind, Message, NotificationChannel, SearchHit, SearchSort};
-use crate::domain::ids::{ChannelId, CommunityId, MessageId, UserId};
+use crate::api::wire::{
+    Attachment, Author, Bot, ChannelKind, LinkPreview, Message, NotificationChannel, SearchHit, SearchSort,
+};
+use crate::domain::ids::{ChannelId, CommunityId, MessageId, UserId, WebhookId};
 use crate::search::{Has, Is, ParsedQuery, Term};
 
 /// How many of the newest matches relevance ranks.
@@ -217,10 +218,26 @@ async fn scope(
 
 #[derive(sqlx::FromRow)]
 struct HitRow {
-    /// The message, mapped as every other read maps one (`deleted_at` is always null:
-    /// search finds only live messages).
-    #[sqlx(flatten)]
-    message: MessageRow,
+    id: MessageId,
+    channel_id: ChannelId,
+    channel_seq: i64,
+    author_id: Option<UserId>,
+    username: Option<String>,
+    webhook_id: Option<WebhookId>,
+    webhook_name: Option<String>,
+    display_name: String,
+    avatar_url: Option<String>,
+    body_md: String,
+    parent_id: Option<MessageId>,
+    client_msg_id: Option<String>,
+    created_at: OffsetDateTime,
+    edited_at: Option<OffsetDateTime>,
+    reply_count: i32,
+    last_reply_at: Option<OffsetDateTime>,
+    pinned_at: Option<OffsetDateTime>,
+    pinned_by: Option<UserId>,
+    link_previews: sqlx::types::Json<Vec<LinkPreview>>,
+    attachments: sqlx::types::Json<Vec<Attachment>>,
     channel_kind: String,
     channel_name: Option<String>,
     community_id: Option<CommunityId>,
@@ -327,7 +344,7 @@ fn statement(
              m.webhook_id, w.name AS webhook_name,
              COALESCE(m.display_name, u.display_name, w.name, 'unknown') AS display_name,
              COALESCE(m.avatar_url, u.avatar_url, w.avatar_url) AS avatar_url,
-             m.body_md, m.parent_id, m.client_msg_id, m.created_at, m.edited_at, m.deleted_at, m.reply_count,
+             m.body_md, m.parent_id, m.client_msg_id, m.created_at, m.edited_at, m.reply_count,
              m.last_reply_at, m.pinned_at, m.pinned_by, m.link_previews, {attachments},
              c.kind AS channel_kind, c.name AS channel_name, c.community_id, s.score,
              (SELECT count(*) FROM candidates) AS found
@@ -371,10 +388,34 @@ async fn page(db: impl PgExecutor<'_>, sql: Sql) -> Result<Vec<HitRow>, sqlx::Er
 }
 
 fn hit(row: HitRow, marks: &[&str]) -> (SearchHit, f64) {
-    let message = Message::from(row.message);
-    let snippet = snippet(&message.body_md, marks);
+    let snippet = snippet(&row.body_md, marks);
+    let message = Message {
+        id: row.id,
+        channel_id: row.channel_id,
+        channel_seq: row.channel_seq,
+        author: Author {
+            user_id: row.author_id,
+            username: row.username,
+            display_name: row.display_name,
+            avatar_url: row.avatar_url,
+            bot: row.webhook_id.zip(row.webhook_name).map(|(webhook_id, name)| Bot { webhook_id, name }),
+        },
+        body_md: row.body_md,
+        parent_id: row.parent_id,
+        client_msg_id: row.client_msg_id,
+        created_at: row.created_at,
+        edited_at: row.edited_at,
+        deleted_at: None,
+        reply_count: row.reply_count,
+        last_reply_at: row.last_reply_at,
+        pinned_at: row.pinned_at,
+        pinned_by: row.pinned_by,
+        reactions: Vec::new(),
+        link_previews: row.link_previews.0,
+        attachments: row.attachments.0,
+    };
     let channel = NotificationChannel {
-        id: message.channel_id,
+        id: row.channel_id,
         kind: ChannelKind::parse(&row.channel_kind).unwrap_or(ChannelKind::Private),
         name: row.channel_name,
         community_id: row.community_id,
