@@ -42,6 +42,19 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'
 pub struct WebState {
     pub streams: Streams<NatsBus>,
     pub api: ApiClient,
+    pub public_url: PublicUrl,
+}
+
+/// The URL people open ajet-chat at (`public_url`): invite links are made with it.
+#[derive(Clone, Debug)]
+pub struct PublicUrl(pub String);
+
+impl PublicUrl {
+    /// Its origin, without a trailing slash.
+    #[must_use]
+    pub fn origin(&self) -> &str {
+        self.0.trim_end_matches('/')
+    }
 }
 
 /// Sets the CSP on every HTML answer.
@@ -70,7 +83,7 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Cancellation
     let tasks = tokio_util::task::TaskTracker::new();
     let (streams, readiness) = ajet_shared::stream::start(&config, &tasks, &shutdown).await?;
     let api = streams.api.clone();
-    let state = WebState { streams, api };
+    let state = WebState { streams, api, public_url: PublicUrl(config.public_url.clone()) };
     let app = server::instrument(router(state).merge(server::ops_router(readiness)), "web-sm");
     tracing::info!(address = %listener.local_addr()?, "web-sm listening");
     server::serve(listener, app, shutdown).await?;

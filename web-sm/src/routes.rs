@@ -3,6 +3,7 @@
 
 pub mod actions;
 pub mod pages;
+pub mod settings;
 pub mod stream;
 
 use axum::Router;
@@ -34,6 +35,22 @@ pub fn router() -> Router<WebState> {
         .route("/communities/{id}/members", get(actions::list_members))
         .route("/notifications", get(actions::list_notifications))
         .route("/notifications/read", post(actions::read_notifications))
+        .route("/settings", get(settings::settings_home))
+        .route("/settings/profile", get(settings::profile).post(settings::save_profile))
+        .route("/settings/avatar", post(settings::upload_avatar))
+        .route("/settings/avatar/delete", post(settings::remove_avatar))
+        .route("/settings/tokens", get(settings::tokens).post(settings::create_token))
+        .route("/settings/tokens/{id}/revoke", post(settings::revoke_token))
+        .route("/settings/security", get(settings::security))
+        .route("/c/{slug}/settings/members", get(settings::members))
+        .route("/c/{slug}/settings/members/{user}/role", post(settings::set_role))
+        .route("/c/{slug}/settings/members/{user}/remove", post(settings::remove_member))
+        .route("/c/{slug}/settings/invites", get(settings::invites).post(settings::create_invite))
+        .route("/c/{slug}/settings/invites/{code}/revoke", post(settings::revoke_invite))
+        .route("/c/{slug}/settings/webhooks", get(settings::webhooks).post(settings::create_webhook))
+        .route("/c/{slug}/settings/webhooks/{id}", get(settings::webhook_deliveries))
+        .route("/c/{slug}/settings/webhooks/{id}/delete", post(settings::delete_webhook))
+        .route("/c/{slug}/settings/audit", get(settings::audit))
         .route("/sse", get(stream::stream_events))
         .route("/assets/{name}", get(assets::serve_asset))
 }

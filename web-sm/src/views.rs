@@ -11,6 +11,7 @@ pub mod message;
 pub mod pages;
 pub mod people;
 pub mod search;
+pub mod settings;
 pub mod shell;
 pub mod thread;
 

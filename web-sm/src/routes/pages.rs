@@ -37,7 +37,7 @@ pub struct PageQuery {
 pub(crate) const THEME_COOKIE: &str = "ajet_theme";
 
 /// The theme the viewer chose, from its cookie.
-fn theme(headers: &HeaderMap) -> Option<Theme> {
+pub(crate) fn theme(headers: &HeaderMap) -> Option<Theme> {
     headers
         .get_all(header::COOKIE)
         .iter()

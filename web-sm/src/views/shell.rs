@@ -343,6 +343,7 @@ pub fn shell_page(view: &ShellView<'_>) -> Markup {
                     }
                 }
                 (theme_switch(view.theme))
+                (super::settings::settings_link())
             }
             div.drawer-backdrop "data-on:click"="$_drawer = false" {}
             main.main "data-init"=(format!("@get('{stream}', {{retry: 'always', {NO_SIGNALS}}})"))
@@ -412,6 +413,7 @@ pub enum Icon {
     People,
     Bell,
     Search,
+    Settings,
 }
 
 /// `which` as a 16 px stroked SVG, hidden from assistive technology (its button is labelled).
@@ -426,6 +428,7 @@ pub fn icon(which: Icon) -> Markup {
         ],
         Icon::Bell => &["M18 8a6 6 0 0 0-12 0c0 7-3 9-3 9h18s-3-2-3-9", "M13.7 21a2 2 0 0 1-3.4 0"],
         Icon::Search => &["M11 18a7 7 0 1 0 0-14 7 7 0 0 0 0 14z", "M21 21l-5-5"],
+        Icon::Settings => &["M4 21v-7M4 10V3M12 21v-9M12 8V3M20 21v-5M20 12V3", "M1 14h6M9 8h6M17 16h6"],
     };
     html! {
         svg.icon xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24" width="16" height="16" fill="none"
