@@ -38,6 +38,7 @@ mod skeleton;
 mod stack;
 mod sync;
 mod web;
+mod web_settings;
 mod webhook_creator;
 mod webhook_log;
 mod webhooks;

@@ -15,7 +15,7 @@ use ajet_shared::api::wire::{
     CreateWebhookRequest, Me, Role, UpdateMeRequest, UpdateMemberRequest,
 };
 use ajet_shared::client::ClientError;
-use ajet_shared::domain::ids::{ApiTokenId, ChannelId, UserId, WebhookId};
+use ajet_shared::domain::ids::{ApiTokenId, ChannelId, CommunityId, UserId, WebhookId};
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Form, Multipart, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -117,8 +117,15 @@ impl Context {
         (status, view::settings_page(&frame, content)).into_response()
     }
 
+    /// The id of the community at `slug` if the viewer administers it (see `administered`).
+    fn administered_id(&self, slug: &str) -> Result<CommunityId, Response> {
+        self.administered(slug).map(|community| community.id)
+    }
+
     /// The community at `slug` if the viewer administers it; else the answer: 404 when they
     /// are not in it (as the api answers for a community one cannot see), 403 otherwise.
+    /// Every admin screen and form is checked so before the api is asked (members may do
+    /// some of these through the api, e.g. create invites, but not from these screens).
     fn administered(&self, slug: &str) -> Result<&Community, Response> {
         let community = community_by_slug(&self.me, slug).map_err(IntoResponse::into_response)?;
         if view::is_admin(community.role) {
@@ -379,9 +386,12 @@ pub async fn set_role(
     Path((slug, user)): Path<(String, UserId)>,
     Form(form): Form<RoleForm>,
 ) -> Result<Response, PageError> {
-    let outcome = match (form.role.as_str(), community_by_slug(&viewer.api.me().await?, &slug).map(|c| c.id)) {
-        (_, Err(err)) => return Err(err),
-        ("admin" | "member", Ok(community)) => {
+    let community = match Context::read(&viewer, &headers).await?.administered_id(&slug) {
+        Ok(community) => community,
+        Err(refused) => return Ok(refused),
+    };
+    let outcome = match form.role.as_str() {
+        "admin" | "member" => {
             let role = if form.role == "admin" { Role::Admin } else { Role::Member };
             match viewer.api.set_role(community, user, &UpdateMemberRequest { role, reason: None }).await {
                 Ok(_) => return Ok(after(&href::community(&slug, "members"), Done::Role)),
@@ -409,7 +419,10 @@ pub async fn remove_member(
     Path((slug, user)): Path<(String, UserId)>,
     Form(form): Form<RemoveForm>,
 ) -> Result<Response, PageError> {
-    let community = community_by_slug(&viewer.api.me().await?, &slug)?.id;
+    let community = match Context::read(&viewer, &headers).await?.administered_id(&slug) {
+        Ok(community) => community,
+        Err(refused) => return Ok(refused),
+    };
     let reason = Some(form.reason.trim().to_owned()).filter(|reason| !reason.is_empty());
     let done = match form.how.as_str() {
         "kick" => viewer.api.kick(community, &CreateKickRequest { user_id: user, reason }).await.map(|()| Done::Kicked),
@@ -503,7 +516,10 @@ pub async fn create_invite(
     Path(slug): Path<String>,
     Form(form): Form<NewInvite>,
 ) -> Result<Response, PageError> {
-    let community = community_by_slug(&viewer.api.me().await?, &slug)?.id;
+    let community = match Context::read(&viewer, &headers).await?.administered_id(&slug) {
+        Ok(community) => community,
+        Err(refused) => return Ok(refused),
+    };
     let expires_in_secs = match form.expires.as_str() {
         "" => Ok(None),
         "hour" => Ok(Some(3600)),
@@ -531,7 +547,10 @@ pub async fn revoke_invite(
     headers: HeaderMap,
     Path((slug, code)): Path<(String, String)>,
 ) -> Result<Response, PageError> {
-    let community = community_by_slug(&viewer.api.me().await?, &slug)?.id;
+    let community = match Context::read(&viewer, &headers).await?.administered_id(&slug) {
+        Ok(community) => community,
+        Err(refused) => return Ok(refused),
+    };
     match viewer.api.revoke_invite(community, &code).await {
         Ok(()) => Ok(after(&href::community(&slug, "invites"), Done::Revoked)),
         Err(err) => {
@@ -614,6 +633,10 @@ pub async fn create_webhook(
     Path(slug): Path<String>,
     Form(form): Form<NewWebhook>,
 ) -> Result<Response, PageError> {
+    let _community = match Context::read(&viewer, &headers).await?.administered_id(&slug) {
+        Ok(community) => community,
+        Err(refused) => return Ok(refused),
+    };
     let kept = WebhookForm { name: form.name.clone(), channel: form.channel.clone() };
     let message = match form.channel.parse::<ChannelId>() {
         Ok(channel_id) => {
@@ -643,6 +666,10 @@ pub async fn delete_webhook(
     headers: HeaderMap,
     Path((slug, id)): Path<(String, WebhookId)>,
 ) -> Result<Response, PageError> {
+    let _community = match Context::read(&viewer, &headers).await?.administered_id(&slug) {
+        Ok(community) => community,
+        Err(refused) => return Ok(refused),
+    };
     match viewer.api.revoke_webhook(id).await {
         Ok(()) => Ok(after(&href::community(&slug, "webhooks"), Done::Deleted)),
         Err(err) => {

@@ -1,0 +1,351 @@
+//! The settings screens of the browser client (web-sm) through the gateway, as a browser
+//! uses them (the session cookie, same-origin form POSTs): the profile, API tokens, the
+//! security log, and a community's members, invites, webhooks and audit log for its
+//! admins — and, as an attacker, that a member or an outsider opening those URLs or
+//! posting those forms gets nothing. Checks what the pages say and what the api then holds.
+
+use ajet_shared::api::wire::{CreateCommunityRequest, CreateInviteRequest, Role};
+use ajet_shared::client::ApiClient;
+use reqwest::StatusCode;
+use reqwest::header;
+
+use crate::stack::Stack;
+
+/// A signed-in browser: the session cookie, never a bearer token.
+struct Browser {
+    http: reqwest::Client,
+    base: String,
+    cookie: String,
+}
+
+impl Browser {
+    async fn login(stack: &Stack, username: &str) -> (Self, ApiClient) {
+        let login = stack.gateway.dev_login(username).await.expect("dev login");
+        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+        let browser =
+            Self { http, base: stack.gateway.base_url().to_owned(), cookie: format!("ajet_session={}", login.token) };
+        (browser, stack.gateway.with_token(login.token))
+    }
+
+    async fn get(&self, path: &str) -> reqwest::Response {
+        self.http
+            .get(format!("{}{path}", self.base))
+            .header(header::COOKIE, &self.cookie)
+            .header(header::ACCEPT, "text/html")
+            .send()
+            .await
+            .expect("answers")
+    }
+
+    /// The page at `path`, which must answer `status`.
+    async fn page(&self, path: &str, status: StatusCode) -> String {
+        let response = self.get(path).await;
+        assert_eq!(response.status(), status, "GET {path}");
+        response.text().await.expect("html")
+    }
+
+    async fn post(&self, path: &str, site: &str, content_type: &str, body: Vec<u8>) -> reqwest::Response {
+        self.http
+            .post(format!("{}{path}", self.base))
+            .header(header::COOKIE, &self.cookie)
+            .header("sec-fetch-site", site)
+            .header(header::CONTENT_TYPE, content_type)
+            .body(body)
+            .send()
+            .await
+            .expect("answers")
+    }
+
+    async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        self.post(path, "same-origin", "application/x-www-form-urlencoded", form_body(form).into_bytes()).await
+    }
+}
+
+/// `application/x-www-form-urlencoded`, as a browser writes it.
+fn form_body(fields: &[(&str, &str)]) -> String {
+    let encode = |raw: &str| -> String {
+        raw.bytes()
+            .map(|b| match b {
+                b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'*' => (b as char).to_string(),
+                b' ' => "+".to_owned(),
+                _ => format!("%{b:02X}"),
+            })
+            .collect()
+    };
+    fields.iter().map(|(name, value)| format!("{}={}", encode(name), encode(value))).collect::<Vec<_>>().join("&")
+}
+
+/// A `multipart/form-data` body with one file field, as a browser's form sends it.
+fn multipart(field: &str, bytes: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "----ajetformboundary7MA4YWxkTrZu0gW";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"me.png\"\r\nContent-Type: image/png\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+/// A 1×1 PNG.
+const PNG: &[u8] = &[
+    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00, 0x00,
+    0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1f, 0x15, 0xc4, 0x89, 0x00, 0x00, 0x00, 0x0d, 0x49,
+    0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0xf8, 0xcf, 0xc0, 0xf0, 0x1f, 0x00, 0x05, 0x00, 0x01, 0xff, 0x89, 0x99, 0x3d,
+    0x1d, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
+];
+
+fn location(response: &reqwest::Response) -> &str {
+    response.headers()[header::LOCATION].to_str().expect("ascii")
+}
+
+/// The `value` of the input with `id` in `page`.
+fn input_value(page: &str, id: &str) -> String {
+    let marker = format!("id=\"{id}\" readonly value=\"");
+    let start = page.find(&marker).unwrap_or_else(|| panic!("no #{id} in {page}")) + marker.len();
+    let end = page[start..].find('"').expect("closing quote");
+    page[start..start + end].replace("&amp;", "&")
+}
+
+/// Alice owns `acme`; bob is a member of it; carol is in no community.
+async fn community(stack: &Stack) -> (Browser, ApiClient, Browser, ApiClient, Browser) {
+    let (alice, alice_api) = Browser::login(stack, "alice").await;
+    let (bob, bob_api) = Browser::login(stack, "bob").await;
+    let (carol, _) = Browser::login(stack, "carol").await;
+    alice_api
+        .create_community(&CreateCommunityRequest { name: "Acme".into(), slug: "acme".into(), description: None })
+        .await
+        .expect("community");
+    let me = alice_api.me().await.expect("me");
+    let invite = alice_api.create_invite(me.communities[0].id, &CreateInviteRequest::default()).await.expect("invite");
+    bob_api.accept_invite(&invite.code).await.expect("joined");
+    (alice, alice_api, bob, bob_api, carol)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_user_changes_their_name_and_avatar_and_manages_api_tokens_whose_secret_is_shown_once() {
+    let stack = Stack::start().await;
+    let (alice, alice_api, ..) = community(&stack).await;
+
+    let home = alice.get("/settings").await;
+    assert_eq!(location(&home), "/settings/profile");
+    let profile = alice.page("/settings/profile", StatusCode::OK).await;
+    assert!(profile.contains("<h1>Profile</h1>"), "{profile}");
+    assert!(profile.contains("href=\"/c/acme/settings/members\""), "the owner sees acme's screens: {profile}");
+    let shell = alice.page("/c/acme/general", StatusCode::OK).await;
+    assert!(shell.contains("<a class=\"settings-link\" href=\"/settings/profile\">"), "the shell links the settings");
+
+    // The display name: saved, shown escaped; refused with the api's reason, the typed value kept.
+    let saved = alice.post_form("/settings/profile", &[("display_name", "Alice <A>")]).await;
+    assert_eq!(location(&saved), "/settings/profile?done=saved");
+    assert_eq!(alice_api.me().await.expect("me").user.display_name, "Alice <A>");
+    let page = alice.page("/settings/profile?done=saved", StatusCode::OK).await;
+    assert!(page.contains("value=\"Alice &lt;A&gt;\"") && page.contains("role=\"status\">Saved.</p>"), "{page}");
+    let long = "x".repeat(500);
+    let refused = alice.post_form("/settings/profile", &[("display_name", &long)]).await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = refused.text().await.expect("html");
+    assert!(page.contains("<p class=\"form-error\" role=\"alert\">display_name"), "the api's reason: {page}");
+    assert!(page.contains(&format!("value=\"{long}\"")), "the typed name is kept");
+
+    // The avatar: a plain multipart form, forwarded to the api; a non-image is refused.
+    let (content_type, body) = multipart("avatar", PNG);
+    let uploaded = alice.post("/settings/avatar", "same-origin", &content_type, body).await;
+    assert_eq!(location(&uploaded), "/settings/profile?done=avatar");
+    let avatar = alice_api.me().await.expect("me").user.avatar_url.expect("an avatar");
+    let page = alice.page("/settings/profile", StatusCode::OK).await;
+    assert!(page.contains(&format!("<img class=\"avatar-preview\" src=\"{avatar}\"")), "{page}");
+    let (content_type, body) = multipart("avatar", b"not an image");
+    let refused = alice.post("/settings/avatar", "same-origin", &content_type, body).await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.text().await.expect("html").contains("role=\"alert\">"), "the refusal is shown");
+    let removed = alice.post_form("/settings/avatar/delete", &[]).await;
+    assert_eq!(location(&removed), "/settings/profile?done=avatar_removed");
+    assert_eq!(alice_api.me().await.expect("me").user.avatar_url, None);
+
+    // Tokens: a bad expiry is refused and the form kept; a good one shows its secret once.
+    let refused =
+        alice.post_form("/settings/tokens", &[("name", "ci"), ("read", "on"), ("expires_in_days", "soon")]).await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = refused.text().await.expect("html");
+    assert!(page.contains("role=\"alert\">Expires after: a whole number, or empty</p>"), "{page}");
+    assert!(page.contains("value=\"ci\"") && page.contains("value=\"soon\""), "{page}");
+    assert!(alice_api.list_tokens().await.expect("tokens").data.is_empty(), "nothing was created");
+    let none = alice.post_form("/settings/tokens", &[("name", "no scopes")]).await;
+    assert_eq!(none.status(), StatusCode::UNPROCESSABLE_ENTITY, "a token needs a scope (the api says so)");
+
+    let created =
+        alice.post_form("/settings/tokens", &[("name", "ci <bot>"), ("read", "on"), ("expires_in_days", "30")]).await;
+    assert_eq!(created.status(), StatusCode::OK);
+    let page = created.text().await.expect("html");
+    let secret = input_value(&page, "new-token");
+    assert!(page.contains("Copy it now"), "{page}");
+    let as_token = stack.gateway.with_token(secret.clone());
+    assert_eq!(as_token.me().await.expect("the secret works").user.username, "alice");
+    let list = alice.page("/settings/tokens", StatusCode::OK).await;
+    assert!(list.contains("<td>ci &lt;bot&gt;</td><td>read</td>"), "{list}");
+    assert!(!list.contains(&secret), "the secret is shown only once");
+    let token = alice_api.list_tokens().await.expect("tokens").data.remove(0);
+    assert!(token.expires_at.is_some(), "it expires");
+    let revoked = alice.post_form(&format!("/settings/tokens/{}/revoke", token.id), &[]).await;
+    assert_eq!(location(&revoked), "/settings/tokens?done=revoked");
+    assert_eq!(as_token.me().await.expect_err("revoked").status(), Some(StatusCode::UNAUTHORIZED));
+
+    // The security log lists the token's life, escaped.
+    let log = alice.page("/settings/security", StatusCode::OK).await;
+    assert!(log.contains("<code>token.create</code>") && log.contains("<code>token.revoke</code>"), "{log}");
+    assert!(log.contains("ci &lt;bot&gt;"), "{log}");
+
+    // A cross-site form post is refused by the gateway before anything is created.
+    let forged = alice
+        .post(
+            "/settings/tokens",
+            "cross-site",
+            "application/x-www-form-urlencoded",
+            form_body(&[("name", "evil"), ("admin", "on")]).into_bytes(),
+        )
+        .await;
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    assert!(alice_api.list_tokens().await.expect("tokens").data.is_empty(), "no token was forged");
+    stack.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_manages_members_invites_and_webhooks_and_the_audit_log_records_it() {
+    let stack = Stack::start().await;
+    let (alice, alice_api, _bob, bob_api, _) = community(&stack).await;
+    let acme = alice_api.me().await.expect("me").communities.remove(0);
+    let bob_id = bob_api.me().await.expect("me").user.id;
+
+    // Members: bob becomes an admin and a member again; a refused change says why.
+    let members = alice.page("/c/acme/settings/members", StatusCode::OK).await;
+    assert!(members.contains(&format!("action=\"/c/acme/settings/members/{bob_id}/role\"")), "{members}");
+    let promoted = alice.post_form(&format!("/c/acme/settings/members/{bob_id}/role"), &[("role", "admin")]).await;
+    assert_eq!(location(&promoted), "/c/acme/settings/members?done=role");
+    let role = |members: Vec<ajet_shared::api::wire::CommunityMember>| {
+        members.into_iter().find(|m| m.user.id == bob_id).map(|m| m.role)
+    };
+    assert_eq!(role(alice_api.list_community_members(acme.id).await.expect("members").data), Some(Role::Admin));
+    let wrong = alice.post_form(&format!("/c/acme/settings/members/{bob_id}/role"), &[("role", "owner")]).await;
+    assert_eq!(wrong.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(wrong.text().await.expect("html").contains("role=\"alert\">Role: one of admin, member.</p>"));
+    alice.post_form(&format!("/c/acme/settings/members/{bob_id}/role"), &[("role", "member")]).await;
+    assert_eq!(role(alice_api.list_community_members(acme.id).await.expect("members").data), Some(Role::Member));
+
+    // Invites: created with a limit and an expiry, listed with their link, revoked.
+    let invited = alice.post_form("/c/acme/settings/invites", &[("expires", "day"), ("max_uses", "3")]).await;
+    assert_eq!(location(&invited), "/c/acme/settings/invites?done=invite");
+    let invite = alice_api
+        .list_invites(acme.id)
+        .await
+        .expect("invites")
+        .data
+        .into_iter()
+        .find(|invite| invite.max_uses == Some(3))
+        .expect("the new invite");
+    assert!(invite.expires_at.is_some());
+    let page = alice.page("/c/acme/settings/invites", StatusCode::OK).await;
+    let origin = stack.config.public_url.trim_end_matches('/');
+    assert!(page.contains(&format!("value=\"{origin}/invite/{}\"", invite.code)), "{page}");
+    let bad = alice.post_form("/c/acme/settings/invites", &[("expires", "day"), ("max_uses", "many")]).await;
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = bad.text().await.expect("html");
+    assert!(page.contains("role=\"alert\">Uses: a whole number, or empty</p>") && page.contains("value=\"many\""));
+    let revoked = alice.post_form(&format!("/c/acme/settings/invites/{}/revoke", invite.code), &[]).await;
+    assert_eq!(location(&revoked), "/c/acme/settings/invites?done=revoked");
+    assert!(alice_api.list_invites(acme.id).await.expect("invites").data.iter().all(|i| i.code != invite.code));
+
+    // Webhooks: the URL is shown once and works; the list links the delivery log.
+    let general = alice_api.list_channels(acme.id).await.expect("channels").data.remove(0).channel;
+    let created = alice
+        .post_form("/c/acme/settings/webhooks", &[("name", "CI <bot>"), ("channel", &general.id.to_string())])
+        .await;
+    assert_eq!(created.status(), StatusCode::OK);
+    let page = created.text().await.expect("html");
+    let url = input_value(&page, "new-webhook");
+    let hook = alice_api.list_webhooks(acme.id).await.expect("hooks").data.remove(0);
+    assert!(url.contains(&hook.id.to_string()), "{url}");
+    let token = url.rsplit('/').next().expect("the URL ends with the token");
+    assert!(url.ends_with(&format!("/hook/{}/{token}", hook.id)), "{url}");
+    stack.gateway.post_webhook(hook.id, token, &serde_json::json!({ "text": "build green" })).await.expect("delivered");
+    let list = alice.page("/c/acme/settings/webhooks", StatusCode::OK).await;
+    assert!(list.contains(&format!("<a href=\"/c/acme/settings/webhooks/{}\">CI &lt;bot&gt;</a>", hook.id)), "{list}");
+    assert!(!list.contains(&url), "the URL is shown only once");
+    let log = alice.page(&format!("/c/acme/settings/webhooks/{}", hook.id), StatusCode::OK).await;
+    assert!(log.contains("<h1>Deliveries of CI &lt;bot&gt;</h1>") && log.contains("<td>posted</td>"), "{log}");
+    let no_channel = alice.post_form("/c/acme/settings/webhooks", &[("name", "kept"), ("channel", "")]).await;
+    assert_eq!(no_channel.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(no_channel.text().await.expect("html").contains("value=\"kept\""));
+
+    // Ban with a reason; the audit log shows it.
+    let banned = alice
+        .post_form(&format!("/c/acme/settings/members/{bob_id}/remove"), &[("reason", "spam <links>"), ("how", "ban")])
+        .await;
+    assert_eq!(location(&banned), "/c/acme/settings/members?done=banned");
+    let bans = alice_api.list_bans(acme.id).await.expect("bans").data;
+    assert_eq!(bans.len(), 1);
+    let deleted = alice.post_form(&format!("/c/acme/settings/webhooks/{}/delete", hook.id), &[]).await;
+    assert_eq!(location(&deleted), "/c/acme/settings/webhooks?done=deleted");
+    assert!(alice_api.list_webhooks(acme.id).await.expect("hooks").data.is_empty());
+    let audit = alice.page("/c/acme/settings/audit", StatusCode::OK).await;
+    assert!(audit.contains("<code>member.ban</code>") && audit.contains("spam &lt;links&gt;"), "{audit}");
+    assert!(audit.contains("<code>member.role</code>") && audit.contains("<code>webhook.create</code>"), "{audit}");
+    stack.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_or_an_outsider_opening_a_communitys_admin_screens_or_posting_their_forms_gets_nothing() {
+    let stack = Stack::start().await;
+    let (_, alice_api, bob, bob_api, carol) = community(&stack).await;
+    let acme = alice_api.me().await.expect("me").communities.remove(0);
+    let alice_id = alice_api.me().await.expect("me").user.id;
+    let general = alice_api.list_channels(acme.id).await.expect("channels").data.remove(0).channel;
+    let hook = alice_api
+        .create_webhook(&ajet_shared::api::wire::CreateWebhookRequest {
+            channel_id: general.id,
+            name: "secret-hook".into(),
+            avatar_url: None,
+        })
+        .await
+        .expect("hook");
+    let invite = alice_api.list_invites(acme.id).await.expect("invites").data.remove(0);
+
+    let screens = [
+        "/c/acme/settings/members".to_owned(),
+        "/c/acme/settings/invites".to_owned(),
+        "/c/acme/settings/webhooks".to_owned(),
+        format!("/c/acme/settings/webhooks/{}", hook.info.id),
+        "/c/acme/settings/audit".to_owned(),
+    ];
+    for screen in &screens {
+        let page = bob.page(screen, StatusCode::FORBIDDEN).await;
+        assert!(page.contains("Only the community's admins can see this."), "{screen}: {page}");
+        assert!(!page.contains(&invite.code) && !page.contains("secret-hook"), "{screen} leaks: {page}");
+        let page = carol.page(screen, StatusCode::NOT_FOUND).await;
+        assert!(!page.contains(&invite.code) && !page.contains("secret-hook"), "{screen} leaks: {page}");
+    }
+    let own = bob.page("/settings/profile", StatusCode::OK).await;
+    assert!(!own.contains("/c/acme/settings"), "a member's navigation offers no admin screen: {own}");
+
+    // The forms, posted anyway: the api refuses, and nothing changes.
+    let forms: [(String, Vec<(&str, &str)>); 5] = [
+        ("/c/acme/settings/invites".into(), vec![("expires", ""), ("max_uses", "")]),
+        (format!("/c/acme/settings/members/{alice_id}/role"), vec![("role", "member")]),
+        (format!("/c/acme/settings/members/{alice_id}/remove"), vec![("reason", "mine now"), ("how", "ban")]),
+        (format!("/c/acme/settings/webhooks/{}/delete", hook.info.id), vec![]),
+        (format!("/c/acme/settings/invites/{}/revoke", invite.code), vec![]),
+    ];
+    for (path, form) in &forms {
+        let answer = bob.post_form(path, form).await;
+        assert_eq!(answer.status(), StatusCode::FORBIDDEN, "POST {path}");
+        let answer = carol.post_form(path, form).await;
+        assert_eq!(answer.status(), StatusCode::NOT_FOUND, "POST {path}");
+    }
+    assert_eq!(alice_api.list_invites(acme.id).await.expect("invites").data.len(), 1);
+    assert_eq!(alice_api.list_webhooks(acme.id).await.expect("hooks").data.len(), 1);
+    assert!(alice_api.list_bans(acme.id).await.expect("bans").data.is_empty());
+    let owner = alice_api.list_community_members(acme.id).await.expect("members").data;
+    assert!(owner.iter().any(|m| m.user.id == alice_id && m.role == Role::Owner));
+    drop(bob_api);
+    stack.stop().await;
+}
