@@ -150,7 +150,7 @@ pub struct Infra {
     nats_server: PathBuf,
     schemathesis: PathBuf,
     /// Playwright's folder, Chromium and tmux, when started for tests.
-    browser: Option<(PathBuf, PathBuf, PathBuf)>,
+    browser: Option<(PathBuf, PathBuf, PathBuf, PathBuf)>,
     // Last: removed only once the servers above are stopped.
     _temp_root: Option<TempRoot>,
 }
@@ -220,7 +220,10 @@ impl Infra {
             pg_bin: tools.pg_bin.clone(),
             nats_server: tools.nats_server.clone(),
             schemathesis: tools.schemathesis.clone(),
-            browser: tools.browser.as_ref().map(|b| (b.playwright.clone(), b.chromium.clone(), b.tmux.clone())),
+            browser: tools
+                .browser
+                .as_ref()
+                .map(|b| (b.playwright.clone(), b.chromium.clone(), b.tmux.clone(), b.axe.clone())),
             _temp_root: None,
         })
     }
@@ -267,10 +270,11 @@ impl Infra {
             // Kept after the run (screenshots of the browser tests), unlike the temp root.
             ("AJET_TEST_ARTIFACTS", repo_root().join(".test-artifacts").display().to_string()),
         ];
-        if let Some((playwright, chromium, tmux)) = &self.browser {
+        if let Some((playwright, chromium, tmux, axe)) = &self.browser {
             env.push(("AJET_TEST_PLAYWRIGHT", playwright.display().to_string()));
             env.push(("AJET_TEST_CHROMIUM", chromium.display().to_string()));
             env.push(("AJET_TEST_TMUX", tmux.display().to_string()));
+            env.push(("AJET_TEST_AXE", axe.display().to_string()));
         }
         env
     }

@@ -3,7 +3,8 @@
 //! OpenAPI fuzzer (schemathesis, pinned) from PyPI into `.tools/schemathesis`, and for the
 //! browser tests Debian's `chromium` from apt and Playwright for Python (pinned; it drives
 //! that Chromium, never a browser of its own) from PyPI into `.tools/playwright`, and for the
-//! TUI's end-to-end test Debian's `tmux` from apt.
+//! TUI's end-to-end test Debian's `tmux` from apt, and for the accessibility check axe-core
+//! (pinned) from npm into `.tools/axe-core` (npm itself from apt).
 
 use std::fs;
 use std::os::unix::fs::MetadataExt;
@@ -27,6 +28,11 @@ const PLAYWRIGHT: &str = "playwright==1.65.2";
 const CHROMIUM: &str = "/usr/bin/chromium";
 /// Debian's tmux: the TUI's end-to-end test drives `ajet-chat tui` in it.
 const TMUX: &str = "/usr/bin/tmux";
+/// The accessibility engine the browser tests inject into Chromium (npm; no dependencies).
+/// Pinned, as its rules evolve.
+const AXE_CORE: (&str, &str) = ("axe-core", "4.11.4");
+/// Debian's npm, which installs axe-core.
+const NPM: &str = "/usr/bin/npm";
 
 pub struct Tools {
     /// `/usr/lib/postgresql/<N>/bin`.
@@ -49,6 +55,8 @@ pub struct BrowserTools {
     pub chromium: PathBuf,
     /// The terminal multiplexer the TUI's end-to-end test runs `ajet-chat tui` in.
     pub tmux: PathBuf,
+    /// axe-core's `axe.min.js`, which the accessibility check injects into pages.
+    pub axe: PathBuf,
 }
 
 /// Whether the browser tests' tools are needed too (not for `cargo xtask dev`).
@@ -73,7 +81,10 @@ pub fn ensure(repo_root: &Path, needs: Needs) -> Result<Tools> {
     let browser = if needs == Needs::Tests {
         let playwright = ensure_pinned(&repo_root.join(".tools/playwright"), PLAYWRIGHT, "playwright/driver")?;
         let chromium = ensure_apt_binary(root, CHROMIUM, "chromium", "the browser tests")?;
-        Some(BrowserTools { playwright, chromium, tmux: ensure_apt_binary(root, TMUX, "tmux", "the TUI's test")? })
+        let tmux = ensure_apt_binary(root, TMUX, "tmux", "the TUI's test")?;
+        let npm = ensure_apt_binary(root, NPM, "npm", "the accessibility check")?;
+        let axe = ensure_npm_pinned(&npm, &repo_root.join(".tools/axe-core"), AXE_CORE, "axe.min.js")?;
+        Some(BrowserTools { playwright, chromium, tmux, axe })
     } else {
         None
     };
@@ -227,6 +238,43 @@ fn ensure_pinned(target: &Path, spec: &str, marker: &str) -> Result<PathBuf> {
     run_checked(&mut pip, &format!("pip install {name}"))
         .with_context(|| format!("could not install {name}; run it yourself:\n    {manual}"))?;
     Ok(target.to_path_buf())
+}
+
+/// The npm package `name@version` in `target/node_modules`, installed there (without its
+/// install scripts) if missing or at another version; answers the path of `file` in it.
+fn ensure_npm_pinned(npm: &Path, target: &Path, (name, version): (&str, &str), file: &str) -> Result<PathBuf> {
+    let package = target.join("node_modules").join(name);
+    // npm writes `"version": "x.y.z"` into the package.json it installs.
+    let installed = fs::read_to_string(package.join("package.json"))
+        .is_ok_and(|json| json.contains(&format!("\"version\": \"{version}\"")));
+    if !installed || !package.join(file).is_file() {
+        let manual = format!(
+            "npm install --prefix {} --no-save --no-package-lock --ignore-scripts {name}@{version}",
+            target.display()
+        );
+        println!("xtask: installing {name} from npm: {manual}");
+        fs::create_dir_all(target).with_context(|| format!("creating {}", target.display()))?;
+        let mut install = Command::new(npm);
+        install
+            .args([
+                "install",
+                "--no-save",
+                "--no-package-lock",
+                "--ignore-scripts",
+                "--no-audit",
+                "--no-fund",
+                "--prefix",
+            ])
+            .arg(target)
+            .arg(format!("{name}@{version}"));
+        run_checked(&mut install, &format!("npm install {name}"))
+            .with_context(|| format!("could not install {name}; run it yourself:\n    {manual}"))?;
+    }
+    let path = package.join(file);
+    if !path.is_file() {
+        bail!("{} is missing after installing {name}@{version}", path.display());
+    }
+    Ok(path)
 }
 
 /// `binary` from Debian's `package`, installed with apt when missing and we may.

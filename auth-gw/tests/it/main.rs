@@ -7,6 +7,7 @@ mod access_pushed;
 mod api_tokens;
 mod attachments;
 mod browser;
+mod browser_settings;
 mod caps;
 mod characters;
 mod cli;
