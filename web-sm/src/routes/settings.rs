@@ -15,7 +15,7 @@ use ajet_shared::api::wire::{
     CreateWebhookRequest, Me, Role, UpdateMeRequest, UpdateMemberRequest,
 };
 use ajet_shared::client::ClientError;
-use ajet_shared::domain::ids::{ApiTokenId, ChannelId, CommunityId, UserId, WebhookId};
+use ajet_shared::domain::ids::{ApiTokenId, ChannelId, UserId, WebhookId};
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Form, Multipart, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -85,6 +85,13 @@ fn after(path: &str, done: Done) -> Response {
     Redirect::to(&format!("{path}?done={}", done.as_str())).into_response()
 }
 
+/// Why a viewer may not see a community's admin screens.
+#[derive(Clone, Copy)]
+enum Refusal {
+    NotIn,
+    NotAdmin,
+}
+
 /// What the viewer is, for every screen.
 struct Context {
     me: Me,
@@ -117,21 +124,20 @@ impl Context {
         (status, view::settings_page(&frame, content)).into_response()
     }
 
-    /// The id of the community at `slug` if the viewer administers it (see `administered`).
-    fn administered_id(&self, slug: &str) -> Result<CommunityId, Response> {
-        self.administered(slug).map(|community| community.id)
-    }
-
     /// The community at `slug` if the viewer administers it; else the answer: 404 when they
     /// are not in it (as the api answers for a community one cannot see), 403 otherwise.
     /// Every admin screen and form is checked so before the api is asked (members may do
     /// some of these through the api, e.g. create invites, but not from these screens).
-    fn administered(&self, slug: &str) -> Result<&Community, Response> {
-        let community = community_by_slug(&self.me, slug).map_err(IntoResponse::into_response)?;
-        if view::is_admin(community.role) {
-            Ok(community)
-        } else {
-            Err(self.render(StatusCode::FORBIDDEN, "Not allowed", "", None, None, &view::forbidden()))
+    fn administered(&self, slug: &str) -> Result<&Community, Refusal> {
+        let community = community_by_slug(&self.me, slug).map_err(|_| Refusal::NotIn)?;
+        if view::is_admin(community.role) { Ok(community) } else { Err(Refusal::NotAdmin) }
+    }
+
+    /// The answer to a viewer refused a community's admin screens.
+    fn refused(&self, why: Refusal) -> Response {
+        match why {
+            Refusal::NotIn => PageError::NotFound("you are not in a community of that name").into_response(),
+            Refusal::NotAdmin => self.render(StatusCode::FORBIDDEN, "Not allowed", "", None, None, &view::forbidden()),
         }
     }
 }
@@ -355,7 +361,7 @@ async fn members_page(
     let ctx = Context::read(viewer, headers).await?;
     let community = match ctx.administered(slug) {
         Ok(community) => community,
-        Err(refused) => return Ok(refused),
+        Err(why) => return Ok(ctx.refused(why)),
     };
     let members = viewer.api.list_community_members(community.id).await?.data;
     let content = view::members(slug, &members, ctx.me.user.id, failed);
@@ -386,9 +392,10 @@ pub async fn set_role(
     Path((slug, user)): Path<(String, UserId)>,
     Form(form): Form<RoleForm>,
 ) -> Result<Response, PageError> {
-    let community = match Context::read(&viewer, &headers).await?.administered_id(&slug) {
-        Ok(community) => community,
-        Err(refused) => return Ok(refused),
+    let ctx = Context::read(&viewer, &headers).await?;
+    let community = match ctx.administered(&slug) {
+        Ok(community) => community.id,
+        Err(why) => return Ok(ctx.refused(why)),
     };
     let outcome = match form.role.as_str() {
         "admin" | "member" => {
@@ -419,9 +426,10 @@ pub async fn remove_member(
     Path((slug, user)): Path<(String, UserId)>,
     Form(form): Form<RemoveForm>,
 ) -> Result<Response, PageError> {
-    let community = match Context::read(&viewer, &headers).await?.administered_id(&slug) {
-        Ok(community) => community,
-        Err(refused) => return Ok(refused),
+    let ctx = Context::read(&viewer, &headers).await?;
+    let community = match ctx.administered(&slug) {
+        Ok(community) => community.id,
+        Err(why) => return Ok(ctx.refused(why)),
     };
     let reason = Some(form.reason.trim().to_owned()).filter(|reason| !reason.is_empty());
     let done = match form.how.as_str() {
@@ -467,25 +475,31 @@ pub async fn remove_member(
 
 // --- Invites ---
 
+/// What the invites screen shows besides the list: a refusal with the form as filled, or
+/// what was done.
+struct InviteOutcome<'a> {
+    error: Option<&'a str>,
+    form: InviteForm,
+    done: Option<Done>,
+}
+
 async fn invites_page(
     viewer: &Viewer,
     headers: &HeaderMap,
     origin: &PublicUrl,
     slug: &str,
     status: StatusCode,
-    error: Option<&str>,
-    form: &InviteForm,
-    done: Option<Done>,
+    outcome: InviteOutcome<'_>,
 ) -> Result<Response, PageError> {
     let ctx = Context::read(viewer, headers).await?;
     let community = match ctx.administered(slug) {
         Ok(community) => community,
-        Err(refused) => return Ok(refused),
+        Err(why) => return Ok(ctx.refused(why)),
     };
     let invites = viewer.api.list_invites(community.id).await?.data;
-    let content = view::invites(slug, origin.origin(), &invites, form);
+    let content = view::invites(slug, origin.origin(), &invites, &outcome.form);
     let title = format!("Invites to {}", community.name);
-    Ok(ctx.render(status, &title, &href::community(slug, "invites"), error, done, &content))
+    Ok(ctx.render(status, &title, &href::community(slug, "invites"), outcome.error, outcome.done, &content))
 }
 
 /// `GET /c/{slug}/settings/invites`.
@@ -496,7 +510,8 @@ pub async fn invites(
     Path(slug): Path<String>,
     Query(query): Query<DoneQuery>,
 ) -> Result<Response, PageError> {
-    invites_page(&viewer, &headers, &origin, &slug, StatusCode::OK, None, &InviteForm::default(), query.done).await
+    let outcome = InviteOutcome { error: None, form: InviteForm::default(), done: query.done };
+    invites_page(&viewer, &headers, &origin, &slug, StatusCode::OK, outcome).await
 }
 
 #[derive(Deserialize)]
@@ -516,9 +531,10 @@ pub async fn create_invite(
     Path(slug): Path<String>,
     Form(form): Form<NewInvite>,
 ) -> Result<Response, PageError> {
-    let community = match Context::read(&viewer, &headers).await?.administered_id(&slug) {
-        Ok(community) => community,
-        Err(refused) => return Ok(refused),
+    let ctx = Context::read(&viewer, &headers).await?;
+    let community = match ctx.administered(&slug) {
+        Ok(community) => community.id,
+        Err(why) => return Ok(ctx.refused(why)),
     };
     let expires_in_secs = match form.expires.as_str() {
         "" => Ok(None),
@@ -536,8 +552,12 @@ pub async fn create_invite(
         }
         (Err(message), _) | (_, Err(message)) => message,
     };
-    let kept = InviteForm { expires: form.expires, max_uses: form.max_uses };
-    invites_page(&viewer, &headers, &origin, &slug, StatusCode::UNPROCESSABLE_ENTITY, Some(&outcome), &kept, None).await
+    let kept = InviteOutcome {
+        error: Some(&outcome),
+        form: InviteForm { expires: form.expires, max_uses: form.max_uses },
+        done: None,
+    };
+    invites_page(&viewer, &headers, &origin, &slug, StatusCode::UNPROCESSABLE_ENTITY, kept).await
 }
 
 /// `POST /c/{slug}/settings/invites/{code}/revoke`.
@@ -547,26 +567,17 @@ pub async fn revoke_invite(
     headers: HeaderMap,
     Path((slug, code)): Path<(String, String)>,
 ) -> Result<Response, PageError> {
-    let community = match Context::read(&viewer, &headers).await?.administered_id(&slug) {
-        Ok(community) => community,
-        Err(refused) => return Ok(refused),
+    let ctx = Context::read(&viewer, &headers).await?;
+    let community = match ctx.administered(&slug) {
+        Ok(community) => community.id,
+        Err(why) => return Ok(ctx.refused(why)),
     };
     match viewer.api.revoke_invite(community, &code).await {
         Ok(()) => Ok(after(&href::community(&slug, "invites"), Done::Revoked)),
         Err(err) => {
             let message = refusal(err)?;
-            let form = InviteForm::default();
-            invites_page(
-                &viewer,
-                &headers,
-                &origin,
-                &slug,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                Some(&message),
-                &form,
-                None,
-            )
-            .await
+            let outcome = InviteOutcome { error: Some(&message), form: InviteForm::default(), done: None };
+            invites_page(&viewer, &headers, &origin, &slug, StatusCode::UNPROCESSABLE_ENTITY, outcome).await
         }
     }
 }
@@ -591,7 +602,7 @@ async fn webhooks_page(
     let ctx = Context::read(viewer, headers).await?;
     let community = match ctx.administered(slug) {
         Ok(community) => community,
-        Err(refused) => return Ok(refused),
+        Err(why) => return Ok(ctx.refused(why)),
     };
     let (hooks, channels) =
         tokio::join!(viewer.api.list_webhooks(community.id), viewer.api.list_channels(community.id));
@@ -633,9 +644,10 @@ pub async fn create_webhook(
     Path(slug): Path<String>,
     Form(form): Form<NewWebhook>,
 ) -> Result<Response, PageError> {
-    let _community = match Context::read(&viewer, &headers).await?.administered_id(&slug) {
-        Ok(community) => community,
-        Err(refused) => return Ok(refused),
+    let ctx = Context::read(&viewer, &headers).await?;
+    let _community = match ctx.administered(&slug) {
+        Ok(community) => community.id,
+        Err(why) => return Ok(ctx.refused(why)),
     };
     let kept = WebhookForm { name: form.name.clone(), channel: form.channel.clone() };
     let message = match form.channel.parse::<ChannelId>() {
@@ -666,9 +678,10 @@ pub async fn delete_webhook(
     headers: HeaderMap,
     Path((slug, id)): Path<(String, WebhookId)>,
 ) -> Result<Response, PageError> {
-    let _community = match Context::read(&viewer, &headers).await?.administered_id(&slug) {
-        Ok(community) => community,
-        Err(refused) => return Ok(refused),
+    let ctx = Context::read(&viewer, &headers).await?;
+    let _community = match ctx.administered(&slug) {
+        Ok(community) => community.id,
+        Err(why) => return Ok(ctx.refused(why)),
     };
     match viewer.api.revoke_webhook(id).await {
         Ok(()) => Ok(after(&href::community(&slug, "webhooks"), Done::Deleted)),
@@ -690,7 +703,7 @@ pub async fn webhook_deliveries(
     let ctx = Context::read(&viewer, &headers).await?;
     let community = match ctx.administered(&slug) {
         Ok(community) => community,
-        Err(refused) => return Ok(refused),
+        Err(why) => return Ok(ctx.refused(why)),
     };
     let hooks = viewer.api.list_webhooks(community.id).await?.data;
     let hook = hooks.iter().find(|hook| hook.id == id).ok_or(PageError::NotFound("there is no such webhook here"))?;
@@ -721,7 +734,7 @@ pub async fn audit(
     let ctx = Context::read(&viewer, &headers).await?;
     let community = match ctx.administered(&slug) {
         Ok(community) => community,
-        Err(refused) => return Ok(refused),
+        Err(why) => return Ok(ctx.refused(why)),
     };
     let request = AuditQuery { action: None, actor: None, before: query.before, limit: Some(AUDIT_PAGE) };
     let (records, members) =
