@@ -349,3 +349,36 @@ async fn a_member_or_an_outsider_opening_a_communitys_admin_screens_or_posting_t
     drop(bob_api);
     stack.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_audit_log_is_paged_newest_first_and_the_older_link_continues_where_the_page_ended() {
+    let stack = Stack::start().await;
+    let (alice, alice_api, _bob, bob_api, _) = community(&stack).await;
+    let acme = alice_api.me().await.expect("me").communities.remove(0);
+    let bob_id = bob_api.me().await.expect("me").user.id;
+    for round in 0..30 {
+        for role in [Role::Admin, Role::Member] {
+            let request = ajet_shared::api::wire::UpdateMemberRequest { role, reason: Some(format!("round {round}")) };
+            alice_api.set_role(acme.id, bob_id, &request).await.expect("role changed");
+        }
+    }
+    let query = ajet_shared::api::wire::AuditQuery { limit: Some(100), ..Default::default() };
+    let total = alice_api.audit_log(acme.id, &query).await.expect("audit").data.len();
+    assert!((60..100).contains(&total), "{total} records");
+
+    let rows = |page: &str| page.matches("<tr><td>").count();
+    let first = alice.page("/c/acme/settings/audit", StatusCode::OK).await;
+    assert_eq!(rows(&first), 50, "a page holds 50 records");
+    assert!(first.contains("reason: round 29 ·"), "the newest first: {first}");
+    assert!(!first.contains("reason: round 0 ·"), "the oldest are on the next page");
+    let marker = "href=\"/c/acme/settings/audit?before=";
+    let start = first.find(marker).expect("a link to older records") + "href=\"".len();
+    let older = &first[start..start + first[start..].find('"').expect("closing quote")];
+    let second = alice.page(older, StatusCode::OK).await;
+    assert_eq!(rows(&second), total - 50, "the older page holds the rest, none twice");
+    assert!(second.contains("reason: round 0 ·"), "{second}");
+    assert!(!second.contains(marker), "the last page links no older one");
+    let garbled = alice.get("/c/acme/settings/audit?before=yesterday").await;
+    assert_eq!(garbled.status(), StatusCode::BAD_REQUEST);
+    stack.stop().await;
+}
