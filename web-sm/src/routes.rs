@@ -45,6 +45,7 @@ pub fn router() -> Router<WebState> {
         .route("/c/{slug}/settings/members", get(settings::members))
         .route("/c/{slug}/settings/members/{user}/role", post(settings::set_role))
         .route("/c/{slug}/settings/members/{user}/remove", post(settings::remove_member))
+        .route("/c/{slug}/settings/bans/{user}/lift", post(settings::lift_ban))
         .route("/c/{slug}/settings/invites", get(settings::invites).post(settings::create_invite))
         .route("/c/{slug}/settings/invites/{code}/revoke", post(settings::revoke_invite))
         .route("/c/{slug}/settings/webhooks", get(settings::webhooks).post(settings::create_webhook))

@@ -175,6 +175,7 @@ const ROUTES: &[(Service, &str, &str, Access, Takes)] = &[
     (Web, "GET", "/c/{slug}/settings/members", SignedIn, NoJson),
     (Web, "POST", "/c/{slug}/settings/members/{user}/role", SignedIn, NoJson),
     (Web, "POST", "/c/{slug}/settings/members/{user}/remove", SignedIn, NoJson),
+    (Web, "POST", "/c/{slug}/settings/bans/{user}/lift", SignedIn, NoJson),
     (Web, "GET", "/c/{slug}/settings/invites", SignedIn, NoJson),
     (Web, "POST", "/c/{slug}/settings/invites", SignedIn, NoJson),
     (Web, "POST", "/c/{slug}/settings/invites/{code}/revoke", SignedIn, NoJson),

@@ -284,12 +284,20 @@ async fn an_admin_manages_members_invites_and_webhooks_and_the_audit_log_records
     assert_eq!(location(&banned), "/c/acme/settings/members?done=banned");
     let bans = alice_api.list_bans(acme.id).await.expect("bans").data;
     assert_eq!(bans.len(), 1);
+    let page = alice.page("/c/acme/settings/members", StatusCode::OK).await;
+    assert!(
+        page.contains(&format!("<tr id=\"ban-{bob_id}\">")) && page.contains("<td>spam &lt;links&gt;</td>"),
+        "{page}"
+    );
     let deleted = alice.post_form(&format!("/c/acme/settings/webhooks/{}/delete", hook.id), &[]).await;
     assert_eq!(location(&deleted), "/c/acme/settings/webhooks?done=deleted");
     assert!(alice_api.list_webhooks(acme.id).await.expect("hooks").data.is_empty());
     let audit = alice.page("/c/acme/settings/audit", StatusCode::OK).await;
     assert!(audit.contains("<code>member.ban</code>") && audit.contains("spam &lt;links&gt;"), "{audit}");
     assert!(audit.contains("<code>member.role</code>") && audit.contains("<code>webhook.create</code>"), "{audit}");
+    let lifted = alice.post_form(&format!("/c/acme/settings/bans/{bob_id}/lift"), &[]).await;
+    assert_eq!(location(&lifted), "/c/acme/settings/members?done=unbanned");
+    assert!(alice_api.list_bans(acme.id).await.expect("bans").data.is_empty(), "the ban is lifted");
     stack.stop().await;
 }
 
@@ -328,12 +336,13 @@ async fn a_member_or_an_outsider_opening_a_communitys_admin_screens_or_posting_t
     assert!(!own.contains("/c/acme/settings"), "a member's navigation offers no admin screen: {own}");
 
     // The forms, posted anyway: the api refuses, and nothing changes.
-    let forms: [(String, Vec<(&str, &str)>); 5] = [
+    let forms: [(String, Vec<(&str, &str)>); 6] = [
         ("/c/acme/settings/invites".into(), vec![("expires", ""), ("max_uses", "")]),
         (format!("/c/acme/settings/members/{alice_id}/role"), vec![("role", "member")]),
         (format!("/c/acme/settings/members/{alice_id}/remove"), vec![("reason", "mine now"), ("how", "ban")]),
         (format!("/c/acme/settings/webhooks/{}/delete", hook.info.id), vec![]),
         (format!("/c/acme/settings/invites/{}/revoke", invite.code), vec![]),
+        (format!("/c/acme/settings/bans/{alice_id}/lift"), vec![]),
     ];
     for (path, form) in &forms {
         let answer = bob.post_form(path, form).await;

@@ -40,6 +40,7 @@ pub enum Done {
     Role,
     Kicked,
     Banned,
+    Unbanned,
     Invite,
     Deleted,
 }
@@ -54,6 +55,7 @@ impl Done {
             Self::Role => "role",
             Self::Kicked => "kicked",
             Self::Banned => "banned",
+            Self::Unbanned => "unbanned",
             Self::Invite => "invite",
             Self::Deleted => "deleted",
         }
@@ -68,6 +70,7 @@ impl Done {
             Self::Role => "The role was changed.",
             Self::Kicked => "The member was kicked.",
             Self::Banned => "The member was banned.",
+            Self::Unbanned => "The ban was lifted.",
             Self::Invite => "The invite was created: copy its link below.",
             Self::Deleted => "Deleted.",
         }
@@ -363,8 +366,10 @@ async fn members_page(
         Ok(community) => community,
         Err(why) => return Ok(ctx.refused(why)),
     };
-    let members = viewer.api.list_community_members(community.id).await?.data;
-    let content = view::members(slug, &members, ctx.me.user.id, failed);
+    let (members, bans) =
+        tokio::join!(viewer.api.list_community_members(community.id), viewer.api.list_bans(community.id));
+    let (members, bans) = (members?.data, bans?.data);
+    let content = view::members(slug, &members, &bans, ctx.me.user.id, failed);
     let title = format!("Members of {}", community.name);
     Ok(ctx.render(status, &title, &href::community(slug, "members"), error, done, &content))
 }
@@ -469,6 +474,26 @@ pub async fn remove_member(
                 None,
             )
             .await
+        }
+    }
+}
+
+/// `POST /c/{slug}/settings/bans/{user}/lift`: lifts their ban (an invite brings them back).
+pub async fn lift_ban(
+    viewer: Viewer,
+    headers: HeaderMap,
+    Path((slug, user)): Path<(String, UserId)>,
+) -> Result<Response, PageError> {
+    let ctx = Context::read(&viewer, &headers).await?;
+    let community = match ctx.administered(&slug) {
+        Ok(community) => community.id,
+        Err(why) => return Ok(ctx.refused(why)),
+    };
+    match viewer.api.unban(community, user).await {
+        Ok(()) => Ok(after(&href::community(&slug, "members"), Done::Unbanned)),
+        Err(err) => {
+            let message = refusal(err)?;
+            members_page(&viewer, &headers, &slug, StatusCode::UNPROCESSABLE_ENTITY, Some(&message), None, None).await
         }
     }
 }

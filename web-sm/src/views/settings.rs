@@ -8,7 +8,7 @@
 //! that answers its creation, and never again.
 
 use ajet_shared::api::wire::{
-    ApiToken, AuditRecord, Channel, Community, CommunityMember, CreatedToken, CreatedWebhook, Invite, Role,
+    ApiToken, AuditRecord, Ban, Channel, Community, CommunityMember, CreatedToken, CreatedWebhook, Invite, Role,
     SecurityEvent, User, WebhookDelivery, WebhookInfo,
 };
 use ajet_shared::domain::ids::UserId;
@@ -270,10 +270,16 @@ pub struct MemberFailure {
     pub reason: String,
 }
 
-/// The members screen: each member with their role (changeable but the owner's), and
-/// kick and ban with a reason.
+/// The members screen: each member with their role (changeable but the owner's), kick and
+/// ban with a reason, and the bans in force, each liftable.
 #[must_use]
-pub fn members(slug: &str, members: &[CommunityMember], viewer: UserId, failed: Option<&MemberFailure>) -> Markup {
+pub fn members(
+    slug: &str,
+    members: &[CommunityMember],
+    bans: &[Ban],
+    viewer: UserId,
+    failed: Option<&MemberFailure>,
+) -> Markup {
     let base = href::community(slug, "members");
     html! {
         table.settings-table {
@@ -314,6 +320,32 @@ pub fn members(slug: &str, members: &[CommunityMember], viewer: UserId, failed: 
             }
         }
         p.hint { "A kicked member may come back with an invite; a banned one may not until the ban is lifted." }
+        section aria-labelledby="bans" {
+            h2 #bans { "Bans" }
+            @if bans.is_empty() {
+                p.hint { "Nobody is banned." }
+            } @else {
+                table.settings-table {
+                    thead { tr { th scope="col" { "Who" } th scope="col" { "Reason" } th scope="col" { "Since" }
+                        th scope="col" { "Until" } th scope="col" { span.visually-hidden { "Actions" } } } }
+                    tbody {
+                        @for ban in bans {
+                            tr id={ "ban-" (ban.user.id) } {
+                                td { strong { (ban.user.display_name) } " " span.username { "@" (ban.user.username) } }
+                                td { (ban.reason.as_deref().unwrap_or("")) }
+                                td { (when(ban.created_at)) }
+                                td { (ban.expires_at.map_or_else(|| "lifted".to_owned(), when)) }
+                                td {
+                                    form method="post" action={ (href::community(slug, "bans")) "/" (ban.user.id) "/lift" } {
+                                        button type="submit" aria-label={ "Lift the ban of " (ban.user.display_name) } { "Lift ban" }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
     }
 }
 
@@ -604,7 +636,18 @@ mod tests {
         let me = member("alice", Role::Admin);
         let bob = member("bob", Role::Member);
         let failed = MemberFailure { user: bob.user.id, reason: "spam <again>".into() };
-        let html = members("acme", &[owner.clone(), me.clone(), bob.clone()], me.user.id, Some(&failed)).into_string();
+        let ban = Ban {
+            community_id: CommunityId::generate(),
+            user: user("eve"),
+            reason: Some("<spam>".into()),
+            banned_by: None,
+            created_at: OffsetDateTime::UNIX_EPOCH,
+            expires_at: None,
+        };
+        let everyone = [owner.clone(), me.clone(), bob.clone()];
+        let html = members("acme", &everyone, std::slice::from_ref(&ban), me.user.id, Some(&failed)).into_string();
+        assert!(html.contains(&format!("action=\"/c/acme/settings/bans/{}/lift\"", ban.user.id)), "{html}");
+        assert!(html.contains("<td>&lt;spam&gt;</td>"), "{html}");
         assert!(html.contains("<strong>&lt;i&gt;olga&lt;/i&gt;</strong>"), "{html}");
         assert!(!html.contains(&format!("/c/acme/settings/members/{}/", owner.user.id)), "{html}");
         assert!(!html.contains(&format!("/c/acme/settings/members/{}/", me.user.id)), "{html}");
