@@ -221,6 +221,13 @@ def main():
                 alice.goto(BASE + path)
                 expect(alice.locator("html")).to_have_attribute("data-theme", theme)
                 alice.screenshot(path=os.path.join(ARTIFACTS, f"settings-{name}-{theme}.png"))
+            # At phone width the navigation stacks above the screen, and nothing overflows.
+            alice.set_viewport_size({"width": 390, "height": 844})
+            alice.goto(BASE + "/c/acme/settings/members")
+            width = alice.evaluate("document.documentElement.scrollWidth")
+            check(width <= 390, f"the members screen is {width} px wide at phone width ({theme})")
+            alice.screenshot(path=os.path.join(ARTIFACTS, f"settings-members-phone-{theme}.png"), full_page=True)
+            alice.set_viewport_size({"width": 1280, "height": 800})
         bob_context.close()
 
         # The accessibility check, in both themes (the system's, so the login page too).

@@ -44,7 +44,7 @@ async fn an_admin_uses_the_settings_in_real_chromium_and_axe_finds_no_serious_vi
     println!("{report}");
     assert!(output.status.success(), "the settings scenario failed (exit {:?}):\n{report}", output.status.code());
     assert!(report.contains("axe settings profile (dark): "), "axe ran on the settings in the dark theme:\n{report}");
-    for name in ["profile", "tokens", "members", "audit"] {
+    for name in ["profile", "tokens", "members", "audit", "members-phone"] {
         for theme in ["light", "dark"] {
             assert!(
                 artifacts.join(format!("settings-{name}-{theme}.png")).is_file(),
