@@ -8,7 +8,8 @@ Playwright for Python, against the whole stack through the gateway. Run by
 
 Two users in two browser contexts: dev login, the first-community bootstrap, creating a
 channel, a message sent by one appearing for the other within 1 s without a reload, an
-image shared by one showing for the other as its thumbnail, an edit
+image shared by one showing for the other as its thumbnail, files attached in the composer
+(picker, paste, drop; progress, removal, a refusal shown) and the full-size image viewer, an edit
 and a delete propagating, thread replies (the panel and the root's summary live), reactions and pins live, typing shown, stopped and expired, slash commands with hints and replies only their sender sees, search (Ctrl+K) and
 jumping to a hit or a pin, the notification inbox, the member list with presence, the theme switch (remembered),
 the phone-width drawer, the unread badge and mention pill of another channel (cleared on open, in the user's
@@ -16,6 +17,7 @@ second tab too), and XSS payloads rendering
 inert (no dialog, no script, no CSP violation). Exits non-zero with the reason on failure.
 """
 
+import base64
 import os
 import re
 import struct
@@ -201,6 +203,59 @@ def main():
         bob.wait_for_function(
             "(img) => img.complete && img.naturalWidth === 256 && img.naturalHeight === 128", arg=image.element_handle()
         )
+
+        # Bob attaches files from the composer: by the picker (a PNG, and a file past the
+        # stack's 256 KiB limit, refused with the api's reason), by pasting an image and by
+        # dropping one on the channel; each is a chip with its progress. He removes the
+        # refused one and the dropped one, then sends: alice sees the two images he kept.
+        bob.set_input_files(
+            "#file-input",
+            files=[
+                {"name": "picked.png", "mimeType": "image/png", "buffer": png(200, 100)},
+                {"name": "huge.bin", "mimeType": "application/octet-stream", "buffer": b"x" * (300 * 1024)},
+            ],
+        )
+        uploads = bob.locator("#uploads")
+        expect(uploads.locator("li.done", has_text="picked.png")).to_be_visible()
+        refused = uploads.locator("li.failed", has_text="huge.bin")
+        expect(refused.locator(".status")).to_contain_text("Not uploaded: file: larger than")
+        refused.locator("button.remove").click()
+        expect(uploads.locator("li", has_text="huge.bin")).to_have_count(0)
+        give = """([kind, target, name]) => {
+            const bytes = Uint8Array.from(atob(window.__png), (c) => c.charCodeAt(0));
+            const data = new DataTransfer();
+            data.items.add(new File([bytes], name, {type: 'image/png'}));
+            const evt = kind === 'paste'
+                ? new ClipboardEvent('paste', {clipboardData: data, bubbles: true, cancelable: true})
+                : new DragEvent('drop', {dataTransfer: data, bubbles: true, cancelable: true});
+            document.querySelector(target).dispatchEvent(evt);
+        }"""
+        bob.evaluate("(png) => { window.__png = png; }", base64.b64encode(png(120, 60)).decode())
+        bob.evaluate(give, ["paste", "#composer-body", "pasted.png"])
+        bob.evaluate(give, ["drop", "main.main", "dropped.png"])
+        expect(uploads.locator("li.done")).to_have_count(3)
+        uploads.locator("li", has_text="dropped.png").locator("button.remove").click()
+        expect(uploads.locator("li")).to_have_count(2)
+        send(bob, "three ways to share")
+        expect(uploads.locator("li")).to_have_count(0)
+        shared = messages(alice).locator("li.message", has_text="three ways to share")
+        expect(shared.locator("ul.files img")).to_have_count(2, timeout=LIVE)
+        expect(shared.locator("ul.files a[title='picked.png'] img")).to_have_attribute("width", "200")
+        expect(shared.locator("ul.files a[title='pasted.png'] img")).to_have_attribute("width", "120")
+        expect(shared.locator("ul.files a[title='dropped.png']")).to_have_count(0)
+
+        # A thumbnail opens the original in the viewer; Esc closes it.
+        viewer = alice.locator("#viewer")
+        expect(viewer).to_be_hidden()
+        shared.locator("ul.files a[title='picked.png']").click()
+        expect(viewer).to_be_visible()
+        expect(viewer.locator("img")).to_have_attribute("src", re.compile(r"^/api/attachments/[0-9a-f-]+$"))
+        alice.wait_for_function(
+            "(img) => img.complete && img.naturalWidth === 200", arg=viewer.locator("img").element_handle()
+        )
+        expect(alice).to_have_url(BASE + "/c/acme/general")
+        alice.keyboard.press("Escape")
+        expect(viewer).to_be_hidden()
 
         # Bob edits his message: alice sees the new text and the marker.
         mine = messages(bob).locator("li.message", has_text="hello from bob")

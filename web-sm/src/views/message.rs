@@ -241,7 +241,7 @@ pub fn message_item(message: &MessageView<'_>, viewer: UserId) -> Markup {
 const THUMBNAIL_SIDE: i32 = 256;
 
 /// A message's files: a thumbnail for an image that has one, with its width and height
-/// reserved so nothing moves when it loads; a chip with name, type and size otherwise.
+/// reserved so nothing moves when it loads, which opens the original in the viewer; a chip with name, type and size otherwise.
 #[must_use]
 pub fn files(files: &[Attachment]) -> Markup {
     html! {
@@ -252,7 +252,7 @@ pub fn files(files: &[Attachment]) -> Markup {
                     li {
                         @if let (true, Some(width), Some(height)) = (file.has_thumbnail, file.width, file.height) {
                             @let (w, h) = fit(width, height);
-                            a.image href=(href) title=(file.filename) {
+                            a.image href=(href) title=(file.filename) "data-on:click"=(OPEN_VIEWER) {
                                 img src=(paths::attachment_thumbnail(file.id)) width=(w) height=(h) alt=(file.filename) loading="lazy";
                             }
                         } @else {
@@ -268,6 +268,10 @@ pub fn files(files: &[Attachment]) -> Markup {
         }
     }
 }
+
+/// A thumbnail's click: the full-size image in the shell's viewer (`#viewer`) instead of
+/// leaving the page (the link still works without script, or opened in a new tab).
+pub const OPEN_VIEWER: &str = "evt.preventDefault(), $_viewerAlt = el.title, $_viewer = el.getAttribute('href')";
 
 /// `width`×`height` scaled down to fit the thumbnail's square (never up).
 fn fit(width: i32, height: i32) -> (i32, i32) {
@@ -472,6 +476,14 @@ mod tests {
                 photo.id
             )),
             "the thumbnail's box is reserved at its scaled size: {html}"
+        );
+        assert!(
+            html.contains(&format!(
+                "<a class=\"image\" href=\"/api/attachments/{}\" title=\"cat&quot;&gt;&lt;script&gt;.png\" \
+                 data-on:click=\"evt.preventDefault(), $_viewerAlt = el.title, $_viewer = el.getAttribute('href')\">",
+                photo.id
+            )),
+            "a thumbnail opens the original in the viewer, its name never part of the expression: {html}"
         );
         assert!(html.contains(&format!("<a class=\"file-chip\" href=\"/api/attachments/{}\"", notes.id)), "{html}");
         assert!(html.contains("&lt;b&gt;notes&lt;/b&gt;.txt") && html.contains("text/plain · 3.5 KiB"), "{html}");

@@ -5,8 +5,9 @@
 //! between is missed.
 
 use super::NO_SIGNALS;
+use ajet_shared::api::paths;
 use ajet_shared::api::wire::{Channel, ChannelKind, ChannelListItem, CommandInfo, Community, User};
-use ajet_shared::domain::ids::{ChannelId, MessageId, UserId};
+use ajet_shared::domain::ids::{AttachmentId, ChannelId, MessageId, UserId};
 use maud::{Markup, html};
 
 use super::layout::{Theme, themed_document};
@@ -167,10 +168,18 @@ pub fn notice(message: Option<&str>) -> Markup {
 /// is cleared (a send stops it on the server). Text starting with `/` runs a command
 /// (the server tells them apart); while the text starts with `/`, the commands whose
 /// names start with what is typed are listed with their usage.
+///
+/// Files (`#uploads`, managed by `app.js`: picked with the 📎 button, pasted or dropped on
+/// the main column) upload at once, each a chip with its progress, a remove button and
+/// the api's refusal; a send waits until none is still uploading and names the uploaded
+/// ones (`?files=`, their ids as `app.js` wrote them on the chips).
 #[must_use]
 pub fn composer(channel: ChannelId, label: &str, client_msg_id: &str, commands: &[CommandInfo]) -> Markup {
     let signals = serde_json::json!({ "body": "", "cmid": client_msg_id, "_typedAt": 0 }).to_string();
-    let send = format!("@post('/channels/{channel}/messages', {{filterSignals: {{include: /^(body|cmid)$/}}}})");
+    let send = format!(
+        "document.querySelector('#uploads .uploading') || @post('/channels/{channel}/messages?files=' + {UPLOADED_FILES}, \
+         {{filterSignals: {{include: /^(body|cmid)$/}}}})"
+    );
     let on_enter =
         format!("evt.key === 'Enter' && !evt.shiftKey && !evt.isComposing && (evt.preventDefault(), {send})");
     let typing = |on: bool| format!("@post('/channels/{channel}/typing?typing={on}', {{{NO_SIGNALS}}})");
@@ -180,7 +189,9 @@ pub fn composer(channel: ChannelId, label: &str, client_msg_id: &str, commands: 
         stop = typing(false),
     );
     html! {
-        form #composer .composer data-signals=(signals) "data-on:submit"=(send) "data-indicator:_sending" {
+        form #composer .composer data-signals=(signals) "data-on:submit"=(send) "data-indicator:_sending"
+            data-channel=(channel) data-upload=(paths::channel_attachments(channel)) {
+            ul #uploads .uploads aria-label="Files to send" aria-live="polite" {}
             @if !commands.is_empty() {
                 ul #command-hints .command-hints aria-label="Commands" "data-class:open"="$body.startsWith('/')" {
                     @for command in commands {
@@ -195,10 +206,26 @@ pub fn composer(channel: ChannelId, label: &str, client_msg_id: &str, commands: 
                 }
             }
             label.visually-hidden for="composer-body" { "Message " (label) }
-            textarea #composer-body rows="1" "data-bind:body" placeholder={ "Message " (label) }
-                "data-on:keydown"=(on_enter) "data-on:input"=(on_input) "data-indicator:_sending" "data-attr:readonly"="$_sending" {}
+            div.composer-row {
+                label.attach-button for="file-input" title="Attach files" {
+                    (icon(Icon::Clip)) span.visually-hidden { "Attach files" }
+                }
+                input #file-input .visually-hidden type="file" multiple;
+                textarea #composer-body rows="1" "data-bind:body" placeholder={ "Message " (label) }
+                    "data-on:keydown"=(on_enter) "data-on:input"=(on_input) "data-indicator:_sending" "data-attr:readonly"="$_sending" {}
+            }
         }
     }
+}
+
+/// The ids of the composer's uploaded files, comma-separated (a Datastar expression).
+const UPLOADED_FILES: &str =
+    "[...document.querySelectorAll('#uploads li[data-id]')].map((li) => li.dataset.id).join(',')";
+
+/// The element id of an uploaded file's chip in the composer (`app.js` sets it).
+#[must_use]
+pub fn upload_dom_id(attachment: AttachmentId) -> String {
+    format!("up-{attachment}")
 }
 
 /// How often the composer repeats "typing" while the text is not empty (the stream core
@@ -279,7 +306,10 @@ const HEARTBEAT: &str = "@post('/api/heartbeat', {filterSignals: {include: /^$/}
 fn app_signals(presence: &[(UserId, bool)]) -> String {
     let presence: serde_json::Map<String, serde_json::Value> =
         presence.iter().map(|(user, online)| (presence_key(*user), serde_json::Value::Bool(*online))).collect();
-    serde_json::json!({ "_presence": presence, "_inbox": false, "_people": false, "_drawer": false }).to_string()
+    serde_json::json!({
+        "_presence": presence, "_inbox": false, "_people": false, "_drawer": false, "_viewer": "", "_viewerAlt": ""
+    })
+    .to_string()
 }
 
 /// The whole page.
@@ -385,6 +415,7 @@ pub fn shell_page(view: &ShellView<'_>) -> Markup {
                 (thread_panel(thread, view.me.id, view.channel.id, view.joined, &close_href))
             }
             (search_overlay())
+            (image_viewer())
             div #people .sheet role="dialog" aria-label="Members" "data-class:open"="$_people"
                 "data-on:keydown"="evt.key === 'Escape' && ($_people = false)" {
                 header.panel-header { h2 { "Members" } button.quiet.close type="button" "data-on:click"="$_people = false" { "Close" } }
@@ -404,6 +435,20 @@ pub fn shell_page(view: &ShellView<'_>) -> Markup {
     themed_document(&label, view.theme, &body)
 }
 
+/// The full-size image viewer (`#viewer`): a thumbnail's click sets `_viewer` to its
+/// original; a click anywhere or Esc closes it. It follows the thread panel in the page,
+/// so the panel's Esc handler (which runs first) sees it open and leaves the thread be.
+#[must_use]
+pub fn image_viewer() -> Markup {
+    html! {
+        div #viewer .viewer role="dialog" aria-modal="true" aria-label="Image" "data-class:open"="$_viewer"
+            "data-on:click"="$_viewer = ''" "data-on:keydown__window"="evt.key === 'Escape' && ($_viewer = '')" {
+            img "data-attr:src"="$_viewer || null" "data-attr:alt"="$_viewerAlt";
+            button.quiet.close type="button" { "Close" }
+        }
+    }
+}
+
 /// The top bar's icons, drawn as inline SVG in the text colour: an emoji would depend on
 /// the reader's fonts (a browser without an emoji font shows empty boxes).
 #[derive(Clone, Copy)]
@@ -412,6 +457,7 @@ pub enum Icon {
     People,
     Bell,
     Search,
+    Clip,
 }
 
 /// `which` as a 16 px stroked SVG, hidden from assistive technology (its button is labelled).
@@ -426,6 +472,7 @@ pub fn icon(which: Icon) -> Markup {
         ],
         Icon::Bell => &["M18 8a6 6 0 0 0-12 0c0 7-3 9-3 9h18s-3-2-3-9", "M13.7 21a2 2 0 0 1-3.4 0"],
         Icon::Search => &["M11 18a7 7 0 1 0 0-14 7 7 0 0 0 0 14z", "M21 21l-5-5"],
+        Icon::Clip => &["M21 11l-8.5 8.5a5 5 0 0 1-7-7L14 4a3.5 3.5 0 0 1 5 5l-8.5 8.5a2 2 0 0 1-3-3L15 7"],
     };
     html! {
         svg.icon xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24" width="16" height="16" fill="none"
@@ -519,8 +566,10 @@ mod tests {
             "{html}"
         );
         assert!(html.contains(&format!(
-            "data-on:submit=\"@post('/channels/{id}/messages', {{filterSignals: {{include: /^(body|cmid)$/}}}})\""
-        )));
+            "data-on:submit=\"document.querySelector('#uploads .uploading') || @post('/channels/{id}/messages?files=' + \
+             [...document.querySelectorAll('#uploads li[data-id]')].map((li) =&gt; li.dataset.id).join(','), \
+             {{filterSignals: {{include: /^(body|cmid)$/}}}})\""
+        )), "{html}");
         assert!(html.contains("evt.key === 'Enter' &amp;&amp; !evt.shiftKey"), "{html}");
         assert!(html.contains("placeholder=\"Message #general\""));
         assert!(html.contains("data-indicator:_sending data-attr:readonly=\"$_sending\""), "{html}");
@@ -532,6 +581,35 @@ mod tests {
             "{html}"
         );
         assert!(html.contains(&format!("($_typedAt = 0, @post('/channels/{id}/typing?typing=false'")), "{html}");
+    }
+
+    #[test]
+    fn the_composer_uploads_files_to_the_channels_attachments_and_sends_them_by_id() {
+        let id = ChannelId::generate();
+        let html = composer(id, "#general", "abc", &[]).into_string();
+        assert!(
+            html.contains(&format!("data-channel=\"{id}\" data-upload=\"/api/channels/{id}/attachments\">")),
+            "app.js finds where to upload: {html}"
+        );
+        assert!(
+            html.contains(
+                "<ul class=\"uploads\" id=\"uploads\" aria-label=\"Files to send\" aria-live=\"polite\"></ul>"
+            ),
+            "{html}"
+        );
+        assert!(html.contains("<label class=\"attach-button\" for=\"file-input\" title=\"Attach files\">"), "{html}");
+        assert!(html.contains("<input class=\"visually-hidden\" id=\"file-input\" type=\"file\" multiple>"), "{html}");
+        let attachment = AttachmentId::generate();
+        assert_eq!(upload_dom_id(attachment), format!("up-{attachment}"));
+    }
+
+    #[test]
+    fn the_image_viewer_opens_on_a_thumbnail_and_closes_on_click_or_escape() {
+        let html = image_viewer().into_string();
+        assert!(html.starts_with("<div class=\"viewer\" id=\"viewer\" role=\"dialog\" aria-modal=\"true\""), "{html}");
+        assert!(html.contains("data-class:open=\"$_viewer\" data-on:click=\"$_viewer = ''\""), "{html}");
+        assert!(html.contains("data-on:keydown__window=\"evt.key === 'Escape' &amp;&amp; ($_viewer = '')\""), "{html}");
+        assert!(html.contains("<img data-attr:src=\"$_viewer || null\" data-attr:alt=\"$_viewerAlt\">"), "{html}");
     }
 
     #[test]
@@ -640,7 +718,7 @@ mod tests {
             theme: None,
         })
         .into_string();
-        assert!(!page.contains("<img"), "names are text: {page}");
+        assert!(!page.contains("<img src"), "names are text: {page}");
         assert!(page.contains("<h2>&lt;img src=x onerror=alert(1)&gt;</h2>"));
         assert!(
             page.contains(&format!(

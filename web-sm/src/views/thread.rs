@@ -53,7 +53,7 @@ pub fn thread_panel(
         // Esc closes it, unless an overlay above it takes the key.
         aside #thread .thread-panel aria-label="Thread"
             "data-on:keydown__window"=(format!(
-                "evt.key === 'Escape' && !$_search && !$_inbox && !$_people && (window.location.href = '{close}')",
+                "evt.key === 'Escape' && !$_search && !$_inbox && !$_people && !$_viewer && (window.location.href = '{close}')",
                 close = close_href.replace('\'', "%27")
             )) {
             header.panel-header {

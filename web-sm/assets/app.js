@@ -1,0 +1,116 @@
+// app.js — ajet-chat's own client module: the little that Datastar's attributes cannot
+// express. Loaded from our origin beside Datastar (no inline script, no inline handler);
+// it reads only markup the server rendered and the api's JSON answers, and writes text
+// with textContent, never HTML.
+//
+// 1. Uploads (`#composer`): files picked with the 📎 button, pasted into the text or dropped
+//    on the main column go at once to the api's attachment endpoint (`data-upload`) by XHR,
+//    the one browser API that reports upload progress. Each is a chip in `#uploads` with
+//    its progress and a remove button (which also cancels); a refusal (too large, quota)
+//    shows the api's own sentence. An uploaded chip carries the attachment id
+//    (`data-id`, `id="up-{id}"`): the composer's send names those ids and the server
+//    removes the chips it sent.
+
+/** Sets up the composer's uploads. */
+function setUpUploads(form) {
+  const list = form.querySelector('#uploads');
+  const picker = form.querySelector('#file-input');
+  const text = form.querySelector('#composer-body');
+  const url = form.dataset.upload;
+  if (!list || !picker || !text || !url) return;
+
+  picker.addEventListener('change', () => {
+    [...picker.files].forEach(upload);
+    picker.value = '';
+  });
+  // Only a paste that carries files is ours; text pastes as usual.
+  text.addEventListener('paste', (evt) => {
+    const files = [...(evt.clipboardData?.files ?? [])];
+    if (files.length > 0) {
+      evt.preventDefault();
+      files.forEach(upload);
+    }
+  });
+  const area = form.closest('main') ?? form;
+  const carriesFiles = (evt) => [...(evt.dataTransfer?.types ?? [])].includes('Files');
+  area.addEventListener('dragover', (evt) => {
+    if (!carriesFiles(evt)) return;
+    evt.preventDefault();
+    area.classList.add('dropping');
+  });
+  area.addEventListener('dragleave', (evt) => {
+    if (!area.contains(evt.relatedTarget)) area.classList.remove('dropping');
+  });
+  area.addEventListener('drop', (evt) => {
+    if (!carriesFiles(evt)) return;
+    evt.preventDefault();
+    area.classList.remove('dropping');
+    [...evt.dataTransfer.files].forEach(upload);
+  });
+
+  /** Uploads one file as a new chip. */
+  function upload(file) {
+    const label = file.name || 'pasted file';
+    const chip = element('li', 'upload uploading');
+    const name = element('span', 'name', label);
+    const progress = element('progress');
+    progress.max = 100;
+    progress.value = 0;
+    progress.setAttribute('aria-label', `Uploading ${label}`);
+    const status = element('span', 'status');
+    const remove = element('button', 'quiet remove', '✕');
+    remove.type = 'button';
+    remove.setAttribute('aria-label', `Remove ${label}`);
+    chip.append(name, progress, status, remove);
+    list.append(chip);
+
+    const xhr = new XMLHttpRequest();
+    const fail = (why) => {
+      chip.classList.remove('uploading');
+      chip.classList.add('failed');
+      progress.remove();
+      status.textContent = `Not uploaded: ${why}`;
+    };
+    remove.addEventListener('click', () => {
+      xhr.abort();
+      chip.remove();
+      text.focus();
+    });
+    xhr.upload.addEventListener('progress', (evt) => {
+      if (evt.lengthComputable) progress.value = Math.round((100 * evt.loaded) / evt.total);
+    });
+    xhr.addEventListener('load', () => {
+      let answer = null;
+      try {
+        answer = JSON.parse(xhr.responseText);
+      } catch {
+        // Not JSON (a proxy's page): the status says enough.
+      }
+      if (xhr.status === 201 && typeof answer?.id === 'string') {
+        chip.classList.remove('uploading');
+        chip.classList.add('done');
+        progress.value = 100;
+        chip.dataset.id = answer.id;
+        chip.id = `up-${answer.id}`;
+      } else {
+        fail(answer?.error?.message ?? `the server answered ${xhr.status}`);
+      }
+    });
+    xhr.addEventListener('error', () => fail('the connection failed'));
+    xhr.open('POST', url);
+    const data = new FormData();
+    data.append('file', file, label);
+    xhr.send(data);
+  }
+}
+
+/** A new element with a class and text. */
+function element(tag, className, text) {
+  const made = document.createElement(tag);
+  if (className) made.className = className;
+  if (text) made.textContent = text;
+  return made;
+}
+
+const composer = document.getElementById('composer');
+if (composer) setUpUploads(composer);
