@@ -10,6 +10,13 @@
 //    shows the api's own sentence. An uploaded chip carries the attachment id
 //    (`data-id`, `id="up-{id}"`): the composer's send names those ids and the server
 //    removes the chips it sent.
+// 2. The message lists (`#messages`, the thread's `#replies`): a message that arrives live
+//    or with a page of history is grouped under the one above it as the server groups a
+//    page (`views::message::grouped_with`: same `data-author`, within five minutes, not
+//    after the "New" divider or a tombstone); a message listed twice (a page of newer
+//    history reaching what the stream appended) keeps its first copy; and when a page of
+//    history lands (its `#older`/`#newer` row replaced), the message the reader was
+//    looking at stays where it was on screen.
 
 /** Sets up the composer's uploads. */
 function setUpUploads(form) {
@@ -112,5 +119,76 @@ function element(tag, className, text) {
   return made;
 }
 
+/** Consecutive messages by one author within this many seconds are grouped. */
+const GROUP_WITHIN_SECS = 5 * 60;
+
+/** Groups, and drops second copies, in one list. */
+function regroup(list) {
+  const seen = new Set();
+  let previous = null;
+  for (const item of [...list.children]) {
+    if (item.id.startsWith('m-')) {
+      if (seen.has(item.id)) {
+        item.remove();
+        continue;
+      }
+      seen.add(item.id);
+    }
+    const author = item.dataset.author;
+    if (!author) {
+      previous = null;
+      continue;
+    }
+    const gap = Number(item.dataset.at) - Number(previous?.dataset.at);
+    const grouped = previous?.dataset.author === author && gap >= 0 && gap < GROUP_WITHIN_SECS;
+    if (item.classList.contains('grouped') !== grouped) item.classList.toggle('grouped', grouped);
+    previous = item;
+  }
+}
+
+/** Keeps `list`'s on-screen place across pages of history; returns what to call after
+ * each change (with whether a page landed). */
+function keepPlace(list) {
+  const scroller = list.closest('.scroller');
+  if (!scroller) return () => {};
+  let anchor = null;
+  const remember = () => {
+    const top = scroller.getBoundingClientRect().top;
+    anchor = null;
+    for (const item of list.children) {
+      if (!item.id.startsWith('m-')) continue;
+      const box = item.getBoundingClientRect();
+      if (box.bottom > top) {
+        anchor = { item, top: box.top };
+        return;
+      }
+    }
+  };
+  scroller.addEventListener('scroll', remember, { passive: true });
+  remember();
+  return (paged) => {
+    if (paged && anchor?.item.isConnected) {
+      scroller.scrollTop += anchor.item.getBoundingClientRect().top - anchor.top;
+    }
+    remember();
+  };
+}
+
+/** Watches one list: regrouped at once and after every change Datastar makes. */
+function watchList(list) {
+  const settle = keepPlace(list);
+  const isPageRow = (node) => node.id === 'older' || node.id === 'newer';
+  regroup(list);
+  new MutationObserver((records) => {
+    const paged = records.some((record) => [...record.removedNodes].some(isPageRow));
+    regroup(list);
+    settle(paged);
+  }).observe(list, { childList: true, subtree: true, attributes: true, attributeFilter: ['class'] });
+}
+
 const composer = document.getElementById('composer');
 if (composer) setUpUploads(composer);
+for (const id of ['messages', 'replies']) {
+  const list = document.getElementById(id);
+  if (list) watchList(list);
+}

@@ -12,7 +12,8 @@ image shared by one showing for the other as its thumbnail, files attached in th
 (picker, paste, drop; progress, removal, a refusal shown) and the full-size image viewer, an edit
 and a delete propagating, thread replies (the panel and the root's summary live), reactions and pins live, typing shown, stopped and expired, slash commands with hints and replies only their sender sees, search (Ctrl+K) and
 jumping to a hit or a pin, the notification inbox, the member list with presence, the theme switch (remembered),
-the phone-width drawer, the unread badge and mention pill of another channel (cleared on open, in the user's
+the phone-width drawer, the message list (grouping, the "New" divider, older and newer
+history loading as one scrolls without moving what one reads), the unread badge and mention pill of another channel (cleared on open, in the user's
 second tab too), and XSS payloads rendering
 inert (no dialog, no script, no CSP violation). Exits non-zero with the reason on failure.
 """
@@ -520,6 +521,80 @@ def main():
         expect(alice).to_have_url(BASE + "/c/acme/random")
         expect(alice.locator("nav.sidebar")).not_to_be_in_viewport()
         alice.set_viewport_size({"width": 1280, "height": 800})
+
+        # The message list. Alice fills #history with 70 lines (one author, minutes apart at
+        # most: grouped); bob has read them; two more come while he is elsewhere, so opening
+        # the channel shows the "New" divider before the first of them.
+        made = alice.request.post(f"{BASE}/api/communities/{community_id}/channels", data={"name": "history"})
+        check(made.status == 201, f"creating #history answered {made.status}: {made.text()}")
+        history_id = made.json()["id"]
+        check(bob.request.post(f"{BASE}/api/channels/{history_id}/join").ok, "bob joins #history")
+        lines = []
+        for n in range(70):
+            posted = alice.request.post(f"{BASE}/api/channels/{history_id}/messages", data={"body_md": f"line {n:02}"})
+            lines.append(posted.json()["id"])
+        read = bob.request.post(f"{BASE}/api/channels/{history_id}/read", data={"message_id": lines[-1]})
+        check(read.ok, f"bob's read cursor answered {read.status}: {read.text()}")
+        for text in ["unread one", "unread two"]:
+            posted = alice.request.post(f"{BASE}/api/channels/{history_id}/messages", data={"body_md": text})
+            check(posted.status == 201, f"posting to #history answered {posted.status}")
+        bob.goto(BASE + "/c/acme/history")
+        listed = messages(bob)
+        expect(listed.locator("#new-divider")).to_have_text("New")
+        expect(listed.locator("#new-divider + li.message")).to_contain_text("unread one")
+        expect(listed.locator("#new-divider + li.message")).not_to_have_class(re.compile(r"\bgrouped\b"))
+        expect(listed.locator("li.message", has_text="unread two")).to_have_class(re.compile(r"\bgrouped\b"))
+        expect(listed.locator("li.message").first).to_contain_text("line 22")
+        expect(listed.locator("li.message").first).not_to_have_class(re.compile(r"\bgrouped\b"))
+        expect(listed.locator(f"#m-{lines[30]}")).to_have_class(re.compile(r"\bgrouped\b"))
+        expect(listed.locator(f"#m-{lines[30]} .author")).to_be_hidden()
+        expect(listed.locator(f"#m-{lines[22]} .author")).to_be_visible()
+        # A message arriving live is grouped the same way.
+        alice.request.post(f"{BASE}/api/channels/{history_id}/messages", data={"body_md": "live three"})
+        expect(listed.locator("li.message", has_text="live three")).to_have_class(
+            re.compile(r"\bgrouped\b"), timeout=LIVE
+        )
+
+        # Scrolled to the top, the older lines load, and what bob was reading stays put.
+        expect(listed.locator("li.message", has_text="line 21")).to_have_count(0)
+        top_before = bob.evaluate(
+            """(id) => {
+                const scroller = document.querySelector('.scroller');
+                scroller.scrollTop = -scroller.scrollHeight;
+                return document.getElementById(id).getBoundingClientRect().top;
+            }""",
+            "m-" + lines[22],
+        )
+        expect(listed.locator("#older")).to_have_text("This is the very beginning of #history.", timeout=5 * LIVE)
+        expect(listed.locator("li.message", has_text="line 00")).to_have_count(1)
+        expect(listed.locator("li.message", has_text="line 21")).to_have_count(1)
+        top_after = bob.evaluate("(id) => document.getElementById(id).getBoundingClientRect().top", "m-" + lines[22])
+        check(abs(top_after - top_before) < 2, f"loading older lines moved the list by {top_after - top_before} px")
+
+        # Opened around an old line, scrolled to the bottom, the newer lines load (each
+        # once, a live one too), and what bob was reading stays put.
+        bob.goto(f"{BASE}/c/acme/history?around={lines[5]}")
+        expect(listed.locator("#m-" + lines[5])).to_have_class(re.compile(r"\bhighlight\b"))
+        expect(listed.locator("#newer")).to_have_count(1)
+        expect(listed.locator("li.message", has_text="line 50")).to_have_count(0)
+        alice.request.post(f"{BASE}/api/channels/{history_id}/messages", data={"body_md": "live four"})
+        expect(listed.locator("li.message", has_text="live four")).to_have_count(1, timeout=LIVE)
+        anchor = bob.evaluate(
+            """() => {
+                const scroller = document.querySelector('.scroller');
+                scroller.scrollTop = 0;
+                const top = scroller.getBoundingClientRect().top;
+                const item = [...document.querySelectorAll('#messages li.message')]
+                    .find((li) => li.getBoundingClientRect().bottom > top);
+                return [item.id, item.getBoundingClientRect().top];
+            }"""
+        )
+        expect(listed.locator("li.message", has_text="line 69")).to_have_count(1, timeout=5 * LIVE)
+        expect(listed.locator("#newer")).to_have_count(0)
+        for text in ["line 50", "unread two", "live three", "live four"]:
+            expect(listed.locator("li.message", has_text=text)).to_have_count(1)
+        moved = bob.evaluate("(id) => document.getElementById(id).getBoundingClientRect().top", anchor[0]) - anchor[1]
+        check(abs(moved) < 2, f"loading newer lines moved the list by {moved} px")
 
         # Screenshots of the main screen, in a channel of ordinary talk (#general holds the
         # XSS payloads): light and dark, desktop and phone width.

@@ -598,3 +598,59 @@ async fn a_channel_is_read_when_a_visible_tab_says_so_not_when_its_page_loads_an
     }
     stack.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_list_loads_older_and_newer_pages_as_it_scrolls_and_only_for_members() {
+    let stack = Stack::start().await;
+    let members = two_members(&stack).await;
+    let mut sent = Vec::new();
+    for n in 0..55 {
+        sent.push(members.alice.send_message(members.general, &say(&format!("line {n:02}"))).await.expect("sent").id);
+    }
+    let general = members.general;
+
+    // The page shows the newest 50, with a row that loads what is older.
+    let page = members.bob.get("/c/acme/general").await.text().await.expect("html");
+    assert!(page.contains(&format!("@get('/channels/{general}/history?before={}'", sent[5])), "{page}");
+    assert!(!page.contains("line 04") && page.contains("line 05") && page.contains("line 54"));
+    assert!(!page.contains("very beginning"), "older messages exist");
+
+    // Older: the five left, replacing that row, which now says where the channel begins.
+    // (As Datastar asks: with the signals parameter, empty.)
+    let older = members.bob.get(&format!("/channels/{general}/history?before={}&datastar=%7B%7D", sent[5])).await;
+    assert_eq!(older.status(), StatusCode::OK);
+    let older = older.text().await.expect("frames");
+    assert!(
+        older.starts_with("event: datastar-patch-elements\ndata: selector #older\ndata: mode replace\n"),
+        "{older}"
+    );
+    assert!(older.contains("This is the very beginning of #general."), "{older}");
+    let shown: Vec<usize> = (0..55).filter(|n| older.contains(&format!("line {n:02}"))).collect();
+    assert_eq!(shown, [0, 1, 2, 3, 4], "{older}");
+    assert!(older.find("very beginning") < older.find("line 00"), "the beginning comes first");
+
+    // Newer (a page opened in the past): what follows, and no further row at the present.
+    let newer = members.bob.get(&format!("/channels/{general}/history?after={}", sent[10])).await;
+    let newer = newer.text().await.expect("frames");
+    assert!(
+        newer.starts_with("event: datastar-patch-elements\ndata: selector #newer\ndata: mode replace\n"),
+        "{newer}"
+    );
+    let shown: Vec<usize> = (0..55).filter(|n| newer.contains(&format!("line {n:02}"))).collect();
+    assert_eq!(shown, (11..55).collect::<Vec<_>>());
+    assert!(!newer.contains("id=\"newer\""), "the present is reached: {newer}");
+
+    // Exactly one cursor.
+    for query in ["", &format!("?before={}&after={}", sent[1], sent[2]), "?before=nonsense"] {
+        let refused = members.bob.get(&format!("/channels/{general}/history{query}")).await;
+        assert_eq!(refused.status(), StatusCode::BAD_REQUEST, "{query}");
+    }
+
+    // Someone outside the community learns nothing of it.
+    let (carol, _) = Browser::login(&stack, "carol").await;
+    let outside = carol.get(&format!("/channels/{general}/history?before={}", sent[5])).await;
+    let outside = outside.text().await.expect("frames");
+    assert!(outside.contains("Could not load more messages"), "{outside}");
+    assert!(!outside.contains("line 0"), "{outside}");
+    stack.stop().await;
+}

@@ -32,7 +32,7 @@ use crate::views::layout::Theme;
 use crate::views::{self, MessageView, message, people, search};
 
 /// What the api said, for the notice line.
-fn refusal(err: &ClientError) -> String {
+pub(crate) fn refusal(err: &ClientError) -> String {
     match err.message() {
         Some(message) => message.to_owned(),
         None => "The server could not be reached; try again.".to_owned(),
@@ -40,7 +40,7 @@ fn refusal(err: &ClientError) -> String {
 }
 
 /// Frames showing `message` in the notice line.
-fn notice(message: &str) -> Frames {
+pub(crate) fn notice(message: &str) -> Frames {
     let mut frames = Frames::new();
     frames.patch(Mode::Outer, None, &views::notice(Some(message)));
     frames

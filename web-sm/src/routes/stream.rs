@@ -616,12 +616,22 @@ impl LivePage {
         if let Some(current) = self.current
             && let Some(entry) = self.entries.get(&current)
         {
-            match super::pages::history(&self.api, &entry.item.channel).await {
-                Ok((messages, last_seq)) => {
-                    self.shown_seq = last_seq;
-                    self.roots = messages.iter().map(|message| (message.id, Summary::of(message))).collect();
-                    let views: Vec<MessageView<'_>> = messages.iter().map(MessageView::from).collect();
-                    frames.patch(Mode::Outer, None, &views::messages_list(&views, self.viewer(), &self.label));
+            match super::pages::history(&self.api, entry.item.channel.id).await {
+                Ok(page) => {
+                    self.shown_seq = page.last_seq;
+                    self.roots = page.messages.iter().map(|message| (message.id, Summary::of(message))).collect();
+                    let views: Vec<MessageView<'_>> = page.messages.iter().map(MessageView::from).collect();
+                    let list = views::ListView {
+                        messages: &views,
+                        viewer: self.viewer(),
+                        channel: entry.item.channel.id,
+                        channel_label: &self.label,
+                        older: page.older,
+                        newer: None,
+                        first_unread: None,
+                        highlight: None,
+                    };
+                    frames.patch(Mode::Outer, None, &views::message_list(&list));
                 }
                 Err(err) => tracing::debug!(error = %err, "could not re-read the channel"),
             }

@@ -11,7 +11,7 @@ use ajet_shared::domain::ids::{AttachmentId, ChannelId, MessageId, UserId};
 use maud::{Markup, html};
 
 use super::layout::{Theme, themed_document};
-use super::message::messages_around;
+use super::message::{ListView, message_list};
 use super::people::{notification_count, presence_dot, presence_key};
 use super::search::{OPEN_SEARCH, search_overlay};
 use super::{MessageView, ThreadView, badge_dom_id, channel_dom_id, mentions_dom_id, thread_panel};
@@ -46,6 +46,12 @@ pub struct ShellView<'a> {
     pub unread: Option<MessageId>,
     /// The message the list was opened around (`?around=`), highlighted.
     pub around: Option<MessageId>,
+    /// The oldest message listed when older ones exist, and the newest when newer ones
+    /// exist (a page opened around a message): scrolling to either end loads more.
+    pub older: Option<MessageId>,
+    pub newer: Option<MessageId>,
+    /// The first message the viewer had not read as the page opened: the "New" divider.
+    pub first_unread: Option<MessageId>,
     /// Who is online among the people the sidebar shows (DM partners).
     pub presence: &'a [(UserId, bool)],
     /// The viewer's unread notifications.
@@ -399,7 +405,16 @@ pub fn shell_page(view: &ShellView<'_>) -> Markup {
                     @if view.around.is_some() {
                         p.older { "You are viewing older messages. " a href=(close_href) { "Jump to the present" } }
                     }
-                    (messages_around(view.messages, view.me.id, &label, view.around))
+                    (message_list(&ListView {
+                        messages: view.messages,
+                        viewer: view.me.id,
+                        channel: view.channel.id,
+                        channel_label: &label,
+                        older: view.older,
+                        newer: view.newer,
+                        first_unread: view.first_unread,
+                        highlight: view.around,
+                    }))
                 }
                 (notice(None))
                 (typing_line(&[]))
@@ -713,6 +728,9 @@ mod tests {
             commands: &[],
             unread: None,
             around: None,
+            older: None,
+            newer: None,
+            first_unread: None,
             presence: &[],
             unread_notifications: 0,
             theme: None,
