@@ -17,6 +17,12 @@
 //    history reaching what the stream appended) keeps its first copy; and when a page of
 //    history lands (its `#older`/`#newer` row replaced), the message the reader was
 //    looking at stays where it was on screen.
+// 3. The composer's keyboard and drafts: `@` and `#` complete a member's username or a
+//    channel's name (read from the api once, when first needed: `data-members`,
+//    `data-channels`) — arrows choose, Enter or Tab takes (Enter sends once the one name
+//    left is typed out in full), Esc closes; Up in an empty
+//    composer edits the viewer's last message; the text is kept per channel in
+//    localStorage, so a draft survives a reload (and is dropped once sent and left).
 
 /** Sets up the composer's uploads. */
 function setUpUploads(form) {
@@ -186,8 +192,162 @@ function watchList(list) {
   }).observe(list, { childList: true, subtree: true, attributes: true, attributeFilter: ['class'] });
 }
 
+/** Sets up `@`/`#` completion and Up-to-edit on the composer. */
+function setUpCompletion(form) {
+  const text = form.querySelector('#composer-body');
+  const list = form.querySelector('#completion');
+  if (!text || !list) return;
+  const sources = { '@': form.dataset.members, '#': form.dataset.channels };
+  const loaded = {};
+  const load = (sigil) => {
+    loaded[sigil] ??= fetch(sources[sigil], { headers: { accept: 'application/json' } })
+      .then((answer) => (answer.ok ? answer.json() : { data: [] }))
+      .then((page) =>
+        (page.data ?? [])
+          .map((row) =>
+            sigil === '@'
+              ? { name: row.user?.username, detail: row.user?.display_name ?? '' }
+              : { name: row.archived_at ? null : row.name, detail: row.topic ?? '' },
+          )
+          .filter((option) => option.name),
+      )
+      .catch(() => []);
+    return loaded[sigil];
+  };
+  let options = [];
+  let chosen = 0;
+  let token = null;
+
+  const close = () => {
+    list.hidden = true;
+    list.replaceChildren();
+    options = [];
+    token = null;
+    text.setAttribute('aria-expanded', 'false');
+    text.removeAttribute('aria-activedescendant');
+  };
+  const show = () => {
+    list.replaceChildren(
+      ...options.map((option, index) => {
+        const item = element('li', index === chosen ? 'chosen' : '');
+        item.id = `completion-${index}`;
+        item.setAttribute('role', 'option');
+        item.setAttribute('aria-selected', String(index === chosen));
+        item.append(element('span', 'name', token.sigil + option.name), element('span', 'detail', option.detail));
+        // mousedown, not click: the text keeps the focus.
+        item.addEventListener('mousedown', (evt) => {
+          evt.preventDefault();
+          chosen = index;
+          take();
+        });
+        return item;
+      }),
+    );
+    list.hidden = false;
+    text.setAttribute('aria-expanded', 'true');
+    text.setAttribute('aria-activedescendant', `completion-${chosen}`);
+  };
+  const take = () => {
+    const option = options[chosen];
+    if (!option || !token) return;
+    const before = text.value.slice(0, token.start);
+    const inserted = `${token.sigil}${option.name} `;
+    text.value = before + inserted + text.value.slice(token.end);
+    text.setSelectionRange(before.length + inserted.length, before.length + inserted.length);
+    close();
+    // Datastar's binding of the text follows input events.
+    text.dispatchEvent(new Event('input', { bubbles: true }));
+  };
+  const update = async () => {
+    const caret = text.selectionStart;
+    const typed = /(?:^|\s)([@#])([\w.-]*)$/.exec(text.value.slice(0, caret));
+    if (!typed || !sources[typed[1]] || text.value.startsWith('/')) return close();
+    const found = await load(typed[1]);
+    // Typing went on meanwhile: its own update follows.
+    if (text.selectionStart !== caret) return;
+    const prefix = typed[2].toLowerCase();
+    options = found
+      .filter((option) => option.name.toLowerCase().startsWith(prefix) || option.detail.toLowerCase().startsWith(prefix))
+      .slice(0, 8);
+    token = { sigil: typed[1], typed: prefix, start: caret - typed[2].length - 1, end: caret };
+    chosen = 0;
+    if (options.length === 0) return close();
+    show();
+  };
+  text.addEventListener('input', update);
+  text.addEventListener('blur', close);
+  // Capture, on the form: these keys are taken before Datastar's Enter-sends sees them.
+  form.addEventListener(
+    'keydown',
+    (evt) => {
+      if (evt.target !== text || evt.isComposing) return;
+      // A name typed out in full: Enter sends, as if no list were open.
+      const complete = options.length === 1 && options[0].name.toLowerCase() === token?.typed;
+      if (evt.key === 'Enter' && complete) close();
+      if (!list.hidden && options.length > 0) {
+        if (evt.key === 'ArrowDown' || evt.key === 'ArrowUp') {
+          chosen = (chosen + (evt.key === 'ArrowDown' ? 1 : options.length - 1)) % options.length;
+          show();
+        } else if ((evt.key === 'Enter' && !evt.shiftKey) || evt.key === 'Tab') {
+          take();
+        } else if (evt.key === 'Escape') {
+          close();
+        } else {
+          return;
+        }
+        evt.preventDefault();
+        evt.stopPropagation();
+        return;
+      }
+      const plain = !evt.shiftKey && !evt.altKey && !evt.ctrlKey && !evt.metaKey;
+      if (evt.key === 'ArrowUp' && plain && text.value === '') {
+        const edit = [...document.querySelectorAll('#messages li.message .edit-button')].pop();
+        if (!edit) return;
+        evt.preventDefault();
+        evt.stopPropagation();
+        edit.click();
+      }
+    },
+    true,
+  );
+}
+
+/** Keeps the composer's text per channel in localStorage. */
+function keepDraft(form) {
+  const text = form.querySelector('#composer-body');
+  let store = null;
+  try {
+    store = window.localStorage;
+  } catch {
+    return; // Storage is off: no drafts.
+  }
+  if (!text || !store || !form.dataset.channel) return;
+  const key = `ajet-draft:${form.dataset.channel}`;
+  // After Datastar has bound the text to its (empty) signal: Datastar applies the page's
+  // attributes in a timer it set as it loaded, before this one.
+  setTimeout(() => {
+    const saved = store.getItem(key);
+    if (saved && !text.value) {
+      text.value = saved;
+      text.dispatchEvent(new Event('input', { bubbles: true }));
+    }
+  }, 0);
+  const save = () => {
+    if (text.value.trim()) store.setItem(key, text.value);
+    else store.removeItem(key);
+  };
+  text.addEventListener('input', save);
+  // A send empties the text without an input event: leaving the page saves what is left.
+  window.addEventListener('pagehide', save);
+  document.addEventListener('visibilitychange', save);
+}
+
 const composer = document.getElementById('composer');
-if (composer) setUpUploads(composer);
+if (composer) {
+  setUpUploads(composer);
+  setUpCompletion(composer);
+  keepDraft(composer);
+}
 for (const id of ['messages', 'replies']) {
   const list = document.getElementById(id);
   if (list) watchList(list);

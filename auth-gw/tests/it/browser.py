@@ -10,7 +10,8 @@ Two users in two browser contexts: dev login, the first-community bootstrap, cre
 channel, a message sent by one appearing for the other within 1 s without a reload, an
 image shared by one showing for the other as its thumbnail, files attached in the composer
 (picker, paste, drop; progress, removal, a refusal shown) and the full-size image viewer, an edit
-and a delete propagating, thread replies (the panel and the root's summary live), reactions and pins live, typing shown, stopped and expired, slash commands with hints and replies only their sender sees, search (Ctrl+K) and
+and a delete propagating, thread replies (the panel and the root's summary live), reactions and pins live, typing shown, stopped and expired, slash commands with hints and replies only their sender sees, the composer's @ and # completion,
+per-channel drafts across reloads, Up to edit one's last message and Esc closing sheets, search (Ctrl+K) and
 jumping to a hit or a pin, the notification inbox, the member list with presence, the theme switch (remembered),
 the phone-width drawer, the message list (grouping, the "New" divider, older and newer
 history loading as one scrolls without moving what one reads), the unread badge and mention pill of another channel (cleared on open, in the user's
@@ -384,6 +385,64 @@ def main():
         expect(messages(alice).locator("li.message", has_text="after the commands")).to_be_visible(timeout=LIVE)
         expect(messages(alice).locator("li.ephemeral")).to_have_count(0)
         check("/help" not in messages(alice).inner_text(), "alice saw bob's command")
+
+        # @ and # completion: the list offers members (arrows move the choice), narrows as
+        # bob types, Enter takes one without sending, Tab takes a channel, Esc closes it.
+        completion = bob.locator("#completion")
+        box.fill("")
+        box.press_sequentially("hi @")
+        expect(completion.locator("li")).to_have_count(2)
+        expect(completion.locator("li").nth(0)).to_have_class("chosen")
+        box.press("ArrowDown")
+        expect(completion.locator("li").nth(1)).to_have_class("chosen")
+        expect(box).to_have_attribute("aria-activedescendant", "completion-1")
+        box.press_sequentially("bo")
+        expect(completion.locator("li")).to_have_count(1)
+        expect(completion.locator("li.chosen .name")).to_have_text("@bob")
+        box.press("Enter")
+        expect(box).to_have_value("hi @bob ")
+        expect(completion).to_be_hidden()
+        box.press_sequentially("see #ra")
+        expect(completion.locator("li .name")).to_have_text(["#random"])
+        box.press("Tab")
+        expect(box).to_have_value("hi @bob see #random ")
+        box.press_sequentially("@")
+        expect(completion).to_be_visible()
+        box.press("Escape")
+        expect(completion).to_be_hidden()
+        box.press("Backspace")
+        box.press("Enter")
+        expect(messages(alice).locator("li.message", has_text="hi @bob see #random")).to_be_visible(timeout=LIVE)
+        expect(box).to_have_value("")
+
+        # Drafts: what bob leaves unsent in #general is back after a reload, and only there;
+        # a sent one is not.
+        bob.reload()
+        expect(box).to_have_value("")
+        box.fill("half a thought")
+        bob.reload()
+        expect(box).to_have_value("half a thought")
+        bob.goto(BASE + "/c/acme/random")
+        expect(box).to_have_value("")
+        bob.goto(BASE + "/c/acme/general")
+        expect(box).to_have_value("half a thought")
+        box.fill("")
+
+        # Up in the empty composer edits bob's last message; Esc puts it back.
+        box.press("ArrowUp")
+        editor = messages(bob).locator("textarea[name=body]")
+        expect(editor).to_be_focused()
+        expect(editor).to_have_value(re.compile(r"^hi @bob see #random\s*$"))
+        editor.press("Escape")
+        expect(messages(bob).locator("textarea[name=body]")).to_have_count(0)
+        expect(messages(bob).locator("li.message", has_text="hi @bob see #random")).to_be_visible()
+
+        # Esc closes the members sheet wherever the focus is.
+        bob.click("#members-button")
+        expect(bob.locator("#people")).to_be_visible()
+        box.focus()
+        bob.keyboard.press("Escape")
+        expect(bob.locator("#people")).to_be_hidden()
 
         # Search: Ctrl+K opens the overlay, results come as one types, with the hit marked;
         # a result opens its channel around the message, highlighted.

@@ -229,7 +229,7 @@ pub fn message_item(message: &MessageView<'_>, viewer: UserId) -> Markup {
                     button.quiet type="button" "data-on:click"=(format!("@post('/messages/{}/pin', {{{NO_SIGNALS}}})", message.id)) { "Pin" }
                 }
                 @if own {
-                    button.quiet type="button" "data-on:click"=(format!("@get('/messages/{}/edit', {{{NO_SIGNALS}}})", message.id)) { "Edit" }
+                    button.quiet.edit-button type="button" "data-on:click"=(format!("@get('/messages/{}/edit', {{{NO_SIGNALS}}})", message.id)) { "Edit" }
                     button.quiet type="button" "data-on:click"=(format!("@post('/messages/{}/delete')", message.id)) { "Delete" }
                 }
             }
@@ -348,19 +348,22 @@ pub fn ephemeral_item(id: &str, text: &str, error: bool) -> Markup {
     }
 }
 
-/// The edit form that replaces a message's body while it is being edited.
+/// The edit form that replaces a message's body while it is being edited: focused as it
+/// appears; Esc or Cancel puts the message back.
 #[must_use]
 pub fn edit_form(message: &MessageView<'_>) -> Markup {
+    let cancel = format!("@get('/messages/{}', {{{NO_SIGNALS}}})", message.id);
     html! {
         li.message id=(message_dom_id(message.id)) {
             span.avatar aria-hidden="true" { (initials(&message.author.display_name)) }
             form.edit-form "data-on:submit"=(format!("@post('/messages/{}/edit', {{contentType: 'form'}})", message.id)) {
                 label.visually-hidden for=(format!("edit-{}", message.id)) { "Edit message" }
-                textarea id=(format!("edit-{}", message.id)) name="body" required { (message.body_md) }
+                textarea id=(format!("edit-{}", message.id)) name="body" required "data-init"="el.focus()"
+                    "data-on:keydown"=(format!("evt.key === 'Escape' && (evt.stopPropagation(), {cancel})")) { (message.body_md) }
                 div {
                     button type="submit" { "Save" }
                     " "
-                    button.quiet type="button" "data-on:click"=(format!("@get('/messages/{}', {{{NO_SIGNALS}}})", message.id)) { "Cancel" }
+                    button.quiet type="button" "data-on:click"=(cancel) { "Cancel" }
                 }
             }
         }
@@ -706,9 +709,14 @@ mod tests {
         let message = view(&author, "</textarea><script>x</script>");
         let html = edit_form(&message).into_string();
         assert!(
-            html.contains("name=\"body\" required>&lt;/textarea&gt;&lt;script&gt;x&lt;/script&gt;</textarea>"),
-            "{html}"
+            html.contains(&format!(
+                "data-on:keydown=\"evt.key === 'Escape' &amp;&amp; (evt.stopPropagation(), @get('/messages/{}', \
+                 {{filterSignals: {{include: /^$/}}}}))\">&lt;/textarea&gt;&lt;script&gt;x&lt;/script&gt;</textarea>",
+                message.id
+            )),
+            "Esc cancels, and the body is text: {html}"
         );
+        assert!(html.contains("required data-init=\"el.focus()\""), "{html}");
     }
 
     fn list<'a>(messages: &'a [MessageView<'a>], viewer: UserId, channel: ChannelId) -> ListView<'a> {

@@ -7,7 +7,7 @@
 use super::NO_SIGNALS;
 use ajet_shared::api::paths;
 use ajet_shared::api::wire::{Channel, ChannelKind, ChannelListItem, CommandInfo, Community, User};
-use ajet_shared::domain::ids::{AttachmentId, ChannelId, MessageId, UserId};
+use ajet_shared::domain::ids::{AttachmentId, ChannelId, CommunityId, MessageId, UserId};
 use maud::{Markup, html};
 
 use super::layout::{Theme, themed_document};
@@ -180,7 +180,13 @@ pub fn notice(message: Option<&str>) -> Markup {
 /// the api's refusal; a send waits until none is still uploading and names the uploaded
 /// ones (`?files=`, their ids as `app.js` wrote them on the chips).
 #[must_use]
-pub fn composer(channel: ChannelId, label: &str, client_msg_id: &str, commands: &[CommandInfo]) -> Markup {
+pub fn composer(
+    channel: ChannelId,
+    community: Option<CommunityId>,
+    label: &str,
+    client_msg_id: &str,
+    commands: &[CommandInfo],
+) -> Markup {
     let signals = serde_json::json!({ "body": "", "cmid": client_msg_id, "_typedAt": 0 }).to_string();
     let send = format!(
         "document.querySelector('#uploads .uploading') || @post('/channels/{channel}/messages?files=' + {UPLOADED_FILES}, \
@@ -189,15 +195,23 @@ pub fn composer(channel: ChannelId, label: &str, client_msg_id: &str, commands: 
     let on_enter =
         format!("evt.key === 'Enter' && !evt.shiftKey && !evt.isComposing && (evt.preventDefault(), {send})");
     let typing = |on: bool| format!("@post('/channels/{channel}/typing?typing={on}', {{{NO_SIGNALS}}})");
+    // Only the viewer's own keystrokes are typing: a draft restored or a completion
+    // accepted (`app.js`) is not. It is heard on the text's row, not the text itself, so
+    // its request does not count as a send (`_sending` would make the text read-only and
+    // drop the next keystroke).
     let on_input = format!(
-        "evt.target.value.trim()          ? (Date.now() - $_typedAt > {TYPING_EVERY_MS} && ($_typedAt = Date.now(), {start}))          : ($_typedAt > 0 && ($_typedAt = 0, {stop}))",
+        "evt.isTrusted && evt.target.id === 'composer-body' && (evt.target.value.trim() \
+         ? (Date.now() - $_typedAt > {TYPING_EVERY_MS} && ($_typedAt = Date.now(), {start})) \
+         : ($_typedAt > 0 && ($_typedAt = 0, {stop})))",
         start = typing(true),
         stop = typing(false),
     );
     html! {
         form #composer .composer data-signals=(signals) "data-on:submit"=(send) "data-indicator:_sending"
-            data-channel=(channel) data-upload=(paths::channel_attachments(channel)) {
+            data-channel=(channel) data-upload=(paths::channel_attachments(channel))
+            data-members=[community.map(paths::community_members)] data-channels=[community.map(paths::community_channels)] {
             ul #uploads .uploads aria-label="Files to send" aria-live="polite" {}
+            ul #completion .completion role="listbox" aria-label="Suggestions" hidden {}
             @if !commands.is_empty() {
                 ul #command-hints .command-hints aria-label="Commands" "data-class:open"="$body.startsWith('/')" {
                     @for command in commands {
@@ -212,13 +226,14 @@ pub fn composer(channel: ChannelId, label: &str, client_msg_id: &str, commands: 
                 }
             }
             label.visually-hidden for="composer-body" { "Message " (label) }
-            div.composer-row {
+            div.composer-row "data-on:input"=(on_input) {
                 label.attach-button for="file-input" title="Attach files" {
                     (icon(Icon::Clip)) span.visually-hidden { "Attach files" }
                 }
                 input #file-input .visually-hidden type="file" multiple;
                 textarea #composer-body rows="1" "data-bind:body" placeholder={ "Message " (label) }
-                    "data-on:keydown"=(on_enter) "data-on:input"=(on_input) "data-indicator:_sending" "data-attr:readonly"="$_sending" {}
+                    "data-on:keydown"=(on_enter) "data-indicator:_sending" "data-attr:readonly"="$_sending"
+                    aria-autocomplete="list" aria-controls="completion" aria-expanded="false" {}
             }
         }
     }
@@ -342,7 +357,8 @@ pub fn shell_page(view: &ShellView<'_>) -> Markup {
         div class=@if view.thread.is_some() { "app with-thread" } @else { "app" }
             data-signals=(app_signals(view.presence)) "data-class:drawer-open"="$_drawer"
             "data-init"=(HEARTBEAT) "data-on-interval__duration.60s"=(HEARTBEAT)
-            "data-on:keydown__window"=(format!("(evt.ctrlKey || evt.metaKey) && evt.key === 'k' && (evt.preventDefault(), {OPEN_SEARCH})")) {
+            "data-on:keydown__window"=(format!("(evt.ctrlKey || evt.metaKey) && evt.key === 'k' && (evt.preventDefault(), {OPEN_SEARCH}), \
+                evt.key === 'Escape' && ($_drawer = false)")) {
             nav.rail aria-label="Communities" {
                 @for community in view.communities {
                     a href={ "/c/" (community.slug) } title=(community.name)
@@ -419,7 +435,7 @@ pub fn shell_page(view: &ShellView<'_>) -> Markup {
                 (notice(None))
                 (typing_line(&[]))
                 @if view.joined {
-                    (composer(view.channel.id, &label, view.client_msg_id, view.commands))
+                    (composer(view.channel.id, view.community.map(|c| c.id), &label, view.client_msg_id, view.commands))
                 } @else {
                     form.composer method="post" action={ "/channels/" (view.channel.id) "/join" } {
                         button type="submit" { "Join " (label) }
@@ -432,12 +448,12 @@ pub fn shell_page(view: &ShellView<'_>) -> Markup {
             (search_overlay())
             (image_viewer())
             div #people .sheet role="dialog" aria-label="Members" "data-class:open"="$_people"
-                "data-on:keydown"="evt.key === 'Escape' && ($_people = false)" {
+                "data-on:keydown__window"="evt.key === 'Escape' && ($_people = false)" {
                 header.panel-header { h2 { "Members" } button.quiet.close type="button" "data-on:click"="$_people = false" { "Close" } }
                 ul #people-list .people-list aria-label="Members" {}
             }
             div #inbox .sheet role="dialog" aria-label="Notifications" "data-class:open"="$_inbox"
-                "data-on:keydown"="evt.key === 'Escape' && ($_inbox = false)" {
+                "data-on:keydown__window"="evt.key === 'Escape' && ($_inbox = false)" {
                 header.panel-header {
                     h2 { "Notifications" }
                     button.quiet type="button" "data-on:click"=(format!("@post('/notifications/read', {{{NO_SIGNALS}}})")) { "Mark all read" }
@@ -566,7 +582,7 @@ mod tests {
             summary: "list <commands>".into(),
             admin: false,
         };
-        let html = composer(id, "#general", "abc", std::slice::from_ref(&help)).into_string();
+        let html = composer(id, None, "#general", "abc", std::slice::from_ref(&help)).into_string();
         assert!(
             html.contains(
                 "<li data-command=\"help&quot;&lt;x&gt;\" data-class:match=\"$body.startsWith('/') &amp;&amp; \
@@ -596,14 +612,22 @@ mod tests {
             "{html}"
         );
         assert!(html.contains(&format!("($_typedAt = 0, @post('/channels/{id}/typing?typing=false'")), "{html}");
+        assert!(
+            html.contains(
+                "<div class=\"composer-row\" data-on:input=\"evt.isTrusted &amp;&amp; evt.target.id === 'composer-body' \
+                 &amp;&amp; (evt.target.value.trim()"
+            ),
+            "{html}"
+        );
     }
 
     #[test]
     fn the_composer_uploads_files_to_the_channels_attachments_and_sends_them_by_id() {
         let id = ChannelId::generate();
-        let html = composer(id, "#general", "abc", &[]).into_string();
+        let community = CommunityId::generate();
+        let html = composer(id, Some(community), "#general", "abc", &[]).into_string();
         assert!(
-            html.contains(&format!("data-channel=\"{id}\" data-upload=\"/api/channels/{id}/attachments\">")),
+            html.contains(&format!("data-channel=\"{id}\" data-upload=\"/api/channels/{id}/attachments\"")),
             "app.js finds where to upload: {html}"
         );
         assert!(
@@ -614,6 +638,22 @@ mod tests {
         );
         assert!(html.contains("<label class=\"attach-button\" for=\"file-input\" title=\"Attach files\">"), "{html}");
         assert!(html.contains("<input class=\"visually-hidden\" id=\"file-input\" type=\"file\" multiple>"), "{html}");
+        assert!(
+            html.contains(&format!(
+                "data-members=\"/api/communities/{community}/members\" data-channels=\"/api/communities/{community}/channels\">"
+            )),
+            "app.js completes @ and # from the community's members and channels: {html}"
+        );
+        assert!(
+            html.contains(
+                "<ul class=\"completion\" id=\"completion\" role=\"listbox\" aria-label=\"Suggestions\" hidden></ul>"
+            ),
+            "{html}"
+        );
+        assert!(
+            html.contains("aria-autocomplete=\"list\" aria-controls=\"completion\" aria-expanded=\"false\""),
+            "{html}"
+        );
         let attachment = AttachmentId::generate();
         assert_eq!(upload_dom_id(attachment), format!("up-{attachment}"));
     }
