@@ -14,7 +14,8 @@ and a delete propagating, thread replies (the panel and the root's summary live)
 per-channel drafts across reloads, Up to edit one's last message and Esc closing sheets, search (Ctrl+K) and
 jumping to a hit or a pin, the notification inbox, the member list with presence, the theme switch (remembered),
 the phone-width drawer, the message list (grouping, the "New" divider, older and newer
-history loading as one scrolls without moving what one reads), the unread badge and mention pill of another channel (cleared on open, in the user's
+history loading as one scrolls without moving what one reads), the thread panel live (typing,
+the root's edit and deletion), the unread badge and mention pill of another channel (cleared on open, in the user's
 second tab too), and XSS payloads rendering
 inert (no dialog, no script, no CSP violation). Exits non-zero with the reason on failure.
 """
@@ -654,6 +655,37 @@ def main():
             expect(listed.locator("li.message", has_text=text)).to_have_count(1)
         moved = bob.evaluate("(id) => document.getElementById(id).getBoundingClientRect().top", anchor[0]) - anchor[1]
         check(abs(moved) < 2, f"loading newer lines moved the list by {moved} px")
+
+        # The thread panel live: with a thread open on both pages, bob's typing in its
+        # composer shows in alice's panel and stops when he clears it; alice's edit of the
+        # root shows in bob's panel, and its deletion leaves a tombstone and no composer.
+        root_posted = alice.request.post(
+            f"{BASE}/api/channels/{history_id}/messages", data={"body_md": "a root to change"}
+        )
+        check(root_posted.status == 201, f"posting a root answered {root_posted.status}")
+        live_root = root_posted.json()["id"]
+        bob.request.post(
+            f"{BASE}/api/channels/{history_id}/messages", data={"body_md": "a reply", "parent_id": live_root}
+        )
+        for page in (alice, bob):
+            page.goto(f"{BASE}/c/acme/history?thread={live_root}")
+            expect(page.locator("#replies li.message", has_text="a reply")).to_have_count(1)
+        thread_typing = alice.locator("#thread-typing")
+        expect(thread_typing).to_have_text("")
+        bob.locator("#reply-body").fill("thinking")
+        expect(thread_typing).to_have_text("bob is typing…", timeout=LIVE)
+        bob.locator("#reply-body").fill("")
+        expect(thread_typing).to_have_text("", timeout=LIVE)
+        edited_root = alice.request.patch(f"{BASE}/api/messages/{live_root}", data={"body_md": "a root changed"})
+        check(edited_root.ok, f"editing the root answered {edited_root.status}: {edited_root.text()}")
+        panel_root = bob.locator(f"#thread #tr-{live_root}")
+        expect(panel_root.locator(".body")).to_have_text("a root changed", timeout=LIVE)
+        expect(panel_root.locator(".edited")).to_have_text("(edited)")
+        removed = alice.request.delete(f"{BASE}/api/messages/{live_root}")
+        check(removed.ok, f"deleting the root answered {removed.status}")
+        expect(panel_root).to_have_text("This message was deleted.", timeout=LIVE)
+        expect(bob.locator("#reply-composer")).to_have_count(0)
+        expect(bob.locator("#replies li.message", has_text="a reply")).to_have_count(1)
 
         # Screenshots of the main screen, in a channel of ordinary talk (#general holds the
         # XSS payloads): light and dark, desktop and phone width.

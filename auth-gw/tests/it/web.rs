@@ -654,3 +654,25 @@ async fn the_list_loads_older_and_newer_pages_as_it_scrolls_and_only_for_members
     assert!(!outside.contains("line 0"), "{outside}");
     stack.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resync_re_renders_the_pins_bar_and_the_open_thread_too() {
+    let stack = Stack::start().await;
+    let members = two_members(&stack).await;
+    let root = members.alice.send_message(members.general, &say("the **root**")).await.expect("sent");
+    let reply = CreateMessageRequest { parent_id: Some(root.id), ..say("a reply") };
+    members.bob_api.send_message(members.general, &reply).await.expect("replied");
+    members.alice.pin_message(root.id).await.expect("pinned");
+    // A position the stream no longer holds: the page is re-rendered.
+    let path = format!("/sse?channel={}&thread={}&from=1.1", members.general, root.id);
+    let mut events = members.bob_api.sse(&path, None).await.expect("a stream");
+    let pins = next_patch(&mut events, "id=\"pins\"").await;
+    assert!(pins.contains("Pinned messages: 1"), "{pins}");
+    let panel_root = next_patch(&mut events, &format!("id=\"tr-{}\"", root.id)).await;
+    assert!(panel_root.contains("<p>the <strong>root</strong></p>"), "{panel_root}");
+    let count = next_patch(&mut events, "id=\"thread-count\"").await;
+    assert!(count.contains(">1 reply</p>"), "{count}");
+    let replies = next_patch(&mut events, "id=\"replies\"").await;
+    assert!(replies.contains("<p>a reply</p>"), "{replies}");
+    stack.stop().await;
+}

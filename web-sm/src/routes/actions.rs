@@ -423,9 +423,11 @@ pub struct ComposeReply {
 }
 
 /// `POST /channels/{id}/threads/{root}`: sends the reply composer's body into the thread;
-/// on success that composer is cleared and given a new `client_msg_id`. The reply reaches
+/// on success that composer is cleared and given a new `client_msg_id`, and the viewer's
+/// typing in the channel stops. The reply reaches
 /// the panel (and the root's summary) through the live stream.
 pub async fn send_reply(
+    State(streams): State<Streams<NatsBus>>,
     viewer: Viewer,
     Path((channel, root)): Path<(ChannelId, MessageId)>,
     body: Bytes,
@@ -443,11 +445,11 @@ pub async fn send_reply(
     Ok(match viewer.api.send_message(channel, &request).await {
         Ok(_) => {
             let mut frames = Frames::new();
-            frames.signals(&serde_json::json!({ "rbody": "", "rcmid": uuid::Uuid::now_v7().to_string() })).patch(
-                Mode::Outer,
-                None,
-                &views::notice(None),
-            );
+            if let Err(err) = streams.typing(&viewer.token, channel, false).await {
+                tracing::debug!(error = %err, "could not signal that typing stopped");
+            }
+            let signals = serde_json::json!({ "rbody": "", "rcmid": uuid::Uuid::now_v7().to_string(), "_rtypedAt": 0 });
+            frames.signals(&signals).patch(Mode::Outer, None, &views::notice(None));
             frames
         }
         Err(err) => notice(&format!("Reply not sent: {}", refusal(&err))),

@@ -312,7 +312,7 @@ pub fn previews(previews: &[LinkPreview]) -> Markup {
 #[must_use]
 pub fn thread_root_item(message: &MessageView<'_>) -> Markup {
     if message.deleted {
-        return html! { li.message.deleted id={ "tr-" (message.id) } { p.body.tombstone { "This message was deleted." } } };
+        return thread_root_tombstone(message.id);
     }
     let time_format = format_description!("[hour]:[minute]");
     let full_format = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
@@ -329,6 +329,12 @@ pub fn thread_root_item(message: &MessageView<'_>) -> Markup {
             div.body { (PreEscaped(markdown::render(message.body_md))) }
         }
     }
+}
+
+/// The thread panel's root, deleted.
+#[must_use]
+pub fn thread_root_tombstone(id: MessageId) -> Markup {
+    html! { li.message.deleted id={ "tr-" (id) } { p.body.tombstone { "This message was deleted." } } }
 }
 
 /// A slash command's reply, shown only to its sender (`eph-{event id}`, so a replayed one

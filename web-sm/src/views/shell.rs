@@ -194,18 +194,7 @@ pub fn composer(
     );
     let on_enter =
         format!("evt.key === 'Enter' && !evt.shiftKey && !evt.isComposing && (evt.preventDefault(), {send})");
-    let typing = |on: bool| format!("@post('/channels/{channel}/typing?typing={on}', {{{NO_SIGNALS}}})");
-    // Only the viewer's own keystrokes are typing: a draft restored or a completion
-    // accepted (`app.js`) is not. It is heard on the text's row, not the text itself, so
-    // its request does not count as a send (`_sending` would make the text read-only and
-    // drop the next keystroke).
-    let on_input = format!(
-        "evt.isTrusted && evt.target.id === 'composer-body' && (evt.target.value.trim() \
-         ? (Date.now() - $_typedAt > {TYPING_EVERY_MS} && ($_typedAt = Date.now(), {start})) \
-         : ($_typedAt > 0 && ($_typedAt = 0, {stop})))",
-        start = typing(true),
-        stop = typing(false),
-    );
+    let on_input = typing_on_input(channel, "composer-body", "_typedAt");
     html! {
         form #composer .composer data-signals=(signals) "data-on:submit"=(send) "data-indicator:_sending"
             data-channel=(channel) data-upload=(paths::channel_attachments(channel))
@@ -253,11 +242,35 @@ pub fn upload_dom_id(attachment: AttachmentId) -> String {
 /// expires a typist silent for longer than its expiry, 15 s by default).
 pub const TYPING_EVERY_MS: u64 = 3000;
 
+/// A composer's typing signal, for the `data-on:input` of the row around its text
+/// (`text_id`), with `typed_at` the local signal holding when it last said so: a start at
+/// most every `TYPING_EVERY_MS` while the text is not empty, a stop when it is cleared.
+/// Only the viewer's own keystrokes are typing: a draft restored or a completion accepted
+/// (`app.js`) is not. It is heard on the row, not the text, so its request does not count
+/// as a send (the send's indicator makes the text read-only, dropping the next keystroke).
+#[must_use]
+pub fn typing_on_input(channel: ChannelId, text_id: &str, typed_at: &str) -> String {
+    let typing = |on: bool| format!("@post('/channels/{channel}/typing?typing={on}', {{{NO_SIGNALS}}})");
+    format!(
+        "evt.isTrusted && evt.target.id === '{text_id}' && (evt.target.value.trim() \
+         ? (Date.now() - ${typed_at} > {TYPING_EVERY_MS} && (${typed_at} = Date.now(), {start})) \
+         : (${typed_at} > 0 && (${typed_at} = 0, {stop})))",
+        start = typing(true),
+        stop = typing(false),
+    )
+}
+
 /// The typing line above the composer (`#typing`): who else is typing in the channel.
 #[must_use]
 pub fn typing_line(names: &[&str]) -> Markup {
+    typing_line_at("typing", names)
+}
+
+/// A typing line with the element id `id` (the thread panel has one too, `#thread-typing`).
+#[must_use]
+pub fn typing_line_at(id: &str, names: &[&str]) -> Markup {
     html! {
-        div #typing .typing aria-live="polite" {
+        div.typing id=(id) aria-live="polite" {
             @match names {
                 [] => {},
                 [one] => { strong { (one) } " is typing…" },
