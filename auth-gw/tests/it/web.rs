@@ -263,7 +263,7 @@ async fn the_open_channel_page_is_patched_live_with_new_edited_and_deleted_messa
     let mut events = bob_api.sse(&stream_path(&page), None).await.expect("a stream");
     let patch = next_patch(&mut events, "mode append").await;
     assert!(patch.contains("selector #messages"), "{patch}");
-    assert!(patch.contains(&format!("<li class=\"message\" id=\"m-{}\">", early.id)), "{patch}");
+    assert!(patch.contains(&format!("<li class=\"message\" id=\"m-{}\" data-author=", early.id)), "{patch}");
     assert!(patch.contains("<p>early &lt;b&gt;bird&lt;/b&gt;</p>"), "{patch}");
     assert!(!patch.contains(">Edit<"), "only the author gets the actions: {patch}");
 
