@@ -676,3 +676,48 @@ async fn a_resync_re_renders_the_pins_bar_and_the_open_thread_too() {
     assert!(replies.contains("<p>a reply</p>"), "{replies}");
     stack.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_composer_sends_its_uploaded_files_and_refuses_files_it_cannot_name() {
+    let stack = Stack::start().await;
+    let members = two_members(&stack).await;
+    let general = members.general;
+    let notes = members.bob_api.upload_attachment(general, "notes.txt", b"some notes").await.expect("uploaded");
+    let path = format!("/channels/{general}/messages");
+
+    // Sent with the message; the answer removes the file's chip from the composer.
+    let sent = members
+        .bob
+        .post_json(&format!("{path}?files={}", notes.id), &serde_json::json!({"body": "my notes", "cmid": "f-1"}))
+        .await;
+    assert_eq!(sent.status(), StatusCode::OK);
+    let frames = sent.text().await.expect("frames");
+    assert!(frames.contains(&format!("data: selector #up-{}\ndata: mode remove", notes.id)), "{frames}");
+    let latest = members.bob_api.history(general, &Default::default()).await.expect("history").data;
+    let posted = latest.iter().find(|message| message.body_md == "my notes").expect("posted");
+    assert_eq!(posted.attachments.iter().map(|file| file.id).collect::<Vec<_>>(), [notes.id]);
+
+    // Not an id: refused, nothing posted.
+    let refused = members
+        .bob
+        .post_json(&format!("{path}?files=nonsense"), &serde_json::json!({"body": "x", "cmid": "f-2"}))
+        .await;
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    // Someone else's upload: the api's refusal in the notice line, nothing posted.
+    let alices = members.alice.upload_attachment(general, "hers.txt", b"hers").await.expect("uploaded");
+    let taken = members
+        .bob
+        .post_json(&format!("{path}?files={}", alices.id), &serde_json::json!({"body": "stolen", "cmid": "f-3"}))
+        .await;
+    let frames = taken.text().await.expect("frames");
+    assert!(frames.contains("Not sent: attachment_ids"), "{frames}");
+    // Files without words: the api wants words, the notice says so.
+    let bare = members
+        .bob
+        .post_json(&format!("{path}?files={}", alices.id), &serde_json::json!({"body": " ", "cmid": "f-4"}))
+        .await;
+    assert!(bare.text().await.expect("frames").contains("Add a few words to send with the files."));
+    let latest = members.bob_api.history(general, &Default::default()).await.expect("history").data;
+    assert!(latest.iter().all(|message| message.body_md != "x" && message.body_md != "stolen"));
+    stack.stop().await;
+}
