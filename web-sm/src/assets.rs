@@ -1,4 +1,6 @@
-//! The static assets web-sm serves: our stylesheet and the vendored Datastar bundle (see
+//! The static assets web-sm serves: our stylesheet, our small client module (`app.js`:
+//! uploads, message grouping, scroll keeping — what Datastar cannot express) and the
+//! vendored Datastar bundle (see
 //! `web-sm/assets/README.md` for its provenance), compiled into the binary and served under
 //! names carrying their content hash, so they are cached for a year and a changed file is a
 //! new URL.
@@ -12,6 +14,7 @@ use sha2::{Digest, Sha256};
 
 const APP_CSS: &[u8] = include_bytes!("../assets/app.css");
 const DATASTAR_JS: &[u8] = include_bytes!("../assets/datastar.js");
+const APP_JS: &[u8] = include_bytes!("../assets/app.js");
 
 /// One asset: its hashed file name and bytes.
 pub struct Asset {
@@ -39,17 +42,19 @@ impl Asset {
 pub struct Assets {
     pub css: Asset,
     pub datastar: Asset,
+    pub app: Asset,
 }
 
 pub static ASSETS: LazyLock<Assets> = LazyLock::new(|| Assets {
     css: Asset::new("app", "css", "text/css; charset=utf-8", APP_CSS),
     datastar: Asset::new("datastar", "js", "text/javascript; charset=utf-8", DATASTAR_JS),
+    app: Asset::new("app", "js", "text/javascript; charset=utf-8", APP_JS),
 });
 
 /// `GET /assets/{name}`: an asset by its hashed name, cached for a year; an unknown or
 /// outdated name is 404 (a page always links the current names).
 pub async fn serve_asset(Path(name): Path<String>) -> Response {
-    let Some(asset) = [&ASSETS.css, &ASSETS.datastar].into_iter().find(|asset| asset.name == name) else {
+    let Some(asset) = [&ASSETS.css, &ASSETS.datastar, &ASSETS.app].into_iter().find(|asset| asset.name == name) else {
         return (StatusCode::NOT_FOUND, "no such asset").into_response();
     };
     (

@@ -17,6 +17,8 @@ pub enum Mode {
     Append,
     /// Remove the selected element(s).
     Remove,
+    /// Replace the selected element with the elements.
+    Replace,
 }
 
 impl Mode {
@@ -25,6 +27,7 @@ impl Mode {
             Self::Outer => "outer",
             Self::Append => "append",
             Self::Remove => "remove",
+            Self::Replace => "replace",
         }
     }
 }

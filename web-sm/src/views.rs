@@ -2,7 +2,8 @@
 //! viewer) and return markup, with no I/O, so each is unit-tested by rendering it. Every
 //! user string goes through maud's escaping; message bodies through `markdown::render`.
 //! Elements that live updates patch carry stable ids: `#channels`, `#ch-{id}` (a sidebar
-//! entry), `#badge-{id}`, `#mentions-{id}`, `#messages`, `#m-{id}` (a message), `#ts-{id}` (a root's thread
+//! entry), `#badge-{id}`, `#mentions-{id}`, `#messages` (with `#older` and `#newer`, the rows
+//! that load more history, and `#new-divider`), `#m-{id}` (a message), `#ts-{id}` (a root's thread
 //! summary), `#pins` (the pins bar), `#thread` (the thread panel) with `#replies`,
 //! `#notice`, `#typing` (the typing line), `#composer`.
 
@@ -16,7 +17,7 @@ pub mod shell;
 pub mod thread;
 
 pub use layout::document;
-pub use message::{MessageView, message_item, messages_list, thread_summary};
+pub use message::{ListView, MessageView, message_item, message_list, thread_summary};
 pub use pages::{bootstrap_page, error_page};
 pub use shell::{ShellView, channel_entry, notice, pins_bar, shell_page, typing_line};
 pub use thread::{ThreadView, thread_panel};

@@ -8,14 +8,19 @@ Playwright for Python, against the whole stack through the gateway. Run by
 
 Two users in two browser contexts: dev login, the first-community bootstrap, creating a
 channel, a message sent by one appearing for the other within 1 s without a reload, an
-image shared by one showing for the other as its thumbnail, an edit
-and a delete propagating, thread replies (the panel and the root's summary live), reactions and pins live, typing shown, stopped and expired, slash commands with hints and replies only their sender sees, search (Ctrl+K) and
+image shared by one showing for the other as its thumbnail, files attached in the composer
+(picker, paste, drop; progress, removal, a refusal shown) and the full-size image viewer, an edit
+and a delete propagating, thread replies (the panel and the root's summary live), reactions and pins live, typing shown, stopped and expired, slash commands with hints and replies only their sender sees, the composer's @ and # completion,
+per-channel drafts across reloads, Up to edit one's last message and Esc closing sheets, search (Ctrl+K) and
 jumping to a hit or a pin, the notification inbox, the member list with presence, the theme switch (remembered),
-the phone-width drawer, the unread badge and mention pill of another channel (cleared on open, in the user's
+the phone-width drawer, the message list (grouping, the "New" divider, older and newer
+history loading as one scrolls without moving what one reads), the thread panel live (typing,
+the root's edit and deletion), the unread badge and mention pill of another channel (cleared on open, in the user's
 second tab too), and XSS payloads rendering
 inert (no dialog, no script, no CSP violation). Exits non-zero with the reason on failure.
 """
 
+import base64
 import os
 import re
 import struct
@@ -202,6 +207,59 @@ def main():
             "(img) => img.complete && img.naturalWidth === 256 && img.naturalHeight === 128", arg=image.element_handle()
         )
 
+        # Bob attaches files from the composer: by the picker (a PNG, and a file past the
+        # stack's 256 KiB limit, refused with the api's reason), by pasting an image and by
+        # dropping one on the channel; each is a chip with its progress. He removes the
+        # refused one and the dropped one, then sends: alice sees the two images he kept.
+        bob.set_input_files(
+            "#file-input",
+            files=[
+                {"name": "picked.png", "mimeType": "image/png", "buffer": png(200, 100)},
+                {"name": "huge.bin", "mimeType": "application/octet-stream", "buffer": b"x" * (300 * 1024)},
+            ],
+        )
+        uploads = bob.locator("#uploads")
+        expect(uploads.locator("li.done", has_text="picked.png")).to_be_visible()
+        refused = uploads.locator("li.failed", has_text="huge.bin")
+        expect(refused.locator(".status")).to_contain_text("Not uploaded: file: larger than")
+        refused.locator("button.remove").click()
+        expect(uploads.locator("li", has_text="huge.bin")).to_have_count(0)
+        give = """([kind, target, name]) => {
+            const bytes = Uint8Array.from(atob(window.__png), (c) => c.charCodeAt(0));
+            const data = new DataTransfer();
+            data.items.add(new File([bytes], name, {type: 'image/png'}));
+            const evt = kind === 'paste'
+                ? new ClipboardEvent('paste', {clipboardData: data, bubbles: true, cancelable: true})
+                : new DragEvent('drop', {dataTransfer: data, bubbles: true, cancelable: true});
+            document.querySelector(target).dispatchEvent(evt);
+        }"""
+        bob.evaluate("(png) => { window.__png = png; }", base64.b64encode(png(120, 60)).decode())
+        bob.evaluate(give, ["paste", "#composer-body", "pasted.png"])
+        bob.evaluate(give, ["drop", "main.main", "dropped.png"])
+        expect(uploads.locator("li.done")).to_have_count(3)
+        uploads.locator("li", has_text="dropped.png").locator("button.remove").click()
+        expect(uploads.locator("li")).to_have_count(2)
+        send(bob, "three ways to share")
+        expect(uploads.locator("li")).to_have_count(0)
+        shared = messages(alice).locator("li.message", has_text="three ways to share")
+        expect(shared.locator("ul.files img")).to_have_count(2, timeout=LIVE)
+        expect(shared.locator("ul.files a[title='picked.png'] img")).to_have_attribute("width", "200")
+        expect(shared.locator("ul.files a[title='pasted.png'] img")).to_have_attribute("width", "120")
+        expect(shared.locator("ul.files a[title='dropped.png']")).to_have_count(0)
+
+        # A thumbnail opens the original in the viewer; Esc closes it.
+        viewer = alice.locator("#viewer")
+        expect(viewer).to_be_hidden()
+        shared.locator("ul.files a[title='picked.png']").click()
+        expect(viewer).to_be_visible()
+        expect(viewer.locator("img")).to_have_attribute("src", re.compile(r"^/api/attachments/[0-9a-f-]+$"))
+        alice.wait_for_function(
+            "(img) => img.complete && img.naturalWidth === 200", arg=viewer.locator("img").element_handle()
+        )
+        expect(alice).to_have_url(BASE + "/c/acme/general")
+        alice.keyboard.press("Escape")
+        expect(viewer).to_be_hidden()
+
         # Bob edits his message: alice sees the new text and the marker.
         mine = messages(bob).locator("li.message", has_text="hello from bob")
         mine.hover()
@@ -328,6 +386,64 @@ def main():
         expect(messages(alice).locator("li.message", has_text="after the commands")).to_be_visible(timeout=LIVE)
         expect(messages(alice).locator("li.ephemeral")).to_have_count(0)
         check("/help" not in messages(alice).inner_text(), "alice saw bob's command")
+
+        # @ and # completion: the list offers members (arrows move the choice), narrows as
+        # bob types, Enter takes one without sending, Tab takes a channel, Esc closes it.
+        completion = bob.locator("#completion")
+        box.fill("")
+        box.press_sequentially("hi @")
+        expect(completion.locator("li")).to_have_count(2)
+        expect(completion.locator("li").nth(0)).to_have_class("chosen")
+        box.press("ArrowDown")
+        expect(completion.locator("li").nth(1)).to_have_class("chosen")
+        expect(box).to_have_attribute("aria-activedescendant", "completion-1")
+        box.press_sequentially("bo")
+        expect(completion.locator("li")).to_have_count(1)
+        expect(completion.locator("li.chosen .name")).to_have_text("@bob")
+        box.press("Enter")
+        expect(box).to_have_value("hi @bob ")
+        expect(completion).to_be_hidden()
+        box.press_sequentially("see #ra")
+        expect(completion.locator("li .name")).to_have_text(["#random"])
+        box.press("Tab")
+        expect(box).to_have_value("hi @bob see #random ")
+        box.press_sequentially("@")
+        expect(completion).to_be_visible()
+        box.press("Escape")
+        expect(completion).to_be_hidden()
+        box.press("Backspace")
+        box.press("Enter")
+        expect(messages(alice).locator("li.message", has_text="hi @bob see #random")).to_be_visible(timeout=LIVE)
+        expect(box).to_have_value("")
+
+        # Drafts: what bob leaves unsent in #general is back after a reload, and only there;
+        # a sent one is not.
+        bob.reload()
+        expect(box).to_have_value("")
+        box.fill("half a thought")
+        bob.reload()
+        expect(box).to_have_value("half a thought")
+        bob.goto(BASE + "/c/acme/random")
+        expect(box).to_have_value("")
+        bob.goto(BASE + "/c/acme/general")
+        expect(box).to_have_value("half a thought")
+        box.fill("")
+
+        # Up in the empty composer edits bob's last message; Esc puts it back.
+        box.press("ArrowUp")
+        editor = messages(bob).locator("textarea[name=body]")
+        expect(editor).to_be_focused()
+        expect(editor).to_have_value(re.compile(r"^hi @bob see #random\s*$"))
+        editor.press("Escape")
+        expect(messages(bob).locator("textarea[name=body]")).to_have_count(0)
+        expect(messages(bob).locator("li.message", has_text="hi @bob see #random")).to_be_visible()
+
+        # Esc closes the members sheet wherever the focus is.
+        bob.click("#members-button")
+        expect(bob.locator("#people")).to_be_visible()
+        box.focus()
+        bob.keyboard.press("Escape")
+        expect(bob.locator("#people")).to_be_hidden()
 
         # Search: Ctrl+K opens the overlay, results come as one types, with the hit marked;
         # a result opens its channel around the message, highlighted.
@@ -465,6 +581,111 @@ def main():
         expect(alice).to_have_url(BASE + "/c/acme/random")
         expect(alice.locator("nav.sidebar")).not_to_be_in_viewport()
         alice.set_viewport_size({"width": 1280, "height": 800})
+
+        # The message list. Alice fills #history with 70 lines (one author, minutes apart at
+        # most: grouped); bob has read them; two more come while he is elsewhere, so opening
+        # the channel shows the "New" divider before the first of them.
+        made = alice.request.post(f"{BASE}/api/communities/{community_id}/channels", data={"name": "history"})
+        check(made.status == 201, f"creating #history answered {made.status}: {made.text()}")
+        history_id = made.json()["id"]
+        check(bob.request.post(f"{BASE}/api/channels/{history_id}/join").ok, "bob joins #history")
+        lines = []
+        for n in range(70):
+            posted = alice.request.post(f"{BASE}/api/channels/{history_id}/messages", data={"body_md": f"line {n:02}"})
+            lines.append(posted.json()["id"])
+        read = bob.request.post(f"{BASE}/api/channels/{history_id}/read", data={"message_id": lines[-1]})
+        check(read.ok, f"bob's read cursor answered {read.status}: {read.text()}")
+        for text in ["unread one", "unread two"]:
+            posted = alice.request.post(f"{BASE}/api/channels/{history_id}/messages", data={"body_md": text})
+            check(posted.status == 201, f"posting to #history answered {posted.status}")
+        bob.goto(BASE + "/c/acme/history")
+        listed = messages(bob)
+        expect(listed.locator("#new-divider")).to_have_text("New")
+        expect(listed.locator("#new-divider + li.message")).to_contain_text("unread one")
+        expect(listed.locator("#new-divider + li.message")).not_to_have_class(re.compile(r"\bgrouped\b"))
+        expect(listed.locator("li.message", has_text="unread two")).to_have_class(re.compile(r"\bgrouped\b"))
+        expect(listed.locator("li.message").first).to_contain_text("line 22")
+        expect(listed.locator("li.message").first).not_to_have_class(re.compile(r"\bgrouped\b"))
+        expect(listed.locator(f"#m-{lines[30]}")).to_have_class(re.compile(r"\bgrouped\b"))
+        expect(listed.locator(f"#m-{lines[30]} .author")).to_be_hidden()
+        expect(listed.locator(f"#m-{lines[22]} .author")).to_be_visible()
+        # A message arriving live is grouped the same way.
+        alice.request.post(f"{BASE}/api/channels/{history_id}/messages", data={"body_md": "live three"})
+        expect(listed.locator("li.message", has_text="live three")).to_have_class(
+            re.compile(r"\bgrouped\b"), timeout=LIVE
+        )
+
+        # Scrolled to the top, the older lines load, and what bob was reading stays put.
+        expect(listed.locator("li.message", has_text="line 21")).to_have_count(0)
+        top_before = bob.evaluate(
+            """(id) => {
+                const scroller = document.querySelector('.scroller');
+                scroller.scrollTop = -scroller.scrollHeight;
+                return document.getElementById(id).getBoundingClientRect().top;
+            }""",
+            "m-" + lines[22],
+        )
+        expect(listed.locator("#older")).to_have_text("This is the very beginning of #history.", timeout=5 * LIVE)
+        expect(listed.locator("li.message", has_text="line 00")).to_have_count(1)
+        expect(listed.locator("li.message", has_text="line 21")).to_have_count(1)
+        top_after = bob.evaluate("(id) => document.getElementById(id).getBoundingClientRect().top", "m-" + lines[22])
+        check(abs(top_after - top_before) < 2, f"loading older lines moved the list by {top_after - top_before} px")
+
+        # Opened around an old line, scrolled to the bottom, the newer lines load (each
+        # once, a live one too), and what bob was reading stays put.
+        bob.goto(f"{BASE}/c/acme/history?around={lines[5]}")
+        expect(listed.locator("#m-" + lines[5])).to_have_class(re.compile(r"\bhighlight\b"))
+        expect(listed.locator("#newer")).to_have_count(1)
+        expect(listed.locator("li.message", has_text="line 50")).to_have_count(0)
+        alice.request.post(f"{BASE}/api/channels/{history_id}/messages", data={"body_md": "live four"})
+        expect(listed.locator("li.message", has_text="live four")).to_have_count(1, timeout=LIVE)
+        anchor = bob.evaluate(
+            """() => {
+                const scroller = document.querySelector('.scroller');
+                scroller.scrollTop = 0;
+                const top = scroller.getBoundingClientRect().top;
+                const item = [...document.querySelectorAll('#messages li.message')]
+                    .find((li) => li.getBoundingClientRect().bottom > top);
+                return [item.id, item.getBoundingClientRect().top];
+            }"""
+        )
+        expect(listed.locator("li.message", has_text="line 69")).to_have_count(1, timeout=5 * LIVE)
+        expect(listed.locator("#newer")).to_have_count(0)
+        for text in ["line 50", "unread two", "live three", "live four"]:
+            expect(listed.locator("li.message", has_text=text)).to_have_count(1)
+        moved = bob.evaluate("(id) => document.getElementById(id).getBoundingClientRect().top", anchor[0]) - anchor[1]
+        check(abs(moved) < 2, f"loading newer lines moved the list by {moved} px")
+
+        # The thread panel live: with a thread open on both pages, bob's typing in its
+        # composer shows in alice's panel and stops when he clears it; alice's edit of the
+        # root shows in bob's panel, and its deletion leaves a tombstone and no composer.
+        root_posted = alice.request.post(
+            f"{BASE}/api/channels/{history_id}/messages", data={"body_md": "a root to change"}
+        )
+        check(root_posted.status == 201, f"posting a root answered {root_posted.status}")
+        live_root = root_posted.json()["id"]
+        bob.request.post(
+            f"{BASE}/api/channels/{history_id}/messages", data={"body_md": "a reply", "parent_id": live_root}
+        )
+        for page in (alice, bob):
+            page.goto(f"{BASE}/c/acme/history?thread={live_root}")
+            expect(page.locator("#replies li.message", has_text="a reply")).to_have_count(1)
+        thread_typing = alice.locator("#thread-typing")
+        expect(thread_typing).to_have_text("")
+        bob.locator("#reply-body").fill("thinking")
+        expect(thread_typing).to_have_text("bob is typing…", timeout=LIVE)
+        bob.locator("#reply-body").fill("")
+        expect(thread_typing).to_have_text("", timeout=LIVE)
+        edited_root = alice.request.patch(f"{BASE}/api/messages/{live_root}", data={"body_md": "a root changed"})
+        check(edited_root.ok, f"editing the root answered {edited_root.status}: {edited_root.text()}")
+        panel_root = bob.locator(f"#thread #tr-{live_root}")
+        expect(panel_root.locator(".body")).to_have_text("a root changed", timeout=LIVE)
+        expect(panel_root.locator(".edited")).to_have_text("(edited)")
+        removed = alice.request.delete(f"{BASE}/api/messages/{live_root}")
+        check(removed.ok, f"deleting the root answered {removed.status}")
+        expect(panel_root).to_have_text("This message was deleted.", timeout=LIVE)
+        expect(bob.locator("#reply-composer")).to_have_count(0)
+        expect(bob.locator("#replies li.message", has_text="a reply")).to_have_count(1)
 
         # Screenshots of the main screen, in a channel of ordinary talk (#general holds the
         # XSS payloads): light and dark, desktop and phone width.

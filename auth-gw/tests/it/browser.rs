@@ -3,7 +3,8 @@
 //! which xtask installs too — never a downloaded browser) runs two users in two browser
 //! contexts against the whole stack through the gateway: dev login, the first-community
 //! bootstrap, creating a channel, a message appearing for the other user within 1 s without
-//! a reload, edit and delete propagating, thread replies live in the panel and the root's
+//! a reload, files attached from the composer (picker, paste, drop) and the image viewer,
+//! edit and delete propagating, thread replies live in the panel and the root's
 //! summary, reactions and pins live, typing shown and expiring, slash-command hints and replies seen only by their sender,
 //! search and jumping to a hit or a pin, the notification inbox, the member list with
 //! presence, the theme switch and the phone-width drawer,
@@ -29,6 +30,8 @@ async fn two_users_chat_live_in_real_chromium_and_hostile_input_stays_inert() {
     let stack = Stack::start_with(|config| {
         config.rate_limit_per_minute = 1_000_000;
         config.typing_expiry_secs = 2;
+        // Small enough that the composer's refusal of a large file is quick to show.
+        config.attachment_max_bytes = 256 * 1024;
     })
     .await;
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/it/browser.py");

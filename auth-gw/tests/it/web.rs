@@ -263,7 +263,7 @@ async fn the_open_channel_page_is_patched_live_with_new_edited_and_deleted_messa
     let mut events = bob_api.sse(&stream_path(&page), None).await.expect("a stream");
     let patch = next_patch(&mut events, "mode append").await;
     assert!(patch.contains("selector #messages"), "{patch}");
-    assert!(patch.contains(&format!("<li class=\"message\" id=\"m-{}\">", early.id)), "{patch}");
+    assert!(patch.contains(&format!("<li class=\"message\" id=\"m-{}\" data-author=", early.id)), "{patch}");
     assert!(patch.contains("<p>early &lt;b&gt;bird&lt;/b&gt;</p>"), "{patch}");
     assert!(!patch.contains(">Edit<"), "only the author gets the actions: {patch}");
 
@@ -596,5 +596,128 @@ async fn a_channel_is_read_when_a_visible_tab_says_so_not_when_its_page_loads_an
             break;
         }
     }
+    stack.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_list_loads_older_and_newer_pages_as_it_scrolls_and_only_for_members() {
+    let stack = Stack::start().await;
+    let members = two_members(&stack).await;
+    let mut sent = Vec::new();
+    for n in 0..55 {
+        sent.push(members.alice.send_message(members.general, &say(&format!("line {n:02}"))).await.expect("sent").id);
+    }
+    let general = members.general;
+
+    // The page shows the newest 50, with a row that loads what is older.
+    let page = members.bob.get("/c/acme/general").await.text().await.expect("html");
+    assert!(page.contains(&format!("@get('/channels/{general}/history?before={}'", sent[5])), "{page}");
+    assert!(!page.contains("line 04") && page.contains("line 05") && page.contains("line 54"));
+    assert!(!page.contains("very beginning"), "older messages exist");
+
+    // Older: the five left, replacing that row, which now says where the channel begins.
+    // (As Datastar asks: with the signals parameter, empty.)
+    let older = members.bob.get(&format!("/channels/{general}/history?before={}&datastar=%7B%7D", sent[5])).await;
+    assert_eq!(older.status(), StatusCode::OK);
+    let older = older.text().await.expect("frames");
+    assert!(
+        older.starts_with("event: datastar-patch-elements\ndata: selector #older\ndata: mode replace\n"),
+        "{older}"
+    );
+    assert!(older.contains("This is the very beginning of #general."), "{older}");
+    let shown: Vec<usize> = (0..55).filter(|n| older.contains(&format!("line {n:02}"))).collect();
+    assert_eq!(shown, [0, 1, 2, 3, 4], "{older}");
+    assert!(older.find("very beginning") < older.find("line 00"), "the beginning comes first");
+
+    // Newer (a page opened in the past): what follows, and no further row at the present.
+    let newer = members.bob.get(&format!("/channels/{general}/history?after={}", sent[10])).await;
+    let newer = newer.text().await.expect("frames");
+    assert!(
+        newer.starts_with("event: datastar-patch-elements\ndata: selector #newer\ndata: mode replace\n"),
+        "{newer}"
+    );
+    let shown: Vec<usize> = (0..55).filter(|n| newer.contains(&format!("line {n:02}"))).collect();
+    assert_eq!(shown, (11..55).collect::<Vec<_>>());
+    assert!(!newer.contains("id=\"newer\""), "the present is reached: {newer}");
+
+    // Exactly one cursor.
+    for query in ["", &format!("?before={}&after={}", sent[1], sent[2]), "?before=nonsense"] {
+        let refused = members.bob.get(&format!("/channels/{general}/history{query}")).await;
+        assert_eq!(refused.status(), StatusCode::BAD_REQUEST, "{query}");
+    }
+
+    // Someone outside the community learns nothing of it.
+    let (carol, _) = Browser::login(&stack, "carol").await;
+    let outside = carol.get(&format!("/channels/{general}/history?before={}", sent[5])).await;
+    let outside = outside.text().await.expect("frames");
+    assert!(outside.contains("Could not load more messages"), "{outside}");
+    assert!(!outside.contains("line 0"), "{outside}");
+    stack.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resync_re_renders_the_pins_bar_and_the_open_thread_too() {
+    let stack = Stack::start().await;
+    let members = two_members(&stack).await;
+    let root = members.alice.send_message(members.general, &say("the **root**")).await.expect("sent");
+    let reply = CreateMessageRequest { parent_id: Some(root.id), ..say("a reply") };
+    members.bob_api.send_message(members.general, &reply).await.expect("replied");
+    members.alice.pin_message(root.id).await.expect("pinned");
+    // A position the stream no longer holds: the page is re-rendered.
+    let path = format!("/sse?channel={}&thread={}&from=1.1", members.general, root.id);
+    let mut events = members.bob_api.sse(&path, None).await.expect("a stream");
+    let pins = next_patch(&mut events, "id=\"pins\"").await;
+    assert!(pins.contains("Pinned messages: 1"), "{pins}");
+    let panel_root = next_patch(&mut events, &format!("id=\"tr-{}\"", root.id)).await;
+    assert!(panel_root.contains("<p>the <strong>root</strong></p>"), "{panel_root}");
+    let count = next_patch(&mut events, "id=\"thread-count\"").await;
+    assert!(count.contains(">1 reply</p>"), "{count}");
+    let replies = next_patch(&mut events, "id=\"replies\"").await;
+    assert!(replies.contains("<p>a reply</p>"), "{replies}");
+    stack.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_composer_sends_its_uploaded_files_and_refuses_files_it_cannot_name() {
+    let stack = Stack::start().await;
+    let members = two_members(&stack).await;
+    let general = members.general;
+    let notes = members.bob_api.upload_attachment(general, "notes.txt", b"some notes").await.expect("uploaded");
+    let path = format!("/channels/{general}/messages");
+
+    // Sent with the message; the answer removes the file's chip from the composer.
+    let sent = members
+        .bob
+        .post_json(&format!("{path}?files={}", notes.id), &serde_json::json!({"body": "my notes", "cmid": "f-1"}))
+        .await;
+    assert_eq!(sent.status(), StatusCode::OK);
+    let frames = sent.text().await.expect("frames");
+    assert!(frames.contains(&format!("data: selector #up-{}\ndata: mode remove", notes.id)), "{frames}");
+    let latest = members.bob_api.history(general, &Default::default()).await.expect("history").data;
+    let posted = latest.iter().find(|message| message.body_md == "my notes").expect("posted");
+    assert_eq!(posted.attachments.iter().map(|file| file.id).collect::<Vec<_>>(), [notes.id]);
+
+    // Not an id: refused, nothing posted.
+    let refused = members
+        .bob
+        .post_json(&format!("{path}?files=nonsense"), &serde_json::json!({"body": "x", "cmid": "f-2"}))
+        .await;
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    // Someone else's upload: the api's refusal in the notice line, nothing posted.
+    let alices = members.alice.upload_attachment(general, "hers.txt", b"hers").await.expect("uploaded");
+    let taken = members
+        .bob
+        .post_json(&format!("{path}?files={}", alices.id), &serde_json::json!({"body": "stolen", "cmid": "f-3"}))
+        .await;
+    let frames = taken.text().await.expect("frames");
+    assert!(frames.contains("Not sent: attachment_ids"), "{frames}");
+    // Files without words: the api wants words, the notice says so.
+    let bare = members
+        .bob
+        .post_json(&format!("{path}?files={}", alices.id), &serde_json::json!({"body": " ", "cmid": "f-4"}))
+        .await;
+    assert!(bare.text().await.expect("frames").contains("Add a few words to send with the files."));
+    let latest = members.bob_api.history(general, &Default::default()).await.expect("history").data;
+    assert!(latest.iter().all(|message| message.body_md != "x" && message.body_md != "stolen"));
     stack.stop().await;
 }

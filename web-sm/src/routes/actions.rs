@@ -14,7 +14,7 @@ use ajet_shared::api::wire::{
     NotificationQuery, ReadNotificationsRequest, SearchQuery,
 };
 use ajet_shared::client::ClientError;
-use ajet_shared::domain::ids::{ChannelId, CommunityId, MessageId, UserId};
+use ajet_shared::domain::ids::{AttachmentId, ChannelId, CommunityId, MessageId, UserId};
 use ajet_shared::events::bus::NatsBus;
 use ajet_shared::stream::Streams;
 use axum::Json;
@@ -32,7 +32,7 @@ use crate::views::layout::Theme;
 use crate::views::{self, MessageView, message, people, search};
 
 /// What the api said, for the notice line.
-fn refusal(err: &ClientError) -> String {
+pub(crate) fn refusal(err: &ClientError) -> String {
     match err.message() {
         Some(message) => message.to_owned(),
         None => "The server could not be reached; try again.".to_owned(),
@@ -40,7 +40,7 @@ fn refusal(err: &ClientError) -> String {
 }
 
 /// Frames showing `message` in the notice line.
-fn notice(message: &str) -> Frames {
+pub(crate) fn notice(message: &str) -> Frames {
     let mut frames = Frames::new();
     frames.patch(Mode::Outer, None, &views::notice(Some(message)));
     frames
@@ -108,26 +108,63 @@ pub struct Compose {
     cmid: String,
 }
 
-/// `POST /channels/{id}/messages`: sends the composer's body; on success the composer is
-/// cleared and given a new `client_msg_id`, and the viewer's typing in the channel stops.
+/// The composer's files: `?files=` with the ids of its uploads, comma-separated.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SendQuery {
+    #[serde(default)]
+    files: String,
+}
+
+impl SendQuery {
+    /// The attachment ids named, each a valid id (anything else is refused, not dropped).
+    fn attachment_ids(&self) -> Result<Vec<AttachmentId>, ApiError> {
+        self.files
+            .split(',')
+            .filter(|raw| !raw.is_empty())
+            .map(|raw| {
+                raw.parse().map_err(|_| {
+                    ApiError::bad_request(
+                        ErrorCode::InvalidAttachment,
+                        format!("files: {raw:?} is not an attachment id"),
+                    )
+                })
+            })
+            .collect()
+    }
+}
+
+/// `POST /channels/{id}/messages?files=…`: sends the composer's body with its uploaded
+/// files; on success the composer is cleared and given a new `client_msg_id`, the sent
+/// files' chips are removed, and the viewer's typing in the channel stops.
 pub async fn send_message(
     State(streams): State<Streams<NatsBus>>,
     viewer: Viewer,
     Path(id): Path<ChannelId>,
+    Query(query): Query<SendQuery>,
     body: Bytes,
 ) -> Result<Frames, ApiError> {
     let Json(compose) = Json::<Compose>::from_bytes(&body).map_err(ApiError::from)?;
+    let attachment_ids = query.attachment_ids()?;
     if compose.body.trim().is_empty() {
-        return Ok(Frames::new());
+        // The api wants words with every message, files or not.
+        return Ok(if attachment_ids.is_empty() {
+            Frames::new()
+        } else {
+            notice("Add a few words to send with the files.")
+        });
     }
     if is_command(&compose.body) {
+        if !attachment_ids.is_empty() {
+            return Ok(notice("A command takes no files: remove them, or send them with a message."));
+        }
         return Ok(run_command(&viewer, id, &compose.body).await);
     }
     let request = CreateMessageRequest {
         body_md: compose.body,
         parent_id: None,
         client_msg_id: Some(compose.cmid),
-        attachment_ids: Vec::new(),
+        attachment_ids,
     };
     Ok(match viewer.api.send_message(id, &request).await {
         Ok(_) => {
@@ -137,6 +174,9 @@ pub async fn send_message(
             let mut frames = Frames::new();
             let signals = serde_json::json!({ "body": "", "cmid": uuid::Uuid::now_v7().to_string(), "_typedAt": 0 });
             frames.signals(&signals).patch(Mode::Outer, None, &views::notice(None));
+            for sent in &request.attachment_ids {
+                frames.remove(&format!("#{}", views::shell::upload_dom_id(*sent)));
+            }
             frames
         }
         Err(err) => notice(&format!("Not sent: {}", refusal(&err))),
@@ -383,9 +423,11 @@ pub struct ComposeReply {
 }
 
 /// `POST /channels/{id}/threads/{root}`: sends the reply composer's body into the thread;
-/// on success that composer is cleared and given a new `client_msg_id`. The reply reaches
+/// on success that composer is cleared and given a new `client_msg_id`, and the viewer's
+/// typing in the channel stops. The reply reaches
 /// the panel (and the root's summary) through the live stream.
 pub async fn send_reply(
+    State(streams): State<Streams<NatsBus>>,
     viewer: Viewer,
     Path((channel, root)): Path<(ChannelId, MessageId)>,
     body: Bytes,
@@ -403,11 +445,11 @@ pub async fn send_reply(
     Ok(match viewer.api.send_message(channel, &request).await {
         Ok(_) => {
             let mut frames = Frames::new();
-            frames.signals(&serde_json::json!({ "rbody": "", "rcmid": uuid::Uuid::now_v7().to_string() })).patch(
-                Mode::Outer,
-                None,
-                &views::notice(None),
-            );
+            if let Err(err) = streams.typing(&viewer.token, channel, false).await {
+                tracing::debug!(error = %err, "could not signal that typing stopped");
+            }
+            let signals = serde_json::json!({ "rbody": "", "rcmid": uuid::Uuid::now_v7().to_string(), "_rtypedAt": 0 });
+            frames.signals(&signals).patch(Mode::Outer, None, &views::notice(None));
             frames
         }
         Err(err) => notice(&format!("Reply not sent: {}", refusal(&err))),

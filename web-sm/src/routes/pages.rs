@@ -1,10 +1,12 @@
 //! The pages: `/` (the first community, or the bootstrap form when the viewer has none),
 //! `/c/{slug}` (its first channel), `/c/{slug}/{channel}` and `/dm/{id}` (the app shell),
-//! each with an optional `?thread={root}` opening that thread in the right panel.
+//! each with an optional `?thread={root}` opening that thread in the right panel, and
+//! `/channels/{id}/history` (the list's next page as the reader scrolls to either end).
 //! Everything is read through the api with the viewer's token; the stream position is
 //! read first, so the tab's stream replays whatever happens after these reads began.
 
-use ajet_shared::api::wire::{Channel, ChannelListItem, Community, HistoryQuery, Me, Message, NotificationQuery};
+use ajet_shared::api::wire::{ChannelKind, ChannelListItem, Community, HistoryQuery, Me, Message, NotificationQuery};
+use ajet_shared::api::{ApiError, ErrorCode};
 use ajet_shared::client::ApiClient;
 use ajet_shared::domain::ids::{ChannelId, MessageId, UserId};
 use ajet_shared::events::bus::NatsBus;
@@ -13,6 +15,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Redirect, Response};
 
+use crate::datastar::{Frames, Mode};
 use crate::error::PageError;
 use crate::extract::Viewer;
 use crate::views::layout::Theme;
@@ -150,7 +153,7 @@ impl Shell<'_> {
             .collect();
         let unread_query = NotificationQuery { unread: Some(true), before: None, limit: Some(100) };
         let (history, pins, commands, presence, notifications) = tokio::join!(
-            history_around(api, &item.channel, self.query.around),
+            history_page(api, item.channel.id, HistoryQuery { around: self.query.around, ..HistoryQuery::default() }),
             api.list_pins(item.channel.id),
             api.list_commands(Some(item.channel.id)),
             async {
@@ -162,7 +165,8 @@ impl Shell<'_> {
             },
             api.list_notifications(&unread_query)
         );
-        let ((messages, last_seq), pins, commands) = (history?, pins?.data, commands?);
+        let (history, pins, commands) = (history?, pins?.data, commands?);
+        let (messages, last_seq) = (&history.messages, history.last_seq);
         let presence: Vec<(UserId, bool)> = presence?.iter().map(|p| (p.user_id, p.online)).collect();
         let unread_notifications = notifications?.data.len();
         let pin_views: Vec<MessageView<'_>> = pins.iter().map(MessageView::from).collect();
@@ -180,6 +184,11 @@ impl Shell<'_> {
             None
         };
         let views: Vec<MessageView<'_>> = messages.iter().map(MessageView::from).collect();
+        let first_unread = if item.is_member && self.query.around.is_none() {
+            views::message::first_unread(&views, self.me.user.id, item.unread_count)
+        } else {
+            None
+        };
         let client_msg_id = uuid::Uuid::now_v7().to_string();
         let page = views::shell_page(&ShellView {
             me: &self.me.user,
@@ -202,6 +211,9 @@ impl Shell<'_> {
             commands: &commands,
             unread,
             around: self.query.around,
+            older: history.older,
+            newer: history.newer,
+            first_unread,
             presence: &presence,
             unread_notifications,
             theme: self.theme,
@@ -210,22 +222,38 @@ impl Shell<'_> {
     }
 }
 
-/// The latest page of a channel's top-level messages, oldest first, and the highest
-/// `channel_seq` the page read (0 for none).
-pub(crate) async fn history(api: &ApiClient, channel: &Channel) -> Result<(Vec<Message>, i64), PageError> {
-    history_around(api, channel, None).await
+/// A page of a channel's top-level messages, oldest first.
+pub(crate) struct HistoryPage {
+    pub messages: Vec<Message>,
+    /// The highest `channel_seq` the page read (0 for none).
+    pub last_seq: i64,
+    /// The cursor for older messages, when there are any.
+    pub older: Option<MessageId>,
+    /// The cursor for newer messages, when there are any.
+    pub newer: Option<MessageId>,
 }
 
-/// A page of a channel's top-level messages: the latest, or the one around `around`.
-async fn history_around(
+/// The latest page of a channel's top-level messages.
+pub(crate) async fn history(api: &ApiClient, channel: ChannelId) -> Result<HistoryPage, PageError> {
+    history_page(api, channel, HistoryQuery::default()).await
+}
+
+/// A page of a channel's top-level messages as `query` (without its limit) asks: the
+/// latest, the one around a message, before or after one.
+pub(crate) async fn history_page(
     api: &ApiClient,
-    channel: &Channel,
-    around: Option<MessageId>,
-) -> Result<(Vec<Message>, i64), PageError> {
-    let query = HistoryQuery { limit: Some(PAGE_SIZE), around, ..HistoryQuery::default() };
-    let page = api.history(channel.id, &query).await?;
+    channel: ChannelId,
+    query: HistoryQuery,
+) -> Result<HistoryPage, PageError> {
+    let page = api.history(channel, &HistoryQuery { limit: Some(PAGE_SIZE), ..query }).await?;
     let last_seq = page.data.iter().map(|message| message.channel_seq).max().unwrap_or(0);
-    Ok((page.data.into_iter().filter(|message| message.parent_id.is_none()).collect(), last_seq))
+    let cursor = |raw: Option<String>| raw.and_then(|raw| raw.parse::<MessageId>().ok());
+    Ok(HistoryPage {
+        messages: page.data.into_iter().filter(|message| message.parent_id.is_none()).collect(),
+        last_seq,
+        older: cursor(page.page.before),
+        newer: cursor(page.page.after),
+    })
 }
 
 /// A thread of `channel`: its root and newest replies, oldest first. A message of another
@@ -238,4 +266,60 @@ async fn thread(api: &ApiClient, channel: ChannelId, root: MessageId) -> Result<
     let replies =
         api.list_replies(root.id, &HistoryQuery { limit: Some(THREAD_SIZE), ..HistoryQuery::default() }).await?;
     Ok((root, replies.data))
+}
+
+/// `GET /channels/{id}/history`'s query: exactly one of `before` (older messages) and
+/// `after` (newer ones).
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MoreQuery {
+    before: Option<MessageId>,
+    after: Option<MessageId>,
+    /// The signals a Datastar GET always sends (none here: the row filters them all out).
+    #[serde(rename = "datastar")]
+    _signals: Option<String>,
+}
+
+/// `GET /channels/{id}/history?before=…|after=…`: the next page of the list as the reader
+/// scrolls to its top (older, replacing the `#older` row: the messages and the next row)
+/// or to its bottom (newer, replacing `#newer`). The scroll position is kept by the list's
+/// reversed layout (older) and by `app.js` (newer).
+pub async fn more_history(
+    viewer: Viewer,
+    Path(id): Path<ChannelId>,
+    Query(query): Query<MoreQuery>,
+) -> Result<Frames, ApiError> {
+    let (row, history_query) = match (query.before, query.after) {
+        (Some(before), None) => ("#older", HistoryQuery { before: Some(before), ..HistoryQuery::default() }),
+        (None, Some(after)) => ("#newer", HistoryQuery { after: Some(after), ..HistoryQuery::default() }),
+        _ => return Err(ApiError::bad_request(ErrorCode::InvalidQuery, "exactly one of before and after")),
+    };
+    let (page, me, channel) =
+        tokio::join!(history_page(&viewer.api, id, history_query), viewer.api.me(), viewer.api.get_channel(id));
+    let (page, me, channel) = match (page, me, channel) {
+        (Ok(page), Ok(me), Ok(channel)) => (page, me, channel),
+        (Err(PageError::Api(err)), ..) | (_, Err(err), _) | (.., Err(err)) => {
+            return Ok(super::actions::notice(&format!(
+                "Could not load more messages: {}",
+                super::actions::refusal(&err)
+            )));
+        }
+        (Err(PageError::NotFound(what)), ..) => return Ok(super::actions::notice(what)),
+    };
+    // A DM's list reaches its beginning too; its heading names the others, which this
+    // request has not read.
+    let label = match (channel.kind, &channel.name) {
+        (ChannelKind::Public | ChannelKind::Private, Some(name)) => format!("#{name}"),
+        _ => "this conversation".to_owned(),
+    };
+    let mut frames = Frames::new();
+    let messages: Vec<MessageView<'_>> = page.messages.iter().map(MessageView::from).collect();
+    let items = views::message::list_items(&messages, me.user.id, None);
+    let replacement = if row == "#older" {
+        maud::html! { (views::message::older_row(id, page.older, &label)) (items) }
+    } else {
+        maud::html! { (items) (views::message::newer_row(id, page.newer)) }
+    };
+    frames.patch(Mode::Replace, Some(row), &replacement);
+    Ok(frames)
 }

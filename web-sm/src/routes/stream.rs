@@ -10,8 +10,9 @@
 //! channel they were typed in (on the viewer's own subject: no one else's page gets
 //! them), the bell's unread count, and presence (as signals every dot follows). Only elements the page holds are patched: the
 //! page tracks which roots its list shows (read once as the stream opens, then as they
-//! are appended) and which replies its panel shows. A resync
-//! re-renders the list and the sidebar. The tab resumes from its `Last-Event-ID` or, on
+//! are appended) and which replies its panel shows; the open thread's root copy follows
+//! its edits and deletion, and the panel has the channel's typing line too. A resync
+//! re-renders the list, the pins bar, the open thread and the sidebar. The tab resumes from its `Last-Event-ID` or, on
 //! its first connect, from the position its page was rendered at (`?from=`), so nothing
 //! sent between the page's reads and the stream's start is lost, and a message the page
 //! already lists (`?seq=`, its highest `channel_seq`) is not appended again. The last of each event's
@@ -369,7 +370,13 @@ impl LivePage {
             EventPayload::MessageCreated(reply) if Some(reply.channel_id) == self.current => {
                 self.on_reply(&reply, frames);
             }
-            EventPayload::MessageUpdated(message) if self.shows(message.id) => {
+            EventPayload::MessageUpdated(message) if self.shows(message.id) || self.thread == Some(message.id) => {
+                if self.thread == Some(message.id) {
+                    frames.patch(Mode::Outer, None, &message::thread_root_item(&MessageView::from(&message)));
+                }
+                if !self.shows(message.id) {
+                    return;
+                }
                 if let Some(summary) = self.roots.get_mut(&message.id) {
                     *summary = Summary { reply_count: message.reply_count, last_reply_at: message.last_reply_at };
                 }
@@ -381,6 +388,12 @@ impl LivePage {
                 }
             }
             EventPayload::MessageDeleted(deleted) if Some(deleted.channel_id) == self.current => {
+                // The open thread's root: a tombstone, and no more replies.
+                if self.thread == Some(deleted.id) {
+                    frames
+                        .patch(Mode::Outer, None, &message::thread_root_tombstone(deleted.id))
+                        .remove("#reply-composer");
+                }
                 if self.shows(deleted.id) {
                     frames.patch(Mode::Outer, None, &message::tombstone(deleted.id));
                     if self.refreshing.contains(&deleted.id) {
@@ -525,6 +538,9 @@ impl LivePage {
         let names: Vec<&str> = self.typists.iter().map(|(_, name)| name.as_str()).collect();
         let mut frames = Frames::new();
         frames.patch(Mode::Outer, None, &views::typing_line(&names));
+        if self.thread.is_some() {
+            frames.patch(Mode::Outer, None, &shell::typing_line_at("thread-typing", &names));
+        }
         Some(frames)
     }
 
@@ -609,19 +625,63 @@ impl LivePage {
         Some(frames)
     }
 
-    /// The stream lost its place or the viewer gained access: re-render what the tab shows.
+    /// Re-renders the open thread's root, count and replies.
+    async fn resync_thread(&mut self, root: MessageId, frames: &mut Frames) {
+        let query = HistoryQuery { limit: Some(super::pages::THREAD_SIZE), ..HistoryQuery::default() };
+        let (found, replies) = tokio::join!(self.api.get_message(root), self.api.list_replies(root, &query));
+        match (found, replies) {
+            (Ok(found), Ok(replies)) => {
+                self.replies = replies.data.iter().map(|reply| reply.id).collect();
+                let reply_views: Vec<MessageView<'_>> = replies.data.iter().map(MessageView::from).collect();
+                frames
+                    .patch(Mode::Outer, None, &message::thread_root_item(&MessageView::from(&found)))
+                    .patch(Mode::Outer, None, &views::thread::reply_count(found.reply_count))
+                    .patch(Mode::Outer, None, &views::thread::replies_list(&reply_views, self.viewer()));
+                if found.deleted_at.is_some() {
+                    frames.remove("#reply-composer");
+                }
+            }
+            (Err(err), _) | (_, Err(err)) => tracing::debug!(error = %err, "could not re-read the open thread"),
+        }
+    }
+
+    /// The stream lost its place or the viewer gained access: re-render what the tab shows
+    /// — the list, the pins bar, the open thread (its root, count and replies; the reply
+    /// composer keeps what is being typed) and the sidebar.
     async fn resync(&mut self) -> Frames {
         self.load().await;
         let mut frames = Frames::new();
+        if let Some(current) = self.current {
+            match self.api.list_pins(current).await {
+                Ok(pins) => {
+                    let pin_views: Vec<MessageView<'_>> = pins.data.iter().map(MessageView::from).collect();
+                    frames.patch(Mode::Outer, None, &views::pins_bar(&pin_views));
+                }
+                Err(err) => tracing::debug!(error = %err, "could not re-read the pins"),
+            }
+        }
+        if let Some(root) = self.thread {
+            self.resync_thread(root, &mut frames).await;
+        }
         if let Some(current) = self.current
             && let Some(entry) = self.entries.get(&current)
         {
-            match super::pages::history(&self.api, &entry.item.channel).await {
-                Ok((messages, last_seq)) => {
-                    self.shown_seq = last_seq;
-                    self.roots = messages.iter().map(|message| (message.id, Summary::of(message))).collect();
-                    let views: Vec<MessageView<'_>> = messages.iter().map(MessageView::from).collect();
-                    frames.patch(Mode::Outer, None, &views::messages_list(&views, self.viewer(), &self.label));
+            match super::pages::history(&self.api, entry.item.channel.id).await {
+                Ok(page) => {
+                    self.shown_seq = page.last_seq;
+                    self.roots = page.messages.iter().map(|message| (message.id, Summary::of(message))).collect();
+                    let views: Vec<MessageView<'_>> = page.messages.iter().map(MessageView::from).collect();
+                    let list = views::ListView {
+                        messages: &views,
+                        viewer: self.viewer(),
+                        channel: entry.item.channel.id,
+                        channel_label: &self.label,
+                        older: page.older,
+                        newer: None,
+                        first_unread: None,
+                        highlight: None,
+                    };
+                    frames.patch(Mode::Outer, None, &views::message_list(&list));
                 }
                 Err(err) => tracing::debug!(error = %err, "could not re-read the channel"),
             }

@@ -1,5 +1,5 @@
-//! The document around every page: head with our hashed stylesheet and the vendored
-//! Datastar module, nothing inline (the CSP allows no inline script or style).
+//! The document around every page: head with our hashed stylesheet, the vendored
+//! Datastar module and our small `app.js` module, nothing inline (the CSP allows no inline script or style).
 
 use maud::{DOCTYPE, Markup, html};
 
@@ -52,6 +52,7 @@ pub fn themed_document(title: &str, theme: Option<Theme>, body: &Markup) -> Mark
                 title { (title) " · ajet-chat" }
                 link rel="stylesheet" href=(ASSETS.css.path());
                 script type="module" src=(ASSETS.datastar.path()) {}
+                script type="module" src=(ASSETS.app.path()) {}
             }
             body { (body) }
         }
@@ -69,6 +70,7 @@ mod tests {
         assert!(page.contains("<title>&lt;b&gt;x&lt;/b&gt; · ajet-chat</title>"));
         assert!(page.contains(&format!("<link rel=\"stylesheet\" href=\"/assets/{}\">", ASSETS.css.name)));
         assert!(page.contains(&format!("<script type=\"module\" src=\"/assets/{}\"></script>", ASSETS.datastar.name)));
+        assert!(page.contains(&format!("<script type=\"module\" src=\"/assets/{}\"></script>", ASSETS.app.name)));
         assert!(page.ends_with("<body><p>hi</p></body></html>"));
         let dark = themed_document("x", Theme::parse("dark"), &html! {}).into_string();
         assert!(dark.contains("<html lang=\"en\" data-theme=\"dark\">"), "{dark}");

@@ -10,7 +10,7 @@ use super::NO_SIGNALS;
 use ajet_shared::api::paths;
 use ajet_shared::api::wire::{Attachment, Author, LinkPreview, Message};
 use ajet_shared::domain::human_size;
-use ajet_shared::domain::ids::{MessageId, UserId};
+use ajet_shared::domain::ids::{ChannelId, MessageId, UserId};
 use ajet_shared::events::EventMessage;
 use maud::{Markup, PreEscaped, html};
 use time::OffsetDateTime;
@@ -182,7 +182,7 @@ pub fn message_item(message: &MessageView<'_>, viewer: UserId) -> Markup {
     let own = message.author.user_id == Some(viewer) && message.author.bot.is_none();
     let name = message.author.bot.as_ref().map_or(message.author.display_name.as_str(), |bot| bot.name.as_str());
     html! {
-        li.message id=(message_dom_id(message.id)) {
+        li.message id=(message_dom_id(message.id)) data-author=(author_key(message.author)) data-at=(message.created_at.unix_timestamp()) {
             span class={ "avatar hue-" (hue(message.author)) } aria-hidden="true" { (initials(name)) }
             div.meta {
                 span.author { (name) }
@@ -229,7 +229,7 @@ pub fn message_item(message: &MessageView<'_>, viewer: UserId) -> Markup {
                     button.quiet type="button" "data-on:click"=(format!("@post('/messages/{}/pin', {{{NO_SIGNALS}}})", message.id)) { "Pin" }
                 }
                 @if own {
-                    button.quiet type="button" "data-on:click"=(format!("@get('/messages/{}/edit', {{{NO_SIGNALS}}})", message.id)) { "Edit" }
+                    button.quiet.edit-button type="button" "data-on:click"=(format!("@get('/messages/{}/edit', {{{NO_SIGNALS}}})", message.id)) { "Edit" }
                     button.quiet type="button" "data-on:click"=(format!("@post('/messages/{}/delete')", message.id)) { "Delete" }
                 }
             }
@@ -241,7 +241,7 @@ pub fn message_item(message: &MessageView<'_>, viewer: UserId) -> Markup {
 const THUMBNAIL_SIDE: i32 = 256;
 
 /// A message's files: a thumbnail for an image that has one, with its width and height
-/// reserved so nothing moves when it loads; a chip with name, type and size otherwise.
+/// reserved so nothing moves when it loads, which opens the original in the viewer; a chip with name, type and size otherwise.
 #[must_use]
 pub fn files(files: &[Attachment]) -> Markup {
     html! {
@@ -252,7 +252,7 @@ pub fn files(files: &[Attachment]) -> Markup {
                     li {
                         @if let (true, Some(width), Some(height)) = (file.has_thumbnail, file.width, file.height) {
                             @let (w, h) = fit(width, height);
-                            a.image href=(href) title=(file.filename) {
+                            a.image href=(href) title=(file.filename) "data-on:click"=(OPEN_VIEWER) {
                                 img src=(paths::attachment_thumbnail(file.id)) width=(w) height=(h) alt=(file.filename) loading="lazy";
                             }
                         } @else {
@@ -268,6 +268,10 @@ pub fn files(files: &[Attachment]) -> Markup {
         }
     }
 }
+
+/// A thumbnail's click: the full-size image in the shell's viewer (`#viewer`) instead of
+/// leaving the page (the link still works without script, or opened in a new tab).
+pub const OPEN_VIEWER: &str = "evt.preventDefault(), $_viewerAlt = el.title, $_viewer = el.getAttribute('href')";
 
 /// `width`×`height` scaled down to fit the thumbnail's square (never up).
 fn fit(width: i32, height: i32) -> (i32, i32) {
@@ -308,7 +312,7 @@ pub fn previews(previews: &[LinkPreview]) -> Markup {
 #[must_use]
 pub fn thread_root_item(message: &MessageView<'_>) -> Markup {
     if message.deleted {
-        return html! { li.message.deleted id={ "tr-" (message.id) } { p.body.tombstone { "This message was deleted." } } };
+        return thread_root_tombstone(message.id);
     }
     let time_format = format_description!("[hour]:[minute]");
     let full_format = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
@@ -325,6 +329,12 @@ pub fn thread_root_item(message: &MessageView<'_>) -> Markup {
             div.body { (PreEscaped(markdown::render(message.body_md))) }
         }
     }
+}
+
+/// The thread panel's root, deleted.
+#[must_use]
+pub fn thread_root_tombstone(id: MessageId) -> Markup {
+    html! { li.message.deleted id={ "tr-" (id) } { p.body.tombstone { "This message was deleted." } } }
 }
 
 /// A slash command's reply, shown only to its sender (`eph-{event id}`, so a replayed one
@@ -344,46 +354,161 @@ pub fn ephemeral_item(id: &str, text: &str, error: bool) -> Markup {
     }
 }
 
-/// The edit form that replaces a message's body while it is being edited.
+/// The edit form that replaces a message's body while it is being edited: focused as it
+/// appears; Esc or Cancel puts the message back.
 #[must_use]
 pub fn edit_form(message: &MessageView<'_>) -> Markup {
+    let cancel = format!("@get('/messages/{}', {{{NO_SIGNALS}}})", message.id);
     html! {
         li.message id=(message_dom_id(message.id)) {
             span.avatar aria-hidden="true" { (initials(&message.author.display_name)) }
             form.edit-form "data-on:submit"=(format!("@post('/messages/{}/edit', {{contentType: 'form'}})", message.id)) {
                 label.visually-hidden for=(format!("edit-{}", message.id)) { "Edit message" }
-                textarea id=(format!("edit-{}", message.id)) name="body" required { (message.body_md) }
+                textarea id=(format!("edit-{}", message.id)) name="body" required "data-init"="el.focus()"
+                    "data-on:keydown"=(format!("evt.key === 'Escape' && (evt.stopPropagation(), {cancel})")) { (message.body_md) }
                 div {
                     button type="submit" { "Save" }
                     " "
-                    button.quiet type="button" "data-on:click"=(format!("@get('/messages/{}', {{{NO_SIGNALS}}})", message.id)) { "Cancel" }
+                    button.quiet type="button" "data-on:click"=(cancel) { "Cancel" }
                 }
             }
         }
     }
 }
 
-/// The whole list, oldest first, with the empty state.
+/// Consecutive messages by one author within this long are grouped: the later ones show
+/// neither avatar nor name (`app.js` groups the ones that arrive later the same way, from
+/// `data-author` and `data-at`).
+pub const GROUP_WITHIN_SECS: i64 = 5 * 60;
+
+/// Who wrote a message, as grouping compares it: a user, or a webhook (whatever name it
+/// posted under); empty for neither, which never groups.
 #[must_use]
-pub fn messages_list(messages: &[MessageView<'_>], viewer: UserId, channel_label: &str) -> Markup {
-    messages_around(messages, viewer, channel_label, None)
+pub fn author_key(author: &Author) -> String {
+    match (&author.bot, author.user_id) {
+        (Some(bot), _) => format!("b-{}", bot.webhook_id),
+        (None, Some(user)) => format!("u-{user}"),
+        (None, None) => String::new(),
+    }
 }
 
-/// The list opened around `highlight` (a search hit, a pin, a notification): that message
-/// is highlighted and scrolled to once the page is up.
+/// Whether `message` is grouped under `previous` (the one just above it).
 #[must_use]
-pub fn messages_around(
-    messages: &[MessageView<'_>],
-    viewer: UserId,
-    channel_label: &str,
-    highlight: Option<MessageId>,
-) -> Markup {
+pub fn grouped_with(previous: &MessageView<'_>, message: &MessageView<'_>) -> bool {
+    let key = author_key(message.author);
+    let gap = (message.created_at - previous.created_at).whole_seconds();
+    !previous.deleted
+        && !message.deleted
+        && !key.is_empty()
+        && key == author_key(previous.author)
+        && (0..GROUP_WITHIN_SECS).contains(&gap)
+}
+
+/// The first message the viewer has not read, given the channel's unread count (unread
+/// top-level messages by others, as the sidebar counts them): counted back from the newest
+/// message by someone else; the oldest listed when the count reaches past the page.
+#[must_use]
+pub fn first_unread(messages: &[MessageView<'_>], viewer: UserId, unread_count: i64) -> Option<MessageId> {
+    if unread_count <= 0 {
+        return None;
+    }
+    let mut left = unread_count;
+    let mut first = None;
+    for message in messages.iter().rev() {
+        if message.author.user_id == Some(viewer) && message.author.bot.is_none() {
+            continue;
+        }
+        first = Some(message.id);
+        left -= 1;
+        if left == 0 {
+            return first;
+        }
+    }
+    messages.first().map(|message| message.id).or(first)
+}
+
+/// What the message list shows: a page of a channel's messages, oldest first.
+pub struct ListView<'a> {
+    pub messages: &'a [MessageView<'a>],
+    pub viewer: UserId,
+    pub channel: ChannelId,
+    /// `#general`, or a DM's names (for the empty state).
+    pub channel_label: &'a str,
+    /// The oldest message listed, when older ones exist (scrolling up loads them); none
+    /// when the list starts at the channel's beginning.
+    pub older: Option<MessageId>,
+    /// The newest message listed, when newer ones exist (a page opened at `?around=`:
+    /// scrolling down loads them).
+    pub newer: Option<MessageId>,
+    /// Where the "New" divider goes: before this message.
+    pub first_unread: Option<MessageId>,
+    /// The message the list was opened around, highlighted and scrolled to.
+    pub highlight: Option<MessageId>,
+}
+
+/// The top of the list (`#older`): when older messages exist, a row that loads them once
+/// it scrolls into view (and is replaced by them and the next such row); else where the
+/// channel begins.
+#[must_use]
+pub fn older_row(channel: ChannelId, older: Option<MessageId>, channel_label: &str) -> Markup {
+    html! {
+        @if let Some(oldest) = older {
+            li #older .loader "data-on-intersect"=(format!("@get('/channels/{channel}/history?before={oldest}', {{{NO_SIGNALS}}})")) {
+                "Loading older messages…"
+            }
+        } @else {
+            li #older .empty { "This is the very beginning of " (channel_label) "." }
+        }
+    }
+}
+
+/// The bottom of a list opened in the past (`#newer`): a row that loads newer messages
+/// once it scrolls into view; nothing once the list reaches the present.
+#[must_use]
+pub fn newer_row(channel: ChannelId, newer: Option<MessageId>) -> Markup {
+    html! {
+        @if let Some(newest) = newer {
+            li #newer .loader "data-on-intersect"=(format!("@get('/channels/{channel}/history?after={newest}', {{{NO_SIGNALS}}})")) {
+                "Loading newer messages…"
+            }
+        }
+    }
+}
+
+/// The messages of a list, each grouped under the one above when it may be, with the
+/// "New" divider before the first unread one (which also breaks a group).
+#[must_use]
+pub fn list_items(messages: &[MessageView<'_>], viewer: UserId, first_unread: Option<MessageId>) -> Markup {
+    html! {
+        @for (index, message) in messages.iter().enumerate() {
+            @let divider = first_unread == Some(message.id);
+            @if divider {
+                li #new-divider .new-divider role="separator" aria-label="New messages" { span { "New" } }
+            }
+            @let grouped = !divider && index > 0 && grouped_with(&messages[index - 1], message);
+            @if grouped { (grouped_item(message, viewer)) } @else { (message_item(message, viewer)) }
+        }
+    }
+}
+
+/// A message grouped under the one above: the same item, marked, so the stylesheet hides
+/// its avatar and name (the time shows on hover).
+fn grouped_item(message: &MessageView<'_>, viewer: UserId) -> Markup {
+    let item = message_item(message, viewer).into_string();
+    PreEscaped(item.replacen("<li class=\"message\"", "<li class=\"message grouped\"", 1))
+}
+
+/// The whole list (`#messages`): the top row, the messages, the bottom row; a highlighted
+/// message is scrolled to once the page is up.
+#[must_use]
+pub fn message_list(list: &ListView<'_>) -> Markup {
     html! {
         ol #messages .messages aria-live="polite" aria-label="Messages" {
-            li.empty { "This is the very beginning of " (channel_label) "." }
-            @for message in messages { (message_item(message, viewer)) }
+            (older_row(list.channel, list.older, list.channel_label))
+            (list_items(list.messages, list.viewer, list.first_unread))
+            (newer_row(list.channel, list.newer))
         }
-        @if let Some(id) = highlight {
+        @if let Some(id) = list.highlight {
             div.jump hidden "data-init"=(format!(
                 "document.getElementById('m-{id}')?.classList.add('highlight'), \
                  document.getElementById('m-{id}')?.scrollIntoView({{block: 'center'}})"
@@ -429,7 +554,7 @@ mod tests {
     fn file(name: &str, content_type: &str, dims: Option<(i32, i32)>, thumbnail: bool) -> Attachment {
         Attachment {
             id: ajet_shared::domain::ids::AttachmentId::generate(),
-            channel_id: ajet_shared::domain::ids::ChannelId::generate(),
+            channel_id: ChannelId::generate(),
             filename: name.into(),
             content_type: content_type.into(),
             size_bytes: 3 * 1024 + 512,
@@ -473,6 +598,14 @@ mod tests {
             )),
             "the thumbnail's box is reserved at its scaled size: {html}"
         );
+        assert!(
+            html.contains(&format!(
+                "<a class=\"image\" href=\"/api/attachments/{}\" title=\"cat&quot;&gt;&lt;script&gt;.png\" \
+                 data-on:click=\"evt.preventDefault(), $_viewerAlt = el.title, $_viewer = el.getAttribute('href')\">",
+                photo.id
+            )),
+            "a thumbnail opens the original in the viewer, its name never part of the expression: {html}"
+        );
         assert!(html.contains(&format!("<a class=\"file-chip\" href=\"/api/attachments/{}\"", notes.id)), "{html}");
         assert!(html.contains("&lt;b&gt;notes&lt;/b&gt;.txt") && html.contains("text/plain · 3.5 KiB"), "{html}");
         assert!(html.contains("href=\"https://example.com/a?b=1&amp;c=2\" rel=\"noopener noreferrer nofollow\""));
@@ -486,7 +619,13 @@ mod tests {
         let author = author(alice, "Alice <Admin>");
         let message = view(&author, "hi <script>alert(1)</script> **there**");
         let html = message_item(&message, UserId::generate()).into_string();
-        assert!(html.starts_with(&format!("<li class=\"message\" id=\"m-{}\">", message.id)), "{html}");
+        assert!(
+            html.starts_with(&format!(
+                "<li class=\"message\" id=\"m-{}\" data-author=\"u-{alice}\" data-at=\"0\">",
+                message.id
+            )),
+            "{html}"
+        );
         assert!(html.contains(">AA</span>"), "{html}");
         assert!(html.contains("<span class=\"author\">Alice &lt;Admin&gt;</span>"));
         assert!(html.contains("<time datetime=\"1970-01-01T00:00:00Z\" title=\"1970-01-01T00:00:00Z\">00:00</time>"));
@@ -576,18 +715,114 @@ mod tests {
         let message = view(&author, "</textarea><script>x</script>");
         let html = edit_form(&message).into_string();
         assert!(
-            html.contains("name=\"body\" required>&lt;/textarea&gt;&lt;script&gt;x&lt;/script&gt;</textarea>"),
+            html.contains(&format!(
+                "data-on:keydown=\"evt.key === 'Escape' &amp;&amp; (evt.stopPropagation(), @get('/messages/{}', \
+                 {{filterSignals: {{include: /^$/}}}}))\">&lt;/textarea&gt;&lt;script&gt;x&lt;/script&gt;</textarea>",
+                message.id
+            )),
+            "Esc cancels, and the body is text: {html}"
+        );
+        assert!(html.contains("required data-init=\"el.focus()\""), "{html}");
+    }
+
+    fn list<'a>(messages: &'a [MessageView<'a>], viewer: UserId, channel: ChannelId) -> ListView<'a> {
+        ListView {
+            messages,
+            viewer,
+            channel,
+            channel_label: "#general",
+            older: None,
+            newer: None,
+            first_unread: None,
+            highlight: None,
+        }
+    }
+
+    #[test]
+    fn an_empty_list_says_where_the_channel_begins() {
+        let html = message_list(&list(&[], UserId::generate(), ChannelId::generate())).into_string();
+        assert_eq!(
+            html,
+            "<ol class=\"messages\" id=\"messages\" aria-live=\"polite\" aria-label=\"Messages\">\
+             <li class=\"empty\" id=\"older\">This is the very beginning of #general.</li></ol>"
+        );
+    }
+
+    #[test]
+    fn a_list_with_more_history_loads_it_when_its_ends_scroll_into_view() {
+        let author = author(UserId::generate(), "Alice");
+        let messages = [view(&author, "a"), view(&author, "b")];
+        let channel = ChannelId::generate();
+        let mut shown = list(&messages, UserId::generate(), channel);
+        shown.older = Some(messages[0].id);
+        shown.newer = Some(messages[1].id);
+        let html = message_list(&shown).into_string();
+        assert!(
+            html.contains(&format!(
+                "<li class=\"loader\" id=\"older\" data-on-intersect=\"@get('/channels/{channel}/history?before={}', \
+                 {{filterSignals: {{include: /^$/}}}})\">Loading older messages…</li>",
+                messages[0].id
+            )),
+            "{html}"
+        );
+        assert!(!html.contains("very beginning"), "older messages exist: {html}");
+        assert!(
+            html.ends_with(&format!(
+                "<li class=\"loader\" id=\"newer\" data-on-intersect=\"@get('/channels/{channel}/history?after={}', \
+                 {{filterSignals: {{include: /^$/}}}})\">Loading newer messages…</li></ol>",
+                messages[1].id
+            )),
             "{html}"
         );
     }
 
     #[test]
-    fn an_empty_list_says_where_the_channel_begins() {
-        let html = messages_list(&[], UserId::generate(), "#general").into_string();
-        assert_eq!(
-            html,
-            "<ol class=\"messages\" id=\"messages\" aria-live=\"polite\" aria-label=\"Messages\">\
-             <li class=\"empty\">This is the very beginning of #general.</li></ol>"
+    fn consecutive_messages_by_one_author_within_five_minutes_are_grouped() {
+        let alice = author(UserId::generate(), "Alice");
+        let bob = author(UserId::generate(), "Bob");
+        fn at(minutes: i64, message: MessageView<'_>) -> MessageView<'_> {
+            MessageView { created_at: OffsetDateTime::UNIX_EPOCH + time::Duration::minutes(minutes), ..message }
+        }
+        let messages = [
+            at(0, view(&alice, "one")),
+            at(1, view(&alice, "two")),
+            at(2, view(&bob, "three")),
+            at(3, view(&bob, "four")),
+            at(9, view(&bob, "five")),
+        ];
+        let html = list_items(&messages, UserId::generate(), None).into_string();
+        let grouped: Vec<bool> = messages
+            .iter()
+            .map(|message| html.contains(&format!("<li class=\"message grouped\" id=\"m-{}\"", message.id)))
+            .collect();
+        assert_eq!(grouped, [false, true, false, true, false], "{html}");
+        assert!(
+            html.contains(&format!("data-author=\"u-{}\" data-at=\"60\"", alice.user_id.expect("a user"))),
+            "{html}"
+        );
+        let mut bot = bob.clone();
+        bot.bot = Some(Bot { webhook_id: WebhookId::generate(), name: "CI".into() });
+        assert_ne!(author_key(&bot), author_key(&bob), "a webhook posting as someone is not them");
+    }
+
+    #[test]
+    fn the_new_divider_sits_before_the_first_unread_message_by_someone_else_and_breaks_a_group() {
+        let me = UserId::generate();
+        let mine = author(me, "Me");
+        let other = author(UserId::generate(), "Bob");
+        let messages =
+            [view(&other, "read"), view(&other, "unread 1"), view(&mine, "my reply"), view(&other, "unread 2")];
+        assert_eq!(first_unread(&messages, me, 2), Some(messages[1].id));
+        assert_eq!(first_unread(&messages, me, 0), None);
+        assert_eq!(first_unread(&messages, me, 100), Some(messages[0].id), "past the page: its top");
+        let html = list_items(&messages, me, Some(messages[1].id)).into_string();
+        assert!(
+            html.contains(&format!(
+                "<li class=\"new-divider\" id=\"new-divider\" role=\"separator\" aria-label=\"New messages\"><span>New</span></li>\
+                 <li class=\"message\" id=\"m-{}\"",
+                messages[1].id
+            )),
+            "the divider, and the message after it is not grouped: {html}"
         );
     }
 }

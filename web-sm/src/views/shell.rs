@@ -5,12 +5,13 @@
 //! between is missed.
 
 use super::NO_SIGNALS;
+use ajet_shared::api::paths;
 use ajet_shared::api::wire::{Channel, ChannelKind, ChannelListItem, CommandInfo, Community, User};
-use ajet_shared::domain::ids::{ChannelId, MessageId, UserId};
+use ajet_shared::domain::ids::{AttachmentId, ChannelId, CommunityId, MessageId, UserId};
 use maud::{Markup, html};
 
 use super::layout::{Theme, themed_document};
-use super::message::messages_around;
+use super::message::{ListView, message_list};
 use super::people::{notification_count, presence_dot, presence_key};
 use super::search::{OPEN_SEARCH, search_overlay};
 use super::{MessageView, ThreadView, badge_dom_id, channel_dom_id, mentions_dom_id, thread_panel};
@@ -45,6 +46,12 @@ pub struct ShellView<'a> {
     pub unread: Option<MessageId>,
     /// The message the list was opened around (`?around=`), highlighted.
     pub around: Option<MessageId>,
+    /// The oldest message listed when older ones exist, and the newest when newer ones
+    /// exist (a page opened around a message): scrolling to either end loads more.
+    pub older: Option<MessageId>,
+    pub newer: Option<MessageId>,
+    /// The first message the viewer had not read as the page opened: the "New" divider.
+    pub first_unread: Option<MessageId>,
     /// Who is online among the people the sidebar shows (DM partners).
     pub presence: &'a [(UserId, bool)],
     /// The viewer's unread notifications.
@@ -167,20 +174,33 @@ pub fn notice(message: Option<&str>) -> Markup {
 /// is cleared (a send stops it on the server). Text starting with `/` runs a command
 /// (the server tells them apart); while the text starts with `/`, the commands whose
 /// names start with what is typed are listed with their usage.
+///
+/// Files (`#uploads`, managed by `app.js`: picked with the 📎 button, pasted or dropped on
+/// the main column) upload at once, each a chip with its progress, a remove button and
+/// the api's refusal; a send waits until none is still uploading and names the uploaded
+/// ones (`?files=`, their ids as `app.js` wrote them on the chips).
 #[must_use]
-pub fn composer(channel: ChannelId, label: &str, client_msg_id: &str, commands: &[CommandInfo]) -> Markup {
+pub fn composer(
+    channel: ChannelId,
+    community: Option<CommunityId>,
+    label: &str,
+    client_msg_id: &str,
+    commands: &[CommandInfo],
+) -> Markup {
     let signals = serde_json::json!({ "body": "", "cmid": client_msg_id, "_typedAt": 0 }).to_string();
-    let send = format!("@post('/channels/{channel}/messages', {{filterSignals: {{include: /^(body|cmid)$/}}}})");
+    let send = format!(
+        "document.querySelector('#uploads .uploading') || @post('/channels/{channel}/messages?files=' + {UPLOADED_FILES}, \
+         {{filterSignals: {{include: /^(body|cmid)$/}}}})"
+    );
     let on_enter =
         format!("evt.key === 'Enter' && !evt.shiftKey && !evt.isComposing && (evt.preventDefault(), {send})");
-    let typing = |on: bool| format!("@post('/channels/{channel}/typing?typing={on}', {{{NO_SIGNALS}}})");
-    let on_input = format!(
-        "evt.target.value.trim()          ? (Date.now() - $_typedAt > {TYPING_EVERY_MS} && ($_typedAt = Date.now(), {start}))          : ($_typedAt > 0 && ($_typedAt = 0, {stop}))",
-        start = typing(true),
-        stop = typing(false),
-    );
+    let on_input = typing_on_input(channel, "composer-body", "_typedAt");
     html! {
-        form #composer .composer data-signals=(signals) "data-on:submit"=(send) "data-indicator:_sending" {
+        form #composer .composer data-signals=(signals) "data-on:submit"=(send) "data-indicator:_sending"
+            data-channel=(channel) data-upload=(paths::channel_attachments(channel))
+            data-members=[community.map(paths::community_members)] data-channels=[community.map(paths::community_channels)] {
+            ul #uploads .uploads aria-label="Files to send" aria-live="polite" {}
+            ul #completion .completion role="listbox" aria-label="Suggestions" hidden {}
             @if !commands.is_empty() {
                 ul #command-hints .command-hints aria-label="Commands" "data-class:open"="$body.startsWith('/')" {
                     @for command in commands {
@@ -195,21 +215,62 @@ pub fn composer(channel: ChannelId, label: &str, client_msg_id: &str, commands: 
                 }
             }
             label.visually-hidden for="composer-body" { "Message " (label) }
-            textarea #composer-body rows="1" "data-bind:body" placeholder={ "Message " (label) }
-                "data-on:keydown"=(on_enter) "data-on:input"=(on_input) "data-indicator:_sending" "data-attr:readonly"="$_sending" {}
+            div.composer-row "data-on:input"=(on_input) {
+                label.attach-button for="file-input" title="Attach files" {
+                    (icon(Icon::Clip)) span.visually-hidden { "Attach files" }
+                }
+                input #file-input .visually-hidden type="file" multiple;
+                textarea #composer-body rows="1" "data-bind:body" placeholder={ "Message " (label) }
+                    "data-on:keydown"=(on_enter) "data-indicator:_sending" "data-attr:readonly"="$_sending"
+                    aria-autocomplete="list" aria-controls="completion" aria-expanded="false" {}
+            }
         }
     }
+}
+
+/// The ids of the composer's uploaded files, comma-separated (a Datastar expression).
+const UPLOADED_FILES: &str =
+    "[...document.querySelectorAll('#uploads li[data-id]')].map((li) => li.dataset.id).join(',')";
+
+/// The element id of an uploaded file's chip in the composer (`app.js` sets it).
+#[must_use]
+pub fn upload_dom_id(attachment: AttachmentId) -> String {
+    format!("up-{attachment}")
 }
 
 /// How often the composer repeats "typing" while the text is not empty (the stream core
 /// expires a typist silent for longer than its expiry, 15 s by default).
 pub const TYPING_EVERY_MS: u64 = 3000;
 
+/// A composer's typing signal, for the `data-on:input` of the row around its text
+/// (`text_id`), with `typed_at` the local signal holding when it last said so: a start at
+/// most every `TYPING_EVERY_MS` while the text is not empty, a stop when it is cleared.
+/// Only the viewer's own keystrokes are typing: a draft restored or a completion accepted
+/// (`app.js`) is not. It is heard on the row, not the text, so its request does not count
+/// as a send (the send's indicator makes the text read-only, dropping the next keystroke).
+#[must_use]
+pub fn typing_on_input(channel: ChannelId, text_id: &str, typed_at: &str) -> String {
+    let typing = |on: bool| format!("@post('/channels/{channel}/typing?typing={on}', {{{NO_SIGNALS}}})");
+    format!(
+        "evt.isTrusted && evt.target.id === '{text_id}' && (evt.target.value.trim() \
+         ? (Date.now() - ${typed_at} > {TYPING_EVERY_MS} && (${typed_at} = Date.now(), {start})) \
+         : (${typed_at} > 0 && (${typed_at} = 0, {stop})))",
+        start = typing(true),
+        stop = typing(false),
+    )
+}
+
 /// The typing line above the composer (`#typing`): who else is typing in the channel.
 #[must_use]
 pub fn typing_line(names: &[&str]) -> Markup {
+    typing_line_at("typing", names)
+}
+
+/// A typing line with the element id `id` (the thread panel has one too, `#thread-typing`).
+#[must_use]
+pub fn typing_line_at(id: &str, names: &[&str]) -> Markup {
     html! {
-        div #typing .typing aria-live="polite" {
+        div.typing id=(id) aria-live="polite" {
             @match names {
                 [] => {},
                 [one] => { strong { (one) } " is typing…" },
@@ -279,7 +340,10 @@ const HEARTBEAT: &str = "@post('/api/heartbeat', {filterSignals: {include: /^$/}
 fn app_signals(presence: &[(UserId, bool)]) -> String {
     let presence: serde_json::Map<String, serde_json::Value> =
         presence.iter().map(|(user, online)| (presence_key(*user), serde_json::Value::Bool(*online))).collect();
-    serde_json::json!({ "_presence": presence, "_inbox": false, "_people": false, "_drawer": false }).to_string()
+    serde_json::json!({
+        "_presence": presence, "_inbox": false, "_people": false, "_drawer": false, "_viewer": "", "_viewerAlt": ""
+    })
+    .to_string()
 }
 
 /// The whole page.
@@ -306,7 +370,8 @@ pub fn shell_page(view: &ShellView<'_>) -> Markup {
         div class=@if view.thread.is_some() { "app with-thread" } @else { "app" }
             data-signals=(app_signals(view.presence)) "data-class:drawer-open"="$_drawer"
             "data-init"=(HEARTBEAT) "data-on-interval__duration.60s"=(HEARTBEAT)
-            "data-on:keydown__window"=(format!("(evt.ctrlKey || evt.metaKey) && evt.key === 'k' && (evt.preventDefault(), {OPEN_SEARCH})")) {
+            "data-on:keydown__window"=(format!("(evt.ctrlKey || evt.metaKey) && evt.key === 'k' && (evt.preventDefault(), {OPEN_SEARCH}), \
+                evt.key === 'Escape' && ($_drawer = false)")) {
             nav.rail aria-label="Communities" {
                 @for community in view.communities {
                     a href={ "/c/" (community.slug) } title=(community.name)
@@ -370,12 +435,21 @@ pub fn shell_page(view: &ShellView<'_>) -> Markup {
                     @if view.around.is_some() {
                         p.older { "You are viewing older messages. " a href=(close_href) { "Jump to the present" } }
                     }
-                    (messages_around(view.messages, view.me.id, &label, view.around))
+                    (message_list(&ListView {
+                        messages: view.messages,
+                        viewer: view.me.id,
+                        channel: view.channel.id,
+                        channel_label: &label,
+                        older: view.older,
+                        newer: view.newer,
+                        first_unread: view.first_unread,
+                        highlight: view.around,
+                    }))
                 }
                 (notice(None))
                 (typing_line(&[]))
                 @if view.joined {
-                    (composer(view.channel.id, &label, view.client_msg_id, view.commands))
+                    (composer(view.channel.id, view.community.map(|c| c.id), &label, view.client_msg_id, view.commands))
                 } @else {
                     form.composer method="post" action={ "/channels/" (view.channel.id) "/join" } {
                         button type="submit" { "Join " (label) }
@@ -386,13 +460,14 @@ pub fn shell_page(view: &ShellView<'_>) -> Markup {
                 (thread_panel(thread, view.me.id, view.channel.id, view.joined, &close_href))
             }
             (search_overlay())
+            (image_viewer())
             div #people .sheet role="dialog" aria-label="Members" "data-class:open"="$_people"
-                "data-on:keydown"="evt.key === 'Escape' && ($_people = false)" {
+                "data-on:keydown__window"="evt.key === 'Escape' && ($_people = false)" {
                 header.panel-header { h2 { "Members" } button.quiet.close type="button" "data-on:click"="$_people = false" { "Close" } }
                 ul #people-list .people-list aria-label="Members" {}
             }
             div #inbox .sheet role="dialog" aria-label="Notifications" "data-class:open"="$_inbox"
-                "data-on:keydown"="evt.key === 'Escape' && ($_inbox = false)" {
+                "data-on:keydown__window"="evt.key === 'Escape' && ($_inbox = false)" {
                 header.panel-header {
                     h2 { "Notifications" }
                     button.quiet type="button" "data-on:click"=(format!("@post('/notifications/read', {{{NO_SIGNALS}}})")) { "Mark all read" }
@@ -405,6 +480,20 @@ pub fn shell_page(view: &ShellView<'_>) -> Markup {
     themed_document(&label, view.theme, &body)
 }
 
+/// The full-size image viewer (`#viewer`): a thumbnail's click sets `_viewer` to its
+/// original; a click anywhere or Esc closes it. It follows the thread panel in the page,
+/// so the panel's Esc handler (which runs first) sees it open and leaves the thread be.
+#[must_use]
+pub fn image_viewer() -> Markup {
+    html! {
+        div #viewer .viewer role="dialog" aria-modal="true" aria-label="Image" "data-class:open"="$_viewer"
+            "data-on:click"="$_viewer = ''" "data-on:keydown__window"="evt.key === 'Escape' && ($_viewer = '')" {
+            img "data-attr:src"="$_viewer || null" "data-attr:alt"="$_viewerAlt";
+            button.quiet.close type="button" { "Close" }
+        }
+    }
+}
+
 /// The top bar's icons, drawn as inline SVG in the text colour: an emoji would depend on
 /// the reader's fonts (a browser without an emoji font shows empty boxes).
 #[derive(Clone, Copy)]
@@ -414,6 +503,7 @@ pub enum Icon {
     Bell,
     Search,
     Settings,
+    Clip,
 }
 
 /// `which` as a 16 px stroked SVG, hidden from assistive technology (its button is labelled).
@@ -429,6 +519,7 @@ pub fn icon(which: Icon) -> Markup {
         Icon::Bell => &["M18 8a6 6 0 0 0-12 0c0 7-3 9-3 9h18s-3-2-3-9", "M13.7 21a2 2 0 0 1-3.4 0"],
         Icon::Search => &["M11 18a7 7 0 1 0 0-14 7 7 0 0 0 0 14z", "M21 21l-5-5"],
         Icon::Settings => &["M4 21v-7M4 10V3M12 21v-9M12 8V3M20 21v-5M20 12V3", "M1 14h6M9 8h6M17 16h6"],
+        Icon::Clip => &["M21 11l-8.5 8.5a5 5 0 0 1-7-7L14 4a3.5 3.5 0 0 1 5 5l-8.5 8.5a2 2 0 0 1-3-3L15 7"],
     };
     html! {
         svg.icon xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24" width="16" height="16" fill="none"
@@ -507,7 +598,7 @@ mod tests {
             summary: "list <commands>".into(),
             admin: false,
         };
-        let html = composer(id, "#general", "abc", std::slice::from_ref(&help)).into_string();
+        let html = composer(id, None, "#general", "abc", std::slice::from_ref(&help)).into_string();
         assert!(
             html.contains(
                 "<li data-command=\"help&quot;&lt;x&gt;\" data-class:match=\"$body.startsWith('/') &amp;&amp; \
@@ -522,8 +613,10 @@ mod tests {
             "{html}"
         );
         assert!(html.contains(&format!(
-            "data-on:submit=\"@post('/channels/{id}/messages', {{filterSignals: {{include: /^(body|cmid)$/}}}})\""
-        )));
+            "data-on:submit=\"document.querySelector('#uploads .uploading') || @post('/channels/{id}/messages?files=' + \
+             [...document.querySelectorAll('#uploads li[data-id]')].map((li) =&gt; li.dataset.id).join(','), \
+             {{filterSignals: {{include: /^(body|cmid)$/}}}})\""
+        )), "{html}");
         assert!(html.contains("evt.key === 'Enter' &amp;&amp; !evt.shiftKey"), "{html}");
         assert!(html.contains("placeholder=\"Message #general\""));
         assert!(html.contains("data-indicator:_sending data-attr:readonly=\"$_sending\""), "{html}");
@@ -535,6 +628,59 @@ mod tests {
             "{html}"
         );
         assert!(html.contains(&format!("($_typedAt = 0, @post('/channels/{id}/typing?typing=false'")), "{html}");
+        assert!(
+            html.contains(
+                "<div class=\"composer-row\" data-on:input=\"evt.isTrusted &amp;&amp; evt.target.id === 'composer-body' \
+                 &amp;&amp; (evt.target.value.trim()"
+            ),
+            "{html}"
+        );
+    }
+
+    #[test]
+    fn the_composer_uploads_files_to_the_channels_attachments_and_sends_them_by_id() {
+        let id = ChannelId::generate();
+        let community = CommunityId::generate();
+        let html = composer(id, Some(community), "#general", "abc", &[]).into_string();
+        assert!(
+            html.contains(&format!("data-channel=\"{id}\" data-upload=\"/api/channels/{id}/attachments\"")),
+            "app.js finds where to upload: {html}"
+        );
+        assert!(
+            html.contains(
+                "<ul class=\"uploads\" id=\"uploads\" aria-label=\"Files to send\" aria-live=\"polite\"></ul>"
+            ),
+            "{html}"
+        );
+        assert!(html.contains("<label class=\"attach-button\" for=\"file-input\" title=\"Attach files\">"), "{html}");
+        assert!(html.contains("<input class=\"visually-hidden\" id=\"file-input\" type=\"file\" multiple>"), "{html}");
+        assert!(
+            html.contains(&format!(
+                "data-members=\"/api/communities/{community}/members\" data-channels=\"/api/communities/{community}/channels\">"
+            )),
+            "app.js completes @ and # from the community's members and channels: {html}"
+        );
+        assert!(
+            html.contains(
+                "<ul class=\"completion\" id=\"completion\" role=\"listbox\" aria-label=\"Suggestions\" hidden></ul>"
+            ),
+            "{html}"
+        );
+        assert!(
+            html.contains("aria-autocomplete=\"list\" aria-controls=\"completion\" aria-expanded=\"false\""),
+            "{html}"
+        );
+        let attachment = AttachmentId::generate();
+        assert_eq!(upload_dom_id(attachment), format!("up-{attachment}"));
+    }
+
+    #[test]
+    fn the_image_viewer_opens_on_a_thumbnail_and_closes_on_click_or_escape() {
+        let html = image_viewer().into_string();
+        assert!(html.starts_with("<div class=\"viewer\" id=\"viewer\" role=\"dialog\" aria-modal=\"true\""), "{html}");
+        assert!(html.contains("data-class:open=\"$_viewer\" data-on:click=\"$_viewer = ''\""), "{html}");
+        assert!(html.contains("data-on:keydown__window=\"evt.key === 'Escape' &amp;&amp; ($_viewer = '')\""), "{html}");
+        assert!(html.contains("<img data-attr:src=\"$_viewer || null\" data-attr:alt=\"$_viewerAlt\">"), "{html}");
     }
 
     #[test]
@@ -638,12 +784,15 @@ mod tests {
             commands: &[],
             unread: None,
             around: None,
+            older: None,
+            newer: None,
+            first_unread: None,
             presence: &[],
             unread_notifications: 0,
             theme: None,
         })
         .into_string();
-        assert!(!page.contains("<img"), "names are text: {page}");
+        assert!(!page.contains("<img src"), "names are text: {page}");
         assert!(page.contains("<h2>&lt;img src=x onerror=alert(1)&gt;</h2>"));
         assert!(
             page.contains(&format!(

@@ -1,12 +1,14 @@
 //! The thread panel (the right column, opened by `?thread={root}` on a channel's or a DM's
 //! page, so a thread is a shareable URL): its root, the replies oldest first in `#replies`
 //! (where the live stream appends new ones), and a composer of its own, whose signals
-//! (`rbody`, `rcmid`) are apart from the main composer's. Esc or ✕ closes it.
+//! (`rbody`, `rcmid`) are apart from the main composer's, and a typing line of its own
+//! (`#thread-typing`, the channel's typists, as the main column's). Esc or ✕ closes it.
 
 use ajet_shared::domain::ids::{ChannelId, MessageId, UserId};
 use maud::{Markup, html};
 
 use super::message::thread_root_item;
+use super::shell::{typing_line_at, typing_on_input};
 use super::{MessageView, message_item};
 
 /// What the thread panel shows.
@@ -17,10 +19,11 @@ pub struct ThreadView<'a> {
     pub client_msg_id: &'a str,
 }
 
-/// The reply composer: Enter sends the reply (with `rcmid`), Shift+Enter makes a new line.
+/// The reply composer: Enter sends the reply (with `rcmid`), Shift+Enter makes a new line;
+/// typing in it is typing in the channel (`_rtypedAt`, as the main composer's).
 #[must_use]
 pub fn reply_composer(channel: ChannelId, root: MessageId, client_msg_id: &str) -> Markup {
-    let signals = serde_json::json!({ "rbody": "", "rcmid": client_msg_id }).to_string();
+    let signals = serde_json::json!({ "rbody": "", "rcmid": client_msg_id, "_rtypedAt": 0 }).to_string();
     let send =
         format!("@post('/channels/{channel}/threads/{root}', {{filterSignals: {{include: /^(rbody|rcmid)$/}}}})");
     let on_enter =
@@ -28,8 +31,20 @@ pub fn reply_composer(channel: ChannelId, root: MessageId, client_msg_id: &str) 
     html! {
         form #reply-composer .composer data-signals=(signals) "data-on:submit"=(send) "data-indicator:_replying" {
             label.visually-hidden for="reply-body" { "Reply in thread" }
-            textarea #reply-body rows="1" "data-bind:rbody" placeholder="Reply…"
-                "data-on:keydown"=(on_enter) "data-attr:readonly"="$_replying" {}
+            div.composer-row "data-on:input"=(typing_on_input(channel, "reply-body", "_rtypedAt")) {
+                textarea #reply-body rows="1" "data-bind:rbody" placeholder="Reply…"
+                    "data-on:keydown"=(on_enter) "data-attr:readonly"="$_replying" {}
+            }
+        }
+    }
+}
+
+/// The panel's replies (`#replies`), oldest first.
+#[must_use]
+pub fn replies_list(replies: &[MessageView<'_>], viewer: UserId) -> Markup {
+    html! {
+        ol #replies .messages aria-live="polite" aria-label="Replies" {
+            @for reply in replies { (message_item(reply, viewer)) }
         }
     }
 }
@@ -53,7 +68,7 @@ pub fn thread_panel(
         // Esc closes it, unless an overlay above it takes the key.
         aside #thread .thread-panel aria-label="Thread"
             "data-on:keydown__window"=(format!(
-                "evt.key === 'Escape' && !$_search && !$_inbox && !$_people && (window.location.href = '{close}')",
+                "evt.key === 'Escape' && !$_search && !$_inbox && !$_people && !$_viewer && (window.location.href = '{close}')",
                 close = close_href.replace('\'', "%27")
             )) {
             header.panel-header {
@@ -63,10 +78,9 @@ pub fn thread_panel(
             div.panel-scroller {
                 ol.messages.thread-root { (thread_root_item(&thread.root)) }
                 (reply_count(thread.root.reply_count))
-                ol #replies .messages aria-live="polite" aria-label="Replies" {
-                    @for reply in thread.replies { (message_item(reply, viewer)) }
-                }
+                (replies_list(thread.replies, viewer))
             }
+            (typing_line_at("thread-typing", &[]))
             @if joined && !thread.root.deleted {
                 (reply_composer(channel, thread.root.id, thread.client_msg_id))
             }
@@ -134,7 +148,18 @@ mod tests {
             )),
             "{html}"
         );
-        assert!(html.contains("data-signals=\"{&quot;rbody&quot;:&quot;&quot;,&quot;rcmid&quot;:&quot;k2&quot;}\""));
+        assert!(html.contains(
+            "data-signals=\"{&quot;_rtypedAt&quot;:0,&quot;rbody&quot;:&quot;&quot;,&quot;rcmid&quot;:&quot;k2&quot;}\""
+        ));
+        assert!(html.contains("<div class=\"typing\" id=\"thread-typing\" aria-live=\"polite\"></div><form"), "{html}");
+        assert!(
+            html.contains(&format!(
+                "<div class=\"composer-row\" data-on:input=\"evt.isTrusted &amp;&amp; evt.target.id === 'reply-body' \
+                 &amp;&amp; (evt.target.value.trim() ? (Date.now() - $_rtypedAt &gt; 3000 &amp;&amp; ($_rtypedAt = Date.now(), \
+                 @post('/channels/{channel}/typing?typing=true'"
+            )),
+            "typing a reply is typing in the channel: {html}"
+        );
         let html = thread_panel(&thread, UserId::generate(), channel, false, "/c/acme/general").into_string();
         assert!(!html.contains("reply-composer"), "a non-member cannot reply: {html}");
     }

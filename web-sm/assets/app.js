@@ -1,0 +1,354 @@
+// app.js — ajet-chat's own client module: the little that Datastar's attributes cannot
+// express. Loaded from our origin beside Datastar (no inline script, no inline handler);
+// it reads only markup the server rendered and the api's JSON answers, and writes text
+// with textContent, never HTML.
+//
+// 1. Uploads (`#composer`): files picked with the 📎 button, pasted into the text or dropped
+//    on the main column go at once to the api's attachment endpoint (`data-upload`) by XHR,
+//    the one browser API that reports upload progress. Each is a chip in `#uploads` with
+//    its progress and a remove button (which also cancels); a refusal (too large, quota)
+//    shows the api's own sentence. An uploaded chip carries the attachment id
+//    (`data-id`, `id="up-{id}"`): the composer's send names those ids and the server
+//    removes the chips it sent.
+// 2. The message lists (`#messages`, the thread's `#replies`): a message that arrives live
+//    or with a page of history is grouped under the one above it as the server groups a
+//    page (`views::message::grouped_with`: same `data-author`, within five minutes, not
+//    after the "New" divider or a tombstone); a message listed twice (a page of newer
+//    history reaching what the stream appended) keeps its first copy; and when a page of
+//    history lands (its `#older`/`#newer` row replaced), the message the reader was
+//    looking at stays where it was on screen.
+// 3. The composer's keyboard and drafts: `@` and `#` complete a member's username or a
+//    channel's name (read from the api once, when first needed: `data-members`,
+//    `data-channels`) — arrows choose, Enter or Tab takes (Enter sends once the one name
+//    left is typed out in full), Esc closes; Up in an empty
+//    composer edits the viewer's last message; the text is kept per channel in
+//    localStorage, so a draft survives a reload (and is dropped once sent and left).
+
+/** Sets up the composer's uploads. */
+function setUpUploads(form) {
+  const list = form.querySelector('#uploads');
+  const picker = form.querySelector('#file-input');
+  const text = form.querySelector('#composer-body');
+  const url = form.dataset.upload;
+  if (!list || !picker || !text || !url) return;
+
+  picker.addEventListener('change', () => {
+    [...picker.files].forEach(upload);
+    picker.value = '';
+  });
+  // Only a paste that carries files is ours; text pastes as usual.
+  text.addEventListener('paste', (evt) => {
+    const files = [...(evt.clipboardData?.files ?? [])];
+    if (files.length > 0) {
+      evt.preventDefault();
+      files.forEach(upload);
+    }
+  });
+  const area = form.closest('main') ?? form;
+  const carriesFiles = (evt) => [...(evt.dataTransfer?.types ?? [])].includes('Files');
+  area.addEventListener('dragover', (evt) => {
+    if (!carriesFiles(evt)) return;
+    evt.preventDefault();
+    area.classList.add('dropping');
+  });
+  area.addEventListener('dragleave', (evt) => {
+    if (!area.contains(evt.relatedTarget)) area.classList.remove('dropping');
+  });
+  area.addEventListener('drop', (evt) => {
+    if (!carriesFiles(evt)) return;
+    evt.preventDefault();
+    area.classList.remove('dropping');
+    [...evt.dataTransfer.files].forEach(upload);
+  });
+
+  /** Uploads one file as a new chip. */
+  function upload(file) {
+    const label = file.name || 'pasted file';
+    const chip = element('li', 'upload uploading');
+    const name = element('span', 'name', label);
+    const progress = element('progress');
+    progress.max = 100;
+    progress.value = 0;
+    progress.setAttribute('aria-label', `Uploading ${label}`);
+    const status = element('span', 'status');
+    const remove = element('button', 'quiet remove', '✕');
+    remove.type = 'button';
+    remove.setAttribute('aria-label', `Remove ${label}`);
+    chip.append(name, progress, status, remove);
+    list.append(chip);
+
+    const xhr = new XMLHttpRequest();
+    const fail = (why) => {
+      chip.classList.remove('uploading');
+      chip.classList.add('failed');
+      progress.remove();
+      status.textContent = `Not uploaded: ${why}`;
+    };
+    remove.addEventListener('click', () => {
+      xhr.abort();
+      chip.remove();
+      text.focus();
+    });
+    xhr.upload.addEventListener('progress', (evt) => {
+      if (evt.lengthComputable) progress.value = Math.round((100 * evt.loaded) / evt.total);
+    });
+    xhr.addEventListener('load', () => {
+      let answer = null;
+      try {
+        answer = JSON.parse(xhr.responseText);
+      } catch {
+        // Not JSON (a proxy's page): the status says enough.
+      }
+      if (xhr.status === 201 && typeof answer?.id === 'string') {
+        chip.classList.remove('uploading');
+        chip.classList.add('done');
+        progress.value = 100;
+        chip.dataset.id = answer.id;
+        chip.id = `up-${answer.id}`;
+      } else {
+        fail(answer?.error?.message ?? `the server answered ${xhr.status}`);
+      }
+    });
+    xhr.addEventListener('error', () => fail('the connection failed'));
+    xhr.open('POST', url);
+    const data = new FormData();
+    data.append('file', file, label);
+    xhr.send(data);
+  }
+}
+
+/** A new element with a class and text. */
+function element(tag, className, text) {
+  const made = document.createElement(tag);
+  if (className) made.className = className;
+  if (text) made.textContent = text;
+  return made;
+}
+
+/** Consecutive messages by one author within this many seconds are grouped. */
+const GROUP_WITHIN_SECS = 5 * 60;
+
+/** Groups, and drops second copies, in one list. */
+function regroup(list) {
+  const seen = new Set();
+  let previous = null;
+  for (const item of [...list.children]) {
+    if (item.id.startsWith('m-')) {
+      if (seen.has(item.id)) {
+        item.remove();
+        continue;
+      }
+      seen.add(item.id);
+    }
+    const author = item.dataset.author;
+    if (!author) {
+      previous = null;
+      continue;
+    }
+    const gap = Number(item.dataset.at) - Number(previous?.dataset.at);
+    const grouped = previous?.dataset.author === author && gap >= 0 && gap < GROUP_WITHIN_SECS;
+    if (item.classList.contains('grouped') !== grouped) item.classList.toggle('grouped', grouped);
+    previous = item;
+  }
+}
+
+/** Keeps `list`'s on-screen place across pages of history; returns what to call after
+ * each change (with whether a page landed). */
+function keepPlace(list) {
+  const scroller = list.closest('.scroller');
+  if (!scroller) return () => {};
+  let anchor = null;
+  const remember = () => {
+    const top = scroller.getBoundingClientRect().top;
+    anchor = null;
+    for (const item of list.children) {
+      if (!item.id.startsWith('m-')) continue;
+      const box = item.getBoundingClientRect();
+      if (box.bottom > top) {
+        anchor = { item, top: box.top };
+        return;
+      }
+    }
+  };
+  scroller.addEventListener('scroll', remember, { passive: true });
+  remember();
+  return (paged) => {
+    if (paged && anchor?.item.isConnected) {
+      scroller.scrollTop += anchor.item.getBoundingClientRect().top - anchor.top;
+    }
+    remember();
+  };
+}
+
+/** Watches one list: regrouped at once and after every change Datastar makes. */
+function watchList(list) {
+  const settle = keepPlace(list);
+  const isPageRow = (node) => node.id === 'older' || node.id === 'newer';
+  regroup(list);
+  new MutationObserver((records) => {
+    const paged = records.some((record) => [...record.removedNodes].some(isPageRow));
+    regroup(list);
+    settle(paged);
+  }).observe(list, { childList: true, subtree: true, attributes: true, attributeFilter: ['class'] });
+}
+
+/** Sets up `@`/`#` completion and Up-to-edit on the composer. */
+function setUpCompletion(form) {
+  const text = form.querySelector('#composer-body');
+  const list = form.querySelector('#completion');
+  if (!text || !list) return;
+  const sources = { '@': form.dataset.members, '#': form.dataset.channels };
+  const loaded = {};
+  const load = (sigil) => {
+    loaded[sigil] ??= fetch(sources[sigil], { headers: { accept: 'application/json' } })
+      .then((answer) => (answer.ok ? answer.json() : { data: [] }))
+      .then((page) =>
+        (page.data ?? [])
+          .map((row) =>
+            sigil === '@'
+              ? { name: row.user?.username, detail: row.user?.display_name ?? '' }
+              : { name: row.archived_at ? null : row.name, detail: row.topic ?? '' },
+          )
+          .filter((option) => option.name),
+      )
+      .catch(() => []);
+    return loaded[sigil];
+  };
+  let options = [];
+  let chosen = 0;
+  let token = null;
+
+  const close = () => {
+    list.hidden = true;
+    list.replaceChildren();
+    options = [];
+    token = null;
+    text.setAttribute('aria-expanded', 'false');
+    text.removeAttribute('aria-activedescendant');
+  };
+  const show = () => {
+    list.replaceChildren(
+      ...options.map((option, index) => {
+        const item = element('li', index === chosen ? 'chosen' : '');
+        item.id = `completion-${index}`;
+        item.setAttribute('role', 'option');
+        item.setAttribute('aria-selected', String(index === chosen));
+        item.append(element('span', 'name', token.sigil + option.name), element('span', 'detail', option.detail));
+        // mousedown, not click: the text keeps the focus.
+        item.addEventListener('mousedown', (evt) => {
+          evt.preventDefault();
+          chosen = index;
+          take();
+        });
+        return item;
+      }),
+    );
+    list.hidden = false;
+    text.setAttribute('aria-expanded', 'true');
+    text.setAttribute('aria-activedescendant', `completion-${chosen}`);
+  };
+  const take = () => {
+    const option = options[chosen];
+    if (!option || !token) return;
+    const before = text.value.slice(0, token.start);
+    const inserted = `${token.sigil}${option.name} `;
+    text.value = before + inserted + text.value.slice(token.end);
+    text.setSelectionRange(before.length + inserted.length, before.length + inserted.length);
+    close();
+    // Datastar's binding of the text follows input events.
+    text.dispatchEvent(new Event('input', { bubbles: true }));
+  };
+  const update = async () => {
+    const caret = text.selectionStart;
+    const typed = /(?:^|\s)([@#])([\w.-]*)$/.exec(text.value.slice(0, caret));
+    if (!typed || !sources[typed[1]] || text.value.startsWith('/')) return close();
+    const found = await load(typed[1]);
+    // Typing went on meanwhile: its own update follows.
+    if (text.selectionStart !== caret) return;
+    const prefix = typed[2].toLowerCase();
+    options = found
+      .filter((option) => option.name.toLowerCase().startsWith(prefix) || option.detail.toLowerCase().startsWith(prefix))
+      .slice(0, 8);
+    token = { sigil: typed[1], typed: prefix, start: caret - typed[2].length - 1, end: caret };
+    chosen = 0;
+    if (options.length === 0) return close();
+    show();
+  };
+  text.addEventListener('input', update);
+  text.addEventListener('blur', close);
+  // Capture, on the form: these keys are taken before Datastar's Enter-sends sees them.
+  form.addEventListener(
+    'keydown',
+    (evt) => {
+      if (evt.target !== text || evt.isComposing) return;
+      // A name typed out in full: Enter sends, as if no list were open.
+      const complete = options.length === 1 && options[0].name.toLowerCase() === token?.typed;
+      if (evt.key === 'Enter' && complete) close();
+      if (!list.hidden && options.length > 0) {
+        if (evt.key === 'ArrowDown' || evt.key === 'ArrowUp') {
+          chosen = (chosen + (evt.key === 'ArrowDown' ? 1 : options.length - 1)) % options.length;
+          show();
+        } else if ((evt.key === 'Enter' && !evt.shiftKey) || evt.key === 'Tab') {
+          take();
+        } else if (evt.key === 'Escape') {
+          close();
+        } else {
+          return;
+        }
+        evt.preventDefault();
+        evt.stopPropagation();
+        return;
+      }
+      const plain = !evt.shiftKey && !evt.altKey && !evt.ctrlKey && !evt.metaKey;
+      if (evt.key === 'ArrowUp' && plain && text.value === '') {
+        const edit = [...document.querySelectorAll('#messages li.message .edit-button')].pop();
+        if (!edit) return;
+        evt.preventDefault();
+        evt.stopPropagation();
+        edit.click();
+      }
+    },
+    true,
+  );
+}
+
+/** Keeps the composer's text per channel in localStorage. */
+function keepDraft(form) {
+  const text = form.querySelector('#composer-body');
+  let store = null;
+  try {
+    store = window.localStorage;
+  } catch {
+    return; // Storage is off: no drafts.
+  }
+  if (!text || !store || !form.dataset.channel) return;
+  const key = `ajet-draft:${form.dataset.channel}`;
+  // After Datastar has bound the text to its (empty) signal: Datastar applies the page's
+  // attributes in a timer it set as it loaded, before this one.
+  setTimeout(() => {
+    const saved = store.getItem(key);
+    if (saved && !text.value) {
+      text.value = saved;
+      text.dispatchEvent(new Event('input', { bubbles: true }));
+    }
+  }, 0);
+  const save = () => {
+    if (text.value.trim()) store.setItem(key, text.value);
+    else store.removeItem(key);
+  };
+  text.addEventListener('input', save);
+  // A send empties the text without an input event: leaving the page saves what is left.
+  window.addEventListener('pagehide', save);
+  document.addEventListener('visibilitychange', save);
+}
+
+const composer = document.getElementById('composer');
+if (composer) {
+  setUpUploads(composer);
+  setUpCompletion(composer);
+  keepDraft(composer);
+}
+for (const id of ['messages', 'replies']) {
+  const list = document.getElementById(id);
+  if (list) watchList(list);
+}
