@@ -223,7 +223,6 @@ function setUpCompletion(form) {
     list.replaceChildren();
     options = [];
     token = null;
-    text.setAttribute('aria-expanded', 'false');
     text.removeAttribute('aria-activedescendant');
   };
   const show = () => {
@@ -244,7 +243,6 @@ function setUpCompletion(form) {
       }),
     );
     list.hidden = false;
-    text.setAttribute('aria-expanded', 'true');
     text.setAttribute('aria-activedescendant', `completion-${chosen}`);
   };
   const take = () => {

@@ -483,7 +483,7 @@ pub fn list_items(messages: &[MessageView<'_>], viewer: UserId, first_unread: Op
         @for (index, message) in messages.iter().enumerate() {
             @let divider = first_unread == Some(message.id);
             @if divider {
-                li #new-divider .new-divider role="separator" aria-label="New messages" { span { "New" } }
+                li #new-divider .new-divider { span { "New" } }
             }
             @let grouped = !divider && index > 0 && grouped_with(&messages[index - 1], message);
             @if grouped { (grouped_item(message, viewer)) } @else { (message_item(message, viewer)) }
@@ -818,7 +818,7 @@ mod tests {
         let html = list_items(&messages, me, Some(messages[1].id)).into_string();
         assert!(
             html.contains(&format!(
-                "<li class=\"new-divider\" id=\"new-divider\" role=\"separator\" aria-label=\"New messages\"><span>New</span></li>\
+                "<li class=\"new-divider\" id=\"new-divider\"><span>New</span></li>\
                  <li class=\"message\" id=\"m-{}\"",
                 messages[1].id
             )),

@@ -222,7 +222,7 @@ pub fn composer(
                 input #file-input .visually-hidden type="file" multiple;
                 textarea #composer-body rows="1" "data-bind:body" placeholder={ "Message " (label) }
                     "data-on:keydown"=(on_enter) "data-indicator:_sending" "data-attr:readonly"="$_sending"
-                    aria-autocomplete="list" aria-controls="completion" aria-expanded="false" {}
+                    aria-autocomplete="list" aria-controls="completion" {}
             }
         }
     }
@@ -666,10 +666,7 @@ mod tests {
             ),
             "{html}"
         );
-        assert!(
-            html.contains("aria-autocomplete=\"list\" aria-controls=\"completion\" aria-expanded=\"false\""),
-            "{html}"
-        );
+        assert!(html.contains("aria-autocomplete=\"list\" aria-controls=\"completion\">"), "{html}");
         let attachment = AttachmentId::generate();
         assert_eq!(upload_dom_id(attachment), format!("up-{attachment}"));
     }
