@@ -656,6 +656,42 @@ async fn the_list_loads_older_and_newer_pages_as_it_scrolls_and_only_for_members
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messages_older_than_the_stream_read_are_still_patched_live_once_scrolled_back_to() {
+    let stack = Stack::start().await;
+    let members = two_members(&stack).await;
+    let mut sent = Vec::new();
+    for n in 0..55 {
+        sent.push(members.alice.send_message(members.general, &say(&format!("line {n:02}"))).await.expect("sent").id);
+    }
+    // The page (and its stream) read the newest 50; the tab then scrolls back to the rest.
+    let page = members.bob.get("/c/acme/general").await.text().await.expect("html");
+    let mut events = members.bob_api.sse(&stream_path(&page), None).await.expect("a stream");
+    let older = members.bob.get(&format!("/channels/{}/history?before={}", members.general, sent[5])).await;
+    assert!(older.text().await.expect("frames").contains("line 00"));
+
+    members.alice.update_message(sent[0], "line zero, *edited*").await.expect("edited");
+    let patch = next_patch(&mut events, &format!("id=\"m-{}\"", sent[0])).await;
+    assert!(patch.contains("<em>edited</em>") && patch.contains("(edited)"), "{patch}");
+
+    members.alice.add_reaction(sent[1], ":tada:").await.expect("reacted");
+    let patch = next_patch(&mut events, &format!("id=\"m-{}\"", sent[1])).await;
+    assert!(patch.contains("line 01") && patch.contains("🎉"), "{patch}");
+
+    members
+        .alice
+        .send_message(members.general, &CreateMessageRequest { parent_id: Some(sent[2]), ..say("a late reply") })
+        .await
+        .expect("replied");
+    let patch = next_patch(&mut events, &format!("id=\"m-{}\"", sent[2])).await;
+    assert!(patch.contains("1 reply"), "the old root's summary counts it: {patch}");
+
+    members.alice.delete_message(sent[3]).await.expect("deleted");
+    let patch = next_patch(&mut events, "This message was deleted.").await;
+    assert!(patch.contains(&format!("id=\"m-{}\"", sent[3])) && !patch.contains("line 03"), "{patch}");
+    stack.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_resync_re_renders_the_pins_bar_and_the_open_thread_too() {
     let stack = Stack::start().await;
     let members = two_members(&stack).await;

@@ -370,11 +370,14 @@ impl LivePage {
             EventPayload::MessageCreated(reply) if Some(reply.channel_id) == self.current => {
                 self.on_reply(&reply, frames);
             }
-            EventPayload::MessageUpdated(message) if self.shows(message.id) || self.thread == Some(message.id) => {
+            EventPayload::MessageUpdated(message)
+                if self.may_show(message.id, message.channel_id, message.parent_id)
+                    || self.thread == Some(message.id) =>
+            {
                 if self.thread == Some(message.id) {
                     frames.patch(Mode::Outer, None, &message::thread_root_item(&MessageView::from(&message)));
                 }
-                if !self.shows(message.id) {
+                if !self.may_show(message.id, message.channel_id, message.parent_id) {
                     return;
                 }
                 if let Some(summary) = self.roots.get_mut(&message.id) {
@@ -394,7 +397,7 @@ impl LivePage {
                         .patch(Mode::Outer, None, &message::thread_root_tombstone(deleted.id))
                         .remove("#reply-composer");
                 }
-                if self.shows(deleted.id) {
+                if self.may_show(deleted.id, deleted.channel_id, deleted.parent_id) {
                     frames.patch(Mode::Outer, None, &message::tombstone(deleted.id));
                     if self.refreshing.contains(&deleted.id) {
                         self.refresh(deleted.id);
@@ -402,27 +405,26 @@ impl LivePage {
                 }
                 // The root's summary counts one reply fewer (re-read: which reply was the
                 // last is the api's to say).
-                if let Some(root) = deleted.parent_id.filter(|root| self.shows(*root) || self.thread == Some(*root)) {
+                if let Some(root) = deleted.parent_id {
                     self.refresh(root);
                 }
             }
             EventPayload::MessagesPurged(purged) if Some(purged.channel_id) == self.current => {
-                // Only messages the page holds: a patch of an absent element is an error.
-                for id in purged.ids.into_iter().filter(|id| self.shows(*id)) {
+                // The list may hold any of them (scrolled back to): a tab that lacks one
+                // only warns (see `may_show`).
+                for id in purged.ids {
                     frames.patch(Mode::Outer, None, &message::tombstone(id));
                 }
             }
             EventPayload::ReactionAdded(change) | EventPayload::ReactionRemoved(change)
-                if self.shows(change.message_id) =>
+                if self.shows(change.message_id) || Some(change.channel_id) == self.current =>
             {
                 self.refresh(change.message_id);
             }
             EventPayload::PinAdded(change) | EventPayload::PinRemoved(change)
                 if Some(change.channel_id) == self.current =>
             {
-                if self.shows(change.message_id) {
-                    self.refresh(change.message_id);
-                }
+                self.refresh(change.message_id);
                 self.refresher.request(Job::Pins(change.channel_id));
             }
             EventPayload::ChannelCreated(channel) | EventPayload::ChannelUpdated(channel)
@@ -563,6 +565,16 @@ impl LivePage {
         self.roots.contains_key(&id) || self.replies.contains(&id)
     }
 
+    /// Whether the page may hold the message: one the stream knows it shows, or any
+    /// top-level message of the current channel — the list also holds what the tab loaded
+    /// later (older pages scrolled back to, newer ones after an `around` jump), which the
+    /// stream cannot see. Those are patched by element id, which Datastar applies where the
+    /// element exists and otherwise only notes in the console; never an append into a
+    /// container that may be absent.
+    fn may_show(&self, id: MessageId, channel: ChannelId, parent: Option<MessageId>) -> bool {
+        self.shows(id) || (Some(channel) == self.current && parent.is_none())
+    }
+
     /// A thread reply: appended to the open panel if it is its thread, and counted in its
     /// root's summary if the list shows the root (a replayed reply that the summary the page
     /// read already counts — created no later than its last reply — is not counted twice).
@@ -590,6 +602,10 @@ impl LivePage {
         }
         if let Some(summary) = summary {
             frames.patch(Mode::Outer, None, &views::thread_summary(root, summary.reply_count, summary.last_reply_at));
+        } else if self.thread != Some(root) {
+            // A root the list may hold beyond what the stream read (scrolled back to, or
+            // an `around` page): its summary comes from a re-read.
+            self.refresh(root);
         }
     }
 
@@ -609,7 +625,7 @@ impl LivePage {
                 if self.thread == Some(found.id) {
                     frames.patch(Mode::Outer, None, &views::thread::reply_count(found.reply_count));
                 }
-                if self.shows(found.id) {
+                if self.may_show(found.id, found.channel_id, found.parent_id) {
                     if let Some(summary) = self.roots.get_mut(&found.id) {
                         *summary = Summary::of(&found);
                     }
