@@ -687,6 +687,80 @@ def main():
         expect(bob.locator("#reply-composer")).to_have_count(0)
         expect(bob.locator("#replies li.message", has_text="a reply")).to_have_count(1)
 
+        # Catching up. Bob's tab on #random is hidden while alice posts, then shown again:
+        # Datastar closes a hidden tab's stream and reopens it when visible, with the last
+        # event id, and every missed line shows once. (Chromium's offline emulation leaves
+        # an open stream connected, so a killed stream's resume, the same Last-Event-ID
+        # path, is tested through the gateway in `web.rs`.)
+        streams = []
+        bob.on(
+            "request",
+            lambda request: streams.append(request.headers.get("last-event-id"))
+            if "/sse?" in request.url
+            else None,
+        )
+        for page in (alice, bob):
+            page.goto(BASE + "/c/acme/random")
+        send(alice, "before the outage")
+        expect(messages(bob).locator("li.message", has_text="before the outage")).to_be_visible(timeout=LIVE)
+
+        def missed(label):
+            for n in range(3):
+                posted = alice.request.post(
+                    f"{BASE}/api/channels/{random_id}/messages", data={"body_md": f"{label} line {n}"}
+                )
+                check(posted.status == 201, f"posting {label} line {n} answered {posted.status}")
+
+        def caught_up(label, opened):
+            expect(messages(bob).locator("li.message", has_text=f"{label} line 2")).to_have_count(1, timeout=20000)
+            for n in range(3):
+                expect(messages(bob).locator("li.message", has_text=f"{label} line {n}")).to_have_count(1)
+            resumed = [last for last in streams[opened:] if last]
+            check(resumed, f"after the {label}, the stream reopened with a Last-Event-ID: {streams[opened:]}")
+
+        def visibility(hidden):
+            bob.evaluate(
+                """(hidden) => {
+                    Object.defineProperty(document, 'hidden', { value: hidden, configurable: true });
+                    Object.defineProperty(document, 'visibilityState',
+                        { value: hidden ? 'hidden' : 'visible', configurable: true });
+                    document.dispatchEvent(new Event('visibilitychange'));
+                }""",
+                hidden,
+            )
+
+        opened = len(streams)
+        visibility(True)
+        missed("hidden")
+        visibility(False)
+        caught_up("hidden", opened)
+
+        # A double-clicked send (Enter twice before the first answer) posts once: the
+        # composer's client_msg_id makes the second a repeat.
+        box = bob.locator("#composer-body")
+        box.fill("said once")
+        box.press("Enter")
+        box.press("Enter")
+        expect(messages(alice).locator("li.message", has_text="said once")).to_have_count(1, timeout=LIVE)
+        history = alice.request.get(f"{BASE}/api/channels/{random_id}/messages?limit=50").json()["data"]
+        check(
+            sum(1 for m in history if m["body_md"] == "said once") == 1,
+            "a double send posted exactly one message",
+        )
+
+        # A private channel's activity never reaches a non-member's page: bob, on #random
+        # with his stream open, gets nothing of alice's private #secret, not even a badge.
+        secret = alice.request.post(
+            f"{BASE}/api/communities/{community_id}/channels", data={"name": "secret", "kind": "private"}
+        )
+        check(secret.status == 201, f"creating #secret answered {secret.status}: {secret.text()}")
+        secret_id = secret.json()["id"]
+        alice.request.post(f"{BASE}/api/channels/{secret_id}/messages", data={"body_md": "private plans"})
+        send(alice, "after the secret")
+        expect(messages(bob).locator("li.message", has_text="after the secret")).to_be_visible(timeout=LIVE)
+        check("private plans" not in bob.content(), "a private channel's text reached a non-member's page")
+        check(bob.locator(f"#ch-{secret_id}").count() == 0, "a private channel shows in a non-member's sidebar")
+
         # Screenshots of the main screen, in a channel of ordinary talk (#general holds the
         # XSS payloads): light and dark, desktop and phone width.
         design = alice.request.post(
