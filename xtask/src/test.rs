@@ -22,9 +22,17 @@ pub fn run(nextest_args: &[String]) -> Result<u8> {
     }
     let tools = tools::ensure(&root, tools::Needs::Tests)?;
     ensure_nextest()?;
+    // The fault test (`auth-gw/tests/it/faults.rs`) runs the services as processes.
+    let mut build = cargo();
+    build.current_dir(&root).args(["build", "--bins"]);
+    for (package, _) in crate::dev::SERVICES {
+        build.args(["-p", package]);
+    }
+    run_checked(&mut build, "building the service binaries")?;
     let infra = Infra::start_throwaway(&tools)?;
     println!("xtask: test infra: {}", infra.summary());
-    let env = infra.test_env();
+    let mut env = infra.test_env();
+    env.push(("AJET_TEST_BIN_DIR", crate::dev::target_dir(&root).join("debug").display().to_string()));
 
     let mut nextest = cargo();
     nextest.args(["nextest", "run", "--workspace", "--all-targets", "--no-fail-fast"]).args(nextest_args);
