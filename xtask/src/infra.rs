@@ -281,7 +281,6 @@ impl Infra {
         &self.root
     }
 
-
     pub fn s3_secret(&self) -> &str {
         &self.s3_secret
     }

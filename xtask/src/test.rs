@@ -22,13 +22,12 @@ pub fn run(nextest_args: &[String]) -> Result<u8> {
     }
     let tools = tools::ensure(&root, tools::Needs::Tests)?;
     ensure_nextest()?;
-    // The fault test (`auth-gw/tests/it/faults.rs`) runs the services as processes.
+    // The fault test (`auth-gw/tests/it/faults.rs`) runs the services' binaries as
+    // processes. Built with every target, as nextest builds, so dependencies are built
+    // once with one set of features and nextest finds everything ready.
     let mut build = cargo();
-    build.current_dir(&root).args(["build", "--bins"]);
-    for (package, _) in crate::dev::SERVICES {
-        build.args(["-p", package]);
-    }
-    run_checked(&mut build, "building the service binaries")?;
+    build.current_dir(&root).args(["build", "--workspace", "--all-targets"]);
+    run_checked(&mut build, "building the service binaries and the tests")?;
     let infra = Infra::start_throwaway(&tools)?;
     println!("xtask: test infra: {}", infra.summary());
     let mut env = infra.test_env();
