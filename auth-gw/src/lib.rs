@@ -38,6 +38,19 @@ pub fn router(state: GatewayState) -> Router {
     }
 }
 
+/// Forgets replenished shared allowances (`db::rate_limits`) every minute until `shutdown`.
+async fn prune_shared_limits(pool: db::PgPool, shutdown: CancellationToken) {
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            () = tokio::time::sleep(std::time::Duration::from_secs(60)) => {}
+        }
+        if let Err(err) = db::rate_limits::prune(&pool).await {
+            tracing::debug!(error = %err, "shared allowances not pruned");
+        }
+    }
+}
+
 /// Serves the gateway on `listener` until `shutdown`.
 pub async fn serve(config: Config, listener: TcpListener, shutdown: CancellationToken) -> anyhow::Result<()> {
     let pool = db::connect_lazy(config.database_url.expose(), config.database_max_connections)?;
@@ -59,6 +72,7 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Cancellation
     let tasks = tokio_util::task::TaskTracker::new();
     tasks.spawn(streams::revalidate(state.clone(), state.config.sse_auth_recheck(), shutdown.clone()));
     tasks.spawn(state.upstreams.clone().watch(state.upstream.clone(), shutdown.clone()));
+    tasks.spawn(prune_shared_limits(state.pool.clone(), shutdown.clone()));
     let app = server::instrument(router(state).merge(server::ops_router(readiness)), "auth-gw");
     tracing::info!(address = %listener.local_addr()?, "auth-gw listening");
     server::serve(listener, app, shutdown).await?;

@@ -16,7 +16,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 
 use crate::oauth::Providers;
-use crate::rate_limit::{BurstLog, FailedLogins, RateLimiter};
+use crate::rate_limit::{BurstLog, FailedLogins, RateLimiter, SharedLimiter};
 use crate::streams::StreamSlots;
 use crate::upstreams::{Service, Upstreams};
 use tokio_util::sync::CancellationToken;
@@ -43,6 +43,8 @@ pub type UpstreamClient = Client<HttpConnector, Body>;
 pub struct Limits {
     pub requests: RateLimiter,
     pub logins: RateLimiter,
+    /// The same allowance as `logins`, shared with the other gateway instances.
+    pub shared_logins: SharedLimiter,
     /// Per incoming webhook.
     pub webhooks: RateLimiter,
     /// When each address's failed-authentication burst was last audited.
@@ -80,6 +82,7 @@ impl GatewayState {
         let limits = Arc::new(Limits {
             requests: RateLimiter::per_minute(config.rate_limit_per_minute),
             logins: RateLimiter::per_minute(config.login_rate_limit_per_minute),
+            shared_logins: SharedLimiter::per_minute("login", config.login_rate_limit_per_minute),
             webhooks: RateLimiter::per_minute(config.webhook_rate_limit_per_minute),
             bursts: BurstLog::default(),
             failed_logins: FailedLogins::default(),

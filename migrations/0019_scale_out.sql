@@ -1,6 +1,7 @@
--- 0019 (issue 20 §1): history pages by the channel's sequence, not by message id.
+-- 0019 (issue 20 §1): history pages by the channel's sequence, not by message id; rate
+-- limits shared by the gateway instances.
 --
--- Owns: messages_top_level_seq_idx, messages_parent_id_seq_idx.
+-- Owns: messages_top_level_seq_idx, messages_parent_id_seq_idx, rate_limits.
 --
 -- Non-obvious choices:
 -- * A message's id is a UUIDv7 made by the api instance that wrote it, so it carries that
@@ -14,3 +15,16 @@
 
 CREATE INDEX messages_top_level_seq_idx ON messages (channel_id, channel_seq) WHERE parent_id IS NULL;
 CREATE INDEX messages_parent_id_seq_idx ON messages (parent_id, channel_seq) WHERE parent_id IS NOT NULL;
+
+-- rate_limits (issue 20 §1): allowances every gateway instance shares, one GCRA
+-- "theoretical arrival time" per key (`db::rate_limits::take`, one statement, by the
+-- database's clock). Only for limits that N gateways must not multiply: logins per client
+-- address ("login:<ip>"). A row whose time has passed carries no information; the gateways
+-- delete those every minute (`db::rate_limits::prune`), so the table holds only the
+-- addresses active in the last minute or so.
+CREATE TABLE rate_limits (
+    key text        NOT NULL,
+    tat timestamptz NOT NULL,
+    CONSTRAINT rate_limits_pkey PRIMARY KEY (key)
+);
+CREATE INDEX rate_limits_tat_idx ON rate_limits (tat);
