@@ -82,12 +82,14 @@ fn start_nats_node(nats_server: &Path, root: &Path, logs: &Path, n: u16) -> Resu
 pub fn run() -> Result<u8> {
     let root = repo_root();
     let tools = tools::ensure(&root, tools::Needs::Servers)?;
+    // As `cargo xtask dev` builds (the CLI too), so the two share their build.
     let mut build = cargo();
     build.current_dir(&root).args(["build", "--bins"]);
     for (package, _, _) in SERVICES {
         build.args(["-p", package]);
     }
-    run_checked(&mut build, "building the services")?;
+    build.args(["-p", "ajet-cli"]);
+    run_checked(&mut build, "building the services and the CLI")?;
     let busy: Vec<u16> = (0..INSTANCES)
         .flat_map(|n| (0..4).map(move |offset| port(n, offset)))
         .chain((0..NATS_NODES).flat_map(|n| [NATS_CLIENT_PORT + n, NATS_ROUTE_PORT + n, NATS_HTTP_PORT + n]))
