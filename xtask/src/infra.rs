@@ -356,7 +356,8 @@ impl Infra {
 
 impl Drop for Infra {
     fn drop(&mut self) {
-        println!("xtask: stopping postgres, nats-server and seaweedfs…");
+        let nats = if self.nats.is_some() { ", nats-server" } else { "" };
+        println!("xtask: stopping postgres{nats} and seaweedfs…");
         stop_all([Some(&mut self.postgres), self.nats.as_mut(), Some(&mut self.s3)].into_iter().flatten());
     }
 }
