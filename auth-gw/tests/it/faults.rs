@@ -110,6 +110,8 @@ struct Tally {
     post_errors: Mutex<[u32; PHASES.len()]>,
     stream_errors: Mutex<[u32; PHASES.len()]>,
     resyncs: AtomicUsize,
+    /// Per reader: the last event id it saw (for the report of a loss).
+    last_ids: Mutex<Vec<String>>,
     phase: AtomicUsize,
     /// Set when the writers are to stop.
     stop_writing: AtomicBool,
@@ -187,6 +189,7 @@ async fn read(reader: usize, gateways: [ApiClient; 2], tally: Arc<Tally>) {
                         *tally.seen.lock().expect("tally")[reader].entry(message.id).or_default() += 1;
                     }
                     if !event.id.is_empty() {
+                        tally.last_ids.lock().expect("tally")[reader].clone_from(&event.id);
                         last_event_id = Some(event.id);
                     }
                 }
@@ -215,7 +218,7 @@ struct Cluster {
     apis: Vec<Service>,
     tuis: Vec<Service>,
     gateways: Vec<Service>,
-    _db: TestDb,
+    db: TestDb,
 }
 
 impl Cluster {
@@ -280,7 +283,7 @@ impl Cluster {
                 .map(|n| service("auth-gw", "ajet-auth-gw", n, "AJET_GATEWAY_LISTEN", gateway_ports[n]))
                 .collect(),
             nats,
-            _db: db,
+            db,
         };
         for service in cluster.apis.iter_mut().chain(&mut cluster.tuis).chain(&mut cluster.gateways) {
             service.spawn();
@@ -326,7 +329,11 @@ async fn with_every_service_doubled_killing_one_of_each_and_a_nats_node_loses_an
         member[1].join_channel(channel.id).await.expect("joined");
     }
 
-    let tally = Arc::new(Tally { seen: Mutex::new(vec![HashMap::new(); READERS]), ..Tally::default() });
+    let tally = Arc::new(Tally {
+        seen: Mutex::new(vec![HashMap::new(); READERS]),
+        last_ids: Mutex::new(vec![String::new(); READERS]),
+        ..Tally::default()
+    });
     let readers: Vec<_> = (0..READERS).map(|n| tokio::spawn(read(n, carol.clone(), tally.clone()))).collect();
     let writers: Vec<_> = [alice.clone(), bob.clone()]
         .into_iter()
@@ -415,6 +422,24 @@ async fn with_every_service_doubled_killing_one_of_each_and_a_nats_node_loses_an
         if lost > 0 || duplicated > 0 {
             stream_failures.push(n);
         }
+    }
+    // Where each message missing from a stream is: published by the relay (at which stream
+    // sequence), and how far each reader got.
+    let missing: HashSet<MessageId> =
+        seen.iter().flat_map(|seen| accepted.iter().filter(|id| !seen.contains_key(id)).copied()).collect();
+    for id in &missing {
+        let row: Option<(Option<i64>, bool)> = sqlx::query_as(
+            "SELECT (SELECT stream_seq FROM message_stream_events WHERE message_id = $1),
+                    EXISTS (SELECT 1 FROM outbox WHERE payload->'data'->>'id' = $1::text AND published_at IS NULL)",
+        )
+        .bind(id.as_uuid())
+        .fetch_optional(&cluster.db.pool)
+        .await
+        .expect("the outbox and stream bookkeeping");
+        println!(
+            "  missing {id}: (stream seq, still unpublished) {row:?}; readers' last ids {:?}",
+            tally.last_ids.lock().expect("tally")
+        );
     }
     for (phase, name) in PHASES.iter().enumerate() {
         println!(
