@@ -38,7 +38,8 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Cancellation
     if config.migrate_on_start {
         db::MIGRATOR.run(&pool).await?;
     }
-    let bus = Arc::new(NatsBus::connect(&config.nats_url, &config.stream_name).await?);
+    let bus =
+        Arc::new(NatsBus::connect(&config.nats_url, &config.stream_name).await?.with_replicas(config.stream_replicas));
     let storage = Storage::new(&config);
     let relay = OutboxRelay::new(pool.clone(), Arc::clone(&bus));
     let tasks = tokio_util::task::TaskTracker::new();

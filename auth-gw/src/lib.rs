@@ -1,6 +1,7 @@
 //! auth-gw: the only public listener. It logs people in, turns a session cookie or bearer
 //! token into an identity, and streams every other request to the service behind it:
-//! `/api/*` → api, `/tui/*` → tui-sm, everything else → web-sm.
+//! `/api/*` → api, `/tui/*` → tui-sm, everything else → web-sm (each over one or more
+//! instances, `upstreams.rs`).
 
 mod extract;
 mod github;
@@ -12,6 +13,7 @@ mod routes;
 mod slack;
 mod state;
 mod streams;
+mod upstreams;
 mod views;
 
 use std::sync::Arc;
@@ -36,6 +38,19 @@ pub fn router(state: GatewayState) -> Router {
     }
 }
 
+/// Forgets replenished shared allowances (`db::rate_limits`) every minute until `shutdown`.
+async fn prune_shared_limits(pool: db::PgPool, shutdown: CancellationToken) {
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            () = tokio::time::sleep(std::time::Duration::from_secs(60)) => {}
+        }
+        if let Err(err) = db::rate_limits::prune(&pool).await {
+            tracing::debug!(error = %err, "shared allowances not pruned");
+        }
+    }
+}
+
 /// Serves the gateway on `listener` until `shutdown`.
 pub async fn serve(config: Config, listener: TcpListener, shutdown: CancellationToken) -> anyhow::Result<()> {
     let pool = db::connect_lazy(config.database_url.expose(), config.database_max_connections)?;
@@ -49,13 +64,15 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Cancellation
             let state = state.clone();
             move || {
                 let state = state.clone();
-                async move { state.upstream_healthy(&state.config.api_url).await }
+                async move { state.api_ready().await }
             }
         })
         // The gateway's `/readyz` is public: at most one round of checks a second.
         .cached_for(std::time::Duration::from_secs(1));
     let tasks = tokio_util::task::TaskTracker::new();
     tasks.spawn(streams::revalidate(state.clone(), state.config.sse_auth_recheck(), shutdown.clone()));
+    tasks.spawn(state.upstreams.clone().watch(state.upstream.clone(), shutdown.clone()));
+    tasks.spawn(prune_shared_limits(state.pool.clone(), shutdown.clone()));
     let app = server::instrument(router(state).merge(server::ops_router(readiness)), "auth-gw");
     tracing::info!(address = %listener.local_addr()?, "auth-gw listening");
     server::serve(listener, app, shutdown).await?;

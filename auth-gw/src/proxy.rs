@@ -26,6 +26,7 @@ use crate::extract::ClientIp;
 use crate::rate_limit::BucketKey;
 use crate::state::GatewayState;
 use crate::streams::HeldBody;
+use crate::upstreams::Service;
 
 /// How long an upstream may take to start answering.
 const RESPONSE_HEADERS_TIMEOUT: Duration = Duration::from_secs(30);
@@ -86,17 +87,6 @@ const STREAM_PATHS: [&str; 2] = ["/tui/events", "/sse"];
 /// to send and edit.
 fn opens_stream(path: &str) -> bool {
     STREAM_PATHS.contains(&path)
-}
-
-/// Which service serves `path`.
-fn upstream_for<'a>(state: &'a GatewayState, path: &str) -> &'a str {
-    if path == "/api" || path.starts_with("/api/") {
-        &state.config.api_url
-    } else if path == "/tui" || path.starts_with("/tui/") {
-        &state.config.tui_url
-    } else {
-        &state.config.web_url
-    }
 }
 
 /// A cookie-authenticated unsafe request must come from our own pages. Browsers say where
@@ -291,11 +281,15 @@ async fn forward_inner(state: &GatewayState, request: Request) -> Result<Respons
         None
     };
 
-    let base = upstream_for(state, parts.uri.path());
-    let path_and_query = parts.uri.path_and_query().map_or("/", |p| p.as_str());
-    parts.uri = format!("{base}{path_and_query}").parse::<Uri>().map_err(|err| {
-        ApiError::bad_request(ErrorCode::InvalidUri, format!("the request URI cannot be forwarded: {err}"))
-    })?;
+    let pool = state.upstreams.pool(Service::of_path(parts.uri.path()));
+    let base = pool.pick();
+    let path_and_query = parts.uri.path_and_query().map_or("/", |p| p.as_str()).to_owned();
+    let upstream_uri = |base: &str| {
+        format!("{base}{path_and_query}").parse::<Uri>().map_err(|err| {
+            ApiError::bad_request(ErrorCode::InvalidUri, format!("the request URI cannot be forwarded: {err}"))
+        })
+    };
+    parts.uri = upstream_uri(base)?;
 
     // Read before the identity headers are stripped: `client_ip_header` is the proxy's own.
     let client = ClientIp::of(&state.config, &parts.headers, &parts.extensions);
@@ -331,9 +325,28 @@ async fn forward_inner(state: &GatewayState, request: Request) -> Result<Respons
         return Err(too_large(max_body));
     }
     let body = Body::new(http_body_util::Limited::new(body, usize::try_from(max_body).unwrap_or(usize::MAX)));
+    // A GET or HEAD whose connection was refused reached no one: it may go to another
+    // instance (once). Anything else may have been acted on, so its client retries.
+    let retry = (matches!(parts.method, Method::GET | Method::HEAD) && pool.is_replicated())
+        .then(|| (parts.method.clone(), parts.version, parts.headers.clone()));
     let upstream_request = Request::from_parts(parts, body);
-    let response = match tokio::time::timeout(RESPONSE_HEADERS_TIMEOUT, state.upstream.request(upstream_request)).await
+    let mut sent = tokio::time::timeout(RESPONSE_HEADERS_TIMEOUT, state.upstream.request(upstream_request)).await;
+    if let Ok(Err(err)) = &sent
+        && err.is_connect()
     {
+        pool.mark_down(base);
+        if let Some((method, version, headers)) = retry {
+            let next = pool.pick();
+            tracing::info!(upstream = base, next, "upstream refused the connection; trying the next instance");
+            let mut request = Request::new(Body::empty());
+            *request.method_mut() = method;
+            *request.version_mut() = version;
+            *request.headers_mut() = headers;
+            *request.uri_mut() = upstream_uri(next)?;
+            sent = tokio::time::timeout(RESPONSE_HEADERS_TIMEOUT, state.upstream.request(request)).await;
+        }
+    }
+    let response = match sent {
         Ok(Ok(response)) => response,
         Ok(Err(err)) if body_over_limit(&err) => return Err(too_large(max_body)),
         Ok(Err(err)) => {

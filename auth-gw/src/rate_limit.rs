@@ -3,7 +3,10 @@
 //! IP for `/auth/*`. `limit` requests per minute are allowed, in bursts of up to `limit`.
 //! Every limited response carries `X-RateLimit-Limit`, `X-RateLimit-Remaining` and
 //! `X-RateLimit-Reset` (seconds until the allowance is whole again); a refusal is a 429
-//! with `Retry-After`. Several gateway instances each enforce their own allowance.
+//! with `Retry-After`. Several gateway instances each enforce their own allowance, except
+//! for logins: the per-address `/auth/*` allowance is also kept in Postgres
+//! (`SharedLimiter`, `db::rate_limits`), so N gateways do not give a password or code
+//! guesser N times the attempts.
 
 use ajet_shared::api::ErrorCode;
 use std::collections::HashMap;
@@ -162,6 +165,48 @@ impl RateLimiter {
             reset: after,
             retry_after: Duration::ZERO,
         }
+    }
+}
+
+/// An allowance every gateway instance shares, kept in Postgres by the database's clock
+/// (`db::rate_limits`): one statement per check, so only for rare requests (logins).
+pub struct SharedLimiter {
+    /// Prefixes the key, naming the allowance.
+    name: &'static str,
+    limit: u32,
+    interval: Duration,
+}
+
+impl SharedLimiter {
+    /// `limit` requests per minute per key; a zero limit is treated as one.
+    pub fn per_minute(name: &'static str, limit: u32) -> Self {
+        let limit = limit.max(1);
+        Self { name, limit, interval: Duration::from_secs(60) / limit }
+    }
+
+    /// Counts a request from `ip` against the shared allowance, if it has room.
+    pub async fn check(&self, pool: &ajet_shared::db::PgPool, ip: IpAddr) -> Result<Decision, sqlx::Error> {
+        let window = self.interval * self.limit;
+        let key = format!("{}:{ip}", self.name);
+        let taken = ajet_shared::db::rate_limits::take(pool, &key, self.interval, window).await?;
+        Ok(if taken.allowed {
+            let remaining = window.saturating_sub(taken.backlog).as_nanos() / self.interval.as_nanos().max(1);
+            Decision {
+                allowed: true,
+                limit: self.limit,
+                remaining: u32::try_from(remaining).unwrap_or(u32::MAX),
+                reset: taken.backlog,
+                retry_after: Duration::ZERO,
+            }
+        } else {
+            Decision {
+                allowed: false,
+                limit: self.limit,
+                remaining: 0,
+                reset: taken.backlog,
+                retry_after: (taken.backlog + self.interval).saturating_sub(window),
+            }
+        })
     }
 }
 

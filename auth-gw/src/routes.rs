@@ -69,9 +69,16 @@ async fn serve_stylesheet(Path(name): Path<String>) -> Result<Response, ApiError
 }
 
 async fn limit_logins(State(state): State<GatewayState>, client: ClientIp, request: Request, next: Next) -> Response {
-    let decision = state.limits.logins.check(BucketKey::Ip(client.bucket()));
+    let mut decision = state.limits.logins.check(BucketKey::Ip(client.bucket()));
     if !decision.allowed {
         return decision.refusal();
+    }
+    // This instance's allowance first (a flood costs no query), then the one every
+    // instance shares; if the database cannot say, this instance's decision stands.
+    match state.limits.shared_logins.check(&state.pool, client.bucket()).await {
+        Ok(shared) if !shared.allowed => return shared.refusal(),
+        Ok(shared) => decision = shared,
+        Err(err) => tracing::warn!(error = %err, "the shared login allowance could not be checked"),
     }
     let path = request.uri().path().to_owned();
     let user_agent = UserAgent::of(request.headers());

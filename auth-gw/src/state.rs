@@ -16,8 +16,9 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 
 use crate::oauth::Providers;
-use crate::rate_limit::{BurstLog, FailedLogins, RateLimiter};
+use crate::rate_limit::{BurstLog, FailedLogins, RateLimiter, SharedLimiter};
 use crate::streams::StreamSlots;
+use crate::upstreams::{Service, Upstreams};
 use tokio_util::sync::CancellationToken;
 
 /// The configured cookie key, or a random one for this process (validated config holds at
@@ -42,6 +43,8 @@ pub type UpstreamClient = Client<HttpConnector, Body>;
 pub struct Limits {
     pub requests: RateLimiter,
     pub logins: RateLimiter,
+    /// The same allowance as `logins`, shared with the other gateway instances.
+    pub shared_logins: SharedLimiter,
     /// Per incoming webhook.
     pub webhooks: RateLimiter,
     /// When each address's failed-authentication burst was last audited.
@@ -55,6 +58,8 @@ pub struct GatewayState {
     pub pool: PgPool,
     pub config: Arc<Config>,
     pub upstream: UpstreamClient,
+    /// The instances of the api, web-sm and tui-sm, and which are healthy.
+    pub upstreams: Arc<Upstreams>,
     pub auth_cache: Arc<AuthCache>,
     pub limits: Arc<Limits>,
     /// Open event streams per user.
@@ -77,6 +82,7 @@ impl GatewayState {
         let limits = Arc::new(Limits {
             requests: RateLimiter::per_minute(config.rate_limit_per_minute),
             logins: RateLimiter::per_minute(config.login_rate_limit_per_minute),
+            shared_logins: SharedLimiter::per_minute("login", config.login_rate_limit_per_minute),
             webhooks: RateLimiter::per_minute(config.webhook_rate_limit_per_minute),
             bursts: BurstLog::default(),
             failed_logins: FailedLogins::default(),
@@ -85,7 +91,8 @@ impl GatewayState {
         let cookie_key = cookie_key(config.cookie_key.as_ref());
         let streams = Arc::new(StreamSlots::new(config.max_streams_per_user));
         let shutdown = CancellationToken::new();
-        Ok(Self { pool, config, upstream, auth_cache, limits, streams, providers, cookie_key, shutdown })
+        let upstreams = Arc::new(Upstreams::new(&config));
+        Ok(Self { pool, config, upstream, upstreams, auth_cache, limits, streams, providers, cookie_key, shutdown })
     }
 
     /// Ends the proxied event streams when `shutdown` is cancelled.
@@ -95,10 +102,18 @@ impl GatewayState {
         self
     }
 
-    /// True when `base_url/healthz` answers 200.
-    pub async fn upstream_healthy(&self, base_url: &str) -> bool {
-        let Ok(uri) = format!("{base_url}/healthz").parse::<http::Uri>() else { return false };
-        let Ok(request) = http::Request::get(uri).body(Body::empty()) else { return false };
-        matches!(self.upstream.request(request).await, Ok(response) if response.status().is_success())
+    /// True when an api instance answers its `/healthz` with 200 (the next one in the
+    /// rotation; with several, the one after it too if that one does not).
+    pub async fn api_ready(&self) -> bool {
+        let pool = self.upstreams.pool(Service::Api);
+        for _ in 0..if pool.is_replicated() { 2 } else { 1 } {
+            let base = pool.pick();
+            let Ok(uri) = format!("{base}/healthz").parse::<http::Uri>() else { return false };
+            let Ok(request) = http::Request::get(uri).body(Body::empty()) else { return false };
+            if matches!(self.upstream.request(request).await, Ok(response) if response.status().is_success()) {
+                return true;
+            }
+        }
+        false
     }
 }

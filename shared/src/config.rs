@@ -108,9 +108,15 @@ pub struct Config {
     /// The api applies pending migrations at start (they take an advisory lock, so several
     /// instances may start together).
     pub migrate_on_start: bool,
+    /// NATS server(s): one URL, or several separated by commas (the nodes of a cluster;
+    /// the client also learns the others from the one it reaches).
     pub nats_url: String,
     /// The JetStream stream holding every persisted event.
     pub stream_name: String,
+    /// Copies JetStream keeps of that stream: 1 on a single NATS server (dev), 3 on a
+    /// three-node cluster (each event survives the loss of a node). 1 to 5. Applied when
+    /// the stream is created, and to an existing stream whose count differs.
+    pub stream_replicas: usize,
     pub s3_endpoint: String,
     /// The browser-facing S3 endpoint for presigned URLs, when it differs.
     pub s3_public_endpoint: Option<String>,
@@ -126,6 +132,13 @@ pub struct Config {
     pub api_url: String,
     pub web_url: String,
     pub tui_url: String,
+    /// The gateway's instances of each service, when there are several: requests and new
+    /// event streams go round robin over the healthy ones (`/readyz` checked every second;
+    /// one refusing connections is skipped at once). Empty: just `api_url`, `web_url`,
+    /// `tui_url`. As env: `AJET_API_URLS='["http://api-1:8081","http://api-2:8081"]'`.
+    pub api_urls: Vec<String>,
+    pub web_urls: Vec<String>,
+    pub tui_urls: Vec<String>,
     /// The URL people open.
     pub public_url: String,
     /// `Secure` on the session cookie; only plain-http development turns it off.
@@ -224,6 +237,7 @@ impl Default for Config {
             migrate_on_start: true,
             nats_url: "nats://127.0.0.1:14222".into(),
             stream_name: "CHAT".into(),
+            stream_replicas: 1,
             s3_endpoint: "http://127.0.0.1:18333".into(),
             s3_public_endpoint: None,
             s3_region: "us-east-1".into(),
@@ -237,6 +251,9 @@ impl Default for Config {
             api_url: "http://127.0.0.1:8081".into(),
             web_url: "http://127.0.0.1:8082".into(),
             tui_url: "http://127.0.0.1:8083".into(),
+            api_urls: Vec::new(),
+            web_urls: Vec::new(),
+            tui_urls: Vec::new(),
             public_url: "http://localhost:8080".into(),
             cookie_secure: true,
             session_ttl_days: 30,
@@ -322,7 +339,12 @@ impl Config {
         url("database_url", self.database_url.expose(), &["postgres", "postgresql"]).map_err(|_| {
             ConfigError::Invalid { key: "database_url", message: "must start with postgres:// or postgresql://".into() }
         })?;
-        url("nats_url", &self.nats_url, &["nats", "tls"])?;
+        for server in self.nats_url.split(',') {
+            url("nats_url", server.trim(), &["nats", "tls"])?;
+        }
+        if !(1..=5).contains(&self.stream_replicas) {
+            return Err(ConfigError::Invalid { key: "stream_replicas", message: "must be 1 to 5".into() });
+        }
         url("s3_endpoint", &self.s3_endpoint, &["http", "https"])?;
         if let Some(public) = &self.s3_public_endpoint {
             url("s3_public_endpoint", public, &["http", "https"])?;
@@ -330,6 +352,11 @@ impl Config {
         url("api_url", &self.api_url, &["http", "https"])?;
         url("web_url", &self.web_url, &["http", "https"])?;
         url("tui_url", &self.tui_url, &["http", "https"])?;
+        for (key, list) in [("api_urls", &self.api_urls), ("web_urls", &self.web_urls), ("tui_urls", &self.tui_urls)] {
+            for value in list {
+                url(key, value, &["http", "https"])?;
+            }
+        }
         url("public_url", &self.public_url, &["http", "https"])?;
         let positive = |key: &'static str, value: u64| {
             if value == 0 {
@@ -527,6 +554,14 @@ mod tests {
         assert!(err.contains("`auth_cache_secs`"), "{err}");
         let err = load_with("cors_allowed_origins = [\"https://a.example/\"]").expect_err("not an origin").to_string();
         assert!(err.contains("`cors_allowed_origins`"), "{err}");
+        let err = load_with("api_urls = [\"http://a:8081\", \"api-2:8081\"]").expect_err("no scheme").to_string();
+        assert!(err.contains("`api_urls`"), "{err}");
+        let err = load_with("nats_url = \"nats://a:4222,b:4222\"").expect_err("no scheme").to_string();
+        assert!(err.contains("`nats_url`"), "{err}");
+        let err = load_with("stream_replicas = 0").expect_err("no copy").to_string();
+        assert!(err.contains("`stream_replicas`"), "{err}");
+        let config = load_with("nats_url = \"nats://a:4222, nats://b:4222\"\nstream_replicas = 3").expect("a cluster");
+        assert_eq!(config.stream_replicas, 3);
         let err = load_with("message_max_chars = 0").expect_err("zero").to_string();
         assert!(err.contains("`message_max_chars`"), "{err}");
     }

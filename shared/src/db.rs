@@ -17,6 +17,7 @@ pub mod moderation;
 pub mod notifications;
 pub mod oauth;
 pub mod outbox;
+pub mod rate_limits;
 pub mod search;
 pub mod tokens;
 pub mod users;

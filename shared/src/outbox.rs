@@ -5,6 +5,14 @@
 //! outage go out as soon as NATS is back; JetStream's duplicate window drops republishes.
 //! An event that edits or deletes a message also removes the message's earlier text from
 //! the stream (`OutboxRelay::supersede`), so a replay yields only its latest state.
+//!
+//! Several api instances each run a relay. One publishes at a time (a transaction-scoped
+//! advisory lock keeps the stream in commit order); the others find the lock taken and try
+//! again `BUSY_RETRY` later, so a write committed through one instance while another's relay
+//! holds the lock waits milliseconds, not a sweep. A relay that dies (even `kill -9`) loses
+//! its connection, Postgres ends its transaction and frees the lock, and the next relay to
+//! try takes over; anything it had published but not marked goes out again and JetStream's
+//! duplicate window drops it.
 
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
@@ -38,6 +46,8 @@ const BATCH: i64 = 256;
 const SWEEP_EVERY: Duration = Duration::from_secs(1);
 /// A publish batch that takes longer than this is abandoned and retried.
 const PUBLISH_TIMEOUT: Duration = Duration::from_secs(5);
+/// How soon a relay that found another instance's relay publishing tries again.
+const BUSY_RETRY: Duration = Duration::from_millis(50);
 
 /// What an outbox row's event says about messages' text (a purge: about each of them). A
 /// payload this build cannot read (written by a newer one) is published as is and revises
@@ -103,15 +113,20 @@ impl<B: EventBus + 'static> OutboxRelay<B> {
     /// Publishes until nothing is left (or another process holds the relay lock).
     /// Returns how many events were published.
     pub async fn drain(&self) -> Result<usize, RelayError> {
+        self.drain_or_busy().await.map(|(total, _)| total)
+    }
+
+    /// `drain`, also saying whether it stopped because another relay held the lock.
+    async fn drain_or_busy(&self) -> Result<(usize, bool), RelayError> {
         let mut total = 0;
         loop {
             let mut tx = self.pool.begin().await?;
             if !outbox::try_lock_relay(&mut tx).await? {
-                return Ok(total);
+                return Ok((total, true));
             }
             let pending = outbox::oldest_unpublished(&mut tx, BATCH).await?;
             if pending.is_empty() {
-                return Ok(total);
+                return Ok((total, false));
             }
             let batch: Vec<Outgoing> = pending
                 .iter()
@@ -194,21 +209,27 @@ impl<B: EventBus + 'static> OutboxRelay<B> {
         Ok(())
     }
 
-    /// Runs until `shutdown`, draining when woken and on every sweep; a final drain flushes
-    /// what the last requests committed.
+    /// Runs until `shutdown`, draining when woken and on every sweep (sooner while another
+    /// instance's relay holds the lock); a final drain flushes what the last requests
+    /// committed.
     pub async fn run(self, shutdown: CancellationToken) {
         loop {
-            if let Err(err) = self.drain().await {
-                tracing::warn!(error = %err, "outbox relay could not publish; will retry");
-                // The stream may be gone (a NATS store wiped while we ran): recreate it.
-                if let Err(err) = self.bus.ensure_stream().await {
-                    tracing::debug!(error = %err, "stream not ensured");
+            let next = match self.drain_or_busy().await {
+                Ok((_, true)) => BUSY_RETRY,
+                Ok((_, false)) => SWEEP_EVERY,
+                Err(err) => {
+                    tracing::warn!(error = %err, "outbox relay could not publish; will retry");
+                    // The stream may be gone (a NATS store wiped while we ran): recreate it.
+                    if let Err(err) = self.bus.ensure_stream().await {
+                        tracing::debug!(error = %err, "stream not ensured");
+                    }
+                    SWEEP_EVERY
                 }
-            }
+            };
             tokio::select! {
                 () = shutdown.cancelled() => break,
                 () = self.wake.notified() => {}
-                () = tokio::time::sleep(SWEEP_EVERY) => {}
+                () = tokio::time::sleep(next) => {}
             }
         }
         if let Err(err) = self.drain().await {

@@ -1,6 +1,6 @@
 //! Test harness over the real infrastructure `cargo xtask test` starts: a fresh database per
-//! test (cloned from a migrated template), private nats-server processes that a test may
-//! stop and restart, the S3 settings, and a ready-made `Config` on ephemeral ports.
+//! test (cloned from a migrated template), private nats-server processes (alone or as a
+//! cluster) that a test may stop and restart, the S3 settings, and a ready-made `Config` on ephemeral ports.
 
 use std::io::{BufRead as _, BufReader};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -157,6 +157,139 @@ impl Drop for NatsServer {
     }
 }
 
+/// A nats-server cluster with JetStream owned by one test: `nodes` servers routed to each
+/// other, each on its own ports (kept across a restart) and store directory. A node can be
+/// killed outright (`kill`, SIGKILL) and started again (`restart`) with its store, as an
+/// operator's restart after a crash would.
+pub struct NatsCluster {
+    nodes: Vec<ClusterNode>,
+}
+
+struct ClusterNode {
+    name: String,
+    port: u16,
+    route_port: u16,
+    store: PathBuf,
+    child: Option<Child>,
+}
+
+impl NatsCluster {
+    /// Starts `nodes` servers and returns once each greets as a JetStream server (the
+    /// cluster's JetStream may still be electing its leader: callers wait for their stream).
+    pub fn start(nodes: usize) -> Self {
+        let root = PathBuf::from(var("AJET_TEST_TMPDIR"));
+        let id = uuid::Uuid::now_v7().simple().to_string();
+        let mut taken = Vec::new();
+        let mut port = || loop {
+            let port = restartable_port();
+            if !taken.contains(&port) {
+                taken.push(port);
+                return port;
+            }
+        };
+        let nodes = (0..nodes)
+            .map(|n| ClusterNode {
+                name: format!("n{n}"),
+                port: port(),
+                route_port: port(),
+                store: root.join(format!("nats-cluster-{id}-{n}")),
+                child: None,
+            })
+            .collect();
+        let mut cluster = Self { nodes };
+        for n in 0..cluster.nodes.len() {
+            cluster.spawn(n);
+        }
+        for n in 0..cluster.nodes.len() {
+            cluster.wait_alive(n);
+        }
+        cluster
+    }
+
+    /// Every node's client URL, comma-separated (a service's `nats_url`).
+    #[must_use]
+    pub fn url(&self) -> String {
+        self.nodes.iter().map(|node| format!("nats://127.0.0.1:{}", node.port)).collect::<Vec<_>>().join(",")
+    }
+
+    /// Kills node `n` with SIGKILL and reaps it.
+    pub fn kill(&mut self, n: usize) {
+        if let Some(mut child) = self.nodes[n].child.take() {
+            drop(child.kill());
+            drop(child.wait());
+        }
+    }
+
+    /// Starts node `n` again (after `kill`) and waits until it greets.
+    pub fn restart(&mut self, n: usize) {
+        assert!(self.nodes[n].child.is_none(), "node {n} is still running");
+        self.spawn(n);
+        self.wait_alive(n);
+    }
+
+    fn spawn(&mut self, n: usize) {
+        let routes: Vec<String> = self
+            .nodes
+            .iter()
+            .enumerate()
+            .filter(|(other, _)| *other != n)
+            .map(|(_, node)| format!("nats-route://127.0.0.1:{}", node.route_port))
+            .collect();
+        let node = &mut self.nodes[n];
+        std::fs::create_dir_all(&node.store).expect("create the nats store dir");
+        let child = Command::new(var("AJET_TEST_NATS_SERVER_BIN"))
+            .args(["-js", "-n", &node.name, "-a", "127.0.0.1", "-p", &node.port.to_string()])
+            .args(["--cluster_name", "ajet-test", "--cluster", &format!("nats://127.0.0.1:{}", node.route_port)])
+            .args(["--routes", &routes.join(",")])
+            .arg("-sd")
+            .arg(&node.store)
+            .arg("-l")
+            .arg(node.store.with_extension("log"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start nats-server");
+        node.child = Some(child);
+    }
+
+    fn wait_alive(&mut self, n: usize) {
+        let node = &mut self.nodes[n];
+        let log = node.store.with_extension("log");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let log_text = || std::fs::read_to_string(&log).unwrap_or_else(|e| format!("(no log: {e})"));
+        loop {
+            if let Some(child) = &mut node.child
+                && let Ok(Some(status)) = child.try_wait()
+            {
+                node.child = None;
+                panic!("cluster node {} exited at start ({status}); its log:\n{}", node.name, log_text());
+            }
+            match nats_greeting(node.port) {
+                Ok(info) if info.starts_with("INFO ") && info.contains("\"jetstream\":true") => return,
+                Ok(_) | Err(_) => assert!(
+                    Instant::now() < deadline,
+                    "cluster node {} does not answer after 20 s; its log:\n{}",
+                    node.name,
+                    log_text()
+                ),
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for NatsCluster {
+    fn drop(&mut self) {
+        for n in 0..self.nodes.len() {
+            self.kill(n);
+        }
+        for node in &self.nodes {
+            drop(std::fs::remove_dir_all(&node.store));
+            drop(std::fs::remove_file(node.store.with_extension("log")));
+        }
+    }
+}
+
 /// A local address nothing listens on, to point a service at a dependency that is down
 /// (connections are refused at once) without stopping the shared one.
 #[must_use]
@@ -171,7 +304,8 @@ fn free_port() -> u16 {
 /// A free port below the kernel's ephemeral range (32768+), for a server a test stops and
 /// restarts on the same port: in the ephemeral range, an outgoing connection of any process
 /// may take the port while the server is down.
-fn restartable_port() -> u16 {
+#[must_use]
+pub fn restartable_port() -> u16 {
     for _ in 0..1000 {
         // Random enough across concurrent test processes: the v7 id's random bits.
         let bits = uuid::Uuid::now_v7().as_u128();

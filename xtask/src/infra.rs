@@ -141,7 +141,8 @@ impl Drop for TempRoot {
 
 pub struct Infra {
     postgres: Server,
-    nats: Server,
+    /// None when the caller runs NATS itself (`cargo xtask cluster`: a three-node cluster).
+    nats: Option<Server>,
     s3: Server,
     ports: Ports,
     root: PathBuf,
@@ -158,13 +159,22 @@ pub struct Infra {
 impl Infra {
     /// Free ports, data under `$TMPDIR/ajet-test-<pid>`, fsync off, a random S3 secret.
     pub fn start_throwaway(tools: &Tools) -> Result<Self> {
+        Self::throwaway(tools, true)
+    }
+
+    /// `start_throwaway` without a nats-server (the caller starts its own).
+    pub fn start_throwaway_without_nats(tools: &Tools) -> Result<Self> {
+        Self::throwaway(tools, false)
+    }
+
+    fn throwaway(tools: &Tools, with_nats: bool) -> Result<Self> {
         remove_stale_roots();
         let root = std::env::temp_dir().join(format!("ajet-test-{}", std::process::id()));
         let _ = fs::remove_dir_all(&root);
         fs::create_dir_all(root.join("tmp")).with_context(|| format!("creating {}", root.display()))?;
         let guard = TempRoot(root.clone());
         let secret = format!("{:016x}{:016x}", random_u64(), random_u64());
-        let mut infra = Self::start(tools, &root, Ports::free()?, secret, true)?;
+        let mut infra = Self::start(tools, &root, Ports::free()?, secret, true, with_nats)?;
         infra._temp_root = Some(guard);
         Ok(infra)
     }
@@ -179,22 +189,33 @@ impl Infra {
                 busy.join(", ")
             );
         }
-        Self::start(tools, root, ports, s3_secret.to_owned(), false)
+        Self::start(tools, root, ports, s3_secret.to_owned(), false, true)
     }
 
-    fn start(tools: &Tools, root: &Path, ports: Ports, s3_secret: String, throwaway: bool) -> Result<Self> {
+    fn start(
+        tools: &Tools,
+        root: &Path,
+        ports: Ports,
+        s3_secret: String,
+        throwaway: bool,
+        with_nats: bool,
+    ) -> Result<Self> {
         let logs = root.join("logs");
         fs::create_dir_all(&logs).with_context(|| format!("creating {}", logs.display()))?;
         let mut postgres = start_postgres(tools, &root.join("postgres"), &logs, ports.postgres, throwaway)?;
-        let mut nats = Server::spawn(
-            "nats-server",
-            Command::new(&tools.nats_server)
-                .args(["-js", "-a", "127.0.0.1", "-p", &ports.nats.to_string(), "-sd"])
-                .arg(root.join("nats")),
-            &logs.join("nats.log"),
-            "TERM",
-            Duration::from_secs(10),
-        )?;
+        let mut nats = if with_nats {
+            Some(Server::spawn(
+                "nats-server",
+                Command::new(&tools.nats_server)
+                    .args(["-js", "-a", "127.0.0.1", "-p", &ports.nats.to_string(), "-sd"])
+                    .arg(root.join("nats")),
+                &logs.join("nats.log"),
+                "TERM",
+                Duration::from_secs(10),
+            )?)
+        } else {
+            None
+        };
         // `weed mini` idles ~10 s in its admin shutdown once its maintenance worker has started
         // (about a minute in): wait that out for dev data; throwaway data needs no clean stop.
         let weed_grace = Duration::from_secs(if throwaway { 3 } else { 15 });
@@ -208,7 +229,9 @@ impl Infra {
                 .status()
                 .is_ok_and(|status| status.success())
         })?;
-        nats.wait_until("TCP connect", READY_TIMEOUT, || tcp_open(ports.nats))?;
+        if let Some(nats) = &mut nats {
+            nats.wait_until("TCP connect", READY_TIMEOUT, || tcp_open(ports.nats))?;
+        }
         wait_for_seaweedfs(&mut s3, &ports.weed)?;
         Ok(Self {
             postgres,
@@ -242,13 +265,23 @@ impl Infra {
 
     /// One line for humans.
     pub fn summary(&self) -> String {
+        let nats = if self.nats.is_some() { format!(" · nats 127.0.0.1:{}", self.ports.nats) } else { String::new() };
         format!(
-            "postgres 127.0.0.1:{} · nats 127.0.0.1:{} · s3 {} · logs {}",
+            "postgres 127.0.0.1:{}{nats} · s3 {} · logs {}",
             self.ports.postgres,
-            self.ports.nats,
             self.s3_endpoint(),
-            self.root.join("logs").display()
+            self.logs().display()
         )
+    }
+
+    /// Where the servers' logs go (and where callers may put their own).
+    pub fn logs(&self) -> PathBuf {
+        self.root.join("logs")
+    }
+
+    /// The directory the servers' data lives under.
+    pub fn root(&self) -> &Path {
+        &self.root
     }
 
     pub fn s3_secret(&self) -> &str {
@@ -318,15 +351,18 @@ impl Infra {
 
     pub fn ensure_running(&mut self) -> Result<()> {
         self.postgres.ensure_running()?;
-        self.nats.ensure_running()?;
+        if let Some(nats) = &mut self.nats {
+            nats.ensure_running()?;
+        }
         self.s3.ensure_running()
     }
 }
 
 impl Drop for Infra {
     fn drop(&mut self) {
-        println!("xtask: stopping postgres, nats-server and seaweedfs…");
-        stop_all([&mut self.postgres, &mut self.nats, &mut self.s3]);
+        let nats = if self.nats.is_some() { ", nats-server" } else { "" };
+        println!("xtask: stopping postgres{nats} and seaweedfs…");
+        stop_all([Some(&mut self.postgres), self.nats.as_mut(), Some(&mut self.s3)].into_iter().flatten());
     }
 }
 

@@ -1,6 +1,7 @@
 //! `cargo xtask`: the one automation entry of ajet-chat — argument dispatch and the Ctrl-C flag.
 
 mod bench;
+mod cluster;
 mod dev;
 mod infra;
 mod process;
@@ -21,6 +22,8 @@ commands:
   dev                 persistent Postgres/NATS/SeaweedFS under .dev/ plus all services on :8080-8083
   test [NEXTEST ARGS] throwaway infra on free ports, then `cargo nextest run` and doc tests
   infra               throwaway infra only; prints the AJET_TEST_* exports, Ctrl-C tears it down
+  cluster             throwaway infra with a 3-node NATS cluster (stream at 3 replicas) and two
+                      instances of every service on :8180-8183 and :8190-8193; Ctrl-C stops it
   bench streams [N…] [--secs S]
                       release build on throwaway infra: cost of N idle event streams (printed)
   bench search [--messages N] [--runs R]
@@ -72,7 +75,8 @@ fn run() -> Result<u8> {
         Some("bench") => bench::run(&rest),
         Some("dev") if rest.is_empty() => dev::run(),
         Some("infra") if rest.is_empty() => infra::run_throwaway(),
-        Some("dev" | "infra") => bail!("unexpected arguments {rest:?}\n\n{USAGE}"),
+        Some("cluster") if rest.is_empty() => cluster::run(),
+        Some("dev" | "infra" | "cluster") => bail!("unexpected arguments {rest:?}\n\n{USAGE}"),
         None | Some("help" | "-h" | "--help") => {
             print!("{USAGE}");
             Ok(0)

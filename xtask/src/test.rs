@@ -22,9 +22,16 @@ pub fn run(nextest_args: &[String]) -> Result<u8> {
     }
     let tools = tools::ensure(&root, tools::Needs::Tests)?;
     ensure_nextest()?;
+    // The fault test (`auth-gw/tests/it/faults.rs`) runs the services' binaries as
+    // processes. Built with every target, as nextest builds, so dependencies are built
+    // once with one set of features and nextest finds everything ready.
+    let mut build = cargo();
+    build.current_dir(&root).args(["build", "--workspace", "--all-targets"]);
+    run_checked(&mut build, "building the service binaries and the tests")?;
     let infra = Infra::start_throwaway(&tools)?;
     println!("xtask: test infra: {}", infra.summary());
-    let env = infra.test_env();
+    let mut env = infra.test_env();
+    env.push(("AJET_TEST_BIN_DIR", crate::dev::target_dir(&root).join("debug").display().to_string()));
 
     let mut nextest = cargo();
     nextest.args(["nextest", "run", "--workspace", "--all-targets", "--no-fail-fast"]).args(nextest_args);

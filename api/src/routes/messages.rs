@@ -92,7 +92,9 @@ pub async fn list_messages(
             _ => return Err(ApiError::bad_request(ErrorCode::InvalidCursor, "around: not a message of this channel")),
         }
     }
-    let (mut data, page) = db::messages::history(&pool, Scope::Channel(channel_id), cursor, limit).await?;
+    let (mut data, page) = db::messages::history(&pool, Scope::Channel(channel_id), cursor, limit)
+        .await?
+        .ok_or_else(|| ApiError::bad_request(ErrorCode::InvalidCursor, "cursor: not a message of this channel"))?;
     db::messages::attach_reactions(&pool, &mut data, auth.id()).await?;
     Ok(Json(Page { data, page }))
 }
@@ -125,7 +127,9 @@ pub async fn list_replies(
         ));
     }
     let (cursor, limit) = page_args(&query)?;
-    let (mut data, page) = db::messages::history(&pool, Scope::Thread(id), cursor, limit).await?;
+    let (mut data, page) = db::messages::history(&pool, Scope::Thread(id), cursor, limit)
+        .await?
+        .ok_or_else(|| ApiError::bad_request(ErrorCode::InvalidCursor, "cursor: not a message of this thread"))?;
     db::messages::attach_reactions(&pool, &mut data, auth.id()).await?;
     Ok(Json(Page { data, page }))
 }

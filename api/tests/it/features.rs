@@ -256,6 +256,63 @@ async fn unread_and_mention_counts_follow_the_read_cursor() {
     assert_eq!(counts(carol.clone()).await, (0, 0), "joining starts at the latest message");
 }
 
+/// With several api instances a message's id (a UUIDv7) carries the clock of the instance
+/// that wrote it, so a later message may get a smaller id. History must follow the order
+/// the channel gave its messages (`channel_seq`), or a reader paging forward would skip it.
+#[tokio::test]
+async fn history_pages_follow_the_channels_order_even_when_an_instances_clock_is_behind() {
+    let api = Api::start().await;
+    let (alice, bob, channel) = setup(&api).await;
+    let first = send(&alice, &channel, "first", None).await;
+    let second = send(&alice, &channel, "second", None).await;
+    let third = send(&bob, &channel, "third, written by an instance whose clock is years behind", None).await;
+    outbox_drained(&api).await;
+    // The id `third` would have had on that instance: a UUIDv7 of 2022, below the others.
+    let behind: uuid::Uuid = "017f22e2-79b0-7cc3-98c4-dc0c0c07398f".parse().expect("uuid");
+    sqlx::query("DELETE FROM message_stream_events WHERE message_id = $1")
+        .bind(third.id.as_uuid())
+        .execute(&api.db.pool)
+        .await
+        .expect("stream bookkeeping of the message");
+    sqlx::query("UPDATE messages SET id = $2 WHERE id = $1")
+        .bind(third.id.as_uuid())
+        .bind(behind)
+        .execute(&api.db.pool)
+        .await
+        .expect("the message as that instance would have written it");
+    let third = MessageId::from(behind);
+    let bodies = |page: &Page<Message>| page.data.iter().map(|m| m.body_md.clone()).collect::<Vec<_>>();
+    let page = |query: HistoryQuery| {
+        let bob = bob.clone();
+        async move { bob.history(channel.id, &query).await.expect("page") }
+    };
+
+    let latest = page(HistoryQuery { limit: Some(2), ..HistoryQuery::default() }).await;
+    assert_eq!(latest.data.iter().map(|m| m.id).collect::<Vec<_>>(), [second.id, third]);
+    assert_eq!(latest.page.before.as_deref(), Some(second.id.to_string().as_str()));
+    let older = page(HistoryQuery { before: Some(second.id), ..HistoryQuery::default() }).await;
+    assert_eq!(bodies(&older), ["first"]);
+    let newer = page(HistoryQuery { after: Some(second.id), ..HistoryQuery::default() }).await;
+    assert_eq!(newer.data.iter().map(|m| m.id).collect::<Vec<_>>(), [third], "paging forward finds the late id");
+    let before_third = page(HistoryQuery { before: Some(third), ..HistoryQuery::default() }).await;
+    assert_eq!(bodies(&before_third), ["first", "second"]);
+    let around = page(HistoryQuery { around: Some(first.id), limit: Some(4), ..HistoryQuery::default() }).await;
+    assert_eq!(around.data.iter().map(|m| m.id).collect::<Vec<_>>(), [first.id, second.id, third]);
+
+    // A cursor that is not a message of this channel is refused, not read as a position.
+    let unknown = MessageId::from(uuid::Uuid::now_v7());
+    let refused = bob
+        .history(channel.id, &HistoryQuery { after: Some(unknown), ..HistoryQuery::default() })
+        .await
+        .expect_err("not a message of the channel");
+    assert_eq!(refused.code(), Some(ErrorCode::InvalidCursor));
+    let replies = bob
+        .list_replies(first.id, &HistoryQuery { before: Some(second.id), ..HistoryQuery::default() })
+        .await
+        .expect_err("not a message of the thread");
+    assert_eq!(replies.code(), Some(ErrorCode::InvalidCursor));
+}
+
 /// Statements this database has run that touch `messages` or `reactions`, from
 /// `pg_stat_statements`, leaving out the outbox relay's bookkeeping (it runs in the
 /// background after each write, so it would land in whichever measurement is running).

@@ -1,9 +1,9 @@
 //! Rate limits at the gateway: per token, per IP for requests without a valid token, and a
-//! stricter per-IP allowance for `/auth/*`. A refusal is a JSON 429 with `Retry-After`
-//! and the `X-RateLimit-*` headers; other callers are unaffected. A burst of failed
-//! authentications is audited once. Wrong webhook tokens draw on the IP's allowance and a
-//! spent address is refused before any lookup; the public `/readyz` runs its checks at
-//! most once a second.
+//! stricter per-IP allowance for `/auth/*`, which holds across gateway instances. A
+//! refusal is a JSON 429 with `Retry-After` and the `X-RateLimit-*` headers; other callers
+//! are unaffected. A burst of failed authentications is audited once. Wrong webhook tokens
+//! draw on the IP's allowance and a spent address is refused before any lookup; the public
+//! `/readyz` runs its checks at most once a second.
 
 use std::time::Instant;
 
@@ -215,5 +215,33 @@ async fn the_public_readyz_runs_its_checks_at_most_once_a_second() {
     let elapsed = started.elapsed();
     let runs = stack.api_requests("/healthz", None).await - before;
     assert!(runs <= elapsed.as_secs() + 2, "30 calls in {elapsed:?} ran the checks {runs} times");
+    stack.stop().await;
+}
+
+#[tokio::test]
+async fn the_login_allowance_holds_across_gateway_instances() {
+    let stack = Stack::start_with(|config| config.login_rate_limit_per_minute = 3).await;
+    // A second gateway over the same database, as a second instance behind a balancer.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let second_url = format!("http://{}", listener.local_addr().expect("address"));
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let server = tokio::spawn(ajet_auth_gw::serve(stack.config.clone(), listener, shutdown.clone()));
+    crate::stack::wait_ready(&format!("{second_url}/readyz")).await;
+    let second = ajet_shared::client::ApiClient::new(second_url).expect("client");
+
+    stack.gateway.dev_login("alice").await.expect("first login, first gateway");
+    second.dev_login("bob").await.expect("second login, second gateway");
+    stack.gateway.dev_login("carol").await.expect("third login, first gateway");
+    // The second gateway has seen one login from this address, but the address has spent
+    // its allowance of three through both.
+    let refused = second
+        .request(reqwest::Method::POST, "/auth/dev-login")
+        .json(&serde_json::json!({"username": "dave"}))
+        .send()
+        .await
+        .expect("answers");
+    assert_limited(refused, 3).await;
+    shutdown.cancel();
+    server.await.expect("joins").expect("the second gateway stops cleanly");
     stack.stop().await;
 }

@@ -14,6 +14,7 @@ mod cli;
 mod commands;
 mod dm_events;
 mod ephemeral;
+mod faults;
 mod following;
 mod fuzz;
 mod gateway;

@@ -410,13 +410,17 @@ pub enum Cursor {
     Around(MessageId),
 }
 
-/// Up to `limit` messages of `scope` on one side of `cursor`, oldest first, plus whether
-/// more lie beyond. Uses the `(channel_id, id)` / `(parent_id, id)` indexes.
+/// Up to `limit` messages of `scope` on one side of a position, oldest first, plus whether
+/// more lie beyond. Positions are `channel_seq`s, assigned under the channel's row lock in
+/// commit order, never a clock: with several api instances a message's UUIDv7 id carries
+/// its instance's clock, so ids of one channel need not follow the order of its messages,
+/// and paging by id could skip a message committed after the page was read. Uses the
+/// partial `(channel_id, channel_seq)` / `(parent_id, channel_seq)` indexes (migration 0019).
 async fn side(
     db: impl PgExecutor<'_>,
     scope: Scope,
-    newer_than: Option<(MessageId, bool)>,
-    older_than: Option<(MessageId, bool)>,
+    newer_than: Option<(i64, bool)>,
+    older_than: Option<(i64, bool)>,
     limit: u16,
 ) -> Result<(Vec<Message>, bool), sqlx::Error> {
     let m = Alias::new("m");
@@ -435,13 +439,13 @@ async fn side(
         Scope::Thread(root) => query.and_where(column("parent_id").eq(root.as_uuid())),
     };
     let ascending = newer_than.is_some();
-    if let Some((id, inclusive)) = newer_than {
-        query.and_where(if inclusive { column("id").gte(id.as_uuid()) } else { column("id").gt(id.as_uuid()) });
+    if let Some((seq, inclusive)) = newer_than {
+        query.and_where(if inclusive { column("channel_seq").gte(seq) } else { column("channel_seq").gt(seq) });
     }
-    if let Some((id, inclusive)) = older_than {
-        query.and_where(if inclusive { column("id").lte(id.as_uuid()) } else { column("id").lt(id.as_uuid()) });
+    if let Some((seq, inclusive)) = older_than {
+        query.and_where(if inclusive { column("channel_seq").lte(seq) } else { column("channel_seq").lt(seq) });
     }
-    query.order_by((m.clone(), Alias::new("id")), if ascending { Order::Asc } else { Order::Desc });
+    query.order_by((m.clone(), Alias::new("channel_seq")), if ascending { Order::Asc } else { Order::Desc });
     let (sql, values) = query.build_sqlx(PostgresQueryBuilder);
     let rows: Vec<MessageRow> = sqlx::query_as_with(&sql, values).fetch_all(db).await?;
     let has_more = rows.len() > usize::from(limit);
@@ -452,31 +456,61 @@ async fn side(
     Ok((messages, has_more))
 }
 
-/// One page of `scope`, oldest first. `page.before` / `page.after` are the cursors for
-/// the next older / newer page, null where that end has been reached.
+/// The position (`channel_seq`) of `cursor`'s message in `scope`: a message of the
+/// channel (a reply too: replies share the channel's sequence), or of the thread (its
+/// root or a reply). None when it is not one.
+async fn position(db: impl PgExecutor<'_>, scope: Scope, cursor: MessageId) -> Result<Option<i64>, sqlx::Error> {
+    match scope {
+        Scope::Channel(channel) => {
+            sqlx::query_scalar("SELECT channel_seq FROM messages WHERE id = $1 AND channel_id = $2")
+                .bind(cursor)
+                .bind(channel)
+                .fetch_optional(db)
+                .await
+        }
+        Scope::Thread(root) => {
+            sqlx::query_scalar("SELECT channel_seq FROM messages WHERE id = $1 AND (id = $2 OR parent_id = $2)")
+                .bind(cursor)
+                .bind(root)
+                .fetch_optional(db)
+                .await
+        }
+    }
+}
+
+/// One page of `scope`, oldest first, in `channel_seq` order. `page.before` /
+/// `page.after` are the cursors (message ids) for the next older / newer page, null where
+/// that end has been reached. None when the cursor's message is not in `scope`.
 pub async fn history(
     db: impl PgExecutor<'_> + Copy,
     scope: Scope,
     cursor: Cursor,
     limit: u16,
-) -> Result<(Vec<Message>, PageInfo), sqlx::Error> {
+) -> Result<Option<(Vec<Message>, PageInfo)>, sqlx::Error> {
+    let at = match cursor {
+        Cursor::Latest => 0,
+        Cursor::Before(id) | Cursor::After(id) | Cursor::Around(id) => match position(db, scope, id).await? {
+            Some(seq) => seq,
+            None => return Ok(None),
+        },
+    };
     let (messages, older_more, newer_more) = match cursor {
         Cursor::Latest => {
             let (messages, more) = side(db, scope, None, None, limit).await?;
             (messages, more, false)
         }
-        Cursor::Before(id) => {
-            let (messages, more) = side(db, scope, None, Some((id, false)), limit).await?;
+        Cursor::Before(_) => {
+            let (messages, more) = side(db, scope, None, Some((at, false)), limit).await?;
             (messages, more, true)
         }
-        Cursor::After(id) => {
-            let (messages, more) = side(db, scope, Some((id, false)), None, limit).await?;
+        Cursor::After(_) => {
+            let (messages, more) = side(db, scope, Some((at, false)), None, limit).await?;
             (messages, true, more)
         }
-        Cursor::Around(id) => {
+        Cursor::Around(_) => {
             let older_limit = limit.div_ceil(2);
-            let (mut messages, older_more) = side(db, scope, None, Some((id, true)), older_limit).await?;
-            let (newer, newer_more) = side(db, scope, Some((id, false)), None, limit - older_limit).await?;
+            let (mut messages, older_more) = side(db, scope, None, Some((at, true)), older_limit).await?;
+            let (newer, newer_more) = side(db, scope, Some((at, false)), None, limit - older_limit).await?;
             messages.extend(newer);
             (messages, older_more, newer_more)
         }
@@ -487,7 +521,7 @@ pub async fn history(
         Cursor::After(_) => (newer_more, first.filter(|_| older_more), last.filter(|_| newer_more)),
         _ => (older_more, first.filter(|_| older_more), last.filter(|_| newer_more)),
     };
-    Ok((messages, PageInfo { before, after, has_more }))
+    Ok(Some((messages, PageInfo { before, after, has_more })))
 }
 
 /// The lower bound of the UUIDv7 ids made at or after `at` (less a minute: an id is made by

@@ -1,4 +1,6 @@
-//! Typed UUIDv7 ids: time-ordered, so they double as pagination cursors.
+//! Typed UUIDv7 ids: roughly time-ordered by the clock of the process that made them (so
+//! never trusted for an order that must hold across api instances: history goes by
+//! `channel_seq`).
 
 use std::fmt;
 use std::str::FromStr;
@@ -56,7 +58,8 @@ id_type! {
     CommunityId;
     /// A channel, DM or group DM.
     ChannelId;
-    /// A message; its UUIDv7 order is the history order within a channel.
+    /// A message; history orders a channel by its `channel_seq`, not by this id (made with
+    /// the clock of whichever api instance wrote it).
     MessageId;
     /// An event on the bus; also its `Nats-Msg-Id`, which makes republishing idempotent.
     EventId;

@@ -116,20 +116,31 @@ pub struct NatsBus {
     client: async_nats::Client,
     jetstream: jetstream::Context,
     stream_name: String,
+    /// Copies of the stream JetStream keeps (`stream_replicas`).
+    replicas: usize,
 }
 
 impl NatsBus {
     /// Connects (retrying in the background if NATS is not up yet, so a service can start
-    /// and report itself unready instead of failing).
+    /// and report itself unready instead of failing). `url` may name several servers of a
+    /// cluster, separated by commas; the client moves to another when one goes away.
     pub async fn connect(url: &str, stream_name: &str) -> Result<Self, BusError> {
+        let servers: Vec<&str> = url.split(',').map(str::trim).collect();
         let client = async_nats::ConnectOptions::new()
             .retry_on_initial_connect()
             .connection_timeout(Duration::from_secs(2))
-            .connect(url)
+            .connect(servers)
             .await
             .map_err(|e| BusError::Connect { url: url.to_owned(), message: e.to_string() })?;
         let jetstream = jetstream::ContextBuilder::new().timeout(Duration::from_secs(3)).build(client.clone());
-        Ok(Self { client, jetstream, stream_name: stream_name.to_owned() })
+        Ok(Self { client, jetstream, stream_name: stream_name.to_owned(), replicas: 1 })
+    }
+
+    /// Keeps `replicas` copies of the stream (`stream_replicas`: 3 on a 3-node cluster).
+    #[must_use]
+    pub fn with_replicas(mut self, replicas: usize) -> Self {
+        self.replicas = replicas.max(1);
+        self
     }
 
     #[must_use]
@@ -168,7 +179,9 @@ fn delivered(message: &jetstream::Message) -> Result<Delivered, BusError> {
 
 impl EventBus for NatsBus {
     /// Creates the stream if missing. File storage, a 2-minute duplicate window (the outbox
-    /// relay's republish window), and a week of history for replay.
+    /// relay's republish window), a week of history for replay, and `replicas` copies (on a
+    /// cluster, each on another node). An existing stream with another replica count is
+    /// updated to ours (JetStream moves the copies itself).
     async fn ensure_stream(&self) -> Result<StreamState, BusError> {
         let config = stream::Config {
             name: self.stream_name.clone(),
@@ -176,11 +189,22 @@ impl EventBus for NatsBus {
             storage: stream::StorageType::File,
             duplicate_window: Duration::from_secs(120),
             max_age: Duration::from_secs(7 * 24 * 3600),
+            num_replicas: self.replicas,
             ..Default::default()
         };
         let mut stream =
-            self.jetstream.get_or_create_stream(config).await.map_err(|e| BusError::Stream(e.to_string()))?;
+            self.jetstream.get_or_create_stream(config.clone()).await.map_err(|e| BusError::Stream(e.to_string()))?;
         let info = stream.info().await.map_err(|e| BusError::Stream(e.to_string()))?;
+        if info.config.num_replicas != self.replicas {
+            tracing::info!(
+                stream = %self.stream_name,
+                from = info.config.num_replicas,
+                to = self.replicas,
+                "changing the stream's replica count"
+            );
+            let info = self.jetstream.update_stream(config).await.map_err(|e| BusError::Stream(e.to_string()))?;
+            return Ok(state_of(&info));
+        }
         Ok(state_of(info))
     }
 

@@ -279,7 +279,8 @@ pub async fn start(
     shutdown: &CancellationToken,
 ) -> Result<(Streams<NatsBus>, crate::server::Readiness), StartupError> {
     use crate::stream::ephemeral::{run_presence, run_typing};
-    let bus = Arc::new(NatsBus::connect(&config.nats_url, &config.stream_name).await?);
+    let bus =
+        Arc::new(NatsBus::connect(&config.nats_url, &config.stream_name).await?.with_replicas(config.stream_replicas));
     let api = ApiClient::new(config.api_url.clone())?;
     let hub = Hub::default();
     tasks.spawn(hub.clone().run(Arc::clone(&bus), shutdown.clone()));
