@@ -225,6 +225,11 @@ impl Infra {
         })
     }
 
+    /// The pids of Postgres' postmaster and of nats-server (for the benchmark's sampling).
+    pub fn pids(&self) -> (u32, u32) {
+        (self.postgres.pid(), self.nats.pid())
+    }
+
     pub fn database_url(&self, database: &str) -> String {
         format!("postgres://ajet@127.0.0.1:{}/{database}", self.ports.postgres)
     }

@@ -21,6 +21,10 @@ commands:
   dev                 persistent Postgres/NATS/SeaweedFS under .dev/ plus all services on :8080-8083
   test [NEXTEST ARGS] throwaway infra on free ports, then `cargo nextest run` and doc tests
   infra               throwaway infra only; prints the AJET_TEST_* exports, Ctrl-C tears it down
+  bench [SCENARIO…] [--full|--smoke]
+                      release build on throwaway infra, beside Nchan: latency, throughput,
+                      overload, fan-out, connections, gateway, web, footprint (a table, and
+                      JSON under target/bench/)
   bench streams [N…] [--secs S]
                       release build on throwaway infra: cost of N idle event streams (printed)
   bench search [--messages N] [--runs R]
