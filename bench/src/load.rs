@@ -101,7 +101,8 @@ impl Readers {
             }
             for handle in opening {
                 let (group, (stream, rest)) = handle.await.context("a reader task")??;
-                let reader = Arc::new(Reader { group, log: Mutex::new(ReaderLog::default()), ended: AtomicBool::new(false) });
+                let reader =
+                    Arc::new(Reader { group, log: Mutex::new(ReaderLog::default()), ended: AtomicBool::new(false) });
                 tasks.push(tokio::spawn(read_frames(stream, rest, Arc::clone(&reader), Arc::clone(&delivered))));
                 readers.push(reader);
             }
@@ -204,7 +205,12 @@ async fn open_stream(addr: SocketAddr, index: usize, request: &[u8]) -> Result<(
     Ok((stream, buf.split_off(end)))
 }
 
-async fn read_frames(mut stream: tokio::net::TcpStream, mut buf: Vec<u8>, reader: Arc<Reader>, delivered: Arc<AtomicU64>) {
+async fn read_frames(
+    mut stream: tokio::net::TcpStream,
+    mut buf: Vec<u8>,
+    reader: Arc<Reader>,
+    delivered: Arc<AtomicU64>,
+) {
     let mut chunk = vec![0_u8; 8 * 1024];
     loop {
         // Whole frames (up to the last blank line) are read; the rest waits for more.
@@ -391,7 +397,13 @@ pub async fn run(target: &Arc<dyn Target>, readers: &Readers, load: Load) -> Res
 
 /// Publishes `count` messages to `group` one at a time, each after the last reached every
 /// reader (or `grace` passed): the last reader's latency of each, µs.
-pub async fn fan_out(target: &Arc<dyn Target>, readers: &Readers, group: usize, count: usize, grace: Duration) -> Result<Outcome> {
+pub async fn fan_out(
+    target: &Arc<dyn Target>,
+    readers: &Readers,
+    group: usize,
+    count: usize,
+    grace: Duration,
+) -> Result<Outcome> {
     let mut conn = Conn::new(target.addr(), 0);
     let mut accepted = Vec::new();
     let mut statuses = BTreeMap::new();
@@ -426,7 +438,10 @@ mod tests {
 
     #[test]
     fn a_marker_is_read_inside_json_and_html() {
-        assert_eq!(parse_marker(br#"data: {"body_md":"benchmk42t1700000000000001e"}"#), Some((42, 1_700_000_000_000_001)));
+        assert_eq!(
+            parse_marker(br#"data: {"body_md":"benchmk42t1700000000000001e"}"#),
+            Some((42, 1_700_000_000_000_001))
+        );
         assert_eq!(parse_marker(b"data: <p>benchmk7t9e</p>"), Some((7, 9)));
         assert_eq!(parse_marker(b"data: nothing here"), None);
     }

@@ -36,7 +36,15 @@ pub struct Report {
 }
 
 impl Report {
-    pub fn row(&mut self, scenario: &str, metric: &str, unit: &'static str, ours: Option<f64>, ceiling: Option<f64>, target: &str) {
+    pub fn row(
+        &mut self,
+        scenario: &str,
+        metric: &str,
+        unit: &'static str,
+        ours: Option<f64>,
+        ceiling: Option<f64>,
+        target: &str,
+    ) {
         let row = Row {
             scenario: scenario.to_owned(),
             metric: metric.to_owned(),
@@ -70,7 +78,8 @@ impl Report {
     /// The table as Markdown (for BENCHMARKS.md).
     #[must_use]
     pub fn markdown(&self) -> String {
-        let mut out = String::from("| scenario | metric | ajet | ceiling | ratio | target |\n|---|---|---|---|---|---|\n");
+        let mut out =
+            String::from("| scenario | metric | ajet | ceiling | ratio | target |\n|---|---|---|---|---|---|\n");
         for row in &self.rows {
             let _ = writeln!(
                 out,

@@ -195,26 +195,57 @@ async fn latency(system: &System, sizes: &Sizes, report: &mut Report) -> Result<
     let world = make_world(system, "lat", sizes.rooms, sizes.latency_readers).await?;
     let ours = measure(&ajet(system, world, Stream::Tui), sizes.latency_readers, load).await?;
     let ceiling = match system.nchan {
-        Some(addr) => Some(measure(&(Arc::new(Nchan { addr, groups: sizes.rooms }) as Arc<dyn Target>), sizes.latency_readers, load).await?),
+        Some(addr) => Some(
+            measure(&(Arc::new(Nchan { addr, groups: sizes.rooms }) as Arc<dyn Target>), sizes.latency_readers, load)
+                .await?,
+        ),
         None => None,
     };
     let c = |f: &dyn Fn(&Outcome) -> Option<f64>| ceiling.as_ref().and_then(f);
-    let scenario = format!("latency tui ({} readers, {} rooms, {} msg/s)", sizes.latency_readers, sizes.rooms, sizes.latency_rate);
-    report.note(format!("{scenario}: {} of {} sends accepted, {} unsent; answers {:?}", ours.accepted, (sizes.latency_rate * load.duration.as_secs_f64()), ours.unsent, ours.statuses));
+    let scenario =
+        format!("latency tui ({} readers, {} rooms, {} msg/s)", sizes.latency_readers, sizes.rooms, sizes.latency_rate);
+    report.note(format!(
+        "{scenario}: {} of {} sends accepted, {} unsent; answers {:?}",
+        ours.accepted,
+        (sizes.latency_rate * load.duration.as_secs_f64()),
+        ours.unsent,
+        ours.statuses
+    ));
     for (metric, q) in [("p50", 0.5), ("p95", 0.95), ("p99", 0.99), ("max", 1.0)] {
         let target = if metric == "p99" { "≤ 10 ms and ≤ 6× Nchan" } else { "" };
         report.row("latency", &format!("tui {metric}"), "ms", ms(&ours, q), c(&|o| ms(o, q)), target);
     }
     report.row("latency", "tui lost", "", count(ours.deliveries.lost), c(&|o| count(o.deliveries.lost)), "0");
-    report.row("latency", "tui duplicates", "", count(ours.deliveries.duplicates), c(&|o| count(o.deliveries.duplicates)), "0");
-    report.row("latency", "tui send answer p99", "ms", quantile(&ours.answer_times, 0.99).map(|us| f64::from(us) / 1e3), c(&|o| quantile(&o.answer_times, 0.99).map(|us| f64::from(us) / 1e3)), "");
+    report.row(
+        "latency",
+        "tui duplicates",
+        "",
+        count(ours.deliveries.duplicates),
+        c(&|o| count(o.deliveries.duplicates)),
+        "0",
+    );
+    report.row(
+        "latency",
+        "tui send answer p99",
+        "ms",
+        quantile(&ours.answer_times, 0.99).map(|us| f64::from(us) / 1e3),
+        c(&|o| quantile(&o.answer_times, 0.99).map(|us| f64::from(us) / 1e3)),
+        "",
+    );
 
     // web-sm's streams: each renders the room's page patches, so they run at their own size.
     let web_load = Load { rate: sizes.latency_web_rate, ..load };
     let world = make_world(system, "latweb", sizes.rooms, sizes.latency_web_readers).await?;
     let ours = measure(&ajet(system, world, Stream::Web), sizes.latency_web_readers, web_load).await?;
     let ceiling = match system.nchan {
-        Some(addr) => Some(measure(&(Arc::new(Nchan { addr, groups: sizes.rooms }) as Arc<dyn Target>), sizes.latency_web_readers, web_load).await?),
+        Some(addr) => Some(
+            measure(
+                &(Arc::new(Nchan { addr, groups: sizes.rooms }) as Arc<dyn Target>),
+                sizes.latency_web_readers,
+                web_load,
+            )
+            .await?,
+        ),
         None => None,
     };
     let c = |f: &dyn Fn(&Outcome) -> Option<f64>| ceiling.as_ref().and_then(f);
@@ -223,16 +254,35 @@ async fn latency(system: &System, sizes: &Sizes, report: &mut Report) -> Result<
         sizes.latency_web_readers, sizes.rooms, sizes.latency_web_rate, ours.accepted, ours.statuses
     ));
     for (metric, q) in [("p50", 0.5), ("p99", 0.99), ("max", 1.0)] {
-        report.row("latency", &format!("web {metric} ({}×{})", sizes.latency_web_readers, sizes.latency_web_rate), "ms", ms(&ours, q), c(&|o| ms(o, q)), "");
+        report.row(
+            "latency",
+            &format!("web {metric} ({}×{})", sizes.latency_web_readers, sizes.latency_web_rate),
+            "ms",
+            ms(&ours, q),
+            c(&|o| ms(o, q)),
+            "",
+        );
     }
     report.row("latency", "web lost", "", count(ours.deliveries.lost), c(&|o| count(o.deliveries.lost)), "0");
-    report.row("latency", "web duplicates", "", count(ours.deliveries.duplicates), c(&|o| count(o.deliveries.duplicates)), "0");
+    report.row(
+        "latency",
+        "web duplicates",
+        "",
+        count(ours.deliveries.duplicates),
+        c(&|o| count(o.deliveries.duplicates)),
+        "0",
+    );
     Ok(())
 }
 
 /// The highest rate of `rates` whose run had p99 ≤ 100 ms, nothing lost and every send
 /// accepted; each step with the same readers.
-async fn step_search(target: &Arc<dyn Target>, readers: usize, rates: &[f64], secs: u64) -> Result<(Option<f64>, Vec<String>)> {
+async fn step_search(
+    target: &Arc<dyn Target>,
+    readers: usize,
+    rates: &[f64],
+    secs: u64,
+) -> Result<(Option<f64>, Vec<String>)> {
     let open = Readers::open(target, readers, 100).await?;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let mut best = None;
@@ -262,12 +312,24 @@ async fn step_search(target: &Arc<dyn Target>, readers: usize, rates: &[f64], se
 
 async fn throughput(system: &System, sizes: &Sizes, report: &mut Report) -> Result<Option<f64>> {
     let world = make_world(system, "thr", sizes.rooms, sizes.throughput_readers).await?;
-    let (ours, steps) = step_search(&ajet(system, world, Stream::Tui), sizes.throughput_readers, &sizes.throughput_rates, sizes.throughput_secs).await?;
-    report.note(format!("throughput ajet steps ({} s each, {} readers): {}", sizes.throughput_secs, sizes.throughput_readers, steps.join("; ")));
+    let (ours, steps) = step_search(
+        &ajet(system, world, Stream::Tui),
+        sizes.throughput_readers,
+        &sizes.throughput_rates,
+        sizes.throughput_secs,
+    )
+    .await?;
+    report.note(format!(
+        "throughput ajet steps ({} s each, {} readers): {}",
+        sizes.throughput_secs,
+        sizes.throughput_readers,
+        steps.join("; ")
+    ));
     let ceiling = match system.nchan {
         Some(addr) => {
             let target: Arc<dyn Target> = Arc::new(Nchan { addr, groups: sizes.rooms });
-            let (best, steps) = step_search(&target, sizes.throughput_readers, &sizes.throughput_rates, sizes.throughput_secs).await?;
+            let (best, steps) =
+                step_search(&target, sizes.throughput_readers, &sizes.throughput_rates, sizes.throughput_secs).await?;
             report.note(format!("throughput Nchan steps: {}", steps.join("; ")));
             best
         }
@@ -283,7 +345,12 @@ async fn overload(system: &System, sizes: &Sizes, sustainable: Option<f64>, repo
     let target = ajet(system, world, Stream::Tui);
     let before = system.procs.sample();
     let sampling = system.procs.watch();
-    let load = Load { rate, duration: Duration::from_secs(sizes.overload_secs), connections: 256, grace: Duration::from_secs(10) };
+    let load = Load {
+        rate,
+        duration: Duration::from_secs(sizes.overload_secs),
+        connections: 256,
+        grace: Duration::from_secs(10),
+    };
     let outcome = measure(&target, sizes.throughput_readers, load).await?;
     let peak = sampling.stop().await;
     let scenario = format!("overload ({rate} msg/s for {} s)", sizes.overload_secs);
@@ -292,14 +359,35 @@ async fn overload(system: &System, sizes: &Sizes, sustainable: Option<f64>, repo
     report.row("overload", "201 accepted", "", status(201), None, "");
     report.row("overload", "429 refused", "", status(429), None, "fast, with Retry-After");
     report.row("overload", "503 refused", "", status(503), None, "fast, with Retry-After");
-    report.row("overload", "other answers / failed connections", "", count(outcome.statuses.iter().filter(|(c, _)| !matches!(c, 201 | 429 | 503)).map(|(_, n)| n).sum()), None, "0");
+    report.row(
+        "overload",
+        "other answers / failed connections",
+        "",
+        count(outcome.statuses.iter().filter(|(c, _)| !matches!(c, 201 | 429 | 503)).map(|(_, n)| n).sum()),
+        None,
+        "0",
+    );
     report.row("overload", "refusals without Retry-After", "", count(outcome.refusals_without_retry_after), None, "0");
     report.row("overload", "accepted but not delivered (+10 s)", "", count(outcome.deliveries.lost), None, "0");
-    report.row("overload", "answer p99", "ms", quantile(&outcome.answer_times, 0.99).map(|us| f64::from(us) / 1e3), None, "");
+    report.row(
+        "overload",
+        "answer p99",
+        "ms",
+        quantile(&outcome.answer_times, 0.99).map(|us| f64::from(us) / 1e3),
+        None,
+        "",
+    );
     for name in ["gateway", "api"] {
         if let (Some(base), Some(max)) = (before.get(name), peak.get(name)) {
             report.row("overload", &format!("{name} peak descriptors"), "", count(max.fds), count(base.fds), "bounded");
-            report.row("overload", &format!("{name} peak RSS"), "MiB", Some(max.rss_kib as f64 / 1024.0), Some(base.rss_kib as f64 / 1024.0), "bounded");
+            report.row(
+                "overload",
+                &format!("{name} peak RSS"),
+                "MiB",
+                Some(max.rss_kib as f64 / 1024.0),
+                Some(base.rss_kib as f64 / 1024.0),
+                "bounded",
+            );
         }
     }
     Ok(())
@@ -327,9 +415,30 @@ async fn fan_out(system: &System, sizes: &Sizes, report: &mut Report) -> Result<
         };
         let at = |o: &Outcome, q: f64| quantile(&last(o), q).map(|us| f64::from(us) / 1e3);
         let name = format!("{readers} readers: last reader");
-        report.row("fan-out", &format!("{name} p50"), "ms", at(&ours, 0.5), ceiling.as_ref().and_then(|o| at(o, 0.5)), "");
-        report.row("fan-out", &format!("{name} max of {}", sizes.fan_out_messages), "ms", at(&ours, 1.0), ceiling.as_ref().and_then(|o| at(o, 1.0)), "≤ 1.5× Nchan");
-        report.row("fan-out", &format!("{readers} readers: lost"), "", count(ours.deliveries.lost), ceiling.as_ref().map(|o| o.deliveries.lost as f64), "0");
+        report.row(
+            "fan-out",
+            &format!("{name} p50"),
+            "ms",
+            at(&ours, 0.5),
+            ceiling.as_ref().and_then(|o| at(o, 0.5)),
+            "",
+        );
+        report.row(
+            "fan-out",
+            &format!("{name} max of {}", sizes.fan_out_messages),
+            "ms",
+            at(&ours, 1.0),
+            ceiling.as_ref().and_then(|o| at(o, 1.0)),
+            "≤ 1.5× Nchan",
+        );
+        report.row(
+            "fan-out",
+            &format!("{readers} readers: lost"),
+            "",
+            count(ours.deliveries.lost),
+            ceiling.as_ref().map(|o| o.deliveries.lost as f64),
+            "0",
+        );
     }
     Ok(())
 }
@@ -369,14 +478,39 @@ async fn connections(system: &System, sizes: &Sizes, report: &mut Report) -> Res
         }
         None => None,
     };
-    report.row("connections", &format!("{n} idle streams: KiB/stream gateway + tui-sm"), "KiB", gw.zip(tui).map(|(a, b)| a + b), nchan_per_stream, "≤ 16 KiB");
+    report.row(
+        "connections",
+        &format!("{n} idle streams: KiB/stream gateway + tui-sm"),
+        "KiB",
+        gw.zip(tui).map(|(a, b)| a + b),
+        nchan_per_stream,
+        "≤ 16 KiB",
+    );
     report.row("connections", "  of which gateway", "KiB", gw, None, "");
     report.row("connections", "  of which tui-sm", "KiB", tui, None, "");
-    report.row("connections", &format!("api requests/s they cost (over {} s, incl. opening)", sizes.connections_secs), "req/s", Some(rate), None, "≤ 1 req/s per 10k");
-    report.note(format!("connections: CPU in cores with {n} idle streams: {}", after.cpu_since(&before, started.elapsed())));
+    report.row(
+        "connections",
+        &format!("api requests/s they cost (over {} s, incl. opening)", sizes.connections_secs),
+        "req/s",
+        Some(rate),
+        None,
+        "≤ 1 req/s per 10k",
+    );
+    report.note(format!(
+        "connections: CPU in cores with {n} idle streams: {}",
+        after.cpu_since(&before, started.elapsed())
+    ));
     // A message still reaches them all.
     let outcome = load::fan_out(&target, &open, 0, 1, Duration::from_secs(15)).await?;
-    report.row("connections", &format!("a message to all {n}: last reader"), "ms", quantile(&outcome.deliveries.last_reader.values().copied().collect::<Vec<_>>(), 1.0).map(|us| f64::from(us) / 1e3), None, "");
+    report.row(
+        "connections",
+        &format!("a message to all {n}: last reader"),
+        "ms",
+        quantile(&outcome.deliveries.last_reader.values().copied().collect::<Vec<_>>(), 1.0)
+            .map(|us| f64::from(us) / 1e3),
+        None,
+        "",
+    );
     report.row("connections", "  readers it did not reach", "", count(outcome.deliveries.lost), None, "0");
     report.row("connections", "  streams that ended", "", count(open.ended() as u64), None, "0");
     open.close();
@@ -421,8 +555,16 @@ async fn fill_room(system: &System, world: &setup::World) -> Result<()> {
     let mut conn = Conn::new(system.gateway, 0);
     let channel = world.rooms[0].channel;
     for i in 0..50 {
-        let body = format!(r#"{{"body_md":"message {i} of the page: **some** markdown and a [link](https://example.com)"}}"#);
-        let response = conn.send(&http::post_json(system.gateway, &format!("/api/channels/{channel}/messages"), Some(&world.owner), &body)).await?;
+        let body =
+            format!(r#"{{"body_md":"message {i} of the page: **some** markdown and a [link](https://example.com)"}}"#);
+        let response = conn
+            .send(&http::post_json(
+                system.gateway,
+                &format!("/api/channels/{channel}/messages"),
+                Some(&world.owner),
+                &body,
+            ))
+            .await?;
         if response.status != 201 {
             bail!("sending a message answered {}", response.status);
         }
@@ -455,7 +597,14 @@ async fn web(system: &System, sizes: &Sizes, report: &mut Report) -> Result<()> 
     let path = format!("/c/{}/room-0", world.slug);
     let (times, html) = timed_gets(system.gateway, &path, &world.owner, sizes.web_renders).await?;
     for (metric, q) in [("p50", 0.5), ("p99", 0.99)] {
-        report.row("web", &format!("channel page of 50 messages {metric}"), "ms", quantile(&times, q).map(|us| f64::from(us) / 1e3), None, "");
+        report.row(
+            "web",
+            &format!("channel page of 50 messages {metric}"),
+            "ms",
+            quantile(&times, q).map(|us| f64::from(us) / 1e3),
+            None,
+            "",
+        );
     }
     // What a first load transfers: the page and the assets it links.
     let mut conn = Conn::new(system.gateway, 0);
@@ -471,7 +620,10 @@ async fn web(system: &System, sizes: &Sizes, report: &mut Report) -> Result<()> 
     assets.dedup();
     let mut total = html;
     for asset in &assets {
-        let response = conn.send(&http::get(system.gateway, asset, Some(&world.owner), "*/*")).await.with_context(|| format!("GET {asset}"))?;
+        let response = conn
+            .send(&http::get(system.gateway, asset, Some(&world.owner), "*/*"))
+            .await
+            .with_context(|| format!("GET {asset}"))?;
         total += response.body.len();
     }
     #[expect(clippy::cast_precision_loss, reason = "bytes")]

@@ -62,14 +62,19 @@ pub async fn world(base_url: &str, name: &str, rooms: usize, readers_per_room: u
             )
             .await
             .context("creating a room")?;
-        let (anonymous, client, code) = (Arc::new(anonymous.clone()), Arc::new(client.clone()), Arc::new(invite.code.clone()));
+        let (anonymous, client, code) =
+            (Arc::new(anonymous.clone()), Arc::new(client.clone()), Arc::new(invite.code.clone()));
         let tokens: Vec<String> = futures::stream::iter(0..users_per_room)
             .map(|user| {
                 let (anonymous, client, code) = (Arc::clone(&anonymous), Arc::clone(&client), Arc::clone(&code));
                 let username = format!("{name}-r{room}-u{user}");
                 async move {
                     let login = anonymous.dev_login(&username).await.context("a reader's dev login")?;
-                    anonymous.with_token(login.token.clone()).accept_invite(&code).await.context("accepting the invite")?;
+                    anonymous
+                        .with_token(login.token.clone())
+                        .accept_invite(&code)
+                        .await
+                        .context("accepting the invite")?;
                     client.add_channel_member(channel.id, login.user.id).await.context("adding a reader to a room")?;
                     anyhow::Ok(login.token)
                 }

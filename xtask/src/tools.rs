@@ -243,7 +243,9 @@ pub fn ensure_nchan() -> Result<(PathBuf, PathBuf)> {
         return Ok((nginx, module));
     }
     if !is_root()? {
-        bail!("the benchmark's ceiling needs Nchan; install Debian's with:\n    sudo apt-get install -y nginx-light libnginx-mod-nchan");
+        bail!(
+            "the benchmark's ceiling needs Nchan; install Debian's with:\n    sudo apt-get install -y nginx-light libnginx-mod-nchan"
+        );
     }
     println!("xtask: Nchan not found; installing it: apt-get install -y nginx-light libnginx-mod-nchan");
     run_checked(Command::new("apt-get").arg("update"), "apt-get update")?;

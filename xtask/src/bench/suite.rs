@@ -27,7 +27,10 @@ pub fn run(args: &[String]) -> Result<u8> {
     let names: Vec<String> = args.iter().filter(|a| !a.starts_with("--")).cloned().collect();
     for name in &names {
         if !scenarios::ALL.contains(&name.as_str()) && name != "footprint" {
-            bail!("unknown scenario {name:?}; the scenarios: {}, footprint, streams, search", scenarios::ALL.join(", "));
+            bail!(
+                "unknown scenario {name:?}; the scenarios: {}, footprint, streams, search",
+                scenarios::ALL.join(", ")
+            );
         }
     }
     let limit = ajet_bench::raise_fd_limit()?;
@@ -83,29 +86,81 @@ fn suite(started: &mut Started, nchan: &(Server, u16), sizes: &Sizes, full: bool
             let rss = idle.get(name).map(|s| s.rss_kib as f64 / 1024.0);
             total += rss.unwrap_or(0.0);
             report.row("footprint", &format!("{name} idle RSS"), "MiB", rss, None, "");
-            report.row("footprint", &format!("{name} start-up to /readyz"), "ms", Some(startup.as_secs_f64() * 1e3), None, "");
+            report.row(
+                "footprint",
+                &format!("{name} start-up to /readyz"),
+                "ms",
+                Some(startup.as_secs_f64() * 1e3),
+                None,
+                "",
+            );
         }
-        report.row("footprint", "all services idle RSS", "MiB", Some(total), idle.get("nchan").map(|s| s.rss_kib as f64 / 1024.0), "≤ 150 MB");
+        report.row(
+            "footprint",
+            "all services idle RSS",
+            "MiB",
+            Some(total),
+            idle.get("nchan").map(|s| s.rss_kib as f64 / 1024.0),
+            "≤ 150 MB",
+        );
         // Shutdown with 1,000 streams open: tui-sm, then the gateway.
         let streams = runtime.block_on(async {
-            let world = setup::world(&format!("http://{}", system.gateway), &format!("b{}-shut", system.run_id), 1, 100).await?;
-            let target: std::sync::Arc<dyn Target> = std::sync::Arc::new(Ajet { addr: system.gateway, world, stream: Stream::Tui });
+            let world =
+                setup::world(&format!("http://{}", system.gateway), &format!("b{}-shut", system.run_id), 1, 1000)
+                    .await?;
+            let target: std::sync::Arc<dyn Target> =
+                std::sync::Arc::new(Ajet { addr: system.gateway, world, stream: Stream::Tui });
             Readers::open(&target, 1000, 200).await
         })?;
         let tui = started.services[3].stop_timed();
         let gateway = started.services[1].stop_timed();
-        report.row("footprint", &format!("shutdown with {} streams: tui-sm", streams.len()), "ms", Some(tui.as_secs_f64() * 1e3), None, "≤ 10 s");
+        report.row(
+            "footprint",
+            &format!("shutdown with {} streams: tui-sm", streams.len()),
+            "ms",
+            Some(tui.as_secs_f64() * 1e3),
+            None,
+            "≤ 10 s",
+        );
         report.row("footprint", "  then the gateway", "ms", Some(gateway.as_secs_f64() * 1e3), None, "≤ 10 s");
-        report.row("footprint", "  streams the shutdown ended", "", Some(streams.ended() as f64), Some(streams.len() as f64), "all");
+        report.row(
+            "footprint",
+            "  streams the shutdown ended",
+            "",
+            Some(streams.ended() as f64),
+            Some(streams.len() as f64),
+            "all",
+        );
         streams.close();
     }
-    report.note(format!("whole run: {:.0} s; sizes: {}", began.elapsed().as_secs_f64(), if full { "--full" } else { "quick" }));
+    report.note(format!(
+        "whole run: {:.0} s; sizes: {}",
+        began.elapsed().as_secs_f64(),
+        if full { "--full" } else { "quick" }
+    ));
+    // Where Postgres' time went over the whole run (the library is preloaded by the
+    // harness; the view needs the extension in this database).
+    let top = started.infra.psql("bench").args([
+        "-tA",
+        "-c",
+        "CREATE EXTENSION IF NOT EXISTS pg_stat_statements",
+        "-c",
+        "SELECT round(total_exec_time) || ' ms | ' || calls || ' calls | ' || round((total_exec_time / calls)::numeric, 3) || ' ms each | ' || left(regexp_replace(query, '\\s+', ' ', 'g'), 110)
+         FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 12",
+    ]).output();
+    if let Ok(out) = top {
+        println!(
+            "Postgres, the statements that took the most time over the run:\n{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
     println!("\n{}", report.table());
     let dir = repo_root().join("target/bench");
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     let stamp = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
     let json = dir.join(format!("{stamp}.json"));
-    std::fs::write(&json, serde_json::to_string_pretty(&report.json())?).with_context(|| format!("writing {}", json.display()))?;
+    std::fs::write(&json, serde_json::to_string_pretty(&report.json())?)
+        .with_context(|| format!("writing {}", json.display()))?;
     std::fs::write(dir.join("latest.md"), report.markdown()).context("writing latest.md")?;
     println!("written: {} and {}", json.display(), dir.join("latest.md").display());
     Ok(())
