@@ -18,6 +18,7 @@ use hyper_util::rt::TokioExecutor;
 use crate::oauth::Providers;
 use crate::rate_limit::{BurstLog, FailedLogins, RateLimiter};
 use crate::streams::StreamSlots;
+use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
 /// The configured cookie key, or a random one for this process (validated config holds at
@@ -59,6 +60,12 @@ pub struct GatewayState {
     pub limits: Arc<Limits>,
     /// Open event streams per user.
     pub streams: Arc<StreamSlots>,
+    /// Requests in flight to the services (`gateway_max_requests`) and open streams
+    /// (`gateway_max_streams`): a request that finds none free is refused at once.
+    #[from_ref(skip)]
+    pub in_flight: Arc<Semaphore>,
+    #[from_ref(skip)]
+    pub open_streams: Arc<Semaphore>,
     pub providers: Arc<Providers>,
     /// Encrypts the login-attempt cookie.
     pub cookie_key: Key,
@@ -85,7 +92,21 @@ impl GatewayState {
         let cookie_key = cookie_key(config.cookie_key.as_ref());
         let streams = Arc::new(StreamSlots::new(config.max_streams_per_user));
         let shutdown = CancellationToken::new();
-        Ok(Self { pool, config, upstream, auth_cache, limits, streams, providers, cookie_key, shutdown })
+        let permits = |n: u32| Arc::new(Semaphore::new(usize::try_from(n).unwrap_or(Semaphore::MAX_PERMITS)));
+        let (in_flight, open_streams) = (permits(config.gateway_max_requests), permits(config.gateway_max_streams));
+        Ok(Self {
+            pool,
+            config,
+            upstream,
+            auth_cache,
+            limits,
+            streams,
+            in_flight,
+            open_streams,
+            providers,
+            cookie_key,
+            shutdown,
+        })
     }
 
     /// Ends the proxied event streams when `shutdown` is cancelled.
