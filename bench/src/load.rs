@@ -348,7 +348,7 @@ pub async fn run(target: &Arc<dyn Target>, readers: &Readers, load: Load) -> Res
                 match answer {
                     Ok(response) => {
                         *tally.statuses.entry(response.status).or_insert(0) += 1;
-                        if matches!(response.status, 200 | 201 | 202) {
+                        if matches!(response.status, 200..=202) {
                             tally.accepted.push((job.group, job.seq));
                         } else if matches!(response.status, 429 | 503) && !response.retry_after {
                             tally.without_retry_after += 1;
@@ -413,7 +413,7 @@ pub async fn fan_out(
         let seq = SEQ.fetch_add(1, Ordering::Relaxed);
         let response = conn.send(&target.publish(group, &marker(seq))).await?;
         *statuses.entry(response.status).or_insert(0) += 1;
-        if matches!(response.status, 200 | 201 | 202) {
+        if matches!(response.status, 200..=202) {
             accepted.push((group, seq));
             readers.wait_delivered(before + size, grace).await;
         }
