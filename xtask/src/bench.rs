@@ -146,7 +146,7 @@ fn start() -> Result<Started> {
         }
         std::thread::sleep(Duration::from_millis(5));
     }
-    let startup = startup.into_iter().map(|up| up.unwrap_or_default()).collect();
+    let startup = startup.into_iter().map(Option::unwrap_or_default).collect();
     Ok(Started { services, ports, startup, logs, infra })
 }
 
