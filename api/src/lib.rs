@@ -26,6 +26,10 @@ use storage::Storage;
 
 pub use routes::description as openapi;
 
+/// The outbox relay's own pool: one drain at a time holds one connection (a second for a
+/// drain that overlaps the shutdown's final one).
+const RELAY_CONNECTIONS: u32 = 2;
+
 /// The api's routes over `state`, without the ops routes.
 pub fn router(state: AppState) -> Router {
     routes::router().with_state(state)
@@ -41,7 +45,11 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Cancellation
     let bus =
         Arc::new(NatsBus::connect(&config.nats_url, &config.stream_name).await?.with_replicas(config.stream_replicas));
     let storage = Storage::new(&config);
-    let relay = OutboxRelay::new(pool.clone(), Arc::clone(&bus));
+    // The relay reads and marks the outbox on connections of its own: under load, requests
+    // queueing for the shared pool would otherwise hold it back (messages committed but not
+    // delivered), and it never takes a connection a request waits for.
+    let relay_pool = db::connect_lazy(config.database_url.expose(), RELAY_CONNECTIONS)?;
+    let relay = OutboxRelay::new(relay_pool, Arc::clone(&bus));
     let tasks = tokio_util::task::TaskTracker::new();
     tasks.spawn(keep_trying("JetStream stream", shutdown.clone(), {
         let bus = Arc::clone(&bus);

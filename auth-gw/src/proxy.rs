@@ -5,9 +5,12 @@
 //! creates `X-Trace-Id`, removes hop-by-hop headers, and answers JSON 502/504 when a
 //! service is down or slow to answer. Only the wait for response headers is bounded, never
 //! a streaming body. An event stream holds one of its user's `max_streams_per_user` slots
-//! until its body is dropped.
+//! and one of the gateway's `gateway_max_streams` until its body is dropped; any other
+//! request one of `gateway_max_requests` until its answer's headers come. At either bound
+//! the answer is an immediate 503 `overloaded` with `Retry-After`, never a queue.
 
 use ajet_shared::api::ErrorCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 use ajet_shared::api::ApiError;
@@ -191,6 +194,17 @@ async fn record_burst(state: &GatewayState, client: ClientIp, path: &str, last_e
     }
 }
 
+/// 503 `overloaded`: the gateway holds as many `what` as it takes
+/// (`gateway_max_requests`, `gateway_max_streams`).
+fn overloaded(what: &str, retry_after_secs: u64) -> ApiError {
+    ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        ErrorCode::Overloaded,
+        format!("the gateway has as many {what} in flight as it takes; retry after {retry_after_secs} s"),
+    )
+    .with_retry_after(retry_after_secs)
+}
+
 fn too_large(max_body: u64) -> ApiError {
     ApiError::new(
         StatusCode::PAYLOAD_TOO_LARGE,
@@ -269,8 +283,13 @@ async fn forward_inner(state: &GatewayState, request: Request) -> Result<Respons
         return Ok(decision.refusal());
     }
     let stream_slot = if opens_stream(parts.uri.path()) {
+        let Ok(permit) = Arc::clone(&state.open_streams).try_acquire_owned() else {
+            let mut response = overloaded("event streams", 5).into_response();
+            decision.annotate(response.headers_mut());
+            return Ok(response);
+        };
         match state.streams.acquire(identity.user_id, hash_token(&token)) {
-            Ok(slot) => Some(slot),
+            Ok(slot) => Some(slot.holding(permit)),
             Err(err) => {
                 let mut response = err.into_response();
                 decision.annotate(response.headers_mut());
@@ -329,6 +348,21 @@ async fn forward_inner(state: &GatewayState, request: Request) -> Result<Respons
     // instance (once). Anything else may have been acted on, so its client retries.
     let retry = (matches!(parts.method, Method::GET | Method::HEAD) && pool.is_replicated())
         .then(|| (parts.method.clone(), parts.version, parts.headers.clone()));
+    // A request (not a stream, which holds its own permit) takes one of the
+    // `gateway_max_requests` permits until its answer's headers come: when none is free the
+    // services are behind, and a fast 503 beats a queue that grows until descriptors or
+    // memory run out.
+    let _in_flight = match stream_slot {
+        Some(_) => None,
+        None => match Arc::clone(&state.in_flight).try_acquire_owned() {
+            Ok(permit) => Some(permit),
+            Err(_) => {
+                let mut response = overloaded("requests", 1).into_response();
+                decision.annotate(response.headers_mut());
+                return Ok(response);
+            }
+        },
+    };
     let upstream_request = Request::from_parts(parts, body);
     let mut sent = tokio::time::timeout(RESPONSE_HEADERS_TIMEOUT, state.upstream.request(upstream_request)).await;
     if let Ok(Err(err)) = &sent

@@ -19,6 +19,7 @@ use crate::oauth::Providers;
 use crate::rate_limit::{BurstLog, FailedLogins, RateLimiter, SharedLimiter};
 use crate::streams::StreamSlots;
 use crate::upstreams::{Service, Upstreams};
+use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
 /// The configured cookie key, or a random one for this process (validated config holds at
@@ -64,6 +65,12 @@ pub struct GatewayState {
     pub limits: Arc<Limits>,
     /// Open event streams per user.
     pub streams: Arc<StreamSlots>,
+    /// Requests in flight to the services (`gateway_max_requests`) and open streams
+    /// (`gateway_max_streams`): a request that finds none free is refused at once.
+    #[from_ref(skip)]
+    pub in_flight: Arc<Semaphore>,
+    #[from_ref(skip)]
+    pub open_streams: Arc<Semaphore>,
     pub providers: Arc<Providers>,
     /// Encrypts the login-attempt cookie.
     pub cookie_key: Key,
@@ -92,7 +99,22 @@ impl GatewayState {
         let streams = Arc::new(StreamSlots::new(config.max_streams_per_user));
         let shutdown = CancellationToken::new();
         let upstreams = Arc::new(Upstreams::new(&config));
-        Ok(Self { pool, config, upstream, upstreams, auth_cache, limits, streams, providers, cookie_key, shutdown })
+        let permits = |n: u32| Arc::new(Semaphore::new(usize::try_from(n).unwrap_or(Semaphore::MAX_PERMITS)));
+        let (in_flight, open_streams) = (permits(config.gateway_max_requests), permits(config.gateway_max_streams));
+        Ok(Self {
+            pool,
+            config,
+            upstream,
+            upstreams,
+            auth_cache,
+            limits,
+            streams,
+            in_flight,
+            open_streams,
+            providers,
+            cookie_key,
+            shutdown,
+        })
     }
 
     /// Ends the proxied event streams when `shutdown` is cancelled.

@@ -25,6 +25,7 @@ use bytes::Bytes;
 use hyper::body::{Body, Frame, SizeHint};
 
 use crate::state::GatewayState;
+use tokio::sync::OwnedSemaphorePermit;
 use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
 /// Open streams per user, and per credential (so a revoked one's streams can be ended).
@@ -41,6 +42,18 @@ pub struct StreamSlot {
     token_hash: [u8; 32],
     /// Cancelled when the stream's credential is found revoked or expired.
     revoked: CancellationToken,
+    /// The stream's place under `gateway_max_streams`, freed with the slot.
+    _permit: Option<OwnedSemaphorePermit>,
+}
+
+impl StreamSlot {
+    /// The slot, also holding `permit` (one of the gateway's open-stream permits) until
+    /// the stream ends.
+    #[must_use]
+    pub fn holding(mut self, permit: OwnedSemaphorePermit) -> Self {
+        self._permit = Some(permit);
+        self
+    }
 }
 
 impl StreamSlots {
@@ -81,7 +94,7 @@ impl StreamSlots {
         let (streams, revoked) = credentials.entry(token_hash).or_insert_with(|| (0, CancellationToken::new()));
         *streams += 1;
         let revoked = revoked.clone();
-        Ok(StreamSlot { slots: Arc::clone(self), user, token_hash, revoked })
+        Ok(StreamSlot { slots: Arc::clone(self), user, token_hash, revoked, _permit: None })
     }
 
     #[cfg(test)]

@@ -155,6 +155,12 @@ pub struct Config {
     /// Event streams (`/tui/*` streams through the gateway) one user may hold open at once
     /// (429 `too_many_streams` beyond).
     pub max_streams_per_user: u32,
+    /// Requests one gateway forwards to the services at once (event streams not counted):
+    /// beyond, it answers 503 `overloaded` with `Retry-After` at once instead of queueing.
+    pub gateway_max_requests: u32,
+    /// Event streams one gateway holds open at once (all users together): beyond, 503
+    /// `overloaded` with `Retry-After`, before descriptors or memory run out.
+    pub gateway_max_streams: u32,
     /// Group DMs (more than two people) one user may create per hour (429 beyond).
     pub group_dms_per_hour: u32,
     /// `@channel`, `@everyone` and `@here` in a channel with more members than this need a
@@ -261,6 +267,8 @@ impl Default for Config {
             max_api_tokens_per_user: 100,
             max_open_invites_per_community: 100,
             max_streams_per_user: 20,
+            gateway_max_requests: 128,
+            gateway_max_streams: 20_000,
             group_dms_per_hour: 20,
             broadcast_mention_max_members: 1000,
             auth_cache_secs: 2,
@@ -371,6 +379,8 @@ impl Config {
         positive("max_api_tokens_per_user", self.max_api_tokens_per_user.into())?;
         positive("max_open_invites_per_community", self.max_open_invites_per_community.into())?;
         positive("max_streams_per_user", self.max_streams_per_user.into())?;
+        positive("gateway_max_requests", self.gateway_max_requests.into())?;
+        positive("gateway_max_streams", self.gateway_max_streams.into())?;
         positive("group_dms_per_hour", self.group_dms_per_hour.into())?;
         positive("broadcast_mention_max_members", self.broadcast_mention_max_members.into())?;
         positive("message_max_chars", self.message_max_chars as u64)?;

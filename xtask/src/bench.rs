@@ -8,8 +8,12 @@
 //! printed, never asserted.
 //!
 //! `cargo xtask bench search`: search at a million messages (`bench/search.rs`).
+//!
+//! `cargo xtask bench [scenario…] [--full]`: the load generator's scenarios beside their
+//! in-run ceilings (`bench/suite.rs`).
 
 mod search;
+mod suite;
 
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpStream};
@@ -31,9 +35,7 @@ pub fn run(args: &[String]) -> Result<u8> {
     match args.first().map(String::as_str) {
         Some("streams") => streams(&args[1..]),
         Some("search") => search::run(&args[1..]),
-        other => {
-            bail!("unknown scenario {other:?}; try `cargo xtask bench streams 1000 5000` or `cargo xtask bench search`")
-        }
+        _ => suite::run(args),
     }
 }
 
@@ -52,16 +54,28 @@ fn streams(args: &[String]) -> Result<u8> {
         counts = vec![1000, 5000];
     }
     counts.sort_unstable();
-    let (mut services, ports, infra) = start()?;
-    let result = measure(&mut services, &ports, &counts, Duration::from_secs(secs));
-    stop_all(&mut services);
-    drop(infra);
+    let mut started = start()?;
+    let result = measure(&mut started.services, &started.ports, &counts, Duration::from_secs(secs));
+    stop_all(&mut started.services);
     result.map(|()| 0)
+}
+
+/// The services started on throwaway infra (dropped last).
+pub struct Started {
+    /// api, gateway, web-sm, tui-sm.
+    pub services: Vec<Server>,
+    /// Their ports, in the same order.
+    pub ports: Vec<u16>,
+    /// Each one's time from its start to its first `GET /readyz` → 200.
+    pub startup: Vec<Duration>,
+    /// Where their logs are.
+    pub logs: std::path::PathBuf,
+    pub infra: Infra,
 }
 
 /// Builds the services in release mode and starts them on throwaway infra with the database
 /// `bench`; their ports are api, gateway, web-sm, tui-sm.
-fn start() -> Result<(Vec<Server>, Vec<u16>, Infra)> {
+fn start() -> Result<Started> {
     let root = repo_root();
     let tools = tools::ensure(&root, tools::Needs::Servers)?;
     let mut build = cargo();
@@ -103,6 +117,7 @@ fn start() -> Result<(Vec<Server>, Vec<u16>, Infra)> {
     let logs = std::env::temp_dir().join(format!("ajet-bench-{}", std::process::id()));
     std::fs::create_dir_all(&logs).with_context(|| format!("creating {}", logs.display()))?;
     let mut services = Vec::new();
+    let spawned = Instant::now();
     for name in SERVICES {
         let mut cmd = Command::new(bin_dir.join(name));
         cmd.current_dir(&root).envs(env.clone());
@@ -114,12 +129,25 @@ fn start() -> Result<(Vec<Server>, Vec<u16>, Infra)> {
             Duration::from_secs(10),
         )?);
     }
-    for (service, port) in services.iter_mut().zip(&ports) {
-        service.wait_until("GET /readyz → 200", Duration::from_secs(120), || {
-            http_get(*port, "/readyz").is_some_and(|(status, _)| status == 200)
-        })?;
+    // All are polled together, so each one's start-up time is when it first answered.
+    let mut startup = vec![None; services.len()];
+    while startup.iter().any(Option::is_none) {
+        bail_if_interrupted()?;
+        for ((service, port), up) in services.iter_mut().zip(&ports).zip(startup.iter_mut()) {
+            if up.is_none() {
+                service.ensure_running()?;
+                if http_get(*port, "/readyz").is_some_and(|(status, _)| status == 200) {
+                    *up = Some(spawned.elapsed());
+                }
+            }
+        }
+        if spawned.elapsed() > Duration::from_secs(120) {
+            bail!("the services were not ready within 120 s (logs in {})", logs.display());
+        }
+        std::thread::sleep(Duration::from_millis(5));
     }
-    Ok((services, ports, infra))
+    let startup = startup.into_iter().map(Option::unwrap_or_default).collect();
+    Ok(Started { services, ports, startup, logs, infra })
 }
 
 fn measure(services: &mut [Server], ports: &[u16], counts: &[usize], period: Duration) -> Result<()> {

@@ -251,6 +251,12 @@ impl Infra {
         })
     }
 
+    /// The pids of Postgres' postmaster and of nats-server, if this infra runs one (for the
+    /// benchmark's sampling).
+    pub fn pids(&self) -> (u32, Option<u32>) {
+        (self.postgres.pid(), self.nats.as_ref().map(Server::pid))
+    }
+
     pub fn database_url(&self, database: &str) -> String {
         format!("postgres://ajet@127.0.0.1:{}/{database}", self.ports.postgres)
     }

@@ -24,6 +24,10 @@ commands:
   infra               throwaway infra only; prints the AJET_TEST_* exports, Ctrl-C tears it down
   cluster             throwaway infra with a 3-node NATS cluster (stream at 3 replicas) and two
                       instances of every service on :8180-8183 and :8190-8193; Ctrl-C stops it
+  bench [SCENARIO…] [--full|--smoke]
+                      release build on throwaway infra, beside Nchan: latency, throughput,
+                      overload, fan-out, connections, gateway, web, footprint (a table, and
+                      JSON under target/bench/)
   bench streams [N…] [--secs S]
                       release build on throwaway infra: cost of N idle event streams (printed)
   bench search [--messages N] [--runs R]

@@ -28,7 +28,7 @@ mod tests {
     fn workspace_files() -> Vec<PathBuf> {
         let root = crate::repo_root();
         let mut files = Vec::new();
-        for krate in ["shared", "auth-gw", "api", "web-sm", "tui-sm", "cli", "xtask"] {
+        for krate in ["shared", "auth-gw", "api", "web-sm", "tui-sm", "cli", "xtask", "bench"] {
             rust_files(&root.join(krate), &mut files);
         }
         assert!(files.len() > 20, "found the sources");
@@ -135,7 +135,7 @@ mod tests {
     fn no_dependency_is_declared_but_unused() {
         let root = crate::repo_root();
         let mut problems = Vec::new();
-        for krate in ["shared", "auth-gw", "api", "web-sm", "tui-sm", "cli", "xtask"] {
+        for krate in ["shared", "auth-gw", "api", "web-sm", "tui-sm", "cli", "xtask", "bench"] {
             let mut files = Vec::new();
             rust_files(&root.join(krate).join("src"), &mut files);
             let code: String = files.iter().map(|file| fs::read_to_string(file).expect("readable")).collect();

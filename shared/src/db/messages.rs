@@ -10,7 +10,6 @@ use std::collections::HashMap;
 
 use crate::api::wire::{Attachment, Author, Bot, LinkPreview, Message, PageInfo, ReactionSummary};
 use crate::db::attachments::message_attachments;
-use crate::db::channels;
 use crate::domain::ids::{ChannelId, MessageId, UserId, WebhookId};
 use crate::domain::names::{ClientMsgId, Emoji, MessageBody};
 
@@ -110,23 +109,31 @@ pub struct NewMessage<'a> {
     pub client_msg_id: Option<&'a ClientMsgId>,
 }
 
-/// Inserts a message with the channel's next sequence and keeps its thread's summary.
+/// Inserts a message with the channel's next sequence and keeps its thread's summary, in
+/// one statement for a top-level message: the sequence bump, the insert and the message as
+/// clients see it (the insert's own row, joined with its author) in one round trip. The
+/// bump locks the channel's row until the transaction ends, so sequences are gapless and
+/// in commit order.
 /// Fails on `messages_client_msg_id_unique` when the author already sent that client id.
 pub async fn insert(tx: &mut PgConnection, new: &NewMessage<'_>) -> Result<Message, sqlx::Error> {
-    let seq = channels::next_seq(&mut *tx, new.channel).await?;
     let id = MessageId::generate();
     let (author, webhook, display_name, avatar_url) = match new.writer {
         Writer::User(user) => (Some(user), None, None, None),
         Writer::Webhook { id, display_name, avatar_url } => (None, Some(id), display_name, avatar_url),
     };
-    sqlx::query(
-        "INSERT INTO messages
-             (id, channel_id, channel_seq, author_id, webhook_id, display_name, avatar_url, parent_id, body_md, client_msg_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-    )
+    let row: MessageRow = sqlx::query_as(&format!(
+        "WITH seq AS (
+             UPDATE channels SET last_seq = last_seq + 1, last_message_at = now() WHERE id = $2 RETURNING last_seq
+         ), m AS (
+             INSERT INTO messages
+                 (id, channel_id, channel_seq, author_id, webhook_id, display_name, avatar_url, parent_id, body_md, client_msg_id)
+             SELECT $1, $2, seq.last_seq, $3, $4, $5, $6, $7, $8, $9 FROM seq
+             RETURNING *
+         )
+         SELECT {SELECT} FROM m LEFT JOIN users u ON u.id = m.author_id LEFT JOIN webhooks w ON w.id = m.webhook_id"
+    ))
     .bind(id)
     .bind(new.channel)
-    .bind(seq)
     .bind(author)
     .bind(webhook)
     .bind(display_name)
@@ -134,7 +141,7 @@ pub async fn insert(tx: &mut PgConnection, new: &NewMessage<'_>) -> Result<Messa
     .bind(new.parent)
     .bind(new.body.as_str())
     .bind(new.client_msg_id.map(ClientMsgId::as_str))
-    .execute(&mut *tx)
+    .fetch_one(&mut *tx)
     .await?;
     if let Some(parent) = new.parent {
         // The thread summary is written with the reply, never computed per read.
@@ -143,7 +150,7 @@ pub async fn insert(tx: &mut PgConnection, new: &NewMessage<'_>) -> Result<Messa
             .execute(&mut *tx)
             .await?;
     }
-    get(&mut *tx, id).await?.ok_or(sqlx::Error::RowNotFound)
+    Ok(Message::from(row))
 }
 
 /// Replaces a message's body and marks it edited; `None` if it is deleted (a delete that

@@ -70,11 +70,13 @@ pub async fn try_lock_relay(tx: &mut PgConnection) -> Result<bool, sqlx::Error> 
 }
 
 /// Deletes a batch of rows published longer ago than JetStream's duplicate window (after
-/// that a republish would no longer be recognised anyway), so the table stays small.
+/// that a republish would no longer be recognised anyway), so the table stays small. The
+/// oldest first, read through `outbox_published_at_idx`: a range read, never a scan.
 pub async fn prune_published(tx: &mut PgConnection) -> Result<u64, sqlx::Error> {
     let deleted = sqlx::query(
         "DELETE FROM outbox WHERE id IN (
-             SELECT id FROM outbox WHERE published_at < now() - interval '10 minutes' ORDER BY id LIMIT 1000)",
+             SELECT id FROM outbox WHERE published_at < now() - interval '10 minutes'
+             ORDER BY published_at LIMIT 1000)",
     )
     .execute(tx)
     .await?;

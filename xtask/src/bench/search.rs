@@ -36,10 +36,9 @@ pub fn run(args: &[String]) -> Result<u8> {
             other => bail!("unknown argument {other:?}; try `cargo xtask bench search --messages 1000000 --runs 50`"),
         }
     }
-    let (mut services, ports, infra) = start()?;
-    let result = measure(&infra, ports[1], messages, runs);
-    stop_all(&mut services);
-    drop(infra);
+    let mut started = start()?;
+    let result = measure(&started.infra, started.ports[1], messages, runs);
+    stop_all(&mut started.services);
     result.map(|()| 0)
 }
 

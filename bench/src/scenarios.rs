@@ -1,0 +1,634 @@
+//! The scenarios of `cargo xtask bench`, each beside its in-run ceiling: *latency*,
+//! *throughput*, *overload* and *fan-out* against Nchan with the same readers and
+//! publishes; *connections* (idle streams: memory, api requests, a message still reaching
+//! all); *gateway* (the same GET straight to the api and through the gateway); *web*
+//! (web-sm's channel page: render time and size). Sizes are `Sizes::quick` unless `--full`.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+
+use crate::http::{self, Conn};
+use crate::load::{self, Load, Outcome, Readers, Target, quantile};
+use crate::procs::{Procs, Sample};
+use crate::report::Report;
+use crate::setup::{self, Ajet, Nchan, Stream};
+
+/// What the harness started.
+pub struct System {
+    pub gateway: SocketAddr,
+    pub api: SocketAddr,
+    /// Nchan's address, when the harness started it (the ceiling of live delivery).
+    pub nchan: Option<SocketAddr>,
+    /// The processes whose CPU, memory and descriptors are sampled, by name
+    /// (`gateway`, `api`, `web-sm`, `tui-sm`, `postgres`, `nats`, `nchan`).
+    pub procs: Procs,
+    /// Names worlds apart between runs on one database.
+    pub run_id: String,
+}
+
+/// The sizes of one run.
+#[derive(Clone, Debug)]
+pub struct Sizes {
+    pub latency_readers: usize,
+    pub latency_web_readers: usize,
+    pub latency_web_rate: f64,
+    pub rooms: usize,
+    pub latency_rate: f64,
+    pub latency_secs: u64,
+    pub throughput_readers: usize,
+    pub throughput_rates: Vec<f64>,
+    pub throughput_secs: u64,
+    pub overload_secs: u64,
+    pub fan_out: Vec<usize>,
+    pub fan_out_messages: usize,
+    pub connections: usize,
+    pub connections_secs: u64,
+    pub gateway_requests: usize,
+    pub web_renders: usize,
+}
+
+impl Sizes {
+    /// `cargo xtask bench` (under 10 minutes on 2 cores).
+    #[must_use]
+    pub fn quick() -> Self {
+        Self {
+            latency_readers: 1000,
+            latency_web_readers: 200,
+            latency_web_rate: 50.0,
+            rooms: 20,
+            latency_rate: 500.0,
+            latency_secs: 10,
+            throughput_readers: 100,
+            throughput_rates: vec![250.0, 500.0, 1000.0, 1500.0, 2000.0, 3000.0, 4000.0, 6000.0, 8000.0],
+            throughput_secs: 5,
+            overload_secs: 10,
+            fan_out: vec![1000, 5000],
+            fan_out_messages: 5,
+            connections: 5000,
+            connections_secs: 15,
+            gateway_requests: 500,
+            web_renders: 50,
+        }
+    }
+
+    /// `--full`: the bracketed sizes of the issue.
+    #[must_use]
+    pub fn full() -> Self {
+        Self {
+            latency_web_readers: 1000,
+            latency_web_rate: 500.0,
+            latency_secs: 60,
+            throughput_secs: 600,
+            fan_out: vec![1000, 5000, 10_000],
+            connections: 15_000,
+            connections_secs: 65,
+            gateway_requests: 5000,
+            web_renders: 500,
+            ..Self::quick()
+        }
+    }
+
+    /// Seconds-long sizes for the harness's smoke test.
+    #[must_use]
+    pub fn smoke() -> Self {
+        Self {
+            latency_readers: 20,
+            latency_web_readers: 4,
+            latency_web_rate: 5.0,
+            rooms: 4,
+            latency_rate: 20.0,
+            latency_secs: 1,
+            throughput_readers: 8,
+            throughput_rates: vec![20.0, 40.0],
+            throughput_secs: 1,
+            overload_secs: 1,
+            fan_out: vec![20],
+            fan_out_messages: 2,
+            connections: 20,
+            connections_secs: 1,
+            gateway_requests: 10,
+            web_renders: 2,
+        }
+    }
+}
+
+const GRACE: Duration = Duration::from_secs(5);
+/// Publishing connections: enough that a slow answer does not hold the schedule back.
+const CONNECTIONS: usize = 64;
+
+/// Every scenario name, in the order they run.
+pub const ALL: [&str; 7] = ["latency", "throughput", "overload", "fan-out", "connections", "gateway", "web"];
+
+/// Runs `names` (all when empty) against `system`, adding to `report`.
+pub async fn run(system: &System, sizes: &Sizes, names: &[String], report: &mut Report) -> Result<()> {
+    let wanted = |name: &str| names.is_empty() || names.iter().any(|n| n == name);
+    for name in names {
+        if !ALL.contains(&name.as_str()) {
+            bail!("unknown scenario {name:?}; the scenarios: {}", ALL.join(", "));
+        }
+    }
+    let mut sustainable = None;
+    for name in ALL {
+        if !wanted(name) {
+            continue;
+        }
+        println!("{name}:");
+        let cpu = system.procs.sample();
+        let started = Instant::now();
+        match name {
+            "latency" => latency(system, sizes, report).await?,
+            "throughput" => sustainable = throughput(system, sizes, report).await?,
+            "overload" => overload(system, sizes, sustainable, report).await?,
+            "fan-out" => fan_out(system, sizes, report).await?,
+            "connections" => connections(system, sizes, report).await?,
+            "gateway" => gateway(system, sizes, report).await?,
+            _ => web(system, sizes, report).await?,
+        }
+        let cpu = system.procs.sample().cpu_since(&cpu, started.elapsed());
+        report.note(format!("{name}: CPU in cores over the scenario (setup included): {cpu}"));
+    }
+    Ok(())
+}
+
+fn ajet(system: &System, world: setup::World, stream: Stream) -> Arc<dyn Target> {
+    Arc::new(Ajet { addr: system.gateway, world, stream })
+}
+
+fn url(addr: SocketAddr) -> String {
+    format!("http://{addr}")
+}
+
+async fn make_world(system: &System, tag: &str, rooms: usize, readers: usize) -> Result<setup::World> {
+    let name = format!("b{}-{tag}", system.run_id);
+    setup::world(&url(system.gateway), &name, rooms, readers.div_ceil(rooms)).await
+}
+
+/// A load against `target` with `readers` readers; the readers are closed after.
+async fn measure(target: &Arc<dyn Target>, readers: usize, load: Load) -> Result<Outcome> {
+    let open = Readers::open(target, readers, 100).await?;
+    // Let the streams settle (registrations, first keep-alives) before the clock starts.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let outcome = load::run(target, &open, load).await;
+    open.close();
+    outcome
+}
+
+fn ms(outcome: &Outcome, q: f64) -> Option<f64> {
+    outcome.quantile_ms(q)
+}
+
+#[expect(clippy::cast_precision_loss, reason = "counts")]
+fn count(n: u64) -> Option<f64> {
+    Some(n as f64)
+}
+
+async fn latency(system: &System, sizes: &Sizes, report: &mut Report) -> Result<()> {
+    let load = Load {
+        rate: sizes.latency_rate,
+        duration: Duration::from_secs(sizes.latency_secs),
+        connections: CONNECTIONS,
+        grace: GRACE,
+    };
+    let world = make_world(system, "lat", sizes.rooms, sizes.latency_readers).await?;
+    let ours = measure(&ajet(system, world, Stream::Tui), sizes.latency_readers, load).await?;
+    let ceiling = match system.nchan {
+        Some(addr) => Some(
+            measure(&(Arc::new(Nchan { addr, groups: sizes.rooms }) as Arc<dyn Target>), sizes.latency_readers, load)
+                .await?,
+        ),
+        None => None,
+    };
+    let c = |f: &dyn Fn(&Outcome) -> Option<f64>| ceiling.as_ref().and_then(f);
+    let scenario =
+        format!("latency tui ({} readers, {} rooms, {} msg/s)", sizes.latency_readers, sizes.rooms, sizes.latency_rate);
+    report.note(format!(
+        "{scenario}: {} of {} sends accepted, {} unsent; answers {:?}",
+        ours.accepted,
+        (sizes.latency_rate * load.duration.as_secs_f64()),
+        ours.unsent,
+        ours.statuses
+    ));
+    for (metric, q) in [("p50", 0.5), ("p95", 0.95), ("p99", 0.99), ("max", 1.0)] {
+        let target = if metric == "p99" { "≤ 10 ms and ≤ 6× Nchan" } else { "" };
+        report.row("latency", &format!("tui {metric}"), "ms", ms(&ours, q), c(&|o| ms(o, q)), target);
+    }
+    report.row("latency", "tui lost", "", count(ours.deliveries.lost), c(&|o| count(o.deliveries.lost)), "0");
+    report.row(
+        "latency",
+        "tui duplicates",
+        "",
+        count(ours.deliveries.duplicates),
+        c(&|o| count(o.deliveries.duplicates)),
+        "0",
+    );
+    report.row(
+        "latency",
+        "tui send answer p99",
+        "ms",
+        quantile(&ours.answer_times, 0.99).map(|us| f64::from(us) / 1e3),
+        c(&|o| quantile(&o.answer_times, 0.99).map(|us| f64::from(us) / 1e3)),
+        "",
+    );
+
+    // web-sm's streams: each renders the room's page patches, so they run at their own size.
+    let web_load = Load { rate: sizes.latency_web_rate, ..load };
+    let world = make_world(system, "latweb", sizes.rooms, sizes.latency_web_readers).await?;
+    let ours = measure(&ajet(system, world, Stream::Web), sizes.latency_web_readers, web_load).await?;
+    let ceiling = match system.nchan {
+        Some(addr) => Some(
+            measure(
+                &(Arc::new(Nchan { addr, groups: sizes.rooms }) as Arc<dyn Target>),
+                sizes.latency_web_readers,
+                web_load,
+            )
+            .await?,
+        ),
+        None => None,
+    };
+    let c = |f: &dyn Fn(&Outcome) -> Option<f64>| ceiling.as_ref().and_then(f);
+    report.note(format!(
+        "latency web: {} readers of /sse in {} rooms at {} msg/s; {} accepted, answers {:?}",
+        sizes.latency_web_readers, sizes.rooms, sizes.latency_web_rate, ours.accepted, ours.statuses
+    ));
+    for (metric, q) in [("p50", 0.5), ("p99", 0.99), ("max", 1.0)] {
+        report.row(
+            "latency",
+            &format!("web {metric} ({}×{})", sizes.latency_web_readers, sizes.latency_web_rate),
+            "ms",
+            ms(&ours, q),
+            c(&|o| ms(o, q)),
+            "",
+        );
+    }
+    report.row("latency", "web lost", "", count(ours.deliveries.lost), c(&|o| count(o.deliveries.lost)), "0");
+    report.row(
+        "latency",
+        "web duplicates",
+        "",
+        count(ours.deliveries.duplicates),
+        c(&|o| count(o.deliveries.duplicates)),
+        "0",
+    );
+    Ok(())
+}
+
+/// The highest rate of `rates` whose run had p99 ≤ 100 ms, nothing lost and every send
+/// accepted; each step with the same readers.
+async fn step_search(
+    target: &Arc<dyn Target>,
+    readers: usize,
+    rates: &[f64],
+    secs: u64,
+) -> Result<(Option<f64>, Vec<String>)> {
+    let open = Readers::open(target, readers, 100).await?;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mut best = None;
+    let mut steps = Vec::new();
+    for &rate in rates {
+        let load = Load { rate, duration: Duration::from_secs(secs), connections: CONNECTIONS, grace: GRACE };
+        let outcome = load::run(target, &open, load).await?;
+        let p99 = ms(&outcome, 0.99);
+        #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "a bounded count")]
+        let planned = (rate * load.duration.as_secs_f64()) as u64;
+        let ok = p99.is_some_and(|p| p <= 100.0) && outcome.deliveries.lost == 0 && outcome.accepted == planned;
+        steps.push(format!(
+            "{rate}/s: p99 {} ms, accepted {}/{planned}, lost {}{}",
+            p99.map_or_else(|| "—".to_owned(), |p| format!("{p:.1}")),
+            outcome.accepted,
+            outcome.deliveries.lost,
+            if ok { "" } else { " ✗" }
+        ));
+        if !ok {
+            break;
+        }
+        best = Some(rate);
+    }
+    open.close();
+    Ok((best, steps))
+}
+
+async fn throughput(system: &System, sizes: &Sizes, report: &mut Report) -> Result<Option<f64>> {
+    let world = make_world(system, "thr", sizes.rooms, sizes.throughput_readers).await?;
+    let (ours, steps) = step_search(
+        &ajet(system, world, Stream::Tui),
+        sizes.throughput_readers,
+        &sizes.throughput_rates,
+        sizes.throughput_secs,
+    )
+    .await?;
+    report.note(format!(
+        "throughput ajet steps ({} s each, {} readers): {}",
+        sizes.throughput_secs,
+        sizes.throughput_readers,
+        steps.join("; ")
+    ));
+    let ceiling = match system.nchan {
+        Some(addr) => {
+            let target: Arc<dyn Target> = Arc::new(Nchan { addr, groups: sizes.rooms });
+            let (best, steps) =
+                step_search(&target, sizes.throughput_readers, &sizes.throughput_rates, sizes.throughput_secs).await?;
+            report.note(format!("throughput Nchan steps: {}", steps.join("; ")));
+            best
+        }
+        None => None,
+    };
+    report.row("throughput", "highest rate with p99 ≤ 100 ms", "msg/s", ours, ceiling, "≥ 3,000 msg/s");
+    Ok(ours)
+}
+
+async fn overload(system: &System, sizes: &Sizes, sustainable: Option<f64>, report: &mut Report) -> Result<()> {
+    let rate = 3.0 * sustainable.unwrap_or(sizes.latency_rate);
+    let world = make_world(system, "ovl", sizes.rooms, sizes.throughput_readers).await?;
+    let target = ajet(system, world, Stream::Tui);
+    let before = system.procs.sample();
+    let sampling = system.procs.watch();
+    let load = Load {
+        rate,
+        duration: Duration::from_secs(sizes.overload_secs),
+        connections: 256,
+        grace: Duration::from_secs(10),
+    };
+    let outcome = measure(&target, sizes.throughput_readers, load).await?;
+    let peak = sampling.stop().await;
+    let scenario = format!("overload ({rate} msg/s for {} s)", sizes.overload_secs);
+    report.note(format!("{scenario}: answers {:?}, unsent by the generator {}", outcome.statuses, outcome.unsent));
+    let status = |code: u16| count(outcome.statuses.get(&code).copied().unwrap_or(0));
+    report.row("overload", "201 accepted", "", status(201), None, "");
+    report.row("overload", "429 refused", "", status(429), None, "fast, with Retry-After");
+    report.row("overload", "503 refused", "", status(503), None, "fast, with Retry-After");
+    report.row(
+        "overload",
+        "other answers / failed connections",
+        "",
+        count(outcome.statuses.iter().filter(|(c, _)| !matches!(c, 201 | 429 | 503)).map(|(_, n)| n).sum()),
+        None,
+        "0",
+    );
+    report.row("overload", "refusals without Retry-After", "", count(outcome.refusals_without_retry_after), None, "0");
+    report.row("overload", "accepted but not delivered (+10 s)", "", count(outcome.deliveries.lost), None, "0");
+    report.row(
+        "overload",
+        "answer p99",
+        "ms",
+        quantile(&outcome.answer_times, 0.99).map(|us| f64::from(us) / 1e3),
+        None,
+        "",
+    );
+    for name in ["gateway", "api"] {
+        if let (Some(base), Some(max)) = (before.get(name), peak.get(name)) {
+            report.row("overload", &format!("{name} peak descriptors"), "", count(max.fds), count(base.fds), "bounded");
+            report.row(
+                "overload",
+                &format!("{name} peak RSS"),
+                "MiB",
+                Some(max.rss_kib as f64 / 1024.0),
+                Some(base.rss_kib as f64 / 1024.0),
+                "bounded",
+            );
+        }
+    }
+    Ok(())
+}
+
+async fn fan_out(system: &System, sizes: &Sizes, report: &mut Report) -> Result<()> {
+    for &readers in &sizes.fan_out {
+        let world = make_world(system, &format!("fan{readers}"), 1, readers).await?;
+        let run = |target: Arc<dyn Target>| async move {
+            let open = Readers::open(&target, readers, 200).await?;
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            let outcome = load::fan_out(&target, &open, 0, sizes.fan_out_messages, Duration::from_secs(10)).await;
+            open.close();
+            outcome
+        };
+        let ours = run(ajet(system, world, Stream::Tui)).await?;
+        let ceiling = match system.nchan {
+            Some(addr) => Some(run(Arc::new(Nchan { addr, groups: 1 })).await?),
+            None => None,
+        };
+        let last = |o: &Outcome| {
+            let mut lasts: Vec<u32> = o.deliveries.last_reader.values().copied().collect();
+            lasts.sort_unstable();
+            lasts
+        };
+        let at = |o: &Outcome, q: f64| quantile(&last(o), q).map(|us| f64::from(us) / 1e3);
+        let name = format!("{readers} readers: last reader");
+        report.row(
+            "fan-out",
+            &format!("{name} p50"),
+            "ms",
+            at(&ours, 0.5),
+            ceiling.as_ref().and_then(|o| at(o, 0.5)),
+            "",
+        );
+        report.row(
+            "fan-out",
+            &format!("{name} max of {}", sizes.fan_out_messages),
+            "ms",
+            at(&ours, 1.0),
+            ceiling.as_ref().and_then(|o| at(o, 1.0)),
+            "≤ 1.5× Nchan",
+        );
+        report.row(
+            "fan-out",
+            &format!("{readers} readers: lost"),
+            "",
+            count(ours.deliveries.lost),
+            ceiling.as_ref().map(|o| o.deliveries.lost as f64),
+            "0",
+        );
+    }
+    Ok(())
+}
+
+async fn connections(system: &System, sizes: &Sizes, report: &mut Report) -> Result<()> {
+    let n = sizes.connections;
+    let world = make_world(system, "conn", 1, n).await?;
+    let target = ajet(system, world, Stream::Tui);
+    let base = system.procs.sample();
+    let requests = api_requests(system.api).await?;
+    let open = Readers::open(&target, n, 200).await?;
+    let started = Instant::now();
+    let before = system.procs.sample();
+    tokio::time::sleep(Duration::from_secs(sizes.connections_secs)).await;
+    let after = system.procs.sample();
+    let rate = (api_requests(system.api).await? - requests) / started.elapsed().as_secs_f64();
+    let per_stream = |name: &str, sample: &Sample| {
+        let (Some(b), Some(a)) = (base.get(name), sample.get(name)) else { return None };
+        #[expect(clippy::cast_precision_loss, reason = "KiB")]
+        Some((a.rss_kib.saturating_sub(b.rss_kib)) as f64 / n as f64)
+    };
+    let gw = per_stream("gateway", &after);
+    let tui = per_stream("tui-sm", &after);
+    let nchan_per_stream = match system.nchan {
+        Some(addr) => {
+            let nchan: Arc<dyn Target> = Arc::new(Nchan { addr, groups: 1 });
+            let nbase = system.procs.sample();
+            let readers = Readers::open(&nchan, n, 200).await?;
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            let nafter = system.procs.sample();
+            readers.close();
+            match (nbase.get("nchan"), nafter.get("nchan")) {
+                #[expect(clippy::cast_precision_loss, reason = "KiB")]
+                (Some(b), Some(a)) => Some(a.rss_kib.saturating_sub(b.rss_kib) as f64 / n as f64),
+                _ => None,
+            }
+        }
+        None => None,
+    };
+    report.row(
+        "connections",
+        &format!("{n} idle streams: KiB/stream gateway + tui-sm"),
+        "KiB",
+        gw.zip(tui).map(|(a, b)| a + b),
+        nchan_per_stream,
+        "≤ 16 KiB",
+    );
+    report.row("connections", "  of which gateway", "KiB", gw, None, "");
+    report.row("connections", "  of which tui-sm", "KiB", tui, None, "");
+    report.row(
+        "connections",
+        &format!("api requests/s they cost (over {} s, incl. opening)", sizes.connections_secs),
+        "req/s",
+        Some(rate),
+        None,
+        "≤ 1 req/s per 10k",
+    );
+    report.note(format!(
+        "connections: CPU in cores with {n} idle streams: {}",
+        after.cpu_since(&before, started.elapsed())
+    ));
+    // A message still reaches them all.
+    let outcome = load::fan_out(&target, &open, 0, 1, Duration::from_secs(15)).await?;
+    report.row(
+        "connections",
+        &format!("a message to all {n}: last reader"),
+        "ms",
+        quantile(&outcome.deliveries.last_reader.values().copied().collect::<Vec<_>>(), 1.0)
+            .map(|us| f64::from(us) / 1e3),
+        None,
+        "",
+    );
+    report.row("connections", "  readers it did not reach", "", count(outcome.deliveries.lost), None, "0");
+    report.row("connections", "  streams that ended", "", count(open.ended() as u64), None, "0");
+    open.close();
+    Ok(())
+}
+
+/// The api's `http_requests_total`, summed.
+async fn api_requests(api: SocketAddr) -> Result<f64> {
+    let mut conn = Conn::new(api, 0);
+    let response = conn.send(&http::get(api, "/metrics", None, "text/plain")).await?;
+    Ok(String::from_utf8_lossy(&response.body)
+        .lines()
+        .filter(|line| line.starts_with("http_requests_total"))
+        .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum())
+}
+
+/// `requests` sequential GETs of `path` as `token` on one keep-alive connection: sorted µs.
+async fn timed_gets(addr: SocketAddr, path: &str, token: &str, requests: usize) -> Result<(Vec<u32>, usize)> {
+    let mut conn = Conn::new(addr, 0);
+    let request = http::get(addr, path, Some(token), "*/*");
+    let mut times = Vec::with_capacity(requests);
+    let mut size = 0;
+    for i in 0..requests + 5 {
+        let started = Instant::now();
+        let response = conn.send(&request).await?;
+        if response.status != 200 {
+            bail!("GET {path} answered {}: {}", response.status, String::from_utf8_lossy(&response.body));
+        }
+        size = response.body.len();
+        // The first few warm the caches.
+        if i >= 5 {
+            times.push(u32::try_from(started.elapsed().as_micros()).unwrap_or(u32::MAX));
+        }
+    }
+    times.sort_unstable();
+    Ok((times, size))
+}
+
+/// Sends 50 messages to the first room of `world`.
+async fn fill_room(system: &System, world: &setup::World) -> Result<()> {
+    let mut conn = Conn::new(system.gateway, 0);
+    let channel = world.rooms[0].channel;
+    for i in 0..50 {
+        let body =
+            format!(r#"{{"body_md":"message {i} of the page: **some** markdown and a [link](https://example.com)"}}"#);
+        let response = conn
+            .send(&http::post_json(
+                system.gateway,
+                &format!("/api/channels/{channel}/messages"),
+                Some(&world.owner),
+                &body,
+            ))
+            .await?;
+        if response.status != 201 {
+            bail!("sending a message answered {}", response.status);
+        }
+    }
+    Ok(())
+}
+
+async fn gateway(system: &System, sizes: &Sizes, report: &mut Report) -> Result<()> {
+    let world = make_world(system, "gw", 1, 1).await?;
+    fill_room(system, &world).await?;
+    let path = format!("/api/channels/{}/messages?limit=50", world.rooms[0].channel);
+    let (through, _) = timed_gets(system.gateway, &path, &world.owner, sizes.gateway_requests).await?;
+    let (direct, _) = timed_gets(system.api, &path, &world.owner, sizes.gateway_requests).await?;
+    for (metric, q) in [("p50", 0.5), ("p99", 0.99)] {
+        report.row(
+            "gateway",
+            &format!("GET a page of 50 messages {metric} (vs the api direct)"),
+            "ms",
+            quantile(&through, q).map(|us| f64::from(us) / 1e3),
+            quantile(&direct, q).map(|us| f64::from(us) / 1e3),
+            if q > 0.9 { "≤ 1.3×" } else { "" },
+        );
+    }
+    Ok(())
+}
+
+async fn web(system: &System, sizes: &Sizes, report: &mut Report) -> Result<()> {
+    let world = make_world(system, "web", 1, 1).await?;
+    fill_room(system, &world).await?;
+    let path = format!("/c/{}/room-0", world.slug);
+    let (times, html) = timed_gets(system.gateway, &path, &world.owner, sizes.web_renders).await?;
+    for (metric, q) in [("p50", 0.5), ("p99", 0.99)] {
+        report.row(
+            "web",
+            &format!("channel page of 50 messages {metric}"),
+            "ms",
+            quantile(&times, q).map(|us| f64::from(us) / 1e3),
+            None,
+            "",
+        );
+    }
+    // What a first load transfers: the page and the assets it links.
+    let mut conn = Conn::new(system.gateway, 0);
+    let page = conn.send(&http::get(system.gateway, &path, Some(&world.owner), "text/html")).await?;
+    let text = String::from_utf8_lossy(&page.body).into_owned();
+    let mut assets = Vec::new();
+    for piece in text.split("\"/assets/").skip(1) {
+        if let Some(name) = piece.split('"').next() {
+            assets.push(format!("/assets/{name}"));
+        }
+    }
+    assets.sort();
+    assets.dedup();
+    let mut total = html;
+    for asset in &assets {
+        let response = conn
+            .send(&http::get(system.gateway, asset, Some(&world.owner), "*/*"))
+            .await
+            .with_context(|| format!("GET {asset}"))?;
+        total += response.body.len();
+    }
+    #[expect(clippy::cast_precision_loss, reason = "bytes")]
+    let kib = |bytes: usize| Some(bytes as f64 / 1024.0);
+    report.row("web", "first load: HTML", "KiB", kib(html), None, "");
+    report.row("web", &format!("first load: HTML + {} assets (as sent)", assets.len()), "KiB", kib(total), None, "");
+    Ok(())
+}
