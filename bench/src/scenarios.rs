@@ -618,17 +618,31 @@ async fn web(system: &System, sizes: &Sizes, report: &mut Report) -> Result<()> 
     }
     assets.sort();
     assets.dedup();
-    let mut total = html;
+    // As a browser fetches them: asking for gzip, the bytes counted as they arrive.
+    let gzip = |path: &str, accept: &str| {
+        format!(
+            "GET {path} HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {}\r\nAccept: {accept}\r\nAccept-Encoding: gzip\r\n\r\n",
+            system.gateway, world.owner
+        )
+        .into_bytes()
+    };
+    let sent_html = conn.send(&gzip(&path, "text/html")).await?.body.len();
+    let mut total = sent_html;
     for asset in &assets {
-        let response = conn
-            .send(&http::get(system.gateway, asset, Some(&world.owner), "*/*"))
-            .await
-            .with_context(|| format!("GET {asset}"))?;
+        let response = conn.send(&gzip(asset, "*/*")).await.with_context(|| format!("GET {asset}"))?;
         total += response.body.len();
     }
     #[expect(clippy::cast_precision_loss, reason = "bytes")]
     let kib = |bytes: usize| Some(bytes as f64 / 1024.0);
-    report.row("web", "first load: HTML", "KiB", kib(html), None, "");
-    report.row("web", &format!("first load: HTML + {} assets (as sent)", assets.len()), "KiB", kib(total), None, "");
+    report.row("web", "first load: HTML (uncompressed)", "KiB", kib(html), None, "");
+    report.row("web", "first load: HTML (gzip, as sent)", "KiB", kib(sent_html), None, "");
+    report.row(
+        "web",
+        &format!("first load: HTML + {} assets (gzip, as sent)", assets.len()),
+        "KiB",
+        kib(total),
+        None,
+        "≤ 150 KB",
+    );
     Ok(())
 }

@@ -67,5 +67,11 @@ async fn every_benchmark_scenario_runs_at_tiny_sizes_and_delivers_every_accepted
         figure(&report, "web", "first load: HTML").is_some_and(|kib| kib > 1.0),
         "the channel page rendered:\n{table}"
     );
+    let (plain, gzipped) =
+        (figure(&report, "web", "first load: HTML (uncompressed)"), figure(&report, "web", "first load: HTML (gzip"));
+    assert!(
+        plain.zip(gzipped).is_some_and(|(plain, gzipped)| gzipped < plain / 2.0),
+        "pages are sent gzipped:\n{table}"
+    );
     stack.stop().await;
 }

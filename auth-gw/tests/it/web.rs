@@ -146,6 +146,37 @@ async fn pages_carry_a_strict_csp_and_assets_are_cached_by_content_hash() {
         name > 0 && rest[name..].starts_with('=')
     });
     assert!(!html.contains(" style=") && !html.contains("<style") && !handler, "nothing inline");
+
+    // A browser asking for gzip gets the page and the assets gzipped through the gateway;
+    // the page's event stream is never compressed (each frame must go out as written).
+    let gzipped = |path: String| {
+        let alice = &alice;
+        async move {
+            alice
+                .http
+                .get(format!("{}{path}", alice.base))
+                .header(header::COOKIE, &alice.cookie)
+                .header(header::ACCEPT_ENCODING, "gzip")
+                .send()
+                .await
+                .expect("answers")
+        }
+    };
+    for path in ["/c/acme/general".to_owned(), ajet_web_sm::assets::ASSETS.datastar.path()] {
+        let served = gzipped(path.clone()).await;
+        assert_eq!(
+            served.headers().get(header::CONTENT_ENCODING).map(reqwest::header::HeaderValue::as_bytes),
+            Some(&b"gzip"[..]),
+            "{path}"
+        );
+        let body = served.bytes().await.expect("bytes");
+        assert!(body.starts_with(&[0x1f, 0x8b]), "{path} is gzip");
+    }
+    assert!(html.len() > 4 * gzipped("/c/acme/general".to_owned()).await.bytes().await.expect("bytes").len());
+    let stream = gzipped(stream_path(&html)).await;
+    assert_eq!(stream.status(), StatusCode::OK);
+    assert!(stream.headers().get(header::CONTENT_ENCODING).is_none(), "the stream is sent as written");
+    drop(stream);
     stack.stop().await;
 }
 
