@@ -165,7 +165,7 @@ async fn pages_carry_a_strict_csp_and_assets_are_cached_by_content_hash() {
     for path in ["/c/acme/general".to_owned(), ajet_web_sm::assets::ASSETS.datastar.path()] {
         let served = gzipped(path.clone()).await;
         assert_eq!(
-            served.headers().get(header::CONTENT_ENCODING).map(reqwest::header::HeaderValue::as_bytes),
+            served.headers().get(header::CONTENT_ENCODING).map(header::HeaderValue::as_bytes),
             Some(&b"gzip"[..]),
             "{path}"
         );
