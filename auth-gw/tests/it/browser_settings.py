@@ -215,7 +215,10 @@ def main():
         ]
         for theme in ["light", "dark"]:
             alice.goto(BASE + "/settings/profile")
-            alice.click(f".theme-switch button:has-text('{theme.capitalize()}')")
+            # The page shows the theme at once; the cookie that keeps it comes with the
+            # POST's answer, which must arrive before the next page is asked for.
+            with alice.expect_response(lambda response, theme=theme: f"/theme?theme={theme}" in response.url):
+                alice.click(f".theme-switch button:has-text('{theme.capitalize()}')")
             expect(alice.locator("html")).to_have_attribute("data-theme", theme)
             for name, path in screens:
                 alice.goto(BASE + path)

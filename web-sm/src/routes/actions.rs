@@ -273,15 +273,16 @@ pub async fn search(viewer: Viewer, Query(query): Query<DatastarQuery>) -> Resul
         .map_err(|err| ApiError::bad_request(ErrorCode::InvalidQuery, format!("signals: {err}")))?;
     let mut frames = Frames::new();
     if signals.q.trim().is_empty() {
-        frames.patch(Mode::Outer, None, &search::search_results(None, &[]));
+        frames.patch(Mode::Outer, None, &search::search_results(None, &[], &[]));
         return Ok(frames);
     }
-    let request = SearchQuery { q: signals.q, before: None, limit: Some(20), sort: None, tz: None };
-    let (hits, me) = tokio::join!(viewer.api.search(&request), viewer.api.me());
+    let places = matching_places(&viewer, &signals.q);
+    let request = SearchQuery { q: signals.q.clone(), before: None, limit: Some(20), sort: None, tz: None };
+    let (hits, me, places) = tokio::join!(viewer.api.search(&request), viewer.api.me(), places);
     let (hits, me) = match (hits, me) {
         (Ok(hits), Ok(me)) => (hits.data, me),
         (Err(err), _) | (_, Err(err)) => {
-            frames.patch(Mode::Outer, None, &search::search_results(Some(&refusal(&err)), &[]));
+            frames.patch(Mode::Outer, None, &search::search_results(Some(&refusal(&err)), &places, &[]));
             return Ok(frames);
         }
     };
@@ -306,8 +307,44 @@ pub async fn search(viewer: Viewer, Query(query): Query<DatastarQuery>) -> Resul
             }
         })
         .collect();
-    frames.patch(Mode::Outer, None, &search::search_results(None, &views));
+    frames.patch(Mode::Outer, None, &search::search_results(None, &places, &views));
     Ok(frames)
+}
+
+/// At most this many channels and conversations lead the results.
+const PLACES: usize = 6;
+
+/// The quick switcher: the viewer's channels (in every community, archived ones left out)
+/// and conversations whose name holds `q` (case-insensitive; `#` ignored), best first —
+/// names that start with it, then shorter ones. A query with operators (`from:`, a phrase,
+/// `-word`) is a message search only. A list that cannot be read adds nothing.
+async fn matching_places(viewer: &Viewer, q: &str) -> Vec<search::PlaceView> {
+    let needle = q.trim().trim_start_matches('#').to_lowercase();
+    if needle.is_empty() || needle.contains([':', '"', ' ']) || needle.starts_with('-') {
+        return Vec::new();
+    }
+    let Ok(me) = viewer.api.me().await else { return Vec::new() };
+    let mut lists = Vec::new();
+    for community in &me.communities {
+        let channels = viewer.api.list_channels(community.id).await.map(|page| page.data).unwrap_or_default();
+        lists.push((Some(community), channels));
+    }
+    lists.push((None, viewer.api.list_dms().await.map(|page| page.data).unwrap_or_default()));
+    let mut found: Vec<(bool, usize, search::PlaceView)> = Vec::new();
+    for (community, items) in &lists {
+        for item in items.iter().filter(|item| item.channel.archived_at.is_none()) {
+            let label = views::shell::channel_label(&item.channel, &item.members, &me.user);
+            let name = label.trim_start_matches('#').to_lowercase();
+            if !name.contains(&needle) {
+                continue;
+            }
+            let detail = community.map_or_else(|| "Direct message".to_owned(), |c| c.name.clone());
+            let href = views::shell::channel_href(&item.channel, *community);
+            found.push((!name.starts_with(&needle), name.len(), search::PlaceView { href, label, detail }));
+        }
+    }
+    found.sort_by_key(|(later, len, _)| (*later, *len));
+    found.into_iter().take(PLACES).map(|(_, _, place)| place).collect()
 }
 
 /// Where a message opens: its channel's page around it (`around`, a root), with its
