@@ -12,6 +12,7 @@
 //! rendering inert. Screenshots of the main screen (light and dark, desktop and phone
 //! width) are saved under `AJET_TEST_ARTIFACTS` (xtask: `.test-artifacts/`).
 
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -19,12 +20,7 @@ use crate::stack::Stack;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_users_chat_live_in_real_chromium_and_hostile_input_stays_inert() {
-    let playwright = std::env::var("AJET_TEST_PLAYWRIGHT")
-        .unwrap_or_else(|_| panic!("AJET_TEST_PLAYWRIGHT is not set: run the tests through `cargo xtask test`"));
-    let chromium = std::env::var("AJET_TEST_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_owned());
-    let artifacts = std::env::var("AJET_TEST_ARTIFACTS")
-        .map_or_else(|_| std::env::temp_dir().join("ajet-artifacts"), std::path::PathBuf::from)
-        .join("browser");
+    let artifacts = artifacts("browser");
     // A browser makes many requests quickly (pages, assets, actions, streams); typing
     // expires quickly so that the scenario sees it expire.
     let stack = Stack::start_with(|config| {
@@ -34,25 +30,44 @@ async fn two_users_chat_live_in_real_chromium_and_hostile_input_stays_inert() {
         config.attachment_max_bytes = 256 * 1024;
     })
     .await;
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/it/browser.py");
+    let report = run_scenario("browser.py", &stack, &artifacts, &[]).await;
+    for name in ["channel-light-desktop", "channel-dark-desktop", "channel-light-phone", "channel-dark-phone"] {
+        assert!(artifacts.join(format!("{name}.png")).is_file(), "screenshot {name} saved:\n{report}");
+    }
+    stack.stop().await;
+}
+
+/// Where a scenario saves its screenshots: `name` under `AJET_TEST_ARTIFACTS` (xtask:
+/// `.test-artifacts/`).
+pub(crate) fn artifacts(name: &str) -> PathBuf {
+    std::env::var("AJET_TEST_ARTIFACTS")
+        .map_or_else(|_| std::env::temp_dir().join("ajet-artifacts"), PathBuf::from)
+        .join(name)
+}
+
+/// Runs the Playwright scenario `script` (in this folder) against `stack` with Debian's
+/// Chromium, passing `env` beside the stack's address, the browser and `artifacts`; fails
+/// the test if it fails, else answers what it printed.
+pub(crate) async fn run_scenario(script: &str, stack: &Stack, artifacts: &Path, env: &[(&str, &str)]) -> String {
+    let playwright = std::env::var("AJET_TEST_PLAYWRIGHT")
+        .unwrap_or_else(|_| panic!("AJET_TEST_PLAYWRIGHT is not set: run the tests through `cargo xtask test`"));
+    let chromium = std::env::var("AJET_TEST_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_owned());
     let run = tokio::process::Command::new("python3")
-        .arg(script)
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it").join(script))
         .env("PYTHONPATH", &playwright)
         .env("AJET_BROWSER_URL", stack.gateway.base_url())
         .env("AJET_BROWSER_CHROMIUM", &chromium)
-        .env("AJET_BROWSER_ARTIFACTS", &artifacts)
+        .env("AJET_BROWSER_ARTIFACTS", artifacts)
+        .envs(env.iter().copied())
         .stdin(Stdio::null())
         .kill_on_drop(true)
         .output();
     let output = tokio::time::timeout(Duration::from_secs(300), run)
         .await
-        .expect("the browser scenario finishes within 300 s")
+        .unwrap_or_else(|_| panic!("{script} finishes within 300 s"))
         .expect("python3 runs");
     let report = format!("{}\n{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
     println!("{report}");
-    assert!(output.status.success(), "the browser scenario failed (exit {:?}):\n{report}", output.status.code());
-    for name in ["channel-light-desktop", "channel-dark-desktop", "channel-light-phone", "channel-dark-phone"] {
-        assert!(artifacts.join(format!("{name}.png")).is_file(), "screenshot {name} saved");
-    }
-    stack.stop().await;
+    assert!(output.status.success(), "{script} failed (exit {:?}):\n{report}", output.status.code());
+    report
 }

@@ -8,41 +8,17 @@
 //! theme, failing on any serious or critical violation. Screenshots of the settings screens
 //! (light and dark) are saved under `AJET_TEST_ARTIFACTS` (xtask: `.test-artifacts/`).
 
-use std::process::Stdio;
-use std::time::Duration;
-
+use crate::browser::{artifacts, run_scenario};
 use crate::stack::Stack;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_admin_uses_the_settings_in_real_chromium_and_axe_finds_no_serious_violation_in_either_theme() {
-    let playwright = std::env::var("AJET_TEST_PLAYWRIGHT")
-        .unwrap_or_else(|_| panic!("AJET_TEST_PLAYWRIGHT is not set: run the tests through `cargo xtask test`"));
     let axe = std::env::var("AJET_TEST_AXE")
         .unwrap_or_else(|_| panic!("AJET_TEST_AXE is not set: run the tests through `cargo xtask test`"));
-    let chromium = std::env::var("AJET_TEST_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_owned());
-    let artifacts = std::env::var("AJET_TEST_ARTIFACTS")
-        .map_or_else(|_| std::env::temp_dir().join("ajet-artifacts"), std::path::PathBuf::from)
-        .join("browser-settings");
+    let artifacts = artifacts("browser-settings");
     // A browser makes many requests quickly (pages, assets, actions, streams).
     let stack = Stack::start_with(|config| config.rate_limit_per_minute = 1_000_000).await;
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/it/browser_settings.py");
-    let run = tokio::process::Command::new("python3")
-        .arg(script)
-        .env("PYTHONPATH", &playwright)
-        .env("AJET_BROWSER_URL", stack.gateway.base_url())
-        .env("AJET_BROWSER_CHROMIUM", &chromium)
-        .env("AJET_BROWSER_ARTIFACTS", &artifacts)
-        .env("AJET_BROWSER_AXE", &axe)
-        .stdin(Stdio::null())
-        .kill_on_drop(true)
-        .output();
-    let output = tokio::time::timeout(Duration::from_secs(300), run)
-        .await
-        .expect("the browser scenario finishes within 300 s")
-        .expect("python3 runs");
-    let report = format!("{}\n{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
-    println!("{report}");
-    assert!(output.status.success(), "the settings scenario failed (exit {:?}):\n{report}", output.status.code());
+    let report = run_scenario("browser_settings.py", &stack, &artifacts, &[("AJET_BROWSER_AXE", &axe)]).await;
     assert!(report.contains("axe settings profile (dark): "), "axe ran on the settings in the dark theme:\n{report}");
     for name in ["profile", "tokens", "members", "audit", "members-phone"] {
         for theme in ["light", "dark"] {

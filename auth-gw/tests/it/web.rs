@@ -13,15 +13,16 @@ use reqwest::header;
 
 use crate::stack::Stack;
 
-/// A signed-in browser: the session cookie, never a bearer token.
-struct Browser {
-    http: reqwest::Client,
-    base: String,
-    cookie: String,
+/// A signed-in browser: the session cookie, never a bearer token (the settings' tests use
+/// it too).
+pub(crate) struct Browser {
+    pub(crate) http: reqwest::Client,
+    pub(crate) base: String,
+    pub(crate) cookie: String,
 }
 
 impl Browser {
-    async fn login(stack: &Stack, username: &str) -> (Self, ApiClient) {
+    pub(crate) async fn login(stack: &Stack, username: &str) -> (Self, ApiClient) {
         let login = stack.gateway.dev_login(username).await.expect("dev login");
         let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
         let browser =
@@ -29,7 +30,7 @@ impl Browser {
         (browser, stack.gateway.with_token(login.token))
     }
 
-    async fn get(&self, path: &str) -> reqwest::Response {
+    pub(crate) async fn get(&self, path: &str) -> reqwest::Response {
         self.http
             .get(format!("{}{path}", self.base))
             .header(header::COOKIE, &self.cookie)
@@ -39,19 +40,31 @@ impl Browser {
             .expect("answers")
     }
 
-    async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+    /// The page at `path`, which must answer `status`.
+    pub(crate) async fn page(&self, path: &str, status: StatusCode) -> String {
+        let response = self.get(path).await;
+        assert_eq!(response.status(), status, "GET {path}");
+        response.text().await.expect("html")
+    }
+
+    /// A POST as a page of `site` (`same-origin`, or another's) sends it.
+    pub(crate) async fn post(&self, path: &str, site: &str, content_type: &str, body: Vec<u8>) -> reqwest::Response {
         self.http
             .post(format!("{}{path}", self.base))
             .header(header::COOKIE, &self.cookie)
-            .header("sec-fetch-site", "same-origin")
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(form_body(form))
+            .header("sec-fetch-site", site)
+            .header(header::CONTENT_TYPE, content_type)
+            .body(body)
             .send()
             .await
             .expect("answers")
     }
 
-    async fn post_json(&self, path: &str, body: &serde_json::Value) -> reqwest::Response {
+    pub(crate) async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        self.post(path, "same-origin", "application/x-www-form-urlencoded", form_body(form).into_bytes()).await
+    }
+
+    pub(crate) async fn post_json(&self, path: &str, body: &serde_json::Value) -> reqwest::Response {
         self.http
             .post(format!("{}{path}", self.base))
             .header(header::COOKIE, &self.cookie)
@@ -65,7 +78,7 @@ impl Browser {
 }
 
 /// `application/x-www-form-urlencoded`, as a browser writes it.
-fn form_body(fields: &[(&str, &str)]) -> String {
+pub(crate) fn form_body(fields: &[(&str, &str)]) -> String {
     let encode = |raw: &str| -> String {
         raw.bytes()
             .map(|b| match b {
@@ -78,7 +91,7 @@ fn form_body(fields: &[(&str, &str)]) -> String {
     fields.iter().map(|(name, value)| format!("{}={}", encode(name), encode(value))).collect::<Vec<_>>().join("&")
 }
 
-fn location(response: &reqwest::Response) -> &str {
+pub(crate) fn location(response: &reqwest::Response) -> &str {
     response.headers()[header::LOCATION].to_str().expect("ascii")
 }
 

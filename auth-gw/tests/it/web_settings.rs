@@ -7,73 +7,9 @@
 use ajet_shared::api::wire::{CreateCommunityRequest, CreateInviteRequest, Role};
 use ajet_shared::client::ApiClient;
 use reqwest::StatusCode;
-use reqwest::header;
 
 use crate::stack::Stack;
-
-/// A signed-in browser: the session cookie, never a bearer token.
-struct Browser {
-    http: reqwest::Client,
-    base: String,
-    cookie: String,
-}
-
-impl Browser {
-    async fn login(stack: &Stack, username: &str) -> (Self, ApiClient) {
-        let login = stack.gateway.dev_login(username).await.expect("dev login");
-        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
-        let browser =
-            Self { http, base: stack.gateway.base_url().to_owned(), cookie: format!("ajet_session={}", login.token) };
-        (browser, stack.gateway.with_token(login.token))
-    }
-
-    async fn get(&self, path: &str) -> reqwest::Response {
-        self.http
-            .get(format!("{}{path}", self.base))
-            .header(header::COOKIE, &self.cookie)
-            .header(header::ACCEPT, "text/html")
-            .send()
-            .await
-            .expect("answers")
-    }
-
-    /// The page at `path`, which must answer `status`.
-    async fn page(&self, path: &str, status: StatusCode) -> String {
-        let response = self.get(path).await;
-        assert_eq!(response.status(), status, "GET {path}");
-        response.text().await.expect("html")
-    }
-
-    async fn post(&self, path: &str, site: &str, content_type: &str, body: Vec<u8>) -> reqwest::Response {
-        self.http
-            .post(format!("{}{path}", self.base))
-            .header(header::COOKIE, &self.cookie)
-            .header("sec-fetch-site", site)
-            .header(header::CONTENT_TYPE, content_type)
-            .body(body)
-            .send()
-            .await
-            .expect("answers")
-    }
-
-    async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
-        self.post(path, "same-origin", "application/x-www-form-urlencoded", form_body(form).into_bytes()).await
-    }
-}
-
-/// `application/x-www-form-urlencoded`, as a browser writes it.
-fn form_body(fields: &[(&str, &str)]) -> String {
-    let encode = |raw: &str| -> String {
-        raw.bytes()
-            .map(|b| match b {
-                b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'*' => (b as char).to_string(),
-                b' ' => "+".to_owned(),
-                _ => format!("%{b:02X}"),
-            })
-            .collect()
-    };
-    fields.iter().map(|(name, value)| format!("{}={}", encode(name), encode(value))).collect::<Vec<_>>().join("&")
-}
+use crate::web::{Browser, form_body, location};
 
 /// A `multipart/form-data` body with one file field, as a browser's form sends it.
 fn multipart(field: &str, bytes: &[u8]) -> (String, Vec<u8>) {
@@ -94,10 +30,6 @@ const PNG: &[u8] = &[
     0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0xf8, 0xcf, 0xc0, 0xf0, 0x1f, 0x00, 0x05, 0x00, 0x01, 0xff, 0x89, 0x99, 0x3d,
     0x1d, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
 ];
-
-fn location(response: &reqwest::Response) -> &str {
-    response.headers()[header::LOCATION].to_str().expect("ascii")
-}
 
 /// The `value` of the input with `id` in `page`.
 fn input_value(page: &str, id: &str) -> String {
