@@ -46,7 +46,13 @@ fn main() -> ExitCode {
     // Before the runtime's threads: the local offset can only be read single-threaded.
     tui::remember_local_offset();
     match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
-        Ok(runtime) => runtime.block_on(run()),
+        Ok(runtime) => {
+            let code = runtime.block_on(run());
+            // The command has answered: a blocking task still running (a DNS lookup, a
+            // file write) must not keep the process, and the terminal, waiting.
+            runtime.shutdown_timeout(std::time::Duration::from_millis(500));
+            code
+        }
         Err(err) => {
             eprintln!("ajet-chat: cannot start: {err}");
             Exit::Error.into()

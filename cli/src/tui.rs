@@ -62,8 +62,16 @@ pub async fn run(client: ApiClient, channel: Option<String>) -> anyhow::Result<(
     let result = drive(&mut terminal, client, open, keys, Theme::from_env()).await;
     stop.store(true, Ordering::Relaxed);
     drop(restore);
-    // The reader notices `stop` within its poll interval.
-    drop(reader.join());
+    // The reader notices `stop` within its poll interval; it is waited for (so it reads no
+    // key meant for the shell) but never for long: a read that does not come back must not
+    // keep the process from exiting.
+    let waited = std::time::Instant::now();
+    while !reader.is_finished() && waited.elapsed() < std::time::Duration::from_millis(500) {
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    if reader.is_finished() {
+        drop(reader.join());
+    }
     if let Ok(Some(channel)) = result {
         last_viewed::save(&server, channel);
     }
