@@ -37,6 +37,9 @@ pub fn remember_local_offset() {
     let _ = LOCAL_OFFSET.set(time::UtcOffset::current_local_offset().unwrap_or(time::UtcOffset::UTC));
 }
 
+/// At most this many waiting answers are applied between two turns of the loop.
+const BATCH: usize = 64;
+
 /// Restores the terminal when dropped, whichever way `run` ends.
 struct Restore;
 
@@ -124,8 +127,10 @@ async fn drive<B: Backend>(
         for effect in app.update(msg) {
             net.run(effect);
         }
-        // Apply whatever else is already waiting before drawing again.
-        while let Ok(msg) = msgs.try_recv() {
+        // Apply what else is already waiting before drawing again, but a bounded batch:
+        // answers that keep arriving must never starve the keys (Ctrl-C) or the screen.
+        for _ in 0..BATCH {
+            let Ok(msg) = msgs.try_recv() else { break };
             for effect in app.update(msg) {
                 net.run(effect);
             }
