@@ -176,18 +176,28 @@ async fn open_streams_per_user_are_capped_and_a_closed_stream_frees_its_slot() {
 
 /// Sends `PATCH /api/me` as `token` with a body that never ends: the gateway forwards it
 /// and waits for the api's answer, which waits for the body, so the request stays in
-/// flight until the returned task is aborted.
+/// flight until the returned task is aborted. A request that gets an answer did not take
+/// the gateway's permit (another request held it at that moment, so it was refused at
+/// once): it is sent again until one stays.
 fn hold_a_request(base_url: &str, token: &str) -> tokio::task::JoinHandle<()> {
-    let request = reqwest::Client::new()
-        .patch(format!("{base_url}{}", paths::ME))
-        .bearer_auth(token)
-        .header("content-type", "application/json")
-        .body(reqwest::Body::wrap_stream(
-            futures::stream::once(async { Ok::<_, std::io::Error>(bytes::Bytes::from_static(b"{")) })
-                .chain(futures::stream::pending()),
-        ));
+    let client = reqwest::Client::new();
+    let url = format!("{base_url}{}", paths::ME);
+    let token = token.to_owned();
     tokio::spawn(async move {
-        let _ = request.send().await;
+        loop {
+            let endless = futures::stream::once(async { Ok::<_, std::io::Error>(bytes::Bytes::from_static(b"{")) })
+                .chain(futures::stream::pending());
+            let answer = client
+                .patch(&url)
+                .bearer_auth(&token)
+                .header("content-type", "application/json")
+                .body(reqwest::Body::wrap_stream(endless))
+                .send()
+                .await;
+            let status = answer.as_ref().map(reqwest::Response::status);
+            assert_eq!(status.ok(), Some(StatusCode::SERVICE_UNAVAILABLE), "the held request ended: {answer:?}");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
     })
 }
 
@@ -240,6 +250,9 @@ async fn at_its_bounds_the_gateway_refuses_streams_and_requests_at_once_with_ret
             break response;
         }
         assert_eq!(response.status(), StatusCode::OK, "until the held request reaches the gateway");
+        if held.is_finished() {
+            panic!("the held request's task ended: {:?}", held.await);
+        }
         assert!(started.elapsed() < Duration::from_secs(10), "the held request never filled the bound");
         tokio::time::sleep(Duration::from_millis(20)).await;
     };

@@ -137,6 +137,7 @@ impl From<sqlx::Error> for ApiError {
 }
 
 /// The field a serde "unknown field `x`" message names.
+#[cfg(feature = "server")]
 fn unknown_field(serde_message: &str) -> Option<&str> {
     let rest = serde_message.split_once("unknown field `")?.1;
     rest.split_once('`').map(|(field, _)| field)
@@ -188,6 +189,7 @@ impl axum::response::IntoResponse for ApiError {
 
 #[cfg(test)]
 mod tests {
+    #[cfg(feature = "server")]
     #[test]
     fn unknown_field_is_read_from_serde_messages() {
         let message = "Failed to deserialize: unknown field `visibility`, expected one of `name`, `kind` at line 1";
