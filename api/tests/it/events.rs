@@ -213,12 +213,16 @@ async fn an_edit_after_a_relay_crash_between_publish_and_commit_still_removes_th
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     // As if the pass had published and then crashed before its commit: the event is in the
-    // stream, but neither marked published nor recorded.
+    // stream, but neither marked published nor recorded. One transaction, as the relay's own
+    // pass is: a sweep between two separate statements would republish and record the
+    // event again, and the second statement would then forget that record.
+    let mut tx = api.db.pool.begin().await.expect("begin");
     sqlx::query("UPDATE outbox SET published_at = NULL WHERE payload->>'type' = 'message.created'")
-        .execute(&api.db.pool)
+        .execute(&mut *tx)
         .await
         .expect("unmark");
-    sqlx::query("DELETE FROM message_stream_events").execute(&api.db.pool).await.expect("unrecord");
+    sqlx::query("DELETE FROM message_stream_events").execute(&mut *tx).await.expect("unrecord");
+    tx.commit().await.expect("commit");
 
     let edited = alice.update_message(sent.id, "final-after-crash").await.expect("edited");
     assert_eq!(edited.body_md, "final-after-crash");
