@@ -94,6 +94,30 @@ impl Tmux {
         self.run(&["send-keys", "-t", "tui", "-l", text]);
     }
 
+    /// How far the program got in exiting, for a failure message: the pane's state, the
+    /// screen, and each thread of the program still running with what it waits in.
+    fn exit_state(&self) -> String {
+        let pane = self.pane("dead=#{pane_dead} status=#{pane_dead_status} signal=#{pane_dead_signal} pid=#{pane_pid}");
+        let shell = self.pane("#{pane_pid}");
+        let children = std::fs::read_to_string(format!("/proc/{shell}/task/{shell}/children")).unwrap_or_default();
+        let mut threads = String::new();
+        for pid in children.split_whitespace() {
+            let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).into_iter().flatten().flatten();
+            for task in tasks {
+                let read = |file: &str| std::fs::read_to_string(task.path().join(file)).unwrap_or_default();
+                let state =
+                    read("stat").split(") ").nth(1).and_then(|rest| rest.split(' ').next()).unwrap_or("?").to_owned();
+                threads.push_str(&format!(
+                    "  {pid}/{:?} {} state {state} in {}\n",
+                    task.file_name(),
+                    read("comm").trim(),
+                    read("wchan")
+                ));
+            }
+        }
+        format!("pane: {pane}\nprocesses under the shell:\n{threads}screen:\n{}", self.screen())
+    }
+
     /// The screen as text, one line per row.
     fn screen(&self) -> String {
         self.run(&["capture-pane", "-p", "-t", "tui"])
@@ -253,10 +277,19 @@ async fn the_tui_in_tmux_chats_live_replies_reacts_searches_switches_community_r
     assert_eq!(tmux.pane("#{alternate_on}"), "1", "the TUI draws on the alternate screen");
     tmux.keys(&["C-c"]);
     // tmux may mark the pane dead (its terminal closed) before it has the exit status.
-    let status = eventually("ajet-chat exiting on Ctrl-C", || async {
-        Some(tmux.pane("#{pane_dead_status}")).filter(|status| !status.is_empty())
-    })
-    .await;
+    let start = Instant::now();
+    let status = loop {
+        let status = tmux.pane("#{pane_dead_status}");
+        if !status.is_empty() {
+            break status;
+        }
+        assert!(
+            start.elapsed() < DEADLINE,
+            "ajet-chat exiting on Ctrl-C: not within {DEADLINE:?}\n{}",
+            tmux.exit_state()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
     assert_eq!(status, "0", "exit status:\n{}", tmux.screen());
     assert_eq!(tmux.pane("#{alternate_on}"), "0", "the alternate screen is left");
     // tmux's "Pane is dead" line scrolls the top row into the history: read that too.
