@@ -13,7 +13,8 @@ mod notifications;
 mod search;
 mod uploads;
 
-use std::sync::Once;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Once};
 
 use futures::StreamExt as _;
 use futures::stream::BoxStream;
@@ -83,17 +84,45 @@ pub fn install_crypto_provider() {
 
 /// A client of one ajet-chat deployment (normally the gateway's URL), optionally
 /// authenticated with a session or API token. Its `Debug` never shows the token.
+///
+/// A session manager's client knows every api instance (`ApiClient::over`): it sticks to
+/// one and, when that one refuses a connection (nothing reached it, so nothing was acted
+/// on), moves to the next for that request and those after it.
 #[derive(Clone)]
 pub struct ApiClient {
     http: reqwest::Client,
-    base_url: String,
+    bases: Arc<Bases>,
     token: Option<String>,
+}
+
+/// The base URLs a client may use (at least one), and which it uses now.
+struct Bases {
+    urls: Vec<String>,
+    current: AtomicUsize,
+}
+
+impl Bases {
+    fn current(&self) -> &str {
+        &self.urls[self.current.load(Ordering::Relaxed) % self.urls.len()]
+    }
+
+    /// After `failed` refused a connection: the next base (the one to use from now on,
+    /// unless another request moved on already), if there is another.
+    fn after(&self, failed: &str) -> Option<&str> {
+        let at = self.urls.iter().position(|url| url == failed)?;
+        if self.urls.len() < 2 {
+            return None;
+        }
+        let next = (at + 1) % self.urls.len();
+        let _ = self.current.compare_exchange(at, next, Ordering::Relaxed, Ordering::Relaxed);
+        Some(&self.urls[next])
+    }
 }
 
 impl std::fmt::Debug for ApiClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ApiClient")
-            .field("base_url", &self.base_url)
+            .field("base_urls", &self.bases.urls)
             .field("token", &self.token.as_ref().map(|_| "[redacted]"))
             .finish_non_exhaustive()
     }
@@ -101,9 +130,16 @@ impl std::fmt::Debug for ApiClient {
 
 impl ApiClient {
     pub fn new(base_url: impl Into<String>) -> Result<Self, ClientError> {
+        Self::over(base_url.into(), Vec::new())
+    }
+
+    /// A client of `first` that moves on to `others` in turn (and round again) whenever the
+    /// one it uses refuses a connection.
+    pub fn over(first: String, others: Vec<String>) -> Result<Self, ClientError> {
         install_crypto_provider();
         let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
-        Ok(Self { http, base_url: base_url.into().trim_end_matches('/').to_owned(), token: None })
+        let urls = std::iter::once(first).chain(others).map(|url| url.trim_end_matches('/').to_owned()).collect();
+        Ok(Self { http, bases: Arc::new(Bases { urls, current: AtomicUsize::new(0) }), token: None })
     }
 
     /// The same client acting with `token`.
@@ -117,14 +153,15 @@ impl ApiClient {
         self.token.as_deref()
     }
 
+    /// The base URL requests go to now.
     #[must_use]
     pub fn base_url(&self) -> &str {
-        &self.base_url
+        self.bases.current()
     }
 
     /// A request to `path` (starting with `/`), carrying the token.
     pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
-        let builder = self.http.request(method, format!("{}{path}", self.base_url));
+        let builder = self.http.request(method, format!("{}{path}", self.base_url()));
         match &self.token {
             Some(token) => builder.bearer_auth(token),
             None => builder,
@@ -133,13 +170,43 @@ impl ApiClient {
 
     /// Sends `builder` and reads a JSON answer, or the error body of a refusal.
     async fn send<T: DeserializeOwned>(&self, builder: RequestBuilder) -> Result<T, ClientError> {
-        let response = checked(builder.send().await?).await?;
+        let response = checked(self.execute(builder).await?).await?;
         Ok(response.json().await?)
     }
 
     /// Sends `builder` for an answer without a body (204), or the error body of a refusal.
     async fn send_empty(&self, builder: RequestBuilder) -> Result<(), ClientError> {
-        checked(builder.send().await?).await.map(drop)
+        checked(self.execute(builder).await?).await.map(drop)
+    }
+
+    /// Whether `GET /healthz` answers 2xx (at the next base, if this one refuses the
+    /// connection): a session manager's readiness check of its api.
+    pub async fn is_healthy(&self) -> bool {
+        self.execute(self.request(Method::GET, "/healthz")).await.is_ok_and(|r| r.status().is_success())
+    }
+
+    /// Sends `builder`; if its base refused the connection and the client knows others,
+    /// the same request goes to each of them in turn until one takes the connection.
+    async fn execute(&self, builder: RequestBuilder) -> Result<reqwest::Response, ClientError> {
+        let mut request = builder.build()?;
+        let mut tried = 1;
+        loop {
+            let retry = if tried < self.bases.urls.len() { request.try_clone() } else { None };
+            let failed_base = self.bases.urls.iter().find(|url| request.url().as_str().starts_with(url.as_str()));
+            match self.http.execute(request).await {
+                Err(err) if err.is_connect() => {
+                    let (Some(mut again), Some(failed)) = (retry, failed_base) else { return Err(err.into()) };
+                    let Some(next) = self.bases.after(failed) else { return Err(err.into()) };
+                    let rest = &again.url().as_str()[failed.len()..];
+                    let Ok(url) = format!("{next}{rest}").parse() else { return Err(err.into()) };
+                    tracing::info!(failed, next, "api instance refused the connection; trying the next");
+                    *again.url_mut() = url;
+                    request = again;
+                    tried += 1;
+                }
+                answered => return Ok(answered?),
+            }
+        }
     }
 
     async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, ClientError> {
@@ -180,7 +247,7 @@ impl ApiClient {
         token: &str,
         payload: &B,
     ) -> Result<Message, ClientError> {
-        self.send(self.http.post(format!("{}{}", self.base_url, paths::hook(webhook, token))).json(payload)).await
+        self.send(self.http.post(format!("{}{}", self.base_url(), paths::hook(webhook, token))).json(payload)).await
     }
 
     /// `GET /api/openapi.json`: the api's OpenAPI description.

@@ -136,6 +136,8 @@ pub struct Config {
     /// event streams go round robin over the healthy ones (`/readyz` checked every second;
     /// one refusing connections is skipped at once). Empty: just `api_url`, `web_url`,
     /// `tui_url`. As env: `AJET_API_URLS='["http://api-1:8081","http://api-2:8081"]'`.
+    /// A session manager reads the first of `api_urls` until it refuses a connection, then
+    /// the next (order each instance's list to spread them).
     pub api_urls: Vec<String>,
     pub web_urls: Vec<String>,
     pub tui_urls: Vec<String>,

@@ -46,9 +46,12 @@ fn url(port: u16) -> String {
     format!("http://127.0.0.1:{port}")
 }
 
-/// The URLs of every instance of the service at `offset`, as a TOML/JSON list.
-fn url_list(offset: u16) -> String {
-    let urls: Vec<String> = (0..INSTANCES).map(|n| format!("\"{}\"", url(port(n, offset)))).collect();
+/// The URLs of every instance of the service at `offset`, as a TOML/JSON list, starting
+/// with instance `first`'s (a session manager uses the first api until it refuses a
+/// connection; the gateway takes the list in any order).
+fn url_list(offset: u16, first: u16) -> String {
+    let urls: Vec<String> =
+        (0..INSTANCES).map(|n| format!("\"{}\"", url(port((first + n) % INSTANCES, offset)))).collect();
     format!("[{}]", urls.join(","))
 }
 
@@ -125,9 +128,8 @@ pub fn run() -> Result<u8> {
         ("AJET_S3_BUCKET", "ajet".to_owned()),
         ("AJET_COOKIE_SECURE", "false".to_owned()),
         ("AJET_COOKIE_KEY", cookie_key),
-        ("AJET_API_URLS", url_list(1)),
-        ("AJET_WEB_URLS", url_list(2)),
-        ("AJET_TUI_URLS", url_list(3)),
+        ("AJET_WEB_URLS", url_list(2, 0)),
+        ("AJET_TUI_URLS", url_list(3, 0)),
         ("AJET_LOG", "info".to_owned()),
         ("NO_COLOR", "1".to_owned()),
         ("RUST_LIB_BACKTRACE", "0".to_owned()),
@@ -140,8 +142,10 @@ pub fn run() -> Result<u8> {
             cmd.current_dir(&root)
                 .envs(common.clone())
                 .env(listen_key, format!("127.0.0.1:{}", port(n, offset)))
-                // A session manager reads the api instance of its own number.
+                // A session manager reads the api instance of its own number, and the
+                // others while that one refuses connections.
                 .env("AJET_API_URL", url(port(n, 1)))
+                .env("AJET_API_URLS", url_list(1, n))
                 .env("AJET_PUBLIC_URL", format!("http://localhost:{}", port(n, 0)));
             services.push((
                 port(n, offset),
@@ -216,6 +220,7 @@ mod tests {
         ports.sort_unstable();
         ports.dedup();
         assert_eq!(ports.len(), usize::from(INSTANCES) * 4);
-        assert_eq!(url_list(1), r#"["http://127.0.0.1:8181","http://127.0.0.1:8191"]"#);
+        assert_eq!(url_list(1, 0), r#"["http://127.0.0.1:8181","http://127.0.0.1:8191"]"#);
+        assert_eq!(url_list(1, 1), r#"["http://127.0.0.1:8191","http://127.0.0.1:8181"]"#, "instance 1's api first");
     }
 }

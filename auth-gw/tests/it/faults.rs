@@ -249,7 +249,6 @@ impl Cluster {
             ("AJET_S3_REGION", s3.region),
             ("AJET_S3_BUCKET", format!("test-{}", uuid::Uuid::now_v7().simple())),
             ("AJET_COOKIE_SECURE", "false".to_owned()),
-            ("AJET_API_URLS", list(api_ports)),
             ("AJET_TUI_URLS", list(tui_ports)),
             ("AJET_WEB_URLS", format!("[\"http://{}\"]", ajet_shared::testing::dead_address())),
             ("AJET_RATE_LIMIT_PER_MINUTE", "100000".to_owned()),
@@ -262,8 +261,10 @@ impl Cluster {
         let service = |name: &str, bin: &str, n: usize, listen: &str, port: u16| {
             let mut env = common.clone();
             env.push((listen.to_owned(), format!("127.0.0.1:{port}")));
-            // A session manager reads the api instance of its own number.
+            // A session manager reads the api instance of its own number, and the other
+            // while that one refuses connections.
             env.push(("AJET_API_URL".to_owned(), format!("http://127.0.0.1:{}", api_ports[n])));
+            env.push(("AJET_API_URLS".to_owned(), list([api_ports[n], api_ports[1 - n]])));
             env.push(("AJET_PUBLIC_URL".to_owned(), format!("http://127.0.0.1:{}", gateway_ports[n])));
             let bin = bin_dir.join(bin);
             assert!(bin.exists(), "{} is missing: `cargo xtask test` builds the service binaries", bin.display());

@@ -183,3 +183,37 @@ async fn a_position_the_stream_does_not_hold_gets_an_explicit_resync() {
     }
     stack.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_manager_whose_first_api_refuses_connections_serves_streams_through_the_next() {
+    let dead = format!("http://{}", ajet_shared::testing::dead_address());
+    // Every service reads `api_urls`: the session managers try the dead one first. The
+    // writes below go straight to the live api (a gateway's POST may meet the dead one
+    // before it is out of rotation, and is not retried: that is the gateway's test).
+    let stack = Stack::start_with(|config| config.api_urls = vec![dead.clone(), config.api_url.clone()]).await;
+    let direct = |client: &ApiClient| {
+        ApiClient::new(stack.config.api_url.clone()).expect("client").with_token(client.token().expect("signed in"))
+    };
+    let (alice, bob) = (direct(&stack.login("alice").await), stack.login("bob").await);
+    let community = alice
+        .create_community(&CreateCommunityRequest { name: "Acme".into(), slug: "acme".into(), description: None })
+        .await
+        .expect("community");
+    let invite = alice.create_invite(community.id, &CreateInviteRequest::default()).await.expect("invite");
+    direct(&bob).accept_invite(&invite.code).await.expect("bob joins the community");
+    let channel = alice
+        .create_channel(community.id, &CreateChannelRequest { name: "dev".into(), topic: None, kind: None })
+        .await
+        .expect("channel");
+    direct(&bob).join_channel(channel.id).await.expect("bob joins the channel");
+
+    // Through the gateway to tui-sm, which checks bob's token at its api: the dead one
+    // refuses, the next answers.
+    let mut stream = bob.tui_events(None).await.expect("the stream opens");
+    let sent = send(&alice, &channel, "past the dead api").await;
+    let (message, _) = next_message(&mut stream).await;
+    assert_eq!((message.id, message.body_md.as_str()), (sent.id, "past the dead api"));
+    let ready = reqwest::get(format!("{}/readyz", stack.config.tui_url)).await.expect("readyz answers");
+    assert_eq!(ready.status(), 200, "tui-sm's readiness check of its api moved on too");
+    stack.stop().await;
+}

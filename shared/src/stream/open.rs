@@ -281,7 +281,12 @@ pub async fn start(
     use crate::stream::ephemeral::{run_presence, run_typing};
     let bus =
         Arc::new(NatsBus::connect(&config.nats_url, &config.stream_name).await?.with_replicas(config.stream_replicas));
-    let api = ApiClient::new(config.api_url.clone())?;
+    // Every api instance when there are several (`api_urls`, in the order given: the first
+    // is used until it refuses a connection), else the one `api_url`.
+    let api = match config.api_urls.split_first() {
+        Some((first, others)) => ApiClient::over(first.clone(), others.to_vec())?,
+        None => ApiClient::new(config.api_url.clone())?,
+    };
     let hub = Hub::default();
     tasks.spawn(hub.clone().run(Arc::clone(&bus), shutdown.clone()));
     tasks.spawn(run_typing(hub.clone(), bus.client().clone(), config.typing_expiry(), shutdown.clone()));
@@ -305,9 +310,7 @@ pub async fn start(
             let api = api.clone();
             move || {
                 let api = api.clone();
-                async move {
-                    api.request(reqwest::Method::GET, "/healthz").send().await.is_ok_and(|r| r.status().is_success())
-                }
+                async move { api.is_healthy().await }
             }
         });
     let checks = AccessChecks::new(config.sse_access_check(), shutdown.clone());
