@@ -95,8 +95,14 @@ impl RenderKey {
 
 /// A map of at most `CAPACITY` entries, the oldest out first.
 struct Bounded<K, V> {
-    entries: Mutex<(HashMap<K, (Instant, V)>, VecDeque<K>)>,
+    entries: Mutex<Entries<K, V>>,
 }
+
+/// The entries with when each was made, and their keys oldest first.
+type Entries<K, V> = (HashMap<K, (Instant, V)>, VecDeque<K>);
+
+/// A shared read: who asks first reads, the others wait for it.
+type SharedRead = Arc<OnceCell<Read>>;
 
 impl<K: Clone + Eq + Hash, V: Clone> Bounded<K, V> {
     fn new() -> Self {
@@ -128,7 +134,7 @@ impl<K: Clone + Eq + Hash, V: Clone> Bounded<K, V> {
 /// `WebState`).
 #[derive(Clone)]
 pub struct Fanout {
-    reads: Arc<Bounded<(Job, StreamPosition), Arc<OnceCell<Read>>>>,
+    reads: Arc<Bounded<(Job, StreamPosition), SharedRead>>,
     renders: Arc<Bounded<RenderKey, Arc<OnceLock<Arc<str>>>>>,
 }
 
