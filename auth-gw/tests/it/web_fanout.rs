@@ -2,7 +2,7 @@
 //! several users open on one channel, a message is rendered once per audience (its author,
 //! and everyone else) and a reaction costs one api read for the whole process and one
 //! render per distinct HTML — while each tab still gets its own viewer's page: the author's
-//! actions only for the author, "you reacted" only for the one who reacted.
+//! actions only for the author, "you reacted" only for those who reacted.
 
 use ajet_shared::api::wire::{CreateCommunityRequest, CreateInviteRequest, CreateMessageRequest};
 use ajet_shared::client::{ApiClient, ClientError, SseEvent};
@@ -109,6 +109,22 @@ async fn tabs_of_several_viewers_share_one_render_per_audience_and_one_read_per_
         (reacted.0 - created.0, reacted.1 - created.1),
         (3, 1),
         "one read for the five tabs; a render each for alice's, bob's two and carol's and dave's"
+    );
+
+    // Carol reacts alike: whoever's token made the shared read, each tab marks only its
+    // own viewer's reaction — and bob's tabs and carol's now see the same HTML.
+    carol_api.add_reaction(hello.id, "🎉").await.expect("reacted");
+    for (who, events) in &mut tabs {
+        let patch = next_patch(events, "🎉 <span class=\"count\">2</span>").await;
+        assert!(patch.contains(&item), "{who}: {patch}");
+        let mine = matches!(*who, "bob" | "carol");
+        assert_eq!(patch.contains("reaction mine"), mine, "\"you reacted\" is each one's own: {who}: {patch}");
+    }
+    let again = work(&stack).await;
+    assert_eq!(
+        (again.0 - reacted.0, again.1 - reacted.1),
+        (3, 1),
+        "one read; a render for alice's tab, one for bob's and carol's three, one for dave's"
     );
     stack.stop().await;
 }
