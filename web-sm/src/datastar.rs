@@ -52,6 +52,11 @@ impl Frames {
 
     /// Patches `elements` into the page: by their ids (`Outer`, no selector) or at `selector`.
     pub fn patch(&mut self, mode: Mode, selector: Option<&str>, elements: &Markup) -> &mut Self {
+        self.patch_html(mode, selector, &elements.0)
+    }
+
+    /// `patch` with HTML already rendered (shared by several tabs).
+    pub fn patch_html(&mut self, mode: Mode, selector: Option<&str>, elements: &str) -> &mut Self {
         self.start_event();
         self.text.push_str("event: datastar-patch-elements\n");
         if let Some(selector) = selector {
@@ -65,7 +70,7 @@ impl Frames {
             self.text.push('\n');
         }
         // Any line break ends an SSE field, a lone CR too: each line is its own data line.
-        let normalized = elements.0.replace("\r\n", "\n").replace('\r', "\n");
+        let normalized = elements.replace("\r\n", "\n").replace('\r', "\n");
         for line in normalized.split('\n') {
             self.text.push_str("data: elements ");
             self.text.push_str(line);

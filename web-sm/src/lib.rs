@@ -9,6 +9,7 @@ pub mod assets;
 pub mod datastar;
 pub mod error;
 pub mod extract;
+pub mod fanout;
 pub mod markdown;
 mod routes;
 pub mod views;
@@ -43,6 +44,8 @@ pub struct WebState {
     pub streams: Streams<NatsBus>,
     pub api: ApiClient,
     pub public_url: PublicUrl,
+    /// Renders and re-reads shared by every tab of the process (`fanout`).
+    pub fanout: fanout::Fanout,
 }
 
 /// The URL people open ajet-chat at (`public_url`): invite links are made with it.
@@ -91,7 +94,8 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Cancellation
     let tasks = tokio_util::task::TaskTracker::new();
     let (streams, readiness) = ajet_shared::stream::start(&config, &tasks, &shutdown).await?;
     let api = streams.api.clone();
-    let state = WebState { streams, api, public_url: PublicUrl(config.public_url.clone()) };
+    let state =
+        WebState { streams, api, public_url: PublicUrl(config.public_url.clone()), fanout: fanout::Fanout::default() };
     let app = server::instrument(router(state).merge(server::ops_router(readiness)), "web-sm");
     tracing::info!(address = %listener.local_addr()?, "web-sm listening");
     server::serve(listener, app, shutdown).await?;

@@ -5,6 +5,7 @@ Playwright for Python, against the whole stack through the gateway. Run by
   AJET_BROWSER_URL        the gateway's base URL
   AJET_BROWSER_CHROMIUM   the Chromium executable (/usr/bin/chromium)
   AJET_BROWSER_ARTIFACTS  a folder for the screenshots
+  AJET_BROWSER_CONTROL    the test's control: POST /web-sm/stop and /web-sm/start
 
 Two users in two browser contexts: dev login, the first-community bootstrap, creating a
 channel, a message sent by one appearing for the other within 1 s without a reload, an
@@ -16,7 +17,8 @@ jumping to a hit or a pin, the notification inbox, the member list with presence
 the phone-width drawer, the message list (grouping, the "New" divider, older and newer
 history loading as one scrolls without moving what one reads), the thread panel live (typing,
 the root's edit and deletion), the unread badge and mention pill of another channel (cleared on open, in the user's
-second tab too), and XSS payloads rendering
+second tab too), a tab catching up on what it missed exactly once (hidden then visible,
+and its stream killed by a restart of web-sm), and XSS payloads rendering
 inert (no dialog, no script, no CSP violation). Exits non-zero with the reason on failure.
 """
 
@@ -26,6 +28,7 @@ import re
 import struct
 import sys
 import time
+import urllib.request
 import zlib
 
 from playwright.sync_api import expect, sync_playwright
@@ -33,6 +36,7 @@ from playwright.sync_api import expect, sync_playwright
 BASE = os.environ["AJET_BROWSER_URL"]
 CHROMIUM = os.environ.get("AJET_BROWSER_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = os.environ["AJET_BROWSER_ARTIFACTS"]
+CONTROL = os.environ["AJET_BROWSER_CONTROL"]
 LIVE = 1000  # ms: a message must reach the other user this fast
 
 # Every one must show as text; none may run. Each would set a dialog or window.__xss.
@@ -93,6 +97,13 @@ def dev_login(page, username):
     page.fill("input[name=username]", username)
     page.click("button[type=submit]")
     page.wait_for_load_state()
+
+
+def control(action):
+    """Asks the test to stop or start web-sm; answers once it is done."""
+    request = urllib.request.Request(f"{CONTROL}/web-sm/{action}", method="POST")
+    with urllib.request.urlopen(request, timeout=60) as answer:
+        check(answer.status == 200, f"web-sm {action} answered {answer.status}")
 
 
 def messages(page):
@@ -700,9 +711,10 @@ def main():
 
         # Catching up. Bob's tab on #random is hidden while alice posts, then shown again:
         # Datastar closes a hidden tab's stream and reopens it when visible, with the last
-        # event id, and every missed line shows once. (Chromium's offline emulation leaves
-        # an open stream connected, so a killed stream's resume, the same Last-Event-ID
-        # path, is tested through the gateway in `web.rs`.)
+        # event id, and every missed line shows once. Then bob's stream is killed for real:
+        # web-sm stops (as in a deploy, every tab's stream ends), alice posts while it is
+        # down, and it starts again on its address; Datastar (`retry: 'always'`) reconnects
+        # with the last event id, and every missed line shows once, in order.
         streams = []
         bob.on(
             "request",
@@ -745,6 +757,19 @@ def main():
         missed("hidden")
         visibility(False)
         caught_up("hidden", opened)
+
+        opened = len(streams)
+        control("stop")
+        missed("killed")
+        control("start")
+        started = time.monotonic()
+        caught_up("killed", opened)
+        print(f"caught up after web-sm's restart in {(time.monotonic() - started) * 1000:.0f} ms", flush=True)
+        bodies = messages(bob).locator("li.message .body").all_inner_texts()
+        at = [next((i for i, body in enumerate(bodies) if body.strip() == f"killed line {n}"), -1) for n in range(3)]
+        check(-1 not in at and at == sorted(at), f"the missed lines show in order: {at} in {bodies[-8:]}")
+        send(alice, "after the restart")
+        expect(messages(bob).locator("li.message", has_text="after the restart")).to_have_count(1, timeout=LIVE)
 
         # A double-clicked send (Enter twice before the first answer) posts once: the
         # composer's client_msg_id makes the second a repeat.

@@ -8,7 +8,8 @@
 //! summary, reactions and pins live, typing shown and expiring, slash-command hints and replies seen only by their sender,
 //! search and jumping to a hit or a pin, the notification inbox, the member list with
 //! presence, the theme switch and the phone-width drawer,
-//! another channel's unread badge, and XSS payloads
+//! another channel's unread badge, a tab catching up on what it missed (hidden then
+//! visible, and its stream killed by a restart of web-sm), and XSS payloads
 //! rendering inert. Screenshots of the main screen (light and dark, desktop and phone
 //! width) are saved under `AJET_TEST_ARTIFACTS` (xtask: `.test-artifacts/`).
 
@@ -30,11 +31,46 @@ async fn two_users_chat_live_in_real_chromium_and_hostile_input_stays_inert() {
         config.attachment_max_bytes = 256 * 1024;
     })
     .await;
-    let report = run_scenario("browser.py", &stack, &artifacts, &[]).await;
+    let (control, server) = control(&stack).await;
+    let report = run_scenario("browser.py", &stack, &artifacts, &[("AJET_BROWSER_CONTROL", &control)]).await;
+    server.abort();
+    assert!(report.contains("caught up after web-sm's restart"), "the killed stream's part ran:\n{report}");
     for name in ["channel-light-desktop", "channel-dark-desktop", "channel-light-phone", "channel-dark-phone"] {
         assert!(artifacts.join(format!("{name}.png")).is_file(), "screenshot {name} saved:\n{report}");
     }
     stack.stop().await;
+}
+
+/// The scenario's hold on the stack, at the address it answers (`AJET_BROWSER_CONTROL`):
+/// `POST /web-sm/stop` stops web-sm — every tab's stream ends, as in a deploy — and
+/// `POST /web-sm/start` starts it again on its address; each answers once done.
+async fn control(stack: &Stack) -> (String, tokio::task::JoinHandle<std::io::Result<()>>) {
+    let web_sm = stack.web_sm();
+    let stopping = web_sm.clone();
+    let app = axum::Router::new()
+        .route(
+            "/web-sm/stop",
+            axum::routing::post(move || {
+                let web_sm = stopping.clone();
+                async move {
+                    web_sm.stop().await;
+                    "stopped"
+                }
+            }),
+        )
+        .route(
+            "/web-sm/start",
+            axum::routing::post(move || {
+                let web_sm = web_sm.clone();
+                async move {
+                    web_sm.start().await;
+                    "started"
+                }
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("address"));
+    (url, tokio::spawn(async move { axum::serve(listener, app).await }))
 }
 
 /// Where a scenario saves its screenshots: `name` under `AJET_TEST_ARTIFACTS` (xtask:

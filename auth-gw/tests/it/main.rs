@@ -41,6 +41,7 @@ mod skeleton;
 mod stack;
 mod sync;
 mod web;
+mod web_fanout;
 mod web_settings;
 mod webhook_creator;
 mod webhook_log;

@@ -1,6 +1,8 @@
 //! Starts the whole stack in-process: gateway, api, tui-sm and web-sm on `127.0.0.1:0`,
-//! each with its own fresh database and private nats-server.
+//! each with its own fresh database and private nats-server. web-sm can be stopped and
+//! started again on its address (`Stack::web_sm`), as a deploy restarts it.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ajet_shared::client::ApiClient;
@@ -18,6 +20,55 @@ pub struct Stack {
     pub nats: NatsServer,
     shutdown: CancellationToken,
     services: Vec<JoinHandle<anyhow::Result<()>>>,
+    web_sm: WebSm,
+}
+
+/// A running service: its own shutdown and its task.
+type Running = (CancellationToken, JoinHandle<anyhow::Result<()>>);
+
+/// The stack's web-sm, which a test may stop and start again on the same address: its
+/// streams end as in a deploy (`server restarting`), and the tabs reconnect to the new
+/// process with their `Last-Event-ID`.
+#[derive(Clone)]
+pub struct WebSm {
+    config: Config,
+    /// The stack's shutdown, which stops web-sm too.
+    parent: CancellationToken,
+    running: Arc<tokio::sync::Mutex<Option<Running>>>,
+}
+
+impl WebSm {
+    fn spawn(&self, listener: TcpListener) -> Running {
+        let shutdown = self.parent.child_token();
+        (shutdown.clone(), tokio::spawn(ajet_web_sm::serve(self.config.clone(), listener, shutdown)))
+    }
+
+    /// Stops web-sm (if it runs) and checks it stops in time and cleanly.
+    pub async fn stop(&self) {
+        let running = self.running.lock().await.take();
+        if let Some((shutdown, task)) = running {
+            shutdown.cancel();
+            tokio::time::timeout(Duration::from_secs(10), task)
+                .await
+                .expect("web-sm stops within 10 s")
+                .expect("no panic")
+                .expect("clean exit");
+        }
+    }
+
+    /// Starts web-sm again on its address (if it is stopped) and waits until it is ready.
+    pub async fn start(&self) {
+        {
+            let mut running = self.running.lock().await;
+            if running.is_some() {
+                return;
+            }
+            let address = self.config.web_url.trim_start_matches("http://");
+            let listener = TcpListener::bind(address).await.expect("web-sm's address is free again");
+            *running = Some(self.spawn(listener));
+        }
+        wait_ready(&format!("{}/readyz", self.config.web_url)).await;
+    }
 }
 
 async fn bind() -> (TcpListener, String) {
@@ -63,14 +114,20 @@ impl Stack {
         let services = vec![
             tokio::spawn(ajet_api::serve(config.clone(), api, shutdown.clone())),
             tokio::spawn(ajet_tui_sm::serve(config.clone(), tui, shutdown.clone())),
-            tokio::spawn(ajet_web_sm::serve(config.clone(), web, shutdown.clone())),
             tokio::spawn(ajet_auth_gw::serve(config.clone(), gateway, shutdown.clone())),
         ];
+        let web_sm = WebSm { config: config.clone(), parent: shutdown.clone(), running: Arc::default() };
+        *web_sm.running.lock().await = Some(web_sm.spawn(web));
         for url in [&config.api_url, &config.tui_url, &config.web_url, &gateway_url] {
             wait_ready(&format!("{url}/readyz")).await;
         }
         let gateway = ApiClient::new(gateway_url).expect("client");
-        Self { gateway, config, db, nats, shutdown, services }
+        Self { gateway, config, db, nats, shutdown, services, web_sm }
+    }
+
+    /// The stack's web-sm, to stop and start again.
+    pub fn web_sm(&self) -> WebSm {
+        self.web_sm.clone()
     }
 
     /// A logged-in client of the gateway.
@@ -107,6 +164,7 @@ impl Stack {
     /// Shuts every service down and checks they all stop in time and cleanly.
     pub async fn stop(self) {
         self.shutdown.cancel();
+        self.web_sm.stop().await;
         for service in self.services {
             tokio::time::timeout(Duration::from_secs(10), service)
                 .await

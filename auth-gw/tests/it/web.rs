@@ -244,13 +244,13 @@ async fn the_composer_posts_once_per_client_msg_id_and_only_from_our_own_pages()
 }
 
 /// The `/sse?…` address a page's main column opens.
-fn stream_path(page: &str) -> String {
+pub(crate) fn stream_path(page: &str) -> String {
     let start = page.find("@get('").expect("a stream") + "@get('".len();
     page[start..].split('\'').next().expect("a path").replace("&amp;", "&")
 }
 
 /// The next Datastar patch whose data contains `needle`, within 5 s.
-async fn next_patch(
+pub(crate) async fn next_patch(
     events: &mut futures::stream::BoxStream<'static, Result<SseEvent, ajet_shared::client::ClientError>>,
     needle: &str,
 ) -> String {

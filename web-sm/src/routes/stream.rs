@@ -18,8 +18,16 @@
 //! already lists (`?seq=`, its highest `channel_seq`) is not appended again. The last of each event's
 //! patches carries its `id:`, so a reconnect mid-way repeats it rather than skipping it
 //! (appends first remove a message of the same id; badges skip what their counts hold).
-//! What an event cannot say by itself (a message as the viewer sees it, the pins) is
-//! re-read off the loop, coalesced (`refresh`), and patched when it comes.
+//! What an event cannot say by itself (a message's reactions and thread summary, the pins)
+//! is re-read off the loop, coalesced (`refresh`), and patched when it comes.
+//!
+//! Fragments are rendered once per event and audience for the whole process
+//! (`crate::fanout`): a message item is keyed by its event (or the re-read that event
+//! asked for), whether it is the viewer's own and which of its reactions are the
+//! viewer's, so the tabs of viewers who see the same HTML share one render and one re-read.
+//! "You reacted" is the one thing a shared re-read cannot say: each tab keeps which
+//! reactions are its viewer's (`mine`, from its own reads and the viewer's reaction
+//! events) and reads a message with its own token only where it does not know.
 
 use std::collections::{HashMap, HashSet};
 use std::convert::Infallible;
@@ -32,7 +40,7 @@ use ajet_shared::api::wire::{
 use ajet_shared::client::ApiClient;
 use ajet_shared::domain::ids::{ChannelId, MessageId, NotificationId, UserId};
 use ajet_shared::events::bus::NatsBus;
-use ajet_shared::events::{Event, EventPayload};
+use ajet_shared::events::{Event, EventPayload, StreamPosition};
 use ajet_shared::stream::{End, HubEvent, Item, OpenError, PresenceDiff, Streams, Typing};
 use axum::body::Body;
 use axum::extract::{Query, State};
@@ -48,6 +56,7 @@ mod refresh;
 use self::refresh::{Fetched, Job, Refresher};
 use crate::datastar::{Frames, Mode};
 use crate::extract::Viewer;
+use crate::fanout::{self, Fanout, RenderKey, Version};
 use crate::views::{self, MessageView, message, people, shell};
 
 /// A comment line, so proxies and clients see the connection is alive.
@@ -70,6 +79,7 @@ pub struct StreamQuery {
 
 pub async fn stream_events(
     State(streams): State<Streams<NatsBus>>,
+    State(fanout): State<Fanout>,
     viewer: Viewer,
     Query(query): Query<StreamQuery>,
     headers: HeaderMap,
@@ -80,8 +90,9 @@ pub async fn stream_events(
         Err(OpenError::Revoked) => return Ok(StatusCode::NO_CONTENT.into_response()),
         Err(err) => return Err(err.api_error()),
     };
-    let (refresher, mut fetched) = Refresher::start(viewer.api.clone());
-    let mut page = LivePage::open(viewer.api, refresher, query.channel, query.thread, query.seq.unwrap_or(0)).await;
+    let (refresher, mut fetched) = Refresher::start(viewer.api.clone(), fanout.clone());
+    let mut page =
+        LivePage::open(viewer.api, refresher, fanout, query.channel, query.thread, query.seq.unwrap_or(0)).await;
     // The session's `next` is not cancel-safe: a pump awaits it to completion and hands
     // the items over, so the loop can also take the re-reads as they come.
     let (items_tx, mut items) = mpsc::channel(8);
@@ -177,11 +188,27 @@ impl Summary {
     }
 }
 
+/// Notes which of `message`'s reactions are the viewer's, from a read with the viewer's
+/// own token (never a shared one).
+fn learn(mine: &mut HashMap<MessageId, Vec<String>>, message: &Message) {
+    let mut emojis: Vec<String> =
+        message.reactions.iter().filter(|r| r.reacted_by_me).map(|r| r.emoji.clone()).collect();
+    emojis.sort();
+    mine.insert(message.id, emojis);
+}
+
 /// What the tab shows, kept to patch it.
 struct LivePage {
     api: ApiClient,
     /// Re-reads messages and pins off the loop.
     refresher: Refresher,
+    /// The process's shared renders and re-reads.
+    fanout: Fanout,
+    /// The position of the event being handled.
+    at: StreamPosition,
+    /// Which reactions are the viewer's (sorted), per message whose reactions the tab
+    /// knows: from its own reads, then the viewer's reaction events.
+    mine: HashMap<MessageId, Vec<String>>,
     /// Messages asked of the refresher and not yet shown again: an edit or delete meanwhile
     /// asks again, so the last read is newer than the event.
     refreshing: HashSet<MessageId>,
@@ -216,6 +243,7 @@ impl LivePage {
     async fn open(
         api: ApiClient,
         refresher: Refresher,
+        fanout: Fanout,
         current: Option<ChannelId>,
         thread: Option<MessageId>,
         shown_seq: i64,
@@ -223,6 +251,9 @@ impl LivePage {
         let mut page = Self {
             api,
             refresher,
+            fanout,
+            at: StreamPosition { epoch: 0, seq: 0 },
+            mine: HashMap::new(),
             refreshing: HashSet::new(),
             me: None,
             current,
@@ -252,6 +283,7 @@ impl LivePage {
             match self.api.history(current, &query).await {
                 Ok(page) => {
                     self.roots = page.data.iter().map(|message| (message.id, Summary::of(message))).collect();
+                    page.data.iter().for_each(|message| learn(&mut self.mine, message));
                 }
                 Err(err) => tracing::debug!(error = %err, "could not read which messages the page shows"),
             }
@@ -264,7 +296,10 @@ impl LivePage {
         if let Some(thread) = self.thread {
             let query = HistoryQuery { limit: Some(super::pages::THREAD_SIZE), ..HistoryQuery::default() };
             match self.api.list_replies(thread, &query).await {
-                Ok(page) => self.replies = page.data.iter().map(|message| message.id).collect(),
+                Ok(page) => {
+                    self.replies = page.data.iter().map(|message| message.id).collect();
+                    page.data.iter().for_each(|message| learn(&mut self.mine, message));
+                }
                 Err(err) => tracing::debug!(error = %err, "could not read the open thread"),
             }
         }
@@ -272,6 +307,46 @@ impl LivePage {
 
     fn viewer(&self) -> UserId {
         self.me.as_ref().map_or(UserId(uuid::Uuid::nil()), |me| me.user.id)
+    }
+
+    /// The viewer's own reaction events keep `mine` true.
+    fn track_reaction(&mut self, payload: &EventPayload) {
+        let viewer = self.viewer();
+        match payload {
+            EventPayload::ReactionAdded(change) if change.user_id == viewer => {
+                if let Some(mine) = self.mine.get_mut(&change.message_id)
+                    && !mine.contains(&change.emoji)
+                {
+                    mine.push(change.emoji.clone());
+                    mine.sort();
+                }
+            }
+            EventPayload::ReactionRemoved(change) if change.user_id == viewer => {
+                if let Some(mine) = self.mine.get_mut(&change.message_id) {
+                    mine.retain(|emoji| *emoji != change.emoji);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// A message's list item as this viewer sees it, rendered once per `version` for every
+    /// tab whose viewer sees the same: the author's, and each set of "you reacted" (a
+    /// message whose reactions the tab does not know shows none as the viewer's until its
+    /// own read comes).
+    fn item(&self, message: &MessageView<'_>, version: Version) -> Arc<str> {
+        let viewer = self.viewer();
+        let own = message.author.user_id == Some(viewer) && message.author.bot.is_none();
+        let mine = self.mine.get(&message.id).cloned().unwrap_or_default();
+        let key = RenderKey::Item { id: message.id, version, own, mine: mine.clone() };
+        self.fanout.render(key, || {
+            let reactions = message
+                .reactions
+                .iter()
+                .map(|(emoji, count, _)| (*emoji, *count, mine.iter().any(|m| m == emoji)))
+                .collect();
+            views::message_item(&MessageView { reactions, ..*message }, viewer).into_string()
+        })
     }
 
     /// Reads the sidebar as the page did (a failure leaves it as it was: badges are
@@ -321,7 +396,11 @@ impl LivePage {
                     frames.remove(&format!("#eph-{id}")).patch(Mode::Append, Some("#messages"), &item);
                 }
             }
-            Ok(event) => self.patch(event.payload, &mut frames).await,
+            Ok(event) => {
+                self.at = hub_event.position();
+                self.track_reaction(&event.payload);
+                self.patch(event.payload, &mut frames).await;
+            }
             // A type this build does not know (the core evolves additively): nothing to show.
             Err(err) => tracing::debug!(error = %err, event_type = %hub_event.event_type, "event not shown"),
         }
@@ -340,11 +419,9 @@ impl LivePage {
                     self.shown_seq = message.channel_seq;
                     self.roots.entry(message.id).or_insert(Summary { reply_count: 0, last_reply_at: None });
                     let id = views::message_dom_id(message.id);
-                    frames.remove(&format!("#{id}")).patch(
-                        Mode::Append,
-                        Some("#messages"),
-                        &views::message_item(&MessageView::from(&message), viewer),
-                    );
+                    self.mine.entry(message.id).or_default();
+                    let item = self.item(&MessageView::from(&message), Version::Event(self.at));
+                    frames.remove(&format!("#{id}")).patch_html(Mode::Append, Some("#messages"), &item);
                     // The tab marks it read once it is visible (`views::shell::read_marking`).
                     let member = self.entries.get(&message.channel_id).is_some_and(|entry| entry.item.is_member);
                     if member && message.author.user_id != Some(viewer) {
@@ -375,7 +452,11 @@ impl LivePage {
                     || self.thread == Some(message.id) =>
             {
                 if self.thread == Some(message.id) {
-                    frames.patch(Mode::Outer, None, &message::thread_root_item(&MessageView::from(&message)));
+                    let key = RenderKey::ThreadRoot { id: message.id, version: Version::Event(self.at) };
+                    let root = self
+                        .fanout
+                        .render(key, || message::thread_root_item(&MessageView::from(&message)).into_string());
+                    frames.patch_html(Mode::Outer, None, &root);
                 }
                 if !self.may_show(message.id, message.channel_id, message.parent_id) {
                     return;
@@ -383,7 +464,7 @@ impl LivePage {
                 if let Some(summary) = self.roots.get_mut(&message.id) {
                     *summary = Summary { reply_count: message.reply_count, last_reply_at: message.last_reply_at };
                 }
-                frames.patch(Mode::Outer, None, &views::message_item(&MessageView::from(&message), viewer));
+                frames.patch_html(Mode::Outer, None, &self.item(&MessageView::from(&message), Version::Event(self.at)));
                 // The event cannot say which reactions are the viewer's; a read in flight
                 // may be older than this edit.
                 if !message.reactions.is_empty() || self.refreshing.contains(&message.id) {
@@ -425,7 +506,7 @@ impl LivePage {
                 if Some(change.channel_id) == self.current =>
             {
                 self.refresh(change.message_id);
-                self.refresher.request(Job::Pins(change.channel_id));
+                self.refresher.request(Job::Pins(change.channel_id), self.at);
             }
             EventPayload::ChannelCreated(channel) | EventPayload::ChannelUpdated(channel)
                 if channel.community_id.is_some() && channel.community_id == self.community.as_ref().map(|c| c.id) =>
@@ -591,10 +672,12 @@ impl LivePage {
         // been read before the stream's own reads.
         if self.thread == Some(root) {
             self.replies.insert(reply.id);
-            frames.remove(&format!("#{}", views::message_dom_id(reply.id))).patch(
+            self.mine.entry(reply.id).or_default();
+            let item = self.item(&MessageView::from(reply), Version::Event(self.at));
+            frames.remove(&format!("#{}", views::message_dom_id(reply.id))).patch_html(
                 Mode::Append,
                 Some("#replies"),
-                &views::message_item(&MessageView::from(reply), self.viewer()),
+                &item,
             );
             let count =
                 summary.map_or_else(|| i32::try_from(self.replies.len()).unwrap_or(i32::MAX), |s| s.reply_count);
@@ -609,36 +692,58 @@ impl LivePage {
         }
     }
 
-    /// Asks for a message to be re-read as the viewer sees it.
+    /// Asks for a message to be re-read as of the event being handled: a read shared with
+    /// every tab, or, if the tab does not know which of its reactions are the viewer's, one
+    /// with the viewer's own token.
     fn refresh(&mut self, id: MessageId) {
         self.refreshing.insert(id);
-        self.refresher.request(Job::Message(id));
+        let job = if self.mine.contains_key(&id) { Job::Message(id) } else { Job::OwnMessage(id) };
+        self.refresher.request(job, self.at);
     }
 
-    /// A re-read came back: the message as the viewer sees it (reactions carry "you
-    /// reacted"; a root carries its thread summary), or the pins bar.
+    /// A re-read came back: the message (a root carries its thread summary; "you
+    /// reacted" comes from `mine`, or from the viewer's own read), or the pins bar.
     fn on_fetched(&mut self, fetched: Fetched) -> Option<Frames> {
         let mut frames = Frames::new();
         match fetched {
-            Fetched::Message(found) => {
-                self.refreshing.remove(&found.id);
-                if self.thread == Some(found.id) {
-                    frames.patch(Mode::Outer, None, &views::thread::reply_count(found.reply_count));
-                }
-                if self.may_show(found.id, found.channel_id, found.parent_id) {
-                    if let Some(summary) = self.roots.get_mut(&found.id) {
-                        *summary = Summary::of(&found);
-                    }
-                    frames.patch(Mode::Outer, None, &views::message_item(&MessageView::from(&*found), self.viewer()));
-                }
+            Fetched::Message(found, at) => {
+                self.on_message_read(&found, &mut frames, |page| {
+                    page.item(&MessageView::from(&*found), Version::Read(at))
+                });
             }
-            Fetched::Pins(channel, pins) if Some(channel) == self.current => {
-                let pin_views: Vec<MessageView<'_>> = pins.iter().map(MessageView::from).collect();
-                frames.patch(Mode::Outer, None, &views::pins_bar(&pin_views));
+            Fetched::OwnMessage(found) => {
+                learn(&mut self.mine, &found);
+                let viewer = self.viewer();
+                self.on_message_read(&found, &mut frames, |_| {
+                    fanout::count_unshared_render();
+                    Arc::from(views::message_item(&MessageView::from(&*found), viewer).into_string())
+                });
+            }
+            Fetched::Pins(channel, pins, at) if Some(channel) == self.current => {
+                let key = RenderKey::Pins { channel, version: Version::Read(at) };
+                let bar = self.fanout.render(key, || {
+                    let pin_views: Vec<MessageView<'_>> = pins.iter().map(MessageView::from).collect();
+                    views::pins_bar(&pin_views).into_string()
+                });
+                frames.patch_html(Mode::Outer, None, &bar);
             }
             Fetched::Pins(..) => return None,
         }
         Some(frames)
+    }
+
+    /// Patches a re-read message (its item made by `item`) where the page may hold it.
+    fn on_message_read(&mut self, found: &Message, frames: &mut Frames, item: impl FnOnce(&Self) -> Arc<str>) {
+        self.refreshing.remove(&found.id);
+        if self.thread == Some(found.id) {
+            frames.patch(Mode::Outer, None, &views::thread::reply_count(found.reply_count));
+        }
+        if self.may_show(found.id, found.channel_id, found.parent_id) {
+            if let Some(summary) = self.roots.get_mut(&found.id) {
+                *summary = Summary::of(found);
+            }
+            frames.patch_html(Mode::Outer, None, &item(self));
+        }
     }
 
     /// Re-renders the open thread's root, count and replies.
@@ -648,6 +753,8 @@ impl LivePage {
         match (found, replies) {
             (Ok(found), Ok(replies)) => {
                 self.replies = replies.data.iter().map(|reply| reply.id).collect();
+                learn(&mut self.mine, &found);
+                replies.data.iter().for_each(|reply| learn(&mut self.mine, reply));
                 let reply_views: Vec<MessageView<'_>> = replies.data.iter().map(MessageView::from).collect();
                 frames
                     .patch(Mode::Outer, None, &message::thread_root_item(&MessageView::from(&found)))
@@ -686,6 +793,7 @@ impl LivePage {
                 Ok(page) => {
                     self.shown_seq = page.last_seq;
                     self.roots = page.messages.iter().map(|message| (message.id, Summary::of(message))).collect();
+                    page.messages.iter().for_each(|message| learn(&mut self.mine, message));
                     let views: Vec<MessageView<'_>> = page.messages.iter().map(MessageView::from).collect();
                     let list = views::ListView {
                         messages: &views,

@@ -1,33 +1,36 @@
 //! A tab's re-reads, off its stream loop: what a live event cannot say by itself (a
-//! message as the viewer sees it — "you reacted" is per viewer —, the pins list) is read
-//! from the api by one task per tab. Requests are coalesced: while a read is under way new
-//! ones gather, each message or channel once, so a burst of reactions on one message costs
-//! one or two reads rather than one per event, and the stream keeps flowing meanwhile.
+//! message's reactions and thread summary, the pins list) is read from the api by one task
+//! per tab, through the process's `Fanout`, so each (what, event) is read once however many
+//! tabs ask; a tab that does not know which of a message's reactions are its viewer's reads
+//! that message with its own token instead (`Job::OwnMessage`, never shared). Requests are
+//! coalesced: while a read is under way new ones gather, each message or channel once (at
+//! the newest event that asked), so a burst of reactions on one message costs one or two
+//! reads rather than one per event, and the stream keeps flowing meanwhile.
 
 use std::sync::{Arc, Mutex, PoisonError};
 
 use ajet_shared::api::wire::Message;
 use ajet_shared::client::ApiClient;
-use ajet_shared::domain::ids::{ChannelId, MessageId};
+use ajet_shared::domain::ids::ChannelId;
+use ajet_shared::events::StreamPosition;
 use tokio::sync::{Notify, mpsc};
 use tokio::task::JoinHandle;
 
-/// What to re-read.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Job {
-    Message(MessageId),
-    Pins(ChannelId),
-}
+pub use crate::fanout::Job;
+use crate::fanout::{Fanout, Read};
 
-/// What was read.
+/// What was read, and as of which event.
 pub enum Fetched {
-    Message(Box<Message>),
-    Pins(ChannelId, Vec<Message>),
+    /// A shared read: its `reacted_by_me` is another viewer's, never to be used.
+    Message(Arc<Message>, StreamPosition),
+    /// The message as this tab's viewer sees it.
+    OwnMessage(Box<Message>),
+    Pins(ChannelId, Arc<Vec<Message>>, StreamPosition),
 }
 
 #[derive(Default)]
 struct Pending {
-    jobs: Mutex<Vec<Job>>,
+    jobs: Mutex<Vec<(Job, StreamPosition)>>,
     wake: Notify,
 }
 
@@ -49,39 +52,59 @@ const FETCHED_QUEUE: usize = 16;
 
 impl Refresher {
     /// Starts the tab's reader with the viewer's api client.
-    pub fn start(api: ApiClient) -> (Self, mpsc::Receiver<Fetched>) {
+    pub fn start(api: ApiClient, fanout: Fanout) -> (Self, mpsc::Receiver<Fetched>) {
         let pending = Arc::new(Pending::default());
         let (fetched, results) = mpsc::channel(FETCHED_QUEUE);
-        let task = tokio::spawn(run(api, Arc::clone(&pending), fetched));
+        let task = tokio::spawn(run(api, fanout, Arc::clone(&pending), fetched));
         (Self { pending, task }, results)
     }
 
-    /// Asks for `job` (once, however often it is asked before the reader takes it).
-    pub fn request(&self, job: Job) {
+    /// Asks for `job` as of the event at `at` (once, at the newest position asked, however
+    /// often it is asked before the reader takes it).
+    pub fn request(&self, job: Job, at: StreamPosition) {
         let mut jobs = self.pending.jobs.lock().unwrap_or_else(PoisonError::into_inner);
-        if !jobs.contains(&job) {
-            jobs.push(job);
+        match jobs.iter_mut().find(|(pending, _)| *pending == job) {
+            Some((_, position)) => *position = (*position).max(at),
+            None => jobs.push((job, at)),
         }
         drop(jobs);
         self.pending.wake.notify_one();
     }
 }
 
-async fn run(api: ApiClient, pending: Arc<Pending>, fetched: mpsc::Sender<Fetched>) {
+async fn run(api: ApiClient, fanout: Fanout, pending: Arc<Pending>, fetched: mpsc::Sender<Fetched>) {
     loop {
         pending.wake.notified().await;
         let jobs = std::mem::take(&mut *pending.jobs.lock().unwrap_or_else(PoisonError::into_inner));
-        for job in jobs {
+        for (job, at) in jobs {
             let result = match job {
-                Job::Message(id) => api.get_message(id).await.map(|found| Fetched::Message(Box::new(found))),
-                Job::Pins(channel) => api.list_pins(channel).await.map(|pins| Fetched::Pins(channel, pins.data)),
+                Job::OwnMessage(id) => {
+                    api.get_message(id).await.map(|found| Some(Fetched::OwnMessage(Box::new(found))))
+                }
+                Job::Message(id) => fanout
+                    .read(job, at, || async { api.get_message(id).await.map(|found| Read::Message(Arc::new(found))) })
+                    .await
+                    .map(|read| match read {
+                        Read::Message(found) => Some(Fetched::Message(found, at)),
+                        Read::Pins(_) => None,
+                    }),
+                Job::Pins(channel) => fanout
+                    .read(job, at, || async {
+                        api.list_pins(channel).await.map(|pins| Read::Pins(Arc::new(pins.data)))
+                    })
+                    .await
+                    .map(|read| match read {
+                        Read::Pins(pins) => Some(Fetched::Pins(channel, pins, at)),
+                        Read::Message(_) => None,
+                    }),
             };
             match result {
-                Ok(result) => {
+                Ok(Some(result)) => {
                     if fetched.send(result).await.is_err() {
                         return;
                     }
                 }
+                Ok(None) => {}
                 // Gone or no longer visible: the events that follow say so.
                 Err(err) => tracing::debug!(error = %err, ?job, "could not re-read for a tab"),
             }
