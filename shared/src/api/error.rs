@@ -137,6 +137,7 @@ impl From<sqlx::Error> for ApiError {
 }
 
 /// The field a serde "unknown field `x`" message names.
+#[cfg(any(feature = "server", test))]
 fn unknown_field(serde_message: &str) -> Option<&str> {
     let rest = serde_message.split_once("unknown field `")?.1;
     rest.split_once('`').map(|(field, _)| field)
