@@ -632,13 +632,18 @@ async fn idle_streams(
     Ok(())
 }
 
-/// The api's `http_requests_total`, summed.
+/// The api's `http_requests_total`, summed, without the probes (`/readyz`, which every
+/// gateway and session manager asks each second whatever the streams, `/healthz`, and
+/// `/metrics`, asked by this harness).
 async fn api_requests(api: SocketAddr) -> Result<f64> {
     let mut conn = Conn::new(api, 0);
     let response = conn.send(&http::get(api, "/metrics", None, "text/plain")).await?;
     Ok(String::from_utf8_lossy(&response.body)
         .lines()
         .filter(|line| line.starts_with("http_requests_total"))
+        .filter(|line| {
+            !["/readyz", "/healthz", "/metrics"].iter().any(|probe| line.contains(&format!("route=\"{probe}\"")))
+        })
         .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
         .sum())
 }
