@@ -1,8 +1,11 @@
 //! The scenarios of `cargo xtask bench`, each beside its in-run ceiling: *latency*,
 //! *throughput*, *overload* and *fan-out* against Nchan with the same readers and
-//! publishes; *connections* (idle streams: memory, api requests, a message still reaching
-//! all); *gateway* (the same GET straight to the api and through the gateway); *web*
-//! (web-sm's channel page: render time and size). Sizes are `Sizes::quick` unless `--full`.
+//! publishes (*latency* also beside raw NATS publish→subscribe, the bus's ceiling);
+//! *connections* (idle tui-sm and web-sm streams: memory, api requests to open them and
+//! once open, a message still reaching all); *gateway* (the same GET straight to the api
+//! and through the gateway); *web* (web-sm's channel page: render time and size);
+//! *history* (pages of 50 at random cursors of a big channel, through the gateway and as
+//! the bare statements). Sizes are `Sizes::quick` unless `--full`.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -673,23 +676,27 @@ async fn timed_gets(addr: SocketAddr, path: &str, token: &str, requests: usize) 
 /// Sends 50 messages to the first room of `world`.
 async fn fill_room(system: &System, world: &setup::World) -> Result<()> {
     let mut conn = Conn::new(system.gateway, 0);
-    let channel = world.rooms[0].channel;
     for i in 0..50 {
         let body =
             format!(r#"{{"body_md":"message {i} of the page: **some** markdown and a [link](https://example.com)"}}"#);
-        let response = conn
-            .send(&http::post_json(
-                system.gateway,
-                &format!("/api/channels/{channel}/messages"),
-                Some(&world.owner),
-                &body,
-            ))
-            .await?;
-        if response.status != 201 {
-            bail!("sending a message answered {}", response.status);
-        }
+        post_to_first_room(&mut conn, system.gateway, world, &body).await?;
     }
     Ok(())
+}
+
+/// Sends `body` (a JSON request) to the first room of `world` as its owner: the 201's answer.
+async fn post_to_first_room(
+    conn: &mut Conn,
+    gateway: SocketAddr,
+    world: &setup::World,
+    body: &str,
+) -> Result<http::Response> {
+    let path = format!("/api/channels/{}/messages", world.rooms[0].channel);
+    let response = conn.send(&http::post_json(gateway, &path, Some(&world.owner), body)).await?;
+    if response.status != 201 {
+        bail!("sending a message answered {}", response.status);
+    }
+    Ok(response)
 }
 
 async fn gateway(system: &System, sizes: &Sizes, report: &mut Report) -> Result<()> {
@@ -771,12 +778,7 @@ async fn web(system: &System, sizes: &Sizes, report: &mut Report) -> Result<()> 
 async fn message_size(system: &System, world: &setup::World) -> Result<usize> {
     let mut conn = Conn::new(system.gateway, 0);
     let body = format!(r#"{{"body_md":"{}"}}"#, load::marker(0));
-    let path = format!("/api/channels/{}/messages", world.rooms[0].channel);
-    let response = conn.send(&http::post_json(system.gateway, &path, Some(&world.owner), &body)).await?;
-    if response.status != 201 {
-        bail!("sending a message answered {}", response.status);
-    }
-    Ok(response.body.len())
+    Ok(post_to_first_room(&mut conn, system.gateway, world, &body).await?.body.len())
 }
 
 /// What the raw bus delivered: publishes made, and the latency of each one received (µs, sorted).
@@ -850,17 +852,7 @@ async fn posted_corpus(system: &System, sizes: &Sizes) -> Result<HistoryCorpus> 
     let mut cursors = Vec::new();
     for i in 0..sizes.history_messages {
         let body = format!(r#"{{"body_md":"history message {i}"}}"#);
-        let response = conn
-            .send(&http::post_json(
-                system.gateway,
-                &format!("/api/channels/{channel}/messages"),
-                Some(&world.owner),
-                &body,
-            ))
-            .await?;
-        if response.status != 201 {
-            bail!("sending a message answered {}", response.status);
-        }
+        let response = post_to_first_room(&mut conn, system.gateway, &world, &body).await?;
         let message: serde_json::Value = serde_json::from_slice(&response.body).context("a message as JSON")?;
         let id = message["id"].as_str().context("a message without an id")?;
         cursors.push(id.parse::<MessageId>().map_err(|e| anyhow::anyhow!("a message id {id:?}: {e}"))?);

@@ -1,8 +1,12 @@
 //! `cargo xtask bench [scenario…] [--full|--smoke]`: the scenarios of `ajet-bench` against the
 //! release services on throwaway infra, beside Nchan (started here with a generated config
 //! on a free port) as the ceiling of live delivery; then *footprint* (idle RSS of each
-//! service, start-up to `/readyz`, shutdown with 1,000 streams open). Prints the table and
-//! writes `target/bench/<unix time>.json` and `target/bench/latest.md`.
+//! service, start-up to `/readyz`, shutdown with 1,000 streams open). *history* loads its
+//! corpus with the search bench's `bench_search.sql`. Prints the table and writes
+//! `target/bench/<unix time>.json` and `target/bench/latest.md`.
+//!
+//! `cargo xtask bench latency --cluster`: *latency* against `cargo xtask cluster`'s shape
+//! (`cluster::start`, release binaries), spread over both gateways.
 
 use std::ffi::OsString;
 use std::net::{Ipv4Addr, SocketAddr};
