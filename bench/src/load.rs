@@ -25,8 +25,9 @@ const MARKER: &[u8] = b"benchmk";
 pub trait Target: Send + Sync + 'static {
     /// The number of groups readers and publishes are spread over.
     fn groups(&self) -> usize;
-    /// The address readers and publishers connect to.
-    fn addr(&self) -> SocketAddr;
+    /// The address reader or publishing connection `index` connects to (several when the
+    /// target has several entry points, e.g. the cluster's two gateways).
+    fn addr(&self, index: usize) -> SocketAddr;
     /// Reader `index`'s group and its request (head only).
     fn reader(&self, index: usize) -> (usize, Vec<u8>);
     /// A whole request publishing `body` to `group`.
@@ -46,7 +47,7 @@ pub fn marker(seq: u64) -> String {
 }
 
 /// The first marker in `frame`: its sequence and send time.
-fn parse_marker(frame: &[u8]) -> Option<(u64, u64)> {
+pub(crate) fn parse_marker(frame: &[u8]) -> Option<(u64, u64)> {
     let at = frame.windows(MARKER.len()).position(|w| w == MARKER)? + MARKER.len();
     let rest = &frame[at..];
     let digits = |bytes: &[u8]| bytes.iter().take_while(|b| b.is_ascii_digit()).count();
@@ -96,7 +97,7 @@ impl Readers {
             for index in start..end {
                 let (group, request) = target.reader(index);
                 group_sizes[group] += 1;
-                let addr = target.addr();
+                let addr = target.addr(index);
                 opening.push(tokio::spawn(async move { open_stream(addr, index, &request).await.map(|s| (group, s)) }));
             }
             for handle in opening {
@@ -332,7 +333,7 @@ pub async fn run(target: &Arc<dyn Target>, readers: &Readers, load: Load) -> Res
     for index in 0..load.connections.max(1) {
         let (target, jobs, tally) = (Arc::clone(target), Arc::clone(&jobs_rx), Arc::clone(&tally));
         workers.push(tokio::spawn(async move {
-            let mut conn = Conn::new(target.addr(), index);
+            let mut conn = Conn::new(target.addr(index), index);
             loop {
                 let Some(job) = jobs.lock().await.recv().await else { return };
                 if job.due.elapsed() > Duration::from_secs(1) {
@@ -404,7 +405,7 @@ pub async fn fan_out(
     count: usize,
     grace: Duration,
 ) -> Result<Outcome> {
-    let mut conn = Conn::new(target.addr(), 0);
+    let mut conn = Conn::new(target.addr(0), 0);
     let mut accepted = Vec::new();
     let mut statuses = BTreeMap::new();
     let size = readers.group_size(group);

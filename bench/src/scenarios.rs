@@ -1,8 +1,11 @@
 //! The scenarios of `cargo xtask bench`, each beside its in-run ceiling: *latency*,
 //! *throughput*, *overload* and *fan-out* against Nchan with the same readers and
-//! publishes; *connections* (idle streams: memory, api requests, a message still reaching
-//! all); *gateway* (the same GET straight to the api and through the gateway); *web*
-//! (web-sm's channel page: render time and size). Sizes are `Sizes::quick` unless `--full`.
+//! publishes (*latency* also beside raw NATS publish→subscribe, the bus's ceiling);
+//! *connections* (idle tui-sm and web-sm streams: memory, api requests to open them and
+//! once open, a message still reaching all); *gateway* (the same GET straight to the api
+//! and through the gateway); *web* (web-sm's channel page: render time and size);
+//! *history* (pages of 50 at random cursors of a big channel, through the gateway and as
+//! the bare statements). Sizes are `Sizes::quick` unless `--full`.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -15,11 +18,24 @@ use crate::load::{self, Load, Outcome, Readers, Target, quantile};
 use crate::procs::{Procs, Sample};
 use crate::report::Report;
 use crate::setup::{self, Ajet, Nchan, Stream};
+use ajet_shared::db::messages::{Cursor as DbCursor, Scope};
+pub use ajet_shared::domain::ids::{ChannelId, MessageId};
 
 /// What the harness started.
 pub struct System {
     pub gateway: SocketAddr,
+    /// Further gateways of the same stack (the cluster's second one): *latency* spreads
+    /// its readers and publishers over `gateway` and these.
+    pub other_gateways: Vec<SocketAddr>,
     pub api: SocketAddr,
+    /// The database the api uses, for *history*'s bare SQL (skipped without it).
+    pub database_url: Option<String>,
+    /// The nats-server the services use (comma-separated for a cluster), for the bus's
+    /// ceiling in *latency*: raw publish→subscribe (skipped without it).
+    pub nats_url: Option<String>,
+    /// Loads *history*'s corpus (`history_messages` messages in one channel, in bulk) and
+    /// answers where it is; without it, the scenario posts its messages through the gateway.
+    pub history_loader: Option<HistoryLoader>,
     /// Nchan's address, when the harness started it (the ceiling of live delivery).
     pub nchan: Option<SocketAddr>,
     /// The processes whose CPU, memory and descriptors are sampled, by name
@@ -27,6 +43,21 @@ pub struct System {
     pub procs: Procs,
     /// Names worlds apart between runs on one database.
     pub run_id: String,
+}
+
+/// Loads `n` messages into one channel: blocking (it runs the harness's bulk loader).
+pub type HistoryLoader = Box<dyn Fn(u64) -> Result<HistoryCorpus> + Send + Sync>;
+
+/// A channel holding many messages, for *history*.
+#[derive(Clone, Debug)]
+pub struct HistoryCorpus {
+    pub channel: ChannelId,
+    /// A member's token.
+    pub token: String,
+    /// Messages of the channel in random order: the cursors pages start at.
+    pub cursors: Vec<MessageId>,
+    /// How many messages the channel holds.
+    pub messages: u64,
 }
 
 /// The sizes of one run.
@@ -48,6 +79,9 @@ pub struct Sizes {
     pub connections_secs: u64,
     pub gateway_requests: usize,
     pub web_renders: usize,
+    /// *history*: messages in the channel, and pages read at random cursors.
+    pub history_messages: u64,
+    pub history_pages: usize,
 }
 
 impl Sizes {
@@ -71,6 +105,8 @@ impl Sizes {
             connections_secs: 15,
             gateway_requests: 500,
             web_renders: 50,
+            history_messages: 200_000,
+            history_pages: 1000,
         }
     }
 
@@ -87,6 +123,8 @@ impl Sizes {
             connections_secs: 65,
             gateway_requests: 5000,
             web_renders: 500,
+            history_messages: 1_000_000,
+            history_pages: 5000,
             ..Self::quick()
         }
     }
@@ -111,6 +149,8 @@ impl Sizes {
             connections_secs: 1,
             gateway_requests: 10,
             web_renders: 2,
+            history_messages: 120,
+            history_pages: 20,
         }
     }
 }
@@ -120,7 +160,7 @@ const GRACE: Duration = Duration::from_secs(5);
 const CONNECTIONS: usize = 64;
 
 /// Every scenario name, in the order they run.
-pub const ALL: [&str; 7] = ["latency", "throughput", "overload", "fan-out", "connections", "gateway", "web"];
+pub const ALL: [&str; 8] = ["latency", "throughput", "overload", "fan-out", "connections", "gateway", "web", "history"];
 
 /// Runs `names` (all when empty) against `system`, adding to `report`.
 pub async fn run(system: &System, sizes: &Sizes, names: &[String], report: &mut Report) -> Result<()> {
@@ -145,7 +185,8 @@ pub async fn run(system: &System, sizes: &Sizes, names: &[String], report: &mut 
             "fan-out" => fan_out(system, sizes, report).await?,
             "connections" => connections(system, sizes, report).await?,
             "gateway" => gateway(system, sizes, report).await?,
-            _ => web(system, sizes, report).await?,
+            "web" => web(system, sizes, report).await?,
+            _ => history(system, sizes, report).await?,
         }
         let cpu = system.procs.sample().cpu_since(&cpu, started.elapsed());
         report.note(format!("{name}: CPU in cores over the scenario (setup included): {cpu}"));
@@ -154,7 +195,14 @@ pub async fn run(system: &System, sizes: &Sizes, names: &[String], report: &mut 
 }
 
 fn ajet(system: &System, world: setup::World, stream: Stream) -> Arc<dyn Target> {
-    Arc::new(Ajet { addr: system.gateway, world, stream })
+    Arc::new(Ajet { addrs: vec![system.gateway], world, stream })
+}
+
+/// Through every gateway of the stack (the cluster's two).
+fn ajet_spread(system: &System, world: setup::World, stream: Stream) -> Arc<dyn Target> {
+    let mut addrs = vec![system.gateway];
+    addrs.extend(&system.other_gateways);
+    Arc::new(Ajet { addrs, world, stream })
 }
 
 fn url(addr: SocketAddr) -> String {
@@ -193,7 +241,9 @@ async fn latency(system: &System, sizes: &Sizes, report: &mut Report) -> Result<
         grace: GRACE,
     };
     let world = make_world(system, "lat", sizes.rooms, sizes.latency_readers).await?;
-    let ours = measure(&ajet(system, world, Stream::Tui), sizes.latency_readers, load).await?;
+    // The size of a message as the api answers it: what the bus ceiling publishes.
+    let message_size = message_size(system, &world).await?;
+    let ours = measure(&ajet_spread(system, world, Stream::Tui), sizes.latency_readers, load).await?;
     let ceiling = match system.nchan {
         Some(addr) => Some(
             measure(&(Arc::new(Nchan { addr, groups: sizes.rooms }) as Arc<dyn Target>), sizes.latency_readers, load)
@@ -232,11 +282,34 @@ async fn latency(system: &System, sizes: &Sizes, report: &mut Report) -> Result<
         c(&|o| quantile(&o.answer_times, 0.99).map(|us| f64::from(us) / 1e3)),
         "",
     );
+    // The bus's ceiling: the same rate and size straight through the nats-server.
+    if let Some(url) = &system.nats_url {
+        let bus = bus(url, &system.run_id, sizes.rooms, load, message_size).await?;
+        report.note(format!(
+            "latency bus: raw NATS publish→subscribe of {message_size}-byte payloads, {} subjects with one subscriber each, {} msg/s for {} s: {} of {} received",
+            sizes.rooms,
+            sizes.latency_rate,
+            sizes.latency_secs,
+            bus.latencies.len(),
+            bus.published
+        ));
+        for (metric, q) in [("p50", 0.5), ("p99", 0.99)] {
+            report.row(
+                "latency",
+                &format!("tui {metric} vs the bus (raw NATS pub→sub)"),
+                "ms",
+                ms(&ours, q),
+                quantile(&bus.latencies, q).map(|us| f64::from(us) / 1e3),
+                "",
+            );
+        }
+        report.row("latency", "bus lost (raw NATS)", "", None, count(bus.published - bus.latencies.len() as u64), "0");
+    }
 
     // web-sm's streams: each renders the room's page patches, so they run at their own size.
     let web_load = Load { rate: sizes.latency_web_rate, ..load };
     let world = make_world(system, "latweb", sizes.rooms, sizes.latency_web_readers).await?;
-    let ours = measure(&ajet(system, world, Stream::Web), sizes.latency_web_readers, web_load).await?;
+    let ours = measure(&ajet_spread(system, world, Stream::Web), sizes.latency_web_readers, web_load).await?;
     let ceiling = match system.nchan {
         Some(addr) => Some(
             measure(
@@ -445,23 +518,6 @@ async fn fan_out(system: &System, sizes: &Sizes, report: &mut Report) -> Result<
 
 async fn connections(system: &System, sizes: &Sizes, report: &mut Report) -> Result<()> {
     let n = sizes.connections;
-    let world = make_world(system, "conn", 1, n).await?;
-    let target = ajet(system, world, Stream::Tui);
-    let base = system.procs.sample();
-    let requests = api_requests(system.api).await?;
-    let open = Readers::open(&target, n, 200).await?;
-    let started = Instant::now();
-    let before = system.procs.sample();
-    tokio::time::sleep(Duration::from_secs(sizes.connections_secs)).await;
-    let after = system.procs.sample();
-    let rate = (api_requests(system.api).await? - requests) / started.elapsed().as_secs_f64();
-    let per_stream = |name: &str, sample: &Sample| {
-        let (Some(b), Some(a)) = (base.get(name), sample.get(name)) else { return None };
-        #[expect(clippy::cast_precision_loss, reason = "KiB")]
-        Some((a.rss_kib.saturating_sub(b.rss_kib)) as f64 / n as f64)
-    };
-    let gw = per_stream("gateway", &after);
-    let tui = per_stream("tui-sm", &after);
     let nchan_per_stream = match system.nchan {
         Some(addr) => {
             let nchan: Arc<dyn Target> = Arc::new(Nchan { addr, groups: 1 });
@@ -478,52 +534,119 @@ async fn connections(system: &System, sizes: &Sizes, report: &mut Report) -> Res
         }
         None => None,
     };
+    for (stream, kind, manager) in [(Stream::Tui, "tui", "tui-sm"), (Stream::Web, "web", "web-sm")] {
+        idle_streams(system, sizes, stream, kind, manager, nchan_per_stream, report).await?;
+    }
+    Ok(())
+}
+
+/// `sizes.connections` idle streams of one kind (`/tui/events`, or web-sm's `/sse` with a
+/// channel open): memory per stream in the gateway and the session manager, the api
+/// requests their opening cost and the api requests/s once they are open, then one message
+/// that must still reach them all.
+async fn idle_streams(
+    system: &System,
+    sizes: &Sizes,
+    stream: Stream,
+    kind: &str,
+    manager: &str,
+    nchan_per_stream: Option<f64>,
+    report: &mut Report,
+) -> Result<()> {
+    let n = sizes.connections;
+    let world = make_world(system, &format!("conn{kind}"), 1, n).await?;
+    let target = ajet(system, world, stream);
+    let base = system.procs.sample();
+    let requests = api_requests(system.api).await?;
+    let opening = Instant::now();
+    let open = Readers::open(&target, n, 200).await?;
+    let opening = opening.elapsed();
+    // The opening's requests are counted once they have settled (a stream's first
+    // requests may come just after its head).
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let opened = api_requests(system.api).await?;
+    let started = Instant::now();
+    let before = system.procs.sample();
+    tokio::time::sleep(Duration::from_secs(sizes.connections_secs)).await;
+    let after = system.procs.sample();
+    let idle = (api_requests(system.api).await? - opened) / started.elapsed().as_secs_f64();
+    let per_stream = |name: &str, sample: &Sample| {
+        let (Some(b), Some(a)) = (base.get(name), sample.get(name)) else { return None };
+        #[expect(clippy::cast_precision_loss, reason = "KiB")]
+        Some((a.rss_kib.saturating_sub(b.rss_kib)) as f64 / n as f64)
+    };
+    let gw = per_stream("gateway", &after);
+    let sm = per_stream(manager, &after);
     report.row(
         "connections",
-        &format!("{n} idle streams: KiB/stream gateway + tui-sm"),
+        &format!("{n} idle {kind} streams: KiB/stream gateway + {manager}"),
         "KiB",
-        gw.zip(tui).map(|(a, b)| a + b),
+        gw.zip(sm).map(|(a, b)| a + b),
         nchan_per_stream,
         "≤ 16 KiB",
     );
     report.row("connections", "  of which gateway", "KiB", gw, None, "");
-    report.row("connections", "  of which tui-sm", "KiB", tui, None, "");
+    report.row("connections", &format!("  of which {manager}"), "KiB", sm, None, "");
+    #[expect(clippy::cast_precision_loss, reason = "a count")]
+    let per_open = (opened - requests) / n as f64;
     report.row(
         "connections",
-        &format!("api requests/s they cost (over {} s, incl. opening)", sizes.connections_secs),
+        &format!("  api requests to open one (all {n} in {:.1} s)", opening.as_secs_f64()),
+        "",
+        Some(per_open),
+        None,
+        "",
+    );
+    #[expect(clippy::cast_precision_loss, reason = "a count")]
+    let per_10k = idle * 10_000.0 / n as f64;
+    report.row(
+        "connections",
+        &format!("  api requests/s once open, per 10k streams (over {} s)", sizes.connections_secs),
         "req/s",
-        Some(rate),
+        Some(per_10k),
         None,
         "≤ 1 req/s per 10k",
     );
     report.note(format!(
-        "connections: CPU in cores with {n} idle streams: {}",
+        "connections {kind}: CPU in cores with {n} idle streams: {}",
         after.cpu_since(&before, started.elapsed())
     ));
     // A message still reaches them all.
     let outcome = load::fan_out(&target, &open, 0, 1, Duration::from_secs(15)).await?;
     report.row(
         "connections",
-        &format!("a message to all {n}: last reader"),
+        &format!("  a message to all {n} {kind} streams: last reader"),
         "ms",
         quantile(&outcome.deliveries.last_reader.values().copied().collect::<Vec<_>>(), 1.0)
             .map(|us| f64::from(us) / 1e3),
         None,
         "",
     );
-    report.row("connections", "  readers it did not reach", "", count(outcome.deliveries.lost), None, "0");
-    report.row("connections", "  streams that ended", "", count(open.ended() as u64), None, "0");
+    report.row(
+        "connections",
+        &format!("  {kind} readers it did not reach"),
+        "",
+        count(outcome.deliveries.lost),
+        None,
+        "0",
+    );
+    report.row("connections", &format!("  {kind} streams that ended"), "", count(open.ended() as u64), None, "0");
     open.close();
     Ok(())
 }
 
-/// The api's `http_requests_total`, summed.
+/// The api's `http_requests_total`, summed, without the probes (`/readyz`, which every
+/// gateway and session manager asks each second whatever the streams, `/healthz`, and
+/// `/metrics`, asked by this harness).
 async fn api_requests(api: SocketAddr) -> Result<f64> {
     let mut conn = Conn::new(api, 0);
     let response = conn.send(&http::get(api, "/metrics", None, "text/plain")).await?;
     Ok(String::from_utf8_lossy(&response.body)
         .lines()
         .filter(|line| line.starts_with("http_requests_total"))
+        .filter(|line| {
+            !["/readyz", "/healthz", "/metrics"].iter().any(|probe| line.contains(&format!("route=\"{probe}\"")))
+        })
         .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
         .sum())
 }
@@ -553,23 +676,27 @@ async fn timed_gets(addr: SocketAddr, path: &str, token: &str, requests: usize) 
 /// Sends 50 messages to the first room of `world`.
 async fn fill_room(system: &System, world: &setup::World) -> Result<()> {
     let mut conn = Conn::new(system.gateway, 0);
-    let channel = world.rooms[0].channel;
     for i in 0..50 {
         let body =
             format!(r#"{{"body_md":"message {i} of the page: **some** markdown and a [link](https://example.com)"}}"#);
-        let response = conn
-            .send(&http::post_json(
-                system.gateway,
-                &format!("/api/channels/{channel}/messages"),
-                Some(&world.owner),
-                &body,
-            ))
-            .await?;
-        if response.status != 201 {
-            bail!("sending a message answered {}", response.status);
-        }
+        post_to_first_room(&mut conn, system.gateway, world, &body).await?;
     }
     Ok(())
+}
+
+/// Sends `body` (a JSON request) to the first room of `world` as its owner: the 201's answer.
+async fn post_to_first_room(
+    conn: &mut Conn,
+    gateway: SocketAddr,
+    world: &setup::World,
+    body: &str,
+) -> Result<http::Response> {
+    let path = format!("/api/channels/{}/messages", world.rooms[0].channel);
+    let response = conn.send(&http::post_json(gateway, &path, Some(&world.owner), body)).await?;
+    if response.status != 201 {
+        bail!("sending a message answered {}", response.status);
+    }
+    Ok(response)
 }
 
 async fn gateway(system: &System, sizes: &Sizes, report: &mut Report) -> Result<()> {
@@ -644,5 +771,186 @@ async fn web(system: &System, sizes: &Sizes, report: &mut Report) -> Result<()> 
         None,
         "≤ 150 KB",
     );
+    Ok(())
+}
+
+/// The length of a message's JSON as the api answers a send (one sent to the first room).
+async fn message_size(system: &System, world: &setup::World) -> Result<usize> {
+    let mut conn = Conn::new(system.gateway, 0);
+    let body = format!(r#"{{"body_md":"{}"}}"#, load::marker(0));
+    Ok(post_to_first_room(&mut conn, system.gateway, world, &body).await?.body.len())
+}
+
+/// What the raw bus delivered: publishes made, and the latency of each one received (µs, sorted).
+struct Bus {
+    published: u64,
+    latencies: Vec<u32>,
+}
+
+/// Raw NATS publish→subscribe through the stack's nats-server: `groups` subjects, one
+/// subscriber connection holding a subscription to each (as a session manager holds one
+/// per subject), a publisher connection sending `load.rate` messages of `size` bytes per
+/// second round-robin over the subjects, each carrying a marker with its send time.
+async fn bus(url: &str, run_id: &str, groups: usize, load: Load, size: usize) -> Result<Bus> {
+    use futures::StreamExt as _;
+    let servers: Vec<&str> = url.split(',').collect();
+    let subscriber = async_nats::connect(servers.as_slice()).await.context("connecting to NATS")?;
+    let publisher = async_nats::connect(servers.as_slice()).await.context("connecting to NATS")?;
+    let received = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let mut tasks = Vec::new();
+    for group in 0..groups {
+        let mut subscription =
+            subscriber.subscribe(format!("bench.ceiling.{run_id}.{group}")).await.context("subscribing")?;
+        let received = Arc::clone(&received);
+        tasks.push(tokio::spawn(async move {
+            while let Some(message) = subscription.next().await {
+                let now = load::now_micros();
+                if let Some((_, sent)) = load::parse_marker(&message.payload) {
+                    let micros = u32::try_from(now.saturating_sub(sent)).unwrap_or(u32::MAX);
+                    received.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(micros);
+                }
+            }
+        }));
+    }
+    subscriber.flush().await.context("flushing the subscriptions")?;
+    let started = Instant::now();
+    #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "a bounded count")]
+    let total = (load.rate * load.duration.as_secs_f64()).round() as u64;
+    for i in 0..total {
+        #[expect(clippy::cast_precision_loss, reason = "a bounded count")]
+        let due = started + Duration::from_secs_f64(i as f64 / load.rate);
+        tokio::time::sleep_until(due.into()).await;
+        let mut payload = load::marker(i);
+        payload.extend(std::iter::repeat_n(' ', size.saturating_sub(payload.len())));
+        let group = usize::try_from(i).unwrap_or(0) % groups.max(1);
+        publisher
+            .publish(format!("bench.ceiling.{run_id}.{group}"), payload.into())
+            .await
+            .context("publishing to NATS")?;
+        // Each publish goes out now, as the relay's does.
+        publisher.flush().await.context("flushing a publish")?;
+    }
+    let deadline = Instant::now() + load.grace;
+    let count = || received.lock().unwrap_or_else(std::sync::PoisonError::into_inner).len() as u64;
+    while count() < total && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    for task in tasks {
+        task.abort();
+    }
+    let mut latencies = std::mem::take(&mut *received.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
+    latencies.sort_unstable();
+    Ok(Bus { published: total, latencies })
+}
+
+/// A channel of `sizes.history_messages` posted through the gateway (when the harness has no
+/// bulk loader): the message ids from the answers, shuffled.
+async fn posted_corpus(system: &System, sizes: &Sizes) -> Result<HistoryCorpus> {
+    let world = make_world(system, "hist", 1, 1).await?;
+    let channel = world.rooms[0].channel;
+    let mut conn = Conn::new(system.gateway, 0);
+    let mut cursors = Vec::new();
+    for i in 0..sizes.history_messages {
+        let body = format!(r#"{{"body_md":"history message {i}"}}"#);
+        let response = post_to_first_room(&mut conn, system.gateway, &world, &body).await?;
+        let message: serde_json::Value = serde_json::from_slice(&response.body).context("a message as JSON")?;
+        let id = message["id"].as_str().context("a message without an id")?;
+        cursors.push(id.parse::<MessageId>().map_err(|e| anyhow::anyhow!("a message id {id:?}: {e}"))?);
+    }
+    // A fixed permutation (a stride coprime with most lengths) stands in for random order.
+    let len = cursors.len();
+    let stride = (0..len).map(|k| 7919 + k).find(|s| gcd(*s, len) == 1).unwrap_or(1);
+    let cursors = (0..len).map(|i| cursors[(i * stride) % len]).collect();
+    Ok(HistoryCorpus { channel, token: world.owner, cursors, messages: sizes.history_messages })
+}
+
+fn gcd(a: usize, b: usize) -> usize {
+    if b == 0 { a } else { gcd(b, a % b) }
+}
+
+/// Pages of 50 at random cursors of a channel of `history_messages` messages: through the
+/// gateway (`GET /api/channels/{id}/messages?before=…&limit=50`, what the clients page
+/// with) beside the bare statements the api runs for it (`db::messages::history`, prepared,
+/// straight against Postgres on one connection).
+async fn history(system: &System, sizes: &Sizes, report: &mut Report) -> Result<()> {
+    let loading = Instant::now();
+    let corpus = match &system.history_loader {
+        Some(load) => tokio::task::block_in_place(|| load(sizes.history_messages))?,
+        None => posted_corpus(system, sizes).await?,
+    };
+    report.note(format!(
+        "history: {} messages in one channel ({} in {:.0} s), {} pages of 50 at random cursors",
+        corpus.messages,
+        if system.history_loader.is_some() { "loaded in bulk" } else { "posted through the gateway" },
+        loading.elapsed().as_secs_f64(),
+        sizes.history_pages
+    ));
+    if corpus.cursors.is_empty() {
+        bail!("the history corpus has no messages");
+    }
+    let cursor = |i: usize| corpus.cursors[i % corpus.cursors.len()];
+    // Through the gateway, one keep-alive connection, the first few warming the caches.
+    let mut conn = Conn::new(system.gateway, 0);
+    let mut through = Vec::with_capacity(sizes.history_pages);
+    let mut short_pages = 0;
+    for i in 0..sizes.history_pages + 5 {
+        let path = format!("/api/channels/{}/messages?before={}&limit=50", corpus.channel, cursor(i));
+        let request = http::get(system.gateway, &path, Some(&corpus.token), "application/json");
+        let started = Instant::now();
+        let response = conn.send(&request).await?;
+        let took = u32::try_from(started.elapsed().as_micros()).unwrap_or(u32::MAX);
+        if response.status != 200 {
+            bail!("GET {path} answered {}: {}", response.status, String::from_utf8_lossy(&response.body));
+        }
+        let page: serde_json::Value = serde_json::from_slice(&response.body).context("a page as JSON")?;
+        if page["data"].as_array().map_or(0, Vec::len) < 50 {
+            short_pages += 1;
+        }
+        if i >= 5 {
+            through.push(took);
+        }
+    }
+    through.sort_unstable();
+    // The bare statements, prepared (sqlx caches them per connection).
+    let bare = match &system.database_url {
+        Some(url) => {
+            let pool = ajet_shared::db::connect_lazy(url, 1).context("a pool of the database")?;
+            let mut times = Vec::with_capacity(sizes.history_pages);
+            for i in 0..sizes.history_pages + 5 {
+                let started = Instant::now();
+                let page = ajet_shared::db::messages::history(
+                    &pool,
+                    Scope::Channel(corpus.channel),
+                    DbCursor::Before(cursor(i)),
+                    50,
+                )
+                .await
+                .context("the history statements")?;
+                let took = u32::try_from(started.elapsed().as_micros()).unwrap_or(u32::MAX);
+                if page.is_none() {
+                    bail!("a cursor of the corpus is not a message of its channel");
+                }
+                if i >= 5 {
+                    times.push(took);
+                }
+            }
+            pool.close().await;
+            times.sort_unstable();
+            Some(times)
+        }
+        None => None,
+    };
+    let name = format!("{} messages: page of 50 at a random cursor", corpus.messages);
+    for (metric, q) in [("p50", 0.5), ("p99", 0.99)] {
+        report.row(
+            "history",
+            &format!("{name} {metric} (vs the bare SQL)"),
+            "ms",
+            quantile(&through, q).map(|us| f64::from(us) / 1e3),
+            bare.as_ref().and_then(|b| quantile(b, q)).map(|us| f64::from(us) / 1e3),
+            if q > 0.9 { "≤ 5 ms" } else { "" },
+        );
+    }
+    report.row("history", "  pages shorter than 50 (cursors near the start)", "", count(short_pages), None, "");
     Ok(())
 }

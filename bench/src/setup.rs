@@ -97,9 +97,11 @@ pub enum Stream {
 }
 
 /// The stack through the gateway: readers stream a room, the owner sends with
-/// `POST /api/channels/{id}/messages`.
+/// `POST /api/channels/{id}/messages`. With several gateways (the cluster), each room's
+/// readers and the publishing connections are spread over all of them.
 pub struct Ajet {
-    pub addr: SocketAddr,
+    /// The gateways (at least one).
+    pub addrs: Vec<SocketAddr>,
     pub world: World,
     pub stream: Stream,
 }
@@ -109,8 +111,10 @@ impl Target for Ajet {
         self.world.rooms.len()
     }
 
-    fn addr(&self) -> SocketAddr {
-        self.addr
+    fn addr(&self, index: usize) -> SocketAddr {
+        // Readers of one room are `index`, `index + rooms`, …: the quotient spreads each
+        // room's readers (and consecutive publishing connections) over the gateways.
+        self.addrs[(index / self.world.rooms.len().max(1) + index) % self.addrs.len().max(1)]
     }
 
     fn reader(&self, index: usize) -> (usize, Vec<u8>) {
@@ -121,13 +125,13 @@ impl Target for Ajet {
             Stream::Tui => "/tui/events".to_owned(),
             Stream::Web => format!("/sse?channel={}", room.channel),
         };
-        (group, http::get(self.addr, &path, Some(token), "text/event-stream"))
+        (group, http::get(self.addrs[0], &path, Some(token), "text/event-stream"))
     }
 
     fn publish(&self, group: usize, body: &str) -> Vec<u8> {
         let channel = self.world.rooms[group].channel;
         http::post_json(
-            self.addr,
+            self.addrs[0],
             &format!("/api/channels/{channel}/messages"),
             Some(&self.world.owner),
             &format!(r#"{{"body_md":"{body}"}}"#),
@@ -146,7 +150,7 @@ impl Target for Nchan {
         self.groups
     }
 
-    fn addr(&self) -> SocketAddr {
+    fn addr(&self, _index: usize) -> SocketAddr {
         self.addr
     }
 

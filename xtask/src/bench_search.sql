@@ -10,9 +10,14 @@
 -- messages it may not read are part of what the indexes hold). The text indexes are built
 -- after the load, as a restore would.
 --
--- Run with psql: -v messages=1000000.
+-- Run with psql: -v messages=1000000. `-v channels=1` puts every message in one public
+-- channel, chan1 (the suite's *history* scenario); the default is the 50 above.
 
 \set ON_ERROR_STOP on
+\if :{?channels}
+\else
+\set channels 50
+\endif
 SET synchronous_commit = off;
 SET maintenance_work_mem = '256MB';
 
@@ -29,7 +34,7 @@ INSERT INTO community_members (community_id, user_id, role)
     WHERE c.slug = 'bench' AND (u.username = 'bench' OR u.username ~ '^user[0-9]+$');
 INSERT INTO channels (id, community_id, kind, name, created_by)
     SELECT uuid_v7(), c.id, CASE WHEN i <= 40 THEN 'public' ELSE 'private' END, 'chan' || i, c.created_by
-    FROM communities c CROSS JOIN generate_series(1, 50) i WHERE c.slug = 'bench';
+    FROM communities c CROSS JOIN generate_series(1, :channels) i WHERE c.slug = 'bench';
 INSERT INTO channel_members (channel_id, user_id, community_id)
     SELECT ch.id, u.id, ch.community_id FROM channels ch CROSS JOIN users u
     JOIN communities c ON c.slug = 'bench'
@@ -54,7 +59,7 @@ INSERT INTO messages (id, channel_id, channel_seq, author_id, body_md, created_a
 SELECT encode(set_bit(set_bit(overlay(uuid_send(gen_random_uuid())
            PLACING substring(int8send((extract(epoch FROM g.at) * 1000)::bigint) FROM 3) FROM 1 FOR 6), 52, 1), 53, 1),
            'hex')::uuid,
-       chans.ids[1 + g.i % 50], g.i / 50 + 1, authors.ids[1 + (g.i::bigint * 7919) % 200],
+       chans.ids[1 + g.i % :channels], g.i / :channels + 1, authors.ids[1 + (g.i::bigint * 7919) % 200],
        CASE
            WHEN g.i % 20 = 7 THEN (
                SELECT string_agg(substr('東京都大阪京都私は住んでいます会議の資料を確認してください今日明日天気晴れ雨新しい機能がリリースされました問題障害対応中国語한국어회의자료', 1 + (random() * 70)::int, 1), '')

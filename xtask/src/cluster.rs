@@ -3,7 +3,8 @@
 //! each service: two api, two web-sm, two tui-sm (each session manager reading the api
 //! instance of its number) and two gateways, each spreading requests over both instances
 //! of every service (`api_urls`, `web_urls`, `tui_urls`). Data is throwaway; Ctrl-C stops
-//! the services, then NATS, then Postgres and S3, and removes it.
+//! the services, then NATS, then Postgres and S3, and removes it. `start` is also what
+//! `cargo xtask bench latency --cluster` runs the *latency* scenario against.
 
 use std::path::Path;
 use std::process::Command;
@@ -82,17 +83,56 @@ fn start_nats_node(nats_server: &Path, root: &Path, logs: &Path, n: u16) -> Resu
     )
 }
 
-pub fn run() -> Result<u8> {
+/// The cluster, started: every service instance with its port, the NATS nodes, and the
+/// infra (dropped last: it stops Postgres and S3 and removes the data).
+pub struct Cluster {
+    /// Per instance number: api, web-sm, tui-sm, gateway (the order of `SERVICES`).
+    pub services: Vec<(u16, Server)>,
+    pub nats: Vec<Server>,
+    pub infra: Infra,
+}
+
+impl Cluster {
+    /// The gateways' ports, instance 0 first.
+    #[must_use]
+    pub fn gateway_ports(&self) -> Vec<u16> {
+        (0..INSTANCES).map(|n| port(n, 0)).collect()
+    }
+
+    /// The api of instance `n`.
+    #[must_use]
+    pub fn api_port(n: u16) -> u16 {
+        port(n, 1)
+    }
+
+    /// The database the services use.
+    #[must_use]
+    pub fn database_url(&self) -> String {
+        self.infra.database_url(DATABASE)
+    }
+
+    /// Every process by name (`api-0`, `gateway-1`, `nats-2`, `postgres`, …) and pid.
+    #[must_use]
+    pub fn pids(&self) -> Vec<(String, u32)> {
+        let mut out: Vec<(String, u32)> = self.services.iter().map(|(_, s)| (s.name().to_owned(), s.pid())).collect();
+        out.extend(self.nats.iter().map(|node| (node.name().to_owned(), node.pid())));
+        out.push(("postgres".to_owned(), self.infra.pids().0));
+        out
+    }
+
+    /// Stops the services, then the NATS nodes (the infra stops when dropped).
+    pub fn stop(&mut self) {
+        stop_all(self.services.iter_mut().map(|(_, service)| service));
+        stop_all(&mut self.nats);
+    }
+}
+
+/// Starts the cluster from the binaries in `bin_dir` (debug for `cargo xtask cluster`, release
+/// for `cargo xtask bench --cluster`), `env` added to every service's environment (and
+/// overriding the defaults here).
+pub fn start(bin_dir: &Path, env: &[(&str, String)]) -> Result<Cluster> {
     let root = repo_root();
     let tools = tools::ensure(&root, tools::Needs::Servers)?;
-    // As `cargo xtask dev` builds (the CLI too), so the two share their build.
-    let mut build = cargo();
-    build.current_dir(&root).args(["build", "--bins"]);
-    for (package, _, _) in SERVICES {
-        build.args(["-p", package]);
-    }
-    build.args(["-p", "ajet-cli"]);
-    run_checked(&mut build, "building the services and the CLI")?;
     let busy: Vec<u16> = (0..INSTANCES)
         .flat_map(|n| (0..4).map(move |offset| port(n, offset)))
         .chain((0..NATS_NODES).flat_map(|n| [NATS_CLIENT_PORT + n, NATS_ROUTE_PORT + n, NATS_HTTP_PORT + n]))
@@ -102,7 +142,7 @@ pub fn run() -> Result<u8> {
         bail!("127.0.0.1 port(s) {busy:?} already in use — is another `cargo xtask cluster` running?");
     }
 
-    let mut infra = Infra::start_throwaway_without_nats(&tools)?;
+    let infra = Infra::start_throwaway_without_nats(&tools)?;
     infra.ensure_database(DATABASE)?;
     let logs = infra.logs();
     let mut nats = (0..NATS_NODES)
@@ -134,13 +174,14 @@ pub fn run() -> Result<u8> {
         ("NO_COLOR", "1".to_owned()),
         ("RUST_LIB_BACKTRACE", "0".to_owned()),
     ];
-    let bin_dir = target_dir(&root).join("debug");
+    // On an error, the servers started so far are stopped as they are dropped.
     let mut services = Vec::new();
     for n in 0..INSTANCES {
         for (name, offset, listen_key) in SERVICES {
             let mut cmd = Command::new(bin_dir.join(name));
             cmd.current_dir(&root)
                 .envs(common.clone())
+                .envs(env.iter().cloned())
                 .env(listen_key, format!("127.0.0.1:{}", port(n, offset)))
                 // A session manager reads the api instance of its own number, and the
                 // others while that one refuses connections.
@@ -165,6 +206,21 @@ pub fn run() -> Result<u8> {
             http_get(port, "/readyz").is_some_and(|(status, _)| status == 200)
         })?;
     }
+    Ok(Cluster { services, nats, infra })
+}
+
+pub fn run() -> Result<u8> {
+    let root = repo_root();
+    // As `cargo xtask dev` builds (the CLI too), so the two share their build.
+    let mut build = cargo();
+    build.current_dir(&root).args(["build", "--bins"]);
+    for (package, _, _) in SERVICES {
+        build.args(["-p", package]);
+    }
+    build.args(["-p", "ajet-cli"]);
+    run_checked(&mut build, "building the services and the CLI")?;
+    let mut cluster = start(&target_dir(&root).join("debug"), &[])?;
+    let logs = cluster.infra.logs();
 
     println!("\najet-chat runs as a cluster: open http://localhost:{} or http://localhost:{}", port(0, 0), port(1, 0));
     for n in 0..INSTANCES {
@@ -173,14 +229,13 @@ pub fn run() -> Result<u8> {
         println!("  instance {n}: {}", ports.join(" · "));
     }
     println!("  nats cluster  {} (JetStream stream at 3 replicas)", nats_urls());
-    println!("  infra         {}", infra.summary());
+    println!("  infra         {}", cluster.infra.summary());
     println!("  logs          {}/ · Ctrl-C stops everything and removes the data\n", logs.display());
 
-    let watched = watch(&mut services, &mut nats, &mut infra);
-    println!("xtask: stopping the services…");
-    stop_all(services.iter_mut().map(|(_, service)| service));
-    println!("xtask: stopping the NATS cluster…");
-    stop_all(&mut nats);
+    let Cluster { services, nats, infra } = &mut cluster;
+    let watched = watch(services, nats, infra);
+    println!("xtask: stopping the services and the NATS cluster…");
+    cluster.stop();
     watched.map(|()| 0)
 }
 

@@ -56,6 +56,10 @@ impl Server {
         self.child.id()
     }
 
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
     /// Stops it (signal, grace, kill) and says how long that took.
     pub fn stop_timed(&mut self) -> Duration {
         let started = Instant::now();

@@ -35,7 +35,12 @@ async fn every_benchmark_scenario_runs_at_tiny_sizes_and_delivers_every_accepted
     ajet_bench::raise_fd_limit().expect("the descriptor limit");
     let system = System {
         gateway: addr(stack.gateway.base_url()),
+        other_gateways: Vec::new(),
         api: addr(&stack.config.api_url),
+        database_url: Some(stack.config.database_url.expose().to_owned()),
+        nats_url: Some(stack.config.nats_url.clone()),
+        // The smoke posts its history through the gateway (no psql here).
+        history_loader: None,
         nchan: None,
         procs: Procs(vec![("stack".to_owned(), std::process::id(), false)]),
         run_id: "smoke".to_owned(),
@@ -50,6 +55,11 @@ async fn every_benchmark_scenario_runs_at_tiny_sizes_and_delivers_every_accepted
     let p99 = figure(&report, "latency", "tui p99").expect("deliveries were timed");
     assert!(p99 > 0.0 && p99 < 10_000.0, "p99 {p99} ms:\n{table}");
     assert!(figure(&report, "latency", "web p99").is_some(), "web-sm's streams got the messages:\n{table}");
+    // The bus's ceiling ran beside: every raw NATS publish arrived.
+    let bus = report.rows.iter().find(|row| row.metric == "bus lost (raw NATS)").expect("the bus row");
+    assert_eq!(bus.ceiling, Some(0.0), "{table}");
+    let p99_vs_bus = report.rows.iter().find(|row| row.metric.starts_with("tui p99 vs the bus")).expect("a bus row");
+    assert!(p99_vs_bus.ceiling.is_some_and(|ms| ms > 0.0 && ms < 1_000.0), "{table}");
     // A debug build on a busy machine may miss even the first step's 100 ms: only that
     // the step search ran is checked.
     figure(&report, "throughput", "highest rate");
@@ -61,7 +71,14 @@ async fn every_benchmark_scenario_runs_at_tiny_sizes_and_delivers_every_accepted
     assert_eq!(figure(&report, "overload", "accepted but not delivered"), Some(0.0), "{table}");
     assert_eq!(figure(&report, "overload", "refusals without Retry-After"), Some(0.0), "{table}");
     assert_eq!(figure(&report, "fan-out", "20 readers: lost"), Some(0.0), "{table}");
-    assert_eq!(figure(&report, "connections", "  readers it did not reach"), Some(0.0), "{table}");
+    for kind in ["tui", "web"] {
+        assert_eq!(figure(&report, "connections", &format!("  {kind} readers it did not reach")), Some(0.0), "{table}");
+        assert_eq!(figure(&report, "connections", &format!("  {kind} streams that ended")), Some(0.0), "{table}");
+        // The memory row is there (in-process, the stack is one process: no per-service figure).
+        figure(&report, "connections", &format!("20 idle {kind} streams"));
+    }
+    // Opening a stream costs the api at least its access check.
+    assert!(figure(&report, "connections", "  api requests to open one").is_some_and(|n| n >= 1.0), "{table}");
     assert!(figure(&report, "gateway", "GET a page of 50 messages p50").is_some_and(|ms| ms > 0.0), "{table}");
     assert!(
         figure(&report, "web", "first load: HTML").is_some_and(|kib| kib > 1.0),
@@ -73,5 +90,14 @@ async fn every_benchmark_scenario_runs_at_tiny_sizes_and_delivers_every_accepted
         plain.zip(gzipped).is_some_and(|(plain, gzipped)| gzipped < plain / 2.0),
         "pages are sent gzipped:\n{table}"
     );
+    // History: pages through the gateway beside the bare statements, both timed.
+    let page = report
+        .rows
+        .iter()
+        .find(|row| row.scenario == "history" && row.metric.contains("p99"))
+        .unwrap_or_else(|| panic!("no history row:\n{table}"));
+    assert!(page.ours.is_some_and(|ms| ms > 0.0) && page.ceiling.is_some_and(|ms| ms > 0.0), "{table}");
+    // 120 messages, cursors anywhere: some pages start near the oldest and are short.
+    assert!(figure(&report, "history", "  pages shorter than 50").is_some_and(|n| n < 20.0), "{table}");
     stack.stop().await;
 }

@@ -1,9 +1,14 @@
 //! `cargo xtask bench [scenario…] [--full|--smoke]`: the scenarios of `ajet-bench` against the
 //! release services on throwaway infra, beside Nchan (started here with a generated config
 //! on a free port) as the ceiling of live delivery; then *footprint* (idle RSS of each
-//! service, start-up to `/readyz`, shutdown with 1,000 streams open). Prints the table and
-//! writes `target/bench/<unix time>.json` and `target/bench/latest.md`.
+//! service, start-up to `/readyz`, shutdown with 1,000 streams open). *history* loads its
+//! corpus with the search bench's `bench_search.sql`. Prints the table and writes
+//! `target/bench/<unix time>.json` and `target/bench/latest.md`.
+//!
+//! `cargo xtask bench latency --cluster`: *latency* against `cargo xtask cluster`'s shape
+//! (`cluster::start`, release binaries), spread over both gateways.
 
+use std::ffi::OsString;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::Path;
 use std::process::Command;
@@ -12,18 +17,26 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use ajet_bench::load::{Readers, Target};
 use ajet_bench::procs::Procs;
 use ajet_bench::report::Report;
-use ajet_bench::scenarios::{self, Sizes, System};
+use ajet_bench::scenarios::{self, ChannelId, HistoryCorpus, HistoryLoader, MessageId, Sizes, System};
 use ajet_bench::setup::{self, Ajet, Stream};
 use anyhow::{Context, Result, bail};
 
 use super::{Started, start};
+use crate::cluster::Cluster;
+use crate::dev::target_dir;
 use crate::infra::free_port;
-use crate::process::{Server, stop_all, tcp_open};
+use crate::process::{Server, run_checked, stop_all, tcp_open};
 use crate::{repo_root, tools};
 
 pub fn run(args: &[String]) -> Result<u8> {
     let full = args.iter().any(|a| a == "--full");
     let smoke = args.iter().any(|a| a == "--smoke");
+    let on_cluster = args.iter().any(|a| a == "--cluster");
+    for flag in args.iter().filter(|a| a.starts_with("--")) {
+        if !matches!(flag.as_str(), "--full" | "--smoke" | "--cluster") {
+            bail!("unknown option {flag:?}; the options: --full, --smoke, --cluster");
+        }
+    }
     let names: Vec<String> = args.iter().filter(|a| !a.starts_with("--")).cloned().collect();
     for name in &names {
         if !scenarios::ALL.contains(&name.as_str()) && name != "footprint" {
@@ -33,19 +46,25 @@ pub fn run(args: &[String]) -> Result<u8> {
             );
         }
     }
+    if on_cluster && names.iter().any(|name| name != "latency") {
+        bail!("--cluster runs the latency scenario only: `cargo xtask bench latency --cluster`");
+    }
     let limit = ajet_bench::raise_fd_limit()?;
     println!("descriptor limit: {limit}");
     let (nginx, module) = tools::ensure_nchan()?;
+    let sizes = if smoke {
+        Sizes::smoke()
+    } else if full {
+        Sizes::full()
+    } else {
+        Sizes::quick()
+    };
+    if on_cluster {
+        return cluster_latency(&nginx, &module, &sizes, full);
+    }
     let mut started = start()?;
     let result = (|| {
         let mut nchan = start_nchan(&nginx, &module, &started.logs)?;
-        let sizes = if smoke {
-            Sizes::smoke()
-        } else if full {
-            Sizes::full()
-        } else {
-            Sizes::quick()
-        };
         let outcome = suite(&mut started, &nchan, &sizes, full, &names);
         stop_all(std::slice::from_mut(&mut nchan.0));
         outcome
@@ -69,7 +88,11 @@ fn suite(started: &mut Started, nchan: &(Server, u16), sizes: &Sizes, full: bool
     let idle = procs.sample();
     let system = System {
         gateway: loopback(started.ports[1]),
+        other_gateways: Vec::new(),
         api: loopback(started.ports[0]),
+        database_url: Some(started.infra.database_url("bench")),
+        nats_url: Some(started.infra.nats_url()),
+        history_loader: Some(history_loader(&started.infra.psql("bench"), started.ports[1])),
         nchan: Some(loopback(nchan.1)),
         procs,
         run_id: format!("{}", SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()) % 100_000),
@@ -111,7 +134,7 @@ fn suite(started: &mut Started, nchan: &(Server, u16), sizes: &Sizes, full: bool
                 setup::world(&format!("http://{}", system.gateway), &format!("b{}-shut", system.run_id), 1, 1000)
                     .await?;
             let target: std::sync::Arc<dyn Target> =
-                std::sync::Arc::new(Ajet { addr: system.gateway, world, stream: Stream::Tui });
+                std::sync::Arc::new(Ajet { addrs: vec![system.gateway], world, stream: Stream::Tui });
             Readers::open(&target, 1000, 200).await
         })?;
         let tui = started.services[3].stop_timed();
@@ -156,6 +179,53 @@ fn suite(started: &mut Started, nchan: &(Server, u16), sizes: &Sizes, full: bool
             String::from_utf8_lossy(&out.stdout)
         );
     }
+    write_report(&report)
+}
+
+/// *latency* against the cluster of `cargo xtask cluster` (its start code, release
+/// binaries, the benchmark's raised limits): readers and publishers spread over both
+/// gateways, Nchan beside it as in the single-instance run.
+fn cluster_latency(nginx: &Path, module: &Path, sizes: &Sizes, full: bool) -> Result<u8> {
+    super::build_release()?;
+    let env: Vec<(&str, String)> = super::BENCH_ENV.iter().map(|(key, value)| (*key, (*value).to_owned())).collect();
+    let mut cluster = crate::cluster::start(&target_dir(&repo_root()).join("release"), &env)?;
+    let result = (|| {
+        let mut nchan = start_nchan(nginx, module, &cluster.infra.logs())?;
+        let loopback = |port: u16| SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+        let mut procs: Vec<(String, u32, bool)> =
+            cluster.pids().into_iter().map(|(name, pid)| (name.clone(), pid, name == "postgres")).collect();
+        procs.push(("nchan".to_owned(), nchan.0.pid(), true));
+        let gateways = cluster.gateway_ports();
+        let system = System {
+            gateway: loopback(gateways[0]),
+            other_gateways: gateways[1..].iter().map(|port| loopback(*port)).collect(),
+            api: loopback(Cluster::api_port(0)),
+            database_url: Some(cluster.database_url()),
+            nats_url: Some(crate::cluster::nats_urls()),
+            history_loader: None,
+            nchan: Some(loopback(nchan.1)),
+            procs: Procs(procs),
+            run_id: format!("{}", SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()) % 100_000),
+        };
+        let mut report = Report::default();
+        let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("a tokio runtime")?;
+        let began = Instant::now();
+        let outcome = runtime.block_on(scenarios::run(&system, sizes, &["latency".to_owned()], &mut report));
+        stop_all(std::slice::from_mut(&mut nchan.0));
+        outcome?;
+        report.note(format!(
+            "cluster: 2 gateways, 2 api, 2 web-sm, 2 tui-sm over a 3-node NATS cluster (stream R3), one Postgres; whole run {:.0} s; sizes: {}",
+            began.elapsed().as_secs_f64(),
+            if full { "--full" } else { "quick" }
+        ));
+        write_report(&report)
+    })();
+    cluster.stop();
+    result.map(|()| 0)
+}
+
+/// Prints the table and writes it as `target/bench/<unix time>.json` and `latest.md`.
+fn write_report(report: &Report) -> Result<()> {
     println!("\n{}", report.table());
     let dir = repo_root().join("target/bench");
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
@@ -166,6 +236,59 @@ fn suite(started: &mut Started, nchan: &(Server, u16), sizes: &Sizes, full: bool
     std::fs::write(dir.join("latest.md"), report.markdown()).context("writing latest.md")?;
     println!("written: {} and {}", json.display(), dir.join("latest.md").display());
     Ok(())
+}
+
+/// *history*'s bulk loader: signs `bench` in through the gateway at `gateway` (which makes
+/// the user), loads the search corpus (`bench_search.sql`) with every message in one public
+/// channel, and answers the channel, 2,000 of its messages in random order as cursors, and
+/// the token. `psql` is the command to run psql against the bench database with.
+fn history_loader(psql: &Command, gateway: u16) -> HistoryLoader {
+    let program = psql.get_program().to_owned();
+    let args: Vec<OsString> = psql.get_args().map(ToOwned::to_owned).collect();
+    let envs: Vec<(OsString, Option<OsString>)> =
+        psql.get_envs().map(|(k, v)| (k.to_owned(), v.map(ToOwned::to_owned))).collect();
+    let psql = move || {
+        let mut cmd = Command::new(&program);
+        cmd.args(&args);
+        for (key, value) in &envs {
+            match value {
+                Some(value) => cmd.env(key, value),
+                None => cmd.env_remove(key),
+            };
+        }
+        cmd
+    };
+    let run = psql.clone();
+    let query = move |sql: &str| -> Result<String> {
+        let out = psql().args(["-tA", "-c", sql]).output().context("running psql")?;
+        if !out.status.success() {
+            bail!("psql failed: {}", String::from_utf8_lossy(&out.stderr).trim());
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+    };
+    Box::new(move |messages| {
+        let token = super::login(gateway, "bench")?;
+        let corpus = repo_root().join("xtask/src/bench_search.sql");
+        run_checked(
+            run().args(["-v", &format!("messages={messages}"), "-v", "channels=1", "-f"]).arg(&corpus),
+            "loading the history corpus",
+        )?;
+        let channel = query(
+            "SELECT ch.id FROM channels ch JOIN communities c ON c.id = ch.community_id
+             WHERE c.slug = 'bench' AND ch.name = 'chan1'",
+        )?;
+        let cursors =
+            query(&format!("SELECT id FROM messages WHERE channel_id = '{channel}' ORDER BY random() LIMIT 2000"))?
+                .lines()
+                .map(|id| id.parse::<MessageId>().map_err(|e| anyhow::anyhow!("a message id {id:?}: {e}")))
+                .collect::<Result<Vec<_>>>()?;
+        Ok(HistoryCorpus {
+            channel: channel.parse::<ChannelId>().map_err(|e| anyhow::anyhow!("a channel id {channel:?}: {e}"))?,
+            token,
+            cursors,
+            messages,
+        })
+    })
 }
 
 /// nginx with Nchan on a free port, its files under `logs`: `/pub/<id>` publishes,
