@@ -112,6 +112,10 @@ struct Tally {
     resyncs: AtomicUsize,
     /// Per reader: the last event id it saw (for the report of a loss).
     last_ids: Mutex<Vec<String>>,
+    /// Readers whose first stream is open: a stream opened without `Last-Event-ID` starts
+    /// at the live edge, so the writers wait for all of them (a message accepted before a
+    /// reader's first stream opened is not that reader's to see).
+    opened: AtomicUsize,
     phase: AtomicUsize,
     /// Set when the writers are to stop.
     stop_writing: AtomicBool,
@@ -164,6 +168,7 @@ async fn write(writer: usize, gateways: [ApiClient; 2], channel: Channel, tally:
 async fn read(reader: usize, gateways: [ApiClient; 2], tally: Arc<Tally>) {
     let mut last_event_id: Option<String> = None;
     let mut gateway = reader % 2;
+    let mut opened = false;
     while !tally.stop.load(Ordering::Relaxed) {
         let Ok(mut events) = gateways[gateway].tui_events(last_event_id.as_deref()).await else {
             tally.count(&tally.stream_errors);
@@ -171,6 +176,10 @@ async fn read(reader: usize, gateways: [ApiClient; 2], tally: Arc<Tally>) {
             tokio::time::sleep(Duration::from_millis(100)).await;
             continue;
         };
+        if !opened {
+            opened = true;
+            tally.opened.fetch_add(1, Ordering::Relaxed);
+        }
         loop {
             let next = tokio::time::timeout(Duration::from_millis(200), events.next()).await;
             if tally.stop.load(Ordering::Relaxed) {
@@ -336,6 +345,11 @@ async fn with_every_service_doubled_killing_one_of_each_and_a_nats_node_loses_an
         ..Tally::default()
     });
     let readers: Vec<_> = (0..READERS).map(|n| tokio::spawn(read(n, carol.clone(), tally.clone()))).collect();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while tally.opened.load(Ordering::Relaxed) < READERS {
+        assert!(Instant::now() < deadline, "the readers' streams did not all open within 20 s");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     let writers: Vec<_> = [alice.clone(), bob.clone()]
         .into_iter()
         .enumerate()
