@@ -29,7 +29,8 @@ pub async fn of(tx: &mut PgConnection, messages: &[MessageId]) -> Result<Vec<(Me
 /// Records each `(message, event)` as the message's latest text-carrying event, in one
 /// statement (a relay batch of new messages is one round trip, not one per message); each
 /// message at most once; nothing for a message that no longer exists (its channel was
-/// deleted meanwhile).
+/// deleted meanwhile). Each message is looked up by its key (a `LIMIT 1` lateral: a join
+/// over the `unnest` was planned as a scan of `messages`).
 pub async fn record_many(tx: &mut PgConnection, events: &[(MessageId, StreamEvent)]) -> Result<(), sqlx::Error> {
     if events.is_empty() {
         return Ok(());
@@ -45,7 +46,7 @@ pub async fn record_many(tx: &mut PgConnection, events: &[(MessageId, StreamEven
         "INSERT INTO message_stream_events (message_id, stream_seq, event_id)
          SELECT m.id, e.stream_seq, e.event_id
          FROM unnest($1::uuid[], $2::int8[], $3::uuid[]) AS e(message_id, stream_seq, event_id)
-         JOIN messages m ON m.id = e.message_id
+         CROSS JOIN LATERAL (SELECT id FROM messages WHERE id = e.message_id LIMIT 1) m
          ON CONFLICT (message_id) DO UPDATE SET stream_seq = EXCLUDED.stream_seq, event_id = EXCLUDED.event_id",
     )
     .bind(messages)
