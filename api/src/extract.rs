@@ -4,7 +4,8 @@
 use ajet_shared::api::ErrorCode;
 use std::sync::Arc;
 
-use ajet_shared::auth::{Identity, TRACE_ID_HEADER, bearer};
+use ajet_shared::auth::cache::AuthCache;
+use ajet_shared::auth::{Identity, TRACE_ID_HEADER, bearer, hash_token};
 use ajet_shared::chat;
 use ajet_shared::config::Config;
 use ajet_shared::db::{self, PgPool};
@@ -17,7 +18,11 @@ use crate::error::ApiError;
 
 /// The caller, established from `Authorization: Bearer <session or API token>`. The api
 /// validates the token itself (through `shared`), whether the call came through the
-/// gateway or from a session manager.
+/// gateway or from a session manager, and trusts a validation for `auth_cache_secs` (at
+/// most 4 s): a token revoked elsewhere (a logout at the gateway, another api instance)
+/// is refused here within that time, one revoked through this api at once. A request with
+/// `Cache-Control: no-cache` is always checked against the database (a session manager's
+/// access check after an `access.revoked` event must see the revocation).
 #[derive(Clone, Copy, Debug)]
 pub struct AuthUser(pub Identity);
 
@@ -53,6 +58,7 @@ where
     S: Send + Sync,
     PgPool: FromRef<S>,
     Arc<Config>: FromRef<S>,
+    Arc<AuthCache>: FromRef<S>,
 {
     type Rejection = ApiError;
 
@@ -63,11 +69,32 @@ where
             .and_then(|value| value.to_str().ok())
             .and_then(bearer)
             .ok_or_else(|| ApiError::unauthorized("sign in first: send `Authorization: Bearer <token>`"))?;
+        let cache = Arc::<AuthCache>::from_ref(state);
+        let hash = hash_token(token);
+        let fresh = parts
+            .headers
+            .get_all(http::header::CACHE_CONTROL)
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .flat_map(|value| value.split(','))
+            .any(|directive| directive.trim().eq_ignore_ascii_case("no-cache"));
+        if !fresh && let Some(identity) = cache.get(&hash) {
+            return Ok(Self(identity));
+        }
         let pool = PgPool::from_ref(state);
         let config = Arc::<Config>::from_ref(state);
         // A refusal says why (`token_revoked`, `token_expired`), so a session manager can end
         // a revoked session's stream for good.
-        Ok(Self(db::auth::require(&pool, token, config.session_lifetime()).await?))
+        match db::auth::require(&pool, token, config.session_lifetime()).await {
+            Ok(identity) => {
+                cache.insert(hash, identity);
+                Ok(Self(identity))
+            }
+            Err(refusal) => {
+                cache.remove(&hash);
+                Err(refusal)
+            }
+        }
     }
 }
 

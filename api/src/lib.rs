@@ -12,6 +12,7 @@ mod unfurl;
 use std::sync::Arc;
 use std::time::Duration;
 
+use ajet_shared::auth::cache::AuthCache;
 use ajet_shared::config::Config;
 use ajet_shared::db;
 use ajet_shared::events::bus::{EventBus as _, NatsBus};
@@ -102,7 +103,8 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Cancellation
         shutdown.clone(),
     );
     tasks.spawn(sweeping);
-    let state = AppState { pool, bus, relay, config: Arc::new(config), storage, unfurler, sweeper };
+    let auth_cache = Arc::new(AuthCache::new(config.auth_cache_ttl(), config.auth_cache_capacity));
+    let state = AppState { pool, bus, relay, config: Arc::new(config), auth_cache, storage, unfurler, sweeper };
     let app = server::instrument(router(state).merge(server::ops_router(readiness)), "api");
     tracing::info!(address = %listener.local_addr()?, "api listening");
     let served = server::serve(listener, app, shutdown).await;

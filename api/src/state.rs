@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use ajet_shared::auth::cache::AuthCache;
 use ajet_shared::config::Config;
 use ajet_shared::db::PgPool;
 use ajet_shared::events::bus::NatsBus;
@@ -18,6 +19,8 @@ pub struct AppState {
     pub bus: Arc<NatsBus>,
     pub relay: OutboxRelay<NatsBus>,
     pub config: Arc<Config>,
+    /// Tokens validated in the last `auth_cache_secs`, so a request costs no session lookup.
+    pub auth_cache: Arc<AuthCache>,
     pub storage: Storage,
     pub unfurler: Unfurler,
     pub sweeper: Sweeper,

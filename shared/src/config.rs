@@ -168,11 +168,12 @@ pub struct Config {
     /// `@channel`, `@everyone` and `@here` in a channel with more members than this need a
     /// community admin (400 `broadcast_needs_admin` otherwise).
     pub broadcast_mention_max_members: u32,
-    /// How long the gateway may trust a token it validated, in seconds (0 disables the
-    /// cache). This bounds how long a token revoked through another instance keeps working
-    /// there, so it is at most 4.
+    /// How long the gateway and the api may trust a token they validated, in seconds (0
+    /// disables the caches). This bounds how long a token revoked through another process
+    /// (a logout at the gateway for the api, another instance) keeps working there, so it
+    /// is at most 4.
     pub auth_cache_secs: u64,
-    /// Validated tokens the gateway remembers at most.
+    /// Validated tokens the gateway (and the api) remembers at most.
     pub auth_cache_capacity: usize,
     /// How often the gateway re-checks the tokens behind the event streams it proxies, in
     /// seconds (at most 4, so a revoked credential's stream ends within 5 s even if its

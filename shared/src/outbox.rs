@@ -15,8 +15,8 @@
 //! duplicate window drops it.
 
 use std::collections::HashMap;
-use std::sync::{Arc, OnceLock};
-use std::time::Duration;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use serde::Deserialize as _;
@@ -90,11 +90,19 @@ pub struct OutboxRelay<B> {
     /// Where published webhook posts go (the api's unfurl worker), once set; shared by
     /// every clone.
     webhook_posts: Arc<OnceLock<mpsc::Sender<WebhookPost>>>,
+    /// When this relay last pruned: at most once per `SWEEP_EVERY`, not per batch.
+    pruned: Arc<Mutex<Option<Instant>>>,
 }
 
 impl<B: EventBus + 'static> OutboxRelay<B> {
     pub fn new(pool: PgPool, bus: Arc<B>) -> Self {
-        Self { pool, bus, wake: Arc::new(Notify::new()), webhook_posts: Arc::new(OnceLock::new()) }
+        Self {
+            pool,
+            bus,
+            wake: Arc::new(Notify::new()),
+            webhook_posts: Arc::new(OnceLock::new()),
+            pruned: Arc::new(Mutex::new(None)),
+        }
     }
 
     /// Hands every webhook post this relay publishes from now on to `posts` (never
@@ -142,7 +150,9 @@ impl<B: EventBus + 'static> OutboxRelay<B> {
             self.supersede(&mut tx, &pending, &published).await?;
             let ids: Vec<i64> = pending.iter().map(|row| row.id).collect();
             outbox::mark_published(&mut tx, &ids).await?;
-            outbox::prune_published(&mut tx).await?;
+            if self.prune_due() {
+                outbox::prune_published(&mut tx).await?;
+            }
             tx.commit().await?;
             total += ids.len();
             if let Some(posts) = self.webhook_posts.get() {
@@ -153,6 +163,19 @@ impl<B: EventBus + 'static> OutboxRelay<B> {
                 }
             }
         }
+    }
+
+    /// True (and noted) when this relay has not pruned for `SWEEP_EVERY`: a prune per
+    /// batch would be a statement per wake-up under load, for rows that only age out after
+    /// minutes.
+    fn prune_due(&self) -> bool {
+        let mut pruned = self.pruned.lock().unwrap_or_else(PoisonError::into_inner);
+        let now = Instant::now();
+        if pruned.is_some_and(|at| now.duration_since(at) < SWEEP_EVERY) {
+            return false;
+        }
+        *pruned = Some(now);
+        true
     }
 
     /// Keeps old message text out of the stream: for every published event that revises a
@@ -200,12 +223,17 @@ impl<B: EventBus + 'static> OutboxRelay<B> {
             Ok::<_, BusError>(())
         };
         tokio::time::timeout(PUBLISH_TIMEOUT, removals).await.map_err(|_| RelayError::Timeout)??;
+        let mut recorded = Vec::new();
+        let mut forgotten = Vec::new();
         for (message, event) in latest {
             match event {
-                Some(event) => message_stream_events::record(tx, message, event).await?,
-                None => message_stream_events::forget(tx, message).await?,
+                Some(event) => recorded.push((message, event)),
+                None => forgotten.push(message),
             }
         }
+        // One statement each for the whole batch, not one per message.
+        message_stream_events::record_many(tx, &recorded).await?;
+        message_stream_events::forget_many(tx, &forgotten).await?;
         Ok(())
     }
 

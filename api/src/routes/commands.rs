@@ -9,7 +9,6 @@
 //! `/webhook create`, whose replies carry what their endpoints answer (an invite link, a
 //! token, a webhook's secret URL) to the caller alone.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use ajet_shared::api::paths;
@@ -18,6 +17,7 @@ use ajet_shared::api::wire::{
     Role as CommunityRole, RunCommandRequest,
 };
 use ajet_shared::api::{ErrorBody, ErrorCode};
+use ajet_shared::auth::cache::AuthCache;
 use ajet_shared::chat;
 use ajet_shared::chat::Actor;
 use ajet_shared::chat::access::{channel_access, community_role};
@@ -37,6 +37,7 @@ use axum::extract::State;
 use super::{invites, moderation, tokens, webhooks};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{AuthUser, Body, Query, TraceId};
+use crate::state::AppState;
 use crate::sweeper::Sweeper;
 
 /// The longest command line accepted.
@@ -83,20 +84,25 @@ async fn is_admin(pool: &PgPool, user: UserId, channel: ChannelId) -> ApiResult<
 /// Refusals are also pushed to the caller's own streams as a `command.replied` with
 /// `error: true`, so every client of theirs shows them where the command was typed.
 pub async fn run_command(
-    State(pool): State<PgPool>,
-    State(relay): State<OutboxRelay<NatsBus>>,
-    State(config): State<Arc<Config>>,
-    State(sweeper): State<Sweeper>,
+    State(state): State<AppState>,
     auth: AuthUser,
     trace: TraceId,
     Body(request): Body<RunCommandRequest>,
 ) -> ApiResult<Json<CommandOutcome>> {
+    let AppState { pool, relay, config, sweeper, auth_cache, .. } = state;
     auth.require_write()?;
     // The channel must be visible before anything is said about it, even a refusal.
     channel_access(&pool, request.channel_id, auth.id()).await?;
     let user = auth.id();
     let channel = request.channel_id;
-    let context = Context { pool: &pool, relay: &relay, config: &config, sweeper: &sweeper, auth: &auth };
+    let context = Context {
+        pool: &pool,
+        relay: &relay,
+        config: &config,
+        sweeper: &sweeper,
+        auth_cache: &auth_cache,
+        auth: &auth,
+    };
     let outcome = run(&context, trace.actor(&auth), channel, &request.text).await;
     let (text, error) = match &outcome {
         Ok(CommandOutcome { reply: Some(reply), .. }) => (reply.clone(), false),
@@ -153,6 +159,7 @@ struct Context<'a> {
     relay: &'a OutboxRelay<NatsBus>,
     config: &'a Config,
     sweeper: &'a Sweeper,
+    auth_cache: &'a AuthCache,
     auth: &'a AuthUser,
 }
 
@@ -166,7 +173,7 @@ fn invite_terms(max_uses: Option<u32>, expires_in: Option<Duration>) -> String {
 }
 
 async fn run(context: &Context<'_>, actor: Actor<'_>, channel: ChannelId, line: &str) -> ApiResult<CommandOutcome> {
-    let Context { pool, relay, config, sweeper, auth } = *context;
+    let Context { pool, relay, config, sweeper, auth_cache, auth } = *context;
     let user = actor.user;
     if line.chars().count() > MAX_LINE {
         return Err(ApiError::bad_request(ErrorCode::InvalidCommand, format!("text: at most {MAX_LINE} characters")));
@@ -350,7 +357,7 @@ async fn run(context: &Context<'_>, actor: Actor<'_>, channel: ChannelId, line: 
             let id: ApiTokenId = id
                 .parse()
                 .map_err(|_| ApiError::bad_request(ErrorCode::InvalidCommand, format!("`{id}` is not a token id")))?;
-            tokens::revoke(pool, auth, actor, id).await?;
+            tokens::revoke(pool, auth_cache, auth, actor, id).await?;
             relay.notify();
             reply("Token revoked.")
         }

@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use ajet_shared::api::ErrorBody;
 use ajet_shared::api::wire::{ApiToken, CreateTokenRequest, CreatedToken, Page, PageInfo};
-use ajet_shared::auth::{NewToken, TokenKind};
+use ajet_shared::auth::cache::AuthCache;
+use ajet_shared::auth::{Credential, NewToken, TokenKind};
 use ajet_shared::chat;
 use ajet_shared::config::Config;
 use ajet_shared::db::audit::AuditEntry;
@@ -146,17 +147,25 @@ pub async fn list_tokens(State(pool): State<PgPool>, auth: AuthUser) -> ApiResul
 #[utoipa::path(delete, path = paths::TOKEN, tag = "api", summary = "Revoke one of my API tokens", responses((status = 204, description = "revoked"), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "needs the admin scope", body = ErrorBody), (status = 404, description = "no such token of mine", body = ErrorBody)), security(("bearer" = [])))]
 pub async fn revoke_token(
     State(pool): State<PgPool>,
+    State(auth_cache): State<Arc<AuthCache>>,
     auth: AuthUser,
     trace: TraceId,
     Path(id): Path<ApiTokenId>,
 ) -> ApiResult<StatusCode> {
-    revoke(&pool, &auth, trace.actor(&auth), id).await?;
+    revoke(&pool, &auth_cache, &auth, trace.actor(&auth), id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// Revokes `auth`'s user's token `id`, audited as `token.revoke` and told to their
-/// streams: `DELETE /api/tokens/{id}` and `/token revoke`.
-pub(crate) async fn revoke(pool: &PgPool, auth: &AuthUser, actor: chat::Actor<'_>, id: ApiTokenId) -> ApiResult<()> {
+/// streams: `DELETE /api/tokens/{id}` and `/token revoke`. This api forgets the token at
+/// once; the gateway and other api instances within `auth_cache_secs`.
+pub(crate) async fn revoke(
+    pool: &PgPool,
+    auth_cache: &AuthCache,
+    auth: &AuthUser,
+    actor: chat::Actor<'_>,
+    id: ApiTokenId,
+) -> ApiResult<()> {
     require_admin_scope(auth)?;
     let mut tx = pool.begin().await?;
     if !db::tokens::revoke(&mut *tx, auth.id(), id).await? {
@@ -174,5 +183,6 @@ pub(crate) async fn revoke(pool: &PgPool, auth: &AuthUser, actor: chat::Actor<'_
     db::audit::record(&mut *tx, &entry).await?;
     chat::events::access_revoked(&mut tx, auth.id(), AccessRevoked { session_id: None, token_id: Some(id) }).await?;
     tx.commit().await?;
+    auth_cache.forget(Credential::ApiToken(id));
     Ok(())
 }

@@ -1,10 +1,12 @@
 //! Sessions end when asked: logout revokes at once through this gateway, a session revoked
-//! elsewhere stops working within 5 s (the gateway's token cache is bounded), an open
+//! elsewhere stops working within 5 s (the gateway's token cache is bounded, and so is the
+//! api's: straight at the api within `auth_cache_secs`), an open
 //! terminal stream of a revoked session ends, and its reconnect is told 204. They end by
 //! themselves too: a used session's expiry rolls forward, an unused one expires, and none
 //! outlives its absolute lifetime. The session cookie's flags are checked over HTTP and HTTPS.
 
 use ajet_shared::api::ErrorCode;
+use ajet_shared::api::wire::CreateTokenRequest;
 use std::time::{Duration, Instant};
 
 use ajet_shared::db;
@@ -17,11 +19,15 @@ use crate::stack::Stack;
 /// Polls `GET path` through the gateway with `token` until it answers `wanted`; returns
 /// how long that took, or panics after `limit`.
 async fn until_status(stack: &Stack, path: &str, token: &str, wanted: StatusCode, limit: Duration) -> Duration {
+    until_status_at(stack.gateway.base_url(), path, token, wanted, limit).await
+}
+
+/// `until_status` against the service at `base`.
+async fn until_status_at(base: &str, path: &str, token: &str, wanted: StatusCode, limit: Duration) -> Duration {
     let http = reqwest::Client::new();
     let started = Instant::now();
     loop {
-        let response =
-            http.get(format!("{}{path}", stack.gateway.base_url())).bearer_auth(token).send().await.expect("answers");
+        let response = http.get(format!("{base}{path}")).bearer_auth(token).send().await.expect("answers");
         if response.status() == wanted {
             return started.elapsed();
         }
@@ -100,6 +106,39 @@ async fn a_session_revoked_elsewhere_stops_working_through_the_gateway_within_5_
     assert_eq!(error_code(response).await, ErrorCode::TokenRevoked);
     let end = tokio::time::timeout(Duration::from_secs(5), stream.next()).await;
     assert!(matches!(end, Ok(None | Some(Err(_)))), "the open stream ended within 5 s: {end:?}");
+    stack.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_api_trusts_a_validated_token_for_at_most_its_cache_time_and_forgets_one_it_revokes_at_once() {
+    let stack = Stack::start().await;
+    let api = stack.config.api_url.clone();
+    let bound = stack.config.auth_cache_ttl();
+    let alice = stack.login("alice").await;
+    let token = alice.token().expect("token").to_owned();
+    // Straight at the api, as a session manager calls it: validated, then cached.
+    until_status_at(&api, "/api/communities", &token, StatusCode::OK, Duration::ZERO).await;
+
+    // Logged out at the gateway: the api hears nothing, so its cached validation may answer
+    // until it expires, never longer; a fresh check (`me`, as the session managers' access
+    // checks ask) is refused at once.
+    let logout = alice.request(reqwest::Method::POST, "/auth/logout").send().await.expect("answers");
+    assert_eq!(logout.status(), StatusCode::NO_CONTENT);
+    let straight = ajet_shared::client::ApiClient::new(api.clone()).expect("client").with_token(&token);
+    let err = straight.me().await.expect_err("a fresh check");
+    assert_eq!(err.code(), Some(ErrorCode::TokenRevoked));
+    let took =
+        until_status_at(&api, "/api/communities", &token, StatusCode::UNAUTHORIZED, bound + Duration::from_millis(500))
+            .await;
+    println!("a session revoked at the gateway was refused by the api after {took:?} (bound {bound:?})");
+
+    // An API token revoked through the api stops working there at once.
+    let bob = stack.login("bob").await;
+    let request = CreateTokenRequest { name: "ci".into(), scopes: vec!["read".into()], expires_in_days: None };
+    let created = bob.create_token(&request).await.expect("created");
+    until_status_at(&api, "/api/communities", &created.token, StatusCode::OK, Duration::ZERO).await;
+    bob.revoke_token(created.info.id).await.expect("revoked");
+    until_status_at(&api, "/api/communities", &created.token, StatusCode::UNAUTHORIZED, Duration::ZERO).await;
     stack.stop().await;
 }
 

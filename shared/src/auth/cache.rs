@@ -1,5 +1,5 @@
 //! A short-lived, bounded cache of validated tokens, so a busy client does not cost a
-//! database lookup per request. Entries live at most `ttl` (a few seconds): that is the
+//! database lookup per request (the gateway's and the api's). Entries live at most `ttl` (a few seconds): that is the
 //! whole staleness bound for a token revoked elsewhere (another gateway instance, an admin),
 //! while a revocation through this process evicts its entry at once. Entries are keyed by
 //! the token's SHA-256, so the cache never holds a plaintext token. Only valid tokens are
@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use super::Identity;
+use super::{Credential, Identity};
 
 pub struct AuthCache {
     ttl: Duration,
@@ -81,6 +81,11 @@ impl AuthCache {
         self.lock().remove(token_hash);
     }
 
+    /// Forgets every token of `credential` (revoked by its id, not its token).
+    pub fn forget(&self, credential: Credential) {
+        self.lock().retain(|_, (identity, _)| identity.credential != credential);
+    }
+
     #[must_use]
     pub fn len(&self) -> usize {
         self.lock().len()
@@ -95,7 +100,7 @@ impl AuthCache {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::auth::{Credential, Scopes};
+    use crate::auth::Scopes;
     use crate::domain::ids::{SessionId, UserId};
 
     fn identity() -> Identity {
@@ -123,6 +128,17 @@ mod tests {
         cache.insert([1; 32], identity());
         cache.remove(&[1; 32]);
         assert_eq!(cache.get(&[1; 32]), None);
+    }
+
+    #[test]
+    fn forgetting_a_credential_drops_its_entries_only() {
+        let cache = AuthCache::new(Duration::from_secs(2), 10);
+        let (revoked, kept) = (identity(), identity());
+        cache.insert([1; 32], revoked);
+        cache.insert([2; 32], kept);
+        cache.forget(revoked.credential);
+        assert_eq!(cache.get(&[1; 32]), None);
+        assert_eq!(cache.get(&[2; 32]), Some(kept));
     }
 
     #[test]

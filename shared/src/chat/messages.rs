@@ -47,7 +47,9 @@ pub struct Posted {
 /// Posts `body` as `poster`: the channel's rules, then one transaction holding the message
 /// with its channel sequence and thread summary, its mentions, its notifications (each on
 /// its recipient's subject), its `message.created` event and (for a webhook with a key) its
-/// delivery record. A user's `@channel`/`@here` in a channel of more than
+/// delivery record. A user's post without attachments takes the channel's row lock last,
+/// for one statement and the commit (`post_checked`); the others, and a user's post that
+/// statement refused, take it first (`post_locked`). A user's `@channel`/`@here` in a channel of more than
 /// `broadcast_limit` members needs admin rights (a webhook is its admin creator's).
 pub async fn post_message(
     pool: &PgPool,
@@ -87,9 +89,129 @@ pub async fn post_message(
             (channel, None)
         }
     };
+    if let Poster::User { id, parent, client_msg_id, attachments: [], .. } = poster {
+        // A retry is found by its key's conflict (`post_checked`), not looked up first.
+        let send = UserSend { channel: &channel, author: id, parent, client_msg_id, body, mentions: &mentions };
+        if let Some(posted) = post_checked(pool, poster, &send).await? {
+            return Ok(posted);
+        }
+        // A rule the statement re-checks refused: a mute, a freeze or slow mode (which
+        // the checks above leave to it), or a membership or archive change since. The
+        // locked path below finds which, or posts if it no longer applies.
+    }
     if let Some(original) = original(pool, poster, body).await? {
         return Ok(Written::without_events(original));
     }
+    post_locked(pool, poster, body, channel, actor, &mentions).await
+}
+
+/// A user's post, its rules partly checked (membership, archive, parent, broadcast).
+struct UserSend<'a> {
+    channel: &'a Channel,
+    author: UserId,
+    parent: Option<MessageId>,
+    client_msg_id: Option<&'a ClientMsgId>,
+    body: &'a MessageBody,
+    mentions: &'a mentions::Mentions,
+}
+
+/// Posts a user's message without attachments with the channel's lock taken last: one
+/// statement re-checks the rules, bumps the sequence, inserts the message and its event
+/// (`db::messages::send_checked`); in the common case (no mentions, no notification to
+/// make) that statement is the whole write, committed on its own. Mentions and
+/// notifications, when there are any, follow it in its transaction. `None` when a rule
+/// refused: nothing was written.
+async fn post_checked(
+    pool: &PgPool,
+    poster: Poster<'_>,
+    send: &UserSend<'_>,
+) -> Result<Option<Written<Posted>>, ChatError> {
+    let UserSend { channel, author, parent, client_msg_id, body, mentions } = *send;
+    let id = MessageId::generate();
+    // Filled in by the statement from the row it inserts: the sequence, the time, the author.
+    let provisional = Message {
+        id,
+        channel_id: channel.id,
+        channel_seq: 0,
+        author: crate::api::wire::Author {
+            user_id: Some(author),
+            username: None,
+            display_name: String::new(),
+            avatar_url: None,
+            bot: None,
+        },
+        body_md: body.as_str().to_owned(),
+        parent_id: parent,
+        client_msg_id: client_msg_id.map(|key| key.as_str().to_owned()),
+        created_at: time::OffsetDateTime::now_utc(),
+        edited_at: None,
+        deleted_at: None,
+        reply_count: 0,
+        last_reply_at: None,
+        pinned_at: None,
+        pinned_by: None,
+        reactions: Vec::new(),
+        link_previews: Vec::new(),
+        attachments: Vec::new(),
+    };
+    let event = crate::events::Event::new(
+        EventPayload::MessageCreated(EventMessage::from(provisional)),
+        channel.community_id,
+        Some(channel.id),
+        Some(author),
+    );
+    let subject = crate::events::subject::for_channel(channel);
+    let checked = db::messages::CheckedSend {
+        id,
+        channel: channel.id,
+        author,
+        body,
+        parent,
+        client_msg_id,
+        subject: &subject,
+        event: &event,
+    };
+    let has_mentions = !mentions.users.is_empty()
+        || !mentions.channels.is_empty()
+        || mentions.channel
+        || mentions.here
+        || mentions.everyone;
+    // Who a post notifies: those it mentions, a DM's members, a thread's participants.
+    let notifies = has_mentions || parent.is_some() || matches!(channel.kind, ChannelKind::Dm | ChannelKind::GroupDm);
+    let sent = if notifies {
+        let mut tx = pool.begin().await?;
+        let sent = db::messages::send_checked(&mut *tx, &checked).await;
+        if let Ok(Some(message)) = &sent {
+            db::mentions::record(&mut tx, message.id, channel.id, mentions).await?;
+            notifications::for_message(&mut tx, message, channel, mentions, false).await?;
+            tx.commit().await?;
+        }
+        sent
+    } else {
+        db::messages::send_checked(pool, &checked).await
+    };
+    match sent {
+        Ok(Some(message)) => Ok(Some(Written::with_events(Posted { message, replayed: false }))),
+        Ok(None) => Ok(None),
+        Err(err) if db::violated_constraint(&err) == Some("messages_client_msg_id_unique") => {
+            // A concurrent retry won the race: answer as for any retry.
+            raced(pool, poster, body).await.map(Some)
+        }
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// Posts with the channel's row lock taken first and every rule checked under it: a
+/// webhook's post, a post with attachments, and a user's post the one-statement path
+/// refused (to find which rule, or post if none applies any more).
+async fn post_locked(
+    pool: &PgPool,
+    poster: Poster<'_>,
+    body: &MessageBody,
+    channel: Channel,
+    actor: Option<UserId>,
+    mentions: &mentions::Mentions,
+) -> Result<Written<Posted>, ChatError> {
     let (writer, parent, client_msg_id) = match poster {
         Poster::User { id, parent, client_msg_id, .. } => (Writer::User(id), parent, client_msg_id),
         Poster::Webhook { webhook, username, icon_url, .. } => {
@@ -146,11 +268,11 @@ pub async fn post_message(
         message =
             db::messages::get(&mut *tx, message.id).await?.ok_or(ChatError::Inconsistent("a message just sent"))?;
     }
-    db::mentions::record(&mut tx, message.id, channel.id, &mentions).await?;
+    db::mentions::record(&mut tx, message.id, channel.id, mentions).await?;
     let payload = EventPayload::MessageCreated(EventMessage::from(message.clone()));
     events::in_channel(&mut tx, &channel, actor, payload).await?;
     // After the message's own event, so a client hears of the message first.
-    notifications::for_message(&mut tx, &message, &channel, &mentions, false).await?;
+    notifications::for_message(&mut tx, &message, &channel, mentions, false).await?;
     tx.commit().await?;
     Ok(Written::with_events(Posted { message, replayed: false }))
 }

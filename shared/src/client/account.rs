@@ -11,9 +11,11 @@ use crate::domain::ids::{ApiTokenId, CommunityId, UserId, WebhookId};
 use reqwest::Method;
 
 impl ApiClient {
-    /// `GET /api/me`: the caller, their communities, private channels and DMs.
+    /// `GET /api/me`: the caller, their communities, private channels and DMs. Asks for a
+    /// fresh check of the token (`Cache-Control: no-cache`: the api then skips its short
+    /// cache of validated tokens), since the session managers' access checks rely on it.
     pub async fn me(&self) -> Result<Me, ClientError> {
-        self.get(paths::ME).await
+        self.send(self.request(Method::GET, paths::ME).header(reqwest::header::CACHE_CONTROL, "no-cache")).await
     }
 
     /// `PUT /api/me/avatar`: uploads `bytes` (a PNG, JPEG, GIF or WebP) as my avatar.

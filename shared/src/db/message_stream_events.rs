@@ -26,25 +26,44 @@ pub async fn of(tx: &mut PgConnection, messages: &[MessageId]) -> Result<Vec<(Me
         .collect())
 }
 
-/// Records `event` as the message's latest text-carrying event; nothing if the message no
-/// longer exists (its channel was deleted meanwhile).
-pub async fn record(tx: &mut PgConnection, message: MessageId, event: StreamEvent) -> Result<(), sqlx::Error> {
-    let seq = i64::try_from(event.seq).map_err(|err| sqlx::Error::Encode(Box::new(err)))?;
+/// Records each `(message, event)` as the message's latest text-carrying event, in one
+/// statement (a relay batch of new messages is one round trip, not one per message); each
+/// message at most once; nothing for a message that no longer exists (its channel was
+/// deleted meanwhile). Each message is looked up by its key (a `LIMIT 1` lateral: a join
+/// over the `unnest` was planned as a scan of `messages`).
+pub async fn record_many(tx: &mut PgConnection, events: &[(MessageId, StreamEvent)]) -> Result<(), sqlx::Error> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let messages: Vec<uuid::Uuid> = events.iter().map(|(message, _)| message.as_uuid()).collect();
+    let seqs = events
+        .iter()
+        .map(|(_, event)| i64::try_from(event.seq))
+        .collect::<Result<Vec<i64>, _>>()
+        .map_err(|err| sqlx::Error::Encode(Box::new(err)))?;
+    let ids: Vec<uuid::Uuid> = events.iter().map(|(_, event)| event.event_id.as_uuid()).collect();
     sqlx::query(
         "INSERT INTO message_stream_events (message_id, stream_seq, event_id)
-         SELECT id, $2, $3 FROM messages WHERE id = $1
+         SELECT m.id, e.stream_seq, e.event_id
+         FROM unnest($1::uuid[], $2::int8[], $3::uuid[]) AS e(message_id, stream_seq, event_id)
+         CROSS JOIN LATERAL (SELECT id FROM messages WHERE id = e.message_id LIMIT 1) m
          ON CONFLICT (message_id) DO UPDATE SET stream_seq = EXCLUDED.stream_seq, event_id = EXCLUDED.event_id",
     )
-    .bind(message)
-    .bind(seq)
-    .bind(event.event_id)
+    .bind(messages)
+    .bind(seqs)
+    .bind(ids)
     .execute(tx)
     .await?;
     Ok(())
 }
 
-/// Forgets the message's event (it was deleted: its stream holds only the tombstone).
-pub async fn forget(tx: &mut PgConnection, message: MessageId) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM message_stream_events WHERE message_id = $1").bind(message).execute(tx).await?;
+/// Forgets the events of `messages` (deleted: their stream holds only the tombstones), in
+/// one statement.
+pub async fn forget_many(tx: &mut PgConnection, messages: &[MessageId]) -> Result<(), sqlx::Error> {
+    if messages.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<uuid::Uuid> = messages.iter().map(|message| message.as_uuid()).collect();
+    sqlx::query("DELETE FROM message_stream_events WHERE message_id = ANY($1)").bind(ids).execute(tx).await?;
     Ok(())
 }

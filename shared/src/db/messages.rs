@@ -153,6 +153,82 @@ pub async fn insert(tx: &mut PgConnection, new: &NewMessage<'_>) -> Result<Messa
     Ok(Message::from(row))
 }
 
+/// A user's message to send in one statement, with the event announcing it.
+#[derive(Debug)]
+pub struct CheckedSend<'a> {
+    pub id: MessageId,
+    pub channel: ChannelId,
+    pub author: UserId,
+    pub body: &'a MessageBody,
+    pub parent: Option<MessageId>,
+    pub client_msg_id: Option<&'a ClientMsgId>,
+    /// The outbox subject of the channel.
+    pub subject: &'a str,
+    /// The `message.created` event; the statement fills in its message's `channel_seq`,
+    /// `created_at` and `author` from the row it inserts.
+    pub event: &'a crate::events::Event,
+}
+
+/// Sends a user's message in one statement, which re-checks the posting rules in the
+/// `WHERE` of the channel's sequence bump: the channel is not archived, the author is a
+/// member and not muted in its community, and the channel is neither frozen nor in slow
+/// mode unless the author is an owner or admin of its community. The bump takes the
+/// channel's row lock (sequences stay gapless and in commit order); the same statement
+/// inserts the message, keeps its thread's summary, writes the event to the outbox and
+/// returns the message as clients see it, so the lock is held for this statement and the
+/// commit only. A freeze, archive or slow mode committed while the statement waited for
+/// the lock is re-checked on the locked row itself.
+///
+/// `None` when a rule refused (or the channel is gone): nothing was written, and the caller
+/// finds out which rule with the locks taken first. Fails on
+/// `messages_client_msg_id_unique` when the author already sent that client id.
+pub async fn send_checked(db: impl PgExecutor<'_>, send: &CheckedSend<'_>) -> Result<Option<Message>, sqlx::Error> {
+    let row: Option<MessageRow> = sqlx::query_as(&format!(
+        "WITH seq AS (
+             UPDATE channels c SET last_seq = c.last_seq + 1, last_message_at = now()
+             WHERE c.id = $2 AND c.archived_at IS NULL
+               AND EXISTS (SELECT 1 FROM channel_members cm WHERE cm.channel_id = c.id AND cm.user_id = $3)
+               AND NOT EXISTS (
+                   SELECT 1 FROM mutes mu WHERE mu.community_id = c.community_id AND mu.user_id = $3
+                     AND (mu.muted_until IS NULL OR mu.muted_until > now()))
+               AND ((c.frozen_at IS NULL AND c.slow_mode_secs = 0) OR EXISTS (
+                   SELECT 1 FROM community_members a WHERE a.community_id = c.community_id AND a.user_id = $3
+                     AND a.role IN ('owner', 'admin')))
+             RETURNING c.last_seq
+         ), m AS (
+             INSERT INTO messages (id, channel_id, channel_seq, author_id, parent_id, body_md, client_msg_id)
+             SELECT $1, $2, seq.last_seq, $3, $4, $5, $6 FROM seq
+             RETURNING *
+         ), thread AS (
+             UPDATE messages SET reply_count = reply_count + 1, last_reply_at = now()
+             WHERE id = (SELECT m.parent_id FROM m)
+         ), answer AS (
+             SELECT {SELECT} FROM m LEFT JOIN users u ON u.id = m.author_id LEFT JOIN webhooks w ON w.id = m.webhook_id
+         ), event AS (
+             INSERT INTO outbox (event_id, subject, payload)
+             SELECT $7, $8, jsonb_set(jsonb_set(jsonb_set($9::jsonb,
+                 '{{data,channel_seq}}', to_jsonb(a.channel_seq)),
+                 '{{data,created_at}}', to_jsonb(a.created_at)),
+                 '{{data,author}}', jsonb_build_object('user_id', a.author_id, 'username', a.username,
+                     'display_name', a.display_name, 'avatar_url', a.avatar_url, 'bot', NULL))
+             FROM answer a
+         )
+         SELECT * FROM answer"
+    ))
+    .bind(send.id)
+    .bind(send.channel)
+    .bind(send.author)
+    .bind(send.parent)
+    .bind(send.body.as_str())
+    .bind(send.client_msg_id.map(ClientMsgId::as_str))
+    .bind(send.event.id)
+    .bind(send.subject)
+    .bind(sqlx::types::Json(send.event))
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(Message::from))
+}
+
 /// Replaces a message's body and marks it edited; `None` if it is deleted (a delete that
 /// committed first wins: the row lock orders them, and the condition is re-checked).
 pub async fn update_body(
