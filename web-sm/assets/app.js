@@ -23,6 +23,16 @@
 //    left is typed out in full), Esc closes; Up in an empty
 //    composer edits the viewer's last message; the text is kept per channel in
 //    localStorage, so a draft survives a reload (and is dropped once sent and left).
+// 4. Sends in flight: the moment a message is sent, the composer's list shows it as
+//    "Sending…" (`#pending-{cmid}`, cloned from the server's `#pending-template`, the text
+//    written as text). The server replaces that row with the message (the send's answer
+//    or its event, whichever comes first), or marks it failed with the api's reason; a
+//    connection that failed (Datastar's `retries-failed`) or an error answer marks it
+//    failed here. The composer keeps the text and its `client_msg_id` until a send
+//    succeeds, so Retry (the same key: never a duplicate) sends it again and Discard drops
+//    it (with a new key, should the first have arrived after all). A row its message's
+//    event removed means the message was posted, even if the answer was lost: the
+//    composer is emptied then too.
 
 /** Sets up the composer's uploads. */
 function setUpUploads(form) {
@@ -340,11 +350,138 @@ function keepDraft(form) {
   document.addEventListener('visibilitychange', save);
 }
 
+/** Whether a composer's text runs a slash command (the server's test: `/` and a letter). */
+const isCommand = (value) => /^\s*\/\p{L}/u.test(value);
+
+/** Shows the composer's sends in flight in its list (`#messages`, `#replies`). */
+function showSends(form, listId) {
+  const text = form.querySelector('textarea');
+  const cmid = form.querySelector('input[type=hidden][data-bind\\:cmid], input[type=hidden][data-bind\\:rcmid]');
+  const template = document.getElementById('pending-template');
+  if (!text || !cmid || !template) return;
+  const list = () => document.getElementById(listId);
+  const rowOf = (key) => document.getElementById(`pending-${key}`);
+  /** The status line of the row of `key`: sending, or failed with `reason`. */
+  const status = (row, key, reason) => {
+    const line = element('div', reason ? 'send-status failed' : 'send-status');
+    line.id = `send-${key}`;
+    if (reason) {
+      line.setAttribute('role', 'alert');
+      const retry = element('button', 'quiet retry', 'Retry');
+      const discard = element('button', 'quiet discard', 'Discard');
+      retry.type = 'button';
+      discard.type = 'button';
+      line.append(element('span', 'reason', `Not sent — ${reason}`), ' ', retry, ' ', discard);
+    } else {
+      line.setAttribute('role', 'status');
+      line.textContent = 'Sending…';
+    }
+    row.querySelector('.send-status')?.replaceWith(line);
+  };
+  /** Shows the composer's text as being sent (a repeat reuses its row). */
+  const sending = () => {
+    const body = text.value.trim();
+    const key = cmid.value;
+    const target = list();
+    if (!body || isCommand(body) || !/^[A-Za-z0-9-]{1,64}$/.test(key) || !target) return;
+    if (form.querySelector('#uploads .uploading')) return;
+    let row = rowOf(key);
+    if (!row) {
+      row = template.content.firstElementChild.cloneNode(true);
+      row.id = `pending-${key}`;
+      row.dataset.at = String(Math.floor(Date.now() / 1000));
+      target.append(row);
+      row.scrollIntoView({ block: 'nearest' });
+    }
+    row.dataset.cmid = key;
+    row.querySelector('.body').textContent = body;
+    status(row, key, null);
+  };
+  // Capture: before Datastar's own handlers send (and after completion took its keys).
+  form.addEventListener(
+    'keydown',
+    (evt) => {
+      if (evt.target !== text || evt.key !== 'Enter' || evt.shiftKey || evt.isComposing) return;
+      if (!evt.defaultPrevented) sending();
+    },
+    true,
+  );
+  form.addEventListener('submit', sending, true);
+  // A send whose requests all ended without the server answering for its row (the
+  // connection failed, or an error status, which Datastar drops): the row says so.
+  let inFlight = 0;
+  let lost = false;
+  document.addEventListener('datastar-fetch', (evt) => {
+    const { type, el } = evt.detail ?? {};
+    if (!el || !form.contains(el)) return;
+    if (type === 'started') {
+      inFlight += 1;
+      lost = false;
+    } else if (type === 'retries-failed') {
+      lost = true;
+    } else if (type === 'finished') {
+      inFlight = Math.max(0, inFlight - 1);
+      const row = rowOf(cmid.value);
+      if (inFlight === 0 && row && !row.querySelector('.send-status.failed')) {
+        status(row, cmid.value, lost ? 'the connection failed.' : 'the server did not take it; try again.');
+      }
+    }
+  });
+  /** Puts `value` in the composer as if typed (Datastar follows input events). */
+  const set = (input, value) => {
+    input.value = value;
+    input.dispatchEvent(new Event('input', { bubbles: true }));
+  };
+  /** A new key for the composer's next send (the server gives one after each send it answers). */
+  const renew = () => {
+    if (window.crypto?.randomUUID) set(cmid, window.crypto.randomUUID());
+  };
+  // The row of the composer's current send went away without Discard: the message itself
+  // arrived (its event removes the row), even if the send's answer was lost — the text is
+  // sent, so the composer is emptied for the next one.
+  const target = list();
+  if (target) {
+    new MutationObserver((records) => {
+      for (const record of records) {
+        for (const gone of record.removedNodes) {
+          if (gone.classList?.contains('pending') && !gone.dataset.discarded && gone.dataset.cmid === cmid.value) {
+            set(text, '');
+            renew();
+          }
+        }
+      }
+    }).observe(target, { childList: true });
+  }
+  document.addEventListener('click', (evt) => {
+    const button = evt.target.closest?.('.send-status.failed button');
+    const row = button?.closest('li.pending');
+    if (!row || !list()?.contains(row)) return;
+    const key = row.dataset.cmid;
+    if (button.classList.contains('retry')) {
+      // The composer holds this send's text and key unless it was discarded meanwhile.
+      if (cmid.value !== key) {
+        set(cmid, key);
+        set(text, row.querySelector('.body').textContent);
+      }
+      form.requestSubmit();
+    } else if (button.classList.contains('discard')) {
+      row.dataset.discarded = 'true';
+      row.remove();
+      if (cmid.value === key) {
+        set(text, '');
+        renew();
+      }
+      text.focus();
+    }
+  });
+}
+
 const composer = document.getElementById('composer');
 if (composer) {
   setUpUploads(composer);
   setUpCompletion(composer);
   keepDraft(composer);
+  showSends(composer, 'messages');
 }
 for (const id of ['messages', 'replies']) {
   const list = document.getElementById(id);

@@ -7,7 +7,10 @@ Playwright for Python, against the whole stack through the gateway. Run by
   AJET_BROWSER_ARTIFACTS  a folder for the screenshots
 
 Two users in two browser contexts: dev login, the first-community bootstrap, creating a
-channel, a message sent by one appearing for the other within 1 s without a reload, an
+channel, a message sent by one appearing for the other within 1 s without a reload, the
+composer's optimistic send (a "Sending…" row replaced once by the message; refused by a
+frozen channel or a too long text, marked failed with Retry and Discard, the draft kept,
+posted once on Retry; a lost answer never duplicating), an
 image shared by one showing for the other as its thumbnail, files attached in the composer
 (picker, paste, drop; progress, removal, a refusal shown) and the full-size image viewer, an edit
 and a delete propagating, thread replies (the panel and the root's summary live), reactions and pins live, typing shown, stopped and expired, slash commands with hints and replies only their sender sees, the composer's @ and # completion,
@@ -103,6 +106,135 @@ def send(page, text):
     box = page.locator("#composer-body")
     box.fill(text)
     box.press("Enter")
+
+
+SENDS = re.compile(r"/channels/[0-9a-f-]+/messages")
+
+
+def most_rows(page, text):
+    """Counts, from now on, the most rows of the message list ever holding `text` at once."""
+    page.evaluate(
+        """(text) => {
+            const list = document.getElementById('messages');
+            const count = () => {
+                const rows = [...list.querySelectorAll('li.message')].filter((li) => li.textContent.includes(text));
+                window.__most = Math.max(window.__most ?? 0, rows.length);
+            };
+            window.__most = 0;
+            new MutationObserver(count).observe(list, {childList: true, subtree: true, characterData: true});
+        }""",
+        text,
+    )
+    return lambda: page.evaluate("window.__most")
+
+
+def posted(page, channel_id, text):
+    """How many of the channel's messages (per the api) have exactly `text` as body."""
+    history = page.request.get(f"{BASE}/api/channels/{channel_id}/messages?limit=100").json()["data"]
+    return sum(1 for message in history if message["body_md"] == text)
+
+
+def optimistic_sends(alice, bob, general_id):
+    """The composer's optimistic send, its visible failure, Retry and Discard (issue 18 §5)."""
+    box = bob.locator("#composer-body")
+    rows = lambda page, text: messages(page).locator("li.message", has_text=text)  # noqa: E731
+
+    # Held at the network: the row is there at once, as "Sending…".
+    held = []
+
+    def hold(route):
+        held.append(route)
+
+    bob.route(SENDS, hold)
+    bob_most = most_rows(bob, "optimistic hello")
+    alice_most = most_rows(alice, "optimistic hello")
+    send(bob, "optimistic hello")
+    pending = messages(bob).locator("li.message.pending", has_text="optimistic hello")
+    expect(pending.locator(".send-status")).to_have_text("Sending…")
+    expect(pending).to_have_attribute("data-author", re.compile(r"^u-"))
+    bob.wait_for_function("() => document.querySelectorAll('#messages li.pending').length === 1")
+    check(posted(alice, general_id, "optimistic hello") == 0, "the held send was posted")
+    for _ in range(250):  # Poll: Playwright hands the held request over while waiting.
+        if held:
+            break
+        bob.wait_for_timeout(20)
+    check(len(held) == 1, f"one send reached the network, not {len(held)}")
+    held[0].continue_()
+    bob.unroute(SENDS)
+    real = rows(bob, "optimistic hello")
+    expect(real).to_have_count(1)
+    expect(real).not_to_have_class(re.compile(r"\bpending\b"))
+    expect(real).to_have_attribute("id", re.compile(r"^m-"))
+    expect(rows(alice, "optimistic hello")).to_have_count(1, timeout=LIVE)
+    expect(box).to_have_value("")
+    # The stream's copy has come too (alice has it): still one row for bob.
+    expect(real).to_have_count(1)
+    check(bob_most() == 1, f"bob saw the sent message {bob_most()} times at once")
+    check(alice_most() == 1, f"alice saw the sent message {alice_most()} times at once")
+    check(posted(alice, general_id, "optimistic hello") == 1, "the message was posted once")
+
+    # Refused: alice freezes #general; bob's send stays in place, failed with the api's
+    # reason, his text kept; Discard drops one, and after alice unfreezes, Retry posts the
+    # other exactly once.
+    frozen = alice.request.patch(f"{BASE}/api/channels/{general_id}/moderation", data={"frozen": True})
+    check(frozen.ok, f"freezing: {frozen.status} {frozen.text()}")
+    send(bob, "dropped while frozen")
+    failed = messages(bob).locator("li.message.pending", has_text="dropped while frozen")
+    expect(failed.locator(".send-status.failed")).to_contain_text("Not sent — this channel is frozen")
+    expect(box).to_have_value("dropped while frozen")
+    failed.locator("button.discard").click()
+    expect(failed).to_have_count(0)
+    expect(box).to_have_value("")
+    send(bob, "sent after the thaw")
+    failed = messages(bob).locator("li.message.pending", has_text="sent after the thaw")
+    expect(failed.locator(".send-status.failed")).to_contain_text("this channel is frozen")
+    expect(box).to_have_value("sent after the thaw")
+    # Still refused: the same row says so again, not a second one.
+    failed.locator("button.retry").click()
+    expect(failed.locator(".send-status.failed")).to_contain_text("this channel is frozen")
+    expect(messages(bob).locator("li.pending")).to_have_count(1)
+    thawed = alice.request.patch(f"{BASE}/api/channels/{general_id}/moderation", data={"frozen": False})
+    check(thawed.ok, f"unfreezing: {thawed.status} {thawed.text()}")
+    bob_most = most_rows(bob, "sent after the thaw")
+    failed.locator("button.retry").click()
+    expect(rows(alice, "sent after the thaw")).to_have_count(1, timeout=LIVE)
+    expect(rows(bob, "sent after the thaw")).to_have_count(1)
+    expect(rows(bob, "sent after the thaw")).to_have_attribute("id", re.compile(r"^m-"))
+    expect(messages(bob).locator("li.pending")).to_have_count(0)
+    expect(box).to_have_value("")
+    check(bob_most() == 1, f"bob saw the retried message {bob_most()} times at once")
+    check(posted(alice, general_id, "sent after the thaw") == 1, "the retried message was posted once")
+    check(posted(alice, general_id, "dropped while frozen") == 0, "the discarded message was posted")
+
+    # Too long: the api's reason, and the text kept to be shortened; sent shortened, once.
+    send(bob, "x" * 4001)
+    expect(messages(bob).locator("li.pending .send-status.failed")).to_contain_text("Not sent — ")
+    expect(box).to_have_value("x" * 4001)
+    send(bob, "short enough now")
+    expect(rows(alice, "short enough now")).to_have_count(1, timeout=LIVE)
+    expect(messages(bob).locator("li.pending")).to_have_count(0)
+    check(posted(alice, general_id, "short enough now") == 1, "the shortened message was posted once")
+
+    # Lost answers: the api posts, the page never hears back; its quick retries repeat
+    # the key (the api answers each with the same message), and the message's own event
+    # replaces the row and empties the composer.
+    def lose_answer(route):
+        route.fetch()
+        route.abort()
+
+    bob.route(SENDS, lose_answer)
+    bob_most = most_rows(bob, "answer lost")
+    send(bob, "answer lost")
+    expect(rows(alice, "answer lost")).to_have_count(1, timeout=LIVE)
+    expect(rows(bob, "answer lost")).to_have_attribute("id", re.compile(r"^m-"))
+    expect(box).to_have_value("")
+    bob.unroute(SENDS)
+    send(bob, "after the lost answer")
+    expect(rows(alice, "after the lost answer")).to_have_count(1, timeout=LIVE)
+    expect(rows(bob, "answer lost")).to_have_count(1)
+    check(bob_most() == 1, f"bob saw the lost answer's message {bob_most()} times at once")
+    check(posted(alice, general_id, "answer lost") == 1, "a lost answer's message was posted once")
+    check(posted(alice, general_id, "after the lost answer") == 1, "the next message was posted, once")
 
 
 def main():
@@ -437,6 +569,11 @@ def main():
         editor.press("Escape")
         expect(messages(bob).locator("textarea[name=body]")).to_have_count(0)
         expect(messages(bob).locator("li.message", has_text="hi @bob see #random")).to_be_visible()
+
+        # Optimistic sends: held at the network, bob's message shows at once as his own
+        # "sending" row; released, it becomes the real message in place, and neither he
+        # nor alice ever sees it twice.
+        optimistic_sends(alice, bob, general_id)
 
         # Esc closes the members sheet wherever the focus is.
         bob.click("#members-button")

@@ -29,7 +29,7 @@ use crate::datastar::{Frames, Mode};
 use crate::error::PageError;
 use crate::extract::Viewer;
 use crate::views::layout::Theme;
-use crate::views::{self, MessageView, message, people, search};
+use crate::views::{self, MessageView, message, pending, people, search};
 
 /// What the api said, for the notice line.
 pub(crate) fn refusal(err: &ClientError) -> String {
@@ -166,8 +166,9 @@ pub async fn send_message(
         client_msg_id: Some(compose.cmid),
         attachment_ids,
     };
+    let cmid = request.client_msg_id.clone().unwrap_or_default();
     Ok(match viewer.api.send_message(id, &request).await {
-        Ok(_) => {
+        Ok(sent) => {
             if let Err(err) = streams.typing(&viewer.token, id, false).await {
                 tracing::debug!(error = %err, "could not signal that typing stopped");
             }
@@ -177,10 +178,30 @@ pub async fn send_message(
             for sent in &request.attachment_ids {
                 frames.remove(&format!("#{}", views::shell::upload_dom_id(*sent)));
             }
+            replace_pending(&mut frames, &cmid, &sent);
             frames
         }
-        Err(err) => notice(&format!("Not sent: {}", refusal(&err))),
+        Err(err) => send_failed(&cmid, &err),
     })
+}
+
+/// The send's row (if the stream has not replaced it already) becomes the message.
+fn replace_pending(frames: &mut Frames, cmid: &str, sent: &ajet_shared::api::wire::Message) {
+    if let (Some(row), Some(author)) = (pending::pending_dom_id(cmid), sent.author.user_id) {
+        frames.patch(Mode::Replace, Some(&format!("#{row}")), &views::message_item(&MessageView::from(sent), author));
+    }
+}
+
+/// A refused send: its row says why and offers Retry and Discard; the composer keeps the
+/// text and its `client_msg_id` (the draft is not lost, a retry cannot duplicate); the
+/// notice line says it too.
+fn send_failed(cmid: &str, err: &ClientError) -> Frames {
+    let reason = refusal(err);
+    let mut frames = notice(&format!("Not sent: {reason}"));
+    if let Some(status) = pending::send_failed(cmid, &reason) {
+        frames.patch(Mode::Outer, None, &status);
+    }
+    frames
 }
 
 #[derive(Deserialize)]

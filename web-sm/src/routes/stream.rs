@@ -164,6 +164,16 @@ struct Entry {
     label: String,
 }
 
+/// The viewer's own message arriving replaces the row its send showed while in flight
+/// (`views::pending`), if the send's answer has not already.
+fn remove_pending(frames: &mut Frames, message: &ajet_shared::events::EventMessage, viewer: UserId) {
+    if message.author.user_id == Some(viewer)
+        && let Some(row) = message.client_msg_id.as_deref().and_then(views::pending::pending_dom_id)
+    {
+        frames.remove(&format!("#{row}"));
+    }
+}
+
 /// A root's thread summary as the list shows it.
 #[derive(Clone, Copy)]
 struct Summary {
@@ -340,6 +350,7 @@ impl LivePage {
                     self.shown_seq = message.channel_seq;
                     self.roots.entry(message.id).or_insert(Summary { reply_count: 0, last_reply_at: None });
                     let id = views::message_dom_id(message.id);
+                    remove_pending(frames, &message, viewer);
                     frames.remove(&format!("#{id}")).patch(
                         Mode::Append,
                         Some("#messages"),
@@ -591,6 +602,7 @@ impl LivePage {
         // been read before the stream's own reads.
         if self.thread == Some(root) {
             self.replies.insert(reply.id);
+            remove_pending(frames, reply, self.viewer());
             frames.remove(&format!("#{}", views::message_dom_id(reply.id))).patch(
                 Mode::Append,
                 Some("#replies"),

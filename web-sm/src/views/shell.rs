@@ -12,6 +12,7 @@ use maud::{Markup, html};
 
 use super::layout::{Theme, themed_document};
 use super::message::{ListView, message_list};
+use super::pending::pending_template;
 use super::people::{notification_count, presence_dot, presence_key};
 use super::search::{OPEN_SEARCH, search_overlay};
 use super::{MessageView, ThreadView, badge_dom_id, channel_dom_id, mentions_dom_id, thread_panel};
@@ -179,8 +180,14 @@ pub fn notice(message: Option<&str>) -> Markup {
 /// the main column) upload at once, each a chip with its progress, a remove button and
 /// the api's refusal; a send waits until none is still uploading and names the uploaded
 /// ones (`?files=`, their ids as `app.js` wrote them on the chips).
+///
+/// A send shows at once (`app.js` adds `me`'s row from `#pending-template`, named by the
+/// `cmid` it reads from the hidden `#composer-cmid`), and is replaced by the message, or
+/// marked failed with Retry and Discard (`views::pending`). A lost connection is retried
+/// twice, quickly, with the same `cmid`, before the row says it was not sent.
 #[must_use]
 pub fn composer(
+    me: &User,
     channel: ChannelId,
     community: Option<CommunityId>,
     label: &str,
@@ -190,7 +197,7 @@ pub fn composer(
     let signals = serde_json::json!({ "body": "", "cmid": client_msg_id, "_typedAt": 0 }).to_string();
     let send = format!(
         "document.querySelector('#uploads .uploading') || @post('/channels/{channel}/messages?files=' + {UPLOADED_FILES}, \
-         {{filterSignals: {{include: /^(body|cmid)$/}}}})"
+         {{filterSignals: {{include: /^(body|cmid)$/}}, {SEND_RETRIES}}})"
     );
     let on_enter =
         format!("evt.key === 'Enter' && !evt.shiftKey && !evt.isComposing && (evt.preventDefault(), {send})");
@@ -199,6 +206,8 @@ pub fn composer(
         form #composer .composer data-signals=(signals) "data-on:submit"=(send) "data-indicator:_sending"
             data-channel=(channel) data-upload=(paths::channel_attachments(channel))
             data-members=[community.map(paths::community_members)] data-channels=[community.map(paths::community_channels)] {
+            (pending_template(me))
+            input #composer-cmid type="hidden" value=(client_msg_id) "data-bind:cmid";
             ul #uploads .uploads aria-label="Files to send" aria-live="polite" {}
             ul #completion .completion role="listbox" aria-label="Suggestions" hidden {}
             @if !commands.is_empty() {
@@ -227,6 +236,11 @@ pub fn composer(
         }
     }
 }
+
+/// A send's retries when the connection fails (Datastar's default is ten, over minutes):
+/// two, quickly, then the row says it was not sent and offers Retry. Each repeats the same
+/// `client_msg_id`, so none can duplicate.
+pub const SEND_RETRIES: &str = "retryMaxCount: 2, retryInterval: 300";
 
 /// The ids of the composer's uploaded files, comma-separated (a Datastar expression).
 const UPLOADED_FILES: &str =
@@ -449,7 +463,7 @@ pub fn shell_page(view: &ShellView<'_>) -> Markup {
                 (notice(None))
                 (typing_line(&[]))
                 @if view.joined {
-                    (composer(view.channel.id, view.community.map(|c| c.id), &label, view.client_msg_id, view.commands))
+                    (composer(view.me, view.channel.id, view.community.map(|c| c.id), &label, view.client_msg_id, view.commands))
                 } @else {
                     form.composer method="post" action={ "/channels/" (view.channel.id) "/join" } {
                         button type="submit" { "Join " (label) }
@@ -598,7 +612,7 @@ mod tests {
             summary: "list <commands>".into(),
             admin: false,
         };
-        let html = composer(id, None, "#general", "abc", std::slice::from_ref(&help)).into_string();
+        let html = composer(&user("al"), id, None, "#general", "abc", std::slice::from_ref(&help)).into_string();
         assert!(
             html.contains(
                 "<li data-command=\"help&quot;&lt;x&gt;\" data-class:match=\"$body.startsWith('/') &amp;&amp; \
@@ -615,7 +629,7 @@ mod tests {
         assert!(html.contains(&format!(
             "data-on:submit=\"document.querySelector('#uploads .uploading') || @post('/channels/{id}/messages?files=' + \
              [...document.querySelectorAll('#uploads li[data-id]')].map((li) =&gt; li.dataset.id).join(','), \
-             {{filterSignals: {{include: /^(body|cmid)$/}}}})\""
+             {{filterSignals: {{include: /^(body|cmid)$/}}, retryMaxCount: 2, retryInterval: 300}})\""
         )), "{html}");
         assert!(html.contains("evt.key === 'Enter' &amp;&amp; !evt.shiftKey"), "{html}");
         assert!(html.contains("placeholder=\"Message #general\""));
@@ -641,7 +655,7 @@ mod tests {
     fn the_composer_uploads_files_to_the_channels_attachments_and_sends_them_by_id() {
         let id = ChannelId::generate();
         let community = CommunityId::generate();
-        let html = composer(id, Some(community), "#general", "abc", &[]).into_string();
+        let html = composer(&user("al"), id, Some(community), "#general", "abc", &[]).into_string();
         assert!(
             html.contains(&format!("data-channel=\"{id}\" data-upload=\"/api/channels/{id}/attachments\"")),
             "app.js finds where to upload: {html}"
