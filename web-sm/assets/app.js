@@ -3,9 +3,11 @@
 // it reads only markup the server rendered and the api's JSON answers, and writes text
 // with textContent, never HTML.
 //
-// 1. Uploads (`#composer`): files picked with the 📎 button, pasted into the text or dropped
-//    on the main column go at once to the api's attachment endpoint (`data-upload`) by XHR,
-//    the one browser API that reports upload progress. Each is a chip in `#uploads` with
+// Both composers — the channel's (`#composer`) and the thread panel's (`#reply-composer`)
+// — are one piece (`views::shell::composer`), set up alike from their `data-*`:
+// 1. Uploads: files picked with the 📎 button, pasted into the text or dropped
+//    on the composer's column go at once to the api's attachment endpoint (`data-upload`) by XHR,
+//    the one browser API that reports upload progress. Each is a chip in its `ul.uploads` with
 //    its progress and a remove button (which also cancels); a refusal (too large, quota)
 //    shows the api's own sentence. An uploaded chip carries the attachment id
 //    (`data-id`, `id="up-{id}"`): the composer's send names those ids and the server
@@ -21,10 +23,11 @@
 //    channel's name (read from the api once, when first needed: `data-members`,
 //    `data-channels`) — arrows choose, Enter or Tab takes (Enter sends once the one name
 //    left is typed out in full), Esc closes; Up in an empty
-//    composer edits the viewer's last message; the text is kept per channel in
+//    composer edits the viewer's last message in its list (`data-list`); the text is kept
+//    per channel or thread (`data-draft`) in
 //    localStorage, so a draft survives a reload (and is dropped once sent and left).
 // 4. Sends in flight: the moment a message is sent, the composer's list shows it as
-//    "Sending…" (`#pending-{cmid}`, cloned from the server's `#pending-template`, the text
+//    "Sending…" (`#pending-{cmid}`, cloned from the composer's `template.pending-template`, the text
 //    written as text). The server replaces that row with the message (the send's answer
 //    or its event, whichever comes first), or marks it failed with the api's reason; a
 //    connection that failed (Datastar's `retries-failed`) or an error answer marks it
@@ -36,9 +39,9 @@
 
 /** Sets up the composer's uploads. */
 function setUpUploads(form) {
-  const list = form.querySelector('#uploads');
-  const picker = form.querySelector('#file-input');
-  const text = form.querySelector('#composer-body');
+  const list = form.querySelector('ul.uploads');
+  const picker = form.querySelector('input[type=file]');
+  const text = form.querySelector('textarea');
   const url = form.dataset.upload;
   if (!list || !picker || !text || !url) return;
 
@@ -54,7 +57,7 @@ function setUpUploads(form) {
       files.forEach(upload);
     }
   });
-  const area = form.closest('main') ?? form;
+  const area = form.closest('main, aside') ?? form;
   const carriesFiles = (evt) => [...(evt.dataTransfer?.types ?? [])].includes('Files');
   area.addEventListener('dragover', (evt) => {
     if (!carriesFiles(evt)) return;
@@ -202,10 +205,10 @@ function watchList(list) {
   }).observe(list, { childList: true, subtree: true, attributes: true, attributeFilter: ['class'] });
 }
 
-/** Sets up `@`/`#` completion and Up-to-edit on the composer. */
+/** Sets up `@`/`#` completion and Up-to-edit on a composer. */
 function setUpCompletion(form) {
-  const text = form.querySelector('#composer-body');
-  const list = form.querySelector('#completion');
+  const text = form.querySelector('textarea');
+  const list = form.querySelector('ul.completion');
   if (!text || !list) return;
   const sources = { '@': form.dataset.members, '#': form.dataset.channels };
   const loaded = {};
@@ -239,7 +242,7 @@ function setUpCompletion(form) {
     list.replaceChildren(
       ...options.map((option, index) => {
         const item = element('li', index === chosen ? 'chosen' : '');
-        item.id = `completion-${index}`;
+        item.id = `${list.id}-${index}`;
         item.setAttribute('role', 'option');
         item.setAttribute('aria-selected', String(index === chosen));
         item.append(element('span', 'name', token.sigil + option.name), element('span', 'detail', option.detail));
@@ -253,7 +256,7 @@ function setUpCompletion(form) {
       }),
     );
     list.hidden = false;
-    text.setAttribute('aria-activedescendant', `completion-${chosen}`);
+    text.setAttribute('aria-activedescendant', `${list.id}-${chosen}`);
   };
   const take = () => {
     const option = options[chosen];
@@ -309,7 +312,7 @@ function setUpCompletion(form) {
       }
       const plain = !evt.shiftKey && !evt.altKey && !evt.ctrlKey && !evt.metaKey;
       if (evt.key === 'ArrowUp' && plain && text.value === '') {
-        const edit = [...document.querySelectorAll('#messages li.message .edit-button')].pop();
+        const edit = [...document.querySelectorAll(`#${form.dataset.list} li.message .edit-button`)].pop();
         if (!edit) return;
         evt.preventDefault();
         evt.stopPropagation();
@@ -320,17 +323,17 @@ function setUpCompletion(form) {
   );
 }
 
-/** Keeps the composer's text per channel in localStorage. */
+/** Keeps a composer's text per channel or thread (`data-draft`) in localStorage. */
 function keepDraft(form) {
-  const text = form.querySelector('#composer-body');
+  const text = form.querySelector('textarea');
   let store = null;
   try {
     store = window.localStorage;
   } catch {
     return; // Storage is off: no drafts.
   }
-  if (!text || !store || !form.dataset.channel) return;
-  const key = `ajet-draft:${form.dataset.channel}`;
+  if (!text || !store || !form.dataset.draft) return;
+  const key = `ajet-draft:${form.dataset.draft}`;
   // After Datastar has bound the text to its (empty) signal: Datastar applies the page's
   // attributes in a timer it set as it loaded, before this one.
   setTimeout(() => {
@@ -353,11 +356,13 @@ function keepDraft(form) {
 /** Whether a composer's text runs a slash command (the server's test: `/` and a letter). */
 const isCommand = (value) => /^\s*\/\p{L}/u.test(value);
 
-/** Shows the composer's sends in flight in its list (`#messages`, `#replies`). */
-function showSends(form, listId) {
+/** Shows a composer's sends in flight in its list (`data-list`: `#messages`, `#replies`). */
+function showSends(form) {
+  const listId = form.dataset.list;
   const text = form.querySelector('textarea');
-  const cmid = form.querySelector('input[type=hidden][data-bind\\:cmid], input[type=hidden][data-bind\\:rcmid]');
-  const template = document.getElementById('pending-template');
+  const cmid = form.querySelector('input[type=hidden][data-bind]');
+  const template = form.querySelector('template.pending-template');
+  const commands = form.dataset.commands === 'true';
   if (!text || !cmid || !template) return;
   const list = () => document.getElementById(listId);
   const rowOf = (key) => document.getElementById(`pending-${key}`);
@@ -383,8 +388,8 @@ function showSends(form, listId) {
     const body = text.value.trim();
     const key = cmid.value;
     const target = list();
-    if (!body || isCommand(body) || !/^[A-Za-z0-9-]{1,64}$/.test(key) || !target) return;
-    if (form.querySelector('#uploads .uploading')) return;
+    if (!body || (commands && isCommand(body)) || !/^[A-Za-z0-9-]{1,64}$/.test(key) || !target) return;
+    if (form.querySelector('ul.uploads .uploading')) return;
     let row = rowOf(key);
     if (!row) {
       row = template.content.firstElementChild.cloneNode(true);
@@ -476,12 +481,14 @@ function showSends(form, listId) {
   });
 }
 
-const composer = document.getElementById('composer');
-if (composer) {
-  setUpUploads(composer);
-  setUpCompletion(composer);
-  keepDraft(composer);
-  showSends(composer, 'messages');
+// The channel's composer and the thread panel's: one piece serving both.
+for (const id of ['composer', 'reply-composer']) {
+  const form = document.getElementById(id);
+  if (!form) continue;
+  setUpUploads(form);
+  setUpCompletion(form);
+  keepDraft(form);
+  showSends(form);
 }
 for (const id of ['messages', 'replies']) {
   const list = document.getElementById(id);

@@ -109,13 +109,14 @@ def send(page, text):
 
 
 SENDS = re.compile(r"/channels/[0-9a-f-]+/messages")
+SENDS_REPLIES = re.compile(r"/channels/[0-9a-f-]+/threads/[0-9a-f-]+")
 
 
-def most_rows(page, text):
-    """Counts, from now on, the most rows of the message list ever holding `text` at once."""
+def most_rows(page, text, list="messages"):
+    """Counts, from now on, the most rows of a list ever holding `text` at once."""
     page.evaluate(
-        """(text) => {
-            const list = document.getElementById('messages');
+        """([text, id]) => {
+            const list = document.getElementById(id);
             const count = () => {
                 const rows = [...list.querySelectorAll('li.message')].filter((li) => li.textContent.includes(text));
                 window.__most = Math.max(window.__most ?? 0, rows.length);
@@ -123,7 +124,7 @@ def most_rows(page, text):
             window.__most = 0;
             new MutationObserver(count).observe(list, {childList: true, subtree: true, characterData: true});
         }""",
-        text,
+        [text, list],
     )
     return lambda: page.evaluate("window.__most")
 
@@ -134,33 +135,94 @@ def posted(page, channel_id, text):
     return sum(1 for message in history if message["body_md"] == text)
 
 
+def send_held(page, pattern, box, list_id, text, while_held=None):
+    """Presses Enter in `box` with the send held at the network (requests matching
+    `pattern`): the list's row for `text` shows at once, the sender's, as "Sending…";
+    then `while_held` runs and the send goes on."""
+    held = []
+
+    def hold(route):
+        held.append(route)
+
+    page.route(pattern, hold)
+    box.press("Enter")
+    pending = page.locator(f"#{list_id} li.message.pending", has_text=text)
+    expect(pending.locator(".send-status")).to_have_text("Sending…")
+    expect(pending).to_have_attribute("data-author", re.compile(r"^u-"))
+    expect(page.locator(f"#{list_id} li.pending")).to_have_count(1)
+    for _ in range(250):  # Poll: Playwright hands the held request over while waiting.
+        if held:
+            break
+        page.wait_for_timeout(20)
+    check(len(held) == 1, f"one send of {text!r} reached the network, not {len(held)}")
+    if while_held:
+        while_held()
+    for route in held:
+        route.continue_()
+    page.unroute(pattern)
+
+
+def thread_composer(alice, bob, root_id):
+    """The thread panel's composer is the channel's: a file from the picker with its
+    progress, @ completion, the optimistic row (replaced once), a draft of its own kept
+    across reloads, and Up to edit one's last reply (issue 18 §5)."""
+    alice.goto(f"{BASE}/c/acme/general?thread={root_id}")
+    expect(alice.locator("#replies li.message")).to_have_count(2)
+    box = bob.locator("#reply-body")
+    bob.set_input_files(
+        "#reply-file-input", files=[{"name": "in-thread.png", "mimeType": "image/png", "buffer": png(64, 32)}]
+    )
+    expect(bob.locator("#reply-uploads li.done", has_text="in-thread.png")).to_be_visible()
+    box.press_sequentially("look @al")
+    expect(bob.locator("#reply-completion li .name")).to_have_text(["@alice"])
+    box.press("Tab")
+    expect(box).to_have_value("look @alice ")
+    bob_most = most_rows(bob, "look @alice", "replies")
+    send_held(bob, SENDS_REPLIES, box, "replies", "look @alice")
+    shared = alice.locator("#replies li.message", has_text="look @alice")
+    expect(shared.locator("ul.files a[title='in-thread.png'] img")).to_have_count(1, timeout=LIVE)
+    expect(bob.locator("#replies li.message", has_text="look @alice")).to_have_attribute("id", re.compile(r"^m-"))
+    expect(bob.locator("#reply-uploads li")).to_have_count(0)
+    expect(box).to_have_value("")
+    expect(bob.locator("#replies li.message", has_text="look @alice")).to_have_count(1)
+    check(bob_most() == 1, f"bob saw his reply {bob_most()} times at once")
+
+    # A draft per thread: back after a reload, and not the channel's.
+    box.fill("a thought for the thread")
+    bob.reload()
+    expect(box).to_have_value("a thought for the thread")
+    expect(bob.locator("#composer-body")).to_have_value("")
+    box.fill("")
+
+    # Up in the empty reply composer edits bob's last reply.
+    box.press("ArrowUp")
+    editor = bob.locator("#replies textarea[name=body]")
+    expect(editor).to_be_focused()
+    expect(editor).to_have_value(re.compile(r"^look @alice\s*$"))
+    editor.fill("look @alice, edited")
+    bob.locator("#replies button:has-text('Save')").click()
+    expect(alice.locator("#replies li.message", has_text="look @alice, edited")).to_be_visible(timeout=LIVE)
+    alice.goto(BASE + "/c/acme/general")
+    expect(alice.locator("#composer-body")).to_be_visible()
+
+
 def optimistic_sends(alice, bob, general_id):
     """The composer's optimistic send, its visible failure, Retry and Discard (issue 18 §5)."""
     box = bob.locator("#composer-body")
     rows = lambda page, text: messages(page).locator("li.message", has_text=text)  # noqa: E731
 
     # Held at the network: the row is there at once, as "Sending…".
-    held = []
-
-    def hold(route):
-        held.append(route)
-
-    bob.route(SENDS, hold)
     bob_most = most_rows(bob, "optimistic hello")
     alice_most = most_rows(alice, "optimistic hello")
-    send(bob, "optimistic hello")
-    pending = messages(bob).locator("li.message.pending", has_text="optimistic hello")
-    expect(pending.locator(".send-status")).to_have_text("Sending…")
-    expect(pending).to_have_attribute("data-author", re.compile(r"^u-"))
-    bob.wait_for_function("() => document.querySelectorAll('#messages li.pending').length === 1")
-    check(posted(alice, general_id, "optimistic hello") == 0, "the held send was posted")
-    for _ in range(250):  # Poll: Playwright hands the held request over while waiting.
-        if held:
-            break
-        bob.wait_for_timeout(20)
-    check(len(held) == 1, f"one send reached the network, not {len(held)}")
-    held[0].continue_()
-    bob.unroute(SENDS)
+    box.fill("optimistic hello")
+    send_held(
+        bob,
+        SENDS,
+        box,
+        "messages",
+        "optimistic hello",
+        lambda: check(posted(alice, general_id, "optimistic hello") == 0, "the held send was posted"),
+    )
     real = rows(bob, "optimistic hello")
     expect(real).to_have_count(1)
     expect(real).not_to_have_class(re.compile(r"\bpending\b"))
@@ -440,6 +502,7 @@ def main():
         expect(alice).to_have_url(BASE + "/c/acme/general")
         expect(alice.locator("#thread")).to_have_count(0)
         expect(alice.locator("#ts-" + root_id)).to_contain_text("2 replies")
+        thread_composer(alice, bob, root_id)
 
         # Reactions: alice picks 👍 on her message; bob sees the count live, not as his;
         # his click on the pill adds his own, hers removes hers, each seen by the other.

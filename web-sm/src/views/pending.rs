@@ -1,5 +1,5 @@
 //! A send in flight: the row a composer adds to its list the moment Enter is pressed
-//! (`app.js` clones the page's `#pending-template`), and what the server answers about it.
+//! (`app.js` clones the composer's `template.pending-template`), and what the server answers about it.
 //! The row is `#pending-{client_msg_id}` with a status line `#send-{client_msg_id}`; it is
 //! replaced in place by the real message when the send's answer or its event arrives
 //! (whichever is first — the other then finds no row), or its status is patched to the
@@ -44,7 +44,7 @@ pub fn pending_template(me: &User) -> Markup {
         bot: None,
     };
     html! {
-        template #pending-template {
+        template.pending-template {
             li.message.pending data-author=(author_key(&author)) {
                 span class={ "avatar hue-" (hue(&author)) } aria-hidden="true" { (initials(&me.display_name)) }
                 div.meta { span.author { (me.display_name) } }
@@ -102,7 +102,7 @@ mod tests {
         let me =
             User { id: UserId::generate(), username: "al".into(), display_name: "<Al Ice>".into(), avatar_url: None };
         let html = pending_template(&me).into_string();
-        assert!(html.starts_with("<template id=\"pending-template\"><li class=\"message pending\""), "{html}");
+        assert!(html.starts_with("<template class=\"pending-template\"><li class=\"message pending\""), "{html}");
         assert!(html.contains(&format!("data-author=\"u-{}\"", me.id)), "grouped like the sender's messages: {html}");
         assert!(html.contains("<span class=\"author\">&lt;Al Ice&gt;</span>"), "{html}");
         assert!(html.contains("<div class=\"send-status\" role=\"status\">Sending…</div>"), "{html}");
