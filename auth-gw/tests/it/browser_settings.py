@@ -170,13 +170,31 @@ def main():
         expect(bob).to_have_url(re.compile(r"/c/acme"))
 
         # Bob, a member, gets nothing from the admin screens.
-        for screen in ["members", "invites", "webhooks", "audit"]:
+        for screen in ["community", "members", "invites", "webhooks", "audit"]:
             answer = bob.goto(f"{BASE}/c/acme/settings/{screen}")
             check(answer.status == 403, f"bob opening {screen} answered {answer.status}")
             expect(bob.locator("main")).to_contain_text("Only the community's admins can see this.")
             check(link.split("/")[-1] not in bob.content(), f"the {screen} screen leaks the invite to bob")
         bob.goto(BASE + "/settings/profile")
         expect(bob.locator("nav.settings-nav")).not_to_contain_text("Invites")
+
+        # Alice renames the community and turns link previews off from its screen; the
+        # shell shows the new name; previews go on again.
+        alice.goto(BASE + "/c/acme/settings/community")
+        alice.fill("#community-name", "Acme Labs")
+        alice.locator("input[name=link_previews]").uncheck()
+        alice.click("button:has-text('Save')")
+        expect(alice).to_have_url(BASE + "/c/acme/settings/community?done=saved")
+        expect(alice.locator("input[name=link_previews]")).not_to_be_checked()
+        community = alice.request.get(BASE + "/api/communities").json()["data"][0]
+        check(community["name"] == "Acme Labs" and not community["link_previews"], f"saved: {community}")
+        alice.goto(BASE + "/c/acme/general")
+        expect(alice.locator(".sidebar h2")).to_have_text("Acme Labs")
+        alice.goto(BASE + "/c/acme/settings/community")
+        alice.locator("input[name=link_previews]").check()
+        alice.click("button:has-text('Save')")
+        expect(alice.locator(".form-done")).to_have_text("Saved.")
+        expect(alice.locator("input[name=link_previews]")).to_be_checked()
 
         # Alice makes bob an admin, and a member again.
         alice.goto(BASE + "/c/acme/settings/members")
@@ -210,6 +228,7 @@ def main():
         screens = [
             ("profile", "/settings/profile"),
             ("tokens", "/settings/tokens"),
+            ("community", "/c/acme/settings/community"),
             ("members", "/c/acme/settings/members"),
             ("audit", "/c/acme/settings/audit"),
         ]

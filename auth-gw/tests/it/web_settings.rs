@@ -234,6 +234,48 @@ async fn an_admin_manages_members_invites_and_webhooks_and_the_audit_log_records
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_renames_the_community_and_turns_link_previews_off_and_a_refused_name_is_shown_with_the_form() {
+    let stack = Stack::start().await;
+    let (alice, alice_api, ..) = community(&stack).await;
+    let acme = alice_api.me().await.expect("me").communities.remove(0);
+
+    let screen = alice.page("/c/acme/settings/community", StatusCode::OK).await;
+    assert!(screen.contains("<form class=\"settings-form\" method=\"post\" action=\"/c/acme/settings/community\">"));
+    assert!(screen.contains("name=\"name\" required maxlength=\"100\" value=\"Acme\">"), "{screen}");
+    assert!(screen.contains("name=\"link_previews\" value=\"on\" checked>"), "previews are on: {screen}");
+    assert!(screen.contains("<a href=\"/c/acme/settings/community\" aria-current=\"page\">Community</a>"), "{screen}");
+
+    // Renamed, previews off (an unticked checkbox is absent from the form).
+    let saved = alice.post_form("/c/acme/settings/community", &[("name", "Acme <Labs>")]).await;
+    assert_eq!(location(&saved), "/c/acme/settings/community?done=saved");
+    let after = alice_api.get_community(acme.id).await.expect("community");
+    assert_eq!((after.name.as_str(), after.link_previews), ("Acme <Labs>", false));
+    let screen = alice.page("/c/acme/settings/community?done=saved", StatusCode::OK).await;
+    assert!(screen.contains("value=\"Acme &lt;Labs&gt;\">"), "the name is text: {screen}");
+    assert!(screen.contains("name=\"link_previews\" value=\"on\">"), "previews are off: {screen}");
+    assert!(screen.contains("role=\"status\">Saved.</p>"), "{screen}");
+
+    // On again.
+    let saved = alice.post_form("/c/acme/settings/community", &[("name", "Acme"), ("link_previews", "on")]).await;
+    assert_eq!(location(&saved), "/c/acme/settings/community?done=saved");
+    assert!(alice_api.get_community(acme.id).await.expect("community").link_previews);
+
+    // A name the api refuses: its message, the form as filled, nothing changed.
+    let long = "x".repeat(300);
+    let refused = alice.post_form("/c/acme/settings/community", &[("name", long.as_str())]).await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = refused.text().await.expect("html");
+    assert!(page.contains("<p class=\"form-error\" role=\"alert\">"), "{page}");
+    assert!(page.contains(&format!("value=\"{long}\"")), "the form as filled: {page}");
+    assert_eq!(alice_api.get_community(acme.id).await.expect("community").name, "Acme");
+    // A checkbox with another value is refused, not taken as on or off.
+    let odd = alice.post_form("/c/acme/settings/community", &[("name", "Acme"), ("link_previews", "yes")]).await;
+    assert_eq!(odd.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(odd.text().await.expect("html").contains("Link previews: a checkbox, on or absent."));
+    stack.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_member_or_an_outsider_opening_a_communitys_admin_screens_or_posting_their_forms_gets_nothing() {
     let stack = Stack::start().await;
     let (_, alice_api, bob, bob_api, carol) = community(&stack).await;
@@ -251,6 +293,7 @@ async fn a_member_or_an_outsider_opening_a_communitys_admin_screens_or_posting_t
     let invite = alice_api.list_invites(acme.id).await.expect("invites").data.remove(0);
 
     let screens = [
+        "/c/acme/settings/community".to_owned(),
         "/c/acme/settings/members".to_owned(),
         "/c/acme/settings/invites".to_owned(),
         "/c/acme/settings/webhooks".to_owned(),
@@ -268,7 +311,8 @@ async fn a_member_or_an_outsider_opening_a_communitys_admin_screens_or_posting_t
     assert!(!own.contains("/c/acme/settings"), "a member's navigation offers no admin screen: {own}");
 
     // The forms, posted anyway: the api refuses, and nothing changes.
-    let forms: [(String, Vec<(&str, &str)>); 6] = [
+    let forms: [(String, Vec<(&str, &str)>); 7] = [
+        ("/c/acme/settings/community".into(), vec![("name", "Taken over")]),
         ("/c/acme/settings/invites".into(), vec![("expires", ""), ("max_uses", "")]),
         (format!("/c/acme/settings/members/{alice_id}/role"), vec![("role", "member")]),
         (format!("/c/acme/settings/members/{alice_id}/remove"), vec![("reason", "mine now"), ("how", "ban")]),
@@ -287,6 +331,8 @@ async fn a_member_or_an_outsider_opening_a_communitys_admin_screens_or_posting_t
     assert!(alice_api.list_bans(acme.id).await.expect("bans").data.is_empty());
     let owner = alice_api.list_community_members(acme.id).await.expect("members").data;
     assert!(owner.iter().any(|m| m.user.id == alice_id && m.role == Role::Owner));
+    let after = alice_api.get_community(acme.id).await.expect("community");
+    assert_eq!((after.name.as_str(), after.link_previews), ("Acme", true), "the community is unchanged");
     drop(bob_api);
     stack.stop().await;
 }

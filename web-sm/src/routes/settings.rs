@@ -1,5 +1,6 @@
 //! The settings screens (`views::settings`): the viewer's profile, API tokens and security
-//! log at `/settings/…`, and a community's members and roles, invites, webhooks (with their
+//! log at `/settings/…`, and a community's name and link previews, members and roles,
+//! invites, webhooks (with their
 //! delivery logs) and audit log at `/c/{slug}/settings/…`, for its admins only — anyone
 //! else is answered 404 (not in the community) or 403 (not an admin) before the api is
 //! asked. Everything is read and written through the api with the viewer's token.
@@ -12,7 +13,7 @@
 
 use ajet_shared::api::wire::{
     AuditQuery, ChannelKind, Community, CreateBanRequest, CreateInviteRequest, CreateKickRequest, CreateTokenRequest,
-    CreateWebhookRequest, Me, Role, UpdateMeRequest, UpdateMemberRequest,
+    CreateWebhookRequest, Me, Role, UpdateCommunityRequest, UpdateMeRequest, UpdateMemberRequest,
 };
 use ajet_shared::client::ClientError;
 use ajet_shared::domain::ids::{ApiTokenId, ChannelId, UserId, WebhookId};
@@ -159,6 +160,76 @@ fn refusal(err: ClientError) -> Result<String, PageError> {
 /// `GET /settings`: the profile screen.
 pub async fn settings_home() -> Redirect {
     Redirect::to(href::PROFILE)
+}
+
+// --- Community ---
+
+/// `GET /c/{slug}/settings/community`: its name and link previews.
+pub async fn community(
+    viewer: Viewer,
+    headers: HeaderMap,
+    Path(slug): Path<String>,
+    Query(query): Query<DoneQuery>,
+) -> Result<Response, PageError> {
+    let ctx = Context::read(&viewer, &headers).await?;
+    let community = match ctx.administered(&slug) {
+        Ok(community) => community,
+        Err(why) => return Ok(ctx.refused(why)),
+    };
+    let content = view::community_settings(&slug, &community.name, community.link_previews);
+    let path = href::community(&slug, "community");
+    Ok(ctx.render(StatusCode::OK, &format!("{} settings", community.name), &path, None, query.done, &content))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CommunityForm {
+    name: String,
+    /// A checkbox: present (`on`) when ticked.
+    #[serde(default)]
+    link_previews: Option<String>,
+}
+
+/// `POST /c/{slug}/settings/community`: renames it and turns link previews on or off.
+pub async fn save_community(
+    viewer: Viewer,
+    headers: HeaderMap,
+    Path(slug): Path<String>,
+    Form(form): Form<CommunityForm>,
+) -> Result<Response, PageError> {
+    let ctx = Context::read(&viewer, &headers).await?;
+    let community = match ctx.administered(&slug) {
+        Ok(community) => community,
+        Err(why) => return Ok(ctx.refused(why)),
+    };
+    let path = href::community(&slug, "community");
+    let link_previews = match form.link_previews.as_deref() {
+        None => false,
+        Some("on") => true,
+        Some(_) => {
+            let content = view::community_settings(&slug, &form.name, community.link_previews);
+            let error = "Link previews: a checkbox, on or absent.";
+            return Ok(ctx.render(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Community settings",
+                &path,
+                Some(error),
+                None,
+                &content,
+            ));
+        }
+    };
+    let request =
+        UpdateCommunityRequest { name: Some(form.name.clone()), description: None, link_previews: Some(link_previews) };
+    match viewer.api.update_community(community.id, &request).await {
+        Ok(_) => Ok(after(&path, Done::Saved)),
+        Err(err) => {
+            let message = refusal(err)?;
+            let content = view::community_settings(&slug, &form.name, link_previews);
+            let title = format!("{} settings", community.name);
+            Ok(ctx.render(StatusCode::UNPROCESSABLE_ENTITY, &title, &path, Some(&message), None, &content))
+        }
+    }
 }
 
 // --- Profile ---

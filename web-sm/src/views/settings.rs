@@ -1,5 +1,6 @@
 //! The settings screens, as pure maud functions: the viewer's own (profile with avatar and
-//! theme, API tokens, security log) and, for a community's admins, its members and roles,
+//! theme, API tokens, security log) and, for a community's admins, its name and link
+//! previews, its members and roles,
 //! invites, webhooks with their delivery log, and the audit log. Every screen is a page
 //! of its own at a shareable URL (`/settings/…`, `/c/{slug}/settings/…`) with the same
 //! navigation; its forms are plain POSTs answered with a redirect (Post/Redirect/Get), or,
@@ -81,6 +82,7 @@ pub fn settings_page(frame: &Frame<'_>, content: &Markup) -> Markup {
                 @for community in frame.communities.iter().filter(|c| is_admin(c.role)) {
                     h2 { (community.name) }
                     ul {
+                        (link(&href::community(&community.slug, "community"), "Community"))
                         (link(&href::community(&community.slug, "members"), "Members and roles"))
                         (link(&href::community(&community.slug, "invites"), "Invites"))
                         (link(&href::community(&community.slug, "webhooks"), "Webhooks"))
@@ -97,6 +99,27 @@ pub fn settings_page(frame: &Frame<'_>, content: &Markup) -> Markup {
         }
     };
     themed_document(frame.title, frame.theme, &body)
+}
+
+/// The community screen (admins): its name, and whether links posted in its channels get
+/// previews. `name` and `link_previews` are as last submitted (the community's own at first).
+#[must_use]
+pub fn community_settings(slug: &str, name: &str, link_previews: bool) -> Markup {
+    html! {
+        section aria-labelledby="community-about" {
+            h2 #community-about { "About" }
+            p.hint { "Its address stays " strong { "/c/" (slug) } "." }
+            form.settings-form method="post" action=(href::community(slug, "community")) {
+                label for="community-name" { "Name" }
+                input #community-name name="name" required maxlength="100" value=(name);
+                label.check {
+                    input type="checkbox" name="link_previews" value="on" checked[link_previews];
+                    " Show previews of links posted in its channels (the server fetches each page's title)"
+                }
+                button type="submit" { "Save" }
+            }
+        }
+    }
 }
 
 /// The shell's way into the settings: a link with the settings icon.
