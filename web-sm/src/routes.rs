@@ -44,6 +44,8 @@ pub fn router() -> Router<WebState> {
         .route("/settings/tokens/{id}/revoke", post(settings::revoke_token))
         .route("/settings/security", get(settings::security))
         .route("/c/{slug}/settings/community", get(settings::community).post(settings::save_community))
+        .route("/c/{slug}/settings/channels", get(settings::channels))
+        .route("/c/{slug}/settings/channels/{id}", post(settings::save_channel))
         .route("/c/{slug}/settings/members", get(settings::members))
         .route("/c/{slug}/settings/members/{user}/role", post(settings::set_role))
         .route("/c/{slug}/settings/members/{user}/remove", post(settings::remove_member))

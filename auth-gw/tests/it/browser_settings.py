@@ -170,7 +170,7 @@ def main():
         expect(bob).to_have_url(re.compile(r"/c/acme"))
 
         # Bob, a member, gets nothing from the admin screens.
-        for screen in ["community", "members", "invites", "webhooks", "audit"]:
+        for screen in ["community", "channels", "members", "invites", "webhooks", "audit"]:
             answer = bob.goto(f"{BASE}/c/acme/settings/{screen}")
             check(answer.status == 403, f"bob opening {screen} answered {answer.status}")
             expect(bob.locator("main")).to_contain_text("Only the community's admins can see this.")
@@ -195,6 +195,18 @@ def main():
         alice.click("button:has-text('Save')")
         expect(alice.locator(".form-done")).to_have_text("Saved.")
         expect(alice.locator("input[name=link_previews]")).to_be_checked()
+
+        # Alice freezes #general from the channels screen, and thaws it.
+        alice.goto(BASE + "/c/acme/settings/channels")
+        general = alice.locator("section.channel-settings", has_text="# general")
+        general.locator("input[name=frozen]").check()
+        general.locator("button[type=submit]").click()
+        expect(alice.locator(".form-done")).to_have_text("Saved.")
+        expect(general.locator("input[name=frozen]")).to_be_checked()
+        general.locator("input[name=frozen]").uncheck()
+        general.locator("button[type=submit]").click()
+        expect(alice.locator(".form-done")).to_have_text("Saved.")
+        expect(general.locator("input[name=frozen]")).not_to_be_checked()
 
         # Alice makes bob an admin, and a member again.
         alice.goto(BASE + "/c/acme/settings/members")
@@ -229,6 +241,7 @@ def main():
             ("profile", "/settings/profile"),
             ("tokens", "/settings/tokens"),
             ("community", "/c/acme/settings/community"),
+            ("channels", "/c/acme/settings/channels"),
             ("members", "/c/acme/settings/members"),
             ("audit", "/c/acme/settings/audit"),
         ]
