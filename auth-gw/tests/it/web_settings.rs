@@ -313,7 +313,10 @@ async fn an_admin_sets_a_channels_topic_name_freeze_slow_mode_and_archive_and_re
     let screen = alice.page("/c/acme/settings/channels?done=saved", StatusCode::OK).await;
     assert!(screen.contains("value=\"&lt;b&gt;ship it&lt;/b&gt;\">"), "the topic is text: {screen}");
     assert!(screen.contains("name=\"frozen\" value=\"on\" checked>"), "{screen}");
-    assert!(screen.contains(&format!("name=\"slow_mode_secs\" type=\"number\" min=\"0\" max=\"21600\" value=\"30\">")));
+    assert!(
+        screen.contains("name=\"slow_mode_secs\" type=\"number\" min=\"0\" max=\"21600\" value=\"30\">"),
+        "{screen}"
+    );
 
     // Thawed, slow mode off, renamed, archived.
     let form = [("name", "old-general"), ("topic", "<b>ship it</b>"), ("slow_mode_secs", "0"), ("archived", "on")];
