@@ -3,9 +3,11 @@
 // it reads only markup the server rendered and the api's JSON answers, and writes text
 // with textContent, never HTML.
 //
-// 1. Uploads (`#composer`): files picked with the 📎 button, pasted into the text or dropped
-//    on the main column go at once to the api's attachment endpoint (`data-upload`) by XHR,
-//    the one browser API that reports upload progress. Each is a chip in `#uploads` with
+// Both composers — the channel's (`#composer`) and the thread panel's (`#reply-composer`)
+// — are one piece (`views::shell::composer`), set up alike from their `data-*`:
+// 1. Uploads: files picked with the 📎 button, pasted into the text or dropped
+//    on the composer's column go at once to the api's attachment endpoint (`data-upload`) by XHR,
+//    the one browser API that reports upload progress. Each is a chip in its `ul.uploads` with
 //    its progress and a remove button (which also cancels); a refusal (too large, quota)
 //    shows the api's own sentence. An uploaded chip carries the attachment id
 //    (`data-id`, `id="up-{id}"`): the composer's send names those ids and the server
@@ -21,14 +23,25 @@
 //    channel's name (read from the api once, when first needed: `data-members`,
 //    `data-channels`) — arrows choose, Enter or Tab takes (Enter sends once the one name
 //    left is typed out in full), Esc closes; Up in an empty
-//    composer edits the viewer's last message; the text is kept per channel in
+//    composer edits the viewer's last message in its list (`data-list`); the text is kept
+//    per channel or thread (`data-draft`) in
 //    localStorage, so a draft survives a reload (and is dropped once sent and left).
+// 4. Sends in flight: the moment a message is sent, the composer's list shows it as
+//    "Sending…" (`#pending-{cmid}`, cloned from the composer's `template.pending-template`, the text
+//    written as text). The server replaces that row with the message (the send's answer
+//    or its event, whichever comes first), or marks it failed with the api's reason; a
+//    connection that failed (Datastar's `retries-failed`) or an error answer marks it
+//    failed here. The composer keeps the text and its `client_msg_id` until a send
+//    succeeds, so Retry (the same key: never a duplicate) sends it again and Discard drops
+//    it (with a new key, should the first have arrived after all). A row its message's
+//    event removed means the message was posted, even if the answer was lost: the
+//    composer is emptied then too.
 
 /** Sets up the composer's uploads. */
 function setUpUploads(form) {
-  const list = form.querySelector('#uploads');
-  const picker = form.querySelector('#file-input');
-  const text = form.querySelector('#composer-body');
+  const list = form.querySelector('ul.uploads');
+  const picker = form.querySelector('input[type=file]');
+  const text = form.querySelector('textarea');
   const url = form.dataset.upload;
   if (!list || !picker || !text || !url) return;
 
@@ -44,7 +57,7 @@ function setUpUploads(form) {
       files.forEach(upload);
     }
   });
-  const area = form.closest('main') ?? form;
+  const area = form.closest('main, aside') ?? form;
   const carriesFiles = (evt) => [...(evt.dataTransfer?.types ?? [])].includes('Files');
   area.addEventListener('dragover', (evt) => {
     if (!carriesFiles(evt)) return;
@@ -192,10 +205,10 @@ function watchList(list) {
   }).observe(list, { childList: true, subtree: true, attributes: true, attributeFilter: ['class'] });
 }
 
-/** Sets up `@`/`#` completion and Up-to-edit on the composer. */
+/** Sets up `@`/`#` completion and Up-to-edit on a composer. */
 function setUpCompletion(form) {
-  const text = form.querySelector('#composer-body');
-  const list = form.querySelector('#completion');
+  const text = form.querySelector('textarea');
+  const list = form.querySelector('ul.completion');
   if (!text || !list) return;
   const sources = { '@': form.dataset.members, '#': form.dataset.channels };
   const loaded = {};
@@ -229,7 +242,7 @@ function setUpCompletion(form) {
     list.replaceChildren(
       ...options.map((option, index) => {
         const item = element('li', index === chosen ? 'chosen' : '');
-        item.id = `completion-${index}`;
+        item.id = `${list.id}-${index}`;
         item.setAttribute('role', 'option');
         item.setAttribute('aria-selected', String(index === chosen));
         item.append(element('span', 'name', token.sigil + option.name), element('span', 'detail', option.detail));
@@ -243,7 +256,7 @@ function setUpCompletion(form) {
       }),
     );
     list.hidden = false;
-    text.setAttribute('aria-activedescendant', `completion-${chosen}`);
+    text.setAttribute('aria-activedescendant', `${list.id}-${chosen}`);
   };
   const take = () => {
     const option = options[chosen];
@@ -299,7 +312,7 @@ function setUpCompletion(form) {
       }
       const plain = !evt.shiftKey && !evt.altKey && !evt.ctrlKey && !evt.metaKey;
       if (evt.key === 'ArrowUp' && plain && text.value === '') {
-        const edit = [...document.querySelectorAll('#messages li.message .edit-button')].pop();
+        const edit = [...document.querySelectorAll(`#${form.dataset.list} li.message .edit-button`)].pop();
         if (!edit) return;
         evt.preventDefault();
         evt.stopPropagation();
@@ -310,17 +323,17 @@ function setUpCompletion(form) {
   );
 }
 
-/** Keeps the composer's text per channel in localStorage. */
+/** Keeps a composer's text per channel or thread (`data-draft`) in localStorage. */
 function keepDraft(form) {
-  const text = form.querySelector('#composer-body');
+  const text = form.querySelector('textarea');
   let store = null;
   try {
     store = window.localStorage;
   } catch {
     return; // Storage is off: no drafts.
   }
-  if (!text || !store || !form.dataset.channel) return;
-  const key = `ajet-draft:${form.dataset.channel}`;
+  if (!text || !store || !form.dataset.draft) return;
+  const key = `ajet-draft:${form.dataset.draft}`;
   // After Datastar has bound the text to its (empty) signal: Datastar applies the page's
   // attributes in a timer it set as it loaded, before this one.
   setTimeout(() => {
@@ -340,11 +353,142 @@ function keepDraft(form) {
   document.addEventListener('visibilitychange', save);
 }
 
-const composer = document.getElementById('composer');
-if (composer) {
-  setUpUploads(composer);
-  setUpCompletion(composer);
-  keepDraft(composer);
+/** Whether a composer's text runs a slash command (the server's test: `/` and a letter). */
+const isCommand = (value) => /^\s*\/\p{L}/u.test(value);
+
+/** Shows a composer's sends in flight in its list (`data-list`: `#messages`, `#replies`). */
+function showSends(form) {
+  const listId = form.dataset.list;
+  const text = form.querySelector('textarea');
+  const cmid = form.querySelector('input[type=hidden][data-bind]');
+  const template = form.querySelector('template.pending-template');
+  const commands = form.dataset.commands === 'true';
+  if (!text || !cmid || !template) return;
+  const list = () => document.getElementById(listId);
+  const rowOf = (key) => document.getElementById(`pending-${key}`);
+  /** The status line of the row of `key`: sending, or failed with `reason`. */
+  const status = (row, key, reason) => {
+    const line = element('div', reason ? 'send-status failed' : 'send-status');
+    line.id = `send-${key}`;
+    if (reason) {
+      line.setAttribute('role', 'alert');
+      const retry = element('button', 'quiet retry', 'Retry');
+      const discard = element('button', 'quiet discard', 'Discard');
+      retry.type = 'button';
+      discard.type = 'button';
+      line.append(element('span', 'reason', `Not sent — ${reason}`), ' ', retry, ' ', discard);
+    } else {
+      line.setAttribute('role', 'status');
+      line.textContent = 'Sending…';
+    }
+    row.querySelector('.send-status')?.replaceWith(line);
+  };
+  /** Shows the composer's text as being sent (a repeat reuses its row). */
+  const sending = () => {
+    const body = text.value.trim();
+    const key = cmid.value;
+    const target = list();
+    if (!body || (commands && isCommand(body)) || !/^[A-Za-z0-9-]{1,64}$/.test(key) || !target) return;
+    if (form.querySelector('ul.uploads .uploading')) return;
+    let row = rowOf(key);
+    if (!row) {
+      row = template.content.firstElementChild.cloneNode(true);
+      row.id = `pending-${key}`;
+      row.dataset.at = String(Math.floor(Date.now() / 1000));
+      target.append(row);
+      row.scrollIntoView({ block: 'nearest' });
+    }
+    row.dataset.cmid = key;
+    row.querySelector('.body').textContent = body;
+    status(row, key, null);
+  };
+  // Capture: before Datastar's own handlers send (and after completion took its keys).
+  form.addEventListener(
+    'keydown',
+    (evt) => {
+      if (evt.target !== text || evt.key !== 'Enter' || evt.shiftKey || evt.isComposing) return;
+      if (!evt.defaultPrevented) sending();
+    },
+    true,
+  );
+  form.addEventListener('submit', sending, true);
+  // A send whose requests all ended without the server answering for its row (the
+  // connection failed, or an error status, which Datastar drops): the row says so.
+  let inFlight = 0;
+  let lost = false;
+  document.addEventListener('datastar-fetch', (evt) => {
+    const { type, el } = evt.detail ?? {};
+    if (!el || !form.contains(el)) return;
+    if (type === 'started') {
+      inFlight += 1;
+      lost = false;
+    } else if (type === 'retries-failed') {
+      lost = true;
+    } else if (type === 'finished') {
+      inFlight = Math.max(0, inFlight - 1);
+      const row = rowOf(cmid.value);
+      if (inFlight === 0 && row && !row.querySelector('.send-status.failed')) {
+        status(row, cmid.value, lost ? 'the connection failed.' : 'the server did not take it; try again.');
+      }
+    }
+  });
+  /** Puts `value` in the composer as if typed (Datastar follows input events). */
+  const set = (input, value) => {
+    input.value = value;
+    input.dispatchEvent(new Event('input', { bubbles: true }));
+  };
+  /** A new key for the composer's next send (the server gives one after each send it answers). */
+  const renew = () => {
+    if (window.crypto?.randomUUID) set(cmid, window.crypto.randomUUID());
+  };
+  // The row of the composer's current send went away without Discard: the message itself
+  // arrived (its event removes the row), even if the send's answer was lost — the text is
+  // sent, so the composer is emptied for the next one.
+  const target = list();
+  if (target) {
+    new MutationObserver((records) => {
+      for (const record of records) {
+        for (const gone of record.removedNodes) {
+          if (gone.classList?.contains('pending') && !gone.dataset.discarded && gone.dataset.cmid === cmid.value) {
+            set(text, '');
+            renew();
+          }
+        }
+      }
+    }).observe(target, { childList: true });
+  }
+  document.addEventListener('click', (evt) => {
+    const button = evt.target.closest?.('.send-status.failed button');
+    const row = button?.closest('li.pending');
+    if (!row || !list()?.contains(row)) return;
+    const key = row.dataset.cmid;
+    if (button.classList.contains('retry')) {
+      // The composer holds this send's text and key unless it was discarded meanwhile.
+      if (cmid.value !== key) {
+        set(cmid, key);
+        set(text, row.querySelector('.body').textContent);
+      }
+      form.requestSubmit();
+    } else if (button.classList.contains('discard')) {
+      row.dataset.discarded = 'true';
+      row.remove();
+      if (cmid.value === key) {
+        set(text, '');
+        renew();
+      }
+      text.focus();
+    }
+  });
+}
+
+// The channel's composer and the thread panel's: one piece serving both.
+for (const id of ['composer', 'reply-composer']) {
+  const form = document.getElementById(id);
+  if (!form) continue;
+  setUpUploads(form);
+  setUpCompletion(form);
+  keepDraft(form);
+  showSends(form);
 }
 for (const id of ['messages', 'replies']) {
   const list = document.getElementById(id);

@@ -5,11 +5,13 @@
 //! entry), `#badge-{id}`, `#mentions-{id}`, `#messages` (with `#older` and `#newer`, the rows
 //! that load more history, and `#new-divider`), `#m-{id}` (a message), `#ts-{id}` (a root's thread
 //! summary), `#pins` (the pins bar), `#thread` (the thread panel) with `#replies`,
-//! `#notice`, `#typing` (the typing line), `#composer`.
+//! `#notice`, `#typing` (the typing line), `#composer`, and `#pending-{client_msg_id}` (a send in
+//! flight, `pending`).
 
 pub mod layout;
 pub mod message;
 pub mod pages;
+pub mod pending;
 pub mod people;
 pub mod search;
 pub mod settings;

@@ -8,7 +8,10 @@ Playwright for Python, against the whole stack through the gateway. Run by
   AJET_BROWSER_CONTROL    the test's control: POST /web-sm/stop and /web-sm/start
 
 Two users in two browser contexts: dev login, the first-community bootstrap, creating a
-channel, a message sent by one appearing for the other within 1 s without a reload, an
+channel, a message sent by one appearing for the other within 1 s without a reload, the
+composer's optimistic send (a "Sending…" row replaced once by the message; refused by a
+frozen channel or a too long text, marked failed with Retry and Discard, the draft kept,
+posted once on Retry; a lost answer never duplicating), an
 image shared by one showing for the other as its thumbnail, files attached in the composer
 (picker, paste, drop; progress, removal, a refusal shown) and the full-size image viewer, an edit
 and a delete propagating, thread replies (the panel and the root's summary live), reactions and pins live, typing shown, stopped and expired, slash commands with hints and replies only their sender sees, the composer's @ and # completion,
@@ -114,6 +117,197 @@ def send(page, text):
     box = page.locator("#composer-body")
     box.fill(text)
     box.press("Enter")
+
+
+SENDS = re.compile(r"/channels/[0-9a-f-]+/messages")
+SENDS_REPLIES = re.compile(r"/channels/[0-9a-f-]+/threads/[0-9a-f-]+")
+
+
+def most_rows(page, text, list="messages"):
+    """Counts, from now on, the most rows of a list ever holding `text` at once."""
+    page.evaluate(
+        """([text, id]) => {
+            const list = document.getElementById(id);
+            const count = () => {
+                const rows = [...list.querySelectorAll('li.message')].filter((li) => li.textContent.includes(text));
+                window.__most = Math.max(window.__most ?? 0, rows.length);
+            };
+            window.__most = 0;
+            new MutationObserver(count).observe(list, {childList: true, subtree: true, characterData: true});
+        }""",
+        [text, list],
+    )
+    return lambda: page.evaluate("window.__most")
+
+
+def posted(page, channel_id, text):
+    """How many of the channel's messages (per the api) have exactly `text` as body."""
+    history = page.request.get(f"{BASE}/api/channels/{channel_id}/messages?limit=100").json()["data"]
+    return sum(1 for message in history if message["body_md"] == text)
+
+
+def send_held(page, pattern, box, list_id, text, while_held=None):
+    """Presses Enter in `box` with the send held at the network (requests matching
+    `pattern`): the list's row for `text` shows at once, the sender's, as "Sending…";
+    then `while_held` runs and the send goes on."""
+    held = []
+
+    def hold(route):
+        held.append(route)
+
+    page.route(pattern, hold)
+    box.press("Enter")
+    pending = page.locator(f"#{list_id} li.message.pending", has_text=text)
+    expect(pending.locator(".send-status")).to_have_text("Sending…")
+    expect(pending).to_have_attribute("data-author", re.compile(r"^u-"))
+    expect(page.locator(f"#{list_id} li.pending")).to_have_count(1)
+    for _ in range(250):  # Poll: Playwright hands the held request over while waiting.
+        if held:
+            break
+        page.wait_for_timeout(20)
+    check(len(held) == 1, f"one send of {text!r} reached the network, not {len(held)}")
+    if while_held:
+        while_held()
+    for route in held:
+        route.continue_()
+    page.unroute(pattern)
+
+
+def thread_composer(alice, bob, root_id):
+    """The thread panel's composer is the channel's: a file from the picker with its
+    progress, @ completion, the optimistic row (replaced once), a draft of its own kept
+    across reloads, and Up to edit one's last reply (issue 18 §5)."""
+    alice.goto(f"{BASE}/c/acme/general?thread={root_id}")
+    expect(alice.locator("#replies li.message")).to_have_count(2)
+    box = bob.locator("#reply-body")
+    bob.set_input_files(
+        "#reply-file-input", files=[{"name": "in-thread.png", "mimeType": "image/png", "buffer": png(64, 32)}]
+    )
+    expect(bob.locator("#reply-uploads li.done", has_text="in-thread.png")).to_be_visible()
+    box.press_sequentially("look @al")
+    expect(bob.locator("#reply-completion li .name")).to_have_text(["@alice"])
+    box.press("Tab")
+    expect(box).to_have_value("look @alice ")
+    bob_most = most_rows(bob, "look @alice", "replies")
+    send_held(bob, SENDS_REPLIES, box, "replies", "look @alice")
+    shared = alice.locator("#replies li.message", has_text="look @alice")
+    expect(shared.locator("ul.files a[title='in-thread.png'] img")).to_have_count(1, timeout=LIVE)
+    expect(bob.locator("#replies li.message", has_text="look @alice")).to_have_attribute("id", re.compile(r"^m-"))
+    expect(bob.locator("#reply-uploads li")).to_have_count(0)
+    expect(box).to_have_value("")
+    expect(bob.locator("#replies li.message", has_text="look @alice")).to_have_count(1)
+    check(bob_most() == 1, f"bob saw his reply {bob_most()} times at once")
+
+    # A draft per thread: back after a reload, and not the channel's.
+    box.fill("a thought for the thread")
+    bob.reload()
+    expect(box).to_have_value("a thought for the thread")
+    expect(bob.locator("#composer-body")).to_have_value("")
+    box.fill("")
+
+    # Up in the empty reply composer edits bob's last reply.
+    box.press("ArrowUp")
+    editor = bob.locator("#replies textarea[name=body]")
+    expect(editor).to_be_focused()
+    expect(editor).to_have_value(re.compile(r"^look @alice\s*$"))
+    editor.fill("look @alice, edited")
+    bob.locator("#replies button:has-text('Save')").click()
+    expect(alice.locator("#replies li.message", has_text="look @alice, edited")).to_be_visible(timeout=LIVE)
+    alice.goto(BASE + "/c/acme/general")
+    expect(alice.locator("#composer-body")).to_be_visible()
+
+
+def optimistic_sends(alice, bob, general_id):
+    """The composer's optimistic send, its visible failure, Retry and Discard (issue 18 §5)."""
+    box = bob.locator("#composer-body")
+    rows = lambda page, text: messages(page).locator("li.message", has_text=text)  # noqa: E731
+
+    # Held at the network: the row is there at once, as "Sending…".
+    bob_most = most_rows(bob, "optimistic hello")
+    alice_most = most_rows(alice, "optimistic hello")
+    box.fill("optimistic hello")
+    send_held(
+        bob,
+        SENDS,
+        box,
+        "messages",
+        "optimistic hello",
+        lambda: check(posted(alice, general_id, "optimistic hello") == 0, "the held send was posted"),
+    )
+    real = rows(bob, "optimistic hello")
+    expect(real).to_have_count(1)
+    expect(real).not_to_have_class(re.compile(r"\bpending\b"))
+    expect(real).to_have_attribute("id", re.compile(r"^m-"))
+    expect(rows(alice, "optimistic hello")).to_have_count(1, timeout=LIVE)
+    expect(box).to_have_value("")
+    # The stream's copy has come too (alice has it): still one row for bob.
+    expect(real).to_have_count(1)
+    check(bob_most() == 1, f"bob saw the sent message {bob_most()} times at once")
+    check(alice_most() == 1, f"alice saw the sent message {alice_most()} times at once")
+    check(posted(alice, general_id, "optimistic hello") == 1, "the message was posted once")
+
+    # Refused: alice freezes #general; bob's send stays in place, failed with the api's
+    # reason, his text kept; Discard drops one, and after alice unfreezes, Retry posts the
+    # other exactly once.
+    frozen = alice.request.patch(f"{BASE}/api/channels/{general_id}/moderation", data={"frozen": True})
+    check(frozen.ok, f"freezing: {frozen.status} {frozen.text()}")
+    send(bob, "dropped while frozen")
+    failed = messages(bob).locator("li.message.pending", has_text="dropped while frozen")
+    expect(failed.locator(".send-status.failed")).to_contain_text("Not sent — this channel is frozen")
+    expect(box).to_have_value("dropped while frozen")
+    failed.locator("button.discard").click()
+    expect(failed).to_have_count(0)
+    expect(box).to_have_value("")
+    send(bob, "sent after the thaw")
+    failed = messages(bob).locator("li.message.pending", has_text="sent after the thaw")
+    expect(failed.locator(".send-status.failed")).to_contain_text("this channel is frozen")
+    expect(box).to_have_value("sent after the thaw")
+    # Still refused: the same row says so again, not a second one.
+    failed.locator("button.retry").click()
+    expect(failed.locator(".send-status.failed")).to_contain_text("this channel is frozen")
+    expect(messages(bob).locator("li.pending")).to_have_count(1)
+    thawed = alice.request.patch(f"{BASE}/api/channels/{general_id}/moderation", data={"frozen": False})
+    check(thawed.ok, f"unfreezing: {thawed.status} {thawed.text()}")
+    bob_most = most_rows(bob, "sent after the thaw")
+    failed.locator("button.retry").click()
+    expect(rows(alice, "sent after the thaw")).to_have_count(1, timeout=LIVE)
+    expect(rows(bob, "sent after the thaw")).to_have_count(1)
+    expect(rows(bob, "sent after the thaw")).to_have_attribute("id", re.compile(r"^m-"))
+    expect(messages(bob).locator("li.pending")).to_have_count(0)
+    expect(box).to_have_value("")
+    check(bob_most() == 1, f"bob saw the retried message {bob_most()} times at once")
+    check(posted(alice, general_id, "sent after the thaw") == 1, "the retried message was posted once")
+    check(posted(alice, general_id, "dropped while frozen") == 0, "the discarded message was posted")
+
+    # Too long: the api's reason, and the text kept to be shortened; sent shortened, once.
+    send(bob, "x" * 4001)
+    expect(messages(bob).locator("li.pending .send-status.failed")).to_contain_text("Not sent — ")
+    expect(box).to_have_value("x" * 4001)
+    send(bob, "short enough now")
+    expect(rows(alice, "short enough now")).to_have_count(1, timeout=LIVE)
+    expect(messages(bob).locator("li.pending")).to_have_count(0)
+    check(posted(alice, general_id, "short enough now") == 1, "the shortened message was posted once")
+
+    # Lost answers: the api posts, the page never hears back; its quick retries repeat
+    # the key (the api answers each with the same message), and the message's own event
+    # replaces the row and empties the composer.
+    def lose_answer(route):
+        route.fetch()
+        route.abort()
+
+    bob.route(SENDS, lose_answer)
+    bob_most = most_rows(bob, "answer lost")
+    send(bob, "answer lost")
+    expect(rows(alice, "answer lost")).to_have_count(1, timeout=LIVE)
+    expect(rows(bob, "answer lost")).to_have_attribute("id", re.compile(r"^m-"))
+    expect(box).to_have_value("")
+    bob.unroute(SENDS)
+    send(bob, "after the lost answer")
+    expect(rows(alice, "after the lost answer")).to_have_count(1, timeout=LIVE)
+    expect(rows(bob, "answer lost")).to_have_count(1)
+    check(bob_most() == 1, f"bob saw the lost answer's message {bob_most()} times at once")
+    check(posted(alice, general_id, "answer lost") == 1, "a lost answer's message was posted once")
+    check(posted(alice, general_id, "after the lost answer") == 1, "the next message was posted, once")
 
 
 def main():
@@ -319,6 +513,7 @@ def main():
         expect(alice).to_have_url(BASE + "/c/acme/general")
         expect(alice.locator("#thread")).to_have_count(0)
         expect(alice.locator("#ts-" + root_id)).to_contain_text("2 replies")
+        thread_composer(alice, bob, root_id)
 
         # Reactions: alice picks 👍 on her message; bob sees the count live, not as his;
         # his click on the pill adds his own, hers removes hers, each seen by the other.
@@ -448,6 +643,11 @@ def main():
         editor.press("Escape")
         expect(messages(bob).locator("textarea[name=body]")).to_have_count(0)
         expect(messages(bob).locator("li.message", has_text="hi @bob see #random")).to_be_visible()
+
+        # Optimistic sends: held at the network, bob's message shows at once as his own
+        # "sending" row; released, it becomes the real message in place, and neither he
+        # nor alice ever sees it twice.
+        optimistic_sends(alice, bob, general_id)
 
         # Esc closes the members sheet wherever the focus is.
         bob.click("#members-button")

@@ -3,7 +3,8 @@
 //! which xtask installs too — never a downloaded browser) runs two users in two browser
 //! contexts against the whole stack through the gateway: dev login, the first-community
 //! bootstrap, creating a channel, a message appearing for the other user within 1 s without
-//! a reload, files attached from the composer (picker, paste, drop) and the image viewer,
+//! a reload, the optimistic send (shown at once, replaced once, a refusal shown with
+//! Retry and Discard and posted once after the cause is fixed), files attached from the composer (picker, paste, drop) and the image viewer,
 //! edit and delete propagating, thread replies live in the panel and the root's
 //! summary, reactions and pins live, typing shown and expiring, slash-command hints and replies seen only by their sender,
 //! search and jumping to a hit or a pin, the notification inbox, the member list with

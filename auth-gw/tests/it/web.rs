@@ -214,6 +214,12 @@ async fn the_composer_posts_once_per_client_msg_id_and_only_from_our_own_pages()
             "the composer is cleared, gets a new key and may signal typing at once again: {patch}"
         );
         assert!(!patch.contains("\"cmid\":\"k-1\""), "{patch}");
+        assert!(
+            patch.contains(
+                "data: selector #pending-k-1\ndata: mode replace\ndata: elements <li class=\"message\" id=\"m-"
+            ),
+            "the send's row becomes the message in place: {patch}"
+        );
     }
     let history =
         api.history(general.id, &ajet_shared::api::wire::HistoryQuery::default()).await.expect("history").data;
@@ -227,6 +233,22 @@ async fn the_composer_posts_once_per_client_msg_id_and_only_from_our_own_pages()
         patch.contains("<div class=\"notice\" id=\"notice\" role=\"alert\">Not sent: "),
         "refusals are shown: {patch}"
     );
+    assert!(
+        patch.contains(
+            "data: elements <div class=\"send-status failed\" id=\"send-k-1\" role=\"alert\"><span class=\"reason\">Not sent — "
+        ) && patch.contains("<button class=\"quiet retry\" type=\"button\">Retry</button>"),
+        "the send's row says why and offers Retry: {patch}"
+    );
+    let odd_key = alice
+        .post_json(
+            &format!("/channels/{}/messages", uuid::Uuid::now_v7()),
+            &serde_json::json!({"body": "x", "cmid": "a\"] b"}),
+        )
+        .await
+        .text()
+        .await
+        .expect("frames");
+    assert!(odd_key.contains("Not sent: ") && !odd_key.contains("send-status"), "no row for an unsafe key: {odd_key}");
 
     let unknown = alice.post_json(&path, &serde_json::json!({"body": "x", "cmid": "k", "visibilty": 1})).await;
     assert_eq!(unknown.status(), StatusCode::BAD_REQUEST);

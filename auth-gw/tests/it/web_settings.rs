@@ -234,6 +234,128 @@ async fn an_admin_manages_members_invites_and_webhooks_and_the_audit_log_records
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_renames_the_community_and_turns_link_previews_off_and_a_refused_name_is_shown_with_the_form() {
+    let stack = Stack::start().await;
+    let (alice, alice_api, ..) = community(&stack).await;
+    let acme = alice_api.me().await.expect("me").communities.remove(0);
+
+    let screen = alice.page("/c/acme/settings/community", StatusCode::OK).await;
+    assert!(screen.contains("<form class=\"settings-form\" method=\"post\" action=\"/c/acme/settings/community\">"));
+    assert!(screen.contains("name=\"name\" required maxlength=\"100\" value=\"Acme\">"), "{screen}");
+    assert!(screen.contains("name=\"link_previews\" value=\"on\" checked>"), "previews are on: {screen}");
+    assert!(screen.contains("<a href=\"/c/acme/settings/community\" aria-current=\"page\">Community</a>"), "{screen}");
+
+    // Renamed, previews off (an unticked checkbox is absent from the form).
+    let saved = alice.post_form("/c/acme/settings/community", &[("name", "Acme <Labs>")]).await;
+    assert_eq!(location(&saved), "/c/acme/settings/community?done=saved");
+    let after = alice_api.get_community(acme.id).await.expect("community");
+    assert_eq!((after.name.as_str(), after.link_previews), ("Acme <Labs>", false));
+    let screen = alice.page("/c/acme/settings/community?done=saved", StatusCode::OK).await;
+    assert!(screen.contains("value=\"Acme &lt;Labs&gt;\">"), "the name is text: {screen}");
+    assert!(screen.contains("name=\"link_previews\" value=\"on\">"), "previews are off: {screen}");
+    assert!(screen.contains("role=\"status\">Saved.</p>"), "{screen}");
+
+    // On again.
+    let saved = alice.post_form("/c/acme/settings/community", &[("name", "Acme"), ("link_previews", "on")]).await;
+    assert_eq!(location(&saved), "/c/acme/settings/community?done=saved");
+    assert!(alice_api.get_community(acme.id).await.expect("community").link_previews);
+
+    // A name the api refuses: its message, the form as filled, nothing changed.
+    let long = "x".repeat(300);
+    let refused = alice.post_form("/c/acme/settings/community", &[("name", long.as_str())]).await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = refused.text().await.expect("html");
+    assert!(page.contains("<p class=\"form-error\" role=\"alert\">"), "{page}");
+    assert!(page.contains(&format!("value=\"{long}\"")), "the form as filled: {page}");
+    assert_eq!(alice_api.get_community(acme.id).await.expect("community").name, "Acme");
+    // A checkbox with another value is refused, not taken as on or off.
+    let odd = alice.post_form("/c/acme/settings/community", &[("name", "Acme"), ("link_previews", "yes")]).await;
+    assert_eq!(odd.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(odd.text().await.expect("html").contains("Link previews: a checkbox, on or absent."));
+    stack.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_sets_a_channels_topic_name_freeze_slow_mode_and_archive_and_refusals_are_shown_with_the_form() {
+    let stack = Stack::start().await;
+    let (alice, alice_api, _bob, bob_api, _) = community(&stack).await;
+    let acme = alice_api.me().await.expect("me").communities.remove(0);
+    let general = alice_api.list_channels(acme.id).await.expect("channels").data.remove(0).channel;
+    let id = general.id;
+    let path = format!("/c/acme/settings/channels/{id}");
+
+    let screen = alice.page("/c/acme/settings/channels", StatusCode::OK).await;
+    assert!(screen.contains(&format!("<form class=\"settings-form\" method=\"post\" action=\"{path}\">")), "{screen}");
+    assert!(screen.contains(&format!("id=\"name-{id}\" name=\"name\" required maxlength=\"80\" value=\"general\">")));
+    assert!(screen.contains("<a href=\"/c/acme/settings/channels\" aria-current=\"page\">Channels</a>"), "{screen}");
+
+    // Topic, freeze and slow mode at once; the name stays.
+    let form = [("name", "general"), ("topic", "<b>ship it</b>"), ("slow_mode_secs", "30"), ("frozen", "on")];
+    let saved = alice.post_form(&path, &form).await;
+    assert_eq!(location(&saved), "/c/acme/settings/channels?done=saved");
+    let now = alice_api.get_channel(id).await.expect("channel");
+    assert_eq!(now.topic.as_deref(), Some("<b>ship it</b>"));
+    assert_eq!(now.slow_mode_secs, 30);
+    assert!(now.frozen_at.is_some());
+    bob_api.join_channel(id).await.expect("joined");
+    let sent = bob_api
+        .send_message(
+            id,
+            &ajet_shared::api::wire::CreateMessageRequest {
+                body_md: "frozen?".into(),
+                parent_id: None,
+                client_msg_id: None,
+                attachment_ids: vec![],
+            },
+        )
+        .await;
+    assert_eq!(sent.err().and_then(|err| err.code()), Some(ajet_shared::api::ErrorCode::ChannelFrozen));
+    let screen = alice.page("/c/acme/settings/channels?done=saved", StatusCode::OK).await;
+    assert!(screen.contains("value=\"&lt;b&gt;ship it&lt;/b&gt;\">"), "the topic is text: {screen}");
+    assert!(screen.contains("name=\"frozen\" value=\"on\" checked>"), "{screen}");
+    assert!(
+        screen.contains("name=\"slow_mode_secs\" type=\"number\" min=\"0\" max=\"21600\" value=\"30\">"),
+        "{screen}"
+    );
+
+    // Thawed, slow mode off, renamed, archived.
+    let form = [("name", "old-general"), ("topic", "<b>ship it</b>"), ("slow_mode_secs", "0"), ("archived", "on")];
+    let saved = alice.post_form(&path, &form).await;
+    assert_eq!(location(&saved), "/c/acme/settings/channels?done=saved");
+    let now = alice_api.get_channel(id).await.expect("channel");
+    assert_eq!(now.name.as_deref(), Some("old-general"));
+    assert!(now.frozen_at.is_none() && now.slow_mode_secs == 0 && now.archived_at.is_some(), "{now:?}");
+
+    // Refused by the api (a name with spaces) or here (slow mode not a number): the
+    // message, the form as filled, nothing changed.
+    let form = [("name", "bad name"), ("topic", "changed"), ("slow_mode_secs", "0"), ("archived", "on")];
+    let refused = alice.post_form(&path, &form).await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = refused.text().await.expect("html");
+    assert!(page.contains("<p class=\"form-error\" role=\"alert\">"), "{page}");
+    assert!(page.contains("value=\"bad name\">"), "the form as filled: {page}");
+    let form = [("name", "old-general"), ("topic", "x"), ("slow_mode_secs", "soon"), ("archived", "on")];
+    let refused = alice.post_form(&path, &form).await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.text().await.expect("html").contains("Slow mode: a whole number of seconds, 0 for off."));
+    let now = alice_api.get_channel(id).await.expect("channel");
+    assert_eq!((now.name.as_deref(), now.topic.as_deref()), (Some("old-general"), Some("<b>ship it</b>")));
+
+    // A channel of another community, named through this one's screen: not found.
+    let (_, other_api) = Browser::login(&stack, "dave").await;
+    let other = other_api
+        .create_community(&CreateCommunityRequest { name: "Other".into(), slug: "other".into(), description: None })
+        .await
+        .expect("community");
+    let theirs = other_api.list_channels(other.id).await.expect("channels").data.remove(0).channel;
+    let form = [("name", "mine"), ("topic", ""), ("slow_mode_secs", "0")];
+    let answer = alice.post_form(&format!("/c/acme/settings/channels/{}", theirs.id), &form).await;
+    assert_eq!(answer.status(), StatusCode::NOT_FOUND);
+    assert_eq!(other_api.get_channel(theirs.id).await.expect("channel").name.as_deref(), Some("general"));
+    stack.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_member_or_an_outsider_opening_a_communitys_admin_screens_or_posting_their_forms_gets_nothing() {
     let stack = Stack::start().await;
     let (_, alice_api, bob, bob_api, carol) = community(&stack).await;
@@ -251,6 +373,8 @@ async fn a_member_or_an_outsider_opening_a_communitys_admin_screens_or_posting_t
     let invite = alice_api.list_invites(acme.id).await.expect("invites").data.remove(0);
 
     let screens = [
+        "/c/acme/settings/community".to_owned(),
+        "/c/acme/settings/channels".to_owned(),
         "/c/acme/settings/members".to_owned(),
         "/c/acme/settings/invites".to_owned(),
         "/c/acme/settings/webhooks".to_owned(),
@@ -268,7 +392,12 @@ async fn a_member_or_an_outsider_opening_a_communitys_admin_screens_or_posting_t
     assert!(!own.contains("/c/acme/settings"), "a member's navigation offers no admin screen: {own}");
 
     // The forms, posted anyway: the api refuses, and nothing changes.
-    let forms: [(String, Vec<(&str, &str)>); 6] = [
+    let forms: [(String, Vec<(&str, &str)>); 8] = [
+        ("/c/acme/settings/community".into(), vec![("name", "Taken over")]),
+        (
+            format!("/c/acme/settings/channels/{}", general.id),
+            vec![("name", "general"), ("topic", "pwned"), ("slow_mode_secs", "0"), ("frozen", "on")],
+        ),
         ("/c/acme/settings/invites".into(), vec![("expires", ""), ("max_uses", "")]),
         (format!("/c/acme/settings/members/{alice_id}/role"), vec![("role", "member")]),
         (format!("/c/acme/settings/members/{alice_id}/remove"), vec![("reason", "mine now"), ("how", "ban")]),
@@ -287,6 +416,10 @@ async fn a_member_or_an_outsider_opening_a_communitys_admin_screens_or_posting_t
     assert!(alice_api.list_bans(acme.id).await.expect("bans").data.is_empty());
     let owner = alice_api.list_community_members(acme.id).await.expect("members").data;
     assert!(owner.iter().any(|m| m.user.id == alice_id && m.role == Role::Owner));
+    let after = alice_api.get_community(acme.id).await.expect("community");
+    assert_eq!((after.name.as_str(), after.link_previews), ("Acme", true), "the community is unchanged");
+    let general = alice_api.get_channel(general.id).await.expect("channel");
+    assert!(general.frozen_at.is_none() && general.topic.is_none(), "the channel is unchanged: {general:?}");
     drop(bob_api);
     stack.stop().await;
 }

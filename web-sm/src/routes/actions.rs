@@ -29,7 +29,7 @@ use crate::datastar::{Frames, Mode};
 use crate::error::PageError;
 use crate::extract::Viewer;
 use crate::views::layout::Theme;
-use crate::views::{self, MessageView, message, people, search};
+use crate::views::{self, MessageView, message, pending, people, search};
 
 /// What the api said, for the notice line.
 pub(crate) fn refusal(err: &ClientError) -> String {
@@ -166,21 +166,57 @@ pub async fn send_message(
         client_msg_id: Some(compose.cmid),
         attachment_ids,
     };
-    Ok(match viewer.api.send_message(id, &request).await {
-        Ok(_) => {
-            if let Err(err) = streams.typing(&viewer.token, id, false).await {
+    let cleared = serde_json::json!({ "body": "", "cmid": uuid::Uuid::now_v7().to_string(), "_typedAt": 0 });
+    Ok(post(&streams, &viewer, id, &request, &cleared, "Not sent").await)
+}
+
+/// Posts a composer's message (`request`); on success the composer's signals become
+/// `cleared` (an empty text and a new `client_msg_id`), the sent files' chips are removed,
+/// the send's row becomes the message and the viewer's typing in the channel stops; a
+/// refusal is shown on the row and in the notice line (`failed`: what it says first).
+async fn post(
+    streams: &Streams<NatsBus>,
+    viewer: &Viewer,
+    channel: ChannelId,
+    request: &CreateMessageRequest,
+    cleared: &serde_json::Value,
+    failed: &str,
+) -> Frames {
+    let cmid = request.client_msg_id.clone().unwrap_or_default();
+    match viewer.api.send_message(channel, request).await {
+        Ok(sent) => {
+            if let Err(err) = streams.typing(&viewer.token, channel, false).await {
                 tracing::debug!(error = %err, "could not signal that typing stopped");
             }
             let mut frames = Frames::new();
-            let signals = serde_json::json!({ "body": "", "cmid": uuid::Uuid::now_v7().to_string(), "_typedAt": 0 });
-            frames.signals(&signals).patch(Mode::Outer, None, &views::notice(None));
+            frames.signals(cleared).patch(Mode::Outer, None, &views::notice(None));
             for sent in &request.attachment_ids {
                 frames.remove(&format!("#{}", views::shell::upload_dom_id(*sent)));
             }
+            replace_pending(&mut frames, &cmid, &sent);
             frames
         }
-        Err(err) => notice(&format!("Not sent: {}", refusal(&err))),
-    })
+        Err(err) => send_failed(&cmid, &err, failed),
+    }
+}
+
+/// The send's row (if the stream has not replaced it already) becomes the message.
+fn replace_pending(frames: &mut Frames, cmid: &str, sent: &ajet_shared::api::wire::Message) {
+    if let (Some(row), Some(author)) = (pending::pending_dom_id(cmid), sent.author.user_id) {
+        frames.patch(Mode::Replace, Some(&format!("#{row}")), &views::message_item(&MessageView::from(sent), author));
+    }
+}
+
+/// A refused send: its row says why and offers Retry and Discard; the composer keeps the
+/// text and its `client_msg_id` (the draft is not lost, a retry cannot duplicate); the
+/// notice line says it too.
+fn send_failed(cmid: &str, err: &ClientError, failed: &str) -> Frames {
+    let reason = refusal(err);
+    let mut frames = notice(&format!("{failed}: {reason}"));
+    if let Some(status) = pending::send_failed(cmid, &reason) {
+        frames.patch(Mode::Outer, None, &status);
+    }
+    frames
 }
 
 #[derive(Deserialize)]
@@ -459,38 +495,33 @@ pub struct ComposeReply {
     rcmid: String,
 }
 
-/// `POST /channels/{id}/threads/{root}`: sends the reply composer's body into the thread;
-/// on success that composer is cleared and given a new `client_msg_id`, and the viewer's
-/// typing in the channel stops. The reply reaches
-/// the panel (and the root's summary) through the live stream.
+/// `POST /channels/{id}/threads/{root}?files=…`: sends the reply composer's body with its
+/// uploaded files into the thread, as the channel's composer sends (`post`). The reply
+/// reaches the panel (and the root's summary) through the live stream.
 pub async fn send_reply(
     State(streams): State<Streams<NatsBus>>,
     viewer: Viewer,
     Path((channel, root)): Path<(ChannelId, MessageId)>,
+    Query(query): Query<SendQuery>,
     body: Bytes,
 ) -> Result<Frames, ApiError> {
     let Json(compose) = Json::<ComposeReply>::from_bytes(&body).map_err(ApiError::from)?;
+    let attachment_ids = query.attachment_ids()?;
     if compose.rbody.trim().is_empty() {
-        return Ok(Frames::new());
+        return Ok(if attachment_ids.is_empty() {
+            Frames::new()
+        } else {
+            notice("Add a few words to send with the files.")
+        });
     }
     let request = CreateMessageRequest {
         body_md: compose.rbody,
         parent_id: Some(root),
         client_msg_id: Some(compose.rcmid),
-        attachment_ids: Vec::new(),
+        attachment_ids,
     };
-    Ok(match viewer.api.send_message(channel, &request).await {
-        Ok(_) => {
-            let mut frames = Frames::new();
-            if let Err(err) = streams.typing(&viewer.token, channel, false).await {
-                tracing::debug!(error = %err, "could not signal that typing stopped");
-            }
-            let signals = serde_json::json!({ "rbody": "", "rcmid": uuid::Uuid::now_v7().to_string(), "_rtypedAt": 0 });
-            frames.signals(&signals).patch(Mode::Outer, None, &views::notice(None));
-            frames
-        }
-        Err(err) => notice(&format!("Reply not sent: {}", refusal(&err))),
-    })
+    let cleared = serde_json::json!({ "rbody": "", "rcmid": uuid::Uuid::now_v7().to_string(), "_rtypedAt": 0 });
+    Ok(post(&streams, &viewer, channel, &request, &cleared, "Reply not sent").await)
 }
 
 #[derive(Deserialize)]

@@ -1,5 +1,7 @@
 //! The settings screens (`views::settings`): the viewer's profile, API tokens and security
-//! log at `/settings/…`, and a community's members and roles, invites, webhooks (with their
+//! log at `/settings/…`, and a community's name and link previews, channels (name, topic,
+//! archive, freeze, slow mode), members and roles,
+//! invites, webhooks (with their
 //! delivery logs) and audit log at `/c/{slug}/settings/…`, for its admins only — anyone
 //! else is answered 404 (not in the community) or 403 (not an admin) before the api is
 //! asked. Everything is read and written through the api with the viewer's token.
@@ -11,8 +13,9 @@
 //! screen showing its secret, which the api gives only once.
 
 use ajet_shared::api::wire::{
-    AuditQuery, ChannelKind, Community, CreateBanRequest, CreateInviteRequest, CreateKickRequest, CreateTokenRequest,
-    CreateWebhookRequest, Me, Role, UpdateMeRequest, UpdateMemberRequest,
+    AuditQuery, ChannelKind, ChannelModerationRequest, Community, CreateBanRequest, CreateInviteRequest,
+    CreateKickRequest, CreateTokenRequest, CreateWebhookRequest, Me, Role, UpdateChannelRequest,
+    UpdateCommunityRequest, UpdateMeRequest, UpdateMemberRequest,
 };
 use ajet_shared::client::ClientError;
 use ajet_shared::domain::ids::{ApiTokenId, ChannelId, UserId, WebhookId};
@@ -27,7 +30,9 @@ use super::pages::{community_by_slug, theme};
 use crate::PublicUrl;
 use crate::error::PageError;
 use crate::extract::Viewer;
-use crate::views::settings::{self as view, Frame, InviteForm, MemberFailure, TokenForm, WebhookForm, href};
+use crate::views::settings::{
+    self as view, ChannelEdit, Frame, InviteForm, MemberFailure, TokenForm, WebhookForm, href,
+};
 
 /// What a screen says after a successful action (`?done=`).
 #[derive(Clone, Copy, Deserialize)]
@@ -159,6 +164,215 @@ fn refusal(err: ClientError) -> Result<String, PageError> {
 /// `GET /settings`: the profile screen.
 pub async fn settings_home() -> Redirect {
     Redirect::to(href::PROFILE)
+}
+
+// --- Community ---
+
+/// `GET /c/{slug}/settings/community`: its name and link previews.
+pub async fn community(
+    viewer: Viewer,
+    headers: HeaderMap,
+    Path(slug): Path<String>,
+    Query(query): Query<DoneQuery>,
+) -> Result<Response, PageError> {
+    let ctx = Context::read(&viewer, &headers).await?;
+    let community = match ctx.administered(&slug) {
+        Ok(community) => community,
+        Err(why) => return Ok(ctx.refused(why)),
+    };
+    let content = view::community_settings(&slug, &community.name, community.link_previews);
+    let path = href::community(&slug, "community");
+    Ok(ctx.render(StatusCode::OK, &format!("{} settings", community.name), &path, None, query.done, &content))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CommunityForm {
+    name: String,
+    /// A checkbox: present (`on`) when ticked.
+    #[serde(default)]
+    link_previews: Option<String>,
+}
+
+/// `POST /c/{slug}/settings/community`: renames it and turns link previews on or off.
+pub async fn save_community(
+    viewer: Viewer,
+    headers: HeaderMap,
+    Path(slug): Path<String>,
+    Form(form): Form<CommunityForm>,
+) -> Result<Response, PageError> {
+    let ctx = Context::read(&viewer, &headers).await?;
+    let community = match ctx.administered(&slug) {
+        Ok(community) => community,
+        Err(why) => return Ok(ctx.refused(why)),
+    };
+    let path = href::community(&slug, "community");
+    let link_previews = match form.link_previews.as_deref() {
+        None => false,
+        Some("on") => true,
+        Some(_) => {
+            let content = view::community_settings(&slug, &form.name, community.link_previews);
+            let error = "Link previews: a checkbox, on or absent.";
+            return Ok(ctx.render(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Community settings",
+                &path,
+                Some(error),
+                None,
+                &content,
+            ));
+        }
+    };
+    let request =
+        UpdateCommunityRequest { name: Some(form.name.clone()), description: None, link_previews: Some(link_previews) };
+    match viewer.api.update_community(community.id, &request).await {
+        Ok(_) => Ok(after(&path, Done::Saved)),
+        Err(err) => {
+            let message = refusal(err)?;
+            let content = view::community_settings(&slug, &form.name, link_previews);
+            let title = format!("{} settings", community.name);
+            Ok(ctx.render(StatusCode::UNPROCESSABLE_ENTITY, &title, &path, Some(&message), None, &content))
+        }
+    }
+}
+
+// --- Channels ---
+
+/// The channels screen with `edits` overriding the forms shown (a refused one as filled).
+async fn channels_page(
+    viewer: &Viewer,
+    ctx: &Context,
+    slug: &str,
+    status: StatusCode,
+    failed: Option<(ChannelId, ChannelEdit, &str)>,
+    done: Option<Done>,
+) -> Result<Response, PageError> {
+    let community = match ctx.administered(slug) {
+        Ok(community) => community,
+        Err(why) => return Ok(ctx.refused(why)),
+    };
+    let listed = viewer.api.list_channels(community.id).await?.data;
+    let edits: Vec<(&ajet_shared::api::wire::Channel, ChannelEdit)> = listed
+        .iter()
+        .map(|item| {
+            let edit = match &failed {
+                Some((id, edit, _)) if *id == item.channel.id => edit.clone(),
+                _ => ChannelEdit::of(&item.channel),
+            };
+            (&item.channel, edit)
+        })
+        .collect();
+    let content = view::channels(slug, &edits);
+    let title = format!("Channels of {}", community.name);
+    let error = failed.as_ref().map(|(_, _, message)| *message);
+    Ok(ctx.render(status, &title, &href::community(slug, "channels"), error, done, &content))
+}
+
+/// `GET /c/{slug}/settings/channels`.
+pub async fn channels(
+    viewer: Viewer,
+    headers: HeaderMap,
+    Path(slug): Path<String>,
+    Query(query): Query<DoneQuery>,
+) -> Result<Response, PageError> {
+    let ctx = Context::read(&viewer, &headers).await?;
+    channels_page(&viewer, &ctx, &slug, StatusCode::OK, None, query.done).await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChannelSettingsForm {
+    name: String,
+    topic: String,
+    slow_mode_secs: String,
+    /// Checkboxes: present (`on`) when ticked.
+    #[serde(default)]
+    frozen: Option<String>,
+    #[serde(default)]
+    archived: Option<String>,
+}
+
+/// A checkbox's value: ticked (`on`) or absent; anything else is refused.
+fn checkbox(raw: Option<&str>, what: &str) -> Result<bool, String> {
+    match raw {
+        None => Ok(false),
+        Some("on") => Ok(true),
+        Some(_) => Err(format!("{what}: a checkbox, on or absent.")),
+    }
+}
+
+/// `POST /c/{slug}/settings/channels/{id}`: saves what changed — name, topic and archived
+/// through `PATCH /api/channels/{id}`, freeze and slow mode through its moderation.
+pub async fn save_channel(
+    viewer: Viewer,
+    headers: HeaderMap,
+    Path((slug, id)): Path<(String, ChannelId)>,
+    Form(form): Form<ChannelSettingsForm>,
+) -> Result<Response, PageError> {
+    let ctx = Context::read(&viewer, &headers).await?;
+    let community = match ctx.administered(&slug) {
+        Ok(community) => community.id,
+        Err(why) => return Ok(ctx.refused(why)),
+    };
+    // Only the community's own channels, as if the others did not exist.
+    let channel = match viewer.api.get_channel(id).await {
+        Ok(channel) if channel.community_id == Some(community) => channel,
+        Ok(_) => return Err(PageError::NotFound("no such channel in this community")),
+        Err(err) => return Err(err.into()),
+    };
+    let edit = ChannelEdit {
+        name: form.name.clone(),
+        topic: form.topic.clone(),
+        archived: form.archived.is_some(),
+        frozen: form.frozen.is_some(),
+        slow_mode_secs: form.slow_mode_secs.clone(),
+    };
+    let now = ChannelEdit::of(&channel);
+    let parsed = checkbox(form.frozen.as_deref(), "Frozen").and_then(|frozen| {
+        let archived = checkbox(form.archived.as_deref(), "Archived")?;
+        let slow = form
+            .slow_mode_secs
+            .trim()
+            .parse::<u32>()
+            .map_err(|_| "Slow mode: a whole number of seconds, 0 for off.".to_owned())?;
+        Ok((frozen, archived, slow))
+    });
+    let (frozen, archived, slow) = match parsed {
+        Ok(parsed) => parsed,
+        Err(message) => {
+            let failed = Some((id, edit, message.as_str()));
+            return channels_page(&viewer, &ctx, &slug, StatusCode::UNPROCESSABLE_ENTITY, failed, None).await;
+        }
+    };
+    let update = UpdateChannelRequest {
+        name: (form.name != now.name).then(|| form.name.clone()),
+        topic: (form.topic != now.topic).then(|| form.topic.clone()),
+        archived: (archived != now.archived).then_some(archived),
+    };
+    let moderation = ChannelModerationRequest {
+        slow_mode_secs: (slow.to_string() != now.slow_mode_secs).then_some(slow),
+        frozen: (frozen != now.frozen).then_some(frozen),
+        reason: None,
+    };
+    let mut refused = None;
+    if (update.name.is_some() || update.topic.is_some() || update.archived.is_some())
+        && let Err(err) = viewer.api.update_channel(id, &update).await
+    {
+        refused = Some(refusal(err)?);
+    }
+    if refused.is_none()
+        && (moderation.slow_mode_secs.is_some() || moderation.frozen.is_some())
+        && let Err(err) = viewer.api.moderate_channel(id, &moderation).await
+    {
+        refused = Some(refusal(err)?);
+    }
+    match refused {
+        None => Ok(after(&href::community(&slug, "channels"), Done::Saved)),
+        Some(message) => {
+            let failed = Some((id, edit, message.as_str()));
+            channels_page(&viewer, &ctx, &slug, StatusCode::UNPROCESSABLE_ENTITY, failed, None).await
+        }
+    }
 }
 
 // --- Profile ---

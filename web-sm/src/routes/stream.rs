@@ -175,6 +175,16 @@ struct Entry {
     label: String,
 }
 
+/// The viewer's own message arriving replaces the row its send showed while in flight
+/// (`views::pending`), if the send's answer has not already.
+fn remove_pending(frames: &mut Frames, message: &ajet_shared::events::EventMessage, viewer: UserId) {
+    if message.author.user_id == Some(viewer)
+        && let Some(row) = message.client_msg_id.as_deref().and_then(views::pending::pending_dom_id)
+    {
+        frames.remove(&format!("#{row}"));
+    }
+}
+
 /// A root's thread summary as the list shows it.
 #[derive(Clone, Copy)]
 struct Summary {
@@ -420,6 +430,7 @@ impl LivePage {
                     self.roots.entry(message.id).or_insert(Summary { reply_count: 0, last_reply_at: None });
                     let id = views::message_dom_id(message.id);
                     self.mine.entry(message.id).or_default();
+                    remove_pending(frames, &message, viewer);
                     let item = self.item(&MessageView::from(&message), Version::Event(self.at));
                     frames.remove(&format!("#{id}")).patch_html(Mode::Append, Some("#messages"), &item);
                     // The tab marks it read once it is visible (`views::shell::read_marking`).
@@ -673,6 +684,7 @@ impl LivePage {
         if self.thread == Some(root) {
             self.replies.insert(reply.id);
             self.mine.entry(reply.id).or_default();
+            remove_pending(frames, reply, self.viewer());
             let item = self.item(&MessageView::from(reply), Version::Event(self.at));
             frames.remove(&format!("#{}", views::message_dom_id(reply.id))).patch_html(
                 Mode::Append,

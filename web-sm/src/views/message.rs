@@ -116,7 +116,7 @@ impl<'a> From<&'a EventMessage> for MessageView<'a> {
 }
 
 /// Up to two initials of a display name.
-fn initials(name: &str) -> String {
+pub(crate) fn initials(name: &str) -> String {
     let mut letters = name.split_whitespace().filter_map(|word| word.chars().find(|c| c.is_alphanumeric()));
     let first = letters.next().unwrap_or('?');
     let second = letters.next();
@@ -124,7 +124,7 @@ fn initials(name: &str) -> String {
 }
 
 /// One of eight avatar colours (`.hue-0`…`.hue-7`), stable per author.
-fn hue(author: &Author) -> u8 {
+pub(crate) fn hue(author: &Author) -> u8 {
     let key = author.user_id.map(|id| id.as_uuid().as_u128()).unwrap_or_default();
     u8::try_from(key % 8).unwrap_or(0)
 }

@@ -1,5 +1,6 @@
 //! The settings screens, as pure maud functions: the viewer's own (profile with avatar and
-//! theme, API tokens, security log) and, for a community's admins, its members and roles,
+//! theme, API tokens, security log) and, for a community's admins, its name and link
+//! previews, its channels (name, topic, archive, freeze, slow mode), its members and roles,
 //! invites, webhooks with their delivery log, and the audit log. Every screen is a page
 //! of its own at a shareable URL (`/settings/…`, `/c/{slug}/settings/…`) with the same
 //! navigation; its forms are plain POSTs answered with a redirect (Post/Redirect/Get), or,
@@ -81,6 +82,8 @@ pub fn settings_page(frame: &Frame<'_>, content: &Markup) -> Markup {
                 @for community in frame.communities.iter().filter(|c| is_admin(c.role)) {
                     h2 { (community.name) }
                     ul {
+                        (link(&href::community(&community.slug, "community"), "Community"))
+                        (link(&href::community(&community.slug, "channels"), "Channels"))
                         (link(&href::community(&community.slug, "members"), "Members and roles"))
                         (link(&href::community(&community.slug, "invites"), "Invites"))
                         (link(&href::community(&community.slug, "webhooks"), "Webhooks"))
@@ -97,6 +100,82 @@ pub fn settings_page(frame: &Frame<'_>, content: &Markup) -> Markup {
         }
     };
     themed_document(frame.title, frame.theme, &body)
+}
+
+/// The community screen (admins): its name, and whether links posted in its channels get
+/// previews. `name` and `link_previews` are as last submitted (the community's own at first).
+#[must_use]
+pub fn community_settings(slug: &str, name: &str, link_previews: bool) -> Markup {
+    html! {
+        section aria-labelledby="community-about" {
+            h2 #community-about { "About" }
+            p.hint { "Its address stays " strong { "/c/" (slug) } "." }
+            form.settings-form method="post" action=(href::community(slug, "community")) {
+                label for="community-name" { "Name" }
+                input #community-name name="name" required maxlength="100" value=(name);
+                label.check {
+                    input type="checkbox" name="link_previews" value="on" checked[link_previews];
+                    " Show previews of links posted in its channels (the server fetches each page's title)"
+                }
+                button type="submit" { "Save" }
+            }
+        }
+    }
+}
+
+/// A channel's settings as a form holds them (the channel's own, or as last submitted).
+#[derive(Clone, Debug, Default)]
+pub struct ChannelEdit {
+    pub name: String,
+    pub topic: String,
+    pub archived: bool,
+    pub frozen: bool,
+    pub slow_mode_secs: String,
+}
+
+impl ChannelEdit {
+    /// The channel as it is.
+    #[must_use]
+    pub fn of(channel: &Channel) -> Self {
+        Self {
+            name: channel.name.clone().unwrap_or_default(),
+            topic: channel.topic.clone().unwrap_or_default(),
+            archived: channel.archived_at.is_some(),
+            frozen: channel.frozen_at.is_some(),
+            slow_mode_secs: channel.slow_mode_secs.to_string(),
+        }
+    }
+}
+
+/// The channels screen (admins): per channel a form with its name, topic, archived,
+/// frozen (only admins may post) and slow mode. `edits` are the forms as they are shown
+/// (the one the api refused as it was filled).
+#[must_use]
+pub fn channels(slug: &str, edits: &[(&Channel, ChannelEdit)]) -> Markup {
+    html! {
+        @if edits.is_empty() { p { "No channels yet." } }
+        @for (channel, edit) in edits {
+            @let id = channel.id;
+            section.channel-settings aria-labelledby=(format!("cs-{id}")) {
+                h2 id=(format!("cs-{id}")) {
+                    @if matches!(channel.kind, ajet_shared::api::wire::ChannelKind::Private) { "🔒 " } @else { "# " }
+                    (channel.name.as_deref().unwrap_or("unnamed"))
+                    @if channel.archived_at.is_some() { " " span.hint { "(archived)" } }
+                }
+                form.settings-form method="post" action=(href::community(slug, &format!("channels/{id}"))) {
+                    label for=(format!("name-{id}")) { "Name" }
+                    input id=(format!("name-{id}")) name="name" required maxlength="80" value=(edit.name);
+                    label for=(format!("topic-{id}")) { "Topic" }
+                    input id=(format!("topic-{id}")) name="topic" maxlength="250" value=(edit.topic);
+                    label for=(format!("slow-{id}")) { "Slow mode (seconds between one member's posts; 0 is off)" }
+                    input id=(format!("slow-{id}")) name="slow_mode_secs" type="number" min="0" max="21600" value=(edit.slow_mode_secs);
+                    label.check { input type="checkbox" name="frozen" value="on" checked[edit.frozen]; " Frozen: only admins may post or react" }
+                    label.check { input type="checkbox" name="archived" value="on" checked[edit.archived]; " Archived: hidden from the sidebar, history kept" }
+                    button type="submit" { "Save #" (channel.name.as_deref().unwrap_or("unnamed")) }
+                }
+            }
+        }
+    }
 }
 
 /// The shell's way into the settings: a link with the settings icon.

@@ -12,6 +12,7 @@ use maud::{Markup, html};
 
 use super::layout::{Theme, themed_document};
 use super::message::{ListView, message_list};
+use super::pending::pending_template;
 use super::people::{notification_count, presence_dot, presence_key};
 use super::search::{OPEN_SEARCH, search_overlay};
 use super::{MessageView, ThreadView, badge_dom_id, channel_dom_id, mentions_dom_id, thread_panel};
@@ -165,45 +166,124 @@ pub fn notice(message: Option<&str>) -> Markup {
     html! { div #notice .notice role="alert" { @if let Some(message) = message { (message) } } }
 }
 
-/// The composer: Enter sends, Shift+Enter makes a new line; the body and the send's
-/// `client_msg_id` are Datastar signals (`body`, `cmid`), sent as JSON. While a send is
-/// under way (`_sending`, never sent) the text is read-only, so the next message cannot
-/// be typed under the same key; pressing Enter again repeats the same send, which the api
-/// answers with the original message. Typing is signalled to the channel's members: a
-/// start at most every 3 s while the text is not empty (`_typedAt`, local), a stop when it
-/// is cleared (a send stops it on the server). Text starting with `/` runs a command
-/// (the server tells them apart); while the text starts with `/`, the commands whose
-/// names start with what is typed are listed with their usage.
+/// What a composer is for: the channel's (`thread` none) or the thread panel's. One
+/// composer serves both, with its own element ids and signals (the page holds both).
+pub struct ComposerSpec<'a> {
+    pub me: &'a User,
+    pub channel: ChannelId,
+    pub community: Option<CommunityId>,
+    /// The root replied to, for the thread panel's composer.
+    pub thread: Option<MessageId>,
+    /// The channel's label (`#general`), for the placeholder.
+    pub label: &'a str,
+    /// The idempotency key of its next send.
+    pub client_msg_id: &'a str,
+    /// The slash commands it offers (the channel's composer only).
+    pub commands: &'a [CommandInfo],
+}
+
+/// A composer's element ids and signal names.
+#[derive(Clone, Copy)]
+struct Names {
+    form: &'static str,
+    text: &'static str,
+    cmid_input: &'static str,
+    uploads: &'static str,
+    completion: &'static str,
+    file: &'static str,
+    list: &'static str,
+    body: &'static str,
+    cmid: &'static str,
+    typed_at: &'static str,
+    busy: &'static str,
+}
+
+const CHANNEL_NAMES: Names = Names {
+    form: "composer",
+    text: "composer-body",
+    cmid_input: "composer-cmid",
+    uploads: "uploads",
+    completion: "completion",
+    file: "file-input",
+    list: "messages",
+    body: "body",
+    cmid: "cmid",
+    typed_at: "_typedAt",
+    busy: "_sending",
+};
+
+const THREAD_NAMES: Names = Names {
+    form: "reply-composer",
+    text: "reply-body",
+    cmid_input: "reply-cmid",
+    uploads: "reply-uploads",
+    completion: "reply-completion",
+    file: "reply-file-input",
+    list: "replies",
+    body: "rbody",
+    cmid: "rcmid",
+    typed_at: "_rtypedAt",
+    busy: "_replying",
+};
+
+/// A composer: Enter sends, Shift+Enter makes a new line; the body and the send's
+/// `client_msg_id` are Datastar signals (`body`, `cmid`; in a thread `rbody`, `rcmid`),
+/// sent as JSON. While a send is under way (`_sending` / `_replying`, never sent) the text
+/// is read-only, so the next message cannot be typed under the same key; pressing Enter
+/// again repeats the same send, which the api answers with the original message. Typing
+/// is signalled to the channel's members: a start at most every 3 s while the text is not
+/// empty (`_typedAt` / `_rtypedAt`, local), a stop when it is cleared (a send stops it on
+/// the server). In the channel's composer, text starting with `/` runs a command (the
+/// server tells them apart); while the text starts with `/`, the commands whose names
+/// start with what is typed are listed with their usage.
 ///
-/// Files (`#uploads`, managed by `app.js`: picked with the 📎 button, pasted or dropped on
-/// the main column) upload at once, each a chip with its progress, a remove button and
-/// the api's refusal; a send waits until none is still uploading and names the uploaded
-/// ones (`?files=`, their ids as `app.js` wrote them on the chips).
+/// The rest is `app.js`'s, the same for both composers, reading the form's `data-*`:
+/// files (`#uploads` / `#reply-uploads`: picked with the 📎 button, pasted, or dropped on
+/// the column) upload at once, each a chip with its progress, a remove button and the
+/// api's refusal; a send waits until none is still uploading and names the uploaded ones
+/// (`?files=`, their ids as `app.js` wrote them on the chips). `@`/`#` completion
+/// (`data-members`, `data-channels`), Up to edit the viewer's last message in its list
+/// (`data-list`), and a draft per channel or thread kept across reloads (`data-draft`).
+/// A send shows at once (`app.js` adds `me`'s row from the form's pending template, named
+/// by the key it reads from the hidden input bound to the `cmid` signal), and is replaced
+/// by the message, or marked failed with Retry and Discard (`views::pending`). A lost
+/// connection is retried twice, quickly, with the same key, before the row says it was
+/// not sent.
 #[must_use]
-pub fn composer(
-    channel: ChannelId,
-    community: Option<CommunityId>,
-    label: &str,
-    client_msg_id: &str,
-    commands: &[CommandInfo],
-) -> Markup {
-    let signals = serde_json::json!({ "body": "", "cmid": client_msg_id, "_typedAt": 0 }).to_string();
+pub fn composer(spec: &ComposerSpec<'_>) -> Markup {
+    let names = if spec.thread.is_some() { &THREAD_NAMES } else { &CHANNEL_NAMES };
+    let Names { form, text, cmid_input, uploads, completion, file, list, body, cmid, typed_at, busy } = *names;
+    let channel = spec.channel;
+    let signals = serde_json::json!({ body: "", cmid: spec.client_msg_id, typed_at: 0 }).to_string();
+    let (target, draft) = match spec.thread {
+        Some(root) => (format!("/channels/{channel}/threads/{root}"), format!("{channel}:{root}")),
+        None => (format!("/channels/{channel}/messages"), channel.to_string()),
+    };
     let send = format!(
-        "document.querySelector('#uploads .uploading') || @post('/channels/{channel}/messages?files=' + {UPLOADED_FILES}, \
-         {{filterSignals: {{include: /^(body|cmid)$/}}}})"
+        "document.querySelector('#{uploads} .uploading') || @post('{target}?files=' + \
+         [...document.querySelectorAll('#{uploads} li[data-id]')].map((li) => li.dataset.id).join(','), \
+         {{filterSignals: {{include: /^({body}|{cmid})$/}}, {SEND_RETRIES}}})"
     );
     let on_enter =
         format!("evt.key === 'Enter' && !evt.shiftKey && !evt.isComposing && (evt.preventDefault(), {send})");
-    let on_input = typing_on_input(channel, "composer-body", "_typedAt");
+    let on_input = typing_on_input(channel, text, typed_at);
+    let (label, placeholder) = match spec.thread {
+        Some(_) => ("Reply in thread".to_owned(), "Reply…".to_owned()),
+        None => (format!("Message {}", spec.label), format!("Message {}", spec.label)),
+    };
+    let community = spec.community;
     html! {
-        form #composer .composer data-signals=(signals) "data-on:submit"=(send) "data-indicator:_sending"
-            data-channel=(channel) data-upload=(paths::channel_attachments(channel))
-            data-members=[community.map(paths::community_members)] data-channels=[community.map(paths::community_channels)] {
-            ul #uploads .uploads aria-label="Files to send" aria-live="polite" {}
-            ul #completion .completion role="listbox" aria-label="Suggestions" hidden {}
-            @if !commands.is_empty() {
+        form id=(form) .composer data-signals=(signals) "data-on:submit"=(send) data-indicator=(busy)
+            data-channel=(channel) data-draft=(draft) data-list=(list) data-upload=(paths::channel_attachments(channel))
+            data-members=[community.map(paths::community_members)] data-channels=[community.map(paths::community_channels)]
+            data-commands=[(!spec.commands.is_empty()).then_some("true")] {
+            (pending_template(spec.me))
+            input id=(cmid_input) type="hidden" value=(spec.client_msg_id) data-bind=(cmid);
+            ul id=(uploads) .uploads aria-label="Files to send" aria-live="polite" {}
+            ul id=(completion) .completion role="listbox" aria-label="Suggestions" hidden {}
+            @if !spec.commands.is_empty() {
                 ul #command-hints .command-hints aria-label="Commands" "data-class:open"="$body.startsWith('/')" {
-                    @for command in commands {
+                    @for command in spec.commands {
                         // The name is data, never part of the expression.
                         li data-command=(command.name)
                             "data-class:match"="$body.startsWith('/') && el.dataset.command.startsWith($body.slice(1).split(' ')[0])" {
@@ -214,23 +294,24 @@ pub fn composer(
                     }
                 }
             }
-            label.visually-hidden for="composer-body" { "Message " (label) }
+            label.visually-hidden for=(text) { (label) }
             div.composer-row "data-on:input"=(on_input) {
-                label.attach-button for="file-input" title="Attach files" {
+                label.attach-button for=(file) title="Attach files" {
                     (icon(Icon::Clip)) span.visually-hidden { "Attach files" }
                 }
-                input #file-input .visually-hidden type="file" multiple;
-                textarea #composer-body rows="1" "data-bind:body" placeholder={ "Message " (label) }
-                    "data-on:keydown"=(on_enter) "data-indicator:_sending" "data-attr:readonly"="$_sending"
-                    aria-autocomplete="list" aria-controls="completion" {}
+                input id=(file) .visually-hidden type="file" multiple;
+                textarea id=(text) rows="1" data-bind=(body) placeholder=(placeholder)
+                    "data-on:keydown"=(on_enter) data-indicator=(busy) "data-attr:readonly"=(format!("${busy}"))
+                    aria-autocomplete="list" aria-controls=(completion) {}
             }
         }
     }
 }
 
-/// The ids of the composer's uploaded files, comma-separated (a Datastar expression).
-const UPLOADED_FILES: &str =
-    "[...document.querySelectorAll('#uploads li[data-id]')].map((li) => li.dataset.id).join(',')";
+/// A send's retries when the connection fails (Datastar's default is ten, over minutes):
+/// two, quickly, then the row says it was not sent and offers Retry. Each repeats the same
+/// `client_msg_id`, so none can duplicate.
+pub const SEND_RETRIES: &str = "retryMaxCount: 2, retryInterval: 300";
 
 /// The element id of an uploaded file's chip in the composer (`app.js` sets it).
 #[must_use]
@@ -449,7 +530,15 @@ pub fn shell_page(view: &ShellView<'_>) -> Markup {
                 (notice(None))
                 (typing_line(&[]))
                 @if view.joined {
-                    (composer(view.channel.id, view.community.map(|c| c.id), &label, view.client_msg_id, view.commands))
+                    (composer(&ComposerSpec {
+                        me: view.me,
+                        channel: view.channel.id,
+                        community: view.community.map(|c| c.id),
+                        thread: None,
+                        label: &label,
+                        client_msg_id: view.client_msg_id,
+                        commands: view.commands,
+                    }))
                 } @else {
                     form.composer method="post" action={ "/channels/" (view.channel.id) "/join" } {
                         button type="submit" { "Join " (label) }
@@ -457,7 +546,7 @@ pub fn shell_page(view: &ShellView<'_>) -> Markup {
                 }
             }
             @if let Some(thread) = &view.thread {
-                (thread_panel(thread, view.me.id, view.channel.id, view.joined, &close_href))
+                (thread_panel(thread, view.me, view.channel.id, view.community.map(|c| c.id), view.joined, &close_href))
             }
             (search_overlay())
             (image_viewer())
@@ -588,6 +677,15 @@ mod tests {
         assert!(html.contains("aria-label=\"mentions of you\"></span>"), "{html}");
     }
 
+    fn spec<'a>(
+        me: &'a User,
+        channel: ChannelId,
+        community: Option<CommunityId>,
+        commands: &'a [CommandInfo],
+    ) -> ComposerSpec<'a> {
+        ComposerSpec { me, channel, community, thread: None, label: "#general", client_msg_id: "abc", commands }
+    }
+
     #[test]
     fn the_composer_sends_on_enter_with_its_client_msg_id_as_a_signal() {
         let id = ChannelId::generate();
@@ -598,7 +696,7 @@ mod tests {
             summary: "list <commands>".into(),
             admin: false,
         };
-        let html = composer(id, None, "#general", "abc", std::slice::from_ref(&help)).into_string();
+        let html = composer(&spec(&user("al"), id, None, std::slice::from_ref(&help))).into_string();
         assert!(
             html.contains(
                 "<li data-command=\"help&quot;&lt;x&gt;\" data-class:match=\"$body.startsWith('/') &amp;&amp; \
@@ -615,11 +713,11 @@ mod tests {
         assert!(html.contains(&format!(
             "data-on:submit=\"document.querySelector('#uploads .uploading') || @post('/channels/{id}/messages?files=' + \
              [...document.querySelectorAll('#uploads li[data-id]')].map((li) =&gt; li.dataset.id).join(','), \
-             {{filterSignals: {{include: /^(body|cmid)$/}}}})\""
+             {{filterSignals: {{include: /^(body|cmid)$/}}, retryMaxCount: 2, retryInterval: 300}})\""
         )), "{html}");
         assert!(html.contains("evt.key === 'Enter' &amp;&amp; !evt.shiftKey"), "{html}");
         assert!(html.contains("placeholder=\"Message #general\""));
-        assert!(html.contains("data-indicator:_sending data-attr:readonly=\"$_sending\""), "{html}");
+        assert!(html.contains("data-indicator=\"_sending\" data-attr:readonly=\"$_sending\""), "{html}");
         assert!(
             html.contains(&format!(
                 "(Date.now() - $_typedAt &gt; 3000 &amp;&amp; ($_typedAt = Date.now(), \
@@ -641,9 +739,11 @@ mod tests {
     fn the_composer_uploads_files_to_the_channels_attachments_and_sends_them_by_id() {
         let id = ChannelId::generate();
         let community = CommunityId::generate();
-        let html = composer(id, Some(community), "#general", "abc", &[]).into_string();
+        let html = composer(&spec(&user("al"), id, Some(community), &[])).into_string();
         assert!(
-            html.contains(&format!("data-channel=\"{id}\" data-upload=\"/api/channels/{id}/attachments\"")),
+            html.contains(&format!(
+                "data-channel=\"{id}\" data-draft=\"{id}\" data-list=\"messages\" data-upload=\"/api/channels/{id}/attachments\""
+            )),
             "app.js finds where to upload: {html}"
         );
         assert!(

@@ -4,11 +4,12 @@
 //! (`rbody`, `rcmid`) are apart from the main composer's, and a typing line of its own
 //! (`#thread-typing`, the channel's typists, as the main column's). Esc or ✕ closes it.
 
-use ajet_shared::domain::ids::{ChannelId, MessageId, UserId};
+use ajet_shared::api::wire::User;
+use ajet_shared::domain::ids::{ChannelId, CommunityId, MessageId, UserId};
 use maud::{Markup, html};
 
 use super::message::thread_root_item;
-use super::shell::{typing_line_at, typing_on_input};
+use super::shell::{ComposerSpec, composer, typing_line_at};
 use super::{MessageView, message_item};
 
 /// What the thread panel shows.
@@ -19,24 +20,19 @@ pub struct ThreadView<'a> {
     pub client_msg_id: &'a str,
 }
 
-/// The reply composer: Enter sends the reply (with `rcmid`), Shift+Enter makes a new line;
-/// typing in it is typing in the channel (`_rtypedAt`, as the main composer's).
+/// The reply composer: the channel's composer (`shell::composer`) replying in the
+/// thread of `root` — its own signals (`rbody`, `rcmid`, `_rtypedAt`) and element ids
+/// (`#reply-composer`, `#reply-body`, `#reply-uploads`…), the same uploads, completion,
+/// drafts (per thread), Up to edit (the viewer's last reply) and optimistic send.
 #[must_use]
-pub fn reply_composer(channel: ChannelId, root: MessageId, client_msg_id: &str) -> Markup {
-    let signals = serde_json::json!({ "rbody": "", "rcmid": client_msg_id, "_rtypedAt": 0 }).to_string();
-    let send =
-        format!("@post('/channels/{channel}/threads/{root}', {{filterSignals: {{include: /^(rbody|rcmid)$/}}}})");
-    let on_enter =
-        format!("evt.key === 'Enter' && !evt.shiftKey && !evt.isComposing && (evt.preventDefault(), {send})");
-    html! {
-        form #reply-composer .composer data-signals=(signals) "data-on:submit"=(send) "data-indicator:_replying" {
-            label.visually-hidden for="reply-body" { "Reply in thread" }
-            div.composer-row "data-on:input"=(typing_on_input(channel, "reply-body", "_rtypedAt")) {
-                textarea #reply-body rows="1" "data-bind:rbody" placeholder="Reply…"
-                    "data-on:keydown"=(on_enter) "data-attr:readonly"="$_replying" {}
-            }
-        }
-    }
+pub fn reply_composer(
+    me: &User,
+    channel: ChannelId,
+    community: Option<CommunityId>,
+    root: MessageId,
+    client_msg_id: &str,
+) -> Markup {
+    composer(&ComposerSpec { me, channel, community, thread: Some(root), label: "", client_msg_id, commands: &[] })
 }
 
 /// The panel's replies (`#replies`), oldest first.
@@ -59,11 +55,13 @@ pub fn reply_count(count: i32) -> Markup {
 #[must_use]
 pub fn thread_panel(
     thread: &ThreadView<'_>,
-    viewer: UserId,
+    me: &User,
     channel: ChannelId,
+    community: Option<CommunityId>,
     joined: bool,
     close_href: &str,
 ) -> Markup {
+    let viewer = me.id;
     html! {
         // Esc closes it, unless an overlay above it takes the key.
         aside #thread .thread-panel aria-label="Thread"
@@ -82,7 +80,7 @@ pub fn thread_panel(
             }
             (typing_line_at("thread-typing", &[]))
             @if joined && !thread.root.deleted {
-                (reply_composer(channel, thread.root.id, thread.client_msg_id))
+                (reply_composer(me, channel, community, thread.root.id, thread.client_msg_id))
             }
         }
     }
@@ -126,7 +124,9 @@ mod tests {
         let channel = ChannelId::generate();
         let root_id = root.id;
         let thread = ThreadView { root, replies: &replies, client_msg_id: "k2" };
-        let html = thread_panel(&thread, UserId::generate(), channel, true, "/c/acme/general").into_string();
+        let me = User { id: UserId::generate(), username: "al".into(), display_name: "Al".into(), avatar_url: None };
+        let community = CommunityId::generate();
+        let html = thread_panel(&thread, &me, channel, Some(community), true, "/c/acme/general").into_string();
         assert!(
             html.starts_with(
                 "<aside class=\"thread-panel\" id=\"thread\" aria-label=\"Thread\" data-on:keydown__window="
@@ -144,10 +144,23 @@ mod tests {
         assert!(!html.contains(&format!("id=\"ts-{root_id}\"")), "one summary per root, in the list: {html}");
         assert!(
             html.contains(&format!(
-                "data-on:submit=\"@post('/channels/{channel}/threads/{root_id}', {{filterSignals: {{include: /^(rbody|rcmid)$/}}}})\""
+                "data-on:submit=\"document.querySelector('#reply-uploads .uploading') || \
+                 @post('/channels/{channel}/threads/{root_id}?files=' + \
+                 [...document.querySelectorAll('#reply-uploads li[data-id]')].map((li) =&gt; li.dataset.id).join(','), \
+                 {{filterSignals: {{include: /^(rbody|rcmid)$/}}, retryMaxCount: 2, retryInterval: 300}})\""
             )),
             "{html}"
         );
+        assert!(
+            html.contains(&format!(
+                "data-channel=\"{channel}\" data-draft=\"{channel}:{root_id}\" data-list=\"replies\" \
+                 data-upload=\"/api/channels/{channel}/attachments\" data-members=\"/api/communities/{community}/members\""
+            )),
+            "the channel composer's uploads, completion, drafts per thread and Up to edit: {html}"
+        );
+        assert!(html.contains("<input id=\"reply-cmid\" type=\"hidden\" value=\"k2\" data-bind=\"rcmid\">"), "{html}");
+        assert!(html.contains("<template class=\"pending-template\">"), "{html}");
+        assert!(!html.contains("data-commands"), "replies run no commands: {html}");
         assert!(html.contains(
             "data-signals=\"{&quot;_rtypedAt&quot;:0,&quot;rbody&quot;:&quot;&quot;,&quot;rcmid&quot;:&quot;k2&quot;}\""
         ));
@@ -160,7 +173,7 @@ mod tests {
             )),
             "typing a reply is typing in the channel: {html}"
         );
-        let html = thread_panel(&thread, UserId::generate(), channel, false, "/c/acme/general").into_string();
+        let html = thread_panel(&thread, &me, channel, Some(community), false, "/c/acme/general").into_string();
         assert!(!html.contains("reply-composer"), "a non-member cannot reply: {html}");
     }
 }
