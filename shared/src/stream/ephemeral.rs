@@ -144,8 +144,10 @@ pub async fn run_typing(hub: Hub, client: async_nats::Client, expiry: Duration, 
                     } else {
                         typists.remove(&key).is_some()
                     };
-                    // A refresh of a start is not news; a stop of someone not typing neither.
-                    if signal.typing != known {
+                    // A refresh of a start goes out too: a stream opened while the typist
+                    // was already typing learns it at the next refresh (streams that know
+                    // it drop the repeat). A stop of someone not typing is not news.
+                    if signal.typing || known {
                         hub.dispatch_typing(&subject, &Arc::new(Typing::new(&signal, signal.typing)));
                     }
                 }
