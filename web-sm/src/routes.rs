@@ -24,6 +24,7 @@ pub fn router() -> Router<WebState> {
         .route("/channels/{id}/threads/{root}", post(actions::send_reply))
         .route("/channels/{id}/typing", post(actions::signal_typing))
         .route("/channels/{id}/read", post(actions::mark_read))
+        .route("/channels/{id}/preferences", post(actions::set_preferences))
         .route("/channels/{id}/history", get(pages::more_history))
         .route("/messages/{id}", get(actions::show_message))
         .route("/messages/{id}/edit", get(actions::edit_message_form).post(actions::edit_message))

@@ -151,6 +151,7 @@ const ROUTES: &[(Service, &str, &str, Access, Takes)] = &[
     (Web, "POST", "/channels/{id}/threads/{root}", SignedIn, Json),
     (Web, "POST", "/channels/{id}/typing", SignedIn, NoJson),
     (Web, "POST", "/channels/{id}/read", SignedIn, NoJson),
+    (Web, "POST", "/channels/{id}/preferences", SignedIn, NoJson),
     (Web, "GET", "/channels/{id}/history", SignedIn, NoJson),
     (Web, "GET", "/messages/{id}", SignedIn, NoJson),
     (Web, "GET", "/messages/{id}/edit", SignedIn, NoJson),

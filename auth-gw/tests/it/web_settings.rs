@@ -456,3 +456,65 @@ async fn the_audit_log_is_paged_newest_first_and_the_older_link_continues_where_
     assert_eq!(garbled.status(), StatusCode::BAD_REQUEST);
     stack.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_stars_mutes_and_sets_notifications_of_a_channel_from_its_page_and_not_of_one_they_cannot_see() {
+    use ajet_shared::api::wire::{CreateChannelRequest, NotifyLevel};
+    let stack = Stack::start().await;
+    let (_, alice_api, bob, bob_api, _) = community(&stack).await;
+    let acme = alice_api.me().await.expect("me").communities[0].clone();
+    let dev = alice_api
+        .create_channel(acme.id, &CreateChannelRequest { name: "dev".into(), topic: None, kind: None })
+        .await
+        .expect("channel");
+    bob_api.join_channel(dev.id).await.expect("bob joins #dev");
+    let prefs = |api: &ApiClient| {
+        let api = api.clone();
+        async move {
+            let list = api.list_channels(acme.id).await.expect("channels").data;
+            let item = list.into_iter().find(|item| item.channel.id == dev.id).expect("#dev listed");
+            (item.starred, item.muted_until.is_some(), item.notify_level)
+        }
+    };
+
+    let page = bob.page("/c/acme/dev", StatusCode::OK).await;
+    assert!(page.contains("id=\"channel-preferences\"") && page.contains(">Star<"), "the page offers them: {page}");
+    let action = format!("/channels/{}/preferences", dev.id);
+    for (field, value) in [("starred", "true"), ("muted", "true"), ("notify_level", "mentions")] {
+        let answer = bob.post_form(&action, &[(field, value)]).await;
+        assert_eq!(answer.status(), StatusCode::SEE_OTHER, "{field}");
+        assert_eq!(location(&answer), "/c/acme/dev");
+    }
+    assert_eq!(prefs(&bob_api).await, (true, true, NotifyLevel::Mentions));
+    assert_eq!(prefs(&alice_api).await, (false, false, NotifyLevel::All), "they are bob's own");
+    let page = bob.page("/c/acme/dev", StatusCode::OK).await;
+    assert!(page.contains(">Unstar<") && page.contains(">Unmute<"), "the page shows them applied: {page}");
+    assert!(page.contains("value=\"mentions\" selected"), "{page}");
+    for (field, value) in [("starred", "false"), ("muted", "false")] {
+        assert_eq!(bob.post_form(&action, &[(field, value)]).await.status(), StatusCode::SEE_OTHER);
+    }
+    assert_eq!(prefs(&bob_api).await, (false, false, NotifyLevel::Mentions));
+
+    // A misspelt field or a level that does not exist is refused, and changes nothing.
+    for form in [[("stared", "true")], [("notify_level", "loud")]] {
+        let answer = bob.post_form(&action, &form).await;
+        assert!(answer.status().is_client_error(), "{form:?}: {}", answer.status());
+    }
+    assert_eq!(prefs(&bob_api).await, (false, false, NotifyLevel::Mentions));
+
+    // A private channel bob is not in: refused by the api, as if it did not exist.
+    let secret = alice_api
+        .create_channel(
+            acme.id,
+            &CreateChannelRequest {
+                name: "secret".into(),
+                topic: None,
+                kind: Some(ajet_shared::api::wire::ChannelKind::Private),
+            },
+        )
+        .await
+        .expect("private channel");
+    let answer = bob.post_form(&format!("/channels/{}/preferences", secret.id), &[("starred", "true")]).await;
+    assert_eq!(answer.status(), StatusCode::NOT_FOUND);
+    stack.stop().await;
+}

@@ -11,7 +11,7 @@ use ajet_shared::api::ApiError;
 use ajet_shared::api::ErrorCode;
 use ajet_shared::api::wire::{
     ChannelKind, CreateChannelRequest, CreateCommunityRequest, CreateMessageRequest, Me, NotificationChannel,
-    NotificationQuery, ReadNotificationsRequest, SearchQuery,
+    NotificationQuery, NotifyLevel, ReadNotificationsRequest, SearchQuery, UpdatePreferencesRequest,
 };
 use ajet_shared::client::ClientError;
 use ajet_shared::domain::ids::{AttachmentId, ChannelId, CommunityId, MessageId, UserId};
@@ -95,6 +95,37 @@ pub async fn create_channel(
 /// `POST /channels/{id}/join`: joins a public channel and opens it.
 pub async fn join_channel(viewer: Viewer, Path(id): Path<ChannelId>) -> Result<Response, PageError> {
     let channel = viewer.api.join_channel(id).await?;
+    let me = viewer.api.me().await?;
+    let community = me.communities.iter().find(|c| Some(c.id) == channel.community_id);
+    Ok(Redirect::to(&views::shell::channel_href(&channel, community)).into_response())
+}
+
+/// The channel preferences form: one of its fields per submit.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PreferencesForm {
+    starred: Option<bool>,
+    /// `true` mutes until muted again is lifted, `false` unmutes.
+    muted: Option<bool>,
+    notify_level: Option<NotifyLevel>,
+}
+
+/// `POST /channels/{id}/preferences`: stars or unstars the channel, mutes or unmutes it,
+/// or sets which of its messages notify the viewer; then shows it again.
+pub async fn set_preferences(
+    viewer: Viewer,
+    Path(id): Path<ChannelId>,
+    Form(form): Form<PreferencesForm>,
+) -> Result<Response, PageError> {
+    // Muted "until unmuted": the API takes a time; a thousand years on is far enough.
+    let forever = time::OffsetDateTime::now_utc() + time::Duration::days(365_242);
+    let request = UpdatePreferencesRequest {
+        notify_level: form.notify_level,
+        muted_until: form.muted.map(|muted| muted.then_some(forever)),
+        starred: form.starred,
+    };
+    viewer.api.update_preferences(id, &request).await?;
+    let channel = viewer.api.get_channel(id).await?;
     let me = viewer.api.me().await?;
     let community = me.communities.iter().find(|c| Some(c.id) == channel.community_id);
     Ok(Redirect::to(&views::shell::channel_href(&channel, community)).into_response())

@@ -362,6 +362,45 @@ pub fn typing_line_at(id: &str, names: &[&str]) -> Markup {
     }
 }
 
+/// The viewer's own settings for the channel shown (members only): star, mute, and which
+/// messages notify them. Plain POSTs to `/channels/{id}/preferences`; the page comes back
+/// with them applied (the sidebar puts starred channels first and dims muted ones).
+#[must_use]
+pub fn channel_preferences(item: &ChannelListItem, now: time::OffsetDateTime) -> Markup {
+    use ajet_shared::api::wire::NotifyLevel;
+    let action = format!("/channels/{}/preferences", item.channel.id);
+    let muted = item.muted_until.is_some_and(|until| until > now);
+    let levels = [
+        (NotifyLevel::All, "all", "Every message"),
+        (NotifyLevel::Mentions, "mentions", "Mentions only"),
+        (NotifyLevel::None, "none", "Nothing"),
+    ];
+    html! {
+        details.channel-preferences #channel-preferences {
+            summary.quiet.topbar-button { "Preferences" }
+            div.preferences-menu {
+                form method="post" action=(action) {
+                    input type="hidden" name="starred" value=(if item.starred { "false" } else { "true" });
+                    button.quiet type="submit" { @if item.starred { "Unstar" } @else { "Star" } }
+                }
+                form method="post" action=(action) {
+                    input type="hidden" name="muted" value=(if muted { "false" } else { "true" });
+                    button.quiet type="submit" { @if muted { "Unmute" } @else { "Mute" } }
+                }
+                form method="post" action=(action) {
+                    label for="notify-level" { "Notify me of" }
+                    select #notify-level name="notify_level" {
+                        @for (level, value, text) in levels {
+                            option value=(value) selected[item.notify_level == level] { (text) }
+                        }
+                    }
+                    button type="submit" { "Save" }
+                }
+            }
+        }
+    }
+}
+
 /// The main column's header: the channel's label and topic.
 #[must_use]
 pub fn channel_header(label: &str, topic: Option<&str>) -> Markup {
@@ -505,6 +544,9 @@ pub fn shell_page(view: &ShellView<'_>) -> Markup {
                             "data-on:click"=(format!("$_people = true, @get('/communities/{}/members', {{{NO_SIGNALS}}})", community.id)) {
                             (icon(Icon::People)) " Members"
                         }
+                    }
+                    @if view.joined && let Some(item) = view.channels.iter().chain(view.dms).find(|item| item.channel.id == view.channel.id) {
+                        (channel_preferences(item, time::OffsetDateTime::now_utc()))
                     }
                     button.quiet.topbar-button #bell type="button" aria-label="Notifications"
                         "data-on:click"=(format!("$_inbox = true, @get('/notifications', {{{NO_SIGNALS}}})")) {
