@@ -276,21 +276,20 @@ async fn the_tui_in_tmux_chats_live_replies_reacts_searches_switches_community_r
     // Ctrl-C: the program exits 0, the terminal is back to the shell's screen.
     assert_eq!(tmux.pane("#{alternate_on}"), "1", "the TUI draws on the alternate screen");
     tmux.keys(&["C-c"]);
-    // tmux may mark the pane dead (its terminal closed) before it has the exit status.
+    // tmux may mark the pane dead (its terminal closed) without ever recording the exit
+    // status (seen in CI: dead, no status, no signal): the shell's own "exited with" line
+    // below says it then.
     let start = Instant::now();
-    let status = loop {
-        let status = tmux.pane("#{pane_dead_status}");
-        if !status.is_empty() {
-            break status;
-        }
+    while tmux.pane("#{pane_dead}") != "1" {
         assert!(
             start.elapsed() < DEADLINE,
             "ajet-chat exiting on Ctrl-C: not within {DEADLINE:?}\n{}",
             tmux.exit_state()
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
-    };
-    assert_eq!(status, "0", "exit status:\n{}", tmux.screen());
+    }
+    let status = tmux.pane("#{pane_dead_status}");
+    assert!(status.is_empty() || status == "0", "exit status {status}:\n{}", tmux.exit_state());
     assert_eq!(tmux.pane("#{alternate_on}"), "0", "the alternate screen is left");
     // tmux's "Pane is dead" line scrolls the top row into the history: read that too.
     let screen = tmux.run(&["capture-pane", "-p", "-t", "tui", "-S", "-5"]);
