@@ -124,13 +124,14 @@ async fn a_linked_pages_preview_reaches_the_stream_and_the_message_but_not_for_a
 
 type Sse = BoxStream<'static, Result<SseEvent, ClientError>>;
 
-/// Waits (5 s at most) for the event `kind` of message `id` on `stream`; returns its message.
+/// Waits (15 s at most: the preview is fetched from a page server, then published, on a
+/// loaded CI machine) for the event `kind` of message `id` on `stream`; returns its message.
 async fn event_of(stream: &mut Sse, kind: &str, id: MessageId) -> EventMessage {
-    let deadline = Instant::now() + Duration::from_secs(5);
+    let deadline = Instant::now() + Duration::from_secs(15);
     loop {
         let event = tokio::time::timeout_at(deadline, stream.next())
             .await
-            .expect("the event arrives within 5 s")
+            .expect("the event arrives within 15 s")
             .expect("the stream stays open")
             .expect("a well-formed event");
         if event.event != kind {
