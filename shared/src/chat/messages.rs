@@ -128,34 +128,16 @@ async fn post_checked(
 ) -> Result<Option<Written<Posted>>, ChatError> {
     let UserSend { channel, author, parent, client_msg_id, body, mentions } = *send;
     let id = MessageId::generate();
-    // Filled in by the statement from the row it inserts: the sequence, the time, the author.
-    let provisional = Message {
-        id,
-        channel_id: channel.id,
-        channel_seq: 0,
-        author: crate::api::wire::Author {
-            user_id: Some(author),
-            username: None,
-            display_name: String::new(),
-            avatar_url: None,
-            bot: None,
-        },
-        body_md: body.as_str().to_owned(),
-        parent_id: parent,
-        client_msg_id: client_msg_id.map(|key| key.as_str().to_owned()),
-        created_at: time::OffsetDateTime::now_utc(),
-        edited_at: None,
-        deleted_at: None,
-        reply_count: 0,
-        last_reply_at: None,
-        pinned_at: None,
-        pinned_by: None,
-        reactions: Vec::new(),
-        link_previews: Vec::new(),
-        attachments: Vec::new(),
-    };
     let event = crate::events::Event::new(
-        EventPayload::MessageCreated(EventMessage::from(provisional)),
+        // Filled in by the statement from the row it inserts: the sequence, the time, the author.
+        EventPayload::MessageCreated(EventMessage::posted_by(
+            id,
+            channel.id,
+            author,
+            body.as_str().to_owned(),
+            parent,
+            client_msg_id.map(|key| key.as_str().to_owned()),
+        )),
         channel.community_id,
         Some(channel.id),
         Some(author),

@@ -48,6 +48,47 @@ pub struct ReactionCount {
     pub count: i64,
 }
 
+impl EventMessage {
+    /// A user's message as it is being posted: no edit, reply, pin, reaction, preview or
+    /// file yet. The statement that inserts it fills in what only the row knows (its
+    /// sequence, time and the author's names).
+    #[must_use]
+    pub fn posted_by(
+        id: MessageId,
+        channel_id: ChannelId,
+        author: UserId,
+        body_md: String,
+        parent_id: Option<MessageId>,
+        client_msg_id: Option<String>,
+    ) -> Self {
+        Self {
+            id,
+            channel_id,
+            channel_seq: 0,
+            author: Author {
+                user_id: Some(author),
+                username: None,
+                display_name: String::new(),
+                avatar_url: None,
+                bot: None,
+            },
+            body_md,
+            parent_id,
+            client_msg_id,
+            created_at: OffsetDateTime::now_utc(),
+            edited_at: None,
+            deleted_at: None,
+            reply_count: 0,
+            last_reply_at: None,
+            pinned_at: None,
+            pinned_by: None,
+            reactions: Vec::new(),
+            link_previews: Vec::new(),
+            attachments: Vec::new(),
+        }
+    }
+}
+
 impl From<Message> for EventMessage {
     /// Drops whatever the message says about the viewer it was loaded for.
     fn from(message: Message) -> Self {
