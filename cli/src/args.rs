@@ -78,7 +78,8 @@ pub enum Command {
 pub enum ChatCommand {
     /// The communities you belong to.
     Communities,
-    /// The channels of the community, with unread and mention counts.
+    /// The channels of the community and your DMs, starred first, with unread and mention
+    /// counts and your preferences (starred, muted, notify level).
     Channels,
     /// Send a message to a channel (`#name`), a DM (`@user`) or a channel id; the text is
     /// read from stdin when not given.

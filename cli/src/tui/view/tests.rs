@@ -4,7 +4,7 @@
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
-use ajet_shared::api::wire::{ChannelKind, NotificationChannel, SearchHit};
+use ajet_shared::api::wire::{ChannelKind, ChannelPreferences, NotificationChannel, NotifyLevel, SearchHit};
 use ratatui::crossterm::event::{KeyCode, KeyModifiers};
 use ratatui::style::Modifier;
 use time::OffsetDateTime;
@@ -360,4 +360,45 @@ fn times_are_shown_in_the_local_offset() {
     let pane = pane_rows(&f.app);
     assert!(pane.iter().any(|row| row == "12:42 Bob Builder"), "10:42 UTC is 12:42 at +02:00: {pane:?}");
     assert!(!pane.iter().any(|row| row.starts_with("10:42")), "{pane:?}");
+}
+
+#[test]
+fn starred_channels_and_dms_come_first_and_the_header_shows_the_mute_and_the_notify_level() {
+    let mut f = fixture();
+    let set = |app: &mut App, channel_id, starred, muted_until, notify_level| {
+        app.update(Msg::Preferences(ChannelPreferences { channel_id, notify_level, muted_until, starred }));
+    };
+    set(&mut f.app, f.general, true, None, NotifyLevel::Mentions);
+    set(&mut f.app, f.dm_bob, true, None, NotifyLevel::All);
+    set(&mut f.app, f.random, false, Some(time::macros::datetime!(2999-01-01 0:00 UTC)), NotifyLevel::All);
+    let rows = screen(&f.app, 80, 24);
+    let sidebar: Vec<&str> =
+        rows.iter().take(11).map(|row| row.split('│').next().unwrap_or_default().trim_end()).collect();
+    assert_eq!(
+        sidebar,
+        [
+            "Acme (1/2)",
+            "★ Starred",
+            " # general",
+            " ● Bob Builder",
+            "Channels",
+            " # random",
+            " 🔒secret         @1",
+            " # alerts",
+            "Direct messages",
+            " ○ Carol",
+            "",
+        ],
+        "the muted channel shows no count:\n{}",
+        rows.join("\n")
+    );
+    assert!(rows[0].ends_with("│ ★ #general · notify: mentions · Company-wide news"), "{}", rows[0]);
+    f.app.open_channel(f.random);
+    let rows = screen(&f.app, 80, 24);
+    assert!(rows[0].ends_with("│ #random · muted"), "{}", rows[0]);
+    // Nothing starred: no such heading.
+    set(&mut f.app, f.general, false, None, NotifyLevel::All);
+    set(&mut f.app, f.dm_bob, false, None, NotifyLevel::All);
+    let rows = screen(&f.app, 80, 24);
+    assert!(rows[1].starts_with("Channels ") && !rows.iter().any(|row| row.contains("Starred")), "{}", rows.join("\n"));
 }
