@@ -402,3 +402,35 @@ fn starred_channels_and_dms_come_first_and_the_header_shows_the_mute_and_the_not
     let rows = screen(&f.app, 80, 24);
     assert!(rows[1].starts_with("Channels ") && !rows.iter().any(|row| row.contains("Starred")), "{}", rows.join("\n"));
 }
+
+#[test]
+fn a_long_search_hit_is_cut_to_its_row_with_the_match_in_view() {
+    let mut f = fixture();
+    f.app.update(chord(KeyCode::Char('f'), KeyModifiers::CONTROL));
+    type_text(&mut f.app, "needle");
+    let words = "lorem ipsum dolor sit amet ".repeat(4);
+    let hit_message = message(
+        f.general,
+        crate::tui::app::tests::author_of(&f.bob),
+        "long",
+        time::macros::datetime!(2026-11-20 9:05 UTC),
+    );
+    let hit = SearchHit {
+        around: hit_message.id,
+        channel: NotificationChannel {
+            id: f.general,
+            kind: ChannelKind::Public,
+            name: Some("general".into()),
+            community_id: Some(f.acme),
+        },
+        snippet: format!("{words}the <mark>needle</mark> {words}"),
+        message: hit_message,
+    };
+    f.app.update(Msg::SearchResults { query: "needle".into(), hits: vec![hit] });
+    let pane = pane_rows(&f.app);
+    let row = &pane[4];
+    assert!(row.starts_with("   …") && row.ends_with('…'), "cut at both ends: {row:?}");
+    assert!(row.contains("the needle lorem"), "the match in view: {row:?}");
+    assert_eq!(unicode_width::UnicodeWidthStr::width(row.as_str()), 57, "exactly the pane's width: {row:?}");
+    assert_eq!(pane[5], "", "nothing folds onto the next row");
+}
