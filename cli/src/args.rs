@@ -47,6 +47,8 @@ pub enum Command {
     Whoami,
     #[command(flatten)]
     Chat(ChatCommand),
+    #[command(flatten)]
+    Preferences(PreferenceCommand),
     /// The full-screen terminal client (also what `ajet-chat` alone opens on a terminal).
     Tui {
         /// The channel to open first (`general` or `#general`); default: the one shown when
@@ -76,7 +78,8 @@ pub enum Command {
 pub enum ChatCommand {
     /// The communities you belong to.
     Communities,
-    /// The channels of the community, with unread and mention counts.
+    /// The channels of the community and your DMs, starred first, with unread and mention
+    /// counts and your preferences (starred, muted, notify level).
     Channels,
     /// Send a message to a channel (`#name`), a DM (`@user`) or a channel id; the text is
     /// read from stdin when not given.
@@ -146,6 +149,47 @@ pub enum ChatCommand {
         #[arg(long = "in", value_name = "CHANNEL")]
         channel: Option<String>,
     },
+}
+
+/// Your own preferences in a channel (`#name`, `@user` for a DM, or a channel id); each
+/// prints the channel's preferences afterwards.
+#[derive(Debug, Subcommand)]
+pub enum PreferenceCommand {
+    /// Star a channel: it is listed first.
+    Star { channel: String },
+    /// Take the star off a channel.
+    Unstar { channel: String },
+    /// Mute a channel: its messages stop notifying you (and its mention count stays at 0),
+    /// until you unmute it, or until `--until`/`--for`.
+    Mute(MuteArgs),
+    /// Unmute a channel.
+    Unmute { channel: String },
+    /// Which of a channel's messages notify you.
+    Notify {
+        channel: String,
+        #[arg(value_enum)]
+        level: LevelArg,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct MuteArgs {
+    pub channel: String,
+    /// Until this time (RFC 3339, e.g. `2026-12-01T09:00:00Z`).
+    #[arg(long, value_name = "TIME", conflicts_with = "for_")]
+    pub until: Option<String>,
+    /// For this long: minutes, hours, days or weeks (`30m`, `8h`, `2d`, `1w`).
+    #[arg(long = "for", id = "for_", value_name = "DURATION")]
+    pub for_: Option<String>,
+}
+
+/// A notify level: `all` (mentions, DMs and replies in your threads), `mentions` (only
+/// messages mentioning you) or `none`.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum LevelArg {
+    All,
+    Mentions,
+    None,
 }
 
 #[derive(Debug, Args)]

@@ -1,10 +1,12 @@
 //! Runs one parsed command line: account commands (sign-in, tokens, completions) in
 //! `commands/account.rs`, everything about communities, channels and messages in
-//! `commands/chat.rs`, the audit, delivery and security logs in `commands/logs.rs`.
+//! `commands/chat.rs`, your own channel preferences (star, mute, notify level) in
+//! `commands/preferences.rs`, the audit, delivery and security logs in `commands/logs.rs`.
 
 mod account;
 mod chat;
 mod logs;
+mod preferences;
 
 use std::io::{IsTerminal as _, Read as _};
 
@@ -34,6 +36,7 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Whoami => account::whoami(&target()?, out).await,
         Command::Token(command) => account::token(&target()?.session()?, command, out).await,
         Command::Chat(command) => chat::run(&target()?.session()?, command, out).await,
+        Command::Preferences(command) => preferences::run(&target()?.session()?, command, out).await,
         Command::Audit(args) => logs::audit(&target()?.session()?, args, out).await,
         Command::Webhook(command) => logs::webhook(&target()?.session()?, command, out).await,
         Command::SecurityLog => logs::security_log(&target()?.session()?, out).await,

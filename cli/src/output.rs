@@ -5,7 +5,9 @@
 use std::collections::HashMap;
 use std::io::IsTerminal as _;
 
-use ajet_shared::api::wire::{Attachment, Author, ChannelKind, ChannelListItem, LinkPreview, Message};
+use ajet_shared::api::wire::{
+    Attachment, Author, ChannelKind, ChannelListItem, ChannelPreferences, LinkPreview, Message, NotifyLevel,
+};
 use ajet_shared::domain::human_size;
 use ajet_shared::domain::ids::ChannelId;
 use ajet_shared::events::EventMessage;
@@ -45,6 +47,45 @@ pub fn time(at: OffsetDateTime) -> String {
     at.to_offset(time::UtcOffset::UTC)
         .format(format_description!("[year]-[month]-[day] [hour]:[minute]"))
         .unwrap_or_else(|_| at.to_string())
+}
+
+/// Muting "until unmuted" sets a mute this far ahead (as the browser does); a mute ending
+/// more than a century on is shown without its end.
+pub const MUTE_FOREVER: time::Duration = time::Duration::days(365_242);
+
+/// A channel's preferences as text marks (`★ starred`, `muted` or `muted until …`,
+/// `notify: mentions`), none for the defaults; a mute already over is not one.
+#[must_use]
+pub fn preference_marks(
+    notify_level: NotifyLevel,
+    muted_until: Option<OffsetDateTime>,
+    starred: bool,
+    now: OffsetDateTime,
+) -> Vec<String> {
+    let mut marks = Vec::new();
+    if starred {
+        marks.push("★ starred".to_owned());
+    }
+    match muted_until {
+        Some(until) if until > now + time::Duration::days(36_500) => marks.push("muted".to_owned()),
+        Some(until) if until > now => marks.push(format!("muted until {} UTC", time(until))),
+        _ => {}
+    }
+    if notify_level != NotifyLevel::All {
+        marks.push(format!("notify: {}", notify_level.as_str()));
+    }
+    marks
+}
+
+/// Every preference of a channel, defaults too, so it answers "what now":
+/// `★ starred · muted until 2026-11-26 14:05 UTC · notify: mentions`.
+#[must_use]
+pub fn preference_summary(preferences: &ChannelPreferences, now: OffsetDateTime) -> String {
+    let starred = if preferences.starred { "★ starred" } else { "not starred" };
+    let muted = preference_marks(NotifyLevel::All, preferences.muted_until, false, now)
+        .pop()
+        .unwrap_or_else(|| "not muted".to_owned());
+    format!("{starred} · {muted} · notify: {}", preferences.notify_level.as_str())
 }
 
 /// `Alice (@alice)`, with a `[bot]` tag for bot posts.

@@ -95,10 +95,13 @@ async fn communities(session: &Session, out: Output) -> Result<(), Failure> {
 }
 
 async fn channels(session: &Session, out: Output) -> Result<(), Failure> {
-    let channels = session.channels().await?;
+    let mut channels = session.channels().await?;
+    // Starred first, each group in the server's order.
+    channels.sort_by_key(|item| !item.starred);
     if out.json {
         return out.json(&channels);
     }
+    let now = time::OffsetDateTime::now_utc();
     for item in &channels {
         let mut line = output::channel_label(item);
         if !item.is_member {
@@ -114,8 +117,8 @@ async fn channels(session: &Session, out: Output) -> Result<(), Failure> {
                 if item.mention_count == 1 { "" } else { "s" }
             ));
         }
-        if item.muted_until.is_some() {
-            line.push_str("  muted");
+        for mark in output::preference_marks(item.notify_level, item.muted_until, item.starred, now) {
+            line.push_str(&format!("  {mark}"));
         }
         if item.channel.archived_at.is_some() {
             line.push_str("  archived");

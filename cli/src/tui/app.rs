@@ -10,6 +10,7 @@ mod lists;
 mod live;
 mod msg;
 mod overlays;
+mod preferences;
 
 use std::collections::{HashMap, HashSet};
 
@@ -22,7 +23,7 @@ use ratatui_textarea::TextArea;
 use super::theme::Theme;
 
 pub use entry::{Entry, EntryState, Reaction};
-pub use msg::{Connection, Effect, HISTORY_PAGE, LiveItem, Msg};
+pub use msg::{Connection, Effect, HISTORY_PAGE, LiveItem, Msg, PreferenceChange};
 
 /// What the composer is doing.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -347,6 +348,7 @@ impl App {
                 }
                 Vec::new()
             }
+            Msg::Preferences(preferences) => self.on_preferences(&preferences),
             Msg::Failed(text) => {
                 self.notice = Some(Notice { text, error: true });
                 Vec::new()

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use ajet_shared::api::wire::{
     CreateMessageRequest, HistoryQuery, NotificationQuery, ReadNotificationsRequest, SearchQuery,
+    UpdatePreferencesRequest,
 };
 use ajet_shared::client::{ApiClient, ClientError};
 use ajet_shared::domain::ids::{ChannelId, UserId};
@@ -16,7 +17,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tokio::time::{Instant, timeout};
 
-use super::app::{Connection, Effect, HISTORY_PAGE, LiveItem, Msg};
+use super::app::{Connection, Effect, HISTORY_PAGE, LiveItem, Msg, PreferenceChange};
 use crate::tail::{Delivery, Reader};
 
 /// How long one request may take before it counts as failed.
@@ -158,6 +159,23 @@ async fn perform(client: &ApiClient, effect: Effect) -> Option<Msg> {
             }
             let query = NotificationQuery { limit: Some(50), ..NotificationQuery::default() };
             client.list_notifications(&query).await.map_or_else(failed, |page| Some(Msg::Notifications(page.data)))
+        }
+        Effect::SetPreference { channel, change } => {
+            let request = match change {
+                PreferenceChange::Starred(starred) => {
+                    UpdatePreferencesRequest { starred: Some(starred), ..UpdatePreferencesRequest::default() }
+                }
+                PreferenceChange::MutedUntil(until) => {
+                    UpdatePreferencesRequest { muted_until: Some(until), ..UpdatePreferencesRequest::default() }
+                }
+                PreferenceChange::NotifyLevel(level) => {
+                    UpdatePreferencesRequest { notify_level: Some(level), ..UpdatePreferencesRequest::default() }
+                }
+            };
+            client.update_preferences(channel, &request).await.map_or_else(
+                |err| Some(Msg::Failed(format!("preferences not changed: {}", describe(&err)))),
+                |preferences| Some(Msg::Preferences(preferences)),
+            )
         }
         // Refused while no stream of ours is open yet: it is sent again each time one opens.
         Effect::Focus(channel) => {

@@ -7,6 +7,7 @@ mod cli;
 mod errors;
 mod logs;
 mod messages;
+mod preferences;
 mod proxy;
 #[path = "../../../auth-gw/tests/it/stack.rs"]
 #[allow(dead_code, reason = "the gateway's harness: its tests use all of it, these only part")]

@@ -7,9 +7,11 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use ajet_shared::api::wire::{CreateCommunityRequest, CreateInviteRequest, HistoryQuery, Message};
+use ajet_shared::api::wire::{
+    CreateCommunityRequest, CreateInviteRequest, HistoryQuery, Message, NotifyLevel, UpdatePreferencesRequest,
+};
 use ajet_shared::client::ApiClient;
-use ajet_shared::domain::ids::ChannelId;
+use ajet_shared::domain::ids::{ChannelId, CommunityId};
 
 use crate::cli::{acme, channel};
 use crate::messages::body;
@@ -298,6 +300,86 @@ async fn the_tui_in_tmux_chats_live_replies_reacts_searches_switches_community_r
     let shell = shell.unwrap_or_else(|| panic!("back in the shell:\n{screen}"));
     assert!(!shell.contains('│') && !shell.contains("Zeta"), "nothing of the TUI is left on the screen:\n{screen}");
     assert!(tmux.dir.join("state/ajet-chat/tui-last-channel").is_file(), "the channel shown is remembered");
+    drop(tmux);
+    stack.stop().await;
+}
+
+/// `who`'s own preferences in `channel` as the API lists them: (starred, muted now, level).
+async fn preferences(who: &ApiClient, community: CommunityId, channel: ChannelId) -> (bool, bool, NotifyLevel) {
+    let channels = who.list_channels(community).await.expect("channels").data;
+    let item = channels.into_iter().find(|item| item.channel.id == channel).expect("listed");
+    let muted = item.muted_until.is_some_and(|until| until > time::OffsetDateTime::now_utc());
+    (item.starred, muted, item.notify_level)
+}
+
+/// The sidebar's rows (left of its border), trimmed.
+fn sidebar(rows: &[&str]) -> Vec<String> {
+    rows.iter().map(|row| row.split('│').next().unwrap_or_default().trim().to_owned()).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_tui_stars_mutes_and_sets_the_notify_level_by_key_and_shows_changes_made_elsewhere_live() {
+    let stack = Stack::start().await;
+    let acme = acme(&stack).await;
+    let ops = channel(&acme.alice, &acme.community, "ops").await;
+    acme.bob.join_channel(ops.id).await.expect("bob joins #ops");
+    let (community, dev) = (acme.community.id, acme.dev.id);
+    let token = acme.bob.token().expect("bob is signed in");
+    let tmux = Tmux::start(stack.gateway.base_url(), token);
+    tmux.until("prefs-01-open", |rows| rows[0].contains("│ #dev") && rows.last().is_some_and(|r| r.contains("● live")))
+        .await;
+    let screen = tmux.screen();
+    assert!(!screen.contains("Starred"), "nothing starred yet:\n{screen}");
+
+    // Alt+S stars the open channel: over the API, in the header, first in the sidebar.
+    tmux.keys(&["M-s"]);
+    eventually("#dev starred", || async { preferences(&acme.bob, community, dev).await.0.then_some(()) }).await;
+    tmux.until("prefs-02-starred", |rows| {
+        let side = sidebar(rows);
+        rows[0].contains("│ ★ #dev")
+            && side[1] == "★ Starred"
+            && side[2] == "# dev"
+            && side[3] == "Channels"
+            && side[4] == "# ops"
+            && rows.last().is_some_and(|r| r.contains("#dev: ★ starred · not muted · notify: all"))
+    })
+    .await;
+
+    // Alt+N steps the notify level, Alt+M mutes.
+    tmux.keys(&["M-n"]);
+    eventually("#dev at mentions", || async {
+        (preferences(&acme.bob, community, dev).await.2 == NotifyLevel::Mentions).then_some(())
+    })
+    .await;
+    tmux.until("prefs-03-mentions", |rows| rows[0].contains("│ ★ #dev · notify: mentions")).await;
+    tmux.keys(&["M-m"]);
+    eventually("#dev muted", || async { preferences(&acme.bob, community, dev).await.1.then_some(()) }).await;
+    tmux.until("prefs-04-muted", |rows| rows[0].contains("│ ★ #dev · muted · notify: mentions")).await;
+    assert_eq!(preferences(&acme.bob, community, dev).await, (true, true, NotifyLevel::Mentions));
+
+    // Changes made elsewhere (the browser, the CLI: the API) show without a restart.
+    let unmute = UpdatePreferencesRequest { muted_until: Some(None), ..UpdatePreferencesRequest::default() };
+    acme.bob.update_preferences(dev, &unmute).await.expect("unmuted elsewhere");
+    let star = UpdatePreferencesRequest { starred: Some(true), ..UpdatePreferencesRequest::default() };
+    acme.bob.update_preferences(ops.id, &star).await.expect("#ops starred elsewhere");
+    tmux.until("prefs-05-elsewhere", |rows| {
+        let side = sidebar(rows);
+        rows[0].contains("│ ★ #dev · notify: mentions")
+            && !rows[0].contains("muted")
+            && side[1] == "★ Starred"
+            && side[2] == "# dev"
+            && side[3] == "# ops"
+            && side[4] == "Channels"
+    })
+    .await;
+    // Alt+S again takes the star off.
+    tmux.keys(&["M-s"]);
+    eventually("#dev unstarred", || async { (!preferences(&acme.bob, community, dev).await.0).then_some(()) }).await;
+    tmux.until("prefs-06-unstarred", |rows| {
+        let side = sidebar(rows);
+        !rows[0].contains('★') && side[1] == "★ Starred" && side[2] == "# ops" && side[4] == "# dev"
+    })
+    .await;
     drop(tmux);
     stack.stop().await;
 }

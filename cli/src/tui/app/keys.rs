@@ -39,6 +39,10 @@ impl App {
             KeyCode::Down if alt => return self.step_channel(1),
             KeyCode::Left if alt => return self.step_community(-1),
             KeyCode::Right if alt => return self.step_community(1),
+            // Not with Ctrl too: AltGr arrives as Ctrl+Alt, and types characters.
+            KeyCode::Char('s' | 'S') if alt && !ctrl => return self.toggle_star(),
+            KeyCode::Char('m' | 'M') if alt && !ctrl => return self.toggle_mute(),
+            KeyCode::Char('n' | 'N') if alt && !ctrl => return self.cycle_notify_level(),
             KeyCode::Char('k') if ctrl => {
                 self.overlay = Some(Overlay::Switcher { query: String::new(), selected: 0 });
                 return Vec::new();

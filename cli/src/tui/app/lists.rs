@@ -11,7 +11,9 @@ impl App {
         self.communities.get(self.community)
     }
 
-    /// The sidebar's entries for the current community: its joined channels, then the DMs.
+    /// The sidebar's entries for the current community: the starred ones (channels and
+    /// DMs), then its other joined channels, then the other DMs; each group in the server's
+    /// order.
     pub fn sidebar(&self) -> Vec<&ChannelListItem> {
         let channels = self
             .current_community()
@@ -19,7 +21,9 @@ impl App {
             .into_iter()
             .flatten()
             .filter(|item| item.is_member && item.channel.archived_at.is_none());
-        channels.chain(self.dms.iter()).collect()
+        let mut items: Vec<&ChannelListItem> = channels.chain(self.dms.iter()).collect();
+        items.sort_by_key(|item| !item.starred);
+        items
     }
 
     pub fn list_item(&self, channel: ChannelId) -> Option<&ChannelListItem> {

@@ -204,11 +204,7 @@ impl App {
                 Vec::new()
             }
             EventPayload::PreferencesUpdated(preferences) => {
-                if let Some(item) = self.list_item_mut(preferences.channel_id) {
-                    item.notify_level = preferences.notify_level;
-                    item.muted_until = preferences.muted_until;
-                    item.starred = preferences.starred;
-                }
+                self.apply_preferences(&preferences);
                 Vec::new()
             }
             EventPayload::CommandReplied(reply) => {

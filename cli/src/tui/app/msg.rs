@@ -2,7 +2,8 @@
 //! connection's state) and `Effect` out (what the network side is asked to do).
 
 use ajet_shared::api::wire::{
-    ChannelListItem, CommandInfo, CommandOutcome, CommunityMember, Me, Message, Notification, Presence, SearchHit,
+    ChannelListItem, ChannelPreferences, CommandInfo, CommandOutcome, CommunityMember, Me, Message, Notification,
+    NotifyLevel, Presence, SearchHit,
 };
 use ajet_shared::domain::ids::{ChannelId, CommunityId, MessageId, UserId};
 use ajet_shared::events::Event;
@@ -61,6 +62,8 @@ pub enum Msg {
         message: MessageId,
         result: Result<(), String>,
     },
+    /// My preferences in a channel, as a change of them was answered.
+    Preferences(ChannelPreferences),
     /// Any other request that failed (shown on the status line).
     Failed(String),
     Live(LiveItem),
@@ -131,10 +134,24 @@ pub enum Effect {
         message: MessageId,
     },
     MarkNotificationsRead,
+    /// Change one of my preferences in a channel.
+    SetPreference {
+        channel: ChannelId,
+        change: PreferenceChange,
+    },
     Focus(Option<ChannelId>),
     Typing(ChannelId),
     Search(String),
     Quit,
+}
+
+/// One of my preferences in a channel, as a key changes it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PreferenceChange {
+    Starred(bool),
+    /// `None` unmutes.
+    MutedUntil(Option<time::OffsetDateTime>),
+    NotifyLevel(NotifyLevel),
 }
 
 /// The live stream's state, for the status line.

@@ -2,8 +2,8 @@
 //! (`fixture`) is shared with the rendering tests.
 
 use ajet_shared::api::wire::{
-    Author, Bot, Channel, ChannelKind, ChannelListItem, CommandInfo, Community, CommunityMember, Message,
-    MessageDeleted, NotifyLevel, Presence, ReactionChange, ReactionSummary, Role, User,
+    Author, Bot, Channel, ChannelKind, ChannelListItem, ChannelPreferences, CommandInfo, Community, CommunityMember,
+    Message, MessageDeleted, NotifyLevel, Presence, ReactionChange, ReactionSummary, Role, User,
 };
 use ajet_shared::domain::ids::{ChannelId, CommunityId, MessageId, UserId, WebhookId};
 use ajet_shared::events::{CommandReply, Event, EventMessage, EventPayload};
@@ -780,4 +780,60 @@ fn a_reloaded_list_does_not_bring_back_counts_of_the_channel_on_screen() {
     f.app.update(Msg::Channels(f.acme, stale));
     assert_eq!(f.app.list_item(f.general).expect("general").unread_count, 0);
     assert_eq!(f.app.list_item(f.random).expect("random").unread_count, 9);
+}
+
+#[test]
+fn alt_s_m_and_n_change_my_preferences_in_the_open_channel_and_answers_and_events_apply_them() {
+    let mut f = fixture();
+    let preference = |app: &mut App, letter: char| {
+        let effects = app.update(chord(KeyCode::Char(letter), KeyModifiers::ALT));
+        match effects.as_slice() {
+            [Effect::SetPreference { channel, change }] => (*channel, *change),
+            other => panic!("one preference change expected, not {other:?}"),
+        }
+    };
+    assert_eq!(preference(&mut f.app, 's'), (f.general, PreferenceChange::Starred(true)));
+    assert_eq!(preference(&mut f.app, 'n'), (f.general, PreferenceChange::NotifyLevel(NotifyLevel::Mentions)));
+    let (channel, change) = preference(&mut f.app, 'm');
+    let far = OffsetDateTime::now_utc() + time::Duration::days(36_500);
+    assert!(channel == f.general && matches!(change, PreferenceChange::MutedUntil(Some(until)) if until > far));
+    let general = f.app.list_item(f.general).expect("listed");
+    assert!(!general.starred && general.muted_until.is_none(), "nothing changes before the server answers");
+    assert_eq!(f.app.update(chord(KeyCode::Char('s'), KeyModifiers::ALT | KeyModifiers::CONTROL)), Vec::new());
+
+    // The answer applies and is said on the status line.
+    let answer = ChannelPreferences {
+        channel_id: f.general,
+        notify_level: NotifyLevel::Mentions,
+        muted_until: None,
+        starred: true,
+    };
+    f.app.update(Msg::Preferences(answer));
+    let general = f.app.list_item(f.general).expect("listed");
+    assert!(general.starred && general.notify_level == NotifyLevel::Mentions);
+    let notice = f.app.notice.clone().expect("a notice");
+    assert_eq!(notice.text, "#general: ★ starred · not muted · notify: mentions");
+    assert!(!notice.error);
+
+    // A change made elsewhere (the browser, the CLI) arrives as an event: starred first.
+    let elsewhere = |channel_id, starred, muted_until, notify_level| {
+        live(
+            EventPayload::PreferencesUpdated(ChannelPreferences { channel_id, notify_level, muted_until, starred }),
+            None,
+        )
+    };
+    let muted = Some(datetime!(2999-01-01 0:00 UTC));
+    f.app.update(elsewhere(f.random, true, muted, NotifyLevel::None));
+    f.app.update(elsewhere(f.general, false, None, NotifyLevel::All));
+    let order: Vec<ChannelId> = f.app.sidebar().iter().map(|item| item.channel.id).take(2).collect();
+    assert_eq!(order, [f.random, f.general]);
+    assert_eq!(f.app.notice.as_ref().map(|n| n.text.as_str()), Some(notice.text.as_str()), "events say nothing");
+
+    // The keys toggle from what is now true there.
+    f.app.open_channel(f.random);
+    assert_eq!(preference(&mut f.app, 's'), (f.random, PreferenceChange::Starred(false)));
+    assert_eq!(preference(&mut f.app, 'm'), (f.random, PreferenceChange::MutedUntil(None)));
+    assert_eq!(preference(&mut f.app, 'n'), (f.random, PreferenceChange::NotifyLevel(NotifyLevel::All)));
+    f.app.update(Msg::Failed("preferences not changed: nope".into()));
+    assert!(f.app.notice.as_ref().is_some_and(|n| n.error));
 }

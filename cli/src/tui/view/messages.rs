@@ -58,11 +58,25 @@ pub fn header(frame: &mut Frame<'_>, area: Rect, app: &App, thread_panel: bool) 
     };
     let label = inert(&app.channel_label(channel));
     let in_thread = app.thread.is_some() && !thread_panel;
+    let item = app.list_item(channel);
     let mut spans = if in_thread {
         vec![Span::styled("Thread", theme.header), Span::styled(format!(" in {label} · Esc back"), theme.dim)]
     } else {
-        vec![Span::styled(label, theme.header)]
+        let starred = item.is_some_and(|item| item.starred);
+        vec![Span::styled(if starred { format!("★ {label}") } else { label }, theme.header)]
     };
+    // My preferences when not the defaults: muted (until when), the notify level.
+    if let (Some(item), false) = (item, in_thread) {
+        let marks = crate::output::preference_marks(
+            item.notify_level,
+            item.muted_until,
+            false,
+            time::OffsetDateTime::now_utc(),
+        );
+        for mark in marks {
+            spans.push(Span::styled(format!(" · {mark}"), theme.warn));
+        }
+    }
     let topic = app.list_item(channel).and_then(|item| item.channel.topic.as_deref()).filter(|t| !t.is_empty());
     if let (Some(topic), false) = (topic, in_thread) {
         let used: usize = spans.iter().map(Span::width).sum();

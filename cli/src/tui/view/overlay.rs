@@ -75,8 +75,9 @@ pub fn search(frame: &mut Frame<'_>, area: Rect, app: &App, search: &SearchView)
             when.hour(),
             when.minute()
         );
+        // One row, cut cleanly (the hit kept in view) rather than clipped at the edge.
         let mut snippet = vec![Span::raw("   ")];
-        snippet.extend(marked(&hit.snippet, theme));
+        snippet.extend(marked(&hit.snippet, room.saturating_sub(3), theme));
         let mut head = Line::from(Span::styled(truncate(&head, room), theme.dim));
         let mut body = Line::from(snippet);
         if i == search.selected {
@@ -89,9 +90,10 @@ pub fn search(frame: &mut Frame<'_>, area: Rect, app: &App, search: &SearchView)
     frame.render_widget(Paragraph::new(lines), area);
 }
 
-/// A search snippet (HTML-escaped, hits in `<mark>`) as spans with the hits highlighted.
-fn marked(snippet: &str, theme: &crate::tui::theme::Theme) -> Vec<Span<'static>> {
-    crate::render::snippet_parts(snippet)
+/// A search snippet (HTML-escaped, hits in `<mark>`) as spans with the hits highlighted,
+/// fitted to `room` columns.
+fn marked(snippet: &str, room: usize, theme: &crate::tui::theme::Theme) -> Vec<Span<'static>> {
+    super::wrap::fit_parts(&crate::render::snippet_parts(snippet), room)
         .into_iter()
         .map(|(text, hit)| if hit { Span::styled(text, theme.unread.patch(theme.warn)) } else { Span::raw(text) })
         .collect()

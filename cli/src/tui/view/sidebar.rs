@@ -1,5 +1,6 @@
-//! The sidebar: the community (with its place among mine), the joined channels with unread
-//! and mention counts (muted ones dimmed and without counts), then the DMs with presence.
+//! The sidebar: the community (with its place among mine), the starred channels and DMs,
+//! the other joined channels with unread and mention counts (muted ones dimmed and without
+//! counts), then the other DMs with presence.
 
 use ajet_shared::api::wire::{ChannelKind, ChannelListItem};
 use ratatui::Frame;
@@ -31,24 +32,52 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, app: &App) {
     };
     lines.push(Line::from(Span::styled(truncate(&community, room), theme.header)));
     let mut current_row = 0;
-    let mut in_dms = false;
-    lines.push(Line::from(Span::styled("Channels", theme.dim)));
+    // The sections in their order; "Channels" is shown even when empty.
+    let mut section = None;
     for item in app.sidebar() {
         let dm = matches!(item.channel.kind, ChannelKind::Dm | ChannelKind::GroupDm);
-        if dm && !in_dms {
-            in_dms = true;
-            lines.push(Line::from(Span::styled("Direct messages", theme.dim)));
+        let this = match (item.starred, dm) {
+            (true, _) => Section::Starred,
+            (false, false) => Section::Channels,
+            (false, true) => Section::Dms,
+        };
+        if section != Some(this) {
+            if this == Section::Dms && section != Some(Section::Channels) {
+                lines.push(Line::from(Span::styled(Section::Channels.title(), theme.dim)));
+            }
+            lines.push(Line::from(Span::styled(this.title(), theme.dim)));
+            section = Some(this);
         }
         if app.current == Some(item.channel.id) {
             current_row = lines.len();
         }
         lines.push(entry(app, item, room));
     }
+    if matches!(section, None | Some(Section::Starred)) {
+        lines.push(Line::from(Span::styled(Section::Channels.title(), theme.dim)));
+    }
     // Keep the open channel in view when the list is taller than the sidebar.
     let height = usize::from(inner.height);
     let offset = (current_row + 1).saturating_sub(height);
     let visible: Vec<Line<'_>> = lines.into_iter().skip(offset).take(height).collect();
     frame.render_widget(Paragraph::new(visible), inner);
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Section {
+    Starred,
+    Channels,
+    Dms,
+}
+
+impl Section {
+    fn title(self) -> &'static str {
+        match self {
+            Self::Starred => "★ Starred",
+            Self::Channels => "Channels",
+            Self::Dms => "Direct messages",
+        }
+    }
 }
 
 fn entry(app: &App, item: &ChannelListItem, room: usize) -> Line<'static> {

@@ -4,7 +4,7 @@
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
-use ajet_shared::api::wire::{ChannelKind, NotificationChannel, SearchHit};
+use ajet_shared::api::wire::{ChannelKind, ChannelPreferences, NotificationChannel, NotifyLevel, SearchHit};
 use ratatui::crossterm::event::{KeyCode, KeyModifiers};
 use ratatui::style::Modifier;
 use time::OffsetDateTime;
@@ -360,4 +360,77 @@ fn times_are_shown_in_the_local_offset() {
     let pane = pane_rows(&f.app);
     assert!(pane.iter().any(|row| row == "12:42 Bob Builder"), "10:42 UTC is 12:42 at +02:00: {pane:?}");
     assert!(!pane.iter().any(|row| row.starts_with("10:42")), "{pane:?}");
+}
+
+#[test]
+fn starred_channels_and_dms_come_first_and_the_header_shows_the_mute_and_the_notify_level() {
+    let mut f = fixture();
+    let set = |app: &mut App, channel_id, starred, muted_until, notify_level| {
+        app.update(Msg::Preferences(ChannelPreferences { channel_id, notify_level, muted_until, starred }));
+    };
+    set(&mut f.app, f.general, true, None, NotifyLevel::Mentions);
+    set(&mut f.app, f.dm_bob, true, None, NotifyLevel::All);
+    set(&mut f.app, f.random, false, Some(time::macros::datetime!(2999-01-01 0:00 UTC)), NotifyLevel::All);
+    let rows = screen(&f.app, 80, 24);
+    let sidebar: Vec<&str> =
+        rows.iter().take(11).map(|row| row.split('│').next().unwrap_or_default().trim_end()).collect();
+    assert_eq!(
+        sidebar,
+        [
+            "Acme (1/2)",
+            "★ Starred",
+            " # general",
+            " ● Bob Builder",
+            "Channels",
+            " # random",
+            " 🔒secret         @1",
+            " # alerts",
+            "Direct messages",
+            " ○ Carol",
+            "",
+        ],
+        "the muted channel shows no count:\n{}",
+        rows.join("\n")
+    );
+    assert!(rows[0].ends_with("│ ★ #general · notify: mentions · Company-wide news"), "{}", rows[0]);
+    f.app.open_channel(f.random);
+    let rows = screen(&f.app, 80, 24);
+    assert!(rows[0].ends_with("│ #random · muted"), "{}", rows[0]);
+    // Nothing starred: no such heading.
+    set(&mut f.app, f.general, false, None, NotifyLevel::All);
+    set(&mut f.app, f.dm_bob, false, None, NotifyLevel::All);
+    let rows = screen(&f.app, 80, 24);
+    assert!(rows[1].starts_with("Channels ") && !rows.iter().any(|row| row.contains("Starred")), "{}", rows.join("\n"));
+}
+
+#[test]
+fn a_long_search_hit_is_cut_to_its_row_with_the_match_in_view() {
+    let mut f = fixture();
+    f.app.update(chord(KeyCode::Char('f'), KeyModifiers::CONTROL));
+    type_text(&mut f.app, "needle");
+    let words = "lorem ipsum dolor sit amet ".repeat(4);
+    let hit_message = message(
+        f.general,
+        crate::tui::app::tests::author_of(&f.bob),
+        "long",
+        time::macros::datetime!(2026-11-20 9:05 UTC),
+    );
+    let hit = SearchHit {
+        around: hit_message.id,
+        channel: NotificationChannel {
+            id: f.general,
+            kind: ChannelKind::Public,
+            name: Some("general".into()),
+            community_id: Some(f.acme),
+        },
+        snippet: format!("{words}the <mark>needle</mark> {words}"),
+        message: hit_message,
+    };
+    f.app.update(Msg::SearchResults { query: "needle".into(), hits: vec![hit] });
+    let pane = pane_rows(&f.app);
+    let row = &pane[4];
+    assert!(row.starts_with("   …") && row.ends_with('…'), "cut at both ends: {row:?}");
+    assert!(row.contains("the needle lorem"), "the match in view: {row:?}");
+    assert_eq!(unicode_width::UnicodeWidthStr::width(row.as_str()), 57, "exactly the pane's width: {row:?}");
+    assert_eq!(pane[5], "", "nothing folds onto the next row");
 }
