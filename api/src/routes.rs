@@ -71,7 +71,7 @@ fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(moderation::list_bans, moderation::create_ban))
         .routes(routes!(moderation::delete_ban))
         .routes(routes!(moderation::create_kick))
-        .routes(routes!(moderation::create_mute))
+        .routes(routes!(moderation::list_mutes, moderation::create_mute))
         .routes(routes!(moderation::delete_mute))
         .routes(routes!(moderation::list_audit))
         .routes(routes!(moderation::moderate_channel))

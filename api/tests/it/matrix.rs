@@ -284,6 +284,7 @@ const MATRIX: &[(&str, &str, &str, [Outcome; 7])] = &[
     // ban lifted and the kicked member gone. Slow mode on S is set by the owner (the admin
     // cannot see S), and the audit log never shows S to the admin.
     ("GET", "/api/communities/{C}/bans", "", [ANON, NOT_IN_CO, ADMINS, ADMINS, OK, OK, NOT_IN_CO]),
+    ("GET", "/api/communities/{C}/mutes", "", [ANON, NOT_IN_CO, ADMINS, ADMINS, OK, OK, NOT_IN_CO]),
     (
         "PATCH",
         "/api/communities/{C}/members/{target_id}",

@@ -38,6 +38,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/communities/{id}/bans"),
     ("DELETE", "/api/communities/{id}/bans/{user_id}"),
     ("POST", "/api/communities/{id}/kicks"),
+    ("GET", "/api/communities/{id}/mutes"),
     ("POST", "/api/communities/{id}/mutes"),
     ("DELETE", "/api/communities/{id}/mutes/{user_id}"),
     ("GET", "/api/communities/{id}/audit"),
@@ -291,6 +292,7 @@ async fn call_every_method(client: &ApiClient) {
     drop(client.unban(community, user).await);
     drop(client.kick(community, &CreateKickRequest { user_id: user, reason: None }).await);
     drop(client.mute(community, &CreateMuteRequest { user_id: user, duration_secs: None, reason: None }).await);
+    drop(client.list_mutes(community).await);
     drop(client.unmute(community, user).await);
     drop(client.moderate_channel(channel, &ChannelModerationRequest::default()).await);
     drop(client.purge_channel(channel, &PurgeRequest { count: 1, reason: None }).await);

@@ -82,6 +82,7 @@ const ROUTES: &[(Service, &str, &str, Access, Takes)] = &[
     (Api, "POST", "/api/communities/{id}/bans", SignedIn, Json),
     (Api, "DELETE", "/api/communities/{id}/bans/{user_id}", SignedIn, NoJson),
     (Api, "POST", "/api/communities/{id}/kicks", SignedIn, Json),
+    (Api, "GET", "/api/communities/{id}/mutes", SignedIn, NoJson),
     (Api, "POST", "/api/communities/{id}/mutes", SignedIn, Json),
     (Api, "DELETE", "/api/communities/{id}/mutes/{user_id}", SignedIn, NoJson),
     (Api, "GET", "/api/communities/{id}/audit", SignedIn, NoJson),
