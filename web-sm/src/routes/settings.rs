@@ -34,6 +34,10 @@ use crate::views::settings::{
     self as view, ChannelEdit, Frame, InviteForm, MemberFailure, TokenForm, WebhookForm, href,
 };
 
+mod moderation;
+
+pub use moderation::{create_mute, lift_mute, mutes, purge_channel, purge_page};
+
 /// What a screen says after a successful action (`?done=`).
 #[derive(Clone, Copy, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -48,6 +52,9 @@ pub enum Done {
     Unbanned,
     Invite,
     Deleted,
+    Muted,
+    Unmuted,
+    WebhookAvatar,
 }
 
 impl Done {
@@ -63,6 +70,9 @@ impl Done {
             Self::Unbanned => "unbanned",
             Self::Invite => "invite",
             Self::Deleted => "deleted",
+            Self::Muted => "muted",
+            Self::Unmuted => "unmuted",
+            Self::WebhookAvatar => "webhook_avatar",
         }
     }
 
@@ -78,6 +88,9 @@ impl Done {
             Self::Unbanned => "The ban was lifted.",
             Self::Invite => "The invite was created: copy its link below.",
             Self::Deleted => "Deleted.",
+            Self::Muted => "The member was muted.",
+            Self::Unmuted => "The mute was lifted.",
+            Self::WebhookAvatar => "The webhook's avatar was updated.",
         }
     }
 }
@@ -883,19 +896,57 @@ pub async fn delete_webhook(
     }
 }
 
-/// `GET /c/{slug}/settings/webhooks/{id}`: its delivery log.
-pub async fn webhook_deliveries(
-    viewer: Viewer,
-    headers: HeaderMap,
-    Path((slug, id)): Path<(String, WebhookId)>,
+/// The page of webhook `id` (one of `community`'s): its avatar and delivery log.
+async fn webhook_page(
+    viewer: &Viewer,
+    ctx: &Context,
+    community: &Community,
+    id: WebhookId,
+    status: StatusCode,
+    error: Option<&str>,
+    done: Option<Done>,
 ) -> Result<Response, PageError> {
-    let (ctx, community) = Context::admin(&viewer, &headers, &slug).await?;
     let hooks = viewer.api.list_webhooks(community.id).await?.data;
     let hook = hooks.iter().find(|hook| hook.id == id).ok_or(PageError::NotFound("there is no such webhook here"))?;
     let deliveries = viewer.api.list_webhook_deliveries(id).await?.data;
     let title = format!("Deliveries of {}", hook.name);
-    let current = href::community(&slug, "webhooks");
-    Ok(ctx.render(StatusCode::OK, &title, &current, None, None, &view::deliveries(&slug, &deliveries)))
+    let current = href::community(&community.slug, "webhooks");
+    let content = view::webhook(&community.slug, hook, &deliveries);
+    Ok(ctx.render(status, &title, &current, error, done, &content))
+}
+
+/// `GET /c/{slug}/settings/webhooks/{id}`: its avatar and delivery log.
+pub async fn webhook_deliveries(
+    viewer: Viewer,
+    headers: HeaderMap,
+    Path((slug, id)): Path<(String, WebhookId)>,
+    Query(query): Query<DoneQuery>,
+) -> Result<Response, PageError> {
+    let (ctx, community) = Context::admin(&viewer, &headers, &slug).await?;
+    webhook_page(&viewer, &ctx, &community, id, StatusCode::OK, None, query.done).await
+}
+
+/// `POST /c/{slug}/settings/webhooks/{id}/avatar` (`multipart/form-data`, field `avatar`):
+/// forwards the image to the api.
+pub async fn upload_webhook_avatar(
+    viewer: Viewer,
+    headers: HeaderMap,
+    Path((slug, id)): Path<(String, WebhookId)>,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<Response, PageError> {
+    let (ctx, community) = Context::admin(&viewer, &headers, &slug).await?;
+    // Only the community's own webhooks, as if the others did not exist.
+    if !viewer.api.list_webhooks(community.id).await?.data.iter().any(|hook| hook.id == id) {
+        return Err(PageError::NotFound("there is no such webhook here"));
+    }
+    let outcome = match avatar_image(multipart).await {
+        Ok(bytes) => match viewer.api.put_webhook_avatar(id, &bytes).await {
+            Ok(_) => return Ok(after(&href::community(&slug, &format!("webhooks/{id}")), Done::WebhookAvatar)),
+            Err(err) => refusal(err)?,
+        },
+        Err(message) => message,
+    };
+    webhook_page(&viewer, &ctx, &community, id, StatusCode::UNPROCESSABLE_ENTITY, Some(&outcome), None).await
 }
 
 // --- Audit log ---
