@@ -1,10 +1,11 @@
 //! The settings screens (`views::settings`): the viewer's profile, API tokens and security
 //! log at `/settings/…`, and a community's name and link previews, channels (name, topic,
 //! archive, freeze, slow mode), members and roles,
-//! invites, webhooks (with their
-//! delivery logs) and audit log at `/c/{slug}/settings/…`, for its admins only — anyone
-//! else is answered 404 (not in the community) or 403 (not an admin) before the api is
-//! asked. Everything is read and written through the api with the viewer's token.
+//! invites, webhooks (with their avatar and
+//! delivery logs) and audit log at `/c/{slug}/settings/…` (mutes and a channel's purge in
+//! `settings/moderation.rs`), for its admins only — anyone else is answered 404 (not in
+//! the community) or 403 (not an admin) by `Context::admin` before the api is asked.
+//! Everything is read and written through the api with the viewer's token.
 //!
 //! Forms are plain POSTs (same-origin only: the gateway refuses a cross-site POST carrying
 //! the session cookie) answered by a redirect to the screen (Post/Redirect/Get) with a

@@ -1,7 +1,8 @@
 //! The settings screens, as pure maud functions: the viewer's own (profile with avatar and
 //! theme, API tokens, security log) and, for a community's admins, its name and link
 //! previews, its channels (name, topic, archive, freeze, slow mode), its members and roles,
-//! invites, webhooks with their delivery log, and the audit log. Every screen is a page
+//! invites, webhooks with their avatar and delivery log, and the audit log (mutes and a
+//! channel's purge in `settings/moderation.rs`). Every screen is a page
 //! of its own at a shareable URL (`/settings/…`, `/c/{slug}/settings/…`) with the same
 //! navigation; its forms are plain POSTs answered with a redirect (Post/Redirect/Get), or,
 //! when the api refused, with the same screen showing the api's message and the form as it
