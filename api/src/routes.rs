@@ -63,7 +63,7 @@ fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(me::get_security_log))
         .routes(routes!(avatars::put_avatar, avatars::delete_avatar))
         .routes(routes!(avatars::get_avatar))
-        .routes(routes!(avatars::put_webhook_avatar, avatars::get_webhook_avatar))
+        .routes(routes!(avatars::put_webhook_avatar, avatars::get_webhook_avatar, avatars::delete_webhook_avatar))
         .routes(routes!(communities::list_communities, communities::create_community))
         .routes(routes!(communities::get_community, communities::update_community))
         .routes(routes!(communities::list_members))

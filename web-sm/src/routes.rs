@@ -55,6 +55,7 @@ pub fn router() -> Router<WebState> {
         .route("/c/{slug}/settings/mutes/{user}/lift", post(settings::lift_mute))
         .route("/c/{slug}/settings/channels/{id}/purge", get(settings::purge_page).post(settings::purge_channel))
         .route("/c/{slug}/settings/webhooks/{id}/avatar", post(settings::upload_webhook_avatar))
+        .route("/c/{slug}/settings/webhooks/{id}/avatar/delete", post(settings::remove_webhook_avatar))
         .route("/c/{slug}/settings/invites", get(settings::invites).post(settings::create_invite))
         .route("/c/{slug}/settings/invites/{code}/revoke", post(settings::revoke_invite))
         .route("/c/{slug}/settings/webhooks", get(settings::webhooks).post(settings::create_webhook))

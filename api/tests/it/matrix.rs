@@ -62,6 +62,7 @@ const MATRIX: &[(&str, &str, &str, [Outcome; 7])] = &[
     // A webhook's avatar: its community's admins change it, its members see it (none yet).
     ("PUT", "/api/webhooks/{W}/avatar", "", [ANON, NO_HOOK, ADMINS, ADMINS, NO_UPLOAD, NO_UPLOAD, NO_HOOK]),
     ("GET", "/api/webhooks/{W}/avatar", "", [ANON, NO_AVATAR, NO_AVATAR, NO_AVATAR, NO_AVATAR, NO_AVATAR, NO_AVATAR]),
+    ("DELETE", "/api/webhooks/{W}/avatar", "", [ANON, NO_HOOK, ADMINS, ADMINS, OK, OK, NO_HOOK]),
     (
         "POST",
         "/api/communities",

@@ -28,6 +28,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/users/{id}/avatar"),
     ("PUT", "/api/webhooks/{id}/avatar"),
     ("GET", "/api/webhooks/{id}/avatar"),
+    ("DELETE", "/api/webhooks/{id}/avatar"),
     ("GET", "/api/communities"),
     ("POST", "/api/communities"),
     ("GET", "/api/communities/{id}"),
@@ -231,6 +232,7 @@ async fn call_every_method(client: &ApiClient) {
     drop(client.download_avatar(UserId::generate()).await);
     drop(client.put_webhook_avatar(WebhookId::generate(), b"not an image").await);
     drop(client.download_webhook_avatar(WebhookId::generate()).await);
+    drop(client.delete_webhook_avatar(WebhookId::generate()).await);
     drop(client.list_communities().await);
     drop(client.create_community(&community_request).await);
     drop(client.get_community(community).await);

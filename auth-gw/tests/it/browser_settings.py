@@ -10,7 +10,7 @@ gateway. Run by `auth-gw/tests/it/browser_settings.rs`, which starts the stack a
 Alice bootstraps a community and uses the settings from the app shell's Settings link: her
 display name, an API token (its secret shown once, with a copy button), an invite whose link
 bob opens to join, bob made an admin and back from the members screen, a webhook (its URL
-shown once, its avatar uploaded and shown), bob muted (listed, lifted), #general's newest
+shown once, its avatar uploaded, shown, removed), bob muted (listed, lifted), #general's newest
 message purged once the confirmation is ticked (and gone from its page), and the audit log
 recording it all. Bob, a member, opening the admin screens'
 URLs gets a 403 page showing nothing of them.
@@ -249,6 +249,13 @@ def main():
         expect(avatar).to_be_visible()
         loaded = alice.wait_for_function("img => img.complete && img.naturalWidth === 1", arg=avatar.element_handle())
         check(loaded, "the webhook's avatar loads")
+        alice.click("button:has-text('Remove avatar')")
+        expect(alice.locator(".form-done")).to_have_text("The webhook's avatar was removed.")
+        expect(alice.locator("img.avatar-preview")).to_have_count(0)
+        # Uploaded again, for the screenshots.
+        alice.set_input_files("#webhook-avatar-file", files=[{"name": "ci.png", "mimeType": "image/png", "buffer": PNG}])
+        alice.click("button:has-text('Upload avatar')")
+        expect(alice.locator("img.avatar-preview")).to_be_visible()
 
         # Bob muted for a day with a reason: listed with who muted him, then lifted.
         alice.goto(BASE + "/c/acme/settings/mutes")

@@ -320,6 +320,14 @@ async fn an_admin_uploads_a_webhooks_avatar_and_purges_a_channels_newest_message
     let refused = alice.post(&format!("{path}/avatar"), "same-origin", &content_type, body).await;
     assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(refused.text().await.expect("html").contains("role=\"alert\">"), "the refusal is shown");
+    assert!(alice_api.download_webhook_avatar(hook.id).await.is_ok(), "the uploaded image is served");
+    let removed = alice.post_form(&format!("{path}/avatar/delete"), &[]).await;
+    assert_eq!(location(&removed), format!("{path}?done=webhook_avatar_removed"));
+    assert_eq!(alice_api.list_webhooks(acme.id).await.expect("hooks").data.remove(0).avatar_url, None);
+    let gone = alice_api.download_webhook_avatar(hook.id).await.expect_err("the image is gone");
+    assert_eq!(gone.status(), Some(StatusCode::NOT_FOUND));
+    let page = alice.page(&format!("{path}?done=webhook_avatar_removed"), StatusCode::OK).await;
+    assert!(page.contains("No avatar") && !page.contains("Remove avatar"), "{page}");
 
     // A purge: three messages, the two newest purged once the box is ticked.
     for body in ["keep me", "purge-one", "purge-two"] {
@@ -577,6 +585,14 @@ async fn a_member_or_an_outsider_opening_a_communitys_admin_screens_or_posting_t
     assert_eq!(answer.status(), StatusCode::NOT_FOUND, "POST {path}");
     let hooks = alice_api.list_webhooks(acme.id).await.expect("hooks").data;
     assert!(hooks.iter().all(|hook| hook.avatar_url.is_none()), "no avatar set");
+    // Set by alice, it cannot be removed by them.
+    alice_api.put_webhook_avatar(hook.info.id, PNG).await.expect("alice sets one");
+    for (who, status) in [(&bob, StatusCode::FORBIDDEN), (&carol, StatusCode::NOT_FOUND)] {
+        let answer = who.post_form(&format!("/c/acme/settings/webhooks/{}/avatar/delete", hook.info.id), &[]).await;
+        assert_eq!(answer.status(), status);
+    }
+    let hooks = alice_api.list_webhooks(acme.id).await.expect("hooks").data;
+    assert!(hooks.iter().all(|hook| hook.avatar_url.is_some()), "the avatar stays");
     let owner = alice_api.list_community_members(acme.id).await.expect("members").data;
     assert!(owner.iter().any(|m| m.user.id == alice_id && m.role == Role::Owner));
     let after = alice_api.get_community(acme.id).await.expect("community");

@@ -56,6 +56,7 @@ pub enum Done {
     Muted,
     Unmuted,
     WebhookAvatar,
+    WebhookAvatarRemoved,
 }
 
 impl Done {
@@ -74,6 +75,7 @@ impl Done {
             Self::Muted => "muted",
             Self::Unmuted => "unmuted",
             Self::WebhookAvatar => "webhook_avatar",
+            Self::WebhookAvatarRemoved => "webhook_avatar_removed",
         }
     }
 
@@ -92,6 +94,7 @@ impl Done {
             Self::Muted => "The member was muted.",
             Self::Unmuted => "The mute was lifted.",
             Self::WebhookAvatar => "The webhook's avatar was updated.",
+            Self::WebhookAvatarRemoved => "The webhook's avatar was removed.",
         }
     }
 }
@@ -927,6 +930,32 @@ pub async fn webhook_deliveries(
     webhook_page(&viewer, &ctx, &community, id, StatusCode::OK, None, query.done).await
 }
 
+/// Whether webhook `id` is `community`'s: the others are as if they did not exist.
+async fn own_webhook(viewer: &Viewer, community: &Community, id: WebhookId) -> Result<(), PageError> {
+    if viewer.api.list_webhooks(community.id).await?.data.iter().any(|hook| hook.id == id) {
+        Ok(())
+    } else {
+        Err(PageError::NotFound("there is no such webhook here"))
+    }
+}
+
+/// `POST /c/{slug}/settings/webhooks/{id}/avatar/delete`.
+pub async fn remove_webhook_avatar(
+    viewer: Viewer,
+    headers: HeaderMap,
+    Path((slug, id)): Path<(String, WebhookId)>,
+) -> Result<Response, PageError> {
+    let (ctx, community) = Context::admin(&viewer, &headers, &slug).await?;
+    own_webhook(&viewer, &community, id).await?;
+    match viewer.api.delete_webhook_avatar(id).await {
+        Ok(_) => Ok(after(&href::community(&slug, &format!("webhooks/{id}")), Done::WebhookAvatarRemoved)),
+        Err(err) => {
+            let message = refusal(err)?;
+            webhook_page(&viewer, &ctx, &community, id, StatusCode::UNPROCESSABLE_ENTITY, Some(&message), None).await
+        }
+    }
+}
+
 /// `POST /c/{slug}/settings/webhooks/{id}/avatar` (`multipart/form-data`, field `avatar`):
 /// forwards the image to the api.
 pub async fn upload_webhook_avatar(
@@ -936,10 +965,7 @@ pub async fn upload_webhook_avatar(
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, PageError> {
     let (ctx, community) = Context::admin(&viewer, &headers, &slug).await?;
-    // Only the community's own webhooks, as if the others did not exist.
-    if !viewer.api.list_webhooks(community.id).await?.data.iter().any(|hook| hook.id == id) {
-        return Err(PageError::NotFound("there is no such webhook here"));
-    }
+    own_webhook(&viewer, &community, id).await?;
     let outcome = match avatar_image(multipart).await {
         Ok(bytes) => match viewer.api.put_webhook_avatar(id, &bytes).await {
             Ok(_) => return Ok(after(&href::community(&slug, &format!("webhooks/{id}")), Done::WebhookAvatar)),

@@ -592,6 +592,11 @@ pub fn webhook(slug: &str, hook: &WebhookInfo, deliveries: &[WebhookDelivery]) -
                 input #webhook-avatar-file type="file" name="avatar" required accept="image/png,image/jpeg,image/gif,image/webp";
                 button type="submit" { "Upload avatar" }
             }
+            @if hook.avatar_url.is_some() {
+                form.settings-form method="post" action={ (base) "/avatar/delete" } {
+                    button.danger type="submit" { "Remove avatar" }
+                }
+            }
         }
         h2 { "Deliveries" }
         @if deliveries.is_empty() {
