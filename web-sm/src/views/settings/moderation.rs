@@ -127,3 +127,75 @@ pub fn purge(slug: &str, channel: &Channel, form: &PurgeForm, purged: Option<usi
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ajet_shared::api::wire::{ChannelKind, User};
+    use ajet_shared::domain::ids::{ChannelId, CommunityId};
+    use time::OffsetDateTime;
+
+    fn user(name: &str) -> User {
+        User { id: UserId::generate(), username: name.into(), display_name: format!("<i>{name}</i>"), avatar_url: None }
+    }
+
+    fn member(name: &str, role: Role) -> CommunityMember {
+        CommunityMember { user: user(name), role, nickname: None, joined_at: OffsetDateTime::UNIX_EPOCH }
+    }
+
+    #[test]
+    fn the_mutes_screen_lists_who_by_whom_why_and_until_when_escaped_and_offers_neither_the_owner_nor_oneself() {
+        let (owner, me, bob) = (member("olga", Role::Owner), member("alice", Role::Admin), member("bob", Role::Member));
+        let mute = MutedMember {
+            community_id: CommunityId::generate(),
+            user: bob.user.clone(),
+            reason: Some("<script>x</script>".into()),
+            muted_by: Some(me.user.clone()),
+            created_at: OffsetDateTime::UNIX_EPOCH,
+            muted_until: None,
+        };
+        let form = MuteForm { user: bob.user.id.to_string(), duration: "day".into(), reason: "\"kept\"".into() };
+        let html = mutes("acme", &[mute], &[owner.clone(), me.clone(), bob.clone()], me.user.id, &form).into_string();
+        let bob_id = bob.user.id;
+        assert!(
+            html.contains(&format!("<tr id=\"mute-{bob_id}\"><td><strong>&lt;i&gt;bob&lt;/i&gt;</strong>")),
+            "{html}"
+        );
+        assert!(html.contains("<td>&lt;i&gt;alice&lt;/i&gt;</td><td>&lt;script&gt;x&lt;/script&gt;</td>"), "{html}");
+        assert!(html.contains("<td>1970-01-01 00:00 UTC</td><td>lifted</td>"), "{html}");
+        assert!(html.contains(&format!("action=\"/c/acme/settings/mutes/{bob_id}/lift\"")), "{html}");
+        assert!(html.contains(&format!("<option value=\"{bob_id}\" selected>")), "{html}");
+        assert!(!html.contains(&format!("<option value=\"{}\"", owner.user.id)), "not the owner: {html}");
+        assert!(!html.contains(&format!("<option value=\"{}\"", me.user.id)), "not oneself: {html}");
+        assert!(html.contains("<option value=\"day\" selected>A day</option>"), "{html}");
+        assert!(html.contains("value=\"&quot;kept&quot;\""), "{html}");
+        let empty = mutes("acme", &[], &[bob], me.user.id, &MuteForm::default()).into_string();
+        assert!(empty.contains("Nobody is muted.") && !empty.contains("<table"), "{empty}");
+    }
+
+    #[test]
+    fn the_purge_page_says_what_goes_needs_its_box_ticked_and_then_says_how_many_went() {
+        let channel = Channel {
+            id: ChannelId::generate(),
+            community_id: Some(CommunityId::generate()),
+            kind: ChannelKind::Public,
+            name: Some("<dev>".into()),
+            topic: None,
+            created_at: OffsetDateTime::UNIX_EPOCH,
+            archived_at: None,
+            slow_mode_secs: 0,
+            frozen_at: None,
+        };
+        let form = PurgeForm { count: "5".into(), reason: "<spam>".into() };
+        let html = purge("acme", &channel, &form, None).into_string();
+        assert!(html.contains(&format!("action=\"/c/acme/settings/channels/{}/purge\"", channel.id)), "{html}");
+        assert!(html.contains("<strong>#&lt;dev&gt;</strong>") && html.contains("It cannot be undone."), "{html}");
+        assert!(html.contains("name=\"confirm\" value=\"on\" required>"), "{html}");
+        assert!(html.contains("value=\"5\"") && html.contains("value=\"&lt;spam&gt;\""), "{html}");
+        assert!(!html.contains("id=\"purged\""), "{html}");
+        let one = purge("acme", &channel, &PurgeForm::default(), Some(1)).into_string();
+        assert!(one.contains("1 message was deleted from #&lt;dev&gt;."), "{one}");
+        let many = purge("acme", &channel, &PurgeForm::default(), Some(7)).into_string();
+        assert!(many.contains("7 messages were deleted from #&lt;dev&gt;."), "{many}");
+    }
+}
