@@ -61,6 +61,8 @@ pub enum Command {
     Token(TokenCommand),
     /// The community's audit log, newest first (admins).
     Audit(AuditArgs),
+    /// The community's mutes in force: who, until when, by whom, why (admins).
+    Mutes,
     /// Incoming webhooks (admins).
     #[command(subcommand)]
     Webhook(WebhookCommand),

@@ -1,11 +1,13 @@
 //! Runs one parsed command line: account commands (sign-in, tokens, completions) in
 //! `commands/account.rs`, everything about communities, channels and messages in
 //! `commands/chat.rs`, your own channel preferences (star, mute, notify level) in
-//! `commands/preferences.rs`, the audit, delivery and security logs in `commands/logs.rs`.
+//! `commands/preferences.rs`, the audit, delivery and security logs in `commands/logs.rs`,
+//! the community's mutes in `commands/mutes.rs`.
 
 mod account;
 mod chat;
 mod logs;
+mod mutes;
 mod preferences;
 
 use std::io::{IsTerminal as _, Read as _};
@@ -39,6 +41,7 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Preferences(command) => preferences::run(&target()?.session()?, command, out).await,
         Command::Audit(args) => logs::audit(&target()?.session()?, args, out).await,
         Command::Webhook(command) => logs::webhook(&target()?.session()?, command, out).await,
+        Command::Mutes => mutes::list(&target()?.session()?, out).await,
         Command::SecurityLog => logs::security_log(&target()?.session()?, out).await,
         Command::Tui { channel } => tui(&target()?, channel).await,
     }

@@ -14,6 +14,10 @@ pub enum PageError {
     /// What the URL names does not exist or is not visible to the viewer.
     #[error("{0}")]
     NotFound(&'static str),
+    /// The viewer may see what the URL names but not do this: the 403 screen, already
+    /// rendered in their frame (e.g. a member on a community's admin screens).
+    #[error("not allowed")]
+    Forbidden(maud::Markup),
     #[error(transparent)]
     Api(#[from] ClientError),
 }
@@ -22,6 +26,7 @@ impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         match self {
             Self::NotFound(what) => (StatusCode::NOT_FOUND, views::error_page("Not found", what)).into_response(),
+            Self::Forbidden(page) => (StatusCode::FORBIDDEN, page).into_response(),
             Self::Api(err) => match err.status() {
                 Some(StatusCode::UNAUTHORIZED) => {
                     (StatusCode::SEE_OTHER, [(header::LOCATION, "/auth/login")]).into_response()

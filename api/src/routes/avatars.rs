@@ -155,7 +155,21 @@ pub async fn put_webhook_avatar(
     let (content_type, bytes) = read_image(multipart).await?;
     storage.put(&webhook_key(id), content_type, bytes).await.map_err(ApiError::internal)?;
     let url = versioned(&config, &paths::webhook_avatar(id));
-    let webhook = chat::webhooks::set_webhook_avatar(&pool, trace.actor(&auth), id, &url).await?;
+    let webhook = chat::webhooks::set_webhook_avatar(&pool, trace.actor(&auth), id, Some(&url)).await?;
+    Ok(Json(webhook.into()))
+}
+
+#[utoipa::path(delete, path = paths::WEBHOOK_AVATAR, tag = "api", summary = "Remove a webhook's avatar (admins)", responses((status = 200, description = "the webhook without an avatar (also when it had none)", body = WebhookInfo), (status = 400, description = "invalid input", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not an admin", body = ErrorBody), (status = 404, description = "no such webhook, or not visible", body = ErrorBody)), security(("bearer" = [])))]
+pub async fn delete_webhook_avatar(
+    State(pool): State<PgPool>,
+    State(storage): State<Storage>,
+    auth: AuthUser,
+    trace: TraceId,
+    Path(id): Path<WebhookId>,
+) -> ApiResult<Json<WebhookInfo>> {
+    auth.require_write()?;
+    let webhook = chat::webhooks::set_webhook_avatar(&pool, trace.actor(&auth), id, None).await?;
+    storage.delete(&[webhook_key(id)]).await.map_err(ApiError::internal)?;
     Ok(Json(webhook.into()))
 }
 

@@ -7,7 +7,8 @@
 use ajet_shared::api::paths;
 use ajet_shared::api::wire::{
     AuditQuery, AuditRecord, Ban, Channel, ChannelModerationRequest, CommunityMember, CreateBanRequest,
-    CreateKickRequest, CreateMuteRequest, MessagesPurged, Mute, Page, PageInfo, PurgeRequest, UpdateMemberRequest,
+    CreateKickRequest, CreateMuteRequest, MessagesPurged, Mute, MutedMember, Page, PageInfo, PurgeRequest,
+    UpdateMemberRequest,
 };
 use ajet_shared::api::{ErrorBody, ErrorCode};
 use ajet_shared::chat;
@@ -140,6 +141,18 @@ pub async fn create_mute(
     };
     let mute = chat::moderation::mute(&pool, trace.actor(&auth), community, target).await?;
     Ok((StatusCode::CREATED, Json(mute.wake(&relay))))
+}
+
+#[utoipa::path(get, path = paths::COMMUNITY_MUTES, tag = "api", summary = "The mutes in force (admins)", responses((status = 200, description = "newest first: who is muted, by whom, why and until when; ended mutes are left out", body = Page<MutedMember>), (status = 400, description = "invalid input", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not an admin", body = ErrorBody), (status = 404, description = "no such community", body = ErrorBody)), security(("bearer" = [])))]
+pub async fn list_mutes(
+    State(pool): State<PgPool>,
+    auth: AuthUser,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Page<MutedMember>>> {
+    auth.require_read()?;
+    let community = resolve(&pool, &id).await?;
+    let data = chat::moderation::list_mutes(&pool, auth.id(), community).await?;
+    Ok(Json(Page { data, page: PageInfo::default() }))
 }
 
 #[utoipa::path(delete, path = paths::COMMUNITY_MUTE, tag = "api", summary = "Lift a mute (admins)", responses((status = 204, description = "lifted"), (status = 400, description = "invalid input", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not an admin", body = ErrorBody), (status = 404, description = "no such community, or no mute in force (`mute_not_found`)", body = ErrorBody)), security(("bearer" = [])))]

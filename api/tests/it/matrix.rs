@@ -62,6 +62,7 @@ const MATRIX: &[(&str, &str, &str, [Outcome; 7])] = &[
     // A webhook's avatar: its community's admins change it, its members see it (none yet).
     ("PUT", "/api/webhooks/{W}/avatar", "", [ANON, NO_HOOK, ADMINS, ADMINS, NO_UPLOAD, NO_UPLOAD, NO_HOOK]),
     ("GET", "/api/webhooks/{W}/avatar", "", [ANON, NO_AVATAR, NO_AVATAR, NO_AVATAR, NO_AVATAR, NO_AVATAR, NO_AVATAR]),
+    ("DELETE", "/api/webhooks/{W}/avatar", "", [ANON, NO_HOOK, ADMINS, ADMINS, OK, OK, NO_HOOK]),
     (
         "POST",
         "/api/communities",
@@ -284,6 +285,7 @@ const MATRIX: &[(&str, &str, &str, [Outcome; 7])] = &[
     // ban lifted and the kicked member gone. Slow mode on S is set by the owner (the admin
     // cannot see S), and the audit log never shows S to the admin.
     ("GET", "/api/communities/{C}/bans", "", [ANON, NOT_IN_CO, ADMINS, ADMINS, OK, OK, NOT_IN_CO]),
+    ("GET", "/api/communities/{C}/mutes", "", [ANON, NOT_IN_CO, ADMINS, ADMINS, OK, OK, NOT_IN_CO]),
     (
         "PATCH",
         "/api/communities/{C}/members/{target_id}",

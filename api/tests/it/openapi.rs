@@ -28,6 +28,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/users/{id}/avatar"),
     ("PUT", "/api/webhooks/{id}/avatar"),
     ("GET", "/api/webhooks/{id}/avatar"),
+    ("DELETE", "/api/webhooks/{id}/avatar"),
     ("GET", "/api/communities"),
     ("POST", "/api/communities"),
     ("GET", "/api/communities/{id}"),
@@ -38,6 +39,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/communities/{id}/bans"),
     ("DELETE", "/api/communities/{id}/bans/{user_id}"),
     ("POST", "/api/communities/{id}/kicks"),
+    ("GET", "/api/communities/{id}/mutes"),
     ("POST", "/api/communities/{id}/mutes"),
     ("DELETE", "/api/communities/{id}/mutes/{user_id}"),
     ("GET", "/api/communities/{id}/audit"),
@@ -230,6 +232,7 @@ async fn call_every_method(client: &ApiClient) {
     drop(client.download_avatar(UserId::generate()).await);
     drop(client.put_webhook_avatar(WebhookId::generate(), b"not an image").await);
     drop(client.download_webhook_avatar(WebhookId::generate()).await);
+    drop(client.delete_webhook_avatar(WebhookId::generate()).await);
     drop(client.list_communities().await);
     drop(client.create_community(&community_request).await);
     drop(client.get_community(community).await);
@@ -291,6 +294,7 @@ async fn call_every_method(client: &ApiClient) {
     drop(client.unban(community, user).await);
     drop(client.kick(community, &CreateKickRequest { user_id: user, reason: None }).await);
     drop(client.mute(community, &CreateMuteRequest { user_id: user, duration_secs: None, reason: None }).await);
+    drop(client.list_mutes(community).await);
     drop(client.unmute(community, user).await);
     drop(client.moderate_channel(channel, &ChannelModerationRequest::default()).await);
     drop(client.purge_channel(channel, &PurgeRequest { count: 1, reason: None }).await);

@@ -10,7 +10,9 @@ gateway. Run by `auth-gw/tests/it/browser_settings.rs`, which starts the stack a
 Alice bootstraps a community and uses the settings from the app shell's Settings link: her
 display name, an API token (its secret shown once, with a copy button), an invite whose link
 bob opens to join, bob made an admin and back from the members screen, a webhook (its URL
-shown once) and the audit log recording it all. Bob, a member, opening the admin screens'
+shown once, its avatar uploaded, shown, removed), bob muted (listed, lifted), #general's newest
+message purged once the confirmation is ticked (and gone from its page), and the audit log
+recording it all. Bob, a member, opening the admin screens'
 URLs gets a 403 page showing nothing of them.
 
 Then axe-core checks the login page, the channel view, the search overlay and the settings
@@ -19,6 +21,7 @@ run; the others are printed. Screenshots of the settings screens (light and dark
 Exits non-zero with the reasons on failure.
 """
 
+import base64
 import os
 import re
 import sys
@@ -30,6 +33,11 @@ CHROMIUM = os.environ.get("AJET_BROWSER_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = os.environ["AJET_BROWSER_ARTIFACTS"]
 with open(os.environ["AJET_BROWSER_AXE"], encoding="utf-8") as axe_file:
     AXE = axe_file.read()
+
+# A 1×1 PNG, for a webhook's avatar.
+PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGP4z8DwHwAFAAH/iZk9HQAAAABJRU5ErkJggg=="
+)
 
 # Violations of these impacts fail the run.
 FAILING = {"serious", "critical"}
@@ -230,6 +238,72 @@ def main():
         alice.click("table.settings-table a:has-text('CI')")
         expect(alice.locator("main h1")).to_have_text("Deliveries of CI")
         expect(alice.locator("table.settings-table")).to_contain_text("posted")
+        webhook_path = alice.url[len(BASE):]
+
+        # Its avatar, uploaded from its page, is shown there (the image really loads).
+        expect(alice.locator("main")).to_contain_text("No avatar")
+        alice.set_input_files("#webhook-avatar-file", files=[{"name": "ci.png", "mimeType": "image/png", "buffer": PNG}])
+        alice.click("button:has-text('Upload avatar')")
+        expect(alice.locator(".form-done")).to_have_text("The webhook's avatar was updated.")
+        avatar = alice.locator("img.avatar-preview")
+        expect(avatar).to_be_visible()
+        loaded = alice.wait_for_function("img => img.complete && img.naturalWidth === 1", arg=avatar.element_handle())
+        check(loaded, "the webhook's avatar loads")
+        alice.click("button:has-text('Remove avatar')")
+        expect(alice.locator(".form-done")).to_have_text("The webhook's avatar was removed.")
+        expect(alice.locator("img.avatar-preview")).to_have_count(0)
+        # Uploaded again, for the screenshots.
+        alice.set_input_files("#webhook-avatar-file", files=[{"name": "ci.png", "mimeType": "image/png", "buffer": PNG}])
+        alice.click("button:has-text('Upload avatar')")
+        expect(alice.locator("img.avatar-preview")).to_be_visible()
+
+        # Bob muted for a day with a reason: listed with who muted him, then lifted.
+        alice.goto(BASE + "/c/acme/settings/mutes")
+        expect(alice.locator("main")).to_contain_text("Nobody is muted.")
+        alice.select_option("#mute-user", alice.locator("#mute-user option", has_text="(@bob)").get_attribute("value"))
+        alice.select_option("#mute-duration", "day")
+        alice.fill("#mute-reason", "cool off")
+        alice.click("button:has-text('Mute')")
+        expect(alice.locator(".form-done")).to_have_text("The member was muted.")
+        row = alice.locator("tr", has_text="@bob")
+        expect(row).to_contain_text("cool off")
+        expect(row).to_contain_text("Alice Liddell")
+        community_id = alice.request.get(BASE + "/api/communities").json()["data"][0]["id"]
+        mutes = alice.request.get(f"{BASE}/api/communities/{community_id}/mutes").json()["data"]
+        check(len(mutes) == 1 and mutes[0]["user"]["username"] == "bob", f"the api holds the mute: {mutes}")
+        row.locator("button:has-text('Unmute')").click()
+        expect(alice.locator(".form-done")).to_have_text("The mute was lifted.")
+        expect(alice.locator("main")).to_contain_text("Nobody is muted.")
+        mutes = alice.request.get(f"{BASE}/api/communities/{community_id}/mutes").json()["data"]
+        check(mutes == [], f"the mute is lifted: {mutes}")
+        # One left in force, for the screenshots.
+        alice.select_option("#mute-user", alice.locator("#mute-user option", has_text="(@bob)").get_attribute("value"))
+        alice.select_option("#mute-duration", "")
+        alice.fill("#mute-reason", "until the release")
+        alice.click("button:has-text('Mute')")
+        expect(alice.locator("tr", has_text="@bob")).to_contain_text("until the release")
+
+        # A purge of #general's newest message: refused by the browser until the box is
+        # ticked, then done, and the message gone from the channel's page.
+        alice.goto(BASE + "/c/acme/general")
+        box = alice.locator("#composer-body")
+        box.fill("an accidental paste of secrets")
+        box.press("Enter")
+        expect(alice.locator("#messages")).to_contain_text("an accidental paste of secrets")
+        alice.goto(BASE + "/c/acme/settings/channels")
+        alice.click("a:has-text('Delete the newest messages of #general')")
+        purge_path = alice.url[len(BASE):]
+        expect(alice.locator("main")).to_contain_text("cannot be undone")
+        alice.fill("#purge-count", "1")
+        alice.fill("#purge-reason", "secrets")
+        alice.click("button:has-text('Delete messages')")
+        check(alice.url == BASE + purge_path, f"nothing is sent before the box is ticked: {alice.url}")
+        alice.check("#purge-confirm")
+        alice.click("button:has-text('Delete messages')")
+        expect(alice.locator("#purged")).to_have_text("1 message was deleted from #general.")
+        alice.goto(BASE + "/c/acme/general")
+        expect(alice.locator("#messages")).not_to_contain_text("an accidental paste of secrets")
+        expect(alice.locator("#messages")).to_contain_text("release notes")
 
         # The audit log records it.
         alice.goto(BASE + "/c/acme/settings/audit")
@@ -243,6 +317,9 @@ def main():
             ("community", "/c/acme/settings/community"),
             ("channels", "/c/acme/settings/channels"),
             ("members", "/c/acme/settings/members"),
+            ("mutes", "/c/acme/settings/mutes"),
+            ("webhook", webhook_path),
+            ("purge", purge_path),
             ("audit", "/c/acme/settings/audit"),
         ]
         for theme in ["light", "dark"]:

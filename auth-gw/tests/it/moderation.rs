@@ -193,6 +193,54 @@ async fn a_kicked_member_is_out_at_once_told_why_and_may_rejoin_by_invite() {
 }
 
 #[tokio::test]
+async fn admins_list_the_mutes_in_force_with_who_muted_whom_why_and_until_when_and_ended_ones_drop_out() {
+    let stack = Stack::start().await;
+    let (alice, bob, dev) = two_users(&stack).await;
+    let community = community_of(&dev);
+    let (alice_id, bob_id) = (id_of(&alice).await, id_of(&bob).await);
+    let carol = stack.login("carol").await;
+    let invite = alice.create_invite(community, &CreateInviteRequest::default()).await.expect("invite");
+    carol.accept_invite(&invite.code).await.expect("joined");
+    let carol_id = id_of(&carol).await;
+    assert!(alice.list_mutes(community).await.expect("listed").data.is_empty(), "nobody muted yet");
+
+    // Carol's mute ends after a second; Bob's lasts ten minutes.
+    let brief = CreateMuteRequest { user_id: carol_id, duration_secs: Some(1), reason: None };
+    alice.mute(community, &brief).await.expect("carol muted");
+    let long = CreateMuteRequest { user_id: bob_id, duration_secs: Some(600), reason: Some("calm <down>".into()) };
+    let bob_mute = alice.mute(community, &long).await.expect("bob muted");
+
+    // A plain member may not list them, nor may someone outside the community (as for bans).
+    let refused = carol.list_mutes(community).await.expect_err("a member is refused");
+    assert_eq!((refused.status().map(|s| s.as_u16()), refused.code()), (Some(403), Some(ErrorCode::AdminOnly)));
+    let outsider = stack.login("mallory").await;
+    let refused = outsider.list_mutes(community).await.expect_err("an outsider is refused");
+    assert_eq!(refused.code(), Some(ErrorCode::NotACommunityMember));
+
+    // Once carol's mute has ended, only bob's is listed, with who, by whom, why and until when.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let listed = loop {
+        let listed = alice.list_mutes(community).await.expect("listed").data;
+        if listed.len() == 1 || Instant::now() > deadline {
+            break listed;
+        }
+        tokio::task::yield_now().await;
+    };
+    assert_eq!(listed.len(), 1, "the ended mute is left out: {listed:?}");
+    let mute = &listed[0];
+    assert_eq!((mute.community_id, mute.user.id, mute.user.username.as_str()), (community, bob_id, "bob"));
+    assert_eq!(mute.muted_by.as_ref().map(|by| (by.id, by.username.as_str())), Some((alice_id, "alice")));
+    assert_eq!(mute.reason.as_deref(), Some("calm <down>"));
+    assert_eq!(mute.muted_until, bob_mute.muted_until);
+    assert!(mute.muted_until.is_some_and(|until| until > mute.created_at), "ends after it began");
+
+    // Lifted, it is gone from the list.
+    alice.unmute(community, bob_id).await.expect("unmuted");
+    assert!(alice.list_mutes(community).await.expect("listed").data.is_empty());
+    stack.stop().await;
+}
+
+#[tokio::test]
 async fn a_muted_member_reads_but_cannot_post_or_react_and_a_muted_or_banned_admins_webhook_stops() {
     let stack = Stack::start().await;
     let (alice, bob, dev) = two_users(&stack).await;

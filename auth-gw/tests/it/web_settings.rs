@@ -1,7 +1,7 @@
 //! The settings screens of the browser client (web-sm) through the gateway, as a browser
 //! uses them (the session cookie, same-origin form POSTs): the profile, API tokens, the
-//! security log, and a community's members, invites, webhooks and audit log for its
-//! admins — and, as an attacker, that a member or an outsider opening those URLs or
+//! security log, and a community's members, mutes, invites, webhooks (with their avatar),
+//! channels (with their purge) and audit log for its admins — and, as an attacker, that a member or an outsider opening those URLs or
 //! posting those forms gets nothing. Checks what the pages say and what the api then holds.
 
 use ajet_shared::api::wire::{CreateCommunityRequest, CreateInviteRequest, Role};
@@ -234,6 +234,150 @@ async fn an_admin_manages_members_invites_and_webhooks_and_the_audit_log_records
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_mutes_a_member_sees_the_mute_listed_and_lifts_it_and_refusals_are_shown_with_the_form() {
+    let stack = Stack::start().await;
+    let (alice, alice_api, _bob, bob_api, _) = community(&stack).await;
+    let acme = alice_api.me().await.expect("me").communities.remove(0);
+    let (alice_id, bob_id) = (alice_api.me().await.expect("me").user.id, bob_api.me().await.expect("me").user.id);
+
+    let page = alice.page("/c/acme/settings/mutes", StatusCode::OK).await;
+    assert!(page.contains("href=\"/c/acme/settings/mutes\" aria-current=\"page\">Mutes</a>"), "{page}");
+    assert!(page.contains("Nobody is muted.") && page.contains(&format!("<option value=\"{bob_id}\"")), "{page}");
+    assert!(!page.contains(&format!("<option value=\"{alice_id}\"")), "the viewer is not offered: {page}");
+
+    // Muted for an hour with a reason: the api holds it, the screen lists it escaped.
+    let bob = bob_id.to_string();
+    let muted = alice
+        .post_form("/c/acme/settings/mutes", &[("user", &bob), ("duration", "hour"), ("reason", "calm <down>")])
+        .await;
+    assert_eq!(location(&muted), "/c/acme/settings/mutes?done=muted");
+    let mutes = alice_api.list_mutes(acme.id).await.expect("mutes").data;
+    assert_eq!(mutes.len(), 1);
+    let until = mutes[0].muted_until.expect("a timed mute");
+    let hour = until - mutes[0].created_at;
+    assert!(hour.whole_minutes() == 60 || hour.whole_minutes() == 59, "an hour: {hour}");
+    let page = alice.page("/c/acme/settings/mutes?done=muted", StatusCode::OK).await;
+    assert!(page.contains("role=\"status\">The member was muted.</p>"), "{page}");
+    assert!(
+        page.contains(&format!("<tr id=\"mute-{bob_id}\">")) && page.contains("<td>calm &lt;down&gt;</td>"),
+        "{page}"
+    );
+    assert!(page.contains(&format!("<td>{}</td>", ajet_web_sm::views::settings::when(until))), "until when: {page}");
+    assert!(page.contains(&format!("action=\"/c/acme/settings/mutes/{bob_id}/lift\"")), "{page}");
+
+    // Refused by web-sm (a bad duration) and by the api (the owner): the message and the form kept.
+    let bad =
+        alice.post_form("/c/acme/settings/mutes", &[("user", &bob), ("duration", "year"), ("reason", "kept")]).await;
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = bad.text().await.expect("html");
+    assert!(page.contains("role=\"alert\">For: ten minutes") && page.contains("value=\"kept\""), "{page}");
+    let own = alice_id.to_string();
+    let refused = alice.post_form("/c/acme/settings/mutes", &[("user", &own), ("duration", "")]).await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = refused.text().await.expect("html");
+    assert!(page.contains("<p class=\"form-error\" role=\"alert\">"), "the api's reason: {page}");
+    assert_eq!(alice_api.list_mutes(acme.id).await.expect("mutes").data.len(), 1, "nothing else muted");
+
+    // Lifted: gone from the api and the screen; lifting again is refused with the api's message.
+    let lifted = alice.post_form(&format!("/c/acme/settings/mutes/{bob_id}/lift"), &[]).await;
+    assert_eq!(location(&lifted), "/c/acme/settings/mutes?done=unmuted");
+    assert!(alice_api.list_mutes(acme.id).await.expect("mutes").data.is_empty());
+    let page = alice.page("/c/acme/settings/mutes", StatusCode::OK).await;
+    assert!(page.contains("Nobody is muted.") && !page.contains(&format!("mute-{bob_id}")), "{page}");
+    let again = alice.post_form(&format!("/c/acme/settings/mutes/{bob_id}/lift"), &[]).await;
+    assert_eq!(again.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(again.text().await.expect("html").contains("role=\"alert\">"), "no mute in force");
+    stack.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_uploads_a_webhooks_avatar_and_purges_a_channels_newest_messages_only_once_confirmed() {
+    let stack = Stack::start().await;
+    let (alice, alice_api, ..) = community(&stack).await;
+    let acme = alice_api.me().await.expect("me").communities.remove(0);
+    let general = alice_api.list_channels(acme.id).await.expect("channels").data.remove(0).channel;
+
+    // A webhook's avatar: uploaded through its page and shown there; a non-image refused.
+    let request =
+        ajet_shared::api::wire::CreateWebhookRequest { channel_id: general.id, name: "CI".into(), avatar_url: None };
+    let hook = alice_api.create_webhook(&request).await.expect("hook").info;
+    let path = format!("/c/acme/settings/webhooks/{}", hook.id);
+    let page = alice.page(&path, StatusCode::OK).await;
+    assert!(
+        page.contains("No avatar: its posts show its initials.") && page.contains("enctype=\"multipart/form-data\"")
+    );
+    let (content_type, body) = multipart("avatar", PNG);
+    let uploaded = alice.post(&format!("{path}/avatar"), "same-origin", &content_type, body).await;
+    assert_eq!(location(&uploaded), format!("{path}?done=webhook_avatar"));
+    let avatar = alice_api.list_webhooks(acme.id).await.expect("hooks").data.remove(0).avatar_url.expect("an avatar");
+    let page = alice.page(&format!("{path}?done=webhook_avatar"), StatusCode::OK).await;
+    assert!(
+        page.contains(&format!("<img class=\"avatar-preview\" src=\"{avatar}\" alt=\"The avatar of CI\"")),
+        "{page}"
+    );
+    assert!(page.contains("role=\"status\">The webhook's avatar was updated.</p>"), "{page}");
+    let (content_type, body) = multipart("avatar", b"not an image");
+    let refused = alice.post(&format!("{path}/avatar"), "same-origin", &content_type, body).await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.text().await.expect("html").contains("role=\"alert\">"), "the refusal is shown");
+    assert!(alice_api.download_webhook_avatar(hook.id).await.is_ok(), "the uploaded image is served");
+    let removed = alice.post_form(&format!("{path}/avatar/delete"), &[]).await;
+    assert_eq!(location(&removed), format!("{path}?done=webhook_avatar_removed"));
+    assert_eq!(alice_api.list_webhooks(acme.id).await.expect("hooks").data.remove(0).avatar_url, None);
+    let gone = alice_api.download_webhook_avatar(hook.id).await.expect_err("the image is gone");
+    assert_eq!(gone.status(), Some(StatusCode::NOT_FOUND));
+    let page = alice.page(&format!("{path}?done=webhook_avatar_removed"), StatusCode::OK).await;
+    assert!(page.contains("No avatar") && !page.contains("Remove avatar"), "{page}");
+
+    // A purge: three messages, the two newest purged once the box is ticked.
+    for body in ["keep me", "purge-one", "purge-two"] {
+        let message = ajet_shared::api::wire::CreateMessageRequest {
+            body_md: body.into(),
+            parent_id: None,
+            client_msg_id: None,
+            attachment_ids: Vec::new(),
+        };
+        alice_api.send_message(general.id, &message).await.expect("sent");
+    }
+    let channels = alice.page("/c/acme/settings/channels", StatusCode::OK).await;
+    let purge = format!("/c/acme/settings/channels/{}/purge", general.id);
+    assert!(channels.contains(&format!("<a href=\"{purge}\">")), "the channels screen links the purge: {channels}");
+    let page = alice.page(&purge, StatusCode::OK).await;
+    assert!(page.contains("cannot be undone") && page.contains("name=\"confirm\" value=\"on\" required"), "{page}");
+    let unconfirmed = alice.post_form(&purge, &[("count", "2"), ("reason", "spam")]).await;
+    assert_eq!(unconfirmed.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = unconfirmed.text().await.expect("html");
+    assert!(page.contains("role=\"alert\">Tick the box to confirm: nothing was deleted.</p>"), "{page}");
+    assert!(page.contains("value=\"2\"") && page.contains("value=\"spam\""), "the form is kept: {page}");
+    let too_many = alice.post_form(&purge, &[("count", "0"), ("confirm", "on")]).await;
+    assert_eq!(too_many.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        too_many.text().await.expect("html").contains("<p class=\"form-error\" role=\"alert\">"),
+        "the api's reason"
+    );
+    let live = |messages: Vec<ajet_shared::api::wire::Message>| {
+        messages.into_iter().filter(|m| m.deleted_at.is_none()).map(|m| m.body_md).collect::<Vec<_>>()
+    };
+    let history = alice_api.history(general.id, &Default::default()).await.expect("history").data;
+    assert_eq!(live(history).len(), 3, "nothing deleted yet");
+
+    let purged = alice.post_form(&purge, &[("count", "2"), ("reason", "spam"), ("confirm", "on")]).await;
+    assert_eq!(location(&purged), format!("{purge}?purged=2"));
+    let page = alice.page(&format!("{purge}?purged=2"), StatusCode::OK).await;
+    assert!(page.contains("2 messages were deleted from #general."), "{page}");
+    let history = alice_api.history(general.id, &Default::default()).await.expect("history").data;
+    assert_eq!(live(history), ["keep me"]);
+    let channel = alice.page("/c/acme/general", StatusCode::OK).await;
+    assert!(
+        channel.contains("keep me") && !channel.contains("purge-one") && !channel.contains("purge-two"),
+        "{channel}"
+    );
+    let audit = alice.page("/c/acme/settings/audit", StatusCode::OK).await;
+    assert!(audit.contains("<code>webhook.avatar</code>") && audit.contains("purge"), "{audit}");
+    stack.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_admin_renames_the_community_and_turns_link_previews_off_and_a_refused_name_is_shown_with_the_form() {
     let stack = Stack::start().await;
     let (alice, alice_api, ..) = community(&stack).await;
@@ -371,6 +515,14 @@ async fn a_member_or_an_outsider_opening_a_communitys_admin_screens_or_posting_t
         .await
         .expect("hook");
     let invite = alice_api.list_invites(acme.id).await.expect("invites").data.remove(0);
+    let kept = ajet_shared::api::wire::CreateMessageRequest {
+        body_md: "not to be purged".into(),
+        parent_id: None,
+        client_msg_id: None,
+        attachment_ids: Vec::new(),
+    };
+    alice_api.send_message(general.id, &kept).await.expect("sent");
+    let alice_text = alice_id.to_string();
 
     let screens = [
         "/c/acme/settings/community".to_owned(),
@@ -380,6 +532,8 @@ async fn a_member_or_an_outsider_opening_a_communitys_admin_screens_or_posting_t
         "/c/acme/settings/webhooks".to_owned(),
         format!("/c/acme/settings/webhooks/{}", hook.info.id),
         "/c/acme/settings/audit".to_owned(),
+        "/c/acme/settings/mutes".to_owned(),
+        format!("/c/acme/settings/channels/{}/purge", general.id),
     ];
     for screen in &screens {
         let page = bob.page(screen, StatusCode::FORBIDDEN).await;
@@ -392,7 +546,7 @@ async fn a_member_or_an_outsider_opening_a_communitys_admin_screens_or_posting_t
     assert!(!own.contains("/c/acme/settings"), "a member's navigation offers no admin screen: {own}");
 
     // The forms, posted anyway: the api refuses, and nothing changes.
-    let forms: [(String, Vec<(&str, &str)>); 8] = [
+    let forms: [(String, Vec<(&str, &str)>); 10] = [
         ("/c/acme/settings/community".into(), vec![("name", "Taken over")]),
         (
             format!("/c/acme/settings/channels/{}", general.id),
@@ -404,6 +558,11 @@ async fn a_member_or_an_outsider_opening_a_communitys_admin_screens_or_posting_t
         (format!("/c/acme/settings/webhooks/{}/delete", hook.info.id), vec![]),
         (format!("/c/acme/settings/invites/{}/revoke", invite.code), vec![]),
         (format!("/c/acme/settings/bans/{alice_id}/lift"), vec![]),
+        ("/c/acme/settings/mutes".into(), vec![("user", &alice_text), ("duration", ""), ("reason", "mine")]),
+        (
+            format!("/c/acme/settings/channels/{}/purge", general.id),
+            vec![("count", "1000"), ("reason", "gone"), ("confirm", "on")],
+        ),
     ];
     for (path, form) in &forms {
         let answer = bob.post_form(path, form).await;
@@ -414,6 +573,26 @@ async fn a_member_or_an_outsider_opening_a_communitys_admin_screens_or_posting_t
     assert_eq!(alice_api.list_invites(acme.id).await.expect("invites").data.len(), 1);
     assert_eq!(alice_api.list_webhooks(acme.id).await.expect("hooks").data.len(), 1);
     assert!(alice_api.list_bans(acme.id).await.expect("bans").data.is_empty());
+    assert!(alice_api.list_mutes(acme.id).await.expect("mutes").data.is_empty());
+    let history = alice_api.history(general.id, &Default::default()).await.expect("history").data;
+    assert!(history.iter().all(|m| m.deleted_at.is_none()), "nothing purged: {history:?}");
+    // The webhook's avatar, posted anyway: refused before the api is asked.
+    let (content_type, body) = multipart("avatar", PNG);
+    let path = format!("/c/acme/settings/webhooks/{}/avatar", hook.info.id);
+    let answer = bob.post(&path, "same-origin", &content_type, body.clone()).await;
+    assert_eq!(answer.status(), StatusCode::FORBIDDEN, "POST {path}");
+    let answer = carol.post(&path, "same-origin", &content_type, body).await;
+    assert_eq!(answer.status(), StatusCode::NOT_FOUND, "POST {path}");
+    let hooks = alice_api.list_webhooks(acme.id).await.expect("hooks").data;
+    assert!(hooks.iter().all(|hook| hook.avatar_url.is_none()), "no avatar set");
+    // Set by alice, it cannot be removed by them.
+    alice_api.put_webhook_avatar(hook.info.id, PNG).await.expect("alice sets one");
+    for (who, status) in [(&bob, StatusCode::FORBIDDEN), (&carol, StatusCode::NOT_FOUND)] {
+        let answer = who.post_form(&format!("/c/acme/settings/webhooks/{}/avatar/delete", hook.info.id), &[]).await;
+        assert_eq!(answer.status(), status);
+    }
+    let hooks = alice_api.list_webhooks(acme.id).await.expect("hooks").data;
+    assert!(hooks.iter().all(|hook| hook.avatar_url.is_some()), "the avatar stays");
     let owner = alice_api.list_community_members(acme.id).await.expect("members").data;
     assert!(owner.iter().any(|m| m.user.id == alice_id && m.role == Role::Owner));
     let after = alice_api.get_community(acme.id).await.expect("community");

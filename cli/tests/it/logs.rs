@@ -1,5 +1,6 @@
-//! The logs a terminal user reads: the community's audit log and a webhook's deliveries as
-//! an admin (a member is refused with exit 3), and one's own security log.
+//! The logs a terminal user reads: the community's audit log, its mutes in force and a
+//! webhook's deliveries as an admin (a member is refused with exit 3), and one's own
+//! security log.
 
 use ajet_shared::api::ErrorCode;
 use ajet_shared::api::paths;
@@ -36,6 +37,28 @@ async fn an_admin_reads_a_mute_in_the_audit_log_and_a_member_is_refused() {
 
     let bob = Cli::signed_in(&stack, &acme.bob).await;
     bob.run(&["audit"]).await.fails(3, ErrorCode::AdminOnly.as_str());
+    stack.stop().await;
+}
+
+#[tokio::test]
+async fn an_admin_lists_the_mutes_in_force_and_a_member_is_refused() {
+    let stack = Stack::start().await;
+    let acme = acme(&stack).await;
+    let alice = Cli::signed_in(&stack, &acme.alice).await;
+    let nobody = alice.run(&["mutes"]).await.ok();
+    assert_eq!((nobody.stdout.as_str(), nobody.stderr.trim()), ("", "Nobody is muted."), "{nobody:?}");
+    let bob_id = acme.bob.me().await.expect("bob").user.id;
+    let mute = CreateMuteRequest { user_id: bob_id, duration_secs: None, reason: Some("spamming #dev".into()) };
+    acme.alice.mute(acme.community.id, &mute).await.expect("muted");
+
+    let listed = alice.run(&["mutes"]).await.ok();
+    assert_eq!(listed.stdout, "@bob  until lifted  by @alice  reason: spamming #dev\n", "{listed:?}");
+    let json = alice.run(&["mutes", "--json"]).await.ok().json();
+    assert_eq!(json[0]["user"]["id"], bob_id.to_string().as_str(), "{json}");
+    assert_eq!(json[0]["muted_by"]["username"], "alice", "{json}");
+
+    let bob = Cli::signed_in(&stack, &acme.bob).await;
+    bob.run(&["mutes"]).await.fails(3, ErrorCode::AdminOnly.as_str());
     stack.stop().await;
 }
 

@@ -106,8 +106,8 @@ pub const WEBHOOKS: &str = "/api/webhooks";
 pub const WEBHOOK: &str = "/api/webhooks/{id}";
 /// `GET`: an incoming webhook's last deliveries.
 pub const WEBHOOK_DELIVERIES: &str = "/api/webhooks/{id}/deliveries";
-/// `PUT` (admins; multipart `file`, a PNG/JPEG/GIF/WebP) / `GET` (its community's members):
-/// a webhook's avatar.
+/// `PUT` (admins; multipart `file`, a PNG/JPEG/GIF/WebP) / `DELETE` (admins) / `GET` (its
+/// community's members): a webhook's avatar.
 pub const WEBHOOK_AVATAR: &str = "/api/webhooks/{id}/avatar";
 /// `GET`: the api's OpenAPI description.
 pub const OPENAPI: &str = "/api/openapi.json";

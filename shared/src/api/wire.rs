@@ -12,7 +12,7 @@ mod webhooks;
 
 pub use moderation::{
     AuditQuery, AuditRecord, Ban, ChannelModerationRequest, CreateBanRequest, CreateKickRequest, CreateMuteRequest,
-    Mute, UpdateMemberRequest,
+    Mute, MutedMember, UpdateMemberRequest,
 };
 pub use webhooks::{SecurityEvent, WebhookDelivery, WebhookFormat};
 

@@ -10,7 +10,9 @@ use sqlx::{PgConnection, PgPool};
 
 use super::access::{channel_access, community_role, require_admin};
 use super::{Actor, ChatError, Written, events, notifications};
-use crate::api::wire::{AuditRecord, Ban, Channel, CommunityMember, Member, MessagesPurged, Mute, Role, User};
+use crate::api::wire::{
+    AuditRecord, Ban, Channel, CommunityMember, Member, MessagesPurged, Mute, MutedMember, Role, User,
+};
 use crate::db;
 use crate::db::audit::{AuditEntry, AuditQuery};
 use crate::db::moderation::Sanction;
@@ -194,6 +196,12 @@ pub async fn mute(
     audit(&mut tx, actor, community, "member.mute", Some(("user", user.id.as_uuid())), details).await?;
     tx.commit().await?;
     Ok(Written::with_events(mute))
+}
+
+/// The mutes in force in `community`, for its admins (as the mutes are made).
+pub async fn list_mutes(pool: &PgPool, user: UserId, community: CommunityId) -> Result<Vec<MutedMember>, ChatError> {
+    require_moderator(pool, community, user).await?;
+    Ok(db::moderation::mutes(pool, community).await?)
 }
 
 /// `actor`, an admin, lifts `user`'s mute (`MuteNotFound` if none is in force).

@@ -103,22 +103,23 @@ pub async fn record_delivery(pool: &PgPool, delivery: &NewDelivery<'_>) -> Resul
     Ok(())
 }
 
-/// Points webhook `id`'s avatar at `url` (its uploaded image's address), by an admin of its
-/// community who can see its channel (as for a revoke), audited as `webhook.avatar`.
+/// Points webhook `id`'s avatar at `url` (its uploaded image's address), or removes it
+/// (`None`), by an admin of its community who can see its channel (as for a revoke),
+/// audited as `webhook.avatar` or `webhook.avatar_removed`.
 pub async fn set_webhook_avatar(
     pool: &PgPool,
     actor: Actor<'_>,
     id: WebhookId,
-    url: &str,
+    url: Option<&str>,
 ) -> Result<Webhook, ChatError> {
     let user = actor.user;
     may_manage(pool, user, id).await?;
     let mut tx = pool.begin().await?;
-    let webhook = db::webhooks::set_avatar_url(&mut *tx, id, Some(url)).await?.ok_or(ChatError::WebhookNotFound)?;
+    let webhook = db::webhooks::set_avatar_url(&mut *tx, id, url).await?.ok_or(ChatError::WebhookNotFound)?;
     let entry = AuditEntry {
         community_id: Some(webhook.community_id),
         actor_id: Some(user),
-        action: "webhook.avatar",
+        action: if url.is_some() { "webhook.avatar" } else { "webhook.avatar_removed" },
         target: Some(("webhook", id.as_uuid())),
         details: serde_json::json!({"name": webhook.name}),
         ip: actor.ip,

@@ -39,6 +39,11 @@ impl ApiClient {
         self.send(request.header(reqwest::header::CONTENT_TYPE, content_type).body(body)).await
     }
 
+    /// `DELETE /api/webhooks/{id}/avatar` (admins): the webhook without an avatar.
+    pub async fn delete_webhook_avatar(&self, webhook: WebhookId) -> Result<WebhookInfo, ClientError> {
+        self.send(self.request(Method::DELETE, &paths::webhook_avatar(webhook))).await
+    }
+
     /// `GET /api/webhooks/{id}/avatar`: the image's answer.
     pub async fn download_webhook_avatar(&self, webhook: WebhookId) -> Result<reqwest::Response, ClientError> {
         super::checked(self.request(Method::GET, &paths::webhook_avatar(webhook)).send().await?).await

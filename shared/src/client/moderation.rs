@@ -4,7 +4,7 @@
 use crate::api::paths;
 use crate::api::wire::{
     AuditQuery, AuditRecord, Ban, Channel, ChannelModerationRequest, CommunityMember, CreateBanRequest,
-    CreateKickRequest, CreateMuteRequest, MessagesPurged, Mute, Page, PurgeRequest, UpdateMemberRequest,
+    CreateKickRequest, CreateMuteRequest, MessagesPurged, Mute, MutedMember, Page, PurgeRequest, UpdateMemberRequest,
 };
 use crate::client::{ApiClient, ClientError};
 use crate::domain::ids::{ChannelId, CommunityId, UserId};
@@ -34,6 +34,11 @@ impl ApiClient {
     /// `POST /api/communities/{id}/mutes`: no posts or reactions until it ends.
     pub async fn mute(&self, community: CommunityId, request: &CreateMuteRequest) -> Result<Mute, ClientError> {
         self.post(&paths::community_mutes(community), request).await
+    }
+
+    /// `GET /api/communities/{id}/mutes`: the mutes in force, newest first.
+    pub async fn list_mutes(&self, community: CommunityId) -> Result<Page<MutedMember>, ClientError> {
+        self.get(&paths::community_mutes(community)).await
     }
 
     /// `DELETE /api/communities/{id}/mutes/{user_id}`.

@@ -4,7 +4,7 @@
 use sqlx::{PgConnection, PgExecutor};
 use time::OffsetDateTime;
 
-use crate::api::wire::{Ban, Mute, User};
+use crate::api::wire::{Ban, Mute, MutedMember, User};
 use crate::domain::ids::{CommunityId, UserId};
 
 /// What a ban or mute is, before it is written.
@@ -151,6 +151,63 @@ pub async fn unmute(tx: &mut PgConnection, community: CommunityId, user: UserId)
     .fetch_optional(tx)
     .await?;
     Ok(in_force.unwrap_or(false))
+}
+
+#[derive(sqlx::FromRow)]
+struct MutedRow {
+    community_id: CommunityId,
+    user_id: UserId,
+    username: String,
+    display_name: String,
+    avatar_url: Option<String>,
+    reason: Option<String>,
+    by_id: Option<UserId>,
+    by_username: Option<String>,
+    by_display_name: Option<String>,
+    by_avatar_url: Option<String>,
+    created_at: OffsetDateTime,
+    muted_until: Option<OffsetDateTime>,
+}
+
+impl From<MutedRow> for MutedMember {
+    fn from(row: MutedRow) -> Self {
+        let muted_by = match (row.by_id, row.by_username, row.by_display_name) {
+            (Some(id), Some(username), Some(display_name)) => {
+                Some(User { id, username, display_name, avatar_url: row.by_avatar_url })
+            }
+            _ => None,
+        };
+        Self {
+            community_id: row.community_id,
+            user: User {
+                id: row.user_id,
+                username: row.username,
+                display_name: row.display_name,
+                avatar_url: row.avatar_url,
+            },
+            reason: row.reason,
+            muted_by,
+            created_at: row.created_at,
+            muted_until: row.muted_until,
+        }
+    }
+}
+
+/// The mutes in force in `community` (expired ones left out), newest first, with who muted
+/// whom.
+pub async fn mutes(db: impl PgExecutor<'_>, community: CommunityId) -> Result<Vec<MutedMember>, sqlx::Error> {
+    let rows: Vec<MutedRow> = sqlx::query_as(
+        "SELECT m.community_id, m.user_id, u.username, u.display_name, u.avatar_url, m.reason,
+                b.id AS by_id, b.username AS by_username, b.display_name AS by_display_name,
+                b.avatar_url AS by_avatar_url, m.created_at, m.muted_until
+         FROM mutes m JOIN users u ON u.id = m.user_id LEFT JOIN users b ON b.id = m.muted_by
+         WHERE m.community_id = $1 AND (m.muted_until IS NULL OR m.muted_until > now())
+         ORDER BY m.created_at DESC, m.user_id",
+    )
+    .bind(community)
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(MutedMember::from).collect())
 }
 
 /// `user`'s mute in `community` if one is in force.

@@ -305,6 +305,7 @@ pub async fn more_history(
             )));
         }
         (Err(PageError::NotFound(what)), ..) => return Ok(super::actions::notice(what)),
+        (Err(PageError::Forbidden(_)), ..) => return Ok(super::actions::notice("You may not read this.")),
     };
     // A DM's list reaches its beginning too; its heading names the others, which this
     // request has not read.

@@ -1,10 +1,11 @@
 //! The settings screens (`views::settings`): the viewer's profile, API tokens and security
 //! log at `/settings/…`, and a community's name and link previews, channels (name, topic,
 //! archive, freeze, slow mode), members and roles,
-//! invites, webhooks (with their
-//! delivery logs) and audit log at `/c/{slug}/settings/…`, for its admins only — anyone
-//! else is answered 404 (not in the community) or 403 (not an admin) before the api is
-//! asked. Everything is read and written through the api with the viewer's token.
+//! invites, webhooks (with their avatar and
+//! delivery logs) and audit log at `/c/{slug}/settings/…` (mutes and a channel's purge in
+//! `settings/moderation.rs`), for its admins only — anyone else is answered 404 (not in
+//! the community) or 403 (not an admin) by `Context::admin` before the api is asked.
+//! Everything is read and written through the api with the viewer's token.
 //!
 //! Forms are plain POSTs (same-origin only: the gateway refuses a cross-site POST carrying
 //! the session cookie) answered by a redirect to the screen (Post/Redirect/Get) with a
@@ -13,7 +14,7 @@
 //! screen showing its secret, which the api gives only once.
 
 use ajet_shared::api::wire::{
-    AuditQuery, ChannelKind, ChannelModerationRequest, Community, CreateBanRequest, CreateInviteRequest,
+    AuditQuery, Channel, ChannelKind, ChannelModerationRequest, Community, CreateBanRequest, CreateInviteRequest,
     CreateKickRequest, CreateTokenRequest, CreateWebhookRequest, Me, Role, UpdateChannelRequest,
     UpdateCommunityRequest, UpdateMeRequest, UpdateMemberRequest,
 };
@@ -34,6 +35,10 @@ use crate::views::settings::{
     self as view, ChannelEdit, Frame, InviteForm, MemberFailure, TokenForm, WebhookForm, href,
 };
 
+mod moderation;
+
+pub use moderation::{create_mute, lift_mute, mutes, purge_channel, purge_page};
+
 /// What a screen says after a successful action (`?done=`).
 #[derive(Clone, Copy, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -48,6 +53,10 @@ pub enum Done {
     Unbanned,
     Invite,
     Deleted,
+    Muted,
+    Unmuted,
+    WebhookAvatar,
+    WebhookAvatarRemoved,
 }
 
 impl Done {
@@ -63,6 +72,10 @@ impl Done {
             Self::Unbanned => "unbanned",
             Self::Invite => "invite",
             Self::Deleted => "deleted",
+            Self::Muted => "muted",
+            Self::Unmuted => "unmuted",
+            Self::WebhookAvatar => "webhook_avatar",
+            Self::WebhookAvatarRemoved => "webhook_avatar_removed",
         }
     }
 
@@ -78,6 +91,10 @@ impl Done {
             Self::Unbanned => "The ban was lifted.",
             Self::Invite => "The invite was created: copy its link below.",
             Self::Deleted => "Deleted.",
+            Self::Muted => "The member was muted.",
+            Self::Unmuted => "The mute was lifted.",
+            Self::WebhookAvatar => "The webhook's avatar was updated.",
+            Self::WebhookAvatarRemoved => "The webhook's avatar was removed.",
         }
     }
 }
@@ -91,13 +108,6 @@ pub struct DoneQuery {
 /// The screen at `path`, after `done`.
 fn after(path: &str, done: Done) -> Response {
     Redirect::to(&format!("{path}?done={}", done.as_str())).into_response()
-}
-
-/// Why a viewer may not see a community's admin screens.
-#[derive(Clone, Copy)]
-enum Refusal {
-    NotIn,
-    NotAdmin,
 }
 
 /// What the viewer is, for every screen.
@@ -121,6 +131,11 @@ impl Context {
         done: Option<Done>,
         content: &Markup,
     ) -> Response {
+        (status, self.page(title, current, error, done, content)).into_response()
+    }
+
+    /// A screen in the viewer's frame.
+    fn page(&self, title: &str, current: &str, error: Option<&str>, done: Option<Done>, content: &Markup) -> Markup {
         let frame = Frame {
             title,
             current,
@@ -129,24 +144,21 @@ impl Context {
             done: done.map(Done::text),
             theme: self.theme,
         };
-        (status, view::settings_page(&frame, content)).into_response()
+        view::settings_page(&frame, content)
     }
 
-    /// The community at `slug` if the viewer administers it; else the answer: 404 when they
-    /// are not in it (as the api answers for a community one cannot see), 403 otherwise.
-    /// Every admin screen and form is checked so before the api is asked (members may do
-    /// some of these through the api, e.g. create invites, but not from these screens).
-    fn administered(&self, slug: &str) -> Result<&Community, Refusal> {
-        let community = community_by_slug(&self.me, slug).map_err(|_| Refusal::NotIn)?;
-        if view::is_admin(community.role) { Ok(community) } else { Err(Refusal::NotAdmin) }
-    }
-
-    /// The answer to a viewer refused a community's admin screens.
-    fn refused(&self, why: Refusal) -> Response {
-        match why {
-            Refusal::NotIn => PageError::NotFound("you are not in a community of that name").into_response(),
-            Refusal::NotAdmin => self.render(StatusCode::FORBIDDEN, "Not allowed", "", None, None, &view::forbidden()),
+    /// The viewer and the community at `slug`, if they administer it: the opening of every
+    /// admin screen and form, checked before the api is asked (members may do some of these
+    /// through the api, e.g. create invites, but not from these screens). Anyone else is
+    /// answered 404 when they are not in it (as the api answers for a community one cannot
+    /// see), else the 403 screen.
+    async fn admin(viewer: &Viewer, headers: &HeaderMap, slug: &str) -> Result<(Self, Community), PageError> {
+        let ctx = Self::read(viewer, headers).await?;
+        let community = community_by_slug(&ctx.me, slug)?.clone();
+        if !view::is_admin(community.role) {
+            return Err(PageError::Forbidden(ctx.page("Not allowed", "", None, None, &view::forbidden())));
         }
+        Ok((ctx, community))
     }
 }
 
@@ -175,11 +187,7 @@ pub async fn community(
     Path(slug): Path<String>,
     Query(query): Query<DoneQuery>,
 ) -> Result<Response, PageError> {
-    let ctx = Context::read(&viewer, &headers).await?;
-    let community = match ctx.administered(&slug) {
-        Ok(community) => community,
-        Err(why) => return Ok(ctx.refused(why)),
-    };
+    let (ctx, community) = Context::admin(&viewer, &headers, &slug).await?;
     let content = view::community_settings(&slug, &community.name, community.link_previews);
     let path = href::community(&slug, "community");
     Ok(ctx.render(StatusCode::OK, &format!("{} settings", community.name), &path, None, query.done, &content))
@@ -201,11 +209,7 @@ pub async fn save_community(
     Path(slug): Path<String>,
     Form(form): Form<CommunityForm>,
 ) -> Result<Response, PageError> {
-    let ctx = Context::read(&viewer, &headers).await?;
-    let community = match ctx.administered(&slug) {
-        Ok(community) => community,
-        Err(why) => return Ok(ctx.refused(why)),
-    };
+    let (ctx, community) = Context::admin(&viewer, &headers, &slug).await?;
     let path = href::community(&slug, "community");
     let link_previews = match form.link_previews.as_deref() {
         None => false,
@@ -242,17 +246,14 @@ pub async fn save_community(
 async fn channels_page(
     viewer: &Viewer,
     ctx: &Context,
-    slug: &str,
+    community: &Community,
     status: StatusCode,
     failed: Option<(ChannelId, ChannelEdit, &str)>,
     done: Option<Done>,
 ) -> Result<Response, PageError> {
-    let community = match ctx.administered(slug) {
-        Ok(community) => community,
-        Err(why) => return Ok(ctx.refused(why)),
-    };
+    let slug = &community.slug;
     let listed = viewer.api.list_channels(community.id).await?.data;
-    let edits: Vec<(&ajet_shared::api::wire::Channel, ChannelEdit)> = listed
+    let edits: Vec<(&Channel, ChannelEdit)> = listed
         .iter()
         .map(|item| {
             let edit = match &failed {
@@ -268,6 +269,16 @@ async fn channels_page(
     Ok(ctx.render(status, &title, &href::community(slug, "channels"), error, done, &content))
 }
 
+/// The channel `id` if it is `community`'s: the others are as if they did not exist.
+async fn own_channel(viewer: &Viewer, community: &Community, id: ChannelId) -> Result<Channel, PageError> {
+    let channel = viewer.api.get_channel(id).await?;
+    if channel.community_id == Some(community.id) {
+        Ok(channel)
+    } else {
+        Err(PageError::NotFound("no such channel in this community"))
+    }
+}
+
 /// `GET /c/{slug}/settings/channels`.
 pub async fn channels(
     viewer: Viewer,
@@ -275,8 +286,8 @@ pub async fn channels(
     Path(slug): Path<String>,
     Query(query): Query<DoneQuery>,
 ) -> Result<Response, PageError> {
-    let ctx = Context::read(&viewer, &headers).await?;
-    channels_page(&viewer, &ctx, &slug, StatusCode::OK, None, query.done).await
+    let (ctx, community) = Context::admin(&viewer, &headers, &slug).await?;
+    channels_page(&viewer, &ctx, &community, StatusCode::OK, None, query.done).await
 }
 
 #[derive(Deserialize)]
@@ -309,17 +320,8 @@ pub async fn save_channel(
     Path((slug, id)): Path<(String, ChannelId)>,
     Form(form): Form<ChannelSettingsForm>,
 ) -> Result<Response, PageError> {
-    let ctx = Context::read(&viewer, &headers).await?;
-    let community = match ctx.administered(&slug) {
-        Ok(community) => community.id,
-        Err(why) => return Ok(ctx.refused(why)),
-    };
-    // Only the community's own channels, as if the others did not exist.
-    let channel = match viewer.api.get_channel(id).await {
-        Ok(channel) if channel.community_id == Some(community) => channel,
-        Ok(_) => return Err(PageError::NotFound("no such channel in this community")),
-        Err(err) => return Err(err.into()),
-    };
+    let (ctx, community) = Context::admin(&viewer, &headers, &slug).await?;
+    let channel = own_channel(&viewer, &community, id).await?;
     let edit = ChannelEdit {
         name: form.name.clone(),
         topic: form.topic.clone(),
@@ -341,7 +343,7 @@ pub async fn save_channel(
         Ok(parsed) => parsed,
         Err(message) => {
             let failed = Some((id, edit, message.as_str()));
-            return channels_page(&viewer, &ctx, &slug, StatusCode::UNPROCESSABLE_ENTITY, failed, None).await;
+            return channels_page(&viewer, &ctx, &community, StatusCode::UNPROCESSABLE_ENTITY, failed, None).await;
         }
     };
     let update = UpdateChannelRequest {
@@ -370,7 +372,7 @@ pub async fn save_channel(
         None => Ok(after(&href::community(&slug, "channels"), Done::Saved)),
         Some(message) => {
             let failed = Some((id, edit, message.as_str()));
-            channels_page(&viewer, &ctx, &slug, StatusCode::UNPROCESSABLE_ENTITY, failed, None).await
+            channels_page(&viewer, &ctx, &community, StatusCode::UNPROCESSABLE_ENTITY, failed, None).await
         }
     }
 }
@@ -568,18 +570,14 @@ pub async fn security(viewer: Viewer, headers: HeaderMap) -> Result<Response, Pa
 /// The members screen of `slug` (administered), with `error` and the failed action's reason.
 async fn members_page(
     viewer: &Viewer,
-    headers: &HeaderMap,
-    slug: &str,
+    ctx: &Context,
+    community: &Community,
     status: StatusCode,
     error: Option<&str>,
     failed: Option<&MemberFailure>,
     done: Option<Done>,
 ) -> Result<Response, PageError> {
-    let ctx = Context::read(viewer, headers).await?;
-    let community = match ctx.administered(slug) {
-        Ok(community) => community,
-        Err(why) => return Ok(ctx.refused(why)),
-    };
+    let slug = &community.slug;
     let (members, bans) =
         tokio::join!(viewer.api.list_community_members(community.id), viewer.api.list_bans(community.id));
     let (members, bans) = (members?.data, bans?.data);
@@ -595,7 +593,8 @@ pub async fn members(
     Path(slug): Path<String>,
     Query(query): Query<DoneQuery>,
 ) -> Result<Response, PageError> {
-    members_page(&viewer, &headers, &slug, StatusCode::OK, None, None, query.done).await
+    let (ctx, community) = Context::admin(&viewer, &headers, &slug).await?;
+    members_page(&viewer, &ctx, &community, StatusCode::OK, None, None, query.done).await
 }
 
 #[derive(Deserialize)]
@@ -611,22 +610,18 @@ pub async fn set_role(
     Path((slug, user)): Path<(String, UserId)>,
     Form(form): Form<RoleForm>,
 ) -> Result<Response, PageError> {
-    let ctx = Context::read(&viewer, &headers).await?;
-    let community = match ctx.administered(&slug) {
-        Ok(community) => community.id,
-        Err(why) => return Ok(ctx.refused(why)),
-    };
+    let (ctx, community) = Context::admin(&viewer, &headers, &slug).await?;
     let outcome = match form.role.as_str() {
         "admin" | "member" => {
             let role = if form.role == "admin" { Role::Admin } else { Role::Member };
-            match viewer.api.set_role(community, user, &UpdateMemberRequest { role, reason: None }).await {
+            match viewer.api.set_role(community.id, user, &UpdateMemberRequest { role, reason: None }).await {
                 Ok(_) => return Ok(after(&href::community(&slug, "members"), Done::Role)),
                 Err(err) => refusal(err)?,
             }
         }
         _ => "Role: one of admin, member.".to_owned(),
     };
-    members_page(&viewer, &headers, &slug, StatusCode::UNPROCESSABLE_ENTITY, Some(&outcome), None, None).await
+    members_page(&viewer, &ctx, &community, StatusCode::UNPROCESSABLE_ENTITY, Some(&outcome), None, None).await
 }
 
 #[derive(Deserialize)]
@@ -645,17 +640,15 @@ pub async fn remove_member(
     Path((slug, user)): Path<(String, UserId)>,
     Form(form): Form<RemoveForm>,
 ) -> Result<Response, PageError> {
-    let ctx = Context::read(&viewer, &headers).await?;
-    let community = match ctx.administered(&slug) {
-        Ok(community) => community.id,
-        Err(why) => return Ok(ctx.refused(why)),
-    };
+    let (ctx, community) = Context::admin(&viewer, &headers, &slug).await?;
     let reason = Some(form.reason.trim().to_owned()).filter(|reason| !reason.is_empty());
     let done = match form.how.as_str() {
-        "kick" => viewer.api.kick(community, &CreateKickRequest { user_id: user, reason }).await.map(|()| Done::Kicked),
+        "kick" => {
+            viewer.api.kick(community.id, &CreateKickRequest { user_id: user, reason }).await.map(|()| Done::Kicked)
+        }
         "ban" => viewer
             .api
-            .ban(community, &CreateBanRequest { user_id: user, reason, expires_in_secs: None })
+            .ban(community.id, &CreateBanRequest { user_id: user, reason, expires_in_secs: None })
             .await
             .map(|_| Done::Banned),
         _ => {
@@ -663,8 +656,8 @@ pub async fn remove_member(
             let error = "How: kick or ban.";
             return members_page(
                 &viewer,
-                &headers,
-                &slug,
+                &ctx,
+                &community,
                 StatusCode::UNPROCESSABLE_ENTITY,
                 Some(error),
                 Some(&failed),
@@ -680,8 +673,8 @@ pub async fn remove_member(
             let failed = MemberFailure { user, reason: form.reason };
             members_page(
                 &viewer,
-                &headers,
-                &slug,
+                &ctx,
+                &community,
                 StatusCode::UNPROCESSABLE_ENTITY,
                 Some(&message),
                 Some(&failed),
@@ -698,16 +691,12 @@ pub async fn lift_ban(
     headers: HeaderMap,
     Path((slug, user)): Path<(String, UserId)>,
 ) -> Result<Response, PageError> {
-    let ctx = Context::read(&viewer, &headers).await?;
-    let community = match ctx.administered(&slug) {
-        Ok(community) => community.id,
-        Err(why) => return Ok(ctx.refused(why)),
-    };
-    match viewer.api.unban(community, user).await {
+    let (ctx, community) = Context::admin(&viewer, &headers, &slug).await?;
+    match viewer.api.unban(community.id, user).await {
         Ok(()) => Ok(after(&href::community(&slug, "members"), Done::Unbanned)),
         Err(err) => {
             let message = refusal(err)?;
-            members_page(&viewer, &headers, &slug, StatusCode::UNPROCESSABLE_ENTITY, Some(&message), None, None).await
+            members_page(&viewer, &ctx, &community, StatusCode::UNPROCESSABLE_ENTITY, Some(&message), None, None).await
         }
     }
 }
@@ -724,17 +713,13 @@ struct InviteOutcome<'a> {
 
 async fn invites_page(
     viewer: &Viewer,
-    headers: &HeaderMap,
+    ctx: &Context,
+    community: &Community,
     origin: &PublicUrl,
-    slug: &str,
     status: StatusCode,
     outcome: InviteOutcome<'_>,
 ) -> Result<Response, PageError> {
-    let ctx = Context::read(viewer, headers).await?;
-    let community = match ctx.administered(slug) {
-        Ok(community) => community,
-        Err(why) => return Ok(ctx.refused(why)),
-    };
+    let slug = &community.slug;
     let invites = viewer.api.list_invites(community.id).await?.data;
     let content = view::invites(slug, origin.origin(), &invites, &outcome.form);
     let title = format!("Invites to {}", community.name);
@@ -750,7 +735,8 @@ pub async fn invites(
     Query(query): Query<DoneQuery>,
 ) -> Result<Response, PageError> {
     let outcome = InviteOutcome { error: None, form: InviteForm::default(), done: query.done };
-    invites_page(&viewer, &headers, &origin, &slug, StatusCode::OK, outcome).await
+    let (ctx, community) = Context::admin(&viewer, &headers, &slug).await?;
+    invites_page(&viewer, &ctx, &community, &origin, StatusCode::OK, outcome).await
 }
 
 #[derive(Deserialize)]
@@ -770,11 +756,7 @@ pub async fn create_invite(
     Path(slug): Path<String>,
     Form(form): Form<NewInvite>,
 ) -> Result<Response, PageError> {
-    let ctx = Context::read(&viewer, &headers).await?;
-    let community = match ctx.administered(&slug) {
-        Ok(community) => community.id,
-        Err(why) => return Ok(ctx.refused(why)),
-    };
+    let (ctx, community) = Context::admin(&viewer, &headers, &slug).await?;
     let expires_in_secs = match form.expires.as_str() {
         "" => Ok(None),
         "hour" => Ok(Some(3600)),
@@ -784,7 +766,7 @@ pub async fn create_invite(
     };
     let outcome = match (expires_in_secs, optional_number::<i32>(&form.max_uses, "Uses")) {
         (Ok(expires_in_secs), Ok(max_uses)) => {
-            match viewer.api.create_invite(community, &CreateInviteRequest { expires_in_secs, max_uses }).await {
+            match viewer.api.create_invite(community.id, &CreateInviteRequest { expires_in_secs, max_uses }).await {
                 Ok(_) => return Ok(after(&href::community(&slug, "invites"), Done::Invite)),
                 Err(err) => refusal(err)?,
             }
@@ -796,7 +778,7 @@ pub async fn create_invite(
         form: InviteForm { expires: form.expires, max_uses: form.max_uses },
         done: None,
     };
-    invites_page(&viewer, &headers, &origin, &slug, StatusCode::UNPROCESSABLE_ENTITY, kept).await
+    invites_page(&viewer, &ctx, &community, &origin, StatusCode::UNPROCESSABLE_ENTITY, kept).await
 }
 
 /// `POST /c/{slug}/settings/invites/{code}/revoke`.
@@ -806,17 +788,13 @@ pub async fn revoke_invite(
     headers: HeaderMap,
     Path((slug, code)): Path<(String, String)>,
 ) -> Result<Response, PageError> {
-    let ctx = Context::read(&viewer, &headers).await?;
-    let community = match ctx.administered(&slug) {
-        Ok(community) => community.id,
-        Err(why) => return Ok(ctx.refused(why)),
-    };
-    match viewer.api.revoke_invite(community, &code).await {
+    let (ctx, community) = Context::admin(&viewer, &headers, &slug).await?;
+    match viewer.api.revoke_invite(community.id, &code).await {
         Ok(()) => Ok(after(&href::community(&slug, "invites"), Done::Revoked)),
         Err(err) => {
             let message = refusal(err)?;
             let outcome = InviteOutcome { error: Some(&message), form: InviteForm::default(), done: None };
-            invites_page(&viewer, &headers, &origin, &slug, StatusCode::UNPROCESSABLE_ENTITY, outcome).await
+            invites_page(&viewer, &ctx, &community, &origin, StatusCode::UNPROCESSABLE_ENTITY, outcome).await
         }
     }
 }
@@ -833,16 +811,12 @@ struct WebhookOutcome<'a> {
 
 async fn webhooks_page(
     viewer: &Viewer,
-    headers: &HeaderMap,
-    slug: &str,
+    ctx: &Context,
+    community: &Community,
     status: StatusCode,
     outcome: WebhookOutcome<'_>,
 ) -> Result<Response, PageError> {
-    let ctx = Context::read(viewer, headers).await?;
-    let community = match ctx.administered(slug) {
-        Ok(community) => community,
-        Err(why) => return Ok(ctx.refused(why)),
-    };
+    let slug = &community.slug;
     let (hooks, channels) =
         tokio::join!(viewer.api.list_webhooks(community.id), viewer.api.list_channels(community.id));
     let hooks = hooks?.data;
@@ -865,7 +839,8 @@ pub async fn webhooks(
     Query(query): Query<DoneQuery>,
 ) -> Result<Response, PageError> {
     let outcome = WebhookOutcome { created: None, error: None, form: WebhookForm::default(), done: query.done };
-    webhooks_page(&viewer, &headers, &slug, StatusCode::OK, outcome).await
+    let (ctx, community) = Context::admin(&viewer, &headers, &slug).await?;
+    webhooks_page(&viewer, &ctx, &community, StatusCode::OK, outcome).await
 }
 
 #[derive(Deserialize)]
@@ -883,11 +858,7 @@ pub async fn create_webhook(
     Path(slug): Path<String>,
     Form(form): Form<NewWebhook>,
 ) -> Result<Response, PageError> {
-    let ctx = Context::read(&viewer, &headers).await?;
-    let _community = match ctx.administered(&slug) {
-        Ok(community) => community.id,
-        Err(why) => return Ok(ctx.refused(why)),
-    };
+    let (ctx, community) = Context::admin(&viewer, &headers, &slug).await?;
     let kept = WebhookForm { name: form.name.clone(), channel: form.channel.clone() };
     let message = match form.channel.parse::<ChannelId>() {
         Ok(channel_id) => {
@@ -900,7 +871,7 @@ pub async fn create_webhook(
                         form: WebhookForm::default(),
                         done: None,
                     };
-                    return webhooks_page(&viewer, &headers, &slug, StatusCode::OK, outcome).await;
+                    return webhooks_page(&viewer, &ctx, &community, StatusCode::OK, outcome).await;
                 }
                 Err(err) => refusal(err)?,
             }
@@ -908,7 +879,7 @@ pub async fn create_webhook(
         Err(_) => "Channel: choose one of the community's channels.".to_owned(),
     };
     let outcome = WebhookOutcome { created: None, error: Some(&message), form: kept, done: None };
-    webhooks_page(&viewer, &headers, &slug, StatusCode::UNPROCESSABLE_ENTITY, outcome).await
+    webhooks_page(&viewer, &ctx, &community, StatusCode::UNPROCESSABLE_ENTITY, outcome).await
 }
 
 /// `POST /c/{slug}/settings/webhooks/{id}/delete`.
@@ -917,39 +888,92 @@ pub async fn delete_webhook(
     headers: HeaderMap,
     Path((slug, id)): Path<(String, WebhookId)>,
 ) -> Result<Response, PageError> {
-    let ctx = Context::read(&viewer, &headers).await?;
-    let _community = match ctx.administered(&slug) {
-        Ok(community) => community.id,
-        Err(why) => return Ok(ctx.refused(why)),
-    };
+    let (ctx, community) = Context::admin(&viewer, &headers, &slug).await?;
     match viewer.api.revoke_webhook(id).await {
         Ok(()) => Ok(after(&href::community(&slug, "webhooks"), Done::Deleted)),
         Err(err) => {
             let message = refusal(err)?;
             let outcome =
                 WebhookOutcome { created: None, error: Some(&message), form: WebhookForm::default(), done: None };
-            webhooks_page(&viewer, &headers, &slug, StatusCode::UNPROCESSABLE_ENTITY, outcome).await
+            webhooks_page(&viewer, &ctx, &community, StatusCode::UNPROCESSABLE_ENTITY, outcome).await
         }
     }
 }
 
-/// `GET /c/{slug}/settings/webhooks/{id}`: its delivery log.
-pub async fn webhook_deliveries(
-    viewer: Viewer,
-    headers: HeaderMap,
-    Path((slug, id)): Path<(String, WebhookId)>,
+/// The page of webhook `id` (one of `community`'s): its avatar and delivery log.
+async fn webhook_page(
+    viewer: &Viewer,
+    ctx: &Context,
+    community: &Community,
+    id: WebhookId,
+    status: StatusCode,
+    error: Option<&str>,
+    done: Option<Done>,
 ) -> Result<Response, PageError> {
-    let ctx = Context::read(&viewer, &headers).await?;
-    let community = match ctx.administered(&slug) {
-        Ok(community) => community,
-        Err(why) => return Ok(ctx.refused(why)),
-    };
     let hooks = viewer.api.list_webhooks(community.id).await?.data;
     let hook = hooks.iter().find(|hook| hook.id == id).ok_or(PageError::NotFound("there is no such webhook here"))?;
     let deliveries = viewer.api.list_webhook_deliveries(id).await?.data;
     let title = format!("Deliveries of {}", hook.name);
-    let current = href::community(&slug, "webhooks");
-    Ok(ctx.render(StatusCode::OK, &title, &current, None, None, &view::deliveries(&slug, &deliveries)))
+    let current = href::community(&community.slug, "webhooks");
+    let content = view::webhook(&community.slug, hook, &deliveries);
+    Ok(ctx.render(status, &title, &current, error, done, &content))
+}
+
+/// `GET /c/{slug}/settings/webhooks/{id}`: its avatar and delivery log.
+pub async fn webhook_deliveries(
+    viewer: Viewer,
+    headers: HeaderMap,
+    Path((slug, id)): Path<(String, WebhookId)>,
+    Query(query): Query<DoneQuery>,
+) -> Result<Response, PageError> {
+    let (ctx, community) = Context::admin(&viewer, &headers, &slug).await?;
+    webhook_page(&viewer, &ctx, &community, id, StatusCode::OK, None, query.done).await
+}
+
+/// Whether webhook `id` is `community`'s: the others are as if they did not exist.
+async fn own_webhook(viewer: &Viewer, community: &Community, id: WebhookId) -> Result<(), PageError> {
+    if viewer.api.list_webhooks(community.id).await?.data.iter().any(|hook| hook.id == id) {
+        Ok(())
+    } else {
+        Err(PageError::NotFound("there is no such webhook here"))
+    }
+}
+
+/// `POST /c/{slug}/settings/webhooks/{id}/avatar/delete`.
+pub async fn remove_webhook_avatar(
+    viewer: Viewer,
+    headers: HeaderMap,
+    Path((slug, id)): Path<(String, WebhookId)>,
+) -> Result<Response, PageError> {
+    let (ctx, community) = Context::admin(&viewer, &headers, &slug).await?;
+    own_webhook(&viewer, &community, id).await?;
+    match viewer.api.delete_webhook_avatar(id).await {
+        Ok(_) => Ok(after(&href::community(&slug, &format!("webhooks/{id}")), Done::WebhookAvatarRemoved)),
+        Err(err) => {
+            let message = refusal(err)?;
+            webhook_page(&viewer, &ctx, &community, id, StatusCode::UNPROCESSABLE_ENTITY, Some(&message), None).await
+        }
+    }
+}
+
+/// `POST /c/{slug}/settings/webhooks/{id}/avatar` (`multipart/form-data`, field `avatar`):
+/// forwards the image to the api.
+pub async fn upload_webhook_avatar(
+    viewer: Viewer,
+    headers: HeaderMap,
+    Path((slug, id)): Path<(String, WebhookId)>,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<Response, PageError> {
+    let (ctx, community) = Context::admin(&viewer, &headers, &slug).await?;
+    own_webhook(&viewer, &community, id).await?;
+    let outcome = match avatar_image(multipart).await {
+        Ok(bytes) => match viewer.api.put_webhook_avatar(id, &bytes).await {
+            Ok(_) => return Ok(after(&href::community(&slug, &format!("webhooks/{id}")), Done::WebhookAvatar)),
+            Err(err) => refusal(err)?,
+        },
+        Err(message) => message,
+    };
+    webhook_page(&viewer, &ctx, &community, id, StatusCode::UNPROCESSABLE_ENTITY, Some(&outcome), None).await
 }
 
 // --- Audit log ---
@@ -970,11 +994,7 @@ pub async fn audit(
     Path(slug): Path<String>,
     Query(query): Query<AuditPage>,
 ) -> Result<Response, PageError> {
-    let ctx = Context::read(&viewer, &headers).await?;
-    let community = match ctx.administered(&slug) {
-        Ok(community) => community,
-        Err(why) => return Ok(ctx.refused(why)),
-    };
+    let (ctx, community) = Context::admin(&viewer, &headers, &slug).await?;
     let request = AuditQuery { action: None, actor: None, before: query.before, limit: Some(AUDIT_PAGE) };
     let (records, members) =
         tokio::join!(viewer.api.audit_log(community.id, &request), viewer.api.list_community_members(community.id));

@@ -1,7 +1,8 @@
 //! The settings screens, as pure maud functions: the viewer's own (profile with avatar and
 //! theme, API tokens, security log) and, for a community's admins, its name and link
 //! previews, its channels (name, topic, archive, freeze, slow mode), its members and roles,
-//! invites, webhooks with their delivery log, and the audit log. Every screen is a page
+//! invites, webhooks with their avatar and delivery log, and the audit log (mutes and a
+//! channel's purge in `settings/moderation.rs`). Every screen is a page
 //! of its own at a shareable URL (`/settings/…`, `/c/{slug}/settings/…`) with the same
 //! navigation; its forms are plain POSTs answered with a redirect (Post/Redirect/Get), or,
 //! when the api refused, with the same screen showing the api's message and the form as it
@@ -18,6 +19,10 @@ use time::OffsetDateTime;
 
 use super::layout::{Theme, themed_document};
 use super::shell::{Icon, icon, theme_switch};
+
+mod moderation;
+
+pub use moderation::{MUTE_DURATIONS, MuteForm, PurgeForm, mutes, purge};
 
 /// A date and time as the screens show it (UTC).
 #[must_use]
@@ -85,6 +90,7 @@ pub fn settings_page(frame: &Frame<'_>, content: &Markup) -> Markup {
                         (link(&href::community(&community.slug, "community"), "Community"))
                         (link(&href::community(&community.slug, "channels"), "Channels"))
                         (link(&href::community(&community.slug, "members"), "Members and roles"))
+                        (link(&href::community(&community.slug, "mutes"), "Mutes"))
                         (link(&href::community(&community.slug, "invites"), "Invites"))
                         (link(&href::community(&community.slug, "webhooks"), "Webhooks"))
                         (link(&href::community(&community.slug, "audit"), "Audit log"))
@@ -173,6 +179,7 @@ pub fn channels(slug: &str, edits: &[(&Channel, ChannelEdit)]) -> Markup {
                     label.check { input type="checkbox" name="archived" value="on" checked[edit.archived]; " Archived: hidden from the sidebar, history kept" }
                     button type="submit" { "Save #" (channel.name.as_deref().unwrap_or("unnamed")) }
                 }
+                p { a href=(href::community(slug, &format!("channels/{id}/purge"))) { "Delete the newest messages of #" (channel.name.as_deref().unwrap_or("unnamed")) "…" } }
             }
         }
     }
@@ -566,11 +573,32 @@ pub fn webhooks(
     }
 }
 
-/// A webhook's delivery log, newest first.
+/// A webhook's page: its avatar (shown, uploaded, removed) and its delivery log, newest
+/// first.
 #[must_use]
-pub fn deliveries(slug: &str, deliveries: &[WebhookDelivery]) -> Markup {
+pub fn webhook(slug: &str, hook: &WebhookInfo, deliveries: &[WebhookDelivery]) -> Markup {
+    let base = href::community(slug, &format!("webhooks/{}", hook.id));
     html! {
         p { a href=(href::community(slug, "webhooks")) { "← All webhooks" } }
+        section aria-labelledby="webhook-avatar" {
+            h2 #webhook-avatar { "Avatar" }
+            @if let Some(url) = &hook.avatar_url {
+                img.avatar-preview src=(url) alt={ "The avatar of " (hook.name) } width="64" height="64";
+            } @else {
+                p.hint { "No avatar: its posts show its initials." }
+            }
+            form.settings-form method="post" action={ (base) "/avatar" } enctype="multipart/form-data" {
+                label for="webhook-avatar-file" { "Image (PNG, JPEG, GIF or WebP, at most 1 MiB)" }
+                input #webhook-avatar-file type="file" name="avatar" required accept="image/png,image/jpeg,image/gif,image/webp";
+                button type="submit" { "Upload avatar" }
+            }
+            @if hook.avatar_url.is_some() {
+                form.settings-form method="post" action={ (base) "/avatar/delete" } {
+                    button.danger type="submit" { "Remove avatar" }
+                }
+            }
+        }
+        h2 { "Deliveries" }
         @if deliveries.is_empty() {
             p.hint { "Nothing delivered yet." }
         } @else {

@@ -72,6 +72,23 @@ pub struct Mute {
     pub muted_until: Option<OffsetDateTime>,
 }
 
+/// A mute in force as listed to admins (`GET /api/communities/{id}/mutes`): who, by whom,
+/// why and until when.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MutedMember {
+    pub community_id: CommunityId,
+    pub user: User,
+    pub reason: Option<String>,
+    /// Null when the admin who muted them no longer has an account.
+    pub muted_by: Option<User>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    /// Null: until lifted.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub muted_until: Option<OffsetDateTime>,
+}
+
 /// `PATCH /api/communities/{id}/members/{user_id}`: `admin` or `member`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
