@@ -823,3 +823,87 @@ async fn the_composer_sends_its_uploaded_files_and_refuses_files_it_cannot_name(
     assert!(latest.iter().all(|message| message.body_md != "x" && message.body_md != "stolen"));
     stack.stop().await;
 }
+
+/// Every Datastar patch up to and including the first whose data contains `needle`,
+/// within 5 s.
+async fn patches_until(
+    events: &mut futures::stream::BoxStream<'static, Result<SseEvent, ajet_shared::client::ClientError>>,
+    needle: &str,
+) -> Vec<String> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    let mut seen = Vec::new();
+    loop {
+        let event = tokio::time::timeout_at(deadline, events.next())
+            .await
+            .unwrap_or_else(|_| panic!("a patch with {needle:?} within 5 s, after {seen:#?}"))
+            .expect("open")
+            .expect("an event");
+        if event.event == "datastar-patch-elements" {
+            let found = event.data.contains(needle);
+            seen.push(event.data);
+            if found {
+                return seen;
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_users_channel_preferences_reach_their_other_tabs_and_no_one_elses() {
+    let stack = Stack::start().await;
+    let members = two_members(&stack).await;
+    let alice_login = stack.gateway.dev_login("alice").await.expect("dev login");
+    let alice = Browser {
+        http: members.bob.http.clone(),
+        base: members.bob.base.clone(),
+        cookie: format!("ajet_session={}", alice_login.token),
+    };
+    let page = members.bob.get("/c/acme/general").await.text().await.expect("html");
+    assert!(!page.contains("class=\"starred\""), "nothing starred yet: {page}");
+    let mut other_tab = members.bob_api.sse(&stream_path(&page), None).await.expect("bob's other tab");
+    let alice_page = alice.get("/c/acme/general").await.text().await.expect("html");
+    let mut alices =
+        stack.gateway.with_token(alice_login.token).sse(&stream_path(&alice_page), None).await.expect("alice's tab");
+
+    // Bob stars #random in one tab (the page's form): his other tab's sidebar puts it first.
+    let starred =
+        members.bob.post_form(&format!("/channels/{}/preferences", members.random), &[("starred", "true")]).await;
+    assert_eq!(starred.status(), StatusCode::SEE_OTHER);
+    let random = format!("<li id=\"ch-{}\" class=\"starred\">", members.random);
+    let general = format!("<li id=\"ch-{}\">", members.general);
+    let list = next_patch(&mut other_tab, &random).await;
+    assert!(list.contains("<ul id=\"channels\" class=\"channels\">"), "the list is rendered again: {list}");
+    let (first, second) = (list.find(&random).expect("random"), list.find(&general).expect("general"));
+    assert!(first < second, "starred first: {list}");
+    assert!(list.contains("<span class=\"star\" aria-label=\"starred\">★</span>"), "{list}");
+    let reloaded = members.bob.get("/c/acme/general").await.text().await.expect("html");
+    let (first, second) = (reloaded.find(&random).expect("random"), reloaded.find(&general).expect("general"));
+    assert!(first < second, "a page puts it first too: {reloaded}");
+
+    // He mutes #general, the channel the tab shows, through the api: the entry dims and
+    // the header's menu offers to unmute.
+    let forever = time::OffsetDateTime::now_utc() + time::Duration::days(3650);
+    let mute =
+        ajet_shared::api::wire::UpdatePreferencesRequest { muted_until: Some(Some(forever)), ..Default::default() };
+    members.bob_api.update_preferences(members.general, &mute).await.expect("muted");
+    let patches = patches_until(&mut other_tab, &format!("<li id=\"ch-{}\" class=\"muted\">", members.general)).await;
+    let menu = patches.iter().find(|patch| patch.contains("id=\"channel-preferences\"")).expect("the menu is patched");
+    assert!(menu.contains(">Unmute</button>"), "{menu}");
+    assert!(menu.contains(">Star</button>"), "#general itself is not starred: {menu}");
+
+    // Alice's tab gets none of it: her stream reaches a later message without a patch of
+    // bob's preferences.
+    let marker = members.alice.send_message(members.general, &say("after bob's preferences")).await.expect("sent");
+    let seen = patches_until(&mut alices, &format!("id=\"m-{}\"", marker.id)).await;
+    assert!(
+        seen.iter().all(|patch| {
+            !patch.contains("channel-preferences")
+                && !patch.contains("class=\"starred")
+                && !patch.contains("class=\"muted")
+        }),
+        "{seen:#?}"
+    );
+    let alice_page = alice.get("/c/acme/general").await.text().await.expect("html");
+    assert!(!alice_page.contains("class=\"starred\"") && !alice_page.contains("class=\"muted\""), "{alice_page}");
+    stack.stop().await;
+}

@@ -607,6 +607,27 @@ impl LivePage {
                     frames.patch(Mode::Outer, None, &people::notification_count(self.notifications.len()));
                 }
             }
+            EventPayload::PreferencesUpdated(preferences) => {
+                // The viewer's own (the event is on their subject only): set in another tab
+                // or client, or this one.
+                let id = preferences.channel_id;
+                let Some(entry) = self.entries.get_mut(&id) else { return };
+                let moved = entry.item.starred != preferences.starred;
+                entry.item.starred = preferences.starred;
+                entry.item.muted_until = preferences.muted_until;
+                entry.item.notify_level = preferences.notify_level;
+                if Some(id) == self.current && entry.item.is_member {
+                    let menu = shell::channel_preferences(&entry.item, OffsetDateTime::now_utc());
+                    frames.patch(Mode::Outer, None, &menu);
+                }
+                if moved {
+                    // Starred entries go first: the list is rendered again in its order.
+                    let dms = entry.item.channel.community_id.is_none();
+                    frames.patch(Mode::Outer, None, &self.sidebar_list(dms));
+                } else if let Some(markup) = self.entry_markup(id) {
+                    frames.patch(Mode::Outer, None, &markup);
+                }
+            }
             EventPayload::ChannelArchived(channel) => {
                 self.entries.remove(&channel.id);
                 frames.remove(&format!("#{}", views::channel_dom_id(channel.id)));
@@ -822,17 +843,35 @@ impl LivePage {
                 Err(err) => tracing::debug!(error = %err, "could not re-read the channel"),
             }
         }
-        let mut channels: Vec<&Entry> =
-            self.entries.values().filter(|entry| entry.item.channel.community_id.is_some()).collect();
-        channels.sort_by(|a, b| a.label.cmp(&b.label));
-        let sidebar = maud::html! {
-            ul #channels .channels {
-                @for entry in channels {
+        frames.patch(Mode::Outer, None, &self.sidebar_list(false));
+        frames
+    }
+
+    /// The sidebar's list of the community's channels (`#channels`: by name), or of the
+    /// DMs (`#dms`: by last activity), as the page orders them — starred first — without
+    /// archived channels.
+    fn sidebar_list(&self, dms: bool) -> maud::Markup {
+        let mut entries: Vec<&Entry> = self
+            .entries
+            .values()
+            .filter(|entry| {
+                entry.item.channel.community_id.is_none() == dms && entry.item.channel.archived_at.is_none()
+            })
+            .collect();
+        if dms {
+            let active = |entry: &Entry| entry.item.last_message_at.unwrap_or(entry.item.channel.created_at);
+            entries.sort_by_key(|entry| std::cmp::Reverse(active(entry)));
+        } else {
+            entries.sort_by(|a, b| a.label.cmp(&b.label));
+        }
+        shell::starred_first(&mut entries, |entry| &entry.item);
+        let (id, class) = if dms { ("dms", "channels") } else { ("channels", "channels") };
+        maud::html! {
+            ul id=(id) class=(class) {
+                @for entry in entries {
                     (views::channel_entry(&entry.item, &entry.href, &entry.label, Some(entry.item.channel.id) == self.current, self.viewer()))
                 }
             }
-        };
-        frames.patch(Mode::Outer, None, &sidebar);
-        frames
+        }
     }
 }
