@@ -907,3 +907,79 @@ async fn a_users_channel_preferences_reach_their_other_tabs_and_no_one_elses() {
     assert!(!alice_page.contains("class=\"starred\"") && !alice_page.contains("class=\"muted\""), "{alice_page}");
     stack.stop().await;
 }
+
+/// The api's answered requests under `/api/` so far (not its health checks), per `METHOD
+/// route` (from the gateway's `/metrics`: the stack's services share one recorder).
+async fn api_requests_by_route(stack: &Stack) -> std::collections::BTreeMap<String, u64> {
+    let text = reqwest::get(format!("{}/metrics", stack.gateway.base_url()))
+        .await
+        .expect("answers")
+        .text()
+        .await
+        .expect("metrics");
+    let label = |line: &str, name: &str| -> String {
+        let start = line.find(&format!("{name}=\"")).map(|at| at + name.len() + 2);
+        start.and_then(|start| Some(line[start..].split('"').next()?.to_owned())).unwrap_or_default()
+    };
+    let mut counts = std::collections::BTreeMap::new();
+    for line in text.lines().filter(|line| line.starts_with("http_requests_total{") && line.contains("service=\"api\""))
+    {
+        let count = line.rsplit(' ').next().and_then(|n| n.parse::<f64>().ok()).unwrap_or(0.0) as u64;
+        let route = label(line, "route");
+        if route.starts_with("/api/") {
+            *counts.entry(format!("{} {route}", label(line, "method"))).or_insert(0) += count;
+        }
+    }
+    counts
+}
+
+/// The api requests made between `before` and `after`, per route (none listed at zero).
+fn requests_between(
+    before: &std::collections::BTreeMap<String, u64>,
+    after: &std::collections::BTreeMap<String, u64>,
+) -> std::collections::BTreeMap<String, u64> {
+    after
+        .iter()
+        .map(|(route, count)| (route.clone(), count - before.get(route).copied().unwrap_or(0)))
+        .filter(|(_, count)| *count > 0)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn opening_a_tabs_stream_reads_each_thing_from_the_api_once() {
+    let stack = Stack::start().await;
+    let members = two_members(&stack).await;
+    let root = members.alice.send_message(members.general, &say("a thread")).await.expect("sent");
+    let page = members.bob.get("/c/acme/general").await.text().await.expect("html");
+
+    // The stream core's access read (`me`) is the sidebar's too, and the channel's
+    // community comes from it: the viewer, the community's channels, the DMs, the list and
+    // the unread notifications, each once.
+    let before = api_requests_by_route(&stack).await;
+    let mut events = members.bob_api.sse(&stream_path(&page), None).await.expect("a stream");
+    let opened = requests_between(&before, &api_requests_by_route(&stack).await);
+    use ajet_shared::api::paths;
+    let expected: std::collections::BTreeMap<String, u64> =
+        [paths::ME, paths::COMMUNITY_CHANNELS, paths::DMS, paths::CHANNEL_MESSAGES, paths::NOTIFICATIONS]
+            .into_iter()
+            .map(|route| (format!("GET {route}"), 1))
+            .collect();
+    assert_eq!(opened, expected, "one read of each");
+
+    // With the thread panel open, its replies once more.
+    let thread = members.bob.get(&format!("/c/acme/general?thread={}", root.id)).await.text().await.expect("html");
+    let before = api_requests_by_route(&stack).await;
+    let mut thread_events = members.bob_api.sse(&stream_path(&thread), None).await.expect("a stream");
+    let opened = requests_between(&before, &api_requests_by_route(&stack).await);
+    let mut with_thread = expected.clone();
+    with_thread.insert(format!("GET {}", paths::MESSAGE_REPLIES), 1);
+    assert_eq!(opened, with_thread, "one read of each");
+
+    // Both are live on what those reads found.
+    let hello = members.alice.send_message(members.general, &say("hello")).await.expect("sent");
+    for events in [&mut events, &mut thread_events] {
+        let patch = next_patch(events, "mode append").await;
+        assert!(patch.contains(&format!("id=\"m-{}\"", hello.id)), "{patch}");
+    }
+    stack.stop().await;
+}

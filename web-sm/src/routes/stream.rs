@@ -85,14 +85,15 @@ pub async fn stream_events(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let resume = headers.get("last-event-id").and_then(|v| v.to_str().ok()).or(query.from.as_deref());
-    let mut session = match streams.open(&viewer.token, resume).await {
-        Ok(session) => session,
+    // The core's read of the viewer's access (`GET /api/me`) serves the sidebar too.
+    let (mut session, me) = match streams.open_with_me(&viewer.token, resume).await {
+        Ok(opened) => opened,
         Err(OpenError::Revoked) => return Ok(StatusCode::NO_CONTENT.into_response()),
         Err(err) => return Err(err.api_error()),
     };
     let (refresher, mut fetched) = Refresher::start(viewer.api.clone(), fanout.clone());
-    let mut page =
-        LivePage::open(viewer.api, refresher, fanout, query.channel, query.thread, query.seq.unwrap_or(0)).await;
+    let opening = Opening { current: query.channel, thread: query.thread, shown_seq: query.seq.unwrap_or(0) };
+    let mut page = LivePage::open(viewer.api, refresher, fanout, me, opening).await;
     // The session's `next` is not cancel-safe: a pump awaits it to completion and hands
     // the items over, so the loop can also take the re-reads as they come.
     let (items_tx, mut items) = mpsc::channel(8);
@@ -207,6 +208,13 @@ fn learn(mine: &mut HashMap<MessageId, Vec<String>>, message: &Message) {
     mine.insert(message.id, emojis);
 }
 
+/// What the tab says it shows as its stream opens.
+struct Opening {
+    current: Option<ChannelId>,
+    thread: Option<MessageId>,
+    shown_seq: i64,
+}
+
 /// What the tab shows, kept to patch it.
 struct LivePage {
     api: ApiClient,
@@ -250,14 +258,11 @@ struct LivePage {
 }
 
 impl LivePage {
-    async fn open(
-        api: ApiClient,
-        refresher: Refresher,
-        fanout: Fanout,
-        current: Option<ChannelId>,
-        thread: Option<MessageId>,
-        shown_seq: i64,
-    ) -> Self {
+    /// The tab's page as its stream opens, from the `me` the stream core read as it opened
+    /// (each thing is read once per opening: `me`, the sidebar's channels and DMs, the
+    /// list, the unread notifications, and the open thread's replies).
+    async fn open(api: ApiClient, refresher: Refresher, fanout: Fanout, me: Me, opening: Opening) -> Self {
+        let Opening { current, thread, shown_seq } = opening;
         let mut page = Self {
             api,
             refresher,
@@ -279,7 +284,7 @@ impl LivePage {
             entries: HashMap::new(),
             shown_seq,
         };
-        page.load().await;
+        page.load(Some(me)).await;
         page.load_shown().await;
         page
     }
@@ -288,24 +293,38 @@ impl LivePage {
     /// the same pages just before). A failure leaves them unknown: their live changes are
     /// then not shown until a reload, rather than patched into elements that may be absent.
     async fn load_shown(&mut self) {
-        if let Some(current) = self.current {
-            let query = HistoryQuery { limit: Some(super::pages::PAGE_SIZE), ..HistoryQuery::default() };
-            match self.api.history(current, &query).await {
-                Ok(page) => {
-                    self.roots = page.data.iter().map(|message| (message.id, Summary::of(message))).collect();
-                    page.data.iter().for_each(|message| learn(&mut self.mine, message));
-                }
-                Err(err) => tracing::debug!(error = %err, "could not read which messages the page shows"),
-            }
-        }
+        let list = HistoryQuery { limit: Some(super::pages::PAGE_SIZE), ..HistoryQuery::default() };
         let unread = NotificationQuery { unread: Some(true), before: None, limit: Some(100) };
-        match self.api.list_notifications(&unread).await {
+        let panel = HistoryQuery { limit: Some(super::pages::THREAD_SIZE), ..HistoryQuery::default() };
+        let (history, notifications, replies) = tokio::join!(
+            async {
+                match self.current {
+                    Some(current) => Some(self.api.history(current, &list).await),
+                    None => None,
+                }
+            },
+            self.api.list_notifications(&unread),
+            async {
+                match self.thread {
+                    Some(thread) => Some(self.api.list_replies(thread, &panel).await),
+                    None => None,
+                }
+            },
+        );
+        match history {
+            Some(Ok(page)) => {
+                self.roots = page.data.iter().map(|message| (message.id, Summary::of(message))).collect();
+                page.data.iter().for_each(|message| learn(&mut self.mine, message));
+            }
+            Some(Err(err)) => tracing::debug!(error = %err, "could not read which messages the page shows"),
+            None => {}
+        }
+        match notifications {
             Ok(page) => self.notifications = page.data.iter().map(|n| n.id).collect(),
             Err(err) => tracing::debug!(error = %err, "could not read the unread notifications"),
         }
-        if let Some(thread) = self.thread {
-            let query = HistoryQuery { limit: Some(super::pages::THREAD_SIZE), ..HistoryQuery::default() };
-            match self.api.list_replies(thread, &query).await {
+        if let Some(replies) = replies {
+            match replies {
                 Ok(page) => {
                     self.replies = page.data.iter().map(|message| message.id).collect();
                     page.data.iter().for_each(|message| learn(&mut self.mine, message));
@@ -359,21 +378,39 @@ impl LivePage {
         })
     }
 
-    /// Reads the sidebar as the page did (a failure leaves it as it was: badges are
-    /// corrected by the next load).
-    async fn load(&mut self) {
-        let Ok(me) = self.api.me().await else { return };
-        let current_community = match self.current {
-            Some(channel) => self.api.get_channel(channel).await.ok().and_then(|channel| channel.community_id),
-            None => None,
+    /// Reads the sidebar as the page did, from `me` if given (the stream core's, as the
+    /// stream opened) or a new read (a failure leaves it as it was: badges are corrected by
+    /// the next load). The current channel's community comes from `me` for a channel the
+    /// viewer is in, and is read only for one they are not.
+    async fn load(&mut self, me: Option<Me>) {
+        let me = match me {
+            Some(me) => me,
+            None => match self.api.me().await {
+                Ok(me) => me,
+                Err(err) => return tracing::debug!(error = %err, "could not re-read the viewer"),
+            },
+        };
+        let theirs = self.current.and_then(|current| {
+            me.public_channels.iter().chain(&me.private_channels).find(|channel| channel.id == current)
+        });
+        let current_community = match (self.current, theirs) {
+            (_, Some(channel)) => channel.community_id,
+            (Some(channel), None) => self.api.get_channel(channel).await.ok().and_then(|channel| channel.community_id),
+            (None, None) => None,
         };
         let community =
             me.communities.iter().find(|c| Some(c.id) == current_community).or_else(|| me.communities.first()).cloned();
-        let channels = match &community {
-            Some(community) => self.api.list_channels(community.id).await.map(|page| page.data).unwrap_or_default(),
-            None => Vec::new(),
-        };
-        let dms = self.api.list_dms().await.map(|page| page.data).unwrap_or_default();
+        let (channels, dms) = tokio::join!(
+            async {
+                match &community {
+                    Some(community) => {
+                        self.api.list_channels(community.id).await.map(|page| page.data).unwrap_or_default()
+                    }
+                    None => Vec::new(),
+                }
+            },
+            async { self.api.list_dms().await.map(|page| page.data).unwrap_or_default() },
+        );
         self.entries.clear();
         for item in channels {
             let label = item.channel.name.clone().unwrap_or_default();
@@ -805,7 +842,7 @@ impl LivePage {
     /// — the list, the pins bar, the open thread (its root, count and replies; the reply
     /// composer keeps what is being typed) and the sidebar.
     async fn resync(&mut self) -> Frames {
-        self.load().await;
+        self.load(None).await;
         let mut frames = Frames::new();
         if let Some(current) = self.current {
             match self.api.list_pins(current).await {
