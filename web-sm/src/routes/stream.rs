@@ -56,7 +56,7 @@ mod refresh;
 use self::refresh::{Fetched, Job, Refresher};
 use crate::datastar::{Frames, Mode};
 use crate::extract::Viewer;
-use crate::fanout::{self, Fanout, RenderKey, Version};
+use crate::fanout::{self, EntryKey, Fanout, RenderKey, Version};
 use crate::views::{self, MessageView, message, people, shell};
 
 /// A comment line, so proxies and clients see the connection is alive.
@@ -91,7 +91,7 @@ pub async fn stream_events(
         Err(OpenError::Revoked) => return Ok(StatusCode::NO_CONTENT.into_response()),
         Err(err) => return Err(err.api_error()),
     };
-    let (refresher, mut fetched) = Refresher::start(viewer.api.clone(), fanout.clone());
+    let (refresher, mut fetched) = Refresher::start(viewer.api.clone(), me.user.id, fanout.clone());
     let opening = Opening { current: query.channel, thread: query.thread, shown_seq: query.seq.unwrap_or(0) };
     let mut page = LivePage::open(viewer.api, refresher, fanout, me, opening).await;
     // The session's `next` is not cancel-safe: a pump awaits it to completion and hands
@@ -429,9 +429,31 @@ impl LivePage {
         self.me = Some(me);
     }
 
-    fn entry_markup(&self, id: ChannelId) -> Option<maud::Markup> {
+    /// A sidebar entry as this viewer sees it, rendered once for every tab that shows the
+    /// same.
+    fn entry_markup(&self, id: ChannelId) -> Option<Arc<str>> {
         let entry = self.entries.get(&id)?;
-        Some(views::channel_entry(&entry.item, &entry.href, &entry.label, Some(id) == self.current, self.viewer()))
+        let (current, viewer) = (Some(id) == self.current, self.viewer());
+        let key = EntryKey {
+            channel: id,
+            label: entry.label.clone(),
+            href: entry.href.clone(),
+            current,
+            partner: shell::dm_partner(&entry.item, viewer),
+            unread: if current { 0 } else { entry.item.unread_count },
+            mentions: if current { 0 } else { entry.item.mention_count },
+            starred: entry.item.starred,
+            muted: shell::is_muted(&entry.item, OffsetDateTime::now_utc()),
+        };
+        Some(self.fanout.render(RenderKey::Entry(key), || {
+            views::channel_entry(&entry.item, &entry.href, &entry.label, current, viewer).into_string()
+        }))
+    }
+
+    /// A fragment the same for everyone who sees it (`key` says all it shows), rendered
+    /// once for every tab.
+    fn shared(&self, key: RenderKey, render: impl FnOnce() -> maud::Markup) -> Arc<str> {
+        self.fanout.render(key, || render().into_string())
     }
 
     async fn on_event(&mut self, hub_event: &Arc<HubEvent>) -> Frames {
@@ -487,7 +509,7 @@ impl LivePage {
                         entry.item.unread_count += 1;
                         entry.item.last_message_at = Some(message.created_at);
                         if let Some(markup) = self.entry_markup(message.channel_id) {
-                            frames.patch(Mode::Outer, None, &markup);
+                            frames.patch_html(Mode::Outer, None, &markup);
                         }
                     }
                 }
@@ -523,11 +545,19 @@ impl LivePage {
                 // The open thread's root: a tombstone, and no more replies.
                 if self.thread == Some(deleted.id) {
                     frames
-                        .patch(Mode::Outer, None, &message::thread_root_tombstone(deleted.id))
+                        .patch_html(
+                            Mode::Outer,
+                            None,
+                            &self.shared(RenderKey::ThreadRootTombstone { id: deleted.id }, || {
+                                message::thread_root_tombstone(deleted.id)
+                            }),
+                        )
                         .remove("#reply-composer");
                 }
                 if self.may_show(deleted.id, deleted.channel_id, deleted.parent_id) {
-                    frames.patch(Mode::Outer, None, &message::tombstone(deleted.id));
+                    let tombstone =
+                        self.shared(RenderKey::Tombstone { id: deleted.id }, || message::tombstone(deleted.id));
+                    frames.patch_html(Mode::Outer, None, &tombstone);
                     if self.refreshing.contains(&deleted.id) {
                         self.refresh(deleted.id);
                     }
@@ -542,7 +572,11 @@ impl LivePage {
                 // The list may hold any of them (scrolled back to): a tab that lacks one
                 // only warns (see `may_show`).
                 for id in purged.ids {
-                    frames.patch(Mode::Outer, None, &message::tombstone(id));
+                    frames.patch_html(
+                        Mode::Outer,
+                        None,
+                        &self.shared(RenderKey::Tombstone { id }, || message::tombstone(id)),
+                    );
                 }
             }
             EventPayload::ReactionAdded(change) | EventPayload::ReactionRemoved(change)
@@ -595,9 +629,9 @@ impl LivePage {
                 entry.label = label;
                 if let Some(markup) = self.entry_markup(id) {
                     if known {
-                        frames.patch(Mode::Outer, None, &markup);
+                        frames.patch_html(Mode::Outer, None, &markup);
                     } else {
-                        frames.remove(&format!("#{}", views::channel_dom_id(id))).patch(
+                        frames.remove(&format!("#{}", views::channel_dom_id(id))).patch_html(
                             Mode::Append,
                             Some("#channels"),
                             &markup,
@@ -614,7 +648,7 @@ impl LivePage {
                     entry.item.unread_count = 0;
                     entry.item.mention_count = 0;
                     if changed && let Some(markup) = self.entry_markup(cursor.channel_id) {
-                        frames.patch(Mode::Outer, None, &markup);
+                        frames.patch_html(Mode::Outer, None, &markup);
                     }
                 }
             }
@@ -631,7 +665,7 @@ impl LivePage {
                 {
                     entry.item.mention_count += 1;
                     if let Some(markup) = self.entry_markup(channel.id) {
-                        frames.patch(Mode::Outer, None, &markup);
+                        frames.patch_html(Mode::Outer, None, &markup);
                     }
                 }
             }
@@ -662,7 +696,7 @@ impl LivePage {
                     let dms = entry.item.channel.community_id.is_none();
                     frames.patch(Mode::Outer, None, &self.sidebar_list(dms));
                 } else if let Some(markup) = self.entry_markup(id) {
-                    frames.patch(Mode::Outer, None, &markup);
+                    frames.patch_html(Mode::Outer, None, &markup);
                 }
             }
             EventPayload::ChannelArchived(channel) => {
@@ -751,15 +785,26 @@ impl LivePage {
             );
             let count =
                 summary.map_or_else(|| i32::try_from(self.replies.len()).unwrap_or(i32::MAX), |s| s.reply_count);
-            frames.patch(Mode::Outer, None, &views::thread::reply_count(count));
+            frames.patch_html(Mode::Outer, None, &self.reply_count(count));
         }
         if let Some(summary) = summary {
-            frames.patch(Mode::Outer, None, &views::thread_summary(root, summary.reply_count, summary.last_reply_at));
+            let key = RenderKey::ThreadSummary {
+                root,
+                reply_count: summary.reply_count,
+                last_reply_at: summary.last_reply_at,
+            };
+            let html = self.shared(key, || views::thread_summary(root, summary.reply_count, summary.last_reply_at));
+            frames.patch_html(Mode::Outer, None, &html);
         } else if self.thread != Some(root) {
             // A root the list may hold beyond what the stream read (scrolled back to, or
             // an `around` page): its summary comes from a re-read.
             self.refresh(root);
         }
+    }
+
+    /// The open thread panel's reply count, rendered once for every tab.
+    fn reply_count(&self, count: i32) -> Arc<str> {
+        self.shared(RenderKey::ReplyCount { count }, || views::thread::reply_count(count))
     }
 
     /// Asks for a message to be re-read as of the event being handled: a read shared with
@@ -806,7 +851,7 @@ impl LivePage {
     fn on_message_read(&mut self, found: &Message, frames: &mut Frames, item: impl FnOnce(&Self) -> Arc<str>) {
         self.refreshing.remove(&found.id);
         if self.thread == Some(found.id) {
-            frames.patch(Mode::Outer, None, &views::thread::reply_count(found.reply_count));
+            frames.patch_html(Mode::Outer, None, &self.reply_count(found.reply_count));
         }
         if self.may_show(found.id, found.channel_id, found.parent_id) {
             if let Some(summary) = self.roots.get_mut(&found.id) {

@@ -120,6 +120,15 @@ pub fn channel_href(channel: &Channel, community: Option<&Community>) -> String 
     }
 }
 
+/// The other member of a one-to-one DM, whose presence its entry shows.
+#[must_use]
+pub fn dm_partner(item: &ChannelListItem, viewer: UserId) -> Option<UserId> {
+    match (item.channel.kind, item.members.as_slice()) {
+        (ChannelKind::Dm, members) => members.iter().find(|user| user.id != viewer).map(|user| user.id),
+        _ => None,
+    }
+}
+
 /// Whether the viewer muted the channel (until a time still to come).
 #[must_use]
 pub fn is_muted(item: &ChannelListItem, now: time::OffsetDateTime) -> bool {
@@ -138,10 +147,7 @@ pub fn starred_first<T>(items: &mut [T], item: impl Fn(&T) -> &ChannelListItem) 
 /// starred entry carries a star, a muted one is dimmed and shows no pills (`.muted`).
 #[must_use]
 pub fn channel_entry(item: &ChannelListItem, href: &str, label: &str, current: bool, viewer: UserId) -> Markup {
-    let partner = match (item.channel.kind, item.members.as_slice()) {
-        (ChannelKind::Dm, members) => members.iter().find(|user| user.id != viewer).map(|user| user.id),
-        _ => None,
-    };
+    let partner = dm_partner(item, viewer);
     let unread = if current { 0 } else { item.unread_count };
     let mentions = if current { 0 } else { item.mention_count };
     let icon = match item.channel.kind {
