@@ -983,3 +983,66 @@ async fn opening_a_tabs_stream_reads_each_thing_from_the_api_once() {
     }
     stack.stop().await;
 }
+
+/// The overlay's query as Datastar sends it: its `q` and its opening `qo`.
+async fn switch(browser: &Browser, q: &str, opening: u64) -> String {
+    let signals = serde_json::json!({ "q": q, "qo": opening }).to_string();
+    let response = browser
+        .http
+        .get(format!("{}/search", browser.base))
+        .query(&[("datastar", signals)])
+        .header(header::COOKIE, &browser.cookie)
+        .header("datastar-request", "true")
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(response.status(), StatusCode::OK);
+    response.text().await.expect("frames")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_quick_switcher_reads_who_one_is_and_ones_channels_once_per_opening_not_per_keystroke() {
+    use ajet_shared::api::paths;
+    let stack = Stack::start().await;
+    let members = two_members(&stack).await;
+    let community = members.alice.list_communities().await.expect("communities").data[0].id;
+    let secret = ajet_shared::api::wire::CreateChannelRequest {
+        name: "secret-plans".into(),
+        topic: None,
+        kind: Some(ajet_shared::api::wire::ChannelKind::Private),
+    };
+    members.alice.create_channel(community, &secret).await.expect("alice's private channel");
+    let alice_login = stack.gateway.dev_login("alice").await.expect("dev login");
+    let alice = Browser {
+        http: members.bob.http.clone(),
+        base: members.bob.base.clone(),
+        cookie: format!("ajet_session={}", alice_login.token),
+    };
+    let jump = "<a href=\"/c/acme/random\">";
+
+    // Three keystrokes of one opening: the directory once, a message search each.
+    let before = api_requests_by_route(&stack).await;
+    for q in ["r", "ra", "ran"] {
+        let frames = switch(&members.bob, q, 111).await;
+        assert!(frames.contains(jump), "{q}: {frames}");
+    }
+    let typed = requests_between(&before, &api_requests_by_route(&stack).await);
+    let expected: std::collections::BTreeMap<String, u64> =
+        [(paths::ME, 1), (paths::COMMUNITY_CHANNELS, 1), (paths::DMS, 1), (paths::SEARCH, 3)]
+            .into_iter()
+            .map(|(route, count)| (format!("GET {route}"), count))
+            .collect();
+    assert_eq!(typed, expected);
+
+    // Another opening reads it again; a directory is its viewer's alone, whatever the
+    // opening is called.
+    let before = api_requests_by_route(&stack).await;
+    assert!(!switch(&members.bob, "secret", 222).await.contains("secret-plans"));
+    assert_eq!(
+        requests_between(&before, &api_requests_by_route(&stack).await).get(&format!("GET {}", paths::ME)),
+        Some(&1)
+    );
+    assert!(switch(&alice, "secret", 222).await.contains("<a href=\"/c/acme/secret-plans\">"));
+    assert!(!switch(&members.bob, "secret", 222).await.contains("secret-plans"), "not alice's directory");
+    stack.stop().await;
+}
