@@ -137,6 +137,9 @@ struct Bounded<K, V> {
 /// The entries with when each was made, and their keys oldest first.
 type Entries<K, V> = (HashMap<K, (Instant, V)>, VecDeque<K>);
 
+/// What was read, as of which event, and for whom (none: every tab).
+type ReadKey = (Job, StreamPosition, Option<UserId>);
+
 /// A shared read: who asks first reads, the others wait for it.
 type SharedRead = Arc<OnceCell<Read>>;
 
@@ -172,7 +175,7 @@ impl<K: Clone + Eq + Hash, V: Clone> Bounded<K, V> {
 pub struct Fanout {
     /// Keyed by what, as of which event, and for whom (none: for every tab; a viewer: that
     /// viewer's own read, shared by their tabs only).
-    reads: Arc<Bounded<(Job, StreamPosition, Option<UserId>), SharedRead>>,
+    reads: Arc<Bounded<ReadKey, SharedRead>>,
     renders: Arc<Bounded<RenderKey, Arc<OnceLock<Arc<str>>>>>,
 }
 
