@@ -224,3 +224,58 @@ async fn a_deletion_a_thread_reply_and_a_sidebar_badge_are_rendered_once_for_eve
     assert_eq!(renders(&stack, "entry").await - entries, 1, "one entry for alice's, bob's two and carol's tabs");
     stack.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_the_tabs_never_read_is_read_once_per_viewer_and_then_once_for_all() {
+    let stack = Stack::start().await;
+    let (_, alice_api) = Browser::login(&stack, "alice").await;
+    let community = alice_api
+        .create_community(&CreateCommunityRequest { name: "Acme".into(), slug: "acme".into(), description: None })
+        .await
+        .expect("community");
+    let invite = alice_api.create_invite(community.id, &CreateInviteRequest::default()).await.expect("invite");
+    let channels = alice_api.list_channels(community.id).await.expect("channels").data;
+    let general = channels.iter().find(|item| item.channel.name.as_deref() == Some("general")).expect("general");
+    let mut others = Vec::new();
+    for name in ["bob", "carol"] {
+        let (browser, api) = Browser::login(&stack, name).await;
+        api.accept_invite(&invite.code).await.expect("joined");
+        api.join_channel(general.channel.id).await.expect("joined #general");
+        others.push((browser, api));
+    }
+    let [(bob, bob_api), (carol, carol_api)] = &others[..] else { unreachable!("two") };
+    // The oldest of 55: beyond the 50 the tabs read, so none knows its "you reacted".
+    let mut sent = Vec::new();
+    for n in 0..55 {
+        sent.push(alice_api.send_message(general.channel.id, &say(&format!("line {n:02}"), None)).await.expect("sent"));
+    }
+    let old = sent[0].id;
+    let mut tabs = vec![
+        ("bob", tab(bob, bob_api).await),
+        ("bob", tab(bob, bob_api).await),
+        ("carol", tab(carol, carol_api).await),
+    ];
+
+    // Alice reacts: each viewer's tabs read it once with their own token (bob's two share
+    // one read), and no one is marked as having reacted.
+    let before = work(&stack).await.1;
+    alice_api.add_reaction(old, "👀").await.expect("reacted");
+    let item = format!("id=\"m-{old}\"");
+    for (who, events) in &mut tabs {
+        let patch = next_patch(events, "👀 <span class=\"count\">1</span>").await;
+        assert!(patch.contains(&item) && !patch.contains("reaction mine"), "{who}: {patch}");
+    }
+    let own = work(&stack).await.1;
+    assert_eq!(own - before, 2, "one read for bob's two tabs, one for carol's");
+
+    // Now they know it: bob's reaction costs one read for the three tabs, and only his
+    // tabs mark it as his.
+    bob_api.add_reaction(old, "👀").await.expect("reacted");
+    for (who, events) in &mut tabs {
+        let patch = next_patch(events, "👀 <span class=\"count\">2</span>").await;
+        assert!(patch.contains(&item), "{who}: {patch}");
+        assert_eq!(patch.contains("reaction mine"), *who == "bob", "{who}: {patch}");
+    }
+    assert_eq!(work(&stack).await.1 - own, 1, "one shared read");
+    stack.stop().await;
+}
