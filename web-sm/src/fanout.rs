@@ -17,8 +17,11 @@
 //!   keyed by what they were made from (the event's payload or a re-read, by event
 //!   position) and by everything that differs between viewers — whether the message is the
 //!   viewer's own (edit and delete) and which of its reactions are theirs ("you
-//!   reacted"). Tabs whose viewers see the same HTML share one render (the `Arc<str>`);
-//!   no viewer's state can reach another's page, since it is part of the key.
+//!   reacted"); and the small fragments keyed by all they show — a deleted message's
+//!   tombstone (in the list and as the open thread's root), a root's thread summary, the
+//!   thread panel's reply count, a sidebar entry (counts as shown, current or not, starred,
+//!   muted, the DM partner). Tabs whose viewers see the same HTML share one render (the
+//!   `Arc<str>`); no viewer's state can reach another's page, since it is part of the key.
 //!
 //! Both are small and short-lived: at most `CAPACITY` entries each, the oldest out first,
 //! and none older than `TTL` is used. A late tab (a reconnect replaying old events) may
@@ -33,8 +36,9 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
 use ajet_shared::api::wire::Message;
-use ajet_shared::domain::ids::{ChannelId, MessageId};
+use ajet_shared::domain::ids::{ChannelId, MessageId, UserId};
 use ajet_shared::events::StreamPosition;
+use time::OffsetDateTime;
 use tokio::sync::OnceCell;
 
 /// Entries kept of each kind: a few seconds of a busy process's events.
@@ -58,7 +62,8 @@ pub enum Job {
 /// What a shared read brought.
 #[derive(Clone)]
 pub enum Read {
-    Message(Arc<Message>),
+    /// A message, and whose token read it (its `reacted_by_me` is that user's).
+    Message(Arc<Message>, UserId),
     Pins(Arc<Vec<Message>>),
 }
 
@@ -81,6 +86,32 @@ pub enum RenderKey {
     ThreadRoot { id: MessageId, version: Version },
     /// A channel's pins bar (the same for everyone).
     Pins { channel: ChannelId, version: Version },
+    /// A deleted message's tombstone in the list (the same for everyone, always).
+    Tombstone { id: MessageId },
+    /// The open thread panel's tombstone of its deleted root.
+    ThreadRootTombstone { id: MessageId },
+    /// A root's thread summary under it in the list, by what it says.
+    ThreadSummary { root: MessageId, reply_count: i32, last_reply_at: Option<OffsetDateTime> },
+    /// The open thread panel's reply count.
+    ReplyCount { count: i32 },
+    /// A sidebar entry, by everything it shows: viewers whose entry for a channel says the
+    /// same (its label and link, whether it is the page's channel, the DM partner whose
+    /// presence it shows, the counts as shown, starred and muted) share it.
+    Entry(EntryKey),
+}
+
+/// Everything a sidebar entry's HTML depends on (`views::channel_entry`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct EntryKey {
+    pub channel: ChannelId,
+    pub label: String,
+    pub href: String,
+    pub current: bool,
+    pub partner: Option<UserId>,
+    pub unread: i64,
+    pub mentions: i64,
+    pub starred: bool,
+    pub muted: bool,
 }
 
 impl RenderKey {
@@ -89,6 +120,11 @@ impl RenderKey {
             Self::Item { .. } => "message",
             Self::ThreadRoot { .. } => "thread_root",
             Self::Pins { .. } => "pins",
+            Self::Tombstone { .. } => "tombstone",
+            Self::ThreadRootTombstone { .. } => "thread_root_tombstone",
+            Self::ThreadSummary { .. } => "thread_summary",
+            Self::ReplyCount { .. } => "reply_count",
+            Self::Entry(_) => "entry",
         }
     }
 }
@@ -100,6 +136,9 @@ struct Bounded<K, V> {
 
 /// The entries with when each was made, and their keys oldest first.
 type Entries<K, V> = (HashMap<K, (Instant, V)>, VecDeque<K>);
+
+/// What was read, as of which event, and for whom (none: every tab).
+type ReadKey = (Job, StreamPosition, Option<UserId>);
 
 /// A shared read: who asks first reads, the others wait for it.
 type SharedRead = Arc<OnceCell<Read>>;
@@ -134,7 +173,9 @@ impl<K: Clone + Eq + Hash, V: Clone> Bounded<K, V> {
 /// `WebState`).
 #[derive(Clone)]
 pub struct Fanout {
-    reads: Arc<Bounded<(Job, StreamPosition), SharedRead>>,
+    /// Keyed by what, as of which event, and for whom (none: for every tab; a viewer: that
+    /// viewer's own read, shared by their tabs only).
+    reads: Arc<Bounded<ReadKey, SharedRead>>,
     renders: Arc<Bounded<RenderKey, Arc<OnceLock<Arc<str>>>>>,
 }
 
@@ -159,10 +200,49 @@ impl Fanout {
         if matches!(job, Job::OwnMessage(_)) {
             return read().await;
         }
-        let cell = self.reads.get_or_insert_with((job, at), || Arc::new(OnceCell::new()));
+        let cell = self.reads.get_or_insert_with((job, at, None), || Arc::new(OnceCell::new()));
         cell.get_or_try_init(|| {
             metrics::counter!("web_sm_shared_reads_total").increment(1);
             read()
+        })
+        .await
+        .cloned()
+    }
+
+    /// Message `id` as `viewer` sees it ("you reacted" included) as of the event at `at`,
+    /// for a tab that does not know which of its reactions are the viewer's: the shared
+    /// read of that event when the viewer's own token made it (another tab of theirs asked
+    /// first), else a read with the viewer's token (`read`) — which then serves as the
+    /// event's shared read for the tabs that ask after it (they never use its
+    /// `reacted_by_me`). A shared read by another viewer is never taken for this.
+    ///
+    /// # Errors
+    /// The api's answer to the read.
+    pub async fn read_own<F, Fut, E>(
+        &self,
+        id: MessageId,
+        at: StreamPosition,
+        viewer: UserId,
+        read: F,
+    ) -> Result<Read, E>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<Message, E>>,
+    {
+        let shared = self.reads.get_or_insert_with((Job::Message(id), at, None), || Arc::new(OnceCell::new()));
+        let own = self.reads.get_or_insert_with((Job::Message(id), at, Some(viewer)), || Arc::new(OnceCell::new()));
+        // The viewer's tabs asking at once wait for one read.
+        own.get_or_try_init(|| async {
+            if let Some(Read::Message(found, reader)) = shared.get()
+                && *reader == viewer
+            {
+                return Ok(Read::Message(Arc::clone(found), viewer));
+            }
+            metrics::counter!("web_sm_own_reads_total").increment(1);
+            let found = Arc::new(read().await?);
+            // Serves the other tabs as the event's shared read, if none was made.
+            let _ = shared.set(Read::Message(Arc::clone(&found), viewer));
+            Ok(Read::Message(found, viewer))
         })
         .await
         .cloned()
@@ -234,6 +314,43 @@ mod tests {
         assert!(shared.is_ok());
         let next = fanout.read(Job::Pins(channel), at(2), || async { Err("later") }).await;
         assert!(next.is_err(), "another event is another read");
+    }
+
+    fn message(id: MessageId) -> Message {
+        serde_json::from_value(serde_json::json!({
+            "id": id, "channel_id": ChannelId(uuid::Uuid::nil()), "channel_seq": 1,
+            "author": { "user_id": null, "username": null, "display_name": "alice", "avatar_url": null },
+            "body_md": "hi", "parent_id": null, "client_msg_id": null, "created_at": "2026-01-01T00:00:00Z",
+            "edited_at": null, "deleted_at": null, "reply_count": 0, "last_reply_at": null,
+            "pinned_at": null, "pinned_by": null, "reactions": [],
+        }))
+        .expect("a message")
+    }
+
+    #[tokio::test]
+    async fn an_own_read_serves_the_viewers_tabs_and_the_shared_read_but_another_viewer_reads_their_own() {
+        let fanout = Fanout::default();
+        let id = MessageId(uuid::Uuid::now_v7());
+        let (bob, carol) = (UserId(uuid::Uuid::now_v7()), UserId(uuid::Uuid::now_v7()));
+        let reads = std::sync::atomic::AtomicUsize::new(0);
+        let read = || async {
+            reads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            Ok::<_, &str>(message(id))
+        };
+        assert!(fanout.read_own(id, at(1), bob, read).await.is_ok());
+        assert!(fanout.read_own(id, at(1), bob, read).await.is_ok(), "bob's other tab");
+        let shared = fanout.read(Job::Message(id), at(1), || async { Err::<Read, _>("not read again") }).await;
+        assert!(matches!(shared, Ok(Read::Message(_, reader)) if reader == bob), "bob's read is the shared one");
+        assert!(fanout.read_own(id, at(1), carol, read).await.is_ok(), "carol never takes bob's");
+        assert_eq!(reads.load(std::sync::atomic::Ordering::SeqCst), 2);
+        // A shared read by carol's token serves carol's own.
+        let later = fanout
+            .read(Job::Message(id), at(2), || async { Ok::<_, &str>(Read::Message(Arc::new(message(id)), carol)) })
+            .await;
+        assert!(later.is_ok());
+        assert!(fanout.read_own(id, at(2), carol, read).await.is_ok());
+        assert!(fanout.read_own(id, at(2), bob, read).await.is_ok());
+        assert_eq!(reads.load(std::sync::atomic::Ordering::SeqCst), 3, "only bob read at 2");
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod extract;
 pub mod fanout;
 pub mod markdown;
 mod routes;
+pub mod switcher;
 pub mod views;
 
 use ajet_shared::client::ApiClient;
@@ -46,6 +47,8 @@ pub struct WebState {
     pub public_url: PublicUrl,
     /// Renders and re-reads shared by every tab of the process (`fanout`).
     pub fanout: fanout::Fanout,
+    /// The quick switcher's directories, one per opening (`switcher`).
+    pub switcher: switcher::Openings,
 }
 
 /// The URL people open ajet-chat at (`public_url`): invite links are made with it.
@@ -94,8 +97,13 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Cancellation
     let tasks = tokio_util::task::TaskTracker::new();
     let (streams, readiness) = ajet_shared::stream::start(&config, &tasks, &shutdown).await?;
     let api = streams.api.clone();
-    let state =
-        WebState { streams, api, public_url: PublicUrl(config.public_url.clone()), fanout: fanout::Fanout::default() };
+    let state = WebState {
+        streams,
+        api,
+        public_url: PublicUrl(config.public_url.clone()),
+        fanout: fanout::Fanout::default(),
+        switcher: switcher::Openings::default(),
+    };
     let app = server::instrument(router(state).merge(server::ops_router(readiness)), "web-sm");
     tracing::info!(address = %listener.local_addr()?, "web-sm listening");
     server::serve(listener, app, shutdown).await?;

@@ -722,6 +722,29 @@ def main():
         alice.click("#inbox button:has-text('Close')")
         expect(alice.locator("#inbox")).to_be_hidden()
 
+        # Channel preferences follow alice into her other tab without a reload: muting
+        # #general from its Preferences menu dims it there and its menu offers to unmute;
+        # starring #random puts it first in that sidebar, with a star. Bob sees none of it.
+        alice.click("#channel-preferences summary")
+        alice.click("#channel-preferences button:has-text('Mute')")
+        expect(alice.locator("#channel-preferences button:has-text('Unmute')")).to_have_count(1)
+        expect(alice2.locator(f"#ch-{general_id}")).to_have_class("muted", timeout=LIVE)
+        expect(alice2.locator("#channel-preferences button:has-text('Unmute')")).to_have_count(1, timeout=LIVE)
+        starred = alice.request.patch(f"{BASE}/api/channels/{random_id}/preferences", data={"starred": True})
+        check(starred.ok, f"starring #random: {starred.status}")
+        expect(alice2.locator("#channels li").first).to_have_id(f"ch-{random_id}", timeout=LIVE)
+        expect(alice2.locator(f"#ch-{random_id} .star")).to_have_text("★")
+        expect(bob.locator(f"#ch-{random_id}")).not_to_have_class(re.compile(r"starred"))
+        expect(bob.locator(f"#ch-{general_id}")).not_to_have_class(re.compile(r"muted"))
+        restored = alice.request.patch(
+            f"{BASE}/api/channels/{general_id}/preferences", data={"muted_until": None}
+        )
+        check(restored.ok, f"unmuting #general: {restored.status}")
+        unstarred = alice.request.patch(f"{BASE}/api/channels/{random_id}/preferences", data={"starred": False})
+        check(unstarred.ok, f"unstarring #random: {unstarred.status}")
+        expect(alice2.locator(f"#ch-{general_id}")).not_to_have_class(re.compile(r"muted"), timeout=LIVE)
+        expect(alice2.locator("#channels li").first).to_have_id(f"ch-{general_id}", timeout=LIVE)
+
         # The member list: roles and presence (both pages announced themselves online).
         alice.click("#members-button")
         expect(alice.locator("#people-list li", has_text="@alice")).to_contain_text("Owner")

@@ -823,3 +823,226 @@ async fn the_composer_sends_its_uploaded_files_and_refuses_files_it_cannot_name(
     assert!(latest.iter().all(|message| message.body_md != "x" && message.body_md != "stolen"));
     stack.stop().await;
 }
+
+/// Every Datastar patch up to and including the first whose data contains `needle`,
+/// within 5 s.
+async fn patches_until(
+    events: &mut futures::stream::BoxStream<'static, Result<SseEvent, ajet_shared::client::ClientError>>,
+    needle: &str,
+) -> Vec<String> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    let mut seen = Vec::new();
+    loop {
+        let event = tokio::time::timeout_at(deadline, events.next())
+            .await
+            .unwrap_or_else(|_| panic!("a patch with {needle:?} within 5 s, after {seen:#?}"))
+            .expect("open")
+            .expect("an event");
+        if event.event == "datastar-patch-elements" {
+            let found = event.data.contains(needle);
+            seen.push(event.data);
+            if found {
+                return seen;
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_users_channel_preferences_reach_their_other_tabs_and_no_one_elses() {
+    let stack = Stack::start().await;
+    let members = two_members(&stack).await;
+    let alice_login = stack.gateway.dev_login("alice").await.expect("dev login");
+    let alice = Browser {
+        http: members.bob.http.clone(),
+        base: members.bob.base.clone(),
+        cookie: format!("ajet_session={}", alice_login.token),
+    };
+    let page = members.bob.get("/c/acme/general").await.text().await.expect("html");
+    assert!(!page.contains("class=\"starred\""), "nothing starred yet: {page}");
+    let mut other_tab = members.bob_api.sse(&stream_path(&page), None).await.expect("bob's other tab");
+    let alice_page = alice.get("/c/acme/general").await.text().await.expect("html");
+    let mut alices =
+        stack.gateway.with_token(alice_login.token).sse(&stream_path(&alice_page), None).await.expect("alice's tab");
+
+    // Bob stars #random in one tab (the page's form): his other tab's sidebar puts it first.
+    let starred =
+        members.bob.post_form(&format!("/channels/{}/preferences", members.random), &[("starred", "true")]).await;
+    assert_eq!(starred.status(), StatusCode::SEE_OTHER);
+    let random = format!("<li id=\"ch-{}\" class=\"starred\">", members.random);
+    let general = format!("<li id=\"ch-{}\">", members.general);
+    let list = next_patch(&mut other_tab, &random).await;
+    assert!(list.contains("<ul id=\"channels\" class=\"channels\">"), "the list is rendered again: {list}");
+    let (first, second) = (list.find(&random).expect("random"), list.find(&general).expect("general"));
+    assert!(first < second, "starred first: {list}");
+    assert!(list.contains("<span class=\"star\" aria-label=\"starred\">★</span>"), "{list}");
+    let reloaded = members.bob.get("/c/acme/general").await.text().await.expect("html");
+    let (first, second) = (reloaded.find(&random).expect("random"), reloaded.find(&general).expect("general"));
+    assert!(first < second, "a page puts it first too: {reloaded}");
+
+    // He mutes #general, the channel the tab shows, through the api: the entry dims and
+    // the header's menu offers to unmute.
+    let forever = time::OffsetDateTime::now_utc() + time::Duration::days(3650);
+    let mute =
+        ajet_shared::api::wire::UpdatePreferencesRequest { muted_until: Some(Some(forever)), ..Default::default() };
+    members.bob_api.update_preferences(members.general, &mute).await.expect("muted");
+    let patches = patches_until(&mut other_tab, &format!("<li id=\"ch-{}\" class=\"muted\">", members.general)).await;
+    let menu = patches.iter().find(|patch| patch.contains("id=\"channel-preferences\"")).expect("the menu is patched");
+    assert!(menu.contains(">Unmute</button>"), "{menu}");
+    assert!(menu.contains(">Star</button>"), "#general itself is not starred: {menu}");
+
+    // Alice's tab gets none of it: her stream reaches a later message without a patch of
+    // bob's preferences.
+    let marker = members.alice.send_message(members.general, &say("after bob's preferences")).await.expect("sent");
+    let seen = patches_until(&mut alices, &format!("id=\"m-{}\"", marker.id)).await;
+    assert!(
+        seen.iter().all(|patch| {
+            !patch.contains("channel-preferences")
+                && !patch.contains("class=\"starred")
+                && !patch.contains("class=\"muted")
+        }),
+        "{seen:#?}"
+    );
+    let alice_page = alice.get("/c/acme/general").await.text().await.expect("html");
+    assert!(!alice_page.contains("class=\"starred\"") && !alice_page.contains("class=\"muted\""), "{alice_page}");
+    stack.stop().await;
+}
+
+/// The api's answered requests under `/api/` so far (not its health checks), per `METHOD
+/// route` (from the gateway's `/metrics`: the stack's services share one recorder).
+async fn api_requests_by_route(stack: &Stack) -> std::collections::BTreeMap<String, u64> {
+    let text = reqwest::get(format!("{}/metrics", stack.gateway.base_url()))
+        .await
+        .expect("answers")
+        .text()
+        .await
+        .expect("metrics");
+    let label = |line: &str, name: &str| -> String {
+        let start = line.find(&format!("{name}=\"")).map(|at| at + name.len() + 2);
+        start.and_then(|start| Some(line[start..].split('"').next()?.to_owned())).unwrap_or_default()
+    };
+    let mut counts = std::collections::BTreeMap::new();
+    for line in text.lines().filter(|line| line.starts_with("http_requests_total{") && line.contains("service=\"api\""))
+    {
+        let count = line.rsplit(' ').next().and_then(|n| n.parse::<f64>().ok()).unwrap_or(0.0) as u64;
+        let route = label(line, "route");
+        if route.starts_with("/api/") {
+            *counts.entry(format!("{} {route}", label(line, "method"))).or_insert(0) += count;
+        }
+    }
+    counts
+}
+
+/// The api requests made between `before` and `after`, per route (none listed at zero).
+fn requests_between(
+    before: &std::collections::BTreeMap<String, u64>,
+    after: &std::collections::BTreeMap<String, u64>,
+) -> std::collections::BTreeMap<String, u64> {
+    after
+        .iter()
+        .map(|(route, count)| (route.clone(), count - before.get(route).copied().unwrap_or(0)))
+        .filter(|(_, count)| *count > 0)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn opening_a_tabs_stream_reads_each_thing_from_the_api_once() {
+    let stack = Stack::start().await;
+    let members = two_members(&stack).await;
+    let root = members.alice.send_message(members.general, &say("a thread")).await.expect("sent");
+    let page = members.bob.get("/c/acme/general").await.text().await.expect("html");
+
+    // The stream core's access read (`me`) is the sidebar's too, and the channel's
+    // community comes from it: the viewer, the community's channels, the DMs, the list and
+    // the unread notifications, each once.
+    let before = api_requests_by_route(&stack).await;
+    let mut events = members.bob_api.sse(&stream_path(&page), None).await.expect("a stream");
+    let opened = requests_between(&before, &api_requests_by_route(&stack).await);
+    use ajet_shared::api::paths;
+    let expected: std::collections::BTreeMap<String, u64> =
+        [paths::ME, paths::COMMUNITY_CHANNELS, paths::DMS, paths::CHANNEL_MESSAGES, paths::NOTIFICATIONS]
+            .into_iter()
+            .map(|route| (format!("GET {route}"), 1))
+            .collect();
+    assert_eq!(opened, expected, "one read of each");
+
+    // With the thread panel open, its replies once more.
+    let thread = members.bob.get(&format!("/c/acme/general?thread={}", root.id)).await.text().await.expect("html");
+    let before = api_requests_by_route(&stack).await;
+    let mut thread_events = members.bob_api.sse(&stream_path(&thread), None).await.expect("a stream");
+    let opened = requests_between(&before, &api_requests_by_route(&stack).await);
+    let mut with_thread = expected.clone();
+    with_thread.insert(format!("GET {}", paths::MESSAGE_REPLIES), 1);
+    assert_eq!(opened, with_thread, "one read of each");
+
+    // Both are live on what those reads found.
+    let hello = members.alice.send_message(members.general, &say("hello")).await.expect("sent");
+    for events in [&mut events, &mut thread_events] {
+        let patch = next_patch(events, "mode append").await;
+        assert!(patch.contains(&format!("id=\"m-{}\"", hello.id)), "{patch}");
+    }
+    stack.stop().await;
+}
+
+/// The overlay's query as Datastar sends it: its `q` and its opening `qo`.
+async fn switch(browser: &Browser, q: &str, opening: u64) -> String {
+    let signals = serde_json::json!({ "q": q, "qo": opening }).to_string();
+    let response = browser
+        .http
+        .get(format!("{}/search", browser.base))
+        .query(&[("datastar", signals)])
+        .header(header::COOKIE, &browser.cookie)
+        .header("datastar-request", "true")
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(response.status(), StatusCode::OK);
+    response.text().await.expect("frames")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_quick_switcher_reads_who_one_is_and_ones_channels_once_per_opening_not_per_keystroke() {
+    use ajet_shared::api::paths;
+    let stack = Stack::start().await;
+    let members = two_members(&stack).await;
+    let community = members.alice.list_communities().await.expect("communities").data[0].id;
+    let secret = ajet_shared::api::wire::CreateChannelRequest {
+        name: "secret-plans".into(),
+        topic: None,
+        kind: Some(ajet_shared::api::wire::ChannelKind::Private),
+    };
+    members.alice.create_channel(community, &secret).await.expect("alice's private channel");
+    let alice_login = stack.gateway.dev_login("alice").await.expect("dev login");
+    let alice = Browser {
+        http: members.bob.http.clone(),
+        base: members.bob.base.clone(),
+        cookie: format!("ajet_session={}", alice_login.token),
+    };
+    let jump = "<a href=\"/c/acme/random\">";
+
+    // Three keystrokes of one opening: the directory once, a message search each.
+    let before = api_requests_by_route(&stack).await;
+    for q in ["r", "ra", "ran"] {
+        let frames = switch(&members.bob, q, 111).await;
+        assert!(frames.contains(jump), "{q}: {frames}");
+    }
+    let typed = requests_between(&before, &api_requests_by_route(&stack).await);
+    let expected: std::collections::BTreeMap<String, u64> =
+        [(paths::ME, 1), (paths::COMMUNITY_CHANNELS, 1), (paths::DMS, 1), (paths::SEARCH, 3)]
+            .into_iter()
+            .map(|(route, count)| (format!("GET {route}"), count))
+            .collect();
+    assert_eq!(typed, expected);
+
+    // Another opening reads it again; a directory is its viewer's alone, whatever the
+    // opening is called.
+    let before = api_requests_by_route(&stack).await;
+    assert!(!switch(&members.bob, "secret", 222).await.contains("secret-plans"));
+    assert_eq!(
+        requests_between(&before, &api_requests_by_route(&stack).await).get(&format!("GET {}", paths::ME)),
+        Some(&1)
+    );
+    assert!(switch(&alice, "secret", 222).await.contains("<a href=\"/c/acme/secret-plans\">"));
+    assert!(!switch(&members.bob, "secret", 222).await.contains("secret-plans"), "not alice's directory");
+    stack.stop().await;
+}

@@ -14,6 +14,7 @@ use http::StatusCode;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use crate::api::wire::Me;
 use crate::api::{ApiError, ErrorCode};
 use crate::client::{ApiClient, ClientError};
 use crate::domain::ids::{ChannelId, UserId};
@@ -244,6 +245,14 @@ impl From<BusError> for OpenError {
 impl<B: EventBus> Streams<B> {
     /// Opens the stream of `token`, resuming after `resume` (the client's `Last-Event-ID`).
     pub async fn open(&self, token: &str, resume: Option<&str>) -> Result<StreamSession, OpenError> {
+        self.open_with_me(token, resume).await.map(|(session, _)| session)
+    }
+
+    /// Opens the stream of `token` like `open`, and hands back the `GET /api/me` its access
+    /// was read from (read as the stream opened, after the hub's position was noted), so a
+    /// session manager that shows the same (the user, their communities) need not read it
+    /// again.
+    pub async fn open_with_me(&self, token: &str, resume: Option<&str>) -> Result<(StreamSession, Me), OpenError> {
         // Before the access is read: what happens after this point is replayed for it.
         let visible_as_of = self.hub.position().ok_or(OpenError::NotReady)?;
         let api = self.api.with_token(token);
@@ -253,8 +262,10 @@ impl<B: EventBus> Streams<B> {
         // Only a token the api accepted gets a shared check.
         let access = self.checks.feed(token, me.user.clone(), api);
         let opening = Opening { visible: Visible::of(&me), visible_as_of, resume };
-        Ok(StreamSession::start(&self.hub, self.bus.as_ref(), access, opening, self.config, self.shutdown.clone())
-            .await?)
+        let session =
+            StreamSession::start(&self.hub, self.bus.as_ref(), access, opening, self.config, self.shutdown.clone())
+                .await?;
+        Ok((session, me))
     }
 }
 

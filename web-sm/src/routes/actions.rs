@@ -28,6 +28,7 @@ use super::pages::THEME_COOKIE;
 use crate::datastar::{Frames, Mode};
 use crate::error::PageError;
 use crate::extract::Viewer;
+use crate::switcher::{Directory, Openings};
 use crate::views::layout::Theme;
 use crate::views::{self, MessageView, message, pending, people, search};
 
@@ -331,11 +332,20 @@ pub struct DatastarQuery {
 #[serde(deny_unknown_fields)]
 pub struct SearchSignals {
     q: String,
+    /// Which opening of the overlay asks (`views::search::OPEN_SEARCH` sets it; 0 or none:
+    /// not said): its keystrokes share one read of the switcher's directory.
+    #[serde(default)]
+    qo: Option<u64>,
 }
 
-/// `GET /search` (the overlay, with its `q` signal): the results, each a link to its
-/// channel around it; a refused query shows the api's reason.
-pub async fn search(viewer: Viewer, Query(query): Query<DatastarQuery>) -> Result<Frames, ApiError> {
+/// `GET /search` (the overlay, with its `q` and `qo` signals): the results, each a link to
+/// its channel around it; a refused query shows the api's reason. The channels and
+/// conversations it matches (and `me`) are read once per opening of the overlay.
+pub async fn search(
+    viewer: Viewer,
+    State(openings): State<Openings>,
+    Query(query): Query<DatastarQuery>,
+) -> Result<Frames, ApiError> {
     let signals: SearchSignals = serde_json::from_str(&query.datastar)
         .map_err(|err| ApiError::bad_request(ErrorCode::InvalidQuery, format!("signals: {err}")))?;
     let mut frames = Frames::new();
@@ -343,11 +353,14 @@ pub async fn search(viewer: Viewer, Query(query): Query<DatastarQuery>) -> Resul
         frames.patch(Mode::Outer, None, &search::search_results(None, &[], &[]));
         return Ok(frames);
     }
-    let places = matching_places(&viewer, &signals.q);
     let request = SearchQuery { q: signals.q.clone(), before: None, limit: Some(20), sort: None, tz: None };
-    let (hits, me, places) = tokio::join!(viewer.api.search(&request), viewer.api.me(), places);
-    let (hits, me) = match (hits, me) {
-        (Ok(hits), Ok(me)) => (hits.data, me),
+    let (hits, directory) = tokio::join!(
+        viewer.api.search(&request),
+        openings.directory(&viewer.api, &viewer.token, signals.qo.filter(|opening| *opening != 0))
+    );
+    let places = directory.as_ref().map(|directory| matching_places(directory, &signals.q)).unwrap_or_default();
+    let (hits, directory) = match (hits, directory) {
+        (Ok(hits), Ok(directory)) => (hits.data, directory),
         (Err(err), _) | (_, Err(err)) => {
             frames.patch(Mode::Outer, None, &search::search_results(Some(&refusal(&err)), &places, &[]));
             return Ok(frames);
@@ -357,7 +370,7 @@ pub async fn search(viewer: Viewer, Query(query): Query<DatastarQuery>) -> Resul
     let views: Vec<search::HitView<'_>> = hits
         .iter()
         .map(|hit| {
-            let href = place_href(&me, &hit.channel, hit.around, hit.message.parent_id);
+            let href = place_href(&directory.me, &hit.channel, hit.around, hit.message.parent_id);
             let place = match &hit.channel.name {
                 Some(name) if matches!(hit.channel.kind, ChannelKind::Public | ChannelKind::Private) => {
                     format!("#{name}")
@@ -384,21 +397,16 @@ const PLACES: usize = 6;
 /// The quick switcher: the viewer's channels (in every community, archived ones left out)
 /// and conversations whose name holds `q` (case-insensitive; `#` ignored), best first —
 /// names that start with it, then shorter ones. A query with operators (`from:`, a phrase,
-/// `-word`) is a message search only. A list that cannot be read adds nothing.
-async fn matching_places(viewer: &Viewer, q: &str) -> Vec<search::PlaceView> {
+/// `-word`) is a message search only.
+fn matching_places(directory: &Directory, q: &str) -> Vec<search::PlaceView> {
     let needle = q.trim().trim_start_matches('#').to_lowercase();
     if needle.is_empty() || needle.contains([':', '"', ' ']) || needle.starts_with('-') {
         return Vec::new();
     }
-    let Ok(me) = viewer.api.me().await else { return Vec::new() };
-    let mut lists = Vec::new();
-    for community in &me.communities {
-        let channels = viewer.api.list_channels(community.id).await.map(|page| page.data).unwrap_or_default();
-        lists.push((Some(community), channels));
-    }
-    lists.push((None, viewer.api.list_dms().await.map(|page| page.data).unwrap_or_default()));
+    let me = &directory.me;
     let mut found: Vec<(bool, usize, search::PlaceView)> = Vec::new();
-    for (community, items) in &lists {
+    for (community, items) in &directory.lists {
+        let community = community.as_ref();
         for item in items.iter().filter(|item| item.channel.archived_at.is_none()) {
             let label = views::shell::channel_label(&item.channel, &item.members, &me.user);
             let name = label.trim_start_matches('#').to_lowercase();
@@ -406,7 +414,7 @@ async fn matching_places(viewer: &Viewer, q: &str) -> Vec<search::PlaceView> {
                 continue;
             }
             let detail = community.map_or_else(|| "Direct message".to_owned(), |c| c.name.clone());
-            let href = views::shell::channel_href(&item.channel, *community);
+            let href = views::shell::channel_href(&item.channel, community);
             found.push((!name.starts_with(&needle), name.len(), search::PlaceView { href, label, detail }));
         }
     }

@@ -56,7 +56,7 @@ mod refresh;
 use self::refresh::{Fetched, Job, Refresher};
 use crate::datastar::{Frames, Mode};
 use crate::extract::Viewer;
-use crate::fanout::{self, Fanout, RenderKey, Version};
+use crate::fanout::{self, EntryKey, Fanout, RenderKey, Version};
 use crate::views::{self, MessageView, message, people, shell};
 
 /// A comment line, so proxies and clients see the connection is alive.
@@ -85,14 +85,15 @@ pub async fn stream_events(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let resume = headers.get("last-event-id").and_then(|v| v.to_str().ok()).or(query.from.as_deref());
-    let mut session = match streams.open(&viewer.token, resume).await {
-        Ok(session) => session,
+    // The core's read of the viewer's access (`GET /api/me`) serves the sidebar too.
+    let (mut session, me) = match streams.open_with_me(&viewer.token, resume).await {
+        Ok(opened) => opened,
         Err(OpenError::Revoked) => return Ok(StatusCode::NO_CONTENT.into_response()),
         Err(err) => return Err(err.api_error()),
     };
-    let (refresher, mut fetched) = Refresher::start(viewer.api.clone(), fanout.clone());
-    let mut page =
-        LivePage::open(viewer.api, refresher, fanout, query.channel, query.thread, query.seq.unwrap_or(0)).await;
+    let (refresher, mut fetched) = Refresher::start(viewer.api.clone(), me.user.id, fanout.clone());
+    let opening = Opening { current: query.channel, thread: query.thread, shown_seq: query.seq.unwrap_or(0) };
+    let mut page = LivePage::open(viewer.api, refresher, fanout, me, opening).await;
     // The session's `next` is not cancel-safe: a pump awaits it to completion and hands
     // the items over, so the loop can also take the re-reads as they come.
     let (items_tx, mut items) = mpsc::channel(8);
@@ -207,6 +208,13 @@ fn learn(mine: &mut HashMap<MessageId, Vec<String>>, message: &Message) {
     mine.insert(message.id, emojis);
 }
 
+/// What the tab says it shows as its stream opens.
+struct Opening {
+    current: Option<ChannelId>,
+    thread: Option<MessageId>,
+    shown_seq: i64,
+}
+
 /// What the tab shows, kept to patch it.
 struct LivePage {
     api: ApiClient,
@@ -250,14 +258,11 @@ struct LivePage {
 }
 
 impl LivePage {
-    async fn open(
-        api: ApiClient,
-        refresher: Refresher,
-        fanout: Fanout,
-        current: Option<ChannelId>,
-        thread: Option<MessageId>,
-        shown_seq: i64,
-    ) -> Self {
+    /// The tab's page as its stream opens, from the `me` the stream core read as it opened
+    /// (each thing is read once per opening: `me`, the sidebar's channels and DMs, the
+    /// list, the unread notifications, and the open thread's replies).
+    async fn open(api: ApiClient, refresher: Refresher, fanout: Fanout, me: Me, opening: Opening) -> Self {
+        let Opening { current, thread, shown_seq } = opening;
         let mut page = Self {
             api,
             refresher,
@@ -279,7 +284,7 @@ impl LivePage {
             entries: HashMap::new(),
             shown_seq,
         };
-        page.load().await;
+        page.load(Some(me)).await;
         page.load_shown().await;
         page
     }
@@ -288,24 +293,38 @@ impl LivePage {
     /// the same pages just before). A failure leaves them unknown: their live changes are
     /// then not shown until a reload, rather than patched into elements that may be absent.
     async fn load_shown(&mut self) {
-        if let Some(current) = self.current {
-            let query = HistoryQuery { limit: Some(super::pages::PAGE_SIZE), ..HistoryQuery::default() };
-            match self.api.history(current, &query).await {
-                Ok(page) => {
-                    self.roots = page.data.iter().map(|message| (message.id, Summary::of(message))).collect();
-                    page.data.iter().for_each(|message| learn(&mut self.mine, message));
-                }
-                Err(err) => tracing::debug!(error = %err, "could not read which messages the page shows"),
-            }
-        }
+        let list = HistoryQuery { limit: Some(super::pages::PAGE_SIZE), ..HistoryQuery::default() };
         let unread = NotificationQuery { unread: Some(true), before: None, limit: Some(100) };
-        match self.api.list_notifications(&unread).await {
+        let panel = HistoryQuery { limit: Some(super::pages::THREAD_SIZE), ..HistoryQuery::default() };
+        let (history, notifications, replies) = tokio::join!(
+            async {
+                match self.current {
+                    Some(current) => Some(self.api.history(current, &list).await),
+                    None => None,
+                }
+            },
+            self.api.list_notifications(&unread),
+            async {
+                match self.thread {
+                    Some(thread) => Some(self.api.list_replies(thread, &panel).await),
+                    None => None,
+                }
+            },
+        );
+        match history {
+            Some(Ok(page)) => {
+                self.roots = page.data.iter().map(|message| (message.id, Summary::of(message))).collect();
+                page.data.iter().for_each(|message| learn(&mut self.mine, message));
+            }
+            Some(Err(err)) => tracing::debug!(error = %err, "could not read which messages the page shows"),
+            None => {}
+        }
+        match notifications {
             Ok(page) => self.notifications = page.data.iter().map(|n| n.id).collect(),
             Err(err) => tracing::debug!(error = %err, "could not read the unread notifications"),
         }
-        if let Some(thread) = self.thread {
-            let query = HistoryQuery { limit: Some(super::pages::THREAD_SIZE), ..HistoryQuery::default() };
-            match self.api.list_replies(thread, &query).await {
+        if let Some(replies) = replies {
+            match replies {
                 Ok(page) => {
                     self.replies = page.data.iter().map(|message| message.id).collect();
                     page.data.iter().for_each(|message| learn(&mut self.mine, message));
@@ -359,21 +378,39 @@ impl LivePage {
         })
     }
 
-    /// Reads the sidebar as the page did (a failure leaves it as it was: badges are
-    /// corrected by the next load).
-    async fn load(&mut self) {
-        let Ok(me) = self.api.me().await else { return };
-        let current_community = match self.current {
-            Some(channel) => self.api.get_channel(channel).await.ok().and_then(|channel| channel.community_id),
-            None => None,
+    /// Reads the sidebar as the page did, from `me` if given (the stream core's, as the
+    /// stream opened) or a new read (a failure leaves it as it was: badges are corrected by
+    /// the next load). The current channel's community comes from `me` for a channel the
+    /// viewer is in, and is read only for one they are not.
+    async fn load(&mut self, me: Option<Me>) {
+        let me = match me {
+            Some(me) => me,
+            None => match self.api.me().await {
+                Ok(me) => me,
+                Err(err) => return tracing::debug!(error = %err, "could not re-read the viewer"),
+            },
+        };
+        let theirs = self.current.and_then(|current| {
+            me.public_channels.iter().chain(&me.private_channels).find(|channel| channel.id == current)
+        });
+        let current_community = match (self.current, theirs) {
+            (_, Some(channel)) => channel.community_id,
+            (Some(channel), None) => self.api.get_channel(channel).await.ok().and_then(|channel| channel.community_id),
+            (None, None) => None,
         };
         let community =
             me.communities.iter().find(|c| Some(c.id) == current_community).or_else(|| me.communities.first()).cloned();
-        let channels = match &community {
-            Some(community) => self.api.list_channels(community.id).await.map(|page| page.data).unwrap_or_default(),
-            None => Vec::new(),
-        };
-        let dms = self.api.list_dms().await.map(|page| page.data).unwrap_or_default();
+        let (channels, dms) = tokio::join!(
+            async {
+                match &community {
+                    Some(community) => {
+                        self.api.list_channels(community.id).await.map(|page| page.data).unwrap_or_default()
+                    }
+                    None => Vec::new(),
+                }
+            },
+            async { self.api.list_dms().await.map(|page| page.data).unwrap_or_default() },
+        );
         self.entries.clear();
         for item in channels {
             let label = item.channel.name.clone().unwrap_or_default();
@@ -392,9 +429,31 @@ impl LivePage {
         self.me = Some(me);
     }
 
-    fn entry_markup(&self, id: ChannelId) -> Option<maud::Markup> {
+    /// A sidebar entry as this viewer sees it, rendered once for every tab that shows the
+    /// same.
+    fn entry_markup(&self, id: ChannelId) -> Option<Arc<str>> {
         let entry = self.entries.get(&id)?;
-        Some(views::channel_entry(&entry.item, &entry.href, &entry.label, Some(id) == self.current, self.viewer()))
+        let (current, viewer) = (Some(id) == self.current, self.viewer());
+        let key = EntryKey {
+            channel: id,
+            label: entry.label.clone(),
+            href: entry.href.clone(),
+            current,
+            partner: shell::dm_partner(&entry.item, viewer),
+            unread: if current { 0 } else { entry.item.unread_count },
+            mentions: if current { 0 } else { entry.item.mention_count },
+            starred: entry.item.starred,
+            muted: shell::is_muted(&entry.item, OffsetDateTime::now_utc()),
+        };
+        Some(self.fanout.render(RenderKey::Entry(key), || {
+            views::channel_entry(&entry.item, &entry.href, &entry.label, current, viewer).into_string()
+        }))
+    }
+
+    /// A fragment the same for everyone who sees it (`key` says all it shows), rendered
+    /// once for every tab.
+    fn shared(&self, key: RenderKey, render: impl FnOnce() -> maud::Markup) -> Arc<str> {
+        self.fanout.render(key, || render().into_string())
     }
 
     async fn on_event(&mut self, hub_event: &Arc<HubEvent>) -> Frames {
@@ -450,7 +509,7 @@ impl LivePage {
                         entry.item.unread_count += 1;
                         entry.item.last_message_at = Some(message.created_at);
                         if let Some(markup) = self.entry_markup(message.channel_id) {
-                            frames.patch(Mode::Outer, None, &markup);
+                            frames.patch_html(Mode::Outer, None, &markup);
                         }
                     }
                 }
@@ -486,11 +545,19 @@ impl LivePage {
                 // The open thread's root: a tombstone, and no more replies.
                 if self.thread == Some(deleted.id) {
                     frames
-                        .patch(Mode::Outer, None, &message::thread_root_tombstone(deleted.id))
+                        .patch_html(
+                            Mode::Outer,
+                            None,
+                            &self.shared(RenderKey::ThreadRootTombstone { id: deleted.id }, || {
+                                message::thread_root_tombstone(deleted.id)
+                            }),
+                        )
                         .remove("#reply-composer");
                 }
                 if self.may_show(deleted.id, deleted.channel_id, deleted.parent_id) {
-                    frames.patch(Mode::Outer, None, &message::tombstone(deleted.id));
+                    let tombstone =
+                        self.shared(RenderKey::Tombstone { id: deleted.id }, || message::tombstone(deleted.id));
+                    frames.patch_html(Mode::Outer, None, &tombstone);
                     if self.refreshing.contains(&deleted.id) {
                         self.refresh(deleted.id);
                     }
@@ -505,7 +572,11 @@ impl LivePage {
                 // The list may hold any of them (scrolled back to): a tab that lacks one
                 // only warns (see `may_show`).
                 for id in purged.ids {
-                    frames.patch(Mode::Outer, None, &message::tombstone(id));
+                    frames.patch_html(
+                        Mode::Outer,
+                        None,
+                        &self.shared(RenderKey::Tombstone { id }, || message::tombstone(id)),
+                    );
                 }
             }
             EventPayload::ReactionAdded(change) | EventPayload::ReactionRemoved(change)
@@ -558,9 +629,9 @@ impl LivePage {
                 entry.label = label;
                 if let Some(markup) = self.entry_markup(id) {
                     if known {
-                        frames.patch(Mode::Outer, None, &markup);
+                        frames.patch_html(Mode::Outer, None, &markup);
                     } else {
-                        frames.remove(&format!("#{}", views::channel_dom_id(id))).patch(
+                        frames.remove(&format!("#{}", views::channel_dom_id(id))).patch_html(
                             Mode::Append,
                             Some("#channels"),
                             &markup,
@@ -577,7 +648,7 @@ impl LivePage {
                     entry.item.unread_count = 0;
                     entry.item.mention_count = 0;
                     if changed && let Some(markup) = self.entry_markup(cursor.channel_id) {
-                        frames.patch(Mode::Outer, None, &markup);
+                        frames.patch_html(Mode::Outer, None, &markup);
                     }
                 }
             }
@@ -594,7 +665,7 @@ impl LivePage {
                 {
                     entry.item.mention_count += 1;
                     if let Some(markup) = self.entry_markup(channel.id) {
-                        frames.patch(Mode::Outer, None, &markup);
+                        frames.patch_html(Mode::Outer, None, &markup);
                     }
                 }
             }
@@ -605,6 +676,27 @@ impl LivePage {
                 }
                 if self.notifications.len() != before {
                     frames.patch(Mode::Outer, None, &people::notification_count(self.notifications.len()));
+                }
+            }
+            EventPayload::PreferencesUpdated(preferences) => {
+                // The viewer's own (the event is on their subject only): set in another tab
+                // or client, or this one.
+                let id = preferences.channel_id;
+                let Some(entry) = self.entries.get_mut(&id) else { return };
+                let moved = entry.item.starred != preferences.starred;
+                entry.item.starred = preferences.starred;
+                entry.item.muted_until = preferences.muted_until;
+                entry.item.notify_level = preferences.notify_level;
+                if Some(id) == self.current && entry.item.is_member {
+                    let menu = shell::channel_preferences(&entry.item, OffsetDateTime::now_utc());
+                    frames.patch(Mode::Outer, None, &menu);
+                }
+                if moved {
+                    // Starred entries go first: the list is rendered again in its order.
+                    let dms = entry.item.channel.community_id.is_none();
+                    frames.patch(Mode::Outer, None, &self.sidebar_list(dms));
+                } else if let Some(markup) = self.entry_markup(id) {
+                    frames.patch_html(Mode::Outer, None, &markup);
                 }
             }
             EventPayload::ChannelArchived(channel) => {
@@ -693,15 +785,26 @@ impl LivePage {
             );
             let count =
                 summary.map_or_else(|| i32::try_from(self.replies.len()).unwrap_or(i32::MAX), |s| s.reply_count);
-            frames.patch(Mode::Outer, None, &views::thread::reply_count(count));
+            frames.patch_html(Mode::Outer, None, &self.reply_count(count));
         }
         if let Some(summary) = summary {
-            frames.patch(Mode::Outer, None, &views::thread_summary(root, summary.reply_count, summary.last_reply_at));
+            let key = RenderKey::ThreadSummary {
+                root,
+                reply_count: summary.reply_count,
+                last_reply_at: summary.last_reply_at,
+            };
+            let html = self.shared(key, || views::thread_summary(root, summary.reply_count, summary.last_reply_at));
+            frames.patch_html(Mode::Outer, None, &html);
         } else if self.thread != Some(root) {
             // A root the list may hold beyond what the stream read (scrolled back to, or
             // an `around` page): its summary comes from a re-read.
             self.refresh(root);
         }
+    }
+
+    /// The open thread panel's reply count, rendered once for every tab.
+    fn reply_count(&self, count: i32) -> Arc<str> {
+        self.shared(RenderKey::ReplyCount { count }, || views::thread::reply_count(count))
     }
 
     /// Asks for a message to be re-read as of the event being handled: a read shared with
@@ -748,7 +851,7 @@ impl LivePage {
     fn on_message_read(&mut self, found: &Message, frames: &mut Frames, item: impl FnOnce(&Self) -> Arc<str>) {
         self.refreshing.remove(&found.id);
         if self.thread == Some(found.id) {
-            frames.patch(Mode::Outer, None, &views::thread::reply_count(found.reply_count));
+            frames.patch_html(Mode::Outer, None, &self.reply_count(found.reply_count));
         }
         if self.may_show(found.id, found.channel_id, found.parent_id) {
             if let Some(summary) = self.roots.get_mut(&found.id) {
@@ -784,7 +887,7 @@ impl LivePage {
     /// — the list, the pins bar, the open thread (its root, count and replies; the reply
     /// composer keeps what is being typed) and the sidebar.
     async fn resync(&mut self) -> Frames {
-        self.load().await;
+        self.load(None).await;
         let mut frames = Frames::new();
         if let Some(current) = self.current {
             match self.api.list_pins(current).await {
@@ -822,17 +925,35 @@ impl LivePage {
                 Err(err) => tracing::debug!(error = %err, "could not re-read the channel"),
             }
         }
-        let mut channels: Vec<&Entry> =
-            self.entries.values().filter(|entry| entry.item.channel.community_id.is_some()).collect();
-        channels.sort_by(|a, b| a.label.cmp(&b.label));
-        let sidebar = maud::html! {
-            ul #channels .channels {
-                @for entry in channels {
+        frames.patch(Mode::Outer, None, &self.sidebar_list(false));
+        frames
+    }
+
+    /// The sidebar's list of the community's channels (`#channels`: by name), or of the
+    /// DMs (`#dms`: by last activity), as the page orders them — starred first — without
+    /// archived channels.
+    fn sidebar_list(&self, dms: bool) -> maud::Markup {
+        let mut entries: Vec<&Entry> = self
+            .entries
+            .values()
+            .filter(|entry| {
+                entry.item.channel.community_id.is_none() == dms && entry.item.channel.archived_at.is_none()
+            })
+            .collect();
+        if dms {
+            let active = |entry: &Entry| entry.item.last_message_at.unwrap_or(entry.item.channel.created_at);
+            entries.sort_by_key(|entry| std::cmp::Reverse(active(entry)));
+        } else {
+            entries.sort_by(|a, b| a.label.cmp(&b.label));
+        }
+        shell::starred_first(&mut entries, |entry| &entry.item);
+        let (id, class) = if dms { ("dms", "channels") } else { ("channels", "channels") };
+        maud::html! {
+            ul id=(id) class=(class) {
+                @for entry in entries {
                     (views::channel_entry(&entry.item, &entry.href, &entry.label, Some(entry.item.channel.id) == self.current, self.viewer()))
                 }
             }
-        };
-        frames.patch(Mode::Outer, None, &sidebar);
-        frames
+        }
     }
 }

@@ -16,8 +16,11 @@ static SNIPPET: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
     builder
 });
 
-/// Opens the overlay and focuses its box (it must be shown before it can take focus).
-pub const OPEN_SEARCH: &str = "$_search = true, setTimeout(() => document.getElementById('search-q').focus())";
+/// Opens the overlay and focuses its box (it must be shown before it can take focus),
+/// naming this opening (`qo`): its queries share one read of the switcher's directory
+/// (`crate::switcher`).
+pub const OPEN_SEARCH: &str =
+    "$_search = true, $qo = Date.now(), setTimeout(() => document.getElementById('search-q').focus())";
 
 /// One result as shown.
 pub struct HitView<'a> {
@@ -44,10 +47,10 @@ pub struct PlaceView {
 /// The overlay, closed; `#search-results` is what a search patches.
 #[must_use]
 pub fn search_overlay() -> Markup {
-    let search = "@get('/search', {filterSignals: {include: /^q$/}})";
+    let search = "@get('/search', {filterSignals: {include: /^(q|qo)$/}})";
     html! {
         div #search .search-overlay role="dialog" aria-modal="true" aria-label="Search or jump to a channel"
-            data-signals="{\"q\": \"\", \"_search\": false}" "data-class:open"="$_search"
+            data-signals="{\"q\": \"\", \"qo\": 0, \"_search\": false}" "data-class:open"="$_search"
             "data-on:keydown"="evt.key === 'Escape' && ($_search = false)" {
             div.search-box {
                 form role="search" "data-on:submit"=(search) {
@@ -142,9 +145,11 @@ mod tests {
     }
 
     #[test]
-    fn the_overlay_searches_as_one_types_with_only_its_query() {
+    fn the_overlay_searches_as_one_types_with_only_its_query_and_opening() {
         let html = search_overlay().into_string();
-        assert!(html.contains("data-on:input__debounce.300ms=\"@get('/search', {filterSignals: {include: /^q$/}})\""));
+        assert!(
+            html.contains("data-on:input__debounce.300ms=\"@get('/search', {filterSignals: {include: /^(q|qo)$/}})\"")
+        );
         assert!(html.contains("data-class:open=\"$_search\""));
         assert!(html.contains("<code>from:@user</code>"));
     }

@@ -120,14 +120,34 @@ pub fn channel_href(channel: &Channel, community: Option<&Community>) -> String 
     }
 }
 
-/// One sidebar entry, with its unread badge and its mention pill (each empty, and hidden,
-/// at zero or when current); a one-to-one DM shows the other member's presence dot.
+/// The other member of a one-to-one DM, whose presence its entry shows.
 #[must_use]
-pub fn channel_entry(item: &ChannelListItem, href: &str, label: &str, current: bool, viewer: UserId) -> Markup {
-    let partner = match (item.channel.kind, item.members.as_slice()) {
+pub fn dm_partner(item: &ChannelListItem, viewer: UserId) -> Option<UserId> {
+    match (item.channel.kind, item.members.as_slice()) {
         (ChannelKind::Dm, members) => members.iter().find(|user| user.id != viewer).map(|user| user.id),
         _ => None,
-    };
+    }
+}
+
+/// Whether the viewer muted the channel (until a time still to come).
+#[must_use]
+pub fn is_muted(item: &ChannelListItem, now: time::OffsetDateTime) -> bool {
+    item.muted_until.is_some_and(|until| until > now)
+}
+
+/// The sidebar's order of a list (the api's: community channels by name, DMs by last
+/// activity) with the viewer's starred channels first; stable, so each part keeps the
+/// api's order.
+pub fn starred_first<T>(items: &mut [T], item: impl Fn(&T) -> &ChannelListItem) {
+    items.sort_by_key(|entry| !item(entry).starred);
+}
+
+/// One sidebar entry, with its unread badge and its mention pill (each empty, and hidden,
+/// at zero or when current); a one-to-one DM shows the other member's presence dot. A
+/// starred entry carries a star, a muted one is dimmed and shows no pills (`.muted`).
+#[must_use]
+pub fn channel_entry(item: &ChannelListItem, href: &str, label: &str, current: bool, viewer: UserId) -> Markup {
+    let partner = dm_partner(item, viewer);
     let unread = if current { 0 } else { item.unread_count };
     let mentions = if current { 0 } else { item.mention_count };
     let icon = match item.channel.kind {
@@ -140,8 +160,14 @@ pub fn channel_entry(item: &ChannelListItem, href: &str, label: &str, current: b
         ChannelKind::Public => "channel",
         _ => "direct message",
     };
+    let class = match (item.starred, is_muted(item, time::OffsetDateTime::now_utc())) {
+        (true, true) => Some("starred muted"),
+        (true, false) => Some("starred"),
+        (false, true) => Some("muted"),
+        (false, false) => None,
+    };
     html! {
-        li id=(channel_dom_id(item.channel.id)) {
+        li id=(channel_dom_id(item.channel.id)) class=[class] {
             a href=(href) class=[(unread > 0).then_some("unread")] aria-current=[current.then_some("page")] {
                 @if let Some(partner) = partner {
                     span.icon aria-label=(kind) { (presence_dot(partner)) }
@@ -149,6 +175,7 @@ pub fn channel_entry(item: &ChannelListItem, href: &str, label: &str, current: b
                     span.icon aria-label=(kind) { (icon) }
                 }
                 span.name { (label) }
+                @if item.starred { span.star aria-label="starred" { "★" } }
                 span.badge id=(badge_dom_id(item.channel.id)) aria-label="unread messages" {
                     @if unread > 0 { (unread) }
                 }
@@ -369,7 +396,7 @@ pub fn typing_line_at(id: &str, names: &[&str]) -> Markup {
 pub fn channel_preferences(item: &ChannelListItem, now: time::OffsetDateTime) -> Markup {
     use ajet_shared::api::wire::NotifyLevel;
     let action = format!("/channels/{}/preferences", item.channel.id);
-    let muted = item.muted_until.is_some_and(|until| until > now);
+    let muted = is_muted(item, now);
     let levels = [
         (NotifyLevel::All, "all", "Every message"),
         (NotifyLevel::Mentions, "mentions", "Mentions only"),
@@ -486,6 +513,11 @@ pub fn shell_page(view: &ShellView<'_>) -> Markup {
         stream.push_str(&thread.root.id.to_string());
     }
     let close_href = channel_href(view.channel, view.community);
+    let mut channels: Vec<&ChannelListItem> =
+        view.channels.iter().filter(|item| item.channel.archived_at.is_none()).collect();
+    starred_first(&mut channels, |item| item);
+    let mut dms: Vec<&ChannelListItem> = view.dms.iter().collect();
+    starred_first(&mut dms, |item| item);
     let body = html! {
         div class=@if view.thread.is_some() { "app with-thread" } @else { "app" }
             data-signals=(app_signals(view.presence)) "data-class:drawer-open"="$_drawer"
@@ -505,7 +537,7 @@ pub fn shell_page(view: &ShellView<'_>) -> Markup {
                     h2 { (community.name) }
                     h3 { "Channels" }
                     ul #channels .channels {
-                        @for item in view.channels.iter().filter(|item| item.channel.archived_at.is_none()) {
+                        @for item in channels {
                             (channel_entry(item, &channel_href(&item.channel, Some(community)),
                                 &item.channel.name.clone().unwrap_or_default(), item.channel.id == view.channel.id, view.me.id))
                         }
@@ -522,7 +554,7 @@ pub fn shell_page(view: &ShellView<'_>) -> Markup {
                 }
                 h3 { "Direct messages" }
                 ul #dms .channels {
-                    @for item in view.dms {
+                    @for item in dms {
                         (channel_entry(item, &channel_href(&item.channel, None),
                             &channel_label(&item.channel, &item.members, view.me), item.channel.id == view.channel.id, view.me.id))
                     }

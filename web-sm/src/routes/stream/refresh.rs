@@ -2,7 +2,9 @@
 //! message's reactions and thread summary, the pins list) is read from the api by one task
 //! per tab, through the process's `Fanout`, so each (what, event) is read once however many
 //! tabs ask; a tab that does not know which of a message's reactions are its viewer's reads
-//! that message with its own token instead (`Job::OwnMessage`, never shared). Requests are
+//! that message with its own token instead (`Job::OwnMessage`) — unless another tab of the
+//! same viewer already made the event's shared read —, and that read then serves the other
+//! tabs as the shared one (never for "you reacted"). Requests are
 //! coalesced: while a read is under way new ones gather, each message or channel once (at
 //! the newest event that asked), so a burst of reactions on one message costs one or two
 //! reads rather than one per event, and the stream keeps flowing meanwhile.
@@ -11,7 +13,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use ajet_shared::api::wire::Message;
 use ajet_shared::client::ApiClient;
-use ajet_shared::domain::ids::ChannelId;
+use ajet_shared::domain::ids::{ChannelId, UserId};
 use ajet_shared::events::StreamPosition;
 use tokio::sync::{Notify, mpsc};
 use tokio::task::JoinHandle;
@@ -21,10 +23,10 @@ use crate::fanout::{Fanout, Read};
 
 /// What was read, and as of which event.
 pub enum Fetched {
-    /// A shared read: its `reacted_by_me` is another viewer's, never to be used.
+    /// A shared read: its `reacted_by_me` is whoever read it, never to be used.
     Message(Arc<Message>, StreamPosition),
     /// The message as this tab's viewer sees it.
-    OwnMessage(Box<Message>),
+    OwnMessage(Arc<Message>),
     Pins(ChannelId, Arc<Vec<Message>>, StreamPosition),
 }
 
@@ -51,11 +53,11 @@ impl Drop for Refresher {
 const FETCHED_QUEUE: usize = 16;
 
 impl Refresher {
-    /// Starts the tab's reader with the viewer's api client.
-    pub fn start(api: ApiClient, fanout: Fanout) -> (Self, mpsc::Receiver<Fetched>) {
+    /// Starts the tab's reader with the viewer's (`viewer`) api client.
+    pub fn start(api: ApiClient, viewer: UserId, fanout: Fanout) -> (Self, mpsc::Receiver<Fetched>) {
         let pending = Arc::new(Pending::default());
         let (fetched, results) = mpsc::channel(FETCHED_QUEUE);
-        let task = tokio::spawn(run(api, fanout, Arc::clone(&pending), fetched));
+        let task = tokio::spawn(run(Reader { api, viewer }, fanout, Arc::clone(&pending), fetched));
         (Self { pending, task }, results)
     }
 
@@ -72,20 +74,32 @@ impl Refresher {
     }
 }
 
-async fn run(api: ApiClient, fanout: Fanout, pending: Arc<Pending>, fetched: mpsc::Sender<Fetched>) {
+/// Who reads: the viewer's api client, and the viewer.
+struct Reader {
+    api: ApiClient,
+    viewer: UserId,
+}
+
+async fn run(reader: Reader, fanout: Fanout, pending: Arc<Pending>, fetched: mpsc::Sender<Fetched>) {
+    let Reader { api, viewer } = reader;
     loop {
         pending.wake.notified().await;
         let jobs = std::mem::take(&mut *pending.jobs.lock().unwrap_or_else(PoisonError::into_inner));
         for (job, at) in jobs {
             let result = match job {
                 Job::OwnMessage(id) => {
-                    api.get_message(id).await.map(|found| Some(Fetched::OwnMessage(Box::new(found))))
+                    fanout.read_own(id, at, viewer, || api.get_message(id)).await.map(|read| match read {
+                        Read::Message(found, _) => Some(Fetched::OwnMessage(found)),
+                        Read::Pins(_) => None,
+                    })
                 }
                 Job::Message(id) => fanout
-                    .read(job, at, || async { api.get_message(id).await.map(|found| Read::Message(Arc::new(found))) })
+                    .read(job, at, || async {
+                        api.get_message(id).await.map(|found| Read::Message(Arc::new(found), viewer))
+                    })
                     .await
                     .map(|read| match read {
-                        Read::Message(found) => Some(Fetched::Message(found, at)),
+                        Read::Message(found, _) => Some(Fetched::Message(found, at)),
                         Read::Pins(_) => None,
                     }),
                 Job::Pins(channel) => fanout
@@ -95,7 +109,7 @@ async fn run(api: ApiClient, fanout: Fanout, pending: Arc<Pending>, fetched: mps
                     .await
                     .map(|read| match read {
                         Read::Pins(pins) => Some(Fetched::Pins(channel, pins, at)),
-                        Read::Message(_) => None,
+                        Read::Message(..) => None,
                     }),
             };
             match result {
