@@ -192,6 +192,20 @@ async fn a_webhooks_post_gets_previews_and_a_community_with_previews_off_has_not
     event_of(&mut stream, "message.created", hooked.id).await;
     let bob_id = bob.me().await.expect("me").user.id;
     let dm = alice.open_dm(&[bob_id]).await.expect("dm");
+    // Bob's stream widens to the new DM with a `resync` (a client refetches then): until
+    // it has, the DM's events are not his stream's, and on a loaded machine the preview
+    // can be fetched and published before the widening's access check has answered.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let event = tokio::time::timeout_at(deadline, stream.next())
+            .await
+            .expect("the stream widens within 15 s")
+            .expect("the stream stays open")
+            .expect("a well-formed event");
+        if event.event == "resync" {
+            break;
+        }
+    }
     let in_dm = send(&alice, &dm, &format!("see {link}")).await;
     assert_eq!(previews_of(&mut stream, in_dm.id).await.len(), 1);
     assert_eq!(quiet.load(Ordering::SeqCst), 0, "nothing fetched for a community with previews off");
