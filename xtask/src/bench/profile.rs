@@ -77,9 +77,11 @@ impl Recording {
             self.load_before.trim(),
             load_after.trim()
         );
-        let processes = report(&self.data, &["--sort", "comm,pid"], None)?;
+        let processes = report(&self.data, &["--sort", "comm", "-n"], None)?;
         std::fs::write(self.dir.join("processes.txt"), &processes).context("writing processes.txt")?;
-        let _ = writeln!(summary, "\nshare of all samples by process (the machine's other work included):");
+        let (_, total) = shares(&processes);
+        let _ =
+            writeln!(summary, "{total} samples in all; share by command (samples), the machine's other work included:");
         for line in processes.lines().take(PRINTED) {
             let _ = writeln!(summary, "  {line}");
         }
@@ -90,11 +92,19 @@ impl Recording {
             if pids.is_empty() {
                 continue;
             }
+            let (share, samples) =
+                shares(&report(&self.data, &["--sort", "pid", "-n", "--percentage", "absolute"], Some(&pids))?);
             let text = report(&self.data, &["--sort", "dso,symbol", "--percentage", "relative"], Some(&pids))?;
             let file = self.dir.join(format!("{}.txt", name.split(' ').next().unwrap_or("process")));
             let kept: Vec<&str> = text.lines().take(KEPT).collect();
-            std::fs::write(&file, kept.join("\n") + "\n").with_context(|| format!("writing {}", file.display()))?;
-            let _ = writeln!(summary, "\n{name} (pids {pids:?}), top symbols by self samples:");
+            let head = format!("{name}: {samples} samples, {share:.2}% of all; its top symbols by self samples:\n");
+            std::fs::write(&file, head + &kept.join("\n") + "\n")
+                .with_context(|| format!("writing {}", file.display()))?;
+            let _ = writeln!(
+                summary,
+                "\n{name}: {samples} samples, {share:.2}% of all (pids {}), top symbols by self samples:",
+                if pids.len() > 4 { format!("{} and {} more", pids[0], pids.len() - 1) } else { format!("{pids:?}") }
+            );
             for line in kept.iter().take(PRINTED) {
                 let _ = writeln!(summary, "  {line}");
             }
@@ -117,12 +127,29 @@ fn report(data: &Path, sort: &[&str], pids: Option<&[u32]>) -> Result<String> {
     if !out.status.success() {
         bail!("perf report failed ({})", out.status);
     }
+    // Columns padded to the longest symbol, and the empty call-chain columns, go.
     Ok(String::from_utf8_lossy(&out.stdout)
         .lines()
-        .filter(|line| !line.trim().is_empty())
-        .map(str::trim_end)
+        .map(|line| {
+            let mut words: Vec<&str> = line.split_whitespace().collect();
+            while words.last() == Some(&"-") {
+                words.pop();
+            }
+            words.join(" ")
+        })
+        .filter(|line| !line.is_empty())
         .collect::<Vec<_>>()
         .join("\n"))
+}
+
+/// The summed percentage and samples of a report sorted with `-n` (each line `P% N …`).
+fn shares(report: &str) -> (f64, u64) {
+    report.lines().fold((0.0, 0), |(share, samples), line| {
+        let mut words = line.split_whitespace();
+        let percent = words.next().and_then(|w| w.trim_end_matches('%').parse::<f64>().ok()).unwrap_or(0.0);
+        let count = words.next().and_then(|w| w.parse::<u64>().ok()).unwrap_or(0);
+        (share + percent, samples + count)
+    })
 }
 
 fn load_average() -> String {
