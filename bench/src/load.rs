@@ -319,6 +319,46 @@ struct Tally {
     answer_times: Vec<u32>,
 }
 
+/// A profiler's control FIFO (`perf record --control fifo:…`, started with its events
+/// disabled), told when a load's measured window opens and closes.
+static PROFILE_CONTROL: Mutex<Option<std::fs::File>> = Mutex::new(None);
+
+/// From now on the measured windows of `run` and `fan_out` (the publishes and their
+/// deliveries, not the setup before them) enable the profiler behind `control` (a FIFO
+/// opened for writing), and disable it as they end.
+pub fn profile_windows(control: std::fs::File) {
+    *lock(&PROFILE_CONTROL) = Some(control);
+}
+
+/// No profiler to tell any more.
+pub fn profile_windows_end() {
+    *lock(&PROFILE_CONTROL) = None;
+}
+
+/// One measured window: the profiler records while it lives.
+struct Window;
+
+impl Window {
+    fn open() -> Self {
+        Self::tell(b"enable\n");
+        Self
+    }
+
+    fn tell(command: &[u8]) {
+        use std::io::Write as _;
+        if let Some(control) = lock(&PROFILE_CONTROL).as_mut() {
+            // A profile missing a window is a poorer profile, not a failed run.
+            let _ = control.write_all(command).and_then(|()| control.flush());
+        }
+    }
+}
+
+impl Drop for Window {
+    fn drop(&mut self) {
+        Self::tell(b"disable\n");
+    }
+}
+
 /// Sequence numbers of markers, unique over the process.
 static SEQ: AtomicU64 = AtomicU64::new(1);
 
@@ -360,6 +400,7 @@ pub async fn run(target: &Arc<dyn Target>, readers: &Readers, load: Load) -> Res
             }
         }));
     }
+    let _window = Window::open();
     let started = Instant::now();
     let total = (load.rate * load.duration.as_secs_f64()).round();
     #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "a bounded count")]
@@ -409,6 +450,7 @@ pub async fn fan_out(
     let mut accepted = Vec::new();
     let mut statuses = BTreeMap::new();
     let size = readers.group_size(group);
+    let _window = Window::open();
     for _ in 0..count {
         let before = readers.delivered();
         let seq = SEQ.fetch_add(1, Ordering::Relaxed);

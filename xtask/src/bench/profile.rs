@@ -1,5 +1,6 @@
 //! `cargo xtask bench <scenario…> --profile`: each scenario under `perf record -a -g` (the
-//! whole machine, 499 samples/s per CPU), then `perf report --no-children --sort
+//! whole machine, 499 samples/s per CPU; recording only in the load generator's measured
+//! windows — publishes and their deliveries — not while a scenario sets up), then `perf report --no-children --sort
 //! dso,symbol` per process of the stack (gateway, api, web-sm, tui-sm, Postgres with its
 //! backends, NATS, Nchan, and the load generator itself) written under
 //! `target/bench/profile/<scenario>/`, with the share of every process in all samples
@@ -15,6 +16,8 @@ use std::time::{Duration, Instant};
 
 use ajet_bench::procs::Procs;
 use anyhow::{Context, Result, bail};
+
+use crate::process::run_checked;
 
 /// Lines of each process's report kept in its file, and printed.
 const KEPT: usize = 40;
@@ -42,15 +45,34 @@ pub fn start(root: &Path, scenario: &str) -> Result<Recording> {
     let dir = root.join("target/bench/profile").join(scenario);
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     let data = dir.join("perf.data");
+    let control = dir.join("control.fifo");
+    let _ = std::fs::remove_file(&control);
+    run_checked(Command::new("mkfifo").arg(&control), "making perf's control FIFO")?;
     let log = std::fs::File::create(dir.join("perf-record.log")).context("perf's log")?;
-    let child = Command::new("perf")
-        .args(["record", "-a", "-g", "-F", "499", "-o"])
+    // Events start disabled: the load generator enables them for its measured windows only.
+    let mut child = Command::new("perf")
+        .args(["record", "-a", "-g", "-F", "499", "-D", "-1", "--control"])
+        .arg(format!("fifo:{}", control.display()))
+        .arg("-o")
         .arg(&data)
         .stdin(Stdio::null())
         .stdout(log.try_clone().context("perf's log")?)
         .stderr(log)
         .spawn()
         .context("starting perf record")?;
+    // Opening a FIFO for writing waits for its reader, perf: bounded, in case perf failed.
+    let (opened, open) = std::sync::mpsc::channel();
+    let path = control.clone();
+    std::thread::spawn(move || {
+        let _ = opened.send(std::fs::OpenOptions::new().write(true).open(path));
+    });
+    match open.recv_timeout(Duration::from_secs(20)) {
+        Ok(Ok(file)) => ajet_bench::load::profile_windows(file),
+        _ => {
+            let _ = child.kill();
+            bail!("perf record did not open its control FIFO (see {})", dir.join("perf-record.log").display());
+        }
+    }
     Ok(Recording { child, data, dir, load_before: load_average(), started: Instant::now() })
 }
 
@@ -59,6 +81,7 @@ impl Recording {
     /// generator (this process); prints the top lines of each.
     pub fn finish(mut self, procs: &Procs, names: &[&str]) -> Result<()> {
         let secs = self.started.elapsed().as_secs_f64();
+        ajet_bench::load::profile_windows_end();
         let load_after = load_average();
         // perf writes its file on SIGINT, as on Ctrl-C.
         let _ = Command::new("sh")
@@ -73,7 +96,7 @@ impl Recording {
             std::thread::sleep(Duration::from_millis(50));
         }
         let mut summary = format!(
-            "recorded {secs:.0} s; load average before: {}; after: {}\n",
+            "scenario {secs:.0} s (recorded in its measured windows only); load average before: {}; after: {}\n",
             self.load_before.trim(),
             load_after.trim()
         );
