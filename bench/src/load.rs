@@ -48,7 +48,7 @@ pub fn marker(seq: u64) -> String {
 
 /// The first marker in `frame`: its sequence and send time.
 pub(crate) fn parse_marker(frame: &[u8]) -> Option<(u64, u64)> {
-    let at = frame.windows(MARKER.len()).position(|w| w == MARKER)? + MARKER.len();
+    let at = find(frame, MARKER)? + MARKER.len();
     let rest = &frame[at..];
     let digits = |bytes: &[u8]| bytes.iter().take_while(|b| b.is_ascii_digit()).count();
     let n = digits(rest);
@@ -57,6 +57,35 @@ pub(crate) fn parse_marker(frame: &[u8]) -> Option<(u64, u64)> {
     let m = digits(rest);
     let sent = std::str::from_utf8(&rest[..m]).ok()?.parse().ok()?;
     Some((seq, sent))
+}
+
+/// Where `needle` first occurs in `haystack`. The readers search every frame they read, on
+/// the same 2 cores as the services: a scan for the first byte, then a comparison, costs a
+/// fraction of comparing a window at every position (which was the top of the load
+/// generator's profile).
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    let (&first, _) = needle.split_first()?;
+    let mut from = 0;
+    while let Some(offset) = haystack.get(from..)?.iter().position(|&b| b == first) {
+        let at = from + offset;
+        if haystack[at..].starts_with(needle) {
+            return Some(at);
+        }
+        from = at + 1;
+    }
+    None
+}
+
+/// Where the last blank line (`\n\n`) of `buf` starts.
+fn last_blank_line(buf: &[u8]) -> Option<usize> {
+    let mut end = buf.len();
+    while let Some(at) = buf[..end].iter().rposition(|&b| b == b'\n') {
+        if at > 0 && buf[at - 1] == b'\n' {
+            return Some(at - 1);
+        }
+        end = at;
+    }
+    None
 }
 
 #[derive(Default)]
@@ -215,7 +244,7 @@ async fn read_frames(
     let mut chunk = vec![0_u8; 8 * 1024];
     loop {
         // Whole frames (up to the last blank line) are read; the rest waits for more.
-        if let Some(last) = buf.windows(2).rposition(|w| w == b"\n\n") {
+        if let Some(last) = last_blank_line(&buf) {
             let now = now_micros();
             let mut log = reader.log.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             for frame in buf[..last].split(|&b| b == b'\n').collect::<Vec<_>>().split(|line| line.is_empty()) {
@@ -319,6 +348,46 @@ struct Tally {
     answer_times: Vec<u32>,
 }
 
+/// A profiler's control FIFO (`perf record --control fifo:…`, started with its events
+/// disabled), told when a load's measured window opens and closes.
+static PROFILE_CONTROL: Mutex<Option<std::fs::File>> = Mutex::new(None);
+
+/// From now on the measured windows of `run` and `fan_out` (the publishes and their
+/// deliveries, not the setup before them) enable the profiler behind `control` (a FIFO
+/// opened for writing), and disable it as they end.
+pub fn profile_windows(control: std::fs::File) {
+    *lock(&PROFILE_CONTROL) = Some(control);
+}
+
+/// No profiler to tell any more.
+pub fn profile_windows_end() {
+    *lock(&PROFILE_CONTROL) = None;
+}
+
+/// One measured window: the profiler records while it lives.
+struct Window;
+
+impl Window {
+    fn open() -> Self {
+        Self::tell(b"enable\n");
+        Self
+    }
+
+    fn tell(command: &[u8]) {
+        use std::io::Write as _;
+        if let Some(control) = lock(&PROFILE_CONTROL).as_mut() {
+            // A profile missing a window is a poorer profile, not a failed run.
+            let _ = control.write_all(command).and_then(|()| control.flush());
+        }
+    }
+}
+
+impl Drop for Window {
+    fn drop(&mut self) {
+        Self::tell(b"disable\n");
+    }
+}
+
 /// Sequence numbers of markers, unique over the process.
 static SEQ: AtomicU64 = AtomicU64::new(1);
 
@@ -360,6 +429,7 @@ pub async fn run(target: &Arc<dyn Target>, readers: &Readers, load: Load) -> Res
             }
         }));
     }
+    let _window = Window::open();
     let started = Instant::now();
     let total = (load.rate * load.duration.as_secs_f64()).round();
     #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "a bounded count")]
@@ -409,6 +479,7 @@ pub async fn fan_out(
     let mut accepted = Vec::new();
     let mut statuses = BTreeMap::new();
     let size = readers.group_size(group);
+    let _window = Window::open();
     for _ in 0..count {
         let before = readers.delivered();
         let seq = SEQ.fetch_add(1, Ordering::Relaxed);
@@ -445,5 +516,17 @@ mod tests {
         );
         assert_eq!(parse_marker(b"data: <p>benchmk7t9e</p>"), Some((7, 9)));
         assert_eq!(parse_marker(b"data: nothing here"), None);
+        assert_eq!(parse_marker(b"data: benchm benchmk5t6e"), Some((5, 6)), "after a partial match");
+        assert_eq!(parse_marker(b"benchmk"), None);
+    }
+
+    #[test]
+    fn the_last_blank_line_is_found_wherever_it_is() {
+        use super::last_blank_line;
+        assert_eq!(last_blank_line(b"data: a\n\ndata: b\n\nrest"), Some(16));
+        assert_eq!(last_blank_line(b"\n\n"), Some(0));
+        assert_eq!(last_blank_line(b"data: a\ndata: b\n"), None);
+        assert_eq!(last_blank_line(b""), None);
+        assert_eq!(last_blank_line(b"x\n\n\n"), Some(2));
     }
 }

@@ -77,6 +77,20 @@ impl Procs {
         Sample(out)
     }
 
+    /// The pids of the process named `name`, with its children when it was listed with
+    /// them (Postgres' backends): empty for a name not listed.
+    #[must_use]
+    pub fn pids(&self, name: &str) -> Vec<u32> {
+        let mut pids = Vec::new();
+        for (_, pid, with_children) in self.0.iter().filter(|(n, _, _)| n == name) {
+            pids.push(*pid);
+            if *with_children {
+                pids.extend(all_parents().into_iter().filter(|(_, parent)| parent == pid).map(|(child, _)| child));
+            }
+        }
+        pids
+    }
+
     /// Samples every 200 ms until stopped: the maximum of each figure.
     #[must_use]
     pub fn watch(&self) -> Watch {

@@ -71,7 +71,11 @@ pub struct Sizes {
     pub latency_secs: u64,
     pub throughput_readers: usize,
     pub throughput_rates: Vec<f64>,
+    /// Each step of the search for the highest rate (ours and Nchan's).
     pub throughput_secs: u64,
+    /// Then one sustained run at the highest rate found (ours only; 0: none), long enough
+    /// for the outbox to reach steady state (its prune window is 10 minutes).
+    pub throughput_sustain_secs: u64,
     pub overload_secs: u64,
     pub fan_out: Vec<usize>,
     pub fan_out_messages: usize,
@@ -98,6 +102,7 @@ impl Sizes {
             throughput_readers: 100,
             throughput_rates: vec![250.0, 500.0, 1000.0, 1500.0, 2000.0, 3000.0, 4000.0, 6000.0, 8000.0],
             throughput_secs: 5,
+            throughput_sustain_secs: 0,
             overload_secs: 10,
             fan_out: vec![1000, 5000],
             fan_out_messages: 5,
@@ -117,7 +122,8 @@ impl Sizes {
             latency_web_readers: 1000,
             latency_web_rate: 500.0,
             latency_secs: 60,
-            throughput_secs: 600,
+            throughput_secs: 20,
+            throughput_sustain_secs: 600,
             fan_out: vec![1000, 5000, 10_000],
             connections: 15_000,
             connections_secs: 65,
@@ -142,6 +148,7 @@ impl Sizes {
             throughput_readers: 8,
             throughput_rates: vec![20.0, 40.0],
             throughput_secs: 1,
+            throughput_sustain_secs: 1,
             overload_secs: 1,
             fan_out: vec![20],
             fan_out_messages: 2,
@@ -152,6 +159,55 @@ impl Sizes {
             history_messages: 120,
             history_pages: 20,
         }
+    }
+}
+
+impl Sizes {
+    /// A rough estimate of how long `names` (all when empty) take at these sizes on the
+    /// 2-core machine, footprint included, the release build not: printed at the start.
+    /// From the runs recorded in `BENCHMARKS.md`: opening a stream ~5 ms, a history
+    /// message loaded ~0.5 ms; the throughput search assumed to stop after 3 of our steps.
+    #[must_use]
+    #[expect(clippy::cast_precision_loss, reason = "an estimate")]
+    pub fn expected(&self, names: &[String]) -> Duration {
+        let wanted = |name: &str| names.is_empty() || names.iter().any(|n| n == name);
+        let grace = GRACE.as_secs_f64();
+        let mut secs = 0.0;
+        if wanted("latency") {
+            // Ours and Nchan's for the tui readers, the bus, then both for the web readers.
+            let round = self.latency_secs as f64 + grace + 1.0;
+            secs += 5.0 * round + self.latency_readers as f64 * 0.005 * 2.0 + 20.0;
+        }
+        if wanted("throughput") {
+            let step = self.throughput_secs as f64 + grace;
+            let ours = self.throughput_rates.len().min(3) as f64;
+            secs += (ours + self.throughput_rates.len() as f64) * step + 10.0;
+            if self.throughput_sustain_secs > 0 {
+                secs += self.throughput_sustain_secs as f64 + grace;
+            }
+        }
+        if wanted("overload") {
+            secs += self.overload_secs as f64 + 20.0;
+        }
+        if wanted("fan-out") {
+            secs += self.fan_out.iter().sum::<usize>() as f64 * 0.004 + 10.0 * self.fan_out.len() as f64;
+        }
+        if wanted("connections") {
+            secs += 2.0 * (self.connections as f64 * 0.005 + self.connections_secs as f64) + 30.0;
+        }
+        if wanted("gateway") {
+            secs += self.gateway_requests as f64 * 0.004 + 2.0;
+        }
+        if wanted("web") {
+            secs += self.web_renders as f64 * 0.01 + 2.0;
+        }
+        if wanted("history") {
+            secs += self.history_messages as f64 * 0.0005 + self.history_pages as f64 * 0.006;
+        }
+        if names.is_empty() || names.iter().any(|n| n == "footprint") {
+            secs += 30.0;
+        }
+        Duration::from_secs_f64(secs)
     }
 }
 
@@ -385,19 +441,33 @@ async fn step_search(
 
 async fn throughput(system: &System, sizes: &Sizes, report: &mut Report) -> Result<Option<f64>> {
     let world = make_world(system, "thr", sizes.rooms, sizes.throughput_readers).await?;
-    let (ours, steps) = step_search(
-        &ajet(system, world, Stream::Tui),
-        sizes.throughput_readers,
-        &sizes.throughput_rates,
-        sizes.throughput_secs,
-    )
-    .await?;
+    let target = ajet(system, world, Stream::Tui);
+    let (ours, steps) =
+        step_search(&target, sizes.throughput_readers, &sizes.throughput_rates, sizes.throughput_secs).await?;
     report.note(format!(
         "throughput ajet steps ({} s each, {} readers): {}",
         sizes.throughput_secs,
         sizes.throughput_readers,
         steps.join("; ")
     ));
+    // The short steps find the rate; one long run at it says whether it is sustained once
+    // the outbox holds its whole prune window.
+    if let (Some(rate), secs @ 1..) = (ours, sizes.throughput_sustain_secs) {
+        println!("  sustaining {rate} msg/s for {secs} s");
+        let load = Load { rate, duration: Duration::from_secs(secs), connections: CONNECTIONS, grace: GRACE };
+        let outcome = measure(&target, sizes.throughput_readers, load).await?;
+        #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "a bounded count")]
+        let planned = (rate * load.duration.as_secs_f64()) as u64;
+        let name = format!("sustained {rate} msg/s for {secs} s");
+        report.note(format!(
+            "throughput {name}: {} of {planned} sends accepted, {} unsent; answers {:?}",
+            outcome.accepted, outcome.unsent, outcome.statuses
+        ));
+        report.row("throughput", &format!("{name}: p99"), "ms", ms(&outcome, 0.99), None, "≤ 100 ms");
+        report.row("throughput", &format!("{name}: max"), "ms", ms(&outcome, 1.0), None, "");
+        report.row("throughput", &format!("{name}: accepted"), "", count(outcome.accepted), count(planned), "all");
+        report.row("throughput", &format!("{name}: lost"), "", count(outcome.deliveries.lost), None, "0");
+    }
     let ceiling = match system.nchan {
         Some(addr) => {
             let target: Arc<dyn Target> = Arc::new(Nchan { addr, groups: sizes.rooms });

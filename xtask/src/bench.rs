@@ -9,9 +9,11 @@
 //!
 //! `cargo xtask bench search`: search at a million messages (`bench/search.rs`).
 //!
-//! `cargo xtask bench [scenario…] [--full]`: the load generator's scenarios beside their
-//! in-run ceilings (`bench/suite.rs`).
+//! `cargo xtask bench [scenario…] [--full] [--profile]`: the load generator's scenarios
+//! beside their in-run ceilings (`bench/suite.rs`); `--profile` records each scenario with
+//! `perf` and writes per-process summaries (`bench/profile.rs`).
 
+mod profile;
 mod search;
 mod suite;
 

@@ -24,10 +24,11 @@ commands:
   infra               throwaway infra only; prints the AJET_TEST_* exports, Ctrl-C tears it down
   cluster             throwaway infra with a 3-node NATS cluster (stream at 3 replicas) and two
                       instances of every service on :8180-8183 and :8190-8193; Ctrl-C stops it
-  bench [SCENARIO…] [--full|--smoke]
+  bench [SCENARIO…] [--full|--smoke] [--profile]
                       release build on throwaway infra, beside Nchan: latency, throughput,
-                      overload, fan-out, connections, gateway, web, footprint (a table, and
-                      JSON under target/bench/)
+                      overload, fan-out, connections, gateway, web, history, footprint (a
+                      table, and JSON under target/bench/); --profile records each scenario
+                      with perf (summaries per process under target/bench/profile/)
   bench streams [N…] [--secs S]
                       release build on throwaway infra: cost of N idle event streams (printed)
   bench search [--messages N] [--runs R]

@@ -1,7 +1,8 @@
 //! Access re-checks batched per credential per process: every open stream of one token
 //! shares one periodic check (and one immediate check when an access event asks for it),
 //! so N streams of a user cost what one does. A check's task lives while any stream
-//! holds its feed.
+//! holds its feed. The periodic checks of credentials opened together are spread over
+//! half a period (`first_wait`).
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -18,6 +19,14 @@ use crate::stream::session::Visible;
 
 /// How long one check may take.
 const CHECK_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// The wait before a credential's first periodic check: a random point of the period's
+/// second half (its stream has just read its access), so thousands of streams opened
+/// together spread their checks instead of sending them all at once, every period.
+fn first_wait(every: Duration) -> Duration {
+    use rand::Rng as _;
+    every.mul_f64(rand::rng().random_range(0.5..=1.0))
+}
 
 /// How soon a check that found nothing is retried.
 const UNCONFIRMED_RETRY: Duration = Duration::from_secs(1);
@@ -139,7 +148,7 @@ impl AccessChecks {
     /// The credential's loop: waits for the period or a wake-up, checks, publishes; ends
     /// (and forgets the credential) once no stream holds its feed.
     async fn run<A: AccessCheck>(self, key: String, shared: Arc<Shared>, access: A) {
-        let mut wait = self.every;
+        let mut wait = first_wait(self.every);
         loop {
             tokio::select! {
                 () = self.shutdown.cancelled() => break,
@@ -162,5 +171,20 @@ impl AccessChecks {
             shared.results.send_replace(Some(Checked { access: found, started }));
         }
         self.checks.lock().unwrap_or_else(PoisonError::into_inner).remove(&key);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn first_checks_fall_in_the_second_half_of_the_period_and_are_spread_over_it() {
+        let every = Duration::from_secs(1200);
+        let waits: Vec<Duration> = (0..200).map(|_| first_wait(every)).collect();
+        assert!(waits.iter().all(|wait| *wait >= every / 2 && *wait <= every), "{waits:?}");
+        let earliest = waits.iter().min().copied().unwrap_or_default();
+        let latest = waits.iter().max().copied().unwrap_or_default();
+        assert!(latest - earliest > every / 4, "200 first checks spread over more than a quarter period: {waits:?}");
     }
 }

@@ -1,4 +1,4 @@
-//! `cargo xtask bench [scenario…] [--full|--smoke]`: the scenarios of `ajet-bench` against the
+//! `cargo xtask bench [scenario…] [--full|--smoke] [--profile]`: the scenarios of `ajet-bench` against the
 //! release services on throwaway infra, beside Nchan (started here with a generated config
 //! on a free port) as the ceiling of live delivery; then *footprint* (idle RSS of each
 //! service, start-up to `/readyz`, shutdown with 1,000 streams open). *history* loads its
@@ -21,7 +21,7 @@ use ajet_bench::scenarios::{self, ChannelId, HistoryCorpus, HistoryLoader, Messa
 use ajet_bench::setup::{self, Ajet, Stream};
 use anyhow::{Context, Result, bail};
 
-use super::{Started, start};
+use super::{Started, profile, start};
 use crate::cluster::Cluster;
 use crate::dev::target_dir;
 use crate::infra::free_port;
@@ -32,9 +32,10 @@ pub fn run(args: &[String]) -> Result<u8> {
     let full = args.iter().any(|a| a == "--full");
     let smoke = args.iter().any(|a| a == "--smoke");
     let on_cluster = args.iter().any(|a| a == "--cluster");
+    let profile = args.iter().any(|a| a == "--profile");
     for flag in args.iter().filter(|a| a.starts_with("--")) {
-        if !matches!(flag.as_str(), "--full" | "--smoke" | "--cluster") {
-            bail!("unknown option {flag:?}; the options: --full, --smoke, --cluster");
+        if !matches!(flag.as_str(), "--full" | "--smoke" | "--cluster" | "--profile") {
+            bail!("unknown option {flag:?}; the options: --full, --smoke, --cluster, --profile");
         }
     }
     let names: Vec<String> = args.iter().filter(|a| !a.starts_with("--")).cloned().collect();
@@ -49,6 +50,12 @@ pub fn run(args: &[String]) -> Result<u8> {
     if on_cluster && names.iter().any(|name| name != "latency") {
         bail!("--cluster runs the latency scenario only: `cargo xtask bench latency --cluster`");
     }
+    if profile && on_cluster {
+        bail!("--profile profiles the single-instance stack; leave out --cluster");
+    }
+    if profile {
+        profile::ensure_perf()?;
+    }
     let limit = ajet_bench::raise_fd_limit()?;
     println!("descriptor limit: {limit}");
     let (nginx, module) = tools::ensure_nchan()?;
@@ -59,13 +66,24 @@ pub fn run(args: &[String]) -> Result<u8> {
     } else {
         Sizes::quick()
     };
+    println!(
+        "expected duration: about {} min after the release build ({} sizes; a rough estimate from earlier runs on 2 cores)",
+        sizes.expected(&names).as_secs().div_ceil(60),
+        if smoke {
+            "smoke"
+        } else if full {
+            "--full"
+        } else {
+            "quick"
+        }
+    );
     if on_cluster {
         return cluster_latency(&nginx, &module, &sizes, full);
     }
     let mut started = start()?;
     let result = (|| {
         let mut nchan = start_nchan(&nginx, &module, &started.logs)?;
-        let outcome = suite(&mut started, &nchan, &sizes, full, &names);
+        let outcome = suite(&mut started, &nchan, &sizes, full, profile, &names);
         stop_all(std::slice::from_mut(&mut nchan.0));
         outcome
     })();
@@ -73,7 +91,14 @@ pub fn run(args: &[String]) -> Result<u8> {
     result.map(|()| 0)
 }
 
-fn suite(started: &mut Started, nchan: &(Server, u16), sizes: &Sizes, full: bool, names: &[String]) -> Result<()> {
+fn suite(
+    started: &mut Started,
+    nchan: &(Server, u16),
+    sizes: &Sizes,
+    full: bool,
+    profile: bool,
+    names: &[String],
+) -> Result<()> {
     let loopback = |port: u16| SocketAddr::from((Ipv4Addr::LOCALHOST, port));
     let (postgres, nats) = started.infra.pids();
     let names_pids = ["api", "gateway", "web-sm", "tui-sm"];
@@ -101,7 +126,20 @@ fn suite(started: &mut Started, nchan: &(Server, u16), sizes: &Sizes, full: bool
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("a tokio runtime")?;
     let scenario_names: Vec<String> = names.iter().filter(|n| *n != "footprint").cloned().collect();
     let began = Instant::now();
-    if names.is_empty() || !scenario_names.is_empty() {
+    if profile {
+        // One recording per scenario, so each profile is of its own load.
+        let each: Vec<&str> = scenarios::ALL
+            .iter()
+            .copied()
+            .filter(|n| names.is_empty() || scenario_names.iter().any(|s| s == n))
+            .collect();
+        for name in each {
+            let recording = profile::start(&repo_root(), name)?;
+            let outcome = runtime.block_on(scenarios::run(&system, sizes, &[name.to_owned()], &mut report));
+            recording.finish(&system.procs, &["gateway", "api", "tui-sm", "web-sm", "postgres", "nats", "nchan"])?;
+            outcome?;
+        }
+    } else if names.is_empty() || !scenario_names.is_empty() {
         runtime.block_on(scenarios::run(&system, sizes, &scenario_names, &mut report))?;
     }
     if names.is_empty() || names.iter().any(|n| n == "footprint") {
