@@ -292,6 +292,7 @@ pub enum WebhookCommand {
     Deliveries { webhook: String },
     /// Set a webhook's avatar from an image file (PNG, JPEG, GIF or WebP, at most 1 MiB),
     /// or `--remove` it.
+    #[command(override_usage = "ajet-chat webhook avatar [OPTIONS] <WEBHOOK> <FILE|--remove>")]
     Avatar {
         webhook: String,
         #[command(flatten)]
@@ -301,9 +302,9 @@ pub enum WebhookCommand {
 
 /// An avatar's image, or its removal: exactly one of the two.
 #[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
 pub struct AvatarArgs {
     /// The image: a PNG, JPEG, GIF or WebP of at most 1 MiB (checked before it is sent).
-    #[arg(required_unless_present = "remove", conflicts_with = "remove")]
     pub file: Option<PathBuf>,
     /// Remove the avatar instead (the initials are shown again).
     #[arg(long)]

@@ -87,30 +87,22 @@ async fn read_image(path: &Path) -> Result<Vec<u8>, Failure> {
     if !metadata.is_file() {
         return Err(Failure::Usage(format!("{shown} is not a file")));
     }
+    let too_large =
+        |len: u64| Failure::Usage(format!("{shown} is {len} bytes; an avatar is at most 1 MiB ({MAX_BYTES} bytes)"));
     if metadata.len() > MAX_BYTES {
-        return Err(Failure::Usage(format!(
-            "{shown} is {}; an avatar is at most {}",
-            human_size(metadata.len()),
-            human_size(MAX_BYTES)
-        )));
+        return Err(too_large(metadata.len()));
     }
     let mut bytes = Vec::new();
     // One byte past the limit tells a file that grew since its metadata was read.
     file.take(MAX_BYTES + 1).read_to_end(&mut bytes).await.map_err(unreadable)?;
-    if u64::try_from(bytes.len()).unwrap_or(u64::MAX) > MAX_BYTES {
-        return Err(Failure::Usage(format!(
-            "{shown} is larger than {}, the most an avatar may be",
-            human_size(MAX_BYTES)
-        )));
+    let len = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
+    if len > MAX_BYTES {
+        return Err(too_large(len));
     }
     if image_type(&bytes).is_none() {
         return Err(Failure::Usage(format!("{shown} is not a PNG, JPEG, GIF or WebP image")));
     }
     Ok(bytes)
-}
-
-fn human_size(bytes: u64) -> String {
-    ajet_shared::domain::human_size(i64::try_from(bytes).unwrap_or(i64::MAX))
 }
 
 /// The image type by its magic bytes, as the API sniffs it; `None` for anything else.
