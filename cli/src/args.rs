@@ -68,6 +68,9 @@ pub enum Command {
     Webhook(WebhookCommand),
     /// Your logins, logouts and API tokens, newest first.
     SecurityLog,
+    /// Set your avatar from an image file (PNG, JPEG, GIF or WebP, at most 1 MiB), or
+    /// `--remove` it.
+    Avatar(AvatarArgs),
     /// Print a shell completion script.
     Completions {
         #[arg(value_enum)]
@@ -287,4 +290,23 @@ pub struct AuditArgs {
 pub enum WebhookCommand {
     /// A webhook's last 100 deliveries, newest first.
     Deliveries { webhook: String },
+    /// Set a webhook's avatar from an image file (PNG, JPEG, GIF or WebP, at most 1 MiB),
+    /// or `--remove` it.
+    #[command(override_usage = "ajet-chat webhook avatar [OPTIONS] <WEBHOOK> <FILE|--remove>")]
+    Avatar {
+        webhook: String,
+        #[command(flatten)]
+        avatar: AvatarArgs,
+    },
+}
+
+/// An avatar's image, or its removal: exactly one of the two.
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
+pub struct AvatarArgs {
+    /// The image: a PNG, JPEG, GIF or WebP of at most 1 MiB (checked before it is sent).
+    pub file: Option<PathBuf>,
+    /// Remove the avatar instead (the initials are shown again).
+    #[arg(long)]
+    pub remove: bool,
 }

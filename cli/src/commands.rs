@@ -2,9 +2,11 @@
 //! `commands/account.rs`, everything about communities, channels and messages in
 //! `commands/chat.rs`, your own channel preferences (star, mute, notify level) in
 //! `commands/preferences.rs`, the audit, delivery and security logs in `commands/logs.rs`,
-//! the community's mutes in `commands/mutes.rs`.
+//! the community's mutes in `commands/mutes.rs`, your own and webhooks' avatars in
+//! `commands/avatars.rs`.
 
 mod account;
+mod avatars;
 mod chat;
 mod logs;
 mod mutes;
@@ -41,6 +43,7 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Preferences(command) => preferences::run(&target()?.session()?, command, out).await,
         Command::Audit(args) => logs::audit(&target()?.session()?, args, out).await,
         Command::Webhook(command) => logs::webhook(&target()?.session()?, command, out).await,
+        Command::Avatar(args) => avatars::mine(&target()?.session()?, args, out).await,
         Command::Mutes => mutes::list(&target()?.session()?, out).await,
         Command::SecurityLog => logs::security_log(&target()?.session()?, out).await,
         Command::Tui { channel } => tui(&target()?, channel).await,

@@ -1,6 +1,6 @@
 //! The logs a terminal user can read: the community's audit log and a webhook's deliveries
 //! (admins), and my own security log. One line per row, newest first; `--json` prints the
-//! API's rows.
+//! API's rows. `webhook avatar` is handed to `commands/avatars.rs`.
 
 use std::collections::HashMap;
 
@@ -100,6 +100,7 @@ pub async fn webhook(session: &Session, command: WebhookCommand, out: Output) ->
             }
             Ok(())
         }
+        WebhookCommand::Avatar { webhook, avatar } => super::avatars::webhook(session, &webhook, avatar, out).await,
     }
 }
 

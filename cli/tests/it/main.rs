@@ -3,6 +3,7 @@
 //! run it, its output checked for content, its exit codes for meaning.
 
 mod account;
+mod avatars;
 mod cli;
 mod errors;
 mod logs;
