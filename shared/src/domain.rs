@@ -2,6 +2,7 @@
 //! a size reads for people.
 
 pub mod ids;
+pub mod media;
 pub mod names;
 
 pub use names::{ChannelName, ClientMsgId, CommunityName, DisplayName, Emoji, MessageBody, Slug, Username};

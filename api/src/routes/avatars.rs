@@ -16,6 +16,7 @@ use ajet_shared::chat::attachments::{avatar_visible, set_avatar};
 use ajet_shared::config::Config;
 use ajet_shared::db::PgPool;
 use ajet_shared::domain::ids::{UserId, WebhookId};
+use ajet_shared::domain::media::{AVATAR_MAX_BYTES, is_avatar_type, sniff};
 use axum::Json;
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, State};
@@ -24,13 +25,10 @@ use axum::response::{IntoResponse, Response};
 use bytes::{Bytes, BytesMut};
 use std::sync::Arc;
 
-use super::attachments::{UploadForm, sniff};
+use super::attachments::UploadForm;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{AuthUser, Path, TraceId};
 use crate::storage::Storage;
-
-/// The largest avatar accepted.
-pub const AVATAR_MAX_BYTES: usize = 1024 * 1024;
 
 fn key(user: UserId) -> String {
     format!("avatars/users/{user}")
@@ -63,7 +61,7 @@ async fn read_image(multipart: Result<Multipart, MultipartRejection>) -> ApiResu
         bytes.extend_from_slice(&chunk);
     }
     let content_type = sniff(&bytes[..bytes.len().min(4096)]);
-    if !matches!(content_type, "image/png" | "image/jpeg" | "image/gif" | "image/webp") {
+    if !is_avatar_type(content_type) {
         return Err(ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ErrorCode::UnsupportedMediaType,

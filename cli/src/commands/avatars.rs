@@ -7,6 +7,7 @@ use std::path::Path;
 
 use ajet_shared::api::wire::{User, WebhookInfo};
 use ajet_shared::domain::ids::WebhookId;
+use ajet_shared::domain::media::{AVATAR_MAX_BYTES, is_avatar_type, sniff};
 use tokio::io::AsyncReadExt as _;
 
 use crate::args::AvatarArgs;
@@ -16,7 +17,7 @@ use crate::output::Output;
 use crate::session::{Session, parse_id};
 
 /// The largest avatar the API takes (`PUT /api/me/avatar`, `PUT /api/webhooks/{id}/avatar`).
-const MAX_BYTES: u64 = 1024 * 1024;
+const MAX_BYTES: u64 = AVATAR_MAX_BYTES as u64;
 
 /// What an avatar command did, for its line of text.
 #[derive(Clone, Copy)]
@@ -99,39 +100,8 @@ async fn read_image(path: &Path) -> Result<Vec<u8>, Failure> {
     if len > MAX_BYTES {
         return Err(too_large(len));
     }
-    if image_type(&bytes).is_none() {
+    if !is_avatar_type(sniff(&bytes[..bytes.len().min(4096)])) {
         return Err(Failure::Usage(format!("{shown} is not a PNG, JPEG, GIF or WebP image")));
     }
     Ok(bytes)
-}
-
-/// The image type by its magic bytes, as the API sniffs it; `None` for anything else.
-fn image_type(bytes: &[u8]) -> Option<&'static str> {
-    const MAGIC: &[(&[u8], &str)] = &[
-        (b"\x89PNG\r\n\x1a\n", "image/png"),
-        (b"\xff\xd8\xff", "image/jpeg"),
-        (b"GIF87a", "image/gif"),
-        (b"GIF89a", "image/gif"),
-    ];
-    if let Some((_, kind)) = MAGIC.iter().find(|(magic, _)| bytes.starts_with(magic)) {
-        return Some(kind);
-    }
-    (bytes.len() >= 12 && bytes.starts_with(b"RIFF") && &bytes[8..12] == b"WEBP").then_some("image/webp")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn images_are_told_by_their_bytes_and_anything_else_is_not_an_image() {
-        assert_eq!(image_type(b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR"), Some("image/png"));
-        assert_eq!(image_type(b"\xff\xd8\xff\xe0"), Some("image/jpeg"));
-        assert_eq!(image_type(b"GIF89a\x01\0"), Some("image/gif"));
-        assert_eq!(image_type(b"RIFF\x10\0\0\0WEBPVP8 "), Some("image/webp"));
-        assert_eq!(image_type(b"RIFF\x10\0\0\0WAVEfmt "), None);
-        assert_eq!(image_type(b"<svg xmlns='http://www.w3.org/2000/svg'/>"), None);
-        assert_eq!(image_type(b"hello\n"), None);
-        assert_eq!(image_type(b""), None);
-    }
 }
