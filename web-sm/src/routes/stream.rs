@@ -445,8 +445,9 @@ impl LivePage {
             starred: entry.item.starred,
             muted: shell::is_muted(&entry.item, OffsetDateTime::now_utc()),
         };
+        let muted = key.muted;
         Some(self.fanout.render(RenderKey::Entry(key), || {
-            views::channel_entry(&entry.item, &entry.href, &entry.label, current, viewer).into_string()
+            views::channel_entry(&entry.item, &entry.href, &entry.label, current, muted, viewer).into_string()
         }))
     }
 
@@ -933,10 +934,12 @@ impl LivePage {
         }
         shell::starred_first(&mut entries, |entry| &entry.item);
         let (id, class) = if dms { ("dms", "channels") } else { ("channels", "channels") };
+        let now = OffsetDateTime::now_utc();
         maud::html! {
             ul id=(id) class=(class) {
                 @for entry in entries {
-                    (views::channel_entry(&entry.item, &entry.href, &entry.label, Some(entry.item.channel.id) == self.current, self.viewer()))
+                    (views::channel_entry(&entry.item, &entry.href, &entry.label, Some(entry.item.channel.id) == self.current,
+                        shell::is_muted(&entry.item, now), self.viewer()))
                 }
             }
         }
