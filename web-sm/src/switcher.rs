@@ -171,7 +171,7 @@ mod tests {
             kept.get([1; 32], 7, now, counted(&reads, 3, true)),
         );
         assert_eq!(reads.load(Ordering::SeqCst), 1);
-        assert_eq!((*a.unwrap(), *b.unwrap(), *c.unwrap()), (1, 1, 1));
+        assert_eq!((*a.expect("read"), *b.expect("read"), *c.expect("read")), (1, 1, 1));
     }
 
     #[tokio::test]
@@ -180,12 +180,12 @@ mod tests {
         let reads = AtomicUsize::new(0);
         let now = Instant::now();
         for opening in 0..50 {
-            let value = kept.get([1; 32], opening, now, counted(&reads, 10, true)).await.unwrap();
+            let value = kept.get([1; 32], opening, now, counted(&reads, 10, true)).await.expect("read");
             assert_eq!(*value, 10);
         }
         assert_eq!(reads.load(Ordering::SeqCst), 50);
         assert_eq!(kept.len(), 1);
-        kept.get([2; 32], 0, now, counted(&reads, 20, true)).await.unwrap();
+        kept.get([2; 32], 0, now, counted(&reads, 20, true)).await.expect("read");
         assert_eq!(kept.len(), 2);
     }
 
@@ -194,10 +194,10 @@ mod tests {
         let kept = Kept::<u32>::default();
         let reads = AtomicUsize::new(0);
         let now = Instant::now();
-        kept.get([1; 32], 1, now, counted(&reads, 1, true)).await.unwrap();
-        kept.get([2; 32], 1, now + TTL, counted(&reads, 2, true)).await.unwrap();
+        kept.get([1; 32], 1, now, counted(&reads, 1, true)).await.expect("read");
+        kept.get([2; 32], 1, now + TTL, counted(&reads, 2, true)).await.expect("read");
         assert_eq!(kept.len(), 1);
-        let again = kept.get([1; 32], 1, now + TTL, counted(&reads, 3, true)).await.unwrap();
+        let again = kept.get([1; 32], 1, now + TTL, counted(&reads, 3, true)).await.expect("read");
         assert_eq!(*again, 3);
     }
 
@@ -206,13 +206,13 @@ mod tests {
         let kept = Kept::<u32>::default();
         let reads = AtomicUsize::new(0);
         let now = Instant::now();
-        let partial = kept.get([1; 32], 1, now, counted(&reads, 1, false)).await.unwrap();
+        let partial = kept.get([1; 32], 1, now, counted(&reads, 1, false)).await.expect("read");
         assert_eq!(*partial, 1);
         let failed: Result<_, &str> = kept.get([1; 32], 1, now, async { Err("down") }).await;
         assert_eq!(failed.err(), Some("down"));
-        let whole = kept.get([1; 32], 1, now, counted(&reads, 2, true)).await.unwrap();
+        let whole = kept.get([1; 32], 1, now, counted(&reads, 2, true)).await.expect("read");
         assert_eq!(*whole, 2);
-        let kept_one = kept.get([1; 32], 1, now, counted(&reads, 3, true)).await.unwrap();
+        let kept_one = kept.get([1; 32], 1, now, counted(&reads, 3, true)).await.expect("read");
         assert_eq!(*kept_one, 2);
         assert_eq!(reads.load(Ordering::SeqCst), 2);
     }
