@@ -2,7 +2,7 @@
 //! the authenticated `ApiClient`, and resolution of what the user typed (`#channel`,
 //! `@user`, a community, message ids) into ids, by name in the current community.
 
-use ajet_shared::api::wire::{Channel, ChannelListItem, Community};
+use ajet_shared::api::wire::{Channel, ChannelKind, ChannelListItem, Community};
 use ajet_shared::client::ApiClient;
 use ajet_shared::domain::ids::{ChannelId, MessageId, UserId};
 
@@ -140,6 +140,30 @@ impl Session {
             .map(|item| item.channel)
             .find(|channel| channel.name.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(name)))
             .ok_or_else(|| Failure::NotFound(format!("no channel #{name} in {}", crate::escape::line(&community.slug))))
+    }
+
+    /// Like `channel`, but `@username` is only a DM I already have with them (never one
+    /// opened for the asking): for commands that change a channel's settings rather than
+    /// talk in it, so that they do not create a conversation as a side effect.
+    pub async fn existing_channel(&self, target: &str) -> Result<Channel, Failure> {
+        let Some(username) = target.trim().strip_prefix('@') else { return self.channel(target).await };
+        let username = username.trim();
+        if username.is_empty() {
+            return Err(Failure::Usage("a user: @username".into()));
+        }
+        let dms = self.client.list_dms().await?.data;
+        dms.into_iter()
+            .find(|item| {
+                item.channel.kind == ChannelKind::Dm
+                    && item.members.iter().any(|member| member.username.eq_ignore_ascii_case(username))
+            })
+            .map(|item| item.channel)
+            .ok_or_else(|| {
+                Failure::NotFound(format!(
+                    "no DM with @{}: write to them first (`ajet-chat dm @{0}`)",
+                    crate::escape::line(username)
+                ))
+            })
     }
 
     /// My DM with `@username` (a member of the community), opened on first use.

@@ -12,22 +12,28 @@
 //!   in between) is not kept, so the next tab reads with its own token. The one field of a
 //!   read that is the reader's own, `reacted_by_me`, is never used from a shared read: each
 //!   tab knows which reactions are its viewer's (`routes::stream`'s `mine`) and, where it
-//!   does not, reads the message with its own token, outside this cache.
+//!   does not, reads the message with its own token (`read_own`), once for all that
+//!   viewer's tabs — a read kept here per viewer, which then also serves the other tabs as
+//!   the event's shared read (they never use its `reacted_by_me`).
 //! - **Renders** (`render`): a message item, the thread panel's root copy and the pins bar,
 //!   keyed by what they were made from (the event's payload or a re-read, by event
 //!   position) and by everything that differs between viewers — whether the message is the
 //!   viewer's own (edit and delete) and which of its reactions are theirs ("you
-//!   reacted"); and the small fragments keyed by all they show — a deleted message's
-//!   tombstone (in the list and as the open thread's root), a root's thread summary, the
-//!   thread panel's reply count, a sidebar entry (counts as shown, current or not, starred,
-//!   muted, the DM partner). Tabs whose viewers see the same HTML share one render (the
-//!   `Arc<str>`); no viewer's state can reach another's page, since it is part of the key.
+//!   reacted"); and the small fragments keyed by all they show — a root's thread summary,
+//!   a sidebar entry (counts as shown, current or not, starred, muted, the DM partner).
+//!   Tabs whose viewers see the same HTML share one render (the `Arc<str>`); no viewer's
+//!   state can reach another's page, since it is part of the key. Constant strings
+//!   cheaper to render than this cache's lock — a deleted message's tombstone, the thread
+//!   panel's reply count — are rendered by each tab and never enter it (a purge's
+//!   thousand tombstones would otherwise push every message render out).
 //!
 //! Both are small and short-lived: at most `CAPACITY` entries each, the oldest out first,
 //! and none older than `TTL` is used. A late tab (a reconnect replaying old events) may
 //! get an entry read when the event was new; the later events it replays bring later
-//! reads, so it ends where the others are. `web_sm_renders_total` and
-//! `web_sm_shared_reads_total` count the work actually done (tests read them).
+//! reads, so it ends where the others are. `web_sm_renders_total` (by `fragment`: the
+//! cached renders, plus a tab's own render of a message read with its own token),
+//! `web_sm_shared_reads_total` and `web_sm_own_reads_total` (`read_own`'s reads with a
+//! viewer's token) count the work actually done (tests read them).
 
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
@@ -53,7 +59,8 @@ pub enum Job {
     /// A message, shared by every tab (its `reacted_by_me` is not used).
     Message(MessageId),
     /// A message as this tab's viewer sees it ("you reacted" included): for a tab that
-    /// does not know which of its reactions are the viewer's. Never shared.
+    /// does not know which of its reactions are the viewer's. Read through `read_own`,
+    /// never `read`.
     OwnMessage(MessageId),
     /// A channel's pins.
     Pins(ChannelId),
@@ -86,14 +93,8 @@ pub enum RenderKey {
     ThreadRoot { id: MessageId, version: Version },
     /// A channel's pins bar (the same for everyone).
     Pins { channel: ChannelId, version: Version },
-    /// A deleted message's tombstone in the list (the same for everyone, always).
-    Tombstone { id: MessageId },
-    /// The open thread panel's tombstone of its deleted root.
-    ThreadRootTombstone { id: MessageId },
     /// A root's thread summary under it in the list, by what it says.
     ThreadSummary { root: MessageId, reply_count: i32, last_reply_at: Option<OffsetDateTime> },
-    /// The open thread panel's reply count.
-    ReplyCount { count: i32 },
     /// A sidebar entry, by everything it shows: viewers whose entry for a channel says the
     /// same (its label and link, whether it is the page's channel, the DM partner whose
     /// presence it shows, the counts as shown, starred and muted) share it.
@@ -120,10 +121,7 @@ impl RenderKey {
             Self::Item { .. } => "message",
             Self::ThreadRoot { .. } => "thread_root",
             Self::Pins { .. } => "pins",
-            Self::Tombstone { .. } => "tombstone",
-            Self::ThreadRootTombstone { .. } => "thread_root_tombstone",
             Self::ThreadSummary { .. } => "thread_summary",
-            Self::ReplyCount { .. } => "reply_count",
             Self::Entry(_) => "entry",
         }
     }
@@ -187,8 +185,8 @@ impl Default for Fanout {
 
 impl Fanout {
     /// The result of `job` as of the event at `at`: read once (by `read`, the asking
-    /// tab's read) for every tab that asks; a failure is not kept. `Job::OwnMessage` is
-    /// never shared: it is read every time.
+    /// tab's read) for every tab that asks; a failure is not kept. (A `Job::OwnMessage`
+    /// goes through `read_own` instead.)
     ///
     /// # Errors
     /// The api's answer to the read, when it was this caller's read that failed.
@@ -197,9 +195,6 @@ impl Fanout {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<Read, E>>,
     {
-        if matches!(job, Job::OwnMessage(_)) {
-            return read().await;
-        }
         let cell = self.reads.get_or_insert_with((job, at, None), || Arc::new(OnceCell::new()));
         cell.get_or_try_init(|| {
             metrics::counter!("web_sm_shared_reads_total").increment(1);

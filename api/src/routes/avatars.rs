@@ -153,11 +153,11 @@ pub async fn put_webhook_avatar(
     let (content_type, bytes) = read_image(multipart).await?;
     storage.put(&webhook_key(id), content_type, bytes).await.map_err(ApiError::internal)?;
     let url = versioned(&config, &paths::webhook_avatar(id));
-    let webhook = chat::webhooks::set_webhook_avatar(&pool, trace.actor(&auth), id, Some(&url)).await?;
+    let webhook = chat::webhooks::set_webhook_avatar(&pool, trace.actor(&auth), id, &url).await?;
     Ok(Json(webhook.into()))
 }
 
-#[utoipa::path(delete, path = paths::WEBHOOK_AVATAR, tag = "api", summary = "Remove a webhook's avatar (admins)", responses((status = 200, description = "the webhook without an avatar (also when it had none)", body = WebhookInfo), (status = 400, description = "invalid input", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not an admin", body = ErrorBody), (status = 404, description = "no such webhook, or not visible", body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(delete, path = paths::WEBHOOK_AVATAR, tag = "api", summary = "Remove a webhook's avatar (admins)", responses((status = 200, description = "the webhook without an avatar (also when it had none: then nothing changes and nothing is audited)", body = WebhookInfo), (status = 400, description = "invalid input", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not an admin", body = ErrorBody), (status = 404, description = "no such webhook, or not visible", body = ErrorBody)), security(("bearer" = [])))]
 pub async fn delete_webhook_avatar(
     State(pool): State<PgPool>,
     State(storage): State<Storage>,
@@ -166,12 +166,14 @@ pub async fn delete_webhook_avatar(
     Path(id): Path<WebhookId>,
 ) -> ApiResult<Json<WebhookInfo>> {
     auth.require_write()?;
-    let webhook = chat::webhooks::set_webhook_avatar(&pool, trace.actor(&auth), id, None).await?;
-    storage.delete(&[webhook_key(id)]).await.map_err(ApiError::internal)?;
+    let (webhook, removed) = chat::webhooks::remove_webhook_avatar(&pool, trace.actor(&auth), id).await?;
+    if removed {
+        storage.delete(&[webhook_key(id)]).await.map_err(ApiError::internal)?;
+    }
     Ok(Json(webhook.into()))
 }
 
-#[utoipa::path(get, path = paths::WEBHOOK_AVATAR, tag = "api", summary = "A webhook's uploaded avatar (to its community's members)", responses((status = 200, description = "the image", content((Vec<u8> = "image/png"), (Vec<u8> = "image/jpeg"), (Vec<u8> = "image/gif"), (Vec<u8> = "image/webp"))), (status = 400, description = "invalid input", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed", body = ErrorBody), (status = 404, description = "no avatar, or not visible (`avatar_not_found`)", body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(get, path = paths::WEBHOOK_AVATAR, tag = "api", summary = "A webhook's uploaded avatar (to its community's members)", responses((status = 200, description = "the image", content((Vec<u8> = "image/png"), (Vec<u8> = "image/jpeg"), (Vec<u8> = "image/gif"), (Vec<u8> = "image/webp"))), (status = 400, description = "invalid input", body = ErrorBody), (status = 401, description = "not signed in", body = ErrorBody), (status = 403, description = "not allowed", body = ErrorBody), (status = 404, description = "no avatar set (none uploaded, or removed), or not visible (`avatar_not_found`)", body = ErrorBody)), security(("bearer" = [])))]
 pub async fn get_webhook_avatar(
     State(pool): State<PgPool>,
     State(storage): State<Storage>,

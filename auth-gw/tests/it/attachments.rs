@@ -12,7 +12,7 @@ use std::time::Duration;
 use ajet_api::storage::Storage;
 use ajet_shared::api::ErrorCode;
 use ajet_shared::api::wire::{
-    Attachment, Channel, ChannelKind, CreateChannelRequest, CreateMessageRequest, CreateMuteRequest,
+    Attachment, AuditQuery, Channel, ChannelKind, CreateChannelRequest, CreateMessageRequest, CreateMuteRequest,
     CreateWebhookRequest, HistoryQuery, Message, SearchQuery,
 };
 use ajet_shared::client::{ApiClient, ClientError};
@@ -509,6 +509,30 @@ async fn an_avatar_is_an_uploaded_image_shown_only_to_those_sharing_a_community(
     assert_eq!(image.bytes().await.expect("body").to_vec(), png);
     let err = carol.download_webhook_avatar(hook.info.id).await.expect_err("an outsider");
     assert_eq!(err.code(), Some(ErrorCode::AvatarNotFound));
+
+    // Removed twice (a double click): the first removal is audited, the second changes
+    // nothing and records nothing; the image is no longer served.
+    let community = two_community(&alice).await;
+    let removals = || async {
+        let query =
+            AuditQuery { action: Some("webhook.avatar_removed".into()), actor: None, before: None, limit: Some(50) };
+        alice.audit_log(community, &query).await.expect("audit").data
+    };
+    assert!(removals().await.is_empty());
+    for _ in 0..2 {
+        let info = alice.delete_webhook_avatar(hook.info.id).await.expect("removed");
+        assert_eq!(info.avatar_url, None);
+    }
+    let rows = removals().await;
+    assert_eq!(rows.len(), 1, "one removal audited: {rows:?}");
+    // A stored image the webhook does not point at (left behind) is not served either.
+    let storage = Storage::new(&stack.config);
+    let key = format!("avatars/webhooks/{}", hook.info.id);
+    storage.put(&key, "image/png", png.clone().into()).await.expect("stored");
+    for client in [&alice, &bob] {
+        let err = client.download_webhook_avatar(hook.info.id).await.expect_err("no avatar set");
+        assert_eq!((err.status(), err.code()), (Some(StatusCode::NOT_FOUND), Some(ErrorCode::AvatarNotFound)));
+    }
 
     let me = bob.delete_avatar().await.expect("removed");
     assert_eq!(me.avatar_url, None);

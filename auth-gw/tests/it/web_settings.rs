@@ -523,6 +523,10 @@ async fn a_member_or_an_outsider_opening_a_communitys_admin_screens_or_posting_t
     };
     alice_api.send_message(general.id, &kept).await.expect("sent");
     let alice_text = alice_id.to_string();
+    // A mute in force, which neither may lift.
+    let bob_id = bob_api.me().await.expect("me").user.id;
+    let mute = ajet_shared::api::wire::CreateMuteRequest { user_id: bob_id, duration_secs: None, reason: None };
+    alice_api.mute(acme.id, &mute).await.expect("bob muted");
 
     let screens = [
         "/c/acme/settings/community".to_owned(),
@@ -546,7 +550,7 @@ async fn a_member_or_an_outsider_opening_a_communitys_admin_screens_or_posting_t
     assert!(!own.contains("/c/acme/settings"), "a member's navigation offers no admin screen: {own}");
 
     // The forms, posted anyway: the api refuses, and nothing changes.
-    let forms: [(String, Vec<(&str, &str)>); 10] = [
+    let forms: [(String, Vec<(&str, &str)>); 11] = [
         ("/c/acme/settings/community".into(), vec![("name", "Taken over")]),
         (
             format!("/c/acme/settings/channels/{}", general.id),
@@ -559,6 +563,7 @@ async fn a_member_or_an_outsider_opening_a_communitys_admin_screens_or_posting_t
         (format!("/c/acme/settings/invites/{}/revoke", invite.code), vec![]),
         (format!("/c/acme/settings/bans/{alice_id}/lift"), vec![]),
         ("/c/acme/settings/mutes".into(), vec![("user", &alice_text), ("duration", ""), ("reason", "mine")]),
+        (format!("/c/acme/settings/mutes/{bob_id}/lift"), vec![]),
         (
             format!("/c/acme/settings/channels/{}/purge", general.id),
             vec![("count", "1000"), ("reason", "gone"), ("confirm", "on")],
@@ -573,7 +578,8 @@ async fn a_member_or_an_outsider_opening_a_communitys_admin_screens_or_posting_t
     assert_eq!(alice_api.list_invites(acme.id).await.expect("invites").data.len(), 1);
     assert_eq!(alice_api.list_webhooks(acme.id).await.expect("hooks").data.len(), 1);
     assert!(alice_api.list_bans(acme.id).await.expect("bans").data.is_empty());
-    assert!(alice_api.list_mutes(acme.id).await.expect("mutes").data.is_empty());
+    let mutes = alice_api.list_mutes(acme.id).await.expect("mutes").data;
+    assert_eq!(mutes.iter().map(|mute| mute.user.id).collect::<Vec<_>>(), [bob_id], "bob's mute stays, alice has none");
     let history = alice_api.history(general.id, &Default::default()).await.expect("history").data;
     assert!(history.iter().all(|m| m.deleted_at.is_none()), "nothing purged: {history:?}");
     // The webhook's avatar, posted anyway: refused before the api is asked.
@@ -600,6 +606,56 @@ async fn a_member_or_an_outsider_opening_a_communitys_admin_screens_or_posting_t
     let general = alice_api.get_channel(general.id).await.expect("channel");
     assert!(general.frozen_at.is_none() && general.topic.is_none(), "the channel is unchanged: {general:?}");
     drop(bob_api);
+    stack.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_of_another_community_naming_this_ones_channel_or_webhook_under_their_own_slug_gets_nothing() {
+    let stack = Stack::start().await;
+    let (_, alice_api, ..) = community(&stack).await;
+    let acme = alice_api.me().await.expect("me").communities.remove(0);
+    let general = alice_api.list_channels(acme.id).await.expect("channels").data.remove(0).channel;
+    let kept = ajet_shared::api::wire::CreateMessageRequest {
+        body_md: "not to be purged".into(),
+        parent_id: None,
+        client_msg_id: None,
+        attachment_ids: Vec::new(),
+    };
+    alice_api.send_message(general.id, &kept).await.expect("sent");
+    let request =
+        ajet_shared::api::wire::CreateWebhookRequest { channel_id: general.id, name: "CI".into(), avatar_url: None };
+    let hook = alice_api.create_webhook(&request).await.expect("hook").info;
+    let avatar = alice_api.put_webhook_avatar(hook.id, PNG).await.expect("an avatar").avatar_url;
+    // Mallory owns (so administers) community Beta, and uses its slug with acme's ids.
+    let (mallory, mallory_api) = Browser::login(&stack, "mallory").await;
+    mallory_api
+        .create_community(&CreateCommunityRequest { name: "Beta".into(), slug: "beta".into(), description: None })
+        .await
+        .expect("beta");
+
+    let purge = format!("/c/beta/settings/channels/{}/purge", general.id);
+    let page = mallory.page(&purge, StatusCode::NOT_FOUND).await;
+    assert!(!page.contains("general") && !page.contains("not to be purged"), "{page}");
+    let answer = mallory.post_form(&purge, &[("count", "1000"), ("reason", "gone"), ("confirm", "on")]).await;
+    assert_eq!(answer.status(), StatusCode::NOT_FOUND, "POST {purge}");
+    let webhook = format!("/c/beta/settings/webhooks/{}", hook.id);
+    let page = mallory.page(&webhook, StatusCode::NOT_FOUND).await;
+    assert!(!page.contains("avatar-preview") && !page.contains("The avatar of CI"), "{page}");
+    let (content_type, body) = multipart("avatar", PNG);
+    let answer = mallory.post(&format!("{webhook}/avatar"), "same-origin", &content_type, body).await;
+    assert_eq!(answer.status(), StatusCode::NOT_FOUND, "POST {webhook}/avatar");
+    let answer = mallory.post_form(&format!("{webhook}/avatar/delete"), &[]).await;
+    assert_eq!(answer.status(), StatusCode::NOT_FOUND, "POST {webhook}/avatar/delete");
+
+    let history = alice_api.history(general.id, &Default::default()).await.expect("history").data;
+    assert!(
+        history.iter().any(|m| m.body_md == "not to be purged") && history.iter().all(|m| m.deleted_at.is_none()),
+        "nothing purged: {history:?}"
+    );
+    let hooks = alice_api.list_webhooks(acme.id).await.expect("hooks").data;
+    assert_eq!(hooks.iter().map(|hook| hook.avatar_url.clone()).collect::<Vec<_>>(), [avatar], "the avatar stays");
+    let image = alice_api.download_webhook_avatar(hook.id).await.expect("still served");
+    assert_eq!(image.bytes().await.expect("body").to_vec(), PNG);
     stack.stop().await;
 }
 

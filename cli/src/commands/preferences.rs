@@ -1,6 +1,8 @@
 //! Your own preferences in a channel: `star`, `unstar`, `mute` (until unmuted, `--until` a
 //! time or `--for` a while), `unmute` and `notify all|mentions|none`. Each changes one
-//! preference through the API and prints the channel's preferences as they now are.
+//! preference through the API and prints the channel's preferences as they now are. A
+//! `@user` target is a DM already open with them: none is opened (exit 4 when there is
+//! none).
 
 use ajet_shared::api::wire::{NotifyLevel, UpdatePreferencesRequest};
 use time::OffsetDateTime;
@@ -36,7 +38,8 @@ pub async fn run(session: &Session, command: PreferenceCommand, out: Output) -> 
             (channel, UpdatePreferencesRequest { notify_level: Some(level), ..UpdatePreferencesRequest::default() })
         }
     };
-    let channel = session.channel(&channel).await?;
+    // `@user` names an existing DM: changing a preference never opens one.
+    let channel = session.existing_channel(&channel).await?;
     let preferences = session.client.update_preferences(channel.id, &request).await?;
     if out.json {
         return out.json(&preferences);

@@ -98,3 +98,25 @@ async fn bad_preferences_are_refused_with_a_clear_message_and_change_nothing() {
     assert_eq!((item.starred, item.muted_until, item.notify_level), (false, None, NotifyLevel::All));
     stack.stop().await;
 }
+
+#[tokio::test]
+async fn a_preference_for_at_user_needs_an_existing_dm_and_never_opens_one() {
+    let stack = Stack::start().await;
+    let acme = acme(&stack).await;
+    let alice = Cli::signed_in(&stack, &acme.alice).await;
+
+    for command in [vec!["star", "@bob"], vec!["mute", "@bob", "--for", "1h"], vec!["notify", "@bob", "none"]] {
+        alice.run(&command).await.fails(4, "no DM with @bob");
+    }
+    assert!(acme.alice.list_dms().await.expect("dms").data.is_empty(), "no DM was opened for alice");
+    assert!(acme.bob.list_dms().await.expect("dms").data.is_empty(), "nor does bob see one");
+
+    let bob_id = acme.bob.me().await.expect("me").user.id;
+    let dm = acme.alice.open_dm(&[bob_id]).await.expect("a DM");
+    let starred = alice.run(&["star", "@bob"]).await.ok();
+    assert_eq!(starred.stdout, "this DM: ★ starred · not muted · notify: all\n");
+    let dms = acme.alice.list_dms().await.expect("dms").data;
+    assert_eq!(dms.len(), 1, "still the one DM: {:?}", dms.iter().map(|item| item.channel.id).collect::<Vec<_>>());
+    assert!(dms[0].channel.id == dm.id && dms[0].starred);
+    stack.stop().await;
+}

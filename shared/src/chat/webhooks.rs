@@ -103,31 +103,60 @@ pub async fn record_delivery(pool: &PgPool, delivery: &NewDelivery<'_>) -> Resul
     Ok(())
 }
 
-/// Points webhook `id`'s avatar at `url` (its uploaded image's address), or removes it
-/// (`None`), by an admin of its community who can see its channel (as for a revoke),
-/// audited as `webhook.avatar` or `webhook.avatar_removed`.
+/// Points webhook `id`'s avatar at `url` (its uploaded image's address), by an admin of
+/// its community who can see its channel (as for a revoke), audited as `webhook.avatar`.
 pub async fn set_webhook_avatar(
     pool: &PgPool,
     actor: Actor<'_>,
     id: WebhookId,
-    url: Option<&str>,
+    url: &str,
 ) -> Result<Webhook, ChatError> {
     let user = actor.user;
     may_manage(pool, user, id).await?;
     let mut tx = pool.begin().await?;
     let webhook = db::webhooks::set_avatar_url(&mut *tx, id, url).await?.ok_or(ChatError::WebhookNotFound)?;
+    audit_avatar(&mut tx, &actor, &webhook, "webhook.avatar").await?;
+    tx.commit().await?;
+    Ok(webhook)
+}
+
+/// Removes webhook `id`'s avatar, by whoever may set it: the webhook, and whether it had
+/// an avatar. Only a removal that changed something is audited (`webhook.avatar_removed`),
+/// so a repeated removal (a double click) records nothing.
+pub async fn remove_webhook_avatar(
+    pool: &PgPool,
+    actor: Actor<'_>,
+    id: WebhookId,
+) -> Result<(Webhook, bool), ChatError> {
+    let mut webhook = may_manage(pool, actor.user, id).await?;
+    let mut tx = pool.begin().await?;
+    let Some(cleared) = db::webhooks::clear_avatar_url(&mut *tx, id).await? else {
+        webhook.avatar_url = None;
+        return Ok((webhook, false));
+    };
+    audit_avatar(&mut tx, &actor, &cleared, "webhook.avatar_removed").await?;
+    tx.commit().await?;
+    Ok((cleared, true))
+}
+
+/// Records `action` on `webhook`'s avatar by `actor`.
+async fn audit_avatar(
+    tx: &mut sqlx::PgConnection,
+    actor: &Actor<'_>,
+    webhook: &Webhook,
+    action: &'static str,
+) -> Result<(), ChatError> {
     let entry = AuditEntry {
         community_id: Some(webhook.community_id),
-        actor_id: Some(user),
-        action: if url.is_some() { "webhook.avatar" } else { "webhook.avatar_removed" },
-        target: Some(("webhook", id.as_uuid())),
+        actor_id: Some(actor.user),
+        action,
+        target: Some(("webhook", webhook.id.as_uuid())),
         details: serde_json::json!({"name": webhook.name}),
         ip: actor.ip,
         trace_id: actor.trace_id,
     };
-    db::audit::record(&mut *tx, &entry).await?;
-    tx.commit().await?;
-    Ok(webhook)
+    db::audit::record(tx, &entry).await?;
+    Ok(())
 }
 
 /// The webhook `id` if `user` may change it: an admin of its community who can see its
@@ -142,12 +171,12 @@ pub async fn may_manage(pool: &PgPool, user: UserId, id: WebhookId) -> Result<We
     Ok(webhook)
 }
 
-/// Whether `user` may see webhook `id`'s avatar: a member of its community
-/// (`AvatarNotFound` otherwise, as for one never uploaded).
+/// Whether `user` may see webhook `id`'s avatar: it has one set, and they are a member of
+/// its community (`AvatarNotFound` otherwise, as for one never uploaded).
 pub async fn avatar_visible(pool: &PgPool, user: UserId, id: WebhookId) -> Result<(), ChatError> {
     let webhook = db::webhooks::get(pool, id).await?.ok_or(ChatError::AvatarNotFound)?;
     match db::communities::role_of(pool, webhook.community_id, user).await? {
-        Some(_) => Ok(()),
-        None => Err(ChatError::AvatarNotFound),
+        Some(_) if webhook.avatar_url.is_some() => Ok(()),
+        _ => Err(ChatError::AvatarNotFound),
     }
 }

@@ -146,17 +146,25 @@ pub async fn delivered(pool: &PgPool, webhook: WebhookId, key: &str) -> Result<O
     }
 }
 
-/// Sets or clears a webhook's own `avatar_url`.
-pub async fn set_avatar_url(
-    db: impl PgExecutor<'_>,
-    id: WebhookId,
-    url: Option<&str>,
-) -> Result<Option<Webhook>, sqlx::Error> {
+/// Sets a webhook's own `avatar_url`.
+pub async fn set_avatar_url(db: impl PgExecutor<'_>, id: WebhookId, url: &str) -> Result<Option<Webhook>, sqlx::Error> {
     let row: Option<Webhook> =
         sqlx::query_as(&format!("UPDATE webhooks SET avatar_url = $2 WHERE id = $1 RETURNING {COLUMNS}"))
             .bind(id)
             .bind(url)
             .fetch_optional(db)
             .await?;
+    Ok(row)
+}
+
+/// Clears a webhook's own `avatar_url`: the webhook as it is now, or `None` when it had no
+/// avatar (or does not exist) — so of two removals at once only one changes anything.
+pub async fn clear_avatar_url(db: impl PgExecutor<'_>, id: WebhookId) -> Result<Option<Webhook>, sqlx::Error> {
+    let row: Option<Webhook> = sqlx::query_as(&format!(
+        "UPDATE webhooks SET avatar_url = NULL WHERE id = $1 AND avatar_url IS NOT NULL RETURNING {COLUMNS}"
+    ))
+    .bind(id)
+    .fetch_optional(db)
+    .await?;
     Ok(row)
 }

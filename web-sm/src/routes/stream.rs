@@ -445,8 +445,9 @@ impl LivePage {
             starred: entry.item.starred,
             muted: shell::is_muted(&entry.item, OffsetDateTime::now_utc()),
         };
+        let muted = key.muted;
         Some(self.fanout.render(RenderKey::Entry(key), || {
-            views::channel_entry(&entry.item, &entry.href, &entry.label, current, viewer).into_string()
+            views::channel_entry(&entry.item, &entry.href, &entry.label, current, muted, viewer).into_string()
         }))
     }
 
@@ -545,19 +546,11 @@ impl LivePage {
                 // The open thread's root: a tombstone, and no more replies.
                 if self.thread == Some(deleted.id) {
                     frames
-                        .patch_html(
-                            Mode::Outer,
-                            None,
-                            &self.shared(RenderKey::ThreadRootTombstone { id: deleted.id }, || {
-                                message::thread_root_tombstone(deleted.id)
-                            }),
-                        )
+                        .patch(Mode::Outer, None, &message::thread_root_tombstone(deleted.id))
                         .remove("#reply-composer");
                 }
                 if self.may_show(deleted.id, deleted.channel_id, deleted.parent_id) {
-                    let tombstone =
-                        self.shared(RenderKey::Tombstone { id: deleted.id }, || message::tombstone(deleted.id));
-                    frames.patch_html(Mode::Outer, None, &tombstone);
+                    frames.patch(Mode::Outer, None, &message::tombstone(deleted.id));
                     if self.refreshing.contains(&deleted.id) {
                         self.refresh(deleted.id);
                     }
@@ -570,13 +563,11 @@ impl LivePage {
             }
             EventPayload::MessagesPurged(purged) if Some(purged.channel_id) == self.current => {
                 // The list may hold any of them (scrolled back to): a tab that lacks one
-                // only warns (see `may_show`).
+                // only warns (see `may_show`). Tombstones are rendered here, not through
+                // the fanout's cache: they are cheaper than its lock, and up to a thousand
+                // of them would push every shared message render out of it.
                 for id in purged.ids {
-                    frames.patch_html(
-                        Mode::Outer,
-                        None,
-                        &self.shared(RenderKey::Tombstone { id }, || message::tombstone(id)),
-                    );
+                    frames.patch(Mode::Outer, None, &message::tombstone(id));
                 }
             }
             EventPayload::ReactionAdded(change) | EventPayload::ReactionRemoved(change)
@@ -785,7 +776,7 @@ impl LivePage {
             );
             let count =
                 summary.map_or_else(|| i32::try_from(self.replies.len()).unwrap_or(i32::MAX), |s| s.reply_count);
-            frames.patch_html(Mode::Outer, None, &self.reply_count(count));
+            frames.patch(Mode::Outer, None, &views::thread::reply_count(count));
         }
         if let Some(summary) = summary {
             let key = RenderKey::ThreadSummary {
@@ -800,11 +791,6 @@ impl LivePage {
             // an `around` page): its summary comes from a re-read.
             self.refresh(root);
         }
-    }
-
-    /// The open thread panel's reply count, rendered once for every tab.
-    fn reply_count(&self, count: i32) -> Arc<str> {
-        self.shared(RenderKey::ReplyCount { count }, || views::thread::reply_count(count))
     }
 
     /// Asks for a message to be re-read as of the event being handled: a read shared with
@@ -851,7 +837,7 @@ impl LivePage {
     fn on_message_read(&mut self, found: &Message, frames: &mut Frames, item: impl FnOnce(&Self) -> Arc<str>) {
         self.refreshing.remove(&found.id);
         if self.thread == Some(found.id) {
-            frames.patch_html(Mode::Outer, None, &self.reply_count(found.reply_count));
+            frames.patch(Mode::Outer, None, &views::thread::reply_count(found.reply_count));
         }
         if self.may_show(found.id, found.channel_id, found.parent_id) {
             if let Some(summary) = self.roots.get_mut(&found.id) {
@@ -948,10 +934,12 @@ impl LivePage {
         }
         shell::starred_first(&mut entries, |entry| &entry.item);
         let (id, class) = if dms { ("dms", "channels") } else { ("channels", "channels") };
+        let now = OffsetDateTime::now_utc();
         maud::html! {
             ul id=(id) class=(class) {
                 @for entry in entries {
-                    (views::channel_entry(&entry.item, &entry.href, &entry.label, Some(entry.item.channel.id) == self.current, self.viewer()))
+                    (views::channel_entry(&entry.item, &entry.href, &entry.label, Some(entry.item.channel.id) == self.current,
+                        shell::is_muted(&entry.item, now), self.viewer()))
                 }
             }
         }

@@ -144,9 +144,17 @@ pub fn starred_first<T>(items: &mut [T], item: impl Fn(&T) -> &ChannelListItem) 
 
 /// One sidebar entry, with its unread badge and its mention pill (each empty, and hidden,
 /// at zero or when current); a one-to-one DM shows the other member's presence dot. A
-/// starred entry carries a star, a muted one is dimmed and shows no pills (`.muted`).
+/// starred entry carries a star, a muted one (`muted`: `is_muted` as of the caller's
+/// clock, so that its render key says the same) is dimmed and shows no pills (`.muted`).
 #[must_use]
-pub fn channel_entry(item: &ChannelListItem, href: &str, label: &str, current: bool, viewer: UserId) -> Markup {
+pub fn channel_entry(
+    item: &ChannelListItem,
+    href: &str,
+    label: &str,
+    current: bool,
+    muted: bool,
+    viewer: UserId,
+) -> Markup {
     let partner = dm_partner(item, viewer);
     let unread = if current { 0 } else { item.unread_count };
     let mentions = if current { 0 } else { item.mention_count };
@@ -160,7 +168,7 @@ pub fn channel_entry(item: &ChannelListItem, href: &str, label: &str, current: b
         ChannelKind::Public => "channel",
         _ => "direct message",
     };
-    let class = match (item.starred, is_muted(item, time::OffsetDateTime::now_utc())) {
+    let class = match (item.starred, muted) {
         (true, true) => Some("starred muted"),
         (true, false) => Some("starred"),
         (false, true) => Some("muted"),
@@ -518,6 +526,7 @@ pub fn shell_page(view: &ShellView<'_>) -> Markup {
     starred_first(&mut channels, |item| item);
     let mut dms: Vec<&ChannelListItem> = view.dms.iter().collect();
     starred_first(&mut dms, |item| item);
+    let now = time::OffsetDateTime::now_utc();
     let body = html! {
         div class=@if view.thread.is_some() { "app with-thread" } @else { "app" }
             data-signals=(app_signals(view.presence)) "data-class:drawer-open"="$_drawer"
@@ -539,7 +548,8 @@ pub fn shell_page(view: &ShellView<'_>) -> Markup {
                     ul #channels .channels {
                         @for item in channels {
                             (channel_entry(item, &channel_href(&item.channel, Some(community)),
-                                &item.channel.name.clone().unwrap_or_default(), item.channel.id == view.channel.id, view.me.id))
+                                &item.channel.name.clone().unwrap_or_default(), item.channel.id == view.channel.id,
+                                is_muted(item, now), view.me.id))
                         }
                     }
                     details.new-channel {
@@ -556,7 +566,8 @@ pub fn shell_page(view: &ShellView<'_>) -> Markup {
                 ul #dms .channels {
                     @for item in dms {
                         (channel_entry(item, &channel_href(&item.channel, None),
-                            &channel_label(&item.channel, &item.members, view.me), item.channel.id == view.channel.id, view.me.id))
+                            &channel_label(&item.channel, &item.members, view.me), item.channel.id == view.channel.id,
+                            is_muted(item, now), view.me.id))
                     }
                 }
                 (theme_switch(view.theme))
@@ -735,7 +746,7 @@ mod tests {
     fn a_sidebar_entry_shows_its_kind_and_unread_count_unless_current() {
         let mut entry = item(channel("secret", ChannelKind::Private), 3);
         entry.mention_count = 1;
-        let html = channel_entry(&entry, "/c/acme/secret", "secret", false, UserId::generate()).into_string();
+        let html = channel_entry(&entry, "/c/acme/secret", "secret", false, false, UserId::generate()).into_string();
         let id = entry.channel.id;
         assert_eq!(
             html,
@@ -745,10 +756,23 @@ mod tests {
                  <span class=\"mentions\" id=\"mentions-{id}\" aria-label=\"mentions of you\">@1</span></a></li>"
             )
         );
-        let html = channel_entry(&entry, "/c/acme/secret", "secret", true, UserId::generate()).into_string();
+        let html = channel_entry(&entry, "/c/acme/secret", "secret", true, false, UserId::generate()).into_string();
         assert!(html.contains("<a href=\"/c/acme/secret\" aria-current=\"page\">"), "{html}");
         assert!(html.contains("aria-label=\"unread messages\"></span>"), "{html}");
         assert!(html.contains("aria-label=\"mentions of you\"></span>"), "{html}");
+    }
+
+    #[test]
+    fn a_sidebar_entry_is_dimmed_exactly_when_its_caller_says_it_is_muted() {
+        // A mute that lapsed a moment ago: the caller's clock (the render key's) decides,
+        // not a second reading of the clock inside the view.
+        let mut entry = item(channel("quiet", ChannelKind::Public), 0);
+        entry.muted_until = Some(OffsetDateTime::now_utc() - time::Duration::seconds(1));
+        let muted = channel_entry(&entry, "/c/acme/quiet", "quiet", false, true, UserId::generate()).into_string();
+        assert!(muted.starts_with(&format!("<li id=\"ch-{}\" class=\"muted\">", entry.channel.id)), "{muted}");
+        entry.muted_until = Some(OffsetDateTime::now_utc() + time::Duration::hours(1));
+        let shown = channel_entry(&entry, "/c/acme/quiet", "quiet", false, false, UserId::generate()).into_string();
+        assert!(shown.starts_with(&format!("<li id=\"ch-{}\">", entry.channel.id)), "{shown}");
     }
 
     fn spec<'a>(

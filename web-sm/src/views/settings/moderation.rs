@@ -10,14 +10,19 @@ use super::{href, when};
 
 /// How long a mute lasts, as the form offers it: the value sent and its label.
 pub const MUTE_DURATIONS: [(&str, &str); 5] =
-    [("hour", "An hour"), ("day", "A day"), ("week", "A week"), ("10m", "Ten minutes"), ("", "Until lifted")];
+    [("10m", "Ten minutes"), ("hour", "An hour"), ("day", "A day"), ("week", "A week"), ("", "Until lifted")];
 
-/// What the mute form held.
-#[derive(Default)]
+/// What the mute form held; a fresh one (`default`) offers a bounded mute of an hour.
 pub struct MuteForm {
     pub user: String,
     pub duration: String,
     pub reason: String,
+}
+
+impl Default for MuteForm {
+    fn default() -> Self {
+        Self { user: String::new(), duration: "hour".into(), reason: String::new() }
+    }
 }
 
 /// The mutes screen: the mutes in force (who, by whom, why, since and until when), each
@@ -113,6 +118,10 @@ pub fn purge(slug: &str, channel: &Channel, form: &PurgeForm, purged: Option<usi
                 "each is replaced by “This message was deleted.” It cannot be undone. "
                 "The purge is recorded in the audit log with your name and reason."
             }
+            p #purge-which {
+                "The count is what you confirm, not which messages: the given number of the newest messages "
+                strong { "at the moment you confirm" } " are deleted, so messages posted meanwhile count among them."
+            }
             form.settings-form method="post" action=(href::community(slug, &format!("channels/{}/purge", channel.id))) {
                 label for="purge-count" { "How many of the newest messages (1 to 1000)" }
                 input #purge-count name="count" type="number" min="1" max="1000" required value=(form.count);
@@ -174,6 +183,20 @@ mod tests {
     }
 
     #[test]
+    fn a_fresh_mute_form_selects_an_hour_and_offers_the_lengths_shortest_first() {
+        let (me, bob) = (member("alice", Role::Admin), member("bob", Role::Member));
+        let html = mutes("acme", &[], &[me.clone(), bob], me.user.id, &MuteForm::default()).into_string();
+        assert!(html.contains("<option value=\"hour\" selected>An hour</option>"), "{html}");
+        assert_eq!(html.matches(" selected>").count(), 1, "only the length is preselected: {html}");
+        assert!(html.contains("<option value=\"\">Until lifted</option>"), "{html}");
+        let order: Vec<usize> = ["Ten minutes", "An hour", "A day", "A week", "Until lifted"]
+            .iter()
+            .map(|label| html.find(&format!(">{label}</option>")).unwrap_or(usize::MAX))
+            .collect();
+        assert!(order.windows(2).all(|pair| pair[0] < pair[1]) && order[4] != usize::MAX, "{order:?} {html}");
+    }
+
+    #[test]
     fn the_purge_page_says_what_goes_needs_its_box_ticked_and_then_says_how_many_went() {
         let channel = Channel {
             id: ChannelId::generate(),
@@ -191,6 +214,10 @@ mod tests {
         assert!(html.contains(&format!("action=\"/c/acme/settings/channels/{}/purge\"", channel.id)), "{html}");
         assert!(html.contains("<strong>#&lt;dev&gt;</strong>") && html.contains("It cannot be undone."), "{html}");
         assert!(html.contains("name=\"confirm\" value=\"on\" required>"), "{html}");
+        assert!(
+            html.contains("<strong>at the moment you confirm</strong> are deleted, so messages posted meanwhile count"),
+            "{html}"
+        );
         assert!(html.contains("value=\"5\"") && html.contains("value=\"&lt;spam&gt;\""), "{html}");
         assert!(!html.contains("id=\"purged\""), "{html}");
         let one = purge("acme", &channel, &PurgeForm::default(), Some(1)).into_string();
