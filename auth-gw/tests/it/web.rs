@@ -908,15 +908,16 @@ async fn a_users_channel_preferences_reach_their_other_tabs_and_no_one_elses() {
     stack.stop().await;
 }
 
+/// The stack's metrics as the gateway's `/metrics` shows them (its services share one
+/// recorder).
+pub async fn metrics_text(stack: &Stack) -> String {
+    reqwest::get(format!("{}/metrics", stack.gateway.base_url())).await.expect("answers").text().await.expect("metrics")
+}
+
 /// The api's answered requests under `/api/` so far (not its health checks), per `METHOD
 /// route` (from the gateway's `/metrics`: the stack's services share one recorder).
 async fn api_requests_by_route(stack: &Stack) -> std::collections::BTreeMap<String, u64> {
-    let text = reqwest::get(format!("{}/metrics", stack.gateway.base_url()))
-        .await
-        .expect("answers")
-        .text()
-        .await
-        .expect("metrics");
+    let text = metrics_text(stack).await;
     let label = |line: &str, name: &str| -> String {
         let start = line.find(&format!("{name}=\"")).map(|at| at + name.len() + 2);
         start.and_then(|start| Some(line[start..].split('"').next()?.to_owned())).unwrap_or_default()

@@ -12,19 +12,14 @@ use ajet_shared::client::{ApiClient, ClientError, SseEvent};
 use futures::stream::BoxStream;
 
 use crate::stack::Stack;
-use crate::web::{Browser, next_patch, stream_path};
+use crate::web::{Browser, metrics_text, next_patch, stream_path};
 
 type Events = BoxStream<'static, Result<SseEvent, ClientError>>;
 
 /// The sum of the process's `metric` lines (every service of the stack shares one
 /// recorder; the gateway's `/metrics` shows it).
 async fn metric(stack: &Stack, metric: &str) -> u64 {
-    let text = reqwest::get(format!("{}/metrics", stack.gateway.base_url()))
-        .await
-        .expect("answers")
-        .text()
-        .await
-        .expect("metrics");
+    let text = metrics_text(stack).await;
     text.lines()
         .filter(|line| line.starts_with(metric))
         .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
