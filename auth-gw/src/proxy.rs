@@ -363,8 +363,9 @@ async fn forward_inner(state: &GatewayState, request: Request) -> Result<Respons
             }
         },
     };
+    let upstream = if stream_slot.is_some() { &state.stream_upstream } else { &state.upstream };
     let upstream_request = Request::from_parts(parts, body);
-    let mut sent = tokio::time::timeout(RESPONSE_HEADERS_TIMEOUT, state.upstream.request(upstream_request)).await;
+    let mut sent = tokio::time::timeout(RESPONSE_HEADERS_TIMEOUT, upstream.request(upstream_request)).await;
     if let Ok(Err(err)) = &sent
         && err.is_connect()
     {
@@ -377,7 +378,7 @@ async fn forward_inner(state: &GatewayState, request: Request) -> Result<Respons
             *request.version_mut() = version;
             *request.headers_mut() = headers;
             *request.uri_mut() = upstream_uri(next)?;
-            sent = tokio::time::timeout(RESPONSE_HEADERS_TIMEOUT, state.upstream.request(request)).await;
+            sent = tokio::time::timeout(RESPONSE_HEADERS_TIMEOUT, upstream.request(request)).await;
         }
     }
     let response = match sent {

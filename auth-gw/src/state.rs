@@ -59,6 +59,10 @@ pub struct GatewayState {
     pub pool: PgPool,
     pub config: Arc<Config>,
     pub upstream: UpstreamClient,
+    /// Carries event streams to the session managers: HTTP/2, so all of them share one
+    /// connection (one descriptor) per instance instead of one each.
+    #[from_ref(skip)]
+    pub stream_upstream: UpstreamClient,
     /// The instances of the api, web-sm and tui-sm, and which are healthy.
     pub upstreams: Arc<Upstreams>,
     pub auth_cache: Arc<AuthCache>,
@@ -78,6 +82,27 @@ pub struct GatewayState {
     pub shutdown: CancellationToken,
 }
 
+/// The open streams one gateway may hold: `gateway_max_streams`, or fewer when the
+/// process's descriptor limit (raised to its hard limit here) cannot hold that many. Each
+/// stream holds one descriptor (its client's connection; the session managers are reached
+/// over shared HTTP/2 connections), and room is kept for the requests forwarded to the api
+/// (one connection each), the database pool and the listener: past the limit a stream is
+/// refused with a clean 503 `overloaded`, never a failed `accept` or a 502.
+fn stream_bound(config: &Config) -> u32 {
+    let descriptors = ajet_shared::server::raise_descriptor_limit();
+    let reserved = u64::from(config.gateway_max_requests) + u64::from(config.database_max_connections) + 256;
+    let room = u32::try_from(descriptors.saturating_sub(reserved)).unwrap_or(u32::MAX).max(1);
+    if room < config.gateway_max_streams {
+        tracing::warn!(
+            gateway_max_streams = config.gateway_max_streams,
+            descriptors,
+            streams = room,
+            "the open-descriptor limit holds fewer streams than gateway_max_streams; the lower bound applies"
+        );
+    }
+    room.min(config.gateway_max_streams)
+}
+
 impl GatewayState {
     pub fn new(pool: PgPool, config: Arc<Config>) -> Result<Self, reqwest::Error> {
         let mut connector = HttpConnector::new();
@@ -88,7 +113,16 @@ impl GatewayState {
         // into a connection the service is closing, and a POST so cut is a 502 (the OpenAPI
         // fuzzer met one in CI).
         let upstream =
-            Client::builder(TokioExecutor::new()).pool_idle_timeout(Duration::from_secs(20)).build(connector);
+            Client::builder(TokioExecutor::new()).pool_idle_timeout(Duration::from_secs(20)).build(connector.clone());
+        // Each stream may hold back at most HTTP/2's default window (64 KiB) when its reader
+        // is slow, and the connection's window is as large as HTTP/2 allows: a few slow
+        // readers never stall the streams of everyone else on the connection.
+        let stream_upstream = Client::builder(TokioExecutor::new())
+            .http2_only(true)
+            .http2_initial_stream_window_size(65_535)
+            .http2_initial_connection_window_size(i32::MAX.cast_unsigned())
+            .pool_idle_timeout(Duration::from_secs(20))
+            .build(connector);
         let auth_cache = Arc::new(AuthCache::new(config.auth_cache_ttl(), config.auth_cache_capacity));
         let limits = Arc::new(Limits {
             requests: RateLimiter::per_minute(config.rate_limit_per_minute),
@@ -104,11 +138,12 @@ impl GatewayState {
         let shutdown = CancellationToken::new();
         let upstreams = Arc::new(Upstreams::new(&config));
         let permits = |n: u32| Arc::new(Semaphore::new(usize::try_from(n).unwrap_or(Semaphore::MAX_PERMITS)));
-        let (in_flight, open_streams) = (permits(config.gateway_max_requests), permits(config.gateway_max_streams));
+        let (in_flight, open_streams) = (permits(config.gateway_max_requests), permits(stream_bound(&config)));
         Ok(Self {
             pool,
             config,
             upstream,
+            stream_upstream,
             upstreams,
             auth_cache,
             limits,

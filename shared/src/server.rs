@@ -178,13 +178,81 @@ pub fn instrument(router: Router, service: &'static str) -> Router {
     )
 }
 
+/// How many streams one HTTP/2 connection may carry at once. The gateway multiplexes every
+/// event stream it forwards to a session manager over one connection (one descriptor on
+/// each side instead of one per stream), so the limit is far above hyper's default of 200;
+/// the gateway's own `gateway_max_streams` is the bound that matters.
+const MAX_STREAMS_PER_CONNECTION: u32 = 1 << 20;
+
 /// Serves `router` on `listener` until `shutdown` fires, then finishes in-flight requests.
 /// Long-lived streams watch the same token and end themselves. Handlers can see the peer
-/// address (`ConnectInfo<SocketAddr>`).
+/// address (`ConnectInfo<SocketAddr>`). HTTP/1.1 and cleartext HTTP/2 (prior knowledge,
+/// which is how the gateway reaches the session managers) are both served.
 pub async fn serve(listener: TcpListener, router: Router, shutdown: CancellationToken) -> std::io::Result<()> {
-    axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
-        .with_graceful_shutdown(async move { shutdown.cancelled().await })
-        .await
+    use hyper_util::rt::{TokioExecutor, TokioIo};
+    use hyper_util::server::conn::auto;
+    use tower::Service as _;
+
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder.http2().max_concurrent_streams(MAX_STREAMS_PER_CONNECTION);
+    let builder = Arc::new(builder);
+    let connections = tokio_util::task::TaskTracker::new();
+    loop {
+        let (stream, remote) = tokio::select! {
+            () = shutdown.cancelled() => break,
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(err) => {
+                    // Out of descriptors (or a connection reset before it was accepted):
+                    // the listener stays, and accepting resumes once some are freed.
+                    tracing::warn!(error = %err, "accepting a connection failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+        };
+        drop(stream.set_nodelay(true));
+        let router = router.clone();
+        let service = hyper::service::service_fn(move |mut request: hyper::Request<hyper::body::Incoming>| {
+            request.extensions_mut().insert(axum::extract::ConnectInfo(remote));
+            router.clone().call(request)
+        });
+        let (builder, shutdown) = (Arc::clone(&builder), shutdown.clone());
+        connections.spawn(async move {
+            let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+            let mut connection = std::pin::pin!(connection);
+            tokio::select! {
+                served = connection.as_mut() => {
+                    if let Err(err) = served {
+                        tracing::debug!(error = %err, "connection ended with an error");
+                    }
+                    return;
+                }
+                () = shutdown.cancelled() => connection.as_mut().graceful_shutdown(),
+            }
+            if let Err(err) = connection.await {
+                tracing::debug!(error = %err, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    connections.close();
+    connections.wait().await;
+    Ok(())
+}
+
+/// Raises this process's soft limit on open descriptors to its hard limit (each client
+/// connection and each event stream holds one) and answers the limit now in force.
+pub fn raise_descriptor_limit() -> u64 {
+    use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
+    let limit = getrlimit(Resource::Nofile);
+    if let Some(hard) = limit.maximum
+        && limit.current != Some(hard)
+        && let Err(err) = setrlimit(Resource::Nofile, Rlimit { current: Some(hard), maximum: Some(hard) })
+    {
+        tracing::warn!(error = %err, "cannot raise the open-descriptor limit");
+    }
+    getrlimit(Resource::Nofile).current.unwrap_or(u64::MAX)
 }
 
 /// A token cancelled by Ctrl-C or SIGTERM.

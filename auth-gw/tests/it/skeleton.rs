@@ -217,3 +217,30 @@ async fn a_session_manager_whose_first_api_refuses_connections_serves_streams_th
     assert_eq!(ready.status(), 200, "tui-sm's readiness check of its api moved on too");
     stack.stop().await;
 }
+
+/// The gateway carries event streams to a session manager over one shared HTTP/2
+/// connection: 300 streams (more than the 200 hyper allows on a connection by default) all
+/// open and all get the message, and together they cost this process (client, gateway and
+/// tui-sm in one) about two descriptors each — the client's end and the gateway's — where
+/// one upstream connection per stream would cost four.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_gateways_streams_share_one_connection_to_the_session_manager() {
+    const STREAMS: usize = 300;
+    let stack = Stack::start_with(|config| config.max_streams_per_user = 400).await;
+    let (alice, bob, channel) = two_users(&stack).await;
+    let descriptors = || std::fs::read_dir("/proc/self/fd").expect("/proc/self/fd").count();
+    let before = descriptors();
+    let mut streams = Vec::with_capacity(STREAMS);
+    for _ in 0..STREAMS {
+        streams.push(bob.tui_events(None).await.expect("the stream opens"));
+    }
+    let opened = descriptors().saturating_sub(before);
+    let sent = send(&alice, &channel, "to every stream").await;
+    let received = futures::future::join_all(streams.iter_mut().map(next_message)).await;
+    assert!(received.iter().all(|(message, _)| message.id == sent.id), "every stream got the message");
+    assert!(
+        opened < STREAMS * 5 / 2,
+        "{opened} descriptors opened for {STREAMS} streams: the gateway holds one upstream connection per stream"
+    );
+    stack.stop().await;
+}
