@@ -162,6 +162,12 @@ impl<B: EventBus + 'static> OutboxRelay<B> {
                     }
                 }
             }
+            // A short batch was everything there was when it was read. A commit since then
+            // woke the loop (`notify` keeps a wake-up for the next wait), so no transaction
+            // is spent finding nothing.
+            if ids.len() < usize::try_from(BATCH).unwrap_or(usize::MAX) {
+                return Ok((total, false));
+            }
         }
     }
 
