@@ -75,13 +75,14 @@ pub struct Started {
     pub infra: Infra,
 }
 
-/// Builds the services in release mode and starts them on throwaway infra with the database
-/// `bench`; their ports are api, gateway, web-sm, tui-sm.
+/// Builds the services in release mode and starts them on throwaway infra (Postgres as
+/// durable as in production) with the database `bench`; their ports are api, gateway,
+/// web-sm, tui-sm.
 fn start() -> Result<Started> {
     let root = repo_root();
     let tools = tools::ensure(&root, tools::Needs::Servers)?;
     build_release()?;
-    let infra = Infra::start_throwaway(&tools)?;
+    let infra = Infra::start_throwaway_durable(&tools)?;
     infra.ensure_database("bench")?;
     let mut taken = Vec::new();
     let ports: Vec<u16> = SERVICES.iter().map(|_| free_port(&mut taken)).collect::<Result<_>>()?;

@@ -159,22 +159,28 @@ pub struct Infra {
 impl Infra {
     /// Free ports, data under `$TMPDIR/ajet-test-<pid>`, fsync off, a random S3 secret.
     pub fn start_throwaway(tools: &Tools) -> Result<Self> {
-        Self::throwaway(tools, true)
+        Self::throwaway(tools, true, Durability::Off)
+    }
+
+    /// `start_throwaway` with Postgres as durable as in production (`fsync` and
+    /// `synchronous_commit` on): what the benchmarks measure.
+    pub fn start_throwaway_durable(tools: &Tools) -> Result<Self> {
+        Self::throwaway(tools, true, Durability::On)
     }
 
     /// `start_throwaway` without a nats-server (the caller starts its own).
     pub fn start_throwaway_without_nats(tools: &Tools) -> Result<Self> {
-        Self::throwaway(tools, false)
+        Self::throwaway(tools, false, Durability::Off)
     }
 
-    fn throwaway(tools: &Tools, with_nats: bool) -> Result<Self> {
+    fn throwaway(tools: &Tools, with_nats: bool, durability: Durability) -> Result<Self> {
         remove_stale_roots();
         let root = std::env::temp_dir().join(format!("ajet-test-{}", std::process::id()));
         let _ = fs::remove_dir_all(&root);
         fs::create_dir_all(root.join("tmp")).with_context(|| format!("creating {}", root.display()))?;
         let guard = TempRoot(root.clone());
         let secret = format!("{:016x}{:016x}", random_u64(), random_u64());
-        let mut infra = Self::start(tools, &root, Ports::free()?, secret, true, with_nats)?;
+        let mut infra = Self::start(tools, &root, Ports::free()?, secret, Some(durability), with_nats)?;
         infra._temp_root = Some(guard);
         Ok(infra)
     }
@@ -189,7 +195,7 @@ impl Infra {
                 busy.join(", ")
             );
         }
-        Self::start(tools, root, ports, s3_secret.to_owned(), false, true)
+        Self::start(tools, root, ports, s3_secret.to_owned(), None, true)
     }
 
     fn start(
@@ -197,12 +203,13 @@ impl Infra {
         root: &Path,
         ports: Ports,
         s3_secret: String,
-        throwaway: bool,
+        throwaway: Option<Durability>,
         with_nats: bool,
     ) -> Result<Self> {
         let logs = root.join("logs");
         fs::create_dir_all(&logs).with_context(|| format!("creating {}", logs.display()))?;
         let mut postgres = start_postgres(tools, &root.join("postgres"), &logs, ports.postgres, throwaway)?;
+        let throwaway = throwaway.is_some();
         let mut nats = if with_nats {
             Some(Server::spawn(
                 "nats-server",
@@ -390,7 +397,17 @@ fn remove_stale_roots() {
 
 /// `initdb` once, then the `postgres` binary itself as a child (pg_ctl would daemonize).
 /// Unix sockets are off: everything connects over TCP, and deep paths would overflow them.
-fn start_postgres(tools: &Tools, dir: &Path, logs: &Path, port: u16, throwaway: bool) -> Result<Server> {
+/// Whether throwaway Postgres keeps what it commits across a crash: tests do not need it
+/// (and run faster without), benchmarks must measure it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Durability {
+    Off,
+    On,
+}
+
+/// Starts Postgres in `dir`: throwaway (`Some`: fresh, test settings, durable or not) or
+/// persistent (`None`: `xtask dev`'s data, default settings).
+fn start_postgres(tools: &Tools, dir: &Path, logs: &Path, port: u16, throwaway: Option<Durability>) -> Result<Server> {
     let data = dir.join("data");
     fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     if let Some(user) = &tools.pg_user {
@@ -407,7 +424,7 @@ fn start_postgres(tools: &Tools, dir: &Path, logs: &Path, port: u16, throwaway: 
     if !data.join("PG_VERSION").exists() {
         let mut initdb = Command::new(tools.pg_bin.join("initdb"));
         initdb.arg("-D").arg(&data).args(["-A", "trust", "-U", "ajet", "-E", "UTF8", "--locale=C.UTF-8"]);
-        if throwaway {
+        if throwaway.is_some() {
             initdb.arg("--no-sync");
         }
         let out = as_pg_user(&mut initdb, tools, dir).output().context("running initdb")?;
@@ -419,18 +436,20 @@ fn start_postgres(tools: &Tools, dir: &Path, logs: &Path, port: u16, throwaway: 
     let mut postgres = Command::new(tools.pg_bin.join("postgres"));
     postgres.arg("-D").arg(&data).args(["-p", &port.to_string(), "-k", ""]);
     postgres.args(["-c", "listen_addresses=127.0.0.1"]);
-    if throwaway {
-        // Many test processes with their own pools run at once; durability is irrelevant.
-        // pg_stat_statements lets tests count the statements an endpoint issues (no N+1).
-        for setting in [
-            "fsync=off",
-            "synchronous_commit=off",
-            "full_page_writes=off",
-            "max_connections=300",
-            "shared_preload_libraries=pg_stat_statements",
-            "pg_stat_statements.track=all",
-        ] {
+    if let Some(durability) = throwaway {
+        // Many test processes with their own pools run at once. pg_stat_statements lets
+        // tests count the statements an endpoint issues (no N+1) and the benchmarks report
+        // where Postgres spent its time.
+        for setting in
+            ["max_connections=300", "shared_preload_libraries=pg_stat_statements", "pg_stat_statements.track=all"]
+        {
             postgres.args(["-c", setting]);
+        }
+        // Tests do not need durability; the benchmarks keep Postgres's defaults.
+        if durability == Durability::Off {
+            for setting in ["fsync=off", "synchronous_commit=off", "full_page_writes=off"] {
+                postgres.args(["-c", setting]);
+            }
         }
     }
     Server::spawn(
