@@ -324,8 +324,15 @@ function setUpCompletion(form) {
 }
 
 /** Keeps a composer's text per channel or thread (`data-draft`) in localStorage. */
+/** Puts `value` in `input` as if typed (Datastar follows input events). */
+function set(input, value) {
+  input.value = value;
+  input.dispatchEvent(new Event('input', { bubbles: true }));
+}
+
 function keepDraft(form) {
   const text = form.querySelector('textarea');
+  const cmid = form.querySelector('input[type=hidden][data-bind]');
   let store = null;
   try {
     store = window.localStorage;
@@ -334,24 +341,59 @@ function keepDraft(form) {
   }
   if (!text || !store || !form.dataset.draft) return;
   const key = `ajet-draft:${form.dataset.draft}`;
+  // A send still in flight when the page is left (its row says "Sending…") is kept with
+  // its key: the browser may have cancelled it before or after the api took it.
+  let resumed = null;
   // After Datastar has bound the text to its (empty) signal: Datastar applies the page's
   // attributes in a timer it set as it loaded, before this one.
   setTimeout(() => {
     const saved = store.getItem(key);
-    if (saved && !text.value) {
-      text.value = saved;
-      text.dispatchEvent(new Event('input', { bubbles: true }));
+    if (!saved || text.value) return;
+    let draft = { text: saved };
+    try {
+      const parsed = JSON.parse(saved);
+      if (typeof parsed?.text === 'string') draft = parsed;
+    } catch {
+      // A plain draft.
     }
+    set(text, draft.text);
+    if (!cmid || typeof draft.key !== 'string' || !/^[A-Za-z0-9-]{1,64}$/.test(draft.key)) return;
+    // Sent again with the same key: the api answers with the message if it took it before,
+    // so the send goes on exactly once. Only soon after: an old one stays a draft (its
+    // key kept while its text is), to be sent or not.
+    set(cmid, draft.key);
+    resumed = draft;
+    if (Date.now() - (draft.at ?? 0) < RESUME_SENDS_WITHIN_MS) form.requestSubmit();
   }, 0);
-  const save = () => {
-    if (text.value.trim()) store.setItem(key, text.value);
-    else store.removeItem(key);
+  /** The key of the composer's send in flight, if there is one. */
+  const inFlight = () => {
+    const row = cmid && document.getElementById(`pending-${cmid.value}`);
+    return row && !row.querySelector('.send-status.failed') ? cmid.value : null;
   };
-  text.addEventListener('input', save);
+  const save = () => {
+    const value = text.value;
+    if (!value.trim()) {
+      store.removeItem(key);
+      return;
+    }
+    const sending = inFlight();
+    store.setItem(key, sending ? JSON.stringify({ text: value, key: sending, at: Date.now() }) : value);
+  };
+  text.addEventListener('input', (evt) => {
+    // A resumed draft whose text is changed is another message: it gets a key of its own.
+    if (evt.isTrusted && resumed && cmid?.value === resumed.key && text.value !== resumed.text) {
+      resumed = null;
+      if (window.crypto?.randomUUID) set(cmid, window.crypto.randomUUID());
+    }
+    save();
+  });
   // A send empties the text without an input event: leaving the page saves what is left.
   window.addEventListener('pagehide', save);
   document.addEventListener('visibilitychange', save);
 }
+
+/** How long after leaving a page a send it left in flight is resumed on coming back. */
+const RESUME_SENDS_WITHIN_MS = 10 * 60 * 1000;
 
 /** Whether a composer's text runs a slash command (the server's test: `/` and a letter). */
 const isCommand = (value) => /^\s*\/\p{L}/u.test(value);
@@ -432,11 +474,6 @@ function showSends(form) {
       }
     }
   });
-  /** Puts `value` in the composer as if typed (Datastar follows input events). */
-  const set = (input, value) => {
-    input.value = value;
-    input.dispatchEvent(new Event('input', { bubbles: true }));
-  };
   /** A new key for the composer's next send (the server gives one after each send it answers). */
   const renew = () => {
     if (window.crypto?.randomUUID) set(cmid, window.crypto.randomUUID());

@@ -309,6 +309,34 @@ def optimistic_sends(alice, bob, general_id):
     check(posted(alice, general_id, "answer lost") == 1, "a lost answer's message was posted once")
     check(posted(alice, general_id, "after the lost answer") == 1, "the next message was posted, once")
 
+    # Left while sending: the page goes elsewhere with the send held at the network (the
+    # browser cancels it), or after the api took it but before the answer came. Coming
+    # back resumes the send with its key: posted once either way, the composer emptied.
+    here = bob.url
+    for label, handler in [
+        ("cancelled by leaving", lambda route: None),
+        ("taken before leaving", lambda route: route.fetch()),
+    ]:
+        bob.route(SENDS, handler)
+        send(bob, label)
+        expect(messages(bob).locator("li.message.pending", has_text=label)).to_have_count(1)
+        if label == "taken before leaving":
+            for _ in range(250):  # Poll: Playwright runs the route's handler while waiting.
+                if posted(alice, general_id, label) == 1:
+                    break
+                bob.wait_for_timeout(20)
+            check(posted(alice, general_id, label) == 1, "the api took the send before the page left")
+        else:
+            check(posted(alice, general_id, label) == 0, "the held send was posted")
+        bob.goto(BASE + "/settings/profile")
+        bob.unroute(SENDS)
+        bob.goto(here)
+        expect(rows(alice, label)).to_have_count(1, timeout=LIVE)
+        expect(rows(bob, label)).to_have_count(1, timeout=LIVE)
+        expect(rows(bob, label)).to_have_attribute("id", re.compile(r"^m-"))
+        expect(box).to_have_value("")
+        check(posted(alice, general_id, label) == 1, f"a send {label} was posted once")
+
 
 def main():
     os.makedirs(ARTIFACTS, exist_ok=True)
