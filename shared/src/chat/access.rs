@@ -41,8 +41,8 @@ pub fn require_admin(role: Role) -> Result<(), ChatError> {
 /// members; a private channel or DM only to its own members (`ChannelNotFound` to
 /// everyone else).
 pub async fn channel_access(pool: &PgPool, channel_id: ChannelId, user: UserId) -> Result<ChannelAccess, ChatError> {
-    let channel = db::channels::get(pool, channel_id).await?.ok_or(ChatError::ChannelNotFound)?;
-    let is_member = db::channels::is_member(pool, channel_id, user).await?;
+    let (channel, is_member) =
+        db::channels::get_with_membership(pool, channel_id, user).await?.ok_or(ChatError::ChannelNotFound)?;
     match (channel.kind, channel.community_id) {
         (ChannelKind::Public, Some(community)) if !is_member => {
             community_role(pool, community, user).await?;

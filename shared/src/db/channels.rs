@@ -96,6 +96,33 @@ pub async fn get_for_update(tx: &mut PgConnection, id: ChannelId) -> Result<Opti
     Ok(row.map(Channel::from))
 }
 
+#[derive(sqlx::FromRow)]
+struct ChannelWithMembership {
+    #[sqlx(flatten)]
+    channel: ChannelRow,
+    is_member: bool,
+}
+
+/// The channel `id` and whether `user` is a member of it, in one statement (what every
+/// access check starts with).
+pub async fn get_with_membership(
+    db: impl PgExecutor<'_>,
+    id: ChannelId,
+    user: UserId,
+) -> Result<Option<(Channel, bool)>, sqlx::Error> {
+    let row: Option<ChannelWithMembership> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS}, EXISTS (
+             SELECT 1 FROM channel_members cm WHERE cm.channel_id = channels.id AND cm.user_id = $2
+         ) AS is_member
+         FROM channels WHERE id = $1"
+    ))
+    .bind(id)
+    .bind(user)
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(|row| (Channel::from(row.channel), row.is_member)))
+}
+
 pub async fn is_member(db: impl PgExecutor<'_>, channel: ChannelId, user: UserId) -> Result<bool, sqlx::Error> {
     sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM channel_members WHERE channel_id = $1 AND user_id = $2)")
         .bind(channel)
