@@ -104,10 +104,29 @@ impl Storage {
         Ok(())
     }
 
-    pub async fn get(&self, key: &str) -> Result<Bytes, StorageError> {
-        let object = self.client.get_object().bucket(&self.bucket).key(key).send().await.map_err(storage_error)?;
+    /// The object at `key`, or `None` if there is none (a sweep or a removal may delete it
+    /// between a reader's check of its row and this read).
+    pub async fn get(&self, key: &str) -> Result<Option<Bytes>, StorageError> {
+        let Some(object) = self.get_object(key).await? else { return Ok(None) };
         let data = object.body.collect().await.map_err(storage_error)?;
-        Ok(data.into_bytes())
+        Ok(Some(data.into_bytes()))
+    }
+
+    async fn get_object(
+        &self,
+        key: &str,
+    ) -> Result<Option<aws_sdk_s3::operation::get_object::GetObjectOutput>, StorageError> {
+        match self.client.get_object().bucket(&self.bucket).key(key).send().await {
+            Ok(object) => Ok(Some(object)),
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(aws_sdk_s3::operation::get_object::GetObjectError::is_no_such_key) =>
+            {
+                Ok(None)
+            }
+            Err(err) => Err(storage_error(err)),
+        }
     }
 
     /// Deletes the objects `keys`, one request each (`DeleteObjects` needs checksums not
@@ -201,13 +220,14 @@ impl Storage {
         Ok(())
     }
 
-    /// The object's bytes as a stream, read as the caller reads them.
+    /// The object's bytes as a stream, read as the caller reads them, or `None` if there is
+    /// no object at `key`.
     pub async fn get_stream(
         &self,
         key: &str,
-    ) -> Result<impl futures::Stream<Item = std::io::Result<Bytes>> + Send + 'static, StorageError> {
-        let object = self.client.get_object().bucket(&self.bucket).key(key).send().await.map_err(storage_error)?;
-        Ok(tokio_util::io::ReaderStream::new(object.body.into_async_read()))
+    ) -> Result<Option<impl futures::Stream<Item = std::io::Result<Bytes>> + Send + 'static>, StorageError> {
+        let Some(object) = self.get_object(key).await? else { return Ok(None) };
+        Ok(Some(tokio_util::io::ReaderStream::new(object.body.into_async_read())))
     }
 
     /// A URL that lets its holder download `key` for `valid_for`, served as an attachment

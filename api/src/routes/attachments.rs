@@ -306,7 +306,12 @@ pub async fn download_attachment(
     auth.require_read()?;
     let stored = readable(&pool, auth.id(), id).await?;
     let attachment = &stored.attachment;
-    let stream = storage.get_stream(&stored.storage_key).await.map_err(ApiError::internal)?;
+    // A sweep deletes the object just before the row: read in between, it is gone too.
+    let stream = storage
+        .get_stream(&stored.storage_key)
+        .await
+        .map_err(ApiError::internal)?
+        .ok_or(ChatError::AttachmentNotFound)?;
     let kind = if shown_inline(&attachment.content_type) { "inline" } else { "attachment" };
     let header = |value: String| HeaderValue::from_str(&value).map_err(ApiError::internal);
     let mut response = ResponseBody::from_stream(stream).into_response();
@@ -330,7 +335,7 @@ pub async fn download_thumbnail(
     auth.require_read()?;
     let stored = readable(&pool, auth.id(), id).await?;
     let key = stored.thumbnail_key.ok_or(ChatError::ThumbnailNotFound)?;
-    let png = storage.get(&key).await.map_err(ApiError::internal)?;
+    let png = storage.get(&key).await.map_err(ApiError::internal)?.ok_or(ChatError::AttachmentNotFound)?;
     let name = format!("{}.thumbnail.png", stored.attachment.filename);
     let header = |value: String| HeaderValue::from_str(&value).map_err(ApiError::internal);
     let mut response = png.into_response();

@@ -73,10 +73,7 @@ async fn read_image(multipart: Result<Multipart, MultipartRejection>) -> ApiResu
 
 /// The stored image at `key` with the headers every avatar carries.
 async fn serve(storage: &Storage, key: &str) -> ApiResult<Response> {
-    if !storage.exists(key).await.map_err(ApiError::internal)? {
-        return Err(ChatError::AvatarNotFound.into());
-    }
-    let image = storage.get(key).await.map_err(ApiError::internal)?;
+    let image = storage.get(key).await.map_err(ApiError::internal)?.ok_or(ChatError::AvatarNotFound)?;
     let content_type = sniff(&image[..image.len().min(4096)]);
     let mut response = image.into_response();
     let headers = response.headers_mut();

@@ -348,6 +348,35 @@ async fn deleting_a_message_deletes_its_files_from_the_bucket() {
     stack.stop().await;
 }
 
+/// A sweep deletes a file's object just before its row: a reader who comes in between
+/// (the row still there, the object gone) gets the 404 of a missing file, not a 500. The
+/// object is deleted here by hand, as the sweep's first half would.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_whose_object_is_already_gone_is_a_404_not_a_server_error() {
+    let stack = Stack::start().await;
+    let (alice, bob, dev) = two_users(&stack).await;
+    let storage = Storage::new(&stack.config);
+    let png = real_png(600, 300);
+    let file = bob.upload_attachment(dev.id, "gone.png", &png).await.expect("uploaded");
+    bob.send_message(dev.id, &with_files("soon gone", None, vec![file.id])).await.expect("sent");
+    assert_eq!(download(&alice, file.id).await.2, png);
+    let key = object_key(&dev, &file, "gone.png");
+    let thumbnail: Option<String> = sqlx::query_scalar("SELECT thumbnail_key FROM attachments WHERE id = $1")
+        .bind(file.id)
+        .fetch_one(&stack.db.pool)
+        .await
+        .expect("the row");
+    let thumbnail = thumbnail.expect("a PNG has a thumbnail");
+    storage.delete(&[key, thumbnail]).await.expect("the objects deleted");
+    for (what, answer) in
+        [("download", alice.download_attachment(file.id).await), ("thumbnail", alice.download_thumbnail(file.id).await)]
+    {
+        let (status, code, _) = refusal(answer).await;
+        assert_eq!((status, code), (Some(StatusCode::NOT_FOUND), Some(ErrorCode::AttachmentNotFound)), "{what}");
+    }
+    stack.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_upload_no_message_took_is_deleted_once_older_than_the_configured_age() {
     let stack = Stack::start_with(|config| config.attachment_sweep_secs = 1).await;
