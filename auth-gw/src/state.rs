@@ -116,8 +116,13 @@ impl GatewayState {
             Client::builder(TokioExecutor::new()).pool_idle_timeout(Duration::from_secs(20)).build(connector.clone());
         // Each stream may hold back at most HTTP/2's default window (64 KiB) when its reader
         // is slow, and the connection's window is as large as HTTP/2 allows: a few slow
-        // readers never stall the streams of everyone else on the connection.
+        // readers never stall the streams of everyone else on the connection. A ping every
+        // 20 s (one per connection, not per stream) finds a session manager that vanished
+        // without closing its connection, ending its streams so their clients reconnect.
         let stream_upstream = Client::builder(TokioExecutor::new())
+            .timer(hyper_util::rt::TokioTimer::new())
+            .http2_keep_alive_interval(Duration::from_secs(20))
+            .http2_keep_alive_timeout(Duration::from_secs(10))
             .http2_only(true)
             .http2_initial_stream_window_size(65_535)
             .http2_initial_connection_window_size(i32::MAX.cast_unsigned())
