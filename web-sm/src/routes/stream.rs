@@ -47,9 +47,9 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
+use futures::StreamExt as _;
 use serde::Deserialize;
 use time::OffsetDateTime;
-use tokio::sync::mpsc;
 
 mod refresh;
 
@@ -86,32 +86,26 @@ pub async fn stream_events(
 ) -> Result<Response, ApiError> {
     let resume = headers.get("last-event-id").and_then(|v| v.to_str().ok()).or(query.from.as_deref());
     // The core's read of the viewer's access (`GET /api/me`) serves the sidebar too.
-    let (mut session, me) = match streams.open_with_me(&viewer.token, resume).await {
+    let (session, me) = match streams.open_with_me(&viewer.token, resume).await {
         Ok(opened) => opened,
         Err(OpenError::Revoked) => return Ok(StatusCode::NO_CONTENT.into_response()),
         Err(err) => return Err(err.api_error()),
     };
-    let (refresher, mut fetched) = Refresher::start(viewer.api.clone(), me.user.id, fanout.clone());
     let opening = Opening { current: query.channel, thread: query.thread, shown_seq: query.seq.unwrap_or(0) };
-    let mut page = LivePage::open(viewer.api, refresher, fanout, me, opening).await;
-    // The session's `next` is not cancel-safe: a pump awaits it to completion and hands
-    // the items over, so the loop can also take the re-reads as they come.
-    let (items_tx, mut items) = mpsc::channel(8);
-    let pump = tokio::spawn(async move {
-        loop {
-            let item = session.next().await;
-            let end = matches!(item, Item::End(_));
-            if items_tx.send(item).await.is_err() || end {
-                return;
-            }
-        }
+    let mut page = LivePage::open(viewer.api, fanout, me, opening).await;
+    // The session's `next` is not cancel-safe: this stream keeps its future from poll to
+    // poll (a `select!` that takes a re-read first leaves it where it was), so the loop can
+    // also take the re-reads as they come, with no task or queue of its own per tab.
+    let items = futures::stream::unfold(session, |mut session| async move {
+        let item = session.next().await;
+        Some((item, session))
     });
     let body = async_stream::stream! {
-        let _pump = AbortOnDrop(pump);
+        let mut items = std::pin::pin!(items);
         loop {
             let next = tokio::select! {
-                item = items.recv() => Next::Item(item),
-                Some(result) = fetched.recv() => Next::Fetched(result),
+                item = items.next() => Next::Item(item),
+                Some(result) = page.refresher.next() => Next::Fetched(result),
             };
             let frames = match next {
                 Next::Fetched(result) => match page.on_fetched(result) {
@@ -120,8 +114,10 @@ pub async fn stream_events(
                 },
                 Next::Item(None) => return,
                 Next::Item(Some(item)) => match item {
-                    Item::Event(event) => page.on_event(&event).await,
-                    Item::Resync(_) => page.resync().await,
+                    Item::Event(event) => page.on_event(&event),
+                    // Rare, and its reads' futures are most of the loop's size: boxed while
+                    // it runs, so an idle tab's stream does not carry them.
+                    Item::Resync(_) => Box::pin(page.resync()).await,
                     Item::Typing(typing) => match page.on_typing(&typing) {
                         Some(frames) => frames,
                         None => continue,
@@ -154,19 +150,10 @@ pub async fn stream_events(
     Ok(response)
 }
 
-/// What the loop takes next: a stream item (none: the pump ended) or a re-read.
+/// What the loop takes next: a stream item (none: the session's stream ended) or a re-read.
 enum Next {
     Item(Option<Item>),
     Fetched(Fetched),
-}
-
-/// Ends a task when its owner (the tab's stream) is dropped.
-struct AbortOnDrop(tokio::task::JoinHandle<()>);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
 }
 
 /// A sidebar entry as the tab shows it.
@@ -218,7 +205,7 @@ struct Opening {
 /// What the tab shows, kept to patch it.
 struct LivePage {
     api: ApiClient,
-    /// Re-reads messages and pins off the loop.
+    /// Re-reads messages and pins off the loop (started by the first).
     refresher: Refresher,
     /// The process's shared renders and re-reads.
     fanout: Fanout,
@@ -230,7 +217,8 @@ struct LivePage {
     /// Messages asked of the refresher and not yet shown again: an edit or delete meanwhile
     /// asks again, so the last read is newer than the event.
     refreshing: HashSet<MessageId>,
-    me: Option<Me>,
+    /// The viewer, whose page it is.
+    viewer: UserId,
     current: Option<ChannelId>,
     /// The thread open in the panel.
     thread: Option<MessageId>,
@@ -261,16 +249,16 @@ impl LivePage {
     /// The tab's page as its stream opens, from the `me` the stream core read as it opened
     /// (each thing is read once per opening: `me`, the sidebar's channels and DMs, the
     /// list, the unread notifications, and the open thread's replies).
-    async fn open(api: ApiClient, refresher: Refresher, fanout: Fanout, me: Me, opening: Opening) -> Self {
+    async fn open(api: ApiClient, fanout: Fanout, me: Me, opening: Opening) -> Self {
         let Opening { current, thread, shown_seq } = opening;
         let mut page = Self {
             api,
-            refresher,
+            refresher: Refresher::default(),
             fanout,
             at: StreamPosition { epoch: 0, seq: 0 },
             mine: HashMap::new(),
             refreshing: HashSet::new(),
-            me: None,
+            viewer: me.user.id,
             current,
             thread: thread.filter(|_| current.is_some()),
             roots: HashMap::new(),
@@ -335,7 +323,7 @@ impl LivePage {
     }
 
     fn viewer(&self) -> UserId {
-        self.me.as_ref().map_or(UserId(uuid::Uuid::nil()), |me| me.user.id)
+        self.viewer
     }
 
     /// The viewer's own reaction events keep `mine` true.
@@ -426,7 +414,7 @@ impl LivePage {
             self.label = shell::channel_label(&entry.item.channel, &entry.item.members, &me.user);
         }
         self.community = community;
-        self.me = Some(me);
+        self.viewer = me.user.id;
     }
 
     /// A sidebar entry as this viewer sees it, rendered once for every tab that shows the
@@ -457,7 +445,10 @@ impl LivePage {
         self.fanout.render(key, || render().into_string())
     }
 
-    async fn on_event(&mut self, hub_event: &Arc<HubEvent>) -> Frames {
+    /// An event the tab may see, as the patches of what the page shows (no reads: what an
+    /// event cannot say is asked of the refresher). Not `async`: it never waits, and a
+    /// future holding the event's payload would be part of every idle tab's stream.
+    fn on_event(&mut self, hub_event: &Arc<HubEvent>) -> Frames {
         let mut frames = Frames::new();
         match serde_json::from_str::<Event>(&hub_event.data) {
             Ok(Event { id, payload: EventPayload::CommandReplied(reply), .. }) => {
@@ -469,7 +460,7 @@ impl LivePage {
             Ok(event) => {
                 self.at = hub_event.position();
                 self.track_reaction(&event.payload);
-                self.patch(event.payload, &mut frames).await;
+                self.patch(event.payload, &mut frames);
             }
             // A type this build does not know (the core evolves additively): nothing to show.
             Err(err) => tracing::debug!(error = %err, event_type = %hub_event.event_type, "event not shown"),
@@ -478,7 +469,7 @@ impl LivePage {
         frames
     }
 
-    async fn patch(&mut self, payload: EventPayload, frames: &mut Frames) {
+    fn patch(&mut self, payload: EventPayload, frames: &mut Frames) {
         let viewer = self.viewer();
         match payload {
             EventPayload::MessageCreated(message) if message.parent_id.is_none() => {
@@ -579,7 +570,7 @@ impl LivePage {
                 if Some(change.channel_id) == self.current =>
             {
                 self.refresh(change.message_id);
-                self.refresher.request(Job::Pins(change.channel_id), self.at);
+                self.request(Job::Pins(change.channel_id));
             }
             EventPayload::ChannelCreated(channel) | EventPayload::ChannelUpdated(channel)
                 if channel.community_id.is_some() && channel.community_id == self.community.as_ref().map(|c| c.id) =>
@@ -799,7 +790,12 @@ impl LivePage {
     fn refresh(&mut self, id: MessageId) {
         self.refreshing.insert(id);
         let job = if self.mine.contains_key(&id) { Job::Message(id) } else { Job::OwnMessage(id) };
-        self.refresher.request(job, self.at);
+        self.request(job);
+    }
+
+    /// Asks the tab's refresher for `job` as of the event being handled.
+    fn request(&mut self, job: Job) {
+        self.refresher.request(job, self.at, &self.api, self.viewer, &self.fanout);
     }
 
     /// A re-read came back: the message (a root carries its thread summary; "you
