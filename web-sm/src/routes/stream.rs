@@ -239,7 +239,9 @@ struct LivePage {
     label: String,
     /// The community whose channels the sidebar lists.
     community: Option<Community>,
-    entries: HashMap<ChannelId, Entry>,
+    /// The sidebar's entries, boxed: an entry is ~0.5 KiB and a map has more slots than
+    /// entries (a tab of one channel would hold four entries' worth).
+    entries: HashMap<ChannelId, Box<Entry>>,
     /// The highest `channel_seq` the list holds: a replayed message at or below it (read by
     /// the page before the stream held it) is already shown, in its place.
     shown_seq: i64,
@@ -403,12 +405,12 @@ impl LivePage {
         for item in channels {
             let label = item.channel.name.clone().unwrap_or_default();
             let href = shell::channel_href(&item.channel, community.as_ref());
-            self.entries.insert(item.channel.id, Entry { item, href, label });
+            self.entries.insert(item.channel.id, Box::new(Entry { item, href, label }));
         }
         for item in dms {
             let label = shell::channel_label(&item.channel, &item.members, &me.user);
             let href = shell::channel_href(&item.channel, None);
-            self.entries.insert(item.channel.id, Entry { item, href, label });
+            self.entries.insert(item.channel.id, Box::new(Entry { item, href, label }));
         }
         if let Some(entry) = self.current.and_then(|id| self.entries.get(&id)) {
             self.label = shell::channel_label(&entry.item.channel, &entry.item.members, &me.user);
@@ -591,20 +593,22 @@ impl LivePage {
                         &shell::channel_header(&format!("#{label}"), channel.topic.as_deref()),
                     );
                 }
-                let entry = self.entries.entry(id).or_insert_with(|| Entry {
-                    item: ChannelListItem {
-                        channel: channel.clone(),
-                        is_member: false,
-                        unread_count: 0,
-                        mention_count: 0,
-                        last_message_at: None,
-                        members: Vec::new(),
-                        notify_level: NotifyLevel::default(),
-                        muted_until: None,
-                        starred: false,
-                    },
-                    href: href.clone(),
-                    label: label.clone(),
+                let entry = self.entries.entry(id).or_insert_with(|| {
+                    Box::new(Entry {
+                        item: ChannelListItem {
+                            channel: channel.clone(),
+                            is_member: false,
+                            unread_count: 0,
+                            mention_count: 0,
+                            last_message_at: None,
+                            members: Vec::new(),
+                            notify_level: NotifyLevel::default(),
+                            muted_until: None,
+                            starred: false,
+                        },
+                        href: href.clone(),
+                        label: label.clone(),
+                    })
                 });
                 entry.item.channel = channel;
                 entry.href = href;
@@ -918,6 +922,7 @@ impl LivePage {
         let mut entries: Vec<&Entry> = self
             .entries
             .values()
+            .map(|entry| &**entry)
             .filter(|entry| {
                 entry.item.channel.community_id.is_none() == dms && entry.item.channel.archived_at.is_none()
             })
