@@ -239,7 +239,7 @@ struct LivePage {
     label: String,
     /// The community whose channels the sidebar lists.
     community: Option<Community>,
-    /// The sidebar's entries, boxed: an entry is ~0.5 KiB and a map has more slots than
+    /// The sidebar's entries, boxed: an entry is ~260 B and a map has more slots than
     /// entries (a tab of one channel would hold four entries' worth).
     entries: HashMap<ChannelId, Box<Entry>>,
     /// The highest `channel_seq` the list holds: a replayed message at or below it (read by
