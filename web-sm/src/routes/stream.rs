@@ -96,12 +96,13 @@ pub async fn stream_events(
     // The session's `next` is not cancel-safe: this stream keeps its future from poll to
     // poll (a `select!` that takes a re-read first leaves it where it was), so the loop can
     // also take the re-reads as they come, with no task or queue of its own per tab.
-    let items = futures::stream::unfold(session, |mut session| async move {
+    // Boxed (pinned) here rather than pinned in the loop: a value the loop's generator
+    // captures and then pins would take its room twice.
+    let mut items = Box::pin(futures::stream::unfold(session, |mut session| async move {
         let item = session.next().await;
         Some((item, session))
-    });
+    }));
     let body = async_stream::stream! {
-        let mut items = std::pin::pin!(items);
         loop {
             let next = tokio::select! {
                 item = items.next() => Next::Item(item),
