@@ -81,13 +81,15 @@ async fn content_security_policy(request: Request, next: Next) -> Response {
 
 /// web-sm's routes, with the CSP on pages and gzip for what is worth compressing: pages,
 /// CSS and JS (a channel page of 50 messages is ~160 KiB of HTML, ~20 KiB gzipped).
-/// tower-http's default predicate leaves out event streams (`/sse` and the Datastar
-/// actions' answers, which must reach the browser as each frame is written), images and
-/// bodies under 32 bytes.
+/// tower-http's default predicate leaves out event streams (the Datastar actions' answers,
+/// which must reach the browser as each frame is written), images and bodies under 32
+/// bytes. The tab's stream (`/sse`) is outside both layers: an idle stream then holds no
+/// compression wrapper of its body.
 pub fn router(state: WebState) -> Router {
     routes::router()
         .layer(middleware::from_fn(content_security_policy))
         .layer(tower_http::compression::CompressionLayer::new())
+        .merge(routes::stream_router())
         .with_state(state)
 }
 

@@ -12,6 +12,14 @@ use axum::routing::{get, post};
 use crate::WebState;
 use crate::assets;
 
+/// The tab's live stream (`/sse`), apart from the other routes: it needs neither their
+/// CSP (not HTML) nor their compression layer (never compressed: frames must reach the
+/// browser as they are written), whose body wrapper every open stream would otherwise hold.
+pub fn stream_router() -> Router<WebState> {
+    Router::new().route("/sse", get(stream::stream_events))
+}
+
+/// Every other route: pages, actions and assets.
 pub fn router() -> Router<WebState> {
     Router::new()
         .route("/", get(pages::home))
@@ -62,6 +70,5 @@ pub fn router() -> Router<WebState> {
         .route("/c/{slug}/settings/webhooks/{id}", get(settings::webhook_deliveries))
         .route("/c/{slug}/settings/webhooks/{id}/delete", post(settings::delete_webhook))
         .route("/c/{slug}/settings/audit", get(settings::audit))
-        .route("/sse", get(stream::stream_events))
         .route("/assets/{name}", get(assets::serve_asset))
 }

@@ -47,9 +47,9 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
+use futures::StreamExt as _;
 use serde::Deserialize;
 use time::OffsetDateTime;
-use tokio::sync::mpsc;
 
 mod refresh;
 
@@ -86,32 +86,27 @@ pub async fn stream_events(
 ) -> Result<Response, ApiError> {
     let resume = headers.get("last-event-id").and_then(|v| v.to_str().ok()).or(query.from.as_deref());
     // The core's read of the viewer's access (`GET /api/me`) serves the sidebar too.
-    let (mut session, me) = match streams.open_with_me(&viewer.token, resume).await {
+    let (session, me) = match streams.open_with_me(&viewer.token, resume).await {
         Ok(opened) => opened,
         Err(OpenError::Revoked) => return Ok(StatusCode::NO_CONTENT.into_response()),
         Err(err) => return Err(err.api_error()),
     };
-    let (refresher, mut fetched) = Refresher::start(viewer.api.clone(), me.user.id, fanout.clone());
     let opening = Opening { current: query.channel, thread: query.thread, shown_seq: query.seq.unwrap_or(0) };
-    let mut page = LivePage::open(viewer.api, refresher, fanout, me, opening).await;
-    // The session's `next` is not cancel-safe: a pump awaits it to completion and hands
-    // the items over, so the loop can also take the re-reads as they come.
-    let (items_tx, mut items) = mpsc::channel(8);
-    let pump = tokio::spawn(async move {
-        loop {
-            let item = session.next().await;
-            let end = matches!(item, Item::End(_));
-            if items_tx.send(item).await.is_err() || end {
-                return;
-            }
-        }
-    });
+    let mut page = LivePage::open(viewer.api, fanout, me, opening).await;
+    // The session's `next` is not cancel-safe: this stream keeps its future from poll to
+    // poll (a `select!` that takes a re-read first leaves it where it was), so the loop can
+    // also take the re-reads as they come, with no task or queue of its own per tab.
+    // Boxed (pinned) here rather than pinned in the loop: a value the loop's generator
+    // captures and then pins would take its room twice.
+    let mut items = Box::pin(futures::stream::unfold(session, |mut session| async move {
+        let item = session.next().await;
+        Some((item, session))
+    }));
     let body = async_stream::stream! {
-        let _pump = AbortOnDrop(pump);
         loop {
             let next = tokio::select! {
-                item = items.recv() => Next::Item(item),
-                Some(result) = fetched.recv() => Next::Fetched(result),
+                item = items.next() => Next::Item(item),
+                Some(result) = page.refresher.next() => Next::Fetched(result),
             };
             let frames = match next {
                 Next::Fetched(result) => match page.on_fetched(result) {
@@ -120,8 +115,10 @@ pub async fn stream_events(
                 },
                 Next::Item(None) => return,
                 Next::Item(Some(item)) => match item {
-                    Item::Event(event) => page.on_event(&event).await,
-                    Item::Resync(_) => page.resync().await,
+                    Item::Event(event) => page.on_event(&event),
+                    // Rare, and its reads' futures are most of the loop's size: boxed while
+                    // it runs, so an idle tab's stream does not carry them.
+                    Item::Resync(_) => Box::pin(page.resync()).await,
                     Item::Typing(typing) => match page.on_typing(&typing) {
                         Some(frames) => frames,
                         None => continue,
@@ -154,19 +151,10 @@ pub async fn stream_events(
     Ok(response)
 }
 
-/// What the loop takes next: a stream item (none: the pump ended) or a re-read.
+/// What the loop takes next: a stream item (none: the session's stream ended) or a re-read.
 enum Next {
     Item(Option<Item>),
     Fetched(Fetched),
-}
-
-/// Ends a task when its owner (the tab's stream) is dropped.
-struct AbortOnDrop(tokio::task::JoinHandle<()>);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
 }
 
 /// A sidebar entry as the tab shows it.
@@ -218,7 +206,7 @@ struct Opening {
 /// What the tab shows, kept to patch it.
 struct LivePage {
     api: ApiClient,
-    /// Re-reads messages and pins off the loop.
+    /// Re-reads messages and pins off the loop (started by the first).
     refresher: Refresher,
     /// The process's shared renders and re-reads.
     fanout: Fanout,
@@ -230,7 +218,8 @@ struct LivePage {
     /// Messages asked of the refresher and not yet shown again: an edit or delete meanwhile
     /// asks again, so the last read is newer than the event.
     refreshing: HashSet<MessageId>,
-    me: Option<Me>,
+    /// The viewer, whose page it is.
+    viewer: UserId,
     current: Option<ChannelId>,
     /// The thread open in the panel.
     thread: Option<MessageId>,
@@ -251,7 +240,9 @@ struct LivePage {
     label: String,
     /// The community whose channels the sidebar lists.
     community: Option<Community>,
-    entries: HashMap<ChannelId, Entry>,
+    /// The sidebar's entries, boxed: an entry is ~260 B and a map has more slots than
+    /// entries (a tab of one channel would hold four entries' worth).
+    entries: HashMap<ChannelId, Box<Entry>>,
     /// The highest `channel_seq` the list holds: a replayed message at or below it (read by
     /// the page before the stream held it) is already shown, in its place.
     shown_seq: i64,
@@ -261,16 +252,16 @@ impl LivePage {
     /// The tab's page as its stream opens, from the `me` the stream core read as it opened
     /// (each thing is read once per opening: `me`, the sidebar's channels and DMs, the
     /// list, the unread notifications, and the open thread's replies).
-    async fn open(api: ApiClient, refresher: Refresher, fanout: Fanout, me: Me, opening: Opening) -> Self {
+    async fn open(api: ApiClient, fanout: Fanout, me: Me, opening: Opening) -> Self {
         let Opening { current, thread, shown_seq } = opening;
         let mut page = Self {
             api,
-            refresher,
+            refresher: Refresher::default(),
             fanout,
             at: StreamPosition { epoch: 0, seq: 0 },
             mine: HashMap::new(),
             refreshing: HashSet::new(),
-            me: None,
+            viewer: me.user.id,
             current,
             thread: thread.filter(|_| current.is_some()),
             roots: HashMap::new(),
@@ -335,7 +326,7 @@ impl LivePage {
     }
 
     fn viewer(&self) -> UserId {
-        self.me.as_ref().map_or(UserId(uuid::Uuid::nil()), |me| me.user.id)
+        self.viewer
     }
 
     /// The viewer's own reaction events keep `mine` true.
@@ -415,18 +406,18 @@ impl LivePage {
         for item in channels {
             let label = item.channel.name.clone().unwrap_or_default();
             let href = shell::channel_href(&item.channel, community.as_ref());
-            self.entries.insert(item.channel.id, Entry { item, href, label });
+            self.entries.insert(item.channel.id, Box::new(Entry { item, href, label }));
         }
         for item in dms {
             let label = shell::channel_label(&item.channel, &item.members, &me.user);
             let href = shell::channel_href(&item.channel, None);
-            self.entries.insert(item.channel.id, Entry { item, href, label });
+            self.entries.insert(item.channel.id, Box::new(Entry { item, href, label }));
         }
         if let Some(entry) = self.current.and_then(|id| self.entries.get(&id)) {
             self.label = shell::channel_label(&entry.item.channel, &entry.item.members, &me.user);
         }
         self.community = community;
-        self.me = Some(me);
+        self.viewer = me.user.id;
     }
 
     /// A sidebar entry as this viewer sees it, rendered once for every tab that shows the
@@ -457,7 +448,10 @@ impl LivePage {
         self.fanout.render(key, || render().into_string())
     }
 
-    async fn on_event(&mut self, hub_event: &Arc<HubEvent>) -> Frames {
+    /// An event the tab may see, as the patches of what the page shows (no reads: what an
+    /// event cannot say is asked of the refresher). Not `async`: it never waits, and a
+    /// future holding the event's payload would be part of every idle tab's stream.
+    fn on_event(&mut self, hub_event: &Arc<HubEvent>) -> Frames {
         let mut frames = Frames::new();
         match serde_json::from_str::<Event>(&hub_event.data) {
             Ok(Event { id, payload: EventPayload::CommandReplied(reply), .. }) => {
@@ -469,7 +463,7 @@ impl LivePage {
             Ok(event) => {
                 self.at = hub_event.position();
                 self.track_reaction(&event.payload);
-                self.patch(event.payload, &mut frames).await;
+                self.patch(event.payload, &mut frames);
             }
             // A type this build does not know (the core evolves additively): nothing to show.
             Err(err) => tracing::debug!(error = %err, event_type = %hub_event.event_type, "event not shown"),
@@ -478,7 +472,7 @@ impl LivePage {
         frames
     }
 
-    async fn patch(&mut self, payload: EventPayload, frames: &mut Frames) {
+    fn patch(&mut self, payload: EventPayload, frames: &mut Frames) {
         let viewer = self.viewer();
         match payload {
             EventPayload::MessageCreated(message) if message.parent_id.is_none() => {
@@ -579,7 +573,7 @@ impl LivePage {
                 if Some(change.channel_id) == self.current =>
             {
                 self.refresh(change.message_id);
-                self.refresher.request(Job::Pins(change.channel_id), self.at);
+                self.request(Job::Pins(change.channel_id));
             }
             EventPayload::ChannelCreated(channel) | EventPayload::ChannelUpdated(channel)
                 if channel.community_id.is_some() && channel.community_id == self.community.as_ref().map(|c| c.id) =>
@@ -600,20 +594,22 @@ impl LivePage {
                         &shell::channel_header(&format!("#{label}"), channel.topic.as_deref()),
                     );
                 }
-                let entry = self.entries.entry(id).or_insert_with(|| Entry {
-                    item: ChannelListItem {
-                        channel: channel.clone(),
-                        is_member: false,
-                        unread_count: 0,
-                        mention_count: 0,
-                        last_message_at: None,
-                        members: Vec::new(),
-                        notify_level: NotifyLevel::default(),
-                        muted_until: None,
-                        starred: false,
-                    },
-                    href: href.clone(),
-                    label: label.clone(),
+                let entry = self.entries.entry(id).or_insert_with(|| {
+                    Box::new(Entry {
+                        item: ChannelListItem {
+                            channel: channel.clone(),
+                            is_member: false,
+                            unread_count: 0,
+                            mention_count: 0,
+                            last_message_at: None,
+                            members: Vec::new(),
+                            notify_level: NotifyLevel::default(),
+                            muted_until: None,
+                            starred: false,
+                        },
+                        href: href.clone(),
+                        label: label.clone(),
+                    })
                 });
                 entry.item.channel = channel;
                 entry.href = href;
@@ -799,7 +795,12 @@ impl LivePage {
     fn refresh(&mut self, id: MessageId) {
         self.refreshing.insert(id);
         let job = if self.mine.contains_key(&id) { Job::Message(id) } else { Job::OwnMessage(id) };
-        self.refresher.request(job, self.at);
+        self.request(job);
+    }
+
+    /// Asks the tab's refresher for `job` as of the event being handled.
+    fn request(&mut self, job: Job) {
+        self.refresher.request(job, self.at, &self.api, self.viewer, &self.fanout);
     }
 
     /// A re-read came back: the message (a root carries its thread summary; "you
@@ -922,6 +923,7 @@ impl LivePage {
         let mut entries: Vec<&Entry> = self
             .entries
             .values()
+            .map(|entry| &**entry)
             .filter(|entry| {
                 entry.item.channel.community_id.is_none() == dms && entry.item.channel.archived_at.is_none()
             })

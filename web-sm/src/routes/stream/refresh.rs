@@ -8,6 +8,10 @@
 //! coalesced: while a read is under way new ones gather, each message or channel once (at
 //! the newest event that asked), so a burst of reactions on one message costs one or two
 //! reads rather than one per event, and the stream keeps flowing meanwhile.
+//!
+//! The task and its queue are started by a tab's first request, not as its stream opens:
+//! most tabs sit idle most of the time, and an idle stream should cost as little memory
+//! as possible (issue 15: the task and its queue were ~4 KiB of every idle tab).
 
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -36,14 +40,21 @@ struct Pending {
     wake: Notify,
 }
 
-/// The handle the tab's page asks through; dropping it (with the tab's stream) ends the
-/// task.
+/// The handle the tab's page asks through: nothing until the first request starts the
+/// reader; dropping it (with the tab's stream) ends the reader's task.
+#[derive(Default)]
 pub struct Refresher {
-    pending: Arc<Pending>,
-    task: JoinHandle<()>,
+    running: Option<Running>,
 }
 
-impl Drop for Refresher {
+/// A started reader: where requests gather, its task, and what it read.
+struct Running {
+    pending: Arc<Pending>,
+    task: JoinHandle<()>,
+    results: mpsc::Receiver<Fetched>,
+}
+
+impl Drop for Running {
     fn drop(&mut self) {
         self.task.abort();
     }
@@ -53,24 +64,33 @@ impl Drop for Refresher {
 const FETCHED_QUEUE: usize = 16;
 
 impl Refresher {
-    /// Starts the tab's reader with the viewer's (`viewer`) api client.
-    pub fn start(api: ApiClient, viewer: UserId, fanout: Fanout) -> (Self, mpsc::Receiver<Fetched>) {
-        let pending = Arc::new(Pending::default());
-        let (fetched, results) = mpsc::channel(FETCHED_QUEUE);
-        let task = tokio::spawn(run(Reader { api, viewer }, fanout, Arc::clone(&pending), fetched));
-        (Self { pending, task }, results)
-    }
-
     /// Asks for `job` as of the event at `at` (once, at the newest position asked, however
-    /// often it is asked before the reader takes it).
-    pub fn request(&self, job: Job, at: StreamPosition) {
-        let mut jobs = self.pending.jobs.lock().unwrap_or_else(PoisonError::into_inner);
+    /// often it is asked before the reader takes it). The first request starts the tab's
+    /// reader with the viewer's (`viewer`) api client and the process's `fanout`.
+    pub fn request(&mut self, job: Job, at: StreamPosition, api: &ApiClient, viewer: UserId, fanout: &Fanout) {
+        let running = self.running.get_or_insert_with(|| {
+            let pending = Arc::new(Pending::default());
+            let (fetched, results) = mpsc::channel(FETCHED_QUEUE);
+            let reader = Reader { api: api.clone(), viewer };
+            let task = tokio::spawn(run(reader, fanout.clone(), Arc::clone(&pending), fetched));
+            Running { pending, task, results }
+        });
+        let mut jobs = running.pending.jobs.lock().unwrap_or_else(PoisonError::into_inner);
         match jobs.iter_mut().find(|(pending, _)| *pending == job) {
             Some((_, position)) => *position = (*position).max(at),
             None => jobs.push((job, at)),
         }
         drop(jobs);
-        self.pending.wake.notify_one();
+        running.pending.wake.notify_one();
+    }
+
+    /// The next re-read; never comes if nothing was asked (cancel-safe: a `select!` may
+    /// drop it).
+    pub async fn next(&mut self) -> Option<Fetched> {
+        match &mut self.running {
+            Some(running) => running.results.recv().await,
+            None => std::future::pending().await,
+        }
     }
 }
 
