@@ -107,7 +107,7 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Cancellation
     let state = AppState { pool, bus, relay, config: Arc::new(config), auth_cache, storage, unfurler, sweeper };
     let app = server::instrument(router(state).merge(server::ops_router(readiness)), "api");
     tracing::info!(address = %listener.local_addr()?, "api listening");
-    let served = server::serve(listener, app, shutdown).await;
+    let served = server::serve(listener, app, shutdown, server::Streams::Default).await;
     relay_stop.cancel();
     tasks.close();
     tasks.wait().await;

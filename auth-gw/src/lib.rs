@@ -75,7 +75,7 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Cancellation
     tasks.spawn(prune_shared_limits(state.pool.clone(), shutdown.clone()));
     let app = server::instrument(router(state).merge(server::ops_router(readiness)), "auth-gw");
     tracing::info!(address = %listener.local_addr()?, "auth-gw listening");
-    server::serve(listener, app, shutdown).await?;
+    server::serve(listener, app, shutdown, server::Streams::Default).await?;
     tasks.close();
     tasks.wait().await;
     Ok(())

@@ -86,11 +86,12 @@ pub struct GatewayState {
 /// process's descriptor limit (raised to its hard limit here) cannot hold that many. Each
 /// stream holds one descriptor (its client's connection; the session managers are reached
 /// over shared HTTP/2 connections), and room is kept for the requests forwarded to the api
-/// (one connection each), the database pool and the listener: past the limit a stream is
-/// refused with a clean 503 `overloaded`, never a failed `accept` or a 502.
+/// (two each: the client's connection and one to the api), the database pool, the
+/// listener, idle keep-alive clients (closed after 30 s) and outgoing calls: past the
+/// limit a stream is refused with a clean 503 `overloaded` rather than a 502.
 fn stream_bound(config: &Config) -> u32 {
     let descriptors = ajet_shared::server::raise_descriptor_limit();
-    let reserved = u64::from(config.gateway_max_requests) + u64::from(config.database_max_connections) + 256;
+    let reserved = 2 * u64::from(config.gateway_max_requests) + u64::from(config.database_max_connections) + 1024;
     let room = u32::try_from(descriptors.saturating_sub(reserved)).unwrap_or(u32::MAX).max(1);
     if room < config.gateway_max_streams {
         tracing::warn!(
@@ -114,19 +115,22 @@ impl GatewayState {
         // fuzzer met one in CI).
         let upstream =
             Client::builder(TokioExecutor::new()).pool_idle_timeout(Duration::from_secs(20)).build(connector.clone());
-        // Each stream may hold back at most HTTP/2's default window (64 KiB) when its reader
-        // is slow, and the connection's window is as large as HTTP/2 allows: a few slow
-        // readers never stall the streams of everyone else on the connection. A ping every
-        // 20 s (one per connection, not per stream) finds a session manager that vanished
-        // without closing its connection, ending its streams so their clients reconnect.
+        // Each stream may hold back at most a 32 KiB window when its reader is slow (20,000
+        // slow streams: 625 MiB at most), and the connection's window is as large as HTTP/2
+        // allows: a few slow readers never stall the streams of everyone else on the
+        // connection. A ping every 20 s (one per connection, not per stream) finds a session
+        // manager that vanished without closing its connection, ending its streams so their
+        // clients reconnect; 30 s to answer, so a busy moment does not end them all. The
+        // connection is kept however long no new stream comes (the session managers do not
+        // close idle HTTP/2 connections), so streams keep sharing it.
         let stream_upstream = Client::builder(TokioExecutor::new())
             .timer(hyper_util::rt::TokioTimer::new())
             .http2_keep_alive_interval(Duration::from_secs(20))
-            .http2_keep_alive_timeout(Duration::from_secs(10))
+            .http2_keep_alive_timeout(Duration::from_secs(30))
             .http2_only(true)
-            .http2_initial_stream_window_size(65_535)
+            .http2_initial_stream_window_size(32 * 1024)
             .http2_initial_connection_window_size(i32::MAX.cast_unsigned())
-            .pool_idle_timeout(Duration::from_secs(20))
+            .pool_idle_timeout(None)
             .build(connector);
         let auth_cache = Arc::new(AuthCache::new(config.auth_cache_ttl(), config.auth_cache_capacity));
         let limits = Arc::new(Limits {

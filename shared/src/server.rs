@@ -178,23 +178,42 @@ pub fn instrument(router: Router, service: &'static str) -> Router {
     )
 }
 
-/// How many streams one HTTP/2 connection may carry at once. The gateway multiplexes every
-/// event stream it forwards to a session manager over one connection (one descriptor on
-/// each side instead of one per stream), so the limit is far above hyper's default of 200;
-/// the gateway's own `gateway_max_streams` is the bound that matters.
-const MAX_STREAMS_PER_CONNECTION: u32 = 1 << 20;
+/// How many streams one HTTP/2 connection may carry at once (`Streams`).
+#[derive(Clone, Copy, Debug)]
+pub enum Streams {
+    /// hyper's default, 200: what a service reachable from outside allows, so one client
+    /// connection cannot queue more requests than that before any per-request bound
+    /// (authentication, rate limits, `gateway_max_requests`) is reached.
+    Default,
+    /// 2^20: a session manager, which the gateway reaches over one HTTP/2 connection that
+    /// carries every event stream it forwards (one descriptor on each side instead of one
+    /// per stream); the gateway's `gateway_max_streams` is the bound that matters. Never for
+    /// a service reachable from outside.
+    Multiplexed,
+}
 
 /// Serves `router` on `listener` until `shutdown` fires, then finishes in-flight requests.
 /// Long-lived streams watch the same token and end themselves. Handlers can see the peer
-/// address (`ConnectInfo<SocketAddr>`). HTTP/1.1 and cleartext HTTP/2 (prior knowledge,
-/// which is how the gateway reaches the session managers) are both served.
-pub async fn serve(listener: TcpListener, router: Router, shutdown: CancellationToken) -> std::io::Result<()> {
-    use hyper_util::rt::{TokioExecutor, TokioIo};
+/// address (`ConnectInfo<SocketAddr>`). HTTP/1.1 (with hyper's 30 s limit on reading a
+/// request's head) and cleartext HTTP/2 (prior knowledge, which is how the gateway reaches
+/// the session managers) are both served, with up to `streams` streams per connection.
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    shutdown: CancellationToken,
+    streams: Streams,
+) -> std::io::Result<()> {
+    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
     use hyper_util::server::conn::auto;
     use tower::Service as _;
 
     let mut builder = auto::Builder::new(TokioExecutor::new());
-    builder.http2().max_concurrent_streams(MAX_STREAMS_PER_CONNECTION);
+    // Without a timer hyper drops its header-read timeout: idle and slow connections would
+    // hold their descriptors for ever.
+    builder.http1().timer(TokioTimer::new());
+    if let Streams::Multiplexed = streams {
+        builder.http2().max_concurrent_streams(1 << 20);
+    }
     let builder = Arc::new(builder);
     let connections = tokio_util::task::TaskTracker::new();
     loop {
@@ -202,12 +221,21 @@ pub async fn serve(listener: TcpListener, router: Router, shutdown: Cancellation
             () = shutdown.cancelled() => break,
             accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
+                // A connection that went away before it was accepted: the next one.
+                Err(err) if matches!(
+                    err.kind(),
+                    std::io::ErrorKind::ConnectionAborted
+                        | std::io::ErrorKind::ConnectionReset
+                        | std::io::ErrorKind::ConnectionRefused
+                ) => continue,
                 Err(err) => {
-                    // Out of descriptors (or a connection reset before it was accepted):
-                    // the listener stays, and accepting resumes once some are freed.
-                    tracing::warn!(error = %err, "accepting a connection failed");
-                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-                    continue;
+                    // Out of descriptors: the listener stays, and accepting resumes once
+                    // some are freed (or the service stops).
+                    tracing::warn!(error = %err, "accepting a connection failed; trying again in a second");
+                    tokio::select! {
+                        () = shutdown.cancelled() => break,
+                        () = tokio::time::sleep(std::time::Duration::from_secs(1)) => continue,
+                    }
                 }
             },
         };

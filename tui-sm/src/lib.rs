@@ -34,7 +34,7 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Cancellation
     let state = TuiState { streams, config: Arc::new(config) };
     let app = server::instrument(router(state).merge(server::ops_router(readiness)), "tui-sm");
     tracing::info!(address = %listener.local_addr()?, "tui-sm listening");
-    server::serve(listener, app, shutdown).await?;
+    server::serve(listener, app, shutdown, server::Streams::Multiplexed).await?;
     tasks.close();
     tasks.wait().await;
     Ok(())

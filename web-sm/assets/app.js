@@ -323,13 +323,14 @@ function setUpCompletion(form) {
   );
 }
 
-/** Keeps a composer's text per channel or thread (`data-draft`) in localStorage. */
 /** Puts `value` in `input` as if typed (Datastar follows input events). */
 function set(input, value) {
   input.value = value;
   input.dispatchEvent(new Event('input', { bubbles: true }));
 }
 
+/** Keeps a composer's text across reloads in localStorage, per viewer and channel or
+ * thread (`data-draft`). */
 function keepDraft(form) {
   const text = form.querySelector('textarea');
   const cmid = form.querySelector('input[type=hidden][data-bind]');
@@ -342,7 +343,8 @@ function keepDraft(form) {
   if (!text || !store || !form.dataset.draft) return;
   const key = `ajet-draft:${form.dataset.draft}`;
   // A send still in flight when the page is left (its row says "Sending…") is kept with
-  // its key: the browser may have cancelled it before or after the api took it.
+  // its key: the browser may have cancelled it before or after the api took it. While the
+  // composer holds that text unchanged, the key stays with it.
   let resumed = null;
   // After Datastar has bound the text to its (empty) signal: Datastar applies the page's
   // attributes in a timer it set as it loaded, before this one.
@@ -350,20 +352,24 @@ function keepDraft(form) {
     const saved = store.getItem(key);
     if (!saved || text.value) return;
     let draft = { text: saved };
-    try {
-      const parsed = JSON.parse(saved);
-      if (typeof parsed?.text === 'string') draft = parsed;
-    } catch {
-      // A plain draft.
+    if (saved.startsWith('{')) {
+      try {
+        const parsed = JSON.parse(saved);
+        if (parsed?.v === 1 && typeof parsed.text === 'string') draft = parsed;
+      } catch {
+        // A plain draft that starts with a brace.
+      }
+    }
+    const keyed = cmid && typeof draft.key === 'string' && /^[A-Za-z0-9-]{1,64}$/.test(draft.key);
+    if (keyed) {
+      resumed = draft;
+      set(cmid, draft.key);
     }
     set(text, draft.text);
-    if (!cmid || typeof draft.key !== 'string' || !/^[A-Za-z0-9-]{1,64}$/.test(draft.key)) return;
     // Sent again with the same key: the api answers with the message if it took it before,
-    // so the send goes on exactly once. Only soon after: an old one stays a draft (its
-    // key kept while its text is), to be sent or not.
-    set(cmid, draft.key);
-    resumed = draft;
-    if (Date.now() - (draft.at ?? 0) < RESUME_SENDS_WITHIN_MS) form.requestSubmit();
+    // so the send goes on exactly once. Only soon after, and only a send without files (the
+    // draft does not keep them): otherwise it stays a draft under its key, to send or not.
+    if (keyed && !draft.files && Date.now() - (draft.at ?? 0) < RESUME_SENDS_WITHIN_MS) form.requestSubmit();
   }, 0);
   /** The key of the composer's send in flight, if there is one. */
   const inFlight = () => {
@@ -372,21 +378,24 @@ function keepDraft(form) {
   };
   const save = () => {
     const value = text.value;
+    if (resumed && value !== resumed.text) {
+      // A resumed text that changed is another message: it gets a key of its own.
+      if (cmid.value === resumed.key && window.crypto?.randomUUID) set(cmid, window.crypto.randomUUID());
+      resumed = null;
+    }
     if (!value.trim()) {
       store.removeItem(key);
       return;
     }
-    const sending = inFlight();
-    store.setItem(key, sending ? JSON.stringify({ text: value, key: sending, at: Date.now() }) : value);
-  };
-  text.addEventListener('input', (evt) => {
-    // A resumed draft whose text is changed is another message: it gets a key of its own.
-    if (evt.isTrusted && resumed && cmid?.value === resumed.key && text.value !== resumed.text) {
-      resumed = null;
-      if (window.crypto?.randomUUID) set(cmid, window.crypto.randomUUID());
+    const sending = inFlight() ?? resumed?.key;
+    if (!sending) {
+      store.setItem(key, value.startsWith('{') ? JSON.stringify({ v: 1, text: value }) : value);
+      return;
     }
-    save();
-  });
+    const files = Boolean(form.querySelector('ul.uploads li[data-id]')) || Boolean(resumed?.files);
+    store.setItem(key, JSON.stringify({ v: 1, text: value, key: sending, at: resumed?.at ?? Date.now(), files }));
+  };
+  text.addEventListener('input', save);
   // A send empties the text without an input event: leaving the page saves what is left.
   window.addEventListener('pagehide', save);
   document.addEventListener('visibilitychange', save);

@@ -108,7 +108,7 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Cancellation
     };
     let app = server::instrument(router(state).merge(server::ops_router(readiness)), "web-sm");
     tracing::info!(address = %listener.local_addr()?, "web-sm listening");
-    server::serve(listener, app, shutdown).await?;
+    server::serve(listener, app, shutdown, server::Streams::Multiplexed).await?;
     tasks.close();
     tasks.wait().await;
     Ok(())

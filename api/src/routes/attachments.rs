@@ -335,7 +335,7 @@ pub async fn download_thumbnail(
     auth.require_read()?;
     let stored = readable(&pool, auth.id(), id).await?;
     let key = stored.thumbnail_key.ok_or(ChatError::ThumbnailNotFound)?;
-    let png = storage.get(&key).await.map_err(ApiError::internal)?.ok_or(ChatError::AttachmentNotFound)?;
+    let png = storage.get(&key).await.map_err(ApiError::internal)?.ok_or(ChatError::ThumbnailNotFound)?;
     let name = format!("{}.thumbnail.png", stored.attachment.filename);
     let header = |value: String| HeaderValue::from_str(&value).map_err(ApiError::internal);
     let mut response = png.into_response();

@@ -368,11 +368,12 @@ async fn a_file_whose_object_is_already_gone_is_a_404_not_a_server_error() {
         .expect("the row");
     let thumbnail = thumbnail.expect("a PNG has a thumbnail");
     storage.delete(&[key, thumbnail]).await.expect("the objects deleted");
-    for (what, answer) in
-        [("download", alice.download_attachment(file.id).await), ("thumbnail", alice.download_thumbnail(file.id).await)]
-    {
+    for (what, answer, expected) in [
+        ("download", alice.download_attachment(file.id).await, ErrorCode::AttachmentNotFound),
+        ("thumbnail", alice.download_thumbnail(file.id).await, ErrorCode::ThumbnailNotFound),
+    ] {
         let (status, code, _) = refusal(answer).await;
-        assert_eq!((status, code), (Some(StatusCode::NOT_FOUND), Some(ErrorCode::AttachmentNotFound)), "{what}");
+        assert_eq!((status, code), (Some(StatusCode::NOT_FOUND), Some(expected)), "{what}");
     }
     stack.stop().await;
 }

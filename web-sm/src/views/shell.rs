@@ -291,8 +291,10 @@ pub fn composer(spec: &ComposerSpec<'_>) -> Markup {
     let channel = spec.channel;
     let signals = serde_json::json!({ body: "", cmid: spec.client_msg_id, typed_at: 0 }).to_string();
     let (target, draft) = match spec.thread {
-        Some(root) => (format!("/channels/{channel}/threads/{root}"), format!("{channel}:{root}")),
-        None => (format!("/channels/{channel}/messages"), channel.to_string()),
+        // Drafts are the viewer's: another account signed in on the same browser never
+        // sees them, nor resumes a send left in flight.
+        Some(root) => (format!("/channels/{channel}/threads/{root}"), format!("{}:{channel}:{root}", spec.me.id)),
+        None => (format!("/channels/{channel}/messages"), format!("{}:{channel}", spec.me.id)),
     };
     let send = format!(
         "document.querySelector('#{uploads} .uploading') || @post('{target}?files=' + \
@@ -837,10 +839,12 @@ mod tests {
     fn the_composer_uploads_files_to_the_channels_attachments_and_sends_them_by_id() {
         let id = ChannelId::generate();
         let community = CommunityId::generate();
-        let html = composer(&spec(&user("al"), id, Some(community), &[])).into_string();
+        let al = user("al");
+        let html = composer(&spec(&al, id, Some(community), &[])).into_string();
         assert!(
             html.contains(&format!(
-                "data-channel=\"{id}\" data-draft=\"{id}\" data-list=\"messages\" data-upload=\"/api/channels/{id}/attachments\""
+                "data-channel=\"{id}\" data-draft=\"{}:{id}\" data-list=\"messages\" data-upload=\"/api/channels/{id}/attachments\"",
+                al.id
             )),
             "app.js finds where to upload: {html}"
         );

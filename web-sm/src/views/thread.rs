@@ -153,8 +153,9 @@ mod tests {
         );
         assert!(
             html.contains(&format!(
-                "data-channel=\"{channel}\" data-draft=\"{channel}:{root_id}\" data-list=\"replies\" \
-                 data-upload=\"/api/channels/{channel}/attachments\" data-members=\"/api/communities/{community}/members\""
+                "data-channel=\"{channel}\" data-draft=\"{}:{channel}:{root_id}\" data-list=\"replies\" \
+                 data-upload=\"/api/channels/{channel}/attachments\" data-members=\"/api/communities/{community}/members\"",
+                me.id
             )),
             "the channel composer's uploads, completion, drafts per thread and Up to edit: {html}"
         );

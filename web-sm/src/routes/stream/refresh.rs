@@ -88,7 +88,15 @@ impl Refresher {
     /// drop it).
     pub async fn next(&mut self) -> Option<Fetched> {
         match &mut self.running {
-            Some(running) => running.results.recv().await,
+            Some(running) => {
+                let fetched = running.results.recv().await;
+                if fetched.is_none() {
+                    // The reader ended (it never does unless it panicked): the next request
+                    // starts another instead of queueing work nobody reads.
+                    self.running = None;
+                }
+                fetched
+            }
             None => std::future::pending().await,
         }
     }
