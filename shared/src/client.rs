@@ -137,7 +137,12 @@ impl ApiClient {
     /// one it uses refuses a connection.
     pub fn over(first: String, others: Vec<String>) -> Result<Self, ClientError> {
         install_crypto_provider();
-        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
+        // Idle connections are dropped before our servers close them (30 s without a request
+        // head): at equal times a request could be written into a closing connection.
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .pool_idle_timeout(std::time::Duration::from_secs(20))
+            .build()?;
         let urls = std::iter::once(first).chain(others).map(|url| url.trim_end_matches('/').to_owned()).collect();
         Ok(Self { http, bases: Arc::new(Bases { urls, current: AtomicUsize::new(0) }), token: None })
     }
