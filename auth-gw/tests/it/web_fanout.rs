@@ -9,6 +9,7 @@
 
 use ajet_shared::api::wire::{CreateCommunityRequest, CreateInviteRequest, CreateMessageRequest};
 use ajet_shared::client::{ApiClient, ClientError, SseEvent};
+use ajet_shared::domain::ids::{ChannelId, CommunityId};
 use futures::stream::BoxStream;
 
 use crate::stack::Stack;
@@ -40,10 +41,18 @@ async fn tab(browser: &Browser, api: &ApiClient) -> Events {
     api.sse(&stream_path(&page), None).await.expect("a stream")
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn tabs_of_several_viewers_share_one_render_per_audience_and_one_read_per_reaction() {
-    let stack = Stack::start().await;
-    let (alice, alice_api) = Browser::login(&stack, "alice").await;
+/// Alice's community `acme`, with the users `others` in it and in its `#general`.
+struct Acme {
+    alice: Browser,
+    alice_api: ApiClient,
+    community: CommunityId,
+    general: ChannelId,
+    /// Each other user's browser and client, in the order named.
+    others: Vec<(Browser, ApiClient)>,
+}
+
+async fn acme_in_general(stack: &Stack, names: &[&str]) -> Acme {
+    let (alice, alice_api) = Browser::login(stack, "alice").await;
     let community = alice_api
         .create_community(&CreateCommunityRequest { name: "Acme".into(), slug: "acme".into(), description: None })
         .await
@@ -52,12 +61,19 @@ async fn tabs_of_several_viewers_share_one_render_per_audience_and_one_read_per_
     let channels = alice_api.list_channels(community.id).await.expect("channels").data;
     let general = channels.iter().find(|item| item.channel.name.as_deref() == Some("general")).expect("general");
     let mut others = Vec::new();
-    for name in ["bob", "carol", "dave"] {
-        let (browser, api) = Browser::login(&stack, name).await;
+    for name in names {
+        let (browser, api) = Browser::login(stack, name).await;
         api.accept_invite(&invite.code).await.expect("joined");
         api.join_channel(general.channel.id).await.expect("joined #general");
         others.push((browser, api));
     }
+    Acme { alice, alice_api, community: community.id, general: general.channel.id, others }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tabs_of_several_viewers_share_one_render_per_audience_and_one_read_per_reaction() {
+    let stack = Stack::start().await;
+    let Acme { alice, alice_api, general, others, .. } = acme_in_general(&stack, &["bob", "carol", "dave"]).await;
     let [(bob, bob_api), (carol, carol_api), (dave, dave_api)] = &others[..] else { unreachable!("three") };
     // Five tabs: alice's, two of bob's, carol's and dave's.
     let mut tabs = vec![
@@ -71,7 +87,7 @@ async fn tabs_of_several_viewers_share_one_render_per_audience_and_one_read_per_
     let before = work(&stack).await;
     let hello = alice_api
         .send_message(
-            general.channel.id,
+            general,
             &CreateMessageRequest {
                 body_md: "hello **everyone**".into(),
                 parent_id: None,
@@ -139,32 +155,21 @@ fn say(text: &str, parent: Option<ajet_shared::domain::ids::MessageId>) -> Creat
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_deletion_a_thread_reply_and_a_sidebar_badge_are_rendered_once_for_every_tab_that_shows_the_same() {
     let stack = Stack::start().await;
-    let (alice, alice_api) = Browser::login(&stack, "alice").await;
-    let community = alice_api
-        .create_community(&CreateCommunityRequest { name: "Acme".into(), slug: "acme".into(), description: None })
-        .await
-        .expect("community");
+    let Acme { alice, alice_api, community, general, others } =
+        acme_in_general(&stack, &["bob", "carol", "dave"]).await;
     let random = alice_api
         .create_channel(
-            community.id,
+            community,
             &ajet_shared::api::wire::CreateChannelRequest { name: "random".into(), topic: None, kind: None },
         )
         .await
         .expect("random");
-    let invite = alice_api.create_invite(community.id, &CreateInviteRequest::default()).await.expect("invite");
-    let channels = alice_api.list_channels(community.id).await.expect("channels").data;
-    let general = channels.iter().find(|item| item.channel.name.as_deref() == Some("general")).expect("general");
-    let mut others = Vec::new();
-    for name in ["bob", "carol", "dave"] {
-        let (browser, api) = Browser::login(&stack, name).await;
-        api.accept_invite(&invite.code).await.expect("joined");
-        api.join_channel(general.channel.id).await.expect("joined #general");
+    for (_, api) in &others {
         api.join_channel(random.id).await.expect("joined #random");
-        others.push((browser, api));
     }
     let [(bob, bob_api), (carol, carol_api), (dave, dave_api)] = &others[..] else { unreachable!("three") };
     // A root the tabs' lists show as they open.
-    let root = alice_api.send_message(general.channel.id, &say("a topic", None)).await.expect("sent");
+    let root = alice_api.send_message(general, &say("a topic", None)).await.expect("sent");
     let mut tabs = vec![
         ("alice", tab(&alice, &alice_api).await),
         ("bob", tab(bob, bob_api).await),
@@ -175,7 +180,7 @@ async fn a_deletion_a_thread_reply_and_a_sidebar_badge_are_rendered_once_for_eve
 
     // A message appears and is deleted: each tab shows its tombstone, rendered by the tab
     // itself (no shared render, so no render of any kind is counted) and with no read.
-    let oops = alice_api.send_message(general.channel.id, &say("oops", None)).await.expect("sent");
+    let oops = alice_api.send_message(general, &say("oops", None)).await.expect("sent");
     for (who, events) in &mut tabs {
         let patch = next_patch(events, "mode append").await;
         assert!(patch.contains(&format!("id=\"m-{}\"", oops.id)), "{who}: {patch}");
@@ -192,7 +197,7 @@ async fn a_deletion_a_thread_reply_and_a_sidebar_badge_are_rendered_once_for_eve
     // Carol replies under the root: one summary for the five tabs (no read: the tabs
     // count it), then deletes her reply: one read of the root for all of them.
     let summaries = renders(&stack, "thread_summary").await;
-    let reply = carol_api.send_message(general.channel.id, &say("a reply", Some(root.id))).await.expect("replied");
+    let reply = carol_api.send_message(general, &say("a reply", Some(root.id))).await.expect("replied");
     let summary = format!("id=\"ts-{}\"", root.id);
     for (who, events) in &mut tabs {
         let patch = next_patch(events, &summary).await;
@@ -224,26 +229,12 @@ async fn a_deletion_a_thread_reply_and_a_sidebar_badge_are_rendered_once_for_eve
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_message_the_tabs_never_read_is_read_once_per_viewer_and_then_once_for_all() {
     let stack = Stack::start().await;
-    let (_, alice_api) = Browser::login(&stack, "alice").await;
-    let community = alice_api
-        .create_community(&CreateCommunityRequest { name: "Acme".into(), slug: "acme".into(), description: None })
-        .await
-        .expect("community");
-    let invite = alice_api.create_invite(community.id, &CreateInviteRequest::default()).await.expect("invite");
-    let channels = alice_api.list_channels(community.id).await.expect("channels").data;
-    let general = channels.iter().find(|item| item.channel.name.as_deref() == Some("general")).expect("general");
-    let mut others = Vec::new();
-    for name in ["bob", "carol"] {
-        let (browser, api) = Browser::login(&stack, name).await;
-        api.accept_invite(&invite.code).await.expect("joined");
-        api.join_channel(general.channel.id).await.expect("joined #general");
-        others.push((browser, api));
-    }
+    let Acme { alice_api, general, others, .. } = acme_in_general(&stack, &["bob", "carol"]).await;
     let [(bob, bob_api), (carol, carol_api)] = &others[..] else { unreachable!("two") };
     // The oldest of 55: beyond the 50 the tabs read, so none knows its "you reacted".
     let mut sent = Vec::new();
     for n in 0..55 {
-        sent.push(alice_api.send_message(general.channel.id, &say(&format!("line {n:02}"), None)).await.expect("sent"));
+        sent.push(alice_api.send_message(general, &say(&format!("line {n:02}"), None)).await.expect("sent"));
     }
     let old = sent[0].id;
     let mut tabs = vec![
