@@ -3,6 +3,7 @@
 
 mod error;
 mod extract;
+mod indexer;
 mod routes;
 mod state;
 pub mod storage;
@@ -103,6 +104,7 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Cancellation
         shutdown.clone(),
     );
     tasks.spawn(sweeping);
+    tasks.spawn(indexer::run(pool.clone(), shutdown.clone()));
     let auth_cache = Arc::new(AuthCache::new(config.auth_cache_ttl(), config.auth_cache_capacity));
     let state = AppState { pool, bus, relay, config: Arc::new(config), auth_cache, storage, unfurler, sweeper };
     let app = server::instrument(router(state).merge(server::ops_router(readiness)), "api");

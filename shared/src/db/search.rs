@@ -9,11 +9,15 @@
 //! `RELEVANCE_WINDOW` matches: exact words 2, a prefix 1, a substring 0.5, plus `ts_rank`,
 //! times 1 + a recency factor that halves in a week; `recent` pages through every match by
 //! id.
+//!
+//! The text indexes are on `message_search`, filled after the send's commit by
+//! `index_pending` (migration 0020): a send only queues its message in `search_pending`.
+//! A search reads both, so it is exact whether or not the indexer has caught up.
 
 use std::fmt::Write as _;
 
 use sqlx::postgres::PgArguments;
-use sqlx::{Arguments as _, PgExecutor};
+use sqlx::{Arguments as _, PgExecutor, PgPool};
 use time::OffsetDateTime;
 
 use crate::api::wire::{
@@ -117,33 +121,34 @@ fn is_cjk(c: char) -> bool {
     matches!(c, '\u{3040}'..='\u{30ff}' | '\u{3400}'..='\u{4dbf}' | '\u{4e00}'..='\u{9fff}' | '\u{ac00}'..='\u{d7af}' | '\u{f900}'..='\u{faff}')
 }
 
-/// The SQL condition for one term: its words, or its text as a substring where an index
-/// can find it.
-fn term_condition(sql: &mut Sql, term: &Term) -> Result<String, sqlx::Error> {
+/// The SQL condition for one term over the text of `t` (the alias of `messages` or of
+/// `message_search`, which both have `tsv` and `body_md`): its words, or its text as a
+/// substring where an index can find it.
+fn term_condition(sql: &mut Sql, term: &Term, t: &str) -> Result<String, sqlx::Error> {
     let words = sql.bind(ts_operand(term, false))?;
-    let mut condition = format!("m.tsv @@ to_tsquery('simple', {words})");
+    let mut condition = format!("{t}.tsv @@ to_tsquery('simple', {words})");
     let text = term.text();
     let length = text.chars().count();
     if length >= 3 {
         let pattern = sql.bind(like_pattern(text))?;
-        let _ = write!(condition, " OR m.body_md ILIKE {pattern}");
+        let _ = write!(condition, " OR {t}.body_md ILIKE {pattern}");
     } else if length == 2 && text.chars().all(is_cjk) {
         let pattern = sql.bind(like_pattern(text))?;
         let bigram = sql.bind(vec![text.to_owned()])?;
         // ILIKE first: where rows are filtered one by one, it fails faster than the bigrams.
-        let _ = write!(condition, " OR (m.body_md ILIKE {pattern} AND cjk_bigrams(m.body_md) @> {bigram}::text[])");
+        let _ = write!(condition, " OR ({t}.body_md ILIKE {pattern} AND cjk_bigrams({t}.body_md) @> {bigram}::text[])");
     }
     Ok(format!("({condition})"))
 }
 
-/// Every condition a hit meets besides its channel and author: its clauses, no negated
-/// term, the other operators, not deleted.
-fn conditions(sql: &mut Sql, search: &Search<'_>) -> Result<Vec<String>, sqlx::Error> {
+/// Every condition a hit meets besides its channel and author: its clauses (over the text
+/// of `t`, see `term_condition`), no negated term, the other operators, not deleted.
+fn conditions(sql: &mut Sql, search: &Search<'_>, t: &str) -> Result<Vec<String>, sqlx::Error> {
     let query = search.query;
     let filters = &query.filters;
     let mut all = vec!["m.deleted_at IS NULL".to_owned()];
     for clause in &query.clauses {
-        let alternatives = clause.iter().map(|term| term_condition(sql, term)).collect::<Result<Vec<_>, _>>()?;
+        let alternatives = clause.iter().map(|term| term_condition(sql, term, t)).collect::<Result<Vec<_>, _>>()?;
         all.push(format!("({})", alternatives.join(" OR ")));
     }
     for term in &query.negated {
@@ -260,7 +265,7 @@ fn statement(
     probe: bool,
 ) -> Result<Sql, sqlx::Error> {
     let mut sql = Sql::new();
-    let matching = conditions(&mut sql, search)?;
+    let matching = conditions(&mut sql, search, "m")?;
     // Where to look: the channels, the authors, the time of the first page (and, by time,
     // below the previous page), all on index columns of the newest-first scan.
     let mut scope = Vec::new();
@@ -326,11 +331,22 @@ fn statement(
              ORDER BY m.id DESC LIMIT {window}"
         )
     } else {
-        // The OFFSET 0 fence keeps the planner from reading the newest messages backwards
-        // in the hope of meeting the words soon: they are rare, so the text indexes win.
+        // What is indexed is found through message_search's text indexes, counting only
+        // rows indexed from the message's current text; what is still to index (a few rows
+        // at most) is read straight from messages. The OFFSET 0 fence keeps the planner
+        // from reading the newest messages backwards in the hope of meeting the words
+        // soon: they are rare, so the text indexes win.
+        let indexed = conditions(&mut sql, search, "s")?.join(" AND ");
         format!(
             "SELECT m.id, {score} AS score FROM (
-                 SELECT e.id FROM (SELECT m.id FROM messages m WHERE {scope} AND {matching} OFFSET 0) e
+                 SELECT e.id FROM (
+                     (SELECT m.id FROM message_search s
+                          JOIN messages m ON m.id = s.message_id AND m.edited_at IS NOT DISTINCT FROM s.edited_at
+                      WHERE {scope} AND {indexed} OFFSET 0)
+                     UNION
+                     SELECT m.id FROM search_pending p JOIN messages m ON m.id = p.message_id
+                     WHERE {scope} AND {matching}
+                 ) e
                  ORDER BY e.id DESC LIMIT {window}
              ) newest JOIN messages m ON m.id = newest.id"
         )
@@ -379,6 +395,42 @@ pub async fn search(
     let marks: Vec<&str> = search.query.clauses.iter().flatten().map(Term::text).collect();
     let hits = rows.into_iter().take(usize::from(search.limit)).map(|row| hit(row, &marks)).collect();
     Ok((hits, has_more))
+}
+
+/// Moves up to `batch` queued messages into `message_search` (their current text, or
+/// nothing for a deleted or purged message) in one transaction, and answers how many it
+/// took from the queue. The pending rows are deleted first and the messages read by a
+/// later statement, so a change committed meanwhile is either seen or queued again (see
+/// migration 0020). Committed without waiting for the flush: a crash that loses it loses
+/// the whole transaction, pending rows included, and the next run redoes it.
+pub async fn index_pending(db: &PgPool, batch: i64) -> Result<usize, sqlx::Error> {
+    let mut tx = db.begin().await?;
+    sqlx::query("SET LOCAL synchronous_commit = off").execute(&mut *tx).await?;
+    let taken: Vec<MessageId> = sqlx::query_scalar(
+        "DELETE FROM search_pending WHERE message_id IN (
+             SELECT message_id FROM search_pending LIMIT $1 FOR UPDATE SKIP LOCKED)
+         RETURNING message_id",
+    )
+    .bind(batch)
+    .fetch_all(&mut *tx)
+    .await?;
+    if taken.is_empty() {
+        return Ok(0);
+    }
+    sqlx::query(
+        "WITH gone AS (
+             DELETE FROM message_search s WHERE s.message_id = ANY($1)
+               AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.id = s.message_id AND m.deleted_at IS NULL))
+         INSERT INTO message_search (message_id, edited_at, body_md, tsv)
+         SELECT m.id, m.edited_at, m.body_md, m.tsv FROM messages m WHERE m.id = ANY($1) AND m.deleted_at IS NULL
+         ON CONFLICT (message_id) DO UPDATE
+             SET edited_at = excluded.edited_at, body_md = excluded.body_md, tsv = excluded.tsv",
+    )
+    .bind(&taken)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(taken.len())
 }
 
 /// Runs one page's statement, unprepared: each search gets a plan for its own words.

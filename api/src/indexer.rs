@@ -1,0 +1,48 @@
+//! The search indexer: moves the messages a write queued in `search_pending` into
+//! `message_search`, where search's text indexes are (`db::search::index_pending`,
+//! migration 0020), so that no send maintains a text index under its channel's lock.
+//! Search is exact meanwhile (it reads what is still queued straight from `messages`);
+//! the indexer only keeps that queue short. Every api instance runs one; they share the
+//! queue without waiting on each other (`SKIP LOCKED`), and what one left behind when it
+//! died is taken by the next run of any.
+
+use std::time::Duration;
+
+use ajet_shared::db::PgPool;
+use ajet_shared::db::search::index_pending;
+use tokio_util::sync::CancellationToken;
+
+/// Messages indexed per transaction.
+const BATCH: i64 = 500;
+/// How soon the indexer looks again after a run that found work (the queue is a tenth of
+/// a second of traffic at most while writes keep coming)…
+const BUSY: Duration = Duration::from_millis(100);
+/// …and after one that found nothing.
+const IDLE: Duration = Duration::from_secs(1);
+
+/// Runs until `shutdown`.
+pub async fn run(pool: PgPool, shutdown: CancellationToken) {
+    let full = usize::try_from(BATCH).unwrap_or(usize::MAX);
+    loop {
+        let mut indexed = 0;
+        loop {
+            match index_pending(&pool, BATCH).await {
+                Ok(taken) => {
+                    indexed += taken;
+                    if taken < full {
+                        break;
+                    }
+                }
+                Err(err) => {
+                    tracing::warn!(error = %err, "search indexing failed; retrying later");
+                    break;
+                }
+            }
+        }
+        let next = if indexed > 0 { BUSY } else { IDLE };
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            () = tokio::time::sleep(next) => {}
+        }
+    }
+}

@@ -1,0 +1,92 @@
+-- 0020 (issue 15, performance pass 5): search indexing leaves the send's transaction.
+--
+-- Owns: message_search (the text search indexes, moved from messages), search_pending
+-- (what is still to index), their triggers on messages.
+--
+-- Non-obvious choices:
+-- * Why: the three GIN indexes on messages (words, trigrams, CJK bigrams) were about 60 %
+--   of what inserting a message cost Postgres, and with `fastupdate` an insert now and
+--   then flushed an index's pending list in the foreground (up to 85 ms) while the send
+--   held its channel's row lock, so every send to that channel waited. Now a send writes
+--   one row to search_pending (a b-tree insert, through the trigger below) and the api's
+--   search indexer (`api::indexer`, `db::search::index_pending`) moves batches into
+--   message_search after the commit, on its own time, with nobody waiting on its flushes.
+-- * Search stays exact, not "a few milliseconds behind": a page reads message_search for
+--   what is indexed and, beside it, the few messages still in search_pending straight
+--   from messages (their `tsv` and `body_md`, no index needed for a handful of rows). A
+--   message is always in one of the two: its insert or change and its pending row commit
+--   together, and the indexer deletes the pending row and writes message_search in one
+--   transaction.
+-- * An indexed row is current only while `edited_at` matches the message's: an edit
+--   queues the message again, and until it is indexed its old text in message_search
+--   matches nothing (the search joins on the equality), while the pending side finds its
+--   new text. A delete queues it too; the indexer drops its row, and search never shows a
+--   deleted message in any case (`deleted_at IS NULL` on messages).
+-- * messages keeps its generated `tsv`: relevance scores it and the newest-messages plan
+--   filters on it without an index. message_search copies it (and body_md, for the
+--   trigram index): text is stored twice, the price of keeping index maintenance out of
+--   the row every send locks behind.
+-- * The insert trigger is per statement, over the inserted rows (a bulk load queues in
+--   one statement); the update trigger is per row, because a trigger with a column list
+--   (only body_md and deleted_at: a link preview or a pin does not re-index) cannot have a
+--   transition table. Re-queueing an already pending message updates its row rather than
+--   doing nothing, so it takes the row's lock: the indexer, which deletes pending rows
+--   first and reads messages in a later statement, then either waits for that change's
+--   commit or leaves the row for the next batch (`SKIP LOCKED`), and never indexes text
+--   older than a committed change while dropping its pending row.
+-- * search_pending has no foreign key: a send does not pay the check, and a purged
+--   message's pending row is simply dropped by the indexer, which finds no message.
+-- * Existing messages are copied here once, in this migration.
+
+CREATE TABLE message_search (
+    message_id uuid        NOT NULL
+        CONSTRAINT message_search_message_id_fkey REFERENCES messages (id) ON DELETE CASCADE,
+    -- The message's edited_at when this text was indexed: the row counts only while equal.
+    edited_at  timestamptz NULL,
+    body_md    text        NOT NULL,
+    tsv        tsvector    NOT NULL,
+    CONSTRAINT message_search_pkey PRIMARY KEY (message_id)
+);
+
+CREATE TABLE search_pending (
+    message_id uuid        NOT NULL,
+    queued_at  timestamptz NOT NULL DEFAULT clock_timestamp(),
+    CONSTRAINT search_pending_pkey PRIMARY KEY (message_id)
+);
+
+INSERT INTO message_search (message_id, edited_at, body_md, tsv)
+    SELECT id, edited_at, body_md, tsv FROM messages WHERE deleted_at IS NULL;
+
+DROP INDEX messages_tsv_idx, messages_body_md_trgm_idx, messages_cjk_bigrams_idx;
+
+-- Words.
+CREATE INDEX message_search_tsv_idx ON message_search USING gin (tsv);
+-- Partial words (three characters or more).
+CREATE INDEX message_search_body_md_trgm_idx ON message_search USING gin (body_md gin_trgm_ops);
+-- Two-character CJK words (see 0012).
+CREATE INDEX message_search_cjk_bigrams_idx ON message_search USING gin (cjk_bigrams(body_md));
+
+CREATE FUNCTION messages_queue_inserted() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO search_pending (message_id) SELECT id FROM inserted
+        ON CONFLICT (message_id) DO UPDATE SET queued_at = excluded.queued_at;
+    RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER messages_queue_inserted AFTER INSERT ON messages
+    REFERENCING NEW TABLE AS inserted
+    FOR EACH STATEMENT EXECUTE FUNCTION messages_queue_inserted();
+
+CREATE FUNCTION messages_queue_changed() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO search_pending (message_id) VALUES (NEW.id)
+        ON CONFLICT (message_id) DO UPDATE SET queued_at = excluded.queued_at;
+    RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER messages_queue_changed AFTER UPDATE OF body_md, deleted_at ON messages
+    FOR EACH ROW EXECUTE FUNCTION messages_queue_changed();

@@ -1,0 +1,157 @@
+//! Search's text indexes are filled after the send, by the indexer (migration 0020), and a
+//! search is exact whichever side holds a message: still queued, indexed, indexed and
+//! then edited (its indexed text outdated), deleted.
+
+use ajet_shared::api::wire::SearchSort;
+use ajet_shared::db::search::{Search, index_pending, search};
+use ajet_shared::domain::ids::{MessageId, UserId};
+use ajet_shared::search::parse;
+use ajet_shared::testing::fresh_database;
+use sqlx::PgPool;
+use time::OffsetDateTime;
+
+const ALICE: &str = "00000000-0000-7000-8000-000000000001";
+const GENERAL: &str = "00000000-0000-7000-8000-0000000000a1";
+
+async fn seed(pool: &PgPool) {
+    sqlx::raw_sql(&format!(
+        "INSERT INTO users (id, username, display_name) VALUES ('{ALICE}', 'alice', 'Alice');
+         INSERT INTO communities (id, name, slug, created_by) VALUES
+            ('00000000-0000-7000-8000-0000000000c1', 'Acme', 'acme', '{ALICE}');
+         INSERT INTO community_members (community_id, user_id, role) VALUES
+            ('00000000-0000-7000-8000-0000000000c1', '{ALICE}', 'owner');
+         INSERT INTO channels (id, community_id, kind, name, created_by) VALUES
+            ('{GENERAL}', '00000000-0000-7000-8000-0000000000c1', 'public', 'general', '{ALICE}');"
+    ))
+    .execute(pool)
+    .await
+    .expect("seeded");
+}
+
+/// Posts `bodies` to #general in one statement, as the send does row by row.
+async fn post(pool: &PgPool, bodies: &[&str]) -> Vec<MessageId> {
+    let ids: Vec<MessageId> = bodies.iter().map(|_| MessageId::generate()).collect();
+    sqlx::query(
+        "INSERT INTO messages (id, channel_id, channel_seq, author_id, body_md)
+         SELECT t.id, $1::uuid, t.n, $2::uuid, t.body FROM unnest($3::uuid[], $4::text[]) WITH ORDINALITY AS t(id, body, n)",
+    )
+    .bind(GENERAL)
+    .bind(ALICE)
+    .bind(&ids)
+    .bind(bodies)
+    .execute(pool)
+    .await
+    .expect("posted");
+    ids
+}
+
+/// The bodies alice finds for `q`, in both orders (which must agree as sets).
+async fn found(pool: &PgPool, q: &str) -> Vec<String> {
+    let query = parse(q, &jiff::tz::TimeZone::UTC).expect("a valid query");
+    let user: UserId = ALICE.parse().expect("an id");
+    let mut answers = Vec::new();
+    for sort in [SearchSort::Relevance, SearchSort::Recent] {
+        let request = Search { user, query: &query, sort, at: OffsetDateTime::now_utc(), after: None, limit: 50 };
+        let (hits, more) = search(pool, &request).await.expect("searched");
+        assert!(!more);
+        let mut bodies: Vec<String> = hits.into_iter().map(|(hit, _)| hit.message.body_md).collect();
+        bodies.sort();
+        answers.push(bodies);
+    }
+    assert_eq!(answers[0], answers[1], "{q}: relevance and recent find the same");
+    answers.swap_remove(0)
+}
+
+async fn count(pool: &PgPool, table: &str) -> i64 {
+    sqlx::query_scalar(&format!("SELECT count(*) FROM {table}")).fetch_one(pool).await.expect("counted")
+}
+
+/// Asserts what alice finds for each query.
+async fn expect(pool: &PgPool, when: &str, cases: &[(&str, &[&str])]) {
+    for (q, bodies) in cases {
+        assert_eq!(found(pool, q).await, bodies.to_vec(), "{when}: {q}");
+    }
+}
+
+#[tokio::test]
+async fn search_finds_the_same_whether_a_message_is_queued_indexed_or_indexed_and_since_changed() {
+    let db = fresh_database().await;
+    let pool = &db.pool;
+    seed(pool).await;
+    let ids = post(pool, &["deploy finished", "私は東京に住んでいます", "partial redeployed"]).await;
+    let before: &[(&str, &[&str])] = &[
+        ("deploy", &["deploy finished", "partial redeployed"]),
+        ("東京", &["私は東京に住んでいます"]),
+        ("finished", &["deploy finished"]),
+        ("rollout", &[]),
+    ];
+    assert_eq!((count(pool, "search_pending").await, count(pool, "message_search").await), (3, 0));
+    expect(pool, "queued", before).await;
+    assert_eq!(index_pending(pool, 500).await.expect("indexed"), 3);
+    assert_eq!((count(pool, "search_pending").await, count(pool, "message_search").await), (0, 3));
+    expect(pool, "indexed", before).await;
+
+    // An edit queues the message again; its indexed text is outdated and finds nothing.
+    sqlx::query("UPDATE messages SET body_md = 'rollout finished', edited_at = now() WHERE id = $1")
+        .bind(ids[0])
+        .execute(pool)
+        .await
+        .expect("edited");
+    let edited: &[(&str, &[&str])] =
+        &[("deploy", &["partial redeployed"]), ("finished", &["rollout finished"]), ("rollout", &["rollout finished"])];
+    assert_eq!(count(pool, "search_pending").await, 1);
+    expect(pool, "edited, queued", edited).await;
+    assert_eq!(index_pending(pool, 500).await.expect("indexed"), 1);
+    expect(pool, "edited, indexed", edited).await;
+
+    // A link preview or a pin does not queue it; a delete does, and indexing drops its text.
+    sqlx::query("UPDATE messages SET pinned_at = now(), pinned_by = $2, link_previews = '[]' WHERE id = $1")
+        .bind(ids[2])
+        .bind(ALICE.parse::<UserId>().expect("an id"))
+        .execute(pool)
+        .await
+        .expect("pinned");
+    assert_eq!(count(pool, "search_pending").await, 0);
+    sqlx::query("UPDATE messages SET deleted_at = now() WHERE id = $1")
+        .bind(ids[2])
+        .execute(pool)
+        .await
+        .expect("deleted");
+    expect(pool, "deleted, queued", &[("deploy", &[]), ("partial", &[])]).await;
+    assert_eq!(index_pending(pool, 500).await.expect("indexed"), 1);
+    expect(pool, "deleted, indexed", &[("deploy", &[]), ("partial", &[])]).await;
+    let kept: i64 = sqlx::query_scalar("SELECT count(*) FROM message_search WHERE message_id = $1")
+        .bind(ids[2])
+        .fetch_one(pool)
+        .await
+        .expect("counted");
+    assert_eq!(kept, 0, "a deleted message's text leaves the index");
+}
+
+#[tokio::test]
+async fn the_indexer_leaves_a_message_whose_change_is_not_committed_and_takes_it_after() {
+    let db = fresh_database().await;
+    let pool = &db.pool;
+    seed(pool).await;
+    let ids = post(pool, &["first words"]).await;
+    assert_eq!(index_pending(pool, 500).await.expect("indexed"), 1);
+    // An edit in flight holds its message's queue row until it commits.
+    let mut edit = pool.begin().await.expect("began");
+    sqlx::query("UPDATE messages SET body_md = 'second words', edited_at = now() WHERE id = $1")
+        .bind(ids[0])
+        .execute(&mut *edit)
+        .await
+        .expect("edited");
+    assert_eq!(index_pending(pool, 500).await.expect("nothing to take"), 0);
+    expect(pool, "edit not committed", &[("first", &["first words"]), ("second", &[])]).await;
+    edit.commit().await.expect("committed");
+    expect(pool, "edit committed, queued", &[("first", &[]), ("second", &["second words"])]).await;
+    assert_eq!(index_pending(pool, 500).await.expect("indexed"), 1);
+    expect(pool, "edit indexed", &[("first", &[]), ("second", &["second words"])]).await;
+    let indexed: String = sqlx::query_scalar("SELECT body_md FROM message_search WHERE message_id = $1")
+        .bind(ids[0])
+        .fetch_one(pool)
+        .await
+        .expect("indexed row");
+    assert_eq!(indexed, "second words");
+}
