@@ -401,14 +401,16 @@ pub async fn search(
 /// nothing for a deleted or purged message) in one transaction, and answers how many it
 /// took from the queue. The pending rows are deleted first and the messages read by a
 /// later statement, so a change committed meanwhile is either seen or queued again (see
-/// migration 0020). Committed without waiting for the flush: a crash that loses it loses
+/// migration 0020). Oldest first, through the queue's key: the queue churns, and its index
+/// skips what is dead where a scan of the table would read it. Committed without waiting
+/// for the flush: a crash that loses it loses
 /// the whole transaction, pending rows included, and the next run redoes it.
 pub async fn index_pending(db: &PgPool, batch: i64) -> Result<usize, sqlx::Error> {
     let mut tx = db.begin().await?;
     sqlx::query("SET LOCAL synchronous_commit = off").execute(&mut *tx).await?;
     let taken: Vec<MessageId> = sqlx::query_scalar(
         "DELETE FROM search_pending WHERE message_id IN (
-             SELECT message_id FROM search_pending LIMIT $1 FOR UPDATE SKIP LOCKED)
+             SELECT message_id FROM search_pending ORDER BY message_id LIMIT $1 FOR UPDATE SKIP LOCKED)
          RETURNING message_id",
     )
     .bind(batch)
