@@ -17,19 +17,22 @@
 --   message is always in one of the two: its insert or change and its pending row commit
 --   together, and the indexer deletes the pending row and writes message_search in one
 --   transaction.
--- * An indexed row is current only while `edited_at` matches the message's: an edit
---   queues the message again, and until it is indexed its old text in message_search
---   matches nothing (the search joins on the equality), while the pending side finds its
---   new text. A delete queues it too; the indexer drops its row, and search never shows a
---   deleted message in any case (`deleted_at IS NULL` on messages).
+-- * An indexed row counts only while its message is not queued: an edit or a delete
+--   queues the message again in its own transaction, so from its commit the old text in
+--   message_search matches nothing (search checks the queue, a few rows) and the queued
+--   side finds the new text in messages; the indexer then rewrites or drops the row in the
+--   transaction that takes the message off the queue. So message_search also carries what
+--   search filters on (channel, author, time; never changed without queueing, see the
+--   update trigger's columns) and a search reads messages only for its page of hits.
 -- * messages keeps its generated `tsv`: relevance scores it and the newest-messages plan
 --   filters on it without an index. message_search copies it (and body_md, for the
 --   trigram index): text is stored twice, the price of keeping index maintenance out of
 --   the row every send locks behind.
 -- * The insert trigger is per statement, over the inserted rows (a bulk load queues in
 --   one statement); the update trigger is per row, because a trigger with a column list
---   (only body_md and deleted_at: a link preview or a pin does not re-index) cannot have a
---   transition table. Re-queueing an already pending message updates its row rather than
+--   cannot have a transition table. Its columns are what message_search copies, and
+--   deleted_at: a link preview or a pin does not re-index, a deleted account's messages
+--   (author_id set to NULL) do. Re-queueing an already pending message updates its row rather than
 --   doing nothing, so it takes the row's lock: the indexer, which deletes pending rows
 --   first and reads messages in a later statement, then either waits for that change's
 --   commit or leaves the row for the next batch (`SKIP LOCKED`), and never indexes text
@@ -38,14 +41,17 @@
 --   message's pending row is simply dropped by the indexer, which finds no message.
 -- * Existing messages are copied here once, in this migration.
 
+-- A copy of what search reads of a message, as of the message's last queueing; no foreign
+-- keys but its message's (which removes it with the message).
 CREATE TABLE message_search (
-    message_id uuid        NOT NULL
-        CONSTRAINT message_search_message_id_fkey REFERENCES messages (id) ON DELETE CASCADE,
-    -- The message's edited_at when this text was indexed: the row counts only while equal.
-    edited_at  timestamptz NULL,
+    id         uuid        NOT NULL
+        CONSTRAINT message_search_id_fkey REFERENCES messages (id) ON DELETE CASCADE,
+    channel_id uuid        NOT NULL,
+    author_id  uuid        NULL,
+    created_at timestamptz NOT NULL,
     body_md    text        NOT NULL,
     tsv        tsvector    NOT NULL,
-    CONSTRAINT message_search_pkey PRIMARY KEY (message_id)
+    CONSTRAINT message_search_pkey PRIMARY KEY (id)
 );
 
 CREATE TABLE search_pending (
@@ -54,8 +60,8 @@ CREATE TABLE search_pending (
     CONSTRAINT search_pending_pkey PRIMARY KEY (message_id)
 );
 
-INSERT INTO message_search (message_id, edited_at, body_md, tsv)
-    SELECT id, edited_at, body_md, tsv FROM messages WHERE deleted_at IS NULL;
+INSERT INTO message_search (id, channel_id, author_id, created_at, body_md, tsv)
+    SELECT id, channel_id, author_id, created_at, body_md, tsv FROM messages WHERE deleted_at IS NULL;
 
 DROP INDEX messages_tsv_idx, messages_body_md_trgm_idx, messages_cjk_bigrams_idx;
 
@@ -88,5 +94,6 @@ BEGIN
 END
 $$;
 
-CREATE TRIGGER messages_queue_changed AFTER UPDATE OF body_md, deleted_at ON messages
+CREATE TRIGGER messages_queue_changed
+    AFTER UPDATE OF body_md, deleted_at, channel_id, author_id, created_at ON messages
     FOR EACH ROW EXECUTE FUNCTION messages_queue_changed();

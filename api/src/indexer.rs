@@ -12,8 +12,10 @@ use ajet_shared::db::PgPool;
 use ajet_shared::db::search::index_pending;
 use tokio_util::sync::CancellationToken;
 
-/// Messages indexed per transaction.
-const BATCH: i64 = 500;
+/// Messages indexed per transaction: about 35 ms of Postgres time (0.18 ms each, measured
+/// in BENCHMARKS.md), which is also the longest an edit of a message in the batch waits
+/// for it (the edit re-queues the message behind the batch's hold on its queue row).
+const BATCH: i64 = 200;
 /// How soon the indexer looks again after a run that found work (the queue is a tenth of
 /// a second of traffic at most while writes keep coming)…
 const BUSY: Duration = Duration::from_millis(100);

@@ -83,9 +83,9 @@ UPDATE channels ch SET last_seq = s.last FROM (SELECT channel_id, max(channel_se
     WHERE ch.id = s.channel_id;
 
 ALTER TABLE messages ENABLE TRIGGER messages_queue_inserted;
-INSERT INTO message_search (message_id, edited_at, body_md, tsv)
-    SELECT id, edited_at, body_md, tsv FROM messages WHERE deleted_at IS NULL
-    ON CONFLICT (message_id) DO NOTHING;
+INSERT INTO message_search (id, channel_id, author_id, created_at, body_md, tsv)
+    SELECT id, channel_id, author_id, created_at, body_md, tsv FROM messages WHERE deleted_at IS NULL
+    ON CONFLICT (id) DO NOTHING;
 CREATE INDEX message_search_tsv_idx ON message_search USING gin (tsv);
 CREATE INDEX message_search_body_md_trgm_idx ON message_search USING gin (body_md gin_trgm_ops);
 CREATE INDEX message_search_cjk_bigrams_idx ON message_search USING gin (cjk_bigrams(body_md));

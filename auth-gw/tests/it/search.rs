@@ -387,7 +387,7 @@ async fn only_what_the_caller_may_read_now_is_found_never_deleted_messages_or_ea
     assert_eq!(found(alice.clone(), "zebra").await, BTreeSet::new());
     assert_eq!(found(alice.clone(), "giraffe").await, set(&[&edited]));
     let indexed_text = |id: MessageId| {
-        sqlx::query_scalar::<_, String>("SELECT body_md FROM message_search WHERE message_id = $1")
+        sqlx::query_scalar::<_, String>("SELECT body_md FROM message_search WHERE id = $1")
             .bind(id)
             .fetch_optional(&stack.db.pool)
     };

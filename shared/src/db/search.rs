@@ -12,7 +12,8 @@
 //!
 //! The text indexes are on `message_search`, filled after the send's commit by
 //! `index_pending` (migration 0020): a send only queues its message in `search_pending`.
-//! A search reads both, so it is exact whether or not the indexer has caught up.
+//! A search reads both (an indexed row counts while its message is not queued again), so
+//! it is exact whether or not the indexer has caught up.
 
 use std::fmt::Write as _;
 
@@ -143,45 +144,52 @@ fn term_condition(sql: &mut Sql, term: &Term, t: &str) -> Result<String, sqlx::E
 
 /// Every condition a hit meets besides its channel and author: its clauses (over the text
 /// of `t`, see `term_condition`), no negated term, the other operators, not deleted.
+///
+/// Over `messages` (`t` = `m`) a hit must not be deleted; a `message_search` row never is
+/// (see `statement`), and what it lacks (thread and pin state) is read from its message.
 fn conditions(sql: &mut Sql, search: &Search<'_>, t: &str) -> Result<Vec<String>, sqlx::Error> {
     let query = search.query;
     let filters = &query.filters;
-    let mut all = vec!["m.deleted_at IS NULL".to_owned()];
+    let of_message = |condition: &str| {
+        if t == "m" {
+            condition.to_owned()
+        } else {
+            format!("EXISTS (SELECT 1 FROM messages m WHERE m.id = {t}.id AND {condition})")
+        }
+    };
+    let mut all = Vec::new();
+    if t == "m" {
+        all.push("m.deleted_at IS NULL".to_owned());
+    }
     for clause in &query.clauses {
         let alternatives = clause.iter().map(|term| term_condition(sql, term, t)).collect::<Result<Vec<_>, _>>()?;
         all.push(format!("({})", alternatives.join(" OR ")));
     }
     for term in &query.negated {
         let words = sql.bind(ts_operand(term, false))?;
-        all.push(format!("NOT (m.tsv @@ to_tsquery('simple', {words}))"));
+        all.push(format!("NOT ({t}.tsv @@ to_tsquery('simple', {words}))"));
     }
     for has in &filters.has {
-        all.push(
-            match has {
-                Has::Link => "m.body_md ~* 'https?://'",
-                Has::File => "EXISTS (SELECT 1 FROM attachments a WHERE a.message_id = m.id)",
-                Has::Mention => "EXISTS (SELECT 1 FROM mentions t WHERE t.message_id = m.id)",
-                Has::Reaction => "EXISTS (SELECT 1 FROM reactions r WHERE r.message_id = m.id)",
-            }
-            .to_owned(),
-        );
+        all.push(match has {
+            Has::Link => format!("{t}.body_md ~* 'https?://'"),
+            Has::File => format!("EXISTS (SELECT 1 FROM attachments a WHERE a.message_id = {t}.id)"),
+            Has::Mention => format!("EXISTS (SELECT 1 FROM mentions n WHERE n.message_id = {t}.id)"),
+            Has::Reaction => format!("EXISTS (SELECT 1 FROM reactions r WHERE r.message_id = {t}.id)"),
+        });
     }
     for is in &filters.is {
-        all.push(
-            match is {
-                Is::Thread => "(m.parent_id IS NOT NULL OR m.reply_count > 0)",
-                Is::Pinned => "m.pinned_at IS NOT NULL",
-            }
-            .to_owned(),
-        );
+        all.push(match is {
+            Is::Thread => of_message("(m.parent_id IS NOT NULL OR m.reply_count > 0)"),
+            Is::Pinned => of_message("m.pinned_at IS NOT NULL"),
+        });
     }
     if let Some(after) = filters.after {
         let at = sql.bind(after)?;
-        all.push(format!("m.created_at >= {at}"));
+        all.push(format!("{t}.created_at >= {at}"));
     }
     if let Some(before) = filters.before {
         let at = sql.bind(before)?;
-        all.push(format!("m.created_at < {at}"));
+        all.push(format!("{t}.created_at < {at}"));
     }
     Ok(all)
 }
@@ -267,29 +275,30 @@ fn statement(
     let mut sql = Sql::new();
     let matching = conditions(&mut sql, search, "m")?;
     // Where to look: the channels, the authors, the time of the first page (and, by time,
-    // below the previous page), all on index columns of the newest-first scan.
-    let mut scope = Vec::new();
+    // below the previous page), all on index columns of the newest-first scan. Each is a
+    // column and its comparison, for `messages` and `message_search` alike.
+    let mut scope: Vec<(&str, String)> = Vec::new();
     // One channel or author is compared with `=`, so its index gives the newest first.
     if let [channel] = channels[..] {
         let channel = sql.bind(channel)?;
-        scope.push(format!("m.channel_id = {channel}"));
+        scope.push(("channel_id", format!("= {channel}")));
     } else {
         let channels = sql.bind(channels)?;
-        scope.push(format!("m.channel_id = ANY({channels})"));
+        scope.push(("channel_id", format!("= ANY({channels})")));
     }
     match authors.as_deref() {
         None => {}
         Some([author]) => {
             let author = sql.bind(*author)?;
-            scope.push(format!("m.author_id = {author}"));
+            scope.push(("author_id", format!("= {author}")));
         }
         Some(_) => {
             let authors = sql.bind(authors)?;
-            scope.push(format!("m.author_id = ANY({authors})"));
+            scope.push(("author_id", format!("= ANY({authors})")));
         }
     }
     let at = sql.bind(search.at)?;
-    scope.push(format!("m.created_at <= {at}"));
+    scope.push(("created_at", format!("<= {at}")));
     let limit = sql.bind(i64::from(search.limit) + 1)?;
     let relevance = search.sort == SearchSort::Relevance && !search.query.clauses.is_empty();
     let (score, window, page) = if relevance {
@@ -315,12 +324,14 @@ fn statement(
         // By time, the page itself is the candidate set.
         if let Some(after) = search.after {
             let id = sql.bind(after.id)?;
-            scope.push(format!("m.id < {id}"));
+            scope.push(("id", format!("< {id}")));
         }
         ("0::float8".to_owned(), limit.clone(), "true".to_owned())
     };
     let matching = matching.join(" AND ");
-    let scope = scope.join(" AND ");
+    let scope_of =
+        |t: &str| scope.iter().map(|(column, test)| format!("{t}.{column} {test}")).collect::<Vec<_>>().join(" AND ");
+    let scope = scope_of("m");
     let candidates = if probe {
         let probe = sql.bind(PROBE)?;
         format!(
@@ -330,20 +341,30 @@ fn statement(
              WHERE {matching}
              ORDER BY m.id DESC LIMIT {window}"
         )
+    } else if search.query.clauses.is_empty() {
+        // No words to look up: the scope's own indexes on messages find the newest.
+        format!(
+            "SELECT m.id, {score} AS score FROM messages m WHERE {scope} AND {matching}
+             ORDER BY m.id DESC LIMIT {window}"
+        )
     } else {
-        // What is indexed is found through message_search's text indexes, counting only
-        // rows indexed from the message's current text; what is still to index (a few rows
-        // at most) is read straight from messages. The OFFSET 0 fence keeps the planner
-        // from reading the newest messages backwards in the hope of meeting the words
-        // soon: they are rare, so the text indexes win.
+        // What is indexed is found through message_search's text indexes, on its own
+        // columns; a row counts only while its message is not queued again (an edit or a
+        // delete queues it in its own transaction, and the indexer takes it off the queue
+        // in the one that rewrites the row). What is queued (a few rows at most) is read
+        // straight from messages. The OFFSET 0 fence keeps the planner from reading the
+        // newest messages backwards in the hope of meeting the words soon: they are rare,
+        // so the text indexes win.
         let indexed = conditions(&mut sql, search, "s")?.join(" AND ");
+        let indexed_scope = scope_of("s");
         format!(
             "SELECT m.id, {score} AS score FROM (
                  SELECT e.id FROM (
-                     (SELECT m.id FROM message_search s
-                          JOIN messages m ON m.id = s.message_id AND m.edited_at IS NOT DISTINCT FROM s.edited_at
-                      WHERE {scope} AND {indexed} OFFSET 0)
-                     UNION
+                     (SELECT s.id FROM message_search s
+                      WHERE {indexed_scope} AND {indexed}
+                        AND NOT EXISTS (SELECT 1 FROM search_pending p WHERE p.message_id = s.id)
+                      OFFSET 0)
+                     UNION ALL
                      SELECT m.id FROM search_pending p JOIN messages m ON m.id = p.message_id
                      WHERE {scope} AND {matching}
                  ) e
@@ -421,12 +442,14 @@ pub async fn index_pending(db: &PgPool, batch: i64) -> Result<usize, sqlx::Error
     }
     sqlx::query(
         "WITH gone AS (
-             DELETE FROM message_search s WHERE s.message_id = ANY($1)
-               AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.id = s.message_id AND m.deleted_at IS NULL))
-         INSERT INTO message_search (message_id, edited_at, body_md, tsv)
-         SELECT m.id, m.edited_at, m.body_md, m.tsv FROM messages m WHERE m.id = ANY($1) AND m.deleted_at IS NULL
-         ON CONFLICT (message_id) DO UPDATE
-             SET edited_at = excluded.edited_at, body_md = excluded.body_md, tsv = excluded.tsv",
+             DELETE FROM message_search s WHERE s.id = ANY($1)
+               AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.id = s.id AND m.deleted_at IS NULL))
+         INSERT INTO message_search (id, channel_id, author_id, created_at, body_md, tsv)
+         SELECT m.id, m.channel_id, m.author_id, m.created_at, m.body_md, m.tsv
+         FROM messages m WHERE m.id = ANY($1) AND m.deleted_at IS NULL
+         ON CONFLICT (id) DO UPDATE
+             SET channel_id = excluded.channel_id, author_id = excluded.author_id,
+                 created_at = excluded.created_at, body_md = excluded.body_md, tsv = excluded.tsv",
     )
     .bind(&taken)
     .execute(&mut *tx)

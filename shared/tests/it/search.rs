@@ -112,6 +112,20 @@ async fn search_finds_the_same_whether_a_message_is_queued_indexed_or_indexed_an
         .await
         .expect("pinned");
     assert_eq!(count(pool, "search_pending").await, 0);
+    // Filters the index side does not copy are read from the message.
+    expect(pool, "pinned, indexed", &[("partial is:pinned", &["partial redeployed"]), ("finished is:pinned", &[])])
+        .await;
+    // A message's time is copied, and changing it queues the message.
+    sqlx::query("UPDATE messages SET created_at = '2020-06-01' WHERE id = $1")
+        .bind(ids[2])
+        .execute(pool)
+        .await
+        .expect("backdated");
+    let backdated: &[(&str, &[&str])] =
+        &[("partial before:2021-01-01", &["partial redeployed"]), ("finished before:2021-01-01", &[])];
+    expect(pool, "backdated, queued", backdated).await;
+    assert_eq!(index_pending(pool, 500).await.expect("indexed"), 1);
+    expect(pool, "backdated, indexed", backdated).await;
     sqlx::query("UPDATE messages SET deleted_at = now() WHERE id = $1")
         .bind(ids[2])
         .execute(pool)
@@ -120,7 +134,7 @@ async fn search_finds_the_same_whether_a_message_is_queued_indexed_or_indexed_an
     expect(pool, "deleted, queued", &[("deploy", &[]), ("partial", &[])]).await;
     assert_eq!(index_pending(pool, 500).await.expect("indexed"), 1);
     expect(pool, "deleted, indexed", &[("deploy", &[]), ("partial", &[])]).await;
-    let kept: i64 = sqlx::query_scalar("SELECT count(*) FROM message_search WHERE message_id = $1")
+    let kept: i64 = sqlx::query_scalar("SELECT count(*) FROM message_search WHERE id = $1")
         .bind(ids[2])
         .fetch_one(pool)
         .await
@@ -148,7 +162,7 @@ async fn the_indexer_leaves_a_message_whose_change_is_not_committed_and_takes_it
     expect(pool, "edit committed, queued", &[("first", &[]), ("second", &["second words"])]).await;
     assert_eq!(index_pending(pool, 500).await.expect("indexed"), 1);
     expect(pool, "edit indexed", &[("first", &[]), ("second", &["second words"])]).await;
-    let indexed: String = sqlx::query_scalar("SELECT body_md FROM message_search WHERE message_id = $1")
+    let indexed: String = sqlx::query_scalar("SELECT body_md FROM message_search WHERE id = $1")
         .bind(ids[0])
         .fetch_one(pool)
         .await
