@@ -314,13 +314,15 @@ async fn history_pages_follow_the_channels_order_even_when_an_instances_clock_is
 }
 
 /// Statements this database has run that touch `messages` or `reactions`, from
-/// `pg_stat_statements`, leaving out the outbox relay's bookkeeping (it runs in the
-/// background after each write, so it would land in whichever measurement is running).
+/// `pg_stat_statements`, leaving out the outbox relay's bookkeeping and the search
+/// indexer's (they run in the background after writes, so they would land in whichever
+/// measurement is running).
 async fn message_statements(api: &Api) -> i64 {
     sqlx::query_scalar(
         "SELECT COALESCE(sum(calls), 0)::bigint FROM pg_stat_statements
          WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
-           AND (query ILIKE '%messages%' OR query ILIKE '%reactions%') AND query NOT ILIKE '%pg_stat_statements%' AND query NOT ILIKE '%message_stream_events%'",
+           AND (query ILIKE '%messages%' OR query ILIKE '%reactions%') AND query NOT ILIKE '%pg_stat_statements%' AND query NOT ILIKE '%message_stream_events%'
+           AND query NOT ILIKE '%message_search%'",
     )
     .fetch_one(&api.db.pool)
     .await
