@@ -31,15 +31,20 @@
 -- * The insert trigger is per statement, over the inserted rows (a bulk load queues in
 --   one statement); the update trigger is per row, because a trigger with a column list
 --   cannot have a transition table. Its columns are what message_search copies, and
---   deleted_at: a link preview or a pin does not re-index, a deleted account's messages
---   (author_id set to NULL) do. Re-queueing an already pending message updates its row rather than
+--   deleted_at: a link preview, a pin or a reply count does not re-index. Re-queueing an already pending message updates its row rather than
 --   doing nothing, so it takes the row's lock: the indexer, which deletes pending rows
 --   first and reads messages in a later statement, then either waits for that change's
 --   commit or leaves the row for the next batch (`SKIP LOCKED`), and never indexes text
 --   older than a committed change while dropping its pending row.
 -- * search_pending has no foreign key: a send does not pay the check, and a purged
 --   message's pending row is simply dropped by the indexer, which finds no message.
--- * Existing messages are copied here once, in this migration.
+-- * Existing messages are copied here once. Writes to messages wait for this migration
+--   from its first statement (SHARE ROW EXCLUSIVE: reads go on), so no change commits
+--   between the copy and the triggers that would queue it; the old indexes are dropped
+--   last, so reads wait only for that (ACCESS EXCLUSIVE) at the very end. On a large
+--   database, sends wait for the copy and the three index builds.
+
+LOCK TABLE messages IN SHARE ROW EXCLUSIVE MODE;
 
 -- A copy of what search reads of a message, as of the message's last queueing; no foreign
 -- keys but its message's (which removes it with the message).
@@ -59,18 +64,6 @@ CREATE TABLE search_pending (
     queued_at  timestamptz NOT NULL DEFAULT clock_timestamp(),
     CONSTRAINT search_pending_pkey PRIMARY KEY (message_id)
 );
-
-INSERT INTO message_search (id, channel_id, author_id, created_at, body_md, tsv)
-    SELECT id, channel_id, author_id, created_at, body_md, tsv FROM messages WHERE deleted_at IS NULL;
-
-DROP INDEX messages_tsv_idx, messages_body_md_trgm_idx, messages_cjk_bigrams_idx;
-
--- Words.
-CREATE INDEX message_search_tsv_idx ON message_search USING gin (tsv);
--- Partial words (three characters or more).
-CREATE INDEX message_search_body_md_trgm_idx ON message_search USING gin (body_md gin_trgm_ops);
--- Two-character CJK words (see 0012).
-CREATE INDEX message_search_cjk_bigrams_idx ON message_search USING gin (cjk_bigrams(body_md));
 
 CREATE FUNCTION messages_queue_inserted() RETURNS trigger
 LANGUAGE plpgsql AS $$
@@ -97,3 +90,15 @@ $$;
 CREATE TRIGGER messages_queue_changed
     AFTER UPDATE OF body_md, deleted_at, channel_id, author_id, created_at ON messages
     FOR EACH ROW EXECUTE FUNCTION messages_queue_changed();
+
+INSERT INTO message_search (id, channel_id, author_id, created_at, body_md, tsv)
+    SELECT id, channel_id, author_id, created_at, body_md, tsv FROM messages WHERE deleted_at IS NULL;
+
+-- Words.
+CREATE INDEX message_search_tsv_idx ON message_search USING gin (tsv);
+-- Partial words (three characters or more).
+CREATE INDEX message_search_body_md_trgm_idx ON message_search USING gin (body_md gin_trgm_ops);
+-- Two-character CJK words (see 0012).
+CREATE INDEX message_search_cjk_bigrams_idx ON message_search USING gin (cjk_bigrams(body_md));
+
+DROP INDEX messages_tsv_idx, messages_body_md_trgm_idx, messages_cjk_bigrams_idx;

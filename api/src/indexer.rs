@@ -22,12 +22,13 @@ const BUSY: Duration = Duration::from_millis(100);
 /// …and after one that found nothing.
 const IDLE: Duration = Duration::from_secs(1);
 
-/// Runs until `shutdown`.
+/// Runs until `shutdown` (between batches: a backlog is left for the next start, or for
+/// another instance).
 pub async fn run(pool: PgPool, shutdown: CancellationToken) {
     let full = usize::try_from(BATCH).unwrap_or(usize::MAX);
     loop {
         let mut indexed = 0;
-        loop {
+        while !shutdown.is_cancelled() {
             match index_pending(&pool, BATCH).await {
                 Ok(taken) => {
                     indexed += taken;

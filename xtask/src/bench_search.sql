@@ -42,8 +42,11 @@ INSERT INTO channel_members (channel_id, user_id, community_id)
       AND (ch.kind = 'public' OR ch.name IN ('chan41', 'chan42', 'chan43', 'chan44', 'chan45'));
 
 -- Loaded as a restore would: the messages without queueing each for the api's search
--- indexer, then message_search (migration 0020) in one statement, its indexes after.
+-- indexer, then message_search (migration 0020) in one statement, its indexes after. The
+-- trigger is off only inside the load's transaction, which no one else sees: a send meanwhile
+-- waits for it and is queued as usual.
 DROP INDEX message_search_tsv_idx, message_search_body_md_trgm_idx, message_search_cjk_bigrams_idx;
+BEGIN;
 ALTER TABLE messages DISABLE TRIGGER messages_queue_inserted;
 
 -- Made-up words: rank r is 3 to 10 letters drawn from md5(r), so the corpus has the
@@ -83,6 +86,7 @@ UPDATE channels ch SET last_seq = s.last FROM (SELECT channel_id, max(channel_se
     WHERE ch.id = s.channel_id;
 
 ALTER TABLE messages ENABLE TRIGGER messages_queue_inserted;
+COMMIT;
 INSERT INTO message_search (id, channel_id, author_id, created_at, body_md, tsv)
     SELECT id, channel_id, author_id, created_at, body_md, tsv FROM messages WHERE deleted_at IS NULL
     ON CONFLICT (id) DO NOTHING;

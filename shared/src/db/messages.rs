@@ -298,7 +298,10 @@ pub async fn soft_delete(tx: &mut PgConnection, message: &Message) -> Result<boo
 
 /// Soft-deletes the `count` newest live messages of `channel` (thread replies included)
 /// as `soft_delete` does each one: tombstones kept, reactions and pins gone, the thread
-/// summaries of surviving roots recomputed. Answers their ids, oldest first.
+/// summaries of surviving roots recomputed. Answers their ids, oldest first. The rows are
+/// locked as an update that keeps their key does (as `soft_delete`'s UPDATE does): a full
+/// `FOR UPDATE` would conflict with the search indexer's foreign-key check on a message it
+/// is indexing while the purge's re-queueing waits for the indexer, a deadlock.
 pub async fn purge_latest(
     tx: &mut PgConnection,
     channel: ChannelId,
@@ -311,7 +314,8 @@ pub async fn purge_latest(
     }
     let purged: Vec<Purged> = sqlx::query_as(
         "WITH doomed AS (
-             SELECT id FROM messages WHERE channel_id = $1 AND deleted_at IS NULL ORDER BY id DESC LIMIT $2 FOR UPDATE
+             SELECT id FROM messages WHERE channel_id = $1 AND deleted_at IS NULL ORDER BY id DESC LIMIT $2
+             FOR NO KEY UPDATE
          )
          UPDATE messages m SET deleted_at = now(), pinned_at = NULL, pinned_by = NULL
          FROM doomed WHERE m.id = doomed.id

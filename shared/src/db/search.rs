@@ -387,6 +387,9 @@ fn statement(
              (SELECT count(*) FROM candidates) AS found
          FROM page s JOIN messages m ON m.id = s.id JOIN channels c ON c.id = m.channel_id
          LEFT JOIN users u ON u.id = m.author_id LEFT JOIN webhooks w ON w.id = m.webhook_id
+         -- Every side already left deleted messages out; checked again where it costs a
+         -- page's rows, so no broken invariant could ever show a deleted message's text.
+         WHERE m.deleted_at IS NULL
          ORDER BY s.score DESC, m.id DESC",
         attachments = super::attachments::MESSAGE_ATTACHMENTS,
     );

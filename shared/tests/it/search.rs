@@ -3,6 +3,7 @@
 //! then edited (its indexed text outdated), deleted.
 
 use ajet_shared::api::wire::SearchSort;
+use ajet_shared::db::messages::purge_latest;
 use ajet_shared::db::search::{Search, index_pending, search};
 use ajet_shared::domain::ids::{MessageId, UserId};
 use ajet_shared::search::parse;
@@ -142,30 +143,122 @@ async fn search_finds_the_same_whether_a_message_is_queued_indexed_or_indexed_an
     assert_eq!(kept, 0, "a deleted message's text leaves the index");
 }
 
+/// Waits until some session of this database waits for a lock.
+async fn someone_waits_for_a_lock(pool: &PgPool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let waiting: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+        )
+        .fetch_one(pool)
+        .await
+        .expect("counted");
+        if waiting > 0 {
+            return;
+        }
+        assert!(std::time::Instant::now() < deadline, "no session came to wait for a lock");
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+}
+
+/// The indexer's first step for one message, in `tx`: its queue row taken.
+async fn take_off_the_queue(tx: &mut sqlx::PgConnection, id: MessageId) {
+    let taken = sqlx::query("DELETE FROM search_pending WHERE message_id = $1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .expect("taken");
+    assert_eq!(taken.rows_affected(), 1);
+}
+
 #[tokio::test]
-async fn the_indexer_leaves_a_message_whose_change_is_not_committed_and_takes_it_after() {
+async fn a_queued_message_edited_in_flight_is_left_by_the_indexer_and_indexed_with_its_new_text() {
     let db = fresh_database().await;
     let pool = &db.pool;
     seed(pool).await;
     let ids = post(pool, &["first words"]).await;
-    assert_eq!(index_pending(pool, 500).await.expect("indexed"), 1);
-    // An edit in flight holds its message's queue row until it commits.
+    // The edit re-queues the message that is still queued: that takes its queue row's lock.
     let mut edit = pool.begin().await.expect("began");
     sqlx::query("UPDATE messages SET body_md = 'second words', edited_at = now() WHERE id = $1")
         .bind(ids[0])
         .execute(&mut *edit)
         .await
         .expect("edited");
-    assert_eq!(index_pending(pool, 500).await.expect("nothing to take"), 0);
-    expect(pool, "edit not committed", &[("first", &["first words"]), ("second", &[])]).await;
+    assert_eq!(index_pending(pool, 500).await.expect("nothing to take"), 0, "the indexer skips the locked row");
     edit.commit().await.expect("committed");
     expect(pool, "edit committed, queued", &[("first", &[]), ("second", &["second words"])]).await;
     assert_eq!(index_pending(pool, 500).await.expect("indexed"), 1);
     expect(pool, "edit indexed", &[("first", &[]), ("second", &["second words"])]).await;
-    let indexed: String = sqlx::query_scalar("SELECT body_md FROM message_search WHERE id = $1")
-        .bind(ids[0])
-        .fetch_one(pool)
-        .await
-        .expect("indexed row");
-    assert_eq!(indexed, "second words");
+}
+
+#[tokio::test]
+async fn an_edit_behind_the_indexers_hold_waits_for_it_and_queues_the_message_again() {
+    let db = fresh_database().await;
+    let pool = &db.pool;
+    seed(pool).await;
+    let ids = post(pool, &["first words"]).await;
+    // The indexer has taken the message off the queue and read its text (statement one and
+    // two of `index_pending`, by hand), when an edit comes.
+    let mut indexer = pool.begin().await.expect("began");
+    take_off_the_queue(&mut indexer, ids[0]).await;
+    let edit = tokio::spawn({
+        let pool = pool.clone();
+        let id = ids[0];
+        async move {
+            sqlx::query("UPDATE messages SET body_md = 'second words', edited_at = now() WHERE id = $1")
+                .bind(id)
+                .execute(&pool)
+                .await
+        }
+    });
+    someone_waits_for_a_lock(pool).await;
+    sqlx::query(
+        "INSERT INTO message_search (id, channel_id, author_id, created_at, body_md, tsv)
+         SELECT id, channel_id, author_id, created_at, body_md, tsv FROM messages WHERE id = $1",
+    )
+    .bind(ids[0])
+    .execute(&mut *indexer)
+    .await
+    .expect("indexed the text it saw");
+    indexer.commit().await.expect("committed");
+    edit.await.expect("joined").expect("the edit went through after the indexer");
+    assert_eq!(count(pool, "search_pending").await, 1, "the edit queued the message again");
+    expect(pool, "edited, queued", &[("first", &[]), ("second", &["second words"])]).await;
+    assert_eq!(index_pending(pool, 500).await.expect("indexed"), 1);
+    expect(pool, "edited, indexed", &[("first", &[]), ("second", &["second words"])]).await;
+}
+
+#[tokio::test]
+async fn a_purge_while_the_indexer_holds_a_message_neither_deadlocks_nor_leaves_its_text() {
+    let db = fresh_database().await;
+    let pool = &db.pool;
+    seed(pool).await;
+    let ids = post(pool, &["spam spam spam"]).await;
+    let mut indexer = pool.begin().await.expect("began");
+    take_off_the_queue(&mut indexer, ids[0]).await;
+    let purge = tokio::spawn({
+        let pool = pool.clone();
+        async move {
+            let mut tx = pool.begin().await?;
+            let purged = purge_latest(&mut tx, GENERAL.parse().expect("an id"), 10).await?;
+            tx.commit().await?;
+            Ok::<_, sqlx::Error>(purged)
+        }
+    });
+    // The purge has locked the message and waits to queue it again; the indexer's write
+    // checks the message's key, which the purge's lock must not block.
+    someone_waits_for_a_lock(pool).await;
+    sqlx::query(
+        "INSERT INTO message_search (id, channel_id, author_id, created_at, body_md, tsv)
+         SELECT id, channel_id, author_id, created_at, body_md, tsv FROM messages WHERE id = $1",
+    )
+    .bind(ids[0])
+    .execute(&mut *indexer)
+    .await
+    .expect("the indexer's write is not blocked by the purge");
+    indexer.commit().await.expect("committed");
+    assert_eq!(purge.await.expect("joined").expect("purged"), ids);
+    expect(pool, "purged, queued", &[("spam", &[])]).await;
+    assert_eq!(index_pending(pool, 500).await.expect("indexed"), 1);
+    assert_eq!(count(pool, "message_search").await, 0, "the purged text left the index");
 }
