@@ -31,12 +31,14 @@ pub async fn run(pool: PgPool, shutdown: CancellationToken) {
         while !shutdown.is_cancelled() {
             match index_pending(&pool, BATCH).await {
                 Ok(taken) => {
+                    metrics::counter!("search_indexed_total").increment(u64::try_from(taken).unwrap_or(u64::MAX));
                     indexed += taken;
                     if taken < full {
                         break;
                     }
                 }
                 Err(err) => {
+                    metrics::counter!("search_index_errors_total").increment(1);
                     tracing::warn!(error = %err, "search indexing failed; retrying later");
                     break;
                 }

@@ -216,3 +216,38 @@ async fn each_services_metrics_parse_and_count_the_requests_it_served() {
     }
     stack.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_search_indexers_work_shows_in_the_apis_metrics() {
+    use ajet_shared::api::wire::{CreateChannelRequest, CreateCommunityRequest, CreateMessageRequest};
+    let stack = Stack::start().await;
+    let alice = stack.login("alice").await;
+    let community = alice
+        .create_community(&CreateCommunityRequest { name: "Acme".into(), slug: "acme".into(), description: None })
+        .await
+        .expect("community");
+    let channel = alice
+        .create_channel(community.id, &CreateChannelRequest { name: "dev".into(), topic: None, kind: None })
+        .await
+        .expect("channel");
+    let indexed =
+        |samples: &[Sample]| samples.iter().filter(|s| s.name == "search_indexed_total").map(|s| s.value).sum::<f64>();
+    let before = indexed(&scrape(&stack.config.api_url).await);
+    let message = CreateMessageRequest {
+        body_md: "to be found".into(),
+        parent_id: None,
+        client_msg_id: None,
+        attachment_ids: Vec::new(),
+    };
+    alice.send_message(channel.id, &message).await.expect("sent");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let now = indexed(&scrape(&stack.config.api_url).await);
+        if now > before {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "search_indexed_total stayed at {now} for 10 s");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    stack.stop().await;
+}
