@@ -219,17 +219,9 @@ async fn each_services_metrics_parse_and_count_the_requests_it_served() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_search_indexers_work_shows_in_the_apis_metrics() {
-    use ajet_shared::api::wire::{CreateChannelRequest, CreateCommunityRequest, CreateMessageRequest};
+    use ajet_shared::api::wire::CreateMessageRequest;
     let stack = Stack::start().await;
-    let alice = stack.login("alice").await;
-    let community = alice
-        .create_community(&CreateCommunityRequest { name: "Acme".into(), slug: "acme".into(), description: None })
-        .await
-        .expect("community");
-    let channel = alice
-        .create_channel(community.id, &CreateChannelRequest { name: "dev".into(), topic: None, kind: None })
-        .await
-        .expect("channel");
+    let (alice, _bob, channel) = crate::skeleton::two_users(&stack).await;
     let indexed =
         |samples: &[Sample]| samples.iter().filter(|s| s.name == "search_indexed_total").map(|s| s.value).sum::<f64>();
     let before = indexed(&scrape(&stack.config.api_url).await);

@@ -93,11 +93,7 @@ async fn search_finds_the_same_whether_a_message_is_queued_indexed_or_indexed_an
     expect(pool, "indexed", before).await;
 
     // An edit queues the message again; its indexed text is outdated and finds nothing.
-    sqlx::query("UPDATE messages SET body_md = 'rollout finished', edited_at = now() WHERE id = $1")
-        .bind(ids[0])
-        .execute(pool)
-        .await
-        .expect("edited");
+    edit(pool, ids[0], "rollout finished").await.expect("edited");
     let edited: &[(&str, &[&str])] =
         &[("deploy", &["partial redeployed"]), ("finished", &["rollout finished"]), ("rollout", &["rollout finished"])];
     assert_eq!(count(pool, "search_pending").await, 1);
@@ -161,6 +157,28 @@ async fn someone_waits_for_a_lock(pool: &PgPool) {
     }
 }
 
+/// Replaces a message's text, as an edit does.
+async fn edit<'e>(db: impl sqlx::PgExecutor<'e>, id: MessageId, body: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE messages SET body_md = $2, edited_at = now() WHERE id = $1")
+        .bind(id)
+        .bind(body)
+        .execute(db)
+        .await
+        .map(drop)
+}
+
+/// The indexer's second step for one message, in `tx`: the text it sees written to the index.
+async fn index_by_hand(tx: &mut sqlx::PgConnection, id: MessageId) {
+    sqlx::query(
+        "INSERT INTO message_search (id, channel_id, author_id, created_at, body_md, tsv)
+         SELECT id, channel_id, author_id, created_at, body_md, tsv FROM messages WHERE id = $1",
+    )
+    .bind(id)
+    .execute(&mut *tx)
+    .await
+    .expect("the indexer's write is not blocked");
+}
+
 /// The indexer's first step for one message, in `tx`: its queue row taken.
 async fn take_off_the_queue(tx: &mut sqlx::PgConnection, id: MessageId) {
     let taken = sqlx::query("DELETE FROM search_pending WHERE message_id = $1")
@@ -178,14 +196,10 @@ async fn a_queued_message_edited_in_flight_is_left_by_the_indexer_and_indexed_wi
     seed(pool).await;
     let ids = post(pool, &["first words"]).await;
     // The edit re-queues the message that is still queued: that takes its queue row's lock.
-    let mut edit = pool.begin().await.expect("began");
-    sqlx::query("UPDATE messages SET body_md = 'second words', edited_at = now() WHERE id = $1")
-        .bind(ids[0])
-        .execute(&mut *edit)
-        .await
-        .expect("edited");
+    let mut editing = pool.begin().await.expect("began");
+    edit(&mut *editing, ids[0], "second words").await.expect("edited");
     assert_eq!(index_pending(pool, 500).await.expect("nothing to take"), 0, "the indexer skips the locked row");
-    edit.commit().await.expect("committed");
+    editing.commit().await.expect("committed");
     expect(pool, "edit committed, queued", &[("first", &[]), ("second", &["second words"])]).await;
     assert_eq!(index_pending(pool, 500).await.expect("indexed"), 1);
     expect(pool, "edit indexed", &[("first", &[]), ("second", &["second words"])]).await;
@@ -201,27 +215,15 @@ async fn an_edit_behind_the_indexers_hold_waits_for_it_and_queues_the_message_ag
     // two of `index_pending`, by hand), when an edit comes.
     let mut indexer = pool.begin().await.expect("began");
     take_off_the_queue(&mut indexer, ids[0]).await;
-    let edit = tokio::spawn({
+    let editing = tokio::spawn({
         let pool = pool.clone();
         let id = ids[0];
-        async move {
-            sqlx::query("UPDATE messages SET body_md = 'second words', edited_at = now() WHERE id = $1")
-                .bind(id)
-                .execute(&pool)
-                .await
-        }
+        async move { edit(&pool, id, "second words").await }
     });
     someone_waits_for_a_lock(pool).await;
-    sqlx::query(
-        "INSERT INTO message_search (id, channel_id, author_id, created_at, body_md, tsv)
-         SELECT id, channel_id, author_id, created_at, body_md, tsv FROM messages WHERE id = $1",
-    )
-    .bind(ids[0])
-    .execute(&mut *indexer)
-    .await
-    .expect("indexed the text it saw");
+    index_by_hand(&mut indexer, ids[0]).await;
     indexer.commit().await.expect("committed");
-    edit.await.expect("joined").expect("the edit went through after the indexer");
+    editing.await.expect("joined").expect("the edit went through after the indexer");
     assert_eq!(count(pool, "search_pending").await, 1, "the edit queued the message again");
     expect(pool, "edited, queued", &[("first", &[]), ("second", &["second words"])]).await;
     assert_eq!(index_pending(pool, 500).await.expect("indexed"), 1);
@@ -248,14 +250,7 @@ async fn a_purge_while_the_indexer_holds_a_message_neither_deadlocks_nor_leaves_
     // The purge has locked the message and waits to queue it again; the indexer's write
     // checks the message's key, which the purge's lock must not block.
     someone_waits_for_a_lock(pool).await;
-    sqlx::query(
-        "INSERT INTO message_search (id, channel_id, author_id, created_at, body_md, tsv)
-         SELECT id, channel_id, author_id, created_at, body_md, tsv FROM messages WHERE id = $1",
-    )
-    .bind(ids[0])
-    .execute(&mut *indexer)
-    .await
-    .expect("the indexer's write is not blocked by the purge");
+    index_by_hand(&mut indexer, ids[0]).await;
     indexer.commit().await.expect("committed");
     assert_eq!(purge.await.expect("joined").expect("purged"), ids);
     expect(pool, "purged, queued", &[("spam", &[])]).await;
